@@ -1,0 +1,128 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-client: the room signalling client (docs/protocol.md) over a libsoup
+ * WebSocket (Engine.IO v4 websocket transport, Socket.IO v4).  Used by the
+ * GStreamer elements and the tools.
+ *
+ * Threading: a NoomClient lives on the GMainContext that was thread-default
+ * when it was created (its SoupSession is created there); every method must
+ * be called, and every signal is emitted, on that context's thread.  The
+ * elements run one such thread per element.
+ */
+#pragma once
+
+#include <glib-object.h>
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define NOOM_CLIENT_ERROR (noom_client_error_quark ())
+GQuark noom_client_error_quark (void);
+
+typedef enum {
+  NOOM_CLIENT_ERROR_UNREACHABLE,   /* could not connect (DNS, refused, TLS, timeout) */
+  NOOM_CLIENT_ERROR_REFUSED,       /* Socket.IO CONNECT_ERROR, HTTP error */
+  NOOM_CLIENT_ERROR_ROOM_FULL,     /* join answered room_full */
+  NOOM_CLIENT_ERROR_FORBIDDEN,     /* join or connect answered forbidden */
+  NOOM_CLIENT_ERROR_REJECTED,      /* any other error object from the server */
+  NOOM_CLIENT_ERROR_DISCONNECTED,  /* the connection dropped */
+  NOOM_CLIENT_ERROR_PROTOCOL,      /* the server broke the protocol */
+} NoomClientError;
+
+typedef enum {
+  NOOM_MEDIA_NONE = 0,
+  NOOM_MEDIA_AUDIO = 1 << 0,
+  NOOM_MEDIA_VIDEO = 1 << 1,
+} NoomMediaFlags;
+
+/* One participant of the room (docs/protocol.md §3). Boxed, refcounted. */
+typedef struct {
+  gchar *id;
+  gchar *nickname;
+  gchar *kind;                  /* "browser", "publisher", "subscriber", "recorder" */
+  NoomMediaFlags sends;
+} NoomParticipant;
+
+#define NOOM_TYPE_PARTICIPANT (noom_participant_get_type ())
+GType noom_participant_get_type (void);
+NoomParticipant *noom_participant_new (const gchar * id,
+    const gchar * nickname, const gchar * kind, NoomMediaFlags sends);
+NoomParticipant *noom_participant_from_json (JsonObject * object,
+    GError ** error);
+NoomParticipant *noom_participant_ref (NoomParticipant * p);
+void noom_participant_unref (NoomParticipant * p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NoomParticipant, noom_participant_unref);
+
+/* The result of a join (docs/protocol.md §5 enter_room ack). */
+typedef struct {
+  gchar *room;
+  NoomParticipant *self;
+  GPtrArray *participants;      /* NoomParticipant*, the others, oldest first */
+  guint count;
+  gchar **ice_servers;          /* URLs with credentials folded in as
+                                   webrtcbin wants them:
+                                   "turn://user:pass@host:port" or
+                                   "stun://host:port" */
+  guint max_room_size;
+} NoomJoinInfo;
+
+void noom_join_info_free (NoomJoinInfo * info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NoomJoinInfo, noom_join_info_free);
+
+#define NOOM_TYPE_CLIENT (noom_client_get_type ())
+G_DECLARE_FINAL_TYPE (NoomClient, noom_client, NOOM, CLIENT, GObject)
+
+NoomClient *noom_client_new (void);
+
+/* Connect to @websocket_url (from noom_uri_get_websocket_url()).  @auth is
+ * sent as the Socket.IO CONNECT payload (nullable).  Fails with
+ * NOOM_CLIENT_ERROR_UNREACHABLE within @timeout_ms when nothing answers. */
+void noom_client_connect_async (NoomClient * self, const gchar * websocket_url,
+    JsonObject * auth, guint timeout_ms, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+gboolean noom_client_connect_finish (NoomClient * self, GAsyncResult * res,
+    GError ** error);
+
+void noom_client_join_async (NoomClient * self, const gchar * room,
+    const gchar * nickname, const gchar * kind, NoomMediaFlags sends,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
+NoomJoinInfo *noom_client_join_finish (NoomClient * self, GAsyncResult * res,
+    GError ** error);
+
+/* Leave the room (leave_room); fire and forget. */
+void noom_client_leave (NoomClient * self);
+/* Close the connection (Socket.IO DISCONNECT, then the WebSocket). */
+void noom_client_close (NoomClient * self);
+gboolean noom_client_is_connected (NoomClient * self);
+/* Our participant id, or NULL before CONNECT completed. */
+const gchar *noom_client_get_id (NoomClient * self);
+
+/* Relay to one participant (docs/protocol.md §5). @sdp is the SDP text. */
+void noom_client_send_offer (NoomClient * self, const gchar * to,
+    const gchar * sdp);
+void noom_client_send_answer (NoomClient * self, const gchar * to,
+    const gchar * sdp);
+/* @candidate NULL sends the end-of-candidates null. */
+void noom_client_send_ice (NoomClient * self, const gchar * to,
+    guint mline_index, const gchar * mid, const gchar * candidate);
+void noom_client_send_chat (NoomClient * self, const gchar * text);
+
+/* Signals (all on the client's context):
+ *   "participant-joined"  (NoomParticipant *p)       welcome
+ *   "participant-left"    (NoomParticipant *p)       bye
+ *   "participant-updated" (NoomParticipant *p)       participant_update
+ *   "offer"   (const gchar *from, const gchar *sdp)
+ *   "answer"  (const gchar *from, const gchar *sdp)
+ *   "ice"     (const gchar *from, guint mline_index, const gchar *mid,
+ *              const gchar *candidate)               candidate NULL = end
+ *   "chat"    (const gchar *from, const gchar *nickname, const gchar *text)
+ *   "server-error" (const gchar *code, const gchar *message)   noom_error
+ *   "disconnected" (GError *error)   the connection dropped or was closed
+ *                                     by the server; not after _close()
+ */
+
+G_END_DECLS

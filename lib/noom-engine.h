@@ -1,0 +1,81 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-engine: the Engine.IO v4 server transport on a SoupServer.
+ * HTTP long-polling and WebSocket on one path, the polling -> WebSocket
+ * upgrade, server-driven ping/pong, maxPayload.  It knows nothing about
+ * Socket.IO or rooms: it hands the text of message packets to its owner
+ * through NoomEngineCallbacks, on the GMainContext the SoupServer runs on.
+ */
+#pragma once
+
+#include <glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+typedef struct _NoomEngine NoomEngine;
+typedef struct _NoomEngineSocket NoomEngineSocket;
+
+typedef struct {
+  guint ping_interval_ms;       /* default 25000 */
+  guint ping_timeout_ms;        /* default 20000 */
+  gsize max_payload;            /* default 1000000 */
+  guint upgrade_timeout_ms;     /* default 10000 */
+  /* When a client has sent nothing but Engine.IO packets for this long
+   * after the open, the owner may close it (Socket.IO connectTimeout);
+   * the engine itself does not interpret it. */
+} NoomEngineConfig;
+
+void noom_engine_config_init (NoomEngineConfig * config);
+
+typedef struct {
+  /* A new Engine.IO session was opened (handshake done). */
+  void (*open) (NoomEngineSocket * socket, gpointer user_data);
+  /* A message packet (type 4) arrived; @text is not NUL-terminated. */
+  void (*message) (NoomEngineSocket * socket, const gchar * text, gsize len,
+      gpointer user_data);
+  /* A binary message arrived. */
+  void (*binary) (NoomEngineSocket * socket, GBytes * data,
+      gpointer user_data);
+  /* The session is gone (after this the socket must not be used).
+   * @reason: "transport close", "ping timeout", "client close",
+   * "server close", "transport error", "parse error", "forced close"... */
+  void (*close) (NoomEngineSocket * socket, const gchar * reason,
+      gpointer user_data);
+} NoomEngineCallbacks;
+
+/* Attach to @server at @path (e.g. "/socket.io/"): both the HTTP handler
+ * (polling) and the WebSocket handler are installed there. */
+NoomEngine *noom_engine_new (SoupServer * server, const gchar * path,
+    const NoomEngineConfig * config, const NoomEngineCallbacks * callbacks,
+    gpointer user_data);
+/* Closes every session with a close packet, then frees. */
+void noom_engine_free (NoomEngine * engine);
+/* Send a close packet to every session and close them (SIGINT/SIGTERM). */
+void noom_engine_close_all (NoomEngine * engine);
+guint noom_engine_get_n_sockets (NoomEngine * engine);
+
+/* Queue a complete Engine.IO text packet (e.g. from noom_sio_frame_event():
+ * "4..." ) on the socket.  The same GBytes may be sent to many sockets:
+ * broadcast encodes once.  Never blocks; the socket's buffered output is
+ * bounded, and a socket that cannot keep up is closed ("slow consumer"). */
+void noom_engine_socket_send (NoomEngineSocket * socket, GBytes * frame);
+/* Queue a binary message (raw bytes, no type byte). */
+void noom_engine_socket_send_binary (NoomEngineSocket * socket,
+    GBytes * data);
+/* Close the session (sends an Engine.IO close packet first). */
+void noom_engine_socket_close (NoomEngineSocket * socket,
+    const gchar * reason);
+
+const gchar *noom_engine_socket_get_sid (NoomEngineSocket * socket);
+/* "websocket" or "polling" */
+const gchar *noom_engine_socket_get_transport (NoomEngineSocket * socket);
+/* The peer's IP address as text. */
+const gchar *noom_engine_socket_get_remote_address (NoomEngineSocket * socket);
+void noom_engine_socket_set_user_data (NoomEngineSocket * socket,
+    gpointer data);
+gpointer noom_engine_socket_get_user_data (NoomEngineSocket * socket);
+
+G_END_DECLS
