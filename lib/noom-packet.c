@@ -1,4 +1,629 @@
 /* Noom
+ * Copyright (C) 2026 Noom developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-packet: the Engine.IO v4 and Socket.IO v4 packet codec.
+ *
+ * This is on the hot path of every chat message, so the decoders point into
+ * the caller's buffer instead of copying, and the encoders size their output
+ * once and write it in a single allocation where they can.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
 #include "noom-packet.h"
+
+G_DEFINE_QUARK (noom-protocol-error-quark, noom_protocol_error);
+
+/* Number.MAX_SAFE_INTEGER: the largest ack id a JavaScript peer can
+ * represent exactly. */
+#define MAX_ACK_ID G_GINT64_CONSTANT (9007199254740991)
+
+/* ---------------------------------------------------------------- Engine.IO */
+
+gboolean
+noom_eio_decode (const gchar * text, gsize len, NoomEioPacket * packet,
+    GError ** error)
+{
+  g_return_val_if_fail (text != NULL || len == 0, FALSE);
+  g_return_val_if_fail (packet != NULL, FALSE);
+
+  if (len == 0) {
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_EMPTY, "empty Engine.IO packet");
+    return FALSE;
+  }
+  if (text[0] < '0' || text[0] > '6') {
+    g_set_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_TYPE,
+        "unknown Engine.IO packet type '%c'",
+        g_ascii_isprint (text[0]) ? text[0] : '?');
+    return FALSE;
+  }
+  if (!g_utf8_validate_len (text + 1, len - 1, NULL)) {
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_BAD_ENCODING, "Engine.IO packet is not UTF-8");
+    return FALSE;
+  }
+
+  packet->type = text[0] - '0';
+  packet->binary = FALSE;
+  packet->data = text + 1;
+  packet->len = len - 1;
+  return TRUE;
+}
+
+static inline gint
+b64_value (guchar c)
+{
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+')
+    return 62;
+  if (c == '/')
+    return 63;
+  return -1;
+}
+
+/* Strict base64 decoding (g_base64_decode() silently skips garbage, which
+ * would let a malformed payload through).  Padding is optional, as
+ * engine.io-parser's decoder does not require it either. */
+static guint8 *
+b64_decode_strict (const gchar * in, gsize len, gsize * out_len)
+{
+  guint8 *out, *p;
+  guint32 acc = 0;
+  guint bits = 0;
+  gsize i, n = len;
+
+  while (n > 0 && in[n - 1] == '=')
+    n--;
+  if (len - n > 2 || (len - n > 0 && len % 4 != 0) || n % 4 == 1)
+    return NULL;
+
+  out = p = g_malloc ((n * 3) / 4 + 1);
+  for (i = 0; i < n; i++) {
+    gint v = b64_value (in[i]);
+
+    if (v < 0) {
+      g_free (out);
+      return NULL;
+    }
+    acc = (acc << 6) | (guint32) v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      *p++ = (acc >> bits) & 0xff;
+    }
+  }
+  *out_len = p - out;
+  return out;
+}
+
+static void
+eio_packet_clear (gpointer data)
+{
+  NoomEioPacket *packet = data;
+
+  /* Only binary packets own their data: text packets point into the body. */
+  if (packet->binary)
+    g_free ((gpointer) packet->data);
+}
+
+GArray *
+noom_eio_payload_decode (const gchar * body, gsize len, GError ** error)
+{
+  g_autoptr (GArray) packets = NULL;
+  const gchar *p = body, *end = body + len;
+
+  g_return_val_if_fail (body != NULL || len == 0, NULL);
+
+  if (len == 0) {
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_EMPTY, "empty Engine.IO payload");
+    return NULL;
+  }
+
+  packets = g_array_new (FALSE, TRUE, sizeof (NoomEioPacket));
+  g_array_set_clear_func (packets, eio_packet_clear);
+
+  while (p <= end) {
+    const gchar *sep = memchr (p, NOOM_EIO_SEPARATOR, end - p);
+    gsize plen = (sep ? sep : end) - p;
+    NoomEioPacket packet = { 0, };
+
+    if (plen > 0 && p[0] == 'b') {
+      gsize blen = 0;
+      guint8 *raw = b64_decode_strict (p + 1, plen - 1, &blen);
+
+      if (raw == NULL) {
+        g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+            NOOM_PROTOCOL_ERROR_BAD_ENCODING,
+            "bad base64 in binary Engine.IO packet");
+        return NULL;
+      }
+      packet.type = NOOM_EIO_MESSAGE;
+      packet.binary = TRUE;
+      packet.data = (const gchar *) raw;
+      packet.len = blen;
+    } else if (!noom_eio_decode (p, plen, &packet, error)) {
+      return NULL;
+    }
+    g_array_append_val (packets, packet);
+
+    if (sep == NULL)
+      break;
+    p = sep + 1;
+  }
+
+  return g_steal_pointer (&packets);
+}
+
+GBytes *
+noom_eio_encode (NoomEioType type, const gchar * data, gsize len)
+{
+  gchar *buf;
+
+  g_return_val_if_fail (type <= NOOM_EIO_NOOP, NULL);
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  buf = g_malloc (len + 1);
+  buf[0] = '0' + type;
+  if (len > 0)
+    memcpy (buf + 1, data, len);
+  return g_bytes_new_take (buf, len + 1);
+}
+
+GBytes *
+noom_eio_payload_encode (GPtrArray * packets, const gboolean * is_binary)
+{
+  gsize total = 0, i;
+  gchar *buf, *p;
+
+  g_return_val_if_fail (packets != NULL, NULL);
+
+  /* Size everything first so that the payload is written in one buffer. */
+  for (i = 0; i < packets->len; i++) {
+    gsize n = g_bytes_get_size (packets->pdata[i]);
+
+    if (is_binary && is_binary[i])
+      total += 1 + 4 * ((n + 2) / 3);
+    else
+      total += n;
+    if (i > 0)
+      total++;
+  }
+
+  buf = p = g_malloc (total + 1);
+  for (i = 0; i < packets->len; i++) {
+    gsize n;
+    const gchar *data = g_bytes_get_data (packets->pdata[i], &n);
+
+    if (i > 0)
+      *p++ = NOOM_EIO_SEPARATOR;
+    if (is_binary && is_binary[i]) {
+      gint state = 0, save = 0;
+
+      *p++ = 'b';
+      p += g_base64_encode_step ((const guchar *) data, n, FALSE, p, &state,
+          &save);
+      p += g_base64_encode_close (FALSE, p, &state, &save);
+    } else if (n > 0) {
+      memcpy (p, data, n);
+      p += n;
+    }
+  }
+  g_assert ((gsize) (p - buf) == total);
+
+  return g_bytes_new_take (buf, total);
+}
+
+/* ---------------------------------------------------------------- Socket.IO */
+
+static const gchar *const reserved_events[] = {
+  "connect", "connect_error", "disconnect", "disconnecting", "newListener",
+  "removeListener",
+};
+
+gboolean
+noom_sio_is_reserved_event (const gchar * name)
+{
+  guint i;
+
+  if (name == NULL)
+    return FALSE;
+  for (i = 0; i < G_N_ELEMENTS (reserved_events); i++)
+    if (strcmp (name, reserved_events[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+NoomSioPacket *
+noom_sio_packet_new (NoomSioType type, const gchar * nsp, gint64 id,
+    JsonNode * data)
+{
+  NoomSioPacket *packet = g_new0 (NoomSioPacket, 1);
+
+  packet->type = type;
+  packet->nsp = g_strdup (nsp ? nsp : "/");
+  packet->id = id;
+  packet->data = data;
+  return packet;
+}
+
+void
+noom_sio_packet_free (NoomSioPacket * packet)
+{
+  if (packet == NULL)
+    return;
+  g_free (packet->nsp);
+  if (packet->data)
+    json_node_unref (packet->data);
+  g_free (packet);
+}
+
+/* Returns the end of the JSON value starting at @p ('[', '{' or '"'), or
+ * NULL when it is unterminated.  json-glib is more lenient than JSON.parse
+ * (it accepts several top-level statements and "var x = ..."), so the
+ * parser is only handed exactly one value, and whatever follows it must be
+ * whitespace. */
+static const gchar *
+json_value_end (const gchar * p, const gchar * end)
+{
+  guint depth = 0;
+
+  for (; p < end; p++) {
+    switch (*p) {
+      case '"':
+        for (p++; p < end && *p != '"'; p++)
+          if (*p == '\\')
+            p++;
+        if (p >= end)
+          return NULL;
+        if (depth == 0)
+          return p + 1;
+        break;
+      case '[':
+      case '{':
+        depth++;
+        break;
+      case ']':
+      case '}':
+        if (depth == 0)
+          return NULL;
+        if (--depth == 0)
+          return p + 1;
+        break;
+      default:
+        /* Outside strings JSON only has these; this also refuses the
+         * GScanner extensions json-glib accepts ('single quotes', 0x1f,
+         * comments, identifiers). */
+        if (!strchr (" \t\r\n,:-+.0123456789eEtrufalsn", *p) || *p == '\0')
+          return NULL;
+        break;
+    }
+  }
+  return NULL;
+}
+
+static gboolean
+payload_is_valid (NoomSioType type, JsonNode * data)
+{
+  switch (type) {
+    case NOOM_SIO_CONNECT:
+      return JSON_NODE_HOLDS_OBJECT (data);
+    case NOOM_SIO_DISCONNECT:
+      return FALSE;
+    case NOOM_SIO_CONNECT_ERROR:
+      return JSON_NODE_HOLDS_OBJECT (data) ||
+          (JSON_NODE_HOLDS_VALUE (data) &&
+          json_node_get_value_type (data) == G_TYPE_STRING);
+    case NOOM_SIO_EVENT:
+    case NOOM_SIO_BINARY_EVENT:{
+      JsonArray *array;
+      JsonNode *first;
+      GType vtype;
+
+      if (!JSON_NODE_HOLDS_ARRAY (data))
+        return FALSE;
+      array = json_node_get_array (data);
+      if (json_array_get_length (array) == 0)
+        return FALSE;
+      first = json_array_get_element (array, 0);
+      if (!JSON_NODE_HOLDS_VALUE (first))
+        return FALSE;
+      vtype = json_node_get_value_type (first);
+      if (vtype == G_TYPE_INT64 || vtype == G_TYPE_DOUBLE)
+        return TRUE;
+      return vtype == G_TYPE_STRING &&
+          !noom_sio_is_reserved_event (json_node_get_string (first));
+    }
+    case NOOM_SIO_ACK:
+    case NOOM_SIO_BINARY_ACK:
+      return JSON_NODE_HOLDS_ARRAY (data);
+  }
+  return FALSE;
+}
+
+NoomSioPacket *
+noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
+{
+  g_autoptr (NoomSioPacket) packet = NULL;
+  const gchar *p = text, *end = text + len;
+  NoomSioType type;
+
+  g_return_val_if_fail (text != NULL || len == 0, NULL);
+
+  if (len == 0) {
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_EMPTY, "empty Socket.IO packet");
+    return NULL;
+  }
+  if (*p < '0' || *p > '6') {
+    g_set_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_TYPE,
+        "unknown Socket.IO packet type '%c'",
+        g_ascii_isprint (*p) ? *p : '?');
+    return NULL;
+  }
+  type = *p++ - '0';
+
+  packet = g_new0 (NoomSioPacket, 1);
+  packet->type = type;
+  packet->id = -1;
+
+  if (type == NOOM_SIO_BINARY_EVENT || type == NOOM_SIO_BINARY_ACK) {
+    guint64 n = 0;
+    const gchar *start = p;
+
+    while (p < end && g_ascii_isdigit (*p) && p - start < 3)
+      n = n * 10 + (*p++ - '0');
+    if (p == start || p >= end || *p != '-') {
+      g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+          NOOM_PROTOCOL_ERROR_BAD_ATTACHMENTS, "illegal attachments count");
+      return NULL;
+    }
+    p++;
+    if (n > NOOM_SIO_MAX_ATTACHMENTS) {
+      g_set_error (error, NOOM_PROTOCOL_ERROR,
+          NOOM_PROTOCOL_ERROR_BAD_ATTACHMENTS,
+          "too many attachments (%" G_GUINT64_FORMAT ", at most %d)", n,
+          NOOM_SIO_MAX_ATTACHMENTS);
+      return NULL;
+    }
+    packet->attachments = n;
+  }
+
+  /* The namespace runs up to ',' or the end of the packet. */
+  if (p < end && *p == '/') {
+    const gchar *comma = memchr (p, ',', end - p);
+    const gchar *nsp_end = comma ? comma : end;
+
+    if (!g_utf8_validate_len (p, nsp_end - p, NULL)) {
+      g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+          NOOM_PROTOCOL_ERROR_BAD_ENCODING, "namespace is not UTF-8");
+      return NULL;
+    }
+    packet->nsp = g_strndup (p, nsp_end - p);
+    p = comma ? comma + 1 : end;
+  } else {
+    packet->nsp = g_strdup ("/");
+  }
+
+  if (p < end && g_ascii_isdigit (*p)) {
+    gint64 id = 0;
+
+    while (p < end && g_ascii_isdigit (*p)) {
+      id = id * 10 + (*p++ - '0');
+      if (id > MAX_ACK_ID) {
+        g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+            NOOM_PROTOCOL_ERROR_BAD_ACK_ID, "ack id too large");
+        return NULL;
+      }
+    }
+    packet->id = id;
+  }
+
+  if (p < end) {
+    g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+    g_autoptr (GError) json_error = NULL;
+    const gchar *value_end, *rest;
+
+    if (*p != '[' && *p != '{' && *p != '"') {
+      /* Not a JSON document socket.io-parser would accept for any type;
+       * typically a non-numeric ack id ("42abc[...]"). */
+      g_set_error (error, NOOM_PROTOCOL_ERROR,
+          packet->id < 0 && g_ascii_isalpha (*p) ?
+          NOOM_PROTOCOL_ERROR_BAD_ACK_ID : NOOM_PROTOCOL_ERROR_BAD_PAYLOAD,
+          "invalid Socket.IO payload");
+      return NULL;
+    }
+    value_end = json_value_end (p, end);
+    for (rest = value_end; rest && rest < end; rest++) {
+      if (!g_ascii_isspace (*rest)) {
+        rest = NULL;
+        break;
+      }
+    }
+    if (value_end == NULL || rest == NULL) {
+      g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+          NOOM_PROTOCOL_ERROR_BAD_JSON,
+          "invalid JSON in Socket.IO packet: not exactly one value");
+      return NULL;
+    }
+    if (!json_parser_load_from_data (parser, p, value_end - p, &json_error)) {
+      g_set_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_JSON,
+          "invalid JSON in Socket.IO packet: %s", json_error->message);
+      return NULL;
+    }
+    packet->data = json_parser_steal_root (parser);
+    if (packet->data == NULL || !payload_is_valid (type, packet->data)) {
+      g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+          NOOM_PROTOCOL_ERROR_BAD_PAYLOAD, "invalid Socket.IO payload");
+      return NULL;
+    }
+  } else if (type == NOOM_SIO_EVENT || type == NOOM_SIO_BINARY_EVENT ||
+      type == NOOM_SIO_CONNECT_ERROR) {
+    /* socket.io-parser lets these through with no data, but there is
+     * nothing a server could do with them. */
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_BAD_PAYLOAD, "Socket.IO packet without payload");
+    return NULL;
+  }
+
+  return g_steal_pointer (&packet);
+}
+
+/* Appends the Socket.IO text of @packet (no Engine.IO prefix). */
+static void
+sio_packet_append (GString * out, const NoomSioPacket * packet)
+{
+  g_string_append_c (out, '0' + packet->type);
+  if (packet->type == NOOM_SIO_BINARY_EVENT
+      || packet->type == NOOM_SIO_BINARY_ACK)
+    g_string_append_printf (out, "%u-", packet->attachments);
+  if (packet->nsp && strcmp (packet->nsp, "/") != 0) {
+    g_string_append (out, packet->nsp);
+    g_string_append_c (out, ',');
+  }
+  if (packet->id >= 0)
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, packet->id);
+  if (packet->data) {
+    g_autoptr (JsonGenerator) gen = json_generator_new ();
+
+    json_generator_set_root (gen, packet->data);
+    json_generator_to_gstring (gen, out);
+  }
+}
+
+gchar *
+noom_sio_packet_encode (const NoomSioPacket * packet)
+{
+  GString *out;
+
+  g_return_val_if_fail (packet != NULL, NULL);
+
+  out = g_string_sized_new (64);
+  sio_packet_append (out, packet);
+  return g_string_free (out, FALSE);
+}
+
+GBytes *
+noom_sio_frame_packet (const NoomSioPacket * packet)
+{
+  GString *out;
+
+  g_return_val_if_fail (packet != NULL, NULL);
+
+  out = g_string_sized_new (64);
+  g_string_append_c (out, '0' + NOOM_EIO_MESSAGE);
+  sio_packet_append (out, packet);
+  return g_string_free_to_bytes (out);
+}
+
+/* JSON string escaping for the event name, so that the frame can be written
+ * without building a temporary JsonArray holding the name plus the args. */
+static void
+append_json_string (GString * out, const gchar * s)
+{
+  const gchar *run = s;
+
+  g_string_append_c (out, '"');
+  for (; *s; s++) {
+    guchar c = *s;
+
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    g_string_append_len (out, run, s - run);
+    switch (c) {
+      case '"':
+        g_string_append (out, "\\\"");
+        break;
+      case '\\':
+        g_string_append (out, "\\\\");
+        break;
+      case '\n':
+        g_string_append (out, "\\n");
+        break;
+      case '\r':
+        g_string_append (out, "\\r");
+        break;
+      case '\t':
+        g_string_append (out, "\\t");
+        break;
+      default:
+        g_string_append_printf (out, "\\u%04x", c);
+        break;
+    }
+    run = s + 1;
+  }
+  g_string_append_len (out, run, s - run);
+  g_string_append_c (out, '"');
+}
+
+/* Appends ",a,b,c]" (or "]" for none): the tail of an array whose first
+ * element has already been written. */
+static void
+append_args_tail (GString * out, JsonArray * args)
+{
+  g_autoptr (JsonGenerator) gen = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  gsize before;
+
+  if (args == NULL || json_array_get_length (args) == 0) {
+    g_string_append_c (out, ']');
+    return;
+  }
+
+  /* Generate "[a,b,c]" in place, then turn its '[' into ','. */
+  gen = json_generator_new ();
+  root = json_node_init_array (json_node_alloc (), args);
+  json_generator_set_root (gen, root);
+  before = out->len;
+  json_generator_to_gstring (gen, out);
+  out->str[before] = ',';
+}
+
+GBytes *
+noom_sio_frame_event (const gchar * event, JsonArray * args, gint64 id)
+{
+  GString *out;
+
+  g_return_val_if_fail (event != NULL, NULL);
+
+  out = g_string_sized_new (64);
+  g_string_append (out, "42");
+  if (id >= 0)
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, id);
+  g_string_append_c (out, '[');
+  append_json_string (out, event);
+  append_args_tail (out, args);
+  return g_string_free_to_bytes (out);
+}
+
+GBytes *
+noom_sio_frame_ack (gint64 id, JsonArray * args)
+{
+  GString *out;
+  g_autoptr (JsonGenerator) gen = NULL;
+  g_autoptr (JsonNode) root = NULL;
+
+  g_return_val_if_fail (id >= 0, NULL);
+
+  out = g_string_sized_new (32);
+  g_string_append_printf (out, "43%" G_GINT64_FORMAT, id);
+  if (args == NULL) {
+    g_string_append (out, "[]");
+    return g_string_free_to_bytes (out);
+  }
+  gen = json_generator_new ();
+  root = json_node_init_array (json_node_alloc (), args);
+  json_generator_set_root (gen, root);
+  json_generator_to_gstring (gen, out);
+  return g_string_free_to_bytes (out);
+}
