@@ -1,4 +1,552 @@
 /* Noom
+ * Copyright (C) 2026 Noom developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-room: the room model (see noom-room.h and docs/protocol.md).
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
 #include "noom-room.h"
+
+G_DEFINE_QUARK (noom-room-error-quark, noom_room_error);
+
+static const gchar *const error_codes[] = {
+  [NOOM_ROOM_ERROR_BAD_ARGUMENT] = "bad_argument",
+  [NOOM_ROOM_ERROR_BAD_NAME] = "bad_name",
+  [NOOM_ROOM_ERROR_NAME_TOO_LONG] = "name_too_long",
+  [NOOM_ROOM_ERROR_ROOM_FULL] = "room_full",
+  [NOOM_ROOM_ERROR_NOT_IN_ROOM] = "not_in_room",
+  [NOOM_ROOM_ERROR_UNKNOWN_PEER] = "unknown_peer",
+  [NOOM_ROOM_ERROR_UNKNOWN_EVENT] = "unknown_event",
+  [NOOM_ROOM_ERROR_RATE_LIMITED] = "rate_limited",
+  [NOOM_ROOM_ERROR_FORBIDDEN] = "forbidden",
+};
+
+const gchar *
+noom_room_error_to_code (NoomRoomError code)
+{
+  if ((guint) code >= G_N_ELEMENTS (error_codes))
+    return "bad_argument";
+  return error_codes[code];
+}
+
+/* ------------------------------------------------------------------ limits */
+
+void
+noom_room_limits_init (NoomRoomLimits * limits)
+{
+  limits->max_room_size = NOOM_ROOM_DEFAULT_MAX_ROOM_SIZE;
+  limits->max_room_name = NOOM_ROOM_DEFAULT_MAX_ROOM_NAME;
+  limits->max_nickname = NOOM_ROOM_DEFAULT_MAX_NICKNAME;
+  limits->max_message = NOOM_ROOM_DEFAULT_MAX_MESSAGE;
+}
+
+static gboolean
+is_control (gunichar c)
+{
+  return c <= 0x1f || (c >= 0x7f && c <= 0x9f);
+}
+
+gboolean
+noom_room_validate_name (const gchar * name, gssize len, guint max_chars,
+    const gchar * what, GError ** error)
+{
+  const gchar *p, *end;
+  gsize n_chars = 0;
+  gboolean blank = TRUE;
+
+  if (name == NULL) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_NAME,
+        "%s is missing", what);
+    return FALSE;
+  }
+  if (len < 0)
+    len = strlen (name);
+  end = name + len;
+
+  /* An embedded NUL makes g_utf8_validate stop early: report it as the
+   * control character it is rather than as bad UTF-8. */
+  if (memchr (name, '\0', len) != NULL) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_NAME,
+        "%s contains control characters", what);
+    return FALSE;
+  }
+  if (!g_utf8_validate (name, len, NULL)) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_NAME,
+        "%s is not valid UTF-8", what);
+    return FALSE;
+  }
+  if (len == 0) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_NAME,
+        "%s is empty", what);
+    return FALSE;
+  }
+
+  for (p = name; p < end; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+
+    if (is_control (c)) {
+      g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_NAME,
+          "%s contains control characters", what);
+      return FALSE;
+    }
+    if (!g_unichar_isspace (c) && c != 0x200b && c != 0xfeff)
+      blank = FALSE;
+    n_chars++;
+  }
+
+  if (blank) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_NAME,
+        "%s is blank", what);
+    return FALSE;
+  }
+  if (n_chars > max_chars) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_NAME_TOO_LONG,
+        "%s is longer than %u characters", what, max_chars);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+noom_room_validate_message (const gchar * text, gssize len, gsize max_bytes,
+    GError ** error)
+{
+  if (text == NULL) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "message is missing");
+    return FALSE;
+  }
+  if (len < 0)
+    len = strlen (text);
+  if (len == 0) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "message is empty");
+    return FALSE;
+  }
+  if ((gsize) len > max_bytes) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_NAME_TOO_LONG,
+        "message is longer than %" G_GSIZE_FORMAT " bytes", max_bytes);
+    return FALSE;
+  }
+  if (memchr (text, '\0', len) != NULL) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "message contains a NUL character");
+    return FALSE;
+  }
+  if (!g_utf8_validate (text, len, NULL)) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "message is not valid UTF-8");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------- kinds */
+
+static const gchar *const kind_names[] = {
+  [NOOM_KIND_BROWSER] = "browser",
+  [NOOM_KIND_PUBLISHER] = "publisher",
+  [NOOM_KIND_SUBSCRIBER] = "subscriber",
+  [NOOM_KIND_RECORDER] = "recorder",
+};
+
+const gchar *
+noom_kind_to_string (NoomKind kind)
+{
+  g_return_val_if_fail ((guint) kind <= NOOM_KIND_LAST, NULL);
+  return kind_names[kind];
+}
+
+gboolean
+noom_kind_from_string (const gchar * name, NoomKind * kind)
+{
+  guint i;
+
+  if (name == NULL)
+    return FALSE;
+  for (i = 0; i < G_N_ELEMENTS (kind_names); i++) {
+    if (strcmp (name, kind_names[i]) == 0) {
+      *kind = i;
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+NoomMediaFlags
+noom_kind_default_sends (NoomKind kind)
+{
+  switch (kind) {
+    case NOOM_KIND_BROWSER:
+    case NOOM_KIND_PUBLISHER:
+      return NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO;
+    case NOOM_KIND_SUBSCRIBER:
+    case NOOM_KIND_RECORDER:
+    default:
+      return NOOM_MEDIA_NONE;
+  }
+}
+
+gboolean
+noom_media_from_string (const gchar * name, NoomMediaFlags * flag)
+{
+  if (g_strcmp0 (name, "audio") == 0)
+    *flag = NOOM_MEDIA_AUDIO;
+  else if (g_strcmp0 (name, "video") == 0)
+    *flag = NOOM_MEDIA_VIDEO;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------- offer rule */
+
+const gchar *
+noom_direction_to_string (NoomDirection direction)
+{
+  switch (direction) {
+    case NOOM_DIRECTION_SENDRECV:
+      return "sendrecv";
+    case NOOM_DIRECTION_SENDONLY:
+      return "sendonly";
+    case NOOM_DIRECTION_RECVONLY:
+      return "recvonly";
+    case NOOM_DIRECTION_NONE:
+    default:
+      return "none";
+  }
+}
+
+static NoomDirection
+direction_for (NoomMediaFlags local, NoomMediaFlags remote, NoomMediaFlags m)
+{
+  gboolean l = (local & m) != 0, r = (remote & m) != 0;
+
+  if (l && r)
+    return NOOM_DIRECTION_SENDRECV;
+  if (l)
+    return NOOM_DIRECTION_SENDONLY;
+  if (r)
+    return NOOM_DIRECTION_RECVONLY;
+  return NOOM_DIRECTION_NONE;
+}
+
+gboolean
+noom_offer_plan (gboolean local_was_first, NoomMediaFlags local_sends,
+    NoomMediaFlags remote_sends, NoomOfferPlan * plan)
+{
+  const NoomMediaFlags all = NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO;
+
+  local_sends &= all;
+  remote_sends &= all;
+
+  /* Join order alone decides who offers: the server serialises joins, so
+   * for any pair exactly one side learnt of the other through `welcome`
+   * (it was first) and the other through its join ack.  Kinds play no
+   * part, which is why no mix of kinds can glare. */
+  plan->connect = (local_sends | remote_sends) != 0;
+  plan->offer = plan->connect && local_was_first;
+  plan->audio = direction_for (local_sends, remote_sends, NOOM_MEDIA_AUDIO);
+  plan->video = direction_for (local_sends, remote_sends, NOOM_MEDIA_VIDEO);
+  return plan->connect;
+}
+
+/* ------------------------------------------------------------ rate limit */
+
+void
+noom_rate_limit_init (NoomRateLimit * limit, guint burst, gint64 now_us)
+{
+  limit->tokens = burst;
+  limit->last_us = now_us;
+}
+
+gboolean
+noom_rate_limit_take (NoomRateLimit * limit, guint rate, guint burst,
+    gint64 now_us)
+{
+  if (now_us > limit->last_us) {
+    limit->tokens += (gdouble) (now_us - limit->last_us) * rate / 1e6;
+    if (limit->tokens > burst)
+      limit->tokens = burst;
+    limit->last_us = now_us;
+  }
+  if (limit->tokens < 1.0)
+    return FALSE;
+  limit->tokens -= 1.0;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ rooms */
+
+struct _NoomRoom {
+  gchar *name;
+  /* NoomRoomMember*, join order.  Rooms are small (max_room_size), so
+   * removal and lookup by id are linear. */
+  GPtrArray *members;
+};
+
+struct _NoomRoomSet {
+  NoomRoomLimits limits;
+  GHashTable *rooms;            /* name (owned by the room) -> NoomRoom* */
+  guint64 next_seq;
+  guint64 list_version;
+};
+
+void
+noom_room_member_init (NoomRoomMember * member, const gchar * id)
+{
+  memset (member, 0, sizeof (*member));
+  g_strlcpy (member->id, id, sizeof (member->id));
+  member->kind = NOOM_KIND_BROWSER;
+  member->sends = noom_kind_default_sends (NOOM_KIND_BROWSER);
+}
+
+void
+noom_room_member_clear (NoomRoomMember * member)
+{
+  g_warn_if_fail (member->room == NULL);
+  g_clear_pointer (&member->nickname, g_free);
+}
+
+NoomRoomMember *
+noom_room_member_new (const gchar * id)
+{
+  NoomRoomMember *member = g_new (NoomRoomMember, 1);
+
+  noom_room_member_init (member, id);
+  return member;
+}
+
+void
+noom_room_member_free (NoomRoomMember * member)
+{
+  if (member == NULL)
+    return;
+  noom_room_member_clear (member);
+  g_free (member);
+}
+
+const gchar *
+noom_room_member_get_nickname (const NoomRoomMember * member)
+{
+  return member->nickname ? member->nickname : NOOM_ROOM_DEFAULT_NICKNAME;
+}
+
+gboolean
+noom_room_member_set_nickname (NoomRoomMember * member,
+    const gchar * nickname, const NoomRoomLimits * limits, gboolean * changed,
+    GError ** error)
+{
+  gboolean differs;
+
+  if (!noom_room_validate_name (nickname, -1, limits->max_nickname,
+          "nickname", error))
+    return FALSE;
+
+  differs = strcmp (nickname, noom_room_member_get_nickname (member)) != 0;
+  if (differs) {
+    g_free (member->nickname);
+    member->nickname = strcmp (nickname, NOOM_ROOM_DEFAULT_NICKNAME) == 0 ?
+        NULL : g_strdup (nickname);
+  }
+  if (changed)
+    *changed = differs;
+  return TRUE;
+}
+
+void
+noom_room_member_set_kind (NoomRoomMember * member, NoomKind kind,
+    NoomMediaFlags sends)
+{
+  g_return_if_fail (member->room == NULL);
+  g_return_if_fail ((guint) kind <= NOOM_KIND_LAST);
+  member->kind = kind;
+  member->sends = sends & (NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO);
+}
+
+static void
+room_free (NoomRoom * room)
+{
+  g_ptr_array_unref (room->members);
+  g_free (room->name);
+  g_free (room);
+}
+
+NoomRoomSet *
+noom_room_set_new (const NoomRoomLimits * limits)
+{
+  NoomRoomSet *set = g_new0 (NoomRoomSet, 1);
+
+  if (limits)
+    set->limits = *limits;
+  else
+    noom_room_limits_init (&set->limits);
+  set->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) room_free);
+  set->list_version = 1;
+  return set;
+}
+
+void
+noom_room_set_free (NoomRoomSet * set)
+{
+  if (set == NULL)
+    return;
+  g_warn_if_fail (g_hash_table_size (set->rooms) == 0);
+  g_hash_table_unref (set->rooms);
+  g_free (set);
+}
+
+const NoomRoomLimits *
+noom_room_set_get_limits (NoomRoomSet * set)
+{
+  return &set->limits;
+}
+
+NoomRoom *
+noom_room_set_lookup (NoomRoomSet * set, const gchar * name)
+{
+  return g_hash_table_lookup (set->rooms, name);
+}
+
+guint
+noom_room_set_get_n_rooms (NoomRoomSet * set)
+{
+  return g_hash_table_size (set->rooms);
+}
+
+guint64
+noom_room_set_get_list_version (NoomRoomSet * set)
+{
+  return set->list_version;
+}
+
+static gint
+compare_rooms (gconstpointer a, gconstpointer b)
+{
+  const NoomRoom *ra = *(const NoomRoom * const *) a;
+  const NoomRoom *rb = *(const NoomRoom * const *) b;
+
+  return strcmp (ra->name, rb->name);
+}
+
+GPtrArray *
+noom_room_set_list (NoomRoomSet * set)
+{
+  GPtrArray *list = g_ptr_array_sized_new (g_hash_table_size (set->rooms));
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, set->rooms);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (list, value);
+  g_ptr_array_sort (list, compare_rooms);
+  return list;
+}
+
+gboolean
+noom_room_set_check_join (NoomRoomSet * set, const NoomRoomMember * member,
+    const gchar * name, gboolean * already, GError ** error)
+{
+  NoomRoom *room;
+
+  *already = FALSE;
+  if (!noom_room_validate_name (name, -1, set->limits.max_room_name,
+          "room name", error))
+    return FALSE;
+
+  room = g_hash_table_lookup (set->rooms, name);
+  if (room != NULL && room == member->room) {
+    *already = TRUE;
+    return TRUE;
+  }
+  if (room != NULL && room->members->len >= set->limits.max_room_size) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_ROOM_FULL,
+        "room \"%s\" is full (%u participants)", name,
+        set->limits.max_room_size);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+NoomRoom *
+noom_room_set_join (NoomRoomSet * set, NoomRoomMember * member,
+    const gchar * name)
+{
+  NoomRoom *room;
+
+  g_return_val_if_fail (member->room == NULL, NULL);
+
+  room = g_hash_table_lookup (set->rooms, name);
+  if (room == NULL) {
+    room = g_new (NoomRoom, 1);
+    room->name = g_strdup (name);
+    /* Most rooms are small: start with room for a few, not the max. */
+    room->members = g_ptr_array_sized_new (4);
+    g_hash_table_insert (set->rooms, room->name, room);
+  }
+  g_ptr_array_add (room->members, member);
+  member->room = room;
+  member->join_seq = ++set->next_seq;
+  set->list_version++;
+  return room;
+}
+
+gboolean
+noom_room_set_leave (NoomRoomSet * set, NoomRoomMember * member)
+{
+  NoomRoom *room = member->room;
+
+  g_return_val_if_fail (room != NULL, FALSE);
+
+  /* g_ptr_array_remove keeps the order: the join order matters. */
+  if (!g_ptr_array_remove (room->members, member))
+    g_warn_if_reached ();
+  member->room = NULL;
+  member->join_seq = 0;
+  set->list_version++;
+
+  if (room->members->len == 0) {
+    g_hash_table_remove (set->rooms, room->name);
+    return TRUE;
+  }
+  return FALSE;
+}
+
+const gchar *
+noom_room_get_name (const NoomRoom * room)
+{
+  return room->name;
+}
+
+guint
+noom_room_get_count (const NoomRoom * room)
+{
+  return room->members->len;
+}
+
+NoomRoomMember *
+noom_room_get_member (const NoomRoom * room, guint i)
+{
+  g_return_val_if_fail (i < room->members->len, NULL);
+  return g_ptr_array_index (room->members, i);
+}
+
+NoomRoomMember *
+noom_room_find_member (const NoomRoom * room, const gchar * id)
+{
+  guint i;
+
+  for (i = 0; i < room->members->len; i++) {
+    NoomRoomMember *m = g_ptr_array_index (room->members, i);
+
+    if (strcmp (m->id, id) == 0)
+      return m;
+  }
+  return NULL;
+}

@@ -1,6 +1,213 @@
 /* Noom
+ * Copyright (C) 2026 Noom developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * noom-room: the room model (see noom-room.c). Owned by the server work.
+ * noom-room: the room model of docs/protocol.md, pure (no I/O, no clock of
+ * its own): rooms by name, their members in join order, the name and
+ * message rules and limits, one room per connection, the public room list,
+ * the per-connection event rate limit and "who sends the offer"
+ * (noom_offer_plan(), §7).
+ *
+ * noom-server keeps one NoomRoomSet; every connection embeds one
+ * NoomRoomMember.  The GStreamer elements and the web client (which mirrors
+ * noom_offer_plan() in JavaScript) follow the same offer rule: change it
+ * here, in docs/protocol.md §7 and in the web client together.
+ *
+ * Memory: a member is ~64 bytes; a room is its name, one small array and
+ * the hash table entry.  Nicknames are NULL while they are the default
+ * "Anon" (no allocation for the common case).
  */
 #pragma once
+
+#include <glib.h>
+
+#include "noom-client.h"        /* NoomMediaFlags */
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------ errors */
+
+#define NOOM_ROOM_ERROR (noom_room_error_quark ())
+GQuark noom_room_error_quark (void);
+
+/* The error codes of docs/protocol.md §4, in that order. */
+typedef enum {
+  NOOM_ROOM_ERROR_BAD_ARGUMENT,
+  NOOM_ROOM_ERROR_BAD_NAME,
+  NOOM_ROOM_ERROR_NAME_TOO_LONG,
+  NOOM_ROOM_ERROR_ROOM_FULL,
+  NOOM_ROOM_ERROR_NOT_IN_ROOM,
+  NOOM_ROOM_ERROR_UNKNOWN_PEER,
+  NOOM_ROOM_ERROR_UNKNOWN_EVENT,
+  NOOM_ROOM_ERROR_RATE_LIMITED,
+  NOOM_ROOM_ERROR_FORBIDDEN,
+} NoomRoomError;
+
+/* The wire code ("bad_argument", "room_full", ...) of @code. */
+const gchar *noom_room_error_to_code (NoomRoomError code);
+
+/* ------------------------------------------------------------------ limits */
+
+#define NOOM_ROOM_DEFAULT_MAX_ROOM_SIZE 16
+#define NOOM_ROOM_DEFAULT_MAX_ROOM_NAME 64      /* characters */
+#define NOOM_ROOM_DEFAULT_MAX_NICKNAME 32       /* characters */
+#define NOOM_ROOM_DEFAULT_MAX_MESSAGE 4096      /* bytes */
+#define NOOM_ROOM_DEFAULT_NICKNAME "Anon"
+
+typedef struct {
+  guint max_room_size;          /* participants per room */
+  guint max_room_name;          /* characters */
+  guint max_nickname;           /* characters */
+  gsize max_message;            /* bytes */
+} NoomRoomLimits;
+
+void noom_room_limits_init (NoomRoomLimits * limits);
+
+/* A room name or nickname (docs/protocol.md §2): valid UTF-8, 1..@max_chars
+ * characters, no control character (U+0000-U+001F, U+007F-U+009F), not only
+ * white space.  @len is the byte length (-1: NUL-terminated; an embedded NUL
+ * is a control character).  @what ("room name", "nickname") starts the
+ * error message.  Errors: BAD_NAME, NAME_TOO_LONG. */
+gboolean noom_room_validate_name (const gchar * name, gssize len,
+    guint max_chars, const gchar * what, GError ** error);
+
+/* A chat message: non-empty, valid UTF-8, no NUL, at most @max_bytes.
+ * Errors: BAD_ARGUMENT, NAME_TOO_LONG. */
+gboolean noom_room_validate_message (const gchar * text, gssize len,
+    gsize max_bytes, GError ** error);
+
+/* ------------------------------------------------------------------- kinds */
+
+typedef enum {
+  NOOM_KIND_BROWSER,
+  NOOM_KIND_PUBLISHER,
+  NOOM_KIND_SUBSCRIBER,
+  NOOM_KIND_RECORDER,
+} NoomKind;
+
+#define NOOM_KIND_LAST NOOM_KIND_RECORDER
+
+const gchar *noom_kind_to_string (NoomKind kind);
+gboolean noom_kind_from_string (const gchar * name, NoomKind * kind);
+/* browser, publisher: audio+video; subscriber, recorder: nothing */
+NoomMediaFlags noom_kind_default_sends (NoomKind kind);
+/* "audio" / "video" -> flag; FALSE for anything else */
+gboolean noom_media_from_string (const gchar * name, NoomMediaFlags * flag);
+
+/* ------------------------------------------------------------- offer rule */
+
+/* A transceiver direction, as seen by one side of the pair. */
+typedef enum {
+  NOOM_DIRECTION_NONE,          /* no transceiver for this media */
+  NOOM_DIRECTION_SENDRECV,
+  NOOM_DIRECTION_SENDONLY,
+  NOOM_DIRECTION_RECVONLY,
+} NoomDirection;
+
+const gchar *noom_direction_to_string (NoomDirection direction);
+
+typedef struct {
+  gboolean connect;             /* FALSE: no peer connection for this pair */
+  gboolean offer;               /* TRUE: the local side sends the offer */
+  NoomDirection audio;          /* the local side's transceiver direction */
+  NoomDirection video;
+} NoomOfferPlan;
+
+/* THE offer rule (docs/protocol.md §7), for the pair (local, remote):
+ * @local_was_first is TRUE when the local side was in the room before the
+ * remote one (it learnt of the remote side through `welcome`), FALSE when
+ * the remote side was listed in the local side's join ack.  The one that
+ * was first offers; the other answers.  No connection when neither side
+ * sends anything.  Directions: sendrecv when both send the media, sendonly
+ * when only the local side does, recvonly when only the remote side does,
+ * none when neither.  Returns @plan->connect. */
+gboolean noom_offer_plan (gboolean local_was_first, NoomMediaFlags local_sends,
+    NoomMediaFlags remote_sends, NoomOfferPlan * plan);
+
+/* ------------------------------------------------------------ rate limit */
+
+/* A token bucket: @rate tokens per second, at most @burst. */
+typedef struct {
+  gdouble tokens;
+  gint64 last_us;               /* monotonic time of the last refill */
+} NoomRateLimit;
+
+void noom_rate_limit_init (NoomRateLimit * limit, guint burst, gint64 now_us);
+/* Take one token; FALSE when the bucket is empty (the event is dropped). */
+gboolean noom_rate_limit_take (NoomRateLimit * limit, guint rate, guint burst,
+    gint64 now_us);
+
+/* ------------------------------------------------------------ rooms */
+
+typedef struct _NoomRoomSet NoomRoomSet;
+typedef struct _NoomRoom NoomRoom;
+
+#define NOOM_ROOM_MEMBER_ID_MAX 23
+
+/* One connection, in a room or not.  Embed it (noom_room_member_init) or
+ * allocate it (noom_room_member_new).  Read the fields, change them only
+ * through the functions below. */
+typedef struct {
+  gchar id[NOOM_ROOM_MEMBER_ID_MAX + 1];
+  gchar *nickname;              /* NULL: the default "Anon" */
+  NoomRoom *room;               /* NULL when in no room */
+  guint64 join_seq;             /* order of the join, server-wide */
+  guint8 kind;                  /* NoomKind */
+  guint8 sends;                 /* NoomMediaFlags */
+} NoomRoomMember;
+
+void noom_room_member_init (NoomRoomMember * member, const gchar * id);
+/* The member must be in no room (noom_room_set_leave first). */
+void noom_room_member_clear (NoomRoomMember * member);
+NoomRoomMember *noom_room_member_new (const gchar * id);
+void noom_room_member_free (NoomRoomMember * member);
+
+const gchar *noom_room_member_get_nickname (const NoomRoomMember * member);
+/* Sets the nickname after noom_room_validate_name() with @limits.  Returns
+ * TRUE when valid; *changed tells whether it differs from the old one. */
+gboolean noom_room_member_set_nickname (NoomRoomMember * member,
+    const gchar * nickname, const NoomRoomLimits * limits, gboolean * changed,
+    GError ** error);
+/* Only while in no room: a participant's kind and media are fixed while it
+ * is in a room. */
+void noom_room_member_set_kind (NoomRoomMember * member, NoomKind kind,
+    NoomMediaFlags sends);
+
+NoomRoomSet *noom_room_set_new (const NoomRoomLimits * limits);
+/* Every member must have left before. */
+void noom_room_set_free (NoomRoomSet * set);
+const NoomRoomLimits *noom_room_set_get_limits (NoomRoomSet * set);
+
+NoomRoom *noom_room_set_lookup (NoomRoomSet * set, const gchar * name);
+guint noom_room_set_get_n_rooms (NoomRoomSet * set);
+/* Incremented whenever the public list (names or counts) changes. */
+guint64 noom_room_set_get_list_version (NoomRoomSet * set);
+/* Every room (none is empty), sorted by name (byte order of UTF-8, i.e.
+ * code point order).  Free with g_ptr_array_unref (the rooms stay owned
+ * by the set). */
+GPtrArray *noom_room_set_list (NoomRoomSet * set);
+
+/* Can @member join @name?  Checks the name rules and the capacity (the room
+ * @member is already in is never full for it).  *already is set to TRUE
+ * when @member is already in that room.  Errors: BAD_NAME, NAME_TOO_LONG,
+ * ROOM_FULL. */
+gboolean noom_room_set_check_join (NoomRoomSet * set,
+    const NoomRoomMember * member, const gchar * name, gboolean * already,
+    GError ** error);
+/* Join after a successful check_join (and a leave from any other room):
+ * creates the room if needed, appends @member as the newest participant. */
+NoomRoom *noom_room_set_join (NoomRoomSet * set, NoomRoomMember * member,
+    const gchar * name);
+/* Leave the current room.  Returns TRUE when the room became empty and was
+ * destroyed (it must not be used afterwards). */
+gboolean noom_room_set_leave (NoomRoomSet * set, NoomRoomMember * member);
+
+const gchar *noom_room_get_name (const NoomRoom * room);
+guint noom_room_get_count (const NoomRoom * room);
+/* The @i-th member in join order (0 = oldest). */
+NoomRoomMember *noom_room_get_member (const NoomRoom * room, guint i);
+/* The member with @id, or NULL. */
+NoomRoomMember *noom_room_find_member (const NoomRoom * room,
+    const gchar * id);
+
+G_END_DECLS
