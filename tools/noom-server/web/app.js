@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Noom web client: the home page (nickname, room, open-room list) and the
+ * room (video grid, people, chat, toolbar), speaking docs/protocol.md.
+ *
+ * User data (nicknames, room names, chat) only ever goes into the page as
+ * text (textContent), never as HTML.
+ */
+
+import { io } from "./noom-sio.js";
+import { LocalMedia } from "./media.js";
+import { Mesh } from "./mesh.js";
+
+const $ = (id) => document.getElementById(id);
+
+const KIND_LABELS = {
+  browser: "browser",
+  publisher: "stream",
+  subscriber: "viewer",
+  recorder: "recorder",
+};
+
+const state = {
+  room: null,            /* the room we want to be in (kept across reconnects) */
+  joined: false,         /* the server answered our join */
+  selfId: null,
+  self: null,
+  nickname: "",
+  participants: new Map(), /* id -> participant, the others, join order */
+  peerStates: new Map(),   /* id -> connectionState */
+  notice: null,
+  mediaReady: false,     /* local media settled: we know our `sends` */
+  rooms: [],
+};
+
+const media = new LocalMedia((kind, track) => onLocalTrack(kind, track));
+const mesh = new Mesh(media, {
+  signal: (event, payload, to) => {
+    if (state.joined && socket.connected)
+      socket.emit(event, payload, state.room, to);
+  },
+  onTrack: (id, stream) => attachStream(id, stream),
+  onState: (id, s) => setPeerState(id, s),
+  log: (text) => addNotice(text),
+});
+
+const socket = io({ reconnectionDelay: 1000, reconnectionDelayMax: 5000 });
+
+/* ---------- test hook (read-only) ---------- */
+
+window.noom = Object.freeze({
+  state: () => ({
+    connected: socket.connected,
+    id: socket.id || null,
+    room: state.room,
+    joined: state.joined,
+    selfId: state.selfId,
+    nickname: state.nickname,
+    sends: media.sends.slice(),
+    muted: media.muted,
+    cameraOff: media.cameraOff,
+    notice: state.notice,
+    participants: [...state.participants.values()].map((p) => ({ ...p })),
+    tiles: [...document.querySelectorAll("#grid .tile[data-id]")]
+      .map((t) => t.dataset.id).filter((id) => id !== "self"),
+    peerStates: Object.fromEntries(state.peerStates),
+    rooms: state.rooms.map((r) => ({ ...r })),
+    recording: !$("recording-badge").hidden,
+    banner: $("banner").hidden ? null : $("banner").textContent,
+  }),
+  peers: mesh.pcs,
+  media,
+});
+
+/* ---------- server connection ---------- */
+
+socket.on("connect", () => {
+  hideBanner();
+  if (state.room && state.mediaReady)
+    sendJoin();
+});
+
+socket.on("disconnect", () => {
+  /* our id is gone: every connection and participant with it */
+  state.joined = false;
+  mesh.closeAll();
+  for (const id of [...state.participants.keys()])
+    removeParticipant(id);
+  showBanner("Connection to the server lost. Reconnecting…");
+});
+
+socket.on("connect_error", (err) => {
+  if (!socket.connected)
+    showBanner("Cannot reach the Noom server (" + err.message + "). Retrying…");
+});
+
+socket.on("room_change", (names, rooms) => {
+  if (!Array.isArray(rooms))
+    rooms = (names || []).map((name) => ({ name, count: null }));
+  state.rooms = rooms;
+  renderRoomList();
+});
+
+socket.on("welcome", (nickname, count, participant) => {
+  if (!state.joined || !participant || participant.id === state.selfId)
+    return;
+  addParticipant(participant);
+  addNotice(participant.nickname + " joined");
+  updateCount();
+  mesh.welcome(participant);
+});
+
+socket.on("bye", (nickname, count, participant) => {
+  if (!state.joined || !participant)
+    return;
+  if (state.participants.has(participant.id))
+    addNotice(participant.nickname + " left");
+  mesh.remove(participant.id);
+  removeParticipant(participant.id);
+  updateCount();
+});
+
+socket.on("participant_update", (participant) => {
+  const old = state.participants.get(participant.id);
+  if (!old)
+    return;
+  if (old.nickname !== participant.nickname)
+    addNotice(old.nickname + " is now " + participant.nickname);
+  state.participants.set(participant.id, participant);
+  renderPeople();
+  const tile = tileFor(participant.id);
+  if (tile)
+    labelTile(tile, participant);
+});
+
+socket.on("new_message", (text, meta) => {
+  if (meta && typeof meta === "object")
+    addMessage(meta.nickname, meta.text, false);
+  else
+    addMessage(null, String(text), false);
+});
+
+socket.on("offer", (description, from) => {
+  if (state.joined && from)
+    mesh.offer(description, from, state.participants.get(from));
+});
+
+socket.on("answer", (description, from) => {
+  if (state.joined && from)
+    mesh.answer(description, from);
+});
+
+socket.on("ice", (candidate, from) => {
+  if (state.joined && from)
+    mesh.ice(candidate, from);
+});
+
+socket.on("noom_error", (err) => {
+  addNotice("Server: " + (err && err.message ? err.message : "error"));
+});
+
+async function sendJoin() {
+  const room = state.room;
+  let res;
+  try {
+    res = await socket.timeout(15000).emitWithAck("enter_room", room, {
+      nickname: state.nickname,
+      kind: "browser",
+      sends: media.sends,
+    });
+  } catch (e) {
+    /* disconnected meanwhile: the next "connect" joins again */
+    if (socket.connected && state.room === room)
+      sendJoin();
+    return;
+  }
+  if (state.room !== room)
+    return;
+  if (!res || res.error) {
+    const message = res && res.error ? res.error.message : "the server refused to join";
+    leaveRoom(false);
+    showJoinError(message);
+    return;
+  }
+  state.joined = true;
+  state.selfId = res.id;
+  state.self = res.self;
+  mesh.iceServers = Array.isArray(res.iceServers) ? res.iceServers : [];
+  for (const p of res.participants || [])
+    addParticipant(p);
+  updateCount();
+  addNotice("You joined " + room);
+  /* we are the newcomer: the others offer to us (protocol §7) */
+}
+
+/* ---------- home ---------- */
+
+function renderRoomList() {
+  const list = $("room-list");
+  list.replaceChildren();
+  for (const r of state.rooms) {
+    const li = document.createElement("li");
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "room-entry";
+    b.dataset.room = r.name;
+    const name = document.createElement("span");
+    name.className = "room-entry-name";
+    name.textContent = r.name;
+    b.append(name);
+    if (r.count !== null && r.count !== undefined) {
+      const count = document.createElement("span");
+      count.className = "room-entry-count";
+      count.textContent = r.count + (r.count === 1 ? " person" : " people");
+      b.append(count);
+    }
+    b.addEventListener("click", () => {
+      $("room-name").value = r.name;
+      if ($("nickname").value.trim())
+        $("join-form").requestSubmit();
+      else
+        $("nickname").focus();
+    });
+    li.append(b);
+    list.append(li);
+  }
+  $("room-list-empty").hidden = state.rooms.length > 0;
+}
+
+function showJoinError(message) {
+  const e = $("join-error");
+  e.textContent = message;
+  e.hidden = false;
+}
+
+$("join-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const nickname = $("nickname").value.trim();
+  const room = $("room-name").value.trim();
+  if (!nickname || !room)
+    return;
+  $("join-error").hidden = true;
+  try {
+    localStorage.setItem("noom.nickname", nickname);
+  } catch (e) {
+    /* private mode: no storage, no problem */
+  }
+  enterRoom(room, nickname);
+});
+
+async function enterRoom(room, nickname) {
+  state.room = room;
+  state.nickname = nickname;
+  state.joined = false;
+  state.mediaReady = false;
+  const path = "/r/" + encodeURIComponent(room);
+  if (location.pathname !== path)
+    history.pushState({ room }, "", path);
+  document.title = room + " · Noom";
+  $("home").hidden = true;
+  $("room").hidden = false;
+  $("room-title").textContent = room;
+  $("messages").replaceChildren();
+  $("grid").replaceChildren();
+  addTile("self", { id: "self", nickname: nickname + " (you)", kind: "browser" });
+  updateCount();
+  const message = await media.start();
+  if (state.room !== room)
+    return;
+  state.mediaReady = true;
+  setNotice(message);
+  attachLocal();
+  renderControls();
+  fillDevices();
+  if (socket.connected)
+    sendJoin();
+}
+
+function leaveRoom(tellServer) {
+  if (tellServer && state.joined)
+    socket.emit("leave_room");
+  state.room = null;
+  state.joined = false;
+  state.mediaReady = false;
+  state.selfId = null;
+  mesh.closeAll();
+  media.stop();
+  for (const id of [...state.participants.keys()])
+    removeParticipant(id);
+  $("grid").replaceChildren();
+  $("room").hidden = true;
+  $("home").hidden = false;
+  document.title = "Noom";
+  setNotice(null);
+  if (location.pathname !== "/")
+    history.pushState({}, "", "/");
+}
+
+$("leave").addEventListener("click", () => leaveRoom(true));
+
+window.addEventListener("popstate", () => {
+  const room = roomFromPath();
+  if (!room && state.room)
+    leaveRoom(true);
+  else if (room && room !== state.room)
+    $("room-name").value = room;
+});
+
+function roomFromPath() {
+  const m = /^\/r\/(.+)$/.exec(location.pathname);
+  if (!m)
+    return null;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch (e) {
+    return null;
+  }
+}
+
+/* ---------- room: participants and tiles ---------- */
+
+function addParticipant(p) {
+  state.participants.set(p.id, p);
+  if ((p.sends || []).length > 0 && !tileFor(p.id))
+    addTile(p.id, p);
+  renderPeople();
+  updateRecording();
+}
+
+function removeParticipant(id) {
+  state.participants.delete(id);
+  state.peerStates.delete(id);
+  const tile = tileFor(id);
+  if (tile) {
+    const v = tile.querySelector("video");
+    v.srcObject = null;
+    tile.remove();
+    layoutGrid();
+  }
+  renderPeople();
+  updateRecording();
+}
+
+function tileFor(id) {
+  return [...$("grid").children].find((t) => t.dataset.id === id) || null;
+}
+
+function addTile(id, p) {
+  const tile = $("tile-template").content.firstElementChild.cloneNode(true);
+  tile.dataset.id = id;
+  const video = tile.querySelector("video");
+  if (id === "self") {
+    tile.classList.add("self");
+    video.muted = true;
+  }
+  labelTile(tile, p);
+  $("grid").append(tile);
+  layoutGrid();
+  return tile;
+}
+
+function labelTile(tile, p) {
+  tile.querySelector(".tile-name").textContent = p.nickname;
+  tile.querySelector(".tile-kind").textContent = KIND_LABELS[p.kind] || p.kind || "";
+  tile.querySelector(".avatar").textContent = initials(p.nickname);
+}
+
+function initials(name) {
+  const s = String(name || "?").replace(/ \(you\)$/, "").trim();
+  return Array.from(s)[0] ? Array.from(s)[0].toUpperCase() : "?";
+}
+
+function layoutGrid() {
+  const grid = $("grid");
+  const n = Math.max(1, grid.children.length);
+  const wide = window.innerWidth > 700;
+  const cols = wide ? Math.ceil(Math.sqrt(n)) : (n > 2 ? 2 : 1);
+  grid.style.setProperty("--cols", cols);
+  grid.style.setProperty("--rows", Math.ceil(n / cols));
+}
+window.addEventListener("resize", layoutGrid);
+
+function attachStream(id, stream) {
+  const tile = tileFor(id);
+  if (!tile)
+    return;
+  const video = tile.querySelector("video");
+  if (video.srcObject !== stream)
+    video.srcObject = stream;
+  tile.classList.toggle("has-video", stream.getVideoTracks().length > 0);
+  play(video);
+}
+
+function attachLocal() {
+  const tile = tileFor("self");
+  if (!tile)
+    return;
+  const video = tile.querySelector("video");
+  video.srcObject = media.stream;
+  tile.classList.toggle("has-video", !!media.track("video"));
+  tile.querySelector(".tile-muted").hidden = !media.muted;
+  play(video);
+}
+
+/* Autoplay with sound can be refused without a user gesture (a deep link
+ * opened cold): ask for one click, then play everything. */
+function play(video) {
+  const p = video.play();
+  if (p && p.catch) {
+    p.catch(() => {
+      if (!video.srcObject)
+        return;
+      showBanner("Click anywhere to start the sound.", true);
+      document.addEventListener("click", () => {
+        hideBanner();
+        for (const v of document.querySelectorAll("#grid video"))
+          v.play().catch(() => {});
+      }, { once: true });
+    });
+  }
+}
+
+function setPeerState(id, s) {
+  if (s === "closed") {
+    state.peerStates.delete(id);
+    return;
+  }
+  state.peerStates.set(id, s);
+  const tile = tileFor(id);
+  if (!tile)
+    return;
+  const label = s === "new" ? "connecting" : s === "disconnected" ? "reconnecting" : s;
+  const el = tile.querySelector(".tile-state");
+  el.textContent = label;
+  el.dataset.state = label;
+}
+
+function renderPeople() {
+  const list = $("people");
+  list.replaceChildren();
+  const rows = [];
+  if (state.room)
+    rows.push({ id: state.selfId, nickname: state.nickname + " (you)", kind: "browser", sends: media.sends });
+  rows.push(...state.participants.values());
+  for (const p of rows) {
+    const li = document.createElement("li");
+    li.className = "person";
+    const avatar = document.createElement("span");
+    avatar.className = "person-avatar";
+    avatar.textContent = initials(p.nickname);
+    const name = document.createElement("span");
+    name.className = "person-name";
+    name.textContent = p.nickname;
+    const kind = document.createElement("span");
+    kind.className = "person-kind kind-" + (KIND_LABELS[p.kind] ? p.kind : "other");
+    kind.textContent = KIND_LABELS[p.kind] || p.kind;
+    li.append(avatar, name, kind);
+    if ((p.sends || []).length === 0) {
+      const s = document.createElement("span");
+      s.className = "person-sends";
+      s.textContent = "no media";
+      li.append(s);
+    }
+    list.append(li);
+  }
+  $("people-count").textContent = "(" + rows.length + ")";
+}
+
+function updateCount() {
+  const n = state.participants.size + 1;
+  $("participant-count").textContent = n + (n === 1 ? " participant" : " participants");
+}
+
+function updateRecording() {
+  const recording = [...state.participants.values()].some((p) => p.kind === "recorder");
+  $("recording-badge").hidden = !recording;
+}
+
+/* ---------- chat ---------- */
+
+function addMessage(nickname, text, mine) {
+  const li = document.createElement("li");
+  li.className = "message" + (mine ? " mine" : "");
+  if (nickname !== null && nickname !== undefined) {
+    const who = document.createElement("span");
+    who.className = "message-from";
+    who.textContent = mine ? "You" : nickname;
+    li.append(who);
+  }
+  const body = document.createElement("span");
+  body.className = "message-text";
+  body.textContent = text;
+  li.append(body);
+  appendChat(li);
+}
+
+function addNotice(text) {
+  const li = document.createElement("li");
+  li.className = "notice";
+  li.textContent = text;
+  appendChat(li);
+}
+
+function appendChat(li) {
+  const list = $("messages");
+  const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 8;
+  list.append(li);
+  if (atBottom)
+    list.scrollTop = list.scrollHeight;
+}
+
+$("chat-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const input = $("chat-input");
+  const text = input.value;
+  if (!text.trim() || !state.joined)
+    return;
+  input.value = "";
+  addMessage(state.nickname, text, true);
+  socket.emit("new_message", text, state.room, (res) => {
+    if (res && res.error)
+      addNotice("Not sent: " + res.error.message);
+  });
+});
+
+/* ---------- toolbar ---------- */
+
+function renderControls() {
+  const mute = $("mute");
+  const hasAudio = media.sends.includes("audio");
+  const hasVideo = media.sends.includes("video");
+  mute.disabled = !hasAudio;
+  mute.setAttribute("aria-pressed", String(media.muted));
+  mute.classList.toggle("off", media.muted || !hasAudio);
+  mute.querySelector(".tool-label").textContent = media.muted ? "Unmute" : "Mute";
+  const cam = $("camera");
+  cam.disabled = !hasVideo;
+  cam.setAttribute("aria-pressed", String(media.cameraOff));
+  cam.classList.toggle("off", media.cameraOff || !hasVideo);
+  cam.querySelector(".tool-label").textContent = media.cameraOff ? "Start video" : "Stop video";
+  $("cameras").disabled = !hasVideo;
+  $("microphones").disabled = !hasAudio;
+  const self = tileFor("self");
+  if (self)
+    self.querySelector(".tile-muted").hidden = !media.muted;
+}
+
+async function fillDevices() {
+  for (const [kind, id, current] of [["videoinput", "cameras", media.cameraId],
+    ["audioinput", "microphones", media.microphoneId]]) {
+    const select = $(id);
+    const devices = await media.devices(kind);
+    select.replaceChildren();
+    devices.forEach((d, i) => {
+      const o = document.createElement("option");
+      o.value = d.deviceId;
+      o.textContent = d.label || (kind === "videoinput" ? "Camera " : "Microphone ") + (i + 1);
+      o.selected = d.deviceId === current;
+      select.append(o);
+    });
+    select.hidden = devices.length === 0;
+  }
+}
+
+async function onLocalTrack(kind, track) {
+  await mesh.replaceTrack(kind, track);
+  attachLocal();
+}
+
+$("mute").addEventListener("click", () => {
+  media.setMuted(!media.muted);
+  renderControls();
+});
+
+$("camera").addEventListener("click", async () => {
+  const cam = $("camera");
+  cam.disabled = true;
+  try {
+    await media.setCameraOff(!media.cameraOff);
+  } catch (e) {
+    addNotice("Camera: " + e.message);
+  }
+  renderControls();
+});
+
+$("cameras").addEventListener("change", async (ev) => {
+  try {
+    await media.selectCamera(ev.target.value);
+  } catch (e) {
+    addNotice("Camera: " + e.message);
+  }
+  renderControls();
+});
+
+$("microphones").addEventListener("change", async (ev) => {
+  try {
+    await media.selectMicrophone(ev.target.value);
+  } catch (e) {
+    addNotice("Microphone: " + e.message);
+  }
+  renderControls();
+});
+
+$("toggle-side").addEventListener("click", () => {
+  $("room").classList.toggle("side-hidden");
+  layoutGrid();
+});
+
+$("copy-link").addEventListener("click", async () => {
+  try {
+    await navigator.clipboard.writeText(location.href);
+    addNotice("Room link copied");
+  } catch (e) {
+    addNotice("Room link: " + location.href);
+  }
+});
+
+/* ---------- banners ---------- */
+
+function showBanner(text, info) {
+  const b = $("banner");
+  b.textContent = text;
+  b.classList.toggle("info", !!info);
+  b.hidden = false;
+}
+
+function hideBanner() {
+  $("banner").hidden = true;
+}
+
+function setNotice(text) {
+  state.notice = text;
+  const n = $("room-notice");
+  n.textContent = text || "";
+  n.hidden = !text;
+}
+
+/* ---------- start ---------- */
+
+(function init() {
+  let nick = "";
+  try {
+    nick = localStorage.getItem("noom.nickname") || "";
+  } catch (e) {
+    /* no storage */
+  }
+  $("nickname").value = nick;
+  const room = roomFromPath();
+  if (room) {
+    $("room-name").value = room;
+    $("join-button").textContent = "Join " + room;
+  }
+  ($("nickname").value ? $("room-name").value ? $("join-button") : $("room-name") : $("nickname")).focus();
+  renderRoomList();
+})();

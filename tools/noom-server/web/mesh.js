@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The WebRTC mesh: one RTCPeerConnection per other participant.
+ *
+ * Who offers (docs/protocol.md §7): the participant that was in the room
+ * first, when it gets `welcome` for the newcomer.  The offerer picks each
+ * transceiver's direction from both sides' `sends`; the answerer answers
+ * whatever it is offered, so seed clients (which offer and answer without
+ * `to`) work on either side.  Candidates that arrive before the remote
+ * description are queued.  On ICE failure the offerer restarts ICE.
+ */
+
+const KINDS = ["audio", "video"];
+
+/* mid -> direction of each m-section of an SDP */
+function sdpDirections(sdp) {
+  const dirs = new Map();
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    const mid = /\na=mid:(\S+)/.exec("\n" + section);
+    const dir = /\na=(sendrecv|sendonly|recvonly|inactive)\b/.exec("\n" + section);
+    if (mid)
+      dirs.set(mid[1], dir ? dir[1] : "sendrecv");
+  }
+  return dirs;
+}
+
+function kindOf(transceiver) {
+  return transceiver.receiver.track.kind;
+}
+
+class Peer {
+  constructor(participant, offerer) {
+    this.participant = participant;
+    this.id = participant.id;
+    this.offerer = offerer;
+    this.pc = null;
+    this.stream = new MediaStream();
+    this.pending = [];          /* candidates waiting for the remote description */
+    this.chain = Promise.resolve();
+    this.restarts = 0;
+  }
+
+  /* Signalling steps of one peer run one after the other. */
+  run(step) {
+    this.chain = this.chain.then(step).catch((e) => {
+      console.warn("noom: peer", this.id, e);
+    });
+    return this.chain;
+  }
+}
+
+export class Mesh {
+  /*
+   * hooks: signal(event, payload, to), onTrack(id, stream),
+   *        onState(id, state), log(text)
+   */
+  constructor(media, hooks) {
+    this.media = media;
+    this.hooks = hooks;
+    this.iceServers = [];
+    this.peers = new Map();
+    /* id -> RTCPeerConnection, exposed read-only for tests */
+    this.pcs = new Map();
+    /* candidates that came before any offer from that peer */
+    this.early = new Map();
+  }
+
+  wantsConnection(participant) {
+    const theirs = participant.sends || [];
+    return this.media.sends.length > 0 || theirs.length > 0;
+  }
+
+  /* A newcomer arrived: we were first, so we offer. */
+  welcome(participant) {
+    if (!this.wantsConnection(participant) || this.peers.has(participant.id))
+      return;
+    const peer = this._create(participant, true);
+    const ours = this.media.sends;
+    const theirs = participant.sends || [];
+    for (const kind of KINDS) {
+      const we = ours.includes(kind);
+      const they = theirs.includes(kind);
+      if (!we && !they)
+        continue;
+      const direction = we && they ? "sendrecv" : we ? "sendonly" : "recvonly";
+      const init = { direction };
+      if (we)
+        init.streams = [this.media.stream];
+      const t = peer.pc.addTransceiver(kind, init);
+      if (we)
+        t.sender.replaceTrack(this.media.track(kind));
+    }
+    peer.run(() => this._offer(peer, false));
+  }
+
+  offer(description, from, participant) {
+    let peer = this.peers.get(from);
+    if (!peer)
+      peer = this._create(participant || { id: from, nickname: from, kind: "browser", sends: ["audio", "video"] }, false);
+    peer.run(async () => {
+      const pc = peer.pc;
+      await pc.setRemoteDescription(description);
+      const dirs = sdpDirections(description.sdp);
+      const used = new Set();
+      for (const t of pc.getTransceivers()) {
+        if (t.stopped || !t.mid || !dirs.has(t.mid))
+          continue;
+        const kind = kindOf(t);
+        const offered = dirs.get(t.mid);
+        const theySend = offered === "sendrecv" || offered === "sendonly";
+        const theyReceive = offered === "sendrecv" || offered === "recvonly";
+        const we = this.media.sends.includes(kind) && theyReceive && !used.has(kind);
+        if (we) {
+          used.add(kind);
+          await t.sender.replaceTrack(this.media.track(kind));
+          if (t.sender.setStreams)
+            t.sender.setStreams(this.media.stream);
+        }
+        t.direction = we ? (theySend ? "sendrecv" : "sendonly")
+          : (theySend ? "recvonly" : "inactive");
+      }
+      this._flush(peer);
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription(answer);
+      this.hooks.signal("answer", pc.localDescription.toJSON(), from);
+    });
+  }
+
+  answer(description, from) {
+    const peer = this.peers.get(from);
+    if (!peer)
+      return;
+    peer.run(async () => {
+      if (peer.pc.signalingState !== "have-local-offer")
+        return;
+      await peer.pc.setRemoteDescription(description);
+      this._flush(peer);
+    });
+  }
+
+  ice(candidate, from) {
+    const peer = this.peers.get(from);
+    if (!peer) {
+      if (!this.early.has(from))
+        this.early.set(from, []);
+      this.early.get(from).push(candidate);
+      return;
+    }
+    peer.run(async () => {
+      if (peer.pc.remoteDescription)
+        await this._addCandidate(peer, candidate);
+      else
+        peer.pending.push(candidate);
+    });
+  }
+
+  /* The participant left (bye), or we lost the server. */
+  remove(id) {
+    this.early.delete(id);
+    const peer = this.peers.get(id);
+    if (!peer)
+      return;
+    this.peers.delete(id);
+    this.pcs.delete(id);
+    peer.pc.close();
+    for (const t of peer.stream.getTracks())
+      t.stop();
+    this.hooks.onState(id, "closed");
+  }
+
+  closeAll() {
+    for (const id of [...this.peers.keys()])
+      this.remove(id);
+    this.early.clear();
+  }
+
+  /* A new local track (device switch, camera on/off): replace it on every
+   * connection, for the kind's sending transceiver. */
+  async replaceTrack(kind, track) {
+    const jobs = [];
+    for (const peer of this.peers.values()) {
+      for (const t of peer.pc.getTransceivers()) {
+        if (t.stopped || kindOf(t) !== kind)
+          continue;
+        if (t.direction === "sendrecv" || t.direction === "sendonly") {
+          jobs.push(t.sender.replaceTrack(track));
+          break;
+        }
+      }
+    }
+    await Promise.all(jobs);
+  }
+
+  _create(participant, offerer) {
+    const peer = new Peer(participant, offerer);
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    peer.pc = pc;
+    this.peers.set(peer.id, peer);
+    this.pcs.set(peer.id, pc);
+    const early = this.early.get(peer.id);
+    if (early) {
+      peer.pending.push(...early);
+      this.early.delete(peer.id);
+    }
+    pc.onicecandidate = (e) => {
+      if (this.peers.get(peer.id) === peer)
+        this.hooks.signal("ice", e.candidate ? e.candidate.toJSON() : null, peer.id);
+    };
+    pc.ontrack = (e) => {
+      if (!peer.stream.getTracks().includes(e.track))
+        peer.stream.addTrack(e.track);
+      this.hooks.onTrack(peer.id, peer.stream);
+    };
+    pc.onconnectionstatechange = () => {
+      if (this.peers.get(peer.id) !== peer)
+        return;
+      const state = pc.connectionState;
+      this.hooks.onState(peer.id, state);
+      if (state === "connected")
+        peer.restarts = 0;
+      if (state === "failed" && peer.offerer) {
+        /* only the offerer restarts; the answerer waits for its offer */
+        const delay = Math.min(1000 * 2 ** peer.restarts, 8000);
+        peer.restarts++;
+        setTimeout(() => {
+          if (this.peers.get(peer.id) === peer && pc.connectionState === "failed") {
+            this.hooks.log("restarting the connection to " + peer.participant.nickname);
+            peer.run(() => this._offer(peer, true));
+          }
+        }, delay);
+      }
+    };
+    this.hooks.onState(peer.id, "connecting");
+    return peer;
+  }
+
+  async _offer(peer, iceRestart) {
+    const pc = peer.pc;
+    if (pc.signalingState === "closed")
+      return;
+    if (pc.signalingState !== "stable")
+      await pc.setLocalDescription({ type: "rollback" });
+    const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : {});
+    await pc.setLocalDescription(offer);
+    this.hooks.signal("offer", pc.localDescription.toJSON(), peer.id);
+  }
+
+  _flush(peer) {
+    const queued = peer.pending;
+    peer.pending = [];
+    for (const c of queued)
+      this._addCandidate(peer, c);
+  }
+
+  async _addCandidate(peer, candidate) {
+    try {
+      /* null is the end of candidates (seed clients send it as is) */
+      await peer.pc.addIceCandidate(candidate || undefined);
+    } catch (e) {
+      console.warn("noom: bad candidate from", peer.id, e);
+    }
+  }
+}
