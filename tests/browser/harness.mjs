@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Shared helpers of the browser suite: start noom-server ($NOOM_SERVER) on a
+// free port, drive headless Chromium (playwright-core, /usr/bin/chromium,
+// fake camera and microphone) and read WebRTC stats through the client's
+// read-only debug hook window.noom.
+
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { once } from 'node:events';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '..', 'package.json'));
+const { chromium } = require('playwright-core');
+
+export const fixtures = path.join(here, 'fixtures');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// A running noom-server; restart() brings it back on the same port.
+export class Server {
+  constructor(extraArgs = []) {
+    this.extraArgs = extraArgs;
+    this.port = 0;
+    this.proc = null;
+    this.output = '';
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(timeoutMs = 15000) {
+    const bin = process.env.NOOM_SERVER;
+    if (!bin)
+      throw new Error('NOOM_SERVER is not set (path of the built noom-server)');
+    const args = ['--port', String(this.port), ...this.extraArgs];
+    const proc = bin.endsWith('.mjs')
+      ? spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    const port = await new Promise((resolve, reject) => {
+      let buf = '';
+      const timer = setTimeout(() => reject(new Error(
+        `noom-server printed no listening URL in ${timeoutMs} ms:\n${buf}`)), timeoutMs);
+      const onData = (d) => {
+        buf += d.toString();
+        this.output += d.toString();
+        const m = /https?:\/\/[^\s/'"]*:(\d+)/.exec(buf);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      };
+      proc.stdout.on('data', onData);
+      proc.stderr.on('data', onData);
+      proc.once('exit', (code, sig) => {
+        clearTimeout(timer);
+        reject(new Error(`noom-server exited (${code ?? sig}) before listening:\n${buf}`));
+      });
+    });
+    // keep the pipes drained (the server logs every error once)
+    proc.stdout.on('data', (d) => { this.output += d.toString(); });
+    proc.stderr.on('data', (d) => { this.output += d.toString(); });
+    this.port = port;
+    return this;
+  }
+
+  async stop() {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null)
+      return;
+    const exited = once(proc, 'exit');
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+
+  async restart() {
+    await this.stop();
+    // the port was just freed; retry briefly if the kernel still holds it
+    for (let i = 0; ; i++) {
+      try {
+        return await this.start();
+      } catch (e) {
+        if (i >= 20)
+          throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+      '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run',
+      '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
+      '--disable-backgrounding-occluded-windows',
+    ],
+  });
+}
+
+// Makes getUserMedia behave as on a machine without camera and microphone.
+const NO_DEVICES = () => {
+  const md = navigator.mediaDevices;
+  md.getUserMedia = () => Promise.reject(new DOMException('Requested device not found', 'NotFoundError'));
+  md.enumerateDevices = () => Promise.resolve([]);
+};
+
+// A page in its own context (own storage), with errors collected.
+export async function openPage(browser, url, { noDevices = false, viewport } = {}) {
+  const context = await browser.newContext({ viewport: viewport || { width: 1280, height: 720 } });
+  if (noDevices)
+    await context.addInitScript(NO_DEVICES);
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => {
+    if (process.env.NOOM_TEST_VERBOSE)
+      console.log(`# [page] ${m.type()}: ${m.text()}`);
+  });
+  await page.goto(url);
+  return page;
+}
+
+// Joins through the home form, as a user does.
+export async function join(page, room, nickname) {
+  await page.fill('#nickname', nickname);
+  await page.fill('#room-name', room);
+  await page.click('#join-button');
+  await waitState(page, (s) => s.joined, null, 'joined');
+}
+
+// Waits until fn(window.noom.state(), arg) is true in the page.
+export async function waitState(page, fn, arg = null, what = 'condition', timeout = 20000) {
+  try {
+    await page.waitForFunction(
+      ([src, a]) => (0, eval)('(' + src + ')')(window.noom.state(), a),
+      [fn.toString(), arg], { timeout, polling: 100 });
+  } catch (e) {
+    const s = await page.evaluate(() => window.noom && window.noom.state()).catch(() => null);
+    throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(s)}`);
+  }
+}
+
+// Per remote participant id: inbound video framesDecoded and audio
+// totalAudioEnergy / totalSamplesReceived, read from getStats.
+export async function inbound(page) {
+  return page.evaluate(async () => {
+    const out = {};
+    for (const [id, pc] of window.noom.peers) {
+      const r = { state: pc.connectionState, framesDecoded: 0, audioEnergy: 0, audioSamples: 0, audioLevel: 0, videoPackets: 0, audioPackets: 0 };
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type !== 'inbound-rtp')
+          return;
+        if (s.kind === 'video') {
+          r.framesDecoded += s.framesDecoded || 0;
+          r.videoPackets += s.packetsReceived || 0;
+        } else if (s.kind === 'audio') {
+          r.audioEnergy += s.totalAudioEnergy || 0;
+          r.audioSamples += s.totalSamplesReceived || 0;
+          r.audioLevel = Math.max(r.audioLevel, s.audioLevel || 0);
+          r.audioPackets += s.packetsReceived || 0;
+        }
+      });
+      out[id] = r;
+    }
+    return out;
+  });
+}
+
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls `probe` until `ok(value)` holds, or fails after `timeout` with the
+// last value seen.
+export async function until(probe, ok, what, timeout = 30000, every = 250) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await probe();
+    if (ok(last))
+      return last;
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await delay(every);
+  }
+}
+
+// Waits until `page` decodes video (and, with audio, receives audio energy)
+// from every id in `ids`, with the counters rising after a first sample.
+export async function receivesFrom(page, ids, { audio = true, video = true, timeout = 40000 } = {}) {
+  const first = await until(() => inbound(page),
+    (s) => ids.every((id) => s[id] && (!video || s[id].framesDecoded > 0) && (!audio || s[id].audioSamples > 0)),
+    `media from ${ids.join(', ')}`, timeout);
+  return until(() => inbound(page),
+    (s) => ids.every((id) => s[id]
+      && (!video || s[id].framesDecoded > first[id].framesDecoded + 5)
+      && (!audio || (s[id].audioSamples > first[id].audioSamples && s[id].audioEnergy > first[id].audioEnergy))),
+    `rising media counters from ${ids.join(', ')}`, timeout);
+}
+
+export async function selfId(page) {
+  return page.evaluate(() => window.noom.state().selfId);
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Three Noom pages in one room: full-mesh media, chat as text, mute and
+// camera off seen by the others, leave.  Also saves docs/screenshot-room.png.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Server, launchBrowser, openPage, join, waitState, inbound, until,
+  receivesFrom, selfId,
+} from './harness.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOM = 'demo';
+let server, browser;
+const pages = {};
+const ids = {};
+
+before(async () => {
+  server = await new Server().start();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser)
+    await browser.close();
+  if (server)
+    await server.stop();
+});
+
+test('three pages join one room and each receives video and audio from both others', async () => {
+  for (const name of ['Alice', 'Bob', 'Carol']) {
+    pages[name] = await openPage(browser, server.url + '/');
+    await join(pages[name], ROOM, name);
+    ids[name] = await selfId(pages[name]);
+  }
+  for (const name of Object.keys(pages)) {
+    const others = Object.keys(pages).filter((n) => n !== name).map((n) => ids[n]);
+    await waitState(pages[name], (s, o) => o.every((id) => s.tiles.includes(id)), others, `${name}'s tiles`);
+    await receivesFrom(pages[name], others);
+    const st = await pages[name].evaluate(() => window.noom.state());
+    assert.equal(st.participants.length, 2);
+    for (const id of others)
+      assert.equal(st.peerStates[id], 'connected');
+    assert.match(await pages[name].textContent('#participant-count'), /^3 participants$/);
+  }
+  for (const p of Object.values(pages))
+    assert.deepEqual(p.errors, []);
+});
+
+test('screenshot of a three-person room', async () => {
+  const p = pages.Alice;
+  await p.fill('#chat-input', 'Hi everyone!');
+  await p.click('#chat-form button');
+  await waitState(pages.Bob, (s) => true);
+  await until(() => p.evaluate(() => [...document.querySelectorAll('#grid video')]
+    .every((v) => v.readyState >= 2 || !v.srcObject)), (ok) => ok, 'videos playing', 15000);
+  await p.screenshot({ path: path.join(root, 'docs', 'screenshot-room.png') });
+});
+
+test('chat reaches the others and HTML shows as text', async () => {
+  const evil = '<img src=x onerror="window.pwned=1">';
+  const nick = '<b>Mallory</b>';
+  const m = await openPage(browser, server.url + '/');
+  await join(m, ROOM, nick);
+  await m.fill('#chat-input', 'hello ' + evil);
+  await m.click('#chat-form button');
+  for (const name of ['Alice', 'Bob', 'Carol']) {
+    const p = pages[name];
+    await p.waitForFunction((t) => [...document.querySelectorAll('#messages .message-text')]
+      .some((e) => e.textContent === t), 'hello ' + evil, { timeout: 10000 });
+    const html = await p.evaluate(() => document.getElementById('messages').innerHTML);
+    assert.ok(!/<img/.test(html), 'no <img> element made from the message');
+    assert.ok(html.includes('&lt;img src=x'), 'the markup is shown as text');
+    assert.equal(await p.evaluate(() => document.querySelectorAll('#messages b, #people b, #grid b').length), 0);
+    assert.ok(await p.evaluate((n) => [...document.querySelectorAll('.message-from')]
+      .some((e) => e.textContent === n), nick));
+    assert.ok(await p.evaluate((n) => [...document.querySelectorAll('.person-name')]
+      .some((e) => e.textContent === n), nick));
+    assert.equal(await p.evaluate(() => window.pwned), undefined);
+  }
+  // the others see Mallory's join and leave notices
+  const mid = await selfId(m);
+  await m.click('#leave');
+  for (const name of ['Alice', 'Bob', 'Carol']) {
+    await waitState(pages[name], (s, id) => !s.participants.some((x) => x.id === id), mid, 'Mallory gone');
+    const notices = await pages[name].evaluate(() => [...document.querySelectorAll('#messages .notice')].map((e) => e.textContent));
+    assert.ok(notices.includes(nick + ' joined'), JSON.stringify(notices));
+    assert.ok(notices.includes(nick + ' left'), JSON.stringify(notices));
+  }
+  await m.context().close();
+});
+
+test('mute silences the remote audio; camera off stops the remote frames', async () => {
+  const a = pages.Alice, b = pages.Bob;
+  const window = async (ms) => {
+    const s0 = (await inbound(b))[ids.Alice];
+    await new Promise((r) => setTimeout(r, ms));
+    const s1 = (await inbound(b))[ids.Alice];
+    return {
+      energy: s1.audioEnergy - s0.audioEnergy,
+      samples: s1.audioSamples - s0.audioSamples,
+      frames: s1.framesDecoded - s0.framesDecoded,
+      level: s1.audioLevel,
+    };
+  };
+  const loud = await window(1500);
+  assert.ok(loud.samples > 0 && loud.energy > 1e-4, `audio before mute: ${JSON.stringify(loud)}`);
+  assert.ok(loud.frames > 5, `video before camera off: ${JSON.stringify(loud)}`);
+
+  await a.click('#mute');
+  await waitState(a, (s) => s.muted, null, 'muted');
+  assert.equal(await a.textContent('#mute .tool-label'), 'Unmute');
+  // the audio already in flight drains first
+  const quiet = await until(() => window(1000), (w) => w.samples > 0 && w.energy < 1e-6 && w.level < 0.01,
+    'silence after mute', 15000, 0);
+  assert.ok(quiet.samples > 0, 'audio packets keep flowing (silence, not a dead stream)');
+
+  await a.click('#mute');
+  await until(() => window(1000), (w) => w.energy > 1e-4, 'audio back after unmute', 15000, 0);
+
+  await a.click('#camera');
+  await waitState(a, (s) => s.cameraOff, null, 'camera off');
+  const stopped = await until(() => window(1500), (w) => w.frames === 0, 'no frames after camera off', 15000, 0);
+  assert.equal(stopped.frames, 0);
+  // the camera is really released
+  assert.equal(await a.evaluate(() => window.noom.media.stream.getVideoTracks().length), 0);
+
+  await a.click('#camera');
+  await waitState(a, (s) => !s.cameraOff, null, 'camera on');
+  await until(() => window(1000), (w) => w.frames > 3, 'frames after camera on', 15000, 0);
+});
+
+test('switching the microphone replaces the audio sender and keeps mute', async () => {
+  const a = pages.Alice;
+  const before = await a.evaluate(() => window.noom.media.stream.getAudioTracks()[0].id);
+  await a.click('#mute');
+  const options = await a.$$eval('#microphones option', (os) => os.map((o) => o.value));
+  assert.ok(options.length >= 1);
+  await a.selectOption('#microphones', options[options.length - 1]);
+  await a.waitForFunction((old) => {
+    const t = window.noom.media.stream.getAudioTracks()[0];
+    return t && t.id !== old;
+  }, before, { timeout: 10000 });
+  const check = await a.evaluate(() => {
+    const t = window.noom.media.stream.getAudioTracks()[0];
+    const senders = [...window.noom.peers.values()].map((pc) =>
+      pc.getSenders().filter((s) => s.track && s.track.kind === 'audio').map((s) => s.track.id));
+    return { id: t.id, enabled: t.enabled, senders };
+  });
+  assert.equal(check.enabled, false, 'the new track starts muted, as the button says');
+  for (const s of check.senders)
+    assert.deepEqual(s, [check.id], 'every peer connection sends the new track');
+  await a.click('#mute');
+  assert.equal(await a.evaluate(() => window.noom.media.stream.getAudioTracks()[0].enabled), true);
+});
+
+test('leave removes the tile on every other page and closes the connection', async () => {
+  const c = pages.Carol;
+  const pcs = [];
+  for (const name of ['Alice', 'Bob'])
+    pcs.push(await pages[name].evaluate((id) => !!window.noom.peers.get(id), ids.Carol));
+  assert.deepEqual(pcs, [true, true]);
+  // keep references to the connections to check they end up closed
+  for (const name of ['Alice', 'Bob'])
+    await pages[name].evaluate((id) => { window.__carolPc = window.noom.peers.get(id); }, ids.Carol);
+  await c.click('#leave');
+  await waitState(c, (s) => !s.room && s.tiles.length === 0, null, 'Carol home');
+  assert.equal(await c.isVisible('#home'), true);
+  assert.equal(await c.evaluate(() => window.noom.peers.size), 0);
+  for (const name of ['Alice', 'Bob']) {
+    const p = pages[name];
+    await waitState(p, (s, id) => !s.tiles.includes(id) && !s.participants.some((x) => x.id === id), ids.Carol, 'Carol gone');
+    assert.equal(await p.evaluate(() => window.__carolPc.connectionState), 'closed');
+    assert.equal(await p.evaluate((id) => window.noom.peers.has(id), ids.Carol), false);
+    assert.match(await p.textContent('#participant-count'), /^2 participants$/);
+  }
+  // Alice and Bob still see each other
+  await receivesFrom(pages.Alice, [ids.Bob]);
+});
