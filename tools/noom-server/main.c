@@ -1,0 +1,345 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-server: the Noom room server.  One SoupServer on one GMainLoop:
+ * the web client over HTTP, Engine.IO/Socket.IO v4 at /socket.io/, the
+ * rooms of docs/protocol.md.  See docs/server.md.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+
+#include <glib-unix.h>
+#include <libsoup/soup.h>
+
+#include "noom-engine.h"
+#include "noom-sio.h"
+#include "noom-room-server.h"
+#include "noom-http.h"
+#include "noom-ice.h"
+
+#define EXIT_USAGE 2
+#define SHUTDOWN_GRACE_MS 2000
+
+typedef struct {
+  GMainLoop *loop;
+  NoomEngine *engine;
+  gint64 shutdown_deadline;
+  guint shutdown_source;
+  gboolean stopping;
+} App;
+
+/* Options, with their defaults */
+static gchar *opt_host = NULL;
+static gint opt_port = 8080;
+static gchar *opt_tls_cert = NULL;
+static gchar *opt_tls_key = NULL;
+static gchar **opt_ice_servers = NULL;
+static gchar *opt_turn_secret = NULL;
+static gint opt_turn_ttl = 86400;
+static gint opt_max_room_size = NOOM_ROOM_DEFAULT_MAX_ROOM_SIZE;
+static gint opt_ping_interval = 25000;
+static gint opt_ping_timeout = 20000;
+static gint64 opt_max_payload = 1000000;
+static gint opt_max_room_name = NOOM_ROOM_DEFAULT_MAX_ROOM_NAME;
+static gint opt_max_nickname = NOOM_ROOM_DEFAULT_MAX_NICKNAME;
+static gint opt_max_message = NOOM_ROOM_DEFAULT_MAX_MESSAGE;
+static gint opt_rate_limit = 50;
+static gint opt_rate_burst = 200;
+static gchar *opt_static_dir = NULL;
+static gboolean opt_version = FALSE;
+
+static GOptionEntry entries[] = {
+  {"host", 0, 0, G_OPTION_ARG_STRING, &opt_host,
+      "Address or host name to listen on (default: every address)", "HOST"},
+  {"port", 'p', 0, G_OPTION_ARG_INT, &opt_port,
+      "TCP port (default 8080; 0 picks a free one)", "PORT"},
+  {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_cert,
+      "PEM certificate (chain): serve https and wss (needs --tls-key)",
+      "FILE"},
+  {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_key,
+      "PEM private key of --tls-cert", "FILE"},
+  {"ice-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_ice_servers,
+        "ICE server handed to clients, stun:, stuns:, turn: or turns: URL "
+        "(repeatable; default none)", "URL"},
+  {"turn-secret", 0, 0, G_OPTION_ARG_STRING, &opt_turn_secret,
+        "Shared secret of the TURN server (coturn use-auth-secret); "
+        "default $NOOM_TURN_SECRET", "SECRET"},
+  {"turn-ttl", 0, 0, G_OPTION_ARG_INT, &opt_turn_ttl,
+      "Lifetime of TURN credentials in seconds (default 86400)", "SECONDS"},
+  {"max-room-size", 0, 0, G_OPTION_ARG_INT, &opt_max_room_size,
+      "Participants per room (default 16)", "N"},
+  {"ping-interval", 0, 0, G_OPTION_ARG_INT, &opt_ping_interval,
+      "Engine.IO ping interval in ms (default 25000)", "MS"},
+  {"ping-timeout", 0, 0, G_OPTION_ARG_INT, &opt_ping_timeout,
+      "Engine.IO ping timeout in ms (default 20000)", "MS"},
+  {"max-payload", 0, 0, G_OPTION_ARG_INT64, &opt_max_payload,
+      "Largest Engine.IO packet or polling body in bytes (default 1000000)",
+      "BYTES"},
+  {"max-room-name", 0, 0, G_OPTION_ARG_INT, &opt_max_room_name,
+      "Longest room name in characters (default 64)", "N"},
+  {"max-nickname", 0, 0, G_OPTION_ARG_INT, &opt_max_nickname,
+      "Longest nickname in characters (default 32)", "N"},
+  {"max-message", 0, 0, G_OPTION_ARG_INT, &opt_max_message,
+      "Longest chat message in bytes (default 4096)", "BYTES"},
+  {"rate-limit", 0, 0, G_OPTION_ARG_INT, &opt_rate_limit,
+      "Events per second a connection may send, sustained (default 50)", "N"},
+  {"rate-burst", 0, 0, G_OPTION_ARG_INT, &opt_rate_burst,
+      "Events a connection may send in a burst (default 200)", "N"},
+  {"static-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_static_dir,
+        "Serve the web client from this directory instead of the built-in "
+        "copy (development)", "DIR"},
+  {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
+      "Print the version and exit", NULL},
+  {NULL}
+};
+
+static gboolean
+check_range (const gchar * name, gint64 value, gint64 min, gint64 max,
+    GError ** error)
+{
+  if (value >= min && value <= max)
+    return TRUE;
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+      "--%s %" G_GINT64_FORMAT ": must be between %" G_GINT64_FORMAT
+      " and %" G_GINT64_FORMAT, name, value, min, max);
+  return FALSE;
+}
+
+static gboolean
+check_options (GError ** error)
+{
+  if (!check_range ("port", opt_port, 0, 65535, error)
+      || !check_range ("turn-ttl", opt_turn_ttl, 1, 30 * 86400, error)
+      || !check_range ("max-room-size", opt_max_room_size, 1, 100000, error)
+      || !check_range ("ping-interval", opt_ping_interval, 10, 3600000, error)
+      || !check_range ("ping-timeout", opt_ping_timeout, 10, 3600000, error)
+      || !check_range ("max-payload", opt_max_payload, 1024, 100000000, error)
+      || !check_range ("max-room-name", opt_max_room_name, 1, 4096, error)
+      || !check_range ("max-nickname", opt_max_nickname, 1, 4096, error)
+      || !check_range ("max-message", opt_max_message, 1, opt_max_payload,
+          error)
+      || !check_range ("rate-limit", opt_rate_limit, 1, 1000000, error)
+      || !check_range ("rate-burst", opt_rate_burst, 1, 1000000, error))
+    return FALSE;
+  if ((opt_tls_cert == NULL) != (opt_tls_key == NULL)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--tls-cert and --tls-key go together");
+    return FALSE;
+  }
+  if (opt_host && *opt_host == '\0') {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--host: empty host");
+    return FALSE;
+  }
+  if (opt_static_dir && !g_file_test (opt_static_dir, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--static-dir %s: not a directory", opt_static_dir);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+listen_on (SoupServer * server, SoupServerListenOptions options,
+    GError ** error)
+{
+  g_autoptr (GInetAddress) address = NULL;
+  g_autoptr (GList) addresses = NULL;
+  GList *l;
+
+  if (opt_host == NULL)
+    return soup_server_listen_all (server, opt_port, options, error);
+  if (strcmp (opt_host, "localhost") == 0)
+    return soup_server_listen_local (server, opt_port, options, error);
+
+  address = g_inet_address_new_from_string (opt_host);
+  if (address) {
+    g_autoptr (GSocketAddress) sa =
+        g_inet_socket_address_new (address, opt_port);
+
+    return soup_server_listen (server, sa, options, error);
+  }
+
+  addresses = g_resolver_lookup_by_name (g_resolver_get_default (), opt_host,
+      NULL, error);
+  if (addresses == NULL)
+    return FALSE;
+  for (l = addresses; l; l = l->next) {
+    g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (l->data,
+        opt_port);
+
+    if (!soup_server_listen (server, sa, options, error))
+      break;
+  }
+  g_resolver_free_addresses (g_steal_pointer (&addresses));
+  return error == NULL || *error == NULL;
+}
+
+static gboolean
+shutdown_poll (gpointer data)
+{
+  App *app = data;
+
+  /* The close packets are queued; wait until the transports have written
+   * them (every session gone) or the grace period is over. */
+  if (noom_engine_get_n_sockets (app->engine) == 0
+      || g_get_monotonic_time () >= app->shutdown_deadline) {
+    app->shutdown_source = 0;
+    g_main_loop_quit (app->loop);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  App *app = data;
+
+  if (app->stopping) {
+    /* A second signal: stop waiting. */
+    g_main_loop_quit (app->loop);
+    return G_SOURCE_CONTINUE;
+  }
+  app->stopping = TRUE;
+  g_message ("shutting down: closing %u connection(s)",
+      noom_engine_get_n_sockets (app->engine));
+  noom_engine_close_all (app->engine);
+  app->shutdown_deadline = g_get_monotonic_time () +
+      SHUTDOWN_GRACE_MS * (gint64) 1000;
+  app->shutdown_source = g_timeout_add (10, shutdown_poll, app);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+print_uris (SoupServer * server)
+{
+  GSList *uris = soup_server_get_uris (server), *l;
+
+  for (l = uris; l; l = l->next) {
+    g_autofree gchar *s = g_uri_to_string (l->data);
+    gsize len = strlen (s);
+
+    if (len > 0 && s[len - 1] == '/')
+      s[len - 1] = '\0';
+    printf ("noom-server: listening on %s\n", s);
+  }
+  fflush (stdout);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SoupServer) server = NULL;
+  g_autoptr (GTlsCertificate) cert = NULL;
+  NoomIceConfig *ice = NULL;
+  NoomEngineConfig engine_config;
+  NoomRoomServerConfig room_config;
+  NoomSioServer *sio;
+  NoomRoomServer *rooms;
+  NoomHttp *http;
+  App app = { 0 };
+  SoupServerListenOptions listen_options = 0;
+  const gchar *env_secret;
+
+  context = g_option_context_new ("- the Noom room server");
+  g_option_context_set_summary (context,
+      "Serves the Noom web client and the rooms of docs/protocol.md\n"
+      "(Socket.IO v4 at /socket.io/) on one HTTP port.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    g_printerr ("noom-server: %s\nTry \"noom-server --help\".\n",
+        error->message);
+    return EXIT_USAGE;
+  }
+  if (opt_version) {
+    printf ("noom-server %s\n", PACKAGE_VERSION);
+    return 0;
+  }
+  if (argc > 1) {
+    g_printerr ("noom-server: unexpected argument \"%s\"\n"
+        "Try \"noom-server --help\".\n", argv[1]);
+    return EXIT_USAGE;
+  }
+  env_secret = g_getenv ("NOOM_TURN_SECRET");
+  if (opt_turn_secret == NULL && env_secret && *env_secret)
+    opt_turn_secret = g_strdup (env_secret);
+  if (!check_options (&error)) {
+    g_printerr ("noom-server: %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  ice = noom_ice_config_new ((const gchar * const *) opt_ice_servers,
+      opt_turn_secret, opt_turn_ttl, &error);
+  if (ice == NULL) {
+    g_printerr ("noom-server: %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  if (opt_tls_cert) {
+    cert = g_tls_certificate_new_from_files (opt_tls_cert, opt_tls_key,
+        &error);
+    if (cert == NULL) {
+      g_printerr ("noom-server: --tls-cert %s / --tls-key %s: %s\n",
+          opt_tls_cert, opt_tls_key, error->message);
+      noom_ice_config_free (ice);
+      return EXIT_USAGE;
+    }
+    listen_options |= SOUP_SERVER_LISTEN_HTTPS;
+  }
+
+  /* Writing to a client that went away must not kill the server. */
+  signal (SIGPIPE, SIG_IGN);
+
+  server = soup_server_new ("server-header", "noom-server ", NULL);
+  if (cert)
+    soup_server_set_tls_certificate (server, cert);
+
+  noom_engine_config_init (&engine_config);
+  engine_config.ping_interval_ms = opt_ping_interval;
+  engine_config.ping_timeout_ms = opt_ping_timeout;
+  engine_config.max_payload = opt_max_payload;
+  sio = noom_sio_server_new (server, "/socket.io/", &engine_config);
+
+  noom_room_server_config_init (&room_config);
+  room_config.limits.max_room_size = opt_max_room_size;
+  room_config.limits.max_room_name = opt_max_room_name;
+  room_config.limits.max_nickname = opt_max_nickname;
+  room_config.limits.max_message = opt_max_message;
+  room_config.rate_limit = opt_rate_limit;
+  room_config.rate_burst = opt_rate_burst;
+  room_config.ice = ice;
+  rooms = noom_room_server_new (sio, &room_config);
+  http = noom_http_new (server, opt_static_dir);
+
+  if (!listen_on (server, listen_options, &error)) {
+    g_printerr ("noom-server: cannot listen on %s:%d: %s\n",
+        opt_host ? opt_host : "*", opt_port, error->message);
+    return 1;
+  }
+  print_uris (server);
+
+  app.loop = g_main_loop_new (NULL, FALSE);
+  app.engine = noom_sio_server_get_engine (sio);
+  g_unix_signal_add (SIGINT, on_signal, &app);
+  g_unix_signal_add (SIGTERM, on_signal, &app);
+  g_main_loop_run (app.loop);
+
+  g_clear_handle_id (&app.shutdown_source, g_source_remove);
+  soup_server_disconnect (server);
+  noom_sio_server_free (sio);
+  noom_room_server_free (rooms);
+  noom_http_free (http);
+  noom_ice_config_free (ice);
+  g_main_loop_unref (app.loop);
+  g_message ("stopped");
+  return 0;
+}

@@ -1,0 +1,985 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-room-server: the room layer (see noom-room-server.h).  The model
+ * (names, limits, membership, join order) is lib/noom-room; this file
+ * turns Socket.IO events into model calls and model changes into events.
+ *
+ * Re-entrancy: sending to a socket may close it synchronously (a slow
+ * consumer, a dead transport), and the Socket.IO layer then calls our
+ * disconnect callback in the middle of a broadcast.  So every entry point
+ * runs between enter() and leave(); a disconnect that arrives while busy
+ * only marks the connection dead (socket = NULL) and queues it, and leave()
+ * finishes it (bye to its room, free) when the outermost entry point
+ * returns.  Loops over members skip dead connections.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "noom-packet.h"
+#include "noom-room-server.h"
+
+#define ROOM_CHANGE_INTERVAL_MS 250
+
+typedef struct _Conn Conn;
+
+struct _Conn {
+  NoomRoomMember member;        /* first: a NoomRoomMember* is a Conn* */
+  NoomRoomServer *server;
+  NoomSioSocket *socket;        /* NULL once disconnected */
+  GList lobby_link;             /* in server->lobby while in no room */
+  GList pending_link;           /* in server->pending: room_change due now */
+  GList dead_link;              /* in server->dead: disconnected while busy */
+  gint64 room_change_us;        /* when the last room_change went out */
+  guint64 room_change_version;  /* which list it carried */
+  NoomRateLimit rate;
+  guint32 flood;                /* events dropped since the last accepted */
+  guint in_lobby:1;
+  guint pending:1;
+};
+
+struct _NoomRoomServer {
+  NoomRoomServerConfig config;
+  NoomSioServer *sio;
+  NoomRoomSet *rooms;
+
+  GQueue lobby;                 /* Conn*, in no room */
+  GQueue pending;               /* Conn*, to get room_change soon */
+  GQueue dead;                  /* Conn*, disconnected while busy */
+  guint busy;
+
+  guint flush_source;           /* lobby flush timer */
+  guint pending_source;         /* idle for pending */
+  gint64 last_flush_us;
+  GBytes *list_frame;           /* room_change frame of list_version */
+  guint64 list_frame_version;
+};
+
+static void conn_finish (NoomRoomServer * self, Conn * c);
+
+void
+noom_room_server_config_init (NoomRoomServerConfig * config)
+{
+  memset (config, 0, sizeof (*config));
+  noom_room_limits_init (&config->limits);
+  config->rate_limit = 50;
+  config->rate_burst = 200;
+  config->room_change_interval_ms = ROOM_CHANGE_INTERVAL_MS;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static void
+enter (NoomRoomServer * self)
+{
+  self->busy++;
+}
+
+static void
+leave (NoomRoomServer * self)
+{
+  if (self->busy == 1) {
+    GList *l;
+
+    /* conn_finish may send bye, which may kill more connections: they
+     * are appended to the queue and handled in this same loop. */
+    while ((l = g_queue_peek_head_link (&self->dead)) != NULL) {
+      g_queue_unlink (&self->dead, l);
+      conn_finish (self, l->data);
+    }
+  }
+  self->busy--;
+}
+
+static const gchar *
+conn_id (Conn * c)
+{
+  return c->member.id;
+}
+
+static void
+conn_send (Conn * c, GBytes * frame)
+{
+  if (c->socket)
+    noom_sio_socket_send_frame (c->socket, frame);
+}
+
+/* Text from a client, made fit for a message or a log line: valid UTF-8,
+ * at most @max characters. */
+static gchar *
+clip (const gchar * s, guint max)
+{
+  g_autofree gchar *valid = g_utf8_make_valid (s, -1);
+
+  if (g_utf8_strlen (valid, -1) <= max)
+    return g_steal_pointer (&valid);
+  return g_strconcat (g_utf8_substring (valid, 0, max), "…", NULL);
+}
+
+static JsonNode *
+participant_node (const NoomRoomMember * m)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, m->id);
+  json_builder_set_member_name (b, "nickname");
+  json_builder_add_string_value (b, noom_room_member_get_nickname (m));
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, noom_kind_to_string (m->kind));
+  json_builder_set_member_name (b, "sends");
+  json_builder_begin_array (b);
+  if (m->sends & NOOM_MEDIA_AUDIO)
+    json_builder_add_string_value (b, "audio");
+  if (m->sends & NOOM_MEDIA_VIDEO)
+    json_builder_add_string_value (b, "video");
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* Encode @event once and send it to every live member of @room but
+ * @except (may be NULL). */
+static void
+broadcast (NoomRoom * room, Conn * except, const gchar * event,
+    JsonArray * args)
+{
+  g_autoptr (GBytes) frame = noom_sio_frame_event (event, args, -1);
+  guint i, n = noom_room_get_count (room);
+
+  for (i = 0; i < n; i++) {
+    Conn *m = (Conn *) noom_room_get_member (room, i);
+
+    if (m != except)
+      conn_send (m, frame);
+  }
+}
+
+/* A success result: {"ok":true, ...} with "ok" first. */
+static JsonObject *
+result_new (void)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_boolean_member (o, "ok", TRUE);
+  return o;
+}
+
+static void
+ack_ok (Conn * c, gint64 ack_id, JsonObject * result)
+{
+  g_autoptr (JsonArray) args = NULL;
+
+  if (ack_id < 0 || c->socket == NULL)
+    return;
+  args = json_array_new ();
+  json_array_add_object_element (args, json_object_ref (result));
+  noom_sio_socket_ack (c->socket, ack_id, args);
+}
+
+/* The one way a request fails (docs/protocol.md §4): an error object in
+ * the ack, or noom_error when there is no ack; one log line. */
+static void
+reply_error (Conn * c, const gchar * event, gint64 ack_id, NoomRoomError code,
+    const gchar * message)
+{
+  g_autoptr (JsonObject) error = json_object_new ();
+  g_autoptr (JsonArray) args = json_array_new ();
+  g_autofree gchar *ev = clip (event, 64);
+  g_autofree gchar *log_message = g_strescape (message, "\"");
+
+  g_message ("error id=%s event=\"%s\" code=%s: %s", conn_id (c), ev,
+      noom_room_error_to_code (code), log_message);
+  if (c->socket == NULL)
+    return;
+
+  json_object_set_string_member (error, "code",
+      noom_room_error_to_code (code));
+  json_object_set_string_member (error, "message", message);
+  if (ack_id >= 0) {
+    JsonObject *wrapper = json_object_new ();
+
+    json_object_set_object_member (wrapper, "error",
+        json_object_ref (error));
+    json_array_add_object_element (args, wrapper);
+    noom_sio_socket_ack (c->socket, ack_id, args);
+  } else {
+    json_object_set_string_member (error, "event", ev);
+    json_array_add_object_element (args, json_object_ref (error));
+    noom_sio_socket_emit (c->socket, "noom_error", args);
+  }
+}
+
+static void
+reply_gerror (Conn * c, const gchar * event, gint64 ack_id,
+    const GError * error)
+{
+  reply_error (c, event, ack_id, error->code, error->message);
+}
+
+static JsonNode *
+arg (JsonArray * args, guint i)
+{
+  if (i >= json_array_get_length (args))
+    return NULL;
+  return json_array_get_element (args, i);
+}
+
+static const gchar *
+arg_string (JsonArray * args, guint i)
+{
+  JsonNode *node = arg (args, i);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gboolean
+arg_absent (JsonArray * args, guint i)
+{
+  JsonNode *node = arg (args, i);
+
+  return node == NULL || JSON_NODE_HOLDS_NULL (node);
+}
+
+/* ------------------------------------------------------------- room list */
+
+static GBytes *
+list_frame (NoomRoomServer * self)
+{
+  guint64 version = noom_room_set_get_list_version (self->rooms);
+
+  if (self->list_frame == NULL || self->list_frame_version != version) {
+    g_autoptr (GPtrArray) list = noom_room_set_list (self->rooms);
+    g_autoptr (JsonArray) args = json_array_new ();
+    JsonArray *names = json_array_sized_new (list->len);
+    JsonArray *counts = json_array_sized_new (list->len);
+    guint i;
+
+    for (i = 0; i < list->len; i++) {
+      NoomRoom *room = g_ptr_array_index (list, i);
+      JsonObject *o = json_object_new ();
+
+      json_array_add_string_element (names, noom_room_get_name (room));
+      json_object_set_string_member (o, "name", noom_room_get_name (room));
+      json_object_set_int_member (o, "count", noom_room_get_count (room));
+      json_array_add_object_element (counts, o);
+    }
+    json_array_add_array_element (args, names);
+    json_array_add_array_element (args, counts);
+    g_clear_pointer (&self->list_frame, g_bytes_unref);
+    self->list_frame = noom_sio_frame_event ("room_change", args, -1);
+    self->list_frame_version = version;
+  }
+  return self->list_frame;
+}
+
+/* Send the current list to @c if it lacks it and its last room_change is
+ * at least one interval old.  Returns FALSE when it must wait. */
+static gboolean
+lobby_send (NoomRoomServer * self, Conn * c, gint64 now)
+{
+  guint64 version = noom_room_set_get_list_version (self->rooms);
+  gint64 interval = self->config.room_change_interval_ms * (gint64) 1000;
+
+  if (c->socket == NULL || c->room_change_version == version)
+    return TRUE;
+  if (c->room_change_us != 0 && now - c->room_change_us < interval)
+    return FALSE;
+  conn_send (c, list_frame (self));
+  c->room_change_us = now;
+  c->room_change_version = version;
+  return TRUE;
+}
+
+static void schedule_flush (NoomRoomServer * self);
+
+/* The coalescing timer: at most one run per interval; every client in no
+ * room that lacks the latest list and may receive gets it.  A client that
+ * got a list less than an interval ago waits for the next run, which is
+ * then scheduled: the last list always arrives. */
+static gboolean
+flush_cb (gpointer data)
+{
+  NoomRoomServer *self = data;
+  gint64 now = g_get_monotonic_time ();
+  gboolean again = FALSE;
+  GList *l;
+
+  self->flush_source = 0;
+  self->last_flush_us = now;
+  enter (self);
+  for (l = self->lobby.head; l; l = l->next)
+    if (!lobby_send (self, l->data, now))
+      again = TRUE;
+  leave (self);
+  if (again)
+    schedule_flush (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_flush (NoomRoomServer * self)
+{
+  gint64 interval = self->config.room_change_interval_ms * (gint64) 1000;
+  gint64 due, now;
+
+  if (self->flush_source != 0 || self->lobby.length == 0)
+    return;
+  now = g_get_monotonic_time ();
+  due = self->last_flush_us + interval;
+  self->flush_source = g_timeout_add (due > now ? (due - now + 999) / 1000 : 0,
+      flush_cb, self);
+}
+
+static gboolean
+pending_cb (gpointer data)
+{
+  NoomRoomServer *self = data;
+  gint64 now = g_get_monotonic_time ();
+  GList *l;
+
+  self->pending_source = 0;
+  enter (self);
+  while ((l = g_queue_peek_head_link (&self->pending)) != NULL) {
+    Conn *c = l->data;
+
+    g_queue_unlink (&self->pending, l);
+    c->pending = FALSE;
+    if (c->in_lobby && !lobby_send (self, c, now))
+      schedule_flush (self);
+  }
+  leave (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* @c is now in no room: it gets the list right away (from the main loop,
+ * so after the CONNECT answer or the leave_room ack). */
+static void
+lobby_enter (NoomRoomServer * self, Conn * c)
+{
+  if (!c->in_lobby) {
+    g_queue_push_tail_link (&self->lobby, &c->lobby_link);
+    c->in_lobby = TRUE;
+  }
+  if (!c->pending) {
+    g_queue_push_tail_link (&self->pending, &c->pending_link);
+    c->pending = TRUE;
+  }
+  if (self->pending_source == 0)
+    self->pending_source = g_idle_add (pending_cb, self);
+}
+
+static void
+lobby_exit (NoomRoomServer * self, Conn * c)
+{
+  if (c->in_lobby) {
+    g_queue_unlink (&self->lobby, &c->lobby_link);
+    c->in_lobby = FALSE;
+  }
+  if (c->pending) {
+    g_queue_unlink (&self->pending, &c->pending_link);
+    c->pending = FALSE;
+  }
+}
+
+/* --------------------------------------------------------------- leaving */
+
+static void
+room_leave (NoomRoomServer * self, Conn * c, const gchar * why)
+{
+  NoomRoom *room = c->member.room;
+  g_autoptr (JsonArray) args = json_array_new ();
+  g_autofree gchar *name = g_strdup (noom_room_get_name (room));
+  guint count = noom_room_get_count (room) - 1;
+
+  json_array_add_string_element (args,
+      noom_room_member_get_nickname (&c->member));
+  json_array_add_int_element (args, count);
+  json_array_add_element (args, participant_node (&c->member));
+  broadcast (room, c, "bye", args);
+  noom_room_set_leave (self->rooms, &c->member);
+  g_message ("leave room=\"%s\" id=%s count=%u reason=%s", name, conn_id (c),
+      count, why);
+  schedule_flush (self);
+}
+
+static void
+conn_finish (NoomRoomServer * self, Conn * c)
+{
+  if (c->member.room)
+    room_leave (self, c, "disconnect");
+  lobby_exit (self, c);
+  noom_room_member_clear (&c->member);
+  g_free (c);
+}
+
+/* ---------------------------------------------------------------- events */
+
+static JsonObject *
+join_result (NoomRoomServer * self, Conn * c)
+{
+  NoomRoom *room = c->member.room;
+  JsonObject *o = json_object_new ();
+  JsonArray *others = json_array_new ();
+  guint i, n = noom_room_get_count (room);
+
+  for (i = 0; i < n; i++) {
+    NoomRoomMember *m = noom_room_get_member (room, i);
+
+    if (m != &c->member)
+      json_array_add_element (others, participant_node (m));
+  }
+  json_object_set_boolean_member (o, "ok", TRUE);
+  json_object_set_string_member (o, "room", noom_room_get_name (room));
+  json_object_set_string_member (o, "id", conn_id (c));
+  json_object_set_member (o, "self", participant_node (&c->member));
+  json_object_set_array_member (o, "participants", others);
+  json_object_set_int_member (o, "count", n);
+  json_object_set_member (o, "iceServers",
+      noom_ice_config_build (self->config.ice, conn_id (c),
+          g_get_real_time () / G_USEC_PER_SEC));
+  json_object_set_int_member (o, "maxRoomSize",
+      self->config.limits.max_room_size);
+  return o;
+}
+
+static void
+nickname_changed (Conn * c)
+{
+  g_autoptr (JsonArray) args = NULL;
+
+  if (c->member.room == NULL)
+    return;
+  args = json_array_new ();
+  json_array_add_element (args, participant_node (&c->member));
+  broadcast (c->member.room, c, "participant_update", args);
+}
+
+static void
+on_nickname (NoomRoomServer * self, Conn * c, const gchar * event,
+    JsonArray * args, gint64 ack_id)
+{
+  const gchar *name = arg_string (args, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) result = NULL;
+  gboolean changed;
+
+  if (name == NULL) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "nickname must be a string");
+    return;
+  }
+  if (!noom_room_member_set_nickname (&c->member, name, &self->config.limits,
+          &changed, &error)) {
+    reply_gerror (c, event, ack_id, error);
+    return;
+  }
+  if (changed)
+    nickname_changed (c);
+  result = result_new ();
+  json_object_set_string_member (result, "nickname", name);
+  ack_ok (c, ack_id, result);
+}
+
+/* Parse the join options; nothing is applied here. */
+static gboolean
+parse_join_options (NoomRoomServer * self, JsonNode * node,
+    const gchar ** nickname, NoomKind * kind, NoomMediaFlags * sends,
+    GError ** error)
+{
+  JsonObject *o;
+  JsonNode *member;
+  gboolean have_sends = FALSE;
+
+  *nickname = NULL;
+  *kind = NOOM_KIND_BROWSER;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    goto done;
+  if (!JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "options must be an object");
+    return FALSE;
+  }
+  o = json_node_get_object (node);
+
+  member = json_object_get_member (o, "nickname");
+  if (member && !JSON_NODE_HOLDS_NULL (member)) {
+    if (!JSON_NODE_HOLDS_VALUE (member)
+        || json_node_get_value_type (member) != G_TYPE_STRING) {
+      g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+          "nickname must be a string");
+      return FALSE;
+    }
+    *nickname = json_node_get_string (member);
+    if (!noom_room_validate_name (*nickname, -1,
+            self->config.limits.max_nickname, "nickname", error))
+      return FALSE;
+  }
+
+  member = json_object_get_member (o, "kind");
+  if (member && !JSON_NODE_HOLDS_NULL (member)) {
+    const gchar *s = NULL;
+
+    if (JSON_NODE_HOLDS_VALUE (member)
+        && json_node_get_value_type (member) == G_TYPE_STRING)
+      s = json_node_get_string (member);
+    if (!noom_kind_from_string (s, kind)) {
+      g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+          "kind must be one of browser, publisher, subscriber, recorder");
+      return FALSE;
+    }
+  }
+
+  member = json_object_get_member (o, "sends");
+  if (member && !JSON_NODE_HOLDS_NULL (member)) {
+    JsonArray *a;
+    guint i;
+
+    if (!JSON_NODE_HOLDS_ARRAY (member))
+      goto bad_sends;
+    a = json_node_get_array (member);
+    *sends = 0;
+    for (i = 0; i < json_array_get_length (a); i++) {
+      JsonNode *e = json_array_get_element (a, i);
+      NoomMediaFlags f;
+
+      if (!JSON_NODE_HOLDS_VALUE (e)
+          || json_node_get_value_type (e) != G_TYPE_STRING
+          || !noom_media_from_string (json_node_get_string (e), &f))
+        goto bad_sends;
+      *sends |= f;
+    }
+    have_sends = TRUE;
+  }
+
+done:
+  if (!have_sends)
+    *sends = noom_kind_default_sends (*kind);
+  return TRUE;
+
+bad_sends:
+  g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+      "sends must be an array of \"audio\" and \"video\"");
+  return FALSE;
+}
+
+static void
+on_join (NoomRoomServer * self, Conn * c, const gchar * event,
+    JsonArray * args, gint64 ack_id)
+{
+  const gchar *name = arg_string (args, 1);
+  const gchar *nickname;
+  NoomKind kind;
+  NoomMediaFlags sends;
+  gboolean already, changed = FALSE;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) welcome = NULL;
+  g_autoptr (JsonObject) result = NULL;
+  NoomRoom *room;
+
+  if (name == NULL) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "room name must be a string");
+    return;
+  }
+  /* Everything is checked before anything changes: a failed join leaves
+   * the connection where it was. */
+  if (!parse_join_options (self, arg (args, 2), &nickname, &kind, &sends,
+          &error) || !noom_room_set_check_join (self->rooms, &c->member, name,
+          &already, &error)) {
+    reply_gerror (c, event, ack_id, error);
+    return;
+  }
+
+  if (already) {
+    /* The same join result again; only a new nickname is applied (kind
+     * and media are fixed while in a room). */
+    if (nickname)
+      noom_room_member_set_nickname (&c->member, nickname,
+          &self->config.limits, &changed, NULL);
+    if (changed)
+      nickname_changed (c);
+    if (ack_id >= 0) {
+      result = join_result (self, c);
+      ack_ok (c, ack_id, result);
+    }
+    return;
+  }
+
+  if (c->member.room)
+    room_leave (self, c, "switch");
+  if (nickname)
+    noom_room_member_set_nickname (&c->member, nickname,
+        &self->config.limits, NULL, NULL);
+  noom_room_member_set_kind (&c->member, kind, sends);
+  lobby_exit (self, c);
+  room = noom_room_set_join (self->rooms, &c->member, name);
+  g_message ("join room=\"%s\" id=%s nickname=\"%s\" kind=%s count=%u",
+      name, conn_id (c), noom_room_member_get_nickname (&c->member),
+      noom_kind_to_string (kind), noom_room_get_count (room));
+
+  if (ack_id >= 0) {
+    result = join_result (self, c);
+    ack_ok (c, ack_id, result);
+  }
+  welcome = json_array_new ();
+  json_array_add_string_element (welcome,
+      noom_room_member_get_nickname (&c->member));
+  json_array_add_int_element (welcome, noom_room_get_count (room));
+  json_array_add_element (welcome, participant_node (&c->member));
+  broadcast (room, c, "welcome", welcome);
+  schedule_flush (self);
+}
+
+static void
+on_leave_room (NoomRoomServer * self, Conn * c, const gchar * event,
+    JsonArray * args, gint64 ack_id)
+{
+  g_autoptr (JsonObject) result = NULL;
+
+  if (c->member.room == NULL) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_NOT_IN_ROOM,
+        "you are not in a room");
+    return;
+  }
+  result = result_new ();
+  json_object_set_string_member (result, "room",
+      noom_room_get_name (c->member.room));
+  room_leave (self, c, "leave_room");
+  ack_ok (c, ack_id, result);
+  lobby_enter (self, c);
+}
+
+/* The room named @name must be the sender's. */
+static gboolean
+check_in_room (Conn * c, const gchar * event, gint64 ack_id,
+    const gchar * name)
+{
+  g_autofree gchar *clipped = NULL;
+  g_autofree gchar *message = NULL;
+
+  if (c->member.room && strcmp (noom_room_get_name (c->member.room),
+          name) == 0)
+    return TRUE;
+  clipped = clip (name, 64);
+  message = g_strdup_printf ("you are not in room \"%s\"", clipped);
+  reply_error (c, event, ack_id, NOOM_ROOM_ERROR_NOT_IN_ROOM, message);
+  return FALSE;
+}
+
+static void
+on_new_message (NoomRoomServer * self, Conn * c, const gchar * event,
+    JsonArray * args, gint64 ack_id)
+{
+  const gchar *text = arg_string (args, 1);
+  const gchar *room = arg_string (args, 2);
+  const gchar *nick = noom_room_member_get_nickname (&c->member);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonArray) out = NULL;
+  g_autoptr (JsonObject) result = NULL;
+  g_autofree gchar *line = NULL;
+  JsonObject *info;
+  gint64 ts;
+
+  if (text == NULL || room == NULL) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        text == NULL ? "message must be a string" :
+        "room name must be a string");
+    return;
+  }
+  if (!noom_room_validate_message (text, -1,
+          self->config.limits.max_message, &error)) {
+    reply_gerror (c, event, ack_id, error);
+    return;
+  }
+  if (!check_in_room (c, event, ack_id, room))
+    return;
+
+  ts = g_get_real_time () / 1000;
+  line = g_strconcat (nick, ": ", text, NULL);
+  out = json_array_new ();
+  json_array_add_string_element (out, line);
+  info = json_object_new ();
+  json_object_set_string_member (info, "room", room);
+  json_object_set_string_member (info, "from", conn_id (c));
+  json_object_set_string_member (info, "nickname", nick);
+  json_object_set_string_member (info, "text", text);
+  json_object_set_int_member (info, "ts", ts);
+  json_array_add_object_element (out, info);
+  broadcast (c->member.room, c, "new_message", out);
+
+  result = result_new ();
+  json_object_set_int_member (result, "ts", ts);
+  ack_ok (c, ack_id, result);
+}
+
+static gboolean
+is_description (JsonNode * node)
+{
+  JsonObject *o;
+  JsonNode *type, *sdp;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+  o = json_node_get_object (node);
+  type = json_object_get_member (o, "type");
+  sdp = json_object_get_member (o, "sdp");
+  return type && sdp && JSON_NODE_HOLDS_VALUE (type)
+      && json_node_get_value_type (type) == G_TYPE_STRING
+      && JSON_NODE_HOLDS_VALUE (sdp)
+      && json_node_get_value_type (sdp) == G_TYPE_STRING;
+}
+
+static void
+on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
+    JsonArray * args, gint64 ack_id)
+{
+  JsonNode *payload = arg (args, 1);
+  const gchar *room = arg_string (args, 2);
+  const gchar *to = NULL;
+  g_autoptr (JsonArray) out = NULL;
+  g_autoptr (JsonObject) result = NULL;
+
+  if (strcmp (event, "ice") == 0) {
+    if (payload == NULL || !(JSON_NODE_HOLDS_OBJECT (payload)
+            || JSON_NODE_HOLDS_NULL (payload))) {
+      reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+          "candidate must be an object or null");
+      return;
+    }
+  } else if (!is_description (payload)) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "description must be {type, sdp}");
+    return;
+  }
+  if (room == NULL) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "room name must be a string");
+    return;
+  }
+  if (!arg_absent (args, 3)) {
+    to = arg_string (args, 3);
+    if (to == NULL) {
+      reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+          "to must be a participant id");
+      return;
+    }
+  }
+  if (!check_in_room (c, event, ack_id, room))
+    return;
+
+  out = json_array_new ();
+  json_array_add_element (out, json_node_copy (payload));
+  json_array_add_string_element (out, conn_id (c));
+
+  if (to) {
+    NoomRoomMember *m = noom_room_find_member (c->member.room, to);
+    g_autoptr (GBytes) frame = NULL;
+
+    if (m == NULL || m == &c->member) {
+      g_autofree gchar *clipped = clip (to, 32);
+      g_autofree gchar *message =
+          g_strdup_printf ("no participant \"%s\" in room \"%s\"", clipped,
+          noom_room_get_name (c->member.room));
+
+      reply_error (c, event, ack_id, NOOM_ROOM_ERROR_UNKNOWN_PEER, message);
+      return;
+    }
+    frame = noom_sio_frame_event (event, out, -1);
+    conn_send ((Conn *) m, frame);
+  } else {
+    broadcast (c->member.room, c, event, out);
+  }
+  result = result_new ();
+  ack_ok (c, ack_id, result);
+}
+
+typedef void (*EventHandler) (NoomRoomServer * self, Conn * c,
+    const gchar * event, JsonArray * args, gint64 ack_id);
+
+static const struct {
+  const gchar *name;
+  EventHandler handler;
+} handlers[] = {
+  {"new_message", on_new_message},
+  {"ice", on_relay},
+  {"offer", on_relay},
+  {"answer", on_relay},
+  {"enter_room", on_join},
+  {"join_room", on_join},
+  {"nickname", on_nickname},
+  {"leave_room", on_leave_room},
+};
+
+/* ---------------------------------------------------- Socket.IO callbacks */
+
+static gboolean
+on_connect (NoomSioSocket * socket, JsonObject * auth, gchar ** error_message,
+    JsonNode ** error_data, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  Conn *c = g_new0 (Conn, 1);
+
+  /* @auth (tokens) is for the access policy of the security issue; it is
+   * never logged. */
+  enter (self);
+  noom_room_member_init (&c->member, noom_sio_socket_get_id (socket));
+  c->server = self;
+  c->socket = socket;
+  c->lobby_link.data = c;
+  c->pending_link.data = c;
+  c->dead_link.data = c;
+  noom_rate_limit_init (&c->rate, self->config.rate_burst,
+      g_get_monotonic_time ());
+  noom_sio_socket_set_user_data (socket, c);
+  g_info ("connect id=%s address=%s", conn_id (c),
+      noom_sio_socket_get_remote_address (socket));
+  lobby_enter (self, c);
+  leave (self);
+  return TRUE;
+}
+
+static void
+on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
+    gint64 ack_id, GPtrArray * attachments, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  Conn *c = noom_sio_socket_get_user_data (socket);
+  guint i;
+
+  if (c == NULL || c->socket == NULL)
+    return;
+
+  enter (self);
+  if (!noom_rate_limit_take (&c->rate, self->config.rate_limit,
+          self->config.rate_burst, g_get_monotonic_time ())) {
+    c->flood++;
+    if (c->flood == 1)
+      g_message ("error id=%s event=\"%s\" code=rate_limited: "
+          "over %u events/s (burst %u), dropping events", conn_id (c),
+          name, self->config.rate_limit, self->config.rate_burst);
+    if (c->flood >= 10 * (guint64) self->config.rate_burst) {
+      g_message ("error id=%s code=rate_limited: still flooding, closing",
+          conn_id (c));
+      noom_sio_socket_disconnect (socket, "rate limit");
+    } else if (c->socket) {
+      /* Answer without logging each one: a flood must not flood the log. */
+      g_autoptr (JsonObject) error = json_object_new ();
+      g_autoptr (JsonArray) out = json_array_new ();
+      const gchar *message = "too many events: slow down";
+
+      json_object_set_string_member (error, "code", "rate_limited");
+      json_object_set_string_member (error, "message", message);
+      if (ack_id >= 0) {
+        JsonObject *wrapper = json_object_new ();
+
+        json_object_set_object_member (wrapper, "error",
+            json_object_ref (error));
+        json_array_add_object_element (out, wrapper);
+        noom_sio_socket_ack (socket, ack_id, out);
+      } else {
+        g_autofree gchar *ev = clip (name, 64);
+
+        json_object_set_string_member (error, "event", ev);
+        json_array_add_object_element (out, json_object_ref (error));
+        noom_sio_socket_emit (socket, "noom_error", out);
+      }
+    }
+    leave (self);
+    return;
+  }
+  c->flood = 0;
+
+  if (attachments && attachments->len > 0) {
+    reply_error (c, name, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "binary arguments are not supported");
+    leave (self);
+    return;
+  }
+
+  for (i = 0; i < G_N_ELEMENTS (handlers); i++) {
+    if (strcmp (name, handlers[i].name) == 0) {
+      handlers[i].handler (self, c, handlers[i].name, args, ack_id);
+      leave (self);
+      return;
+    }
+  }
+  {
+    g_autofree gchar *clipped = clip (name, 64);
+    g_autofree gchar *message =
+        g_strdup_printf ("unknown event \"%s\"", clipped);
+
+    reply_error (c, name, ack_id, NOOM_ROOM_ERROR_UNKNOWN_EVENT, message);
+  }
+  leave (self);
+}
+
+static void
+on_disconnect (NoomSioSocket * socket, const gchar * reason,
+    gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  Conn *c = noom_sio_socket_get_user_data (socket);
+
+  if (c == NULL || c->socket == NULL)
+    return;
+  noom_sio_socket_set_user_data (socket, NULL);
+  c->socket = NULL;
+  g_info ("disconnect id=%s reason=\"%s\"", conn_id (c), reason);
+  enter (self);
+  g_queue_push_tail_link (&self->dead, &c->dead_link);
+  leave (self);
+}
+
+/* ------------------------------------------------------------------ public */
+
+NoomRoomServer *
+noom_room_server_new (NoomSioServer * sio, const NoomRoomServerConfig * config)
+{
+  static const NoomSioNamespaceCallbacks callbacks = {
+    .connect = on_connect,
+    .event = on_event,
+    .disconnect = on_disconnect,
+  };
+  NoomRoomServer *self = g_new0 (NoomRoomServer, 1);
+
+  self->config = *config;
+  if (self->config.rate_burst == 0)
+    self->config.rate_burst = 1;
+  self->sio = sio;
+  self->rooms = noom_room_set_new (&self->config.limits);
+  g_queue_init (&self->lobby);
+  g_queue_init (&self->pending);
+  g_queue_init (&self->dead);
+  noom_sio_server_add_namespace (sio, "/", &callbacks, self);
+  return self;
+}
+
+void
+noom_room_server_free (NoomRoomServer * self)
+{
+  if (self == NULL)
+    return;
+  g_warn_if_fail (self->busy == 0);
+  g_clear_handle_id (&self->flush_source, g_source_remove);
+  g_clear_handle_id (&self->pending_source, g_source_remove);
+  /* Connections still here (the Socket.IO server was not freed first):
+   * drop them without sending anything. */
+  while (self->lobby.head) {
+    Conn *c = self->lobby.head->data;
+
+    conn_finish (self, c);
+  }
+  g_clear_pointer (&self->list_frame, g_bytes_unref);
+  if (noom_room_set_get_n_rooms (self->rooms) == 0)
+    noom_room_set_free (self->rooms);
+  g_free (self);
+}
