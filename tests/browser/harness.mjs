@@ -106,6 +106,9 @@ export async function launchBrowser() {
       '--disable-sync', '--no-first-run',
       '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
       '--disable-backgrounding-occluded-windows',
+      // the seed fixture is served by page.route, which Chromium counts as a
+      // public page: let it reach noom-server on loopback
+      '--disable-features=LocalNetworkAccessChecks',
     ],
   });
 }

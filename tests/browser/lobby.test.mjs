@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The home page's open-room list with live counts, deep links, click to
+// join; a page without camera and microphone joins receive-only; a recorder
+// is listed with a "recording" badge but gets no tile.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Server, launchBrowser, openPage, join, waitState, receivesFrom, selfId, until,
+} from './harness.mjs';
+
+const require = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json'));
+const { io } = require('socket.io-client');
+
+let server, browser;
+
+before(async () => {
+  server = await new Server().start();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser)
+    await browser.close();
+  if (server)
+    await server.stop();
+});
+
+const listed = (page) => page.evaluate(() => [...document.querySelectorAll('#room-list .room-entry')]
+  .map((b) => b.querySelector('.room-entry-name').textContent + '=' +
+    (b.querySelector('.room-entry-count') || { textContent: '?' }).textContent));
+
+async function waitList(page, expected) {
+  return until(() => listed(page), (l) => JSON.stringify(l) === JSON.stringify(expected),
+    'room list ' + JSON.stringify(expected), 10000, 100);
+}
+
+test('the open-room list and its counts follow joins and leaves', async () => {
+  const watcher = await openPage(browser, server.url + '/');
+  await waitList(watcher, []);
+  assert.equal(await watcher.isVisible('#room-list-empty'), true);
+
+  const a = await openPage(browser, server.url + '/');
+  await join(a, 'alpha', 'Ann');
+  await waitList(watcher, ['alpha=1 person']);
+
+  // a deep link fills the room; the user only gives a nickname
+  const b = await openPage(browser, server.url + '/r/' + encodeURIComponent('alpha'));
+  assert.equal(await b.inputValue('#room-name'), 'alpha');
+  assert.match(await b.textContent('#join-button'), /Join alpha/);
+  await b.fill('#nickname', 'Ben');
+  await b.click('#join-button');
+  await waitState(b, (s) => s.joined && s.room === 'alpha', null, 'Ben in alpha');
+  await waitList(watcher, ['alpha=2 people']);
+
+  const c = await openPage(browser, server.url + '/');
+  await join(c, 'a <i>room</i>', 'Cy');
+  await waitList(watcher, ['a <i>room</i>=1 person', 'alpha=2 people']);
+  assert.equal(await watcher.evaluate(() => document.querySelectorAll('#room-list i').length), 0);
+
+  await b.click('#leave');
+  await waitList(watcher, ['a <i>room</i>=1 person', 'alpha=1 person']);
+  // Ben is home again and sees the list too
+  await waitList(b, ['a <i>room</i>=1 person', 'alpha=1 person']);
+  assert.equal(new URL(b.url()).pathname, '/');
+
+  await c.close();   // closing the tab: the server sees the disconnect
+  await waitList(watcher, ['alpha=1 person']);
+
+  // click to join
+  await watcher.fill('#nickname', 'Wes');
+  await watcher.click('#room-list .room-entry');
+  await waitState(watcher, (s) => s.joined && s.room === 'alpha', null, 'Wes in alpha');
+  assert.equal(new URL(watcher.url()).pathname, '/r/alpha');
+  await waitList(b, ['alpha=2 people']);
+
+  await a.click('#leave');
+  await watcher.click('#leave');
+  await waitList(b, []);
+  for (const p of [watcher, a, b]) {
+    assert.deepEqual(p.errors, []);
+    await p.context().close();
+  }
+});
+
+test('a page without camera or microphone joins receive-only; a recorder shows a badge', async () => {
+  const cam = await openPage(browser, server.url + '/');
+  await join(cam, 'beta', 'Cam');
+  const none = await openPage(browser, server.url + '/', { noDevices: true });
+  await join(none, 'beta', 'Nodev');
+  const st = await none.evaluate(() => window.noom.state());
+  assert.deepEqual(st.sends, []);
+  assert.match(st.notice, /receive-only/);
+  assert.equal(await none.isVisible('#room-notice'), true);
+  assert.equal(await none.isDisabled('#mute'), true);
+  assert.equal(await none.isDisabled('#camera'), true);
+
+  const camId = await selfId(cam);
+  const noneId = await selfId(none);
+  // it sees and hears Cam ...
+  await receivesFrom(none, [camId]);
+  // ... and Cam lists it without an empty tile
+  await waitState(cam, (s, id) => s.participants.some((p) => p.id === id && p.sends.length === 0), noneId, 'Nodev listed');
+  const camState = await cam.evaluate(() => window.noom.state());
+  assert.ok(!camState.tiles.includes(noneId), 'no tile for a participant that sends nothing');
+  assert.ok(await cam.evaluate(() => [...document.querySelectorAll('.person-name')].some((e) => e.textContent === 'Nodev')));
+
+  // a recorder joins (socket.io-client standing in for noom-record)
+  assert.equal(camState.recording, false);
+  const rec = io(server.url, { transports: ['websocket'], reconnection: false });
+  try {
+    const res = await rec.timeout(10000).emitWithAck('enter_room', 'beta', { nickname: 'rec', kind: 'recorder' });
+    assert.equal(res.ok, true, JSON.stringify(res));
+    for (const p of [cam, none]) {
+      await waitState(p, (s) => s.recording, null, 'recording badge');
+      assert.equal(await p.isVisible('#recording-badge'), true);
+      const s = await p.evaluate(() => window.noom.state());
+      assert.ok(!s.tiles.includes(res.id), 'no tile for the recorder');
+    }
+    // neither a receive-only page nor a recorder sends: no connection at all
+    assert.equal(await none.evaluate((id) => window.noom.peers.has(id), res.id), false);
+  } finally {
+    rec.close();
+  }
+  for (const p of [cam, none])
+    await waitState(p, (s) => !s.recording, null, 'badge gone');
+  for (const p of [cam, none]) {
+    assert.deepEqual(p.errors, []);
+    await p.context().close();
+  }
+});
