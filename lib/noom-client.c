@@ -1,4 +1,1698 @@
 /* Noom
+ * Copyright (C) 2026 Noom developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-client: the room signalling client (docs/protocol.md) over the
+ * Engine.IO v4 WebSocket transport and Socket.IO v4, on libsoup 3.
+ *
+ * Life of a connection:
+ *   IDLE -> WS_CONNECTING (HTTP upgrade) -> EIO_OPENING (waiting for the
+ *   Engine.IO open packet) -> SIO_CONNECTING ("40{auth}" sent, waiting for
+ *   "40{sid}") -> CONNECTED -> IDLE again after close() or a drop.
+ *
+ * Everything runs on the GMainContext that was thread-default when the
+ * client was created: the SoupSession is created there (libsoup 3 binds a
+ * session to it), every timeout and cancellation source is attached there,
+ * and so every callback and signal runs on that context's thread.  No
+ * locks: the caller must call the methods from that thread too.
+ *
+ * Packets are built and parsed by noom-packet only.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#define G_LOG_DOMAIN "noom-client"
+
 #include "noom-client.h"
+#include "noom-packet.h"
+
+#include <libsoup/soup.h>
+#include <string.h>
+
+/* Largest frame accepted from the server: room lists and SDPs are far
+ * smaller; the bound only stops a broken server from exhausting memory. */
+#define MAX_INCOMING_PAYLOAD (16 * 1024 * 1024)
+
+G_DEFINE_QUARK (noom-client-error-quark, noom_client_error);
+
+/* ------------------------------------------------------------ participant */
+
+/* The public struct followed by the reference count */
+typedef struct {
+  NoomParticipant p;
+  gatomicrefcount ref;
+} Participant;
+
+G_DEFINE_BOXED_TYPE (NoomParticipant, noom_participant, noom_participant_ref,
+    noom_participant_unref);
+
+NoomParticipant *
+noom_participant_new (const gchar * id, const gchar * nickname,
+    const gchar * kind, NoomMediaFlags sends)
+{
+  Participant *self = g_new0 (Participant, 1);
+
+  g_atomic_ref_count_init (&self->ref);
+  self->p.id = g_strdup (id);
+  self->p.nickname = g_strdup (nickname);
+  self->p.kind = g_strdup (kind);
+  self->p.sends = sends;
+  return &self->p;
+}
+
+NoomParticipant *
+noom_participant_ref (NoomParticipant * p)
+{
+  g_return_val_if_fail (p != NULL, NULL);
+
+  g_atomic_ref_count_inc (&((Participant *) p)->ref);
+  return p;
+}
+
+void
+noom_participant_unref (NoomParticipant * p)
+{
+  Participant *self = (Participant *) p;
+
+  if (p == NULL)
+    return;
+  if (!g_atomic_ref_count_dec (&self->ref))
+    return;
+  g_free (p->id);
+  g_free (p->nickname);
+  g_free (p->kind);
+  g_free (self);
+}
+
+static const gchar *
+get_string_member (JsonObject * object, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gboolean
+get_int_member (JsonObject * object, const gchar * name, gint64 * value)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  if (json_node_get_value_type (node) == G_TYPE_INT64) {
+    *value = json_node_get_int (node);
+    return TRUE;
+  }
+  if (json_node_get_value_type (node) == G_TYPE_DOUBLE) {
+    gdouble d = json_node_get_double (node);
+
+    if (d != (gdouble) (gint64) d)
+      return FALSE;
+    *value = (gint64) d;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static JsonObject *
+get_object_member (JsonObject * object, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node && JSON_NODE_HOLDS_OBJECT (node) ?
+      json_node_get_object (node) : NULL;
+}
+
+static JsonArray *
+get_array_member (JsonObject * object, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node && JSON_NODE_HOLDS_ARRAY (node) ?
+      json_node_get_array (node) : NULL;
+}
+
+NoomParticipant *
+noom_participant_from_json (JsonObject * object, GError ** error)
+{
+  const gchar *id, *nickname, *kind;
+  NoomMediaFlags sends = NOOM_MEDIA_NONE;
+  JsonArray *array;
+  guint i;
+
+  g_return_val_if_fail (object != NULL, NULL);
+
+  id = get_string_member (object, "id");
+  nickname = get_string_member (object, "nickname");
+  kind = get_string_member (object, "kind");
+  array = get_array_member (object, "sends");
+  if (id == NULL || *id == '\0' || nickname == NULL || kind == NULL
+      || array == NULL) {
+    g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
+        "The server sent a participant without id, nickname, kind or sends");
+    return NULL;
+  }
+  for (i = 0; i < json_array_get_length (array); i++) {
+    JsonNode *node = json_array_get_element (array, i);
+    const gchar *media;
+
+    if (!JSON_NODE_HOLDS_VALUE (node)
+        || json_node_get_value_type (node) != G_TYPE_STRING) {
+      g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
+          "The server sent a participant whose sends is not a list of names");
+      return NULL;
+    }
+    media = json_node_get_string (node);
+    if (g_str_equal (media, "audio"))
+      sends |= NOOM_MEDIA_AUDIO;
+    else if (g_str_equal (media, "video"))
+      sends |= NOOM_MEDIA_VIDEO;
+    else
+      /* a later protocol may add kinds of media: not ours to refuse */
+      g_debug ("participant %s sends unknown media \"%s\"", id, media);
+  }
+  return noom_participant_new (id, nickname, kind, sends);
+}
+
+void
+noom_join_info_free (NoomJoinInfo * info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->room);
+  if (info->self)
+    noom_participant_unref (info->self);
+  if (info->participants)
+    g_ptr_array_unref (info->participants);
+  g_strfreev (info->ice_servers);
+  g_free (info);
+}
+
+/* ------------------------------------------------------------ ICE servers */
+
+static gboolean
+parse_host_port (const gchar * hostport, gchar ** host, guint * port,
+    GError ** error)
+{
+  const gchar *colon;
+
+  *port = 0;
+  if (hostport[0] == '[') {
+    const gchar *close = strchr (hostport, ']');
+
+    if (close == NULL || close == hostport + 1)
+      goto bad;
+    *host = g_strndup (hostport, close - hostport + 1);
+    colon = close[1] == ':' ? close + 1 : NULL;
+    if (close[1] != '\0' && colon == NULL) {
+      g_clear_pointer (host, g_free);
+      goto bad;
+    }
+  } else {
+    colon = strchr (hostport, ':');
+    *host = colon ? g_strndup (hostport, colon - hostport) :
+        g_strdup (hostport);
+  }
+  if (**host == '\0' || strpbrk (*host, "@/ ") != NULL) {
+    g_clear_pointer (host, g_free);
+    goto bad;
+  }
+  if (colon != NULL) {
+    guint64 n;
+
+    if (!g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &n, NULL)) {
+      g_clear_pointer (host, g_free);
+      goto bad;
+    }
+    *port = (guint) n;
+  }
+  return TRUE;
+
+bad:
+  g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
+      "Invalid host or port \"%s\" in an ICE server URL", hostport);
+  return FALSE;
+}
+
+gchar *
+noom_ice_url_to_webrtcbin (const gchar * url, const gchar * username,
+    const gchar * credential, GError ** error)
+{
+  g_autofree gchar *scheme = NULL;
+  g_autofree gchar *rest = NULL;
+  g_autofree gchar *host = NULL;
+  const gchar *colon, *query;
+  gboolean turn;
+  guint port;
+
+  g_return_val_if_fail (url != NULL, NULL);
+
+  colon = strchr (url, ':');
+  if (colon == NULL)
+    goto bad_scheme;
+  scheme = g_ascii_strdown (url, colon - url);
+  if (g_str_equal (scheme, "stun") || g_str_equal (scheme, "stuns")) {
+    /* webrtcbin knows no stuns: STUN over TLS is rare enough to refuse */
+    if (g_str_equal (scheme, "stuns"))
+      goto bad_scheme;
+    turn = FALSE;
+  } else if (g_str_equal (scheme, "turn") || g_str_equal (scheme, "turns")) {
+    turn = TRUE;
+  } else {
+    goto bad_scheme;
+  }
+
+  rest = g_strdup (colon + 1);
+  /* RFC 7065: the only parameter is ?transport=udp|tcp, kept for TURN */
+  query = strchr (colon + 1, '?');
+  if (query != NULL) {
+    rest[query - (colon + 1)] = '\0';
+    if (!turn) {
+      query = NULL;
+    } else if (!g_str_equal (query, "?transport=udp")
+        && !g_str_equal (query, "?transport=tcp")) {
+      g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
+          "Unsupported parameters \"%s\" in a TURN URL", query + 1);
+      return NULL;
+    }
+  }
+  if (g_str_has_prefix (rest, "//")) {
+    /* already in webrtcbin's form; drop any userinfo, it is re-added */
+    gchar *at = strrchr (rest, '@');
+    gchar *start = at ? at + 1 : rest + 2;
+
+    memmove (rest, start, strlen (start) + 1);
+  }
+  if (!parse_host_port (rest, &host, &port, error))
+    return NULL;
+  if (port == 0)
+    port = g_str_equal (scheme, "turns") ? 5349 : 3478;
+
+  if (!turn)
+    return g_strdup_printf ("stun://%s:%u", host, port);
+
+  if (username == NULL || credential == NULL) {
+    g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
+        "A TURN server needs a username and a credential");
+    return NULL;
+  }
+  {
+    g_autofree gchar *user = g_uri_escape_string (username, NULL, FALSE);
+    g_autofree gchar *pass = g_uri_escape_string (credential, NULL, FALSE);
+
+    return g_strdup_printf ("%s://%s:%s@%s:%u%s", scheme, user, pass, host,
+        port, query ? query : "");
+  }
+
+bad_scheme:
+  g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
+      "Unsupported ICE server URL \"%s\" (expected stun:, turn: or turns:)",
+      url);
+  return NULL;
+}
+
+/* iceServers: [{"urls": "..." | ["...", ...], "username", "credential"}] */
+static gchar **
+ice_servers_from_json (JsonArray * array)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  guint i, j;
+
+  for (i = 0; array && i < json_array_get_length (array); i++) {
+    JsonNode *node = json_array_get_element (array, i);
+    JsonObject *server;
+    JsonNode *urls;
+    const gchar *username, *credential;
+
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      continue;
+    server = json_node_get_object (node);
+    username = get_string_member (server, "username");
+    credential = get_string_member (server, "credential");
+    urls = json_object_get_member (server, "urls");
+    if (urls == NULL)
+      continue;
+    if (JSON_NODE_HOLDS_ARRAY (urls)) {
+      JsonArray *list = json_node_get_array (urls);
+
+      for (j = 0; j < json_array_get_length (list); j++) {
+        JsonNode *u = json_array_get_element (list, j);
+        g_autoptr (GError) error = NULL;
+        gchar *converted;
+
+        if (!JSON_NODE_HOLDS_VALUE (u)
+            || json_node_get_value_type (u) != G_TYPE_STRING)
+          continue;
+        converted = noom_ice_url_to_webrtcbin (json_node_get_string (u),
+            username, credential, &error);
+        if (converted)
+          g_ptr_array_add (out, converted);
+        else
+          g_message ("Ignoring an ICE server: %s", error->message);
+      }
+    } else if (JSON_NODE_HOLDS_VALUE (urls)
+        && json_node_get_value_type (urls) == G_TYPE_STRING) {
+      g_autoptr (GError) error = NULL;
+      gchar *converted = noom_ice_url_to_webrtcbin (json_node_get_string (urls),
+          username, credential, &error);
+
+      if (converted)
+        g_ptr_array_add (out, converted);
+      else
+        g_message ("Ignoring an ICE server: %s", error->message);
+    }
+  }
+  g_ptr_array_add (out, NULL);
+  return (gchar **) g_ptr_array_free (out, FALSE);
+}
+
+/* ----------------------------------------------------------------- client */
+
+typedef enum {
+  STATE_IDLE,
+  STATE_WS_CONNECTING,
+  STATE_EIO_OPENING,
+  STATE_SIO_CONNECTING,
+  STATE_CONNECTED,
+} ClientState;
+
+typedef enum {
+  ACK_JOIN,
+} AckKind;
+
+/* A request waiting for its ack */
+typedef struct {
+  NoomClient *client;           /* unowned: the client owns the table */
+  gint64 id;
+  AckKind kind;
+  GTask *task;
+  GSource *cancel_source;
+} PendingAck;
+
+struct _NoomClient {
+  GObject parent;
+
+  GMainContext *context;
+  SoupSession *session;
+  gboolean accept_invalid_certificates;
+
+  ClientState state;
+  gchar *url;
+  JsonObject *auth;
+  SoupWebsocketConnection *ws;
+  gchar *id;
+  gchar *room;
+  guint ping_interval;
+  guint ping_timeout;
+  gint64 next_ack_id;
+  GHashTable *acks;             /* id (gint64*) -> PendingAck* */
+
+  /* while connecting */
+  GTask *connect_task;
+  GCancellable *connect_cancellable;    /* ours: cancels the HTTP upgrade */
+  GSource *connect_timeout;
+  GSource *connect_cancel_source;       /* the caller's cancellable */
+  guint connect_timeout_ms;
+
+  /* while connected: no ping for pingInterval + pingTimeout = dead */
+  GSource *ping_watchdog;
+  gchar *close_reason;          /* from the WebSocket "error" signal */
+};
+
+enum {
+  PROP_0,
+  PROP_ACCEPT_INVALID_CERTIFICATES,
+};
+
+enum {
+  SIGNAL_PARTICIPANT_JOINED,
+  SIGNAL_PARTICIPANT_LEFT,
+  SIGNAL_PARTICIPANT_UPDATED,
+  SIGNAL_OFFER,
+  SIGNAL_ANSWER,
+  SIGNAL_ICE,
+  SIGNAL_CHAT,
+  SIGNAL_SERVER_ERROR,
+  SIGNAL_DISCONNECTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (NoomClient, noom_client, G_TYPE_OBJECT);
+
+static void connection_lost (NoomClient * self, GError * error);
+
+static void
+destroy_source (GSource ** source)
+{
+  if (*source) {
+    g_source_destroy (*source);
+    g_source_unref (*source);
+    *source = NULL;
+  }
+}
+
+static GSource *
+attach_timeout (NoomClient * self, guint ms, GSourceFunc func)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  /* The sources hold no reference: they are destroyed before the client
+   * goes away (teardown, dispose). */
+  g_source_set_callback (source, func, self, NULL);
+  g_source_attach (source, self->context);
+  return source;
+}
+
+static void
+pending_ack_free (gpointer data)
+{
+  PendingAck *ack = data;
+
+  destroy_source (&ack->cancel_source);
+  if (ack->task) {
+    /* Still unanswered: the client is going away or the link dropped */
+    g_task_return_new_error (ack->task, NOOM_CLIENT_ERROR,
+        NOOM_CLIENT_ERROR_DISCONNECTED,
+        "The connection to the server closed before it answered");
+    g_object_unref (ack->task);
+  }
+  g_free (ack);
+}
+
+/* Send one complete Engine.IO frame */
+static void
+send_frame (NoomClient * self, GBytes * frame)
+{
+  if (self->ws == NULL || soup_websocket_connection_get_state (self->ws) !=
+      SOUP_WEBSOCKET_STATE_OPEN) {
+    g_debug ("not connected: dropping a packet");
+    return;
+  }
+  soup_websocket_connection_send_message (self->ws, SOUP_WEBSOCKET_DATA_TEXT,
+      frame);
+}
+
+/* Emit @event with @args (transfer none); @id -1 for no ack */
+static void
+send_event (NoomClient * self, const gchar * event, JsonArray * args,
+    gint64 id)
+{
+  g_autoptr (GBytes) frame = noom_sio_frame_event (event, args, id);
+
+  send_frame (self, frame);
+}
+
+static void
+ws_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
+    gpointer user_data);
+static void ws_closed_cb (SoupWebsocketConnection * ws, gpointer user_data);
+static void ws_error_cb (SoupWebsocketConnection * ws, GError * error,
+    gpointer user_data);
+
+/* Drop the WebSocket and every timer.  With @clean, say goodbye first
+ * (Socket.IO DISCONNECT, then a close frame); without, the link is gone
+ * anyway. */
+static void
+teardown (NoomClient * self, gboolean clean)
+{
+  destroy_source (&self->ping_watchdog);
+  destroy_source (&self->connect_timeout);
+  destroy_source (&self->connect_cancel_source);
+  if (self->connect_cancellable) {
+    g_cancellable_cancel (self->connect_cancellable);
+    g_clear_object (&self->connect_cancellable);
+  }
+  if (self->ws) {
+    g_signal_handlers_disconnect_by_data (self->ws, self);
+    if (soup_websocket_connection_get_state (self->ws) ==
+        SOUP_WEBSOCKET_STATE_OPEN) {
+      if (clean && self->state == STATE_CONNECTED) {
+        g_autoptr (NoomSioPacket) packet =
+            noom_sio_packet_new (NOOM_SIO_DISCONNECT, "/", -1, NULL);
+        g_autoptr (GBytes) frame = noom_sio_frame_packet (packet);
+
+        send_frame (self, frame);
+      }
+      /* The close frame is written at once; libsoup then waits for the
+       * server's, and closes the stream when the connection is freed
+       * (below) at the latest. */
+      soup_websocket_connection_close (self->ws,
+          clean ? SOUP_WEBSOCKET_CLOSE_NORMAL : SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+          NULL);
+    }
+    g_clear_object (&self->ws);
+  }
+  self->state = STATE_IDLE;
+  g_clear_pointer (&self->room, g_free);
+  g_clear_pointer (&self->close_reason, g_free);
+  /* Fails every pending request with DISCONNECTED.  The callbacks may
+   * run right away and call back into the client: swap the table out
+   * first. */
+  if (g_hash_table_size (self->acks) > 0) {
+    GHashTable *acks = self->acks;
+
+    self->acks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+        pending_ack_free);
+    g_hash_table_unref (acks);
+  }
+}
+
+/* Complete the pending connect with @error (transfer full), or with
+ * success when NULL */
+static void
+connect_complete (NoomClient * self, GError * error)
+{
+  g_autoptr (GTask) task = g_steal_pointer (&self->connect_task);
+
+  destroy_source (&self->connect_timeout);
+  destroy_source (&self->connect_cancel_source);
+  if (self->connect_cancellable) {
+    /* stops an HTTP upgrade still under way (timeout, cancel) */
+    if (error)
+      g_cancellable_cancel (self->connect_cancellable);
+    g_clear_object (&self->connect_cancellable);
+  }
+  if (error) {
+    g_debug ("connect to %s failed: %s", self->url, error->message);
+    teardown (self, FALSE);
+    g_clear_pointer (&self->id, g_free);
+  }
+  if (task == NULL) {
+    g_clear_error (&error);
+    return;
+  }
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+ping_watchdog_cb (gpointer user_data)
+{
+  NoomClient *self = user_data;
+  GError *error;
+
+  error = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_DISCONNECTED,
+      "The server at %s stopped answering (no ping within %u ms)",
+      self->url, self->ping_interval + self->ping_timeout);
+  connection_lost (self, error);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+reset_ping_watchdog (NoomClient * self)
+{
+  destroy_source (&self->ping_watchdog);
+  self->ping_watchdog = attach_timeout (self,
+      self->ping_interval + self->ping_timeout, ping_watchdog_cb);
+}
+
+/* The link is gone (server closed it, it stopped pinging, it broke the
+ * protocol).  Fails whatever is pending; "disconnected" is emitted only
+ * once connected (before that, the connect fails instead). */
+static void
+connection_lost (NoomClient * self, GError * error)
+{
+  g_autoptr (NoomClient) keep = g_object_ref (self);
+  gboolean was_connected = self->state == STATE_CONNECTED;
+
+  if (self->state == STATE_IDLE) {
+    g_error_free (error);
+    return;
+  }
+  if (!was_connected) {
+    if (error->domain == NOOM_CLIENT_ERROR
+        && error->code == NOOM_CLIENT_ERROR_DISCONNECTED)
+      error->code = NOOM_CLIENT_ERROR_UNREACHABLE;
+    connect_complete (self, error);
+    return;
+  }
+  g_message ("disconnected from %s: %s", self->url, error->message);
+  teardown (self, FALSE);
+  g_clear_pointer (&self->id, g_free);
+  g_signal_emit (self, signals[SIGNAL_DISCONNECTED], 0, error);
+  g_error_free (error);
+}
+
+static void
+protocol_violation (NoomClient * self, const gchar * what)
+{
+  connection_lost (self, g_error_new (NOOM_CLIENT_ERROR,
+          NOOM_CLIENT_ERROR_PROTOCOL, "The server at %s broke the protocol: %s",
+          self->url, what));
+}
+
+/* ------------------------------------------------------------- incoming */
+
+/* Engine.IO open: 0{"sid","upgrades","pingInterval","pingTimeout",...} */
+static void
+handle_open (NoomClient * self, const gchar * data, gsize len)
+{
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (NoomSioPacket) packet = NULL;
+  g_autoptr (GBytes) frame = NULL;
+  g_autofree gchar *text = g_strndup (data, len);
+  JsonObject *open;
+  gint64 interval, timeout;
+
+  if (self->state != STATE_EIO_OPENING) {
+    protocol_violation (self, "unexpected Engine.IO open packet");
+    return;
+  }
+  root = json_from_string (text, NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+    protocol_violation (self, "Engine.IO open packet is not an object");
+    return;
+  }
+  open = json_node_get_object (root);
+  if (!get_int_member (open, "pingInterval", &interval)
+      || !get_int_member (open, "pingTimeout", &timeout)
+      || interval <= 0 || timeout <= 0 || interval > G_MAXINT / 2
+      || timeout > G_MAXINT / 2) {
+    protocol_violation (self, "Engine.IO open packet lacks ping settings");
+    return;
+  }
+  self->ping_interval = interval;
+  self->ping_timeout = timeout;
+  reset_ping_watchdog (self);
+
+  /* Socket.IO CONNECT to "/", with the auth payload */
+  packet = noom_sio_packet_new (NOOM_SIO_CONNECT, "/", -1,
+      self->auth ? json_node_init_object (json_node_alloc (), self->auth) :
+      NULL);
+  frame = noom_sio_frame_packet (packet);
+  self->state = STATE_SIO_CONNECTING;
+  send_frame (self, frame);
+}
+
+static void
+handle_connect (NoomClient * self, NoomSioPacket * packet)
+{
+  const gchar *sid = NULL;
+
+  if (self->state != STATE_SIO_CONNECTING) {
+    protocol_violation (self, "unexpected Socket.IO CONNECT");
+    return;
+  }
+  if (packet->data && JSON_NODE_HOLDS_OBJECT (packet->data))
+    sid = get_string_member (json_node_get_object (packet->data), "sid");
+  if (sid == NULL || *sid == '\0') {
+    protocol_violation (self, "Socket.IO CONNECT without a sid");
+    return;
+  }
+  g_free (self->id);
+  self->id = g_strdup (sid);
+  self->state = STATE_CONNECTED;
+  g_message ("connected to %s as %s", self->url, self->id);
+  connect_complete (self, NULL);
+}
+
+/* 44{"message":"…","data":{"code":"…"}} */
+static void
+handle_connect_error (NoomClient * self, NoomSioPacket * packet)
+{
+  const gchar *message = NULL, *code = NULL;
+
+  if (packet->data && JSON_NODE_HOLDS_OBJECT (packet->data)) {
+    JsonObject *object = json_node_get_object (packet->data);
+    JsonObject *data = get_object_member (object, "data");
+
+    message = get_string_member (object, "message");
+    if (data)
+      code = get_string_member (data, "code");
+  } else if (packet->data && JSON_NODE_HOLDS_VALUE (packet->data)) {
+    message = json_node_get_string (packet->data);
+  }
+  if (self->state != STATE_SIO_CONNECTING) {
+    protocol_violation (self, "unexpected Socket.IO CONNECT_ERROR");
+    return;
+  }
+  connect_complete (self, g_error_new (NOOM_CLIENT_ERROR,
+          g_strcmp0 (code, "forbidden") == 0 ? NOOM_CLIENT_ERROR_FORBIDDEN :
+          NOOM_CLIENT_ERROR_REFUSED, "The server at %s refused the connection: %s",
+          self->url, message ? message : "no reason given"));
+}
+
+/* {"error":{"code","message"}} -> GError, or NULL when @result is no error */
+static GError *
+error_from_result (JsonObject * result)
+{
+  JsonObject *error = get_object_member (result, "error");
+  const gchar *code, *message;
+  gint error_code = NOOM_CLIENT_ERROR_REJECTED;
+
+  if (error == NULL)
+    return NULL;
+  code = get_string_member (error, "code");
+  message = get_string_member (error, "message");
+  if (g_strcmp0 (code, "room_full") == 0)
+    error_code = NOOM_CLIENT_ERROR_ROOM_FULL;
+  else if (g_strcmp0 (code, "forbidden") == 0)
+    error_code = NOOM_CLIENT_ERROR_FORBIDDEN;
+  return g_error_new_literal (NOOM_CLIENT_ERROR, error_code,
+      message ? message : code ? code : "The server refused the request");
+}
+
+static NoomJoinInfo *
+join_info_from_json (JsonObject * result, GError ** error)
+{
+  g_autoptr (NoomJoinInfo) info = g_new0 (NoomJoinInfo, 1);
+  JsonObject *self_object = get_object_member (result, "self");
+  JsonArray *others = get_array_member (result, "participants");
+  const gchar *room = get_string_member (result, "room");
+  gint64 count = 0, max = 0;
+  guint i;
+
+  if (room == NULL || self_object == NULL || others == NULL
+      || !get_int_member (result, "count", &count) || count < 1) {
+    g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
+        "The server's join answer lacks room, self, participants or count");
+    return NULL;
+  }
+  info->room = g_strdup (room);
+  info->count = count;
+  if (get_int_member (result, "maxRoomSize", &max) && max > 0)
+    info->max_room_size = max;
+  info->self = noom_participant_from_json (self_object, error);
+  if (info->self == NULL)
+    return NULL;
+  info->participants = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      noom_participant_unref);
+  for (i = 0; i < json_array_get_length (others); i++) {
+    JsonNode *node = json_array_get_element (others, i);
+    NoomParticipant *p;
+
+    if (!JSON_NODE_HOLDS_OBJECT (node)) {
+      g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
+          "The server's join answer has a participant that is not an object");
+      return NULL;
+    }
+    p = noom_participant_from_json (json_node_get_object (node), error);
+    if (p == NULL)
+      return NULL;
+    g_ptr_array_add (info->participants, p);
+  }
+  info->ice_servers =
+      ice_servers_from_json (get_array_member (result, "iceServers"));
+  return g_steal_pointer (&info);
+}
+
+static void
+handle_ack (NoomClient * self, NoomSioPacket * packet)
+{
+  PendingAck *ack;
+  g_autoptr (GTask) task = NULL;
+  JsonArray *args;
+  JsonNode *first;
+  JsonObject *result;
+  GError *error;
+  NoomJoinInfo *info;
+
+  if (packet->id < 0) {
+    protocol_violation (self, "Socket.IO ACK without an id");
+    return;
+  }
+  ack = g_hash_table_lookup (self->acks, &packet->id);
+  if (ack == NULL) {
+    /* a request cancelled meanwhile */
+    g_debug ("ack %" G_GINT64_FORMAT " for no pending request", packet->id);
+    return;
+  }
+  task = g_steal_pointer (&ack->task);
+  g_hash_table_remove (self->acks, &packet->id);
+
+  args = json_node_get_array (packet->data);
+  first = json_array_get_length (args) > 0 ?
+      json_array_get_element (args, 0) : NULL;
+  if (first == NULL || !JSON_NODE_HOLDS_OBJECT (first)) {
+    g_task_return_new_error (task, NOOM_CLIENT_ERROR,
+        NOOM_CLIENT_ERROR_PROTOCOL,
+        "The server's answer is not an object (is it a Noom server?)");
+    return;
+  }
+  result = json_node_get_object (first);
+  error = error_from_result (result);
+  if (error) {
+    g_task_return_error (task, error);
+    return;
+  }
+  /* AckKind is ACK_JOIN: the only request that waits for an answer */
+  info = join_info_from_json (result, &error);
+  if (info == NULL) {
+    g_task_return_error (task, error);
+    return;
+  }
+  g_free (self->room);
+  self->room = g_strdup (info->room);
+  g_task_return_pointer (task, info, (GDestroyNotify) noom_join_info_free);
+}
+
+/* welcome/bye (nickname, count, participant), participant_update (p) */
+static void
+emit_participant (NoomClient * self, guint signal, JsonArray * args,
+    guint index)
+{
+  g_autoptr (NoomParticipant) p = NULL;
+  g_autoptr (GError) error = NULL;
+  JsonNode *node = json_array_get_length (args) > index ?
+      json_array_get_element (args, index) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
+    /* a seed server sends no participant object: nothing to report */
+    g_debug ("%s without a participant object",
+        g_signal_name (signals[signal]));
+    return;
+  }
+  p = noom_participant_from_json (json_node_get_object (node), &error);
+  if (p == NULL) {
+    g_message ("Ignoring %s: %s", g_signal_name (signals[signal]),
+        error->message);
+    return;
+  }
+  g_signal_emit (self, signals[signal], 0, p);
+}
+
+static const gchar *
+arg_string (JsonArray * args, guint index)
+{
+  JsonNode *node;
+
+  if (json_array_get_length (args) <= index)
+    return NULL;
+  node = json_array_get_element (args, index);
+  if (!JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static JsonObject *
+arg_object (JsonArray * args, guint index)
+{
+  JsonNode *node;
+
+  if (json_array_get_length (args) <= index)
+    return NULL;
+  node = json_array_get_element (args, index);
+  return JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
+/* offer/answer (description, from) */
+static void
+emit_description (NoomClient * self, guint signal, JsonArray * args)
+{
+  JsonObject *description = arg_object (args, 1);
+  const gchar *from = arg_string (args, 2);
+  const gchar *sdp = description ? get_string_member (description, "sdp") :
+      NULL;
+
+  if (sdp == NULL || from == NULL) {
+    g_message ("Ignoring a malformed %s from the server",
+        g_signal_name (signals[signal]));
+    return;
+  }
+  g_signal_emit (self, signals[signal], 0, from, sdp);
+}
+
+/* ice (candidate | null, from) */
+static void
+emit_ice (NoomClient * self, JsonArray * args)
+{
+  const gchar *from = arg_string (args, 2);
+  JsonNode *node = json_array_get_length (args) > 1 ?
+      json_array_get_element (args, 1) : NULL;
+  const gchar *candidate = NULL, *mid = NULL;
+  gint64 mline = 0;
+
+  if (from == NULL || node == NULL) {
+    g_message ("Ignoring a malformed ice from the server");
+    return;
+  }
+  if (JSON_NODE_HOLDS_OBJECT (node)) {
+    JsonObject *init = json_node_get_object (node);
+
+    candidate = get_string_member (init, "candidate");
+    mid = get_string_member (init, "sdpMid");
+    if (!get_int_member (init, "sdpMLineIndex", &mline) || mline < 0
+        || mline > G_MAXUINT)
+      mline = 0;
+    /* browsers signal the end of a generation with candidate "" */
+    if (candidate && *candidate == '\0')
+      candidate = NULL;
+  } else if (!JSON_NODE_HOLDS_NULL (node)) {
+    g_message ("Ignoring an ice whose candidate is not an object");
+    return;
+  }
+  g_signal_emit (self, signals[SIGNAL_ICE], 0, from, (guint) mline, mid,
+      candidate);
+}
+
+static void
+handle_event (NoomClient * self, NoomSioPacket * packet)
+{
+  JsonArray *args = json_node_get_array (packet->data);
+  const gchar *name = arg_string (args, 0);
+
+  if (self->state != STATE_CONNECTED) {
+    protocol_violation (self, "event before Socket.IO CONNECT");
+    return;
+  }
+  if (name == NULL) {
+    g_debug ("ignoring an event with a numeric name");
+    return;
+  }
+  if (g_str_equal (name, "welcome")) {
+    emit_participant (self, SIGNAL_PARTICIPANT_JOINED, args, 3);
+  } else if (g_str_equal (name, "bye")) {
+    emit_participant (self, SIGNAL_PARTICIPANT_LEFT, args, 3);
+  } else if (g_str_equal (name, "participant_update")) {
+    emit_participant (self, SIGNAL_PARTICIPANT_UPDATED, args, 1);
+  } else if (g_str_equal (name, "offer")) {
+    emit_description (self, SIGNAL_OFFER, args);
+  } else if (g_str_equal (name, "answer")) {
+    emit_description (self, SIGNAL_ANSWER, args);
+  } else if (g_str_equal (name, "ice")) {
+    emit_ice (self, args);
+  } else if (g_str_equal (name, "new_message")) {
+    JsonObject *info = arg_object (args, 2);
+    const gchar *from = info ? get_string_member (info, "from") : NULL;
+    const gchar *nickname = info ? get_string_member (info, "nickname") : NULL;
+    const gchar *text = info ? get_string_member (info, "text") : NULL;
+
+    if (from == NULL || nickname == NULL || text == NULL) {
+      g_debug ("new_message without its details object");
+      return;
+    }
+    g_signal_emit (self, signals[SIGNAL_CHAT], 0, from, nickname, text);
+  } else if (g_str_equal (name, "noom_error")) {
+    JsonObject *error = arg_object (args, 1);
+    const gchar *code = error ? get_string_member (error, "code") : NULL;
+    const gchar *message = error ? get_string_member (error, "message") : NULL;
+
+    g_message ("The server reported an error: %s (%s)",
+        message ? message : "?", code ? code : "?");
+    g_signal_emit (self, signals[SIGNAL_SERVER_ERROR], 0,
+        code ? code : "unknown", message ? message : "");
+  } else if (g_str_equal (name, "room_change")) {
+    /* the list of rooms: of no use to a client that joins by name */
+  } else {
+    g_debug ("ignoring unknown event \"%s\"", name);
+  }
+}
+
+static void
+handle_sio (NoomClient * self, const gchar * data, gsize len)
+{
+  g_autoptr (NoomSioPacket) packet = NULL;
+  g_autoptr (GError) error = NULL;
+
+  packet = noom_sio_packet_parse (data, len, &error);
+  if (packet == NULL) {
+    protocol_violation (self, error->message);
+    return;
+  }
+  if (!g_str_equal (packet->nsp, "/")) {
+    g_debug ("ignoring a packet for namespace %s", packet->nsp);
+    return;
+  }
+  switch (packet->type) {
+    case NOOM_SIO_CONNECT:
+      handle_connect (self, packet);
+      break;
+    case NOOM_SIO_CONNECT_ERROR:
+      handle_connect_error (self, packet);
+      break;
+    case NOOM_SIO_DISCONNECT:
+      connection_lost (self, g_error_new (NOOM_CLIENT_ERROR,
+              NOOM_CLIENT_ERROR_DISCONNECTED,
+              "The server at %s closed the connection", self->url));
+      break;
+    case NOOM_SIO_EVENT:
+      handle_event (self, packet);
+      break;
+    case NOOM_SIO_ACK:
+      handle_ack (self, packet);
+      break;
+    case NOOM_SIO_BINARY_EVENT:
+    case NOOM_SIO_BINARY_ACK:
+      protocol_violation (self, "binary packets are not used by Noom");
+      break;
+  }
+}
+
+static void
+ws_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
+    gpointer user_data)
+{
+  NoomClient *self = user_data;
+  g_autoptr (NoomClient) keep = g_object_ref (self);
+  g_autoptr (GError) error = NULL;
+  NoomEioPacket packet;
+  gsize len;
+  const gchar *data = g_bytes_get_data (message, &len);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
+    protocol_violation (self, "binary WebSocket message");
+    return;
+  }
+  if (!noom_eio_decode (data, len, &packet, &error)) {
+    protocol_violation (self, error->message);
+    return;
+  }
+  switch (packet.type) {
+    case NOOM_EIO_OPEN:
+      handle_open (self, packet.data, packet.len);
+      break;
+    case NOOM_EIO_PING:{
+      g_autoptr (GBytes) pong = noom_eio_encode (NOOM_EIO_PONG, packet.data,
+          packet.len);
+
+      if (self->state == STATE_EIO_OPENING) {
+        protocol_violation (self, "ping before the open packet");
+        return;
+      }
+      reset_ping_watchdog (self);
+      send_frame (self, pong);
+      break;
+    }
+    case NOOM_EIO_CLOSE:
+      connection_lost (self, g_error_new (NOOM_CLIENT_ERROR,
+              NOOM_CLIENT_ERROR_DISCONNECTED,
+              "The server at %s closed the connection", self->url));
+      break;
+    case NOOM_EIO_MESSAGE:
+      if (self->state < STATE_SIO_CONNECTING) {
+        protocol_violation (self, "message before the open packet");
+        return;
+      }
+      handle_sio (self, packet.data, packet.len);
+      break;
+    case NOOM_EIO_NOOP:
+      break;
+    case NOOM_EIO_PONG:
+    case NOOM_EIO_UPGRADE:
+      protocol_violation (self, "unexpected Engine.IO packet type");
+      break;
+  }
+}
+
+static void
+ws_error_cb (SoupWebsocketConnection * ws, GError * error, gpointer user_data)
+{
+  NoomClient *self = user_data;
+
+  g_debug ("WebSocket error: %s", error->message);
+  g_free (self->close_reason);
+  self->close_reason = g_strdup (error->message);
+}
+
+static void
+ws_closed_cb (SoupWebsocketConnection * ws, gpointer user_data)
+{
+  NoomClient *self = user_data;
+  gushort code = soup_websocket_connection_get_close_code (ws);
+  const gchar *data = soup_websocket_connection_get_close_data (ws);
+  g_autofree gchar *why = NULL;
+
+  if (self->close_reason)
+    why = g_strdup (self->close_reason);
+  else if (code != 0)
+    why = g_strdup_printf ("close code %u%s%s", code, data && *data ?
+        ", " : "", data ? data : "");
+  else
+    why = g_strdup ("connection lost");
+
+  connection_lost (self, g_error_new (NOOM_CLIENT_ERROR,
+          NOOM_CLIENT_ERROR_DISCONNECTED,
+          "The connection to the server at %s closed (%s)", self->url, why));
+}
+
+/* -------------------------------------------------------------- connect */
+
+typedef struct {
+  NoomClient *self;             /* owned */
+  GCancellable *cancellable;    /* identifies the attempt */
+  SoupMessage *msg;
+} ConnectAttempt;
+
+static void
+ws_connected_cb (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  ConnectAttempt *attempt = user_data;
+  NoomClient *self = attempt->self;
+  g_autoptr (GError) error = NULL;
+  SoupWebsocketConnection *ws;
+  guint status;
+
+  ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), res,
+      &error);
+  status = soup_message_get_status (attempt->msg);
+
+  if (attempt->cancellable != self->connect_cancellable
+      || self->state != STATE_WS_CONNECTING) {
+    /* timed out, cancelled or closed meanwhile: connect_complete() ran */
+    if (ws) {
+      soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+          NULL);
+      g_object_unref (ws);
+    }
+  } else if (ws == NULL) {
+    GError *out;
+
+    if (status >= 300 && status < 600)
+      out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_REFUSED,
+          "The server at %s refused the connection: HTTP %u %s", self->url,
+          status, soup_message_get_reason_phrase (attempt->msg));
+    else if (error->domain == SOUP_WEBSOCKET_ERROR)
+      out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_REFUSED,
+          "The server at %s is not a Noom server: %s", self->url,
+          error->message);
+    else
+      out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE,
+          "Could not connect to %s: %s", self->url, error->message);
+    connect_complete (self, out);
+  } else {
+    self->ws = ws;
+    self->state = STATE_EIO_OPENING;
+    soup_websocket_connection_set_max_incoming_payload_size (ws,
+        MAX_INCOMING_PAYLOAD);
+    /* the server pings; no WebSocket-level keepalive needed */
+    soup_websocket_connection_set_keepalive_interval (ws, 0);
+    g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), self);
+    g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), self);
+    g_signal_connect (ws, "error", G_CALLBACK (ws_error_cb), self);
+  }
+
+  g_object_unref (attempt->msg);
+  g_object_unref (attempt->cancellable);
+  g_object_unref (attempt->self);
+  g_free (attempt);
+}
+
+static gboolean
+connect_timeout_cb (gpointer user_data)
+{
+  NoomClient *self = user_data;
+
+  g_source_unref (g_steal_pointer (&self->connect_timeout));
+  connect_complete (self, g_error_new (NOOM_CLIENT_ERROR,
+          NOOM_CLIENT_ERROR_UNREACHABLE,
+          "Could not connect to %s: no answer within %u ms", self->url,
+          self->connect_timeout_ms));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+connect_cancelled_cb (GCancellable * cancellable, gpointer user_data)
+{
+  NoomClient *self = user_data;
+  GError *error = NULL;
+
+  g_source_unref (g_steal_pointer (&self->connect_cancel_source));
+  g_cancellable_set_error_if_cancelled (cancellable, &error);
+  connect_complete (self, error);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+accept_certificate_cb (SoupMessage * msg, GTlsCertificate * certificate,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  g_message ("Accepting a TLS certificate that does not validate "
+      "(flags 0x%x), as asked", errors);
+  return TRUE;
+}
+
+void
+noom_client_connect_async (NoomClient * self, const gchar * websocket_url,
+    JsonObject * auth, guint timeout_ms, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  ConnectAttempt *attempt;
+  SoupMessage *msg;
+
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+  g_return_if_fail (websocket_url != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  /* The task and every source on the client's context, whatever the
+   * caller's thread-default is */
+  g_main_context_push_thread_default (self->context);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, noom_client_connect_async);
+  g_main_context_pop_thread_default (self->context);
+
+  if (self->state != STATE_IDLE) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,
+        "The client is already connected or connecting");
+    return;
+  }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  g_free (self->url);
+  self->url = g_strdup (websocket_url);
+  g_clear_pointer (&self->auth, json_object_unref);
+  if (auth)
+    self->auth = json_object_ref (auth);
+  g_clear_pointer (&self->id, g_free);
+
+  msg = soup_message_new (SOUP_METHOD_GET, websocket_url);
+  if (msg == NULL) {
+    g_task_return_new_error (task, NOOM_CLIENT_ERROR,
+        NOOM_CLIENT_ERROR_UNREACHABLE, "Invalid server URL %s", websocket_url);
+    return;
+  }
+  if (self->accept_invalid_certificates)
+    g_signal_connect (msg, "accept-certificate",
+        G_CALLBACK (accept_certificate_cb), NULL);
+
+  self->state = STATE_WS_CONNECTING;
+  self->connect_task = g_steal_pointer (&task);
+  self->connect_cancellable = g_cancellable_new ();
+  self->connect_timeout_ms = timeout_ms > 0 ? timeout_ms :
+      NOOM_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS;
+  self->connect_timeout = attach_timeout (self, self->connect_timeout_ms,
+      connect_timeout_cb);
+  if (cancellable) {
+    self->connect_cancel_source = g_cancellable_source_new (cancellable);
+    g_source_set_callback (self->connect_cancel_source,
+        G_SOURCE_FUNC (connect_cancelled_cb), self, NULL);
+    g_source_attach (self->connect_cancel_source, self->context);
+  }
+
+  attempt = g_new0 (ConnectAttempt, 1);
+  attempt->self = g_object_ref (self);
+  attempt->cancellable = g_object_ref (self->connect_cancellable);
+  attempt->msg = msg;
+  g_debug ("connecting to %s", websocket_url);
+  g_main_context_push_thread_default (self->context);
+  soup_session_websocket_connect_async (self->session, msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, self->connect_cancellable, ws_connected_cb, attempt);
+  g_main_context_pop_thread_default (self->context);
+}
+
+gboolean
+noom_client_connect_finish (NoomClient * self, GAsyncResult * res,
+    GError ** error)
+{
+  g_return_val_if_fail (NOOM_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (res, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (res), error);
+}
+
+/* ----------------------------------------------------------------- join */
+
+static gboolean
+ack_cancelled_cb (GCancellable * cancellable, gpointer user_data)
+{
+  PendingAck *ack = user_data;
+  NoomClient *self = ack->client;
+  g_autoptr (GTask) task = g_steal_pointer (&ack->task);
+  gint64 id = ack->id;
+
+  /* The server may still answer: that ack then finds nothing and is
+   * dropped (a join that completes server-side anyway is undone by the
+   * caller's leave or close) */
+  g_source_unref (g_steal_pointer (&ack->cancel_source));
+  g_hash_table_remove (self->acks, &id);
+  g_task_return_error_if_cancelled (task);
+  return G_SOURCE_REMOVE;
+}
+
+static gint64
+add_pending_ack (NoomClient * self, AckKind kind, GTask * task,
+    GCancellable * cancellable)
+{
+  PendingAck *ack = g_new0 (PendingAck, 1);
+  gint64 *key = g_new (gint64, 1);
+
+  ack->client = self;
+  ack->id = self->next_ack_id++;
+  ack->kind = kind;
+  ack->task = g_object_ref (task);
+  if (cancellable) {
+    ack->cancel_source = g_cancellable_source_new (cancellable);
+    g_source_set_callback (ack->cancel_source,
+        G_SOURCE_FUNC (ack_cancelled_cb), ack, NULL);
+    g_source_attach (ack->cancel_source, self->context);
+  }
+  *key = ack->id;
+  g_hash_table_insert (self->acks, key, ack);
+  return ack->id;
+}
+
+static JsonArray *
+sends_to_json (NoomMediaFlags sends)
+{
+  JsonArray *array = json_array_new ();
+
+  if (sends & NOOM_MEDIA_AUDIO)
+    json_array_add_string_element (array, "audio");
+  if (sends & NOOM_MEDIA_VIDEO)
+    json_array_add_string_element (array, "video");
+  return array;
+}
+
+void
+noom_client_join_async (NoomClient * self, const gchar * room,
+    const gchar * nickname, const gchar * kind, NoomMediaFlags sends,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (JsonArray) args = NULL;
+  JsonObject *options;
+  gint64 id;
+
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+  g_return_if_fail (room != NULL);
+
+  g_main_context_push_thread_default (self->context);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, noom_client_join_async);
+  g_main_context_pop_thread_default (self->context);
+
+  if (self->state != STATE_CONNECTED) {
+    g_task_return_new_error (task, NOOM_CLIENT_ERROR,
+        NOOM_CLIENT_ERROR_DISCONNECTED, "Not connected to a Noom server");
+    return;
+  }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  options = json_object_new ();
+  if (nickname)
+    json_object_set_string_member (options, "nickname", nickname);
+  if (kind)
+    json_object_set_string_member (options, "kind", kind);
+  json_object_set_array_member (options, "sends", sends_to_json (sends));
+  args = json_array_new ();
+  json_array_add_string_element (args, room);
+  json_array_add_object_element (args, options);
+
+  id = add_pending_ack (self, ACK_JOIN, task, cancellable);
+  send_event (self, "enter_room", args, id);
+}
+
+NoomJoinInfo *
+noom_client_join_finish (NoomClient * self, GAsyncResult * res,
+    GError ** error)
+{
+  g_return_val_if_fail (NOOM_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (res, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (res), error);
+}
+
+/* ------------------------------------------------------- fire and forget */
+
+void
+noom_client_leave (NoomClient * self)
+{
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+
+  if (self->state != STATE_CONNECTED || self->room == NULL)
+    return;
+  send_event (self, "leave_room", NULL, -1);
+  g_clear_pointer (&self->room, g_free);
+}
+
+void
+noom_client_close (NoomClient * self)
+{
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+
+  if (self->state == STATE_IDLE)
+    return;
+  g_debug ("closing the connection to %s", self->url);
+  if (self->state != STATE_CONNECTED) {
+    connect_complete (self, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+            "The connection was closed while connecting"));
+    return;
+  }
+  teardown (self, TRUE);
+  g_clear_pointer (&self->id, g_free);
+}
+
+gboolean
+noom_client_is_connected (NoomClient * self)
+{
+  g_return_val_if_fail (NOOM_IS_CLIENT (self), FALSE);
+
+  return self->state == STATE_CONNECTED;
+}
+
+const gchar *
+noom_client_get_id (NoomClient * self)
+{
+  g_return_val_if_fail (NOOM_IS_CLIENT (self), NULL);
+
+  return self->state == STATE_CONNECTED ? self->id : NULL;
+}
+
+const gchar *
+noom_client_get_room (NoomClient * self)
+{
+  g_return_val_if_fail (NOOM_IS_CLIENT (self), NULL);
+
+  return self->room;
+}
+
+/* Relays need the room we are in (the protocol checks it) */
+static gboolean
+can_relay (NoomClient * self, const gchar * what)
+{
+  if (self->state != STATE_CONNECTED || self->room == NULL) {
+    g_debug ("Cannot send %s: not in a room", what);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+send_description (NoomClient * self, const gchar * type, const gchar * to,
+    const gchar * sdp)
+{
+  g_autoptr (JsonArray) args = NULL;
+  JsonObject *description;
+
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+  g_return_if_fail (to != NULL && sdp != NULL);
+
+  if (!can_relay (self, type))
+    return;
+  description = json_object_new ();
+  json_object_set_string_member (description, "type", type);
+  json_object_set_string_member (description, "sdp", sdp);
+  args = json_array_new ();
+  json_array_add_object_element (args, description);
+  json_array_add_string_element (args, self->room);
+  json_array_add_string_element (args, to);
+  send_event (self, type, args, -1);
+}
+
+void
+noom_client_send_offer (NoomClient * self, const gchar * to,
+    const gchar * sdp)
+{
+  send_description (self, "offer", to, sdp);
+}
+
+void
+noom_client_send_answer (NoomClient * self, const gchar * to,
+    const gchar * sdp)
+{
+  send_description (self, "answer", to, sdp);
+}
+
+void
+noom_client_send_ice (NoomClient * self, const gchar * to,
+    guint mline_index, const gchar * mid, const gchar * candidate)
+{
+  g_autoptr (JsonArray) args = NULL;
+
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+  g_return_if_fail (to != NULL);
+
+  if (!can_relay (self, "ice"))
+    return;
+  args = json_array_new ();
+  if (candidate) {
+    JsonObject *init = json_object_new ();
+
+    json_object_set_string_member (init, "candidate", candidate);
+    if (mid)
+      json_object_set_string_member (init, "sdpMid", mid);
+    else
+      json_object_set_null_member (init, "sdpMid");
+    json_object_set_int_member (init, "sdpMLineIndex", mline_index);
+    json_array_add_object_element (args, init);
+  } else {
+    json_array_add_null_element (args);
+  }
+  json_array_add_string_element (args, self->room);
+  json_array_add_string_element (args, to);
+  send_event (self, "ice", args, -1);
+}
+
+void
+noom_client_send_chat (NoomClient * self, const gchar * text)
+{
+  g_autoptr (JsonArray) args = NULL;
+
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+  g_return_if_fail (text != NULL);
+
+  if (!can_relay (self, "a chat message"))
+    return;
+  args = json_array_new ();
+  json_array_add_string_element (args, text);
+  json_array_add_string_element (args, self->room);
+  send_event (self, "new_message", args, -1);
+}
+
+/* --------------------------------------------------------------- GObject */
+
+static void
+noom_client_init (NoomClient * self)
+{
+  self->context = g_main_context_ref_thread_default ();
+  /* libsoup 3: a session belongs to the context that is thread-default
+   * when it is created */
+  self->session = soup_session_new ();
+  self->acks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+      pending_ack_free);
+  self->next_ack_id = 0;
+}
+
+static void
+noom_client_dispose (GObject * object)
+{
+  NoomClient *self = NOOM_CLIENT (object);
+
+  if (self->connect_task) {
+    connect_complete (self, g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+            "The client was destroyed while connecting"));
+  }
+  teardown (self, TRUE);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (noom_client_parent_class)->dispose (object);
+}
+
+static void
+noom_client_finalize (GObject * object)
+{
+  NoomClient *self = NOOM_CLIENT (object);
+
+  g_hash_table_unref (self->acks);
+  g_free (self->url);
+  g_free (self->id);
+  g_free (self->room);
+  g_free (self->close_reason);
+  g_clear_pointer (&self->auth, json_object_unref);
+  g_main_context_unref (self->context);
+
+  G_OBJECT_CLASS (noom_client_parent_class)->finalize (object);
+}
+
+static void
+noom_client_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  NoomClient *self = NOOM_CLIENT (object);
+
+  switch (prop_id) {
+    case PROP_ACCEPT_INVALID_CERTIFICATES:
+      self->accept_invalid_certificates = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+noom_client_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  NoomClient *self = NOOM_CLIENT (object);
+
+  switch (prop_id) {
+    case PROP_ACCEPT_INVALID_CERTIFICATES:
+      g_value_set_boolean (value, self->accept_invalid_certificates);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+noom_client_class_init (NoomClientClass * klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = noom_client_dispose;
+  object_class->finalize = noom_client_finalize;
+  object_class->set_property = noom_client_set_property;
+  object_class->get_property = noom_client_get_property;
+
+  g_object_class_install_property (object_class,
+      PROP_ACCEPT_INVALID_CERTIFICATES,
+      g_param_spec_boolean ("accept-invalid-certificates",
+          "Accept invalid certificates",
+          "Accept a TLS certificate that does not validate (self-signed, "
+          "wrong host, expired): for tests and private deployments only",
+          FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+
+  signals[SIGNAL_PARTICIPANT_JOINED] =
+      g_signal_new ("participant-joined", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+      NOOM_TYPE_PARTICIPANT);
+  signals[SIGNAL_PARTICIPANT_LEFT] =
+      g_signal_new ("participant-left", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+      NOOM_TYPE_PARTICIPANT);
+  signals[SIGNAL_PARTICIPANT_UPDATED] =
+      g_signal_new ("participant-updated", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+      NOOM_TYPE_PARTICIPANT);
+  signals[SIGNAL_OFFER] =
+      g_signal_new ("offer", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_ANSWER] =
+      g_signal_new ("answer", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_ICE] =
+      g_signal_new ("ice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_UINT,
+      G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_CHAT] =
+      g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING,
+      G_TYPE_STRING);
+  signals[SIGNAL_SERVER_ERROR] =
+      g_signal_new ("server-error", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+      G_TYPE_STRING);
+  signals[SIGNAL_DISCONNECTED] =
+      g_signal_new ("disconnected", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+}
+
+NoomClient *
+noom_client_new (void)
+{
+  return g_object_new (NOOM_TYPE_CLIENT, NULL);
+}

@@ -77,6 +77,30 @@ G_DECLARE_FINAL_TYPE (NoomClient, noom_client, NOOM, CLIENT, GObject)
 
 NoomClient *noom_client_new (void);
 
+/* Additive API (see docs/client.md) ------------------------------------- */
+
+/* The connect timeout used when noom_client_connect_async() gets 0. */
+#define NOOM_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS 10000
+
+/* Properties:
+ *   "accept-invalid-certificates" (gboolean, default FALSE): for wss://
+ *     (nooms://), accept a certificate that does not validate (self-signed,
+ *     wrong host, expired).  For tests and private deployments only.
+ */
+
+/* The room we are in (from the last successful join), or NULL. */
+const gchar *noom_client_get_room (NoomClient * self);
+
+/* Convert one ICE server URL as the protocol hands it out (RFC 7064/7065:
+ * "stun:host[:port]", "turn:host[:port][?transport=udp|tcp]", "turns:...")
+ * into the form webrtcbin's stun-server / turn-server / add-turn-server
+ * take: "stun://host:port", "turn://user:pass@host:port[?transport=...]"
+ * (user and pass URI-escaped; the default port is filled in).  A URL that
+ * already has the "//" form is accepted too.  @username and @credential
+ * are only used for turn/turns (both required there). */
+gchar *noom_ice_url_to_webrtcbin (const gchar * url, const gchar * username,
+    const gchar * credential, GError ** error);
+
 /* Connect to @websocket_url (from noom_uri_get_websocket_url()).  @auth is
  * sent as the Socket.IO CONNECT payload (nullable).  Fails with
  * NOOM_CLIENT_ERROR_UNREACHABLE within @timeout_ms when nothing answers. */

@@ -1,0 +1,1119 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The C signalling client (lib/noom-client.c) against the real noom-server
+ * (path in $NOOM_SERVER), on loopback.  Every wait iterates the main
+ * context until an event or a deadline; nothing sleeps.
+ */
+#include "noom-client.h"
+
+#include <gio/gio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Generous deadlines: they bound a hang, they are not what is measured */
+#define DEADLINE_MS 10000
+
+/* ---------------------------------------------------------------- waiting */
+
+static gboolean
+wake_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterate the default context until *@done or @ms pass; TRUE if done */
+static gboolean
+iterate_until (const gboolean * done, guint ms)
+{
+  gboolean expired = FALSE;
+  guint id = g_timeout_add (ms, wake_cb, &expired);
+
+  while (!*done && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  if (!expired)
+    g_source_remove (id);
+  return *done;
+}
+
+/* ----------------------------------------------------------------- server */
+
+typedef struct {
+  GSubprocess *process;
+  GDataInputStream *out;
+  GCancellable *cancellable;
+  guint port;
+  gchar *url;                   /* ws://127.0.0.1:PORT/socket.io/?... */
+} Server;
+
+static void
+drain_cb (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  Server *server = user_data;
+  g_autofree gchar *line = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM
+      (source), res, NULL, NULL);
+  if (line == NULL)
+    return;
+  g_test_message ("server: %s", line);
+  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT,
+      server->cancellable, drain_cb, server);
+}
+
+typedef struct {
+  gchar *line;
+  gboolean done;
+} LineWait;
+
+static void
+line_cb (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  LineWait *wait = user_data;
+
+  wait->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM
+      (source), res, NULL, NULL);
+  wait->done = TRUE;
+}
+
+static void
+child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+/* Start noom-server on a free loopback port with @extra options (NULL
+ * terminated); waits for its "listening on http://127.0.0.1:PORT" line.
+ * NULL (and the test skipped) without $NOOM_SERVER. */
+static Server *
+server_start (const gchar * first_extra, ...)
+{
+  const gchar *path = g_getenv ("NOOM_SERVER");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  Server *server;
+  const gchar *arg;
+  va_list ap;
+
+  if (path == NULL) {
+    g_test_skip ("NOOM_SERVER is not set");
+    return NULL;
+  }
+  g_ptr_array_add (argv, (gpointer) path);
+  g_ptr_array_add (argv, (gpointer) "--host");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1");
+  g_ptr_array_add (argv, (gpointer) "--port");
+  g_ptr_array_add (argv, (gpointer) "0");
+  va_start (ap, first_extra);
+  for (arg = first_extra; arg; arg = va_arg (ap, const gchar *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  server = g_new0 (Server, 1);
+  server->cancellable = g_cancellable_new ();
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* the server dies with the test, even when the test aborts */
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  server->out =
+      g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+
+  while (server->port == 0) {
+    LineWait wait = { NULL, FALSE };
+    const gchar *found;
+
+    g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT,
+        NULL, line_cb, &wait);
+    if (!iterate_until (&wait.done, DEADLINE_MS))
+      g_error ("noom-server printed no \"listening on\" line in time");
+    if (wait.line == NULL)
+      g_error ("noom-server exited before listening");
+    g_test_message ("server: %s", wait.line);
+    found = strstr (wait.line, "listening on http://127.0.0.1:");
+    if (found) {
+      guint64 port;
+
+      found += strlen ("listening on http://127.0.0.1:");
+      if (!g_ascii_string_to_unsigned (found, 10, 1, 65535, &port, NULL)) {
+        /* allow a trailing '/' or text after the port */
+        port = g_ascii_strtoull (found, NULL, 10);
+      }
+      server->port = port;
+    }
+    g_free (wait.line);
+  }
+  g_assert_cmpuint (server->port, >, 0);
+  server->url =
+      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+      server->port);
+  /* keep reading so that the server never blocks on a full pipe */
+  g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT,
+      server->cancellable, drain_cb, server);
+  return server;
+}
+
+static void
+server_stop (Server * server)
+{
+  if (server == NULL)
+    return;
+  g_cancellable_cancel (server->cancellable);
+  g_subprocess_force_exit (server->process);
+  g_subprocess_wait (server->process, NULL, NULL);
+  g_object_unref (server->out);
+  g_object_unref (server->process);
+  g_object_unref (server->cancellable);
+  g_free (server->url);
+  g_free (server);
+  /* let the cancelled read finish while the Server is gone: it only
+   * touches its own result */
+  while (g_main_context_iteration (NULL, FALSE));
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Server, server_stop);
+
+/* SIGSTOP the server and return once it is really stopped (signals are
+ * delivered asynchronously) */
+static void
+server_freeze (Server * server)
+{
+  siginfo_t info;
+  pid_t pid = atoi (g_subprocess_get_identifier (server->process));
+
+  g_subprocess_send_signal (server->process, SIGSTOP);
+  memset (&info, 0, sizeof (info));
+  /* WNOWAIT: leave the state for GSubprocess's own child watch */
+  g_assert_cmpint (waitid (P_PID, pid, &info, WSTOPPED | WNOWAIT), ==, 0);
+  g_assert_cmpint (info.si_code, ==, CLD_STOPPED);
+}
+
+/* --------------------------------------------------------------- recorder */
+
+/* Every signal of a client, as text, in arrival order */
+typedef struct {
+  NoomClient *client;
+  GPtrArray *events;
+} Recorder;
+
+static gchar *
+participant_text (NoomParticipant * p)
+{
+  return g_strdup_printf ("%s %s %s %s%s", p->id, p->nickname, p->kind,
+      p->sends & NOOM_MEDIA_AUDIO ? "a" : "", p->sends & NOOM_MEDIA_VIDEO ?
+      "v" : "-");
+}
+
+static void
+on_joined (NoomClient * c, NoomParticipant * p, Recorder * r)
+{
+  g_autofree gchar *t = participant_text (p);
+
+  g_ptr_array_add (r->events, g_strdup_printf ("joined %s", t));
+}
+
+static void
+on_left (NoomClient * c, NoomParticipant * p, Recorder * r)
+{
+  g_autofree gchar *t = participant_text (p);
+
+  g_ptr_array_add (r->events, g_strdup_printf ("left %s", t));
+}
+
+static void
+on_updated (NoomClient * c, NoomParticipant * p, Recorder * r)
+{
+  g_autofree gchar *t = participant_text (p);
+
+  g_ptr_array_add (r->events, g_strdup_printf ("updated %s", t));
+}
+
+static void
+on_offer (NoomClient * c, const gchar * from, const gchar * sdp, Recorder * r)
+{
+  g_ptr_array_add (r->events, g_strdup_printf ("offer %s %s", from, sdp));
+}
+
+static void
+on_answer (NoomClient * c, const gchar * from, const gchar * sdp,
+    Recorder * r)
+{
+  g_ptr_array_add (r->events, g_strdup_printf ("answer %s %s", from, sdp));
+}
+
+static void
+on_ice (NoomClient * c, const gchar * from, guint mline, const gchar * mid,
+    const gchar * candidate, Recorder * r)
+{
+  g_ptr_array_add (r->events, g_strdup_printf ("ice %s %u %s %s", from, mline,
+          mid ? mid : "(null)", candidate ? candidate : "(end)"));
+}
+
+static void
+on_chat (NoomClient * c, const gchar * from, const gchar * nickname,
+    const gchar * text, Recorder * r)
+{
+  g_ptr_array_add (r->events, g_strdup_printf ("chat %s %s %s", from,
+          nickname, text));
+}
+
+static void
+on_server_error (NoomClient * c, const gchar * code, const gchar * message,
+    Recorder * r)
+{
+  g_ptr_array_add (r->events, g_strdup_printf ("server-error %s %s", code,
+          message));
+}
+
+static void
+on_disconnected (NoomClient * c, GError * error, Recorder * r)
+{
+  g_assert_nonnull (error);
+  g_ptr_array_add (r->events, g_strdup_printf ("disconnected %d %s",
+          error->code, error->message));
+}
+
+static Recorder *
+recorder_new (void)
+{
+  Recorder *r = g_new0 (Recorder, 1);
+
+  r->client = noom_client_new ();
+  r->events = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (r->client, "participant-joined", G_CALLBACK (on_joined),
+      r);
+  g_signal_connect (r->client, "participant-left", G_CALLBACK (on_left), r);
+  g_signal_connect (r->client, "participant-updated", G_CALLBACK (on_updated),
+      r);
+  g_signal_connect (r->client, "offer", G_CALLBACK (on_offer), r);
+  g_signal_connect (r->client, "answer", G_CALLBACK (on_answer), r);
+  g_signal_connect (r->client, "ice", G_CALLBACK (on_ice), r);
+  g_signal_connect (r->client, "chat", G_CALLBACK (on_chat), r);
+  g_signal_connect (r->client, "server-error", G_CALLBACK (on_server_error),
+      r);
+  g_signal_connect (r->client, "disconnected", G_CALLBACK (on_disconnected),
+      r);
+  return r;
+}
+
+static void
+weak_notify_cb (gpointer data, GObject * where_the_object_was)
+{
+  *(gboolean *) data = TRUE;
+}
+
+static void
+recorder_free (Recorder * r)
+{
+  gboolean finalized = FALSE;
+
+  g_signal_handlers_disconnect_by_data (r->client, r);
+  g_object_weak_ref (G_OBJECT (r->client), weak_notify_cb, &finalized);
+  g_object_unref (r->client);
+  /* No leaked reference: an operation still winding down (a cancelled
+   * HTTP upgrade) may hold the client until its callback runs */
+  if (!iterate_until (&finalized, DEADLINE_MS))
+    g_error ("the client was not finalized: a reference leaked");
+  g_ptr_array_unref (r->events);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recorder, recorder_free);
+
+static gboolean
+has_prefix_event (Recorder * r, const gchar * prefix, gchar ** out)
+{
+  guint i;
+
+  for (i = 0; i < r->events->len; i++) {
+    const gchar *e = g_ptr_array_index (r->events, i);
+
+    if (g_str_has_prefix (e, prefix)) {
+      if (out)
+        *out = g_strdup (e);
+      g_ptr_array_remove_index (r->events, i);
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+static void
+assert_no_events (Recorder * r)
+{
+  guint i;
+
+  for (i = 0; i < r->events->len; i++)
+    g_test_message ("unexpected event: %s",
+        (gchar *) g_ptr_array_index (r->events, i));
+  g_assert_cmpuint (r->events->len, ==, 0);
+}
+
+/* Wait for the first event starting with @prefix, remove and return it */
+static gchar *
+wait_event (Recorder * r, const gchar * prefix, guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + ms * G_GINT64_CONSTANT (1000);
+  gchar *found = NULL;
+
+  while (!has_prefix_event (r, prefix, &found)) {
+    gboolean expired = FALSE;
+    guint id;
+
+    if (g_get_monotonic_time () >= deadline) {
+      guint i;
+
+      for (i = 0; i < r->events->len; i++)
+        g_test_message ("pending event: %s",
+            (gchar *) g_ptr_array_index (r->events, i));
+      g_error ("no \"%s\" event within %u ms", prefix, ms);
+    }
+    /* wake up at the deadline at the latest */
+    id = g_timeout_add (MAX (1, (deadline - g_get_monotonic_time ()) / 1000),
+        wake_cb, &expired);
+    g_main_context_iteration (NULL, TRUE);
+    if (!expired)
+      g_source_remove (id);
+  }
+  return found;
+}
+
+/* ------------------------------------------------------------ async glue */
+
+typedef struct {
+  gboolean done;
+  GAsyncResult *res;
+} AsyncWait;
+
+static void
+async_cb (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  AsyncWait *w = user_data;
+
+  g_assert_false (w->done);     /* a task completes exactly once */
+  w->res = g_object_ref (res);
+  w->done = TRUE;
+}
+
+static gboolean
+client_connect (NoomClient * client, const gchar * url, guint timeout_ms,
+    GCancellable * cancellable, GError ** error)
+{
+  AsyncWait w = { FALSE, NULL };
+  gboolean ok;
+
+  noom_client_connect_async (client, url, NULL, timeout_ms, cancellable,
+      async_cb, &w);
+  if (!iterate_until (&w.done, DEADLINE_MS + timeout_ms))
+    g_error ("connect did not complete in time");
+  ok = noom_client_connect_finish (client, w.res, error);
+  g_object_unref (w.res);
+  return ok;
+}
+
+static NoomJoinInfo *
+client_join (NoomClient * client, const gchar * room, const gchar * nickname,
+    const gchar * kind, NoomMediaFlags sends, GError ** error)
+{
+  AsyncWait w = { FALSE, NULL };
+  NoomJoinInfo *info;
+
+  noom_client_join_async (client, room, nickname, kind, sends, NULL,
+      async_cb, &w);
+  if (!iterate_until (&w.done, DEADLINE_MS))
+    g_error ("join did not complete in time");
+  info = noom_client_join_finish (client, w.res, error);
+  g_object_unref (w.res);
+  return info;
+}
+
+static Recorder *
+connected_recorder (Server * server)
+{
+  g_autoptr (GError) error = NULL;
+  Recorder *r = recorder_new ();
+
+  g_assert_true (client_connect (r->client, server->url, 5000, NULL, &error));
+  g_assert_no_error (error);
+  return r;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void
+test_connect_close (void)
+{
+  g_autoptr (Server) server = server_start (NULL);
+  g_autoptr (Recorder) r = NULL;
+  g_autoptr (Recorder) probe = NULL;
+  const gchar *id;
+
+  if (server == NULL)
+    return;
+  r = connected_recorder (server);
+  g_assert_true (noom_client_is_connected (r->client));
+  id = noom_client_get_id (r->client);
+  g_assert_nonnull (id);
+  g_assert_cmpuint (strlen (id), ==, 20);
+  g_assert_null (noom_client_get_room (r->client));
+
+  noom_client_close (r->client);
+  g_assert_false (noom_client_is_connected (r->client));
+  g_assert_null (noom_client_get_id (r->client));
+
+  /* a clean close emits no "disconnected"; prove it by round-tripping
+   * another client through the server after the close */
+  probe = connected_recorder (server);
+  g_assert_cmpuint (r->events->len, ==, 0);
+
+  /* a closed client can connect again, and gets a new id */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *old = g_strdup (noom_client_get_id (probe->client));
+
+    g_assert_true (client_connect (r->client, server->url, 5000, NULL,
+            &error));
+    g_assert_cmpstr (noom_client_get_id (r->client), !=, old);
+    noom_client_close (r->client);
+    noom_client_close (probe->client);
+  }
+}
+
+static void
+assert_participant (NoomParticipant * p, const gchar * id,
+    const gchar * nickname, const gchar * kind, NoomMediaFlags sends)
+{
+  g_assert_cmpstr (p->id, ==, id);
+  g_assert_cmpstr (p->nickname, ==, nickname);
+  g_assert_cmpstr (p->kind, ==, kind);
+  g_assert_cmpuint (p->sends, ==, sends);
+}
+
+static void
+test_join_leave (void)
+{
+  g_autoptr (Server) server = server_start (NULL);
+  g_autoptr (Recorder) a = NULL;
+  g_autoptr (Recorder) b = NULL;
+  g_autoptr (NoomJoinInfo) ia = NULL;
+  g_autoptr (NoomJoinInfo) ib = NULL;
+  g_autoptr (NoomJoinInfo) ib2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *expected = NULL;
+  g_autofree gchar *e = NULL;
+  const gchar *ida, *idb;
+
+  if (server == NULL)
+    return;
+  a = connected_recorder (server);
+  b = connected_recorder (server);
+  ida = noom_client_get_id (a->client);
+  idb = noom_client_get_id (b->client);
+
+  ia = client_join (a->client, "café ☕", "alice", "publisher",
+      NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ia->room, ==, "café ☕");
+  g_assert_cmpstr (noom_client_get_room (a->client), ==, "café ☕");
+  assert_participant (ia->self, ida, "alice", "publisher",
+      NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO);
+  g_assert_cmpuint (ia->participants->len, ==, 0);
+  g_assert_cmpuint (ia->count, ==, 1);
+  g_assert_cmpuint (ia->max_room_size, ==, 16);
+  g_assert_nonnull (ia->ice_servers);
+
+  ib = client_join (b->client, "café ☕", "bob", "subscriber",
+      NOOM_MEDIA_NONE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ib->count, ==, 2);
+  assert_participant (ib->self, idb, "bob", "subscriber", NOOM_MEDIA_NONE);
+  g_assert_cmpuint (ib->participants->len, ==, 1);
+  assert_participant (g_ptr_array_index (ib->participants, 0), ida, "alice",
+      "publisher", NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO);
+
+  /* A sees B arrive, with B's participant object */
+  expected = g_strdup_printf ("joined %s bob subscriber -", idb);
+  e = wait_event (a, "joined ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+  g_clear_pointer (&e, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  /* B leaves without disconnecting */
+  noom_client_leave (b->client);
+  g_assert_null (noom_client_get_room (b->client));
+  expected = g_strdup_printf ("left %s bob subscriber -", idb);
+  e = wait_event (a, "left ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+  g_clear_pointer (&e, g_free);
+
+  /* B comes back, then closes: A sees it go */
+  ib2 = client_join (b->client, "café ☕", "bob", "subscriber",
+      NOOM_MEDIA_NONE, &error);
+  g_assert_no_error (error);
+  g_free (wait_event (a, "joined ", DEADLINE_MS));
+  noom_client_close (b->client);
+  e = wait_event (a, "left ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+  g_clear_pointer (&e, g_free);
+
+  /* B saw nothing but the events it caused */
+  g_assert_cmpuint (b->events->len, ==, 0);
+  noom_client_close (a->client);
+}
+
+static void
+test_relay (void)
+{
+  g_autoptr (Server) server = server_start (NULL);
+  g_autoptr (Recorder) a = NULL;
+  g_autoptr (Recorder) b = NULL;
+  g_autoptr (Recorder) c = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *expected = NULL;
+  g_autofree gchar *e = NULL;
+  const gchar *ida, *idb;
+  const gchar *sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
+  guint i;
+
+  if (server == NULL)
+    return;
+  a = connected_recorder (server);
+  b = connected_recorder (server);
+  c = connected_recorder (server);
+  ida = noom_client_get_id (a->client);
+  idb = noom_client_get_id (b->client);
+  {
+    Recorder *all[] = { a, b, c };
+    const gchar *names[] = { "alice", "bob", "carol" };
+
+    for (i = 0; i < 3; i++) {
+      NoomJoinInfo *info = client_join (all[i]->client, "relay", names[i],
+          "browser", NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO, &error);
+
+      g_assert_no_error (error);
+      noom_join_info_free (info);
+    }
+  }
+  g_free (wait_event (a, "joined ", DEADLINE_MS));
+  g_free (wait_event (a, "joined ", DEADLINE_MS));
+  g_free (wait_event (b, "joined ", DEADLINE_MS));
+
+  /* A -> B only */
+  noom_client_send_offer (a->client, idb, sdp);
+  expected = g_strdup_printf ("offer %s %s", ida, sdp);
+  e = wait_event (b, "offer ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+  g_clear_pointer (&e, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  noom_client_send_answer (b->client, ida, "v=0 answer");
+  expected = g_strdup_printf ("answer %s v=0 answer", idb);
+  e = wait_event (a, "answer ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+  g_clear_pointer (&e, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  noom_client_send_ice (a->client, idb, 1, "1",
+      "candidate:1 1 UDP 2122252543 127.0.0.1 40000 typ host");
+  expected = g_strdup_printf ("ice %s 1 1 candidate:1 1 UDP 2122252543 "
+      "127.0.0.1 40000 typ host", ida);
+  e = wait_event (b, "ice ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+  g_clear_pointer (&e, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  noom_client_send_ice (a->client, idb, 0, NULL, NULL);
+  expected = g_strdup_printf ("ice %s 0 (null) (end)", ida);
+  e = wait_event (b, "ice ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+  g_clear_pointer (&e, g_free);
+  g_clear_pointer (&expected, g_free);
+
+  /* chat goes to everyone else; the server keeps order per connection, so
+   * once C has the chat it would have had the offer/answer/ice too */
+  noom_client_send_chat (a->client, "hi <b>all</b> ü");
+  expected = g_strdup_printf ("chat %s alice hi <b>all</b> ü", ida);
+  e = wait_event (c, "chat ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+  g_clear_pointer (&e, g_free);
+  e = wait_event (b, "chat ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+  g_clear_pointer (&e, g_free);
+  g_assert_cmpuint (c->events->len, ==, 0);
+  g_assert_cmpuint (b->events->len, ==, 0);
+  g_assert_false (has_prefix_event (a, "chat ", NULL));
+
+  /* relaying to someone not in the room: the server answers noom_error */
+  noom_client_send_offer (a->client, "AAAAAAAAAAAAAAAAAAAA", sdp);
+  e = wait_event (a, "server-error unknown_peer ", DEADLINE_MS);
+  g_clear_pointer (&e, g_free);
+
+  noom_client_close (a->client);
+  noom_client_close (b->client);
+  noom_client_close (c->client);
+}
+
+static void
+test_join_errors (void)
+{
+  g_autoptr (Server) server = server_start ("--max-room-size", "2", NULL);
+  g_autoptr (Recorder) a = NULL;
+  g_autoptr (Recorder) b = NULL;
+  g_autoptr (Recorder) c = NULL;
+  g_autoptr (GError) error = NULL;
+  NoomJoinInfo *info;
+
+  if (server == NULL)
+    return;
+  a = connected_recorder (server);
+  b = connected_recorder (server);
+  c = connected_recorder (server);
+  noom_join_info_free (client_join (a->client, "small", "a", "browser",
+          NOOM_MEDIA_AUDIO, &error));
+  g_assert_no_error (error);
+  info = client_join (b->client, "small", "b", "browser", NOOM_MEDIA_AUDIO,
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (info->max_room_size, ==, 2);
+  noom_join_info_free (info);
+
+  info = client_join (c->client, "small", "c", "browser", NOOM_MEDIA_AUDIO,
+      &error);
+  g_assert_null (info);
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_ROOM_FULL);
+  g_assert_nonnull (strstr (error->message, "full"));
+  g_assert_null (noom_client_get_room (c->client));
+  g_clear_error (&error);
+
+  /* any other refusal is REJECTED with the server's words */
+  info = client_join (c->client, "bad\001name", "c", "browser",
+      NOOM_MEDIA_AUDIO, &error);
+  g_assert_null (info);
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_REJECTED);
+  g_assert_nonnull (strstr (error->message, "control"));
+  g_clear_error (&error);
+
+  /* the connection is still usable after refusals */
+  g_assert_true (noom_client_is_connected (c->client));
+  noom_join_info_free (client_join (c->client, "other", "c", "browser",
+          NOOM_MEDIA_AUDIO, &error));
+  g_assert_no_error (error);
+
+  noom_client_close (a->client);
+  noom_client_close (b->client);
+  noom_client_close (c->client);
+}
+
+static void
+test_not_connected (void)
+{
+  g_autoptr (Recorder) r = recorder_new ();
+  g_autoptr (GError) error = NULL;
+  NoomJoinInfo *info;
+
+  info = client_join (r->client, "x", NULL, NULL, NOOM_MEDIA_NONE, &error);
+  g_assert_null (info);
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_DISCONNECTED);
+  /* fire-and-forget calls are harmless */
+  noom_client_send_chat (r->client, "nobody hears");
+  noom_client_send_offer (r->client, "x", "v=0");
+  noom_client_leave (r->client);
+  noom_client_close (r->client);
+  g_assert_cmpuint (r->events->len, ==, 0);
+}
+
+/* A loopback port with nothing listening on it */
+static guint
+free_port (void)
+{
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
+      (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_autoptr (GError) error = NULL;
+  guint port;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  /* closed without listen(): a connect gets ECONNREFUSED */
+  return port;
+}
+
+static void
+test_unreachable (void)
+{
+  g_autoptr (Recorder) r = recorder_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *url =
+      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+      free_port ());
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_false (client_connect (r->client, url, 3000, NULL, &error));
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (error->message, url));
+  /* refused at once, not at the timeout */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3000 * 1000);
+  g_assert_false (noom_client_is_connected (r->client));
+  g_assert_cmpuint (r->events->len, ==, 0);
+  g_clear_error (&error);
+
+  /* a name that does not resolve (no DNS in the test namespace either) */
+  g_assert_false (client_connect (r->client,
+          "ws://noom-test.invalid:8080/socket.io/?EIO=4&transport=websocket",
+          3000, NULL, &error));
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (error->message, "noom-test.invalid"));
+  g_clear_error (&error);
+
+  /* not a URL at all */
+  g_assert_false (client_connect (r->client, "not a url", 3000, NULL,
+          &error));
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE);
+}
+
+/* A TCP listener that accepts and never answers: a hung server */
+typedef struct {
+  GSocketService *service;
+  GPtrArray *connections;
+  guint port;
+  GCancellable *cancel_on_accept;       /* nullable */
+} Silent;
+
+static gboolean
+silent_incoming (GSocketService * service, GSocketConnection * connection,
+    GObject * source, gpointer user_data)
+{
+  Silent *s = user_data;
+
+  g_ptr_array_add (s->connections, g_object_ref (connection));
+  /* the client's TCP connect reached us: cancel now, mid-handshake */
+  if (s->cancel_on_accept)
+    g_cancellable_cancel (s->cancel_on_accept);
+  return TRUE;
+}
+
+static Silent *
+silent_new (void)
+{
+  Silent *s = g_new0 (Silent, 1);
+  g_autoptr (GError) error = NULL;
+
+  s->service = g_socket_service_new ();
+  s->connections = g_ptr_array_new_with_free_func (g_object_unref);
+  s->port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER
+      (s->service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (s->service, "incoming", G_CALLBACK (silent_incoming), s);
+  g_socket_service_start (s->service);
+  return s;
+}
+
+static void
+silent_free (Silent * s)
+{
+  g_socket_service_stop (s->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (s->service));
+  g_object_unref (s->service);
+  g_ptr_array_unref (s->connections);
+  g_free (s);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Silent, silent_free);
+
+static void
+test_connect_timeout (void)
+{
+  g_autoptr (Silent) silent = silent_new ();
+  g_autoptr (Recorder) r = recorder_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *url =
+      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+      silent->port);
+  gint64 start = g_get_monotonic_time (), elapsed;
+
+  g_assert_false (client_connect (r->client, url, 500, NULL, &error));
+  elapsed = g_get_monotonic_time () - start;
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (error->message, url));
+  g_assert_nonnull (strstr (error->message, "500 ms"));
+  g_assert_cmpint (elapsed, >=, 450 * 1000);
+  g_assert_cmpint (elapsed, <, 5000 * 1000);
+  g_assert_cmpuint (silent->connections->len, ==, 1);
+}
+
+static void
+test_cancel_connect (void)
+{
+  g_autoptr (Silent) silent = silent_new ();
+  g_autoptr (Recorder) r = recorder_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autofree gchar *url =
+      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+      silent->port);
+  gint64 start = g_get_monotonic_time ();
+  AsyncWait w = { FALSE, NULL };
+
+  silent->cancel_on_accept = cancellable;
+  /* the timeout is long: only the cancel can end this quickly */
+  g_assert_false (client_connect (r->client, url, 20000, cancellable,
+          &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5000 * 1000);
+  g_assert_cmpuint (silent->connections->len, ==, 1);
+  g_assert_false (noom_client_is_connected (r->client));
+  g_clear_error (&error);
+
+  /* already cancelled before the call */
+  g_assert_false (client_connect (r->client, url, 20000, cancellable,
+          &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  /* close() while connecting ends the connect, once */
+  noom_client_connect_async (r->client, url, NULL, 20000, NULL, async_cb, &w);
+  noom_client_close (r->client);
+  g_assert_true (iterate_until (&w.done, DEADLINE_MS));
+  g_assert_false (noom_client_connect_finish (r->client, w.res, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_object_unref (w.res);
+  g_assert_cmpuint (r->events->len, ==, 0);
+}
+
+static void
+test_refused_http (void)
+{
+  g_autoptr (Server) server = server_start (NULL);
+  g_autoptr (Recorder) r = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *url = NULL;
+
+  if (server == NULL)
+    return;
+  r = recorder_new ();
+  /* Engine.IO v3 is refused with HTTP 400 */
+  url = g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=3&transport="
+      "websocket", server->port);
+  g_assert_false (client_connect (r->client, url, 5000, NULL, &error));
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_REFUSED);
+  g_assert_nonnull (strstr (error->message, "400"));
+  g_assert_nonnull (strstr (error->message, url));
+}
+
+static void
+test_server_killed (void)
+{
+  g_autoptr (Server) server = server_start (NULL);
+  g_autoptr (Recorder) a = NULL;
+  g_autoptr (GError) error = NULL;
+  AsyncWait w = { FALSE, NULL };
+  g_autofree gchar *e = NULL;
+  gint64 start;
+
+  if (server == NULL)
+    return;
+  a = connected_recorder (server);
+  noom_join_info_free (client_join (a->client, "k", "a", "browser",
+          NOOM_MEDIA_AUDIO, &error));
+  g_assert_no_error (error);
+  /* a join in flight when the server dies fails, it does not hang (the
+   * server is stopped first so that it cannot answer the join) */
+  server_freeze (server);
+  noom_client_join_async (a->client, "k2", "a", "browser", NOOM_MEDIA_AUDIO,
+      NULL, async_cb, &w);
+  start = g_get_monotonic_time ();
+  g_subprocess_send_signal (server->process, SIGKILL);
+  e = wait_event (a, "disconnected ", 5000);
+  g_test_message ("%s after %" G_GINT64_FORMAT " ms", e,
+      (g_get_monotonic_time () - start) / 1000);
+  g_assert_true (g_str_has_prefix (e, "disconnected 5 "));     /* DISCONNECTED */
+  g_assert_nonnull (strstr (e, server->url));
+  g_assert_false (noom_client_is_connected (a->client));
+  g_assert_null (noom_client_get_room (a->client));
+  g_assert_true (iterate_until (&w.done, DEADLINE_MS));
+  g_assert_null (noom_client_join_finish (a->client, w.res, &error));
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_DISCONNECTED);
+  g_object_unref (w.res);
+  /* exactly once */
+  g_assert_false (has_prefix_event (a, "disconnected ", NULL));
+}
+
+static void
+test_server_hung (void)
+{
+  g_autoptr (Server) server = server_start ("--ping-interval", "300",
+      "--ping-timeout", "300", NULL);
+  g_autoptr (Recorder) a = NULL;
+  g_autofree gchar *e = NULL;
+  gint64 start, elapsed;
+
+  if (server == NULL)
+    return;
+  a = connected_recorder (server);
+  /* a stopped server keeps its sockets open: only the missing pings
+   * tell, after pingInterval + pingTimeout */
+  start = g_get_monotonic_time ();
+  server_freeze (server);
+  e = wait_event (a, "disconnected ", 5000);
+  elapsed = (g_get_monotonic_time () - start) / 1000;
+  g_test_message ("%s after %" G_GINT64_FORMAT " ms", e, elapsed);
+  g_assert_nonnull (strstr (e, "no ping within 600 ms"));
+  g_assert_cmpint (elapsed, >=, 300);
+  g_subprocess_send_signal (server->process, SIGCONT);
+}
+
+static void
+test_keepalive (void)
+{
+  g_autoptr (Server) server = server_start ("--ping-interval", "200",
+      "--ping-timeout", "400", NULL);
+  g_autoptr (Recorder) a = NULL;
+  g_autoptr (Recorder) b = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *e = NULL;
+  gboolean never = FALSE;
+
+  if (server == NULL)
+    return;
+  a = connected_recorder (server);
+  b = connected_recorder (server);
+  noom_join_info_free (client_join (a->client, "alive", "a", "browser",
+          NOOM_MEDIA_AUDIO, &error));
+  noom_join_info_free (client_join (b->client, "alive", "b", "browser",
+          NOOM_MEDIA_AUDIO, &error));
+  g_assert_no_error (error);
+  g_free (wait_event (a, "joined ", DEADLINE_MS));
+  /* Ten ping cycles: a client that did not answer pings would be dropped
+   * by the server after 600 ms, and A would see B leave */
+  iterate_until (&never, 2000);
+  assert_no_events (a);
+  assert_no_events (b);
+  noom_client_send_chat (b->client, "still here");
+  e = wait_event (a, "chat ", DEADLINE_MS);
+  g_assert_true (g_str_has_suffix (e, " b still here"));
+  noom_client_close (a->client);
+  noom_client_close (b->client);
+}
+
+/* Pure function; no server needed */
+static void
+test_ice_urls (void)
+{
+  static const struct {
+    const gchar *url, *user, *pass, *expected;
+  } cases[] = {
+    {"stun:127.0.0.1:3478", NULL, NULL, "stun://127.0.0.1:3478"},
+    {"stun:stun.example.org", NULL, NULL, "stun://stun.example.org:3478"},
+    {"STUN:h:1", "u", "p", "stun://h:1"},
+    {"stun://h:19302", NULL, NULL, "stun://h:19302"},
+    {"stun:[::1]:3478", NULL, NULL, "stun://[::1]:3478"},
+    {"turn:turn.example.org:3478?transport=udp", "1700000000:alice",
+        "ab+c/d=", "turn://1700000000%3Aalice:ab%2Bc%2Fd%3D@turn.example.org"
+          ":3478?transport=udp"},
+    {"turn:h", "u", "p", "turn://u:p@h:3478"},
+    {"turns:h?transport=tcp", "u", "p", "turns://u:p@h:5349?transport=tcp"},
+    {"turn://old:x@h:3479", "u", "p@ss", "turn://u:p%40ss@h:3479"},
+  };
+  static const struct {
+    const gchar *url, *user, *pass;
+  } bad[] = {
+    {"http://h", NULL, NULL},
+    {"stuns:h", NULL, NULL},
+    {"turn:h", NULL, NULL},
+    {"turn:h", "u", NULL},
+    {"stun:", NULL, NULL},
+    {"stun:h:0", NULL, NULL},
+    {"stun:h:99999", NULL, NULL},
+    {"stun:h:x", NULL, NULL},
+    {"turn:h?transport=sctp", "u", "p"},
+    {"stun:[::1", NULL, NULL},
+    {"nothing", NULL, NULL},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *out = noom_ice_url_to_webrtcbin (cases[i].url,
+        cases[i].user, cases[i].pass, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (out, ==, cases[i].expected);
+  }
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *out = noom_ice_url_to_webrtcbin (bad[i].url,
+        bad[i].user, bad[i].pass, &error);
+
+    g_test_message ("bad ICE URL %s", bad[i].url);
+    g_assert_null (out);
+    g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL);
+  }
+}
+
+static void
+test_ice_servers_from_server (void)
+{
+  g_autoptr (Server) server = server_start ("--ice-server",
+      "stun:127.0.0.1:3478", "--ice-server", "turn:127.0.0.1:3478",
+      "--turn-secret", "s3cret", NULL);
+  g_autoptr (Recorder) a = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NoomJoinInfo) info = NULL;
+  g_autofree gchar *joined = NULL;
+
+  if (server == NULL)
+    return;
+  a = connected_recorder (server);
+  info = client_join (a->client, "ice", "a", "browser", NOOM_MEDIA_AUDIO,
+      &error);
+  g_assert_no_error (error);
+  joined = g_strjoinv (" ", info->ice_servers);
+  g_test_message ("ice servers: %s", joined);
+  g_assert_cmpuint (g_strv_length (info->ice_servers), ==, 2);
+  g_assert_cmpstr (info->ice_servers[0], ==, "stun://127.0.0.1:3478");
+  /* TURN REST credentials "<expiry>:<id>", the ':' escaped */
+  g_assert_true (g_str_has_prefix (info->ice_servers[1], "turn://"));
+  g_assert_nonnull (strstr (info->ice_servers[1], "%3A"));
+  g_assert_true (g_str_has_suffix (info->ice_servers[1],
+          "@127.0.0.1:3478"));
+  noom_client_close (a->client);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/client/ice-urls", test_ice_urls);
+  g_test_add_func ("/client/not-connected", test_not_connected);
+  g_test_add_func ("/client/unreachable", test_unreachable);
+  g_test_add_func ("/client/connect-timeout", test_connect_timeout);
+  g_test_add_func ("/client/cancel-connect", test_cancel_connect);
+  g_test_add_func ("/interop/connect-close", test_connect_close);
+  g_test_add_func ("/interop/refused-http", test_refused_http);
+  g_test_add_func ("/interop/join-leave", test_join_leave);
+  g_test_add_func ("/interop/relay", test_relay);
+  g_test_add_func ("/interop/join-errors", test_join_errors);
+  g_test_add_func ("/interop/ice-servers", test_ice_servers_from_server);
+  g_test_add_func ("/interop/keepalive", test_keepalive);
+  g_test_add_func ("/interop/server-killed", test_server_killed);
+  g_test_add_func ("/interop/server-hung", test_server_hung);
+
+  return g_test_run ();
+}
