@@ -9,6 +9,8 @@
 #include "noom-client.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -48,7 +50,8 @@ typedef struct {
   GDataInputStream *out;
   GCancellable *cancellable;
   guint port;
-  gchar *url;                   /* ws://127.0.0.1:PORT/socket.io/?... */
+  gboolean tls;
+  gchar *url;                   /* ws[s]://127.0.0.1:PORT/socket.io/?... */
 } Server;
 
 static void
@@ -138,23 +141,20 @@ server_start (const gchar * first_extra, ...)
     if (wait.line == NULL)
       g_error ("noom-server exited before listening");
     g_test_message ("server: %s", wait.line);
-    found = strstr (wait.line, "listening on http://127.0.0.1:");
+    /* "listening on http://127.0.0.1:PORT" (https with TLS) */
+    found = strstr (wait.line, "listening on http");
+    if (found)
+      found = strstr (found, "://127.0.0.1:");
     if (found) {
-      guint64 port;
-
-      found += strlen ("listening on http://127.0.0.1:");
-      if (!g_ascii_string_to_unsigned (found, 10, 1, 65535, &port, NULL)) {
-        /* allow a trailing '/' or text after the port */
-        port = g_ascii_strtoull (found, NULL, 10);
-      }
-      server->port = port;
+      found += strlen ("://127.0.0.1:");
+      server->port = g_ascii_strtoull (found, NULL, 10);
+      server->tls = g_strstr_len (wait.line, -1, "https://") != NULL;
     }
     g_free (wait.line);
   }
   g_assert_cmpuint (server->port, >, 0);
-  server->url =
-      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
-      server->port);
+  server->url = g_strdup_printf ("%s://127.0.0.1:%u/socket.io/?EIO=4&"
+      "transport=websocket", server->tls ? "wss" : "ws", server->port);
   /* keep reading so that the server never blocks on a full pipe */
   g_data_input_stream_read_line_async (server->out, G_PRIORITY_DEFAULT,
       server->cancellable, drain_cb, server);
@@ -446,6 +446,470 @@ connected_recorder (Server * server)
   return r;
 }
 
+
+static void
+assert_participant (NoomParticipant * p, const gchar * id,
+    const gchar * nickname, const gchar * kind, NoomMediaFlags sends)
+{
+  g_assert_cmpstr (p->id, ==, id);
+  g_assert_cmpstr (p->nickname, ==, nickname);
+  g_assert_cmpstr (p->kind, ==, kind);
+  g_assert_cmpuint (p->sends, ==, sends);
+}
+
+/* ------------------------------------------------------------ fake server */
+
+/* A scripted Engine.IO/Socket.IO peer on SoupServer, in this process: for
+ * the answers the real server does not give (yet), and for broken ones */
+typedef struct {
+  SoupServer *server;
+  gchar *url;
+  const gchar *open_packet;     /* sent on connect */
+  const gchar *connect_reply;   /* answer to "40..." (NULL: none) */
+  const gchar *join_reply;      /* args of the ack to an enter_room */
+  SoupWebsocketConnection *conn;
+  GPtrArray *received;          /* text frames from the client */
+  gushort close_code;           /* the client's, once closed */
+  gboolean closed;
+} Fake;
+
+static void
+fake_send (Fake * f, const gchar * text)
+{
+  g_assert_nonnull (f->conn);
+  soup_websocket_connection_send_text (f->conn, text);
+}
+
+static void
+fake_message_cb (SoupWebsocketConnection * conn, gint type, GBytes * message,
+    Fake * f)
+{
+  gsize len;
+  const gchar *data = g_bytes_get_data (message, &len);
+  gchar *text = g_strndup (data, len);
+
+  g_ptr_array_add (f->received, text);
+  if (g_str_has_prefix (text, "40") && f->connect_reply)
+    fake_send (f, f->connect_reply);
+  if (g_str_has_prefix (text, "42") && strstr (text, "\"enter_room\"")
+      && f->join_reply) {
+    g_autofree gchar *reply = NULL;
+    guint64 id = g_ascii_strtoull (text + 2, NULL, 10);
+
+    reply = g_strdup_printf ("43%" G_GUINT64_FORMAT "%s", id, f->join_reply);
+    fake_send (f, reply);
+  }
+}
+
+static void
+fake_closed_cb (SoupWebsocketConnection * conn, Fake * f)
+{
+  f->close_code = soup_websocket_connection_get_close_code (conn);
+  f->closed = TRUE;
+}
+
+static void
+fake_ws_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
+    SoupWebsocketConnection * conn, gpointer user_data)
+{
+  Fake *f = user_data;
+
+  g_assert_null (f->conn);
+  f->conn = g_object_ref (conn);
+  g_signal_connect (conn, "message", G_CALLBACK (fake_message_cb), f);
+  g_signal_connect (conn, "closed", G_CALLBACK (fake_closed_cb), f);
+  if (f->open_packet)
+    fake_send (f, f->open_packet);
+}
+
+#define FAKE_OPEN "0{\"sid\":\"s\",\"upgrades\":[],\"pingInterval\":25000," \
+  "\"pingTimeout\":20000,\"maxPayload\":1000000}"
+#define FAKE_CONNECTED "40{\"sid\":\"AAAAAAAAAAAAAAAAAAAA\"}"
+
+static Fake *
+fake_new (const gchar * open_packet, const gchar * connect_reply)
+{
+  Fake *f = g_new0 (Fake, 1);
+  g_autoptr (GError) error = NULL;
+  GSList *uris;
+
+  f->open_packet = open_packet;
+  f->connect_reply = connect_reply;
+  f->received = g_ptr_array_new_with_free_func (g_free);
+  f->server = soup_server_new (NULL, NULL);
+  soup_server_add_websocket_handler (f->server, "/socket.io/", NULL, NULL,
+      fake_ws_cb, f, NULL);
+  soup_server_listen_local (f->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
+      &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (f->server);
+  f->url = g_strdup_printf ("ws://127.0.0.1:%d/socket.io/?EIO=4&"
+      "transport=websocket", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return f;
+}
+
+static void
+fake_free (Fake * f)
+{
+  if (f->conn) {
+    g_signal_handlers_disconnect_by_data (f->conn, f);
+    g_object_unref (f->conn);
+  }
+  soup_server_disconnect (f->server);
+  g_object_unref (f->server);
+  g_ptr_array_unref (f->received);
+  g_free (f->url);
+  g_free (f);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fake, fake_free);
+
+static gboolean
+fake_has_received (Fake * f, const gchar * text)
+{
+  guint i;
+
+  for (i = 0; i < f->received->len; i++)
+    if (g_str_equal (g_ptr_array_index (f->received, i), text))
+      return TRUE;
+  return FALSE;
+}
+
+/* Iterate until the fake got exactly @text from the client */
+static void
+fake_wait_received (Fake * f, const gchar * text)
+{
+  gint64 deadline = g_get_monotonic_time () + DEADLINE_MS * 1000;
+
+  while (!fake_has_received (f, text)) {
+    gboolean expired = FALSE;
+    guint id;
+
+    if (g_get_monotonic_time () >= deadline)
+      g_error ("the fake server never received %s", text);
+    id = g_timeout_add (100, wake_cb, &expired);
+    g_main_context_iteration (NULL, TRUE);
+    if (!expired)
+      g_source_remove (id);
+  }
+}
+
+static void
+test_fake_connect_error (void)
+{
+  static const struct {
+    const gchar *reply;
+    gint code;
+    const gchar *words;
+  } cases[] = {
+    {"44{\"message\":\"go away\",\"data\":{\"code\":\"busy\"}}",
+        NOOM_CLIENT_ERROR_REFUSED, "go away"},
+    {"44{\"message\":\"bad token\",\"data\":{\"code\":\"forbidden\"}}",
+        NOOM_CLIENT_ERROR_FORBIDDEN, "bad token"},
+    {"44\"plain words\"", NOOM_CLIENT_ERROR_REFUSED, "plain words"},
+    /* the open packet must carry the ping settings */
+    {NULL, NOOM_CLIENT_ERROR_PROTOCOL, "ping"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (Fake) f = fake_new (cases[i].reply ? FAKE_OPEN :
+        "0{\"sid\":\"s\"}", cases[i].reply);
+    g_autoptr (Recorder) r = recorder_new ();
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonObject) auth = json_object_new ();
+    AsyncWait w = { FALSE, NULL };
+
+    json_object_set_string_member (auth, "token", "t0k\"en");
+    noom_client_connect_async (r->client, f->url, auth, 5000, NULL, async_cb,
+        &w);
+    g_assert_true (iterate_until (&w.done, DEADLINE_MS));
+    g_assert_false (noom_client_connect_finish (r->client, w.res, &error));
+    g_object_unref (w.res);
+    g_assert_error (error, NOOM_CLIENT_ERROR, cases[i].code);
+    g_assert_nonnull (strstr (error->message, cases[i].words));
+    g_assert_false (noom_client_is_connected (r->client));
+    if (cases[i].reply)
+      g_assert_true (fake_has_received (f, "40{\"token\":\"t0k\\\"en\"}"));
+    g_assert_cmpuint (r->events->len, ==, 0);
+  }
+}
+
+static Recorder *
+fake_connected_recorder (Fake * f)
+{
+  g_autoptr (GError) error = NULL;
+  Recorder *r = recorder_new ();
+
+  g_assert_true (client_connect (r->client, f->url, 5000, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (noom_client_get_id (r->client), ==,
+      "AAAAAAAAAAAAAAAAAAAA");
+  return r;
+}
+
+static void
+test_fake_events (void)
+{
+  g_autoptr (Fake) f = fake_new (FAKE_OPEN, FAKE_CONNECTED);
+  g_autoptr (Recorder) r = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NoomJoinInfo) info = NULL;
+  g_autofree gchar *e = NULL;
+
+  f->join_reply = "[{\"ok\":true,\"room\":\"r\",\"id\":\"AAAAAAAAAAAAAAAAAAAA\","
+      "\"self\":{\"id\":\"AAAAAAAAAAAAAAAAAAAA\",\"nickname\":\"me\","
+      "\"kind\":\"subscriber\",\"sends\":[]},\"participants\":[{\"id\":\"P1\","
+      "\"nickname\":\"p\",\"kind\":\"recorder\",\"sends\":[\"video\","
+      "\"smell\"]}],\"count\":2,\"iceServers\":[{\"urls\":\"stun:s:1\"},"
+      "{\"urls\":[\"turn:t:2?transport=tcp\",\"bogus:x\"],\"username\":\"u\","
+      "\"credential\":\"c\"},{\"urls\":[\"turn:nocreds\"]}],\"maxRoomSize\":9}]";
+  r = fake_connected_recorder (f);
+
+  /* pings are answered, payload included */
+  fake_send (f, "2");
+  fake_wait_received (f, "3");
+  fake_send (f, "2probe");
+  fake_wait_received (f, "3probe");
+
+  info = client_join (r->client, "r", "me", "subscriber", NOOM_MEDIA_NONE,
+      &error);
+  g_assert_no_error (error);
+  g_assert_true (fake_has_received (f, "420[\"enter_room\",\"r\","
+          "{\"nickname\":\"me\",\"kind\":\"subscriber\",\"sends\":[]}]"));
+  g_assert_cmpuint (info->count, ==, 2);
+  g_assert_cmpuint (info->max_room_size, ==, 9);
+  assert_participant (g_ptr_array_index (info->participants, 0), "P1", "p",
+      "recorder", NOOM_MEDIA_VIDEO);
+  g_assert_cmpuint (g_strv_length (info->ice_servers), ==, 2);
+  g_assert_cmpstr (info->ice_servers[0], ==, "stun://s:1");
+  g_assert_cmpstr (info->ice_servers[1], ==, "turn://u:c@t:2?transport=tcp");
+
+  /* the wire format of what the client sends */
+  noom_client_send_ice (r->client, "P1", 2, "v", "candidate:x");
+  fake_wait_received (f, "42[\"ice\",{\"candidate\":\"candidate:x\","
+      "\"sdpMid\":\"v\",\"sdpMLineIndex\":2},\"r\",\"P1\"]");
+  noom_client_send_ice (r->client, "P1", 0, NULL, NULL);
+  fake_wait_received (f, "42[\"ice\",null,\"r\",\"P1\"]");
+  noom_client_send_answer (r->client, "P1", "v=0\r\n");
+  fake_wait_received (f, "42[\"answer\",{\"type\":\"answer\","
+      "\"sdp\":\"v=0\\r\\n\"},\"r\",\"P1\"]");
+
+  /* a seed-style welcome (no participant) and a malformed one: no signal;
+   * then a good one */
+  fake_send (f, "42[\"welcome\",\"x\",2]");
+  fake_send (f, "42[\"welcome\",\"x\",2,{\"id\":5}]");
+  fake_send (f, "42[\"room_change\",[],[]]");
+  fake_send (f, "42[\"some_future_event\",1]");
+  fake_send (f, "42[\"welcome\",\"q\",3,{\"id\":\"Q\",\"nickname\":\"q\","
+      "\"kind\":\"browser\",\"sends\":[\"audio\",\"video\"]}]");
+  e = wait_event (r, "joined ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, "joined Q q browser av");
+  g_clear_pointer (&e, g_free);
+  g_assert_cmpuint (r->events->len, ==, 0);
+
+  fake_send (f, "42[\"participant_update\",{\"id\":\"Q\",\"nickname\":\"q2\","
+      "\"kind\":\"browser\",\"sends\":[\"audio\"]}]");
+  e = wait_event (r, "updated ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, "updated Q q2 browser a-");
+  g_clear_pointer (&e, g_free);
+
+  /* a browser's end of candidates is candidate "" */
+  fake_send (f, "42[\"ice\",{\"candidate\":\"\",\"sdpMid\":\"0\","
+      "\"sdpMLineIndex\":0},\"Q\"]");
+  e = wait_event (r, "ice ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, "ice Q 0 0 (end)");
+  g_clear_pointer (&e, g_free);
+
+  fake_send (f, "42[\"noom_error\",{\"code\":\"rate_limited\",\"message\":"
+      "\"slow down\",\"event\":\"ice\"}]");
+  e = wait_event (r, "server-error ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, "server-error rate_limited slow down");
+  g_clear_pointer (&e, g_free);
+
+  /* leave, then a clean close: DISCONNECT packet, then close frame 1000 */
+  noom_client_leave (r->client);
+  fake_wait_received (f, "42[\"leave_room\"]");
+  noom_client_close (r->client);
+  fake_wait_received (f, "41");
+  g_assert_true (iterate_until (&f->closed, DEADLINE_MS));
+  g_assert_cmpuint (f->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  g_assert_cmpuint (r->events->len, ==, 0);
+}
+
+static void
+test_fake_join_errors (void)
+{
+  g_autoptr (Fake) f = fake_new (FAKE_OPEN, FAKE_CONNECTED);
+  g_autoptr (Recorder) r = NULL;
+  static const struct {
+    const gchar *reply;
+    gint code;
+    const gchar *words;
+  } cases[] = {
+    {"[{\"error\":{\"code\":\"forbidden\",\"message\":\"no entry\"}}]",
+        NOOM_CLIENT_ERROR_FORBIDDEN, "no entry"},
+    {"[{\"error\":{\"code\":\"bad_name\"}}]", NOOM_CLIENT_ERROR_REJECTED,
+        "bad_name"},
+    {"[]", NOOM_CLIENT_ERROR_PROTOCOL, "not an object"},
+    {"[{\"ok\":true}]", NOOM_CLIENT_ERROR_PROTOCOL, "lacks"},
+    {"[{\"ok\":true,\"room\":\"r\",\"self\":{\"id\":\"A\"},"
+          "\"participants\":[],\"count\":1}]", NOOM_CLIENT_ERROR_PROTOCOL,
+        "participant"},
+  };
+  guint i;
+
+  r = fake_connected_recorder (f);
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (GError) error = NULL;
+    NoomJoinInfo *info;
+
+    f->join_reply = cases[i].reply;
+    info = client_join (r->client, "r", NULL, NULL, NOOM_MEDIA_AUDIO, &error);
+    g_assert_null (info);
+    g_assert_error (error, NOOM_CLIENT_ERROR, cases[i].code);
+    g_assert_nonnull (strstr (error->message, cases[i].words));
+    g_assert_null (noom_client_get_room (r->client));
+  }
+
+  /* a cancelled join completes at once; its late answer is dropped */
+  {
+    g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr (GError) error = NULL;
+    AsyncWait w = { FALSE, NULL };
+
+    f->join_reply = NULL;
+    noom_client_join_async (r->client, "r", NULL, NULL, NOOM_MEDIA_NONE,
+        cancellable, async_cb, &w);
+    g_cancellable_cancel (cancellable);
+    g_assert_true (iterate_until (&w.done, DEADLINE_MS));
+    g_assert_null (noom_client_join_finish (r->client, w.res, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_object_unref (w.res);
+    fake_send (f, "435[{\"error\":{\"code\":\"late\"}}]");
+    /* still connected: a round trip proves the late ack was harmless */
+    fake_send (f, "2late");
+    fake_wait_received (f, "3late");
+    g_assert_true (noom_client_is_connected (r->client));
+  }
+  noom_client_close (r->client);
+}
+
+static void
+test_fake_drops (void)
+{
+  static const struct {
+    const gchar *packet;
+    gint code;
+  } cases[] = {
+    {"41", NOOM_CLIENT_ERROR_DISCONNECTED},
+    {"1", NOOM_CLIENT_ERROR_DISCONNECTED},
+    {"4garbage", NOOM_CLIENT_ERROR_PROTOCOL},
+    {"42{}", NOOM_CLIENT_ERROR_PROTOCOL},
+    {"9", NOOM_CLIENT_ERROR_PROTOCOL},
+    {"0{\"sid\":\"again\"}", NOOM_CLIENT_ERROR_PROTOCOL},
+    {"451-[\"x\",{\"_placeholder\":true,\"num\":0}]",
+        NOOM_CLIENT_ERROR_PROTOCOL},
+    {NULL, NOOM_CLIENT_ERROR_DISCONNECTED},     /* the server closes */
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr (Fake) f = fake_new (FAKE_OPEN, FAKE_CONNECTED);
+    g_autoptr (Recorder) r = fake_connected_recorder (f);
+    g_autofree gchar *e = NULL;
+    g_autofree gchar *prefix = g_strdup_printf ("disconnected %d ",
+        cases[i].code);
+
+    g_test_message ("server sends %s", cases[i].packet);
+    if (cases[i].packet)
+      fake_send (f, cases[i].packet);
+    else
+      soup_websocket_connection_close (f->conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
+          "bye");
+    e = wait_event (r, "disconnected ", DEADLINE_MS);
+    g_assert_true (g_str_has_prefix (e, prefix));
+    g_assert_nonnull (strstr (e, f->url));
+    g_assert_false (noom_client_is_connected (r->client));
+    /* the client hangs up on a broken server */
+    g_assert_true (iterate_until (&f->closed, DEADLINE_MS));
+  }
+}
+
+/* ------------------------------------------------------------------- TLS */
+
+static gboolean
+make_certificate (const gchar * dir, gchar ** cert, gchar ** key)
+{
+  g_autofree gchar *openssl = g_find_program_in_path ("openssl");
+  g_autoptr (GError) error = NULL;
+  gint status = 0;
+
+  if (openssl == NULL)
+    return FALSE;
+  *cert = g_build_filename (dir, "cert.pem", NULL);
+  *key = g_build_filename (dir, "key.pem", NULL);
+  {
+    const gchar *argv[] = { openssl, "req", "-x509", "-newkey", "ec",
+      "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+      "-subj", "/CN=localhost", "-keyout", *key, "-out", *cert, NULL
+    };
+
+    g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL |
+        G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, &error);
+  }
+  g_assert_no_error (error);
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+static void
+test_tls (void)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("noom-tls-XXXXXX", NULL);
+  g_autofree gchar *cert = NULL;
+  g_autofree gchar *key = NULL;
+  g_autoptr (Server) server = NULL;
+  g_autoptr (Recorder) r = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (g_getenv ("NOOM_SERVER") == NULL) {
+    g_test_skip ("NOOM_SERVER is not set");
+    goto out;
+  }
+  if (!make_certificate (dir, &cert, &key)) {
+    g_test_skip ("openssl could not make a certificate");
+    goto out;
+  }
+  server = server_start ("--tls-cert", cert, "--tls-key", key, NULL);
+  g_assert_true (server->tls);
+  g_assert_true (g_str_has_prefix (server->url, "wss://"));
+
+  /* self-signed: refused unless asked */
+  r = recorder_new ();
+  g_assert_false (client_connect (r->client, server->url, 5000, NULL,
+          &error));
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (error->message, server->url));
+  g_clear_error (&error);
+
+  g_object_set (r->client, "accept-invalid-certificates", TRUE, NULL);
+  g_assert_true (client_connect (r->client, server->url, 5000, NULL,
+          &error));
+  g_assert_no_error (error);
+  noom_join_info_free (client_join (r->client, "secure", "s", "browser",
+          NOOM_MEDIA_VIDEO, &error));
+  g_assert_no_error (error);
+  noom_client_close (r->client);
+
+out:
+  if (cert)
+    g_unlink (cert);
+  if (key)
+    g_unlink (key);
+  g_rmdir (dir);
+}
+
 /* ------------------------------------------------------------------ tests */
 
 static void
@@ -485,16 +949,6 @@ test_connect_close (void)
     noom_client_close (r->client);
     noom_client_close (probe->client);
   }
-}
-
-static void
-assert_participant (NoomParticipant * p, const gchar * id,
-    const gchar * nickname, const gchar * kind, NoomMediaFlags sends)
-{
-  g_assert_cmpstr (p->id, ==, id);
-  g_assert_cmpstr (p->nickname, ==, nickname);
-  g_assert_cmpstr (p->kind, ==, kind);
-  g_assert_cmpuint (p->sends, ==, sends);
 }
 
 static void
@@ -1105,7 +1559,12 @@ main (int argc, char **argv)
   g_test_add_func ("/client/unreachable", test_unreachable);
   g_test_add_func ("/client/connect-timeout", test_connect_timeout);
   g_test_add_func ("/client/cancel-connect", test_cancel_connect);
+  g_test_add_func ("/client/fake/connect-error", test_fake_connect_error);
+  g_test_add_func ("/client/fake/events", test_fake_events);
+  g_test_add_func ("/client/fake/join-errors", test_fake_join_errors);
+  g_test_add_func ("/client/fake/drops", test_fake_drops);
   g_test_add_func ("/interop/connect-close", test_connect_close);
+  g_test_add_func ("/interop/tls", test_tls);
   g_test_add_func ("/interop/refused-http", test_refused_http);
   g_test_add_func ("/interop/join-leave", test_join_leave);
   g_test_add_func ("/interop/relay", test_relay);
