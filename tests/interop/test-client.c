@@ -553,6 +553,12 @@ static void
 fake_free (Fake * f)
 {
   if (f->conn) {
+    /* finish the close handshake, so that libsoup lets go of the socket */
+    if (soup_websocket_connection_get_state (f->conn) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (f->conn, SOUP_WEBSOCKET_CLOSE_NORMAL,
+          NULL);
+    iterate_until (&f->closed, DEADLINE_MS);
     g_signal_handlers_disconnect_by_data (f->conn, f);
     g_object_unref (f->conn);
   }
