@@ -1,0 +1,609 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * GstNoomPeer: the WebRTC connection to one remote participant, a webrtcbin
+ * in the element's bin.  It runs the offer/answer exchange it is told to
+ * run (the session decides who offers), trickles candidates both ways and
+ * queues remote ones that arrive before the remote description.  webrtcbin
+ * calls back on its own threads; every callback is marshalled onto the
+ * session thread, where all of this object's state lives.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/sdp/sdp.h>
+
+#include "gstnoompeer.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_noom_peer_debug);
+#define GST_CAT_DEFAULT gst_noom_peer_debug
+
+struct _GstNoomPeer
+{
+  GstObject parent;
+
+  /* Set at creation, read-only after. */
+  GstNoomSession *session;      /* not a ref: the session outlives peers */
+  NoomParticipant *remote;
+  gboolean offerer;
+  GstElement *webrtc;
+
+  /* Session thread only. */
+  gboolean closed;
+  gboolean remote_set;
+  gboolean reported_connected;
+  GQueue pending_candidates;    /* Candidate* until the remote description */
+
+  /* Under the object lock. */
+  GstWebRTCPeerConnectionState state;
+};
+
+typedef struct
+{
+  guint mline_index;
+  gchar *candidate;
+} Candidate;
+
+G_DEFINE_TYPE_WITH_CODE (GstNoomPeer, gst_noom_peer, GST_TYPE_OBJECT,
+    GST_DEBUG_CATEGORY_INIT (gst_noom_peer_debug, "noompeer", 0,
+        "Noom WebRTC peer"));
+
+static void
+candidate_free (gpointer data)
+{
+  Candidate *c = data;
+
+  g_free (c->candidate);
+  g_free (c);
+}
+
+static void
+gst_noom_peer_init (GstNoomPeer * self)
+{
+  g_queue_init (&self->pending_candidates);
+}
+
+static void
+gst_noom_peer_finalize (GObject * object)
+{
+  GstNoomPeer *self = GST_NOOM_PEER (object);
+
+  g_queue_clear_full (&self->pending_candidates, candidate_free);
+  gst_clear_object (&self->webrtc);
+  noom_participant_unref (self->remote);
+  G_OBJECT_CLASS (gst_noom_peer_parent_class)->finalize (object);
+}
+
+static void
+gst_noom_peer_class_init (GstNoomPeerClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = gst_noom_peer_finalize;
+}
+
+NoomParticipant *
+gst_noom_peer_get_participant (GstNoomPeer * self)
+{
+  return self->remote;
+}
+
+GstElement *
+gst_noom_peer_get_webrtcbin (GstNoomPeer * self)
+{
+  return self->webrtc;
+}
+
+gboolean
+gst_noom_peer_is_offerer (GstNoomPeer * self)
+{
+  return self->offerer;
+}
+
+gboolean
+gst_noom_peer_is_connected (GstNoomPeer * self)
+{
+  gboolean ret;
+
+  GST_OBJECT_LOCK (self);
+  ret = self->state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED;
+  GST_OBJECT_UNLOCK (self);
+  return ret;
+}
+
+static void
+fail (GstNoomPeer * self, const gchar * reason)
+{
+  if (self->closed)
+    return;
+  GST_WARNING_OBJECT (self, "failed: %s", reason);
+  /* Removes us from the session, which closes us. */
+  gst_noom_session_peer_failed (self->session, self, reason);
+}
+
+/* ---- marshalling webrtcbin callbacks onto the session thread ---- */
+
+typedef enum
+{
+  STEP_OFFER_CREATED,
+  STEP_ANSWER_CREATED,
+  STEP_REMOTE_OFFER_SET,
+  STEP_REMOTE_ANSWER_SET,
+  STEP_CANDIDATE,
+  STEP_STATE,
+} Step;
+
+typedef struct
+{
+  GstNoomPeer *peer;
+  Step step;
+  GstPromise *promise;
+  guint mline_index;
+  gchar *candidate;
+} Task;
+
+static void
+task_free (gpointer data)
+{
+  Task *t = data;
+
+  gst_object_unref (t->peer);
+  if (t->promise)
+    gst_promise_unref (t->promise);
+  g_free (t->candidate);
+  g_free (t);
+}
+
+static gboolean run_task (gpointer data);
+
+static Task *
+task_new (GstNoomPeer * self, Step step)
+{
+  Task *t = g_new0 (Task, 1);
+
+  t->peer = gst_object_ref (self);
+  t->step = step;
+  return t;
+}
+
+static void
+on_promise_changed (GstPromise * promise, gpointer data)
+{
+  Task *t = data;
+  Task *copy = task_new (t->peer, t->step);
+
+  copy->promise = gst_promise_ref (promise);
+  gst_noom_session_invoke (t->peer->session, run_task, copy, task_free);
+}
+
+static GstPromise *
+promise_for (GstNoomPeer * self, Step step)
+{
+  return gst_promise_new_with_change_func (on_promise_changed,
+      task_new (self, step), task_free);
+}
+
+/* The reply's "error", or a generic one when the promise did not get a
+ * reply. */
+static gboolean
+check_reply (GstNoomPeer * self, GstPromise * promise, const gchar * what,
+    const GstStructure ** reply_out)
+{
+  const GstStructure *reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *reason = NULL;
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED) {
+    reason = g_strdup_printf ("%s: no reply from webrtcbin", what);
+    fail (self, reason);
+    return FALSE;
+  }
+  reply = gst_promise_get_reply (promise);
+  if (reply && gst_structure_has_field (reply, "error")) {
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
+    reason = g_strdup_printf ("%s: %s", what,
+        error ? error->message : "unknown error");
+    fail (self, reason);
+    return FALSE;
+  }
+  if (reply_out)
+    *reply_out = reply;
+  return TRUE;
+}
+
+static void
+flush_candidates (GstNoomPeer * self)
+{
+  Candidate *c;
+
+  while ((c = g_queue_pop_head (&self->pending_candidates))) {
+    GST_LOG_OBJECT (self, "applying queued candidate %u %s", c->mline_index,
+        c->candidate);
+    g_signal_emit_by_name (self->webrtc, "add-ice-candidate", c->mline_index,
+        c->candidate);
+    candidate_free (c);
+  }
+}
+
+static void
+on_description_created (GstNoomPeer * self, GstPromise * promise,
+    gboolean offer)
+{
+  const GstStructure *reply = NULL;
+  GstWebRTCSessionDescription *desc = NULL;
+  g_autofree gchar *text = NULL;
+  NoomClient *client;
+
+  if (!check_reply (self, promise, offer ? "create-offer" : "create-answer",
+          &reply))
+    return;
+  if (!reply || !gst_structure_get (reply, offer ? "offer" : "answer",
+          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, NULL) || !desc) {
+    fail (self, offer ? "webrtcbin created no offer" :
+        "webrtcbin created no answer");
+    return;
+  }
+  g_signal_emit_by_name (self->webrtc, "set-local-description", desc, NULL);
+  text = gst_sdp_message_as_text (desc->sdp);
+  GST_DEBUG_OBJECT (self, "sending %s:\n%s", offer ? "offer" : "answer",
+      text);
+  client = gst_noom_session_get_client (self->session);
+  if (client) {
+    if (offer)
+      noom_client_send_offer (client, self->remote->id, text);
+    else
+      noom_client_send_answer (client, self->remote->id, text);
+  }
+  gst_webrtc_session_description_free (desc);
+}
+
+static gchar *
+mid_for_mline (GstNoomPeer * self, guint mline_index)
+{
+  GstWebRTCSessionDescription *desc = NULL;
+  gchar *mid = NULL;
+
+  g_object_get (self->webrtc, "local-description", &desc, NULL);
+  if (desc) {
+    if (mline_index < gst_sdp_message_medias_len (desc->sdp)) {
+      const GstSDPMedia *media = gst_sdp_message_get_media (desc->sdp,
+          mline_index);
+      mid = g_strdup (gst_sdp_media_get_attribute_val (media, "mid"));
+    }
+    gst_webrtc_session_description_free (desc);
+  }
+  return mid;
+}
+
+static void
+on_state (GstNoomPeer * self)
+{
+  GstWebRTCPeerConnectionState state;
+
+  g_object_get (self->webrtc, "connection-state", &state, NULL);
+  GST_OBJECT_LOCK (self);
+  self->state = state;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "connection state %d", state);
+
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED
+      && !self->reported_connected) {
+    self->reported_connected = TRUE;
+    gst_noom_session_peer_connected (self->session, self);
+  } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    fail (self, "ICE or DTLS failed");
+  }
+}
+
+static gboolean
+run_task (gpointer data)
+{
+  Task *t = data;
+  GstNoomPeer *self = t->peer;
+
+  if (self->closed)
+    return G_SOURCE_REMOVE;
+
+  switch (t->step) {
+    case STEP_OFFER_CREATED:
+      on_description_created (self, t->promise, TRUE);
+      break;
+    case STEP_ANSWER_CREATED:
+      on_description_created (self, t->promise, FALSE);
+      break;
+    case STEP_REMOTE_OFFER_SET:
+      if (!check_reply (self, t->promise, "set-remote-description (offer)",
+              NULL))
+        break;
+      self->remote_set = TRUE;
+      if (gst_noom_session_get_hooks (self->session)->prepare_answer)
+        gst_noom_session_get_hooks (self->session)->prepare_answer
+            (gst_noom_session_get_element (self->session), self);
+      g_signal_emit_by_name (self->webrtc, "create-answer", NULL,
+          promise_for (self, STEP_ANSWER_CREATED));
+      flush_candidates (self);
+      break;
+    case STEP_REMOTE_ANSWER_SET:
+      if (!check_reply (self, t->promise, "set-remote-description (answer)",
+              NULL))
+        break;
+      self->remote_set = TRUE;
+      flush_candidates (self);
+      break;
+    case STEP_CANDIDATE:{
+      NoomClient *client = gst_noom_session_get_client (self->session);
+      g_autofree gchar *mid = mid_for_mline (self, t->mline_index);
+
+      GST_LOG_OBJECT (self, "local candidate %u %s", t->mline_index,
+          t->candidate);
+      if (client)
+        noom_client_send_ice (client, self->remote->id, t->mline_index, mid,
+            t->candidate);
+      break;
+    }
+    case STEP_STATE:
+      on_state (self);
+      break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* webrtcbin's threads */
+static void
+on_ice_candidate (GstElement * webrtc, guint mline_index, gchar * candidate,
+    GstNoomPeer * self)
+{
+  Task *t = task_new (self, STEP_CANDIDATE);
+
+  t->mline_index = mline_index;
+  t->candidate = g_strdup (candidate);
+  gst_noom_session_invoke (self->session, run_task, t, task_free);
+}
+
+/* webrtcbin's threads */
+static void
+on_connection_state (GstElement * webrtc, GParamSpec * pspec,
+    GstNoomPeer * self)
+{
+  gst_noom_session_invoke (self->session, run_task,
+      task_new (self, STEP_STATE), task_free);
+}
+
+/* ---- public, session thread ---- */
+
+GstNoomPeer *
+gst_noom_peer_new (GstNoomSession * session, NoomParticipant * remote,
+    gboolean offerer)
+{
+  GstNoomPeer *self = g_object_new (GST_TYPE_NOOM_PEER, NULL);
+  g_autofree gchar *name = g_strdup_printf ("peer-%s", remote->id);
+
+  gst_object_ref_sink (self);
+  gst_object_set_name (GST_OBJECT (self), name);
+  self->session = session;
+  self->remote = noom_participant_ref (remote);
+  self->offerer = offerer;
+
+  self->webrtc = gst_element_factory_make ("webrtcbin", name);
+  if (!self->webrtc) {
+    GST_ERROR_OBJECT (self, "webrtcbin is missing");
+    gst_object_unref (self);
+    return NULL;
+  }
+  gst_object_ref_sink (self->webrtc);
+  g_object_set (self->webrtc, "bundle-policy",
+      GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+  g_signal_connect (self->webrtc, "on-ice-candidate",
+      G_CALLBACK (on_ice_candidate), self);
+  g_signal_connect (self->webrtc, "notify::connection-state",
+      G_CALLBACK (on_connection_state), self);
+  return self;
+}
+
+void
+gst_noom_peer_negotiate (GstNoomPeer * self)
+{
+  const GstNoomSessionHooks *hooks = gst_noom_session_get_hooks
+      (self->session);
+
+  g_return_if_fail (self->offerer);
+  if (hooks->prepare_offer)
+    hooks->prepare_offer (gst_noom_session_get_element (self->session), self);
+  GST_DEBUG_OBJECT (self, "creating offer");
+  g_signal_emit_by_name (self->webrtc, "create-offer", NULL,
+      promise_for (self, STEP_OFFER_CREATED));
+}
+
+static void
+set_remote (GstNoomPeer * self, const gchar * sdp, GstWebRTCSDPType type)
+{
+  GstSDPMessage *msg = NULL;
+  GstWebRTCSessionDescription *desc;
+
+  GST_DEBUG_OBJECT (self, "remote %s:\n%s",
+      type == GST_WEBRTC_SDP_TYPE_OFFER ? "offer" : "answer", sdp);
+  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK || !msg) {
+    fail (self, "the remote session description is not valid SDP");
+    return;
+  }
+  desc = gst_webrtc_session_description_new (type, msg);
+  g_signal_emit_by_name (self->webrtc, "set-remote-description", desc,
+      promise_for (self, type == GST_WEBRTC_SDP_TYPE_OFFER ?
+          STEP_REMOTE_OFFER_SET : STEP_REMOTE_ANSWER_SET));
+  gst_webrtc_session_description_free (desc);
+}
+
+void
+gst_noom_peer_handle_offer (GstNoomPeer * self, const gchar * sdp)
+{
+  if (self->offerer) {
+    /* §7 makes this impossible unless the other side breaks the rule. */
+    GST_WARNING_OBJECT (self, "ignoring an offer from %s: we offer",
+        self->remote->id);
+    return;
+  }
+  set_remote (self, sdp, GST_WEBRTC_SDP_TYPE_OFFER);
+}
+
+void
+gst_noom_peer_handle_answer (GstNoomPeer * self, const gchar * sdp)
+{
+  if (!self->offerer) {
+    GST_WARNING_OBJECT (self, "ignoring an answer from %s: we answer",
+        self->remote->id);
+    return;
+  }
+  set_remote (self, sdp, GST_WEBRTC_SDP_TYPE_ANSWER);
+}
+
+void
+gst_noom_peer_handle_ice (GstNoomPeer * self, guint mline_index,
+    const gchar * candidate)
+{
+  if (!candidate || !*candidate)
+    return;                     /* end of candidates: nothing to do */
+  if (!self->remote_set) {
+    Candidate *c = g_new0 (Candidate, 1);
+
+    c->mline_index = mline_index;
+    c->candidate = g_strdup (candidate);
+    g_queue_push_tail (&self->pending_candidates, c);
+    return;
+  }
+  GST_LOG_OBJECT (self, "remote candidate %u %s", mline_index, candidate);
+  g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline_index,
+      candidate);
+}
+
+void
+gst_noom_peer_close (GstNoomPeer * self)
+{
+  if (self->closed)
+    return;
+  self->closed = TRUE;
+  GST_DEBUG_OBJECT (self, "closing");
+  g_signal_handlers_disconnect_by_data (self->webrtc, self);
+  gst_element_set_locked_state (self->webrtc, TRUE);
+  gst_element_set_state (self->webrtc, GST_STATE_NULL);
+  GST_OBJECT_LOCK (self);
+  self->state = GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* ---- stats ---- */
+
+static guint64
+get_u64 (const GstStructure * s, const gchar * field)
+{
+  const GValue *v = gst_structure_get_value (s, field);
+  GValue u = G_VALUE_INIT;
+  guint64 ret = 0;
+
+  if (!v)
+    return 0;
+  g_value_init (&u, G_TYPE_UINT64);
+  if (g_value_transform (v, &u))
+    ret = g_value_get_uint64 (&u);
+  g_value_unset (&u);
+  return ret;
+}
+
+static gint64
+get_i64 (const GstStructure * s, const gchar * field)
+{
+  const GValue *v = gst_structure_get_value (s, field);
+  GValue u = G_VALUE_INIT;
+  gint64 ret = 0;
+
+  if (!v)
+    return 0;
+  g_value_init (&u, G_TYPE_INT64);
+  if (g_value_transform (v, &u))
+    ret = g_value_get_int64 (&u);
+  g_value_unset (&u);
+  return ret;
+}
+
+typedef struct
+{
+  guint64 bytes_sent, packets_sent, bytes_received, packets_received;
+  gint64 packets_lost;
+  gdouble rtt;
+} Totals;
+
+static gboolean
+add_stat (GQuark field, const GValue * value, gpointer data)
+{
+  Totals *t = data;
+  const GstStructure *s;
+  GstWebRTCStatsType type;
+
+  if (!GST_VALUE_HOLDS_STRUCTURE (value))
+    return TRUE;
+  s = gst_value_get_structure (value);
+  if (!gst_structure_get (s, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, NULL))
+    return TRUE;
+  switch (type) {
+    case GST_WEBRTC_STATS_OUTBOUND_RTP:
+      t->bytes_sent += get_u64 (s, "bytes-sent");
+      t->packets_sent += get_u64 (s, "packets-sent");
+      break;
+    case GST_WEBRTC_STATS_INBOUND_RTP:
+      t->bytes_received += get_u64 (s, "bytes-received");
+      t->packets_received += get_u64 (s, "packets-received");
+      t->packets_lost += get_i64 (s, "packets-lost");
+      break;
+    case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:{
+      gdouble rtt = 0;
+
+      t->packets_lost += get_i64 (s, "packets-lost");
+      if (gst_structure_get_double (s, "round-trip-time", &rtt))
+        t->rtt = MAX (t->rtt, rtt);
+      break;
+    }
+    default:
+      break;
+  }
+  return TRUE;
+}
+
+GstStructure *
+gst_noom_peer_get_stats (GstNoomPeer * self)
+{
+  GstWebRTCPeerConnectionState state;
+  GEnumClass *klass;
+  GEnumValue *ev;
+  Totals t = { 0, };
+  GstPromise *promise;
+
+  GST_OBJECT_LOCK (self);
+  state = self->state;
+  GST_OBJECT_UNLOCK (self);
+
+  if (state != GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED) {
+    /* webrtcbin replies with an error when it is not running. */
+    promise = gst_promise_new ();
+    g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
+    if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
+        && gst_promise_get_reply (promise))
+      gst_structure_foreach (gst_promise_get_reply (promise), add_stat, &t);
+    gst_promise_unref (promise);
+  }
+
+  klass = g_type_class_ref (GST_TYPE_WEBRTC_PEER_CONNECTION_STATE);
+  ev = g_enum_get_value (klass, state);
+  g_type_class_unref (klass);
+
+  return gst_structure_new ("participant",
+      "id", G_TYPE_STRING, self->remote->id,
+      "nickname", G_TYPE_STRING, self->remote->nickname,
+      "kind", G_TYPE_STRING, self->remote->kind,
+      "offerer", G_TYPE_BOOLEAN, self->offerer,
+      "connection-state", G_TYPE_STRING, ev ? ev->value_nick : "unknown",
+      "bytes-sent", G_TYPE_UINT64, t.bytes_sent,
+      "packets-sent", G_TYPE_UINT64, t.packets_sent,
+      "bytes-received", G_TYPE_UINT64, t.bytes_received,
+      "packets-received", G_TYPE_UINT64, t.packets_received,
+      "packets-lost", G_TYPE_INT64, t.packets_lost,
+      "round-trip-time", G_TYPE_DOUBLE, t.rtt, NULL);
+}

@@ -1,0 +1,36 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+#include "gstnoomsession.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_NOOM_PEER (gst_noom_peer_get_type ())
+G_DECLARE_FINAL_TYPE (GstNoomPeer, gst_noom_peer, GST, NOOM_PEER, GstObject)
+
+GstNoomPeer *gst_noom_peer_new (GstNoomSession * session,
+    NoomParticipant * remote, gboolean offerer);
+
+NoomParticipant *gst_noom_peer_get_participant (GstNoomPeer * self);
+GstElement *gst_noom_peer_get_webrtcbin (GstNoomPeer * self);
+gboolean gst_noom_peer_is_offerer (GstNoomPeer * self);
+gboolean gst_noom_peer_is_connected (GstNoomPeer * self);
+
+/* Session thread only. */
+void gst_noom_peer_negotiate (GstNoomPeer * self);
+void gst_noom_peer_handle_offer (GstNoomPeer * self, const gchar * sdp);
+void gst_noom_peer_handle_answer (GstNoomPeer * self, const gchar * sdp);
+void gst_noom_peer_handle_ice (GstNoomPeer * self, guint mline_index,
+    const gchar * candidate);
+/* Stops the webrtcbin (NULL) and forgets the session. */
+void gst_noom_peer_close (GstNoomPeer * self);
+
+/* Any thread: connection state, bytes, packets, round-trip time, loss. */
+GstStructure *gst_noom_peer_get_stats (GstNoomPeer * self);
+
+G_END_DECLS

@@ -1,0 +1,1380 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * GstNoomSession: one element's connection to a room, shared by noomsink and
+ * noomsrc.  It owns the settings behind the uri/server/room/... properties,
+ * the signalling thread with its own GMainContext (the NoomClient and every
+ * GstNoomPeer negotiation live there) and the table of peers.  "Who sends
+ * the offer" (docs/protocol.md §7) is decided here, in on_joined() and
+ * on_participant_joined(), and nowhere else.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <sys/types.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include "gstnoomsession.h"
+#include "gstnoompeer.h"
+#include "noom-uri.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_noom_session_debug);
+#define GST_CAT_DEFAULT gst_noom_session_debug
+
+#define DEFAULT_MAX_PEERS 15
+#define DEFAULT_CONNECT_TIMEOUT 10000
+
+struct _GstNoomSession
+{
+  GstObject parent;
+
+  GstElement *element;          /* the owner, not a ref: it owns us */
+  gchar *kind;
+  GstNoomSessionHooks hooks;
+
+  /* Lock order: element's object lock, then this object's lock, then
+   * peers_lock.  Nothing is called out to while holding any of them. */
+
+  /* Settings, under the object lock. */
+  gboolean tls;
+  gchar *host;
+  guint port;
+  gchar *room;
+  gchar *nickname;
+  gchar *token;
+  gchar *ice_servers;
+  gchar *ice_local_addresses;
+  guint max_peers;
+  guint connect_timeout;
+  gchar *self_id;               /* once joined */
+
+  /* The thread; context and loop are set under the object lock. */
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+
+  /* Session thread only. */
+  NoomClient *client;
+  GCancellable *cancellable;
+  NoomUri *uri;                 /* snapshot of the settings at start */
+  gchar *http_url;
+  gchar **room_ice_servers;
+  gchar **local_addresses;
+  gboolean connected;
+  gboolean join_requested;
+  gboolean joined;
+  NoomMediaFlags sends;
+
+  GMutex peers_lock;
+  GHashTable *peers;            /* participant id -> GstNoomPeer */
+};
+
+G_DEFINE_TYPE_WITH_CODE (GstNoomSession, gst_noom_session, GST_TYPE_OBJECT,
+    GST_DEBUG_CATEGORY_INIT (gst_noom_session_debug, "noomsession", 0,
+        "Noom room session"));
+
+static void remove_peer (GstNoomSession * self, const gchar * id);
+static void remove_all_peers (GstNoomSession * self);
+
+/* ------------------------------------------------------------------------ */
+/* properties shared by both elements */
+
+void
+gst_noom_session_install_properties (GObjectClass * klass)
+{
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  /**
+   * noomsink:uri / noomsrc:uri:
+   *
+   * The room, as noom://host[:port]/room[?nickname=...&token=...], or
+   * nooms:// for TLS.  Sets server, room, nickname and token at once.
+   */
+  g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_URI,
+      g_param_spec_string ("uri", "URI",
+          "The room: noom://host[:port]/room[?nickname=NAME&token=TOKEN] "
+          "(nooms:// for TLS, default port 8080)", NULL, rw));
+  g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_SERVER,
+      g_param_spec_string ("server", "Server",
+          "The Noom server: host[:port] or http[s]://host[:port] "
+          "(https: TLS)", NULL, rw));
+  g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_ROOM,
+      g_param_spec_string ("room", "Room",
+          "The name of the room to join (created when it does not exist)",
+          NULL, rw));
+  g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_NICKNAME,
+      g_param_spec_string ("nickname", "Nickname",
+          "The name the others see (NULL: the server's default)", NULL, rw));
+  g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_TOKEN,
+      g_param_spec_string ("token", "Token",
+          "Access token sent when connecting (NULL: none)", NULL, rw));
+  g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_ICE_SERVERS,
+      g_param_spec_string ("ice-servers", "ICE servers",
+          "Comma-separated STUN/TURN servers as webrtcbin takes them "
+          "(stun://host:port, turn://user:pass@host:port); NULL: those the "
+          "room hands out", NULL, rw));
+  g_object_class_install_property (klass,
+      GST_NOOM_SESSION_PROP_ICE_LOCAL_ADDRESSES,
+      g_param_spec_string ("ice-local-addresses", "ICE local addresses",
+          "Comma-separated local IP addresses to gather ICE candidates on, "
+          "loopback included (e.g. 127.0.0.1); NULL: every interface, and "
+          "127.0.0.1 when the machine has no other address", NULL, rw));
+  g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_MAX_PEERS,
+      g_param_spec_uint ("max-peers", "Max peers",
+          "Most participants to connect to at once (the others are ignored)",
+          1, G_MAXINT, DEFAULT_MAX_PEERS, rw));
+  g_object_class_install_property (klass,
+      GST_NOOM_SESSION_PROP_CONNECT_TIMEOUT,
+      g_param_spec_uint ("connect-timeout", "Connect timeout",
+          "Milliseconds to wait for the server before failing", 100,
+          G_MAXINT, DEFAULT_CONNECT_TIMEOUT, rw));
+  /**
+   * noomsink:stats / noomsrc:stats:
+   *
+   * A "application/x-noom-stats" structure: room, id and a "participants"
+   * array of "participant" structures (id, nickname, connection-state,
+   * bytes-sent, packets-sent, bytes-received, packets-received,
+   * packets-lost, round-trip-time in seconds).
+   */
+  g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Per participant connection state and RTP statistics",
+          GST_TYPE_STRUCTURE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+}
+
+void
+gst_noom_session_install_signals (GObjectClass * klass)
+{
+  static const gchar *names[] = {
+    "participant-joined", "participant-left", "participant-connected",
+    "participant-failed",
+  };
+  guint i;
+
+  /**
+   * noomsink::participant-joined / -left / -connected / -failed:
+   * @id: the participant id
+   * @nickname: its nickname
+   *
+   * Emitted on the session thread when a participant is in the room (also
+   * for those already there when we join), leaves, is connected (media
+   * flows) or its connection failed.  The same events are posted as element
+   * messages named "noom-participant-joined", ... with fields id, nickname
+   * and kind.
+   */
+  for (i = 0; i < G_N_ELEMENTS (names); i++)
+    g_signal_new (names[i], G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+        NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+/* Checks a room or nickname against the server's rule by way of the URI
+ * parser, so the rule lives in one place (lib/noom-uri.c). */
+static gboolean
+check_name (const gchar * name, gboolean is_room, GError ** error)
+{
+  g_autofree gchar *escaped = g_uri_escape_string (name, NULL, FALSE);
+  g_autofree gchar *s = is_room ?
+      g_strdup_printf ("noom://localhost/%s", escaped) :
+      g_strdup_printf ("noom://localhost/r?nickname=%s", escaped);
+  g_autoptr (NoomUri) uri = noom_uri_parse (s, error);
+
+  return uri != NULL;
+}
+
+static gboolean
+parse_server (const gchar * server, gboolean * tls, gchar ** host,
+    guint * port, GError ** error)
+{
+  g_autofree gchar *s = strstr (server, "://") ? g_strdup (server) :
+      g_strdup_printf ("http://%s", server);
+  g_autoptr (GUri) uri = g_uri_parse (s, G_URI_FLAGS_NONE, error);
+  const gchar *scheme, *path;
+
+  if (!uri)
+    return FALSE;
+  scheme = g_uri_get_scheme (uri);
+  path = g_uri_get_path (uri);
+  if (!g_uri_get_host (uri) || !*g_uri_get_host (uri)) {
+    g_set_error (error, G_URI_ERROR, G_URI_ERROR_BAD_HOST,
+        "The server \"%s\" names no host", server);
+    return FALSE;
+  }
+  if (g_ascii_strcasecmp (scheme, "http") && g_ascii_strcasecmp (scheme, "ws")
+      && g_ascii_strcasecmp (scheme, "noom")
+      && g_ascii_strcasecmp (scheme, "https")
+      && g_ascii_strcasecmp (scheme, "wss")
+      && g_ascii_strcasecmp (scheme, "nooms")) {
+    g_set_error (error, G_URI_ERROR, G_URI_ERROR_BAD_SCHEME,
+        "The server \"%s\" is not http(s):// or host:port", server);
+    return FALSE;
+  }
+  if (path && *path && strcmp (path, "/")) {
+    g_set_error (error, G_URI_ERROR, G_URI_ERROR_BAD_PATH,
+        "The server \"%s\" has a path; put the room in the room property",
+        server);
+    return FALSE;
+  }
+  *tls = !g_ascii_strcasecmp (scheme, "https")
+      || !g_ascii_strcasecmp (scheme, "wss")
+      || !g_ascii_strcasecmp (scheme, "nooms");
+  *host = g_strdup (g_uri_get_host (uri));
+  *port = g_uri_get_port (uri) > 0 ? (guint) g_uri_get_port (uri) :
+      NOOM_URI_DEFAULT_PORT;
+  return TRUE;
+}
+
+/* Called with the element's object lock held. */
+static gboolean
+can_change (GstNoomSession * self, GParamSpec * pspec)
+{
+  if (GST_STATE (self->element) > GST_STATE_READY ||
+      GST_STATE_PENDING (self->element) > GST_STATE_READY) {
+    g_warning ("%s: changing the '%s' property above the READY state is "
+        "not supported", GST_ELEMENT_NAME (self->element), pspec->name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+gst_noom_session_set_uri (GstNoomSession * self, const gchar * uri_string,
+    GError ** error)
+{
+  g_autoptr (NoomUri) uri = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  GST_OBJECT_LOCK (self->element);
+  if (GST_STATE (self->element) > GST_STATE_READY) {
+    GST_OBJECT_UNLOCK (self->element);
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+        "Changing the URI of %s above the READY state is not supported",
+        GST_ELEMENT_NAME (self->element));
+    return FALSE;
+  }
+  GST_OBJECT_UNLOCK (self->element);
+
+  if (uri_string) {
+    uri = noom_uri_parse (uri_string, &local_error);
+    if (!uri) {
+      g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+          "Invalid Noom URI \"%s\": %s", uri_string, local_error->message);
+      return FALSE;
+    }
+  }
+
+  GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->host, g_free);
+  g_clear_pointer (&self->room, g_free);
+  g_clear_pointer (&self->nickname, g_free);
+  g_clear_pointer (&self->token, g_free);
+  self->tls = FALSE;
+  self->port = NOOM_URI_DEFAULT_PORT;
+  if (uri) {
+    self->tls = uri->tls;
+    self->host = g_strdup (uri->host);
+    self->port = uri->port;
+    self->room = g_strdup (uri->room);
+    self->nickname = g_strdup (uri->nickname);
+    self->token = g_strdup (uri->token);
+  }
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "uri set to %s", GST_STR_NULL (uri_string));
+  return TRUE;
+}
+
+gchar *
+gst_noom_session_get_uri (GstNoomSession * self)
+{
+  NoomUri uri = { 0, };
+  gchar *ret = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->host && self->room) {
+    uri.tls = self->tls;
+    uri.host = self->host;
+    uri.port = self->port;
+    uri.room = self->room;
+    uri.nickname = self->nickname;
+    uri.token = self->token;
+    ret = noom_uri_to_string (&uri);
+  }
+  GST_OBJECT_UNLOCK (self);
+  return ret;
+}
+
+const gchar *const *
+gst_noom_session_get_protocols (void)
+{
+  static const gchar *protocols[] = { "noom", "nooms", NULL };
+  return protocols;
+}
+
+gboolean
+gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  g_autoptr (GError) error = NULL;
+  const gchar *s;
+  gboolean ok;
+
+  if (prop_id == 0 || prop_id >= GST_NOOM_SESSION_PROP_LAST)
+    return FALSE;
+
+  if (prop_id == GST_NOOM_SESSION_PROP_URI) {
+    if (!gst_noom_session_set_uri (self, g_value_get_string (value), &error))
+      g_warning ("%s: %s", GST_ELEMENT_NAME (self->element), error->message);
+    return TRUE;
+  }
+
+  GST_OBJECT_LOCK (self->element);
+  ok = can_change (self, pspec);
+  GST_OBJECT_UNLOCK (self->element);
+  if (!ok)
+    return TRUE;
+
+  s = G_VALUE_HOLDS_STRING (value) ? g_value_get_string (value) : NULL;
+  switch (prop_id) {
+    case GST_NOOM_SESSION_PROP_SERVER:{
+      gboolean tls = FALSE;
+      gchar *host = NULL;
+      guint port = NOOM_URI_DEFAULT_PORT;
+
+      if (s && !parse_server (s, &tls, &host, &port, &error)) {
+        g_warning ("%s: invalid server: %s", GST_ELEMENT_NAME (self->element),
+            error->message);
+        break;
+      }
+      GST_OBJECT_LOCK (self);
+      g_free (self->host);
+      self->host = host;
+      self->port = port;
+      self->tls = tls;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    }
+    case GST_NOOM_SESSION_PROP_ROOM:
+    case GST_NOOM_SESSION_PROP_NICKNAME:{
+      gboolean is_room = prop_id == GST_NOOM_SESSION_PROP_ROOM;
+
+      if (s && !check_name (s, is_room, &error)) {
+        g_warning ("%s: invalid %s: %s", GST_ELEMENT_NAME (self->element),
+            pspec->name, error->message);
+        break;
+      }
+      GST_OBJECT_LOCK (self);
+      if (is_room) {
+        g_free (self->room);
+        self->room = g_strdup (s);
+      } else {
+        g_free (self->nickname);
+        self->nickname = g_strdup (s);
+      }
+      GST_OBJECT_UNLOCK (self);
+      break;
+    }
+    case GST_NOOM_SESSION_PROP_TOKEN:
+      GST_OBJECT_LOCK (self);
+      g_free (self->token);
+      self->token = g_strdup (s);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case GST_NOOM_SESSION_PROP_ICE_SERVERS:
+      GST_OBJECT_LOCK (self);
+      g_free (self->ice_servers);
+      self->ice_servers = g_strdup (s);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case GST_NOOM_SESSION_PROP_ICE_LOCAL_ADDRESSES:{
+      g_auto (GStrv) addrs = s ? g_strsplit (s, ",", -1) : NULL;
+      guint i;
+
+      for (i = 0; addrs && addrs[i]; i++) {
+        g_autoptr (GInetAddress) a =
+            g_inet_address_new_from_string (g_strstrip (addrs[i]));
+        if (!a) {
+          g_warning ("%s: invalid ice-local-addresses: \"%s\" is not an IP "
+              "address", GST_ELEMENT_NAME (self->element), addrs[i]);
+          return TRUE;
+        }
+      }
+      GST_OBJECT_LOCK (self);
+      g_free (self->ice_local_addresses);
+      self->ice_local_addresses = g_strdup (s);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    }
+    case GST_NOOM_SESSION_PROP_MAX_PEERS:
+      GST_OBJECT_LOCK (self);
+      self->max_peers = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case GST_NOOM_SESSION_PROP_CONNECT_TIMEOUT:
+      GST_OBJECT_LOCK (self);
+      self->connect_timeout = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      break;
+  }
+  return TRUE;
+}
+
+static GstStructure *
+build_stats (GstNoomSession * self)
+{
+  GstStructure *s = gst_structure_new_empty ("application/x-noom-stats");
+  GValue array = G_VALUE_INIT;
+  GPtrArray *peers = g_ptr_array_new_with_free_func (gst_object_unref);
+  GHashTableIter iter;
+  gpointer value;
+  guint i;
+
+  g_mutex_lock (&self->peers_lock);
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (peers, gst_object_ref (value));
+  g_mutex_unlock (&self->peers_lock);
+
+  g_value_init (&array, GST_TYPE_ARRAY);
+  for (i = 0; i < peers->len; i++) {
+    GValue v = G_VALUE_INIT;
+
+    g_value_init (&v, GST_TYPE_STRUCTURE);
+    g_value_take_boxed (&v, gst_noom_peer_get_stats (peers->pdata[i]));
+    gst_value_array_append_and_take_value (&array, &v);
+  }
+  g_ptr_array_unref (peers);
+
+  GST_OBJECT_LOCK (self);
+  gst_structure_set (s, "room", G_TYPE_STRING, self->room,
+      "id", G_TYPE_STRING, self->self_id, NULL);
+  GST_OBJECT_UNLOCK (self);
+  gst_structure_take_value (s, "participants", &array);
+  return s;
+}
+
+gboolean
+gst_noom_session_get_property (GstNoomSession * self, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  if (prop_id == 0 || prop_id >= GST_NOOM_SESSION_PROP_LAST)
+    return FALSE;
+
+  if (prop_id == GST_NOOM_SESSION_PROP_URI) {
+    g_value_take_string (value, gst_noom_session_get_uri (self));
+    return TRUE;
+  }
+  if (prop_id == GST_NOOM_SESSION_PROP_STATS) {
+    g_value_take_boxed (value, build_stats (self));
+    return TRUE;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case GST_NOOM_SESSION_PROP_SERVER:
+      if (self->host) {
+        gboolean v6 = strchr (self->host, ':') != NULL;
+        g_value_take_string (value, g_strdup_printf ("%s://%s%s%s:%u",
+                self->tls ? "https" : "http", v6 ? "[" : "", self->host,
+                v6 ? "]" : "", self->port));
+      } else {
+        g_value_set_string (value, NULL);
+      }
+      break;
+    case GST_NOOM_SESSION_PROP_ROOM:
+      g_value_set_string (value, self->room);
+      break;
+    case GST_NOOM_SESSION_PROP_NICKNAME:
+      g_value_set_string (value, self->nickname);
+      break;
+    case GST_NOOM_SESSION_PROP_TOKEN:
+      g_value_set_string (value, self->token);
+      break;
+    case GST_NOOM_SESSION_PROP_ICE_SERVERS:
+      g_value_set_string (value, self->ice_servers);
+      break;
+    case GST_NOOM_SESSION_PROP_ICE_LOCAL_ADDRESSES:
+      g_value_set_string (value, self->ice_local_addresses);
+      break;
+    case GST_NOOM_SESSION_PROP_MAX_PEERS:
+      g_value_set_uint (value, self->max_peers);
+      break;
+    case GST_NOOM_SESSION_PROP_CONNECT_TIMEOUT:
+      g_value_set_uint (value, self->connect_timeout);
+      break;
+    default:
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* object */
+
+GstNoomSession *
+gst_noom_session_new (GstElement * element, const gchar * kind,
+    const GstNoomSessionHooks * hooks)
+{
+  GstNoomSession *self = g_object_new (GST_TYPE_NOOM_SESSION, NULL);
+  g_autofree gchar *name = g_strdup_printf ("%s-session",
+      GST_ELEMENT_NAME (element));
+
+  gst_object_ref_sink (self);
+  gst_object_set_name (GST_OBJECT (self), name);
+  self->element = element;
+  self->kind = g_strdup (kind);
+  self->hooks = *hooks;
+  return self;
+}
+
+static void
+gst_noom_session_init (GstNoomSession * self)
+{
+  self->port = NOOM_URI_DEFAULT_PORT;
+  self->max_peers = DEFAULT_MAX_PEERS;
+  self->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+  g_mutex_init (&self->peers_lock);
+  self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      gst_object_unref);
+}
+
+static void
+gst_noom_session_finalize (GObject * object)
+{
+  GstNoomSession *self = GST_NOOM_SESSION (object);
+
+  g_warn_if_fail (self->thread == NULL);
+  g_free (self->kind);
+  g_free (self->host);
+  g_free (self->room);
+  g_free (self->nickname);
+  g_free (self->token);
+  g_free (self->ice_servers);
+  g_free (self->ice_local_addresses);
+  g_free (self->self_id);
+  g_hash_table_unref (self->peers);
+  g_mutex_clear (&self->peers_lock);
+  G_OBJECT_CLASS (gst_noom_session_parent_class)->finalize (object);
+}
+
+static void
+gst_noom_session_class_init (GstNoomSessionClass * klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = gst_noom_session_finalize;
+}
+
+const GstNoomSessionHooks *
+gst_noom_session_get_hooks (GstNoomSession * self)
+{
+  return &self->hooks;
+}
+
+GstElement *
+gst_noom_session_get_element (GstNoomSession * self)
+{
+  return self->element;
+}
+
+NoomClient *
+gst_noom_session_get_client (GstNoomSession * self)
+{
+  return self->client;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the session thread */
+
+typedef struct
+{
+  GSourceFunc func;
+  gpointer data;
+  GDestroyNotify notify;
+} Invocation;
+
+void
+gst_noom_session_invoke (GstNoomSession * self, GSourceFunc func,
+    gpointer data, GDestroyNotify notify)
+{
+  GMainContext *context = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->context)
+    context = g_main_context_ref (self->context);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!context) {
+    /* Stopped: the work has nobody to do it for. */
+    if (notify)
+      notify (data);
+    return;
+  }
+  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, func, data,
+      notify);
+  g_main_context_unref (context);
+}
+
+static gpointer
+session_thread (gpointer data)
+{
+  GstNoomSession *self = data;
+
+  g_main_context_push_thread_default (self->context);
+  GST_DEBUG_OBJECT (self, "session thread running");
+  g_main_loop_run (self->loop);
+  GST_DEBUG_OBJECT (self, "session thread done");
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+static void
+post_participant (GstNoomSession * self, const gchar * event,
+    NoomParticipant * p)
+{
+  g_autofree gchar *signal = g_strdup_printf ("participant-%s", event);
+  g_autofree gchar *name = g_strdup_printf ("noom-participant-%s", event);
+
+  GST_INFO_OBJECT (self, "participant %s (%s, %s): %s", p->id, p->nickname,
+      p->kind, event);
+  gst_element_post_message (self->element,
+      gst_message_new_element (GST_OBJECT (self->element),
+          gst_structure_new (name, "id", G_TYPE_STRING, p->id,
+              "nickname", G_TYPE_STRING, p->nickname,
+              "kind", G_TYPE_STRING, p->kind, NULL)));
+  g_signal_emit_by_name (self->element, signal, p->id, p->nickname);
+}
+
+static void
+post_progress (GstNoomSession * self, GstProgressType type,
+    const gchar * code, const gchar * text)
+{
+  gst_element_post_message (self->element,
+      gst_message_new_progress (GST_OBJECT (self->element), type, code,
+          text));
+}
+
+/* Errors a user understands, per NoomClientError. */
+static void
+post_client_error (GstNoomSession * self, const GError * error)
+{
+  const gchar *room = self->uri->room;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  GST_WARNING_OBJECT (self, "client error: %s", error->message);
+  post_progress (self, GST_PROGRESS_TYPE_ERROR, "connect", error->message);
+
+  if (error->domain != NOOM_CLIENT_ERROR) {
+    GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+        ("Could not connect to the Noom server at %s.", self->http_url),
+        ("%s", error->message));
+    return;
+  }
+  switch ((NoomClientError) error->code) {
+    case NOOM_CLIENT_ERROR_UNREACHABLE:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+          ("Could not reach the Noom server at %s.", self->http_url),
+          ("%s", error->message));
+      break;
+    case NOOM_CLIENT_ERROR_REFUSED:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+          ("The Noom server at %s refused the connection: %s",
+              self->http_url, error->message), (NULL));
+      break;
+    case NOOM_CLIENT_ERROR_FORBIDDEN:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, NOT_AUTHORIZED,
+          ("Not allowed into room \"%s\" on %s: %s", room, self->http_url,
+              error->message), (NULL));
+      break;
+    case NOOM_CLIENT_ERROR_ROOM_FULL:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, BUSY,
+          ("Room \"%s\" on %s is full.", room, self->http_url),
+          ("%s", error->message));
+      break;
+    case NOOM_CLIENT_ERROR_REJECTED:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, SETTINGS,
+          ("The Noom server at %s refused to let us into room \"%s\": %s",
+              self->http_url, room, error->message), (NULL));
+      break;
+    case NOOM_CLIENT_ERROR_DISCONNECTED:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, READ,
+          ("Lost the connection to the Noom server at %s.", self->http_url),
+          ("%s", error->message));
+      break;
+    case NOOM_CLIENT_ERROR_PROTOCOL:
+    default:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, FAILED,
+          ("The Noom server at %s did not follow the protocol.",
+              self->http_url), ("%s", error->message));
+      break;
+  }
+}
+
+static gboolean
+needs_connection (GstNoomSession * self, NoomParticipant * p)
+{
+  /* docs/protocol.md §7: a pair where neither side sends makes no
+   * connection. */
+  return (self->sends | p->sends) != 0;
+}
+
+static gboolean
+machine_has_only_loopback (void)
+{
+  struct ifaddrs *ifaddr, *ifa;
+  gboolean only_loopback = TRUE;
+
+  if (getifaddrs (&ifaddr) < 0)
+    return FALSE;
+  for (ifa = ifaddr; ifa; ifa = ifa->ifa_next) {
+    if (!ifa->ifa_addr || !(ifa->ifa_flags & IFF_UP)
+        || (ifa->ifa_flags & IFF_LOOPBACK))
+      continue;
+    if (ifa->ifa_addr->sa_family == AF_INET) {
+      only_loopback = FALSE;
+      break;
+    }
+    if (ifa->ifa_addr->sa_family == AF_INET6) {
+      struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *) ifa->ifa_addr;
+      if (!IN6_IS_ADDR_LINKLOCAL (&sa6->sin6_addr)) {
+        only_loopback = FALSE;
+        break;
+      }
+    }
+  }
+  freeifaddrs (ifaddr);
+  return only_loopback;
+}
+
+static void
+configure_webrtcbin (GstNoomSession * self, GstElement * webrtc)
+{
+  g_autofree gchar *ice_servers = NULL;
+  g_auto (GStrv) servers = NULL;
+  GstObject *ice = NULL;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  ice_servers = g_strdup (self->ice_servers);
+  GST_OBJECT_UNLOCK (self);
+
+  servers = ice_servers ? g_strsplit (ice_servers, ",", -1) :
+      g_strdupv (self->room_ice_servers);
+  for (i = 0; servers && servers[i]; i++) {
+    const gchar *url = g_strstrip (servers[i]);
+    gboolean ok = FALSE;
+
+    if (g_str_has_prefix (url, "stun://")) {
+      g_object_set (webrtc, "stun-server", url, NULL);
+    } else if (g_str_has_prefix (url, "turn://")
+        || g_str_has_prefix (url, "turns://")) {
+      g_signal_emit_by_name (webrtc, "add-turn-server", url, &ok);
+      if (!ok)
+        GST_WARNING_OBJECT (self, "webrtcbin refused TURN server %s", url);
+    } else if (*url) {
+      GST_WARNING_OBJECT (self, "ignoring ICE server %s", url);
+    }
+  }
+
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  for (i = 0; ice && self->local_addresses && self->local_addresses[i]; i++) {
+    gboolean ok = FALSE;
+
+    g_signal_emit_by_name (ice, "add-local-ip-address",
+        self->local_addresses[i], &ok);
+    GST_DEBUG_OBJECT (self, "ICE local address %s: %s",
+        self->local_addresses[i], ok ? "added" : "refused");
+  }
+  gst_clear_object (&ice);
+}
+
+static GstNoomPeer *
+lookup_peer (GstNoomSession * self, const gchar * id)
+{
+  GstNoomPeer *peer;
+
+  g_mutex_lock (&self->peers_lock);
+  peer = g_hash_table_lookup (self->peers, id);
+  if (peer)
+    gst_object_ref (peer);
+  g_mutex_unlock (&self->peers_lock);
+  return peer;
+}
+
+static GstNoomPeer *
+create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
+{
+  GstNoomPeer *peer;
+  GstElement *webrtc;
+  guint max_peers, n;
+
+  if (self->hooks.accept && !self->hooks.accept (self->element, p)) {
+    GST_INFO_OBJECT (self, "not connecting to %s (%s): filtered out", p->id,
+        p->nickname);
+    return NULL;
+  }
+
+  GST_OBJECT_LOCK (self);
+  max_peers = self->max_peers;
+  GST_OBJECT_UNLOCK (self);
+  g_mutex_lock (&self->peers_lock);
+  n = g_hash_table_size (self->peers);
+  g_mutex_unlock (&self->peers_lock);
+  if (n >= max_peers) {
+    GST_ELEMENT_WARNING (self->element, RESOURCE, BUSY,
+        ("Not connecting to %s: already connected to max-peers=%u "
+            "participants.", p->nickname, max_peers), (NULL));
+    return NULL;
+  }
+
+  GST_INFO_OBJECT (self, "new peer %s (%s), we %s", p->id, p->nickname,
+      offerer ? "offer" : "answer");
+  peer = gst_noom_peer_new (self, p, offerer);
+  if (!peer) {
+    GST_ELEMENT_WARNING (self->element, CORE, MISSING_PLUGIN,
+        ("Cannot connect to %s: the webrtcbin element is missing "
+            "(gst-plugins-bad).", p->nickname), (NULL));
+    return NULL;
+  }
+  webrtc = gst_noom_peer_get_webrtcbin (peer);
+  configure_webrtcbin (self, webrtc);
+  if (!gst_bin_add (GST_BIN (self->element), webrtc)) {
+    GST_ELEMENT_WARNING (self->element, CORE, FAILED,
+        ("Could not add a connection for %s.", p->nickname), (NULL));
+    gst_object_unref (peer);
+    return NULL;
+  }
+  g_mutex_lock (&self->peers_lock);
+  g_hash_table_insert (self->peers, g_strdup (p->id), gst_object_ref (peer));
+  g_mutex_unlock (&self->peers_lock);
+
+  if (self->hooks.peer_added)
+    self->hooks.peer_added (self->element, peer);
+  gst_element_sync_state_with_parent (webrtc);
+
+  if (offerer)
+    gst_noom_peer_negotiate (peer);
+  return peer;
+}
+
+static void
+remove_peer (GstNoomSession * self, const gchar * id)
+{
+  GstNoomPeer *peer = NULL;
+  gchar *key = NULL;
+
+  g_mutex_lock (&self->peers_lock);
+  if (!g_hash_table_steal_extended (self->peers, id, (gpointer *) & key,
+          (gpointer *) & peer)) {
+    g_mutex_unlock (&self->peers_lock);
+    return;
+  }
+  g_mutex_unlock (&self->peers_lock);
+  g_free (key);
+
+  GST_INFO_OBJECT (self, "removing peer %s", id);
+  if (self->hooks.peer_removing)
+    self->hooks.peer_removing (self->element, peer);
+  gst_noom_peer_close (peer);
+  if (self->hooks.peer_removed)
+    self->hooks.peer_removed (self->element, peer);
+  gst_bin_remove (GST_BIN (self->element), gst_noom_peer_get_webrtcbin (peer));
+  gst_object_unref (peer);
+}
+
+static void
+remove_all_peers (GstNoomSession * self)
+{
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+  guint i;
+
+  g_mutex_lock (&self->peers_lock);
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (ids, g_strdup (key));
+  g_mutex_unlock (&self->peers_lock);
+  for (i = 0; i < ids->len; i++)
+    remove_peer (self, ids->pdata[i]);
+}
+
+void
+gst_noom_session_peer_connected (GstNoomSession * self, GstNoomPeer * peer)
+{
+  post_participant (self, "connected", gst_noom_peer_get_participant (peer));
+  if (self->hooks.peer_connected)
+    self->hooks.peer_connected (self->element, peer);
+}
+
+void
+gst_noom_session_peer_failed (GstNoomSession * self, GstNoomPeer * peer,
+    const gchar * reason)
+{
+  NoomParticipant *p = noom_participant_ref (gst_noom_peer_get_participant
+      (peer));
+
+  /* One participant's failure is a warning: the others go on. */
+  GST_ELEMENT_WARNING (self->element, RESOURCE, OPEN_READ_WRITE,
+      ("The connection to %s failed.", p->nickname), ("%s: %s", p->id,
+          reason));
+  post_participant (self, "failed", p);
+  remove_peer (self, p->id);
+  noom_participant_unref (p);
+}
+
+/* ---- client signals (session thread) ---- */
+
+static void
+on_participant_joined (NoomClient * client, NoomParticipant * p,
+    GstNoomSession * self)
+{
+  post_participant (self, "joined", p);
+  /* docs/protocol.md §7: the one already in the room offers. */
+  if (self->joined && needs_connection (self, p)) {
+    remove_peer (self, p->id);
+    create_peer (self, p, TRUE);
+  }
+}
+
+static void
+on_participant_left (NoomClient * client, NoomParticipant * p,
+    GstNoomSession * self)
+{
+  remove_peer (self, p->id);
+  post_participant (self, "left", p);
+}
+
+static void
+on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
+    GstNoomSession * self)
+{
+  g_autoptr (GstNoomPeer) peer = lookup_peer (self, from);
+
+  if (!peer) {
+    /* Somebody we did not expect media from offers anyway: answer what we
+     * are offered (the element decides what to accept). */
+    g_autoptr (NoomParticipant) p = noom_participant_new (from, from,
+        "browser", NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO);
+    peer = create_peer (self, p, FALSE);
+    if (!peer)
+      return;
+    gst_object_ref (peer);
+  }
+  gst_noom_peer_handle_offer (peer, sdp);
+}
+
+static void
+on_answer (NoomClient * client, const gchar * from, const gchar * sdp,
+    GstNoomSession * self)
+{
+  g_autoptr (GstNoomPeer) peer = lookup_peer (self, from);
+
+  if (peer)
+    gst_noom_peer_handle_answer (peer, sdp);
+  else
+    GST_DEBUG_OBJECT (self, "answer from unknown peer %s", from);
+}
+
+static void
+on_ice (NoomClient * client, const gchar * from, guint mline_index,
+    const gchar * mid, const gchar * candidate, GstNoomSession * self)
+{
+  g_autoptr (GstNoomPeer) peer = lookup_peer (self, from);
+
+  if (peer)
+    gst_noom_peer_handle_ice (peer, mline_index, candidate);
+  else
+    GST_DEBUG_OBJECT (self, "candidate from unknown peer %s", from);
+}
+
+static void
+on_server_error (NoomClient * client, const gchar * code,
+    const gchar * message, GstNoomSession * self)
+{
+  GST_ELEMENT_WARNING (self->element, RESOURCE, WRITE,
+      ("The Noom server reported an error: %s", message), ("code %s", code));
+}
+
+static void
+on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
+{
+  self->connected = FALSE;
+  self->joined = FALSE;
+  remove_all_peers (self);
+  if (error && error->domain == NOOM_CLIENT_ERROR)
+    post_client_error (self, error);
+  else
+    GST_ELEMENT_ERROR (self->element, RESOURCE, READ,
+        ("Lost the connection to the Noom server at %s.", self->http_url),
+        ("%s", error ? error->message : "closed"));
+}
+
+static void
+on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  GstNoomSession *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NoomJoinInfo) info = NULL;
+  g_autofree gchar *text = NULL;
+  guint i;
+
+  info = noom_client_join_finish (NOOM_CLIENT (source), res, &error);
+  if (!info) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      post_client_error (self, error);
+    gst_object_unref (self);
+    return;
+  }
+  if (!self->client) {
+    /* stopped meanwhile */
+    gst_object_unref (self);
+    return;
+  }
+
+  self->joined = TRUE;
+  g_strfreev (self->room_ice_servers);
+  self->room_ice_servers = g_strdupv (info->ice_servers);
+  GST_OBJECT_LOCK (self);
+  g_free (self->self_id);
+  self->self_id = g_strdup (info->self->id);
+  GST_OBJECT_UNLOCK (self);
+
+  text = g_strdup_printf ("Joined room \"%s\" as %s (%u participants)",
+      info->room, info->self->id, info->count);
+  GST_INFO_OBJECT (self, "%s", text);
+  post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "connect", text);
+  gst_element_post_message (self->element,
+      gst_message_new_element (GST_OBJECT (self->element),
+          gst_structure_new ("noom-joined", "room", G_TYPE_STRING, info->room,
+              "id", G_TYPE_STRING, info->self->id,
+              "count", G_TYPE_UINT, info->count, NULL)));
+
+  /* docs/protocol.md §7: the newcomer waits for the offers of those already
+   * in the room; the peers exist now so their candidates have a home. */
+  for (i = 0; i < info->participants->len; i++) {
+    NoomParticipant *p = info->participants->pdata[i];
+
+    post_participant (self, "joined", p);
+    if (needs_connection (self, p))
+      create_peer (self, p, FALSE);
+  }
+  gst_object_unref (self);
+}
+
+static void
+do_join (GstNoomSession * self)
+{
+  GST_INFO_OBJECT (self, "joining room %s as %s (sends 0x%x)",
+      self->uri->room, GST_STR_NULL (self->uri->nickname), self->sends);
+  noom_client_join_async (self->client, self->uri->room, self->uri->nickname,
+      self->kind, self->sends, self->cancellable, on_joined,
+      gst_object_ref (self));
+}
+
+static void
+on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  GstNoomSession *self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!noom_client_connect_finish (NOOM_CLIENT (source), res, &error)) {
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      post_client_error (self, error);
+    gst_object_unref (self);
+    return;
+  }
+  if (!self->client) {
+    gst_object_unref (self);
+    return;
+  }
+  GST_INFO_OBJECT (self, "connected to %s as %s", self->http_url,
+      noom_client_get_id (self->client));
+  self->connected = TRUE;
+  if (self->join_requested)
+    do_join (self);
+  gst_object_unref (self);
+}
+
+static gboolean
+start_in_thread (gpointer data)
+{
+  GstNoomSession *self = data;
+  g_autofree gchar *ws_url = noom_uri_get_websocket_url (self->uri);
+  g_autoptr (JsonObject) auth = NULL;
+  g_autofree gchar *text = NULL;
+  guint timeout;
+
+  self->client = noom_client_new ();
+  self->cancellable = g_cancellable_new ();
+  g_signal_connect (self->client, "participant-joined",
+      G_CALLBACK (on_participant_joined), self);
+  g_signal_connect (self->client, "participant-left",
+      G_CALLBACK (on_participant_left), self);
+  g_signal_connect (self->client, "offer", G_CALLBACK (on_offer), self);
+  g_signal_connect (self->client, "answer", G_CALLBACK (on_answer), self);
+  g_signal_connect (self->client, "ice", G_CALLBACK (on_ice), self);
+  g_signal_connect (self->client, "server-error",
+      G_CALLBACK (on_server_error), self);
+  g_signal_connect (self->client, "disconnected",
+      G_CALLBACK (on_disconnected), self);
+
+  if (self->uri->token) {
+    auth = json_object_new ();
+    json_object_set_string_member (auth, "token", self->uri->token);
+  }
+  GST_OBJECT_LOCK (self);
+  timeout = self->connect_timeout;
+  GST_OBJECT_UNLOCK (self);
+
+  text = g_strdup_printf ("Connecting to %s", self->http_url);
+  GST_INFO_OBJECT (self, "%s (%s)", text, ws_url);
+  post_progress (self, GST_PROGRESS_TYPE_START, "connect", text);
+  noom_client_connect_async (self->client, ws_url, auth, timeout,
+      self->cancellable, on_connected, gst_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+gst_noom_session_start (GstNoomSession * self)
+{
+  g_autoptr (NoomUri) uri = g_new0 (NoomUri, 1);
+  g_autofree gchar *local = NULL;
+  g_autofree gchar *thread_name = NULL;
+
+  g_return_val_if_fail (self->thread == NULL, FALSE);
+
+  GST_OBJECT_LOCK (self);
+  uri->tls = self->tls;
+  uri->host = g_strdup (self->host);
+  uri->port = self->port;
+  uri->room = g_strdup (self->room);
+  uri->nickname = g_strdup (self->nickname);
+  uri->token = g_strdup (self->token);
+  local = g_strdup (self->ice_local_addresses);
+  g_clear_pointer (&self->self_id, g_free);
+  GST_OBJECT_UNLOCK (self);
+
+  if (!uri->host || !uri->room) {
+    GST_ELEMENT_ERROR (self->element, RESOURCE, NOT_FOUND,
+        ("No room to join: set the uri property (e.g. "
+            "noom://localhost:8080/demo), or server and room."),
+        ("host %s, room %s", GST_STR_NULL (uri->host),
+            GST_STR_NULL (uri->room)));
+    return FALSE;
+  }
+
+  self->http_url = noom_uri_get_http_url (uri);
+  self->uri = g_steal_pointer (&uri);
+  self->connected = self->joined = self->join_requested = FALSE;
+  g_strfreev (self->local_addresses);
+  if (local) {
+    guint i;
+
+    self->local_addresses = g_strsplit (local, ",", -1);
+    for (i = 0; self->local_addresses[i]; i++)
+      g_strstrip (self->local_addresses[i]);
+  } else if (machine_has_only_loopback ()) {
+    /* libnice skips loopback; on a machine with nothing else, a single-host
+     * room must just work. */
+    GST_INFO_OBJECT (self, "only loopback here: gathering on 127.0.0.1");
+    self->local_addresses = g_strsplit ("127.0.0.1", ",", -1);
+  } else {
+    self->local_addresses = NULL;
+  }
+
+  GST_OBJECT_LOCK (self);
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+  GST_OBJECT_UNLOCK (self);
+
+  thread_name = g_strdup_printf ("noom:%s", GST_ELEMENT_NAME (self->element));
+  self->thread = g_thread_new (thread_name, session_thread, self);
+  gst_noom_session_invoke (self, start_in_thread, self, NULL);
+  return TRUE;
+}
+
+typedef struct
+{
+  GstNoomSession *self;
+  NoomMediaFlags sends;
+} JoinData;
+
+static gboolean
+join_in_thread (gpointer data)
+{
+  JoinData *jd = data;
+  GstNoomSession *self = jd->self;
+
+  if (self->join_requested || !self->client)
+    return G_SOURCE_REMOVE;
+  self->join_requested = TRUE;
+  self->sends = jd->sends;
+  if (self->connected)
+    do_join (self);
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_noom_session_join (GstNoomSession * self, NoomMediaFlags sends)
+{
+  JoinData *jd = g_new0 (JoinData, 1);
+
+  jd->self = self;
+  jd->sends = sends;
+  gst_noom_session_invoke (self, join_in_thread, jd, g_free);
+}
+
+static gboolean
+leave_in_thread (gpointer data)
+{
+  GstNoomSession *self = data;
+
+  remove_all_peers (self);
+  if (self->client && self->joined) {
+    GST_INFO_OBJECT (self, "leaving room %s", self->uri->room);
+    noom_client_leave (self->client);
+  }
+  self->joined = FALSE;
+  /* Not joined later either. */
+  self->join_requested = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_noom_session_leave (GstNoomSession * self)
+{
+  gst_noom_session_invoke (self, leave_in_thread, self, NULL);
+}
+
+static gboolean
+stop_in_thread (gpointer data)
+{
+  GstNoomSession *self = data;
+
+  if (self->cancellable)
+    g_cancellable_cancel (self->cancellable);
+  remove_all_peers (self);
+  if (self->client) {
+    g_signal_handlers_disconnect_by_data (self->client, self);
+    if (self->joined)
+      noom_client_leave (self->client);
+    noom_client_close (self->client);
+    g_clear_object (&self->client);
+  }
+  self->joined = self->connected = FALSE;
+  g_main_loop_quit (self->loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_noom_session_stop (GstNoomSession * self)
+{
+  GMainContext *context;
+  GMainLoop *loop;
+
+  if (!self->thread)
+    return;
+
+  GST_DEBUG_OBJECT (self, "stopping");
+  gst_noom_session_invoke (self, stop_in_thread, self, NULL);
+  g_thread_join (self->thread);
+  self->thread = NULL;
+
+  GST_OBJECT_LOCK (self);
+  context = self->context;
+  loop = self->loop;
+  self->context = NULL;
+  self->loop = NULL;
+  GST_OBJECT_UNLOCK (self);
+
+  /* What webrtcbin queued for the thread is dropped with the context. */
+  g_main_loop_unref (loop);
+  g_main_context_unref (context);
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->uri, noom_uri_free);
+  g_clear_pointer (&self->http_url, g_free);
+  g_clear_pointer (&self->room_ice_servers, g_strfreev);
+  g_clear_pointer (&self->local_addresses, g_strfreev);
+  GST_DEBUG_OBJECT (self, "stopped");
+}
+
+/* ------------------------------------------------------------------------ */
+
+typedef struct
+{
+  GstNoomSession *self;
+  gchar *id;
+  gchar *reason;
+} FailData;
+
+static void
+fail_data_free (gpointer data)
+{
+  FailData *fd = data;
+
+  gst_object_unref (fd->self);
+  g_free (fd->id);
+  g_free (fd->reason);
+  g_free (fd);
+}
+
+static gboolean
+fail_in_thread (gpointer data)
+{
+  FailData *fd = data;
+  g_autoptr (GstNoomPeer) peer = lookup_peer (fd->self, fd->id);
+
+  if (peer)
+    gst_noom_session_peer_failed (fd->self, peer, fd->reason);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+gst_noom_session_handle_message (GstNoomSession * self, GstMessage * message)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  gchar *id = NULL;
+  GError *error = NULL;
+  gchar *debug = NULL;
+  FailData *fd;
+
+  if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ERROR)
+    return FALSE;
+
+  g_mutex_lock (&self->peers_lock);
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    GstElement *webrtc = gst_noom_peer_get_webrtcbin (value);
+
+    if (GST_MESSAGE_SRC (message) == GST_OBJECT (webrtc) ||
+        gst_object_has_as_ancestor (GST_MESSAGE_SRC (message),
+            GST_OBJECT (webrtc))) {
+      id = g_strdup (key);
+      break;
+    }
+  }
+  g_mutex_unlock (&self->peers_lock);
+  if (!id)
+    return FALSE;
+
+  gst_message_parse_error (message, &error, &debug);
+  GST_WARNING_OBJECT (self, "error in the connection to %s: %s (%s)", id,
+      error->message, GST_STR_NULL (debug));
+  fd = g_new0 (FailData, 1);
+  fd->self = gst_object_ref (self);
+  fd->id = id;
+  fd->reason = g_strdup (error->message);
+  gst_noom_session_invoke (self, fail_in_thread, fd, fail_data_free);
+  g_clear_error (&error);
+  g_free (debug);
+  return TRUE;
+}

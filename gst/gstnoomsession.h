@@ -1,0 +1,103 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include "noom-client.h"
+
+G_BEGIN_DECLS
+
+typedef struct _GstNoomPeer GstNoomPeer;
+
+#define GST_TYPE_NOOM_SESSION (gst_noom_session_get_type ())
+G_DECLARE_FINAL_TYPE (GstNoomSession, gst_noom_session, GST, NOOM_SESSION,
+    GstObject)
+
+/* What the owning element (a GstBin) does at each step of a peer's life.
+ * Every hook runs on the session thread. */
+typedef struct
+{
+  /* Whether to connect to @p at all (NULL: everyone). */
+  gboolean (*accept) (GstElement * element, NoomParticipant * p);
+  /* The peer's webrtcbin was added to the element (state not synced yet). */
+  void (*peer_added) (GstElement * element, GstNoomPeer * peer);
+  /* Offerer: add the transceivers before create-offer (docs/protocol.md
+   * §7 directions). */
+  void (*prepare_offer) (GstElement * element, GstNoomPeer * peer);
+  /* Answerer: the remote offer is set; configure the transceivers before
+   * create-answer. */
+  void (*prepare_answer) (GstElement * element, GstNoomPeer * peer);
+  /* ICE and DTLS are up. */
+  void (*peer_connected) (GstElement * element, GstNoomPeer * peer);
+  /* The peer is going: its webrtcbin still runs; unlink what feeds it. */
+  void (*peer_removing) (GstElement * element, GstNoomPeer * peer);
+  /* The webrtcbin is stopped (NULL) and about to leave the bin: release
+   * everything linked to it. */
+  void (*peer_removed) (GstElement * element, GstNoomPeer * peer);
+} GstNoomSessionHooks;
+
+/* Property ids shared by noomsink and noomsrc; an element's own ids start
+ * at GST_NOOM_SESSION_PROP_LAST. */
+enum
+{
+  GST_NOOM_SESSION_PROP_URI = 1,
+  GST_NOOM_SESSION_PROP_SERVER,
+  GST_NOOM_SESSION_PROP_ROOM,
+  GST_NOOM_SESSION_PROP_NICKNAME,
+  GST_NOOM_SESSION_PROP_TOKEN,
+  GST_NOOM_SESSION_PROP_ICE_SERVERS,
+  GST_NOOM_SESSION_PROP_ICE_LOCAL_ADDRESSES,
+  GST_NOOM_SESSION_PROP_MAX_PEERS,
+  GST_NOOM_SESSION_PROP_CONNECT_TIMEOUT,
+  GST_NOOM_SESSION_PROP_STATS,
+  GST_NOOM_SESSION_PROP_LAST
+};
+
+void gst_noom_session_install_properties (GObjectClass * klass);
+void gst_noom_session_install_signals (GObjectClass * klass);
+
+GstNoomSession *gst_noom_session_new (GstElement * element,
+    const gchar * kind, const GstNoomSessionHooks * hooks);
+
+gboolean gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+gboolean gst_noom_session_get_property (GstNoomSession * self, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+
+gboolean gst_noom_session_set_uri (GstNoomSession * self, const gchar * uri,
+    GError ** error);
+gchar *gst_noom_session_get_uri (GstNoomSession * self);
+const gchar *const *gst_noom_session_get_protocols (void);
+
+/* Validates the settings (posting an error) and starts connecting on the
+ * session thread.  Never blocks on the network. */
+gboolean gst_noom_session_start (GstNoomSession * self);
+/* Join the room, sending @sends, as soon as connected.  Any thread. */
+void gst_noom_session_join (GstNoomSession * self, NoomMediaFlags sends);
+/* Leave the room (EOS).  Any thread. */
+void gst_noom_session_leave (GstNoomSession * self);
+/* Tear down every peer and the connection; returns when the thread is
+ * gone.  Not from the session thread. */
+void gst_noom_session_stop (GstNoomSession * self);
+
+/* For the element's handle_message: a child error inside one peer's
+ * webrtcbin fails that peer only.  TRUE if the message was consumed. */
+gboolean gst_noom_session_handle_message (GstNoomSession * self,
+    GstMessage * message);
+
+/* Run @func on the session thread.  Any thread. */
+void gst_noom_session_invoke (GstNoomSession * self, GSourceFunc func,
+    gpointer data, GDestroyNotify notify);
+
+/* For GstNoomPeer, on the session thread. */
+NoomClient *gst_noom_session_get_client (GstNoomSession * self);
+GstElement *gst_noom_session_get_element (GstNoomSession * self);
+void gst_noom_session_peer_connected (GstNoomSession * self,
+    GstNoomPeer * peer);
+void gst_noom_session_peer_failed (GstNoomSession * self, GstNoomPeer * peer,
+    const gchar * reason);
+const GstNoomSessionHooks *gst_noom_session_get_hooks (GstNoomSession * self);
+
+G_END_DECLS

@@ -1,0 +1,1191 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-noomsink
+ * @title: noomsink
+ *
+ * Publishes audio and video into a Noom room: noomsink joins the room as a
+ * participant of kind "publisher" and sends its streams to every other
+ * participant over WebRTC (one webrtcbin per participant).  Each stream is
+ * encoded once (raw video to VP8 by default, H.264 or VP9 with
+ * #GstNoomSink:video-codec; raw audio to Opus) and fanned out through a tee
+ * with a leaky queue per participant, so a slow participant never holds up
+ * the others.  Already encoded VP8, VP9, H.264 and Opus are sent as they are.
+ *
+ * It joins when every stream has its caps (on the way to PLAYING) and
+ * leaves on EOS and when going down.  Participants joining, leaving,
+ * connecting and failing are signalled and posted as element messages.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -e videotestsrc is-live=true ! noomsink uri=noom://localhost:8080/demo
+ * gst-launch-1.0 -e videotestsrc is-live=true ! noomsink name=s uri=noom://localhost:8080/demo?nickname=bot \
+ *     audiotestsrc is-live=true ! s.
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+
+#include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
+
+#include "gstnoomelements.h"
+#include "gstnoomsink.h"
+#include "gstnoomsession.h"
+#include "gstnoompeer.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_noom_sink_debug);
+#define GST_CAT_DEFAULT gst_noom_sink_debug
+
+typedef enum
+{
+  GST_NOOM_VIDEO_CODEC_VP8,
+  GST_NOOM_VIDEO_CODEC_H264,
+  GST_NOOM_VIDEO_CODEC_VP9,
+} GstNoomVideoCodec;
+
+#define GST_TYPE_NOOM_VIDEO_CODEC (gst_noom_video_codec_get_type ())
+static GType
+gst_noom_video_codec_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_NOOM_VIDEO_CODEC_VP8, "VP8", "vp8"},
+    {GST_NOOM_VIDEO_CODEC_H264, "H.264 (constrained baseline)", "h264"},
+    {GST_NOOM_VIDEO_CODEC_VP9, "VP9", "vp9"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstNoomVideoCodec", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define DEFAULT_VIDEO_CODEC GST_NOOM_VIDEO_CODEC_VP8
+#define DEFAULT_VIDEO_BITRATE 1000
+#define DEFAULT_AUDIO_BITRATE 64
+
+/* The payload types a browser uses too, so offers and answers agree. */
+#define PT_VP8 96
+#define PT_VP9 98
+#define PT_H264 102
+#define PT_OPUS 111
+
+enum
+{
+  PROP_VIDEO_CODEC = GST_NOOM_SESSION_PROP_LAST,
+  PROP_VIDEO_BITRATE,
+  PROP_AUDIO_BITRATE,
+};
+
+typedef struct
+{
+  GstNoomSink *sink;
+  GstPad *ghost;
+  gboolean is_video;
+  /* Set once, from the first CAPS event, under the sink's object lock. */
+  gboolean ready;
+  gchar *codec;                 /* "VP8", "VP9", "H264", "OPUS" */
+  GstCaps *rtp_caps;            /* the codec preference for webrtcbin */
+  GstElement *pay;
+  GstElement *tee;
+  GPtrArray *elements;          /* the chain, for teardown */
+  gboolean eos;
+} Stream;
+
+/* One stream's path to one peer. */
+typedef struct
+{
+  GstNoomSink *sink;
+  GstElement *tee;
+  GstPad *tee_pad;
+  GstElement *queue;
+} Branch;
+
+struct _GstNoomSink
+{
+  GstBin parent;
+
+  GstNoomSession *session;
+
+  /* Under the object lock. */
+  GstNoomVideoCodec video_codec;
+  guint video_bitrate;
+  guint audio_bitrate;
+  GList *streams;               /* Stream* */
+  guint next_video, next_audio;
+  gboolean running;             /* between READY->PAUSED and PAUSED->READY */
+  gboolean join_sent;
+  gboolean eos_posted;
+};
+
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video_%u",
+    GST_PAD_SINK,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("video/x-raw; video/x-vp8; video/x-vp9; "
+        "video/x-h264, stream-format = (string) { avc, byte-stream }"));
+
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio_%u",
+    GST_PAD_SINK,
+    GST_PAD_REQUEST,
+    GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
+
+static void gst_noom_sink_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_noom_sink_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstNoomSink, gst_noom_sink, GST_TYPE_BIN,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_noom_sink_uri_handler_init);
+    GST_DEBUG_CATEGORY_INIT (gst_noom_sink_debug, "noomsink", 0,
+        "Noom room publisher"));
+GST_ELEMENT_REGISTER_DEFINE (noomsink, "noomsink", GST_RANK_PRIMARY,
+    GST_TYPE_NOOM_SINK);
+
+/* ------------------------------------------------------------------------ */
+/* building a stream's chain from its caps */
+
+static GstElement *
+make (GstNoomSink * self, const gchar * factory, const gchar * plugin)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (!e)
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("The %s element is missing; install %s.", factory, plugin), (NULL));
+  return e;
+}
+
+static GstCaps *
+rtp_caps_for (const gchar * codec)
+{
+  if (!g_strcmp0 (codec, "OPUS"))
+    return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+        "audio", "encoding-name", G_TYPE_STRING, "OPUS", "payload", G_TYPE_INT,
+        PT_OPUS, "clock-rate", G_TYPE_INT, 48000, "encoding-params",
+        G_TYPE_STRING, "2", NULL);
+  if (!g_strcmp0 (codec, "H264"))
+    return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+        "video", "encoding-name", G_TYPE_STRING, "H264", "payload", G_TYPE_INT,
+        PT_H264, "clock-rate", G_TYPE_INT, 90000, "packetization-mode",
+        G_TYPE_STRING, "1", "profile-level-id", G_TYPE_STRING, "42e01f",
+        "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir",
+        G_TYPE_BOOLEAN, TRUE, NULL);
+  return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
+      "video", "encoding-name", G_TYPE_STRING, codec, "payload", G_TYPE_INT,
+      !g_strcmp0 (codec, "VP9") ? PT_VP9 : PT_VP8, "clock-rate", G_TYPE_INT,
+      90000, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir",
+      G_TYPE_BOOLEAN, TRUE, NULL);
+}
+
+/* Fills @elements (upstream first) for @caps; the last one is the
+ * payloader.  FALSE with an error posted when it cannot. */
+static gboolean
+chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
+    GPtrArray * elements, gchar ** codec)
+{
+  const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps,
+          0));
+  GstNoomVideoCodec vc;
+  guint vbitrate, abitrate;
+  GstElement *e;
+
+  GST_OBJECT_LOCK (self);
+  vc = self->video_codec;
+  vbitrate = self->video_bitrate;
+  abitrate = self->audio_bitrate;
+  GST_OBJECT_UNLOCK (self);
+
+#define ADD(factory, plugin) G_STMT_START { \
+    if (!(e = make (self, factory, plugin))) return FALSE; \
+    g_ptr_array_add (elements, e); } G_STMT_END
+
+  if (!g_strcmp0 (name, "video/x-raw")) {
+    ADD ("videoconvert", "gst-plugins-base");
+    switch (vc) {
+      case GST_NOOM_VIDEO_CODEC_H264:{
+        GstCaps *profile = gst_caps_from_string ("video/x-h264, "
+            "profile = (string) constrained-baseline");
+
+        ADD ("x264enc", "gst-plugins-ugly");
+        gst_util_set_object_arg (G_OBJECT (e), "tune", "zerolatency");
+        gst_util_set_object_arg (G_OBJECT (e), "speed-preset", "ultrafast");
+        g_object_set (e, "bitrate", vbitrate, "key-int-max", 60, NULL);
+        ADD ("capsfilter", "gst-plugins-base");
+        g_object_set (e, "caps", profile, NULL);
+        gst_caps_unref (profile);
+        *codec = g_strdup ("H264");
+        break;
+      }
+      case GST_NOOM_VIDEO_CODEC_VP9:
+        ADD ("vp9enc", "gst-plugins-good");
+        g_object_set (e, "deadline", (gint64) 1, "cpu-used", 8,
+            "lag-in-frames", 0, "target-bitrate", (gint) vbitrate * 1000,
+            "keyframe-max-dist", 60, NULL);
+        gst_util_set_object_arg (G_OBJECT (e), "end-usage", "cbr");
+        *codec = g_strdup ("VP9");
+        break;
+      case GST_NOOM_VIDEO_CODEC_VP8:
+      default:
+        ADD ("vp8enc", "gst-plugins-good");
+        /* Realtime: no look-ahead, fast, constant bitrate, regular
+         * keyframes so a lost one heals. */
+        g_object_set (e, "deadline", (gint64) 1, "cpu-used", 4,
+            "lag-in-frames", 0, "target-bitrate", (gint) vbitrate * 1000,
+            "keyframe-max-dist", 60, "threads", 2, NULL);
+        gst_util_set_object_arg (G_OBJECT (e), "end-usage", "cbr");
+        gst_util_set_object_arg (G_OBJECT (e), "error-resilient",
+            "default");
+        *codec = g_strdup ("VP8");
+        break;
+    }
+  } else if (!g_strcmp0 (name, "video/x-vp8")) {
+    *codec = g_strdup ("VP8");
+  } else if (!g_strcmp0 (name, "video/x-vp9")) {
+    *codec = g_strdup ("VP9");
+  } else if (!g_strcmp0 (name, "video/x-h264")) {
+    ADD ("h264parse", "gst-plugins-bad");
+    *codec = g_strdup ("H264");
+  } else if (!g_strcmp0 (name, "audio/x-raw")) {
+    ADD ("audioconvert", "gst-plugins-base");
+    ADD ("audioresample", "gst-plugins-base");
+    ADD ("opusenc", "gst-plugins-base");
+    g_object_set (e, "bitrate", (gint) abitrate * 1000, NULL);
+    gst_util_set_object_arg (G_OBJECT (e), "audio-type", "voice");
+    *codec = g_strdup ("OPUS");
+  } else if (!g_strcmp0 (name, "audio/x-opus")) {
+    *codec = g_strdup ("OPUS");
+  } else {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Cannot send %s: noomsink sends raw or VP8, VP9, H.264 video and "
+            "raw or Opus audio.", name), ("caps %" GST_PTR_FORMAT, caps));
+    return FALSE;
+  }
+
+  if (stream->is_video != g_str_has_prefix (name, "video/")) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Cannot send %s on the %s pad.", name,
+            GST_PAD_NAME (stream->ghost)), (NULL));
+    return FALSE;
+  }
+
+  if (!g_strcmp0 (*codec, "VP8")) {
+    ADD ("rtpvp8pay", "gst-plugins-good");
+    gst_util_set_object_arg (G_OBJECT (e), "picture-id-mode", "15-bit");
+    g_object_set (e, "pt", PT_VP8, NULL);
+  } else if (!g_strcmp0 (*codec, "VP9")) {
+    ADD ("rtpvp9pay", "gst-plugins-good");
+    gst_util_set_object_arg (G_OBJECT (e), "picture-id-mode", "15-bit");
+    g_object_set (e, "pt", PT_VP9, NULL);
+  } else if (!g_strcmp0 (*codec, "H264")) {
+    ADD ("rtph264pay", "gst-plugins-good");
+    g_object_set (e, "pt", PT_H264, "config-interval", -1, NULL);
+    gst_util_set_object_arg (G_OBJECT (e), "aggregate-mode", "zero-latency");
+  } else {
+    ADD ("rtpopuspay", "gst-plugins-good");
+    g_object_set (e, "pt", PT_OPUS, NULL);
+  }
+  g_object_set (e, "mtu", 1200, NULL);
+#undef ADD
+  return TRUE;
+}
+
+static void maybe_join (GstNoomSink * self);
+
+static gboolean
+forward_sticky (GstPad * pad, GstEvent ** event, gpointer user_data)
+{
+  GstPad *internal = user_data;
+
+  /* stream-start (and anything before caps) that arrived before the chain
+   * existed */
+  if (GST_EVENT_TYPE (*event) < GST_EVENT_CAPS)
+    gst_pad_push_event (internal, gst_event_ref (*event));
+  return TRUE;
+}
+
+/* Streaming thread, first CAPS event. */
+static gboolean
+build_stream (GstNoomSink * self, Stream * stream, GstCaps * caps)
+{
+  g_autoptr (GPtrArray) elements = g_ptr_array_new ();
+  g_autofree gchar *codec = NULL;
+  GstElement *tee, *drain;
+  GstPad *target;
+  GstProxyPad *internal;
+  guint i;
+
+  if (!chain_for_caps (self, stream, caps, elements, &codec)) {
+    for (i = 0; i < elements->len; i++)
+      gst_object_unref (gst_object_ref_sink (elements->pdata[i]));
+    return FALSE;
+  }
+  tee = gst_element_factory_make ("tee", NULL);
+  /* Always one consumer that takes everything, so one peer's flow error
+   * never travels upstream. */
+  drain = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (tee, "allow-not-linked", TRUE, NULL);
+  g_object_set (drain, "sync", FALSE, "async", FALSE, "enable-last-sample",
+      FALSE, NULL);
+  g_ptr_array_add (elements, tee);
+  g_ptr_array_add (elements, drain);
+
+  for (i = 0; i < elements->len; i++) {
+    gst_bin_add (GST_BIN (self), elements->pdata[i]);
+    if (i > 0 && !gst_element_link (elements->pdata[i - 1],
+            elements->pdata[i])) {
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Could not build the %s encoding chain.", codec),
+          ("linking %s", GST_ELEMENT_NAME (elements->pdata[i])));
+      return FALSE;
+    }
+  }
+  for (i = elements->len; i > 0; i--)
+    gst_element_sync_state_with_parent (elements->pdata[i - 1]);
+
+  target = gst_element_get_static_pad (elements->pdata[0], "sink");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (stream->ghost), target);
+  gst_object_unref (target);
+  internal = gst_proxy_pad_get_internal (GST_PROXY_PAD (stream->ghost));
+  gst_pad_sticky_events_foreach (stream->ghost, forward_sticky, internal);
+  gst_object_unref (internal);
+
+  GST_INFO_OBJECT (self, "%s: sending %s from %" GST_PTR_FORMAT,
+      GST_PAD_NAME (stream->ghost), codec, caps);
+  GST_OBJECT_LOCK (self);
+  stream->pay = elements->pdata[elements->len - 3];
+  stream->tee = tee;
+  stream->codec = g_steal_pointer (&codec);
+  stream->rtp_caps = rtp_caps_for (stream->codec);
+  stream->elements = g_ptr_array_ref (elements);
+  stream->ready = TRUE;
+  GST_OBJECT_UNLOCK (self);
+
+  maybe_join (self);
+  return TRUE;
+}
+
+static void
+all_streams_eos (GstNoomSink * self)
+{
+  GST_INFO_OBJECT (self, "EOS on every stream: leaving the room");
+  gst_noom_session_leave (self->session);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_eos (GST_OBJECT (self)));
+}
+
+static gboolean
+gst_noom_sink_pad_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstNoomSink *self = GST_NOOM_SINK (parent);
+  Stream *stream = gst_pad_get_element_private (pad);
+  gboolean ready, all_eos = TRUE, post = FALSE;
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  ready = stream->ready;
+  GST_OBJECT_UNLOCK (self);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+
+      if (ready)
+        break;
+      gst_event_parse_caps (event, &caps);
+      if (!build_stream (self, stream, caps)) {
+        gst_event_unref (event);
+        return FALSE;
+      }
+      break;
+    }
+    case GST_EVENT_EOS:
+      /* Our streams end here: the room sees us leave once all have. */
+      GST_OBJECT_LOCK (self);
+      stream->eos = TRUE;
+      for (l = self->streams; l; l = l->next)
+        all_eos &= ((Stream *) l->data)->eos;
+      if (all_eos && !self->eos_posted)
+        post = self->eos_posted = TRUE;
+      GST_OBJECT_UNLOCK (self);
+      gst_event_unref (event);
+      if (post)
+        all_streams_eos (self);
+      return TRUE;
+    case GST_EVENT_FLUSH_STOP:
+      GST_OBJECT_LOCK (self);
+      stream->eos = FALSE;
+      self->eos_posted = FALSE;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      if (!ready) {
+        /* Sticky events are kept on the pad and replayed once the chain
+         * exists; the rest has nowhere to go yet. */
+        gst_event_unref (event);
+        return TRUE;
+      }
+      break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_noom_sink_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstPadTemplate *templ;
+  GstCaps *tcaps, *filter, *caps;
+  gboolean ret;
+
+  if (gst_ghost_pad_get_target (GST_GHOST_PAD (pad)) != NULL) {
+    gst_object_unref (gst_ghost_pad_get_target (GST_GHOST_PAD (pad)));
+    /* A chain exists: caps are fixed from now on (no renegotiation of the
+     * codec). */
+    return gst_pad_query_default (pad, parent, query);
+  }
+
+  templ = GST_PAD_PAD_TEMPLATE (pad);
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:
+      tcaps = gst_pad_template_get_caps (templ);
+      gst_query_parse_caps (query, &filter);
+      caps = filter ? gst_caps_intersect_full (filter, tcaps,
+          GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (tcaps);
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      gst_caps_unref (tcaps);
+      return TRUE;
+    case GST_QUERY_ACCEPT_CAPS:
+      tcaps = gst_pad_template_get_caps (templ);
+      gst_query_parse_accept_caps (query, &caps);
+      ret = gst_caps_is_subset (caps, tcaps);
+      gst_query_set_accept_caps_result (query, ret);
+      gst_caps_unref (tcaps);
+      return TRUE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* request pads */
+
+static void
+stream_free (Stream * stream)
+{
+  if (stream->elements)
+    g_ptr_array_unref (stream->elements);
+  gst_clear_caps (&stream->rtp_caps);
+  g_free (stream->codec);
+  g_free (stream);
+}
+
+static GstPad *
+gst_noom_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
+    const gchar * name, const GstCaps * caps)
+{
+  GstNoomSink *self = GST_NOOM_SINK (element);
+  gboolean is_video = templ == gst_element_class_get_pad_template
+      (GST_ELEMENT_GET_CLASS (element), "video_%u");
+  g_autofree gchar *pad_name = NULL;
+  Stream *stream;
+  guint n;
+
+  GST_OBJECT_LOCK (self);
+  if (GST_STATE (self) > GST_STATE_READY) {
+    GST_OBJECT_UNLOCK (self);
+    /* The room was told what we send when we joined. */
+    GST_WARNING_OBJECT (self, "cannot add a stream while running");
+    return NULL;
+  }
+  if (name && sscanf (name, is_video ? "video_%u" : "audio_%u", &n) == 1) {
+    GList *l;
+
+    for (l = self->streams; l; l = l->next)
+      if (!g_strcmp0 (GST_PAD_NAME (((Stream *) l->data)->ghost), name)) {
+        GST_OBJECT_UNLOCK (self);
+        GST_WARNING_OBJECT (self, "pad %s already exists", name);
+        return NULL;
+      }
+    if (is_video)
+      self->next_video = MAX (self->next_video, n + 1);
+    else
+      self->next_audio = MAX (self->next_audio, n + 1);
+  } else {
+    n = is_video ? self->next_video++ : self->next_audio++;
+  }
+  pad_name = g_strdup_printf (is_video ? "video_%u" : "audio_%u", n);
+
+  stream = g_new0 (Stream, 1);
+  stream->sink = self;
+  stream->is_video = is_video;
+  stream->ghost = gst_ghost_pad_new_no_target_from_template (pad_name, templ);
+  gst_pad_set_element_private (stream->ghost, stream);
+  gst_pad_set_event_function (stream->ghost, gst_noom_sink_pad_event);
+  gst_pad_set_query_function (stream->ghost, gst_noom_sink_pad_query);
+  self->streams = g_list_append (self->streams, stream);
+  GST_OBJECT_UNLOCK (self);
+
+  gst_pad_set_active (stream->ghost, TRUE);
+  gst_element_add_pad (element, stream->ghost);
+  GST_DEBUG_OBJECT (self, "new stream pad %s", pad_name);
+  return stream->ghost;
+}
+
+static void
+gst_noom_sink_release_pad (GstElement * element, GstPad * pad)
+{
+  GstNoomSink *self = GST_NOOM_SINK (element);
+  Stream *stream = gst_pad_get_element_private (pad);
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  self->streams = g_list_remove (self->streams, stream);
+  GST_OBJECT_UNLOCK (self);
+
+  gst_ghost_pad_set_target (GST_GHOST_PAD (pad), NULL);
+  for (i = 0; stream->elements && i < stream->elements->len; i++) {
+    GstElement *e = stream->elements->pdata[i];
+
+    gst_element_set_locked_state (e, TRUE);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), e);
+  }
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+  stream_free (stream);
+}
+
+/* ------------------------------------------------------------------------ */
+/* peers (session thread) */
+
+static NoomMediaFlags
+sends_of (GstNoomSink * self)
+{
+  NoomMediaFlags sends = NOOM_MEDIA_NONE;
+  GList *l;
+
+  for (l = self->streams; l; l = l->next)
+    sends |= ((Stream *) l->data)->is_video ? NOOM_MEDIA_VIDEO :
+        NOOM_MEDIA_AUDIO;
+  return sends;
+}
+
+/* Joins once every stream knows its codec, so offers carry it. */
+static void
+maybe_join (GstNoomSink * self)
+{
+  gboolean all_ready = TRUE, join = FALSE;
+  NoomMediaFlags sends;
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  for (l = self->streams; l; l = l->next)
+    all_ready &= ((Stream *) l->data)->ready;
+  if (all_ready && self->running && !self->join_sent)
+    join = self->join_sent = TRUE;
+  sends = sends_of (self);
+  GST_OBJECT_UNLOCK (self);
+
+  if (join)
+    gst_noom_session_join (self->session, sends);
+}
+
+static void
+branch_free (gpointer data)
+{
+  Branch *b = data;
+  GstNoomSink *self = b->sink;
+
+  if (b->tee_pad) {
+    GstPad *peer = gst_pad_get_peer (b->tee_pad);
+
+    if (peer) {
+      gst_pad_unlink (b->tee_pad, peer);
+      gst_object_unref (peer);
+    }
+    gst_element_release_request_pad (b->tee, b->tee_pad);
+    gst_object_unref (b->tee_pad);
+  }
+  if (b->queue) {
+    gst_element_set_locked_state (b->queue, TRUE);
+    gst_element_set_state (b->queue, GST_STATE_NULL);
+    gst_bin_remove (GST_BIN (self), b->queue);
+  }
+  g_free (b);
+}
+
+static GPtrArray *
+branches_of (GstNoomPeer * peer)
+{
+  GPtrArray *branches = g_object_get_data (G_OBJECT (peer), "noomsink");
+
+  if (!branches) {
+    branches = g_ptr_array_new_with_free_func (branch_free);
+    g_object_set_data_full (G_OBJECT (peer), "noomsink", branches,
+        (GDestroyNotify) g_ptr_array_unref);
+  }
+  return branches;
+}
+
+/* tee -> leaky queue -> webrtcbin's @pad_name, on a transceiver sending
+ * @stream's codec. */
+static void
+link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
+    const gchar * pad_name, GstWebRTCRTPTransceiverDirection direction)
+{
+  GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
+  GstWebRTCRTPTransceiver *trans = NULL;
+  GstPad *wpad, *qsrc, *qsink;
+  Branch *b;
+
+  wpad = gst_element_request_pad_simple (webrtc, pad_name);
+  if (!wpad) {
+    GST_WARNING_OBJECT (self, "webrtcbin gave no %s pad", pad_name);
+    return;
+  }
+  g_object_get (wpad, "transceiver", &trans, NULL);
+  if (trans) {
+    g_object_set (trans, "direction", direction, "codec-preferences",
+        stream->rtp_caps, NULL);
+    gst_object_unref (trans);
+  }
+
+  b = g_new0 (Branch, 1);
+  b->sink = self;
+  b->tee = stream->tee;
+  b->queue = gst_element_factory_make ("queue", NULL);
+  /* A participant that cannot keep up loses its oldest packets instead of
+   * holding up the encoder. */
+  g_object_set (b->queue, "leaky", 2, "max-size-buffers", 0,
+      "max-size-bytes", 0, "max-size-time", 500 * GST_MSECOND, NULL);
+  gst_bin_add (GST_BIN (self), b->queue);
+  qsrc = gst_element_get_static_pad (b->queue, "src");
+  qsink = gst_element_get_static_pad (b->queue, "sink");
+  if (gst_pad_link (qsrc, wpad) != GST_PAD_LINK_OK)
+    GST_WARNING_OBJECT (self, "could not link to %" GST_PTR_FORMAT, wpad);
+  gst_element_sync_state_with_parent (b->queue);
+  b->tee_pad = gst_element_request_pad_simple (stream->tee, "src_%u");
+  gst_pad_link (b->tee_pad, qsink);
+  gst_object_unref (qsrc);
+  gst_object_unref (qsink);
+  gst_object_unref (wpad);
+  g_ptr_array_add (branches_of (peer), b);
+  GST_DEBUG_OBJECT (self, "%s -> %s", GST_PAD_NAME (stream->ghost),
+      GST_OBJECT_NAME (peer));
+}
+
+static GstCaps *
+receive_caps (gboolean video)
+{
+  return gst_caps_from_string (video ?
+      "application/x-rtp, media=video, encoding-name=VP8, clock-rate=90000, "
+      "payload=96; application/x-rtp, media=video, encoding-name=H264, "
+      "clock-rate=90000, payload=102" :
+      "application/x-rtp, media=audio, encoding-name=OPUS, "
+      "clock-rate=48000, encoding-params=(string)2, payload=111");
+}
+
+static void
+drop_free (gpointer data)
+{
+  GstElement *drop = data;
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (drop));
+
+  gst_element_set_locked_state (drop, TRUE);
+  gst_element_set_state (drop, GST_STATE_NULL);
+  if (parent) {
+    gst_bin_remove (GST_BIN (parent), drop);
+    gst_object_unref (parent);
+  }
+  gst_object_unref (drop);
+}
+
+/* Whatever a participant sends us is not wanted, but the protocol has us
+ * accept it (§7 sendrecv/recvonly).  A webrtcbin streaming thread. */
+static void
+on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
+{
+  GstNoomSink *self = GST_NOOM_SINK (GST_ELEMENT_PARENT (webrtc));
+  GstElement *drop;
+  GstPad *sinkpad;
+  GPtrArray *drops;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  drop = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (drop, "sync", FALSE, "async", FALSE, "enable-last-sample",
+      FALSE, NULL);
+  gst_bin_add (GST_BIN (self), drop);
+  gst_element_sync_state_with_parent (drop);
+  sinkpad = gst_element_get_static_pad (drop, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  GST_OBJECT_LOCK (self);
+  drops = g_object_get_data (G_OBJECT (peer), "noomsink-drops");
+  g_ptr_array_add (drops, gst_object_ref (drop));
+  GST_OBJECT_UNLOCK (self);
+  GST_DEBUG_OBJECT (self, "dropping what %s receives on %s",
+      GST_ELEMENT_NAME (webrtc), GST_PAD_NAME (pad));
+}
+
+static void
+sink_peer_added (GstElement * element, GstNoomPeer * peer)
+{
+  g_object_set_data_full (G_OBJECT (peer), "noomsink-drops",
+      g_ptr_array_new_with_free_func (drop_free),
+      (GDestroyNotify) g_ptr_array_unref);
+  g_signal_connect (gst_noom_peer_get_webrtcbin (peer), "pad-added",
+      G_CALLBACK (on_webrtc_pad_added), peer);
+}
+
+static void
+sink_prepare_offer (GstElement * element, GstNoomPeer * peer)
+{
+  GstNoomSink *self = GST_NOOM_SINK (element);
+  NoomParticipant *p = gst_noom_peer_get_participant (peer);
+  g_autoptr (GPtrArray) streams = g_ptr_array_new ();
+  NoomMediaFlags sends;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  for (GList * l = self->streams; l; l = l->next)
+    if (((Stream *) l->data)->ready)
+      g_ptr_array_add (streams, l->data);
+  sends = sends_of (self);
+  GST_OBJECT_UNLOCK (self);
+
+  for (i = 0; i < streams->len; i++) {
+    Stream *s = streams->pdata[i];
+    NoomMediaFlags kind = s->is_video ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO;
+
+    link_branch (self, peer, s, "sink_%u", (p->sends & kind) ?
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV :
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY);
+  }
+  for (i = 0; i < 2; i++) {
+    NoomMediaFlags kind = i ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO;
+    GstWebRTCRTPTransceiver *trans = NULL;
+    GstCaps *caps;
+
+    if (!(p->sends & kind) || (sends & kind))
+      continue;
+    caps = receive_caps (i);
+    g_signal_emit_by_name (gst_noom_peer_get_webrtcbin (peer),
+        "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+        caps, &trans);
+    gst_caps_unref (caps);
+    gst_clear_object (&trans);
+  }
+}
+
+static GstWebRTCRTPTransceiverDirection
+offer_direction (const GstSDPMedia * media)
+{
+  if (gst_sdp_media_get_attribute_val (media, "sendonly"))
+    return GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+  if (gst_sdp_media_get_attribute_val (media, "recvonly"))
+    return GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY;
+  if (gst_sdp_media_get_attribute_val (media, "inactive"))
+    return GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE;
+  return GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV;
+}
+
+static void
+sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
+{
+  GstNoomSink *self = GST_NOOM_SINK (element);
+  GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
+  GstWebRTCSessionDescription *desc = NULL;
+  g_autoptr (GPtrArray) unused = g_ptr_array_new ();
+  guint i, j;
+
+  GST_OBJECT_LOCK (self);
+  for (GList * l = self->streams; l; l = l->next)
+    if (((Stream *) l->data)->ready)
+      g_ptr_array_add (unused, l->data);
+  GST_OBJECT_UNLOCK (self);
+
+  g_object_get (webrtc, "remote-description", &desc, NULL);
+  if (!desc)
+    return;
+  for (i = 0; i < gst_sdp_message_medias_len (desc->sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (desc->sdp, i);
+    gboolean video = !g_strcmp0 (gst_sdp_media_get_media (media), "video");
+    GstWebRTCRTPTransceiverDirection dir = offer_direction (media);
+    Stream *stream = NULL;
+
+    if (dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY ||
+        dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV) {
+      for (j = 0; j < unused->len && !stream; j++)
+        if (((Stream *) unused->pdata[j])->is_video == video)
+          stream = g_ptr_array_steal_index (unused, j);
+    }
+    if (stream) {
+      g_autofree gchar *name = g_strdup_printf ("sink_%u", i);
+
+      /* webrtcbin gives the pad the transceiver of m-line i; it intersects
+       * our sendrecv with what was offered. */
+      link_branch (self, peer, stream, name,
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV);
+    } else {
+      GArray *transceivers = NULL;
+
+      g_signal_emit_by_name (webrtc, "get-transceivers", &transceivers);
+      for (j = 0; transceivers && j < transceivers->len; j++) {
+        GstWebRTCRTPTransceiver *t = g_array_index (transceivers,
+            GstWebRTCRTPTransceiver *, j);
+        guint mline;
+
+        g_object_get (t, "mlineindex", &mline, NULL);
+        if (mline == i)
+          g_object_set (t, "direction",
+              dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY ||
+              dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV ?
+              GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY :
+              GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+      }
+      if (transceivers)
+        g_array_unref (transceivers);
+    }
+  }
+  gst_webrtc_session_description_free (desc);
+}
+
+static void
+force_keyframe (GstNoomSink * self)
+{
+  g_autoptr (GPtrArray) pays = g_ptr_array_new_with_free_func
+      (gst_object_unref);
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  for (GList * l = self->streams; l; l = l->next) {
+    Stream *s = l->data;
+    if (s->ready && s->is_video)
+      g_ptr_array_add (pays, gst_element_get_static_pad (s->pay, "src"));
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  for (i = 0; i < pays->len; i++) {
+    GST_DEBUG_OBJECT (self, "asking for a keyframe");
+    gst_pad_send_event (pays->pdata[i],
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+            TRUE, 0));
+  }
+}
+
+static void
+sink_peer_connected (GstElement * element, GstNoomPeer * peer)
+{
+  /* A newcomer decodes nothing until the next keyframe: make it now. */
+  force_keyframe (GST_NOOM_SINK (element));
+}
+
+static void
+sink_peer_removing (GstElement * element, GstNoomPeer * peer)
+{
+  /* Unlink from the tees while webrtcbin still accepts data. */
+  g_object_set_data (G_OBJECT (peer), "noomsink", NULL);
+}
+
+static void
+sink_peer_removed (GstElement * element, GstNoomPeer * peer)
+{
+  GPtrArray *drops;
+
+  g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
+      peer);
+  GST_OBJECT_LOCK (element);
+  drops = g_object_steal_data (G_OBJECT (peer), "noomsink-drops");
+  GST_OBJECT_UNLOCK (element);
+  if (drops)
+    g_ptr_array_unref (drops);
+}
+
+static const GstNoomSessionHooks sink_hooks = {
+  .peer_added = sink_peer_added,
+  .prepare_offer = sink_prepare_offer,
+  .prepare_answer = sink_prepare_answer,
+  .peer_connected = sink_peer_connected,
+  .peer_removing = sink_peer_removing,
+  .peer_removed = sink_peer_removed,
+};
+
+/* ------------------------------------------------------------------------ */
+/* element */
+
+static GstStateChangeReturn
+gst_noom_sink_change_state (GstElement * element, GstStateChange transition)
+{
+  GstNoomSink *self = GST_NOOM_SINK (element);
+  GstStateChangeReturn ret;
+  GstPluginFeature *webrtcbin;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      webrtcbin = gst_registry_lookup_feature (gst_registry_get (),
+          "webrtcbin");
+      if (!webrtcbin)
+        goto no_webrtcbin;
+      gst_object_unref (webrtcbin);
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      GST_OBJECT_LOCK (self);
+      self->running = TRUE;
+      self->join_sent = FALSE;
+      self->eos_posted = FALSE;
+      for (GList * l = self->streams; l; l = l->next)
+        ((Stream *) l->data)->eos = FALSE;
+      GST_OBJECT_UNLOCK (self);
+      if (!gst_noom_session_start (self->session))
+        goto start_failed;
+      maybe_join (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    goto failure;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      GST_OBJECT_LOCK (self);
+      self->running = FALSE;
+      GST_OBJECT_UNLOCK (self);
+      gst_noom_session_stop (self->session);
+      break;
+    default:
+      break;
+  }
+  return ret;
+
+  /* ERRORS */
+no_webrtcbin:
+  {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("The webrtcbin element is missing; install gst-plugins-bad and "
+            "gstreamer1.0-nice."), (NULL));
+    return GST_STATE_CHANGE_FAILURE;
+  }
+start_failed:
+  {
+    GST_OBJECT_LOCK (self);
+    self->running = FALSE;
+    GST_OBJECT_UNLOCK (self);
+    return GST_STATE_CHANGE_FAILURE;
+  }
+failure:
+  {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+      GST_OBJECT_LOCK (self);
+      self->running = FALSE;
+      GST_OBJECT_UNLOCK (self);
+      gst_noom_session_stop (self->session);
+    }
+    return ret;
+  }
+}
+
+static void
+gst_noom_sink_handle_message (GstBin * bin, GstMessage * message)
+{
+  GstNoomSink *self = GST_NOOM_SINK (bin);
+
+  if (gst_noom_session_handle_message (self->session, message)) {
+    gst_message_unref (message);
+    return;
+  }
+  /* Our EOS is ours to post, once every stream ended. */
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS
+      && GST_MESSAGE_SRC (message) != GST_OBJECT (self)) {
+    gst_message_unref (message);
+    return;
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
+}
+
+static void
+gst_noom_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstNoomSink *self = GST_NOOM_SINK (object);
+  gboolean ok;
+
+  if (gst_noom_session_set_property (self->session, prop_id, value, pspec))
+    return;
+
+  GST_OBJECT_LOCK (self);
+  ok = GST_STATE (self) <= GST_STATE_READY;
+  if (!ok) {
+    GST_OBJECT_UNLOCK (self);
+    g_warning ("%s: changing the '%s' property above the READY state is "
+        "not supported", GST_ELEMENT_NAME (self), pspec->name);
+    return;
+  }
+  switch (prop_id) {
+    case PROP_VIDEO_CODEC:
+      self->video_codec = g_value_get_enum (value);
+      break;
+    case PROP_VIDEO_BITRATE:
+      self->video_bitrate = g_value_get_uint (value);
+      break;
+    case PROP_AUDIO_BITRATE:
+      self->audio_bitrate = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_noom_sink_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstNoomSink *self = GST_NOOM_SINK (object);
+
+  if (gst_noom_session_get_property (self->session, prop_id, value, pspec))
+    return;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_VIDEO_CODEC:
+      g_value_set_enum (value, self->video_codec);
+      break;
+    case PROP_VIDEO_BITRATE:
+      g_value_set_uint (value, self->video_bitrate);
+      break;
+    case PROP_AUDIO_BITRATE:
+      g_value_set_uint (value, self->audio_bitrate);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_noom_sink_finalize (GObject * object)
+{
+  GstNoomSink *self = GST_NOOM_SINK (object);
+
+  gst_noom_session_stop (self->session);
+  gst_object_unref (self->session);
+  g_list_free_full (self->streams, (GDestroyNotify) stream_free);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_noom_sink_init (GstNoomSink * self)
+{
+  self->video_codec = DEFAULT_VIDEO_CODEC;
+  self->video_bitrate = DEFAULT_VIDEO_BITRATE;
+  self->audio_bitrate = DEFAULT_AUDIO_BITRATE;
+  self->session = gst_noom_session_new (GST_ELEMENT (self), "publisher",
+      &sink_hooks);
+  /* A sink whatever its children are: webrtcbin holds sources too. */
+  gst_bin_set_suppressed_flags (GST_BIN (self),
+      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+}
+
+static void
+gst_noom_sink_class_init (GstNoomSinkClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+
+  gobject_class->set_property = gst_noom_sink_set_property;
+  gobject_class->get_property = gst_noom_sink_get_property;
+  gobject_class->finalize = gst_noom_sink_finalize;
+
+  gst_noom_session_install_properties (gobject_class);
+  /**
+   * noomsink:video-codec:
+   *
+   * The codec raw video is encoded to.  Encoded input is sent as it is.
+   */
+  g_object_class_install_property (gobject_class, PROP_VIDEO_CODEC,
+      g_param_spec_enum ("video-codec", "Video codec",
+          "Codec to encode raw video to", GST_TYPE_NOOM_VIDEO_CODEC,
+          DEFAULT_VIDEO_CODEC, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_VIDEO_BITRATE,
+      g_param_spec_uint ("video-bitrate", "Video bitrate",
+          "Target bitrate of encoded video in kbit/s", 50, 100000,
+          DEFAULT_VIDEO_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_AUDIO_BITRATE,
+      g_param_spec_uint ("audio-bitrate", "Audio bitrate",
+          "Target bitrate of encoded audio in kbit/s", 6, 510,
+          DEFAULT_AUDIO_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  gst_noom_session_install_signals (gobject_class);
+
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
+  gst_element_class_set_static_metadata (element_class, "Noom room sink",
+      "Sink/Network/WebRTC",
+      "Publishes audio and video to every participant of a Noom room",
+      "Noom developers");
+
+  element_class->change_state = gst_noom_sink_change_state;
+  element_class->request_new_pad = gst_noom_sink_request_new_pad;
+  element_class->release_pad = gst_noom_sink_release_pad;
+  bin_class->handle_message = gst_noom_sink_handle_message;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_NOOM_VIDEO_CODEC, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GstURIHandler */
+
+static GstURIType
+gst_noom_sink_uri_get_type (GType type)
+{
+  return GST_URI_SINK;
+}
+
+static const gchar *const *
+gst_noom_sink_uri_get_protocols (GType type)
+{
+  return gst_noom_session_get_protocols ();
+}
+
+static gchar *
+gst_noom_sink_uri_get_uri (GstURIHandler * handler)
+{
+  return gst_noom_session_get_uri (GST_NOOM_SINK (handler)->session);
+}
+
+static gboolean
+gst_noom_sink_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  return gst_noom_session_set_uri (GST_NOOM_SINK (handler)->session, uri,
+      error);
+}
+
+static void
+gst_noom_sink_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = g_iface;
+
+  iface->get_type = gst_noom_sink_uri_get_type;
+  iface->get_protocols = gst_noom_sink_uri_get_protocols;
+  iface->get_uri = gst_noom_sink_uri_get_uri;
+  iface->set_uri = gst_noom_sink_uri_set_uri;
+}

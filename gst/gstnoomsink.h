@@ -1,0 +1,14 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_NOOM_SINK (gst_noom_sink_get_type ())
+G_DECLARE_FINAL_TYPE (GstNoomSink, gst_noom_sink, GST, NOOM_SINK, GstBin)
+
+G_END_DECLS

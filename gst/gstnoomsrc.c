@@ -1,0 +1,933 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-noomsrc
+ * @title: noomsrc
+ *
+ * Receives a Noom room: noomsrc joins as a participant of kind "subscriber"
+ * (it sends nothing) and exposes every track the others send as a
+ * sometimes pad, video_%u or audio_%u.  Each pad is a #GstNoomSrcPad whose
+ * properties (participant-id, nickname, kind, media) say whose media it
+ * carries; a global tag event with the title (the nickname) and the
+ * participant id goes downstream too.  When a participant leaves, its pads
+ * get EOS and are removed.
+ *
+ * With decode=true (the default) the pads carry raw video and audio; with
+ * decode=false the depayloaded, timestamped VP8, VP9, H.264 or Opus, ready
+ * for a muxer.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 noomsrc uri=noom://localhost:8080/demo participant=alice ! videoconvert ! autovideosink
+ * gst-launch-1.0 noomsrc uri=noom://localhost:8080/demo participant=alice name=s \
+ *     s. ! queue ! videoconvert ! autovideosink  s. ! queue ! audioconvert ! autoaudiosink
+ * gst-play-1.0 noom://localhost:8080/demo
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/webrtc/webrtc.h>
+
+#include "gstnoomelements.h"
+#include "gstnoomsrc.h"
+#include "gstnoomsession.h"
+#include "gstnoompeer.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_noom_src_debug);
+#define GST_CAT_DEFAULT gst_noom_src_debug
+
+typedef enum
+{
+  GST_NOOM_MEDIA_AUDIO = (1 << 0),
+  GST_NOOM_MEDIA_VIDEO = (1 << 1),
+} GstNoomMedia;
+
+#define GST_TYPE_NOOM_MEDIA (gst_noom_media_get_type ())
+static GType
+gst_noom_media_get_type (void)
+{
+  static GType type = 0;
+  static const GFlagsValue values[] = {
+    {GST_NOOM_MEDIA_AUDIO, "Audio", "audio"},
+    {GST_NOOM_MEDIA_VIDEO, "Video", "video"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_flags_register_static ("GstNoomMedia", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define DEFAULT_DECODE TRUE
+#define DEFAULT_MEDIA (GST_NOOM_MEDIA_AUDIO | GST_NOOM_MEDIA_VIDEO)
+#define DEFAULT_LATENCY 100
+
+enum
+{
+  PROP_DECODE = GST_NOOM_SESSION_PROP_LAST,
+  PROP_PARTICIPANT,
+  PROP_MEDIA,
+  PROP_LATENCY,
+};
+
+/* One received track: webrtcbin's src pad -> depayloader [-> decoder]
+ * -> our ghost pad. */
+typedef struct
+{
+  GPtrArray *elements;
+  GstPad *ghost;
+  gboolean tagged;
+} Output;
+
+struct _GstNoomSrc
+{
+  GstBin parent;
+
+  GstNoomSession *session;
+
+  /* Under the object lock. */
+  gboolean decode;
+  gchar *participant;
+  GstNoomMedia media;
+  guint latency;
+  guint next_video, next_audio;
+  gboolean no_more_pads;        /* emitted, for playbin: the first
+                                   participant's tracks are all there */
+  GList *all_outputs;           /* Output*, for EOS */
+};
+
+struct _GstNoomSrcPad
+{
+  GstGhostPad parent;
+
+  gchar *participant_id;
+  gchar *nickname;
+  gchar *kind;
+  gchar *media;
+};
+
+enum
+{
+  PAD_PROP_PARTICIPANT_ID = 1,
+  PAD_PROP_NICKNAME,
+  PAD_PROP_KIND,
+  PAD_PROP_MEDIA,
+};
+
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video_%u",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("video/x-raw; video/x-vp8; video/x-vp9; video/x-h264"));
+
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio_%u",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
+
+/* ------------------------------------------------------------------------ */
+/* GstNoomSrcPad */
+
+G_DEFINE_TYPE (GstNoomSrcPad, gst_noom_src_pad, GST_TYPE_GHOST_PAD);
+
+static void
+gst_noom_src_pad_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstNoomSrcPad *self = GST_NOOM_SRC_PAD (object);
+
+  switch (prop_id) {
+    case PAD_PROP_PARTICIPANT_ID:
+      g_value_set_string (value, self->participant_id);
+      break;
+    case PAD_PROP_NICKNAME:
+      g_value_set_string (value, self->nickname);
+      break;
+    case PAD_PROP_KIND:
+      g_value_set_string (value, self->kind);
+      break;
+    case PAD_PROP_MEDIA:
+      g_value_set_string (value, self->media);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_noom_src_pad_finalize (GObject * object)
+{
+  GstNoomSrcPad *self = GST_NOOM_SRC_PAD (object);
+
+  g_free (self->participant_id);
+  g_free (self->nickname);
+  g_free (self->kind);
+  g_free (self->media);
+  G_OBJECT_CLASS (gst_noom_src_pad_parent_class)->finalize (object);
+}
+
+static void
+gst_noom_src_pad_init (GstNoomSrcPad * self)
+{
+}
+
+static void
+gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
+
+  gobject_class->get_property = gst_noom_src_pad_get_property;
+  gobject_class->finalize = gst_noom_src_pad_finalize;
+  g_object_class_install_property (gobject_class, PAD_PROP_PARTICIPANT_ID,
+      g_param_spec_string ("participant-id", "Participant id",
+          "The id of the participant whose media this is", NULL, ro));
+  g_object_class_install_property (gobject_class, PAD_PROP_NICKNAME,
+      g_param_spec_string ("nickname", "Nickname",
+          "The nickname of the participant whose media this is", NULL, ro));
+  g_object_class_install_property (gobject_class, PAD_PROP_KIND,
+      g_param_spec_string ("kind", "Kind",
+          "The participant's kind (browser, publisher, ...)", NULL, ro));
+  g_object_class_install_property (gobject_class, PAD_PROP_MEDIA,
+      g_param_spec_string ("media", "Media", "\"audio\" or \"video\"", NULL,
+          ro));
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void gst_noom_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_noom_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstNoomSrc, gst_noom_src, GST_TYPE_BIN,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_noom_src_uri_handler_init);
+    GST_DEBUG_CATEGORY_INIT (gst_noom_src_debug, "noomsrc", 0,
+        "Noom room receiver"));
+GST_ELEMENT_REGISTER_DEFINE (noomsrc, "noomsrc", GST_RANK_PRIMARY,
+    GST_TYPE_NOOM_SRC);
+
+static GstCaps *
+wanted_caps (gboolean video, gboolean with_pt)
+{
+  if (!video)
+    return gst_caps_from_string (with_pt ?
+        "application/x-rtp, media=audio, encoding-name=OPUS, "
+        "clock-rate=48000, encoding-params=(string)2, payload=111" :
+        "application/x-rtp, media=audio, encoding-name=OPUS");
+  return gst_caps_from_string (with_pt ?
+      "application/x-rtp, media=video, encoding-name=VP8, clock-rate=90000, "
+      "payload=96, rtcp-fb-nack-pli=(boolean)true; "
+      "application/x-rtp, media=video, encoding-name=H264, clock-rate=90000, "
+      "payload=102, packetization-mode=(string)1, "
+      "profile-level-id=(string)42e01f, rtcp-fb-nack-pli=(boolean)true; "
+      "application/x-rtp, media=video, encoding-name=VP9, clock-rate=90000, "
+      "payload=98, rtcp-fb-nack-pli=(boolean)true" :
+      "application/x-rtp, media=video, encoding-name=VP8; "
+      "application/x-rtp, media=video, encoding-name=H264; "
+      "application/x-rtp, media=video, encoding-name=VP9");
+}
+
+static NoomMediaFlags
+media_wanted (GstNoomSrc * self)
+{
+  NoomMediaFlags m = NOOM_MEDIA_NONE;
+
+  GST_OBJECT_LOCK (self);
+  if (self->media & GST_NOOM_MEDIA_AUDIO)
+    m |= NOOM_MEDIA_AUDIO;
+  if (self->media & GST_NOOM_MEDIA_VIDEO)
+    m |= NOOM_MEDIA_VIDEO;
+  GST_OBJECT_UNLOCK (self);
+  return m;
+}
+
+static gboolean
+participant_wanted (GstNoomSrc * self, NoomParticipant * p)
+{
+  gboolean ret;
+
+  GST_OBJECT_LOCK (self);
+  ret = !self->participant || !g_strcmp0 (self->participant, p->id) ||
+      !g_strcmp0 (self->participant, p->nickname);
+  GST_OBJECT_UNLOCK (self);
+  return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* outputs (webrtcbin streaming threads) */
+
+static GstPadProbeReturn
+tag_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstNoomSrcPad *ghost = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstTagList *tags;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  /* After stream-start, before data: whose media this is. */
+  tags = gst_tag_list_new (GST_TAG_TITLE, ghost->nickname,
+      GST_TAG_ARTIST, ghost->nickname, GST_TAG_ORGANIZATION,
+      ghost->participant_id, NULL);
+  gst_tag_list_add (tags, GST_TAG_MERGE_APPEND, GST_TAG_COMMENT,
+      ghost->participant_id, NULL);
+  gst_tag_list_set_scope (tags, GST_TAG_SCOPE_GLOBAL);
+  gst_pad_store_sticky_event (pad, gst_event_new_tag (tags));
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* Nobody linked the pad (gst-launch links one of several): drop instead
+ * of failing the whole connection with not-linked. */
+static GstPadProbeReturn
+unlinked_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstPad *ghost = user_data;
+
+  if (!gst_pad_is_linked (ghost))
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
+static GstElement *
+make (const gchar * factory)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  if (!e)
+    GST_WARNING ("missing element %s", factory);
+  return e;
+}
+
+static gboolean
+chain_for (GstNoomSrc * self, const gchar * encoding, gboolean decode,
+    GPtrArray * elements)
+{
+  GstElement *e;
+
+#define ADD(factory) G_STMT_START { \
+    if (!(e = make (factory))) return FALSE; \
+    g_ptr_array_add (elements, e); } G_STMT_END
+
+  if (!g_ascii_strcasecmp (encoding, "VP8")) {
+    ADD ("rtpvp8depay");
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+            "request-keyframe"))
+      g_object_set (e, "request-keyframe", TRUE, "wait-for-keyframe", TRUE,
+          NULL);
+    if (decode)
+      ADD ("vp8dec");
+  } else if (!g_ascii_strcasecmp (encoding, "VP9")) {
+    ADD ("rtpvp9depay");
+    if (decode)
+      ADD ("vp9dec");
+  } else if (!g_ascii_strcasecmp (encoding, "H264")) {
+    ADD ("rtph264depay");
+    ADD ("h264parse");
+    if (decode)
+      ADD ("avdec_h264");
+  } else if (!g_ascii_strcasecmp (encoding, "OPUS")) {
+    ADD ("rtpopusdepay");
+    if (decode)
+      ADD ("opusdec");
+    else
+      ADD ("opusparse");
+  } else {
+    return FALSE;
+  }
+#undef ADD
+  return TRUE;
+}
+
+static void
+output_free (Output * out)
+{
+  guint i;
+
+  for (i = 0; i < out->elements->len; i++)
+    gst_object_unref (out->elements->pdata[i]);
+  g_ptr_array_unref (out->elements);
+  gst_object_unref (out->ghost);
+  g_free (out);
+}
+
+static void
+drop_pad (GstNoomSrc * self, GstPad * pad, GPtrArray * outputs)
+{
+  GstElement *drop = gst_element_factory_make ("fakesink", NULL);
+  GstPad *sinkpad;
+  Output *out = g_new0 (Output, 1);
+
+  g_object_set (drop, "sync", FALSE, "async", FALSE, "enable-last-sample",
+      FALSE, NULL);
+  gst_bin_add (GST_BIN (self), drop);
+  gst_element_sync_state_with_parent (drop);
+  sinkpad = gst_element_get_static_pad (drop, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  out->elements = g_ptr_array_new ();
+  g_ptr_array_add (out->elements, gst_object_ref (drop));
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_add (outputs, out);
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (GST_ELEMENT_PARENT (webrtc));
+  NoomParticipant *p = gst_noom_peer_get_participant (peer);
+  GPtrArray *outputs = g_object_get_data (G_OBJECT (peer), "noomsrc");
+  GstCaps *caps;
+  const GstStructure *s;
+  const gchar *encoding, *media;
+  gboolean video, decode, emit_no_more = FALSE;
+  g_autoptr (GPtrArray) elements = g_ptr_array_new ();
+  g_autofree gchar *name = NULL;
+  GstPadTemplate *templ;
+  GstNoomSrcPad *ghost;
+  GstPad *target, *sinkpad;
+  Output *out;
+  guint i, expected;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
+    return;
+  caps = gst_pad_get_current_caps (pad);
+  if (!caps)
+    caps = gst_pad_query_caps (pad, NULL);
+  s = gst_caps_get_structure (caps, 0);
+  encoding = gst_structure_get_string (s, "encoding-name");
+  media = gst_structure_get_string (s, "media");
+  video = !g_strcmp0 (media, "video");
+  GST_INFO_OBJECT (self, "%s sends %" GST_PTR_FORMAT, p->nickname, caps);
+
+  GST_OBJECT_LOCK (self);
+  decode = self->decode;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!encoding || !(media_wanted (self) & (video ? NOOM_MEDIA_VIDEO :
+              NOOM_MEDIA_AUDIO))
+      || !chain_for (self, encoding, decode, elements)) {
+    GST_WARNING_OBJECT (self, "not exposing %" GST_PTR_FORMAT " from %s",
+        caps, p->nickname);
+    for (i = 0; i < elements->len; i++)
+      gst_object_unref (gst_object_ref_sink (elements->pdata[i]));
+    gst_caps_unref (caps);
+    drop_pad (self, pad, outputs);
+    return;
+  }
+  gst_caps_unref (caps);
+
+  for (i = 0; i < elements->len; i++) {
+    gst_bin_add (GST_BIN (self), elements->pdata[i]);
+    gst_object_ref (elements->pdata[i]);
+    if (i > 0)
+      gst_element_link (elements->pdata[i - 1], elements->pdata[i]);
+  }
+  for (i = elements->len; i > 0; i--)
+    gst_element_sync_state_with_parent (elements->pdata[i - 1]);
+
+  GST_OBJECT_LOCK (self);
+  name = g_strdup_printf (video ? "video_%u" : "audio_%u",
+      video ? self->next_video++ : self->next_audio++);
+  GST_OBJECT_UNLOCK (self);
+  templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
+      video ? "video_%u" : "audio_%u");
+  ghost = g_object_new (GST_TYPE_NOOM_SRC_PAD, "name", name, "direction",
+      GST_PAD_SRC, "template", templ, NULL);
+  ghost->participant_id = g_strdup (p->id);
+  ghost->nickname = g_strdup (p->nickname);
+  ghost->kind = g_strdup (p->kind);
+  ghost->media = g_strdup (video ? "video" : "audio");
+  target = gst_element_get_static_pad (elements->pdata[elements->len - 1],
+      "src");
+  gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), target);
+  gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, tag_probe,
+      gst_object_ref (ghost), gst_object_unref);
+  gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, unlinked_probe, ghost, NULL);
+  gst_object_unref (target);
+
+  out = g_new0 (Output, 1);
+  out->elements = g_ptr_array_ref (elements);
+  out->ghost = gst_object_ref (GST_PAD (ghost));
+
+  gst_pad_set_active (GST_PAD (ghost), TRUE);
+  GST_INFO_OBJECT (self, "exposing %s: %s of %s (%s)", name,
+      video ? "video" : "audio", p->nickname, p->id);
+  gst_element_add_pad (GST_ELEMENT (self), GST_PAD (ghost));
+
+  sinkpad = gst_element_get_static_pad (elements->pdata[0], "sink");
+  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+    GST_WARNING_OBJECT (self, "could not link %" GST_PTR_FORMAT, pad);
+  gst_object_unref (sinkpad);
+
+  expected = 0;
+  if (p->sends & media_wanted (self) & NOOM_MEDIA_AUDIO)
+    expected++;
+  if (p->sends & media_wanted (self) & NOOM_MEDIA_VIDEO)
+    expected++;
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_add (outputs, out);
+  self->all_outputs = g_list_append (self->all_outputs, out);
+  if (!self->no_more_pads && outputs->len >= expected)
+    emit_no_more = self->no_more_pads = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  if (emit_no_more)
+    gst_element_no_more_pads (GST_ELEMENT (self));
+}
+
+/* ------------------------------------------------------------------------ */
+/* peers (session thread) */
+
+static void
+remove_outputs (GstNoomSrc * self, GPtrArray * outputs)
+{
+  guint i, j;
+
+  for (i = 0; i < outputs->len; i++) {
+    Output *out = outputs->pdata[i];
+
+    if (out->ghost) {
+      GstPad *head = gst_element_get_static_pad (out->elements->pdata[0],
+          "sink");
+
+      /* Drains the decoder, then tells downstream this track ended. */
+      gst_pad_send_event (head, gst_event_new_eos ());
+      gst_object_unref (head);
+    }
+    for (j = 0; j < out->elements->len; j++) {
+      GstElement *e = out->elements->pdata[j];
+
+      gst_element_set_locked_state (e, TRUE);
+      gst_element_set_state (e, GST_STATE_NULL);
+      gst_bin_remove (GST_BIN (self), e);
+    }
+    GST_OBJECT_LOCK (self);
+    self->all_outputs = g_list_remove (self->all_outputs, out);
+    GST_OBJECT_UNLOCK (self);
+    if (out->ghost) {
+      GST_INFO_OBJECT (self, "removing %s", GST_PAD_NAME (out->ghost));
+      gst_pad_set_active (out->ghost, FALSE);
+      gst_element_remove_pad (GST_ELEMENT (self), out->ghost);
+      output_free (out);
+    } else {
+      for (j = 0; j < out->elements->len; j++)
+        gst_object_unref (out->elements->pdata[j]);
+      g_ptr_array_unref (out->elements);
+      g_free (out);
+    }
+  }
+  g_ptr_array_set_size (outputs, 0);
+}
+
+static gboolean
+src_accept (GstElement * element, NoomParticipant * p)
+{
+  return participant_wanted (GST_NOOM_SRC (element), p);
+}
+
+static void
+src_peer_added (GstElement * element, GstNoomPeer * peer)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
+  guint latency;
+
+  GST_OBJECT_LOCK (self);
+  latency = self->latency;
+  GST_OBJECT_UNLOCK (self);
+  g_object_set (webrtc, "latency", latency, NULL);
+  g_object_set_data (G_OBJECT (peer), "noomsrc", g_ptr_array_new ());
+  g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
+      peer);
+}
+
+static void
+src_prepare_offer (GstElement * element, GstNoomPeer * peer)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  NoomParticipant *p = gst_noom_peer_get_participant (peer);
+  NoomMediaFlags wanted = media_wanted (self) & p->sends;
+  guint i;
+
+  /* docs/protocol.md §7: we send nothing, so recvonly for what they send. */
+  for (i = 0; i < 2; i++) {
+    NoomMediaFlags kind = i ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO;
+    GstWebRTCRTPTransceiver *trans = NULL;
+    GstCaps *caps;
+
+    if (!(wanted & kind))
+      continue;
+    caps = wanted_caps (i, TRUE);
+    g_signal_emit_by_name (gst_noom_peer_get_webrtcbin (peer),
+        "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+        caps, &trans);
+    gst_caps_unref (caps);
+    gst_clear_object (&trans);
+  }
+}
+
+static void
+src_prepare_answer (GstElement * element, GstNoomPeer * peer)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
+  GstWebRTCSessionDescription *desc = NULL;
+  NoomMediaFlags wanted = media_wanted (self);
+  GArray *transceivers = NULL;
+  guint i;
+
+  g_object_get (webrtc, "remote-description", &desc, NULL);
+  g_signal_emit_by_name (webrtc, "get-transceivers", &transceivers);
+  for (i = 0; desc && transceivers && i < transceivers->len; i++) {
+    GstWebRTCRTPTransceiver *t = g_array_index (transceivers,
+        GstWebRTCRTPTransceiver *, i);
+    const GstSDPMedia *media;
+    guint mline;
+    gboolean video, sends;
+
+    g_object_get (t, "mlineindex", &mline, NULL);
+    if (mline >= gst_sdp_message_medias_len (desc->sdp))
+      continue;
+    media = gst_sdp_message_get_media (desc->sdp, mline);
+    video = !g_strcmp0 (gst_sdp_media_get_media (media), "video");
+    sends = !gst_sdp_media_get_attribute_val (media, "recvonly") &&
+        !gst_sdp_media_get_attribute_val (media, "inactive");
+    if (sends && (wanted & (video ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO))) {
+      GstCaps *caps = wanted_caps (video, FALSE);
+
+      g_object_set (t, "direction",
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, "codec-preferences",
+          caps, NULL);
+      gst_caps_unref (caps);
+    } else {
+      g_object_set (t, "direction",
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+    }
+  }
+  if (transceivers)
+    g_array_unref (transceivers);
+  if (desc)
+    gst_webrtc_session_description_free (desc);
+}
+
+static void
+src_peer_removed (GstElement * element, GstNoomPeer * peer)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  GPtrArray *outputs;
+
+  g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
+      peer);
+  outputs = g_object_steal_data (G_OBJECT (peer), "noomsrc");
+  if (outputs) {
+    remove_outputs (self, outputs);
+    g_ptr_array_unref (outputs);
+  }
+}
+
+static const GstNoomSessionHooks src_hooks = {
+  .accept = src_accept,
+  .peer_added = src_peer_added,
+  .prepare_offer = src_prepare_offer,
+  .prepare_answer = src_prepare_answer,
+  .peer_removed = src_peer_removed,
+};
+
+/* ------------------------------------------------------------------------ */
+/* element */
+
+static gboolean
+gst_noom_src_send_event (GstElement * element, GstEvent * event)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  g_autoptr (GPtrArray) heads = g_ptr_array_new_with_free_func
+      (gst_object_unref);
+  guint i;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_EOS)
+    return GST_ELEMENT_CLASS (parent_class)->send_event (element, event);
+
+  /* gst-launch -e: every track ends, and we leave the room. */
+  GST_INFO_OBJECT (self, "EOS: ending every track");
+  GST_OBJECT_LOCK (self);
+  for (GList * l = self->all_outputs; l; l = l->next) {
+    Output *out = l->data;
+    g_ptr_array_add (heads, gst_object_ref (out->elements->pdata[0]));
+  }
+  GST_OBJECT_UNLOCK (self);
+  for (i = 0; i < heads->len; i++) {
+    GstPad *sinkpad = gst_element_get_static_pad (heads->pdata[i], "sink");
+
+    gst_pad_send_event (sinkpad, gst_event_ref (event));
+    gst_object_unref (sinkpad);
+  }
+  gst_event_unref (event);
+  gst_noom_session_leave (self->session);
+  return TRUE;
+}
+
+static GstStateChangeReturn
+gst_noom_src_change_state (GstElement * element, GstStateChange transition)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  GstStateChangeReturn ret;
+  GstPluginFeature *webrtcbin;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      webrtcbin = gst_registry_lookup_feature (gst_registry_get (),
+          "webrtcbin");
+      if (!webrtcbin)
+        goto no_webrtcbin;
+      gst_object_unref (webrtcbin);
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      GST_OBJECT_LOCK (self);
+      self->no_more_pads = FALSE;
+      self->next_video = self->next_audio = 0;
+      GST_OBJECT_UNLOCK (self);
+      if (!gst_noom_session_start (self->session))
+        return GST_STATE_CHANGE_FAILURE;
+      gst_noom_session_join (self->session, NOOM_MEDIA_NONE);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      gst_noom_session_stop (self->session);
+    return ret;
+  }
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_noom_session_stop (self->session);
+      break;
+    default:
+      break;
+  }
+  return ret;
+
+  /* ERRORS */
+no_webrtcbin:
+  {
+    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
+        ("The webrtcbin element is missing; install gst-plugins-bad and "
+            "gstreamer1.0-nice."), (NULL));
+    return GST_STATE_CHANGE_FAILURE;
+  }
+}
+
+static void
+gst_noom_src_handle_message (GstBin * bin, GstMessage * message)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (bin);
+
+  if (gst_noom_session_handle_message (self->session, message)) {
+    gst_message_unref (message);
+    return;
+  }
+  /* Inner fakesinks' EOS is not ours: a source posts no EOS. */
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS) {
+    gst_message_unref (message);
+    return;
+  }
+  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
+}
+
+static void
+gst_noom_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (object);
+
+  if (gst_noom_session_set_property (self->session, prop_id, value, pspec))
+    return;
+
+  GST_OBJECT_LOCK (self);
+  if (GST_STATE (self) > GST_STATE_READY) {
+    GST_OBJECT_UNLOCK (self);
+    g_warning ("%s: changing the '%s' property above the READY state is "
+        "not supported", GST_ELEMENT_NAME (self), pspec->name);
+    return;
+  }
+  switch (prop_id) {
+    case PROP_DECODE:
+      self->decode = g_value_get_boolean (value);
+      break;
+    case PROP_PARTICIPANT:
+      g_free (self->participant);
+      self->participant = g_value_dup_string (value);
+      if (self->participant && !*self->participant)
+        g_clear_pointer (&self->participant, g_free);
+      break;
+    case PROP_MEDIA:
+      self->media = g_value_get_flags (value);
+      break;
+    case PROP_LATENCY:
+      self->latency = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_noom_src_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (object);
+
+  if (gst_noom_session_get_property (self->session, prop_id, value, pspec))
+    return;
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_DECODE:
+      g_value_set_boolean (value, self->decode);
+      break;
+    case PROP_PARTICIPANT:
+      g_value_set_string (value, self->participant);
+      break;
+    case PROP_MEDIA:
+      g_value_set_flags (value, self->media);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint (value, self->latency);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_noom_src_finalize (GObject * object)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (object);
+
+  gst_noom_session_stop (self->session);
+  gst_object_unref (self->session);
+  g_free (self->participant);
+  g_list_free (self->all_outputs);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_noom_src_init (GstNoomSrc * self)
+{
+  self->decode = DEFAULT_DECODE;
+  self->media = DEFAULT_MEDIA;
+  self->latency = DEFAULT_LATENCY;
+  self->session = gst_noom_session_new (GST_ELEMENT (self), "subscriber",
+      &src_hooks);
+  /* A source whatever its children are: webrtcbin holds sinks too. */
+  gst_bin_set_suppressed_flags (GST_BIN (self),
+      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
+}
+
+static void
+gst_noom_src_class_init (GstNoomSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  gobject_class->set_property = gst_noom_src_set_property;
+  gobject_class->get_property = gst_noom_src_get_property;
+  gobject_class->finalize = gst_noom_src_finalize;
+
+  gst_noom_session_install_properties (gobject_class);
+  g_object_class_install_property (gobject_class, PROP_DECODE,
+      g_param_spec_boolean ("decode", "Decode",
+          "Output raw video and audio (TRUE) or the depayloaded encoded "
+          "media (FALSE)", DEFAULT_DECODE, rw));
+  g_object_class_install_property (gobject_class, PROP_PARTICIPANT,
+      g_param_spec_string ("participant", "Participant",
+          "Receive only this participant (a nickname or an id); NULL: "
+          "everyone", NULL, rw));
+  g_object_class_install_property (gobject_class, PROP_MEDIA,
+      g_param_spec_flags ("media", "Media", "The media to receive",
+          GST_TYPE_NOOM_MEDIA, DEFAULT_MEDIA, rw));
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Jitterbuffer size in milliseconds", 0, 10000, DEFAULT_LATENCY,
+          rw));
+  gst_noom_session_install_signals (gobject_class);
+
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &video_template, GST_TYPE_NOOM_SRC_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &audio_template, GST_TYPE_NOOM_SRC_PAD);
+  gst_element_class_set_static_metadata (element_class, "Noom room source",
+      "Source/Network/WebRTC",
+      "Receives the audio and video of the participants of a Noom room",
+      "Noom developers");
+
+  element_class->change_state = gst_noom_src_change_state;
+  element_class->send_event = gst_noom_src_send_event;
+  bin_class->handle_message = gst_noom_src_handle_message;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_NOOM_MEDIA, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_NOOM_SRC_PAD, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GstURIHandler */
+
+static GstURIType
+gst_noom_src_uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_noom_src_uri_get_protocols (GType type)
+{
+  return gst_noom_session_get_protocols ();
+}
+
+static gchar *
+gst_noom_src_uri_get_uri (GstURIHandler * handler)
+{
+  return gst_noom_session_get_uri (GST_NOOM_SRC (handler)->session);
+}
+
+static gboolean
+gst_noom_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  return gst_noom_session_set_uri (GST_NOOM_SRC (handler)->session, uri,
+      error);
+}
+
+static void
+gst_noom_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = g_iface;
+
+  iface->get_type = gst_noom_src_uri_get_type;
+  iface->get_protocols = gst_noom_src_uri_get_protocols;
+  iface->get_uri = gst_noom_src_uri_get_uri;
+  iface->set_uri = gst_noom_src_uri_set_uri;
+}
