@@ -1137,7 +1137,9 @@ ws_closed_cb (SoupWebsocketConnection * ws, gpointer user_data)
 /* -------------------------------------------------------------- connect */
 
 typedef struct {
-  NoomClient *self;             /* owned */
+  /* Weak: a client closed and dropped while its HTTP upgrade winds down
+   * is finalized at once, even if its context is never iterated again */
+  GWeakRef self;
   GCancellable *cancellable;    /* identifies the attempt */
   SoupMessage *msg;
 } ConnectAttempt;
@@ -1146,7 +1148,7 @@ static void
 ws_connected_cb (GObject * source, GAsyncResult * res, gpointer user_data)
 {
   ConnectAttempt *attempt = user_data;
-  NoomClient *self = attempt->self;
+  g_autoptr (NoomClient) self = g_weak_ref_get (&attempt->self);
   g_autoptr (GError) error = NULL;
   SoupWebsocketConnection *ws;
   guint status;
@@ -1155,7 +1157,7 @@ ws_connected_cb (GObject * source, GAsyncResult * res, gpointer user_data)
       &error);
   status = soup_message_get_status (attempt->msg);
 
-  if (attempt->cancellable != self->connect_cancellable
+  if (self == NULL || attempt->cancellable != self->connect_cancellable
       || self->state != STATE_WS_CONNECTING) {
     /* timed out, cancelled or closed meanwhile: connect_complete() ran */
     if (ws) {
@@ -1192,7 +1194,7 @@ ws_connected_cb (GObject * source, GAsyncResult * res, gpointer user_data)
 
   g_object_unref (attempt->msg);
   g_object_unref (attempt->cancellable);
-  g_object_unref (attempt->self);
+  g_weak_ref_clear (&attempt->self);
   g_free (attempt);
 }
 
@@ -1290,7 +1292,7 @@ noom_client_connect_async (NoomClient * self, const gchar * websocket_url,
   }
 
   attempt = g_new0 (ConnectAttempt, 1);
-  attempt->self = g_object_ref (self);
+  g_weak_ref_init (&attempt->self, self);
   attempt->cancellable = g_object_ref (self->connect_cancellable);
   attempt->msg = msg;
   g_debug ("connecting to %s", websocket_url);
