@@ -1,4 +1,1316 @@
 /* Noom
+ * Copyright (C) 2026 Noom developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-engine: the Engine.IO v4 server transport on a SoupServer.
+ *
+ * Design notes (see docs/server-internals.md):
+ * - A session is one small NoomEngineSocket; nothing of the HTTP request is
+ *   kept after the handshake except the peer address text.
+ * - No per-socket timers.  Every session has the same ping interval and
+ *   timeout, so deadlines are created in time order: the sessions waiting
+ *   to be pinged and those waiting for a pong sit in two intrusive FIFO
+ *   lists, already sorted, and one GSource per engine is armed for the
+ *   earliest head (O(1) per ping/pong, exact timing).  Upgrade timeouts and
+ *   the linger of closed polling sessions, which are rare, are left to a
+ *   coarse periodic sweep.
+ * - Frames are GBytes handed over as they are: a broadcast encodes once and
+ *   every socket shares the same bytes.
+ * - Output is bounded per socket: the polling queue by size, the WebSocket
+ *   by the bytes handed to libsoup while the kernel socket is not writable.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#define G_LOG_DOMAIN "noom-engine"
+
+#include <string.h>
+#include <sys/random.h>
+
 #include "noom-engine.h"
+#include "noom-packet.h"
+
+/* How long a polling session closed by the server waits for the GET that
+ * fetches its close packet. */
+#define LINGER_MS 30000
+/* Check the kernel socket's writability only every this many bytes queued
+ * to libsoup: a poll() per frame would cost a syscall per delivery. */
+#define WS_BACKLOG_CHECK 65536
+/* Default bound on what one socket may have buffered. */
+#define DEFAULT_MAX_BUFFERED (4 * 1024 * 1024)
+
+enum {
+  TRANSPORT_POLLING,
+  TRANSPORT_WEBSOCKET,
+};
+
+enum {
+  STATE_OPEN,
+  STATE_LINGER,                 /* closed, polling close packet not fetched yet */
+  STATE_CLOSED,
+};
+
+struct _NoomEngine {
+  SoupServer *server;
+  gchar *path;
+  NoomEngineConfig config;
+  NoomEngineCallbacks callbacks;
+  gpointer user_data;
+  GMainContext *context;
+
+  GHashTable *sockets;          /* sid (owned by the socket) -> socket */
+  guint n_open;
+  GSource *sweep;
+  GSource *heartbeat;
+  NoomEngineSocket *hb_head[2];  /* HB_PING, HB_PONG lists */
+  NoomEngineSocket *hb_tail[2];
+  GPtrArray *flush;             /* polling sockets with a held GET to answer */
+  GSource *flush_idle;
+  GBytes *ping_frame;           /* "2", shared by every ping */
+};
+
+/* Kept small: one of these per connection. */
+struct _NoomEngineSocket {
+  NoomEngine *engine;
+  gpointer user_data;
+  SoupWebsocketConnection *ws;  /* WebSocket transport, NULL when polling */
+  GSocket *gsocket;             /* ws's kernel socket, for the backlog check */
+  SoupWebsocketConnection *probe;       /* upgrade in progress */
+  SoupServerMessage *poll;      /* held GET */
+  GPtrArray *queue;             /* polling: GBytes frames ('b'+base64 binary) */
+  gchar *remote;
+  NoomEngineSocket *hb_prev, *hb_next;  /* in engine->hb_* */
+  GSource *defer;               /* GET held during an upgrade */
+  gint64 hb_deadline;           /* monotonic ms: ping due, or pong due */
+  gint64 deadline;              /* upgrade or linger deadline, 0 for none */
+  gsize backlog;
+  guint ref_count;
+  gchar sid[21];
+  guint8 transport;
+  guint8 state;
+  guint8 probed:1;              /* 2probe answered, waiting for 5 */
+  guint8 in_flush:1;
+  guint8 hb_list:2;             /* HB_NONE, HB_PING or HB_PONG + 1 */
+  guint8 linger_noop:1;         /* lingering after a client close */
+};
+
+static void socket_close_internal (NoomEngineSocket * s, const gchar * reason,
+    gboolean linger);
+
+enum {
+  HB_PING,                      /* waiting for its next ping */
+  HB_PONG,                      /* pinged, waiting for the pong */
+};
+
+/* ------------------------------------------------------------ heartbeat */
+
+static void
+hb_rearm (NoomEngine * engine)
+{
+  gint64 next = G_MAXINT64;
+  guint i;
+
+  for (i = 0; i < 2; i++)
+    if (engine->hb_head[i] && engine->hb_head[i]->hb_deadline < next)
+      next = engine->hb_head[i]->hb_deadline;
+  g_source_set_ready_time (engine->heartbeat,
+      next == G_MAXINT64 ? -1 : next * 1000);
+}
+
+static void
+hb_unlink (NoomEngineSocket * s)
+{
+  NoomEngine *engine = s->engine;
+  guint list;
+
+  if (s->hb_list == 0)
+    return;
+  list = s->hb_list - 1;
+  if (s->hb_prev)
+    s->hb_prev->hb_next = s->hb_next;
+  else
+    engine->hb_head[list] = s->hb_next;
+  if (s->hb_next)
+    s->hb_next->hb_prev = s->hb_prev;
+  else
+    engine->hb_tail[list] = s->hb_prev;
+  s->hb_prev = s->hb_next = NULL;
+  s->hb_list = 0;
+}
+
+/* Appends: deadlines of one list only grow, so the list stays sorted. */
+static void
+hb_append (NoomEngineSocket * s, guint list, gint64 deadline)
+{
+  NoomEngine *engine = s->engine;
+  gboolean was_empty = engine->hb_head[list] == NULL;
+
+  hb_unlink (s);
+  s->hb_deadline = deadline;
+  s->hb_list = list + 1;
+  s->hb_prev = engine->hb_tail[list];
+  s->hb_next = NULL;
+  if (s->hb_prev)
+    s->hb_prev->hb_next = s;
+  else
+    engine->hb_head[list] = s;
+  engine->hb_tail[list] = s;
+  if (was_empty)
+    hb_rearm (engine);
+}
+
+void
+noom_engine_config_init (NoomEngineConfig * config)
+{
+  g_return_if_fail (config != NULL);
+
+  memset (config, 0, sizeof (*config));
+  config->ping_interval_ms = 25000;
+  config->ping_timeout_ms = 20000;
+  config->max_payload = 1000000;
+  config->upgrade_timeout_ms = 10000;
+  config->connect_timeout_ms = 45000;
+  config->max_buffered = DEFAULT_MAX_BUFFERED;
+}
+
+static inline gint64
+now_ms (void)
+{
+  return g_get_monotonic_time () / 1000;
+}
+
+/* ------------------------------------------------------------ socket life */
+
+static NoomEngineSocket *
+socket_ref (NoomEngineSocket * s)
+{
+  s->ref_count++;
+  return s;
+}
+
+static void
+ws_disconnect (NoomEngineSocket * s, SoupWebsocketConnection ** ws)
+{
+  if (*ws == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (*ws, s);
+  if (soup_websocket_connection_get_state (*ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (*ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_clear_object (ws);
+}
+
+static void
+socket_unref (NoomEngineSocket * s)
+{
+  if (--s->ref_count > 0)
+    return;
+
+  g_assert (s->poll == NULL);
+  g_assert (s->hb_list == 0);
+  ws_disconnect (s, &s->ws);
+  ws_disconnect (s, &s->probe);
+  g_clear_object (&s->gsocket);
+  g_clear_pointer (&s->queue, g_ptr_array_unref);
+  g_free (s->remote);
+  g_free (s);
+}
+
+/* 15 random bytes in base64url: 20 characters, as engine.io's base64id. */
+void
+noom_engine_random_id (gchar out[21])
+{
+  guint8 raw[15];
+  gchar *b64;
+  gsize i;
+
+  if (getrandom (raw, sizeof (raw), 0) != sizeof (raw)) {
+    /* Only if the kernel has no getrandom(): never on Debian 12. */
+    for (i = 0; i < sizeof (raw); i++)
+      raw[i] = g_random_int_range (0, 256);
+  }
+  b64 = g_base64_encode (raw, sizeof (raw));
+  for (i = 0; i < 20; i++)
+    out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+  out[20] = '\0';
+  g_free (b64);
+}
+
+/* ------------------------------------------------------------ HTTP helpers */
+
+/* libsoup closes the connection after answering a "Connection: close"
+ * request but does not say so in the response; Node's keep-alive agent
+ * then reuses the dead socket ("socket hang up"). */
+static void
+mirror_connection_close (SoupServerMessage * msg)
+{
+  if (soup_message_headers_header_contains
+      (soup_server_message_get_request_headers (msg), "Connection", "close"))
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Connection", "close");
+}
+
+static void
+set_json_error (SoupServerMessage * msg, guint status, gint code,
+    const gchar * message)
+{
+  gchar *body = g_strdup_printf ("{\"code\":%d,\"message\":\"%s\"}", code,
+      message);
+
+  soup_server_message_set_status (msg, status, NULL);
+  mirror_connection_close (msg);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, body, strlen (body));
+}
+
+static void
+bad_request (SoupServerMessage * msg, gint code)
+{
+  static const gchar *const messages[] = {
+    "Transport unknown", "Session ID unknown", "Bad handshake method",
+    "Bad request", "Forbidden", "Unsupported protocol version",
+  };
+
+  set_json_error (msg, code == 4 ? SOUP_STATUS_FORBIDDEN :
+      SOUP_STATUS_BAD_REQUEST, code, messages[code]);
+}
+
+typedef struct {
+  SoupServerMessage *msg;
+  gboolean gone;
+} LateReply;
+
+static void
+late_reply_gone_cb (SoupServerMessage * msg, LateReply * late)
+{
+  late->gone = TRUE;
+}
+
+static gboolean
+late_reply_cb (gpointer user_data)
+{
+  LateReply *late = user_data;
+
+  g_signal_handlers_disconnect_by_data (late->msg, late);
+  if (!late->gone)
+    soup_server_message_unpause (late->msg);
+  g_object_unref (late->msg);
+  g_free (late);
+  return G_SOURCE_REMOVE;
+}
+
+/* A polling request for a session that has moved to WebSocket gets its 400
+ * a moment later: what the server just sent on the WebSocket (e.g. 3probe)
+ * then reaches the client first, as it would from the reference server. */
+static void
+bad_request_later (NoomEngine * engine, SoupServerMessage * msg, gint code)
+{
+  LateReply *late = g_new0 (LateReply, 1);
+  GSource *source = g_timeout_source_new (20);
+
+  bad_request (msg, code);
+  late->msg = g_object_ref (msg);
+  soup_server_message_pause (msg);
+  g_signal_connect (msg, "finished", G_CALLBACK (late_reply_gone_cb), late);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (late_reply_gone_cb),
+      late);
+  g_source_set_callback (source, late_reply_cb, late, NULL);
+  g_source_attach (source, engine->context);
+  g_source_unref (source);
+}
+
+static void
+poll_finished_cb (SoupServerMessage * msg, NoomEngineSocket * s)
+{
+  /* The peer went away (or libsoup finished the message some other way)
+   * while we held the GET. */
+  if (s->poll == msg) {
+    g_signal_handlers_disconnect_by_data (msg, s);
+    s->poll = NULL;
+    g_object_unref (msg);
+    socket_unref (s);
+  }
+}
+
+/* Writes the queued frames (plus @extra, e.g. "1" or "6") as the response
+ * to a polling GET. */
+static void
+poll_write (NoomEngineSocket * s, SoupServerMessage * msg,
+    const gchar * extra)
+{
+  SoupMessageHeaders *headers;
+  GBytes *payload;
+  gsize len;
+  gconstpointer data;
+
+  if (extra) {
+    if (s->queue == NULL)
+      s->queue = g_ptr_array_new_with_free_func ((GDestroyNotify)
+          g_bytes_unref);
+    g_ptr_array_add (s->queue, g_bytes_new_static (extra, strlen (extra)));
+  }
+
+  headers = soup_server_message_get_response_headers (msg);
+  mirror_connection_close (msg);
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  if (s->queue && s->queue->len > 0) {
+    payload = noom_eio_payload_encode (s->queue, NULL);
+    g_ptr_array_set_size (s->queue, 0);
+  } else {
+    payload = g_bytes_new_static ("6", 1);
+  }
+  s->backlog = 0;
+  data = g_bytes_get_data (payload, &len);
+  soup_server_message_set_response (msg, "text/plain; charset=UTF-8",
+      SOUP_MEMORY_COPY, data, len);
+  g_bytes_unref (payload);
+}
+
+/* Answers the held GET, if any, and forgets it. */
+static void
+poll_respond (NoomEngineSocket * s, const gchar * extra)
+{
+  SoupServerMessage *msg = s->poll;
+
+  if (msg == NULL)
+    return;
+
+  poll_write (s, msg, extra);
+  g_signal_handlers_disconnect_by_data (msg, s);
+  s->poll = NULL;
+  soup_server_message_unpause (msg);
+  g_object_unref (msg);
+  socket_unref (s);
+}
+
+static gboolean
+flush_idle_cb (gpointer user_data)
+{
+  NoomEngine *engine = user_data;
+  g_autoptr (GPtrArray) flush = engine->flush;
+  guint i;
+
+  engine->flush = NULL;
+  g_clear_pointer (&engine->flush_idle, g_source_unref);
+
+  for (i = 0; i < flush->len; i++) {
+    NoomEngineSocket *s = flush->pdata[i];
+
+    s->in_flush = FALSE;
+    if (s->state == STATE_OPEN && s->transport == TRANSPORT_POLLING)
+      poll_respond (s, NULL);
+    socket_unref (s);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* Answer the held GET soon, after the current burst of sends: one response
+ * then carries the whole burst. */
+static void
+schedule_flush (NoomEngineSocket * s)
+{
+  NoomEngine *engine = s->engine;
+
+  if (s->in_flush || s->poll == NULL)
+    return;
+  s->in_flush = TRUE;
+  if (engine->flush == NULL)
+    engine->flush = g_ptr_array_new ();
+  g_ptr_array_add (engine->flush, socket_ref (s));
+  if (engine->flush_idle == NULL) {
+    engine->flush_idle = g_idle_source_new ();
+    g_source_set_priority (engine->flush_idle, G_PRIORITY_DEFAULT);
+    g_source_set_callback (engine->flush_idle, flush_idle_cb, engine, NULL);
+    g_source_attach (engine->flush_idle, engine->context);
+  }
+}
+
+/* ------------------------------------------------------------ sending */
+
+static void
+ws_send (NoomEngineSocket * s, SoupWebsocketConnection * ws,
+    SoupWebsocketDataType type, GBytes * frame)
+{
+  gsize size = g_bytes_get_size (frame);
+
+  if (ws == NULL ||
+      soup_websocket_connection_get_state (ws) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
+
+  /* libsoup has no "buffered amount": estimate it as what we queued while
+   * the kernel buffer was full.  Writable means libsoup is draining. */
+  s->backlog += size;
+  if (s->backlog > WS_BACKLOG_CHECK && s->gsocket) {
+    if (g_socket_condition_check (s->gsocket, G_IO_OUT) & G_IO_OUT) {
+      s->backlog = size;
+    } else if (s->backlog > s->engine->config.max_buffered) {
+      g_message ("closing slow consumer %s (%s)", s->sid, s->remote);
+      socket_close_internal (s, "slow consumer", FALSE);
+      return;
+    }
+  }
+  soup_websocket_connection_send_message (ws, type, frame);
+}
+
+static void
+poll_queue (NoomEngineSocket * s, GBytes * frame)
+{
+  if (s->queue == NULL)
+    s->queue = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        g_bytes_unref);
+  s->backlog += g_bytes_get_size (frame);
+  if (s->backlog > s->engine->config.max_buffered) {
+    g_message ("closing slow polling consumer %s (%s)", s->sid, s->remote);
+    socket_close_internal (s, "slow consumer", FALSE);
+    return;
+  }
+  g_ptr_array_add (s->queue, g_bytes_ref (frame));
+  schedule_flush (s);
+}
+
+void
+noom_engine_socket_send (NoomEngineSocket * socket, GBytes * frame)
+{
+  g_return_if_fail (socket != NULL);
+  g_return_if_fail (frame != NULL);
+
+  if (socket->state != STATE_OPEN)
+    return;
+  if (socket->transport == TRANSPORT_WEBSOCKET)
+    ws_send (socket, socket->ws, SOUP_WEBSOCKET_DATA_TEXT, frame);
+  else
+    poll_queue (socket, frame);
+}
+
+void
+noom_engine_socket_send_binary (NoomEngineSocket * socket, GBytes * data)
+{
+  g_return_if_fail (socket != NULL);
+  g_return_if_fail (data != NULL);
+
+  if (socket->state != STATE_OPEN)
+    return;
+  if (socket->transport == TRANSPORT_WEBSOCKET) {
+    ws_send (socket, socket->ws, SOUP_WEBSOCKET_DATA_BINARY, data);
+  } else {
+    gsize len;
+    gconstpointer raw = g_bytes_get_data (data, &len);
+    g_autofree gchar *b64 = g_base64_encode (raw, len);
+    g_autofree gchar *text = g_strconcat ("b", b64, NULL);
+    g_autoptr (GBytes) frame = g_bytes_new_take (g_steal_pointer (&text),
+        strlen (b64) + 1);
+
+    poll_queue (socket, frame);
+  }
+}
+
+/* ------------------------------------------------------------ closing */
+
+static void
+socket_close_internal (NoomEngineSocket * s, const gchar * reason,
+    gboolean linger)
+{
+  NoomEngine *engine = s->engine;
+  static const gchar close_text[] = "1";
+
+  if (s->state != STATE_OPEN)
+    return;
+
+  socket_ref (s);
+  s->state = STATE_CLOSED;
+  engine->n_open--;
+  hb_unlink (s);
+  hb_rearm (engine);
+  if (s->defer) {
+    g_source_destroy (s->defer);
+    g_clear_pointer (&s->defer, g_source_unref);
+  }
+  g_debug ("session %s closed: %s", s->sid, reason);
+
+  if (engine->callbacks.close)
+    engine->callbacks.close (s, reason, engine->user_data);
+
+  ws_disconnect (s, &s->probe);
+  if (s->transport == TRANSPORT_WEBSOCKET) {
+    if (linger && s->ws &&
+        soup_websocket_connection_get_state (s->ws) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_send_text (s->ws, close_text);
+    ws_disconnect (s, &s->ws);
+    g_hash_table_remove (engine->sockets, s->sid);
+  } else if (s->poll) {
+    poll_respond (s, close_text);
+    g_hash_table_remove (engine->sockets, s->sid);
+  } else if (linger) {
+    /* Keep the session (not its owner state) until the client's next GET
+     * fetches the close packet. */
+    s->state = STATE_LINGER;
+    s->deadline = now_ms () + LINGER_MS;
+  } else {
+    g_hash_table_remove (engine->sockets, s->sid);
+  }
+  socket_unref (s);
+}
+
+void
+noom_engine_socket_close (NoomEngineSocket * socket, const gchar * reason)
+{
+  g_return_if_fail (socket != NULL);
+
+  socket_close_internal (socket, reason ? reason : "server close", TRUE);
+}
+
+/* ------------------------------------------------------------ packets in */
+
+static void
+on_pong (NoomEngineSocket * s)
+{
+  NoomEngine *engine = s->engine;
+  gboolean was_head = engine->hb_head[HB_PONG] == s;
+
+  hb_append (s, HB_PING, now_ms () + engine->config.ping_interval_ms);
+  if (was_head)
+    hb_rearm (engine);
+}
+
+/* Handles one packet from the current transport.  Returns FALSE when the
+ * session was closed because of it. */
+static gboolean
+handle_packet (NoomEngineSocket * s, const NoomEioPacket * p)
+{
+  NoomEngine *engine = s->engine;
+
+  if (p->binary) {
+    if (engine->callbacks.binary) {
+      g_autoptr (GBytes) bytes = g_bytes_new (p->data, p->len);
+
+      engine->callbacks.binary (s, bytes, engine->user_data);
+    }
+    return s->state == STATE_OPEN;
+  }
+
+  switch (p->type) {
+    case NOOM_EIO_MESSAGE:
+      if (engine->callbacks.message)
+        engine->callbacks.message (s, p->data, p->len, engine->user_data);
+      break;
+    case NOOM_EIO_PONG:
+      on_pong (s);
+      break;
+    case NOOM_EIO_CLOSE:
+      socket_close_internal (s, "transport close", FALSE);
+      break;
+    case NOOM_EIO_NOOP:
+      break;
+    case NOOM_EIO_PING:
+      /* v4: only the server pings */
+    case NOOM_EIO_OPEN:
+    case NOOM_EIO_UPGRADE:
+    default:
+      socket_close_internal (s, "parse error", FALSE);
+      break;
+  }
+  return s->state == STATE_OPEN;
+}
+
+/* ------------------------------------------------------------ timers */
+
+static gboolean
+heartbeat_dispatch (GSource * source, GSourceFunc callback, gpointer data)
+{
+  NoomEngine *engine = data;
+  gint64 now = now_ms ();
+  NoomEngineSocket *s;
+
+  while ((s = engine->hb_head[HB_PONG]) && s->hb_deadline <= now)
+    socket_close_internal (s, "ping timeout", FALSE);
+  while ((s = engine->hb_head[HB_PING]) && s->hb_deadline <= now) {
+    /* The timeout counts from when the ping was due, not from when this
+     * ran: the client's own timer does the same. */
+    hb_append (s, HB_PONG, s->hb_deadline + engine->config.ping_timeout_ms);
+    noom_engine_socket_send (s, engine->ping_frame);
+  }
+  hb_rearm (engine);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs heartbeat_funcs = {
+  .dispatch = heartbeat_dispatch,
+};
+
+/* Upgrade timeouts and lingering sessions: rare, so a coarse sweep. */
+static gboolean
+sweep_cb (gpointer user_data)
+{
+  NoomEngine *engine = user_data;
+  g_autoptr (GPtrArray) expired = NULL;
+  GHashTableIter iter;
+  gpointer value;
+  gint64 now = now_ms ();
+  guint i;
+
+  g_hash_table_iter_init (&iter, engine->sockets);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    NoomEngineSocket *s = value;
+
+    if (s->deadline && now >= s->deadline) {
+      if (expired == NULL)
+        expired = g_ptr_array_new ();
+      g_ptr_array_add (expired, socket_ref (s));
+    }
+  }
+  for (i = 0; expired && i < expired->len; i++) {
+    NoomEngineSocket *s = expired->pdata[i];
+
+    s->deadline = 0;
+    if (s->state == STATE_LINGER) {
+      s->state = STATE_CLOSED;
+      g_hash_table_remove (engine->sockets, s->sid);
+    } else if (s->probe) {
+      g_debug ("upgrade of %s timed out", s->sid);
+      ws_disconnect (s, &s->probe);
+      s->probed = FALSE;
+    }
+    socket_unref (s);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------------------ sessions */
+
+static NoomEngineSocket *
+socket_new (NoomEngine * engine, guint transport, const gchar * remote)
+{
+  NoomEngineSocket *s = g_new0 (NoomEngineSocket, 1);
+
+  s->engine = engine;
+  s->ref_count = 1;             /* the table's */
+  s->transport = transport;
+  s->state = STATE_OPEN;
+  s->remote = g_strdup (remote ? remote : "");
+  do {
+    noom_engine_random_id (s->sid);
+  } while (g_hash_table_contains (engine->sockets, s->sid));
+  g_hash_table_insert (engine->sockets, s->sid, s);
+  hb_append (s, HB_PING, now_ms () + engine->config.ping_interval_ms);
+  engine->n_open++;
+  return s;
+}
+
+static GBytes *
+open_frame (NoomEngine * engine, NoomEngineSocket * s, gboolean upgrades)
+{
+  gchar *text = g_strdup_printf ("0{\"sid\":\"%s\",\"upgrades\":[%s],"
+      "\"pingInterval\":%u,\"pingTimeout\":%u,\"maxPayload\":%"
+      G_GSIZE_FORMAT "}", s->sid, upgrades ? "\"websocket\"" : "",
+      engine->config.ping_interval_ms, engine->config.ping_timeout_ms,
+      engine->config.max_payload);
+
+  return g_bytes_new_take (text, strlen (text));
+}
+
+static void
+hold_get (NoomEngineSocket * s, SoupServerMessage * msg)
+{
+  s->poll = g_object_ref (msg);
+  socket_ref (s);
+  /* A status now, or libsoup's WebSocket handler, which runs after ours
+   * on this path, would answer the held GET with 400. */
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_pause (msg);
+  g_signal_connect (msg, "finished", G_CALLBACK (poll_finished_cb), s);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (poll_finished_cb), s);
+}
+
+static void
+polling_handshake (NoomEngine * engine, SoupServerMessage * msg)
+{
+  NoomEngineSocket *s;
+  g_autoptr (GBytes) open = NULL;
+
+  s = socket_new (engine, TRANSPORT_POLLING,
+      soup_server_message_get_remote_host (msg));
+  open = open_frame (engine, s, TRUE);
+  s->queue = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_ptr_array_add (s->queue, g_bytes_ref (open));
+
+  socket_ref (s);
+  if (engine->callbacks.open)
+    engine->callbacks.open (s, engine->user_data);
+  if (s->state == STATE_OPEN || s->state == STATE_LINGER) {
+    poll_write (s, msg, s->state == STATE_LINGER ? "1" : NULL);
+    if (s->state == STATE_LINGER) {
+      s->state = STATE_CLOSED;
+      g_hash_table_remove (engine->sockets, s->sid);
+    }
+  } else {
+    bad_request (msg, 3);
+  }
+  socket_unref (s);
+}
+
+static gboolean
+defer_cb (gpointer user_data)
+{
+  NoomEngineSocket *s = user_data;
+  SoupServerMessage *msg = s->poll;
+
+  g_clear_pointer (&s->defer, g_source_unref);
+  if (msg == NULL)
+    return G_SOURCE_REMOVE;
+  if (s->transport == TRANSPORT_WEBSOCKET) {
+    /* The upgrade completed meanwhile: polling is over for this sid. */
+    g_signal_handlers_disconnect_by_data (msg, s);
+    s->poll = NULL;
+    bad_request (msg, 3);
+    soup_server_message_unpause (msg);
+    g_object_unref (msg);
+    socket_unref (s);
+  } else {
+    poll_respond (s, "6");
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* Answer the held GET in a moment (see polling_get). */
+static void
+start_defer (NoomEngineSocket * s)
+{
+  if (s->defer || s->poll == NULL)
+    return;
+  s->defer = g_timeout_source_new (50);
+  g_source_set_callback (s->defer, defer_cb, s, NULL);
+  g_source_attach (s->defer, s->engine->context);
+}
+
+static void
+polling_get (NoomEngineSocket * s, SoupServerMessage * msg)
+{
+  if (s->poll) {
+    /* Two concurrent GETs: the reference answers the second with an error
+     * and closes the session, the first one receiving the close packet. */
+    bad_request (msg, 3);
+    socket_close_internal (s, "transport error", FALSE);
+    return;
+  }
+  if (s->state == STATE_LINGER) {
+    s->state = STATE_CLOSED;
+    poll_write (s, msg, s->linger_noop ? "6" : "1");
+    g_hash_table_remove (s->engine->sockets, s->sid);
+  } else if (s->probed) {
+    /* Upgrading: the client should pause polling, and answering "6" lets
+     * it.  The "5" that ends the upgrade may already be on its way on the
+     * WebSocket, though (its frames and this request race): wait a moment,
+     * then answer "6", or 400 if the upgrade completed. */
+    hold_get (s, msg);
+    start_defer (s);
+  } else if (s->queue && s->queue->len > 0) {
+    poll_write (s, msg, NULL);
+  } else {
+    hold_get (s, msg);
+  }
+}
+
+static void
+polling_post (NoomEngineSocket * s, SoupServerMessage * msg)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GArray) packets = NULL;
+  g_autoptr (GError) error = NULL;
+  const gchar *ctype;
+  gsize len, i;
+  const gchar *data;
+
+  ctype = soup_message_headers_get_content_type
+      (soup_server_message_get_request_headers (msg), NULL);
+  if (ctype && g_ascii_strcasecmp (ctype, "application/octet-stream") == 0) {
+    bad_request (msg, 3);
+    socket_close_internal (s, "parse error", FALSE);
+    return;
+  }
+
+  bytes = soup_message_body_flatten (body);
+  data = g_bytes_get_data (bytes, &len);
+  if (len > s->engine->config.max_payload) {
+    set_json_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, 3,
+        "Payload too large");
+    socket_close_internal (s, "transport error", FALSE);
+    return;
+  }
+  packets = noom_eio_payload_decode (data, len, &error);
+  if (packets == NULL) {
+    g_debug ("bad payload from %s: %s", s->sid, error->message);
+    bad_request (msg, 3);
+    socket_close_internal (s, "parse error", FALSE);
+    return;
+  }
+
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  mirror_connection_close (msg);
+  soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC,
+      "ok", 2);
+
+  socket_ref (s);
+  for (i = 0; i < packets->len; i++) {
+    const NoomEioPacket *p = &g_array_index (packets, NoomEioPacket, i);
+
+    if (!p->binary && p->type == NOOM_EIO_CLOSE) {
+      /* The client ends the session: its pending GET gets a noop, and so
+       * does a GET racing with this POST. */
+      gboolean had_poll = s->poll != NULL;
+
+      poll_respond (s, "6");
+      socket_close_internal (s, "transport close", !had_poll);
+      if (s->state == STATE_LINGER) {
+        s->linger_noop = TRUE;
+        s->deadline = now_ms () + s->engine->config.ping_timeout_ms;
+      }
+      break;
+    }
+    if (!handle_packet (s, p))
+      break;
+  }
+  socket_unref (s);
+}
+
+static gboolean
+is_websocket_request (SoupServerMessage * msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+
+  return soup_message_headers_header_contains (h, "Upgrade", "websocket");
+}
+
+static const gchar *
+query_get (GHashTable * query, const gchar * key)
+{
+  return query ? g_hash_table_lookup (query, key) : NULL;
+}
+
+static NoomEngineSocket *
+lookup_session (NoomEngine * engine, const gchar * sid)
+{
+  NoomEngineSocket *s = g_hash_table_lookup (engine->sockets, sid);
+
+  if (s == NULL)
+    return NULL;
+  /* Lazy deadline check: exact even if the main loop is late. */
+  if (s->state == STATE_OPEN && s->hb_list == HB_PONG + 1 &&
+      now_ms () >= s->hb_deadline) {
+    socket_close_internal (s, "ping timeout", FALSE);
+    return NULL;
+  }
+  return s;
+}
+
+static void
+http_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  NoomEngine *engine = user_data;
+  const gchar *method = soup_server_message_get_method (msg);
+  const gchar *eio = query_get (query, "EIO");
+  const gchar *transport = query_get (query, "transport");
+  const gchar *sid = query_get (query, "sid");
+  NoomEngineSocket *s = NULL;
+
+  if (g_strcmp0 (transport, "polling") != 0 &&
+      g_strcmp0 (transport, "websocket") != 0) {
+    bad_request (msg, 0);
+    return;
+  }
+  if (g_strcmp0 (eio, "4") != 0) {
+    bad_request (msg, 5);
+    return;
+  }
+  if (sid) {
+    s = lookup_session (engine, sid);
+    if (s == NULL) {
+      bad_request (msg, 1);
+      return;
+    }
+  }
+
+  if (strcmp (transport, "websocket") == 0) {
+    if (!is_websocket_request (msg) || method != SOUP_METHOD_GET) {
+      bad_request (msg, 3);
+      return;
+    }
+    /* No status: libsoup's WebSocket handler completes the handshake.  A
+     * second WebSocket for a session that is already upgraded or
+     * upgrading is accepted, then closed in ws_cb (as the reference). */
+    return;
+  }
+
+  if (s == NULL) {
+    if (method != SOUP_METHOD_GET) {
+      bad_request (msg, 2);
+      return;
+    }
+    polling_handshake (engine, msg);
+    return;
+  }
+
+  if (s->transport != TRANSPORT_POLLING) {
+    bad_request_later (engine, msg, 3);
+    return;
+  }
+  if (method == SOUP_METHOD_GET) {
+    polling_get (s, msg);
+  } else if (method == SOUP_METHOD_POST) {
+    if (s->state != STATE_OPEN) {
+      bad_request (msg, 1);
+      return;
+    }
+    polling_post (s, msg);
+  } else {
+    bad_request (msg, 3);
+  }
+}
+
+/* Refuses oversized POST bodies before libsoup reads them. */
+static void
+early_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  NoomEngine *engine = user_data;
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_POST &&
+      soup_message_headers_get_encoding (h) == SOUP_ENCODING_CONTENT_LENGTH &&
+      (guint64) soup_message_headers_get_content_length (h) >
+      engine->config.max_payload) {
+    const gchar *sid = query_get (query, "sid");
+    NoomEngineSocket *s = sid ? lookup_session (engine, sid) : NULL;
+
+    set_json_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, 3,
+        "Payload too large");
+    if (s)
+      socket_close_internal (s, "transport error", FALSE);
+  }
+}
+
+/* ------------------------------------------------------------ WebSocket */
+
+static void
+ws_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
+    NoomEngineSocket * s)
+{
+  NoomEngine *engine = s->engine;
+  NoomEioPacket p = { 0, };
+  gsize len;
+  const gchar *data = g_bytes_get_data (message, &len);
+
+  socket_ref (s);
+
+  if (ws == s->probe) {
+    /* The upgrade handshake: 2probe, then 5. */
+    if (type == SOUP_WEBSOCKET_DATA_TEXT && !s->probed && len == 6 &&
+        memcmp (data, "2probe", 6) == 0) {
+      static const gchar pong[] = "3probe";
+
+      s->probed = TRUE;
+      soup_websocket_connection_send_text (ws, pong);
+      /* The held GET gets its "6" in a moment (see polling_get). */
+      start_defer (s);
+    } else if (type == SOUP_WEBSOCKET_DATA_TEXT && s->probed && len == 1 &&
+        data[0] == '5') {
+      guint i;
+
+      if (s->defer == NULL)
+        poll_respond (s, "6");
+      s->ws = g_steal_pointer (&s->probe);
+      s->transport = TRANSPORT_WEBSOCKET;
+      s->probed = FALSE;
+      s->deadline = 0;
+      s->backlog = 0;
+      /* Whatever polling had not delivered goes out on the WebSocket. */
+      for (i = 0; s->queue && i < s->queue->len; i++) {
+        GBytes *frame = s->queue->pdata[i];
+        gsize flen;
+        const gchar *fdata = g_bytes_get_data (frame, &flen);
+
+        if (flen > 0 && fdata[0] == 'b') {
+          g_autofree gchar *b64 = g_strndup (fdata + 1, flen - 1);
+          gsize rlen;
+          guchar *raw = g_base64_decode (b64, &rlen);
+          g_autoptr (GBytes) bin = g_bytes_new_take (raw, rlen);
+
+          ws_send (s, s->ws, SOUP_WEBSOCKET_DATA_BINARY, bin);
+        } else {
+          ws_send (s, s->ws, SOUP_WEBSOCKET_DATA_TEXT, frame);
+        }
+        if (s->state != STATE_OPEN)
+          break;
+      }
+      g_clear_pointer (&s->queue, g_ptr_array_unref);
+      g_debug ("session %s upgraded to websocket", s->sid);
+    } else {
+      g_debug ("bad upgrade packet on %s", s->sid);
+      ws_disconnect (s, &s->probe);
+      s->probed = FALSE;
+    }
+    socket_unref (s);
+    return;
+  }
+
+  if (type == SOUP_WEBSOCKET_DATA_BINARY) {
+    p.type = NOOM_EIO_MESSAGE;
+    p.binary = TRUE;
+    p.data = data;
+    p.len = len;
+    if (engine->callbacks.binary)
+      engine->callbacks.binary (s, message, engine->user_data);
+  } else if (!noom_eio_decode (data, len, &p, NULL)) {
+    socket_close_internal (s, "parse error", FALSE);
+  } else {
+    handle_packet (s, &p);
+  }
+  socket_unref (s);
+}
+
+static void
+ws_closed_cb (SoupWebsocketConnection * ws, NoomEngineSocket * s)
+{
+  if (ws == s->probe) {
+    ws_disconnect (s, &s->probe);
+    s->probed = FALSE;
+    return;
+  }
+  socket_close_internal (s, "transport close", FALSE);
+}
+
+static void
+ws_error_cb (SoupWebsocketConnection * ws, GError * error,
+    NoomEngineSocket * s)
+{
+  g_debug ("websocket error on %s: %s", s->sid, error->message);
+}
+
+static void
+ws_setup (NoomEngine * engine, SoupWebsocketConnection * ws,
+    NoomEngineSocket * s)
+{
+  soup_websocket_connection_set_max_incoming_payload_size (ws,
+      engine->config.max_payload);
+  soup_websocket_connection_set_keepalive_interval (ws, 0);
+  g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), s);
+  g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), s);
+  g_signal_connect (ws, "error", G_CALLBACK (ws_error_cb), s);
+}
+
+static gboolean
+close_later_cb (gpointer user_data)
+{
+  SoupWebsocketConnection *ws = user_data;
+
+  if (soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+        NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+ws_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
+    SoupWebsocketConnection * ws, gpointer user_data)
+{
+  NoomEngine *engine = user_data;
+  GUri *uri = soup_server_message_get_uri (msg);
+  const gchar *query_text = g_uri_get_query (uri);
+  g_autoptr (GHashTable) query = NULL;
+  const gchar *sid;
+  NoomEngineSocket *s;
+  g_autoptr (GBytes) open = NULL;
+
+  if (query_text)
+    query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
+  sid = query_get (query, "sid");
+
+  if (sid) {
+    s = lookup_session (engine, sid);
+    /* http_cb checked this already; the session may have gone since. */
+    if (s == NULL || s->state != STATE_OPEN ||
+        s->transport != TRANSPORT_POLLING || s->probe) {
+      /* Close it a little later: the clients of the session's live
+       * WebSocket then see what was just sent there before this close. */
+      g_timeout_add_full (G_PRIORITY_DEFAULT, 20, close_later_cb,
+          g_object_ref (ws), g_object_unref);
+      return;
+    }
+    s->probe = g_object_ref (ws);
+    s->deadline = now_ms () + engine->config.upgrade_timeout_ms;
+    ws_setup (engine, ws, s);
+    /* The backlog check needs the kernel socket of the final transport. */
+    g_clear_object (&s->gsocket);
+    s->gsocket = g_object_ref (soup_server_message_get_socket (msg));
+    return;
+  }
+
+  s = socket_new (engine, TRANSPORT_WEBSOCKET,
+      soup_server_message_get_remote_host (msg));
+  s->ws = g_object_ref (ws);
+  s->gsocket = g_object_ref (soup_server_message_get_socket (msg));
+  ws_setup (engine, ws, s);
+  open = open_frame (engine, s, FALSE);
+  ws_send (s, ws, SOUP_WEBSOCKET_DATA_TEXT, open);
+  s->backlog = 0;
+  if (engine->callbacks.open)
+    engine->callbacks.open (s, engine->user_data);
+}
+
+/* ------------------------------------------------------------ engine */
+
+NoomEngine *
+noom_engine_new (SoupServer * server, const gchar * path,
+    const NoomEngineConfig * config, const NoomEngineCallbacks * callbacks,
+    gpointer user_data)
+{
+  NoomEngine *engine;
+  guint tick;
+
+  g_return_val_if_fail (SOUP_IS_SERVER (server), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  engine = g_new0 (NoomEngine, 1);
+  engine->server = g_object_ref (server);
+  engine->path = g_strdup (path);
+  if (config)
+    engine->config = *config;
+  else
+    noom_engine_config_init (&engine->config);
+  if (engine->config.max_buffered == 0)
+    engine->config.max_buffered = DEFAULT_MAX_BUFFERED;
+  if (engine->config.max_buffered < engine->config.max_payload)
+    engine->config.max_buffered = engine->config.max_payload;
+  if (callbacks)
+    engine->callbacks = *callbacks;
+  engine->user_data = user_data;
+  engine->context = g_main_context_ref_thread_default ();
+  engine->sockets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) socket_unref);
+  engine->ping_frame = g_bytes_new_static ("2", 1);
+
+  soup_server_add_early_handler (server, path, early_cb, engine, NULL);
+  soup_server_add_handler (server, path, http_cb, engine, NULL);
+  soup_server_add_websocket_handler (server, path, NULL, NULL, ws_cb, engine,
+      NULL);
+
+  /* Only upgrade timeouts and lingering sessions use the sweep. */
+  engine->heartbeat = g_source_new (&heartbeat_funcs, sizeof (GSource));
+  g_source_set_callback (engine->heartbeat, NULL, engine, NULL);
+  g_source_set_ready_time (engine->heartbeat, -1);
+  g_source_attach (engine->heartbeat, engine->context);
+
+  tick = CLAMP (engine->config.upgrade_timeout_ms / 4, 10, 1000);
+  engine->sweep = g_timeout_source_new (tick);
+  g_source_set_callback (engine->sweep, sweep_cb, engine, NULL);
+  g_source_attach (engine->sweep, engine->context);
+
+  return engine;
+}
+
+void
+noom_engine_close_all (NoomEngine * engine)
+{
+  g_autoptr (GPtrArray) all = NULL;
+  GHashTableIter iter;
+  gpointer value;
+  guint i;
+
+  g_return_if_fail (engine != NULL);
+
+  all = g_ptr_array_new ();
+  g_hash_table_iter_init (&iter, engine->sockets);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (all, socket_ref (value));
+  for (i = 0; i < all->len; i++) {
+    socket_close_internal (all->pdata[i], "forced close", TRUE);
+    socket_unref (all->pdata[i]);
+  }
+}
+
+void
+noom_engine_free (NoomEngine * engine)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (engine == NULL)
+    return;
+
+  noom_engine_close_all (engine);
+  soup_server_remove_handler (engine->server, engine->path);
+
+  /* Lingering polling sessions and held GETs. */
+  g_hash_table_iter_init (&iter, engine->sockets);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    NoomEngineSocket *s = value;
+
+    if (s->poll)
+      poll_respond (s, "1");
+  }
+  g_hash_table_remove_all (engine->sockets);
+  if (engine->flush_idle) {
+    g_source_destroy (engine->flush_idle);
+    flush_idle_cb (engine);
+  }
+  g_source_destroy (engine->sweep);
+  g_source_unref (engine->sweep);
+  g_source_destroy (engine->heartbeat);
+  g_source_unref (engine->heartbeat);
+  g_hash_table_unref (engine->sockets);
+  g_bytes_unref (engine->ping_frame);
+  g_main_context_unref (engine->context);
+  g_object_unref (engine->server);
+  g_free (engine->path);
+  g_free (engine);
+}
+
+guint
+noom_engine_get_n_sockets (NoomEngine * engine)
+{
+  g_return_val_if_fail (engine != NULL, 0);
+
+  return engine->n_open;
+}
+
+const gchar *
+noom_engine_socket_get_sid (NoomEngineSocket * socket)
+{
+  g_return_val_if_fail (socket != NULL, NULL);
+  return socket->sid;
+}
+
+const gchar *
+noom_engine_socket_get_transport (NoomEngineSocket * socket)
+{
+  g_return_val_if_fail (socket != NULL, NULL);
+  return socket->transport == TRANSPORT_WEBSOCKET ? "websocket" : "polling";
+}
+
+const gchar *
+noom_engine_socket_get_remote_address (NoomEngineSocket * socket)
+{
+  g_return_val_if_fail (socket != NULL, NULL);
+  return socket->remote;
+}
+
+void
+noom_engine_socket_set_user_data (NoomEngineSocket * socket, gpointer data)
+{
+  g_return_if_fail (socket != NULL);
+  socket->user_data = data;
+}
+
+gpointer
+noom_engine_socket_get_user_data (NoomEngineSocket * socket)
+{
+  g_return_val_if_fail (socket != NULL, NULL);
+  return socket->user_data;
+}

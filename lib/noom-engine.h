@@ -26,6 +26,12 @@ typedef struct {
   /* When a client has sent nothing but Engine.IO packets for this long
    * after the open, the owner may close it (Socket.IO connectTimeout);
    * the engine itself does not interpret it. */
+  guint connect_timeout_ms;     /* default 45000 */
+  /* Bound on what one socket may have buffered for output (polling queue,
+   * or WebSocket frames queued while the peer does not read); a socket over
+   * it is closed as a slow consumer.  0: default 4 MiB.  Never below
+   * max_payload. */
+  gsize max_buffered;
 } NoomEngineConfig;
 
 void noom_engine_config_init (NoomEngineConfig * config);
@@ -77,5 +83,9 @@ const gchar *noom_engine_socket_get_remote_address (NoomEngineSocket * socket);
 void noom_engine_socket_set_user_data (NoomEngineSocket * socket,
     gpointer data);
 gpointer noom_engine_socket_get_user_data (NoomEngineSocket * socket);
+
+/* Writes 20 random characters [A-Za-z0-9_-] (15 random bytes, base64url)
+ * and a NUL: Engine.IO sids and Socket.IO socket ids. */
+void noom_engine_random_id (gchar out[21]);
 
 G_END_DECLS
