@@ -34,12 +34,17 @@
  * smaller; the bound only stops a broken server from exhausting memory. */
 #define MAX_INCOMING_PAYLOAD (16 * 1024 * 1024)
 
-G_DEFINE_QUARK (noom-client-error-quark, noom_client_error);
+GQuark
+noom_client_error_quark (void)
+{
+  return g_quark_from_static_string ("noom-client-error-quark");
+}
 
 /* ------------------------------------------------------------ participant */
 
 /* The public struct followed by the reference count */
-typedef struct {
+typedef struct
+{
   NoomParticipant p;
   gatomicrefcount ref;
 } Participant;
@@ -372,7 +377,8 @@ ice_servers_from_json (JsonArray * array)
 
 /* ----------------------------------------------------------------- client */
 
-typedef enum {
+typedef enum
+{
   STATE_IDLE,
   STATE_WS_CONNECTING,
   STATE_EIO_OPENING,
@@ -380,12 +386,14 @@ typedef enum {
   STATE_CONNECTED,
 } ClientState;
 
-typedef enum {
+typedef enum
+{
   ACK_JOIN,
 } AckKind;
 
 /* A request waiting for its ack */
-typedef struct {
+typedef struct
+{
   NoomClient *client;           /* unowned: the client owns the table */
   gint64 id;
   AckKind kind;
@@ -393,7 +401,8 @@ typedef struct {
   GSource *cancel_source;
 } PendingAck;
 
-struct _NoomClient {
+struct _NoomClient
+{
   GObject parent;
 
   GMainContext *context;
@@ -423,12 +432,14 @@ struct _NoomClient {
   gchar *close_reason;          /* from the WebSocket "error" signal */
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_ACCEPT_INVALID_CERTIFICATES,
 };
 
-enum {
+enum
+{
   SIGNAL_PARTICIPANT_JOINED,
   SIGNAL_PARTICIPANT_LEFT,
   SIGNAL_PARTICIPANT_UPDATED,
@@ -500,8 +511,7 @@ send_frame (NoomClient * self, GBytes * frame)
 
 /* Emit @event with @args (transfer none); @id -1 for no ack */
 static void
-send_event (NoomClient * self, const gchar * event, JsonArray * args,
-    gint64 id)
+send_event (NoomClient * self, const gchar * event, JsonArray * args, gint64 id)
 {
   g_autoptr (GBytes) frame = noom_sio_frame_event (event, args, id);
 
@@ -736,8 +746,9 @@ handle_connect_error (NoomClient * self, NoomSioPacket * packet)
   }
   connect_complete (self, g_error_new (NOOM_CLIENT_ERROR,
           g_strcmp0 (code, "forbidden") == 0 ? NOOM_CLIENT_ERROR_FORBIDDEN :
-          NOOM_CLIENT_ERROR_REFUSED, "The server at %s refused the connection: %s",
-          self->url, message ? message : "no reason given"));
+          NOOM_CLIENT_ERROR_REFUSED,
+          "The server at %s refused the connection: %s", self->url,
+          message ? message : "no reason given"));
 }
 
 /* {"error":{"code","message"}} -> GError, or NULL when @result is no error */
@@ -1136,7 +1147,8 @@ ws_closed_cb (SoupWebsocketConnection * ws, gpointer user_data)
 
 /* -------------------------------------------------------------- connect */
 
-typedef struct {
+typedef struct
+{
   /* Weak: a client closed and dropped while its HTTP upgrade winds down
    * is finalized at once, even if its context is never iterated again */
   GWeakRef self;
@@ -1407,8 +1419,7 @@ noom_client_join_async (NoomClient * self, const gchar * room,
 }
 
 NoomJoinInfo *
-noom_client_join_finish (NoomClient * self, GAsyncResult * res,
-    GError ** error)
+noom_client_join_finish (NoomClient * self, GAsyncResult * res, GError ** error)
 {
   g_return_val_if_fail (NOOM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (res, self), NULL);
@@ -1504,15 +1515,13 @@ send_description (NoomClient * self, const gchar * type, const gchar * to,
 }
 
 void
-noom_client_send_offer (NoomClient * self, const gchar * to,
-    const gchar * sdp)
+noom_client_send_offer (NoomClient * self, const gchar * to, const gchar * sdp)
 {
   send_description (self, "offer", to, sdp);
 }
 
 void
-noom_client_send_answer (NoomClient * self, const gchar * to,
-    const gchar * sdp)
+noom_client_send_answer (NoomClient * self, const gchar * to, const gchar * sdp)
 {
   send_description (self, "answer", to, sdp);
 }

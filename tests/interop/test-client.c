@@ -45,7 +45,8 @@ iterate_until (const gboolean * done, guint ms)
 
 /* ----------------------------------------------------------------- server */
 
-typedef struct {
+typedef struct
+{
   GSubprocess *process;
   GDataInputStream *out;
   GCancellable *cancellable;
@@ -69,7 +70,8 @@ drain_cb (GObject * source, GAsyncResult * res, gpointer user_data)
       server->cancellable, drain_cb, server);
 }
 
-typedef struct {
+typedef struct
+{
   gchar *line;
   gboolean done;
 } LineWait;
@@ -114,8 +116,9 @@ server_start (const gchar * first_extra, ...)
   g_ptr_array_add (argv, (gpointer) "--port");
   g_ptr_array_add (argv, (gpointer) "0");
   va_start (ap, first_extra);
-  for (arg = first_extra; arg; arg = va_arg (ap, const gchar *))
+  for (arg = first_extra; arg; arg = va_arg (ap, const gchar *)) {
     g_ptr_array_add (argv, (gpointer) arg);
+  }
   va_end (ap);
   g_ptr_array_add (argv, NULL);
 
@@ -199,7 +202,8 @@ server_freeze (Server * server)
 /* --------------------------------------------------------------- recorder */
 
 /* Every signal of a client, as text, in arrival order */
-typedef struct {
+typedef struct
+{
   NoomClient *client;
   GPtrArray *events;
 } Recorder;
@@ -243,8 +247,7 @@ on_offer (NoomClient * c, const gchar * from, const gchar * sdp, Recorder * r)
 }
 
 static void
-on_answer (NoomClient * c, const gchar * from, const gchar * sdp,
-    Recorder * r)
+on_answer (NoomClient * c, const gchar * from, const gchar * sdp, Recorder * r)
 {
   g_ptr_array_add (r->events, g_strdup_printf ("answer %s %s", from, sdp));
 }
@@ -288,8 +291,7 @@ recorder_new (void)
 
   r->client = noom_client_new ();
   r->events = g_ptr_array_new_with_free_func (g_free);
-  g_signal_connect (r->client, "participant-joined", G_CALLBACK (on_joined),
-      r);
+  g_signal_connect (r->client, "participant-joined", G_CALLBACK (on_joined), r);
   g_signal_connect (r->client, "participant-left", G_CALLBACK (on_left), r);
   g_signal_connect (r->client, "participant-updated", G_CALLBACK (on_updated),
       r);
@@ -297,10 +299,8 @@ recorder_new (void)
   g_signal_connect (r->client, "answer", G_CALLBACK (on_answer), r);
   g_signal_connect (r->client, "ice", G_CALLBACK (on_ice), r);
   g_signal_connect (r->client, "chat", G_CALLBACK (on_chat), r);
-  g_signal_connect (r->client, "server-error", G_CALLBACK (on_server_error),
-      r);
-  g_signal_connect (r->client, "disconnected", G_CALLBACK (on_disconnected),
-      r);
+  g_signal_connect (r->client, "server-error", G_CALLBACK (on_server_error), r);
+  g_signal_connect (r->client, "disconnected", G_CALLBACK (on_disconnected), r);
   return r;
 }
 
@@ -388,7 +388,8 @@ wait_event (Recorder * r, const gchar * prefix, guint ms)
 
 /* ------------------------------------------------------------ async glue */
 
-typedef struct {
+typedef struct
+{
   gboolean done;
   GAsyncResult *res;
 } AsyncWait;
@@ -461,7 +462,8 @@ assert_participant (NoomParticipant * p, const gchar * id,
 
 /* A scripted Engine.IO/Socket.IO peer on SoupServer, in this process: for
  * the answers the real server does not give (yet), and for broken ones */
-typedef struct {
+typedef struct
+{
   SoupServer *server;
   gchar *url;
   const gchar *open_packet;     /* sent on connect */
@@ -539,8 +541,7 @@ fake_new (const gchar * open_packet, const gchar * connect_reply)
   f->server = soup_server_new (NULL, NULL);
   soup_server_add_websocket_handler (f->server, "/socket.io/", NULL, NULL,
       fake_ws_cb, f, NULL);
-  soup_server_listen_local (f->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
-      &error);
+  soup_server_listen_local (f->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
   g_assert_no_error (error);
   uris = soup_server_get_uris (f->server);
   f->url = g_strdup_printf ("ws://127.0.0.1:%d/socket.io/?EIO=4&"
@@ -604,7 +605,8 @@ fake_wait_received (Fake * f, const gchar * text)
 static void
 test_fake_connect_error (void)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *reply;
     gint code;
     const gchar *words;
@@ -650,8 +652,7 @@ fake_connected_recorder (Fake * f)
 
   g_assert_true (client_connect (r->client, f->url, 5000, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (noom_client_get_id (r->client), ==,
-      "AAAAAAAAAAAAAAAAAAAA");
+  g_assert_cmpstr (noom_client_get_id (r->client), ==, "AAAAAAAAAAAAAAAAAAAA");
   return r;
 }
 
@@ -664,7 +665,8 @@ test_fake_events (void)
   g_autoptr (NoomJoinInfo) info = NULL;
   g_autofree gchar *e = NULL;
 
-  f->join_reply = "[{\"ok\":true,\"room\":\"r\",\"id\":\"AAAAAAAAAAAAAAAAAAAA\","
+  f->join_reply =
+      "[{\"ok\":true,\"room\":\"r\",\"id\":\"AAAAAAAAAAAAAAAAAAAA\","
       "\"self\":{\"id\":\"AAAAAAAAAAAAAAAAAAAA\",\"nickname\":\"me\","
       "\"kind\":\"subscriber\",\"sends\":[]},\"participants\":[{\"id\":\"P1\","
       "\"nickname\":\"p\",\"kind\":\"recorder\",\"sends\":[\"video\","
@@ -749,7 +751,8 @@ test_fake_join_errors (void)
 {
   g_autoptr (Fake) f = fake_new (FAKE_OPEN, FAKE_CONNECTED);
   g_autoptr (Recorder) r = NULL;
-  static const struct {
+  static const struct
+  {
     const gchar *reply;
     gint code;
     const gchar *words;
@@ -805,7 +808,8 @@ test_fake_join_errors (void)
 static void
 test_fake_drops (void)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *packet;
     gint code;
   } cases[] = {
@@ -893,15 +897,13 @@ test_tls (void)
 
   /* self-signed: refused unless asked */
   r = recorder_new ();
-  g_assert_false (client_connect (r->client, server->url, 5000, NULL,
-          &error));
+  g_assert_false (client_connect (r->client, server->url, 5000, NULL, &error));
   g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE);
   g_assert_nonnull (strstr (error->message, server->url));
   g_clear_error (&error);
 
   g_object_set (r->client, "accept-invalid-certificates", TRUE, NULL);
-  g_assert_true (client_connect (r->client, server->url, 5000, NULL,
-          &error));
+  g_assert_true (client_connect (r->client, server->url, 5000, NULL, &error));
   g_assert_no_error (error);
   noom_join_info_free (client_join (r->client, "secure", "s", "browser",
           NOOM_MEDIA_VIDEO, &error));
@@ -949,8 +951,7 @@ test_connect_close (void)
     g_autoptr (GError) error = NULL;
     g_autofree gchar *old = g_strdup (noom_client_get_id (probe->client));
 
-    g_assert_true (client_connect (r->client, server->url, 5000, NULL,
-            &error));
+    g_assert_true (client_connect (r->client, server->url, 5000, NULL, &error));
     g_assert_cmpstr (noom_client_get_id (r->client), !=, old);
     noom_client_close (r->client);
     noom_client_close (probe->client);
@@ -1242,13 +1243,13 @@ test_unreachable (void)
   g_clear_error (&error);
 
   /* not a URL at all */
-  g_assert_false (client_connect (r->client, "not a url", 3000, NULL,
-          &error));
+  g_assert_false (client_connect (r->client, "not a url", 3000, NULL, &error));
   g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE);
 }
 
 /* A TCP listener that accepts and never answers: a hung server */
-typedef struct {
+typedef struct
+{
   GSocketService *service;
   GPtrArray *connections;
   guint port;
@@ -1332,8 +1333,7 @@ test_cancel_connect (void)
 
   silent->cancel_on_accept = cancellable;
   /* the timeout is long: only the cancel can end this quickly */
-  g_assert_false (client_connect (r->client, url, 20000, cancellable,
-          &error));
+  g_assert_false (client_connect (r->client, url, 20000, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5000 * 1000);
   g_assert_cmpuint (silent->connections->len, ==, 1);
@@ -1341,8 +1341,7 @@ test_cancel_connect (void)
   g_clear_error (&error);
 
   /* already cancelled before the call */
-  g_assert_false (client_connect (r->client, url, 20000, cancellable,
-          &error));
+  g_assert_false (client_connect (r->client, url, 20000, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
 
@@ -1402,7 +1401,7 @@ test_server_killed (void)
   e = wait_event (a, "disconnected ", 5000);
   g_test_message ("%s after %" G_GINT64_FORMAT " ms", e,
       (g_get_monotonic_time () - start) / 1000);
-  g_assert_true (g_str_has_prefix (e, "disconnected 5 "));     /* DISCONNECTED */
+  g_assert_true (g_str_has_prefix (e, "disconnected 5 "));      /* DISCONNECTED */
   g_assert_nonnull (strstr (e, server->url));
   g_assert_false (noom_client_is_connected (a->client));
   g_assert_null (noom_client_get_room (a->client));
@@ -1475,7 +1474,8 @@ test_keepalive (void)
 static void
 test_ice_urls (void)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *url, *user, *pass, *expected;
   } cases[] = {
     {"stun:127.0.0.1:3478", NULL, NULL, "stun://127.0.0.1:3478"},
@@ -1490,7 +1490,8 @@ test_ice_urls (void)
     {"turns:h?transport=tcp", "u", "p", "turns://u:p@h:5349?transport=tcp"},
     {"turn://old:x@h:3479", "u", "p@ss", "turn://u:p%40ss@h:3479"},
   };
-  static const struct {
+  static const struct
+  {
     const gchar *url, *user, *pass;
   } bad[] = {
     {"http://h", NULL, NULL},
@@ -1550,8 +1551,7 @@ test_ice_servers_from_server (void)
   /* TURN REST credentials "<expiry>:<id>", the ':' escaped */
   g_assert_true (g_str_has_prefix (info->ice_servers[1], "turn://"));
   g_assert_nonnull (strstr (info->ice_servers[1], "%3A"));
-  g_assert_true (g_str_has_suffix (info->ice_servers[1],
-          "@127.0.0.1:3478"));
+  g_assert_true (g_str_has_suffix (info->ice_servers[1], "@127.0.0.1:3478"));
   noom_client_close (a->client);
 }
 

@@ -128,7 +128,8 @@ test_room_length (void)
   g_assert_nonnull (strstr (error->message, "too long"));
 }
 
-typedef struct {
+typedef struct
+{
   const gchar *uri;
   GUriError code;
   const gchar *message_part;    /* a word the user must see */
