@@ -399,6 +399,7 @@ typedef struct
   AckKind kind;
   GTask *task;
   GSource *cancel_source;
+  GSource *timeout_source;
 } PendingAck;
 
 struct _NoomClient
@@ -408,6 +409,7 @@ struct _NoomClient
   GMainContext *context;
   SoupSession *session;
   gboolean accept_invalid_certificates;
+  guint request_timeout_ms;
 
   ClientState state;
   gchar *url;
@@ -436,6 +438,7 @@ enum
 {
   PROP_0,
   PROP_ACCEPT_INVALID_CERTIFICATES,
+  PROP_REQUEST_TIMEOUT,
 };
 
 enum
@@ -486,6 +489,7 @@ pending_ack_free (gpointer data)
   PendingAck *ack = data;
 
   destroy_source (&ack->cancel_source);
+  destroy_source (&ack->timeout_source);
   if (ack->task) {
     /* Still unanswered: the client is going away or the link dropped */
     g_task_return_new_error (ack->task, NOOM_CLIENT_ERROR,
@@ -1343,6 +1347,25 @@ ack_cancelled_cb (GCancellable * cancellable, gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+ack_timeout_cb (gpointer user_data)
+{
+  PendingAck *ack = user_data;
+  NoomClient *self = ack->client;
+  g_autoptr (GTask) task = g_steal_pointer (&ack->task);
+  gint64 id = ack->id;
+
+  /* A server that pings but never answers: fail the request rather than
+   * leave the caller waiting forever; a late answer is dropped */
+  g_source_unref (g_steal_pointer (&ack->timeout_source));
+  g_hash_table_remove (self->acks, &id);
+  g_task_return_new_error (task, NOOM_CLIENT_ERROR,
+      NOOM_CLIENT_ERROR_UNREACHABLE,
+      "The server at %s did not answer within %u ms", self->url,
+      self->request_timeout_ms);
+  return G_SOURCE_REMOVE;
+}
+
 static gint64
 add_pending_ack (NoomClient * self, AckKind kind, GTask * task,
     GCancellable * cancellable)
@@ -1359,6 +1382,11 @@ add_pending_ack (NoomClient * self, AckKind kind, GTask * task,
     g_source_set_callback (ack->cancel_source,
         G_SOURCE_FUNC (ack_cancelled_cb), ack, NULL);
     g_source_attach (ack->cancel_source, self->context);
+  }
+  if (self->request_timeout_ms > 0) {
+    ack->timeout_source = g_timeout_source_new (self->request_timeout_ms);
+    g_source_set_callback (ack->timeout_source, ack_timeout_cb, ack, NULL);
+    g_source_attach (ack->timeout_source, self->context);
   }
   *key = ack->id;
   g_hash_table_insert (self->acks, key, ack);
@@ -1584,6 +1612,7 @@ noom_client_init (NoomClient * self)
   self->acks = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
       pending_ack_free);
   self->next_ack_id = 0;
+  self->request_timeout_ms = NOOM_CLIENT_DEFAULT_REQUEST_TIMEOUT_MS;
 }
 
 static void
@@ -1627,6 +1656,9 @@ noom_client_set_property (GObject * object, guint prop_id,
     case PROP_ACCEPT_INVALID_CERTIFICATES:
       self->accept_invalid_certificates = g_value_get_boolean (value);
       break;
+    case PROP_REQUEST_TIMEOUT:
+      self->request_timeout_ms = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1642,6 +1674,9 @@ noom_client_get_property (GObject * object, guint prop_id, GValue * value,
   switch (prop_id) {
     case PROP_ACCEPT_INVALID_CERTIFICATES:
       g_value_set_boolean (value, self->accept_invalid_certificates);
+      break;
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint (value, self->request_timeout_ms);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1666,6 +1701,13 @@ noom_client_class_init (NoomClientClass * klass)
           "Accept a TLS certificate that does not validate (self-signed, "
           "wrong host, expired): for tests and private deployments only",
           FALSE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
+  g_object_class_install_property (object_class, PROP_REQUEST_TIMEOUT,
+      g_param_spec_uint ("request-timeout", "Request timeout",
+          "How long to wait for the server's answer to a request (a join) "
+          "before failing it with NOOM_CLIENT_ERROR_UNREACHABLE, in ms "
+          "(0: wait until the connection drops)", 0, G_MAXINT,
+          NOOM_CLIENT_DEFAULT_REQUEST_TIMEOUT_MS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
 
   signals[SIGNAL_PARTICIPANT_JOINED] =
       g_signal_new ("participant-joined", G_TYPE_FROM_CLASS (klass),

@@ -82,10 +82,16 @@ NoomClient *noom_client_new (void);
 /* The connect timeout used when noom_client_connect_async() gets 0. */
 #define NOOM_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS 10000
 
+/* The default of the "request-timeout" property. */
+#define NOOM_CLIENT_DEFAULT_REQUEST_TIMEOUT_MS 10000
+
 /* Properties:
  *   "accept-invalid-certificates" (gboolean, default FALSE): for wss://
  *     (nooms://), accept a certificate that does not validate (self-signed,
  *     wrong host, expired).  For tests and private deployments only.
+ *   "request-timeout" (guint ms, default NOOM_CLIENT_DEFAULT_REQUEST_TIMEOUT_MS):
+ *     a join the server does not answer in time fails with
+ *     NOOM_CLIENT_ERROR_UNREACHABLE; 0 waits until the connection drops.
  */
 
 /* The room we are in (from the last successful join), or NULL. */

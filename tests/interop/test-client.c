@@ -782,6 +782,26 @@ test_fake_join_errors (void)
     g_assert_null (noom_client_get_room (r->client));
   }
 
+  /* a server that never answers: the join fails after request-timeout */
+  {
+    g_autoptr (GError) error = NULL;
+    guint timeout = 0;
+    gint64 start = g_get_monotonic_time (), elapsed;
+
+    g_object_get (r->client, "request-timeout", &timeout, NULL);
+    g_assert_cmpuint (timeout, ==, NOOM_CLIENT_DEFAULT_REQUEST_TIMEOUT_MS);
+    g_object_set (r->client, "request-timeout", 300, NULL);
+    f->join_reply = NULL;
+    g_assert_null (client_join (r->client, "r", NULL, NULL, NOOM_MEDIA_NONE,
+            &error));
+    elapsed = (g_get_monotonic_time () - start) / 1000;
+    g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE);
+    g_assert_nonnull (strstr (error->message, "300 ms"));
+    g_assert_cmpint (elapsed, >=, 250);
+    g_assert_true (noom_client_is_connected (r->client));
+    g_object_set (r->client, "request-timeout", 0, NULL);
+  }
+
   /* a cancelled join completes at once; its late answer is dropped */
   {
     g_autoptr (GCancellable) cancellable = g_cancellable_new ();
@@ -796,6 +816,7 @@ test_fake_join_errors (void)
     g_assert_null (noom_client_join_finish (r->client, w.res, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     g_object_unref (w.res);
+    fake_send (f, "436[{\"error\":{\"code\":\"late\"}}]");
     fake_send (f, "435[{\"error\":{\"code\":\"late\"}}]");
     /* still connected: a round trip proves the late ack was harmless */
     fake_send (f, "2late");
