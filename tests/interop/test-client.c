@@ -868,6 +868,109 @@ test_fake_drops (void)
   }
 }
 
+
+/* Mutated server packets: the client ignores them or hangs up with an
+ * error, and never crashes, hangs or leaks (run under valgrind to see the
+ * last) */
+static void
+test_fake_mutations (void)
+{
+  static const gchar *seeds[] = {
+    "42[\"welcome\",\"q\",3,{\"id\":\"Q\",\"nickname\":\"q\",\"kind\":"
+        "\"browser\",\"sends\":[\"audio\",\"video\"]}]",
+    "42[\"ice\",{\"candidate\":\"candidate:1\",\"sdpMid\":\"0\","
+        "\"sdpMLineIndex\":0},\"Q\"]",
+    "42[\"offer\",{\"type\":\"offer\",\"sdp\":\"v=0\"},\"Q\"]",
+    "42[\"new_message\",\"q: hi\",{\"room\":\"r\",\"from\":\"Q\","
+        "\"nickname\":\"q\",\"text\":\"hi\",\"ts\":1}]",
+    "430[{\"ok\":true,\"room\":\"r\",\"self\":{\"id\":\"A\",\"nickname\":"
+        "\"a\",\"kind\":\"browser\",\"sends\":[]},\"participants\":[],"
+        "\"count\":1,\"iceServers\":[{\"urls\":\"turn:h\",\"username\":\"u\","
+        "\"credential\":\"c\"}]}]",
+    "42[\"noom_error\",{\"code\":\"x\",\"message\":\"y\"}]",
+    "2probe",
+  };
+  Fake *f = NULL;
+  Recorder *r = NULL;
+  AsyncWait w = { FALSE, NULL };
+  guint i, disconnects = 0;
+
+  for (i = 0; i < 300; i++) {
+    const gchar *seed = seeds[g_test_rand_int_range (0, G_N_ELEMENTS (seeds))];
+    g_autofree gchar *packet = g_strdup (seed);
+    gint64 deadline;
+    guint n = g_test_rand_int_range (1, 4), k;
+
+    if (f == NULL) {
+      f = fake_new (FAKE_OPEN, FAKE_CONNECTED);
+      r = fake_connected_recorder (f);
+      /* a join in flight, so that an ack 0 has somewhere to go */
+      w.done = FALSE;
+      noom_client_join_async (r->client, "r", NULL, NULL, NOOM_MEDIA_NONE,
+          NULL, async_cb, &w);
+    }
+    for (k = 0; k < n && *packet; k++) {
+      gsize len = strlen (packet);
+      gsize at = g_test_rand_int_range (0, len);
+
+      switch (g_test_rand_int_range (0, 4)) {
+        case 0:                /* a random printable byte */
+          packet[at] = (gchar) g_test_rand_int_range (0x20, 0x7f);
+          break;
+        case 1:                /* JSON structure */
+          packet[at] = "[]{}\",:0-"[g_test_rand_int_range (0, 9)];
+          break;
+        case 2:                /* truncation */
+          packet[at] = '\0';
+          break;
+        default:               /* a high byte: mostly invalid UTF-8 */
+          packet[at] = (gchar) g_test_rand_int_range (0x80, 0x100);
+          break;
+      }
+    }
+    /* a WebSocket text frame is UTF-8: libsoup refuses anything else */
+    if (*packet == '\0' || !g_utf8_validate (packet, -1, NULL))
+      continue;
+    g_test_message ("mutation %u: %s", i, packet);
+    fake_send (f, packet);
+    /* a ping after it: the pong proves the client is alive and done with
+     * the mutation; hanging up is the other acceptable outcome */
+    fake_send (f, "2after");
+    deadline = g_get_monotonic_time () + DEADLINE_MS * 1000;
+    while (!fake_has_received (f, "3after") && !f->closed) {
+      gboolean expired = FALSE;
+      guint id = g_timeout_add (100, wake_cb, &expired);
+
+      g_main_context_iteration (NULL, TRUE);
+      if (!expired)
+        g_source_remove (id);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the client neither answered nor hung up");
+    }
+    if (f->closed) {
+      g_free (wait_event (r, "disconnected ", DEADLINE_MS));
+      g_assert_false (noom_client_is_connected (r->client));
+      disconnects++;
+      /* the join in flight, if any, failed with the connection */
+      g_assert_true (iterate_until (&w.done, DEADLINE_MS));
+      g_clear_object (&w.res);
+      g_clear_pointer (&r, recorder_free);
+      g_clear_pointer (&f, fake_free);
+    } else {
+      g_ptr_array_set_size (f->received, 0);
+      g_ptr_array_set_size (r->events, 0);
+    }
+  }
+  g_test_message ("%u disconnects", disconnects);
+  if (r) {
+    noom_client_close (r->client);
+    g_assert_true (iterate_until (&w.done, DEADLINE_MS));
+    g_clear_object (&w.res);
+    recorder_free (r);
+    fake_free (f);
+  }
+}
+
 /* ------------------------------------------------------------------- TLS */
 
 static gboolean
@@ -1590,6 +1693,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/fake/events", test_fake_events);
   g_test_add_func ("/client/fake/join-errors", test_fake_join_errors);
   g_test_add_func ("/client/fake/drops", test_fake_drops);
+  g_test_add_func ("/client/fake/mutations", test_fake_mutations);
   g_test_add_func ("/interop/connect-close", test_connect_close);
   g_test_add_func ("/interop/tls", test_tls);
   g_test_add_func ("/interop/refused-http", test_refused_http);
