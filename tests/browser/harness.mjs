@@ -36,6 +36,9 @@ export class Server {
     if (!bin)
       throw new Error('NOOM_SERVER is not set (path of the built noom-server)');
     const args = ['--port', String(this.port), ...this.extraArgs];
+    // NOOM_WEB_DIR serves the client from disk (edit, rerun, no rebuild)
+    if (process.env.NOOM_WEB_DIR)
+      args.push('--static-dir', process.env.NOOM_WEB_DIR);
     const proc = bin.endsWith('.mjs')
       ? spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
       : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });

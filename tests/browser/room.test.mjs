@@ -42,8 +42,10 @@ test('three pages join one room and each receives video and audio from both othe
     await receivesFrom(pages[name], others);
     const st = await pages[name].evaluate(() => window.noom.state());
     assert.equal(st.participants.length, 2);
-    for (const id of others)
+    for (const id of others) {
       assert.equal(st.peerStates[id], 'connected');
+      assert.equal(await pages[name].textContent(`#grid .tile[data-id="${id}"] .tile-state`), 'connected');
+    }
     assert.match(await pages[name].textContent('#participant-count'), /^3 participants$/);
   }
   for (const p of Object.values(pages))
@@ -155,6 +157,31 @@ test('switching the microphone replaces the audio sender and keeps mute', async 
     assert.deepEqual(s, [check.id], 'every peer connection sends the new track');
   await a.click('#mute');
   assert.equal(await a.evaluate(() => window.noom.media.stream.getAudioTracks()[0].enabled), true);
+});
+
+test('switching the camera replaces the video sender everywhere and stops the old camera', async () => {
+  const a = pages.Alice;
+  const before = await a.evaluate(() => {
+    window.__oldCam = window.noom.media.stream.getVideoTracks()[0];
+    return window.__oldCam.id;
+  });
+  const options = await a.$$eval('#cameras option', (os) => os.map((o) => o.value));
+  assert.ok(options.length >= 1);
+  await a.selectOption('#cameras', options[options.length - 1]);
+  await a.waitForFunction((old) => {
+    const t = window.noom.media.stream.getVideoTracks()[0];
+    return t && t.id !== old;
+  }, before, { timeout: 10000 });
+  const check = await a.evaluate(() => {
+    const t = window.noom.media.stream.getVideoTracks()[0];
+    const senders = [...window.noom.peers.values()].map((pc) =>
+      pc.getSenders().filter((s) => s.track && s.track.kind === 'video').map((s) => s.track.id));
+    return { id: t.id, old: window.__oldCam.readyState, senders };
+  });
+  assert.equal(check.old, 'ended', 'the old camera track is stopped');
+  for (const s of check.senders)
+    assert.deepEqual(s, [check.id], 'every peer connection sends the new camera');
+  await receivesFrom(pages.Bob, [ids.Alice]);
 });
 
 test('leave removes the tile on every other page and closes the connection', async () => {

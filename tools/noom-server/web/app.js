@@ -188,6 +188,7 @@ async function sendJoin() {
   mesh.iceServers = Array.isArray(res.iceServers) ? res.iceServers : [];
   for (const p of res.participants || [])
     addParticipant(p);
+  renderPeople();
   updateCount();
   addNotice("You joined " + room);
   /* we are the newcomer: the others offer to us (protocol §7) */
@@ -262,6 +263,8 @@ async function enterRoom(room, nickname) {
   $("room-title").textContent = room;
   $("messages").replaceChildren();
   $("grid").replaceChildren();
+  /* small screens: the video first, chat and people behind the Chat button */
+  $("room").classList.toggle("side-hidden", window.innerWidth <= 700);
   addTile("self", { id: "self", nickname: nickname + " (you)", kind: "browser" });
   updateCount();
   const message = await media.start();
@@ -458,7 +461,7 @@ function renderPeople() {
     if ((p.sends || []).length === 0) {
       const s = document.createElement("span");
       s.className = "person-sends";
-      s.textContent = "no media";
+      s.textContent = "receive-only";
       li.append(s);
     }
     list.append(li);
@@ -503,6 +506,8 @@ function addNotice(text) {
 
 function appendChat(li) {
   const list = $("messages");
+  if ($("room").classList.contains("side-hidden"))
+    $("toggle-side").classList.add("unread");
   const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 8;
   list.append(li);
   if (atBottom)
@@ -603,6 +608,7 @@ $("microphones").addEventListener("change", async (ev) => {
 
 $("toggle-side").addEventListener("click", () => {
   $("room").classList.toggle("side-hidden");
+  $("toggle-side").classList.remove("unread");
   layoutGrid();
 });
 
