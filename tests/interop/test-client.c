@@ -29,17 +29,35 @@ wake_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Iterate the default context until *@done or @ms pass; TRUE if done */
+/* One blocking iteration of the thread-default context (the one the
+ * clients live on), for at most @max_ms */
+static void
+iterate_once (guint max_ms)
+{
+  GMainContext *context = g_main_context_get_thread_default ();
+  gboolean expired = FALSE;
+  GSource *timeout = g_timeout_source_new (MAX (max_ms, 1));
+
+  g_source_set_callback (timeout, wake_cb, &expired, NULL);
+  g_source_attach (timeout, context);
+  g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+}
+
+/* Iterate until *@done or @ms pass; TRUE if done */
 static gboolean
 iterate_until (const gboolean * done, guint ms)
 {
-  gboolean expired = FALSE;
-  guint id = g_timeout_add (ms, wake_cb, &expired);
+  gint64 deadline = g_get_monotonic_time () + ms * G_GINT64_CONSTANT (1000);
 
-  while (!*done && !expired)
-    g_main_context_iteration (NULL, TRUE);
-  if (!expired)
-    g_source_remove (id);
+  while (!*done) {
+    gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+
+    if (left <= 0)
+      break;
+    iterate_once (left);
+  }
   return *done;
 }
 
@@ -179,7 +197,8 @@ server_stop (Server * server)
   g_free (server);
   /* let the cancelled read finish while the Server is gone: it only
    * touches its own result */
-  while (g_main_context_iteration (NULL, FALSE));
+  while (g_main_context_iteration (g_main_context_get_thread_default (),
+          FALSE));
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Server, server_stop);
@@ -365,9 +384,6 @@ wait_event (Recorder * r, const gchar * prefix, guint ms)
   gchar *found = NULL;
 
   while (!has_prefix_event (r, prefix, &found)) {
-    gboolean expired = FALSE;
-    guint id;
-
     if (g_get_monotonic_time () >= deadline) {
       guint i;
 
@@ -377,11 +393,7 @@ wait_event (Recorder * r, const gchar * prefix, guint ms)
       g_error ("no \"%s\" event within %u ms", prefix, ms);
     }
     /* wake up at the deadline at the latest */
-    id = g_timeout_add (MAX (1, (deadline - g_get_monotonic_time ()) / 1000),
-        wake_cb, &expired);
-    g_main_context_iteration (NULL, TRUE);
-    if (!expired)
-      g_source_remove (id);
+    iterate_once ((deadline - g_get_monotonic_time ()) / 1000);
   }
   return found;
 }
@@ -590,15 +602,9 @@ fake_wait_received (Fake * f, const gchar * text)
   gint64 deadline = g_get_monotonic_time () + DEADLINE_MS * 1000;
 
   while (!fake_has_received (f, text)) {
-    gboolean expired = FALSE;
-    guint id;
-
     if (g_get_monotonic_time () >= deadline)
       g_error ("the fake server never received %s", text);
-    id = g_timeout_add (100, wake_cb, &expired);
-    g_main_context_iteration (NULL, TRUE);
-    if (!expired)
-      g_source_remove (id);
+    iterate_once (100);
   }
 }
 
@@ -938,12 +944,7 @@ test_fake_mutations (void)
     fake_send (f, "2after");
     deadline = g_get_monotonic_time () + DEADLINE_MS * 1000;
     while (!fake_has_received (f, "3after") && !f->closed) {
-      gboolean expired = FALSE;
-      guint id = g_timeout_add (100, wake_cb, &expired);
-
-      g_main_context_iteration (NULL, TRUE);
-      if (!expired)
-        g_source_remove (id);
+      iterate_once (100);
       if (g_get_monotonic_time () > deadline)
         g_error ("the client neither answered nor hung up");
     }
@@ -1594,6 +1595,59 @@ test_keepalive (void)
   noom_client_close (b->client);
 }
 
+static gpointer
+own_thread_main (gpointer data)
+{
+  Server *server = data;
+  GMainContext *context = g_main_context_new ();
+  Recorder *a, *b;
+  NoomJoinInfo *info;
+  GError *error = NULL;
+  gchar *e, *expected;
+
+  /* As the elements do: a private context, thread-default in this thread
+   * before the clients are created.  Only it is iterated (the main thread
+   * is blocked in g_thread_join): anything the client attached to the
+   * global default context would never run, and the test would time out. */
+  g_main_context_push_thread_default (context);
+  a = connected_recorder (server);
+  b = connected_recorder (server);
+  info = client_join (a->client, "threads", "a", "publisher",
+      NOOM_MEDIA_VIDEO, &error);
+  g_assert_no_error (error);
+  noom_join_info_free (info);
+  info = client_join (b->client, "threads", "b", "subscriber",
+      NOOM_MEDIA_NONE, &error);
+  g_assert_no_error (error);
+  noom_join_info_free (info);
+  e = wait_event (a, "joined ", DEADLINE_MS);
+  expected = g_strdup_printf ("joined %s b subscriber -",
+      noom_client_get_id (b->client));
+  g_assert_cmpstr (e, ==, expected);
+  g_free (e);
+  g_free (expected);
+  noom_client_send_offer (a->client, noom_client_get_id (b->client), "v=0");
+  g_free (wait_event (b, "offer ", DEADLINE_MS));
+  noom_client_close (a->client);
+  noom_client_close (b->client);
+  recorder_free (a);
+  recorder_free (b);
+  g_main_context_pop_thread_default (context);
+  while (g_main_context_iteration (context, FALSE));
+  g_main_context_unref (context);
+  return NULL;
+}
+
+static void
+test_own_thread (void)
+{
+  g_autoptr (Server) server = server_start (NULL);
+
+  if (server == NULL)
+    return;
+  g_thread_join (g_thread_new ("client", own_thread_main, server));
+}
+
 /* Pure function; no server needed */
 static void
 test_ice_urls (void)
@@ -1702,6 +1756,7 @@ main (int argc, char **argv)
   g_test_add_func ("/interop/join-errors", test_join_errors);
   g_test_add_func ("/interop/ice-servers", test_ice_servers_from_server);
   g_test_add_func ("/interop/keepalive", test_keepalive);
+  g_test_add_func ("/interop/own-thread", test_own_thread);
   g_test_add_func ("/interop/server-killed", test_server_killed);
   g_test_add_func ("/interop/server-hung", test_server_hung);
 
