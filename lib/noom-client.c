@@ -250,6 +250,7 @@ noom_ice_url_to_webrtcbin (const gchar * url, const gchar * username,
   g_autofree gchar *scheme = NULL;
   g_autofree gchar *rest = NULL;
   g_autofree gchar *host = NULL;
+  g_autofree gchar *embedded = NULL;
   const gchar *colon, *query;
   gboolean turn;
   guint port;
@@ -286,10 +287,19 @@ noom_ice_url_to_webrtcbin (const gchar * url, const gchar * username,
     }
   }
   if (g_str_has_prefix (rest, "//")) {
-    /* already in webrtcbin's form; drop any userinfo, it is re-added */
+    /* Already in webrtcbin's form.  Its (escaped) userinfo is kept when no
+     * username and credential are given, replaced otherwise. */
     gchar *at = strrchr (rest, '@');
     gchar *start = at ? at + 1 : rest + 2;
 
+    if (at && username == NULL && credential == NULL) {
+      embedded = g_strndup (rest + 2, at - (rest + 2));
+      if (strchr (embedded, ':') == NULL) {
+        g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
+            "The TURN URL's user information is not user:password");
+        return NULL;
+      }
+    }
     memmove (rest, start, strlen (start) + 1);
   }
   if (!parse_host_port (rest, &host, &port, error))
@@ -300,6 +310,9 @@ noom_ice_url_to_webrtcbin (const gchar * url, const gchar * username,
   if (!turn)
     return g_strdup_printf ("stun://%s:%u", host, port);
 
+  if (embedded)
+    return g_strdup_printf ("%s://%s@%s:%u%s", scheme, embedded, host, port,
+        query ? query : "");
   if (username == NULL || credential == NULL) {
     g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
         "A TURN server needs a username and a credential");

@@ -102,8 +102,9 @@ const gchar *noom_client_get_room (NoomClient * self);
  * into the form webrtcbin's stun-server / turn-server / add-turn-server
  * take: "stun://host:port", "turn://user:pass@host:port[?transport=...]"
  * (user and pass URI-escaped; the default port is filled in).  A URL that
- * already has the "//" form is accepted too.  @username and @credential
- * are only used for turn/turns (both required there). */
+ * already has the "//" form is accepted too (its "user:pass@" is kept when
+ * @username and @credential are NULL).  @username and @credential are only
+ * used for turn/turns, where credentials are required. */
 gchar *noom_ice_url_to_webrtcbin (const gchar * url, const gchar * username,
     const gchar * credential, GError ** error);
 

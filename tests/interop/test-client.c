@@ -1667,6 +1667,9 @@ test_ice_urls (void)
     {"turn:h", "u", "p", "turn://u:p@h:3478"},
     {"turns:h?transport=tcp", "u", "p", "turns://u:p@h:5349?transport=tcp"},
     {"turn://old:x@h:3479", "u", "p@ss", "turn://u:p%40ss@h:3479"},
+    {"turn://us%3Aer:p%40ss@h?transport=tcp", NULL, NULL,
+        "turn://us%3Aer:p%40ss@h:3478?transport=tcp"},
+    {"turns://u:p@[::1]", NULL, NULL, "turns://u:p@[::1]:5349"},
   };
   static const struct
   {
@@ -1676,6 +1679,7 @@ test_ice_urls (void)
     {"stuns:h", NULL, NULL},
     {"turn:h", NULL, NULL},
     {"turn:h", "u", NULL},
+    {"turn://nopass@h", NULL, NULL},
     {"stun:", NULL, NULL},
     {"stun:h:0", NULL, NULL},
     {"stun:h:99999", NULL, NULL},
