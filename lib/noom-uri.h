@@ -22,7 +22,10 @@ typedef struct {
 
 #define NOOM_URI_DEFAULT_PORT 8080
 
-/* Errors are in G_URI_ERROR with a message a user understands. */
+/* Errors are in G_URI_ERROR with a message a user understands.
+ * The room is one percent-encoded path segment checked with the server's
+ * name rule; the query may only hold nickname and token ('+' is a space):
+ * unknown keys are refused.  See docs/client.md. */
 NoomUri *noom_uri_parse (const gchar * uri, GError ** error);
 /* Canonical string form (token included). */
 gchar *noom_uri_to_string (const NoomUri * uri);
