@@ -737,7 +737,7 @@ handle_connect (NoomClient * self, NoomSioPacket * packet)
   g_free (self->id);
   self->id = g_strdup (sid);
   self->state = STATE_CONNECTED;
-  g_message ("connected to %s as %s", self->url, self->id);
+  g_debug ("connected to %s as %s", self->url, self->id);
   connect_complete (self, NULL);
 }
 
