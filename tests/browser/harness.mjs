@@ -47,11 +47,17 @@ export class Server {
       let buf = '';
       const timer = setTimeout(() => reject(new Error(
         `noom-server printed no listening URL in ${timeoutMs} ms:\n${buf}`)), timeoutMs);
+      let found = false;
+      // stays attached: it also keeps the pipes drained (the server logs
+      // every error once)
       const onData = (d) => {
-        buf += d.toString();
         this.output += d.toString();
+        if (found)
+          return;
+        buf += d.toString();
         const m = /https?:\/\/[^\s/'"]*:(\d+)/.exec(buf);
         if (m) {
+          found = true;
           clearTimeout(timer);
           resolve(Number(m[1]));
         }
@@ -63,9 +69,6 @@ export class Server {
         reject(new Error(`noom-server exited (${code ?? sig}) before listening:\n${buf}`));
       });
     });
-    // keep the pipes drained (the server logs every error once)
-    proc.stdout.on('data', (d) => { this.output += d.toString(); });
-    proc.stderr.on('data', (d) => { this.output += d.toString(); });
     this.port = port;
     return this;
   }
