@@ -26,6 +26,7 @@
 
 #include "noom-uri.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 #define ROOM_MAX_CHARS 64
@@ -79,6 +80,37 @@ check_name (const gchar * name, const gchar * what, guint max_chars,
         "The %s is too long (%ld characters, at most %u)", what, n, max_chars);
     return FALSE;
   }
+  return TRUE;
+}
+
+/* GUri has percent-decoded the host and turned IDN into ASCII: what is
+ * left must be a DNS name, an IPv4 address or an IPv6 literal (with an
+ * optional zone id), so that the canonical form can be written back */
+static gboolean
+check_host (const gchar * host)
+{
+  const gchar *p;
+
+  if (strchr (host, ':') != NULL) {
+    g_autofree gchar *address = g_strdup (host);
+    gchar *zone = strchr (address, '%');
+    g_autoptr (GInetAddress) inet = NULL;
+
+    if (zone != NULL) {
+      *zone++ = '\0';
+      if (*zone == '\0')
+        return FALSE;
+      for (p = zone; *p; p++)
+        if (!g_ascii_isalnum (*p) && !strchr ("-._~", *p))
+          return FALSE;
+    }
+    inet = g_inet_address_new_from_string (address);
+    return inet != NULL
+        && g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6;
+  }
+  for (p = host; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_')
+      return FALSE;
   return TRUE;
 }
 
@@ -236,6 +268,12 @@ noom_uri_parse (const gchar * uri_string, GError ** error)
   if (host == NULL || *host == '\0') {
     g_set_error (error, G_URI_ERROR, G_URI_ERROR_BAD_HOST,
         "The URI has no host (expected noom://host:port/ROOM)");
+    return NULL;
+  }
+  if (!check_host (host)) {
+    g_set_error (error, G_URI_ERROR, G_URI_ERROR_BAD_HOST,
+        "The host in the URI is malformed (expected a name, an IPv4 address "
+        "or an IPv6 address in brackets)");
     return NULL;
   }
   if (g_uri_get_userinfo (guri) != NULL) {

@@ -161,6 +161,12 @@ static const BadCase bad_cases[] = {
   {"noom://h:abc/demo", G_URI_ERROR_BAD_PORT, "port"},
   {"noom://h:-1/demo", G_URI_ERROR_BAD_PORT, "port"},
   {"noom://[::1/demo", G_URI_ERROR_BAD_HOST, "host"},
+  {"noom://h%20x/demo", G_URI_ERROR_BAD_HOST, "host"},
+  {"noom://ex ample/demo", G_URI_ERROR_BAD_HOST, "host"},
+  {"noom://h%2Fx/demo", G_URI_ERROR_BAD_HOST, "host"},
+  {"noom://h%3A1/demo", G_URI_ERROR_BAD_HOST, "host"},
+  {"noom://[::1%25]/demo", G_URI_ERROR_BAD_HOST, "host"},
+  {"noom://[::1%25a%2Fb]/demo", G_URI_ERROR_BAD_HOST, "host"},
   {"noom://h/demo?nickame=kim", G_URI_ERROR_BAD_QUERY, "\"nickame\""},
   {"noom://h/demo?room=x", G_URI_ERROR_BAD_QUERY, "Unknown"},
   {"noom://h/demo?nickname=a&nickname=b", G_URI_ERROR_BAD_QUERY, "twice"},
@@ -295,6 +301,62 @@ test_to_string (void)
   g_assert_cmpstr (http, ==, "https://example.org:8080");
 }
 
+/* Mutated URIs: the parser never crashes, and whatever it accepts
+ * round-trips through the canonical form */
+static void
+test_mutations (void)
+{
+  static const gchar *seeds[] = {
+    "noom://localhost:8080/demo?nickname=kim&token=abc",
+    "nooms://[::1]:443/caf%C3%A9%2Fx?token=a%2Bb",
+    "noom://h/a%20b?nickname=J%C3%BCrgen+L",
+  };
+  static const gchar alphabet[] = "%/?#&=+:@[]. aZ09\x01\xc3\xa9\x7f";
+  guint i, accepted = 0;
+
+  for (i = 0; i < 20000; i++) {
+    g_autofree gchar *s =
+        g_strdup (seeds[g_test_rand_int_range (0, G_N_ELEMENTS (seeds))]);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NoomUri) a = NULL;
+    guint n = g_test_rand_int_range (1, 4), k;
+
+    for (k = 0; k < n; k++) {
+      gsize len = strlen (s);
+      gsize at = g_test_rand_int_range (0, len);
+
+      if (g_test_rand_int_range (0, 8) == 0)
+        s[at] = '\0';
+      else
+        s[at] = alphabet[g_test_rand_int_range (0, sizeof (alphabet) - 1)];
+      if (*s == '\0')
+        break;
+    }
+    a = noom_uri_parse (s, &error);
+    if (a == NULL) {
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == G_URI_ERROR);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      continue;
+    }
+    accepted++;
+    g_assert_no_error (error);
+    {
+      g_autofree gchar *s1 = noom_uri_to_string (a);
+      g_autoptr (NoomUri) b = noom_uri_parse (s1, &error);
+      g_autofree gchar *s2 = NULL;
+
+      if (b == NULL)
+        g_error ("%s was accepted, but its canonical form %s is not: %s", s,
+            s1, error->message);
+      assert_uri_equal (a, b);
+      s2 = noom_uri_to_string (b);
+      g_assert_cmpstr (s1, ==, s2);
+    }
+  }
+  g_test_message ("%u of 20000 mutations accepted", accepted);
+}
+
 static void
 test_copy_free_null (void)
 {
@@ -319,6 +381,7 @@ main (int argc, char **argv)
   g_test_add_func ("/uri/round-trip", test_round_trip);
   g_test_add_func ("/uri/to-string", test_to_string);
   g_test_add_func ("/uri/copy-free-null", test_copy_free_null);
+  g_test_add_func ("/uri/mutations", test_mutations);
 
   return g_test_run ();
 }
