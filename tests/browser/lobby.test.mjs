@@ -133,3 +133,27 @@ test('a page without camera or microphone joins receive-only; a recorder shows a
     await p.context().close();
   }
 });
+
+test('a refused join (room full) is explained on the home page', async () => {
+  const small = await new Server(['--max-room-size', '1']).start();
+  try {
+    const a = await openPage(browser, small.url + '/');
+    await join(a, 'tiny', 'Ann');
+    const b = await openPage(browser, small.url + '/');
+    await b.fill('#nickname', 'Ben');
+    await b.fill('#room-name', 'tiny');
+    await b.click('#join-button');
+    await b.waitForSelector('#join-error:not([hidden])', { timeout: 10000 });
+    assert.match(await b.textContent('#join-error'), /full/);
+    assert.equal(await b.isVisible('#home'), true);
+    const s = await b.evaluate(() => window.noom.state());
+    assert.equal(s.room, null);
+    assert.equal(s.joined, false);
+    // the camera is released again
+    assert.equal(await b.evaluate(() => window.noom.media.stream.getTracks().length), 0);
+    for (const p of [a, b])
+      await p.context().close();
+  } finally {
+    await small.stop();
+  }
+});

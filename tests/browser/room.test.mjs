@@ -54,9 +54,15 @@ test('three pages join one room and each receives video and audio from both othe
 
 test('screenshot of a three-person room', async () => {
   const p = pages.Alice;
-  await p.fill('#chat-input', 'Hi everyone!');
-  await p.click('#chat-form button');
-  await waitState(pages.Bob, (s) => true);
+  const say = async (from, to, text) => {
+    await from.fill('#chat-input', text);
+    await from.click('#chat-form button');
+    await to.waitForFunction((t) => [...document.querySelectorAll('#messages .message-text')]
+      .some((e) => e.textContent === t), text, { timeout: 10000 });
+  };
+  await say(pages.Bob, p, 'Morning! Can everyone hear me?');
+  await say(p, pages.Carol, 'Loud and clear!');
+  await say(pages.Carol, p, 'Same here. Shall we start?');
   await until(() => p.evaluate(() => [...document.querySelectorAll('#grid video')]
     .every((v) => v.readyState >= 2 || !v.srcObject)), (ok) => ok, 'videos playing', 15000);
   await p.screenshot({ path: path.join(root, 'docs', 'screenshot-room.png') });
@@ -127,12 +133,17 @@ test('mute silences the remote audio; camera off stops the remote frames', async
   await waitState(a, (s) => s.cameraOff, null, 'camera off');
   const stopped = await until(() => window(1500), (w) => w.frames === 0, 'no frames after camera off', 15000, 0);
   assert.equal(stopped.frames, 0);
+  // Bob's tile for Alice shows her avatar instead of a frozen picture
+  await b.waitForFunction((id) => !document.querySelector(`#grid .tile[data-id="${id}"]`).classList.contains('has-video'),
+    ids.Alice, { timeout: 10000 });
   // the camera is really released
   assert.equal(await a.evaluate(() => window.noom.media.stream.getVideoTracks().length), 0);
 
   await a.click('#camera');
   await waitState(a, (s) => !s.cameraOff, null, 'camera on');
   await until(() => window(1000), (w) => w.frames > 3, 'frames after camera on', 15000, 0);
+  await b.waitForFunction((id) => document.querySelector(`#grid .tile[data-id="${id}"]`).classList.contains('has-video'),
+    ids.Alice, { timeout: 10000 });
 });
 
 test('switching the microphone replaces the audio sender and keeps mute', async () => {

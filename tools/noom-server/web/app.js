@@ -388,10 +388,36 @@ function attachStream(id, stream) {
   if (!tile)
     return;
   const video = tile.querySelector("video");
-  if (video.srcObject !== stream)
+  if (video.srcObject !== stream) {
     video.srcObject = stream;
-  tile.classList.toggle("has-video", stream.getVideoTracks().length > 0);
+    watchFrames(tile, video);
+  }
   play(video);
+}
+
+/* A remote camera that stops (camera off, a stalled connection) leaves the
+ * last frame frozen: show the avatar instead while no frame comes. */
+function watchFrames(tile, video) {
+  if (!video.requestVideoFrameCallback) {
+    tile.classList.add("has-video");
+    return;
+  }
+  let last = 0;
+  const onFrame = () => {
+    last = performance.now();
+    tile.classList.add("has-video");
+    if (tile.isConnected)
+      video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+  const timer = setInterval(() => {
+    if (!tile.isConnected) {
+      clearInterval(timer);
+      return;
+    }
+    if (performance.now() - last > 1500)
+      tile.classList.remove("has-video");
+  }, 500);
 }
 
 function attachLocal() {
