@@ -87,7 +87,7 @@ test('the open-room list and its counts follow joins and leaves', async () => {
   }
 });
 
-test('a page without camera or microphone joins receive-only; a recorder shows a badge', async () => {
+test('a page without devices joins receive-only; a recorder shows a badge; a publisher gets a tile', async () => {
   const cam = await openPage(browser, server.url + '/');
   await join(cam, 'beta', 'Cam');
   const none = await openPage(browser, server.url + '/', { noDevices: true });
@@ -128,6 +128,35 @@ test('a page without camera or microphone joins receive-only; a recorder shows a
   }
   for (const p of [cam, none])
     await waitState(p, (s) => !s.recording, null, 'badge gone');
+
+  // a send-only publisher (socket.io-client standing in for noomsink) gets
+  // a tile, and even the receive-only page opens a connection to it
+  const pub = io(server.url, { transports: ['websocket'], reconnection: false });
+  let pubId;
+  try {
+    const res = await pub.timeout(10000).emitWithAck('enter_room', 'beta', { nickname: 'cam-7', kind: 'publisher', sends: ['video'] });
+    assert.equal(res.ok, true, JSON.stringify(res));
+    pubId = res.id;
+    const offers = [];
+    pub.on('offer', (desc, from) => offers.push({ from, sdp: desc.sdp }));
+    for (const p of [cam, none]) {
+      await waitState(p, (s, id) => s.tiles.includes(id), res.id, 'publisher tile');
+      assert.equal(await p.textContent(`#grid .tile[data-id="${res.id}"] .tile-kind`), 'stream');
+      assert.equal(await p.evaluate((id) => window.noom.peers.has(id), res.id), true);
+    }
+    // both pages were first, so both offer; directions follow `sends`
+    await until(async () => offers.length, (n) => n === 2, 'two offers to the publisher', 10000, 100);
+    const dirs = (sdp) => sdp.split(/\r\nm=/).slice(1).map((m) =>
+      m.split(' ')[0] + ':' + /a=(sendrecv|sendonly|recvonly|inactive)/.exec(m)[1]);
+    assert.deepEqual(dirs(offers.find((o) => o.from === camId).sdp), ['audio:sendonly', 'video:sendrecv']);
+    assert.deepEqual(dirs(offers.find((o) => o.from === noneId).sdp), ['video:recvonly']);
+  } finally {
+    pub.close();
+  }
+  for (const p of [cam, none])
+    await waitState(p, (s, id) => !s.tiles.includes(id) && !s.participants.some((x) => x.id === id), pubId, 'publisher gone');
+  for (const p of [cam, none])
+    assert.equal(await p.evaluate((id) => window.noom.peers.has(id), pubId), false);
   for (const p of [cam, none]) {
     assert.deepEqual(p.errors, []);
     await p.context().close();
