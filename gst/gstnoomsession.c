@@ -523,11 +523,8 @@ gst_noom_session_new (GstElement * element, const gchar * kind,
     const GstNoomSessionHooks * hooks)
 {
   GstNoomSession *self = g_object_new (GST_TYPE_NOOM_SESSION, NULL);
-  g_autofree gchar *name = g_strdup_printf ("%s-session",
-      GST_ELEMENT_NAME (element));
 
   gst_object_ref_sink (self);
-  gst_object_set_name (GST_OBJECT (self), name);
   self->element = element;
   self->kind = g_strdup (kind);
   self->hooks = *hooks;
@@ -1149,6 +1146,11 @@ gst_noom_session_start (GstNoomSession * self)
   g_autofree gchar *thread_name = NULL;
 
   g_return_val_if_fail (self->thread == NULL, FALSE);
+
+  /* Named now: the element has its final name. */
+  thread_name = g_strdup_printf ("%s-session", GST_ELEMENT_NAME (self->element));
+  gst_object_set_name (GST_OBJECT (self), thread_name);
+  g_clear_pointer (&thread_name, g_free);
 
   GST_OBJECT_LOCK (self);
   uri->tls = self->tls;

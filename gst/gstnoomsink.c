@@ -327,6 +327,7 @@ build_stream (GstNoomSink * self, Stream * stream, GstCaps * caps)
       gst_object_unref (gst_object_ref_sink (elements->pdata[i]));
     return FALSE;
   }
+  g_ptr_array_set_free_func (elements, gst_object_unref);
   tee = gst_element_factory_make ("tee", NULL);
   /* Always one consumer that takes everything, so one peer's flow error
    * never travels upstream. */
@@ -338,7 +339,9 @@ build_stream (GstNoomSink * self, Stream * stream, GstCaps * caps)
   g_ptr_array_add (elements, drain);
 
   for (i = 0; i < elements->len; i++) {
-    gst_bin_add (GST_BIN (self), elements->pdata[i]);
+    /* The stream keeps its own ref: request pads outlive the children
+     * when the bin is disposed. */
+    gst_bin_add (GST_BIN (self), gst_object_ref (elements->pdata[i]));
     if (i > 0 && !gst_element_link (elements->pdata[i - 1],
             elements->pdata[i])) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
@@ -453,8 +456,15 @@ gst_noom_sink_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
 
   templ = GST_PAD_PAD_TEMPLATE (pad);
   switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_CAPS:
-      tcaps = gst_pad_template_get_caps (templ);
+    case GST_QUERY_CAPS:{
+      /* Formats the encoders take come first, so upstream picks one and
+       * nothing converts needlessly. */
+      GstCaps *preferred = gst_caps_from_string (GST_PAD_DIRECTION (pad) ==
+          GST_PAD_SINK && g_str_has_prefix (GST_PAD_NAME (pad), "video") ?
+          "video/x-raw, format=(string)I420" :
+          "audio/x-raw, format=(string)S16LE, rate=(int)48000");
+
+      tcaps = gst_caps_merge (preferred, gst_pad_template_get_caps (templ));
       gst_query_parse_caps (query, &filter);
       caps = filter ? gst_caps_intersect_full (filter, tcaps,
           GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (tcaps);
@@ -462,6 +472,7 @@ gst_noom_sink_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
       gst_caps_unref (caps);
       gst_caps_unref (tcaps);
       return TRUE;
+    }
     case GST_QUERY_ACCEPT_CAPS:
       tcaps = gst_pad_template_get_caps (templ);
       gst_query_parse_accept_caps (query, &caps);
@@ -554,6 +565,8 @@ gst_noom_sink_release_pad (GstElement * element, GstPad * pad)
   for (i = 0; stream->elements && i < stream->elements->len; i++) {
     GstElement *e = stream->elements->pdata[i];
 
+    if (GST_OBJECT_PARENT (e) != GST_OBJECT (self))
+      continue;                 /* the bin is being disposed */
     gst_element_set_locked_state (e, TRUE);
     gst_element_set_state (e, GST_STATE_NULL);
     gst_bin_remove (GST_BIN (self), e);
@@ -598,22 +611,31 @@ maybe_join (GstNoomSink * self)
     gst_noom_session_join (self->session, sends);
 }
 
+/* Stops feeding the branch; its queue may be blocked downstream in a
+ * prerolling webrtcbin, so it is only stopped once webrtcbin is. */
+static void
+branch_unlink (Branch * b)
+{
+  GstPad *peer;
+
+  if (!b->tee_pad)
+    return;
+  peer = gst_pad_get_peer (b->tee_pad);
+  if (peer) {
+    gst_pad_unlink (b->tee_pad, peer);
+    gst_object_unref (peer);
+  }
+  gst_element_release_request_pad (b->tee, b->tee_pad);
+  gst_clear_object (&b->tee_pad);
+}
+
 static void
 branch_free (gpointer data)
 {
   Branch *b = data;
   GstNoomSink *self = b->sink;
 
-  if (b->tee_pad) {
-    GstPad *peer = gst_pad_get_peer (b->tee_pad);
-
-    if (peer) {
-      gst_pad_unlink (b->tee_pad, peer);
-      gst_object_unref (peer);
-    }
-    gst_element_release_request_pad (b->tee, b->tee_pad);
-    gst_object_unref (b->tee_pad);
-  }
+  branch_unlink (b);
   if (b->queue) {
     gst_element_set_locked_state (b->queue, TRUE);
     gst_element_set_state (b->queue, GST_STATE_NULL);
@@ -892,8 +914,13 @@ sink_peer_connected (GstElement * element, GstNoomPeer * peer)
 static void
 sink_peer_removing (GstElement * element, GstNoomPeer * peer)
 {
-  /* Unlink from the tees while webrtcbin still accepts data. */
-  g_object_set_data (G_OBJECT (peer), "noomsink", NULL);
+  GPtrArray *branches = g_object_get_data (G_OBJECT (peer), "noomsink");
+  guint i;
+
+  /* Unlink from the tees first: a stopped webrtcbin answers FLUSHING, which
+   * must not reach the encoder. */
+  for (i = 0; branches && i < branches->len; i++)
+    branch_unlink (branches->pdata[i]);
 }
 
 static void
@@ -906,6 +933,7 @@ sink_peer_removed (GstElement * element, GstNoomPeer * peer)
   GST_OBJECT_LOCK (element);
   drops = g_object_steal_data (G_OBJECT (peer), "noomsink-drops");
   GST_OBJECT_UNLOCK (element);
+  g_object_set_data (G_OBJECT (peer), "noomsink", NULL);
   if (drops)
     g_ptr_array_unref (drops);
 }
