@@ -25,8 +25,14 @@
 
 #define G_LOG_DOMAIN "noom-engine"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "noom-engine.h"
 #include "noom-packet.h"
@@ -39,6 +45,10 @@
 #define WS_BACKLOG_CHECK 65536
 /* Default bound on what one socket may have buffered. */
 #define DEFAULT_MAX_BUFFERED (4 * 1024 * 1024)
+/* The engine's one read buffer for all plain WebSockets. */
+#define READ_BUFFER_SIZE 65536
+
+typedef struct _WsConn WsConn;
 
 enum {
   TRANSPORT_POLLING,
@@ -68,15 +78,21 @@ struct _NoomEngine {
   GPtrArray *flush;             /* polling sockets with a held GET to answer */
   GSource *flush_idle;
   GBytes *ping_frame;           /* "2", shared by every ping */
+  GPtrArray *doomed;            /* sockets to close from an idle */
+  GSource *doomed_idle;
+
+  /* Plain WebSockets: one epoll set, one GSource, one read buffer. */
+  gint epfd;
+  GSource *epoll_source;
+  guint8 *rbuf;
 };
 
 /* Kept small: one of these per connection. */
 struct _NoomEngineSocket {
   NoomEngine *engine;
   gpointer user_data;
-  SoupWebsocketConnection *ws;  /* WebSocket transport, NULL when polling */
-  GSocket *gsocket;             /* ws's kernel socket, for the backlog check */
-  SoupWebsocketConnection *probe;       /* upgrade in progress */
+  WsConn *ws;                   /* WebSocket transport, NULL when polling */
+  WsConn *probe;                /* upgrade in progress */
   SoupServerMessage *poll;      /* held GET */
   GPtrArray *queue;             /* polling: GBytes frames ('b'+base64 binary) */
   gchar *remote;
@@ -93,6 +109,7 @@ struct _NoomEngineSocket {
   guint8 in_flush:1;
   guint8 hb_list:2;             /* HB_NONE, HB_PING or HB_PONG + 1 */
   guint8 linger_noop:1;         /* lingering after a client close */
+  guint8 doomed:1;              /* to be closed as a slow consumer */
 };
 
 static void socket_close_internal (NoomEngineSocket * s, const gchar * reason,
@@ -189,15 +206,550 @@ socket_ref (NoomEngineSocket * s)
   return s;
 }
 
-static void
-ws_disconnect (NoomEngineSocket * s, SoupWebsocketConnection ** ws)
+/* ------------------------------------------------------------ WebSockets */
+
+/* A WebSocket connection.  Plain ones are framed here, on the raw file
+ * descriptor taken from libsoup after the handshake: libsoup's
+ * SoupWebsocketConnection and the HTTP connection objects under it cost
+ * about 30 KB per connection, this about 100 bytes, and sending a frame
+ * is one sendmsg() of a header and the shared GBytes, no copy.  TLS
+ * connections keep libsoup's implementation (@soup). */
+typedef struct _OutChunk OutChunk;
+struct _OutChunk {
+  OutChunk *next;
+  GBytes *bytes;
+  gsize offset;
+};
+
+struct _WsConn {
+  NoomEngine *engine;
+  NoomEngineSocket *owner;      /* NULL while being turned away */
+  SoupWebsocketConnection *soup;        /* TLS only */
+  GSocket *gsocket;             /* TLS only: for the backlog estimate */
+  GByteArray *in;               /* bytes of an incomplete frame */
+  GByteArray *msg;              /* fragments of an incomplete message */
+  OutChunk *out_head, *out_tail;
+  gsize out_bytes;              /* what the kernel has not taken yet */
+  gint fd;                      /* -1 once shut */
+  guint ref_count;
+  guint8 msg_opcode;
+  guint8 shut:1;
+  guint8 want_out:1;
+};
+
+static void ws_on_message (WsConn * c, gboolean binary, const gchar * data,
+    gsize len);
+static void ws_handshake (NoomEngine * engine, SoupServerMessage * msg,
+    const gchar * sid);
+static void ws_on_lost (WsConn * c);
+
+static WsConn *
+wsc_ref (WsConn * c)
 {
-  if (*ws == NULL)
+  c->ref_count++;
+  return c;
+}
+
+static void
+out_clear (WsConn * c)
+{
+  while (c->out_head) {
+    OutChunk *o = c->out_head;
+
+    c->out_head = o->next;
+    g_bytes_unref (o->bytes);
+    g_free (o);
+  }
+  c->out_tail = NULL;
+  c->out_bytes = 0;
+}
+
+static void
+wsc_unref (WsConn * c)
+{
+  if (--c->ref_count > 0)
     return;
-  g_signal_handlers_disconnect_by_data (*ws, s);
-  if (soup_websocket_connection_get_state (*ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (*ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-  g_clear_object (ws);
+  g_assert (c->shut);
+  out_clear (c);
+  if (c->in)
+    g_byte_array_unref (c->in);
+  if (c->msg)
+    g_byte_array_unref (c->msg);
+  g_clear_object (&c->soup);
+  g_clear_object (&c->gsocket);
+  g_free (c);
+}
+
+static void
+wsc_epoll_update (WsConn * c, gboolean want_out)
+{
+  struct epoll_event ev = { 0, };
+
+  if (c->fd < 0 || c->want_out == want_out)
+    return;
+  c->want_out = want_out;
+  ev.events = EPOLLIN | (want_out ? EPOLLOUT : 0);
+  ev.data.ptr = c;
+  epoll_ctl (c->engine->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Stops all I/O and callbacks, drops the connection's own reference. */
+static void
+wsc_shut (WsConn * c)
+{
+  if (c->shut)
+    return;
+  c->shut = TRUE;
+  c->owner = NULL;
+  if (c->soup) {
+    g_signal_handlers_disconnect_by_data (c->soup, c);
+    if (soup_websocket_connection_get_state (c->soup) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->soup, SOUP_WEBSOCKET_CLOSE_NORMAL,
+          NULL);
+  }
+  if (c->fd >= 0) {
+    guint8 drain[512];
+
+    epoll_ctl (c->engine->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    /* Unread input would turn close() into a reset that can destroy what
+     * we just sent (a close packet, a close frame): read it away first. */
+    while (recv (c->fd, drain, sizeof (drain), MSG_DONTWAIT) > 0);
+    shutdown (c->fd, SHUT_WR);
+    close (c->fd);
+    c->fd = -1;
+  }
+  wsc_unref (c);
+}
+
+static void
+out_push (WsConn * c, GBytes * bytes, gsize offset)
+{
+  OutChunk *o = g_new (OutChunk, 1);
+
+  o->next = NULL;
+  o->bytes = bytes;
+  o->offset = offset;
+  if (c->out_tail)
+    c->out_tail->next = o;
+  else
+    c->out_head = o;
+  c->out_tail = o;
+  c->out_bytes += g_bytes_get_size (bytes) - offset;
+}
+
+/* Writes what the kernel takes. */
+static void
+wsc_flush (WsConn * c)
+{
+  while (c->out_head && c->fd >= 0) {
+    struct iovec iov[16];
+    OutChunk *o;
+    gint k = 0;
+    gssize n;
+
+    for (o = c->out_head; o && k < 16; o = o->next, k++) {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (o->bytes, &len);
+
+      iov[k].iov_base = (gpointer) (data + o->offset);
+      iov[k].iov_len = len - o->offset;
+    }
+    n = writev (c->fd, iov, k);
+    if (n < 0) {
+      /* EAGAIN: wait for EPOLLOUT; a real error: EPOLLERR/HUP follows */
+      break;
+    }
+    c->out_bytes -= n;
+    while (n > 0) {
+      gsize left;
+
+      o = c->out_head;
+      left = g_bytes_get_size (o->bytes) - o->offset;
+      if ((gsize) n < left) {
+        o->offset += n;
+        break;
+      }
+      n -= left;
+      c->out_head = o->next;
+      if (c->out_head == NULL)
+        c->out_tail = NULL;
+      g_bytes_unref (o->bytes);
+      g_free (o);
+    }
+  }
+  wsc_epoll_update (c, c->out_head != NULL);
+}
+
+/* Sends one frame.  Returns FALSE when the connection has more buffered
+ * than the engine allows (the caller closes it). */
+static gboolean
+wsc_send (WsConn * c, guint8 opcode, GBytes * payload)
+{
+  guint8 hdr[10];
+  gsize hlen, len;
+  const guint8 *data;
+  struct iovec iov[2];
+  gssize n;
+
+  if (c->shut)
+    return TRUE;
+  data = g_bytes_get_data (payload, &len);
+
+  if (c->soup) {
+    /* libsoup has no "buffered amount": estimate it as what we queued
+     * while the kernel buffer was full.  Writable means it is draining. */
+    if (soup_websocket_connection_get_state (c->soup) !=
+        SOUP_WEBSOCKET_STATE_OPEN)
+      return TRUE;
+    c->out_bytes += len;
+    if (c->out_bytes > WS_BACKLOG_CHECK) {
+      if (g_socket_condition_check (c->gsocket, G_IO_OUT) & G_IO_OUT)
+        c->out_bytes = len;
+      else if (c->out_bytes > c->engine->config.max_buffered)
+        return FALSE;
+    }
+    soup_websocket_connection_send_message (c->soup, opcode == 2 ?
+        SOUP_WEBSOCKET_DATA_BINARY : SOUP_WEBSOCKET_DATA_TEXT, payload);
+    return TRUE;
+  }
+
+  hdr[0] = 0x80 | opcode;
+  if (len < 126) {
+    hdr[1] = len;
+    hlen = 2;
+  } else if (len < 65536) {
+    hdr[1] = 126;
+    hdr[2] = len >> 8;
+    hdr[3] = len;
+    hlen = 4;
+  } else {
+    guint i;
+
+    hdr[1] = 127;
+    for (i = 0; i < 8; i++)
+      hdr[2 + i] = ((guint64) len) >> (56 - 8 * i);
+    hlen = 10;
+  }
+
+  if (c->out_head == NULL) {
+    iov[0].iov_base = hdr;
+    iov[0].iov_len = hlen;
+    iov[1].iov_base = (gpointer) data;
+    iov[1].iov_len = len;
+    n = writev (c->fd, iov, len ? 2 : 1);
+    if (n < 0)
+      n = 0;                    /* EAGAIN, or an error EPOLLERR reports */
+    if ((gsize) n == hlen + len)
+      return TRUE;
+    if ((gsize) n < hlen) {
+      out_push (c, g_bytes_new (hdr + n, hlen - n), 0);
+      if (len)
+        out_push (c, g_bytes_ref (payload), 0);
+    } else {
+      out_push (c, g_bytes_ref (payload), n - hlen);
+    }
+  } else {
+    out_push (c, g_bytes_new (hdr, hlen), 0);
+    if (len)
+      out_push (c, g_bytes_ref (payload), 0);
+  }
+  wsc_epoll_update (c, TRUE);
+  return c->out_bytes <= c->engine->config.max_buffered;
+}
+
+static void
+wsc_send_text (WsConn * c, const gchar * text)
+{
+  g_autoptr (GBytes) b = g_bytes_new_static (text, strlen (text));
+
+  wsc_send (c, 1, b);
+}
+
+/* A close frame, then shut. */
+static void
+wsc_close (WsConn * c, gushort code)
+{
+  if (c->shut)
+    return;
+  if (c->soup) {
+    if (soup_websocket_connection_get_state (c->soup) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (c->soup, code, NULL);
+  } else {
+    guint8 payload[2] = { code >> 8, code & 0xff };
+    g_autoptr (GBytes) b = g_bytes_new (payload, 2);
+
+    wsc_send (c, 8, b);
+    wsc_flush (c);
+  }
+  wsc_shut (c);
+}
+
+static void
+wsc_protocol_error (WsConn * c, gushort code)
+{
+  WsConn *ref = wsc_ref (c);
+
+  g_debug ("websocket protocol error %u", code);
+  ws_on_lost (c);
+  wsc_close (c, code);
+  wsc_unref (ref);
+}
+
+/* Parses and handles the complete frames at the start of @data (unmasking
+ * in place); returns how many bytes it used. */
+static gsize
+wsc_process (WsConn * c, guint8 * data, gsize len)
+{
+  gsize pos = 0, max = c->engine->config.max_payload;
+
+  while (!c->shut) {
+    guint8 *p = data + pos, *payload;
+    gsize avail = len - pos, hlen = 2, k;
+    guint64 plen;
+    gboolean fin;
+    guint8 opcode;
+
+    if (avail < 2)
+      break;
+    fin = p[0] & 0x80;
+    opcode = p[0] & 0x0f;
+    /* no extensions were negotiated; clients must mask */
+    if ((p[0] & 0x70) || !(p[1] & 0x80)) {
+      wsc_protocol_error (c, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR);
+      break;
+    }
+    plen = p[1] & 0x7f;
+    if (plen == 126) {
+      if (avail < 4)
+        break;
+      plen = (p[2] << 8) | p[3];
+      hlen = 4;
+    } else if (plen == 127) {
+      if (avail < 10)
+        break;
+      plen = 0;
+      for (k = 0; k < 8; k++)
+        plen = (plen << 8) | p[2 + k];
+      hlen = 10;
+    }
+    if (opcode >= 8 && (plen > 125 || !fin)) {
+      wsc_protocol_error (c, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR);
+      break;
+    }
+    if (plen > max || (c->msg && c->msg->len + plen > max)) {
+      wsc_protocol_error (c, SOUP_WEBSOCKET_CLOSE_TOO_BIG);
+      break;
+    }
+    if (avail < hlen + 4 + plen)
+      break;
+    payload = p + hlen + 4;
+    for (k = 0; k < plen; k++)
+      payload[k] ^= p[hlen + (k & 3)];
+    pos += hlen + 4 + plen;
+
+    switch (opcode) {
+      case 0x1:
+      case 0x2:
+        if (c->msg) {
+          wsc_protocol_error (c, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR);
+          return pos;
+        }
+        if (fin) {
+          ws_on_message (c, opcode == 2, (const gchar *) payload, plen);
+        } else {
+          c->msg = g_byte_array_sized_new (plen);
+          g_byte_array_append (c->msg, payload, plen);
+          c->msg_opcode = opcode;
+        }
+        break;
+      case 0x0:
+        if (c->msg == NULL) {
+          wsc_protocol_error (c, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR);
+          return pos;
+        }
+        g_byte_array_append (c->msg, payload, plen);
+        if (fin) {
+          g_autoptr (GByteArray) msg = g_steal_pointer (&c->msg);
+
+          ws_on_message (c, c->msg_opcode == 2, (const gchar *) msg->data,
+              msg->len);
+        }
+        break;
+      case 0x8:{
+        WsConn *ref = wsc_ref (c);
+
+        ws_on_lost (c);
+        wsc_close (c, plen >= 2 ? (payload[0] << 8) | payload[1] :
+            SOUP_WEBSOCKET_CLOSE_NORMAL);
+        wsc_unref (ref);
+        return pos;
+      }
+      case 0x9:{
+        g_autoptr (GBytes) pong = g_bytes_new (payload, plen);
+
+        wsc_send (c, 0xa, pong);
+        break;
+      }
+      case 0xa:
+        break;
+      default:
+        wsc_protocol_error (c, SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR);
+        return pos;
+    }
+  }
+  return pos;
+}
+
+static void
+wsc_read (WsConn * c)
+{
+  NoomEngine *engine = c->engine;
+  guint round;
+
+  /* a few reads per wakeup, then let the others have their turn */
+  for (round = 0; round < 4 && !c->shut; round++) {
+    guint8 *data;
+    gsize len, used;
+    gssize n;
+
+    if (c->in) {
+      gsize old = c->in->len;
+
+      g_byte_array_set_size (c->in, old + READ_BUFFER_SIZE);
+      n = recv (c->fd, c->in->data + old, READ_BUFFER_SIZE, MSG_DONTWAIT);
+      g_byte_array_set_size (c->in, old + MAX (n, 0));
+      data = c->in->data;
+      len = c->in->len;
+    } else {
+      n = recv (c->fd, engine->rbuf, READ_BUFFER_SIZE, MSG_DONTWAIT);
+      data = engine->rbuf;
+      len = MAX (n, 0);
+    }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+            errno != EINTR)) {
+      ws_on_lost (c);
+      wsc_shut (c);
+      return;
+    }
+    if (n < 0)
+      return;
+
+    used = wsc_process (c, data, len);
+    if (c->shut)
+      return;
+    if (c->in) {
+      g_byte_array_remove_range (c->in, 0, used);
+      if (c->in->len == 0)
+        g_clear_pointer (&c->in, g_byte_array_unref);
+    } else if (used < len) {
+      /* keep only the incomplete frame, not a whole read buffer */
+      c->in = g_byte_array_sized_new (len - used);
+      g_byte_array_append (c->in, data + used, len - used);
+    }
+    if (n < READ_BUFFER_SIZE)
+      return;
+  }
+}
+
+static gboolean
+epoll_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
+{
+  NoomEngine *engine = user_data;
+  struct epoll_event events[64];
+  gint n, i;
+
+  n = epoll_wait (engine->epfd, events, G_N_ELEMENTS (events), 0);
+  /* Handling one connection may close another of this batch. */
+  for (i = 0; i < n; i++)
+    wsc_ref (events[i].data.ptr);
+  for (i = 0; i < n; i++) {
+    WsConn *c = events[i].data.ptr;
+
+    if (!c->shut && (events[i].events & EPOLLOUT))
+      wsc_flush (c);
+    if (!c->shut && (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+      wsc_read (c);
+  }
+  for (i = 0; i < n; i++)
+    wsc_unref (events[i].data.ptr);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs epoll_funcs = {
+  .dispatch = epoll_dispatch,
+};
+
+static WsConn *
+wsc_new_raw (NoomEngine * engine, gint fd)
+{
+  WsConn *c = g_new0 (WsConn, 1);
+  struct epoll_event ev = { 0, };
+
+  c->engine = engine;
+  c->ref_count = 1;
+  c->fd = fd;
+  ev.events = EPOLLIN;
+  ev.data.ptr = c;
+  if (epoll_ctl (engine->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    g_warning ("epoll_ctl: %s", g_strerror (errno));
+    wsc_shut (c);
+    return NULL;
+  }
+  return c;
+}
+
+static void
+soup_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
+    WsConn * c)
+{
+  gsize len;
+  const gchar *data = g_bytes_get_data (message, &len);
+
+  ws_on_message (c, type == SOUP_WEBSOCKET_DATA_BINARY, data, len);
+}
+
+static void
+soup_closed_cb (SoupWebsocketConnection * ws, WsConn * c)
+{
+  WsConn *ref = wsc_ref (c);
+
+  ws_on_lost (c);
+  wsc_shut (c);
+  wsc_unref (ref);
+}
+
+static WsConn *
+wsc_new_soup (NoomEngine * engine, SoupWebsocketConnection * ws,
+    GSocket * gsocket)
+{
+  WsConn *c = g_new0 (WsConn, 1);
+
+  c->engine = engine;
+  c->ref_count = 1;
+  c->fd = -1;
+  c->soup = g_object_ref (ws);
+  c->gsocket = g_object_ref (gsocket);
+  soup_websocket_connection_set_max_incoming_payload_size (ws,
+      engine->config.max_payload);
+  soup_websocket_connection_set_keepalive_interval (ws, 0);
+  g_signal_connect (ws, "message", G_CALLBACK (soup_message_cb), c);
+  g_signal_connect (ws, "closed", G_CALLBACK (soup_closed_cb), c);
+  return c;
+}
+
+/* Closes the WebSocket @*conn (if any) and forgets it. */
+static void
+ws_disconnect (NoomEngineSocket * s, WsConn ** conn)
+{
+  WsConn *c = *conn;
+
+  if (c == NULL)
+    return;
+  *conn = NULL;
+  c->owner = NULL;
+  wsc_close (c, SOUP_WEBSOCKET_CLOSE_NORMAL);
 }
 
 static void
@@ -210,7 +762,6 @@ socket_unref (NoomEngineSocket * s)
   g_assert (s->hb_list == 0);
   ws_disconnect (s, &s->ws);
   ws_disconnect (s, &s->probe);
-  g_clear_object (&s->gsocket);
   g_clear_pointer (&s->queue, g_ptr_array_unref);
   g_free (s->remote);
   g_free (s);
@@ -430,29 +981,53 @@ schedule_flush (NoomEngineSocket * s)
 
 /* ------------------------------------------------------------ sending */
 
-static void
-ws_send (NoomEngineSocket * s, SoupWebsocketConnection * ws,
-    SoupWebsocketDataType type, GBytes * frame)
+static gboolean
+doomed_idle_cb (gpointer user_data)
 {
-  gsize size = g_bytes_get_size (frame);
+  NoomEngine *engine = user_data;
+  g_autoptr (GPtrArray) doomed = g_steal_pointer (&engine->doomed);
+  guint i;
 
-  if (ws == NULL ||
-      soup_websocket_connection_get_state (ws) != SOUP_WEBSOCKET_STATE_OPEN)
-    return;
+  g_clear_pointer (&engine->doomed_idle, g_source_unref);
+  for (i = 0; doomed && i < doomed->len; i++) {
+    NoomEngineSocket *s = doomed->pdata[i];
 
-  /* libsoup has no "buffered amount": estimate it as what we queued while
-   * the kernel buffer was full.  Writable means libsoup is draining. */
-  s->backlog += size;
-  if (s->backlog > WS_BACKLOG_CHECK && s->gsocket) {
-    if (g_socket_condition_check (s->gsocket, G_IO_OUT) & G_IO_OUT) {
-      s->backlog = size;
-    } else if (s->backlog > s->engine->config.max_buffered) {
-      g_message ("closing slow consumer %s (%s)", s->sid, s->remote);
-      socket_close_internal (s, "slow consumer", FALSE);
-      return;
-    }
+    socket_close_internal (s, "slow consumer", FALSE);
+    socket_unref (s);
   }
-  soup_websocket_connection_send_message (ws, type, frame);
+  return G_SOURCE_REMOVE;
+}
+
+/* Closes @s as a slow consumer from an idle: it is found out while
+ * sending, typically in the middle of the owner's broadcast loop, where
+ * a close callback would pull the rug from under it. */
+static void
+socket_doom (NoomEngineSocket * s)
+{
+  NoomEngine *engine = s->engine;
+
+  if (s->doomed)
+    return;
+  s->doomed = TRUE;
+  g_message ("closing slow consumer %s (%s)", s->sid, s->remote);
+  if (engine->doomed == NULL)
+    engine->doomed = g_ptr_array_new ();
+  g_ptr_array_add (engine->doomed, socket_ref (s));
+  if (engine->doomed_idle == NULL) {
+    engine->doomed_idle = g_idle_source_new ();
+    g_source_set_priority (engine->doomed_idle, G_PRIORITY_DEFAULT);
+    g_source_set_callback (engine->doomed_idle, doomed_idle_cb, engine, NULL);
+    g_source_attach (engine->doomed_idle, engine->context);
+  }
+}
+
+static void
+ws_send (NoomEngineSocket * s, WsConn * c, gboolean binary, GBytes * frame)
+{
+  if (c == NULL || s->doomed)
+    return;
+  if (!wsc_send (c, binary ? 2 : 1, frame))
+    socket_doom (s);
 }
 
 static void
@@ -461,10 +1036,11 @@ poll_queue (NoomEngineSocket * s, GBytes * frame)
   if (s->queue == NULL)
     s->queue = g_ptr_array_new_with_free_func ((GDestroyNotify)
         g_bytes_unref);
+  if (s->doomed)
+    return;
   s->backlog += g_bytes_get_size (frame);
   if (s->backlog > s->engine->config.max_buffered) {
-    g_message ("closing slow polling consumer %s (%s)", s->sid, s->remote);
-    socket_close_internal (s, "slow consumer", FALSE);
+    socket_doom (s);
     return;
   }
   g_ptr_array_add (s->queue, g_bytes_ref (frame));
@@ -480,7 +1056,7 @@ noom_engine_socket_send (NoomEngineSocket * socket, GBytes * frame)
   if (socket->state != STATE_OPEN)
     return;
   if (socket->transport == TRANSPORT_WEBSOCKET)
-    ws_send (socket, socket->ws, SOUP_WEBSOCKET_DATA_TEXT, frame);
+    ws_send (socket, socket->ws, FALSE, frame);
   else
     poll_queue (socket, frame);
 }
@@ -494,7 +1070,7 @@ noom_engine_socket_send_binary (NoomEngineSocket * socket, GBytes * data)
   if (socket->state != STATE_OPEN)
     return;
   if (socket->transport == TRANSPORT_WEBSOCKET) {
-    ws_send (socket, socket->ws, SOUP_WEBSOCKET_DATA_BINARY, data);
+    ws_send (socket, socket->ws, TRUE, data);
   } else {
     gsize len;
     gconstpointer raw = g_bytes_get_data (data, &len);
@@ -535,10 +1111,8 @@ socket_close_internal (NoomEngineSocket * s, const gchar * reason,
 
   ws_disconnect (s, &s->probe);
   if (s->transport == TRANSPORT_WEBSOCKET) {
-    if (linger && s->ws &&
-        soup_websocket_connection_get_state (s->ws) ==
-        SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_send_text (s->ws, close_text);
+    if (linger && s->ws)
+      wsc_send_text (s->ws, close_text);
     ws_disconnect (s, &s->ws);
     g_hash_table_remove (engine->sockets, s->sid);
   } else if (s->poll) {
@@ -942,9 +1516,14 @@ http_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
       bad_request (msg, 3);
       return;
     }
-    /* No status: libsoup's WebSocket handler completes the handshake.  A
-     * second WebSocket for a session that is already upgraded or
-     * upgrading is accepted, then closed in ws_cb (as the reference). */
+    /* A second WebSocket for a session that is already upgraded or
+     * upgrading is accepted, then closed in ws_accepted (as the
+     * reference). */
+    if (soup_server_is_https (server)) {
+      /* No status: libsoup's WebSocket handler does TLS WebSockets. */
+      return;
+    }
+    ws_handshake (engine, msg, sid);
     return;
   }
 
@@ -999,28 +1578,24 @@ early_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
 /* ------------------------------------------------------------ WebSocket */
 
 static void
-ws_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
-    NoomEngineSocket * s)
+ws_on_message (WsConn * c, gboolean binary, const gchar * data, gsize len)
 {
-  NoomEngine *engine = s->engine;
+  NoomEngineSocket *s = c->owner;
+  NoomEngine *engine = c->engine;
   NoomEioPacket p = { 0, };
-  gsize len;
-  const gchar *data = g_bytes_get_data (message, &len);
 
+  if (s == NULL)
+    return;                     /* being turned away */
   socket_ref (s);
 
-  if (ws == s->probe) {
+  if (c == s->probe) {
     /* The upgrade handshake: 2probe, then 5. */
-    if (type == SOUP_WEBSOCKET_DATA_TEXT && !s->probed && len == 6 &&
-        memcmp (data, "2probe", 6) == 0) {
-      static const gchar pong[] = "3probe";
-
+    if (!binary && !s->probed && len == 6 && memcmp (data, "2probe", 6) == 0) {
       s->probed = TRUE;
-      soup_websocket_connection_send_text (ws, pong);
+      wsc_send_text (c, "3probe");
       /* The held GET gets its "6" in a moment (see polling_get). */
       start_defer (s);
-    } else if (type == SOUP_WEBSOCKET_DATA_TEXT && s->probed && len == 1 &&
-        data[0] == '5') {
+    } else if (!binary && s->probed && len == 1 && data[0] == '5') {
       guint i;
 
       if (s->defer == NULL)
@@ -1042,12 +1617,10 @@ ws_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
           guchar *raw = g_base64_decode (b64, &rlen);
           g_autoptr (GBytes) bin = g_bytes_new_take (raw, rlen);
 
-          ws_send (s, s->ws, SOUP_WEBSOCKET_DATA_BINARY, bin);
+          ws_send (s, s->ws, TRUE, bin);
         } else {
-          ws_send (s, s->ws, SOUP_WEBSOCKET_DATA_TEXT, frame);
+          ws_send (s, s->ws, FALSE, frame);
         }
-        if (s->state != STATE_OPEN)
-          break;
       }
       g_clear_pointer (&s->queue, g_ptr_array_unref);
       g_debug ("session %s upgraded to websocket", s->sid);
@@ -1060,13 +1633,12 @@ ws_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
     return;
   }
 
-  if (type == SOUP_WEBSOCKET_DATA_BINARY) {
-    p.type = NOOM_EIO_MESSAGE;
-    p.binary = TRUE;
-    p.data = data;
-    p.len = len;
-    if (engine->callbacks.binary)
-      engine->callbacks.binary (s, message, engine->user_data);
+  if (binary) {
+    if (engine->callbacks.binary) {
+      g_autoptr (GBytes) bytes = g_bytes_new (data, len);
+
+      engine->callbacks.binary (s, bytes, engine->user_data);
+    }
   } else if (!noom_eio_decode (data, len, &p, NULL)) {
     socket_close_internal (s, "parse error", FALSE);
   } else {
@@ -1075,47 +1647,126 @@ ws_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
   socket_unref (s);
 }
 
+/* The peer went away (EOF, error, close frame). */
 static void
-ws_closed_cb (SoupWebsocketConnection * ws, NoomEngineSocket * s)
+ws_on_lost (WsConn * c)
 {
-  if (ws == s->probe) {
-    ws_disconnect (s, &s->probe);
+  NoomEngineSocket *s = c->owner;
+
+  if (s == NULL)
+    return;
+  c->owner = NULL;
+  if (c == s->probe) {
+    s->probe = NULL;
     s->probed = FALSE;
+    wsc_shut (c);
     return;
   }
   socket_close_internal (s, "transport close", FALSE);
 }
 
-static void
-ws_error_cb (SoupWebsocketConnection * ws, GError * error,
-    NoomEngineSocket * s)
-{
-  g_debug ("websocket error on %s: %s", s->sid, error->message);
-}
-
-static void
-ws_setup (NoomEngine * engine, SoupWebsocketConnection * ws,
-    NoomEngineSocket * s)
-{
-  soup_websocket_connection_set_max_incoming_payload_size (ws,
-      engine->config.max_payload);
-  soup_websocket_connection_set_keepalive_interval (ws, 0);
-  g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), s);
-  g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), s);
-  g_signal_connect (ws, "error", G_CALLBACK (ws_error_cb), s);
-}
-
 static gboolean
 close_later_cb (gpointer user_data)
 {
-  SoupWebsocketConnection *ws = user_data;
-
-  if (soup_websocket_connection_get_state (ws) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
-        NULL);
+  wsc_close (user_data, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
   return G_SOURCE_REMOVE;
 }
 
+/* A WebSocket is up (either kind): a new session, or the probe of an
+ * upgrade. */
+static void
+ws_accepted (NoomEngine * engine, WsConn * c, const gchar * sid,
+    const gchar * remote)
+{
+  NoomEngineSocket *s;
+  g_autoptr (GBytes) open = NULL;
+
+  if (sid) {
+    s = lookup_session (engine, sid);
+    if (s == NULL || s->state != STATE_OPEN ||
+        s->transport != TRANSPORT_POLLING || s->probe) {
+      /* As the reference: accepted, then closed; a little later, so that
+       * what was just sent on the session's live WebSocket reaches the
+       * client first. */
+      g_timeout_add_full (G_PRIORITY_DEFAULT, 20, close_later_cb,
+          wsc_ref (c), (GDestroyNotify) wsc_unref);
+      return;
+    }
+    c->owner = s;
+    s->probe = c;
+    s->deadline = now_ms () + engine->config.upgrade_timeout_ms;
+    return;
+  }
+
+  s = socket_new (engine, TRANSPORT_WEBSOCKET, remote);
+  c->owner = s;
+  s->ws = c;
+  open = open_frame (engine, s, FALSE);
+  ws_send (s, c, FALSE, open);
+  if (engine->callbacks.open)
+    engine->callbacks.open (s, engine->user_data);
+}
+
+typedef struct {
+  NoomEngine *engine;
+  gchar *sid;
+} PendingUpgrade;
+
+static void
+pending_upgrade_free (gpointer data, GClosure * closure)
+{
+  PendingUpgrade *pu = data;
+
+  g_free (pu->sid);
+  g_free (pu);
+}
+
+/* The 101 is out: take the file descriptor, leave libsoup behind. */
+static void
+ws_upgraded_cb (SoupServerMessage * msg, PendingUpgrade * pu)
+{
+  GSocket *gsocket = soup_server_message_get_socket (msg);
+  g_autofree gchar *remote =
+      g_strdup (soup_server_message_get_remote_host (msg));
+  GIOStream *io;
+  WsConn *c;
+  gint fd;
+
+  if (soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
+    return;
+  fd = fcntl (g_socket_get_fd (gsocket), F_DUPFD_CLOEXEC, 0);
+  io = soup_server_message_steal_connection (msg);
+  /* closes libsoup's descriptor only: ours keeps the connection */
+  g_io_stream_close (io, NULL, NULL);
+  g_object_unref (io);
+  if (fd < 0) {
+    g_warning ("cannot take the WebSocket over: %s", g_strerror (errno));
+    return;
+  }
+  c = wsc_new_raw (pu->engine, fd);
+  if (c)
+    ws_accepted (pu->engine, c, pu->sid, remote);
+}
+
+/* Plain WebSocket: we answer the handshake, and take the connection over
+ * once the 101 is written. */
+static void
+ws_handshake (NoomEngine * engine, SoupServerMessage * msg, const gchar * sid)
+{
+  PendingUpgrade *pu;
+
+  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL)) {
+    bad_request (msg, 3);
+    return;
+  }
+  pu = g_new0 (PendingUpgrade, 1);
+  pu->engine = engine;
+  pu->sid = g_strdup (sid);
+  g_signal_connect_data (msg, "wrote-informational",
+      G_CALLBACK (ws_upgraded_cb), pu, pending_upgrade_free, 0);
+}
+
+/* TLS: libsoup's WebSocket handler did the handshake. */
 static void
 ws_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
     SoupWebsocketConnection * ws, gpointer user_data)
@@ -1124,44 +1775,12 @@ ws_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
   GUri *uri = soup_server_message_get_uri (msg);
   const gchar *query_text = g_uri_get_query (uri);
   g_autoptr (GHashTable) query = NULL;
-  const gchar *sid;
-  NoomEngineSocket *s;
-  g_autoptr (GBytes) open = NULL;
 
   if (query_text)
     query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
-  sid = query_get (query, "sid");
-
-  if (sid) {
-    s = lookup_session (engine, sid);
-    /* http_cb checked this already; the session may have gone since. */
-    if (s == NULL || s->state != STATE_OPEN ||
-        s->transport != TRANSPORT_POLLING || s->probe) {
-      /* Close it a little later: the clients of the session's live
-       * WebSocket then see what was just sent there before this close. */
-      g_timeout_add_full (G_PRIORITY_DEFAULT, 20, close_later_cb,
-          g_object_ref (ws), g_object_unref);
-      return;
-    }
-    s->probe = g_object_ref (ws);
-    s->deadline = now_ms () + engine->config.upgrade_timeout_ms;
-    ws_setup (engine, ws, s);
-    /* The backlog check needs the kernel socket of the final transport. */
-    g_clear_object (&s->gsocket);
-    s->gsocket = g_object_ref (soup_server_message_get_socket (msg));
-    return;
-  }
-
-  s = socket_new (engine, TRANSPORT_WEBSOCKET,
+  ws_accepted (engine, wsc_new_soup (engine, ws,
+          soup_server_message_get_socket (msg)), query_get (query, "sid"),
       soup_server_message_get_remote_host (msg));
-  s->ws = g_object_ref (ws);
-  s->gsocket = g_object_ref (soup_server_message_get_socket (msg));
-  ws_setup (engine, ws, s);
-  open = open_frame (engine, s, FALSE);
-  ws_send (s, ws, SOUP_WEBSOCKET_DATA_TEXT, open);
-  s->backlog = 0;
-  if (engine->callbacks.open)
-    engine->callbacks.open (s, engine->user_data);
 }
 
 /* ------------------------------------------------------------ engine */
@@ -1195,6 +1814,14 @@ noom_engine_new (SoupServer * server, const gchar * path,
   engine->sockets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) socket_unref);
   engine->ping_frame = g_bytes_new_static ("2", 1);
+  engine->rbuf = g_malloc (READ_BUFFER_SIZE);
+  engine->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (engine->epfd < 0)
+    g_error ("epoll_create1: %s", g_strerror (errno));
+  engine->epoll_source = g_source_new (&epoll_funcs, sizeof (GSource));
+  g_source_set_callback (engine->epoll_source, NULL, engine, NULL);
+  g_source_add_unix_fd (engine->epoll_source, engine->epfd, G_IO_IN);
+  g_source_attach (engine->epoll_source, engine->context);
 
   soup_server_add_early_handler (server, path, early_cb, engine, NULL);
   soup_server_add_handler (server, path, http_cb, engine, NULL);
@@ -1264,6 +1891,14 @@ noom_engine_free (NoomEngine * engine)
   g_source_unref (engine->sweep);
   g_source_destroy (engine->heartbeat);
   g_source_unref (engine->heartbeat);
+  if (engine->doomed_idle) {
+    g_source_destroy (engine->doomed_idle);
+    doomed_idle_cb (engine);
+  }
+  g_source_destroy (engine->epoll_source);
+  g_source_unref (engine->epoll_source);
+  close (engine->epfd);
+  g_free (engine->rbuf);
   g_hash_table_unref (engine->sockets);
   g_bytes_unref (engine->ping_frame);
   g_main_context_unref (engine->context);
