@@ -54,3 +54,51 @@ test('pages reconnect, rejoin and receive media again after a server restart', a
   for (const p of [a, b])
     assert.deepEqual(p.errors, []);
 });
+
+// Rewrites the port of every remote candidate to 9 (discard) while
+// window.__breakIce is set: no candidate pair can work.
+const BREAK_ICE = () => {
+  window.__breakIce = true;
+  window.__mangled = 0;
+  const add = RTCPeerConnection.prototype.addIceCandidate;
+  RTCPeerConnection.prototype.addIceCandidate = function (c, ...rest) {
+    if (window.__breakIce && c && c.candidate) {
+      window.__mangled++;
+      c = { ...c, candidate: c.candidate.replace(/^(candidate:\S+ \d+ \S+ \d+ \S+ )(\d+)/, '$19') };
+    }
+    return add.call(this, c, ...rest);
+  };
+};
+
+test('a call that cannot connect is restarted (ICE restart) by the offerer and then connects', async () => {
+  const pages = [];
+  for (const name of ['Ivy', 'Jon']) {
+    const context = await browser.newContext();
+    await context.addInitScript(BREAK_ICE);
+    const p = await context.newPage();
+    p.errors = [];
+    p.on('pageerror', (e) => p.errors.push(String(e)));
+    await p.goto(server.url + '/');
+    await join(p, 'stuck', name);
+    pages.push(p);
+  }
+  const [ivy, jon] = pages;
+  const ivyId = await selfId(ivy), jonId = await selfId(jon);
+  // candidates went both ways, all of them broken
+  for (const p of pages)
+    await p.waitForFunction(() => window.__mangled > 0, null, { timeout: 10000 });
+  const stuck = await ivy.evaluate(() => window.noom.state());
+  assert.notEqual(stuck.peerStates[jonId], 'connected');
+  assert.equal(stuck.restarts[jonId], 0);
+  for (const p of pages)
+    await p.evaluate(() => { window.__breakIce = false; });
+  // Ivy was first, so she offered, and she restarts; Jon only answers
+  await waitState(ivy, (s, id) => s.restarts[id] >= 1 && s.peerStates[id] === 'connected', jonId, 'restarted and connected', 30000);
+  await waitState(jon, (s, id) => s.peerStates[id] === 'connected' && s.restarts[id] === 0, ivyId, 'Jon connected', 10000);
+  await receivesFrom(jon, [ivyId]);
+  await receivesFrom(ivy, [jonId]);
+  for (const p of pages) {
+    assert.deepEqual(p.errors, []);
+    await p.context().close();
+  }
+});

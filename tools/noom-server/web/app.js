@@ -64,6 +64,7 @@ window.noom = Object.freeze({
     tiles: [...document.querySelectorAll("#grid .tile[data-id]")]
       .map((t) => t.dataset.id).filter((id) => id !== "self"),
     peerStates: Object.fromEntries(state.peerStates),
+    restarts: Object.fromEntries([...mesh.peers].map(([id, p]) => [id, p.totalRestarts])),
     rooms: state.rooms.map((r) => ({ ...r })),
     recording: !$("recording-badge").hidden,
     banner: $("banner").hidden ? null : $("banner").textContent,

@@ -7,10 +7,15 @@
  * transceiver's direction from both sides' `sends`; the answerer answers
  * whatever it is offered, so seed clients (which offer and answer without
  * `to`) work on either side.  Candidates that arrive before the remote
- * description are queued.  On ICE failure the offerer restarts ICE.
+ * description are queued.  On ICE failure (or a connection that never gets
+ * there) the offerer restarts ICE.
  */
 
 const KINDS = ["audio", "video"];
+
+/* how long a connection may stay short of "connected" before the offerer
+ * restarts ICE */
+const STALL_MS = 10000;
 
 /* mid -> direction of each m-section of an SDP */
 function sdpDirections(sdp) {
@@ -37,7 +42,9 @@ class Peer {
     this.stream = new MediaStream();
     this.pending = [];          /* candidates waiting for the remote description */
     this.chain = Promise.resolve();
-    this.restarts = 0;
+    this.restarts = 0;          /* since the last "connected" */
+    this.totalRestarts = 0;
+    this.watchdog = null;
   }
 
   /* Signalling steps of one peer run one after the other. */
@@ -162,6 +169,7 @@ export class Mesh {
       return;
     this.peers.delete(id);
     this.pcs.delete(id);
+    clearTimeout(peer.watchdog);
     peer.pc.close();
     for (const t of peer.stream.getTracks())
       t.stop();
@@ -216,22 +224,39 @@ export class Mesh {
         return;
       const state = pc.connectionState;
       this.hooks.onState(peer.id, state);
-      if (state === "connected")
+      if (state === "connected") {
         peer.restarts = 0;
-      if (state === "failed" && peer.offerer) {
-        /* only the offerer restarts; the answerer waits for its offer */
-        const delay = Math.min(1000 * 2 ** peer.restarts, 8000);
-        peer.restarts++;
-        setTimeout(() => {
-          if (this.peers.get(peer.id) === peer && pc.connectionState === "failed") {
-            this.hooks.log("restarting the connection to " + peer.participant.nickname);
-            peer.run(() => this._offer(peer, true));
-          }
-        }, delay);
+        clearTimeout(peer.watchdog);
+      } else if (state === "failed") {
+        this._scheduleRestart(peer, Math.min(1000 * 2 ** peer.restarts, 8000));
+      } else if (state === "disconnected") {
+        this._scheduleRestart(peer, STALL_MS);
       }
     };
     this.hooks.onState(peer.id, "connecting");
+    if (offerer)
+      this._scheduleRestart(peer, STALL_MS);
     return peer;
+  }
+
+  /* Only the offerer restarts ICE; the answerer waits for its offer.  Besides
+   * "failed", a connection that stays short of "connected" (Chrome can keep
+   * checking dead candidate pairs for ever) counts as failed after a while. */
+  _scheduleRestart(peer, delay) {
+    if (!peer.offerer)
+      return;
+    clearTimeout(peer.watchdog);
+    peer.watchdog = setTimeout(() => {
+      const pc = peer.pc;
+      if (this.peers.get(peer.id) !== peer || pc.connectionState === "connected"
+          || pc.connectionState === "closed")
+        return;
+      peer.restarts++;
+      peer.totalRestarts++;
+      this.hooks.log("reconnecting the call with " + peer.participant.nickname);
+      peer.run(() => this._offer(peer, true));
+      this._scheduleRestart(peer, Math.min(STALL_MS * 2 ** peer.restarts, 60000));
+    }, delay);
   }
 
   async _offer(peer, iceRestart) {
