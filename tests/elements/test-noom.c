@@ -1,0 +1,758 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noomsink and noomsrc against a real noom-server ($NOOM_SERVER) started per
+ * test on a free loopback port.  Run inside a loopback-only network
+ * namespace (scripts/test does): the elements then gather ICE candidates on
+ * 127.0.0.1 by themselves.  Every wait has a deadline.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include <gio/gio.h>
+#include <gst/check/gstcheck.h>
+
+/* The elements refuse bad property values with a g_warning in their log
+ * domain. */
+static gint noom_warnings;
+
+static void
+count_warning (const gchar * domain, GLogLevelFlags level,
+    const gchar * message, gpointer data)
+{
+  GST_INFO ("expected warning: %s", message);
+  g_atomic_int_inc (&noom_warnings);
+}
+
+#define EXPECT_NOOM_WARNING(code) G_STMT_START {                       \
+    gint _before = g_atomic_int_get (&noom_warnings);                   \
+    code;                                                               \
+    fail_unless (g_atomic_int_get (&noom_warnings) == _before + 1,      \
+        "expected one warning from: %s", #code);                        \
+  } G_STMT_END
+
+/* ------------------------------------------------------------------------ */
+/* the server */
+
+typedef struct
+{
+  GSubprocess *proc;
+  GThread *drain;
+  guint port;
+} Server;
+
+static void
+child_setup (gpointer data)
+{
+  /* The server dies with the test, even when the test aborts. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static gpointer
+drain_stdout (gpointer data)
+{
+  GDataInputStream *in = data;
+  gchar *line;
+
+  while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL)))
+    g_free (line);
+  g_object_unref (in);
+  return NULL;
+}
+
+static Server *
+server_start (const gchar * extra_arg)
+{
+  const gchar *exe = g_getenv ("NOOM_SERVER");
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  GDataInputStream *in;
+  GError *error = NULL;
+  Server *server = g_new0 (Server, 1);
+  gchar *line;
+
+  fail_unless (exe != NULL, "NOOM_SERVER is not set");
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  server->proc = g_subprocess_launcher_spawn (launcher, &error, exe,
+      "--host", "127.0.0.1", "--port", "0", extra_arg, NULL);
+  fail_unless (server->proc != NULL, "cannot start %s: %s", exe,
+      error ? error->message : "?");
+
+  in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->proc));
+  while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL))) {
+    const gchar *p = strstr (line, "listening on http://127.0.0.1:");
+
+    if (p && sscanf (p, "listening on http://127.0.0.1:%u", &server->port))
+      break;
+    g_free (line);
+  }
+  fail_unless (line != NULL, "noom-server printed no port");
+  g_free (line);
+  server->drain = g_thread_new ("drain", drain_stdout, in);
+  return server;
+}
+
+static void
+server_stop (Server * server)
+{
+  g_subprocess_send_signal (server->proc, SIGTERM);
+  g_subprocess_wait (server->proc, NULL, NULL);
+  g_thread_join (server->drain);
+  g_object_unref (server->proc);
+  g_free (server);
+}
+
+static gchar *
+room_uri (Server * server, const gchar * room, const gchar * nickname)
+{
+  return g_strdup_printf ("noom://127.0.0.1:%u/%s?nickname=%s", server->port,
+      room, nickname);
+}
+
+/* ------------------------------------------------------------------------ */
+/* watching pipelines from their streaming threads */
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GstElement *pipeline;
+  GstElement *noom;             /* the noomsrc or noomsink */
+  GError *error;                /* first ERROR */
+  GstMessage *error_message;
+  gboolean joined;
+  guint connected;
+  guint video_frames;           /* raw video buffers received */
+  guint buffers;                /* any buffer reaching a fakesink */
+  guint pads_added, pads_removed, eos_seen;
+  GPtrArray *nicknames;
+  gboolean all_raw;
+  gboolean mux_linked;
+} Watch;
+
+static Watch *
+watch_new (GstElement * pipeline, GstElement * noom)
+{
+  Watch *w = g_new0 (Watch, 1);
+
+  g_mutex_init (&w->lock);
+  g_cond_init (&w->cond);
+  w->pipeline = pipeline;
+  w->noom = noom;
+  w->nicknames = g_ptr_array_new_with_free_func (g_free);
+  w->all_raw = TRUE;
+  return w;
+}
+
+static void
+watch_free (Watch * w)
+{
+  if (w->pipeline) {
+    fail_unless_equals_int (gst_element_set_state (w->pipeline,
+            GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    gst_bus_set_sync_handler (GST_ELEMENT_BUS (w->pipeline), NULL, NULL,
+        NULL);
+    gst_object_unref (w->pipeline);
+  }
+  g_clear_error (&w->error);
+  if (w->error_message)
+    gst_message_unref (w->error_message);
+  g_ptr_array_unref (w->nicknames);
+  g_mutex_clear (&w->lock);
+  g_cond_clear (&w->cond);
+  g_free (w);
+}
+
+static GstBusSyncReply
+bus_sync (GstBus * bus, GstMessage * message, gpointer data)
+{
+  Watch *w = data;
+  const GstStructure *s = gst_message_get_structure (message);
+
+  g_mutex_lock (&w->lock);
+  switch (GST_MESSAGE_TYPE (message)) {
+    case GST_MESSAGE_ERROR:
+      if (!w->error) {
+        gst_message_parse_error (message, &w->error, NULL);
+        w->error_message = gst_message_ref (message);
+        GST_INFO ("error: %s", w->error->message);
+      }
+      break;
+    case GST_MESSAGE_ELEMENT:
+      if (gst_structure_has_name (s, "noom-joined"))
+        w->joined = TRUE;
+      else if (gst_structure_has_name (s, "noom-participant-connected"))
+        w->connected++;
+      break;
+    default:
+      break;
+  }
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+  return GST_BUS_PASS;
+}
+
+#define WAIT_UNTIL(w, cond_expr, seconds) G_STMT_START {                   \
+    gint64 _end = g_get_monotonic_time () + (seconds) * G_TIME_SPAN_SECOND; \
+    g_mutex_lock (&(w)->lock);                                              \
+    while (!(cond_expr) && !(w)->error)                                     \
+      if (!g_cond_wait_until (&(w)->cond, &(w)->lock, _end))                \
+        break;                                                              \
+    fail_unless ((w)->error == NULL, "pipeline error: %s",                 \
+        (w)->error ? (w)->error->message : "");                             \
+    fail_unless ((cond_expr), "timed out after %d s waiting for: %s",      \
+        (int) (seconds), #cond_expr);                                       \
+    g_mutex_unlock (&(w)->lock);                                            \
+  } G_STMT_END
+
+/* the same, expecting an error */
+static void
+wait_error (Watch * w, gint seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
+
+  g_mutex_lock (&w->lock);
+  while (!w->error)
+    if (!g_cond_wait_until (&w->cond, &w->lock, end))
+      break;
+  g_mutex_unlock (&w->lock);
+  fail_unless (w->error != NULL, "no error within %d s", seconds);
+}
+
+static GstPadProbeReturn
+count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Watch *w = data;
+
+  g_mutex_lock (&w->lock);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstCaps *caps = gst_pad_get_current_caps (pad);
+
+    w->buffers++;
+    if (caps && gst_structure_has_name (gst_caps_get_structure (caps, 0),
+            "video/x-raw"))
+      w->video_frames++;
+    gst_clear_caps (&caps);
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+      GST_EVENT_EOS) {
+    w->eos_seen++;
+  }
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static GstElement *
+counting_fakesink (Watch * w)
+{
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, count_probe, w, NULL);
+  gst_object_unref (pad);
+  return sink;
+}
+
+/* noomsrc pad-added: every pad into its own counting fakesink (or, for
+ * encoded video with use_mux, a matroskamux first). */
+static void
+on_src_pad_added (GstElement * src, GstPad * pad, Watch * w)
+{
+  GstElement *sink = counting_fakesink (w);
+  GstElement *first = sink;
+  gchar *nickname = NULL;
+  gboolean use_mux = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (src),
+          "use-mux"));
+  GstPadTemplate *templ = GST_PAD_PAD_TEMPLATE (pad);
+  GstPad *sinkpad;
+
+  gst_bin_add (GST_BIN (w->pipeline), sink);
+  if (use_mux) {
+    first = gst_element_factory_make ("matroskamux", NULL);
+    g_object_set (first, "streamable", TRUE, NULL);
+    gst_bin_add (GST_BIN (w->pipeline), first);
+    gst_element_link (first, sink);
+    gst_element_sync_state_with_parent (first);
+    sinkpad = gst_element_request_pad_simple (first,
+        g_str_has_prefix (GST_PAD_NAME (pad), "video") ? "video_%u" :
+        "audio_%u");
+  } else {
+    sinkpad = gst_element_get_static_pad (first, "sink");
+  }
+  gst_element_sync_state_with_parent (sink);
+
+  g_object_get (pad, "nickname", &nickname, NULL);
+  g_mutex_lock (&w->lock);
+  w->pads_added++;
+  g_ptr_array_add (w->nicknames, nickname);
+  if (use_mux)
+    w->mux_linked = gst_pad_link (pad, sinkpad) == GST_PAD_LINK_OK;
+  else
+    fail_unless_equals_int (gst_pad_link (pad, sinkpad), GST_PAD_LINK_OK);
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+  (void) templ;
+  gst_object_unref (sinkpad);
+}
+
+static void
+on_src_pad_removed (GstElement * src, GstPad * pad, Watch * w)
+{
+  g_mutex_lock (&w->lock);
+  w->pads_removed++;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+static Watch *
+watch_pipeline (GstElement * pipeline, GstElement * noom)
+{
+  Watch *w = watch_new (pipeline, noom);
+
+  gst_bus_set_sync_handler (GST_ELEMENT_BUS (pipeline), bus_sync, w, NULL);
+  return w;
+}
+
+/* videotestsrc (and audiotestsrc) into noomsink */
+static Watch *
+start_publisher (Server * server, const gchar * room, const gchar * nickname,
+    gboolean with_audio)
+{
+  g_autofree gchar *uri = room_uri (server, room, nickname);
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,width=160,height=120,framerate=15/1 ! "
+      "noomsink name=noom uri=\"%s\" %s", uri, with_audio ?
+      "audiotestsrc is-live=true ! noom." : "");
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch (desc, &error);
+  GstElement *noom;
+  Watch *w;
+
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  noom = gst_bin_get_by_name (GST_BIN (pipeline), "noom");
+  w = watch_pipeline (pipeline, noom);
+  gst_object_unref (noom);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  return w;
+}
+
+static Watch *
+start_receiver (Server * server, const gchar * room, const gchar * nickname,
+    gboolean decode)
+{
+  g_autofree gchar *uri = room_uri (server, room, nickname);
+  GstElement *pipeline = gst_pipeline_new (nickname);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  Watch *w;
+
+  fail_unless (src != NULL);
+  g_object_set (src, "uri", uri, "decode", decode, NULL);
+  if (!decode)
+    g_object_set_data (G_OBJECT (src), "use-mux", GINT_TO_POINTER (TRUE));
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), w);
+  g_signal_connect (src, "pad-removed", G_CALLBACK (on_src_pad_removed), w);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  return w;
+}
+
+/* ------------------------------------------------------------------------ */
+/* properties and URIs (no server) */
+
+GST_START_TEST (test_uri_roundtrip)
+{
+  GstElement *sink = gst_element_factory_make ("noomsink", NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  GError *error = NULL;
+  gchar *s;
+
+  fail_unless (sink && src);
+  fail_unless (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+          "noom://example.org:9000/my%20room?nickname=bob&token=t0k", &error));
+  g_object_get (sink, "room", &s, NULL);
+  fail_unless_equals_string (s, "my room");
+  g_free (s);
+  g_object_get (sink, "nickname", &s, NULL);
+  fail_unless_equals_string (s, "bob");
+  g_free (s);
+  g_object_get (sink, "token", &s, NULL);
+  fail_unless_equals_string (s, "t0k");
+  g_free (s);
+  g_object_get (sink, "server", &s, NULL);
+  fail_unless_equals_string (s, "http://example.org:9000");
+  g_free (s);
+
+  /* the parts make the URI */
+  g_object_set (src, "server", "https://example.org", "room", "demo",
+      "nickname", "kim", NULL);
+  s = gst_uri_handler_get_uri (GST_URI_HANDLER (src));
+  fail_unless (s != NULL);
+  fail_unless (g_str_has_prefix (s, "nooms://example.org:8080/demo"), "%s",
+      s);
+  fail_unless (strstr (s, "nickname=kim") != NULL, "%s", s);
+  g_free (s);
+
+  /* and the URI goes back in */
+  g_object_set (src, "uri", "noom://h/r", NULL);
+  g_object_get (src, "uri", &s, NULL);
+  fail_unless (g_str_has_prefix (s, "noom://h:8080/r"), "%s", s);
+  g_free (s);
+
+  gst_object_unref (sink);
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_uri_invalid)
+{
+  GstElement *sink = gst_element_factory_make ("noomsink", NULL);
+  GError *error = NULL;
+  gchar *s;
+
+  g_object_set (sink, "uri", "noom://h:1/good", NULL);
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+          "http://h/room", &error));
+  fail_unless (g_error_matches (error, GST_URI_ERROR,
+          GST_URI_ERROR_UNSUPPORTED_PROTOCOL));
+  g_clear_error (&error);
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink), "noom://h/",
+          &error));
+  fail_unless (g_error_matches (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI));
+  g_clear_error (&error);
+  fail_if (gst_uri_handler_set_uri (GST_URI_HANDLER (sink),
+          "noom://h:99999/r", &error));
+  g_clear_error (&error);
+
+  /* invalid values leave the old ones */
+  g_object_get (sink, "room", &s, NULL);
+  fail_unless_equals_string (s, "good");
+  g_free (s);
+  EXPECT_NOOM_WARNING (g_object_set (sink, "room", "bad\001room", NULL));
+  EXPECT_NOOM_WARNING (g_object_set (sink, "room", "   ", NULL));
+  g_object_get (sink, "room", &s, NULL);
+  fail_unless_equals_string (s, "good");
+  g_free (s);
+  EXPECT_NOOM_WARNING (g_object_set (sink, "server", "ftp://x", NULL));
+  EXPECT_NOOM_WARNING (g_object_set (sink, "server", "http://x/path", NULL));
+  g_object_get (sink, "server", &s, NULL);
+  fail_unless_equals_string (s, "http://h:1");
+  g_free (s);
+  EXPECT_NOOM_WARNING (g_object_set (sink, "ice-local-addresses", "127.0.0.1,nope",
+          NULL));
+  g_object_get (sink, "ice-local-addresses", &s, NULL);
+  fail_unless (s == NULL);
+
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_make_from_uri)
+{
+  GstElement *e;
+  GError *error = NULL;
+
+  e = gst_element_make_from_uri (GST_URI_SRC, "noom://localhost:8080/demo",
+      NULL, &error);
+  fail_unless (e != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_string (GST_OBJECT_NAME (gst_element_get_factory (e)),
+      "noomsrc");
+  gst_object_unref (e);
+  e = gst_element_make_from_uri (GST_URI_SINK, "nooms://localhost/demo",
+      NULL, &error);
+  fail_unless (e != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_string (GST_OBJECT_NAME (gst_element_get_factory (e)),
+      "noomsink");
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* errors */
+
+GST_START_TEST (test_error_no_room)
+{
+  GstElement *pipeline = gst_parse_launch ("videotestsrc ! noomsink", NULL);
+  Watch *w = watch_pipeline (pipeline, NULL);
+
+  fail_unless_equals_int (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  wait_error (w, 1);
+  fail_unless (g_error_matches (w->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_FOUND), "%s", w->error->message);
+  watch_free (w);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_unreachable)
+{
+  g_autoptr (GSocketListener) l = g_socket_listener_new ();
+  g_autofree gchar *uri = NULL;
+  g_autofree gchar *url = NULL;
+  guint16 port;
+  Watch *w;
+  GstElement *pipeline, *src;
+  gint64 start;
+
+  /* a port nobody listens on */
+  port = g_socket_listener_add_any_inet_port (l, NULL, NULL);
+  g_socket_listener_close (l);
+  uri = g_strdup_printf ("noom://127.0.0.1:%u/demo", port);
+  url = g_strdup_printf ("127.0.0.1:%u", port);
+
+  pipeline = gst_pipeline_new (NULL);
+  src = gst_element_factory_make ("noomsrc", NULL);
+  g_object_set (src, "uri", uri, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  start = g_get_monotonic_time ();
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_error (w, 12);
+  fail_unless (w->error->domain == GST_RESOURCE_ERROR);
+  fail_unless (strstr (w->error->message, url) != NULL,
+      "the error names no URL: %s", w->error->message);
+  fail_unless (g_get_monotonic_time () - start < 11 * G_TIME_SPAN_SECOND);
+  watch_free (w);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_room_full)
+{
+  Server *server = server_start ("--max-room-size=1");
+  Watch *first = start_receiver (server, "full", "first", TRUE);
+  g_autofree gchar *uri = room_uri (server, "full", "second");
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "noomsink uri=\"%s\"", uri);
+  GstElement *pipeline;
+  Watch *w;
+
+  WAIT_UNTIL (first, first->joined, 10);
+  pipeline = gst_parse_launch (desc, NULL);
+  fail_unless (pipeline != NULL);
+  w = watch_pipeline (pipeline, NULL);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_error (w, 10);
+  fail_unless (g_error_matches (w->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_BUSY), "%s", w->error->message);
+  fail_unless (strstr (w->error->message, "full") != NULL, "%s",
+      w->error->message);
+  watch_free (w);
+  watch_free (first);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_property_locked_when_running)
+{
+  Server *server = server_start (NULL);
+  Watch *rx = start_receiver (server, "locked", "rx", TRUE);
+  gchar *s;
+
+  WAIT_UNTIL (rx, rx->joined, 10);
+  EXPECT_NOOM_WARNING (g_object_set (rx->noom, "room", "elsewhere", NULL));
+  g_object_get (rx->noom, "room", &s, NULL);
+  fail_unless_equals_string (s, "locked");
+  g_free (s);
+  watch_free (rx);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* media */
+
+GST_START_TEST (test_publish_two_receivers)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "two", "alice", TRUE);
+  Watch *b = start_receiver (server, "two", "bob", TRUE);
+  Watch *c;
+  GstStructure *stats = NULL;
+  const GValue *parts;
+  guint i, mark;
+  gboolean sent = FALSE;
+
+  /* bob decodes */
+  WAIT_UNTIL (b, b->video_frames >= 10, 20);
+  g_mutex_lock (&b->lock);
+  fail_unless (b->nicknames->len >= 1);
+  for (i = 0; i < b->nicknames->len; i++)
+    fail_unless_equals_string (b->nicknames->pdata[i], "alice");
+  g_mutex_unlock (&b->lock);
+
+  /* a late joiner decodes within a bounded time */
+  c = start_receiver (server, "two", "carol", TRUE);
+  WAIT_UNTIL (c, c->video_frames >= 5, 8);
+
+  /* the publisher's stats name both, with bytes sent */
+  g_object_get (pub->noom, "stats", &stats, NULL);
+  parts = gst_structure_get_value (stats, "participants");
+  fail_unless_equals_int (gst_value_array_get_size (parts), 2);
+  for (i = 0; i < 2; i++) {
+    const GstStructure *p =
+        gst_value_get_structure (gst_value_array_get_value (parts, i));
+    guint64 bytes = 0;
+
+    gst_structure_get_uint64 (p, "bytes-sent", &bytes);
+    sent |= bytes > 0;
+  }
+  fail_unless (sent, "no bytes sent in %" GST_PTR_FORMAT, stats);
+  gst_structure_free (stats);
+
+  /* carol leaves: bob goes on */
+  watch_free (c);
+  g_mutex_lock (&b->lock);
+  mark = b->video_frames;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->video_frames >= mark + 15, 5);
+
+  /* the publisher leaves: bob's pads end and go */
+  watch_free (pub);
+  WAIT_UNTIL (b, b->pads_removed == b->pads_added && b->eos_seen >= 1, 10);
+  watch_free (b);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_receiver_first)
+{
+  /* the subscriber is in the room first, so it offers (§7) */
+  Server *server = server_start (NULL);
+  Watch *b = start_receiver (server, "first", "bob", TRUE);
+  Watch *pub;
+
+  WAIT_UNTIL (b, b->joined, 10);
+  pub = start_publisher (server, "first", "alice", TRUE);
+  WAIT_UNTIL (b, b->video_frames >= 10 && b->pads_added == 2, 20);
+  WAIT_UNTIL (pub, pub->connected == 1, 5);
+  watch_free (pub);
+  watch_free (b);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_two_publishers)
+{
+  Server *server = server_start (NULL);
+  Watch *a = start_publisher (server, "pubs", "alice", FALSE);
+  Watch *d = start_publisher (server, "pubs", "dave", FALSE);
+  Watch *b = start_receiver (server, "pubs", "bob", TRUE);
+  gboolean alice = FALSE, dave = FALSE;
+  guint i, mark;
+
+  WAIT_UNTIL (b, b->pads_added == 2 && b->video_frames >= 20, 20);
+  g_mutex_lock (&b->lock);
+  for (i = 0; i < b->nicknames->len; i++) {
+    alice |= !g_strcmp0 (b->nicknames->pdata[i], "alice");
+    dave |= !g_strcmp0 (b->nicknames->pdata[i], "dave");
+  }
+  g_mutex_unlock (&b->lock);
+  fail_unless (alice && dave);
+
+  /* dave leaves: his pad goes, alice's media goes on */
+  watch_free (d);
+  WAIT_UNTIL (b, b->pads_removed == 1, 10);
+  g_mutex_lock (&b->lock);
+  mark = b->video_frames;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->video_frames >= mark + 15, 5);
+
+  watch_free (b);
+  watch_free (a);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_encoded_to_muxer)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "enc", "alice", TRUE);
+  Watch *b = start_receiver (server, "enc", "rec", FALSE);
+
+  /* matroskamux accepts both pads' caps and muxes */
+  WAIT_UNTIL (b, b->mux_linked && b->buffers >= 20, 20);
+  fail_unless_equals_int (b->video_frames, 0);
+  watch_free (b);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_playbin)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "play", "alice", TRUE);
+  GstElement *playbin = gst_element_factory_make ("playbin", NULL);
+  g_autofree gchar *uri = room_uri (server, "play", "viewer");
+  Watch *w = watch_pipeline (playbin, NULL);
+  GstElement *vsink = counting_fakesink (w);
+  GstElement *asink = gst_element_factory_make ("fakesink", NULL);
+
+  g_object_set (playbin, "uri", uri, "video-sink", vsink, "audio-sink",
+      asink, NULL);
+  gst_element_set_state (playbin, GST_STATE_PLAYING);
+  WAIT_UNTIL (w, w->video_frames >= 10, 20);
+  watch_free (w);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+static Suite *
+noom_suite (void)
+{
+  Suite *s = suite_create ("noom");
+  TCase *tc;
+
+  g_log_set_handler ("noom", G_LOG_LEVEL_WARNING, count_warning, NULL);
+
+  tc = tcase_create ("properties");
+  tcase_add_test (tc, test_uri_roundtrip);
+  tcase_add_test (tc, test_uri_invalid);
+  tcase_add_test (tc, test_make_from_uri);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("errors");
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_error_no_room);
+  tcase_add_test (tc, test_error_unreachable);
+  tcase_add_test (tc, test_error_room_full);
+  tcase_add_test (tc, test_property_locked_when_running);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("media");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_publish_two_receivers);
+  tcase_add_test (tc, test_receiver_first);
+  tcase_add_test (tc, test_two_publishers);
+  tcase_add_test (tc, test_encoded_to_muxer);
+  tcase_add_test (tc, test_playbin);
+  suite_add_tcase (s, tc);
+
+  return s;
+}
+
+GST_CHECK_MAIN (noom);
