@@ -163,11 +163,19 @@ test('a page without devices joins receive-only; a recorder shows a badge; a pub
   }
 });
 
-test('a refused join (room full) is explained on the home page', async () => {
-  const small = await new Server(['--max-room-size', '1']).start();
+test('ICE servers come from the join answer; a refused join (room full) is explained', async () => {
+  const small = await new Server(['--max-room-size', '2', '--ice-server', 'stun:127.0.0.1:3478']).start();
   try {
     const a = await openPage(browser, small.url + '/');
     await join(a, 'tiny', 'Ann');
+    const z = await openPage(browser, small.url + '/');
+    await join(z, 'tiny', 'Zed');
+    const zId = await selfId(z);
+    await a.waitForFunction((id) => window.noom.peers.has(id), zId, { timeout: 10000 });
+    const urls = await a.evaluate((id) => window.noom.peers.get(id).getConfiguration().iceServers
+      .flatMap((s) => [].concat(s.urls)), zId);
+    assert.deepEqual(urls, ['stun:127.0.0.1:3478']);
+
     const b = await openPage(browser, small.url + '/');
     await b.fill('#nickname', 'Ben');
     await b.fill('#room-name', 'tiny');
@@ -180,7 +188,7 @@ test('a refused join (room full) is explained on the home page', async () => {
     assert.equal(s.joined, false);
     // the camera is released again
     assert.equal(await b.evaluate(() => window.noom.media.stream.getTracks().length), 0);
-    for (const p of [a, b])
+    for (const p of [a, z, b])
       await p.context().close();
   } finally {
     await small.stop();
