@@ -59,6 +59,12 @@ test('the open-room list and its counts follow joins and leaves', async () => {
 
   const c = await openPage(browser, server.url + '/');
   await join(c, 'a <i>room</i>', 'Cy');
+  // its deep link round-trips the name
+  const link = c.url();
+  assert.equal(new URL(link).pathname, '/r/' + encodeURIComponent('a <i>room</i>'));
+  const d = await openPage(browser, link);
+  assert.equal(await d.inputValue('#room-name'), 'a <i>room</i>');
+  await d.context().close();
   await waitList(watcher, ['a <i>room</i>=1 person', 'alpha=2 people']);
   assert.equal(await watcher.evaluate(() => document.querySelectorAll('#room-list i').length), 0);
 

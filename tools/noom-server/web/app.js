@@ -136,7 +136,7 @@ socket.on("participant_update", (participant) => {
 
 socket.on("new_message", (text, meta) => {
   if (meta && typeof meta === "object")
-    addMessage(meta.nickname, meta.text, false);
+    addMessage(meta.nickname, meta.text, false, meta.ts);
   else
     addMessage(null, String(text), false);
 });
@@ -434,20 +434,25 @@ function attachLocal() {
 
 /* Autoplay with sound can be refused without a user gesture (a deep link
  * opened cold): ask for one click, then play everything. */
+let waitingForGesture = false;
+
 function play(video) {
   const p = video.play();
-  if (p && p.catch) {
-    p.catch(() => {
-      if (!video.srcObject)
-        return;
-      showBanner("Click anywhere to start the sound.", true);
-      document.addEventListener("click", () => {
+  if (!p || !p.catch)
+    return;
+  p.catch(() => {
+    if (!video.srcObject || waitingForGesture)
+      return;
+    waitingForGesture = true;
+    showBanner("Click anywhere to start the sound.", true);
+    document.addEventListener("click", () => {
+      waitingForGesture = false;
+      if (socket.connected)
         hideBanner();
-        for (const v of document.querySelectorAll("#grid video"))
-          v.play().catch(() => {});
-      }, { once: true });
-    });
-  }
+      for (const v of document.querySelectorAll("#grid video"))
+        v.play().catch(() => {});
+    }, { once: true });
+  });
 }
 
 function setPeerState(id, s) {
@@ -508,14 +513,24 @@ function updateRecording() {
 
 /* ---------- chat ---------- */
 
-function addMessage(nickname, text, mine) {
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+function addMessage(nickname, text, mine, ts) {
   const li = document.createElement("li");
   li.className = "message" + (mine ? " mine" : "");
   if (nickname !== null && nickname !== undefined) {
+    const head = document.createElement("span");
+    head.className = "message-head";
     const who = document.createElement("span");
     who.className = "message-from";
     who.textContent = mine ? "You" : nickname;
-    li.append(who);
+    const when = document.createElement("time");
+    when.className = "message-time";
+    const date = new Date(typeof ts === "number" ? ts : Date.now());
+    when.dateTime = date.toISOString();
+    when.textContent = clock.format(date);
+    head.append(who, when);
+    li.append(head);
   }
   const body = document.createElement("span");
   body.className = "message-text";
