@@ -245,8 +245,7 @@ on_description_created (GstNoomPeer * self, GstPromise * promise,
   }
   g_signal_emit_by_name (self->webrtc, "set-local-description", desc, NULL);
   text = gst_sdp_message_as_text (desc->sdp);
-  GST_DEBUG_OBJECT (self, "sending %s:\n%s", offer ? "offer" : "answer",
-      text);
+  GST_DEBUG_OBJECT (self, "sending %s:\n%s", offer ? "offer" : "answer", text);
   client = gst_noom_session_get_client (self->session);
   if (client) {
     if (offer)
@@ -403,8 +402,7 @@ gst_noom_peer_new (GstNoomSession * session, NoomParticipant * remote,
 void
 gst_noom_peer_negotiate (GstNoomPeer * self)
 {
-  const GstNoomSessionHooks *hooks = gst_noom_session_get_hooks
-      (self->session);
+  const GstNoomSessionHooks *hooks = gst_noom_session_get_hooks (self->session);
 
   g_return_if_fail (self->offerer);
   if (hooks->prepare_offer)

@@ -612,8 +612,7 @@ gst_noom_session_invoke (GstNoomSession * self, GSourceFunc func,
       notify (data);
     return;
   }
-  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, func, data,
-      notify);
+  g_main_context_invoke_full (context, G_PRIORITY_DEFAULT, func, data, notify);
   g_main_context_unref (context);
 }
 
@@ -652,8 +651,7 @@ post_progress (GstNoomSession * self, GstProgressType type,
     const gchar * code, const gchar * text)
 {
   gst_element_post_message (self->element,
-      gst_message_new_progress (GST_OBJECT (self->element), type, code,
-          text));
+      gst_message_new_progress (GST_OBJECT (self->element), type, code, text));
 }
 
 /* Errors a user understands, per NoomClientError. */
@@ -919,8 +917,7 @@ gst_noom_session_peer_failed (GstNoomSession * self, GstNoomPeer * peer,
 
   /* One participant's failure is a warning: the others go on. */
   GST_ELEMENT_WARNING (self->element, RESOURCE, OPEN_READ_WRITE,
-      ("The connection to %s failed.", p->nickname), ("%s: %s", p->id,
-          reason));
+      ("The connection to %s failed.", p->nickname), ("%s: %s", p->id, reason));
   post_participant (self, "failed", p);
   remove_peer (self, p->id);
   noom_participant_unref (p);
@@ -1148,7 +1145,8 @@ gst_noom_session_start (GstNoomSession * self)
   g_return_val_if_fail (self->thread == NULL, FALSE);
 
   /* Named now: the element has its final name. */
-  thread_name = g_strdup_printf ("%s-session", GST_ELEMENT_NAME (self->element));
+  thread_name =
+      g_strdup_printf ("%s-session", GST_ELEMENT_NAME (self->element));
   gst_object_set_name (GST_OBJECT (self), thread_name);
   g_clear_pointer (&thread_name, g_free);
 

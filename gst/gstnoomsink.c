@@ -126,13 +126,15 @@ struct _GstNoomSink
   gboolean eos_posted;
 };
 
-static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video_%u",
+static GstStaticPadTemplate video_template =
+    GST_STATIC_PAD_TEMPLATE ("video_%u",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
     GST_STATIC_CAPS ("video/x-raw; video/x-vp8; video/x-vp9; "
         "video/x-h264, stream-format = (string) { avc, byte-stream }"));
 
-static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio_%u",
+static GstStaticPadTemplate audio_template =
+    GST_STATIC_PAD_TEMPLATE ("audio_%u",
     GST_PAD_SINK,
     GST_PAD_REQUEST,
     GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
@@ -241,8 +243,7 @@ chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
             "lag-in-frames", 0, "target-bitrate", (gint) vbitrate * 1000,
             "keyframe-max-dist", 60, "threads", 2, NULL);
         gst_util_set_object_arg (G_OBJECT (e), "end-usage", "cbr");
-        gst_util_set_object_arg (G_OBJECT (e), "error-resilient",
-            "default");
+        gst_util_set_object_arg (G_OBJECT (e), "error-resilient", "default");
         *codec = g_strdup ("VP8");
         break;
     }
@@ -342,8 +343,7 @@ build_stream (GstNoomSink * self, Stream * stream, GstCaps * caps)
     /* The stream keeps its own ref: request pads outlive the children
      * when the bin is disposed. */
     gst_bin_add (GST_BIN (self), gst_object_ref (elements->pdata[i]));
-    if (i > 0 && !gst_element_link (elements->pdata[i - 1],
-            elements->pdata[i])) {
+    if (i > 0 && !gst_element_link (elements->pdata[i - 1], elements->pdata[i])) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("Could not build the %s encoding chain.", codec),
           ("linking %s", GST_ELEMENT_NAME (elements->pdata[i])));

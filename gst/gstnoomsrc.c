@@ -120,12 +120,14 @@ enum
   PAD_PROP_MEDIA,
 };
 
-static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video_%u",
+static GstStaticPadTemplate video_template =
+    GST_STATIC_PAD_TEMPLATE ("video_%u",
     GST_PAD_SRC,
     GST_PAD_SOMETIMES,
     GST_STATIC_CAPS ("video/x-raw; video/x-vp8; video/x-vp9; video/x-h264"));
 
-static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio_%u",
+static GstStaticPadTemplate audio_template =
+    GST_STATIC_PAD_TEMPLATE ("audio_%u",
     GST_PAD_SRC,
     GST_PAD_SOMETIMES,
     GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
@@ -871,8 +873,7 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
           GST_TYPE_NOOM_MEDIA, DEFAULT_MEDIA, rw));
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
-          "Jitterbuffer size in milliseconds", 0, 10000, DEFAULT_LATENCY,
-          rw));
+          "Jitterbuffer size in milliseconds", 0, 10000, DEFAULT_LATENCY, rw));
   gst_noom_session_install_signals (gobject_class);
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
@@ -917,8 +918,7 @@ static gboolean
 gst_noom_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
     GError ** error)
 {
-  return gst_noom_session_set_uri (GST_NOOM_SRC (handler)->session, uri,
-      error);
+  return gst_noom_session_set_uri (GST_NOOM_SRC (handler)->session, uri, error);
 }
 
 static void

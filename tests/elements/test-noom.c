@@ -157,8 +157,7 @@ watch_free (Watch * w)
   if (w->pipeline) {
     fail_unless_equals_int (gst_element_set_state (w->pipeline,
             GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
-    gst_bus_set_sync_handler (GST_ELEMENT_BUS (w->pipeline), NULL, NULL,
-        NULL);
+    gst_bus_set_sync_handler (GST_ELEMENT_BUS (w->pipeline), NULL, NULL, NULL);
     gst_object_unref (w->pipeline);
   }
   g_clear_error (&w->error);
@@ -240,8 +239,7 @@ count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
             "video/x-raw"))
       w->video_frames++;
     gst_clear_caps (&caps);
-  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
-      GST_EVENT_EOS) {
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS) {
     w->eos_seen++;
   }
   g_cond_broadcast (&w->cond);
@@ -399,8 +397,7 @@ GST_START_TEST (test_uri_roundtrip)
       "nickname", "kim", NULL);
   s = gst_uri_handler_get_uri (GST_URI_HANDLER (src));
   fail_unless (s != NULL);
-  fail_unless (g_str_has_prefix (s, "nooms://example.org:8080/demo"), "%s",
-      s);
+  fail_unless (g_str_has_prefix (s, "nooms://example.org:8080/demo"), "%s", s);
   fail_unless (strstr (s, "nickname=kim") != NULL, "%s", s);
   g_free (s);
 
@@ -450,8 +447,8 @@ GST_START_TEST (test_uri_invalid)
   g_object_get (sink, "server", &s, NULL);
   fail_unless_equals_string (s, "http://h:1");
   g_free (s);
-  EXPECT_NOOM_WARNING (g_object_set (sink, "ice-local-addresses", "127.0.0.1,nope",
-          NULL));
+  EXPECT_NOOM_WARNING (g_object_set (sink, "ice-local-addresses",
+          "127.0.0.1,nope", NULL));
   g_object_get (sink, "ice-local-addresses", &s, NULL);
   fail_unless (s == NULL);
 
