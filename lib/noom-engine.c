@@ -235,6 +235,7 @@ struct _WsConn {
   guint8 msg_opcode;
   guint8 shut:1;
   guint8 want_out:1;
+  guint8 close_sent:1;
 };
 
 static void ws_on_message (WsConn * c, gboolean binary, const gchar * data,
@@ -466,12 +467,12 @@ wsc_send_text (WsConn * c, const gchar * text)
   wsc_send (c, 1, b);
 }
 
-/* A close frame, then shut. */
 static void
-wsc_close (WsConn * c, gushort code)
+wsc_send_close_frame (WsConn * c, gushort code)
 {
-  if (c->shut)
+  if (c->shut || c->close_sent)
     return;
+  c->close_sent = TRUE;
   if (c->soup) {
     if (soup_websocket_connection_get_state (c->soup) ==
         SOUP_WEBSOCKET_STATE_OPEN)
@@ -483,6 +484,13 @@ wsc_close (WsConn * c, gushort code)
     wsc_send (c, 8, b);
     wsc_flush (c);
   }
+}
+
+/* A close frame, then shut. */
+static void
+wsc_close (WsConn * c, gushort code)
+{
+  wsc_send_close_frame (c, code);
   wsc_shut (c);
 }
 
@@ -492,8 +500,10 @@ wsc_protocol_error (WsConn * c, gushort code)
   WsConn *ref = wsc_ref (c);
 
   g_debug ("websocket protocol error %u", code);
+  /* the close frame first: the owner's close would send a normal one */
+  wsc_send_close_frame (c, code);
   ws_on_lost (c);
-  wsc_close (c, code);
+  wsc_shut (c);
   wsc_unref (ref);
 }
 

@@ -894,6 +894,283 @@ test_close_all (Fixture * f, gconstpointer data)
   reply_clear (&r);
 }
 
+/* ------------------------------------------------------------ raw frames */
+
+/* A hand-made WebSocket client, to send what libsoup's never would. */
+typedef struct {
+  GSocket *sock;
+  GByteArray *buf;
+  gboolean eof;
+} Raw;
+
+static void
+raw_pump (Raw * r)
+{
+  guint8 tmp[65536];
+  gssize n;
+
+  n = g_socket_receive (r->sock, (gchar *) tmp, sizeof (tmp), NULL, NULL);
+  if (n > 0)
+    g_byte_array_append (r->buf, tmp, n);
+  else if (n == 0)
+    r->eof = TRUE;
+}
+
+static gboolean
+raw_has_headers (Raw * r)
+{
+  raw_pump (r);
+  if (r->buf->len == 0)
+    return r->eof;
+  return g_strstr_len ((const gchar *) r->buf->data, r->buf->len,
+      "\r\n\r\n") != NULL || r->eof;
+}
+
+static Raw *
+raw_open (Fixture * f)
+{
+  GUri *uri = g_uri_parse (f->base, G_URI_FLAGS_NONE, NULL);
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback
+      (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo,
+      g_uri_get_port (uri));
+  g_autofree gchar *req = g_strdup_printf
+      ("GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+      "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n");
+  Raw *r = g_new0 (Raw, 1);
+  const gchar *end;
+
+  g_uri_unref (uri);
+  r->buf = g_byte_array_new ();
+  r->sock = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  g_assert_true (g_socket_connect (r->sock, addr, NULL, NULL));
+  g_socket_set_blocking (r->sock, FALSE);
+  g_assert_cmpint (g_socket_send (r->sock, req, strlen (req), NULL, NULL),
+      ==, strlen (req));
+  WAIT_FOR (raw_has_headers (r));
+  g_assert_true (g_str_has_prefix ((const gchar *) r->buf->data,
+          "HTTP/1.1 101"));
+  end = g_strstr_len ((const gchar *) r->buf->data, r->buf->len,
+      "\r\n\r\n");
+  g_byte_array_remove_range (r->buf, 0, end + 4 - (const gchar *) r->buf->data);
+  return r;
+}
+
+static void
+raw_free (Raw * r)
+{
+  g_object_unref (r->sock);
+  g_byte_array_unref (r->buf);
+  g_free (r);
+}
+
+static void
+raw_send_frame (Raw * r, gboolean fin, guint8 opcode, const gchar * payload,
+    gsize len, gboolean masked)
+{
+  guint8 frame[16 + 70000];
+  static const guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
+  gsize n = 0, i;
+
+  g_assert_cmpuint (len, <, 70000);
+  frame[n++] = (fin ? 0x80 : 0) | opcode;
+  if (len < 126) {
+    frame[n++] = (masked ? 0x80 : 0) | len;
+  } else {
+    frame[n++] = (masked ? 0x80 : 0) | 126;
+    frame[n++] = len >> 8;
+    frame[n++] = len & 0xff;
+  }
+  if (masked) {
+    memcpy (frame + n, mask, 4);
+    n += 4;
+  }
+  for (i = 0; i < len; i++)
+    frame[n + i] = payload[i] ^ (masked ? mask[i & 3] : 0);
+  n += len;
+  g_assert_cmpint (g_socket_send (r->sock, (gchar *) frame, n, NULL, NULL),
+      ==, n);
+}
+
+static gboolean
+raw_has_frame (Raw * r)
+{
+  gsize need = 2;
+
+  raw_pump (r);
+  if (r->buf->len >= 2) {
+    gsize plen = r->buf->data[1] & 0x7f;
+
+    if (plen == 126 && r->buf->len >= 4)
+      plen = (r->buf->data[2] << 8) | r->buf->data[3], need += 2;
+    need += plen;
+  }
+  return r->buf->len >= need || r->eof;
+}
+
+/* Next server frame (never masked): its opcode, and the payload as text. */
+static gchar *
+raw_next (Raw * r, guint8 * opcode)
+{
+  gsize hlen = 2, plen;
+  gchar *payload;
+
+  WAIT_FOR (raw_has_frame (r));
+  if (r->buf->len < 2)
+    return NULL;
+  g_assert_false (r->buf->data[1] & 0x80);
+  *opcode = r->buf->data[0] & 0x0f;
+  plen = r->buf->data[1] & 0x7f;
+  if (plen == 126) {
+    plen = (r->buf->data[2] << 8) | r->buf->data[3];
+    hlen = 4;
+  }
+  payload = g_strndup ((const gchar *) r->buf->data + hlen, plen);
+  g_byte_array_remove_range (r->buf, 0, hlen + plen);
+  return payload;
+}
+
+static gboolean
+raw_closed (Raw * r)
+{
+  raw_pump (r);
+  return r->eof;
+}
+
+static void
+test_raw_frames (Fixture * f, gconstpointer data)
+{
+  Raw *r = raw_open (f);
+  guint8 op;
+  g_autofree gchar *open = raw_next (r, &op);
+  g_autofree gchar *pong = NULL;
+  g_autofree gchar *echo = NULL;
+  g_autofree gchar *close = NULL;
+
+  g_assert_cmpint (op, ==, 1);
+  g_assert_true (g_str_has_prefix (open, "0{\"sid\""));
+
+  /* a fragmented text message with a ping in between */
+  raw_send_frame (r, FALSE, 0x1, "4hel", 4, TRUE);
+  raw_send_frame (r, TRUE, 0x9, "pp", 2, TRUE);
+  raw_send_frame (r, FALSE, 0x0, "l", 1, TRUE);
+  raw_send_frame (r, TRUE, 0x0, "o", 1, TRUE);
+  pong = raw_next (r, &op);
+  g_assert_cmpint (op, ==, 0xa);
+  g_assert_cmpstr (pong, ==, "pp");
+  echo = raw_next (r, &op);
+  g_assert_cmpint (op, ==, 1);
+  g_assert_cmpstr (echo, ==, "4hello");
+
+  /* a medium frame (16-bit length) split over several writes */
+  {
+    g_autofree gchar *mid = g_strnfill (1500, 'm');
+    g_autofree gchar *back = NULL;
+
+    mid[0] = '4';
+    raw_send_frame (r, TRUE, 0x1, mid, 1500, TRUE);
+    back = raw_next (r, &op);
+    g_assert_cmpstr (back, ==, mid);
+  }
+
+  /* the client closes: close frame answered, session closed */
+  raw_send_frame (r, TRUE, 0x8, "\x03\xe8", 2, TRUE);
+  close = raw_next (r, &op);
+  g_assert_cmpint (op, ==, 0x8);
+  WAIT_FOR (raw_closed (r));
+  g_assert_cmpuint (f->n_close, ==, 1);
+  g_assert_cmpstr (f->last_reason, ==, "transport close");
+  raw_free (r);
+}
+
+static void
+test_raw_protocol_errors (Fixture * f, gconstpointer data)
+{
+  Raw *r;
+  guint8 op;
+  gchar *text;
+  g_autofree gchar *big = g_strnfill (MAX_PAYLOAD + 1, 'b');
+
+  /* unmasked client frame */
+  r = raw_open (f);
+  g_free (raw_next (r, &op));
+  raw_send_frame (r, TRUE, 0x1, "4x", 2, FALSE);
+  text = raw_next (r, &op);
+  g_assert_cmpint (op, ==, 0x8);
+  g_assert_cmpint ((guint8) text[0] << 8 | (guint8) text[1], ==, 1002);
+  g_free (text);
+  WAIT_FOR (raw_closed (r));
+  raw_free (r);
+
+  /* over maxPayload */
+  r = raw_open (f);
+  g_free (raw_next (r, &op));
+  raw_send_frame (r, TRUE, 0x1, big, MAX_PAYLOAD + 1, TRUE);
+  text = raw_next (r, &op);
+  g_assert_cmpint (op, ==, 0x8);
+  g_assert_cmpint ((guint8) text[0] << 8 | (guint8) text[1], ==, 1009);
+  g_free (text);
+  WAIT_FOR (raw_closed (r));
+  raw_free (r);
+
+  /* over maxPayload in fragments */
+  r = raw_open (f);
+  g_free (raw_next (r, &op));
+  raw_send_frame (r, FALSE, 0x1, big, MAX_PAYLOAD / 2 + 1, TRUE);
+  raw_send_frame (r, TRUE, 0x0, big, MAX_PAYLOAD / 2 + 1, TRUE);
+  text = raw_next (r, &op);
+  g_assert_cmpint (op, ==, 0x8);
+  g_free (text);
+  WAIT_FOR (raw_closed (r));
+  raw_free (r);
+
+  /* continuation without a start, unknown opcode */
+  r = raw_open (f);
+  g_free (raw_next (r, &op));
+  raw_send_frame (r, TRUE, 0x0, "x", 1, TRUE);
+  WAIT_FOR (raw_closed (r));
+  raw_free (r);
+  r = raw_open (f);
+  g_free (raw_next (r, &op));
+  raw_send_frame (r, TRUE, 0x3, "x", 1, TRUE);
+  WAIT_FOR (raw_closed (r));
+  raw_free (r);
+
+  /* the peer just goes away */
+  r = raw_open (f);
+  g_free (raw_next (r, &op));
+  g_socket_close (r->sock, NULL);
+  raw_free (r);
+
+  WAIT_FOR (f->n_close == 6);
+  g_assert_cmpuint (noom_engine_get_n_sockets (f->engine), ==, 0);
+}
+
+/* A WebSocket client that does not read is closed once the kernel and then
+ * max_buffered are full. */
+static void
+test_raw_slow_consumer (Fixture * f, gconstpointer data)
+{
+  Raw *r = raw_open (f);
+  g_autofree gchar *frame = g_strnfill (60000, 's');
+  g_autoptr (GBytes) bytes = NULL;
+  guint i;
+
+  frame[0] = '4';
+  bytes = g_bytes_new (frame, 60000);
+  WAIT_FOR (f->last_open != NULL);
+  for (i = 0; i < 2000 && f->n_close == 0 && f->last_open; i++) {
+    noom_engine_socket_send (f->last_open, bytes);
+    g_main_context_iteration (NULL, FALSE);
+  }
+  WAIT_FOR (f->n_close == 1);
+  g_assert_cmpstr (f->last_reason, ==, "slow consumer");
+  raw_free (r);
+}
+
 static void
 test_random_id (void)
 {
@@ -938,6 +1215,9 @@ main (int argc, char **argv)
   g_test_add ("/engine/websocket/big", Fixture, "big", fixture_setup,
       test_websocket_big, fixture_teardown);
   ADD ("websocket/heartbeat", test_websocket_heartbeat);
+  ADD ("websocket/raw-frames", test_raw_frames);
+  ADD ("websocket/raw-protocol-errors", test_raw_protocol_errors);
+  ADD ("websocket/raw-slow-consumer", test_raw_slow_consumer);
   ADD ("upgrade/basic", test_upgrade);
   ADD ("upgrade/bad-probe", test_upgrade_bad_probe);
   ADD ("close-all", test_close_all);
