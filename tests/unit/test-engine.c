@@ -34,6 +34,59 @@ typedef struct {
   guint n_requests;             /* HTTP requests the server has read */
 } Fixture;
 
+/* A self-signed certificate for 127.0.0.1, generated for this test only
+ * (openssl req -x509 -newkey rsa:2048 -nodes -days 36500). */
+static const gchar test_cert_pem[] =
+  "-----BEGIN CERTIFICATE-----\n"
+  "MIIDCzCCAfOgAwIBAgIUcj8ce1HG9hBSTpA6rhcdwBRSaXowDQYJKoZIhvcNAQEL\n"
+  "BQAwFDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNTE4MDcyNFoYDzIxMjYx\n"
+  "MTAxMTgwNzI0WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwggEiMA0GCSqGSIb3DQEB\n"
+  "AQUAA4IBDwAwggEKAoIBAQDHDN/hB3ckAz6t42NdXOJl9hvzPge12qO4NbW+RxH8\n"
+  "pWsZ7y9QCMpn6p3kexlXvfvlsEZDCnrRfG4WjXjvWJtyrhSIZFy+oznVjfkEp7tL\n"
+  "0pZEYYCZTa4TFuclz82c4xF+2TT9urJDox5Nw1ecd+Agkys6az9Qou/p2ZepV5O1\n"
+  "4e9yUPP1AQt3d0oa8WHL2d4bx9NRR6Y9xD0Rn0qqoYWX/1sUdp/gNZfKjYHoiU/x\n"
+  "TjZdm8cgJe7idY0sMrkeFyVLMmZgo8phKGJPjnOAn+C9a3wdNnO7KjcK11DiPJ1n\n"
+  "qGmnHyKpwpWaNgNaJAcsq8g/M1ozhi+thIiJTF4p280pAgMBAAGjUzBRMB0GA1Ud\n"
+  "DgQWBBSWaG6tj4Qo0dyIt/ocT13dGOUv2jAfBgNVHSMEGDAWgBSWaG6tj4Qo0dyI\n"
+  "t/ocT13dGOUv2jAPBgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4IBAQAX\n"
+  "86XEUC7dYjjdmhcFGPb8C/nfOuFOj+ym/0GBLID4YMNPZeJs4KReq98w/TtQ/oEe\n"
+  "ZY6NV99LpLfjH08i1bQP8bWZNw6Kslz+80jIZDPHVRwxbGPiwnLxW3l+eMXV2jRu\n"
+  "aG0PGpSqPT9IVA4cfLIK76n4duwOvUcwdZqsFFlD0+Gc4BvymcILQfyLL/eoPg9S\n"
+  "0iiihkwU2QOJX+H+iKm1pJyS0O1jG/Dms/XmWURuAD5mTUl348SlxRS2+cplc0vs\n"
+  "+rFCo6+r6x8cxiybOE5q0hL5+7GnEi0j1oOJpGK8p0mebkTeND02xhC34y5nvZqK\n"
+  "8Y++i5N9h1AZOnFbtYlj\n"
+  "-----END CERTIFICATE-----\n";
+
+static const gchar test_key_pem[] =
+  "-----BEGIN PRIVATE KEY-----\n"
+  "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDHDN/hB3ckAz6t\n"
+  "42NdXOJl9hvzPge12qO4NbW+RxH8pWsZ7y9QCMpn6p3kexlXvfvlsEZDCnrRfG4W\n"
+  "jXjvWJtyrhSIZFy+oznVjfkEp7tL0pZEYYCZTa4TFuclz82c4xF+2TT9urJDox5N\n"
+  "w1ecd+Agkys6az9Qou/p2ZepV5O14e9yUPP1AQt3d0oa8WHL2d4bx9NRR6Y9xD0R\n"
+  "n0qqoYWX/1sUdp/gNZfKjYHoiU/xTjZdm8cgJe7idY0sMrkeFyVLMmZgo8phKGJP\n"
+  "jnOAn+C9a3wdNnO7KjcK11DiPJ1nqGmnHyKpwpWaNgNaJAcsq8g/M1ozhi+thIiJ\n"
+  "TF4p280pAgMBAAECggEAG7KrbpVK21yGOs0y9PlpWZXTEth1WzVW5dm3dghOtPDR\n"
+  "w/SYCVOH0sj/ep00jBSYOkB6rnaFW6Qsb3/1LZ0PWHhnzAjnLPHqqNBOL/slIWpm\n"
+  "1ZIZwntgNzDPLmBJtMSWGSghaxMxHh9TJrABf3jg27eO4tysnUxnBQvtwjc5Cyxr\n"
+  "/QG6wEBPySHSFuHHJqd3pgVaFK5VqSJBGizb5gHKjzP2UwFUqgqC5VgyIJAAgz7e\n"
+  "6aBNJ7FPfIfw52/LWJOtAyT9LnwYs3b/rBo5N/yw/2XXIZ+t1yE+F2tOeakko4pq\n"
+  "y56hMvPzlmjYi1PxTr1HSAh68Ji1tiIfw80eQt34nwKBgQDneBNCplZ0QeK1iMGB\n"
+  "EfZMshs+wk/qj5OFjVTb8ACBYuhl0g+lyuQfheApnSiyxmS4KHr67va6Qz5C1q1H\n"
+  "9ArEvIs6UfnD9W5CLpVDU4fov/I2VskaHtTXsqf8jtTuDDUhDwHEGadlcWNRf5WP\n"
+  "NEcnrm55hB7SQBleTaCkJbO+swKBgQDcJUE477KwNW/iaIEWoC+bFXWAMQcw6Kbr\n"
+  "k+ZTpMF6wR/0SrUGiWPNafCT08nL6gN4C76RGfEl44Q5BGqgKPBb7jHverC6oB4H\n"
+  "ZRBzXCFb790NenE9LezTwNpmwXwkD2qgx8vwPR86tEyY8wHhthlsKTDtLMgpX3GK\n"
+  "RL3CzZeyswKBgDLKwYc1kvEN6B6ntLaK534q8xmRcBHrkZaTzdQ5VRMPTinRr4dU\n"
+  "/zv/l5HqH50jNcTHdT0NJOz4hngKPZn1bkt/iBmzFVivyZMSP8S3VrJ3NEJCRvzJ\n"
+  "WTE/zeb4vLbDzQDFF0Ed1ALJn96pXXtAIIEPoMRffpfqYuazqBV9BHVLAoGASOcR\n"
+  "dVBzpUTc+2ZOMXb0rO/rTHtv/TNea6873EE4TXV9JoJC9poy8ch+ggXl0uB5K50A\n"
+  "C79Ci6CPne4nfUhxaJA1+y9vLS5vI1XFn95HsdF6K8d7jp4RyoIYEWVLvglY70ua\n"
+  "7sDfAarJnvECk4OhYZ82c6Sb2I+h4v8mtEcvUF8CgYEAnh6PVdPnfyaYN36ewxUt\n"
+  "0v7bcIQhLfpplehw5ZkvAviFbI5r0DOOVPsNLa322A5f3zbpd00dL3ZkxyOEnQuB\n"
+  "zEeh9810IFGjMA3dN0ytwlnrRtBVi7iMpptw7QHG63fpscWFOfDf2p0+yJ49GS2v\n"
+  "8yGfrrae27FVQthY8AYqvQM=\n"
+  "-----END PRIVATE KEY-----\n";
+
 /* ------------------------------------------------------------ server side */
 
 static void
@@ -118,14 +171,28 @@ fixture_setup (Fixture * f, gconstpointer data)
       G_CALLBACK (count_request), f);
   f->engine = noom_engine_new (f->server, "/engine.io", &f->config,
       &callbacks, f);
+  if (g_strcmp0 (data, "tls") == 0) {
+    g_autoptr (GTlsCertificate) cert = NULL;
+    g_autofree gchar *pem = g_strconcat (test_cert_pem, test_key_pem, NULL);
+
+    cert = g_tls_certificate_new_from_pem (pem, -1, &error);
+    g_assert_no_error (error);
+    soup_server_set_tls_certificate (f->server, cert);
+  }
   g_assert_true (soup_server_listen_local (f->server, 0,
-          SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+          SOUP_SERVER_LISTEN_IPV4_ONLY | (g_strcmp0 (data, "tls") == 0 ?
+              SOUP_SERVER_LISTEN_HTTPS : 0), &error));
   g_assert_no_error (error);
   uris = soup_server_get_uris (f->server);
   port = g_uri_get_port (uris->data);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  f->base = g_strdup_printf ("http://127.0.0.1:%d/engine.io/", port);
-  f->ws_base = g_strdup_printf ("ws://127.0.0.1:%d/engine.io/", port);
+  if (g_strcmp0 (data, "tls") == 0) {
+    f->base = g_strdup_printf ("https://127.0.0.1:%d/engine.io/", port);
+    f->ws_base = g_strdup_printf ("wss://127.0.0.1:%d/engine.io/", port);
+  } else {
+    f->base = g_strdup_printf ("http://127.0.0.1:%d/engine.io/", port);
+    f->ws_base = g_strdup_printf ("ws://127.0.0.1:%d/engine.io/", port);
+  }
   f->session = soup_session_new ();
 }
 
@@ -188,6 +255,14 @@ typedef struct {
   SoupMessage *msg;
 } Pending;
 
+/* the test certificate is self-signed */
+static gboolean
+accept_certificate (SoupMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  return TRUE;
+}
+
 static void
 request_done (GObject * source, GAsyncResult * res, gpointer user_data)
 {
@@ -221,6 +296,8 @@ request_async (Fixture * f, const gchar * method, const gchar * query,
   reply_clear (reply);
   p->reply = reply;
   p->msg = soup_message_new (method, url);
+  g_signal_connect (p->msg, "accept-certificate",
+      G_CALLBACK (accept_certificate), NULL);
   if (body) {
     g_autoptr (GBytes) bytes = g_bytes_new (body, body_len);
 
@@ -357,6 +434,8 @@ ws_open (Fixture * f, const gchar * query)
   Ws *w = g_new0 (Ws, 1);
 
   g_queue_init (&w->messages);
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (accept_certificate), NULL);
   soup_session_websocket_connect_async (f->session, msg, NULL, NULL,
       G_PRIORITY_DEFAULT, NULL, ws_connected, w);
   WAIT_FOR (w->ws || w->failed);
@@ -1171,6 +1250,21 @@ test_raw_slow_consumer (Fixture * f, gconstpointer data)
   raw_free (r);
 }
 
+/* TLS WebSockets go through libsoup's implementation: the same behaviour,
+ * including an upgrade from polling. */
+static void
+test_tls (Fixture * f, gconstpointer data)
+{
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ())) {
+    g_test_skip ("no TLS backend");
+    return;
+  }
+  test_websocket (f, data);
+  f->n_close = 0;
+  f->n_open = 0;
+  test_upgrade (f, data);
+}
+
 static void
 test_random_id (void)
 {
@@ -1221,6 +1315,8 @@ main (int argc, char **argv)
   ADD ("upgrade/basic", test_upgrade);
   ADD ("upgrade/bad-probe", test_upgrade_bad_probe);
   ADD ("close-all", test_close_all);
+  g_test_add ("/engine/tls", Fixture, "tls", fixture_setup, test_tls,
+      fixture_teardown);
 
   return g_test_run ();
 }
