@@ -91,8 +91,10 @@ socket.on("disconnect", () => {
 });
 
 socket.on("connect_error", (err) => {
-  if (!socket.connected)
+  if (socket.active)
     showBanner("Cannot reach the Noom server (" + err.message + "). Retrying…");
+  else
+    showBanner("The Noom server refused the connection: " + err.message);
 });
 
 socket.on("room_change", (names, rooms) => {
@@ -175,8 +177,13 @@ async function sendJoin() {
       sendJoin();
     return;
   }
-  if (state.room !== room)
+  if (state.room !== room) {
+    /* left while the join was on its way: leave on the server too (joining
+     * another room leaves this one by itself) */
+    if (res && res.ok && !state.room && socket.connected)
+      socket.emit("leave_room");
     return;
+  }
   if (!res || res.error) {
     const message = res && res.error ? res.error.message : "the server refused to join";
     leaveRoom(false);

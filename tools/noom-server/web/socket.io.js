@@ -168,6 +168,12 @@
         this.connect();
     }
 
+    /* false once the socket will not reconnect by itself (refused by the
+     * server, or disconnect() called), as in socket.io-client */
+    get active() {
+      return this._wanted;
+    }
+
     connect() {
       if (this._wanted && (this._ws || this._reconnectTimer))
         return this;
@@ -186,7 +192,7 @@
       this._reconnectTimer = null;
       if (this._ws && this.connected)
         this._sendRaw(EIO_MESSAGE + SIO_DISCONNECT);
-      this._teardown("io client disconnect", false);
+      this._teardown("io client disconnect");
       return this;
     }
 
@@ -390,13 +396,13 @@
           err.data = d.data;
           /* refused by the server: like socket.io-client, no automatic retry */
           this._wanted = false;
-          this._teardown(null, false);
+          this._teardown(null);
           this._fire("connect_error", err);
           break;
         }
         case SIO_DISCONNECT:
           this._wanted = false;
-          this._teardown("io server disconnect", false);
+          this._teardown("io server disconnect");
           break;
         case SIO_EVENT:
           if (!Array.isArray(p.data) || p.data.length === 0)
@@ -439,7 +445,7 @@
       if (ws !== this._ws)
         return;
       const wasConnected = this.connected;
-      this._teardown(wasConnected ? reason : null, true);
+      this._teardown(wasConnected ? reason : null);
       if (!wasConnected)
         this._fire("connect_error", new Error(reason === "timeout" ? "timeout" : "websocket error"));
       this._scheduleReconnect();
@@ -448,7 +454,7 @@
     /* Closes the WebSocket; fires "disconnect" with reason when we were
      * connected.  Acks that can fail (emitWithAck, timeout) fail now: their
      * answer will never come on a new connection. */
-    _teardown(reason, _lost) {
+    _teardown(reason) {
       const ws = this._ws;
       this._ws = null;
       this.io.engine = null;
