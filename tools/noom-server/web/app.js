@@ -497,7 +497,7 @@ function renderPeople() {
     kind.className = "person-kind kind-" + (KIND_LABELS[p.kind] ? p.kind : "other");
     kind.textContent = KIND_LABELS[p.kind] || p.kind;
     li.append(avatar, name, kind);
-    if ((p.sends || []).length === 0) {
+    if ((p.sends || []).length === 0 && (p.kind === "browser" || !KIND_LABELS[p.kind])) {
       const s = document.createElement("span");
       s.className = "person-sends";
       s.textContent = "receive-only";
