@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Server, launchBrowser, openPage, join, fixtures, until, receivesFrom, selfId,
+  Server, launchBrowser, openPage, join, fixtures, until, receivesFrom, selfId, waitState,
 } from './harness.mjs';
 
 let server, browser;
@@ -80,9 +80,13 @@ test('Noom page first, seed client joins: the Noom page offers, the seed answers
   const st = await noom.evaluate(() => window.noom.state());
   assert.ok(st.tiles.includes(seedId));
   assert.equal(st.participants.find((p) => p.id === seedId).nickname, 'Anon');
+  // the seed has no hang-up: closing its tab must still end the call here
+  await noom.evaluate((id) => { window.__seedPc = window.noom.peers.get(id); }, seedId);
+  await seed.context().close();
+  await waitState(noom, (s, id) => !s.tiles.includes(id) && !s.participants.some((p) => p.id === id), seedId, 'seed gone');
+  assert.equal(await noom.evaluate(() => window.__seedPc.connectionState), 'closed');
   assert.deepEqual(noom.errors, []);
   await noom.context().close();
-  await seed.context().close();
 });
 
 test('seed client first, Noom page joins: the seed offers, the Noom page answers', async () => {
