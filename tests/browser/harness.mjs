@@ -1,3 +1,5 @@
+// Noom
+// Copyright (C) 2026 Noom developers
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Shared helpers of the browser suite: start noom-server ($NOOM_SERVER) on a

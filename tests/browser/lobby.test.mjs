@@ -1,3 +1,5 @@
+// Noom
+// Copyright (C) 2026 Noom developers
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // The home page's open-room list with live counts, deep links, click to

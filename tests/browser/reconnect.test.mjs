@@ -1,3 +1,5 @@
+// Noom
+// Copyright (C) 2026 Noom developers
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // noom-server restarted under two pages in a room: each shows the

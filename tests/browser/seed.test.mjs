@@ -1,3 +1,5 @@
+// Noom
+// Copyright (C) 2026 Noom developers
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // A client speaking the seed app's chapter-3 two-party flow (fixture page

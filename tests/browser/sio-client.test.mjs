@@ -1,3 +1,5 @@
+// Noom
+// Copyright (C) 2026 Noom developers
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Noom's own Socket.IO v4 browser client (web/socket.io.js) against

@@ -1,4 +1,7 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 /*
  * Noom web client: the home page (nickname, room, open-room list) and the
  * room (video grid, people, chat, toolbar), speaking docs/protocol.md.

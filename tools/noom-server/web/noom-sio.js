@@ -1,4 +1,7 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
 /*
  * ES module face of Noom's Socket.IO client: socket.io.js is written so that
  * it also runs as a module body, and it defines globalThis.io either way.
