@@ -95,7 +95,7 @@ test('the open-room list and its counts follow joins and leaves', async () => {
   }
 });
 
-test('a page without devices joins receive-only; a recorder shows a badge; a publisher gets a tile', async () => {
+test('a page without devices joins receive-only; a recorder shows a badge; a publisher gets a tile and can be renamed', async () => {
   const cam = await openPage(browser, server.url + '/');
   await join(cam, 'beta', 'Cam');
   const none = await openPage(browser, server.url + '/', { noDevices: true });
@@ -158,6 +158,17 @@ test('a page without devices joins receive-only; a recorder shows a badge; a pub
       m.split(' ')[0] + ':' + /a=(sendrecv|sendonly|recvonly|inactive)/.exec(m)[1]);
     assert.deepEqual(dirs(offers.find((o) => o.from === camId).sdp), ['audio:sendonly', 'video:sendrecv']);
     assert.deepEqual(dirs(offers.find((o) => o.from === noneId).sdp), ['video:recvonly']);
+
+    // a nickname change inside the room reaches the labels and the chat
+    const renamed = await pub.timeout(5000).emitWithAck('nickname', 'cam <8>');
+    assert.equal(renamed.ok, true);
+    for (const p of [cam, none]) {
+      await p.waitForFunction((id) => document.querySelector(`#grid .tile[data-id="${id}"] .tile-name`).textContent === 'cam <8>',
+        pubId, { timeout: 10000 });
+      const notices = await p.evaluate(() => [...document.querySelectorAll('#messages .notice')].map((e) => e.textContent));
+      assert.ok(notices.includes('cam-7 is now cam <8>'), JSON.stringify(notices));
+      assert.ok(await p.evaluate(() => [...document.querySelectorAll('.person-name')].some((e) => e.textContent === 'cam <8>')));
+    }
   } finally {
     pub.close();
   }
