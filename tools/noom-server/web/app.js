@@ -78,7 +78,10 @@ window.noom = Object.freeze({
 
 /* ---------- server connection ---------- */
 
+let everConnected = false;
+
 socket.on("connect", () => {
+  everConnected = true;
   hideBanner();
   if (state.room && state.mediaReady)
     sendJoin();
@@ -94,7 +97,9 @@ socket.on("disconnect", () => {
 });
 
 socket.on("connect_error", (err) => {
-  if (socket.active)
+  if (socket.active && everConnected)
+    showBanner("Connection to the server lost (" + err.message + "). Reconnecting…");
+  else if (socket.active)
     showBanner("Cannot reach the Noom server (" + err.message + "). Retrying…");
   else
     showBanner("The Noom server refused the connection: " + err.message);
