@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { Server, launchBrowser, until } from './harness.mjs';
 
 // fast pings, so that a client that does not answer them is dropped quickly
-const server = new Server(['--ping-interval', '300', '--ping-timeout', '300']);
+const server = new Server(['--ping-interval', '400', '--ping-timeout', '1000']);
 let browser, page;
 
 before(async () => {
@@ -92,8 +92,9 @@ test('server pings are answered: the connection outlives many ping timeouts', as
     const id = s.id;
     let drops = 0;
     s.on('disconnect', () => drops++);
-    // 300 ms interval + 300 ms timeout: 3 s is five ping rounds
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // 400 ms interval + 1 s timeout: 4 s is ten ping rounds, and a client
+    // that does not answer is dropped after 1.4 s
+    await new Promise((resolve) => setTimeout(resolve, 4000));
     const res = await s.timeout(2000).emitWithAck('nickname', 'still-here');
     const out = { same: s.id === id, drops, res };
     s.disconnect();
