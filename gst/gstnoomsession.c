@@ -1337,6 +1337,18 @@ fail_in_thread (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+void
+gst_noom_session_fail_peer (GstNoomSession * self, const gchar * id,
+    const gchar * reason)
+{
+  FailData *fd = g_new0 (FailData, 1);
+
+  fd->self = gst_object_ref (self);
+  fd->id = g_strdup (id);
+  fd->reason = g_strdup (reason);
+  gst_noom_session_invoke (self, fail_in_thread, fd, fail_data_free);
+}
+
 gboolean
 gst_noom_session_handle_message (GstNoomSession * self, GstMessage * message)
 {
@@ -1345,7 +1357,6 @@ gst_noom_session_handle_message (GstNoomSession * self, GstMessage * message)
   gchar *id = NULL;
   GError *error = NULL;
   gchar *debug = NULL;
-  FailData *fd;
 
   if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ERROR)
     return FALSE;
@@ -1369,11 +1380,8 @@ gst_noom_session_handle_message (GstNoomSession * self, GstMessage * message)
   gst_message_parse_error (message, &error, &debug);
   GST_WARNING_OBJECT (self, "error in the connection to %s: %s (%s)", id,
       error->message, GST_STR_NULL (debug));
-  fd = g_new0 (FailData, 1);
-  fd->self = gst_object_ref (self);
-  fd->id = id;
-  fd->reason = g_strdup (error->message);
-  gst_noom_session_invoke (self, fail_in_thread, fd, fail_data_free);
+  gst_noom_session_fail_peer (self, id, error->message);
+  g_free (id);
   g_clear_error (&error);
   g_free (debug);
   return TRUE;

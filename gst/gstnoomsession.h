@@ -87,6 +87,10 @@ void gst_noom_session_stop (GstNoomSession * self);
 gboolean gst_noom_session_handle_message (GstNoomSession * self,
     GstMessage * message);
 
+/* Drop the connection to participant @id with a warning.  Any thread. */
+void gst_noom_session_fail_peer (GstNoomSession * self, const gchar * id,
+    const gchar * reason);
+
 /* Run @func on the session thread.  Any thread. */
 void gst_noom_session_invoke (GstNoomSession * self, GSourceFunc func,
     gpointer data, GDestroyNotify notify);

@@ -104,9 +104,12 @@ typedef struct
 typedef struct
 {
   GstNoomSink *sink;
+  gchar *peer_id;
   GstElement *tee;
   GstPad *tee_pad;
   GstElement *queue;
+  GstPad *queue_src;
+  gint failed;                  /* atomic */
 } Branch;
 
 struct _GstNoomSink
@@ -173,13 +176,14 @@ rtp_caps_for (const gchar * codec)
         "audio", "encoding-name", G_TYPE_STRING, "OPUS", "payload", G_TYPE_INT,
         PT_OPUS, "clock-rate", G_TYPE_INT, 48000, "encoding-params",
         G_TYPE_STRING, "2", NULL);
+  /* No profile-level-id for H.264: the payloader's caps carry the stream's
+   * own and webrtcbin refuses caps that conflict with the preference. */
   if (!g_strcmp0 (codec, "H264"))
     return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
         "video", "encoding-name", G_TYPE_STRING, "H264", "payload", G_TYPE_INT,
         PT_H264, "clock-rate", G_TYPE_INT, 90000, "packetization-mode",
-        G_TYPE_STRING, "1", "profile-level-id", G_TYPE_STRING, "42e01f",
-        "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir",
-        G_TYPE_BOOLEAN, TRUE, NULL);
+        G_TYPE_STRING, "1", "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+        "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
   return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
       "video", "encoding-name", G_TYPE_STRING, codec, "payload", G_TYPE_INT,
       !g_strcmp0 (codec, "VP9") ? PT_VP9 : PT_VP8, "clock-rate", G_TYPE_INT,
@@ -641,7 +645,56 @@ branch_free (gpointer data)
     gst_element_set_state (b->queue, GST_STATE_NULL);
     gst_bin_remove (GST_BIN (self), b->queue);
   }
+  gst_clear_object (&b->queue_src);
+  g_free (b->peer_id);
   g_free (b);
+}
+
+/* tee fails the whole stream when one branch returns an error: a branch
+ * whose webrtcbin refused the data is cut off here instead, and only that
+ * participant is dropped. */
+static GstPadProbeReturn
+branch_guard (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Branch *b = data;
+  GstFlowReturn last;
+  g_autofree gchar *reason = NULL;
+
+  if (info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) {
+    GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+    GstCaps *caps;
+
+    /* The encoder's caps are not up to one participant: keep the peers
+     * out of negotiation, the stream is what it is. */
+    if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+      gst_query_parse_caps (query, &caps);
+      if (caps)
+        gst_query_set_caps_result (query, caps);
+      else {
+        caps = gst_caps_new_any ();
+        gst_query_set_caps_result (query, caps);
+        gst_caps_unref (caps);
+      }
+      return GST_PAD_PROBE_HANDLED;
+    }
+    if (GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS) {
+      gst_query_set_accept_caps_result (query, TRUE);
+      return GST_PAD_PROBE_HANDLED;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
+  last = gst_pad_get_last_flow_return (b->queue_src);
+  if (last == GST_FLOW_OK)
+    return GST_PAD_PROBE_OK;
+  if (last != GST_FLOW_FLUSHING && g_atomic_int_compare_and_exchange
+      (&b->failed, FALSE, TRUE)) {
+    reason = g_strdup_printf ("webrtcbin refused the stream: %s",
+        gst_flow_get_name (last));
+    GST_WARNING_OBJECT (b->sink, "%s: %s", b->peer_id, reason);
+    gst_noom_session_fail_peer (b->sink->session, b->peer_id, reason);
+  }
+  return GST_PAD_PROBE_DROP;
 }
 
 static GPtrArray *
@@ -682,6 +735,7 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
 
   b = g_new0 (Branch, 1);
   b->sink = self;
+  b->peer_id = g_strdup (gst_noom_peer_get_participant (peer)->id);
   b->tee = stream->tee;
   b->queue = gst_element_factory_make ("queue", NULL);
   /* A participant that cannot keep up loses its oldest packets instead of
@@ -691,6 +745,10 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
   gst_bin_add (GST_BIN (self), b->queue);
   qsrc = gst_element_get_static_pad (b->queue, "src");
   qsink = gst_element_get_static_pad (b->queue, "sink");
+  b->queue_src = gst_object_ref (qsrc);
+  gst_pad_add_probe (qsink, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+      branch_guard, b, NULL);
   if (gst_pad_link (qsrc, wpad) != GST_PAD_LINK_OK)
     GST_WARNING_OBJECT (self, "could not link to %" GST_PTR_FORMAT, wpad);
   gst_element_sync_state_with_parent (b->queue);

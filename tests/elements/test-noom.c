@@ -130,6 +130,7 @@ typedef struct
   gboolean joined;
   guint connected;
   guint video_frames;           /* raw video buffers received */
+  guint audio_frames;           /* raw audio buffers received */
   guint buffers;                /* any buffer reaching a fakesink */
   guint pads_added, pads_removed, eos_seen;
   GPtrArray *nicknames;
@@ -238,6 +239,9 @@ count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     if (caps && gst_structure_has_name (gst_caps_get_structure (caps, 0),
             "video/x-raw"))
       w->video_frames++;
+    if (caps && gst_structure_has_name (gst_caps_get_structure (caps, 0),
+            "audio/x-raw"))
+      w->audio_frames++;
     gst_clear_caps (&caps);
   } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS) {
     w->eos_seen++;
@@ -320,15 +324,17 @@ watch_pipeline (GstElement * pipeline, GstElement * noom)
   return w;
 }
 
-/* videotestsrc (and audiotestsrc) into noomsink */
+/* videotestsrc [! @encoder] (and audiotestsrc) into noomsink @props */
 static Watch *
-start_publisher (Server * server, const gchar * room, const gchar * nickname,
-    gboolean with_audio)
+start_publisher_full (Server * server, const gchar * room,
+    const gchar * nickname, gboolean with_audio, const gchar * encoder,
+    const gchar * props)
 {
   g_autofree gchar *uri = room_uri (server, room, nickname);
   g_autofree gchar *desc = g_strdup_printf ("videotestsrc is-live=true ! "
-      "video/x-raw,width=160,height=120,framerate=15/1 ! "
-      "noomsink name=noom uri=\"%s\" %s", uri, with_audio ?
+      "video/x-raw,width=160,height=120,framerate=15/1 ! %s %s "
+      "noomsink name=noom uri=\"%s\" %s %s", encoder ? encoder : "",
+      encoder ? "!" : "", uri, props ? props : "", with_audio ?
       "audiotestsrc is-live=true ! noom." : "");
   GError *error = NULL;
   GstElement *pipeline = gst_parse_launch (desc, &error);
@@ -342,6 +348,13 @@ start_publisher (Server * server, const gchar * room, const gchar * nickname,
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
   return w;
+}
+
+static Watch *
+start_publisher (Server * server, const gchar * room, const gchar * nickname,
+    gboolean with_audio)
+{
+  return start_publisher_full (server, room, nickname, with_audio, NULL, NULL);
 }
 
 static Watch *
@@ -587,8 +600,8 @@ GST_START_TEST (test_publish_two_receivers)
   guint i, mark;
   gboolean sent = FALSE;
 
-  /* bob decodes */
-  WAIT_UNTIL (b, b->video_frames >= 10, 20);
+  /* bob decodes pictures and sound */
+  WAIT_UNTIL (b, b->video_frames >= 10 && b->audio_frames >= 10, 20);
   g_mutex_lock (&b->lock);
   fail_unless (b->nicknames->len >= 1);
   for (i = 0; i < b->nicknames->len; i++)
@@ -597,7 +610,7 @@ GST_START_TEST (test_publish_two_receivers)
 
   /* a late joiner decodes within a bounded time */
   c = start_receiver (server, "two", "carol", TRUE);
-  WAIT_UNTIL (c, c->video_frames >= 5, 8);
+  WAIT_UNTIL (c, c->video_frames >= 5, 4);
 
   /* the publisher's stats name both, with bytes sent */
   g_object_get (pub->noom, "stats", &stats, NULL);
@@ -718,6 +731,77 @@ GST_START_TEST (test_playbin)
 
 GST_END_TEST;
 
+/* raw video encoded to each codec, and VP8 passed through */
+static const struct
+{
+  const gchar *encoder;
+  const gchar *props;
+} codecs[] = {
+  {NULL, "video-codec=h264"},
+  {NULL, "video-codec=vp9"},
+  {"vp8enc deadline=1", NULL},
+  {"x264enc tune=zerolatency speed-preset=ultrafast ! "
+        "video/x-h264,profile=constrained-baseline", NULL},
+};
+
+GST_START_TEST (test_codecs)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher_full (server, "codec", "alice", FALSE,
+      codecs[__i__].encoder, codecs[__i__].props);
+  Watch *b = start_receiver (server, "codec", "bob", TRUE);
+
+  WAIT_UNTIL (b, b->video_frames >= 10, 20);
+  watch_free (b);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_participant_filter)
+{
+  Server *server = server_start (NULL);
+  Watch *a = start_publisher (server, "filter", "alice", TRUE);
+  Watch *d = start_publisher (server, "filter", "dave", TRUE);
+  g_autofree gchar *uri = room_uri (server, "filter", "bob");
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  GstStructure *stats = NULL;
+  Watch *b;
+  guint mark;
+
+  WAIT_UNTIL (a, a->joined, 10);
+  WAIT_UNTIL (d, d->joined, 10);
+  gst_util_set_object_arg (G_OBJECT (src), "media", "video");
+  g_object_set (src, "uri", uri, "participant", "dave", NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  b = watch_pipeline (pipeline, src);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), b);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  WAIT_UNTIL (b, b->video_frames >= 10, 20);
+  /* only dave's video; alice is not even connected */
+  g_mutex_lock (&b->lock);
+  mark = b->video_frames;
+  fail_unless_equals_int (b->pads_added, 1);
+  fail_unless_equals_string (b->nicknames->pdata[0], "dave");
+  fail_unless_equals_int (b->audio_frames, 0);
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->video_frames >= mark + 10, 5);
+  fail_unless_equals_int (b->pads_added, 1);
+  g_object_get (src, "stats", &stats, NULL);
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (stats, "participants")), 1);
+  gst_structure_free (stats);
+  watch_free (b);
+  watch_free (d);
+  watch_free (a);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 static Suite *
 noom_suite (void)
 {
@@ -747,6 +831,8 @@ noom_suite (void)
   tcase_add_test (tc, test_two_publishers);
   tcase_add_test (tc, test_encoded_to_muxer);
   tcase_add_test (tc, test_playbin);
+  tcase_add_test (tc, test_participant_filter);
+  tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
   suite_add_tcase (s, tc);
 
   return s;
