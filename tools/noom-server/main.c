@@ -123,8 +123,7 @@ check_options (GError ** error)
       || !check_range ("max-payload", opt_max_payload, 1024, 100000000, error)
       || !check_range ("max-room-name", opt_max_room_name, 1, 4096, error)
       || !check_range ("max-nickname", opt_max_nickname, 1, 4096, error)
-      || !check_range ("max-message", opt_max_message, 1, opt_max_payload,
-          error)
+      || !check_range ("max-message", opt_max_message, 1, 100000000, error)
       || !check_range ("rate-limit", opt_rate_limit, 1, 1000000, error)
       || !check_range ("rate-burst", opt_rate_burst, 1, 1000000, error))
     return FALSE;

@@ -38,6 +38,7 @@ struct _Conn {
   guint64 room_change_version;  /* which list it carried */
   NoomRateLimit rate;
   guint32 flood;                /* events dropped since the last accepted */
+  gchar *gone_reason;           /* why the connection went, once it did */
   guint in_lobby:1;
   guint pending:1;
 };
@@ -406,8 +407,8 @@ room_leave (NoomRoomServer * self, Conn * c, const gchar * why)
   json_array_add_element (args, participant_node (&c->member));
   broadcast (room, c, "bye", args);
   noom_room_set_leave (self->rooms, &c->member);
-  g_message ("leave room=\"%s\" id=%s count=%u reason=%s", name, conn_id (c),
-      count, why);
+  g_message ("leave room=\"%s\" id=%s count=%u reason=\"%s\"", name,
+      conn_id (c), count, why);
   schedule_flush (self);
 }
 
@@ -415,9 +416,10 @@ static void
 conn_finish (NoomRoomServer * self, Conn * c)
 {
   if (c->member.room)
-    room_leave (self, c, "disconnect");
+    room_leave (self, c, c->gone_reason ? c->gone_reason : "disconnect");
   lobby_exit (self, c);
   noom_room_member_clear (&c->member);
+  g_free (c->gone_reason);
   g_free (c);
 }
 
@@ -867,8 +869,7 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
           "over %u events/s (burst %u), dropping events", conn_id (c),
           name, self->config.rate_limit, self->config.rate_burst);
     if (c->flood >= 10 * (guint64) self->config.rate_burst) {
-      g_message ("error id=%s code=rate_limited: still flooding, closing",
-          conn_id (c));
+      /* noom_sio_socket_disconnect logs the reason itself. */
       noom_sio_socket_disconnect (socket, "rate limit");
     } else if (c->socket) {
       /* Answer without logging each one: a flood must not flood the log. */
@@ -898,9 +899,9 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
   }
   c->flood = 0;
 
-  if (attachments && attachments->len > 0) {
-    reply_error (c, name, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-        "binary arguments are not supported");
+  if (attachments) {
+    /* docs/protocol.md §1: Noom uses no binary packets. */
+    noom_sio_socket_disconnect (socket, "binary not supported");
     leave (self);
     return;
   }
@@ -933,7 +934,14 @@ on_disconnect (NoomSioSocket * socket, const gchar * reason,
     return;
   noom_sio_socket_set_user_data (socket, NULL);
   c->socket = NULL;
-  g_info ("disconnect id=%s reason=\"%s\"", conn_id (c), reason);
+  c->gone_reason = g_strdup (reason);
+  /* A protocol violation is an error worth a line; ordinary departures
+   * are logged by the leave line (when in a room) or at info level. */
+  if (g_strcmp0 (reason, "parse error") == 0)
+    g_message ("error id=%s code=parse_error: malformed packet, "
+        "connection closed", conn_id (c));
+  else
+    g_info ("disconnect id=%s reason=\"%s\"", conn_id (c), reason);
   enter (self);
   g_queue_push_tail_link (&self->dead, &c->dead_link);
   leave (self);
