@@ -1,0 +1,959 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-record: the recording bot.  Joins a room with noomsrc (decode=false)
+ * and writes each participant's media, as received, into its own Matroska
+ * file: DIR/ROOM/NICKNAME-ID-STARTTIME.mkv.  A file starts when the
+ * participant's first track appears and ends when they leave; whoever comes
+ * back gets a new file.
+ *
+ *   noomsrc --video_0--> [queue -> matroskamux -> filesink]  alice's bin
+ *           --audio_0--> [queue ------^                   ]
+ *           --video_1--> [queue -> matroskamux -> filesink]  bob's bin
+ *
+ * Crash safety: matroskamux in its ordinary (seekable) mode writes clusters
+ * sequentially and only goes back at the end to fill in the duration, the
+ * cues and the tags; filesink writes unbuffered, so every block is in the
+ * kernel as soon as it is muxed.  A kill -9 leaves a file whose clusters
+ * play up to the last one written (matroskademux handles the unknown
+ * segment and cluster sizes), and SIGINT/SIGTERM end every stream with EOS
+ * so the file gets its index and duration.  splitmuxsink would lose less
+ * metadata but breaks the one-file-per-presence rule, and streamable mode
+ * never writes the duration even on a clean stop.
+ *
+ * Tracks of one participant appear one after the other (webrtcbin exposes
+ * a pad when its first packet arrives), and a muxer cannot take a track
+ * once it wrote its header: each track waits in a blocked queue until the
+ * participant has both audio and video, or START_WAIT_MS have passed.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define START_WAIT_MS 2000
+#define STOP_TIMEOUT_S 10
+
+typedef struct _Recorder Recorder;
+
+typedef struct
+{
+  GstPad *ghost;                /* the recording bin's sink pad */
+  GstElement *queue;
+  gulong block_id;
+  gboolean video;
+} Input;
+
+typedef struct
+{
+  Recorder *rec;
+  gchar *id;
+  gchar *nickname;
+  gchar *path;
+  GstElement *bin;
+  GstElement *mux;
+  GstElement *sink;
+  GPtrArray *inputs;            /* Input* */
+  GstPad *composite_video;      /* the tee branches into the grid, if any */
+  GstPad *composite_audio;
+  guint start_timeout;
+  gboolean started;
+  gboolean left;                /* EOS reached the end: file closed */
+  gint64 begin_us;              /* monotonic, first track */
+  gint64 end_us;
+  guint64 bytes;
+} Recording;
+
+struct _Recorder
+{
+  GMainLoop *loop;
+  GstElement *pipeline;
+  GstElement *src;
+  gchar *room;
+  gchar *dir;
+  gboolean tty;
+  gboolean verbose;
+  gboolean stopping;
+  gint exit_code;
+  gint64 started_us;
+
+  /* Touched by webrtcbin's streaming threads (pad-added) and the main
+   * thread: under lock. */
+  GMutex lock;
+  GHashTable *active;           /* participant id -> Recording* (present) */
+  GPtrArray *all;               /* every Recording, for the summary */
+
+  /* --composite */
+  GstElement *grid;             /* compositor */
+  GstElement *mixer;            /* audiomixer */
+  GstElement *composite_bin;
+  gchar *composite_path;
+  GPtrArray *grid_pads;         /* compositor sink pads of participants */
+};
+
+static gboolean opt_composite;
+static gboolean opt_verbose;
+static gchar *opt_output;
+static gchar *opt_nickname;
+static gchar *opt_participant;
+
+static GOptionEntry entries[] = {
+  {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
+      "Directory to write into; files go to DIR/ROOM/ (default: .)", "DIR"},
+  {"composite", 'c', 0, G_OPTION_ARG_NONE, &opt_composite,
+      "Also write DIR/ROOM/composite-STARTTIME.mkv: everyone in a grid, "
+        "the audio mixed (transcoded to VP8 and Opus)", NULL},
+  {"nickname", 'n', 0, G_OPTION_ARG_STRING, &opt_nickname,
+      "Our nickname in the room (default: recorder)", "NAME"},
+  {"participant", 'p', 0, G_OPTION_ARG_STRING, &opt_participant,
+      "Record only this participant (a nickname or an id)", "NAME"},
+  {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
+      "Print one line per file started and finished", NULL},
+  {NULL}
+};
+
+/* ------------------------------------------------------------------------ */
+
+static gchar *
+safe_name (const gchar * s)
+{
+  GString *out = g_string_new (NULL);
+  const gchar *p;
+
+  /* A nickname or room is any Unicode text: keep it readable but never a
+   * path separator, a control character or a hidden file. */
+  for (p = s; p && *p; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+
+    if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f || (c == '.'
+            && out->len == 0))
+      g_string_append_c (out, '_');
+    else
+      g_string_append_unichar (out, c);
+  }
+  if (out->len == 0)
+    g_string_append (out, "_");
+  return g_string_free (out, FALSE);
+}
+
+static gchar *
+format_duration (gint64 us)
+{
+  gint64 s = us / G_USEC_PER_SEC;
+
+  return g_strdup_printf ("%02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT
+      ":%02" G_GINT64_FORMAT, s / 3600, (s / 60) % 60, s % 60);
+}
+
+static void
+say (Recorder * rec, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+say (Recorder * rec, const gchar * format, ...)
+{
+  va_list args;
+  g_autofree gchar *text = NULL;
+
+  if (!rec->verbose)
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  if (rec->tty)
+    fputs ("\r\033[K", stderr);
+  fprintf (stderr, "noom-record: %s\n", text);
+}
+
+static void
+recording_free (Recording * r)
+{
+  g_free (r->id);
+  g_free (r->nickname);
+  g_free (r->path);
+  if (r->inputs)
+    g_ptr_array_unref (r->inputs);
+  g_free (r);
+}
+
+static void
+input_free (Input * in)
+{
+  gst_object_unref (in->ghost);
+  g_free (in);
+}
+
+/* ------------------------------------------------------------------------ */
+/* --composite: one grid of everyone plus the mixed audio */
+
+static void
+relayout_grid (Recorder * rec)
+{
+  guint n, cols, rows, i;
+  const gint W = 1280, H = 720;
+
+  n = rec->grid_pads->len;
+  if (n == 0)
+    return;
+  for (cols = 1; cols * cols < n; cols++);
+  rows = (n + cols - 1) / cols;
+  for (i = 0; i < n; i++) {
+    GstPad *pad = rec->grid_pads->pdata[i];
+
+    g_object_set (pad, "xpos", (gint) ((i % cols) * W / cols),
+        "ypos", (gint) ((i / cols) * H / rows), "width", (gint) (W / cols),
+        "height", (gint) (H / rows), NULL);
+  }
+}
+
+static gboolean
+build_composite (Recorder * rec, GError ** error)
+{
+  g_autofree gchar *desc = NULL;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree gchar *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+  GstElement *bin;
+
+  rec->composite_path = g_strdup_printf ("%s/composite-%s.mkv", rec->dir,
+      stamp);
+  /* Live backgrounds keep the grid and the mix running while nobody
+   * sends, so the composite's timeline is the recording's. */
+  desc = g_strdup_printf ("compositor name=grid background=black "
+      "ignore-inactive-pads=true ! video/x-raw,width=1280,height=720,"
+      "framerate=15/1 ! videoconvert ! queue ! vp8enc deadline=1 "
+      "cpu-used=8 threads=2 target-bitrate=1500000 keyframe-max-dist=60 ! "
+      "queue ! matroskamux name=cmux offset-to-zero=true ! filesink "
+      "buffer-mode=unbuffered name=csink  "
+      "videotestsrc is-live=true pattern=black ! video/x-raw,width=320,"
+      "height=180,framerate=15/1 ! grid.  "
+      "audiomixer name=mix ignore-inactive-pads=true ! audio/x-raw,"
+      "rate=48000,channels=2 ! audioconvert ! opusenc ! queue ! cmux.  "
+      "audiotestsrc is-live=true wave=silence ! audio/x-raw,rate=48000,"
+      "channels=2 ! mix.");
+  bin = gst_parse_bin_from_description (desc, FALSE, error);
+  if (!bin)
+    return FALSE;
+  rec->composite_bin = bin;
+  rec->grid = gst_bin_get_by_name (GST_BIN (bin), "grid");
+  rec->mixer = gst_bin_get_by_name (GST_BIN (bin), "mix");
+  {
+    GstElement *sink = gst_bin_get_by_name (GST_BIN (bin), "csink");
+    GstElement *mux = gst_bin_get_by_name (GST_BIN (bin), "cmux");
+    GstTagList *tags = gst_tag_list_new (GST_TAG_TITLE, "Noom room",
+        GST_TAG_ALBUM, rec->room, NULL);
+
+    g_object_set (sink, "location", rec->composite_path, NULL);
+    gst_tag_setter_merge_tags (GST_TAG_SETTER (mux), tags,
+        GST_TAG_MERGE_REPLACE);
+    gst_tag_list_unref (tags);
+    gst_object_unref (sink);
+    gst_object_unref (mux);
+  }
+  rec->grid_pads = g_ptr_array_new_with_free_func (gst_object_unref);
+  gst_bin_add (GST_BIN (rec->pipeline), bin);
+  return TRUE;
+}
+
+static void
+on_decodebin_pad (GstElement * dec, GstPad * pad, gpointer data)
+{
+  GstElement *conv = g_object_get_data (G_OBJECT (dec), "noom-conv");
+  GstPad *sinkpad = gst_element_get_static_pad (conv, "sink");
+
+  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+    g_warning ("composite: could not link a decoded track");
+  gst_object_unref (sinkpad);
+}
+
+/* A decoded branch of a participant's track into the grid or the mix.
+ * Runs with rec->lock held, in the recording bin. */
+static GstPad *
+composite_branch (Recorder * rec, Recording * r, GstElement * tee,
+    gboolean video)
+{
+  GstElement *q = gst_element_factory_make ("queue", NULL);
+  GstElement *dec = gst_element_factory_make ("decodebin", NULL);
+  GstElement *conv = gst_element_factory_make (video ? "videoconvert" :
+      "audioconvert", NULL);
+  GstElement *post = gst_element_factory_make (video ? "videoscale" :
+      "audioresample", NULL);
+  GstPad *teepad, *qpad, *ghost, *target;
+  GstPad *mixpad;
+
+  g_object_set (q, "max-size-time", 2 * GST_SECOND, "max-size-bytes", 0,
+      "max-size-buffers", 0, "leaky", 2, NULL);
+  gst_bin_add_many (GST_BIN (r->bin), q, dec, conv, post, NULL);
+  teepad = gst_element_request_pad_simple (tee, "src_%u");
+  qpad = gst_element_get_static_pad (q, "sink");
+  gst_pad_link (teepad, qpad);
+  gst_object_unref (teepad);
+  gst_object_unref (qpad);
+  gst_element_link (q, dec);
+  gst_element_link (conv, post);
+  /* decodebin's pad appears later: link it to conv when it does. */
+  g_object_set_data (G_OBJECT (dec), "noom-conv", conv);
+  g_signal_connect (dec, "pad-added", G_CALLBACK (on_decodebin_pad), NULL);
+
+  target = gst_element_get_static_pad (post, "src");
+  ghost = gst_ghost_pad_new (NULL, target);
+  gst_object_unref (target);
+  gst_pad_set_active (ghost, TRUE);
+  gst_element_add_pad (r->bin, ghost);
+
+  mixpad = gst_element_request_pad_simple (video ? rec->grid : rec->mixer,
+      "sink_%u");
+  gst_pad_link (ghost, mixpad);
+  if (video) {
+    g_ptr_array_add (rec->grid_pads, gst_object_ref (mixpad));
+    relayout_grid (rec);
+  }
+  return mixpad;
+}
+
+static void
+composite_release (Recorder * rec, GstPad * mixpad, gboolean video)
+{
+  GstElement *owner;
+
+  if (!mixpad)
+    return;
+  owner = video ? rec->grid : rec->mixer;
+  if (video) {
+    g_ptr_array_remove (rec->grid_pads, mixpad);
+    relayout_grid (rec);
+  }
+  gst_element_release_request_pad (owner, mixpad);
+  gst_object_unref (mixpad);
+}
+
+/* ------------------------------------------------------------------------ */
+/* one participant's file (rec->lock held) */
+
+static GstPadProbeReturn
+block_cb (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean start_timeout_cb (gpointer data);
+
+static Recording *
+recording_new (Recorder * rec, const gchar * id, const gchar * nickname)
+{
+  Recording *r = g_new0 (Recording, 1);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree gchar *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+  g_autofree gchar *nick = safe_name (nickname);
+  g_autofree gchar *sid = safe_name (id);
+  g_autofree gchar *base = g_strdup_printf ("%s-%s-%s", nick, sid, stamp);
+  GstTagList *tags;
+  guint n;
+
+  r->rec = rec;
+  r->id = g_strdup (id);
+  r->nickname = g_strdup (nickname);
+  r->path = g_strdup_printf ("%s/%s.mkv", rec->dir, base);
+  for (n = 1; g_file_test (r->path, G_FILE_TEST_EXISTS); n++) {
+    g_free (r->path);
+    r->path = g_strdup_printf ("%s/%s-%u.mkv", rec->dir, base, n);
+  }
+  r->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) input_free);
+  r->begin_us = g_get_monotonic_time ();
+
+  r->bin = gst_bin_new (NULL);
+  r->mux = gst_element_factory_make ("matroskamux", NULL);
+  r->sink = gst_element_factory_make ("filesink", NULL);
+  /* Unbuffered: what was muxed is in the kernel and survives kill -9. */
+  g_object_set (r->sink, "location", r->path, "buffer-mode", 2, "async",
+      FALSE, NULL);
+  g_object_set (r->mux, "offset-to-zero", TRUE, "writing-app",
+      "noom-record", NULL);
+  /* The muxer writes these in the Tags element at the end; noomsrc's own
+   * tag event says the same. */
+  tags = gst_tag_list_new (GST_TAG_TITLE, nickname, GST_TAG_ARTIST, nickname,
+      GST_TAG_ALBUM, rec->room, GST_TAG_COMMENT, id, NULL);
+  gst_tag_setter_merge_tags (GST_TAG_SETTER (r->mux), tags,
+      GST_TAG_MERGE_REPLACE);
+  gst_tag_list_unref (tags);
+  gst_bin_add_many (GST_BIN (r->bin), r->mux, r->sink, NULL);
+  gst_element_link (r->mux, r->sink);
+  gst_bin_add (GST_BIN (rec->pipeline), r->bin);
+  gst_element_sync_state_with_parent (r->bin);
+
+  g_hash_table_insert (rec->active, g_strdup (id), r);
+  g_ptr_array_add (rec->all, r);
+  r->start_timeout = g_timeout_add (START_WAIT_MS, start_timeout_cb, r);
+  say (rec, "%s joined: %s", nickname, r->path);
+  return r;
+}
+
+/* Links every waiting track to the muxer and lets the data go. */
+static void
+recording_start (Recording * r)
+{
+  guint i;
+
+  if (r->started)
+    return;
+  r->started = TRUE;
+  if (r->start_timeout) {
+    g_source_remove (r->start_timeout);
+    r->start_timeout = 0;
+  }
+  for (i = 0; i < r->inputs->len; i++) {
+    Input *in = r->inputs->pdata[i];
+    GstPad *qsink = gst_element_get_static_pad (in->queue, "sink");
+    GstCaps *caps = gst_pad_get_current_caps (qsink);
+    GstElement *last = in->queue;
+    GstPad *mpad;
+    GstPad *lsrc;
+
+    /* H.264 from noomsrc is parsed but may be byte-stream; Matroska
+     * wants avc, which h264parse converts to without transcoding. */
+    if (caps && gst_structure_has_name (gst_caps_get_structure (caps, 0),
+            "video/x-h264")) {
+      GstElement *parse = gst_element_factory_make ("h264parse", NULL);
+
+      gst_bin_add (GST_BIN (r->bin), parse);
+      gst_element_sync_state_with_parent (parse);
+      gst_element_link (in->queue, parse);
+      last = parse;
+    }
+    mpad = gst_element_request_pad_simple (r->mux, in->video ? "video_%u" :
+        "audio_%u");
+    lsrc = gst_element_get_static_pad (last, "src");
+    if (!mpad || gst_pad_link (lsrc, mpad) != GST_PAD_LINK_OK)
+      g_warning ("%s: could not link a track to the muxer", r->path);
+    gst_clear_object (&mpad);
+    gst_object_unref (lsrc);
+    gst_object_unref (qsink);
+    gst_clear_caps (&caps);
+  }
+  for (i = 0; i < r->inputs->len; i++) {
+    Input *in = r->inputs->pdata[i];
+    GstPad *qsrc = gst_element_get_static_pad (in->queue, "src");
+
+    gst_pad_remove_probe (qsrc, in->block_id);
+    in->block_id = 0;
+    gst_object_unref (qsrc);
+  }
+}
+
+static gboolean
+start_timeout_cb (gpointer data)
+{
+  Recording *r = data;
+
+  g_mutex_lock (&r->rec->lock);
+  r->start_timeout = 0;
+  recording_start (r);
+  g_mutex_unlock (&r->rec->lock);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+start_now_cb (gpointer data)
+{
+  Recording *r = data;
+
+  g_mutex_lock (&r->rec->lock);
+  recording_start (r);
+  g_mutex_unlock (&r->rec->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/* noomsrc exposed a track (webrtcbin streaming thread). */
+static void
+on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
+{
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *nickname = NULL;
+  g_autofree gchar *media = NULL;
+  Recording *r;
+  Input *in;
+  GstElement *q, *tee = NULL;
+  GstPad *qsrc, *target;
+  gboolean video;
+
+  g_object_get (pad, "participant-id", &id, "nickname", &nickname, "media",
+      &media, NULL);
+  video = !g_strcmp0 (media, "video");
+
+  g_mutex_lock (&rec->lock);
+  if (rec->stopping) {
+    g_mutex_unlock (&rec->lock);
+    return;
+  }
+  r = g_hash_table_lookup (rec->active, id);
+  if (!r)
+    r = recording_new (rec, id, nickname ? nickname : "Anon");
+
+  q = gst_element_factory_make ("queue", NULL);
+  /* Holds the track while the muxer waits for the others. */
+  g_object_set (q, "max-size-time", 10 * GST_SECOND, "max-size-bytes", 0,
+      "max-size-buffers", 0, NULL);
+  gst_bin_add (GST_BIN (r->bin), q);
+  target = gst_element_get_static_pad (q, "sink");
+  if (rec->composite_bin) {
+    GstPad *tsrc;
+
+    /* The file's track and the grid's share one copy of the data. */
+    tee = gst_element_factory_make ("tee", NULL);
+    gst_bin_add (GST_BIN (r->bin), tee);
+    tsrc = gst_element_request_pad_simple (tee, "src_%u");
+    gst_pad_link (tsrc, target);
+    gst_object_unref (tsrc);
+    gst_object_unref (target);
+    target = gst_element_get_static_pad (tee, "sink");
+  }
+
+  in = g_new0 (Input, 1);
+  in->video = video;
+  in->queue = q;
+  in->ghost = gst_object_ref (gst_ghost_pad_new (NULL, target));
+  gst_object_unref (target);
+  qsrc = gst_element_get_static_pad (q, "src");
+  if (!r->started)
+    in->block_id = gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BLOCK |
+        GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, block_cb, NULL, NULL);
+  gst_object_unref (qsrc);
+  gst_pad_set_active (in->ghost, TRUE);
+  gst_element_add_pad (r->bin, in->ghost);
+
+  if (r->started) {
+    GstElement *drop = gst_element_factory_make ("fakesink", NULL);
+
+    /* Too late for the muxer's header: the file keeps its tracks. */
+    g_printerr ("noom-record: %s: a %s track came too late for %s and is "
+        "not recorded\n", nickname, media, r->path);
+    g_object_set (drop, "sync", FALSE, "async", FALSE, NULL);
+    gst_bin_add (GST_BIN (r->bin), drop);
+    gst_element_link (q, drop);
+    gst_element_sync_state_with_parent (drop);
+  }
+  g_ptr_array_add (r->inputs, in);
+  if (tee) {
+    GstPad *cpad = composite_branch (rec, r, tee, video);
+
+    if (video && !r->composite_video)
+      r->composite_video = cpad;
+    else if (!video && !r->composite_audio)
+      r->composite_audio = cpad;
+    else
+      composite_release (rec, cpad, video);
+    gst_element_sync_state_with_parent (tee);
+  }
+  gst_bin_sync_children_states (GST_BIN (r->bin));
+
+  if (gst_pad_link (pad, in->ghost) != GST_PAD_LINK_OK)
+    g_printerr ("noom-record: could not link %s's %s\n", nickname, media);
+
+  /* Both kinds there: nothing else can come for the header. */
+  if (!r->started) {
+    gboolean has_video = FALSE, has_audio = FALSE;
+    guint i;
+
+    for (i = 0; i < r->inputs->len; i++) {
+      Input *x = r->inputs->pdata[i];
+
+      has_video |= x->video;
+      has_audio |= !x->video;
+    }
+    if (has_video && has_audio)
+      g_idle_add (start_now_cb, r);
+  }
+  g_mutex_unlock (&rec->lock);
+}
+
+/* The recording bin posted EOS: the file is complete. */
+static void
+recording_finished (Recorder * rec, GstElement * bin)
+{
+  Recording *r = NULL;
+  guint i;
+  GStatBuf st;
+
+  g_mutex_lock (&rec->lock);
+  for (i = 0; i < rec->all->len; i++) {
+    Recording *x = rec->all->pdata[i];
+
+    if (x->bin == bin && !x->left)
+      r = x;
+  }
+  if (!r) {
+    g_mutex_unlock (&rec->lock);
+    return;
+  }
+  r->left = TRUE;
+  r->end_us = g_get_monotonic_time ();
+  if (g_hash_table_lookup (rec->active, r->id) == r)
+    g_hash_table_remove (rec->active, r->id);
+  composite_release (rec, r->composite_video, TRUE);
+  composite_release (rec, r->composite_audio, FALSE);
+  r->composite_video = r->composite_audio = NULL;
+  g_mutex_unlock (&rec->lock);
+
+  gst_element_set_locked_state (bin, TRUE);
+  gst_element_set_state (bin, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (rec->pipeline), bin);
+  r->bin = NULL;
+  if (g_stat (r->path, &st) == 0)
+    r->bytes = st.st_size;
+  {
+    g_autofree gchar *d = format_duration (r->end_us - r->begin_us);
+
+    say (rec, "%s left: %s (%s, %" G_GUINT64_FORMAT " bytes)", r->nickname,
+        r->path, d, r->bytes);
+  }
+}
+
+static gboolean
+all_finished (Recorder * rec)
+{
+  gboolean ret;
+
+  g_mutex_lock (&rec->lock);
+  ret = g_hash_table_size (rec->active) == 0;
+  g_mutex_unlock (&rec->lock);
+  return ret;
+}
+
+/* ------------------------------------------------------------------------ */
+/* status, stop */
+
+static guint64
+bytes_written (Recorder * rec, guint * files)
+{
+  guint64 total = 0;
+  guint i;
+
+  g_mutex_lock (&rec->lock);
+  for (i = 0; i < rec->all->len; i++) {
+    Recording *r = rec->all->pdata[i];
+    GStatBuf st;
+
+    if (g_stat (r->path, &st) == 0)
+      total += st.st_size;
+  }
+  if (rec->composite_path) {
+    GStatBuf st;
+
+    if (g_stat (rec->composite_path, &st) == 0)
+      total += st.st_size;
+  }
+  *files = rec->all->len;
+  g_mutex_unlock (&rec->lock);
+  return total;
+}
+
+static gboolean
+status_cb (gpointer data)
+{
+  Recorder *rec = data;
+  guint files, present;
+  guint64 bytes = bytes_written (rec, &files);
+  g_autofree gchar *d = format_duration (g_get_monotonic_time () -
+      rec->started_us);
+  g_autofree gchar *size = g_format_size (bytes);
+
+  g_mutex_lock (&rec->lock);
+  present = g_hash_table_size (rec->active);
+  g_mutex_unlock (&rec->lock);
+  fprintf (stderr, "\r\033[K● REC %s  %s  %u participant%s  %u file%s  %s",
+      rec->room, d, present, present == 1 ? "" : "s", files,
+      files == 1 ? "" : "s", size);
+  fflush (stderr);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+stop_timeout_cb (gpointer data)
+{
+  Recorder *rec = data;
+
+  g_printerr ("noom-record: some files did not finish within %d s\n",
+      STOP_TIMEOUT_S);
+  g_main_loop_quit (rec->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop (Recorder * rec)
+{
+  GList *pending = NULL, *l;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_mutex_lock (&rec->lock);
+  if (rec->stopping) {
+    g_mutex_unlock (&rec->lock);
+    return;
+  }
+  rec->stopping = TRUE;
+  g_hash_table_iter_init (&iter, rec->active);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    pending = g_list_prepend (pending, value);
+  for (l = pending; l; l = l->next)
+    recording_start (l->data);
+  g_mutex_unlock (&rec->lock);
+  g_list_free (pending);
+
+  /* noomsrc ends every track with EOS (so every muxer finishes its file)
+   * and leaves the room. */
+  gst_element_send_event (rec->src, gst_event_new_eos ());
+  if (rec->composite_bin) {
+    GstElement *srcs[2];
+    guint i;
+
+    srcs[0] = gst_bin_get_by_name (GST_BIN (rec->composite_bin), "grid");
+    srcs[1] = gst_bin_get_by_name (GST_BIN (rec->composite_bin), "mix");
+    for (i = 0; i < 2; i++) {
+      gst_element_send_event (srcs[i], gst_event_new_eos ());
+      gst_object_unref (srcs[i]);
+    }
+  }
+  g_timeout_add_seconds (STOP_TIMEOUT_S, stop_timeout_cb, rec);
+}
+
+static gboolean
+composite_done (Recorder * rec)
+{
+  return !rec->composite_bin;
+}
+
+static void
+maybe_quit (Recorder * rec)
+{
+  if (rec->stopping && all_finished (rec) && composite_done (rec))
+    g_main_loop_quit (rec->loop);
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  Recorder *rec = data;
+
+  if (rec->stopping) {
+    g_printerr ("noom-record: stopping already, waiting for the files\n");
+    return G_SOURCE_CONTINUE;
+  }
+  say (rec, "stopping: finishing every file");
+  stop (rec);
+  maybe_quit (rec);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_bus (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  Recorder *rec = data;
+
+  switch (GST_MESSAGE_TYPE (msg)) {
+    case GST_MESSAGE_ERROR:{
+      g_autoptr (GError) error = NULL;
+      g_autofree gchar *debug = NULL;
+
+      gst_message_parse_error (msg, &error, &debug);
+      g_printerr ("%snoom-record: %s\n", rec->tty ? "\r\033[K" : "",
+          error->message);
+      if (debug && rec->verbose)
+        g_printerr ("  (%s)\n", debug);
+      rec->exit_code = 1;
+      g_main_loop_quit (rec->loop);
+      break;
+    }
+    case GST_MESSAGE_WARNING:{
+      g_autoptr (GError) error = NULL;
+
+      gst_message_parse_warning (msg, &error, NULL);
+      say (rec, "warning: %s", error->message);
+      break;
+    }
+    case GST_MESSAGE_ELEMENT:{
+      const GstStructure *s = gst_message_get_structure (msg);
+
+      if (gst_structure_has_name (s, "GstBinForwarded")) {
+        GstMessage *inner = NULL;
+
+        gst_structure_get (s, "message", GST_TYPE_MESSAGE, &inner, NULL);
+        if (inner && GST_MESSAGE_TYPE (inner) == GST_MESSAGE_EOS) {
+          if (rec->composite_bin &&
+              GST_MESSAGE_SRC (inner) == GST_OBJECT (rec->composite_bin)) {
+            gst_element_set_locked_state (rec->composite_bin, TRUE);
+            gst_element_set_state (rec->composite_bin, GST_STATE_NULL);
+            gst_bin_remove (GST_BIN (rec->pipeline), rec->composite_bin);
+            rec->composite_bin = NULL;
+          } else if (GST_IS_BIN (GST_MESSAGE_SRC (inner))) {
+            recording_finished (rec, GST_ELEMENT (GST_MESSAGE_SRC (inner)));
+          }
+          maybe_quit (rec);
+        }
+        gst_clear_message (&inner);
+      } else if (gst_structure_has_name (s, "noom-joined")) {
+        say (rec, "in room %s as %s", gst_structure_get_string (s, "room"),
+            gst_structure_get_string (s, "id"));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+print_summary (Recorder * rec)
+{
+  guint i;
+
+  if (rec->tty)
+    fputs ("\r\033[K", stderr);
+  for (i = 0; i < rec->all->len; i++) {
+    Recording *r = rec->all->pdata[i];
+    g_autofree gchar *d = NULL;
+    GStatBuf st;
+
+    if (g_stat (r->path, &st) == 0)
+      r->bytes = st.st_size;
+    d = format_duration ((r->end_us ? r->end_us : g_get_monotonic_time ()) -
+        r->begin_us);
+    printf ("%s\t%s\t%s\t%" G_GUINT64_FORMAT "%s\n", r->path, r->nickname, d,
+        r->bytes, r->left ? "" : "\t(unfinished)");
+  }
+  if (rec->composite_path)
+    printf ("%s\t(composite)\n", rec->composite_path);
+  printf ("noom-record: %u file%s in %s\n", rec->all->len,
+      rec->all->len == 1 ? "" : "s", rec->dir);
+  fflush (stdout);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  Recorder rec = { 0 };
+  g_autofree gchar *room = NULL;
+  g_autofree gchar *safe_room = NULL;
+  GstBus *bus;
+  GParamSpec *kind;
+
+  setlocale (LC_ALL, "");
+  ctx = g_option_context_new ("URI - record a Noom room, one file per "
+      "participant");
+  g_option_context_set_summary (ctx,
+      "Joins the room at URI (noom://HOST[:PORT]/ROOM) and writes each\n"
+      "participant's audio and video, as received (no transcoding), to\n"
+      "DIR/ROOM/NICKNAME-ID-STARTTIME.mkv.  SIGINT or SIGTERM finish every\n"
+      "file and exit.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("noom-record: %s\n", error->message);
+    return 2;
+  }
+  if (argc != 2) {
+    g_printerr ("noom-record: expected one room URI, e.g. "
+        "noom://localhost:8080/demo (see --help)\n");
+    return 2;
+  }
+
+  rec.src = gst_element_factory_make ("noomsrc", NULL);
+  if (!rec.src) {
+    g_printerr ("noom-record: the noomsrc element is missing (is the noom "
+        "plugin on GST_PLUGIN_PATH?)\n");
+    return 1;
+  }
+  if (!gst_uri_handler_set_uri (GST_URI_HANDLER (rec.src), argv[1], &error)) {
+    g_printerr ("noom-record: %s: %s\n", argv[1], error->message);
+    gst_object_unref (rec.src);
+    return 2;
+  }
+  g_object_get (rec.src, "room", &room, NULL);
+  if (!room || !*room) {
+    g_printerr ("noom-record: %s names no room\n", argv[1]);
+    gst_object_unref (rec.src);
+    return 2;
+  }
+  g_object_set (rec.src, "decode", FALSE, NULL);
+  if (opt_nickname)
+    g_object_set (rec.src, "nickname", opt_nickname, NULL);
+  else if (!strstr (argv[1], "nickname="))
+    g_object_set (rec.src, "nickname", "recorder", NULL);
+  if (opt_participant)
+    g_object_set (rec.src, "participant", opt_participant, NULL);
+  /* docs/protocol.md: a recorder joins with kind "recorder" so every web
+   * client shows the recording badge. */
+  kind = g_object_class_find_property (G_OBJECT_GET_CLASS (rec.src), "kind");
+  if (kind && G_PARAM_SPEC_VALUE_TYPE (kind) == G_TYPE_STRING)
+    g_object_set (rec.src, "kind", "recorder", NULL);
+  else
+    g_printerr ("noom-record: warning: this noomsrc cannot join as a "
+        "recorder; the room sees a subscriber\n");
+
+  safe_room = safe_name (room);
+  rec.room = room;
+  rec.dir = g_build_filename (opt_output ? opt_output : ".", safe_room, NULL);
+  if (g_mkdir_with_parents (rec.dir, 0755) < 0) {
+    g_printerr ("noom-record: cannot create %s: %s\n", rec.dir,
+        g_strerror (errno));
+    gst_object_unref (rec.src);
+    return 1;
+  }
+
+  rec.tty = isatty (STDERR_FILENO);
+  rec.verbose = opt_verbose;
+  rec.loop = g_main_loop_new (NULL, FALSE);
+  g_mutex_init (&rec.lock);
+  rec.active = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  rec.all = g_ptr_array_new_with_free_func ((GDestroyNotify) recording_free);
+  rec.pipeline = gst_pipeline_new ("noom-record");
+  /* Each recording bin's EOS reaches us as GstBinForwarded. */
+  g_object_set (rec.pipeline, "message-forward", TRUE, NULL);
+  gst_bin_add (GST_BIN (rec.pipeline), rec.src);
+  g_signal_connect (rec.src, "pad-added", G_CALLBACK (on_pad_added), &rec);
+  if (opt_composite && !build_composite (&rec, &error)) {
+    g_printerr ("noom-record: --composite: %s\n", error->message);
+    return 1;
+  }
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (rec.pipeline));
+  gst_bus_add_watch (bus, on_bus, &rec);
+  gst_object_unref (bus);
+  g_unix_signal_add (SIGINT, on_signal, &rec);
+  g_unix_signal_add (SIGTERM, on_signal, &rec);
+  if (rec.tty)
+    g_timeout_add_seconds (1, status_cb, &rec);
+
+  rec.started_us = g_get_monotonic_time ();
+  if (gst_element_set_state (rec.pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    g_printerr ("noom-record: could not start\n");
+    rec.exit_code = 1;
+  } else {
+    g_main_loop_run (rec.loop);
+  }
+
+  gst_element_set_state (rec.pipeline, GST_STATE_NULL);
+  print_summary (&rec);
+  gst_object_unref (rec.pipeline);
+  g_clear_object (&rec.grid);
+  g_clear_object (&rec.mixer);
+  g_clear_pointer (&rec.grid_pads, g_ptr_array_unref);
+  g_free (rec.composite_path);
+  g_hash_table_unref (rec.active);
+  g_ptr_array_unref (rec.all);
+  g_mutex_clear (&rec.lock);
+  g_main_loop_unref (rec.loop);
+  g_free (rec.dir);
+  return rec.exit_code;
+}
