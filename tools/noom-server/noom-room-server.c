@@ -115,10 +115,12 @@ static gchar *
 clip (const gchar * s, guint max)
 {
   g_autofree gchar *valid = g_utf8_make_valid (s, -1);
+  g_autofree gchar *head = NULL;
 
   if (g_utf8_strlen (valid, -1) <= max)
     return g_steal_pointer (&valid);
-  return g_strconcat (g_utf8_substring (valid, 0, max), "…", NULL);
+  head = g_utf8_substring (valid, 0, max);
+  return g_strconcat (head, "…", NULL);
 }
 
 static JsonNode *
