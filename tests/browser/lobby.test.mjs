@@ -141,20 +141,18 @@ test('a page without devices joins receive-only; a recorder shows a badge; a pub
   // a tile, and even the receive-only page opens a connection to it
   const pub = io(server.url, { transports: ['websocket'], reconnection: false });
   let pubId;
+  const offers = [];
+  pub.on('offer', (desc, from) => offers.push({ from, sdp: desc.sdp }));
   try {
     const res = await pub.timeout(10000).emitWithAck('enter_room', 'beta', { nickname: 'cam-7', kind: 'publisher', sends: ['video'] });
     assert.equal(res.ok, true, JSON.stringify(res));
     pubId = res.id;
-    const offers = [];
-    pub.on('offer', (desc, from) => offers.push({ from, sdp: desc.sdp }));
     for (const p of [cam, none]) {
       await waitState(p, (s, id) => s.tiles.includes(id), res.id, 'publisher tile');
       assert.equal(await p.textContent(`#grid .tile[data-id="${res.id}"] .tile-kind`), 'stream');
       assert.equal(await p.evaluate((id) => window.noom.peers.has(id), res.id), true);
     }
     // both pages were first, so both offer; directions follow `sends`
-    // (the publisher here never answers: after 10 s the pages restart ICE
-    // with new offers, so only the first offer of each is looked at)
     await until(async () => new Set(offers.map((o) => o.from)).size, (n) => n === 2, 'offers from both pages', 10000, 100);
     const dirs = (sdp) => sdp.split(/\r\nm=/).slice(1).map((m) =>
       m.split(' ')[0] + ':' + /a=(sendrecv|sendonly|recvonly|inactive)/.exec(m)[1]);

@@ -254,6 +254,12 @@ export class Mesh {
       if (this.peers.get(peer.id) !== peer || pc.connectionState === "connected"
           || pc.connectionState === "closed")
         return;
+      if (pc.signalingState !== "stable") {
+        /* our last offer is still unanswered: a new one would cross that
+         * answer on its way; wait for it */
+        this._scheduleRestart(peer, delay);
+        return;
+      }
       peer.restarts++;
       peer.totalRestarts++;
       this.hooks.log("reconnecting the call with " + peer.participant.nickname);
