@@ -4,10 +4,11 @@
 //
 // The seed's two-party call flow (chapter 3) with exact event shapes, over
 // both transports, and the addressed relay of the extensions.
-import { test, describe, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, TRANSPORTS,
+  test, describe,
 } from './lib/server.mjs';
 
 let server;

@@ -6,11 +6,12 @@
 // transports: room_change after connect, enter_room with a no-argument
 // done(), welcome/bye with counts, new_message relayed as "nick: msg",
 // nickname, empty rooms disappear.
-import { test, describe, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, TRANSPORTS,
   waitDisconnect,
+  test, describe,
 } from './lib/server.mjs';
 
 let server;

@@ -5,11 +5,12 @@
 // Bad input at the room layer (docs/protocol.md §4): each case gets the
 // error the protocol defines (ack error object, or noom_error without ack),
 // is logged once, and leaves a bystander pair in its own room untouched.
-import { test, describe, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, TRANSPORTS,
   waitDisconnect,
+  test, describe,
 } from './lib/server.mjs';
 
 let server;

@@ -5,12 +5,13 @@
 // The extensions of docs/protocol.md: participant ids, the join ack,
 // options (nickname, kind, sends), leave_room, nickname updates, switching
 // rooms, re-entering, room_full, ICE servers with TURN REST credentials.
-import { test, describe, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, TRANSPORTS,
   setNick,
+  test, describe,
 } from './lib/server.mjs';
 
 let server;

@@ -6,15 +6,15 @@
 // routes (docs/protocol.md §10) from the built-in resources and from
 // --static-dir, TLS (https + wss), and SIGTERM closing every client with a
 // close packet and exiting 0.
-import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   SERVER, startServer, connect, client, take, ack, rawSocket, http,
   waitDisconnect, deadline,
+  test, describe,
 } from './lib/server.mjs';
 
 describe('options', () => {

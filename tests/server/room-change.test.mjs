@@ -5,10 +5,11 @@
 // room_change (docs/protocol.md §6): only clients in no room get it, bursts
 // are coalesced to at most one per client per 250 ms, and the last one
 // always carries the final list.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, deadline,
+  test,
 } from './lib/server.mjs';
 
 let server;

@@ -5,12 +5,13 @@
 // Engine.IO / Socket.IO level bad input through raw WebSocket frames and
 // raw HTTP requests (docs/protocol.md §1), and disconnect detection by ping
 // timeout.  Each bad connection is closed; a bystander pair never notices.
-import { test, describe, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import nodeHttp from 'node:http';
 import {
   startServer, connect, take, ack, sync, closeAll, rawSocket, http,
   deadline,
+  test, describe,
 } from './lib/server.mjs';
 
 const MAX_PAYLOAD = 2000;

@@ -7,6 +7,7 @@
 // real socket.io-client v4 or with raw Engine.IO over ws/HTTP, and wait for
 // events with deadlines (never sleep and hope).
 import { spawn } from 'node:child_process';
+import { test as nodeTest } from 'node:test';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 
@@ -19,6 +20,18 @@ export const WebSocket = require('ws');
 export const SERVER = process.env.NOOM_SERVER;
 if (!SERVER)
   throw new Error('NOOM_SERVER must name the noom-server executable');
+
+// Groups without nesting: meson's TAP parser reads top-level results only,
+// so every test is top level, named "<group>: <test>".
+let groupName = null;
+export function describe(name, fn) {
+  const saved = groupName;
+  groupName = name;
+  try { fn(); } finally { groupName = saved; }
+}
+export function test(name, ...rest) {
+  return nodeTest(groupName ? `${groupName}: ${name}` : name, ...rest);
+}
 
 export const TRANSPORTS = {
   'polling+upgrade': {},
