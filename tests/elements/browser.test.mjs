@@ -1,0 +1,143 @@
+// Noom
+// Copyright (C) 2026 Noom developers
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The elements with Chromium in the room: the web client decodes noomsink's
+// video and audio whichever joined first, and a browser's fake camera and
+// microphone reach noomsrc as decoded frames and audio.  The pipelines are
+// gst-launch-1.0 processes with the plugin from $GST_PLUGIN_PATH.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  Server, launchBrowser, openPage, join, waitState, receivesFrom, until,
+} from '../browser/harness.mjs';
+
+let server, browser;
+
+before(async () => {
+  server = await new Server().start();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser)
+    await browser.close();
+  if (server)
+    await server.stop();
+});
+
+// A gst-launch-1.0 pipeline whose output is kept for inspection.
+class Pipeline {
+  constructor(args) {
+    this.output = '';
+    this.proc = spawn('gst-launch-1.0', ['-e', '-v', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout.on('data', (d) => { this.output += d.toString(); });
+    this.proc.stderr.on('data', (d) => { this.output += d.toString(); });
+  }
+
+  count(re) {
+    return (this.output.match(new RegExp(re.source, 'g')) || []).length;
+  }
+
+  // Ctrl-C: with -e the pipeline ends its streams and leaves the room.
+  async stop() {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null)
+      return this.proc.exitCode;
+    const exited = once(this.proc, 'exit');
+    this.proc.kill('SIGINT');
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
+    const [code] = await exited;
+    clearTimeout(t);
+    return code;
+  }
+}
+
+function publisher(room, nickname) {
+  return new Pipeline([
+    'videotestsrc', 'is-live=true', '!', 'video/x-raw,width=320,height=240,framerate=15/1', '!',
+    'noomsink', 'name=s', `uri=noom://127.0.0.1:${server.port}/${room}?nickname=${nickname}`,
+    'audiotestsrc', 'is-live=true', 'wave=sine', '!', 's.',
+  ]);
+}
+
+async function participantId(page, nickname) {
+  await waitState(page, (s, n) => s.participants.some((p) => p.nickname === n),
+    nickname, `${nickname} in the room`);
+  return page.evaluate((n) => window.noom.state().participants.find((p) => p.nickname === n).id,
+    nickname);
+}
+
+async function browserReceivesPublisher(order) {
+  const room = `pub-${order}`;
+  let page, pipeline;
+  if (order === 'browser-first') {
+    page = await openPage(browser, server.url + '/');
+    await join(page, room, 'Web');
+    pipeline = publisher(room, 'gst');
+  } else {
+    pipeline = publisher(room, 'gst');
+    await until(async () => pipeline.count(/Joined room/), (n) => n > 0, 'noomsink joined', 20000);
+    page = await openPage(browser, server.url + '/');
+    await join(page, room, 'Web');
+  }
+  const id = await participantId(page, 'gst');
+  await receivesFrom(page, [id]);
+  // noomsink leaving is seen at once
+  assert.equal(await pipeline.stop(), 0, pipeline.output.slice(-2000));
+  await waitState(page, (s, i) => !s.participants.some((p) => p.id === i), id, 'noomsink gone', 5000);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+}
+
+test('a browser already in the room decodes noomsink video and audio', async () => {
+  await browserReceivesPublisher('browser-first');
+});
+
+test('a browser joining after noomsink decodes its video and audio', async () => {
+  await browserReceivesPublisher('gst-first');
+});
+
+async function noomsrcReceivesBrowser(order) {
+  const room = `sub-${order}`;
+  const args = [
+    'noomsrc', 'name=s', `uri=noom://127.0.0.1:${server.port}/${room}?nickname=rx`,
+    's.', '!', 'queue', '!', 'fakesink', 'name=out0', 'silent=false', 'sync=false',
+    's.', '!', 'queue', '!', 'fakesink', 'name=out1', 'silent=false', 'sync=false',
+  ];
+  let page, pipeline;
+  if (order === 'browser-first') {
+    page = await openPage(browser, server.url + '/');
+    await join(page, room, 'Web');
+    pipeline = new Pipeline(args);
+  } else {
+    pipeline = new Pipeline(args);
+    await until(async () => pipeline.count(/Joined room/), (n) => n > 0, 'noomsrc joined', 20000);
+    page = await openPage(browser, server.url + '/');
+    await join(page, room, 'Web');
+  }
+  // both of the browser's tracks arrive decoded, with its nickname
+  await until(async () => ({
+    video: pipeline.count(/GstNoomSrcPad:video_0: caps = video\/x-raw/),
+    audio: pipeline.count(/GstNoomSrcPad:audio_0: caps = audio\/x-raw/),
+    chains: pipeline.count(/last-message = chain/),
+    title: pipeline.count(/title\\=\\\(string\\\)Web/),
+  }), (s) => s.video > 0 && s.audio > 0 && s.chains > 100 && s.title > 0,
+  'decoded audio and video from the browser', 40000).catch((e) => {
+    throw new Error(`${e.message}\n${pipeline.output.slice(-3000)}`);
+  });
+  assert.equal(await pipeline.stop(), 0, pipeline.output.slice(-2000));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+}
+
+test('noomsrc joining after a browser decodes its camera and microphone', async () => {
+  await noomsrcReceivesBrowser('browser-first');
+});
+
+test('a browser joining after noomsrc reaches it decoded', async () => {
+  await noomsrcReceivesBrowser('gst-first');
+});
