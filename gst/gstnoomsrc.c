@@ -583,41 +583,51 @@ src_prepare_answer (GstElement * element, GstNoomPeer * peer)
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
   GstWebRTCSessionDescription *desc = NULL;
   NoomMediaFlags wanted = media_wanted (self);
-  GArray *transceivers = NULL;
-  guint i;
+  guint i, j;
 
   g_object_get (webrtc, "remote-description", &desc, NULL);
-  g_signal_emit_by_name (webrtc, "get-transceivers", &transceivers);
-  for (i = 0; desc && transceivers && i < transceivers->len; i++) {
-    GstWebRTCRTPTransceiver *t = g_array_index (transceivers,
-        GstWebRTCRTPTransceiver *, i);
-    const GstSDPMedia *media;
-    guint mline;
-    gboolean video, sends;
-
-    g_object_get (t, "mlineindex", &mline, NULL);
-    if (mline >= gst_sdp_message_medias_len (desc->sdp))
-      continue;
-    media = gst_sdp_message_get_media (desc->sdp, mline);
-    video = !g_strcmp0 (gst_sdp_media_get_media (media), "video");
-    sends = !gst_sdp_media_get_attribute_val (media, "recvonly") &&
+  if (!desc)
+    return;
+  for (i = 0; i < gst_sdp_message_medias_len (desc->sdp); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (desc->sdp, i);
+    gboolean video = !g_strcmp0 (gst_sdp_media_get_media (media), "video");
+    gboolean sends = !gst_sdp_media_get_attribute_val (media, "recvonly") &&
         !gst_sdp_media_get_attribute_val (media, "inactive");
-    if (sends && (wanted & (video ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO))) {
-      GstCaps *caps = wanted_caps (video, FALSE);
+    GstWebRTCRTPTransceiverDirection dir = sends &&
+        (wanted & (video ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO)) ?
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY :
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE;
+    GstCaps *caps = wanted_caps (video, FALSE);
+    GstWebRTCRTPTransceiver *trans = NULL;
+    GArray *transceivers = NULL;
 
-      g_object_set (t, "direction",
-          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, "codec-preferences",
-          caps, NULL);
-      gst_caps_unref (caps);
-    } else {
-      g_object_set (t, "direction",
-          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+    /* webrtcbin 1.22 makes the transceivers of a remote offer only while
+     * answering, matching unassociated ones of the same kind first: ours
+     * say what we take (only our codecs, recvonly or inactive). */
+    g_signal_emit_by_name (webrtc, "get-transceivers", &transceivers);
+    for (j = 0; transceivers && j < transceivers->len && !trans; j++) {
+      GstWebRTCRTPTransceiver *t = g_array_index (transceivers,
+          GstWebRTCRTPTransceiver *, j);
+      guint mline;
+
+      g_object_get (t, "mlineindex", &mline, NULL);
+      if (mline == i)
+        trans = gst_object_ref (t);
     }
+    if (transceivers)
+      g_array_unref (transceivers);
+
+    if (trans)
+      g_object_set (trans, "direction", dir, "codec-preferences", caps, NULL);
+    else
+      g_signal_emit_by_name (webrtc, "add-transceiver", dir, caps, &trans);
+    GST_DEBUG_OBJECT (self, "m-line %u (%s): %s", i, video ? "video" :
+        "audio", dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY ?
+        "recvonly" : "inactive");
+    gst_clear_object (&trans);
+    gst_caps_unref (caps);
   }
-  if (transceivers)
-    g_array_unref (transceivers);
-  if (desc)
-    gst_webrtc_session_description_free (desc);
+  gst_webrtc_session_description_free (desc);
 }
 
 static void
