@@ -619,6 +619,18 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* webrtcbin's DTLS elements generate the process's certificate the first
+ * time one is made (about a second of RSA key generation): before joining,
+ * not while the first participant waits for our offer or answer. */
+static void
+warm_up_dtls (void)
+{
+  GstElement *dtls = gst_element_factory_make ("dtlsdec", NULL);
+
+  if (dtls)
+    gst_object_unref (gst_object_ref_sink (dtls));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -695,6 +707,7 @@ main (int argc, char **argv)
   if (in.tty)
     g_timeout_add (500, progress_cb, &in);
 
+  warm_up_dtls ();
   /* PAUSED until the source shows its streams (setup_sink). */
   start_source (&in);
   if (gst_element_set_state (in.pipeline, GST_STATE_PAUSED) ==

@@ -163,15 +163,20 @@ say (Recorder * rec, const gchar * format, ...)
 {
   va_list args;
   g_autofree gchar *text = NULL;
+  g_autoptr (GDateTime) now = NULL;
+  g_autofree gchar *stamp = NULL;
 
   if (!rec->verbose)
     return;
   va_start (args, format);
   text = g_strdup_vprintf (format, args);
   va_end (args);
+  now = g_date_time_new_now_local ();
+  stamp = g_date_time_format (now, "%H:%M:%S.%f");
+  stamp[12] = '\0';            /* milliseconds */
   if (rec->tty)
     fputs ("\r\033[K", stderr);
-  fprintf (stderr, "noom-record: %s\n", text);
+  fprintf (stderr, "noom-record: %s %s\n", stamp, text);
 }
 
 static void
@@ -836,6 +841,18 @@ print_summary (Recorder * rec)
   fflush (stdout);
 }
 
+/* webrtcbin's DTLS elements generate the process's certificate the first
+ * time one is made (about a second of RSA key generation), which would
+ * delay the first participant's recording by that much: make it now. */
+static void
+warm_up_dtls (void)
+{
+  GstElement *dtls = gst_element_factory_make ("dtlsdec", NULL);
+
+  if (dtls)
+    gst_object_unref (gst_object_ref_sink (dtls));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -934,6 +951,7 @@ main (int argc, char **argv)
   if (rec.tty)
     g_timeout_add_seconds (1, status_cb, &rec);
 
+  warm_up_dtls ();
   rec.started_us = g_get_monotonic_time ();
   if (gst_element_set_state (rec.pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {

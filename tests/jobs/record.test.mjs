@@ -1,0 +1,211 @@
+// Noom
+// Copyright (C) 2026 Noom developers
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// noom-record against a real room: one file per participant and presence,
+// durations as long as the participant was there, nicknames in the tags,
+// SIGINT finishing the files, kill -9 leaving playable ones.
+
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { Server, Proc, env, publisher, probeFile, tmpDir, listFiles, until, delay, haveBrowser } from './lib.mjs';
+
+function record(server, room, dir, extra = []) {
+  return new Proc(env('NOOM_RECORD'), ['-v', '-o', dir, ...extra, server.uri(room)]);
+}
+
+async function startRecorder(server, room, dir, extra) {
+  const rec = record(server, room, dir, extra);
+  const joined = await server.waitJoin((e) => e.room === room && e.nickname === 'recorder', 'the recorder');
+  return { rec, joined };
+}
+
+// A file appears in dir (the participant's first track arrived).
+async function waitFiles(dir, n, what, timeout = 30000) {
+  return until(() => listFiles(dir).filter((f) => f.endsWith('.mkv')), (f) => f.length >= n, what, timeout);
+}
+
+async function stopPublisher(server, pub) {
+  pub.kill('SIGINT');
+  assert.equal((await pub.wait(15000)).code, 0, pub.out);
+}
+
+test('two participants, a noomsink and a browser page: a file each, durations of their presence, nicknames in the tags', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-record-');
+  const room = 'rec-two';
+  const { rec, joined } = await startRecorder(server, room, dir);
+  t.after(() => rec.kill('SIGKILL'));
+
+  await t.test('the recorder joins as kind "recorder" (the web clients show the badge)', {
+    todo: /cannot join as a recorder/.test(rec.out) ? 'noomsrc has no kind property yet' : undefined,
+  }, () => {
+    assert.equal(joined.kind, 'recorder');
+  });
+
+  // bob: a browser page when Chromium is there, else another noomsink.
+  // Chromium starts before alice joins: its start-up would slow down her
+  // connection set-up on two cores.
+  let h, page;
+  if (await haveBrowser()) {
+    h = await import('../browser/harness.mjs');
+    const browser = await h.launchBrowser();
+    t.after(() => browser.close());
+    page = await h.openPage(browser, `http://127.0.0.1:${server.port}/`);
+  }
+
+  const alice = publisher(server.uri(room, '?nickname=alice'));
+  t.after(() => alice.kill('SIGKILL'));
+  const aliceJoin = await server.waitJoin((e) => e.nickname === 'alice', 'alice');
+  await waitFiles(path.join(dir, room), 1, 'alice\'s file');
+
+  let bob, bobJoin, closeBob;
+  if (page) {
+    await h.join(page, room, 'bob');
+    bobJoin = await server.waitJoin((e) => e.nickname === 'bob', 'bob');
+    assert.equal(bobJoin.kind, 'browser');
+    closeBob = async () => {
+      await page.click('#leave').catch(() => page.close());
+    };
+  } else {
+    bob = publisher(server.uri(room, '?nickname=bob'));
+    bobJoin = await server.waitJoin((e) => e.nickname === 'bob', 'bob');
+    closeBob = () => stopPublisher(server, bob);
+  }
+  await waitFiles(path.join(dir, room), 2, 'two files');
+
+  // Long enough presences that connection set-up (a few seconds) stays
+  // within the 10 % of the issue.
+  await delay(Math.max(0, bobJoin.t + 28000 - Date.now()));
+  await closeBob();
+  await server.waitLeave(bobJoin.id);
+  await delay(Math.max(0, aliceJoin.t + 36000 - Date.now()));
+  await stopPublisher(server, alice);
+  await server.waitLeave(aliceJoin.id);
+
+  // both files finish as their participant leaves, before any signal
+  await rec.waitOutput(/bob left: /, 'bob\'s file finished');
+  await rec.waitOutput(/alice left: /, 'alice\'s file finished');
+  rec.kill('SIGINT');
+  assert.equal((await rec.wait(20000)).code, 0, rec.out);
+
+  const files = listFiles(path.join(dir, room));
+  assert.equal(files.length, 2, files.join(' '));
+  for (const [who, join] of [['alice', aliceJoin], ['bob', bobJoin]]) {
+    const file = files.find((f) => path.basename(f).startsWith(`${who}-${join.id}-`));
+    assert.ok(file, `${who}'s file is named NICKNAME-ID-STARTTIME.mkv: ${files.join(' ')}`);
+    assert.match(path.basename(file), /^[^-]+-.{20}-\d{8}T\d{6}Z\.mkv$/);
+    const info = await probeFile(file);
+    assert.ok(info.discovered && info.decoded, JSON.stringify(info));
+    assert.deepEqual(info.video, ['video/x-vp8'], 'video as received, not transcoded');
+    assert.deepEqual(info.audio, ['audio/x-opus']);
+    assert.ok(info.tags.title.includes(who), JSON.stringify(info.tags));
+    assert.ok(info.tags.artist.includes(who), JSON.stringify(info.tags));
+    const presence = server.presence(join.id);
+    t.diagnostic(`${who}: present ${presence.toFixed(2)} s, file ${info.duration.toFixed(2)} s, decoded to ${info.decodedEnd.toFixed(2)} s, ${info.videoFrames} frames`);
+    assert.ok(Math.abs(info.duration - presence) <= 0.1 * presence,
+      `${who}: file ${info.duration} s vs presence ${presence} s`);
+    assert.ok(info.videoFrames > 10 * presence * 0.8, `${who}: ${info.videoFrames} frames`);
+  }
+  assert.match(rec.out, /2 files in /);
+});
+
+test('SIGINT finishes the file of a participant still in the room and exits 0', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-record-');
+  const room = 'rec-sigint';
+  const { rec } = await startRecorder(server, room, dir);
+  t.after(() => rec.kill('SIGKILL'));
+  const carol = publisher(server.uri(room, '?nickname=carol'));
+  t.after(() => carol.kill('SIGKILL'));
+  const [file] = await waitFiles(path.join(dir, room), 1, 'carol\'s file');
+  const began = Date.now();
+  await delay(6000);
+  rec.kill('SIGINT');
+  const stoppedAt = Date.now();
+  assert.equal((await rec.wait(15000)).code, 0, rec.out);
+  // the recorder left: carol is alone
+  assert.ok(carol.running);
+  const info = await probeFile(file);
+  assert.ok(info.discovered && info.decoded, JSON.stringify(info));
+  // finished: the muxer wrote the duration (a crashed file has none)
+  const recorded = (stoppedAt - began) / 1000;
+  t.diagnostic(`recorded ${recorded} s, duration ${info.duration} s`);
+  assert.ok(info.duration > recorded - 1.5 && info.duration < recorded + 1.5, JSON.stringify(info));
+  assert.ok(info.tags.title.includes('carol'), JSON.stringify(info.tags));
+  assert.match(rec.out, /carol.*\t00:00:0\d\t\d+\n/);
+});
+
+test('kill -9 leaves a file that plays up to about the last second', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-record-');
+  const room = 'rec-crash';
+  const { rec } = await startRecorder(server, room, dir);
+  t.after(() => rec.kill('SIGKILL'));
+  const dave = publisher(server.uri(room, '?nickname=dave'));
+  t.after(() => dave.kill('SIGKILL'));
+  const [file] = await waitFiles(path.join(dir, room), 1, 'dave\'s file');
+  const began = Date.now();
+  await delay(8000);
+  rec.kill('SIGKILL');
+  const killedAt = Date.now();
+  assert.equal((await rec.wait(5000)).signal, 'SIGKILL');
+  const info = await probeFile(file);
+  const recorded = (killedAt - began) / 1000;
+  t.diagnostic(`recorded ${recorded} s before kill -9; decodes to ${info.decodedEnd} s, ${info.videoFrames} frames`);
+  assert.ok(info.discovered, JSON.stringify(info));
+  assert.ok(info.decoded, JSON.stringify(info));
+  assert.deepEqual(info.video, ['video/x-vp8']);
+  assert.ok(info.decodedEnd >= recorded - 1.5, `plays to ${info.decodedEnd} s of ${recorded} s`);
+});
+
+test('a participant who leaves and comes back gets a second file', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-record-');
+  const room = 'rec-return';
+  const { rec } = await startRecorder(server, room, dir);
+  t.after(() => rec.kill('SIGKILL'));
+
+  const ids = [];
+  for (let i = 0; i < 2; i++) {
+    const erin = publisher(server.uri(room, '?nickname=erin'));
+    t.after(() => erin.kill('SIGKILL'));
+    const j = await server.waitJoin((e) => e.nickname === 'erin' && !ids.includes(e.id), 'erin');
+    ids.push(j.id);
+    await waitFiles(path.join(dir, room), i + 1, `erin's file ${i + 1}`);
+    await delay(3000);
+    await stopPublisher(server, erin);
+    await server.waitLeave(j.id);
+    await until(() => (rec.out.match(/erin left: /g) || []).length, (n) => n === i + 1, `erin's file ${i + 1} finished`);
+  }
+  rec.kill('SIGTERM');
+  assert.equal((await rec.wait(15000)).code, 0, rec.out);
+  const files = listFiles(path.join(dir, room));
+  assert.equal(files.length, 2, files.join(' '));
+  for (let i = 0; i < 2; i++) {
+    const file = files.find((f) => path.basename(f).startsWith(`erin-${ids[i]}-`));
+    assert.ok(file, files.join(' '));
+    const info = await probeFile(file);
+    assert.ok(info.discovered && info.decoded && info.videoFrames > 0, JSON.stringify(info));
+    assert.ok(info.tags.title.includes('erin'));
+  }
+});
+
+test('bad arguments: a clear error, no crash', async () => {
+  for (const [args, re] of [[[], /expected one room URI/], [['http://x/y'], /http:\/\/x\/y/], [['noom://127.0.0.1:1/r', 'extra'], /expected one room URI/]]) {
+    const p = new Proc(env('NOOM_RECORD'), args);
+    const { code } = await p.wait(10000);
+    assert.equal(code, 2, p.out);
+    assert.match(p.out, re);
+  }
+  // a server nobody runs: the element's error, exit 1
+  const p = new Proc(env('NOOM_RECORD'), ['-o', tmpDir('noom-record-'), 'noom://127.0.0.1:1/nobody']);
+  const { code } = await p.wait(30000);
+  assert.equal(code, 1, p.out);
+  assert.match(p.out, /Could not reach the Noom server at http:\/\/127\.0\.0\.1:1/);
+});
