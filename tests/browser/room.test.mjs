@@ -172,6 +172,23 @@ test('switching the microphone replaces the audio sender and keeps mute', async 
   assert.equal(await a.evaluate(() => window.noom.media.stream.getAudioTracks()[0].enabled), true);
 });
 
+test('renaming inside the room updates every label', async () => {
+  const b = pages.Bob;
+  await b.click('#rename');
+  await b.fill('#rename-input', 'Robert <x>');
+  await b.press('#rename-input', 'Enter');
+  await waitState(b, (s) => s.nickname === 'Robert <x>', null, 'renamed');
+  await b.waitForFunction(() => document.querySelector('#grid .tile[data-id="self"] .tile-name').textContent === 'Robert <x> (you)',
+    null, { timeout: 5000 });
+  for (const name of ['Alice', 'Carol']) {
+    const p = pages[name];
+    await p.waitForFunction((id) => document.querySelector(`#grid .tile[data-id="${id}"] .tile-name`).textContent === 'Robert <x>',
+      ids.Bob, { timeout: 10000 });
+    const notices = await p.evaluate(() => [...document.querySelectorAll('#messages .notice')].map((e) => e.textContent));
+    assert.ok(notices.includes('Bob is now Robert <x>'), JSON.stringify(notices));
+  }
+});
+
 test('switching the camera replaces the video sender everywhere and stops the old camera', async () => {
   const a = pages.Alice;
   const before = await a.evaluate(() => {

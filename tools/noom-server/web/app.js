@@ -511,9 +511,78 @@ function renderPeople() {
       s.textContent = "receive-only";
       li.append(s);
     }
+    if (p === rows[0] && state.room) {
+      li.classList.add("me");
+      const rename = document.createElement("button");
+      rename.type = "button";
+      rename.className = "person-rename";
+      rename.id = "rename";
+      rename.title = "Change your name";
+      rename.textContent = "Rename";
+      rename.addEventListener("click", () => editNickname(li, name));
+      li.append(rename);
+    }
     list.append(li);
   }
   $("people-count").textContent = "(" + rows.length + ")";
+}
+
+/* Renaming inside the room: the others get participant_update. */
+function editNickname(li, nameEl) {
+  const form = document.createElement("form");
+  form.className = "rename-form";
+  const input = document.createElement("input");
+  input.id = "rename-input";
+  input.maxLength = 32;
+  input.value = state.nickname;
+  input.setAttribute("aria-label", "Your name");
+  form.append(input);
+  nameEl.replaceWith(form);
+  li.querySelector(".person-rename").hidden = true;
+  input.focus();
+  input.select();
+  let done = false;
+  const finish = () => {
+    if (!done) {
+      done = true;
+      renderPeople();
+    }
+  };
+  input.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape")
+      finish();
+  });
+  input.addEventListener("blur", () => setTimeout(finish, 150));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const nickname = input.value.trim();
+    if (!nickname || nickname === state.nickname || !socket.connected) {
+      finish();
+      return;
+    }
+    let res;
+    try {
+      res = await socket.timeout(10000).emitWithAck("nickname", nickname);
+    } catch (e) {
+      res = { error: { message: e.message } };
+    }
+    if (res && res.ok) {
+      state.nickname = res.nickname || nickname;
+      try {
+        localStorage.setItem("noom.nickname", state.nickname);
+      } catch (e) {
+        /* no storage */
+      }
+      const self = tileFor("self");
+      if (self)
+        labelTile(self, { nickname: state.nickname + " (you)", kind: "browser" });
+      addNotice("You are now " + state.nickname);
+    } else {
+      addNotice("Rename refused: " + (res && res.error ? res.error.message : "no answer"));
+    }
+    done = false;
+    finish();
+  });
 }
 
 function updateCount() {
