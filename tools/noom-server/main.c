@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <netinet/in.h>
 
 #include <glib-unix.h>
 #include <libsoup/soup.h>
@@ -145,40 +146,90 @@ check_options (GError ** error)
   return TRUE;
 }
 
+/* The kernel's accept queue must absorb connect storms (10,000 clients
+ * reconnecting after a restart): GLib's default backlog of 10 would drop
+ * SYNs and make clients retry after seconds.  The kernel clamps it to
+ * net.core.somaxconn. */
+#define LISTEN_BACKLOG 4096
+
+/* Bind and listen on @address:@port; returns the port actually bound. */
+static gboolean
+listen_address (SoupServer * server, GInetAddress * address, guint * port,
+    SoupServerListenOptions options, GError ** error)
+{
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GSocketAddress) sa = NULL;
+  g_autoptr (GSocketAddress) bound = NULL;
+  GSocketFamily family = g_inet_address_get_family (address);
+
+  socket = g_socket_new (family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+      error);
+  if (socket == NULL)
+    return FALSE;
+  /* IPv4 and IPv6 get a socket each. */
+  if (family == G_SOCKET_FAMILY_IPV6
+      && !g_socket_set_option (socket, IPPROTO_IPV6, IPV6_V6ONLY, 1, error))
+    return FALSE;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  sa = g_inet_socket_address_new (address, *port);
+  if (!g_socket_bind (socket, sa, TRUE, error)
+      || !g_socket_listen (socket, error))
+    return FALSE;
+  bound = g_socket_get_local_address (socket, error);
+  if (bound == NULL)
+    return FALSE;
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return soup_server_listen_socket (server, socket, options, error);
+}
+
 static gboolean
 listen_on (SoupServer * server, SoupServerListenOptions options,
     GError ** error)
 {
-  g_autoptr (GInetAddress) address = NULL;
-  g_autoptr (GList) addresses = NULL;
+  g_autolist (GInetAddress) addresses = NULL;
+  guint port = opt_port, n_ok = 0;
   GList *l;
 
-  if (opt_host == NULL)
-    return soup_server_listen_all (server, opt_port, options, error);
-  if (strcmp (opt_host, "localhost") == 0)
-    return soup_server_listen_local (server, opt_port, options, error);
+  if (opt_host == NULL) {
+    addresses = g_list_append (addresses,
+        g_inet_address_new_any (G_SOCKET_FAMILY_IPV4));
+    addresses = g_list_append (addresses,
+        g_inet_address_new_any (G_SOCKET_FAMILY_IPV6));
+  } else if (strcmp (opt_host, "localhost") == 0) {
+    addresses = g_list_append (addresses,
+        g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+    addresses = g_list_append (addresses,
+        g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6));
+  } else {
+    GInetAddress *address = g_inet_address_new_from_string (opt_host);
 
-  address = g_inet_address_new_from_string (opt_host);
-  if (address) {
-    g_autoptr (GSocketAddress) sa =
-        g_inet_socket_address_new (address, opt_port);
-
-    return soup_server_listen (server, sa, options, error);
+    if (address)
+      addresses = g_list_append (addresses, address);
+    else
+      addresses = g_resolver_lookup_by_name (g_resolver_get_default (),
+          opt_host, NULL, error);
+    if (addresses == NULL)
+      return FALSE;
   }
 
-  addresses = g_resolver_lookup_by_name (g_resolver_get_default (), opt_host,
-      NULL, error);
-  if (addresses == NULL)
-    return FALSE;
+  /* With --port 0 every address gets the port the first one was given.
+   * An address family the machine lacks (no IPv6) is skipped as long as
+   * one address works. */
   for (l = addresses; l; l = l->next) {
-    g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (l->data,
-        opt_port);
+    g_autoptr (GError) local_error = NULL;
 
-    if (!soup_server_listen (server, sa, options, error))
-      break;
+    if (listen_address (server, l->data, &port, options, &local_error))
+      n_ok++;
+    else if (l->next == NULL && n_ok == 0) {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    } else {
+      g_autofree gchar *name = g_inet_address_to_string (l->data);
+
+      g_debug ("not listening on %s: %s", name, local_error->message);
+    }
   }
-  g_resolver_free_addresses (g_steal_pointer (&addresses));
-  return error == NULL || *error == NULL;
+  return n_ok > 0;
 }
 
 static gboolean

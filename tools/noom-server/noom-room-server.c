@@ -24,6 +24,12 @@
 #include "noom-room-server.h"
 
 #define ROOM_CHANGE_INTERVAL_MS 250
+/* Bytes per second the lobby flushes may queue in total.  Every client in
+ * no room gets the whole list, so a flush costs (clients in no room) x
+ * (list size): 10,000 waiting clients and 1,000 rooms make 400 MB.  Past
+ * this budget the flushes space out (still at most one list per client per
+ * interval, still ending with the latest one) instead of starving joins. */
+#define ROOM_CHANGE_BYTES_PER_SEC (64 * 1024 * 1024)
 
 typedef struct _Conn Conn;
 
@@ -55,7 +61,7 @@ struct _NoomRoomServer {
 
   guint flush_source;           /* lobby flush timer */
   guint pending_source;         /* idle for pending */
-  gint64 last_flush_us;
+  gint64 next_flush_us;         /* no lobby flush before this */
   GBytes *list_frame;           /* room_change frame of list_version */
   guint64 list_frame_version;
 };
@@ -285,9 +291,10 @@ list_frame (NoomRoomServer * self)
 }
 
 /* Send the current list to @c if it lacks it and its last room_change is
- * at least one interval old.  Returns FALSE when it must wait. */
+ * at least one interval old.  Returns FALSE when it must wait.  Adds the
+ * bytes queued to *sent. */
 static gboolean
-lobby_send (NoomRoomServer * self, Conn * c, gint64 now)
+lobby_send (NoomRoomServer * self, Conn * c, gint64 now, gsize * sent)
 {
   guint64 version = noom_room_set_get_list_version (self->rooms);
   gint64 interval = self->config.room_change_interval_ms * (gint64) 1000;
@@ -297,6 +304,7 @@ lobby_send (NoomRoomServer * self, Conn * c, gint64 now)
   if (c->room_change_us != 0 && now - c->room_change_us < interval)
     return FALSE;
   conn_send (c, list_frame (self));
+  *sent += g_bytes_get_size (self->list_frame);
   c->room_change_us = now;
   c->room_change_version = version;
   return TRUE;
@@ -314,15 +322,19 @@ flush_cb (gpointer data)
   NoomRoomServer *self = data;
   gint64 now = g_get_monotonic_time ();
   gboolean again = FALSE;
+  gsize sent = 0;
+  gint64 pause;
   GList *l;
 
   self->flush_source = 0;
-  self->last_flush_us = now;
   enter (self);
   for (l = self->lobby.head; l; l = l->next)
-    if (!lobby_send (self, l->data, now))
+    if (!lobby_send (self, l->data, now, &sent))
       again = TRUE;
   leave (self);
+  pause = MAX (self->config.room_change_interval_ms * (gint64) 1000,
+      (gint64) (sent * (gdouble) G_USEC_PER_SEC / ROOM_CHANGE_BYTES_PER_SEC));
+  self->next_flush_us = now + pause;
   if (again)
     schedule_flush (self);
   return G_SOURCE_REMOVE;
@@ -331,13 +343,12 @@ flush_cb (gpointer data)
 static void
 schedule_flush (NoomRoomServer * self)
 {
-  gint64 interval = self->config.room_change_interval_ms * (gint64) 1000;
   gint64 due, now;
 
   if (self->flush_source != 0 || self->lobby.length == 0)
     return;
   now = g_get_monotonic_time ();
-  due = self->last_flush_us + interval;
+  due = self->next_flush_us;
   self->flush_source = g_timeout_add (due > now ? (due - now + 999) / 1000 : 0,
       flush_cb, self);
 }
@@ -347,6 +358,7 @@ pending_cb (gpointer data)
 {
   NoomRoomServer *self = data;
   gint64 now = g_get_monotonic_time ();
+  gsize sent = 0;
   GList *l;
 
   self->pending_source = 0;
@@ -356,7 +368,7 @@ pending_cb (gpointer data)
 
     g_queue_unlink (&self->pending, l);
     c->pending = FALSE;
-    if (c->in_lobby && !lobby_send (self, c, now))
+    if (c->in_lobby && !lobby_send (self, c, now, &sent))
       schedule_flush (self);
   }
   leave (self);
