@@ -155,6 +155,22 @@ test('TLS: https and wss with --tls-cert/--tls-key', async (t) => {
   }
 });
 
+test('a connect storm: 400 WebSocket clients at once are all served quickly', async () => {
+  const s = await startServer();
+  try {
+    const t0 = Date.now();
+    const raws = Array.from({ length: 400 }, () => rawSocket(s));
+    // Every one gets its open packet; a small accept queue would drop SYNs
+    // and make clients retry after a second or more.
+    await Promise.all(raws.map((r) => r.next(/^0/, 5000)));
+    const ms = Date.now() - t0;
+    assert.ok(ms < 1500, `400 connects took ${ms} ms`);
+    for (const r of raws) r.close();
+  } finally {
+    await s.stop();
+  }
+});
+
 test('SIGTERM: every client gets a close packet, exit status 0', async () => {
   const s = await startServer();
   const ws = await connect(s.url, { transports: ['websocket'] });

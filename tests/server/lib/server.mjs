@@ -217,6 +217,7 @@ export function rawSocket(server, { query = '' } = {}) {
     ws.once('open', resolve);
     ws.once('error', reject);
   }), 3000, 'raw WebSocket open');
+  r.opened.catch(() => { });    // rejections reach whoever awaits it
   // The next frame matching @pred (RegExp or function); consumes frames.
   r.next = (pred, ms = 3000) => deadline(new Promise((resolve, reject) => {
     const test = typeof pred === 'function' ? pred : (f) => typeof f === 'string' && pred.test(f);
