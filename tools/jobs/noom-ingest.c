@@ -578,6 +578,12 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       g_autofree gchar *debug = NULL;
 
       gst_message_parse_error (msg, &error, &debug);
+      /* What the source did: retried.  A replaced source may still post
+       * errors on its way out: ignored. */
+      if (!is_inside (GST_MESSAGE_SRC (msg), in->sink) &&
+          GST_MESSAGE_SRC (msg) != GST_OBJECT (in->pipeline) &&
+          (!in->source || !is_inside (GST_MESSAGE_SRC (msg), in->source)))
+        break;
       if (in->source && is_inside (GST_MESSAGE_SRC (msg), in->source) &&
           !in->finishing) {
         /* A file that cannot be read at all is not worth retrying. */
