@@ -12,7 +12,7 @@
 
 #include "noom-room.h"
 
-G_DEFINE_QUARK (noom-room-error-quark, noom_room_error);
+G_DEFINE_QUARK (noom - room - error - quark, noom_room_error);
 
 static const gchar *const error_codes[] = {
   [NOOM_ROOM_ERROR_BAD_ARGUMENT] = "bad_argument",
@@ -283,14 +283,16 @@ noom_rate_limit_take (NoomRateLimit * limit, guint rate, guint burst,
 
 /* ------------------------------------------------------------------ rooms */
 
-struct _NoomRoom {
+struct _NoomRoom
+{
   gchar *name;
   /* NoomRoomMember*, join order.  Rooms are small (max_room_size), so
    * removal and lookup by id are linear. */
   GPtrArray *members;
 };
 
-struct _NoomRoomSet {
+struct _NoomRoomSet
+{
   NoomRoomLimits limits;
   GHashTable *rooms;            /* name (owned by the room) -> NoomRoom* */
   guint64 next_seq;

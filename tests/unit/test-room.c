@@ -51,7 +51,7 @@ test_validate_name (void)
   expect_name ("", -1, 64, NOOM_ROOM_ERROR_BAD_NAME);
   expect_name (NULL, -1, 64, NOOM_ROOM_ERROR_BAD_NAME);
   expect_name ("   ", -1, 64, NOOM_ROOM_ERROR_BAD_NAME);
-  expect_name ("\xe3\x80\x80", -1, 64, NOOM_ROOM_ERROR_BAD_NAME); /* U+3000 */
+  expect_name ("\xe3\x80\x80", -1, 64, NOOM_ROOM_ERROR_BAD_NAME);       /* U+3000 */
   expect_name ("demo\x01", -1, 64, NOOM_ROOM_ERROR_BAD_NAME);
   expect_name ("a\tb", -1, 64, NOOM_ROOM_ERROR_BAD_NAME);
   expect_name ("a\nb", -1, 64, NOOM_ROOM_ERROR_BAD_NAME);
@@ -263,8 +263,7 @@ test_offer_rule_join_orders (void)
       m[i] = noom_room_member_new (id);
       noom_room_member_set_kind (m[i], perm[i],
           noom_kind_default_sends (perm[i]));
-      g_assert_true (noom_room_set_check_join (set, m[i], "r", &already,
-              NULL));
+      g_assert_true (noom_room_set_check_join (set, m[i], "r", &already, NULL));
       room = noom_room_set_join (set, m[i], "r");
     }
     for (i = 0; i < 4; i++)
@@ -345,7 +344,8 @@ test_rooms (void)
   /* Full */
   g_assert_false (noom_room_set_check_join (set, c, "demo", &already, &error));
   g_assert_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_ROOM_FULL);
-  g_assert_cmpstr (error->message, ==, "room \"demo\" is full (2 participants)");
+  g_assert_cmpstr (error->message, ==,
+      "room \"demo\" is full (2 participants)");
   g_clear_error (&error);
   g_assert_false (noom_room_set_check_join (set, c, "de\x01mo", &already,
           &error));
@@ -457,8 +457,7 @@ test_nickname (void)
   noom_room_member_init (&m, "id");
   g_assert_false (noom_room_member_set_nickname (&m, "abc", &limits, NULL,
           NULL));
-  g_assert_true (noom_room_member_set_nickname (&m, "ab", &limits, NULL,
-          NULL));
+  g_assert_true (noom_room_member_set_nickname (&m, "ab", &limits, NULL, NULL));
   noom_room_member_clear (&m);
 }
 

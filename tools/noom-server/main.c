@@ -28,7 +28,8 @@
 #define EXIT_USAGE 2
 #define SHUTDOWN_GRACE_MS 2000
 
-typedef struct {
+typedef struct
+{
   GMainLoop *loop;
   NoomEngine *engine;
   gint64 shutdown_deadline;
@@ -62,15 +63,15 @@ static GOptionEntry entries[] = {
   {"port", 'p', 0, G_OPTION_ARG_INT, &opt_port,
       "TCP port (default 8080; 0 picks a free one)", "PORT"},
   {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_cert,
-      "PEM certificate (chain): serve https and wss (needs --tls-key)",
+        "PEM certificate (chain): serve https and wss (needs --tls-key)",
       "FILE"},
   {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_key,
       "PEM private key of --tls-cert", "FILE"},
   {"ice-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_ice_servers,
-        "ICE server handed to clients, stun:, stuns:, turn: or turns: URL "
+      "ICE server handed to clients, stun:, stuns:, turn: or turns: URL "
         "(repeatable; default none)", "URL"},
   {"turn-secret", 0, 0, G_OPTION_ARG_STRING, &opt_turn_secret,
-        "Shared secret of the TURN server (coturn use-auth-secret); "
+      "Shared secret of the TURN server (coturn use-auth-secret); "
         "default $NOOM_TURN_SECRET", "SECRET"},
   {"turn-ttl", 0, 0, G_OPTION_ARG_INT, &opt_turn_ttl,
       "Lifetime of TURN credentials in seconds (default 86400)", "SECONDS"},
@@ -81,7 +82,7 @@ static GOptionEntry entries[] = {
   {"ping-timeout", 0, 0, G_OPTION_ARG_INT, &opt_ping_timeout,
       "Engine.IO ping timeout in ms (default 20000)", "MS"},
   {"max-payload", 0, 0, G_OPTION_ARG_INT64, &opt_max_payload,
-      "Largest Engine.IO packet or polling body in bytes (default 1000000)",
+        "Largest Engine.IO packet or polling body in bytes (default 1000000)",
       "BYTES"},
   {"max-room-name", 0, 0, G_OPTION_ARG_INT, &opt_max_room_name,
       "Longest room name in characters (default 64)", "N"},
@@ -94,7 +95,7 @@ static GOptionEntry entries[] = {
   {"rate-burst", 0, 0, G_OPTION_ARG_INT, &opt_rate_burst,
       "Events a connection may send in a burst (default 200)", "N"},
   {"static-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_static_dir,
-        "Serve the web client from this directory instead of the built-in "
+      "Serve the web client from this directory instead of the built-in "
         "copy (development)", "DIR"},
   {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL},
@@ -335,8 +336,7 @@ main (int argc, char **argv)
     return EXIT_USAGE;
   }
   if (opt_tls_cert) {
-    cert = g_tls_certificate_new_from_files (opt_tls_cert, opt_tls_key,
-        &error);
+    cert = g_tls_certificate_new_from_files (opt_tls_cert, opt_tls_key, &error);
     if (cert == NULL) {
       g_printerr ("noom-server: --tls-cert %s / --tls-key %s: %s\n",
           opt_tls_cert, opt_tls_key, error->message);

@@ -14,12 +14,14 @@
 
 #define RESOURCE_PREFIX "/org/noom/web/"
 
-struct _NoomHttp {
+struct _NoomHttp
+{
   SoupServer *server;
   gchar *static_dir;
 };
 
-static const struct {
+static const struct
+{
   const gchar *ext;
   const gchar *type;
 } content_types[] = {
@@ -124,8 +126,7 @@ handle (SoupServer * server, SoupServerMessage * msg, const char *path,
   if (strcmp (method, "GET") != 0 && strcmp (method, "HEAD") != 0) {
     soup_message_headers_replace (soup_server_message_get_response_headers
         (msg), "Allow", "GET, HEAD");
-    respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-        "method not allowed\n");
+    respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method not allowed\n");
     return;
   }
 

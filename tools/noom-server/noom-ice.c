@@ -12,7 +12,8 @@
 
 #include "noom-ice.h"
 
-struct _NoomIceConfig {
+struct _NoomIceConfig
+{
   GPtrArray *stun;              /* gchar* */
   GPtrArray *turn;              /* gchar* */
   gchar *secret;
@@ -83,8 +84,7 @@ noom_turn_credentials (const gchar * secret, gint64 expiry,
   gsize digest_len = sizeof (digest);
 
   *username = g_strdup_printf ("%" G_GINT64_FORMAT ":%s", expiry, user);
-  hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) secret,
-      strlen (secret));
+  hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) secret, strlen (secret));
   g_hmac_update (hmac, (const guchar *) *username, -1);
   g_hmac_get_digest (hmac, digest, &digest_len);
   *credential = g_base64_encode (digest, digest_len);

@@ -33,7 +33,8 @@
 
 typedef struct _Conn Conn;
 
-struct _Conn {
+struct _Conn
+{
   NoomRoomMember member;        /* first: a NoomRoomMember* is a Conn* */
   NoomRoomServer *server;
   NoomSioSocket *socket;        /* NULL once disconnected */
@@ -49,7 +50,8 @@ struct _Conn {
   guint pending:1;
 };
 
-struct _NoomRoomServer {
+struct _NoomRoomServer
+{
   NoomRoomServerConfig config;
   NoomSioServer *sio;
   NoomRoomSet *rooms;
@@ -207,14 +209,12 @@ reply_error (Conn * c, const gchar * event, gint64 ack_id, NoomRoomError code,
   if (c->socket == NULL)
     return;
 
-  json_object_set_string_member (error, "code",
-      noom_room_error_to_code (code));
+  json_object_set_string_member (error, "code", noom_room_error_to_code (code));
   json_object_set_string_member (error, "message", message);
   if (ack_id >= 0) {
     JsonObject *wrapper = json_object_new ();
 
-    json_object_set_object_member (wrapper, "error",
-        json_object_ref (error));
+    json_object_set_object_member (wrapper, "error", json_object_ref (error));
     json_array_add_object_element (args, wrapper);
     noom_sio_socket_ack (c->socket, ack_id, args);
   } else {
@@ -676,14 +676,12 @@ on_leave_room (NoomRoomServer * self, Conn * c, const gchar * event,
 
 /* The room named @name must be the sender's. */
 static gboolean
-check_in_room (Conn * c, const gchar * event, gint64 ack_id,
-    const gchar * name)
+check_in_room (Conn * c, const gchar * event, gint64 ack_id, const gchar * name)
 {
   g_autofree gchar *clipped = NULL;
   g_autofree gchar *message = NULL;
 
-  if (c->member.room && strcmp (noom_room_get_name (c->member.room),
-          name) == 0)
+  if (c->member.room && strcmp (noom_room_get_name (c->member.room), name) == 0)
     return TRUE;
   clipped = clip (name, 64);
   message = g_strdup_printf ("you are not in room \"%s\"", clipped);
@@ -821,7 +819,8 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
 typedef void (*EventHandler) (NoomRoomServer * self, Conn * c,
     const gchar * event, JsonArray * args, gint64 ack_id);
 
-static const struct {
+static const struct
+{
   const gchar *name;
   EventHandler handler;
 } handlers[] = {
@@ -938,8 +937,7 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
 }
 
 static void
-on_disconnect (NoomSioSocket * socket, const gchar * reason,
-    gpointer user_data)
+on_disconnect (NoomSioSocket * socket, const gchar * reason, gpointer user_data)
 {
   NoomRoomServer *self = user_data;
   Conn *c = noom_sio_socket_get_user_data (socket);
