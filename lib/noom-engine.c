@@ -85,6 +85,8 @@ struct _NoomEngine {
   gint epfd;
   GSource *epoll_source;
   guint8 *rbuf;
+  GPtrArray *dirty;             /* WsConns with frames to write */
+  GSource *dirty_source;
 };
 
 /* Kept small: one of these per connection. */
@@ -217,8 +219,10 @@ socket_ref (NoomEngineSocket * s)
 typedef struct _OutChunk OutChunk;
 struct _OutChunk {
   OutChunk *next;
-  GBytes *bytes;
-  gsize offset;
+  GBytes *payload;              /* shared: a broadcast is never copied */
+  gsize offset;                 /* bytes of hdr + payload already written */
+  guint8 hlen;
+  guint8 hdr[10];
 };
 
 struct _WsConn {
@@ -236,6 +240,7 @@ struct _WsConn {
   guint8 shut:1;
   guint8 want_out:1;
   guint8 close_sent:1;
+  guint8 dirty:1;               /* in engine->dirty, to be flushed */
 };
 
 static void ws_on_message (WsConn * c, gboolean binary, const gchar * data,
@@ -258,7 +263,7 @@ out_clear (WsConn * c)
     OutChunk *o = c->out_head;
 
     c->out_head = o->next;
-    g_bytes_unref (o->bytes);
+    g_bytes_unref (o->payload);
     g_free (o);
   }
   c->out_tail = NULL;
@@ -323,38 +328,31 @@ wsc_shut (WsConn * c)
   wsc_unref (c);
 }
 
-static void
-out_push (WsConn * c, GBytes * bytes, gsize offset)
-{
-  OutChunk *o = g_new (OutChunk, 1);
-
-  o->next = NULL;
-  o->bytes = bytes;
-  o->offset = offset;
-  if (c->out_tail)
-    c->out_tail->next = o;
-  else
-    c->out_head = o;
-  c->out_tail = o;
-  c->out_bytes += g_bytes_get_size (bytes) - offset;
-}
-
-/* Writes what the kernel takes. */
+/* Writes what the kernel takes, many frames per writev(). */
 static void
 wsc_flush (WsConn * c)
 {
   while (c->out_head && c->fd >= 0) {
-    struct iovec iov[16];
+    struct iovec iov[64];
     OutChunk *o;
     gint k = 0;
     gssize n;
 
-    for (o = c->out_head; o && k < 16; o = o->next, k++) {
+    for (o = c->out_head; o && k < 63; o = o->next) {
       gsize len;
-      const guint8 *data = g_bytes_get_data (o->bytes, &len);
+      const guint8 *data = g_bytes_get_data (o->payload, &len);
 
-      iov[k].iov_base = (gpointer) (data + o->offset);
-      iov[k].iov_len = len - o->offset;
+      if (o->offset < o->hlen) {
+        iov[k].iov_base = o->hdr + o->offset;
+        iov[k++].iov_len = o->hlen - o->offset;
+        if (len) {
+          iov[k].iov_base = (gpointer) data;
+          iov[k++].iov_len = len;
+        }
+      } else {
+        iov[k].iov_base = (gpointer) (data + o->offset - o->hlen);
+        iov[k++].iov_len = len - (o->offset - o->hlen);
+      }
     }
     n = writev (c->fd, iov, k);
     if (n < 0) {
@@ -366,7 +364,7 @@ wsc_flush (WsConn * c)
       gsize left;
 
       o = c->out_head;
-      left = g_bytes_get_size (o->bytes) - o->offset;
+      left = o->hlen + g_bytes_get_size (o->payload) - o->offset;
       if ((gsize) n < left) {
         o->offset += n;
         break;
@@ -375,27 +373,47 @@ wsc_flush (WsConn * c)
       c->out_head = o->next;
       if (c->out_head == NULL)
         c->out_tail = NULL;
-      g_bytes_unref (o->bytes);
+      g_bytes_unref (o->payload);
       g_free (o);
     }
   }
   wsc_epoll_update (c, c->out_head != NULL);
 }
 
-/* Sends one frame.  Returns FALSE when the connection has more buffered
+static gboolean
+dirty_flush_cb (gpointer user_data)
+{
+  NoomEngine *engine = user_data;
+  g_autoptr (GPtrArray) dirty = g_steal_pointer (&engine->dirty);
+  guint i;
+
+  g_clear_pointer (&engine->dirty_source, g_source_unref);
+  for (i = 0; dirty && i < dirty->len; i++) {
+    WsConn *c = dirty->pdata[i];
+
+    c->dirty = FALSE;
+    if (!c->shut && !c->want_out)
+      wsc_flush (c);
+    wsc_unref (c);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* Sends one frame.  Frames are queued and written once per main loop
+ * iteration: a burst of messages to one client then costs one writev()
+ * instead of one per message (the kernel's per-call cost dominates
+ * broadcast CPU).  Returns FALSE when the connection has more buffered
  * than the engine allows (the caller closes it). */
 static gboolean
 wsc_send (WsConn * c, guint8 opcode, GBytes * payload)
 {
-  guint8 hdr[10];
-  gsize hlen, len;
-  const guint8 *data;
-  struct iovec iov[2];
-  gssize n;
+  NoomEngine *engine = c->engine;
+  OutChunk *o;
+  gsize len;
 
   if (c->shut)
     return TRUE;
-  data = g_bytes_get_data (payload, &len);
+  len = g_bytes_get_size (payload);
 
   if (c->soup) {
     /* libsoup has no "buffered amount": estimate it as what we queued
@@ -407,7 +425,7 @@ wsc_send (WsConn * c, guint8 opcode, GBytes * payload)
     if (c->out_bytes > WS_BACKLOG_CHECK) {
       if (g_socket_condition_check (c->gsocket, G_IO_OUT) & G_IO_OUT)
         c->out_bytes = len;
-      else if (c->out_bytes > c->engine->config.max_buffered)
+      else if (c->out_bytes > engine->config.max_buffered)
         return FALSE;
     }
     soup_websocket_connection_send_message (c->soup, opcode == 2 ?
@@ -415,48 +433,50 @@ wsc_send (WsConn * c, guint8 opcode, GBytes * payload)
     return TRUE;
   }
 
-  hdr[0] = 0x80 | opcode;
+  o = g_new (OutChunk, 1);
+  o->next = NULL;
+  o->payload = g_bytes_ref (payload);
+  o->offset = 0;
+  o->hdr[0] = 0x80 | opcode;
   if (len < 126) {
-    hdr[1] = len;
-    hlen = 2;
+    o->hdr[1] = len;
+    o->hlen = 2;
   } else if (len < 65536) {
-    hdr[1] = 126;
-    hdr[2] = len >> 8;
-    hdr[3] = len;
-    hlen = 4;
+    o->hdr[1] = 126;
+    o->hdr[2] = len >> 8;
+    o->hdr[3] = len;
+    o->hlen = 4;
   } else {
     guint i;
 
-    hdr[1] = 127;
+    o->hdr[1] = 127;
     for (i = 0; i < 8; i++)
-      hdr[2 + i] = ((guint64) len) >> (56 - 8 * i);
-    hlen = 10;
+      o->hdr[2 + i] = ((guint64) len) >> (56 - 8 * i);
+    o->hlen = 10;
   }
+  if (c->out_tail)
+    c->out_tail->next = o;
+  else
+    c->out_head = o;
+  c->out_tail = o;
+  c->out_bytes += o->hlen + len;
 
-  if (c->out_head == NULL) {
-    iov[0].iov_base = hdr;
-    iov[0].iov_len = hlen;
-    iov[1].iov_base = (gpointer) data;
-    iov[1].iov_len = len;
-    n = writev (c->fd, iov, len ? 2 : 1);
-    if (n < 0)
-      n = 0;                    /* EAGAIN, or an error EPOLLERR reports */
-    if ((gsize) n == hlen + len)
-      return TRUE;
-    if ((gsize) n < hlen) {
-      out_push (c, g_bytes_new (hdr + n, hlen - n), 0);
-      if (len)
-        out_push (c, g_bytes_ref (payload), 0);
-    } else {
-      out_push (c, g_bytes_ref (payload), n - hlen);
+  if (!c->dirty && !c->want_out) {
+    c->dirty = TRUE;
+    if (engine->dirty == NULL)
+      engine->dirty = g_ptr_array_new ();
+    g_ptr_array_add (engine->dirty, wsc_ref (c));
+    if (engine->dirty_source == NULL) {
+      /* default priority, as the epoll source: an idle below it would
+       * starve under load */
+      engine->dirty_source = g_idle_source_new ();
+      g_source_set_priority (engine->dirty_source, G_PRIORITY_DEFAULT);
+      g_source_set_callback (engine->dirty_source, dirty_flush_cb, engine,
+          NULL);
+      g_source_attach (engine->dirty_source, engine->context);
     }
-  } else {
-    out_push (c, g_bytes_new (hdr, hlen), 0);
-    if (len)
-      out_push (c, g_bytes_ref (payload), 0);
   }
-  wsc_epoll_update (c, TRUE);
-  return c->out_bytes <= c->engine->config.max_buffered;
+  return c->out_bytes <= engine->config.max_buffered;
 }
 
 static void
@@ -1905,6 +1925,10 @@ noom_engine_free (NoomEngine * engine)
     g_source_destroy (engine->doomed_idle);
     doomed_idle_cb (engine);
   }
+  if (engine->dirty_source) {
+    g_source_destroy (engine->dirty_source);
+    dirty_flush_cb (engine);
+  }
   g_source_destroy (engine->epoll_source);
   g_source_unref (engine->epoll_source);
   close (engine->epfd);
@@ -1915,6 +1939,27 @@ noom_engine_free (NoomEngine * engine)
   g_object_unref (engine->server);
   g_free (engine->path);
   g_free (engine);
+}
+
+gboolean
+noom_engine_listen (SoupServer * server, GSocketAddress * address,
+    SoupServerListenOptions options, GError ** error)
+{
+  g_autoptr (GSocket) sock = NULL;
+
+  g_return_val_if_fail (SOUP_IS_SERVER (server), FALSE);
+  g_return_val_if_fail (G_IS_SOCKET_ADDRESS (address), FALSE);
+
+  sock = g_socket_new (g_socket_address_get_family (address),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (sock == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (sock, 4096);
+  if (!g_socket_bind (sock, address, TRUE, error) ||
+      !g_socket_listen (sock, error))
+    return FALSE;
+  return soup_server_listen_socket (server, sock,
+      options & SOUP_SERVER_LISTEN_HTTPS, error);
 }
 
 guint

@@ -84,6 +84,13 @@ void noom_engine_socket_set_user_data (NoomEngineSocket * socket,
     gpointer data);
 gpointer noom_engine_socket_get_user_data (NoomEngineSocket * socket);
 
+/* soup_server_listen() with a listen backlog fit for thousands of clients
+ * connecting at once.  GSocket's default backlog is 10, and libsoup
+ * accepts one connection per main loop iteration, so a burst of
+ * connections otherwise waits for SYN retransmits (1 s, 3 s, 7 s...). */
+gboolean noom_engine_listen (SoupServer * server, GSocketAddress * address,
+    SoupServerListenOptions options, GError ** error);
+
 /* Writes 20 random characters [A-Za-z0-9_-] (15 random bytes, base64url)
  * and a NUL: Engine.IO sids and Socket.IO socket ids. */
 void noom_engine_random_id (gchar out[21]);

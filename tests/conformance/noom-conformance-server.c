@@ -137,9 +137,20 @@ main (int argc, char **argv)
   noom_sio_server_add_namespace (sio, "/", &ns, NULL);
   noom_sio_server_add_namespace (sio, "/custom", &ns, NULL);
 
-  if (!soup_server_listen_local (soup, port, 0, &error)) {
-    g_printerr ("cannot listen on port %d: %s\n", port, error->message);
-    return 1;
+  {
+    g_autoptr (GInetAddress) lo4 =
+        g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+    g_autoptr (GInetAddress) lo6 =
+        g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+    g_autoptr (GSocketAddress) a4 = g_inet_socket_address_new (lo4, port);
+    g_autoptr (GSocketAddress) a6 = g_inet_socket_address_new (lo6, port);
+
+    if (!noom_engine_listen (soup, a4, 0, &error)) {
+      g_printerr ("cannot listen on port %d: %s\n", port, error->message);
+      return 1;
+    }
+    /* "localhost" may resolve to ::1 first; fine if there is no IPv6 */
+    noom_engine_listen (soup, a6, 0, NULL);
   }
   g_print ("listening on http://localhost:%d/\n", port);
 
