@@ -176,11 +176,18 @@ on_promise_changed (GstPromise * promise, gpointer data)
   gst_noom_session_invoke (t->peer->session, run_task, copy, task_free);
 }
 
-static GstPromise *
-promise_for (GstNoomPeer * self, Step step)
+/* Emits @signal (an action taking a promise last) with a promise that
+ * comes back to @step on the session thread. */
+static void
+emit_with_promise (GstNoomPeer * self, const gchar * signal, gpointer arg,
+    Step step)
 {
-  return gst_promise_new_with_change_func (on_promise_changed,
+  GstPromise *promise = gst_promise_new_with_change_func (on_promise_changed,
       task_new (self, step), task_free);
+
+  g_signal_emit_by_name (self->webrtc, signal, arg, promise);
+  /* webrtcbin holds its own ref until it replies */
+  gst_promise_unref (promise);
 }
 
 /* The reply's "error", or a generic one when the promise did not get a
@@ -318,8 +325,7 @@ run_task (gpointer data)
       if (gst_noom_session_get_hooks (self->session)->prepare_answer)
         gst_noom_session_get_hooks (self->session)->prepare_answer
             (gst_noom_session_get_element (self->session), self);
-      g_signal_emit_by_name (self->webrtc, "create-answer", NULL,
-          promise_for (self, STEP_ANSWER_CREATED));
+      emit_with_promise (self, "create-answer", NULL, STEP_ANSWER_CREATED);
       flush_candidates (self);
       break;
     case STEP_REMOTE_ANSWER_SET:
@@ -408,8 +414,7 @@ gst_noom_peer_negotiate (GstNoomPeer * self)
   if (hooks->prepare_offer)
     hooks->prepare_offer (gst_noom_session_get_element (self->session), self);
   GST_DEBUG_OBJECT (self, "creating offer");
-  g_signal_emit_by_name (self->webrtc, "create-offer", NULL,
-      promise_for (self, STEP_OFFER_CREATED));
+  emit_with_promise (self, "create-offer", NULL, STEP_OFFER_CREATED);
 }
 
 static void
@@ -425,9 +430,9 @@ set_remote (GstNoomPeer * self, const gchar * sdp, GstWebRTCSDPType type)
     return;
   }
   desc = gst_webrtc_session_description_new (type, msg);
-  g_signal_emit_by_name (self->webrtc, "set-remote-description", desc,
-      promise_for (self, type == GST_WEBRTC_SDP_TYPE_OFFER ?
-          STEP_REMOTE_OFFER_SET : STEP_REMOTE_ANSWER_SET));
+  emit_with_promise (self, "set-remote-description", desc,
+      type == GST_WEBRTC_SDP_TYPE_OFFER ? STEP_REMOTE_OFFER_SET :
+      STEP_REMOTE_ANSWER_SET);
   gst_webrtc_session_description_free (desc);
 }
 

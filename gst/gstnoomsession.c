@@ -802,7 +802,7 @@ lookup_peer (GstNoomSession * self, const gchar * id)
   return peer;
 }
 
-static GstNoomPeer *
+static void
 create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
 {
   GstNoomPeer *peer;
@@ -812,7 +812,7 @@ create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
   if (self->hooks.accept && !self->hooks.accept (self->element, p)) {
     GST_INFO_OBJECT (self, "not connecting to %s (%s): filtered out", p->id,
         p->nickname);
-    return NULL;
+    return;
   }
 
   GST_OBJECT_LOCK (self);
@@ -825,7 +825,7 @@ create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
     GST_ELEMENT_WARNING (self->element, RESOURCE, BUSY,
         ("Not connecting to %s: already connected to max-peers=%u "
             "participants.", p->nickname, max_peers), (NULL));
-    return NULL;
+    return;
   }
 
   GST_INFO_OBJECT (self, "new peer %s (%s), we %s", p->id, p->nickname,
@@ -835,7 +835,7 @@ create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
     GST_ELEMENT_WARNING (self->element, CORE, MISSING_PLUGIN,
         ("Cannot connect to %s: the webrtcbin element is missing "
             "(gst-plugins-bad).", p->nickname), (NULL));
-    return NULL;
+    return;
   }
   webrtc = gst_noom_peer_get_webrtcbin (peer);
   configure_webrtcbin (self, webrtc);
@@ -843,7 +843,7 @@ create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
     GST_ELEMENT_WARNING (self->element, CORE, FAILED,
         ("Could not add a connection for %s.", p->nickname), (NULL));
     gst_object_unref (peer);
-    return NULL;
+    return;
   }
   g_mutex_lock (&self->peers_lock);
   g_hash_table_insert (self->peers, g_strdup (p->id), gst_object_ref (peer));
@@ -855,7 +855,8 @@ create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
 
   if (offerer)
     gst_noom_peer_negotiate (peer);
-  return peer;
+  /* the table holds it now */
+  gst_object_unref (peer);
 }
 
 static void
@@ -956,10 +957,10 @@ on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
      * are offered (the element decides what to accept). */
     g_autoptr (NoomParticipant) p = noom_participant_new (from, from,
         "browser", NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO);
-    peer = create_peer (self, p, FALSE);
+    create_peer (self, p, FALSE);
+    peer = lookup_peer (self, from);
     if (!peer)
       return;
-    gst_object_ref (peer);
   }
   gst_noom_peer_handle_offer (peer, sdp);
 }

@@ -449,10 +449,12 @@ gst_noom_sink_pad_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
   GstPadTemplate *templ;
   GstCaps *tcaps, *filter, *caps;
+  GstPad *target;
   gboolean ret;
 
-  if (gst_ghost_pad_get_target (GST_GHOST_PAD (pad)) != NULL) {
-    gst_object_unref (gst_ghost_pad_get_target (GST_GHOST_PAD (pad)));
+  target = gst_ghost_pad_get_target (GST_GHOST_PAD (pad));
+  if (target) {
+    gst_object_unref (target);
     /* A chain exists: caps are fixed from now on (no renegotiation of the
      * codec). */
     return gst_pad_query_default (pad, parent, query);
