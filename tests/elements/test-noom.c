@@ -128,7 +128,9 @@ typedef struct
   GError *error;                /* first ERROR */
   GstMessage *error_message;
   gboolean joined;
+  gboolean eos;                 /* EOS reached the bus */
   guint connected;
+  guint joined_signals, left_signals;
   guint video_frames;           /* raw video buffers received */
   guint audio_frames;           /* raw audio buffers received */
   guint buffers;                /* any buffer reaching a fakesink */
@@ -184,6 +186,9 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
         w->error_message = gst_message_ref (message);
         GST_INFO ("error: %s", w->error->message);
       }
+      break;
+    case GST_MESSAGE_EOS:
+      w->eos = TRUE;
       break;
     case GST_MESSAGE_ELEMENT:
       if (gst_structure_has_name (s, "noom-joined"))
@@ -731,6 +736,53 @@ GST_START_TEST (test_playbin)
 
 GST_END_TEST;
 
+static void
+on_joined_signal (GstElement * e, const gchar * id, const gchar * nickname,
+    Watch * w)
+{
+  g_mutex_lock (&w->lock);
+  w->joined_signals++;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+static void
+on_left_signal (GstElement * e, const gchar * id, const gchar * nickname,
+    Watch * w)
+{
+  g_mutex_lock (&w->lock);
+  w->left_signals++;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+GST_START_TEST (test_publisher_eos_leaves)
+{
+  /* the publisher's streams end while its pipeline stays PLAYING: it
+   * leaves the room, so the receiver's pads end and go */
+  Server *server = server_start (NULL);
+  Watch *b = start_receiver (server, "eos", "bob", TRUE);
+  Watch *pub;
+
+  g_signal_connect (b->noom, "participant-joined",
+      G_CALLBACK (on_joined_signal), b);
+  g_signal_connect (b->noom, "participant-left", G_CALLBACK (on_left_signal),
+      b);
+  WAIT_UNTIL (b, b->joined, 10);
+  pub = start_publisher_full (server, "eos", "alice", FALSE,
+      "identity eos-after=45", NULL);
+  WAIT_UNTIL (b, b->video_frames >= 5 && b->joined_signals == 1, 20);
+  WAIT_UNTIL (pub, pub->eos, 10);
+  WAIT_UNTIL (b, b->left_signals == 1 && b->pads_removed == 1
+      && b->eos_seen == 1, 5);
+  fail_unless_equals_int (GST_STATE (pub->pipeline), GST_STATE_PLAYING);
+  watch_free (pub);
+  watch_free (b);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 /* raw video encoded to each codec, and VP8 passed through */
 static const struct
 {
@@ -832,6 +884,7 @@ noom_suite (void)
   tcase_add_test (tc, test_encoded_to_muxer);
   tcase_add_test (tc, test_playbin);
   tcase_add_test (tc, test_participant_filter);
+  tcase_add_test (tc, test_publisher_eos_leaves);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
   suite_add_tcase (s, tc);
 
