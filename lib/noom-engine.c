@@ -87,6 +87,8 @@ struct _NoomEngine {
   guint8 *rbuf;
   GPtrArray *dirty;             /* WsConns with frames to write */
   GSource *dirty_source;
+  GPtrArray *turned_away;       /* WsConns to close a little later */
+  GSource *turned_away_source;
 };
 
 /* Kept small: one of these per connection. */
@@ -1696,10 +1698,33 @@ ws_on_lost (WsConn * c)
 }
 
 static gboolean
-close_later_cb (gpointer user_data)
+turned_away_cb (gpointer user_data)
 {
-  wsc_close (user_data, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+  NoomEngine *engine = user_data;
+  g_autoptr (GPtrArray) conns = g_steal_pointer (&engine->turned_away);
+  guint i;
+
+  g_clear_pointer (&engine->turned_away_source, g_source_unref);
+  for (i = 0; conns && i < conns->len; i++) {
+    wsc_close (conns->pdata[i], SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
+    wsc_unref (conns->pdata[i]);
+  }
   return G_SOURCE_REMOVE;
+}
+
+/* Closes @c in a moment (see ws_accepted). */
+static void
+turn_away (NoomEngine * engine, WsConn * c)
+{
+  if (engine->turned_away == NULL)
+    engine->turned_away = g_ptr_array_new ();
+  g_ptr_array_add (engine->turned_away, wsc_ref (c));
+  if (engine->turned_away_source == NULL) {
+    engine->turned_away_source = g_timeout_source_new (20);
+    g_source_set_callback (engine->turned_away_source, turned_away_cb,
+        engine, NULL);
+    g_source_attach (engine->turned_away_source, engine->context);
+  }
 }
 
 /* A WebSocket is up (either kind): a new session, or the probe of an
@@ -1718,8 +1743,7 @@ ws_accepted (NoomEngine * engine, WsConn * c, const gchar * sid,
       /* As the reference: accepted, then closed; a little later, so that
        * what was just sent on the session's live WebSocket reaches the
        * client first. */
-      g_timeout_add_full (G_PRIORITY_DEFAULT, 20, close_later_cb,
-          wsc_ref (c), (GDestroyNotify) wsc_unref);
+      turn_away (engine, c);
       return;
     }
     c->owner = s;
@@ -1924,6 +1948,10 @@ noom_engine_free (NoomEngine * engine)
   if (engine->doomed_idle) {
     g_source_destroy (engine->doomed_idle);
     doomed_idle_cb (engine);
+  }
+  if (engine->turned_away_source) {
+    g_source_destroy (engine->turned_away_source);
+    turned_away_cb (engine);
   }
   if (engine->dirty_source) {
     g_source_destroy (engine->dirty_source);
