@@ -50,18 +50,21 @@
 
 typedef struct _WsConn WsConn;
 
-enum {
+enum
+{
   TRANSPORT_POLLING,
   TRANSPORT_WEBSOCKET,
 };
 
-enum {
+enum
+{
   STATE_OPEN,
   STATE_LINGER,                 /* closed, polling close packet not fetched yet */
   STATE_CLOSED,
 };
 
-struct _NoomEngine {
+struct _NoomEngine
+{
   SoupServer *server;
   gchar *path;
   NoomEngineConfig config;
@@ -73,7 +76,7 @@ struct _NoomEngine {
   guint n_open;
   GSource *sweep;
   GSource *heartbeat;
-  NoomEngineSocket *hb_head[2];  /* HB_PING, HB_PONG lists */
+  NoomEngineSocket *hb_head[2]; /* HB_PING, HB_PONG lists */
   NoomEngineSocket *hb_tail[2];
   GPtrArray *flush;             /* polling sockets with a held GET to answer */
   GSource *flush_idle;
@@ -92,7 +95,8 @@ struct _NoomEngine {
 };
 
 /* Kept small: one of these per connection. */
-struct _NoomEngineSocket {
+struct _NoomEngineSocket
+{
   NoomEngine *engine;
   gpointer user_data;
   WsConn *ws;                   /* WebSocket transport, NULL when polling */
@@ -119,7 +123,8 @@ struct _NoomEngineSocket {
 static void socket_close_internal (NoomEngineSocket * s, const gchar * reason,
     gboolean linger);
 
-enum {
+enum
+{
   HB_PING,                      /* waiting for its next ping */
   HB_PONG,                      /* pinged, waiting for the pong */
 };
@@ -219,7 +224,8 @@ socket_ref (NoomEngineSocket * s)
  * is one sendmsg() of a header and the shared GBytes, no copy.  TLS
  * connections keep libsoup's implementation (@soup). */
 typedef struct _OutChunk OutChunk;
-struct _OutChunk {
+struct _OutChunk
+{
   OutChunk *next;
   GBytes *payload;              /* shared: a broadcast is never copied */
   gsize offset;                 /* bytes of hdr + payload already written */
@@ -227,7 +233,8 @@ struct _OutChunk {
   guint8 hdr[10];
 };
 
-struct _WsConn {
+struct _WsConn
+{
   NoomEngine *engine;
   NoomEngineSocket *owner;      /* NULL while being turned away */
   SoupWebsocketConnection *soup;        /* TLS only */
@@ -860,7 +867,8 @@ bad_request (SoupServerMessage * msg, gint code)
       SOUP_STATUS_BAD_REQUEST, code, messages[code]);
 }
 
-typedef struct {
+typedef struct
+{
   SoupServerMessage *msg;
   gboolean gone;
 } LateReply;
@@ -897,8 +905,7 @@ bad_request_later (NoomEngine * engine, SoupServerMessage * msg, gint code)
   late->msg = g_object_ref (msg);
   soup_server_message_pause (msg);
   g_signal_connect (msg, "finished", G_CALLBACK (late_reply_gone_cb), late);
-  g_signal_connect (msg, "disconnected", G_CALLBACK (late_reply_gone_cb),
-      late);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (late_reply_gone_cb), late);
   g_source_set_callback (source, late_reply_cb, late, NULL);
   g_source_attach (source, engine->context);
   g_source_unref (source);
@@ -920,8 +927,7 @@ poll_finished_cb (SoupServerMessage * msg, NoomEngineSocket * s)
 /* Writes the queued frames (plus @extra, e.g. "1" or "6") as the response
  * to a polling GET. */
 static void
-poll_write (NoomEngineSocket * s, SoupServerMessage * msg,
-    const gchar * extra)
+poll_write (NoomEngineSocket * s, SoupServerMessage * msg, const gchar * extra)
 {
   SoupMessageHeaders *headers;
   GBytes *payload;
@@ -1761,7 +1767,8 @@ ws_accepted (NoomEngine * engine, WsConn * c, const gchar * sid,
     engine->callbacks.open (s, engine->user_data);
 }
 
-typedef struct {
+typedef struct
+{
   NoomEngine *engine;
   gchar *sid;
 } PendingUpgrade;

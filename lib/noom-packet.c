@@ -367,8 +367,7 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
   }
   if (*p < '0' || *p > '6') {
     g_set_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_TYPE,
-        "unknown Socket.IO packet type '%c'",
-        g_ascii_isprint (*p) ? *p : '?');
+        "unknown Socket.IO packet type '%c'", g_ascii_isprint (*p) ? *p : '?');
     return NULL;
   }
   type = *p++ - '0';

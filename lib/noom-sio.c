@@ -27,7 +27,8 @@
 /* See handle_connect. */
 #define EARLY_DELAY_MS 10
 
-typedef struct {
+typedef struct
+{
   gchar *name;
   NoomSioNamespaceCallbacks callbacks;
   gpointer user_data;
@@ -35,7 +36,8 @@ typedef struct {
 
 typedef struct _Connection Connection;
 
-struct _NoomSioServer {
+struct _NoomSioServer
+{
   SoupServer *soup;
   NoomEngine *engine;
   NoomEngineConfig config;
@@ -45,12 +47,14 @@ struct _NoomSioServer {
   GMainContext *context;
 };
 
-typedef struct {
+typedef struct
+{
   GBytes *bytes;
   gboolean binary;
 } EarlyFrame;
 
-struct _NoomSioSocket {
+struct _NoomSioSocket
+{
   Connection *conn;
   Namespace *ns;
   gpointer user_data;
@@ -61,7 +65,8 @@ struct _NoomSioSocket {
   gboolean connecting;
 };
 
-struct _Connection {
+struct _Connection
+{
   NoomSioServer *server;
   NoomEngineSocket *esock;
   NoomSioSocket *main;          /* the "/" socket, the common case */
@@ -269,8 +274,7 @@ static void
 add_pending_ack (NoomSioSocket * socket, gint64 ack_id)
 {
   if (socket->pending_acks == NULL)
-    socket->pending_acks = g_array_sized_new (FALSE, FALSE, sizeof (gint64),
-        2);
+    socket->pending_acks = g_array_sized_new (FALSE, FALSE, sizeof (gint64), 2);
   if (socket->pending_acks->len >= MAX_PENDING_ACKS)
     g_array_remove_index (socket->pending_acks, 0);
   g_array_append_val (socket->pending_acks, ack_id);
@@ -449,8 +453,7 @@ handle_connect (Connection * conn, NoomSioPacket * packet)
        * second when both come in one read.  Real clients do not care. */
       socket->early = g_steal_pointer (&early);
       socket->early_idle = g_timeout_source_new (EARLY_DELAY_MS);
-      g_source_set_callback (socket->early_idle, early_flush_cb, socket,
-          NULL);
+      g_source_set_callback (socket->early_idle, early_flush_cb, socket, NULL);
       g_source_attach (socket->early_idle, conn->server->context);
     }
   } else {
@@ -509,8 +512,7 @@ handle_packet (Connection * conn, NoomSioPacket * packet,
       packet->type == NOOM_SIO_CONNECT_ERROR) {
     /* As the reference: a packet for a namespace the client has not
      * joined is a broken client. */
-    g_debug ("invalid state (packet type %d on %s)", packet->type,
-        packet->nsp);
+    g_debug ("invalid state (packet type %d on %s)", packet->type, packet->nsp);
     conn_close (conn, "parse error");
     return;
   }
@@ -666,8 +668,7 @@ schedule_connect_timer (NoomSioServer * server)
     return;
   delay = head->connect_deadline - g_get_monotonic_time () / 1000;
   server->connect_timer = g_timeout_source_new (MAX (delay, 0));
-  g_source_set_callback (server->connect_timer, connect_timer_cb, server,
-      NULL);
+  g_source_set_callback (server->connect_timer, connect_timer_cb, server, NULL);
   g_source_attach (server->connect_timer, server->context);
 }
 

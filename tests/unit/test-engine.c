@@ -19,7 +19,8 @@
 #define MAX_PAYLOAD 2000
 #define DEADLINE_MS 3000
 
-typedef struct {
+typedef struct
+{
   SoupServer *server;
   SoupSession *session;
   NoomEngine *engine;
@@ -37,55 +38,53 @@ typedef struct {
 /* A self-signed certificate for 127.0.0.1, generated for this test only
  * (openssl req -x509 -newkey rsa:2048 -nodes -days 36500). */
 static const gchar test_cert_pem[] =
-  "-----BEGIN CERTIFICATE-----\n"
-  "MIIDCzCCAfOgAwIBAgIUcj8ce1HG9hBSTpA6rhcdwBRSaXowDQYJKoZIhvcNAQEL\n"
-  "BQAwFDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNTE4MDcyNFoYDzIxMjYx\n"
-  "MTAxMTgwNzI0WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwggEiMA0GCSqGSIb3DQEB\n"
-  "AQUAA4IBDwAwggEKAoIBAQDHDN/hB3ckAz6t42NdXOJl9hvzPge12qO4NbW+RxH8\n"
-  "pWsZ7y9QCMpn6p3kexlXvfvlsEZDCnrRfG4WjXjvWJtyrhSIZFy+oznVjfkEp7tL\n"
-  "0pZEYYCZTa4TFuclz82c4xF+2TT9urJDox5Nw1ecd+Agkys6az9Qou/p2ZepV5O1\n"
-  "4e9yUPP1AQt3d0oa8WHL2d4bx9NRR6Y9xD0Rn0qqoYWX/1sUdp/gNZfKjYHoiU/x\n"
-  "TjZdm8cgJe7idY0sMrkeFyVLMmZgo8phKGJPjnOAn+C9a3wdNnO7KjcK11DiPJ1n\n"
-  "qGmnHyKpwpWaNgNaJAcsq8g/M1ozhi+thIiJTF4p280pAgMBAAGjUzBRMB0GA1Ud\n"
-  "DgQWBBSWaG6tj4Qo0dyIt/ocT13dGOUv2jAfBgNVHSMEGDAWgBSWaG6tj4Qo0dyI\n"
-  "t/ocT13dGOUv2jAPBgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4IBAQAX\n"
-  "86XEUC7dYjjdmhcFGPb8C/nfOuFOj+ym/0GBLID4YMNPZeJs4KReq98w/TtQ/oEe\n"
-  "ZY6NV99LpLfjH08i1bQP8bWZNw6Kslz+80jIZDPHVRwxbGPiwnLxW3l+eMXV2jRu\n"
-  "aG0PGpSqPT9IVA4cfLIK76n4duwOvUcwdZqsFFlD0+Gc4BvymcILQfyLL/eoPg9S\n"
-  "0iiihkwU2QOJX+H+iKm1pJyS0O1jG/Dms/XmWURuAD5mTUl348SlxRS2+cplc0vs\n"
-  "+rFCo6+r6x8cxiybOE5q0hL5+7GnEi0j1oOJpGK8p0mebkTeND02xhC34y5nvZqK\n"
-  "8Y++i5N9h1AZOnFbtYlj\n"
-  "-----END CERTIFICATE-----\n";
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIDCzCCAfOgAwIBAgIUcj8ce1HG9hBSTpA6rhcdwBRSaXowDQYJKoZIhvcNAQEL\n"
+    "BQAwFDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyNTE4MDcyNFoYDzIxMjYx\n"
+    "MTAxMTgwNzI0WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwggEiMA0GCSqGSIb3DQEB\n"
+    "AQUAA4IBDwAwggEKAoIBAQDHDN/hB3ckAz6t42NdXOJl9hvzPge12qO4NbW+RxH8\n"
+    "pWsZ7y9QCMpn6p3kexlXvfvlsEZDCnrRfG4WjXjvWJtyrhSIZFy+oznVjfkEp7tL\n"
+    "0pZEYYCZTa4TFuclz82c4xF+2TT9urJDox5Nw1ecd+Agkys6az9Qou/p2ZepV5O1\n"
+    "4e9yUPP1AQt3d0oa8WHL2d4bx9NRR6Y9xD0Rn0qqoYWX/1sUdp/gNZfKjYHoiU/x\n"
+    "TjZdm8cgJe7idY0sMrkeFyVLMmZgo8phKGJPjnOAn+C9a3wdNnO7KjcK11DiPJ1n\n"
+    "qGmnHyKpwpWaNgNaJAcsq8g/M1ozhi+thIiJTF4p280pAgMBAAGjUzBRMB0GA1Ud\n"
+    "DgQWBBSWaG6tj4Qo0dyIt/ocT13dGOUv2jAfBgNVHSMEGDAWgBSWaG6tj4Qo0dyI\n"
+    "t/ocT13dGOUv2jAPBgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4IBAQAX\n"
+    "86XEUC7dYjjdmhcFGPb8C/nfOuFOj+ym/0GBLID4YMNPZeJs4KReq98w/TtQ/oEe\n"
+    "ZY6NV99LpLfjH08i1bQP8bWZNw6Kslz+80jIZDPHVRwxbGPiwnLxW3l+eMXV2jRu\n"
+    "aG0PGpSqPT9IVA4cfLIK76n4duwOvUcwdZqsFFlD0+Gc4BvymcILQfyLL/eoPg9S\n"
+    "0iiihkwU2QOJX+H+iKm1pJyS0O1jG/Dms/XmWURuAD5mTUl348SlxRS2+cplc0vs\n"
+    "+rFCo6+r6x8cxiybOE5q0hL5+7GnEi0j1oOJpGK8p0mebkTeND02xhC34y5nvZqK\n"
+    "8Y++i5N9h1AZOnFbtYlj\n" "-----END CERTIFICATE-----\n";
 
 static const gchar test_key_pem[] =
-  "-----BEGIN PRIVATE KEY-----\n"
-  "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDHDN/hB3ckAz6t\n"
-  "42NdXOJl9hvzPge12qO4NbW+RxH8pWsZ7y9QCMpn6p3kexlXvfvlsEZDCnrRfG4W\n"
-  "jXjvWJtyrhSIZFy+oznVjfkEp7tL0pZEYYCZTa4TFuclz82c4xF+2TT9urJDox5N\n"
-  "w1ecd+Agkys6az9Qou/p2ZepV5O14e9yUPP1AQt3d0oa8WHL2d4bx9NRR6Y9xD0R\n"
-  "n0qqoYWX/1sUdp/gNZfKjYHoiU/xTjZdm8cgJe7idY0sMrkeFyVLMmZgo8phKGJP\n"
-  "jnOAn+C9a3wdNnO7KjcK11DiPJ1nqGmnHyKpwpWaNgNaJAcsq8g/M1ozhi+thIiJ\n"
-  "TF4p280pAgMBAAECggEAG7KrbpVK21yGOs0y9PlpWZXTEth1WzVW5dm3dghOtPDR\n"
-  "w/SYCVOH0sj/ep00jBSYOkB6rnaFW6Qsb3/1LZ0PWHhnzAjnLPHqqNBOL/slIWpm\n"
-  "1ZIZwntgNzDPLmBJtMSWGSghaxMxHh9TJrABf3jg27eO4tysnUxnBQvtwjc5Cyxr\n"
-  "/QG6wEBPySHSFuHHJqd3pgVaFK5VqSJBGizb5gHKjzP2UwFUqgqC5VgyIJAAgz7e\n"
-  "6aBNJ7FPfIfw52/LWJOtAyT9LnwYs3b/rBo5N/yw/2XXIZ+t1yE+F2tOeakko4pq\n"
-  "y56hMvPzlmjYi1PxTr1HSAh68Ji1tiIfw80eQt34nwKBgQDneBNCplZ0QeK1iMGB\n"
-  "EfZMshs+wk/qj5OFjVTb8ACBYuhl0g+lyuQfheApnSiyxmS4KHr67va6Qz5C1q1H\n"
-  "9ArEvIs6UfnD9W5CLpVDU4fov/I2VskaHtTXsqf8jtTuDDUhDwHEGadlcWNRf5WP\n"
-  "NEcnrm55hB7SQBleTaCkJbO+swKBgQDcJUE477KwNW/iaIEWoC+bFXWAMQcw6Kbr\n"
-  "k+ZTpMF6wR/0SrUGiWPNafCT08nL6gN4C76RGfEl44Q5BGqgKPBb7jHverC6oB4H\n"
-  "ZRBzXCFb790NenE9LezTwNpmwXwkD2qgx8vwPR86tEyY8wHhthlsKTDtLMgpX3GK\n"
-  "RL3CzZeyswKBgDLKwYc1kvEN6B6ntLaK534q8xmRcBHrkZaTzdQ5VRMPTinRr4dU\n"
-  "/zv/l5HqH50jNcTHdT0NJOz4hngKPZn1bkt/iBmzFVivyZMSP8S3VrJ3NEJCRvzJ\n"
-  "WTE/zeb4vLbDzQDFF0Ed1ALJn96pXXtAIIEPoMRffpfqYuazqBV9BHVLAoGASOcR\n"
-  "dVBzpUTc+2ZOMXb0rO/rTHtv/TNea6873EE4TXV9JoJC9poy8ch+ggXl0uB5K50A\n"
-  "C79Ci6CPne4nfUhxaJA1+y9vLS5vI1XFn95HsdF6K8d7jp4RyoIYEWVLvglY70ua\n"
-  "7sDfAarJnvECk4OhYZ82c6Sb2I+h4v8mtEcvUF8CgYEAnh6PVdPnfyaYN36ewxUt\n"
-  "0v7bcIQhLfpplehw5ZkvAviFbI5r0DOOVPsNLa322A5f3zbpd00dL3ZkxyOEnQuB\n"
-  "zEeh9810IFGjMA3dN0ytwlnrRtBVi7iMpptw7QHG63fpscWFOfDf2p0+yJ49GS2v\n"
-  "8yGfrrae27FVQthY8AYqvQM=\n"
-  "-----END PRIVATE KEY-----\n";
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDHDN/hB3ckAz6t\n"
+    "42NdXOJl9hvzPge12qO4NbW+RxH8pWsZ7y9QCMpn6p3kexlXvfvlsEZDCnrRfG4W\n"
+    "jXjvWJtyrhSIZFy+oznVjfkEp7tL0pZEYYCZTa4TFuclz82c4xF+2TT9urJDox5N\n"
+    "w1ecd+Agkys6az9Qou/p2ZepV5O14e9yUPP1AQt3d0oa8WHL2d4bx9NRR6Y9xD0R\n"
+    "n0qqoYWX/1sUdp/gNZfKjYHoiU/xTjZdm8cgJe7idY0sMrkeFyVLMmZgo8phKGJP\n"
+    "jnOAn+C9a3wdNnO7KjcK11DiPJ1nqGmnHyKpwpWaNgNaJAcsq8g/M1ozhi+thIiJ\n"
+    "TF4p280pAgMBAAECggEAG7KrbpVK21yGOs0y9PlpWZXTEth1WzVW5dm3dghOtPDR\n"
+    "w/SYCVOH0sj/ep00jBSYOkB6rnaFW6Qsb3/1LZ0PWHhnzAjnLPHqqNBOL/slIWpm\n"
+    "1ZIZwntgNzDPLmBJtMSWGSghaxMxHh9TJrABf3jg27eO4tysnUxnBQvtwjc5Cyxr\n"
+    "/QG6wEBPySHSFuHHJqd3pgVaFK5VqSJBGizb5gHKjzP2UwFUqgqC5VgyIJAAgz7e\n"
+    "6aBNJ7FPfIfw52/LWJOtAyT9LnwYs3b/rBo5N/yw/2XXIZ+t1yE+F2tOeakko4pq\n"
+    "y56hMvPzlmjYi1PxTr1HSAh68Ji1tiIfw80eQt34nwKBgQDneBNCplZ0QeK1iMGB\n"
+    "EfZMshs+wk/qj5OFjVTb8ACBYuhl0g+lyuQfheApnSiyxmS4KHr67va6Qz5C1q1H\n"
+    "9ArEvIs6UfnD9W5CLpVDU4fov/I2VskaHtTXsqf8jtTuDDUhDwHEGadlcWNRf5WP\n"
+    "NEcnrm55hB7SQBleTaCkJbO+swKBgQDcJUE477KwNW/iaIEWoC+bFXWAMQcw6Kbr\n"
+    "k+ZTpMF6wR/0SrUGiWPNafCT08nL6gN4C76RGfEl44Q5BGqgKPBb7jHverC6oB4H\n"
+    "ZRBzXCFb790NenE9LezTwNpmwXwkD2qgx8vwPR86tEyY8wHhthlsKTDtLMgpX3GK\n"
+    "RL3CzZeyswKBgDLKwYc1kvEN6B6ntLaK534q8xmRcBHrkZaTzdQ5VRMPTinRr4dU\n"
+    "/zv/l5HqH50jNcTHdT0NJOz4hngKPZn1bkt/iBmzFVivyZMSP8S3VrJ3NEJCRvzJ\n"
+    "WTE/zeb4vLbDzQDFF0Ed1ALJn96pXXtAIIEPoMRffpfqYuazqBV9BHVLAoGASOcR\n"
+    "dVBzpUTc+2ZOMXb0rO/rTHtv/TNea6873EE4TXV9JoJC9poy8ch+ggXl0uB5K50A\n"
+    "C79Ci6CPne4nfUhxaJA1+y9vLS5vI1XFn95HsdF6K8d7jp4RyoIYEWVLvglY70ua\n"
+    "7sDfAarJnvECk4OhYZ82c6Sb2I+h4v8mtEcvUF8CgYEAnh6PVdPnfyaYN36ewxUt\n"
+    "0v7bcIQhLfpplehw5ZkvAviFbI5r0DOOVPsNLa322A5f3zbpd00dL3ZkxyOEnQuB\n"
+    "zEeh9810IFGjMA3dN0ytwlnrRtBVi7iMpptw7QHG63fpscWFOfDf2p0+yJ49GS2v\n"
+    "8yGfrrae27FVQthY8AYqvQM=\n" "-----END PRIVATE KEY-----\n";
 
 /* ------------------------------------------------------------ server side */
 
@@ -233,7 +232,8 @@ deadline_cb (gpointer user_data)
 
 /* ------------------------------------------------------------ HTTP client */
 
-typedef struct {
+typedef struct
+{
   gboolean done;
   guint status;
   gchar *body;
@@ -250,7 +250,8 @@ reply_clear (Reply * r)
   memset (r, 0, sizeof (*r));
 }
 
-typedef struct {
+typedef struct
+{
   Reply *reply;
   SoupMessage *msg;
 } Pending;
@@ -371,7 +372,8 @@ assert_error_reply (Reply * r, guint status, gint code)
 
 /* ------------------------------------------------------------ WebSocket */
 
-typedef struct {
+typedef struct
+{
   SoupWebsocketConnection *ws;
   GQueue messages;              /* GBytes, binary ones prefixed with 'B' */
   gboolean closed;
@@ -380,8 +382,7 @@ typedef struct {
 } Ws;
 
 static void
-ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
-    Ws * w)
+ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message, Ws * w)
 {
   gsize len;
   const gchar *data = g_bytes_get_data (message, &len);
@@ -493,8 +494,7 @@ test_polling_handshake (Fixture * f, gconstpointer data)
   sid = json_object_get_string_member (obj, "sid");
   g_assert_cmpuint (strlen (sid), ==, 20);
   for (i = 0; i < 20; i++)
-    g_assert_true (g_ascii_isalnum (sid[i]) || sid[i] == '-'
-        || sid[i] == '_');
+    g_assert_true (g_ascii_isalnum (sid[i]) || sid[i] == '-' || sid[i] == '_');
   upgrades = json_object_get_array_member (obj, "upgrades");
   g_assert_cmpuint (json_array_get_length (upgrades), ==, 1);
   g_assert_cmpstr (json_array_get_string_element (upgrades, 0), ==,
@@ -976,7 +976,8 @@ test_close_all (Fixture * f, gconstpointer data)
 /* ------------------------------------------------------------ raw frames */
 
 /* A hand-made WebSocket client, to send what libsoup's never would. */
-typedef struct {
+typedef struct
+{
   GSocket *sock;
   GByteArray *buf;
   gboolean eof;
@@ -1032,8 +1033,7 @@ raw_open (Fixture * f)
   WAIT_FOR (raw_has_headers (r));
   g_assert_true (g_str_has_prefix ((const gchar *) r->buf->data,
           "HTTP/1.1 101"));
-  end = g_strstr_len ((const gchar *) r->buf->data, r->buf->len,
-      "\r\n\r\n");
+  end = g_strstr_len ((const gchar *) r->buf->data, r->buf->len, "\r\n\r\n");
   g_byte_array_remove_range (r->buf, 0, end + 4 - (const gchar *) r->buf->data);
   return r;
 }

@@ -26,7 +26,8 @@ assert_bytes_eq (GBytes * bytes, const gchar * expected, gsize expected_len)
 static void
 test_eio_decode (void)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *text;
     NoomEioType type;
     const gchar *data;
@@ -41,7 +42,8 @@ test_eio_decode (void)
     {"5", NOOM_EIO_UPGRADE, ""},
     {"6", NOOM_EIO_NOOP, ""},
   };
-  static const struct {
+  static const struct
+  {
     const gchar *text;
     gsize len;
     gint code;
@@ -146,7 +148,8 @@ test_eio_payload_decode_single (void)
 static void
 test_eio_payload_decode_bad (void)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *body;
     gsize len;
     gint code;
@@ -195,7 +198,8 @@ test_eio_payload_encode (void)
   g_ptr_array_add (packets, noom_eio_encode (NOOM_EIO_MESSAGE, "€", 3));
   g_ptr_array_add (packets, g_bytes_new_static ("", 0));
   payload = noom_eio_payload_encode (packets, is_binary);
-  assert_bytes_str (payload, "4hello\x1e" "2\x1e" "bAQIDBA==\x1e" "4€\x1e" "b");
+  assert_bytes_str (payload,
+      "4hello\x1e" "2\x1e" "bAQIDBA==\x1e" "4€\x1e" "b");
 
   /* round trip */
   data = g_bytes_get_data (payload, &len);
@@ -221,7 +225,8 @@ node_to_string (JsonNode * node)
 static void
 test_sio_parse (void)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *text;
     NoomSioType type;
     const gchar *nsp;
@@ -292,8 +297,7 @@ test_sio_parse (void)
     again = noom_sio_packet_encode (p);
     if (strcmp (good[i].text, "0/custom") == 0)
       g_assert_cmpstr (again, ==, "0/custom,");
-    else if (good[i].data && strstr (good[i].data, "\\u001e"))
-      ;                         /* json-glib may spell the escape differently */
+    else if (good[i].data && strstr (good[i].data, "\\u001e")); /* json-glib may spell the escape differently */
     else
       g_assert_cmpstr (again, ==, good[i].text);
   }
@@ -302,7 +306,8 @@ test_sio_parse (void)
 static void
 test_sio_parse_bad (void)
 {
-  static const struct {
+  static const struct
+  {
     const gchar *text;
     gint code;
   } bad[] = {
@@ -379,8 +384,7 @@ test_sio_parse_bad (void)
   }
   {
     g_autoptr (GError) error = NULL;
-    g_autoptr (NoomSioPacket) p = noom_sio_packet_parse ("0/\xff,", 4,
-        &error);
+    g_autoptr (NoomSioPacket) p = noom_sio_packet_parse ("0/\xff,", 4, &error);
 
     g_assert_null (p);
     g_assert_error (error, NOOM_PROTOCOL_ERROR,

@@ -17,7 +17,8 @@
 
 #define DEADLINE_MS 3000
 
-typedef struct {
+typedef struct
+{
   SoupServer *server;
   SoupSession *session;
   NoomSioServer *sio;
@@ -76,8 +77,7 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
     gint64 ack_id, GPtrArray * attachments, gpointer user_data)
 {
   Fixture *f = user_data;
-  g_autoptr (JsonNode) node = json_node_init_array (json_node_alloc (),
-      args);
+  g_autoptr (JsonNode) node = json_node_init_array (json_node_alloc (), args);
   g_autofree gchar *text = json_to_string (node, FALSE);
 
   set_str (&f->last_event, name);
@@ -112,8 +112,7 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
 }
 
 static void
-on_disconnect (NoomSioSocket * socket, const gchar * reason,
-    gpointer user_data)
+on_disconnect (NoomSioSocket * socket, const gchar * reason, gpointer user_data)
 {
   Fixture *f = user_data;
 
@@ -195,7 +194,8 @@ deadline_cb (gpointer user_data)
 
 /* ------------------------------------------------------------ WebSocket */
 
-typedef struct {
+typedef struct
+{
   SoupWebsocketConnection *ws;
   GQueue messages;              /* gchar*, binary prefixed with 'B' */
   gboolean closed;
@@ -203,8 +203,7 @@ typedef struct {
 } Ws;
 
 static void
-ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
-    Ws * w)
+ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message, Ws * w)
 {
   gsize len;
   const gchar *data = g_bytes_get_data (message, &len);
@@ -279,10 +278,8 @@ static void
 ws_free (Ws * w)
 {
   g_signal_handlers_disconnect_by_data (w->ws, w);
-  if (soup_websocket_connection_get_state (w->ws) ==
-      SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (w->ws, SOUP_WEBSOCKET_CLOSE_NORMAL,
-        NULL);
+  if (soup_websocket_connection_get_state (w->ws) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (w->ws, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
   g_object_unref (w->ws);
   g_queue_clear_full (&w->messages, g_free);
   g_free (w);
@@ -434,10 +431,8 @@ test_binary (Fixture * f, gconstpointer data)
 
   ws_send (w, "452-[\"bin\",{\"_placeholder\":true,\"num\":0},"
       "{\"_placeholder\":true,\"num\":1}]");
-  soup_websocket_connection_send_message (w->ws, SOUP_WEBSOCKET_DATA_BINARY,
-      a);
-  soup_websocket_connection_send_message (w->ws, SOUP_WEBSOCKET_DATA_BINARY,
-      b);
+  soup_websocket_connection_send_message (w->ws, SOUP_WEBSOCKET_DATA_BINARY, a);
+  soup_websocket_connection_send_message (w->ws, SOUP_WEBSOCKET_DATA_BINARY, b);
   ws_expect (w, "452-[\"bin-back\",{\"_placeholder\":true,\"num\":0},"
       "{\"_placeholder\":true,\"num\":1}]");
   ws_expect (w, "B\x01\x02\x03");
@@ -445,14 +440,12 @@ test_binary (Fixture * f, gconstpointer data)
   g_assert_cmpuint (f->last_n_attachments, ==, 2);
 
   ws_send (w, "451-789[\"bin\",{\"_placeholder\":true,\"num\":0}]");
-  soup_websocket_connection_send_message (w->ws, SOUP_WEBSOCKET_DATA_BINARY,
-      b);
+  soup_websocket_connection_send_message (w->ws, SOUP_WEBSOCKET_DATA_BINARY, b);
   ws_expect (w, "461-789[{\"_placeholder\":true,\"num\":0}]");
   ws_expect (w, "B\x04\x05");
 
   /* a binary frame nobody announced is a protocol error */
-  soup_websocket_connection_send_message (w->ws, SOUP_WEBSOCKET_DATA_BINARY,
-      a);
+  soup_websocket_connection_send_message (w->ws, SOUP_WEBSOCKET_DATA_BINARY, a);
   WAIT_FOR (w->closed);
   g_assert_cmpstr (f->last_reason, ==, "parse error");
   ws_free (w);
@@ -552,7 +545,8 @@ test_connect_timeout (Fixture * f, gconstpointer data)
   ws_free (w2);
 }
 
-typedef struct {
+typedef struct
+{
   gboolean done;
   gchar *body;
 } Reply;
