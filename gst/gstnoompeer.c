@@ -396,6 +396,7 @@ gst_noom_peer_new (GstNoomSession * session, NoomParticipant * remote,
     return NULL;
   }
   gst_object_ref_sink (self->webrtc);
+  gst_noom_session_mark_element (self->webrtc, self);
   g_object_set (self->webrtc, "bundle-policy",
       GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
   g_signal_connect (self->webrtc, "on-ice-candidate",

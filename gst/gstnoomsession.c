@@ -1350,31 +1350,46 @@ gst_noom_session_fail_peer (GstNoomSession * self, const gchar * id,
   gst_noom_session_invoke (self, fail_in_thread, fd, fail_data_free);
 }
 
+#define PEER_ID_KEY "noom-peer-id"
+
+void
+gst_noom_session_mark_element (GstElement * element, GstNoomPeer * peer)
+{
+  g_object_set_data_full (G_OBJECT (element), PEER_ID_KEY,
+      g_strdup (gst_noom_peer_get_participant (peer)->id), g_free);
+}
+
+/* The participant whose elements posted @message, if any. */
+static gchar *
+peer_of_message (GstNoomSession * self, GstMessage * message)
+{
+  GstObject *obj = GST_MESSAGE_SRC (message) ?
+      gst_object_ref (GST_MESSAGE_SRC (message)) : NULL;
+  gchar *id = NULL;
+
+  while (obj && obj != GST_OBJECT (self->element) && !id) {
+    GstObject *parent;
+
+    id = g_strdup (g_object_get_data (G_OBJECT (obj), PEER_ID_KEY));
+    parent = gst_object_get_parent (obj);
+    gst_object_unref (obj);
+    obj = parent;
+  }
+  if (obj)
+    gst_object_unref (obj);
+  return id;
+}
+
 gboolean
 gst_noom_session_handle_message (GstNoomSession * self, GstMessage * message)
 {
-  GHashTableIter iter;
-  gpointer key, value;
-  gchar *id = NULL;
+  gchar *id;
   GError *error = NULL;
   gchar *debug = NULL;
 
   if (GST_MESSAGE_TYPE (message) != GST_MESSAGE_ERROR)
     return FALSE;
-
-  g_mutex_lock (&self->peers_lock);
-  g_hash_table_iter_init (&iter, self->peers);
-  while (g_hash_table_iter_next (&iter, &key, &value)) {
-    GstElement *webrtc = gst_noom_peer_get_webrtcbin (value);
-
-    if (GST_MESSAGE_SRC (message) == GST_OBJECT (webrtc) ||
-        gst_object_has_as_ancestor (GST_MESSAGE_SRC (message),
-            GST_OBJECT (webrtc))) {
-      id = g_strdup (key);
-      break;
-    }
-  }
-  g_mutex_unlock (&self->peers_lock);
+  id = peer_of_message (self, message);
   if (!id)
     return FALSE;
 

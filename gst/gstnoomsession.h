@@ -87,6 +87,10 @@ void gst_noom_session_stop (GstNoomSession * self);
 gboolean gst_noom_session_handle_message (GstNoomSession * self,
     GstMessage * message);
 
+/* Marks an element as belonging to @peer: an error it posts fails that
+ * peer only (see gst_noom_session_handle_message()). */
+void gst_noom_session_mark_element (GstElement * element, GstNoomPeer * peer);
+
 /* Drop the connection to participant @id with a warning.  Any thread. */
 void gst_noom_session_fail_peer (GstNoomSession * self, const gchar * id,
     const gchar * reason);

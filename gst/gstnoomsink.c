@@ -740,6 +740,7 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
   b->peer_id = g_strdup (gst_noom_peer_get_participant (peer)->id);
   b->tee = stream->tee;
   b->queue = gst_element_factory_make ("queue", NULL);
+  gst_noom_session_mark_element (b->queue, peer);
   /* A participant that cannot keep up loses its oldest packets instead of
    * holding up the encoder. */
   g_object_set (b->queue, "leaky", 2, "max-size-buffers", 0,
@@ -805,6 +806,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   drop = gst_element_factory_make ("fakesink", NULL);
   g_object_set (drop, "sync", FALSE, "async", FALSE, "enable-last-sample",
       FALSE, NULL);
+  gst_noom_session_mark_element (drop, peer);
   gst_bin_add (GST_BIN (self), drop);
   gst_element_sync_state_with_parent (drop);
   sinkpad = gst_element_get_static_pad (drop, "sink");

@@ -360,7 +360,8 @@ output_free (Output * out)
 }
 
 static void
-drop_pad (GstNoomSrc * self, GstPad * pad, GPtrArray * outputs)
+drop_pad (GstNoomSrc * self, GstNoomPeer * peer, GstPad * pad,
+    GPtrArray * outputs)
 {
   GstElement *drop = gst_element_factory_make ("fakesink", NULL);
   GstPad *sinkpad;
@@ -368,6 +369,7 @@ drop_pad (GstNoomSrc * self, GstPad * pad, GPtrArray * outputs)
 
   g_object_set (drop, "sync", FALSE, "async", FALSE, "enable-last-sample",
       FALSE, NULL);
+  gst_noom_session_mark_element (drop, peer);
   gst_bin_add (GST_BIN (self), drop);
   gst_element_sync_state_with_parent (drop);
   sinkpad = gst_element_get_static_pad (drop, "sink");
@@ -421,12 +423,14 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
     for (i = 0; i < elements->len; i++)
       gst_object_unref (gst_object_ref_sink (elements->pdata[i]));
     gst_caps_unref (caps);
-    drop_pad (self, pad, outputs);
+    drop_pad (self, peer, pad, outputs);
     return;
   }
   gst_caps_unref (caps);
 
   for (i = 0; i < elements->len; i++) {
+    /* a decoder error ends this participant's connection only */
+    gst_noom_session_mark_element (elements->pdata[i], peer);
     gst_bin_add (GST_BIN (self), elements->pdata[i]);
     gst_object_ref (elements->pdata[i]);
     if (i > 0)
