@@ -23,6 +23,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import httpModule from 'node:http';
+import diagnostics from 'node:diagnostics_channel';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import {
@@ -39,17 +40,38 @@ const WITNESSES_PER_ROOM = 2;
 const PING_INTERVAL = 1000;
 const PING_TIMEOUT = 1000;
 
-// Resident memory may end above the baseline by at most this much.  The
-// baseline is taken after a warm-up churn (a fifth of the run, at least
-// 5 s) so that glibc's heap, GLib's and libsoup's caches and the type
+// Resident memory may end above the baseline by at most RSS_TOLERANCE_KB
+// plus TCP_ALLOWANCE_B per TCP connection made after the baseline.
+//
+// The baseline is taken after a warm-up churn (a fifth of the run, at
+// least 5 s) so that glibc's heap, GLib's and libsoup's caches and the type
 // system have reached their working size; what stays after that is freed
 // memory glibc keeps in its arenas (it returns memory to the system only
-// from the top of the heap) plus fragmentation, which does not grow with
-// the number of connections.  A leak does: the run makes thousands of
-// connections, so 4 MiB catches a leak of a few hundred bytes per
-// connection (the report prints the per-connection figure), while leaving
-// room for allocator noise (measured: well under 1 MiB on Debian 12).
-const RSS_TOLERANCE_KB = Number(process.env.NOOM_SOAK_RSS_TOLERANCE_KB || 4096);
+// from the top of the heap) and fragmentation, which do not grow with the
+// number of connections: 2 MiB covers them.
+//
+// libsoup before 3.3 (Debian 12 has 3.2.3) leaks the GSocket of every
+// server connection (fixed upstream: "Don't leak idle connections closed by
+// the client", GNOME/libsoup d20c6601).  Measured on Debian 12 with a bare
+// SoupServer answering one request per connection: 341-354 bytes of RSS
+// per connection, and the same per connection for noom-server whatever the
+// connection does.  So with libsoup < 3.3 each TCP connection is allowed
+// 400 bytes; with a fixed libsoup, none.  Any leak of noom's own shows up
+// on top of that: the report prints the growth per TCP connection and per
+// chat message, and a 45 s run makes a few thousand connections and over
+// ten thousand messages.
+const RSS_TOLERANCE_KB = Number(process.env.NOOM_SOAK_RSS_TOLERANCE_KB || 2048);
+function libsoupLeaks() {
+  const v = (process.env.NOOM_SOAK_LIBSOUP_VERSION || '').split('.').map(Number);
+  if (v.length < 2 || Number.isNaN(v[0])) return true; // unknown: assume so
+  return v[0] < 3 || (v[0] === 3 && v[1] < 3);
+}
+const TCP_ALLOWANCE_B = Number(process.env.NOOM_SOAK_TCP_ALLOWANCE_B ??
+  (libsoupLeaks() ? 400 : 0));
+
+// Every TCP connection this process opens (they all go to noom-server).
+let tcpConnections = 0;
+diagnostics.subscribe('net.client.socket', () => { tcpConnections++; });
 
 // Small deterministic PRNG (mulberry32): a run is replayable by its seed.
 function prng(seed) {
@@ -379,6 +401,7 @@ test(`soak: ${SECONDS} s of churn against one noom-server (seed ${SEED})`, { tim
       'the warm-up connections to close');
     const rssBaseline = vmRssKb(pid);
     const statsAtBaseline = { ...ledger.stats };
+    const tcpAtBaseline = tcpConnections;
 
     // The churn proper.
     await churn(server, ledger, witnessesOf, Date.now() + (SECONDS - warm) * 1000);
@@ -407,24 +430,26 @@ test(`soak: ${SECONDS} s of churn against one noom-server (seed ${SEED})`, { tim
     assert.equal(pr.count, 1, `${ROOMS[0]} is empty again`);
     probe.close();
 
-    const churned = ledger.stats.connections - statsAtBaseline.connections;
-    const dropped = ['dropTcp', 'dropUpgrade', 'dropOpen', 'dropFrame', 'dropPolling', 'idle']
-      .reduce((a, k) => a + ledger.stats[k] - statsAtBaseline[k], 0);
+    const tcp = tcpConnections - tcpAtBaseline;
+    const messages = ledger.stats.messages - statsAtBaseline.messages;
     const growth = rssEnd - rssBaseline;
+    const tolerance = RSS_TOLERANCE_KB + Math.round((tcp * TCP_ALLOWANCE_B) / 1024);
     const report = {
       seed: SEED, seconds: SECONDS, workers: WORKERS, ...ledger.stats,
-      rssStartKb: rssAtStart, rssBaselineKb: rssBaseline, rssPeakKb: rssPeak, rssEndKb: rssEnd,
-      rssGrowthKb: growth,
-      growthPerConnectionB: Math.round((growth * 1024) / Math.max(1, churned + dropped)),
-      toleranceKb: RSS_TOLERANCE_KB,
+      tcpConnections, rssStartKb: rssAtStart, rssBaselineKb: rssBaseline,
+      rssPeakKb: rssPeak, rssEndKb: rssEnd, rssGrowthKb: growth,
+      growthPerTcpConnectionB: Math.round((growth * 1024) / Math.max(1, tcp)),
+      growthPerMessageB: Math.round((growth * 1024) / Math.max(1, messages)),
+      toleranceKb: tolerance, tcpAllowanceB: TCP_ALLOWANCE_B,
     };
     console.log(`# soak: ${JSON.stringify(report)}`);
 
     assert.deepEqual(ledger.errors, [], 'soak errors');
     assert.ok(ledger.stats.messages > 0 && ledger.stats.joins > 0, 'the churn did something');
     assert.ok(ledger.stats.idleBye > 0 || SECONDS < 20, 'at least one idle client timed out');
-    assert.ok(growth <= RSS_TOLERANCE_KB,
-      `resident memory grew by ${growth} kB over the baseline (${rssBaseline} kB), tolerance ${RSS_TOLERANCE_KB} kB`);
+    assert.ok(growth <= tolerance,
+      `resident memory grew by ${growth} kB over the baseline (${rssBaseline} kB) ` +
+      `after ${tcp} TCP connections, tolerance ${tolerance} kB`);
     assert.equal(server.exited, null, 'noom-server is still running');
   } finally {
     closeAll(...witnesses);
