@@ -1557,7 +1557,8 @@ http_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
     /* A second WebSocket for a session that is already upgraded or
      * upgrading is accepted, then closed in ws_accepted (as the
      * reference). */
-    if (soup_server_is_https (server)) {
+    if (g_strcmp0 (g_uri_get_scheme (soup_server_message_get_uri (msg)),
+            "https") == 0) {
       /* No status: libsoup's WebSocket handler does TLS WebSockets. */
       return;
     }
