@@ -19,6 +19,8 @@
 #include <gio/gio.h>
 #include <gst/check/gstcheck.h>
 
+#include "noom-client.h"
+
 /* The elements refuse bad property values with a g_warning in their log
  * domain. */
 static gint noom_warnings;
@@ -131,6 +133,7 @@ typedef struct
   gboolean eos;                 /* EOS reached the bus */
   guint connected;
   guint joined_signals, left_signals;
+  guint failed;                 /* noom-participant-failed messages */
   guint video_frames;           /* raw video buffers received */
   guint audio_frames;           /* raw audio buffers received */
   guint buffers;                /* any buffer reaching a fakesink */
@@ -195,6 +198,8 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
         w->joined = TRUE;
       else if (gst_structure_has_name (s, "noom-participant-connected"))
         w->connected++;
+      else if (gst_structure_has_name (s, "noom-participant-failed"))
+        w->failed++;
       break;
     default:
       break;
@@ -783,6 +788,99 @@ GST_START_TEST (test_publisher_eos_leaves)
 
 GST_END_TEST;
 
+/* A participant that breaks the protocol: it joins as a browser, and
+ * answers every offer with text that is not SDP. */
+typedef struct
+{
+  guint port;
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  NoomClient *client;
+  gint answered;                /* atomic */
+} Mallory;
+
+static void
+mallory_on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
+    Mallory * m)
+{
+  noom_client_send_answer (client, from, "this is not a session description");
+  g_atomic_int_inc (&m->answered);
+}
+
+static void
+mallory_joined (GObject * source, GAsyncResult * res, gpointer data)
+{
+  NoomJoinInfo *info = noom_client_join_finish (NOOM_CLIENT (source), res,
+      NULL);
+
+  fail_unless (info != NULL);
+  noom_join_info_free (info);
+}
+
+static void
+mallory_connected (GObject * source, GAsyncResult * res, gpointer data)
+{
+  fail_unless (noom_client_connect_finish (NOOM_CLIENT (source), res, NULL));
+  noom_client_join_async (NOOM_CLIENT (source), "bad", "mallory", "browser",
+      NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO, NULL, mallory_joined, data);
+}
+
+static gpointer
+mallory_thread (gpointer data)
+{
+  Mallory *m = data;
+  g_autofree gchar *url =
+      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+      m->port);
+
+  g_main_context_push_thread_default (m->context);
+  m->client = noom_client_new ();
+  g_signal_connect (m->client, "offer", G_CALLBACK (mallory_on_offer), m);
+  noom_client_connect_async (m->client, url, NULL, 5000, NULL,
+      mallory_connected, m);
+  g_main_loop_run (m->loop);
+  noom_client_close (m->client);
+  g_clear_object (&m->client);
+  g_main_context_pop_thread_default (m->context);
+  return NULL;
+}
+
+GST_START_TEST (test_broken_participant)
+{
+  /* one participant's failure is a warning: the others go on */
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "bad", "alice", FALSE);
+  Watch *b = start_receiver (server, "bad", "bob", TRUE);
+  Mallory m = { server->port, };
+  guint mark;
+
+  WAIT_UNTIL (b, b->video_frames >= 5, 20);
+  m.context = g_main_context_new ();
+  m.loop = g_main_loop_new (m.context, FALSE);
+  m.thread = g_thread_new ("mallory", mallory_thread, &m);
+
+  /* both offer to the newcomer (§7) and both drop it */
+  WAIT_UNTIL (pub, pub->failed == 1, 10);
+  WAIT_UNTIL (b, b->failed == 1, 10);
+  fail_unless_equals_int (g_atomic_int_get (&m.answered), 2);
+  g_mutex_lock (&b->lock);
+  mark = b->video_frames;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->video_frames >= mark + 15, 5);
+  fail_unless_equals_int (GST_STATE (pub->pipeline), GST_STATE_PLAYING);
+
+  g_main_loop_quit (m.loop);
+  g_thread_join (m.thread);
+  g_main_loop_unref (m.loop);
+  g_main_context_unref (m.context);
+  watch_free (b);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 /* raw video encoded to each codec, and VP8 passed through */
 static const struct
 {
@@ -885,6 +983,7 @@ noom_suite (void)
   tcase_add_test (tc, test_playbin);
   tcase_add_test (tc, test_participant_filter);
   tcase_add_test (tc, test_publisher_eos_leaves);
+  tcase_add_test (tc, test_broken_participant);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
   suite_add_tcase (s, tc);
 
