@@ -104,6 +104,17 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
     else
       noom_sio_socket_emit_binary (socket, "bin-back", rest, attachments);
     json_array_unref (rest);
+  } else if (strcmp (name, "emit-here") == 0) {
+    g_autoptr (JsonArray) a = json_array_new ();
+
+    json_array_add_int_element (a, 7);
+    noom_sio_socket_emit (socket, "here", a);
+    /* never on the wire: the client would choke on it */
+    noom_sio_socket_emit (socket, "disconnect", NULL);
+  } else if (strcmp (name, "frame") == 0) {
+    g_autoptr (GBytes) frame = noom_sio_frame_event ("shared", NULL, -1);
+
+    noom_sio_socket_send_frame (socket, frame);
   } else if (strcmp (name, "kick") == 0) {
     noom_sio_socket_disconnect (socket, "kicked by test");
   } else if (ack_id >= 0) {
@@ -528,6 +539,57 @@ test_disconnect (Fixture * f, gconstpointer data)
 }
 
 static void
+test_emit (Fixture * f, gconstpointer data)
+{
+  Ws *w = ws_open (f);
+
+  ws_send (w, "40");
+  g_free (expect_connect_ok (w, ""));
+  ws_expect (w, "42[\"welcome\"]");
+  ws_send (w, "40/admin,");
+  g_free (expect_connect_ok (w, "/admin,"));
+  ws_expect (w, "42/admin,[\"welcome\"]");
+
+  g_test_expect_message ("noom-sio", G_LOG_LEVEL_CRITICAL,
+      "*reserved event name 'disconnect'*");
+  ws_send (w, "42[\"emit-here\"]");
+  ws_expect (w, "42[\"here\",7]");
+  g_test_expect_message ("noom-sio", G_LOG_LEVEL_CRITICAL,
+      "*reserved event name 'disconnect'*");
+  ws_send (w, "42/admin,[\"emit-here\"]");
+  ws_expect (w, "42/admin,[\"here\",7]");
+  g_test_assert_expected_messages ();
+
+  /* a pre-encoded frame */
+  ws_send (w, "42[\"frame\"]");
+  ws_expect (w, "42[\"shared\"]");
+
+  /* an ack for an id the client never used is not sent */
+  noom_sio_socket_ack (f->last_socket, 999, NULL);
+  ws_send (w, "4212[\"with-ack\"]");
+  ws_expect (w, "4312[]");
+  ws_free (w);
+}
+
+static void
+test_close_all (Fixture * f, gconstpointer data)
+{
+  Ws *w = ws_open (f);
+  Ws *w2 = ws_open (f);
+
+  ws_send (w, "40");
+  g_free (expect_connect_ok (w, ""));
+  noom_sio_server_close_all (f->sio);
+  g_assert_cmpuint (f->n_disconnect, ==, 1);
+  g_assert_cmpstr (f->last_reason, ==, "forced close");
+  WAIT_FOR (w->closed && w2->closed);
+  g_assert_cmpuint (noom_engine_get_n_sockets (noom_sio_server_get_engine
+          (f->sio)), ==, 0);
+  ws_free (w);
+  ws_free (w2);
+}
+
+static void
 test_connect_timeout (Fixture * f, gconstpointer data)
 {
   Ws *w = ws_open (f);
@@ -639,6 +701,8 @@ main (int argc, char **argv)
   ADD ("parse-errors", test_parse_errors);
   ADD ("disconnect", test_disconnect);
   ADD ("connect-timeout", test_connect_timeout);
+  ADD ("emit", test_emit);
+  ADD ("close-all", test_close_all);
   ADD ("polling", test_polling);
 
   return g_test_run ();
