@@ -134,6 +134,7 @@ typedef struct
   guint connected;
   guint joined_signals, left_signals;
   guint failed;                 /* noom-participant-failed messages */
+  guint warnings;
   guint video_frames;           /* raw video buffers received */
   guint audio_frames;           /* raw audio buffers received */
   guint buffers;                /* any buffer reaching a fakesink */
@@ -192,6 +193,9 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
       break;
     case GST_MESSAGE_EOS:
       w->eos = TRUE;
+      break;
+    case GST_MESSAGE_WARNING:
+      w->warnings++;
       break;
     case GST_MESSAGE_ELEMENT:
       if (gst_structure_has_name (s, "noom-joined"))
@@ -622,6 +626,12 @@ GST_START_TEST (test_publish_two_receivers)
   c = start_receiver (server, "two", "carol", TRUE);
   WAIT_UNTIL (c, c->video_frames >= 5, 4);
 
+  /* two subscribers make no connection (§7): bob knows alice only */
+  g_object_get (b->noom, "stats", &stats, NULL);
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (stats, "participants")), 1);
+  gst_structure_free (stats);
+
   /* the publisher's stats name both, with bytes sent */
   g_object_get (pub->noom, "stats", &stats, NULL);
   parts = gst_structure_get_value (stats, "participants");
@@ -881,6 +891,66 @@ GST_START_TEST (test_broken_participant)
 
 GST_END_TEST;
 
+GST_START_TEST (test_max_peers)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher_full (server, "max", "alice", FALSE, NULL,
+      "max-peers=1");
+  Watch *b = start_receiver (server, "max", "bob", TRUE);
+  Watch *c;
+  GstStructure *stats = NULL;
+
+  WAIT_UNTIL (b, b->video_frames >= 5, 20);
+  c = start_receiver (server, "max", "carol", TRUE);
+  /* alice says she does not connect to carol */
+  WAIT_UNTIL (pub, pub->warnings == 1, 10);
+  g_object_get (pub->noom, "stats", &stats, NULL);
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (stats, "participants")), 1);
+  gst_structure_free (stats);
+  watch_free (c);
+  watch_free (b);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_room_ice_servers)
+{
+  /* the STUN server the room hands out goes to webrtcbin; with nothing
+   * answering there, host candidates still connect */
+  Server *server = server_start ("--ice-server=stun:127.0.0.1:3478");
+  Watch *pub = start_publisher (server, "stun", "alice", FALSE);
+  Watch *b = start_receiver (server, "stun", "bob", TRUE);
+  GstIterator *it;
+  GValue v = G_VALUE_INIT;
+  gchar *stun = NULL;
+
+  WAIT_UNTIL (b, b->video_frames >= 5, 20);
+  it = gst_bin_iterate_elements (GST_BIN (b->noom));
+  {
+
+    while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      GstElement *e = g_value_get_object (&v);
+
+      if (!g_strcmp0 (GST_OBJECT_NAME (gst_element_get_factory (e)),
+              "webrtcbin"))
+        g_object_get (e, "stun-server", &stun, NULL);
+      g_value_reset (&v);
+    }
+    g_value_unset (&v);
+    gst_iterator_free (it);
+  }
+  fail_unless_equals_string (stun, "stun://127.0.0.1:3478");
+  g_free (stun);
+  watch_free (b);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 /* raw video encoded to each codec, and VP8 passed through */
 static const struct
 {
@@ -984,6 +1054,8 @@ noom_suite (void)
   tcase_add_test (tc, test_participant_filter);
   tcase_add_test (tc, test_publisher_eos_leaves);
   tcase_add_test (tc, test_broken_participant);
+  tcase_add_test (tc, test_max_peers);
+  tcase_add_test (tc, test_room_ice_servers);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
   suite_add_tcase (s, tc);
 
