@@ -571,6 +571,41 @@ add_stat (GQuark field, const GValue * value, gpointer data)
   return TRUE;
 }
 
+#define STATS_TIMEOUT (2 * G_TIME_SPAN_SECOND)
+
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} StatsWait;
+
+static void
+stats_wait_clear (gpointer data)
+{
+  StatsWait *sw = data;
+
+  g_mutex_clear (&sw->lock);
+  g_cond_clear (&sw->cond);
+}
+
+static void
+stats_wait_release (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, stats_wait_clear);
+}
+
+static void
+stats_replied (GstPromise * promise, gpointer data)
+{
+  StatsWait *sw = data;
+
+  g_mutex_lock (&sw->lock);
+  sw->done = TRUE;
+  g_cond_broadcast (&sw->cond);
+  g_mutex_unlock (&sw->lock);
+}
+
 GstStructure *
 gst_noom_peer_get_stats (GstNoomPeer * self)
 {
@@ -578,20 +613,34 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   GEnumClass *klass;
   GEnumValue *ev;
   Totals t = { 0, };
-  GstPromise *promise;
 
   GST_OBJECT_LOCK (self);
   state = self->state;
   GST_OBJECT_UNLOCK (self);
 
   if (state != GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED) {
-    /* webrtcbin replies with an error when it is not running. */
-    promise = gst_promise_new ();
+    StatsWait *sw = g_atomic_rc_box_new0 (StatsWait);
+    GstPromise *promise;
+    gint64 end = g_get_monotonic_time () + STATS_TIMEOUT;
+    gboolean replied;
+
+    g_mutex_init (&sw->lock);
+    g_cond_init (&sw->cond);
+    promise = gst_promise_new_with_change_func (stats_replied,
+        g_atomic_rc_box_acquire (sw), stats_wait_release);
     g_signal_emit_by_name (self->webrtc, "get-stats", NULL, promise);
-    if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
+    /* Bounded: a webrtcbin shutting down may never answer. */
+    g_mutex_lock (&sw->lock);
+    while (!sw->done && g_cond_wait_until (&sw->cond, &sw->lock, end));
+    replied = sw->done;
+    g_mutex_unlock (&sw->lock);
+    if (replied && gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED
         && gst_promise_get_reply (promise))
       gst_structure_foreach (gst_promise_get_reply (promise), add_stat, &t);
+    else if (!replied)
+      GST_WARNING_OBJECT (self, "no statistics from webrtcbin");
     gst_promise_unref (promise);
+    stats_wait_release (sw);
   }
 
   klass = g_type_class_ref (GST_TYPE_WEBRTC_PEER_CONNECTION_STATE);

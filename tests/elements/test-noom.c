@@ -643,6 +643,8 @@ GST_START_TEST (test_publish_two_receivers)
 
     gst_structure_get_uint64 (p, "bytes-sent", &bytes);
     sent |= bytes > 0;
+    fail_unless_equals_string (gst_structure_get_string (p,
+            "connection-state"), "connected");
   }
   fail_unless (sent, "no bytes sent in %" GST_PTR_FORMAT, stats);
   gst_structure_free (stats);
