@@ -103,13 +103,15 @@ function socketFds(pid) {
   return n;
 }
 
-// Poll @pred every 50 ms until it holds; fail after @ms naming @what.
+// Poll @pred every 50 ms until it holds; fail after @ms naming @what (a
+// string, or a function giving one at the time of the failure).
 async function until(pred, ms, what) {
   const end = Date.now() + ms;
   for (;;) {
     const v = await pred();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > end)
+      throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await pause(50);
   }
 }
@@ -411,7 +413,7 @@ test(`soak: ${SECONDS} s of churn against one noom-server (seed ${SEED})`, { tim
 
     // Every acknowledged message reaches every witness of its room.
     await until(() => ledger.missing().length === 0, 10000,
-      `delivery; missing: ${ledger.missing().slice(0, 5).join(', ')}`).catch((e) => {
+      () => `delivery; missing: ${ledger.missing().slice(0, 5).join(', ')}`).catch((e) => {
       ledger.errors.push(e.message);
     });
     const dups = ledger.duplicates();
@@ -420,7 +422,7 @@ test(`soak: ${SECONDS} s of churn against one noom-server (seed ${SEED})`, { tim
     // Witnesses leave: the rooms are gone, the descriptors are back.
     closeAll(...witnesses);
     await until(() => socketFds(pid) <= fdsAtStart, 15000,
-      `noom-server's sockets to close (${socketFds(pid)} open, ${fdsAtStart} at start)`);
+      () => `noom-server's sockets to close (${socketFds(pid)} open, ${fdsAtStart} at start)`);
     const rssEnd = vmRssKb(pid);
 
     // Still serving.
