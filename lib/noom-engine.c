@@ -325,11 +325,15 @@ wsc_shut (WsConn * c)
   }
   if (c->fd >= 0) {
     guint8 drain[512];
+    guint i;
 
     epoll_ctl (c->engine->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     /* Unread input would turn close() into a reset that can destroy what
-     * we just sent (a close packet, a close frame): read it away first. */
-    while (recv (c->fd, drain, sizeof (drain), MSG_DONTWAIT) > 0);
+     * we just sent (a close packet, a close frame): read it away first
+     * (a bounded amount: a peer that keeps sending gets its reset). */
+    for (i = 0; i < 64; i++)
+      if (recv (c->fd, drain, sizeof (drain), MSG_DONTWAIT) <= 0)
+        break;
     shutdown (c->fd, SHUT_WR);
     close (c->fd);
     c->fd = -1;
