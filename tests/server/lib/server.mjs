@@ -69,9 +69,13 @@ export async function startServer(args = [], { timeout = 5000 } = {}) {
     if (process.env.NOOM_TEST_VERBOSE) process.stderr.write(d);
     poke();
   });
+  // Never outlive the test process, even when a test fails before stop().
+  const reap = () => { if (!server.exited) child.kill('SIGKILL'); };
+  process.on('exit', reap);
   server.exit = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
       server.exited = { code, signal };
+      process.off('exit', reap);
       poke();
       resolve(server.exited);
     });
