@@ -91,6 +91,7 @@ struct _NoomEngine
   GPtrArray *dirty;             /* WsConns with frames to write */
   GSource *dirty_source;
   GPtrArray *turned_away;       /* WsConns to close a little later */
+  GSList *upgrades;             /* PendingUpgrade: 101 not written yet */
   GSource *turned_away_source;
 };
 
@@ -1774,7 +1775,7 @@ ws_accepted (NoomEngine * engine, WsConn * c, const gchar * sid,
 
 typedef struct
 {
-  NoomEngine *engine;
+  NoomEngine *engine;           /* NULL once the engine is gone */
   gchar *sid;
 } PendingUpgrade;
 
@@ -1783,6 +1784,8 @@ pending_upgrade_free (gpointer data, GClosure * closure)
 {
   PendingUpgrade *pu = data;
 
+  if (pu->engine)
+    pu->engine->upgrades = g_slist_remove (pu->engine->upgrades, pu);
   g_free (pu->sid);
   g_free (pu);
 }
@@ -1798,7 +1801,8 @@ ws_upgraded_cb (SoupServerMessage * msg, PendingUpgrade * pu)
   WsConn *c;
   gint fd;
 
-  if (soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
+  if (pu->engine == NULL ||
+      soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
     return;
   fd = fcntl (g_socket_get_fd (gsocket), F_DUPFD_CLOEXEC, 0);
   io = soup_server_message_steal_connection (msg);
@@ -1828,6 +1832,7 @@ ws_handshake (NoomEngine * engine, SoupServerMessage * msg, const gchar * sid)
   pu = g_new0 (PendingUpgrade, 1);
   pu->engine = engine;
   pu->sid = g_strdup (sid);
+  engine->upgrades = g_slist_prepend (engine->upgrades, pu);
   g_signal_connect_data (msg, "wrote-informational",
       G_CALLBACK (ws_upgraded_cb), pu, pending_upgrade_free, 0);
 }
@@ -1960,6 +1965,13 @@ noom_engine_free (NoomEngine * engine)
   if (engine->doomed_idle) {
     g_source_destroy (engine->doomed_idle);
     doomed_idle_cb (engine);
+  }
+  while (engine->upgrades) {
+    PendingUpgrade *pu = engine->upgrades->data;
+
+    pu->engine = NULL;
+    engine->upgrades = g_slist_delete_link (engine->upgrades,
+        engine->upgrades);
   }
   if (engine->turned_away_source) {
     g_source_destroy (engine->turned_away_source);
