@@ -556,6 +556,51 @@ GST_START_TEST (test_error_unreachable)
 
 GST_END_TEST;
 
+GST_START_TEST (test_error_caps)
+{
+  /* caps noomsink cannot send are refused at negotiation */
+  GstElement *sink = gst_element_factory_make ("noomsink", NULL);
+  GstPad *video = gst_element_request_pad_simple (sink, "video_%u");
+  GstPad *audio = gst_element_request_pad_simple (sink, "audio_%u");
+  static const struct
+  {
+    gboolean video;
+    const gchar *caps;
+    gboolean ok;
+  } cases[] = {
+    {TRUE, "video/x-raw, format=I420, width=320, height=240, "
+          "framerate=30/1", TRUE},
+    {TRUE, "video/x-vp8, width=320, height=240", TRUE},
+    {TRUE, "video/x-h264, stream-format=byte-stream, alignment=au", TRUE},
+    {TRUE, "video/x-h265, stream-format=byte-stream", FALSE},
+    {TRUE, "image/jpeg", FALSE},
+    {TRUE, "audio/x-raw, format=S16LE, rate=48000, channels=1", FALSE},
+    {FALSE, "audio/x-raw, format=S16LE, rate=48000, channels=1, "
+          "layout=interleaved", TRUE},
+    {FALSE, "audio/x-opus, channel-mapping-family=0", TRUE},
+    {FALSE, "audio/mpeg, mpegversion=1", FALSE},
+    {FALSE, "video/x-vp8", FALSE},
+  };
+  guint i;
+
+  fail_unless_equals_string (GST_PAD_NAME (video), "video_0");
+  fail_unless_equals_string (GST_PAD_NAME (audio), "audio_0");
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GstCaps *caps = gst_caps_from_string (cases[i].caps);
+
+    fail_unless (gst_pad_query_accept_caps (cases[i].video ? video : audio,
+            caps) == cases[i].ok, "%s", cases[i].caps);
+    gst_caps_unref (caps);
+  }
+  gst_element_release_request_pad (sink, video);
+  gst_element_release_request_pad (sink, audio);
+  gst_object_unref (video);
+  gst_object_unref (audio);
+  gst_object_unref (sink);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_error_room_full)
 {
   Server *server = server_start ("--max-room-size=1");
@@ -1043,6 +1088,7 @@ noom_suite (void)
   tcase_add_test (tc, test_error_no_room);
   tcase_add_test (tc, test_error_unreachable);
   tcase_add_test (tc, test_error_room_full);
+  tcase_add_test (tc, test_error_caps);
   tcase_add_test (tc, test_property_locked_when_running);
   suite_add_tcase (s, tc);
 
