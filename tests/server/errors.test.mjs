@@ -141,6 +141,17 @@ for (const [tname, opts] of Object.entries(TRANSPORTS)) {
   });
 }
 
+test('client text cannot forge log lines', async () => {
+  const s = await connect(server.url);
+  const evil = 'evil\nnoom-server-Message: forged';
+  const r = await ack(s, evil);
+  assert.equal(r.error.code, 'unknown_event');
+  const [line] = await server.waitLog(/event="evil\\x0anoom-server-Message: forged"/);
+  assert.match(line, /code=unknown_event/);
+  assert.deepEqual(server.logLines(/^noom-server-Message: forged/), []);
+  s.close();
+});
+
 test('message flood: rate_limited, then closed with "rate limit"', async () => {
   const server = await startServer(['--rate-limit', '5', '--rate-burst', '10']);
   const other = await connect(server.url);

@@ -131,6 +131,26 @@ clip (const gchar * s, guint max)
   return g_strconcat (head, "…", NULL);
 }
 
+/* Client text for a log line: clipped like clip(), with control characters
+ * (which could forge log lines) written as \xNN. */
+static gchar *
+log_text (const gchar * s, guint max)
+{
+  g_autofree gchar *clipped = clip (s, max);
+  GString *out = g_string_sized_new (strlen (clipped));
+  const gchar *p;
+
+  for (p = clipped; *p; p = g_utf8_next_char (p)) {
+    gunichar ch = g_utf8_get_char (p);
+
+    if (ch < 0x20 || (ch >= 0x7f && ch <= 0x9f) || ch == '\\')
+      g_string_append_printf (out, "\\x%02x", ch);
+    else
+      g_string_append_unichar (out, ch);
+  }
+  return g_string_free (out, FALSE);
+}
+
 static JsonNode *
 participant_node (const NoomRoomMember * m)
 {
@@ -202,9 +222,10 @@ reply_error (Conn * c, const gchar * event, gint64 ack_id, NoomRoomError code,
   g_autoptr (JsonObject) error = json_object_new ();
   g_autoptr (JsonArray) args = json_array_new ();
   g_autofree gchar *ev = clip (event, 64);
-  g_autofree gchar *log_message = g_strescape (message, "\"");
+  g_autofree gchar *log_event = log_text (event, 64);
+  g_autofree gchar *log_message = log_text (message, 256);
 
-  g_message ("error id=%s event=\"%s\" code=%s: %s", conn_id (c), ev,
+  g_message ("error id=%s event=\"%s\" code=%s: %s", conn_id (c), log_event,
       noom_room_error_to_code (code), log_message);
   if (c->socket == NULL)
     return;
@@ -877,10 +898,13 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
   if (!noom_rate_limit_take (&c->rate, self->config.rate_limit,
           self->config.rate_burst, g_get_monotonic_time ())) {
     c->flood++;
-    if (c->flood == 1)
+    if (c->flood == 1) {
+      g_autofree gchar *log_event = log_text (name, 64);
+
       g_message ("error id=%s event=\"%s\" code=rate_limited: "
           "over %u events/s (burst %u), dropping events", conn_id (c),
-          name, self->config.rate_limit, self->config.rate_burst);
+          log_event, self->config.rate_limit, self->config.rate_burst);
+    }
     if (c->flood >= 10 * (guint64) self->config.rate_burst) {
       /* noom_sio_socket_disconnect logs the reason itself. */
       noom_sio_socket_disconnect (socket, "rate limit");
