@@ -274,16 +274,23 @@ noom_sio_packet_free (NoomSioPacket * packet)
  * parser is only handed exactly one value, and whatever follows it must be
  * whitespace. */
 static const gchar *
-json_value_end (const gchar * p, const gchar * end)
+json_value_end (const gchar * p, const gchar * end, gboolean * has_nul)
 {
   guint depth = 0;
 
   for (; p < end; p++) {
     switch (*p) {
       case '"':
-        for (p++; p < end && *p != '"'; p++)
-          if (*p == '\\')
-            p++;
+        for (p++; p < end && *p != '"'; p++) {
+          if (*p != '\\')
+            continue;
+          /* json-glib's strings end at the first NUL, so "ab\u0000cd"
+           * would silently become "ab".  The pair skip below keeps an
+           * escaped backslash ("\\u0000", plain text) from matching. */
+          if (end - p >= 6 && memcmp (p + 1, "u0000", 5) == 0)
+            *has_nul = TRUE;
+          p++;
+        }
         if (p >= end)
           return NULL;
         if (depth == 0)
@@ -432,6 +439,7 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
     g_autoptr (JsonParser) parser = json_parser_new_immutable ();
     g_autoptr (GError) json_error = NULL;
     const gchar *value_end, *rest;
+    gboolean has_nul = FALSE;
 
     if (*p != '[' && *p != '{' && *p != '"') {
       /* Not a JSON document socket.io-parser would accept for any type;
@@ -442,7 +450,7 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
           "invalid Socket.IO payload");
       return NULL;
     }
-    value_end = json_value_end (p, end);
+    value_end = json_value_end (p, end, &has_nul);
     for (rest = value_end; rest && rest < end; rest++) {
       if (!g_ascii_isspace (*rest)) {
         rest = NULL;
@@ -453,6 +461,15 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
       g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
           NOOM_PROTOCOL_ERROR_BAD_JSON,
           "invalid JSON in Socket.IO packet: not exactly one value");
+      return NULL;
+    }
+    if (has_nul) {
+      /* docs/protocol.md §1: U+0000 in any string is a malformed packet
+       * (no room name, nickname or chat message may hold it, and no
+       * json-glib string can). */
+      g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+          NOOM_PROTOCOL_ERROR_BAD_PAYLOAD,
+          "invalid Socket.IO payload: \\u0000 in a string");
       return NULL;
     }
     if (!json_parser_load_from_data (parser, p, value_end - p, &json_error)) {

@@ -83,6 +83,9 @@ describe('raw WebSocket', () => {
     'too many attachments': '4511-["x",{"_placeholder":true,"num":0}]',
     'unknown Engine.IO packet type': '9hello',
     'client ping (invalid heartbeat direction)': '2',
+    // json-glib would cut the name at the NUL and join room "ab".
+    'an escaped U+0000 in a room name': '442["enter_room","ab\\u0000cd"]',
+    'an escaped U+0000 in a chat message': '442["new_message","hi\\u0000","calm"]',
   };
   for (const [name, frame] of Object.entries(malformed)) {
     test(`malformed: ${name} closes the connection, logged once`, async () => {
@@ -95,6 +98,20 @@ describe('raw WebSocket', () => {
       assert.equal(server.logLines(new RegExp(`id=${id} code=parse_error`)).length, 1);
     });
   }
+
+  test('an escaped backslash before u0000 is plain text, and "ab" was never joined', async () => {
+    const r = rawSocket(server);
+    await r.handshake();
+    r.send('421["enter_room","ab\\\\u0000cd"]');
+    const res = JSON.parse((await r.next(/^431/)).slice(3));
+    assert.equal(res[0].room, 'ab\\u0000cd');
+    // The rooms that exist: no "ab" from the refused packets above.
+    r.send('422["leave_room"]');
+    await r.next(/^432/);
+    const rc = JSON.parse((await r.next(/^42\["room_change"/)).slice(2));
+    assert.ok(!rc[1].includes('ab'), `room "ab" exists: ${rc[1]}`);
+    r.close();
+  });
 
   test('a binary event closes with "binary not supported"', async () => {
     const r = rawSocket(server);

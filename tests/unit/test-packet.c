@@ -409,6 +409,61 @@ test_sio_parse_not_terminated (void)
   g_assert_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_PAYLOAD);
 }
 
+/* json-glib strings end at a NUL: "ab\u0000cd" must not arrive as "ab"
+ * (docs/protocol.md §1: U+0000 in a string is a malformed packet). */
+static void
+test_sio_parse_nul (void)
+{
+  static const gchar *const bad[] = {
+    "2[\"enter_room\",\"ab\\u0000cd\"]",
+    "2[\"enter_room\",\"\\u0000\"]",
+    "2[\"new_message\",\"x\",{\"a\\u0000\":1}]",
+    "2[\"a\",\"\\\\\\u0000\"]",    /* escaped backslash, then the escape */
+    "0{\"token\":\"a\\u0000\"}",
+    "2[\"a\",\"ab\0cd\"]",      /* a raw NUL byte is no better */
+  };
+  static const gsize bad_len[] = { 0, 0, 0, 0, 0, 15 };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NoomSioPacket) p = NULL;
+    gsize len = bad_len[i] ? bad_len[i] : strlen (bad[i]);
+
+    g_test_message ("parse %s", bad[i]);
+    p = noom_sio_packet_parse (bad[i], len, &error);
+    g_assert_null (p);
+    g_assert_nonnull (error);
+    g_assert_true (error->domain == NOOM_PROTOCOL_ERROR);
+  }
+
+  /* An escaped backslash followed by "u0000" is plain text. */
+  {
+    static const gchar text[] = "2[\"a\",\"x\\\\u0000y\",\"\\\\\\\\u0000\"]";
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NoomSioPacket) p = noom_sio_packet_parse (text,
+        strlen (text), &error);
+    JsonArray *a;
+
+    g_assert_no_error (error);
+    g_assert_nonnull (p);
+    a = json_node_get_array (p->data);
+    g_assert_cmpstr (json_array_get_string_element (a, 1), ==, "x\\u0000y");
+    g_assert_cmpstr (json_array_get_string_element (a, 2), ==, "\\\\u0000");
+  }
+  /* Other escapes still decode. */
+  {
+    static const gchar text[] = "2[\"a\",\"\\u0001\\u00e9\"]";
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NoomSioPacket) p = noom_sio_packet_parse (text,
+        strlen (text), &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_array_get_string_element (json_node_get_array
+            (p->data), 1), ==, "\001\303\251");
+  }
+}
+
 static void
 test_sio_encode (void)
 {
@@ -512,6 +567,7 @@ main (int argc, char **argv)
   g_test_add_func ("/packet/sio/parse-bad", test_sio_parse_bad);
   g_test_add_func ("/packet/sio/parse-not-terminated",
       test_sio_parse_not_terminated);
+  g_test_add_func ("/packet/sio/parse-nul", test_sio_parse_nul);
   g_test_add_func ("/packet/sio/encode", test_sio_encode);
   g_test_add_func ("/packet/sio/frames", test_sio_frames);
   g_test_add_func ("/packet/sio/reserved", test_reserved);
