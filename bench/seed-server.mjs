@@ -44,4 +44,4 @@ wsServer.on("connection", (socket) => {
 });
 
 httpServer.listen(port, "127.0.0.1", () =>
-  console.log(`seed-server: listening on http://127.0.0.1:${port}`));
+  console.log(`seed-server: listening on http://127.0.0.1:${httpServer.address().port}`));

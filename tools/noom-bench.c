@@ -65,6 +65,7 @@ typedef struct {
   gchar *json_path;
   gchar *label;
   gint connect_batch;
+  gboolean no_join;             /* measure idle connections in no room */
   gint ready_target;            /* clients the connect storm waits for */
 
   int ep;
@@ -509,6 +510,9 @@ main (int argc, char **argv)
         "Length of the chat phase (default 10)", "S"},
     {"idle-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &b->idle_seconds,
         "Idle time before reading the server's memory (default 2)", "S"},
+    {"no-join", 0, 0, G_OPTION_ARG_NONE, &b->no_join,
+        "Connect only: no join storm and no chat (idle memory per connection "
+          "of clients in no room)", NULL},
     {"server-pid", 'p', 0, G_OPTION_ARG_INT, &b->server_pid,
         "Server process to read memory and CPU from", "PID"},
     {"json", 'j', 0, G_OPTION_ARG_FILENAME, &b->json_path,
@@ -602,7 +606,7 @@ main (int argc, char **argv)
 
   /* join storm */
   t0 = now_ns ();
-  for (i = 0; i < b->clients; i++) {
+  for (i = 0; i < b->clients && !b->no_join; i++) {
     Client *c = &b->c[i];
     gchar msg[96];
     gint len;
@@ -612,7 +616,7 @@ main (int argc, char **argv)
     c->join_sent_ns = now_ns ();
     client_send_text (b, c, msg, len);
   }
-  ok = run_until (b, all_joined, 120, NULL);
+  ok = b->no_join || run_until (b, all_joined, 120, NULL);
   t1 = now_ns ();
   join_s = (t1 - t0) / 1e9;
   if (!ok)
@@ -626,7 +630,7 @@ main (int argc, char **argv)
   scpu1 = self_cpu ();
 
   /* chat */
-  if (b->chat_rate > 0) {
+  if (b->chat_rate > 0 && !b->no_join) {
     gdouble drain;
     chat_start_ns = now_ns ();
     chat_end_ns = chat_start_ns + (gint64) (b->chat_seconds * 1e9);
@@ -661,18 +665,24 @@ main (int argc, char **argv)
 
   {
     gdouble deliv_s = chat_s > 0 ? b->delivered / chat_s : 0;
-    gdouble per_conn = b->n_joined ? (rss1 - rss0) * 1024.0 / b->n_joined : 0;
+    gint n_conn = b->no_join ? b->n_ready : b->n_joined;
+    gdouble per_conn = n_conn ? (rss1 - rss0) * 1024.0 / n_conn : 0;
     gdouble srv_cpu = cpu2 - cpu1, gen_cpu = scpu2 - scpu1;
     gdouble us_per_msg = b->delivered ? srv_cpu * 1e6 / b->delivered : 0;
     const gchar *label = b->label ? b->label : "server";
 
     g_print ("%-34s %s\n", "server", label);
-    g_print ("%-34s %d in %d rooms (%d failed)\n", "clients", b->n_joined,
-        b->rooms, b->n_failed);
+    if (b->no_join)
+      g_print ("%-34s %d connected, in no room (%d failed)\n", "clients",
+          b->n_ready, b->n_failed);
+    else
+      g_print ("%-34s %d in %d rooms (%d failed)\n", "clients", b->n_joined,
+          b->rooms, b->n_failed);
     g_print ("%-34s %.0f /s (%.2f s)\n", "connects", b->clients / connect_s,
         connect_s);
-    g_print ("%-34s %.0f /s (%.2f s)\n", "joins", b->n_joined / join_s,
-        join_s);
+    if (!b->no_join)
+      g_print ("%-34s %.0f /s (%.2f s)\n", "joins", b->n_joined / join_s,
+          join_s);
     if (b->server_pid) {
       g_print ("%-34s %.1f MiB -> %.1f MiB\n", "server RSS before -> idle",
           rss0 / 1024.0, rss1 / 1024.0);
@@ -697,7 +707,7 @@ main (int argc, char **argv)
 
     if (b->json_path) {
       g_autofree gchar *json = g_strdup_printf ("{\"server\":\"%s\","
-          "\"clients\":%d,\"rooms\":%d,\"failed\":%d,"
+          "\"clients\":%d,\"connected\":%d,\"rooms\":%d,\"failed\":%d,"
           "\"connects_per_s\":%.1f,\"joins_per_s\":%.1f,"
           "\"rss_before_kib\":%" G_GINT64_FORMAT ",\"rss_idle_kib\":%"
           G_GINT64_FORMAT ",\"rss_per_connection_bytes\":%.0f,"
@@ -706,8 +716,8 @@ main (int argc, char **argv)
           ",\"expected\":%" G_GUINT64_FORMAT ",\"delivered_per_s\":%.1f,"
           "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
           "\"server_cpu_s\":%.3f,\"server_us_per_delivery\":%.3f,"
-          "\"generator_cpu_s\":%.3f}\n", label, b->n_joined, b->rooms,
-          b->n_failed, b->clients / connect_s, b->n_joined / join_s, rss0,
+          "\"generator_cpu_s\":%.3f}\n", label, b->n_joined, b->n_ready, b->rooms,
+          b->n_failed, b->clients / connect_s, join_s > 0 ? b->n_joined / join_s : 0, rss0,
           rss1, per_conn, b->chat_rate, b->sent, b->acked, b->delivered,
           b->expected, deliv_s, percentile (b->lat_us, 50),
           percentile (b->lat_us, 99), percentile (b->lat_us, 100), srv_cpu,
