@@ -1,0 +1,512 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-media-bench: media benchmarks of noomsink and noomsrc on one machine.
+ *
+ *   first-frame  time from starting a noomsrc to its first decoded frame,
+ *                while a noomsink publishes 640x480 at 30 fps into the room
+ *   latency      glass-to-glass latency noomsink -> noomsrc: the sender
+ *                draws CLOCK_MONOTONIC into each picture as a bar code
+ *                before encoding and the receiver reads it back after
+ *                decoding, so nothing depends on the elements' own stats
+ *   fanout N     CPU used by one noomsink (this process) while N noomsrc
+ *                receivers (a child process) take its stream
+ *
+ * Prints one JSON object per run on stdout.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <stdlib.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#define WIDTH 640
+#define HEIGHT 480
+/* the bar code: BITS blocks of BLOCK x BLOCK luma pixels in the top rows */
+#define BITS 40
+#define BLOCK 16
+
+static gchar *opt_server = NULL;
+static gint opt_runs = 10;
+static gdouble opt_seconds = 10;
+static gboolean opt_no_sync = FALSE;
+
+static gint64
+mono_us (void)
+{
+  return g_get_monotonic_time ();
+}
+
+static gdouble
+cpu_seconds (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+      ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ------------------------------------------------------------ bar code */
+
+static GstPadProbeReturn
+stamp_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstVideoInfo *vinfo = user_data;
+  GstVideoFrame frame;
+  guint64 t = (guint64) mono_us ();
+  gint bit, y;
+
+  buf = gst_buffer_make_writable (buf);
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (!gst_video_frame_map (&frame, vinfo, buf, GST_MAP_WRITE))
+    return GST_PAD_PROBE_OK;
+  for (y = 0; y < BLOCK * 2; y++) {
+    guint8 *row = (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+        y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+    for (bit = 0; bit < BITS; bit++) {
+      /* two rows of 20 blocks */
+      gint col = bit % (BITS / 2), line = bit / (BITS / 2);
+      if (y / BLOCK != line)
+        continue;
+      memset (row + col * BLOCK, (t >> bit) & 1 ? 235 : 16, BLOCK);
+    }
+  }
+  gst_video_frame_unmap (&frame);
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+read_stamp (GstBuffer * buf, GstVideoInfo * vinfo, guint64 * t)
+{
+  GstVideoFrame frame;
+  gint bit;
+
+  if (!gst_video_frame_map (&frame, vinfo, buf, GST_MAP_READ))
+    return FALSE;
+  *t = 0;
+  for (bit = 0; bit < BITS; bit++) {
+    gint col = bit % (BITS / 2), line = bit / (BITS / 2);
+    /* sample the middle of the block */
+    gint y = line * BLOCK + BLOCK / 2, x = col * BLOCK + BLOCK / 2;
+    guint8 v = *((guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+        y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0) + x);
+    if (v > 125)
+      *t |= (guint64) 1 << bit;
+  }
+  gst_video_frame_unmap (&frame);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ publisher */
+
+typedef struct {
+  GstElement *pipeline;
+  GstVideoInfo vinfo;
+  GMutex lock;
+  GCond cond;
+  gint connected;
+  gboolean joined;
+} Publisher;
+
+static void
+on_connected (GstElement * e, const gchar * id, const gchar * nick,
+    Publisher * p)
+{
+  g_mutex_lock (&p->lock);
+  p->connected++;
+  g_cond_broadcast (&p->cond);
+  g_mutex_unlock (&p->lock);
+}
+
+static GstBusSyncReply
+pub_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  Publisher *p = user_data;
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      gst_message_has_name (msg, "noom-joined")) {
+    g_mutex_lock (&p->lock);
+    p->joined = TRUE;
+    g_cond_broadcast (&p->cond);
+    g_mutex_unlock (&p->lock);
+  } else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) err = NULL;
+    gst_message_parse_error (msg, &err, NULL);
+    g_printerr ("noom-media-bench: publisher: %s\n", err->message);
+    exit (1);
+  }
+  return GST_BUS_DROP;
+}
+
+static Publisher *
+publisher_start (const gchar * room, gboolean stamp)
+{
+  Publisher *p = g_new0 (Publisher, 1);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc is-live=true "
+      "pattern=%s ! video/x-raw,format=I420,width=%d,height=%d,"
+      "framerate=30/1 ! identity name=stamp ! noomsink name=sink "
+      "server=%s room=%s nickname=publisher", stamp ? "black" : "smpte",
+      WIDTH, HEIGHT, opt_server, room);
+  GstElement *id, *sink;
+  GstBus *bus;
+
+  g_mutex_init (&p->lock);
+  g_cond_init (&p->cond);
+  gst_video_info_set_format (&p->vinfo, GST_VIDEO_FORMAT_I420, WIDTH, HEIGHT);
+  p->pipeline = gst_parse_launch (desc, &error);
+  if (!p->pipeline) {
+    g_printerr ("noom-media-bench: %s\n", error->message);
+    exit (1);
+  }
+  if (stamp) {
+    GstPad *pad;
+    id = gst_bin_get_by_name (GST_BIN (p->pipeline), "stamp");
+    pad = gst_element_get_static_pad (id, "src");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_probe,
+        &p->vinfo, NULL);
+    gst_object_unref (pad);
+    gst_object_unref (id);
+  }
+  sink = gst_bin_get_by_name (GST_BIN (p->pipeline), "sink");
+  g_signal_connect (sink, "participant-connected", G_CALLBACK (on_connected),
+      p);
+  gst_object_unref (sink);
+  bus = gst_element_get_bus (p->pipeline);
+  gst_bus_set_sync_handler (bus, pub_bus, p, NULL);
+  gst_object_unref (bus);
+  gst_element_set_state (p->pipeline, GST_STATE_PLAYING);
+
+  g_mutex_lock (&p->lock);
+  while (!p->joined) {
+    if (!g_cond_wait_until (&p->cond, &p->lock,
+            g_get_monotonic_time () + 15 * G_TIME_SPAN_SECOND)) {
+      g_printerr ("noom-media-bench: the publisher did not join\n");
+      exit (1);
+    }
+  }
+  g_mutex_unlock (&p->lock);
+  return p;
+}
+
+static gboolean
+publisher_wait_connected (Publisher * p, gint n, gdouble timeout_s)
+{
+  gboolean ok = TRUE;
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&p->lock);
+  while (ok && p->connected < n)
+    ok = g_cond_wait_until (&p->cond, &p->lock, deadline);
+  g_mutex_unlock (&p->lock);
+  return ok;
+}
+
+static void
+publisher_stop (Publisher * p)
+{
+  gst_element_set_state (p->pipeline, GST_STATE_NULL);
+  gst_object_unref (p->pipeline);
+  g_free (p);
+}
+
+/* ------------------------------------------------------------ receiver */
+
+typedef struct {
+  GstElement *pipeline;
+  GstVideoInfo vinfo;
+  GMutex lock;
+  GCond cond;
+  gint64 first_frame_us;
+  GArray *latency_us;           /* gint64 */
+  gboolean measure_latency;
+  guint bad_stamps;             /* pictures whose bar code made no sense */
+} Receiver;
+
+static GstPadProbeReturn
+recv_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Receiver *r = user_data;
+  gint64 now = mono_us ();
+  guint64 t;
+
+  g_mutex_lock (&r->lock);
+  if (!r->first_frame_us) {
+    r->first_frame_us = now;
+    g_cond_broadcast (&r->cond);
+  }
+  if (r->measure_latency &&
+      read_stamp (GST_PAD_PROBE_INFO_BUFFER (info), &r->vinfo, &t)) {
+    /* the bar code holds the low 40 bits of the sender's clock */
+    gint64 d = (now & ((G_GINT64_CONSTANT (1) << BITS) - 1)) - (gint64) t;
+    if (d >= 0 && d < 10 * G_USEC_PER_SEC)
+      g_array_append_val (r->latency_us, d);
+    else
+      r->bad_stamps++;
+  }
+  g_mutex_unlock (&r->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_pad_added (GstElement * src, GstPad * pad, Receiver * r)
+{
+  GstElement *conv, *caps, *sink;
+  GstPad *sinkpad;
+  g_autofree gchar *name = gst_pad_get_name (pad);
+
+  if (!g_str_has_prefix (name, "video_"))
+    return;
+  conv = gst_element_factory_make ("videoconvert", NULL);
+  caps = gst_element_factory_make ("capsfilter", NULL);
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (caps, "caps", gst_caps_from_string ("video/x-raw,format=I420"),
+      NULL);
+  /* latency: render when a display would (sync to the clock, after the
+   * pipeline's latency); first-frame: as soon as a frame is decoded */
+  g_object_set (sink, "sync", r->measure_latency && !opt_no_sync, "async",
+      FALSE, NULL);
+  gst_bin_add_many (GST_BIN (r->pipeline), conv, caps, sink, NULL);
+  gst_element_link_many (conv, caps, sink, NULL);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, recv_probe, r, NULL);
+  gst_object_unref (sinkpad);
+  sinkpad = gst_element_get_static_pad (conv, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (sink);
+  gst_element_sync_state_with_parent (caps);
+  gst_element_sync_state_with_parent (conv);
+}
+
+static Receiver *
+receiver_start (const gchar * room, gboolean latency)
+{
+  Receiver *r = g_new0 (Receiver, 1);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+
+  if (!src) {
+    g_printerr ("noom-media-bench: no noomsrc element (GST_PLUGIN_PATH?)\n");
+    exit (1);
+  }
+  g_mutex_init (&r->lock);
+  g_cond_init (&r->cond);
+  gst_video_info_set_format (&r->vinfo, GST_VIDEO_FORMAT_I420, WIDTH, HEIGHT);
+  r->latency_us = g_array_new (FALSE, FALSE, sizeof (gint64));
+  r->measure_latency = latency;
+  r->pipeline = gst_pipeline_new (NULL);
+  g_object_set (src, "server", opt_server, "room", room, "media", 2,
+      "nickname", "receiver", NULL);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_pad_added), r);
+  gst_bin_add (GST_BIN (r->pipeline), src);
+  gst_element_set_state (r->pipeline, GST_STATE_PLAYING);
+  return r;
+}
+
+static gboolean
+receiver_wait_frame (Receiver * r, gdouble timeout_s)
+{
+  gboolean ok = TRUE;
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&r->lock);
+  while (ok && !r->first_frame_us)
+    ok = g_cond_wait_until (&r->cond, &r->lock, deadline);
+  g_mutex_unlock (&r->lock);
+  return ok;
+}
+
+static void
+receiver_stop (Receiver * r)
+{
+  gst_element_set_state (r->pipeline, GST_STATE_NULL);
+  gst_object_unref (r->pipeline);
+  g_array_unref (r->latency_us);
+  g_free (r);
+}
+
+static gint
+cmp_i64 (gconstpointer a, gconstpointer b)
+{
+  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
+  return x < y ? -1 : x > y;
+}
+
+static gdouble
+pct (GArray * a, gdouble p)
+{
+  if (!a->len)
+    return -1;
+  return g_array_index (a, gint64, (guint) MIN (a->len - 1,
+          p / 100 * a->len)) / 1000.0;
+}
+
+/* ------------------------------------------------------------ modes */
+
+static int
+bench_first_frame (void)
+{
+  Publisher *p = publisher_start ("bench-first-frame", FALSE);
+  GArray *t = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint i;
+
+  for (i = 0; i < opt_runs; i++) {
+    gint64 t0 = mono_us (), d;
+    Receiver *r = receiver_start ("bench-first-frame", FALSE);
+    if (!receiver_wait_frame (r, 10)) {
+      g_printerr ("noom-media-bench: no frame within 10 s\n");
+      return 1;
+    }
+    d = r->first_frame_us - t0;
+    g_array_append_val (t, d);
+    receiver_stop (r);
+  }
+  g_array_sort (t, cmp_i64);
+  g_print ("{\"bench\":\"first-frame\",\"runs\":%u,\"median_ms\":%.1f,"
+      "\"min_ms\":%.1f,\"max_ms\":%.1f}\n", t->len, pct (t, 50), pct (t, 0),
+      pct (t, 100));
+  publisher_stop (p);
+  return 0;
+}
+
+static int
+bench_latency (void)
+{
+  Publisher *p = publisher_start ("bench-latency", TRUE);
+  Receiver *r = receiver_start ("bench-latency", TRUE);
+  GArray *l;
+
+  if (!receiver_wait_frame (r, 15)) {
+    g_printerr ("noom-media-bench: no frame within 15 s\n");
+    return 1;
+  }
+  /* let the jitterbuffer and the encoder's rate control settle */
+  g_usleep (2 * G_USEC_PER_SEC);
+  g_mutex_lock (&r->lock);
+  g_array_set_size (r->latency_us, 0);
+  g_mutex_unlock (&r->lock);
+  g_usleep (opt_seconds * G_USEC_PER_SEC);
+  g_mutex_lock (&r->lock);
+  l = g_array_copy (r->latency_us);
+  g_mutex_unlock (&r->lock);
+  g_array_sort (l, cmp_i64);
+  g_print ("{\"bench\":\"latency\",\"frames\":%u,\"unreadable\":%u,"
+      "\"median_ms\":%.1f,"
+      "\"p90_ms\":%.1f,\"min_ms\":%.1f,\"max_ms\":%.1f,\"width\":%d,"
+      "\"height\":%d,\"fps\":30,\"sync\":%s}\n", l->len, r->bad_stamps, pct (l, 50), pct (l, 90),
+      pct (l, 0), pct (l, 100), WIDTH, HEIGHT, opt_no_sync ? "false" : "true");
+  receiver_stop (r);
+  publisher_stop (p);
+  return l->len ? 0 : 1;
+}
+
+static int
+bench_receivers (gint n, const gchar * room)
+{
+  /* child side of fanout: n receivers, encoded media only, until killed */
+  gint i;
+  g_autofree gchar *desc = NULL;
+  GString *s = g_string_new (NULL);
+  g_autoptr (GError) error = NULL;
+  GstElement *pipe;
+
+  for (i = 0; i < n; i++)
+    g_string_append_printf (s, "noomsrc server=%s room=%s media=video "
+        "decode=false nickname=rx%d ! fakesink sync=false async=false ",
+        opt_server, room, i);
+  desc = g_string_free (s, FALSE);
+  pipe = gst_parse_launch (desc, &error);
+  if (!pipe) {
+    g_printerr ("noom-media-bench: %s\n", error->message);
+    return 1;
+  }
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  g_main_loop_run (g_main_loop_new (NULL, FALSE));
+  return 0;
+}
+
+static int
+bench_fanout (gint n, const gchar * self)
+{
+  g_autofree gchar *room = g_strdup_printf ("bench-fanout-%d", n);
+  g_autofree gchar *ns = g_strdup_printf ("%d", n);
+  const gchar *argv[] = { self, "--server", opt_server, "receivers", ns,
+    room, NULL
+  };
+  Publisher *p = publisher_start (room, FALSE);
+  GPid child;
+  g_autoptr (GError) error = NULL;
+  gdouble c0, c1;
+  gint64 t0, t1;
+
+  if (!g_spawn_async (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL,
+          NULL, &child, &error)) {
+    g_printerr ("noom-media-bench: %s\n", error->message);
+    return 1;
+  }
+  if (!publisher_wait_connected (p, n, 30 + n * 2)) {
+    g_printerr ("noom-media-bench: only %d of %d receivers connected\n",
+        p->connected, n);
+    kill (child, SIGKILL);
+    return 1;
+  }
+  g_usleep (2 * G_USEC_PER_SEC);
+  c0 = cpu_seconds ();
+  t0 = mono_us ();
+  g_usleep (opt_seconds * G_USEC_PER_SEC);
+  c1 = cpu_seconds ();
+  t1 = mono_us ();
+  kill (child, SIGTERM);
+  g_spawn_close_pid (child);
+  g_print ("{\"bench\":\"fanout\",\"receivers\":%d,\"publisher_cpu_percent\""
+      ":%.1f,\"seconds\":%.1f}\n", n, 100 * (c1 - c0) / ((t1 - t0) / 1e6),
+      (t1 - t0) / 1e6);
+  publisher_stop (p);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  GOptionEntry entries[] = {
+    {"server", 's', 0, G_OPTION_ARG_STRING, &opt_server,
+        "noom-server as host:port (default 127.0.0.1:8080)", "HOST:PORT"},
+    {"runs", 'r', 0, G_OPTION_ARG_INT, &opt_runs,
+        "first-frame: number of receivers started one after the other "
+          "(default 10)", "N"},
+    {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
+        "latency, fanout: length of the measurement (default 10)", "S"},
+    {"no-sync", 0, 0, G_OPTION_ARG_NONE, &opt_no_sync,
+        "latency: take each picture as soon as it is decoded instead of when "
+          "a display synchronised to the clock would show it", NULL},
+    {NULL}
+  };
+  g_autoptr (GOptionContext) ctx =
+      g_option_context_new ("first-frame | latency | fanout N");
+  g_autoptr (GError) error = NULL;
+
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("noom-media-bench: %s\n", error->message);
+    return 2;
+  }
+  if (!opt_server)
+    opt_server = g_strdup ("127.0.0.1:8080");
+  if (argc >= 2 && g_str_equal (argv[1], "first-frame"))
+    return bench_first_frame ();
+  if (argc >= 2 && g_str_equal (argv[1], "latency"))
+    return bench_latency ();
+  if (argc >= 3 && g_str_equal (argv[1], "fanout"))
+    return bench_fanout (atoi (argv[2]), argv[0]);
+  if (argc >= 4 && g_str_equal (argv[1], "receivers"))
+    return bench_receivers (atoi (argv[2]), argv[3]);
+  g_printerr ("noom-media-bench: say first-frame, latency or fanout N\n");
+  return 2;
+}
