@@ -209,3 +209,29 @@ test('bad arguments: a clear error, no crash', async () => {
   assert.equal(code, 1, p.out);
   assert.match(p.out, /Could not reach the Noom server at http:\/\/127\.0\.0\.1:1/);
 });
+
+test('--composite also writes everyone in one grid with the audio mixed', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-record-');
+  const room = 'rec-grid';
+  const { rec } = await startRecorder(server, room, dir, ['--composite']);
+  t.after(() => rec.kill('SIGKILL'));
+  const pubs = ['gil', 'hal'].map((n) => publisher(server.uri(room, `?nickname=${n}`)));
+  pubs.forEach((p) => t.after(() => p.kill('SIGKILL')));
+  await waitFiles(path.join(dir, room), 3, 'two participants\' files and the composite');
+  await delay(5000);
+  rec.kill('SIGINT');
+  assert.equal((await rec.wait(20000)).code, 0, rec.out);
+  const files = listFiles(path.join(dir, room));
+  const grid = files.find((f) => path.basename(f).startsWith('composite-'));
+  assert.ok(grid, files.join(' '));
+  const info = await probeFile(grid);
+  t.diagnostic(`composite: ${info.duration} s, ${info.videoFrames} frames`);
+  assert.ok(info.discovered && info.decoded, JSON.stringify(info));
+  assert.deepEqual(info.video, ['video/x-vp8']);
+  assert.deepEqual(info.audio, ['audio/x-opus']);
+  assert.ok(info.duration > 5 && info.videoFrames > 5 * 15 * 0.8, JSON.stringify(info));
+  for (const n of ['gil', 'hal'])
+    assert.ok(files.some((f) => path.basename(f).startsWith(`${n}-`)), files.join(' '));
+});

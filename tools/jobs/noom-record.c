@@ -238,11 +238,11 @@ build_composite (Recorder * rec, GError ** error)
       "cpu-used=8 threads=2 target-bitrate=1500000 keyframe-max-dist=60 ! "
       "queue ! matroskamux name=cmux offset-to-zero=true ! filesink "
       "buffer-mode=unbuffered name=csink  "
-      "videotestsrc is-live=true pattern=black ! video/x-raw,width=320,"
+      "videotestsrc name=bgv is-live=true pattern=black ! video/x-raw,width=320,"
       "height=180,framerate=15/1 ! grid.  "
       "audiomixer name=mix ignore-inactive-pads=true ! audio/x-raw,"
       "rate=48000,channels=2 ! audioconvert ! opusenc ! queue ! cmux.  "
-      "audiotestsrc is-live=true wave=silence ! audio/x-raw,rate=48000,"
+      "audiotestsrc name=bga is-live=true wave=silence ! audio/x-raw,rate=48000,"
       "channels=2 ! mix.");
   bin = gst_parse_bin_from_description (desc, FALSE, error);
   if (!bin)
@@ -292,7 +292,7 @@ composite_branch (Recorder * rec, Recording * r, GstElement * tee,
   GstElement *post = gst_element_factory_make (video ? "videoscale" :
       "audioresample", NULL);
   GstPad *teepad, *qpad, *ghost, *target;
-  GstPad *mixpad;
+  GstPad *mixpad, *cghost;
 
   g_object_set (q, "max-size-time", 2 * GST_SECOND, "max-size-bytes", 0,
       "max-size-buffers", 0, "leaky", 2, NULL);
@@ -316,7 +316,13 @@ composite_branch (Recorder * rec, Recording * r, GstElement * tee,
 
   mixpad = gst_element_request_pad_simple (video ? rec->grid : rec->mixer,
       "sink_%u");
-  gst_pad_link (ghost, mixpad);
+  /* The grid lives in a sibling bin: a ghost pad on each side. */
+  cghost = gst_ghost_pad_new (NULL, mixpad);
+  gst_pad_set_active (cghost, TRUE);
+  gst_element_add_pad (rec->composite_bin, cghost);
+  g_object_set_data (G_OBJECT (mixpad), "noom-ghost", cghost);
+  if (gst_pad_link (ghost, cghost) != GST_PAD_LINK_OK)
+    g_printerr ("noom-record: --composite: could not add %s\n", r->nickname);
   if (video) {
     g_ptr_array_add (rec->grid_pads, gst_object_ref (mixpad));
     relayout_grid (rec);
@@ -336,6 +342,8 @@ composite_release (Recorder * rec, GstPad * mixpad, gboolean video)
     g_ptr_array_remove (rec->grid_pads, mixpad);
     relayout_grid (rec);
   }
+  gst_element_remove_pad (rec->composite_bin, g_object_get_data (G_OBJECT
+          (mixpad), "noom-ghost"));
   gst_element_release_request_pad (owner, mixpad);
   gst_object_unref (mixpad);
 }
@@ -719,8 +727,10 @@ stop (Recorder * rec)
     GstElement *srcs[2];
     guint i;
 
-    srcs[0] = gst_bin_get_by_name (GST_BIN (rec->composite_bin), "grid");
-    srcs[1] = gst_bin_get_by_name (GST_BIN (rec->composite_bin), "mix");
+    /* The backgrounds end; the participants' tracks end with noomsrc's
+     * EOS: then the grid and the mix are done. */
+    srcs[0] = gst_bin_get_by_name (GST_BIN (rec->composite_bin), "bgv");
+    srcs[1] = gst_bin_get_by_name (GST_BIN (rec->composite_bin), "bga");
     for (i = 0; i < 2; i++) {
       gst_element_send_event (srcs[i], gst_event_new_eos ());
       gst_object_unref (srcs[i]);
