@@ -590,8 +590,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
         if (!in->got_pads && g_str_has_prefix (in->source_uri, "file:")
             && in->loops == 0 && in->retries == 0) {
           clear_line (in);
-          g_printerr ("noom-ingest: %s: %s\n", in->source_uri,
-              error->message);
+          g_printerr ("noom-ingest: %s: %s\n", in->source_uri, error->message);
           in->exit_code = 1;
           g_main_loop_quit (in->loop);
           break;

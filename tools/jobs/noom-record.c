@@ -156,9 +156,6 @@ format_duration (gint64 us)
 }
 
 static void
-say (Recorder * rec, const gchar * format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
 say (Recorder * rec, const gchar * format, ...)
 {
   va_list args;
@@ -173,7 +170,7 @@ say (Recorder * rec, const gchar * format, ...)
   va_end (args);
   now = g_date_time_new_now_local ();
   stamp = g_date_time_format (now, "%H:%M:%S.%f");
-  stamp[12] = '\0';            /* milliseconds */
+  stamp[12] = '\0';             /* milliseconds */
   if (rec->tty)
     fputs ("\r\033[K", stderr);
   fprintf (stderr, "noom-record: %s %s\n", stamp, text);
