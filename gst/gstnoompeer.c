@@ -34,6 +34,7 @@ struct _GstNoomPeer
   gboolean closed;
   gboolean remote_set;
   gboolean reported_connected;
+  gboolean prepared;            /* transceivers set up for the first offer */
   GQueue pending_candidates;    /* Candidate* until the remote description */
 
   /* Under the object lock. */
@@ -322,9 +323,12 @@ run_task (gpointer data)
               NULL))
         break;
       self->remote_set = TRUE;
-      if (gst_noom_session_get_hooks (self->session)->prepare_answer)
+      /* A later offer (an ICE restart) keeps the transceivers we have. */
+      if (!self->prepared
+          && gst_noom_session_get_hooks (self->session)->prepare_answer)
         gst_noom_session_get_hooks (self->session)->prepare_answer
             (gst_noom_session_get_element (self->session), self);
+      self->prepared = TRUE;
       emit_with_promise (self, "create-answer", NULL, STEP_ANSWER_CREATED);
       flush_candidates (self);
       break;

@@ -69,6 +69,7 @@ struct _GstNoomSession
   gboolean join_requested;
   gboolean joined;
   NoomMediaFlags sends;
+  GQueue early;                 /* Early*: what arrived before the join ack */
 
   GMutex peers_lock;
   GHashTable *peers;            /* participant id -> GstNoomPeer */
@@ -77,6 +78,34 @@ struct _GstNoomSession
 G_DEFINE_TYPE_WITH_CODE (GstNoomSession, gst_noom_session, GST_TYPE_OBJECT,
     GST_DEBUG_CATEGORY_INIT (gst_noom_session_debug, "noomsession", 0,
         "Noom room session"));
+
+/* What the client delivered before our join ack was handled (the ack's
+ * callback runs from an idle): welcomes, byes, offers and candidates are
+ * replayed in order once the peers of the ack exist. */
+typedef struct
+{
+  gchar *from;
+  gchar *sdp;                   /* an offer, or NULL */
+  guint mline_index;
+  gchar *candidate;             /* a candidate, or NULL */
+  NoomParticipant *joined;      /* a welcome, or NULL */
+  NoomParticipant *left;        /* a bye, or NULL */
+} Early;
+
+static void
+early_free (gpointer data)
+{
+  Early *e = data;
+
+  g_free (e->from);
+  g_free (e->sdp);
+  g_free (e->candidate);
+  if (e->joined)
+    noom_participant_unref (e->joined);
+  if (e->left)
+    noom_participant_unref (e->left);
+  g_free (e);
+}
 
 static void remove_peer (GstNoomSession * self, const gchar * id);
 static void remove_all_peers (GstNoomSession * self);
@@ -537,6 +566,7 @@ gst_noom_session_init (GstNoomSession * self)
   self->port = NOOM_URI_DEFAULT_PORT;
   self->max_peers = DEFAULT_MAX_PEERS;
   self->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+  g_queue_init (&self->early);
   g_mutex_init (&self->peers_lock);
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       gst_object_unref);
@@ -805,10 +835,16 @@ lookup_peer (GstNoomSession * self, const gchar * id)
 static void
 create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
 {
-  GstNoomPeer *peer;
+  GstNoomPeer *peer, *existing;
   GstElement *webrtc;
   guint max_peers, n;
 
+  existing = lookup_peer (self, p->id);
+  if (existing) {
+    GST_DEBUG_OBJECT (self, "already connecting to %s", p->id);
+    gst_object_unref (existing);
+    return;
+  }
   if (self->hooks.accept && !self->hooks.accept (self->element, p)) {
     GST_INFO_OBJECT (self, "not connecting to %s (%s): filtered out", p->id,
         p->nickname);
@@ -930,9 +966,16 @@ static void
 on_participant_joined (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
 {
+  if (!self->joined) {
+    Early *e = g_new0 (Early, 1);
+
+    e->joined = noom_participant_ref (p);
+    g_queue_push_tail (&self->early, e);
+    return;
+  }
   post_participant (self, "joined", p);
   /* docs/protocol.md §7: the one already in the room offers. */
-  if (self->joined && needs_connection (self, p)) {
+  if (needs_connection (self, p)) {
     remove_peer (self, p->id);
     create_peer (self, p, TRUE);
   }
@@ -942,6 +985,13 @@ static void
 on_participant_left (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
 {
+  if (!self->joined) {
+    Early *e = g_new0 (Early, 1);
+
+    e->left = noom_participant_ref (p);
+    g_queue_push_tail (&self->early, e);
+    return;
+  }
   remove_peer (self, p->id);
   post_participant (self, "left", p);
 }
@@ -952,6 +1002,14 @@ on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
 {
   g_autoptr (GstNoomPeer) peer = lookup_peer (self, from);
 
+  if (!peer && !self->joined) {
+    Early *e = g_new0 (Early, 1);
+
+    e->from = g_strdup (from);
+    e->sdp = g_strdup (sdp);
+    g_queue_push_tail (&self->early, e);
+    return;
+  }
   if (!peer) {
     /* Somebody we did not expect media from offers anyway: answer what we
      * are offered (the element decides what to accept). */
@@ -983,10 +1041,18 @@ on_ice (NoomClient * client, const gchar * from, guint mline_index,
 {
   g_autoptr (GstNoomPeer) peer = lookup_peer (self, from);
 
-  if (peer)
+  if (peer) {
     gst_noom_peer_handle_ice (peer, mline_index, candidate);
-  else
+  } else if (!self->joined) {
+    Early *e = g_new0 (Early, 1);
+
+    e->from = g_strdup (from);
+    e->mline_index = mline_index;
+    e->candidate = g_strdup (candidate);
+    g_queue_push_tail (&self->early, e);
+  } else {
     GST_DEBUG_OBJECT (self, "candidate from unknown peer %s", from);
+  }
 }
 
 static void
@@ -1018,6 +1084,7 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (NoomJoinInfo) info = NULL;
   g_autofree gchar *text = NULL;
+  Early *early;
   guint i;
 
   info = noom_client_join_finish (NOOM_CLIENT (source), res, &error);
@@ -1059,6 +1126,19 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
     post_participant (self, "joined", p);
     if (needs_connection (self, p))
       create_peer (self, p, FALSE);
+  }
+  /* The client may deliver the first offers before the ack. */
+  while ((early = g_queue_pop_head (&self->early))) {
+    if (early->joined)
+      on_participant_joined (self->client, early->joined, self);
+    else if (early->left)
+      on_participant_left (self->client, early->left, self);
+    else if (early->sdp)
+      on_offer (self->client, early->from, early->sdp, self);
+    else
+      on_ice (self->client, early->from, early->mline_index, NULL,
+          early->candidate, self);
+    early_free (early);
   }
   gst_object_unref (self);
 }
@@ -1270,6 +1350,7 @@ stop_in_thread (gpointer data)
     g_clear_object (&self->client);
   }
   self->joined = self->connected = FALSE;
+  g_queue_clear_full (&self->early, early_free);
   g_main_loop_quit (self->loop);
   return G_SOURCE_REMOVE;
 }
