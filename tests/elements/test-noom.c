@@ -1015,7 +1015,8 @@ GST_START_TEST (test_room_ice_servers)
 
 GST_END_TEST;
 
-/* raw video encoded to each codec, and VP8 passed through */
+/* raw video encoded to each codec, VP8 and H.264 passed through, and
+ * loopback named explicitly */
 static const struct
 {
   const gchar *encoder;
@@ -1024,6 +1025,7 @@ static const struct
   {NULL, "video-codec=h264"},
   {NULL, "video-codec=vp9"},
   {"vp8enc deadline=1", NULL},
+  {NULL, "ice-local-addresses=127.0.0.1"},
   {"x264enc tune=zerolatency speed-preset=ultrafast ! "
         "video/x-h264,profile=constrained-baseline", NULL},
 };
