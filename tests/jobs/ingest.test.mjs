@@ -64,7 +64,8 @@ test('a file reaches a browser page and a noomsrc, paced in real time, and the i
   const started = Date.now();
   const ing = ingest([clip, server.uri(room, '?nickname=movie')]);
   t.after(() => ing.kill('SIGKILL'));
-  const j = await server.waitJoin((e) => e.nickname === 'movie', 'the ingest');
+  const j = await server.waitJoin((e) => e.nickname === 'movie', 'the ingest')
+    .catch((e) => { throw new Error(`${e.message}\nnoom-ingest:\n${ing.out}`); });
   assert.equal(j.kind, 'publisher');
   if (page) {
     // the page decodes the file's video and hears its audio

@@ -237,3 +237,23 @@ test('--composite also writes everyone in one grid with the audio mixed', async 
   for (const n of ['gil', 'hal'])
     assert.ok(files.some((f) => path.basename(f).startsWith(`${n}-`)), files.join(' '));
 });
+
+test('a status line on a terminal, nothing but the summary otherwise', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-record-');
+  // script(1) gives noom-record a terminal
+  const tty = new Proc('script', ['-qfc', `${env('NOOM_RECORD')} -o ${dir} ${server.uri('rec-tty')}`, '/dev/null']);
+  t.after(() => tty.kill('SIGKILL'));
+  await tty.waitOutput(/● REC rec-tty {2}00:00:0[1-9] {2}0 participants {2}0 files {2}0 bytes/, 'the status line');
+  const quiet = new Proc(env('NOOM_RECORD'), ['-o', dir, server.uri('rec-quiet')]);
+  t.after(() => quiet.kill('SIGKILL'));
+  await server.waitJoin((e) => e.room === 'rec-quiet', 'the quiet recorder');
+  await delay(2500);
+  quiet.kill('SIGTERM');
+  assert.equal((await quiet.wait(15000)).code, 0, quiet.out);
+  const lines = quiet.out.split('\n').filter((l) => l && !/cannot join as a recorder/.test(l));
+  assert.deepEqual(lines, [`noom-record: 0 files in ${dir}/rec-quiet`]);
+  tty.kill('SIGINT');
+  await tty.wait(15000);
+});

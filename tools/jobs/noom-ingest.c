@@ -271,14 +271,26 @@ source_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* Links a source pad to its chain (lock held). */
-static void
-link_source_pad (Ingest * in, GstPad * pad, Entry * e)
+/* Claims @e for a pad of the current source (lock held): TRUE if the pad
+ * is to be linked to it. */
+static gboolean
+claim_entry (Ingest * in, Entry * e)
 {
+  if (!e || e->linked)
+    return FALSE;
   e->linked = TRUE;
   e->ended = FALSE;
   in->got_pads = TRUE;
-  gst_pad_set_offset (pad, in->offset);
+  return TRUE;
+}
+
+/* Links a source pad to its chain.  Not under the lock: linking and caps
+ * queries take decodebin's locks, which its streaming threads hold while
+ * they wait for ours in pad-added. */
+static void
+connect_pad (Ingest * in, GstPad * pad, Entry * e, GstClockTime offset)
+{
+  gst_pad_set_offset (pad, offset);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, source_probe, e, NULL);
   if (gst_pad_link (pad, e->head) != GST_PAD_LINK_OK)
@@ -292,6 +304,15 @@ hold_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+static gboolean
+pad_is_video (GstPad * pad)
+{
+  GstCaps *caps = g_object_get_data (G_OBJECT (pad), "noom-caps");
+
+  return g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure
+          (caps, 0)), "video/");
+}
+
 /* The first source's streams are known: noomsink gets one pad per kind
  * (it takes pads only before it starts), then everything runs. */
 static gboolean
@@ -303,28 +324,28 @@ setup_sink (gpointer data)
 
   g_mutex_lock (&in->lock);
   in->setup_id = 0;
-  if (in->entries_fixed) {
+  if (in->entries_fixed || !in->held) {
     g_mutex_unlock (&in->lock);
     return G_SOURCE_REMOVE;
   }
   in->entries_fixed = TRUE;
   held = in->held;
   in->held = NULL;
+  g_mutex_unlock (&in->lock);
+
   gst_bin_add (GST_BIN (in->pipeline), in->sink);
   for (i = 0; i < held->len; i++) {
     GstPad *pad = held->pdata[i];
-    GstCaps *caps = gst_pad_get_current_caps (pad);
-    gboolean video;
+    gboolean video = pad_is_video (pad);
+    Entry *e;
 
-    if (!caps)
-      caps = gst_pad_query_caps (pad, NULL);
-    video = g_str_has_prefix (gst_structure_get_name
-        (gst_caps_get_structure (caps, 0)), "video/");
-    if (!in->entries[video])
-      in->entries[video] = entry_new (in, video, caps);
-    gst_caps_unref (caps);
+    if (in->entries[video])
+      continue;
+    e = entry_new (in, video, g_object_get_data (G_OBJECT (pad), "noom-caps"));
+    g_mutex_lock (&in->lock);
+    in->entries[video] = e;
+    g_mutex_unlock (&in->lock);
   }
-  g_mutex_unlock (&in->lock);
 
   if (!in->entries[0] && !in->entries[1]) {
     g_printerr ("noom-ingest: %s has no audio or video to send\n",
@@ -336,23 +357,20 @@ setup_sink (gpointer data)
   }
   gst_element_set_state (in->pipeline, GST_STATE_PLAYING);
 
-  g_mutex_lock (&in->lock);
   for (i = 0; i < held->len; i++) {
     GstPad *pad = held->pdata[i];
     gulong id = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (pad),
             "noom-hold"));
-    GstCaps *caps = gst_pad_get_current_caps (pad);
-    gboolean video;
-    Entry *e;
+    Entry *e = in->entries[pad_is_video (pad)];
+    gboolean claimed;
+    GstClockTime offset;
 
-    if (!caps)
-      caps = gst_pad_query_caps (pad, NULL);
-    video = g_str_has_prefix (gst_structure_get_name
-        (gst_caps_get_structure (caps, 0)), "video/");
-    gst_caps_unref (caps);
-    e = in->entries[video];
-    if (e && !e->linked) {
-      link_source_pad (in, pad, e);
+    g_mutex_lock (&in->lock);
+    claimed = claim_entry (in, e);
+    offset = in->offset;
+    g_mutex_unlock (&in->lock);
+    if (claimed) {
+      connect_pad (in, pad, e, offset);
     } else {
       GstElement *drop = gst_element_factory_make ("fakesink", NULL);
       GstPad *dpad = gst_element_get_static_pad (drop, "sink");
@@ -366,7 +384,6 @@ setup_sink (gpointer data)
     }
     gst_pad_remove_probe (pad, id);
   }
-  g_mutex_unlock (&in->lock);
   g_ptr_array_unref (held);
   return G_SOURCE_REMOVE;
 }
@@ -376,7 +393,8 @@ on_source_pad (GstElement * src, GstPad * pad, Ingest * in)
 {
   GstCaps *caps = gst_pad_get_current_caps (pad);
   const gchar *name;
-  gboolean video;
+  gboolean video, claimed;
+  GstClockTime offset;
   Entry *e;
 
   if (!caps)
@@ -387,7 +405,8 @@ on_source_pad (GstElement * src, GstPad * pad, Ingest * in)
     gst_caps_unref (caps);
     return;
   }
-  gst_caps_unref (caps);
+  g_object_set_data_full (G_OBJECT (pad), "noom-caps", caps,
+      (GDestroyNotify) gst_caps_unref);
 
   g_mutex_lock (&in->lock);
   if (!in->entries_fixed) {
@@ -406,12 +425,13 @@ on_source_pad (GstElement * src, GstPad * pad, Ingest * in)
     return;
   }
   e = in->entries[video];
-  if (e && !e->linked)
-    link_source_pad (in, pad, e);
-  /* else: a second stream of a kind, or one the first source did not
-   * have: noomsink sends one of each; unlinked pads are dropped by
-   * decodebin's not-linked handling of the other streams. */
+  /* A second stream of a kind, or one the first source did not have, is
+   * not claimed: noomsink sends one of each. */
+  claimed = claim_entry (in, e);
+  offset = in->offset;
   g_mutex_unlock (&in->lock);
+  if (claimed)
+    connect_pad (in, pad, e, offset);
 }
 
 static void
@@ -526,8 +546,17 @@ progress_cb (gpointer data)
   if (in->source) {
     gint64 d;
 
-    if (gst_element_query_duration (in->source, GST_FORMAT_TIME, &d))
-      duration = d;
+    GstIterator *it = gst_element_iterate_src_pads (in->source);
+    GValue v = G_VALUE_INIT;
+
+    /* Asked of a stream, the demuxer answers; the bin has no sink to ask. */
+    if (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+      if (gst_pad_query_duration (g_value_get_object (&v), GST_FORMAT_TIME,
+              &d) && d > 0)
+        duration = d;
+      g_value_unset (&v);
+    }
+    gst_iterator_free (it);
   }
   pos = format_time (position);
   dur = format_time (duration);
