@@ -178,3 +178,13 @@ test('bad arguments: a clear error, no crash', async () => {
   assert.equal((await p.wait(10000)).code, 2, p.out);
   assert.match(p.out, /http:\/\/host\/room/);
 });
+
+test('progress on a terminal: position, duration and loops', async (t) => {
+  const clip = await makeClip('clip2p.mkv', 2);
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  // script(1) gives noom-ingest a terminal
+  const p = new Proc('script', ['-qfc', `${env('NOOM_INGEST')} --loop ${clip} ${server.uri('ingest-tty')}`, '/dev/null']);
+  t.after(() => p.kill('SIGKILL'));
+  await p.waitOutput(/▶ file:\/\/\S+clip2p\.mkv {2}00:00:0[0-9] \/ 00:00:02 {2}loop [2-9]/, 'the progress line of a second loop', 30000);
+});
