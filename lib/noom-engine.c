@@ -93,6 +93,10 @@ struct _NoomEngine
   GPtrArray *turned_away;       /* WsConns to close a little later */
   GSList *upgrades;             /* PendingUpgrade: 101 not written yet */
   GSource *turned_away_source;
+
+  gchar **origins;              /* config.allowed_origins, owned */
+  GHashTable *per_address;      /* remote -> open sessions (max_per_address) */
+  GHashTable *log_seen;         /* refusal line -> LogSeen */
 };
 
 /* Kept small: one of these per connection. */
@@ -872,6 +876,104 @@ bad_request (SoupServerMessage * msg, gint code)
       SOUP_STATUS_BAD_REQUEST, code, messages[code]);
 }
 
+/* Refusals at the HTTP level are logged at message level, once each: a
+ * client retrying in a loop must not flood the log, so an identical line
+ * is logged at most once per LOG_REPEAT_US, the next one saying how many
+ * were left out. */
+#define LOG_REPEAT_US (10 * G_USEC_PER_SEC)
+#define LOG_SEEN_MAX 512
+
+typedef struct
+{
+  gint64 last_us;
+  guint suppressed;
+} LogSeen;
+
+static gboolean
+log_seen_old (gpointer key, gpointer value, gpointer user_data)
+{
+  const LogSeen *seen = value;
+
+  return seen->suppressed == 0 &&
+      *(const gint64 *) user_data - seen->last_us >= LOG_REPEAT_US;
+}
+
+static void
+engine_log (NoomEngine * engine, const gchar * line)
+{
+  gint64 now = g_get_monotonic_time ();
+  LogSeen *seen;
+
+  if (engine->log_seen == NULL)
+    engine->log_seen = g_hash_table_new_full (g_str_hash, g_str_equal,
+        g_free, g_free);
+  seen = g_hash_table_lookup (engine->log_seen, line);
+  if (seen && now - seen->last_us < LOG_REPEAT_US) {
+    seen->suppressed++;
+    return;
+  }
+  if (seen) {
+    if (seen->suppressed)
+      g_message ("%s (and %u more like it in the last %u s)", line,
+          seen->suppressed, (guint) ((now - seen->last_us) / G_USEC_PER_SEC));
+    else
+      g_message ("%s", line);
+    seen->last_us = now;
+    seen->suppressed = 0;
+    return;
+  }
+  /* Bounded: the lines hold peer addresses, which an attacker may vary. */
+  if (g_hash_table_size (engine->log_seen) >= LOG_SEEN_MAX) {
+    g_hash_table_foreach_remove (engine->log_seen, log_seen_old, &now);
+    if (g_hash_table_size (engine->log_seen) >= LOG_SEEN_MAX)
+      g_hash_table_remove_all (engine->log_seen);
+  }
+  seen = g_new0 (LogSeen, 1);
+  seen->last_us = now;
+  g_hash_table_insert (engine->log_seen, g_strdup (line), seen);
+  g_message ("%s", line);
+}
+
+/* Logs the status @msg was just given.  Only fixed text and the peer
+ * address go into the line: nothing the client chose (the query may
+ * carry a token). */
+static void
+log_refusal (NoomEngine * engine, SoupServerMessage * msg,
+    const gchar * transport, const gchar * why)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  g_autofree gchar *line = NULL;
+
+  if (method != SOUP_METHOD_GET && method != SOUP_METHOD_POST)
+    method = "other method";
+  if (g_strcmp0 (transport, "polling") != 0 &&
+      g_strcmp0 (transport, "websocket") != 0)
+    transport = "unknown transport";
+  line = g_strdup_printf ("refused %s %s from %s: %u %s", method, transport,
+      soup_server_message_get_remote_host (msg),
+      soup_server_message_get_status (msg), why);
+  engine_log (engine, line);
+}
+
+/* A WebSocket probe that did not become the session's transport. */
+static void
+upgrade_failed (NoomEngine * engine, const gchar * remote, const gchar * why)
+{
+  g_autofree gchar *line = g_strdup_printf ("refused websocket upgrade "
+      "from %s: %s", remote ? remote : "?", why);
+
+  engine_log (engine, line);
+}
+
+/* bad_request(), logged. */
+static void
+refuse (NoomEngine * engine, SoupServerMessage * msg, gint code,
+    const gchar * transport, const gchar * why)
+{
+  bad_request (msg, code);
+  log_refusal (engine, msg, transport, why);
+}
+
 typedef struct
 {
   SoupServerMessage *msg;
@@ -1141,6 +1243,16 @@ socket_close_internal (NoomEngineSocket * s, const gchar * reason,
   socket_ref (s);
   s->state = STATE_CLOSED;
   engine->n_open--;
+  if (engine->per_address) {
+    guint n = GPOINTER_TO_UINT (g_hash_table_lookup (engine->per_address,
+            s->remote));
+
+    if (n > 1)
+      g_hash_table_insert (engine->per_address, g_strdup (s->remote),
+          GUINT_TO_POINTER (n - 1));
+    else
+      g_hash_table_remove (engine->per_address, s->remote);
+  }
   hb_unlink (s);
   hb_rearm (engine);
   if (s->defer) {
@@ -1287,7 +1399,7 @@ sweep_cb (gpointer user_data)
       s->state = STATE_CLOSED;
       g_hash_table_remove (engine->sockets, s->sid);
     } else if (s->probe) {
-      g_debug ("upgrade of %s timed out", s->sid);
+      upgrade_failed (engine, s->remote, "upgrade timed out");
       ws_disconnect (s, &s->probe);
       s->probed = FALSE;
     }
@@ -1314,6 +1426,10 @@ socket_new (NoomEngine * engine, guint transport, const gchar * remote)
   g_hash_table_insert (engine->sockets, s->sid, s);
   hb_append (s, HB_PING, now_ms () + engine->config.ping_interval_ms);
   engine->n_open++;
+  if (engine->per_address)
+    g_hash_table_insert (engine->per_address, g_strdup (s->remote),
+        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup
+                (engine->per_address, s->remote)) + 1));
   return s;
 }
 
@@ -1364,7 +1480,7 @@ polling_handshake (NoomEngine * engine, SoupServerMessage * msg)
       g_hash_table_remove (engine->sockets, s->sid);
     }
   } else {
-    bad_request (msg, 3);
+    refuse (engine, msg, 3, "polling", "session closed during its handshake");
   }
   socket_unref (s);
 }
@@ -1409,7 +1525,7 @@ polling_get (NoomEngineSocket * s, SoupServerMessage * msg)
   if (s->poll) {
     /* Two concurrent GETs: the reference answers the second with an error
      * and closes the session, the first one receiving the close packet. */
-    bad_request (msg, 3);
+    refuse (s->engine, msg, 3, "polling", "second concurrent GET");
     socket_close_internal (s, "transport error", FALSE);
     return;
   }
@@ -1445,7 +1561,7 @@ polling_post (NoomEngineSocket * s, SoupServerMessage * msg)
   ctype = soup_message_headers_get_content_type
       (soup_server_message_get_request_headers (msg), NULL);
   if (ctype && g_ascii_strcasecmp (ctype, "application/octet-stream") == 0) {
-    bad_request (msg, 3);
+    refuse (s->engine, msg, 3, "polling", "binary POST body");
     socket_close_internal (s, "parse error", FALSE);
     return;
   }
@@ -1455,13 +1571,14 @@ polling_post (NoomEngineSocket * s, SoupServerMessage * msg)
   if (len > s->engine->config.max_payload) {
     set_json_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, 3,
         "Payload too large");
+    log_refusal (s->engine, msg, "polling", "body over maxPayload");
     socket_close_internal (s, "transport error", FALSE);
     return;
   }
   packets = noom_eio_payload_decode (data, len, &error);
   if (packets == NULL) {
     g_debug ("bad payload from %s: %s", s->sid, error->message);
-    bad_request (msg, 3);
+    refuse (s->engine, msg, 3, "polling", "malformed payload");
     socket_close_internal (s, "parse error", FALSE);
     return;
   }
@@ -1526,6 +1643,48 @@ lookup_session (NoomEngine * engine, const gchar * sid)
   return s;
 }
 
+/* config.allowed_origins: a browser's request from another origin gets 403.
+ * No Origin header: not a browser (the elements, node), allowed. */
+static gboolean
+check_origin (NoomEngine * engine, SoupServerMessage * msg,
+    const gchar * transport)
+{
+  const gchar *origin;
+
+  if (engine->origins == NULL)
+    return TRUE;
+  origin = soup_message_headers_get_one (soup_server_message_get_request_headers
+      (msg), "Origin");
+  if (origin == NULL || g_strv_contains ((const gchar * const *)
+          engine->origins, origin))
+    return TRUE;
+  refuse (engine, msg, 4, transport, "origin not allowed");
+  return FALSE;
+}
+
+static gboolean
+is_loopback (const gchar * address)
+{
+  g_autoptr (GInetAddress) a = g_inet_address_new_from_string (address);
+
+  return a && g_inet_address_get_is_loopback (a);
+}
+
+static gboolean
+check_per_address (NoomEngine * engine, SoupServerMessage * msg,
+    const gchar * transport)
+{
+  const gchar *remote = soup_server_message_get_remote_host (msg);
+
+  if (engine->config.max_per_address == 0 || remote == NULL ||
+      (!engine->config.limit_loopback && is_loopback (remote)) ||
+      GPOINTER_TO_UINT (g_hash_table_lookup (engine->per_address, remote)) <
+      engine->config.max_per_address)
+    return TRUE;
+  refuse (engine, msg, 4, transport, "too many connections from this address");
+  return FALSE;
+}
+
 static void
 http_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
@@ -1539,24 +1698,30 @@ http_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
 
   if (g_strcmp0 (transport, "polling") != 0 &&
       g_strcmp0 (transport, "websocket") != 0) {
-    bad_request (msg, 0);
+    refuse (engine, msg, 0, transport, "unknown transport");
     return;
   }
   if (g_strcmp0 (eio, "4") != 0) {
-    bad_request (msg, 5);
+    refuse (engine, msg, 5, transport, "unsupported protocol version");
     return;
   }
   if (sid) {
     s = lookup_session (engine, sid);
     if (s == NULL) {
-      bad_request (msg, 1);
+      refuse (engine, msg, 1, transport, "unknown session id");
       return;
     }
   }
+  /* Browsers only: who may open a session or a WebSocket, and how many. */
+  if ((s == NULL || strcmp (transport, "websocket") == 0)
+      && !check_origin (engine, msg, transport))
+    return;
+  if (s == NULL && !check_per_address (engine, msg, transport))
+    return;
 
   if (strcmp (transport, "websocket") == 0) {
     if (!is_websocket_request (msg) || method != SOUP_METHOD_GET) {
-      bad_request (msg, 3);
+      refuse (engine, msg, 3, transport, "not a WebSocket handshake");
       return;
     }
     /* A second WebSocket for a session that is already upgraded or
@@ -1573,7 +1738,7 @@ http_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
 
   if (s == NULL) {
     if (method != SOUP_METHOD_GET) {
-      bad_request (msg, 2);
+      refuse (engine, msg, 2, transport, "handshake not a GET");
       return;
     }
     polling_handshake (engine, msg);
@@ -1588,12 +1753,12 @@ http_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
     polling_get (s, msg);
   } else if (method == SOUP_METHOD_POST) {
     if (s->state != STATE_OPEN) {
-      bad_request (msg, 1);
+      refuse (engine, msg, 1, transport, "session closed");
       return;
     }
     polling_post (s, msg);
   } else {
-    bad_request (msg, 3);
+    refuse (engine, msg, 3, transport, "method not allowed");
   }
 }
 
@@ -1614,6 +1779,7 @@ early_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
 
     set_json_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, 3,
         "Payload too large");
+    log_refusal (engine, msg, "polling", "body over maxPayload");
     if (s)
       socket_close_internal (s, "transport error", FALSE);
   }
@@ -1669,7 +1835,7 @@ ws_on_message (WsConn * c, gboolean binary, const gchar * data, gsize len)
       g_clear_pointer (&s->queue, g_ptr_array_unref);
       g_debug ("session %s upgraded to websocket", s->sid);
     } else {
-      g_debug ("bad upgrade packet on %s", s->sid);
+      upgrade_failed (engine, s->remote, "unexpected packet on the probe");
       ws_disconnect (s, &s->probe);
       s->probed = FALSE;
     }
@@ -1755,6 +1921,8 @@ ws_accepted (NoomEngine * engine, WsConn * c, const gchar * sid,
       /* As the reference: accepted, then closed; a little later, so that
        * what was just sent on the session's live WebSocket reaches the
        * client first. */
+      upgrade_failed (engine, remote, s == NULL || s->state != STATE_OPEN ?
+          "session gone" : "session already upgraded or upgrading");
       turn_away (engine, c);
       return;
     }
@@ -1826,7 +1994,7 @@ ws_handshake (NoomEngine * engine, SoupServerMessage * msg, const gchar * sid)
   PendingUpgrade *pu;
 
   if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL)) {
-    bad_request (msg, 3);
+    refuse (engine, msg, 3, "websocket", "WebSocket handshake failed");
     return;
   }
   pu = g_new0 (PendingUpgrade, 1);
@@ -1878,6 +2046,11 @@ noom_engine_new (SoupServer * server, const gchar * path,
     engine->config.max_buffered = DEFAULT_MAX_BUFFERED;
   if (engine->config.max_buffered < engine->config.max_payload)
     engine->config.max_buffered = engine->config.max_payload;
+  engine->origins = g_strdupv ((gchar **) engine->config.allowed_origins);
+  engine->config.allowed_origins = (const gchar * const *) engine->origins;
+  if (engine->config.max_per_address)
+    engine->per_address = g_hash_table_new_full (g_str_hash, g_str_equal,
+        g_free, NULL);
   if (callbacks)
     engine->callbacks = *callbacks;
   engine->user_data = user_data;
@@ -1986,6 +2159,9 @@ noom_engine_free (NoomEngine * engine)
   close (engine->epfd);
   g_free (engine->rbuf);
   g_hash_table_unref (engine->sockets);
+  g_clear_pointer (&engine->per_address, g_hash_table_unref);
+  g_clear_pointer (&engine->log_seen, g_hash_table_unref);
+  g_strfreev (engine->origins);
   g_bytes_unref (engine->ping_frame);
   g_main_context_unref (engine->context);
   g_object_unref (engine->server);

@@ -32,6 +32,17 @@ typedef struct {
    * it is closed as a slow consumer.  0: default 4 MiB.  Never below
    * max_payload. */
   gsize max_buffered;
+  /* Origins ("https://noom.example.org", as browsers send them) that may
+   * open a session or a WebSocket; NULL: any.  A request without an
+   * Origin header (not a browser) is always allowed.  Copied by
+   * noom_engine_new(). */
+  const gchar *const *allowed_origins;
+  /* Sessions one peer address may have open at once; a handshake over it
+   * is refused with 403.  0: no limit.  Loopback peers are exempt unless
+   * @limit_loopback: behind a reverse proxy on the same host every client
+   * comes from there. */
+  guint max_per_address;
+  gboolean limit_loopback;
 } NoomEngineConfig;
 
 void noom_engine_config_init (NoomEngineConfig * config);
