@@ -24,6 +24,7 @@
 #include "noom-room-server.h"
 #include "noom-http.h"
 #include "noom-ice.h"
+#include "noom-token.h"
 
 #define EXIT_USAGE 2
 #define SHUTDOWN_GRACE_MS 2000
@@ -55,6 +56,10 @@ static gint opt_max_message = NOOM_ROOM_DEFAULT_MAX_MESSAGE;
 static gint opt_rate_limit = 50;
 static gint opt_rate_burst = 200;
 static gchar *opt_static_dir = NULL;
+static gchar *opt_token_secret = NULL;
+static gchar **opt_allowed_origins = NULL;
+static gint opt_max_per_address = 64;
+static gboolean opt_limit_loopback = FALSE;
 static gboolean opt_version = FALSE;
 
 static GOptionEntry entries[] = {
@@ -97,6 +102,19 @@ static GOptionEntry entries[] = {
   {"static-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_static_dir,
       "Serve the web client from this directory instead of the built-in "
         "copy (development)", "DIR"},
+  {"token-secret", 0, 0, G_OPTION_ARG_FILENAME, &opt_token_secret,
+        "Joining needs a token (JWT HS256) signed with the secret in FILE",
+      "FILE"},
+  {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_allowed_origins,
+        "Origin browsers may connect from, e.g. https://noom.example.org "
+        "(repeatable; default any)", "ORIGIN"},
+  {"max-connections-per-address", 0, 0, G_OPTION_ARG_INT,
+        &opt_max_per_address,
+        "Connections one client address may have open (default 64; 0: no "
+        "limit; loopback exempt)", "N"},
+  {"limit-loopback", 0, 0, G_OPTION_ARG_NONE, &opt_limit_loopback,
+        "Apply --max-connections-per-address to loopback addresses too",
+      NULL},
   {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL},
   {NULL}
@@ -127,8 +145,25 @@ check_options (GError ** error)
       || !check_range ("max-nickname", opt_max_nickname, 1, 4096, error)
       || !check_range ("max-message", opt_max_message, 1, 100000000, error)
       || !check_range ("rate-limit", opt_rate_limit, 1, 1000000, error)
-      || !check_range ("rate-burst", opt_rate_burst, 1, 1000000, error))
+      || !check_range ("rate-burst", opt_rate_burst, 1, 1000000, error)
+      || !check_range ("max-connections-per-address", opt_max_per_address, 0,
+          10000000, error))
     return FALSE;
+  for (gchar ** o = opt_allowed_origins; o && *o; o++) {
+    /* What a browser sends: scheme://host[:port], nothing after. */
+    g_autoptr (GUri) uri = g_uri_parse (*o, G_URI_FLAGS_NONE, NULL);
+
+    if (uri == NULL || g_uri_get_host (uri) == NULL
+        || (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
+            && g_strcmp0 (g_uri_get_scheme (uri), "https") != 0)
+        || *g_uri_get_path (uri) != '\0' || g_uri_get_query (uri)
+        || g_uri_get_fragment (uri) || g_uri_get_userinfo (uri)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          "--allowed-origin %s: not an origin (scheme://host[:port], "
+          "no trailing slash)", *o);
+      return FALSE;
+    }
+  }
   if ((opt_tls_cert == NULL) != (opt_tls_key == NULL)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--tls-cert and --tls-key go together");
@@ -286,6 +321,74 @@ print_uris (SoupServer * server)
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 }
 
+/* noom-server token --secret FILE --room ROOM --identity ID --can ...
+ * Prints a token on stdout. */
+static int
+token_main (int argc, char **argv)
+{
+  g_autofree gchar *secret_file = NULL;
+  g_autofree gchar *room = NULL;
+  g_autofree gchar *identity = NULL;
+  g_autofree gchar *can_text = NULL;
+  gint64 ttl = 3600;
+  GOptionEntry token_entries[] = {
+    {"secret", 0, 0, G_OPTION_ARG_FILENAME, &secret_file,
+        "File holding the secret (as given to --token-secret)", "FILE"},
+    {"room", 0, 0, G_OPTION_ARG_STRING, &room,
+        "Room the token admits to, or \"*\" for any", "ROOM"},
+    {"identity", 0, 0, G_OPTION_ARG_STRING, &identity,
+        "Identity (the sub claim; the nickname when none is given)", "ID"},
+    {"can", 0, 0, G_OPTION_ARG_STRING, &can_text,
+          "Permissions, comma separated: publish, subscribe, record, chat "
+          "(default publish,subscribe,chat)", "LIST"},
+    {"ttl", 0, 0, G_OPTION_ARG_INT64, &ttl,
+        "Lifetime in seconds (default 3600)", "SECONDS"},
+    {NULL}
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new
+      ("- mint a room token");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) secret = NULL;
+  g_autofree gchar *token = NULL;
+  guint can = NOOM_TOKEN_CAN_PUBLISH | NOOM_TOKEN_CAN_SUBSCRIBE |
+      NOOM_TOKEN_CAN_CHAT;
+
+  g_option_context_add_main_entries (context, token_entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    g_printerr ("noom-server token: %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  if (argc > 1 || secret_file == NULL || room == NULL || identity == NULL) {
+    g_printerr ("noom-server token: --secret, --room and --identity are "
+        "required\nTry \"noom-server token --help\".\n");
+    return EXIT_USAGE;
+  }
+  if (*room == '\0' || !g_utf8_validate (room, -1, NULL)
+      || !g_utf8_validate (identity, -1, NULL)) {
+    g_printerr ("noom-server token: --room and --identity must be "
+        "non-empty UTF-8 text\n");
+    return EXIT_USAGE;
+  }
+  if (ttl < 1 || ttl > 366 * 86400) {
+    g_printerr ("noom-server token: --ttl %" G_GINT64_FORMAT
+        ": must be between 1 and %d\n", ttl, 366 * 86400);
+    return EXIT_USAGE;
+  }
+  if (can_text && !noom_token_can_from_string (can_text, &can, &error)) {
+    g_printerr ("noom-server token: --can: %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  secret = noom_token_secret_load (secret_file, &error);
+  if (secret == NULL) {
+    g_printerr ("noom-server token: --secret %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  token = noom_token_mint (secret, room, identity, can,
+      g_get_real_time () / G_USEC_PER_SEC + ttl);
+  printf ("%s\n", token);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -300,13 +403,20 @@ main (int argc, char **argv)
   NoomRoomServer *rooms;
   NoomHttp *http;
   App app = { 0 };
+  g_autoptr (GBytes) token_secret = NULL;
   SoupServerListenOptions listen_options = 0;
   const gchar *env_secret;
+
+  if (argc > 1 && strcmp (argv[1], "token") == 0)
+    return token_main (argc - 1, argv + 1);
 
   context = g_option_context_new ("- the Noom room server");
   g_option_context_set_summary (context,
       "Serves the Noom web client and the rooms of docs/protocol.md\n"
-      "(Socket.IO v4 at /socket.io/) on one HTTP port.");
+      "(Socket.IO v4 at /socket.io/) on one HTTP port.\n\n"
+      "noom-server token --secret FILE --room ROOM --identity ID "
+      "[--can LIST] [--ttl SECONDS]\n  prints a token for --token-secret "
+      "(see noom-server token --help).");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
     g_printerr ("noom-server: %s\nTry \"noom-server --help\".\n",
@@ -328,6 +438,13 @@ main (int argc, char **argv)
   if (!check_options (&error)) {
     g_printerr ("noom-server: %s\n", error->message);
     return EXIT_USAGE;
+  }
+  if (opt_token_secret) {
+    token_secret = noom_token_secret_load (opt_token_secret, &error);
+    if (token_secret == NULL) {
+      g_printerr ("noom-server: --token-secret %s\n", error->message);
+      return EXIT_USAGE;
+    }
   }
   ice = noom_ice_config_new ((const gchar * const *) opt_ice_servers,
       opt_turn_secret, opt_turn_ttl, &error);
@@ -357,6 +474,9 @@ main (int argc, char **argv)
   engine_config.ping_interval_ms = opt_ping_interval;
   engine_config.ping_timeout_ms = opt_ping_timeout;
   engine_config.max_payload = opt_max_payload;
+  engine_config.allowed_origins = (const gchar * const *) opt_allowed_origins;
+  engine_config.max_per_address = opt_max_per_address;
+  engine_config.limit_loopback = opt_limit_loopback;
   sio = noom_sio_server_new (server, "/socket.io/", &engine_config);
 
   noom_room_server_config_init (&room_config);
@@ -367,6 +487,7 @@ main (int argc, char **argv)
   room_config.rate_limit = opt_rate_limit;
   room_config.rate_burst = opt_rate_burst;
   room_config.ice = ice;
+  room_config.token_secret = token_secret;
   rooms = noom_room_server_new (sio, &room_config);
   http = noom_http_new (server, opt_static_dir);
 

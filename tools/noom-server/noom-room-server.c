@@ -22,6 +22,7 @@
 
 #include "noom-packet.h"
 #include "noom-room-server.h"
+#include "noom-token.h"
 
 #define ROOM_CHANGE_INTERVAL_MS 250
 /* Bytes per second the lobby flushes may queue in total.  Every client in
@@ -46,6 +47,7 @@ struct _Conn
   NoomRateLimit rate;
   guint32 flood;                /* events dropped since the last accepted */
   gchar *gone_reason;           /* why the connection went, once it did */
+  NoomToken *token;             /* with a token secret: what it may do */
   guint in_lobby:1;
   guint pending:1;
 };
@@ -401,6 +403,9 @@ pending_cb (gpointer data)
 static void
 lobby_enter (NoomRoomServer * self, Conn * c)
 {
+  /* A token for one room does not show the others (nor their names). */
+  if (c->token && strcmp (c->token->room, "*") != 0)
+    return;
   if (!c->in_lobby) {
     g_queue_push_tail_link (&self->lobby, &c->lobby_link);
     c->in_lobby = TRUE;
@@ -455,6 +460,7 @@ conn_finish (NoomRoomServer * self, Conn * c)
   lobby_exit (self, c);
   noom_room_member_clear (&c->member);
   g_free (c->gone_reason);
+  noom_token_free (c->token);
   g_free (c);
 }
 
@@ -608,6 +614,54 @@ bad_sends:
   return FALSE;
 }
 
+/* With tokens: may @c join @name as @kind sending @sends? */
+static gboolean
+check_token_join (NoomRoomServer * self, Conn * c, const gchar * name,
+    NoomKind kind, NoomMediaFlags sends, GError ** error)
+{
+  const NoomToken *t = c->token;
+  guint need, missing;
+
+  if (t == NULL)
+    return TRUE;
+  if (g_get_real_time () / G_USEC_PER_SEC > t->exp + NOOM_TOKEN_LEEWAY_S) {
+    g_set_error_literal (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_FORBIDDEN,
+        "your token has expired");
+    return FALSE;
+  }
+  if (!noom_token_allows_room (t, name)) {
+    g_autofree gchar *clipped = clip (name, 64);
+
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_FORBIDDEN,
+        "your token does not admit you to room \"%s\"", clipped);
+    return FALSE;
+  }
+  /* Receiving media needs subscribe (record for a recorder), sending it
+   * needs publish. */
+  switch (kind) {
+    case NOOM_KIND_PUBLISHER:
+      need = 0;
+      break;
+    case NOOM_KIND_RECORDER:
+      need = NOOM_TOKEN_CAN_RECORD;
+      break;
+    default:
+      need = NOOM_TOKEN_CAN_SUBSCRIBE;
+      break;
+  }
+  if (sends != 0 || kind == NOOM_KIND_PUBLISHER)
+    need |= NOOM_TOKEN_CAN_PUBLISH;
+  missing = need & ~t->can;
+  if (missing) {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_FORBIDDEN,
+        "your token does not allow %s (joining as %s%s)",
+        noom_token_can_to_string (missing & -missing),
+        noom_kind_to_string (kind), sends ? " sending media" : "");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static void
 on_join (NoomRoomServer * self, Conn * c, const gchar * event,
     JsonArray * args, gint64 ack_id)
@@ -630,7 +684,8 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
   /* Everything is checked before anything changes: a failed join leaves
    * the connection where it was. */
   if (!parse_join_options (self, arg (args, 2), &nickname, &kind, &sends,
-          &error) || !noom_room_set_check_join (self->rooms, &c->member, name,
+          &error) || !check_token_join (self, c, name, kind, sends, &error)
+      || !noom_room_set_check_join (self->rooms, &c->member, name,
           &already, &error)) {
     reply_gerror (c, event, ack_id, error);
     return;
@@ -728,6 +783,11 @@ on_new_message (NoomRoomServer * self, Conn * c, const gchar * event,
     reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
         text == NULL ? "message must be a string" :
         "room name must be a string");
+    return;
+  }
+  if (c->token && !(c->token->can & NOOM_TOKEN_CAN_CHAT)) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_FORBIDDEN,
+        "your token does not allow chat");
     return;
   }
   if (!noom_room_validate_message (text, -1,
@@ -862,12 +922,42 @@ on_connect (NoomSioSocket * socket, JsonObject * auth, gchar ** error_message,
     JsonNode ** error_data, gpointer user_data)
 {
   NoomRoomServer *self = user_data;
-  Conn *c = g_new0 (Conn, 1);
+  g_autoptr (NoomToken) token = NULL;
+  Conn *c;
 
-  /* @auth (tokens) is for the access policy of the security issue; it is
-   * never logged. */
+  /* @auth carries the token: never logged, nor echoed. */
+  if (self->config.token_secret) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonObject) data = NULL;
+    JsonNode *n = auth ? json_object_get_member (auth, "token") : NULL;
+    const gchar *text = NULL;
+
+    if (n && JSON_NODE_HOLDS_VALUE (n)
+        && json_node_get_value_type (n) == G_TYPE_STRING)
+      text = json_node_get_string (n);
+    token = noom_token_verify (text, self->config.token_secret,
+        g_get_real_time () / G_USEC_PER_SEC, &error);
+    if (token == NULL) {
+      g_message ("error id=%s address=%s code=forbidden: %s, "
+          "connection refused", noom_sio_socket_get_id (socket),
+          noom_sio_socket_get_remote_address (socket), error->message);
+      data = json_object_new ();
+      json_object_set_string_member (data, "code",
+          noom_room_error_to_code (NOOM_ROOM_ERROR_FORBIDDEN));
+      *error_message = g_strdup (error->message);
+      *error_data = json_node_init_object (json_node_alloc (), data);
+      return FALSE;
+    }
+  }
+
+  c = g_new0 (Conn, 1);
   enter (self);
   noom_room_member_init (&c->member, noom_sio_socket_get_id (socket));
+  c->token = g_steal_pointer (&token);
+  /* The token's identity is the nickname until the client gives one. */
+  if (c->token)
+    noom_room_member_set_nickname (&c->member, c->token->identity,
+        &self->config.limits, NULL, NULL);
   c->server = self;
   c->socket = socket;
   c->lobby_link.data = c;

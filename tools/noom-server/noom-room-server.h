@@ -24,6 +24,10 @@ typedef struct {
   guint rate_burst;
   guint room_change_interval_ms;        /* 250 */
   const NoomIceConfig *ice;     /* nullable, must outlive the server */
+  /* With a secret, connecting needs a token signed with it (noom-token.h,
+   * docs/protocol.md "Access tokens"); NULL: rooms are open.  Must
+   * outlive the server. */
+  GBytes *token_secret;
 } NoomRoomServerConfig;
 
 void noom_room_server_config_init (NoomRoomServerConfig * config);
