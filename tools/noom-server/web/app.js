@@ -47,7 +47,37 @@ const mesh = new Mesh(media, {
   log: (text) => addNotice(text),
 });
 
-const socket = io({ reconnectionDelay: 1000, reconnectionDelayMax: 5000 });
+/* An access token (docs/protocol.md "Access tokens") comes with the link:
+ * /r/ROOM?token=… or /r/ROOM#token=….  It is taken out of the address bar
+ * (so "Copy link" and the history do not pass it on) and kept for this tab
+ * only, so that a reload still works. */
+function takeToken() {
+  const url = new URL(location.href);
+  const hash = new URLSearchParams(url.hash.replace(/^#/, ""));
+  const token = url.searchParams.get("token") || hash.get("token");
+  if (token) {
+    url.searchParams.delete("token");
+    hash.delete("token");
+    url.hash = hash.toString();
+    history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+    try {
+      sessionStorage.setItem("noom-token", token);
+    } catch (e) { /* storage disabled: this page load only */ }
+    return token;
+  }
+  try {
+    return sessionStorage.getItem("noom-token");
+  } catch (e) {
+    return null;
+  }
+}
+const token = takeToken();
+
+const socket = io({
+  reconnectionDelay: 1000,
+  reconnectionDelayMax: 5000,
+  auth: token ? { token } : {},
+});
 
 /* ---------- test hook (read-only) ---------- */
 
@@ -101,6 +131,9 @@ socket.on("connect_error", (err) => {
     showBanner("Connection to the server lost (" + err.message + "). Reconnecting…");
   else if (socket.active)
     showBanner("Cannot reach the Noom server (" + err.message + "). Retrying…");
+  else if (err.data && err.data.code === "forbidden")
+    showBanner("Access denied: " + err.message +
+      ". Ask for a new link to this room.");
   else
     showBanner("The Noom server refused the connection: " + err.message);
 });
