@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 
 const require = createRequire(import.meta.url);
 export const { io } = require('socket.io-client');
-// ws is socket.io-client's own WebSocket implementation (engine.io-client
-// depends on it), pinned by tests/package-lock.json.
+// ws (a direct dependency in tests/package.json, the version
+// socket.io-client's engine.io-client uses too) for raw Engine.IO frames.
 export const WebSocket = require('ws');
 
 export const SERVER = process.env.NOOM_SERVER;
