@@ -130,6 +130,7 @@ typedef enum
   STEP_ANSWER_CREATED,
   STEP_REMOTE_OFFER_SET,
   STEP_REMOTE_ANSWER_SET,
+  STEP_LOCAL_ANSWER_SET,
   STEP_CANDIDATE,
   STEP_STATE,
 } Step;
@@ -251,7 +252,11 @@ on_description_created (GstNoomPeer * self, GstPromise * promise,
         "webrtcbin created no answer");
     return;
   }
-  g_signal_emit_by_name (self->webrtc, "set-local-description", desc, NULL);
+  if (offer)
+    g_signal_emit_by_name (self->webrtc, "set-local-description", desc, NULL);
+  else
+    emit_with_promise (self, "set-local-description", desc,
+        STEP_LOCAL_ANSWER_SET);
   text = gst_sdp_message_as_text (desc->sdp);
   GST_DEBUG_OBJECT (self, "sending %s:\n%s", offer ? "offer" : "answer", text);
   client = gst_noom_session_get_client (self->session);
@@ -302,6 +307,15 @@ on_state (GstNoomPeer * self)
   }
 }
 
+static void
+negotiated (GstNoomPeer * self)
+{
+  const GstNoomSessionHooks *hooks = gst_noom_session_get_hooks (self->session);
+
+  if (hooks->negotiated)
+    hooks->negotiated (gst_noom_session_get_element (self->session), self);
+}
+
 static gboolean
 run_task (gpointer data)
 {
@@ -338,6 +352,12 @@ run_task (gpointer data)
         break;
       self->remote_set = TRUE;
       flush_candidates (self);
+      negotiated (self);
+      break;
+    case STEP_LOCAL_ANSWER_SET:
+      if (check_reply (self, t->promise, "set-local-description (answer)",
+              NULL))
+        negotiated (self);
       break;
     case STEP_CANDIDATE:{
       NoomClient *client = gst_noom_session_get_client (self->session);

@@ -29,6 +29,9 @@ typedef struct
   /* Answerer: the remote offer is set; configure the transceivers before
    * create-answer. */
   void (*prepare_answer) (GstElement * element, GstNoomPeer * peer);
+  /* Offer and answer are both set: transceivers have their current
+   * direction. */
+  void (*negotiated) (GstElement * element, GstNoomPeer * peer);
   /* ICE and DTLS are up. */
   void (*peer_connected) (GstElement * element, GstNoomPeer * peer);
   /* The peer is going: its webrtcbin still runs; unlink what feeds it. */

@@ -109,6 +109,7 @@ typedef struct
   GstPad *tee_pad;
   GstElement *queue;
   GstPad *queue_src;
+  GstWebRTCRTPTransceiver *transceiver;
   gint failed;                  /* atomic */
 } Branch;
 
@@ -648,6 +649,7 @@ branch_free (gpointer data)
     gst_bin_remove (GST_BIN (self), b->queue);
   }
   gst_clear_object (&b->queue_src);
+  gst_clear_object (&b->transceiver);
   g_free (b->peer_id);
   g_free (b);
 }
@@ -729,13 +731,12 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
     return;
   }
   g_object_get (wpad, "transceiver", &trans, NULL);
-  if (trans) {
+  if (trans)
     g_object_set (trans, "direction", direction, "codec-preferences",
         stream->rtp_caps, NULL);
-    gst_object_unref (trans);
-  }
 
   b = g_new0 (Branch, 1);
+  b->transceiver = trans;
   b->sink = self;
   b->peer_id = g_strdup (gst_noom_peer_get_participant (peer)->id);
   b->tee = stream->tee;
@@ -966,6 +967,44 @@ force_keyframe (GstNoomSink * self)
   }
 }
 
+/* A participant that does not take a stream (its answer said inactive or
+ * sendonly for it, e.g. noomsrc media=video) is not sent it.  (webrtcbin
+ * 1.22 does not keep the transceiver's current-direction: read the answer.)
+ * As answerer we only linked what the offer asked for. */
+static void
+sink_negotiated (GstElement * element, GstNoomPeer * peer)
+{
+  GPtrArray *branches = g_object_get_data (G_OBJECT (peer), "noomsink");
+  GstWebRTCSessionDescription *answer = NULL;
+  guint i, mline;
+
+  if (!gst_noom_peer_is_offerer (peer))
+    return;
+  g_object_get (gst_noom_peer_get_webrtcbin (peer), "remote-description",
+      &answer, NULL);
+  if (!answer)
+    return;
+  for (i = 0; branches && i < branches->len; i++) {
+    Branch *b = branches->pdata[i];
+    const GstSDPMedia *media;
+
+    if (!b->transceiver || !b->tee_pad)
+      continue;
+    g_object_get (b->transceiver, "mlineindex", &mline, NULL);
+    if (mline >= gst_sdp_message_medias_len (answer->sdp))
+      continue;
+    media = gst_sdp_message_get_media (answer->sdp, mline);
+    if (gst_sdp_media_get_attribute_val (media, "inactive") ||
+        gst_sdp_media_get_attribute_val (media, "sendonly") ||
+        gst_sdp_media_get_port (media) == 0) {
+      GST_INFO_OBJECT (element, "%s takes nothing on m-line %u", b->peer_id,
+          mline);
+      branch_unlink (b);
+    }
+  }
+  gst_webrtc_session_description_free (answer);
+}
+
 static void
 sink_peer_connected (GstElement * element, GstNoomPeer * peer)
 {
@@ -1004,6 +1043,7 @@ static const GstNoomSessionHooks sink_hooks = {
   .peer_added = sink_peer_added,
   .prepare_offer = sink_prepare_offer,
   .prepare_answer = sink_prepare_answer,
+  .negotiated = sink_negotiated,
   .peer_connected = sink_peer_connected,
   .peer_removing = sink_peer_removing,
   .peer_removed = sink_peer_removed,
