@@ -7,6 +7,7 @@
  * context until an event or a deadline; nothing sleeps.
  */
 #include "noom-client.h"
+#include "noom-token.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -1045,6 +1046,99 @@ out:
 
 /* ------------------------------------------------------------------ tests */
 
+/* Connect with {"token": @token} (NULL: no auth at all). */
+static gboolean
+client_connect_token (NoomClient * client, const gchar * url,
+    const gchar * token, GError ** error)
+{
+  g_autoptr (JsonObject) auth = NULL;
+  AsyncWait w = { FALSE, NULL };
+  gboolean ok;
+
+  if (token) {
+    auth = json_object_new ();
+    json_object_set_string_member (auth, "token", token);
+  }
+  noom_client_connect_async (client, url, auth, 5000, NULL, async_cb, &w);
+  if (!iterate_until (&w.done, DEADLINE_MS + 5000))
+    g_error ("connect did not complete in time");
+  ok = noom_client_connect_finish (client, w.res, error);
+  g_object_unref (w.res);
+  return ok;
+}
+
+/* --token-secret: the C client (what the elements use) carries the token
+ * in the CONNECT auth and gets clear errors for bad ones. */
+static void
+test_token (void)
+{
+  static const gchar secret_text[] = "interop-secret-0123456789abcdef";
+  g_autofree gchar *dir = g_dir_make_tmp ("noom-interop-XXXXXX", NULL);
+  g_autofree gchar *file = g_build_filename (dir, "secret", NULL);
+  g_autoptr (GBytes) secret = g_bytes_new_static (secret_text,
+      strlen (secret_text));
+  g_autoptr (GBytes) other = g_bytes_new_static ("another-secret-0123456789",
+      25);
+  g_autoptr (Server) server = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autofree gchar *good = noom_token_mint (secret, "stage", "cam-1",
+      NOOM_TOKEN_CAN_PUBLISH, now + 600);
+  g_autofree gchar *expired = noom_token_mint (secret, "stage", "cam-1",
+      NOOM_TOKEN_CAN_PUBLISH, now - 3600);
+  g_autofree gchar *forged = noom_token_mint (other, "stage", "cam-1",
+      NOOM_TOKEN_CAN_PUBLISH, now + 600);
+  const gchar *bad[] = { NULL, expired, forged, "junk" };
+  guint i;
+
+  g_assert_true (g_file_set_contents (file, secret_text, -1, NULL));
+  server = server_start ("--token-secret", file, NULL);
+  if (server == NULL)
+    goto out;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (Recorder) r = recorder_new ();
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (client_connect_token (r->client, server->url, bad[i],
+            &error));
+    g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_FORBIDDEN);
+    g_test_message ("refused: %s", error->message);
+    g_assert_nonnull (strstr (error->message, "token"));
+    g_assert_false (noom_client_is_connected (r->client));
+  }
+
+  {
+    g_autoptr (Recorder) r = recorder_new ();
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NoomJoinInfo) info = NULL;
+
+    g_assert_true (client_connect_token (r->client, server->url, good,
+            &error));
+    g_assert_no_error (error);
+    /* another room: forbidden, still connected */
+    info = client_join (r->client, "backstage", NULL, "publisher",
+        NOOM_MEDIA_VIDEO, &error);
+    g_assert_null (info);
+    g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_FORBIDDEN);
+    g_clear_error (&error);
+    /* receiving needs subscribe, which this token lacks */
+    info = client_join (r->client, "stage", NULL, "subscriber",
+        NOOM_MEDIA_NONE, &error);
+    g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_FORBIDDEN);
+    g_clear_error (&error);
+    /* its own room as a publisher, named after the token's identity */
+    info = client_join (r->client, "stage", NULL, "publisher",
+        NOOM_MEDIA_VIDEO, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (info->self->nickname, ==, "cam-1");
+    noom_client_close (r->client);
+  }
+
+out:
+  g_unlink (file);
+  g_rmdir (dir);
+}
+
 static void
 test_connect_close (void)
 {
@@ -1763,6 +1857,7 @@ main (int argc, char **argv)
   g_test_add_func ("/interop/own-thread", test_own_thread);
   g_test_add_func ("/interop/server-killed", test_server_killed);
   g_test_add_func ("/interop/server-hung", test_server_hung);
+  g_test_add_func ("/interop/token", test_token);
 
   return g_test_run ();
 }
