@@ -834,6 +834,7 @@ sink_peer_added (GstElement * element, GstNoomPeer * peer)
 static void
 sink_prepare_offer (GstElement * element, GstNoomPeer * peer)
 {
+  GList *l;
   GstNoomSink *self = GST_NOOM_SINK (element);
   NoomParticipant *p = gst_noom_peer_get_participant (peer);
   g_autoptr (GPtrArray) streams = g_ptr_array_new ();
@@ -841,7 +842,7 @@ sink_prepare_offer (GstElement * element, GstNoomPeer * peer)
   guint i;
 
   GST_OBJECT_LOCK (self);
-  for (GList * l = self->streams; l; l = l->next)
+  for (l = self->streams; l; l = l->next)
     if (((Stream *) l->data)->ready)
       g_ptr_array_add (streams, l->data);
   sends = sends_of (self);
@@ -886,6 +887,7 @@ offer_direction (const GstSDPMedia * media)
 static void
 sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
 {
+  GList *l;
   GstNoomSink *self = GST_NOOM_SINK (element);
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
   GstWebRTCSessionDescription *desc = NULL;
@@ -893,7 +895,7 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
   guint i, j;
 
   GST_OBJECT_LOCK (self);
-  for (GList * l = self->streams; l; l = l->next)
+  for (l = self->streams; l; l = l->next)
     if (((Stream *) l->data)->ready)
       g_ptr_array_add (unused, l->data);
   GST_OBJECT_UNLOCK (self);
@@ -947,12 +949,13 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
 static void
 force_keyframe (GstNoomSink * self)
 {
+  GList *l;
   g_autoptr (GPtrArray) pays = g_ptr_array_new_with_free_func
       (gst_object_unref);
   guint i;
 
   GST_OBJECT_LOCK (self);
-  for (GList * l = self->streams; l; l = l->next) {
+  for (l = self->streams; l; l = l->next) {
     Stream *s = l->data;
     if (s->ready && s->is_video)
       g_ptr_array_add (pays, gst_element_get_static_pad (s->pay, "src"));
@@ -1055,6 +1058,7 @@ static const GstNoomSessionHooks sink_hooks = {
 static GstStateChangeReturn
 gst_noom_sink_change_state (GstElement * element, GstStateChange transition)
 {
+  GList *l;
   GstNoomSink *self = GST_NOOM_SINK (element);
   GstStateChangeReturn ret;
   GstPluginFeature *webrtcbin;
@@ -1072,7 +1076,7 @@ gst_noom_sink_change_state (GstElement * element, GstStateChange transition)
       self->running = TRUE;
       self->join_sent = FALSE;
       self->eos_posted = FALSE;
-      for (GList * l = self->streams; l; l = l->next)
+      for (l = self->streams; l; l = l->next)
         ((Stream *) l->data)->eos = FALSE;
       GST_OBJECT_UNLOCK (self);
       if (!gst_noom_session_start (self->session))

@@ -663,6 +663,7 @@ static const GstNoomSessionHooks src_hooks = {
 static gboolean
 gst_noom_src_send_event (GstElement * element, GstEvent * event)
 {
+  GList *l;
   GstNoomSrc *self = GST_NOOM_SRC (element);
   g_autoptr (GPtrArray) heads = g_ptr_array_new_with_free_func
       (gst_object_unref);
@@ -674,7 +675,7 @@ gst_noom_src_send_event (GstElement * element, GstEvent * event)
   /* gst-launch -e: every track ends, and we leave the room. */
   GST_INFO_OBJECT (self, "EOS: ending every track");
   GST_OBJECT_LOCK (self);
-  for (GList * l = self->all_outputs; l; l = l->next) {
+  for (l = self->all_outputs; l; l = l->next) {
     Output *out = l->data;
     g_ptr_array_add (heads, gst_object_ref (out->elements->pdata[0]));
   }
