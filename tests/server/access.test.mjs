@@ -121,6 +121,19 @@ describe('tokens', () => {
     assert.deepEqual(r.frames.filter((f) => f.startsWith('42')), []);
   });
 
+  test('a CONNECT flood with bad tokens is answered every time but logged at most 20 times per 10 s', async () => {
+    const r = rawSocket(server);
+    await r.opened;
+    await r.next(/^0/);
+    for (let i = 0; i < 40; i++) {
+      r.send('40{"token":"x.y.z"}');
+      await r.next(/^44/);
+    }
+    r.close();
+    const lines = server.logLines(/code=forbidden: .*connection refused/);
+    assert.ok(lines.length <= 20, `${lines.length} lines`);
+  });
+
   test('a valid token from `noom-server token`: joins its room, identity is the nickname', async () => {
     const token = await mint('--room', 'club', '--identity', 'zoe', '--can', 'publish,subscribe,chat', '--ttl', '600');
     issued.push(token);

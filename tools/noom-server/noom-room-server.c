@@ -68,7 +68,16 @@ struct _NoomRoomServer
   gint64 next_flush_us;         /* no lobby flush before this */
   GBytes *list_frame;           /* room_change frame of list_version */
   guint64 list_frame_version;
+
+  gint64 refused_window_us;     /* start of the refused-CONNECT log window */
+  guint refused_logged;         /* lines logged in that window */
+  guint refused_folded;         /* refusals not logged in that window */
 };
+
+/* Refused CONNECTs cost the client nothing (it may send CONNECT again and
+ * again on one session), so their log lines are capped per window. */
+#define REFUSED_LOG_WINDOW_US (10 * G_USEC_PER_SEC)
+#define REFUSED_LOG_MAX 20
 
 static void conn_finish (NoomRoomServer * self, Conn * c);
 
@@ -938,9 +947,25 @@ on_connect (NoomSioSocket * socket, JsonObject * auth, gchar ** error_message,
     token = noom_token_verify (text, self->config.token_secret,
         g_get_real_time () / G_USEC_PER_SEC, &error);
     if (token == NULL) {
-      g_message ("error id=%s address=%s code=forbidden: %s, "
-          "connection refused", noom_sio_socket_get_id (socket),
-          noom_sio_socket_get_remote_address (socket), error->message);
+      gint64 now = g_get_monotonic_time ();
+
+      if (now - self->refused_window_us >= REFUSED_LOG_WINDOW_US) {
+        if (self->refused_folded)
+          g_message ("error code=forbidden: %u more connection(s) refused "
+              "in the last %u s", self->refused_folded,
+              (guint) ((now - self->refused_window_us) / G_USEC_PER_SEC));
+        self->refused_window_us = now;
+        self->refused_logged = 0;
+        self->refused_folded = 0;
+      }
+      if (self->refused_logged < REFUSED_LOG_MAX) {
+        self->refused_logged++;
+        g_message ("error id=%s address=%s code=forbidden: %s, "
+            "connection refused", noom_sio_socket_get_id (socket),
+            noom_sio_socket_get_remote_address (socket), error->message);
+      } else {
+        self->refused_folded++;
+      }
       data = json_object_new ();
       json_object_set_string_member (data, "code",
           noom_room_error_to_code (NOOM_ROOM_ERROR_FORBIDDEN));
