@@ -12,6 +12,7 @@
 #include "config.h"
 #endif
 
+#include <math.h>
 #include <string.h>
 
 #include "noom-packet.h"
@@ -120,15 +121,18 @@ GArray *
 noom_eio_payload_decode (const gchar * body, gsize len, GError ** error)
 {
   g_autoptr (GArray) packets = NULL;
-  const gchar *p = body, *end = body + len;
+  const gchar *p, *end;
 
   g_return_val_if_fail (body != NULL || len == 0, NULL);
 
+  /* Before any pointer arithmetic: body may be NULL when len is 0. */
   if (len == 0) {
     g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
         NOOM_PROTOCOL_ERROR_EMPTY, "empty Engine.IO payload");
     return NULL;
   }
+  p = body;
+  end = body + len;
 
   packets = g_array_new (FALSE, TRUE, sizeof (NoomEioPacket));
   g_array_set_clear_func (packets, eio_packet_clear);
@@ -268,13 +272,34 @@ noom_sio_packet_free (NoomSioPacket * packet)
   g_free (packet);
 }
 
+/* Whether @p (just after a backslash in a string) starts one of the
+ * escapes of RFC 8259: \" \\ \/ \b \f \n \r \t or \u and four hex
+ * digits. */
+static gboolean
+escape_is_valid (const gchar * p, const gchar * end)
+{
+  guint i;
+
+  if (p >= end)
+    return FALSE;
+  if (*p != 'u')
+    return strchr ("\"\\/bfnrt", *p) != NULL && *p != '\0';
+  if (end - p < 5)
+    return FALSE;
+  for (i = 1; i <= 4; i++)
+    if (!g_ascii_isxdigit (p[i]))
+      return FALSE;
+  return TRUE;
+}
+
 /* Returns the end of the JSON value starting at @p ('[', '{' or '"'), or
  * NULL when it is unterminated.  json-glib is more lenient than JSON.parse
  * (it accepts several top-level statements and "var x = ..."), so the
  * parser is only handed exactly one value, and whatever follows it must be
  * whitespace. */
 static const gchar *
-json_value_end (const gchar * p, const gchar * end, gboolean * has_nul)
+json_value_end (const gchar * p, const gchar * end, gboolean * has_nul,
+    gboolean * bad_escape)
 {
   guint depth = 0;
 
@@ -289,6 +314,13 @@ json_value_end (const gchar * p, const gchar * end, gboolean * has_nul)
            * escaped backslash ("\\u0000", plain text) from matching. */
           if (end - p >= 6 && memcmp (p + 1, "u0000", 5) == 0)
             *has_nul = TRUE;
+          /* Only the escapes JSON.parse knows.  json-glib also takes a
+           * bare "\u" (or "\u12") and then lets an earlier lone surrogate
+           * through as bytes that are not UTF-8. */
+          if (!escape_is_valid (p + 1, end)) {
+            *bad_escape = TRUE;
+            return NULL;
+          }
           p++;
         }
         if (p >= end)
@@ -317,6 +349,67 @@ json_value_end (const gchar * p, const gchar * end, gboolean * has_nul)
     }
   }
   return NULL;
+}
+
+/* What json-glib accepted that must not go further: whatever the server
+ * relays is written back out, and every receiver drops its connection on a
+ * frame that is not UTF-8 or not JSON, so one participant could disconnect
+ * a whole room.  json-glib can hand back strings that are not UTF-8 (a lone
+ * surrogate escape) and turns numbers out of double range (1e999) into
+ * infinity, which JSON cannot express. */
+static gboolean
+tree_is_sound (JsonNode * node, GError ** error)
+{
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_ARRAY:{
+      JsonArray *array = json_node_get_array (node);
+      guint i, n = json_array_get_length (array);
+
+      for (i = 0; i < n; i++)
+        if (!tree_is_sound (json_array_get_element (array, i), error))
+          return FALSE;
+      return TRUE;
+    }
+    case JSON_NODE_OBJECT:{
+      JsonObjectIter iter;
+      const gchar *name;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, &name, &member)) {
+        if (!g_utf8_validate (name, -1, NULL)) {
+          g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+              NOOM_PROTOCOL_ERROR_BAD_JSON,
+              "invalid JSON in Socket.IO packet: member name is not UTF-8");
+          return FALSE;
+        }
+        if (!tree_is_sound (member, error))
+          return FALSE;
+      }
+      return TRUE;
+    }
+    case JSON_NODE_VALUE:{
+      GType vtype = json_node_get_value_type (node);
+
+      if (vtype == G_TYPE_STRING
+          && !g_utf8_validate (json_node_get_string (node), -1, NULL)) {
+        g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+            NOOM_PROTOCOL_ERROR_BAD_JSON,
+            "invalid JSON in Socket.IO packet: string is not UTF-8");
+        return FALSE;
+      }
+      if (vtype == G_TYPE_DOUBLE && !isfinite (json_node_get_double (node))) {
+        g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+            NOOM_PROTOCOL_ERROR_BAD_JSON,
+            "invalid JSON in Socket.IO packet: number out of range");
+        return FALSE;
+      }
+      return TRUE;
+    }
+    case JSON_NODE_NULL:
+      return TRUE;
+  }
+  return FALSE;
 }
 
 static gboolean
@@ -362,16 +455,19 @@ NoomSioPacket *
 noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
 {
   g_autoptr (NoomSioPacket) packet = NULL;
-  const gchar *p = text, *end = text + len;
+  const gchar *p, *end;
   NoomSioType type;
 
   g_return_val_if_fail (text != NULL || len == 0, NULL);
 
+  /* Before any pointer arithmetic: text may be NULL when len is 0. */
   if (len == 0) {
     g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
         NOOM_PROTOCOL_ERROR_EMPTY, "empty Socket.IO packet");
     return NULL;
   }
+  p = text;
+  end = text + len;
   if (*p < '0' || *p > '6') {
     g_set_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_TYPE,
         "unknown Socket.IO packet type '%c'", g_ascii_isprint (*p) ? *p : '?');
@@ -439,7 +535,7 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
     g_autoptr (JsonParser) parser = json_parser_new_immutable ();
     g_autoptr (GError) json_error = NULL;
     const gchar *value_end, *rest;
-    gboolean has_nul = FALSE;
+    gboolean has_nul = FALSE, bad_escape = FALSE;
 
     if (*p != '[' && *p != '{' && *p != '"') {
       /* Not a JSON document socket.io-parser would accept for any type;
@@ -450,12 +546,18 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
           "invalid Socket.IO payload");
       return NULL;
     }
-    value_end = json_value_end (p, end, &has_nul);
+    value_end = json_value_end (p, end, &has_nul, &bad_escape);
     for (rest = value_end; rest && rest < end; rest++) {
       if (!g_ascii_isspace (*rest)) {
         rest = NULL;
         break;
       }
+    }
+    if (bad_escape) {
+      g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+          NOOM_PROTOCOL_ERROR_BAD_JSON,
+          "invalid JSON in Socket.IO packet: bad escape in a string");
+      return NULL;
     }
     if (value_end == NULL || rest == NULL) {
       g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
@@ -478,6 +580,8 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
       return NULL;
     }
     packet->data = json_parser_steal_root (parser);
+    if (packet->data != NULL && !tree_is_sound (packet->data, error))
+      return NULL;
     if (packet->data == NULL || !payload_is_valid (type, packet->data)) {
       g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
           NOOM_PROTOCOL_ERROR_BAD_PAYLOAD, "invalid Socket.IO payload");
@@ -495,60 +599,19 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
   return g_steal_pointer (&packet);
 }
 
-/* Appends the Socket.IO text of @packet (no Engine.IO prefix). */
-static void
-sio_packet_append (GString * out, const NoomSioPacket * packet)
-{
-  g_string_append_c (out, '0' + packet->type);
-  if (packet->type == NOOM_SIO_BINARY_EVENT
-      || packet->type == NOOM_SIO_BINARY_ACK)
-    g_string_append_printf (out, "%u-", packet->attachments);
-  if (packet->nsp && strcmp (packet->nsp, "/") != 0) {
-    g_string_append (out, packet->nsp);
-    g_string_append_c (out, ',');
-  }
-  if (packet->id >= 0)
-    g_string_append_printf (out, "%" G_GINT64_FORMAT, packet->id);
-  if (packet->data) {
-    g_autoptr (JsonGenerator) gen = json_generator_new ();
-
-    json_generator_set_root (gen, packet->data);
-    json_generator_to_gstring (gen, out);
-  }
-}
-
-gchar *
-noom_sio_packet_encode (const NoomSioPacket * packet)
-{
-  GString *out;
-
-  g_return_val_if_fail (packet != NULL, NULL);
-
-  out = g_string_sized_new (64);
-  sio_packet_append (out, packet);
-  return g_string_free (out, FALSE);
-}
-
-GBytes *
-noom_sio_frame_packet (const NoomSioPacket * packet)
-{
-  GString *out;
-
-  g_return_val_if_fail (packet != NULL, NULL);
-
-  out = g_string_sized_new (64);
-  g_string_append_c (out, '0' + NOOM_EIO_MESSAGE);
-  sio_packet_append (out, packet);
-  return g_string_free_to_bytes (out);
-}
-
-/* JSON string escaping for the event name, so that the frame can be written
- * without building a temporary JsonArray holding the name plus the args. */
+/* JSON string escaping.  Strings that reach the encoder are UTF-8 (the
+ * parser refuses others, and GLib strings the server makes are); should
+ * one not be, it is written with U+FFFD for the bad bytes rather than
+ * sent as a frame that no client can read. */
 static void
 append_json_string (GString * out, const gchar * s)
 {
-  const gchar *run = s;
+  g_autofree gchar *valid = NULL;
+  const gchar *run;
 
+  if (!g_utf8_validate (s, -1, NULL))
+    s = valid = g_utf8_make_valid (s, -1);
+  run = s;
   g_string_append_c (out, '"');
   for (; *s; s++) {
     guchar c = *s;
@@ -582,27 +645,145 @@ append_json_string (GString * out, const gchar * s)
   g_string_append_c (out, '"');
 }
 
+/* Appends a double as JSON: the shortest of %.15g, %.16g and %.17g that
+ * reads back as the same double.  Not json_generator: json-glib 1.6
+ * appends ".0" to a double printed without a '.', so 1e21 became
+ * "1e+21.0", and it writes infinity as "inf.0", neither of them JSON. */
+static void
+append_json_double (GString * out, gdouble d)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+  static const gchar *const formats[] = { "%.15g", "%.16g", "%.17g" };
+  guint i;
+
+  if (!isfinite (d)) {
+    /* What JSON.stringify writes; the parser never lets one in. */
+    g_string_append (out, "null");
+    return;
+  }
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    g_ascii_formatd (buf, sizeof (buf), formats[i], d);
+    if (g_ascii_strtod (buf, NULL) == d)
+      break;
+  }
+  g_string_append (out, buf);
+}
+
+/* Appends @node as compact JSON (what JSON.stringify writes), members in
+ * the order they were added. */
+static void
+append_json_node (GString * out, JsonNode * node)
+{
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_OBJECT:{
+      JsonObjectIter iter;
+      const gchar *name;
+      JsonNode *member;
+      gboolean first = TRUE;
+
+      g_string_append_c (out, '{');
+      json_object_iter_init_ordered (&iter, json_node_get_object (node));
+      while (json_object_iter_next_ordered (&iter, &name, &member)) {
+        if (!first)
+          g_string_append_c (out, ',');
+        first = FALSE;
+        append_json_string (out, name);
+        g_string_append_c (out, ':');
+        append_json_node (out, member);
+      }
+      g_string_append_c (out, '}');
+      break;
+    }
+    case JSON_NODE_ARRAY:{
+      JsonArray *array = json_node_get_array (node);
+      guint i, n = json_array_get_length (array);
+
+      g_string_append_c (out, '[');
+      for (i = 0; i < n; i++) {
+        if (i > 0)
+          g_string_append_c (out, ',');
+        append_json_node (out, json_array_get_element (array, i));
+      }
+      g_string_append_c (out, ']');
+      break;
+    }
+    case JSON_NODE_VALUE:{
+      GType vtype = json_node_get_value_type (node);
+
+      if (vtype == G_TYPE_STRING)
+        append_json_string (out, json_node_get_string (node));
+      else if (vtype == G_TYPE_INT64)
+        g_string_append_printf (out, "%" G_GINT64_FORMAT,
+            json_node_get_int (node));
+      else if (vtype == G_TYPE_DOUBLE)
+        append_json_double (out, json_node_get_double (node));
+      else if (vtype == G_TYPE_BOOLEAN)
+        g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+      else
+        g_string_append (out, "null");
+      break;
+    }
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      break;
+  }
+}
+
+/* Appends the Socket.IO text of @packet (no Engine.IO prefix). */
+static void
+sio_packet_append (GString * out, const NoomSioPacket * packet)
+{
+  g_string_append_c (out, '0' + packet->type);
+  if (packet->type == NOOM_SIO_BINARY_EVENT
+      || packet->type == NOOM_SIO_BINARY_ACK)
+    g_string_append_printf (out, "%u-", packet->attachments);
+  if (packet->nsp && strcmp (packet->nsp, "/") != 0) {
+    g_string_append (out, packet->nsp);
+    g_string_append_c (out, ',');
+  }
+  if (packet->id >= 0)
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, packet->id);
+  if (packet->data)
+    append_json_node (out, packet->data);
+}
+
+gchar *
+noom_sio_packet_encode (const NoomSioPacket * packet)
+{
+  GString *out;
+
+  g_return_val_if_fail (packet != NULL, NULL);
+
+  out = g_string_sized_new (64);
+  sio_packet_append (out, packet);
+  return g_string_free (out, FALSE);
+}
+
+GBytes *
+noom_sio_frame_packet (const NoomSioPacket * packet)
+{
+  GString *out;
+
+  g_return_val_if_fail (packet != NULL, NULL);
+
+  out = g_string_sized_new (64);
+  g_string_append_c (out, '0' + NOOM_EIO_MESSAGE);
+  sio_packet_append (out, packet);
+  return g_string_free_to_bytes (out);
+}
+
 /* Appends ",a,b,c]" (or "]" for none): the tail of an array whose first
  * element has already been written. */
 static void
 append_args_tail (GString * out, JsonArray * args)
 {
-  g_autoptr (JsonGenerator) gen = NULL;
-  g_autoptr (JsonNode) root = NULL;
-  gsize before;
+  guint i, n = args ? json_array_get_length (args) : 0;
 
-  if (args == NULL || json_array_get_length (args) == 0) {
-    g_string_append_c (out, ']');
-    return;
+  for (i = 0; i < n; i++) {
+    g_string_append_c (out, ',');
+    append_json_node (out, json_array_get_element (args, i));
   }
-
-  /* Generate "[a,b,c]" in place, then turn its '[' into ','. */
-  gen = json_generator_new ();
-  root = json_node_init_array (json_node_alloc (), args);
-  json_generator_set_root (gen, root);
-  before = out->len;
-  json_generator_to_gstring (gen, out);
-  out->str[before] = ',';
+  g_string_append_c (out, ']');
 }
 
 GBytes *
@@ -626,20 +807,17 @@ GBytes *
 noom_sio_frame_ack (gint64 id, JsonArray * args)
 {
   GString *out;
-  g_autoptr (JsonGenerator) gen = NULL;
-  g_autoptr (JsonNode) root = NULL;
+  guint i, n = args ? json_array_get_length (args) : 0;
 
   g_return_val_if_fail (id >= 0, NULL);
 
   out = g_string_sized_new (32);
-  g_string_append_printf (out, "43%" G_GINT64_FORMAT, id);
-  if (args == NULL) {
-    g_string_append (out, "[]");
-    return g_string_free_to_bytes (out);
+  g_string_append_printf (out, "43%" G_GINT64_FORMAT "[", id);
+  for (i = 0; i < n; i++) {
+    if (i > 0)
+      g_string_append_c (out, ',');
+    append_json_node (out, json_array_get_element (args, i));
   }
-  gen = json_generator_new ();
-  root = json_node_init_array (json_node_alloc (), args);
-  json_generator_set_root (gen, root);
-  json_generator_to_gstring (gen, out);
+  g_string_append_c (out, ']');
   return g_string_free_to_bytes (out);
 }

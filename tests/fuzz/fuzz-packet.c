@@ -20,28 +20,19 @@
 #include "noom-packet.h"
 #include "fuzz.h"
 
-static gboolean strict;
-
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
   fuzz_init_glib ();
-  /* See tree_is_clean() */
-  strict = g_getenv ("NOOM_FUZZ_STRICT") != NULL;
   return 0;
 }
 
-/* Reported (tests/fuzz/crashes/README.md), both accepted by
- * noom_sio_packet_parse() and relayed by the server in frames that make
- * every receiving client drop its connection:
- *  - packet-lone-surrogate-*: json-glib turns "\ude00 \u" into bytes that
- *    are not UTF-8;
- *  - packet-infinite-number-*: 1e999 becomes infinity, which
- *    json_generator writes as "inf.0", not JSON;
- *  - packet-exponent-number-*: json_generator appends ".0" to a double
- *    printed without a '.', so 1e21 goes out as "1e+21.0", not JSON.
- * Until lib/noom-packet.c refuses such packets, their round trip is only
- * checked with NOOM_FUZZ_STRICT set, so that CI stays green. */
+/* A parsed packet holds nothing JSON cannot carry: its strings and member
+ * names are UTF-8 and its numbers finite.  Regression for
+ * corpus/packet/regress-lone-surrogate-* and regress-infinite-number-*:
+ * json-glib turned "\ude00 \u" into bytes that are not UTF-8 and 1e999
+ * into infinity, the parser accepted both and the server relayed them in
+ * frames that made every receiving client drop its connection. */
 static gboolean
 tree_is_clean (JsonNode * node)
 {
@@ -66,16 +57,94 @@ tree_is_clean (JsonNode * node)
     return g_utf8_validate (json_node_get_string (node), -1, NULL);
   } else if (JSON_NODE_HOLDS_VALUE (node)
       && json_node_get_value_type (node) == G_TYPE_DOUBLE) {
-    gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-    gdouble d = json_node_get_double (node);
-
-    if (!isfinite (d))
-      return FALSE;
-    /* what json_generator writes, before it appends ".0" */
-    g_ascii_dtostr (buf, sizeof (buf), d);
-    return strchr (buf, '.') != NULL || strchr (buf, 'e') == NULL;
+    return isfinite (json_node_get_double (node));
   }
   return TRUE;
+}
+
+/* The tokens of @text (the JSON part of an encoded packet) outside its
+ * strings are what JSON.parse accepts: numbers as RFC 8259 writes them,
+ * and only true, false and null as words.  json-glib reads back some text
+ * that JSON.parse refuses (json_generator wrote 1e21 as "1e+21.0" and
+ * infinity as "inf.0": regress-exponent-number-*), so parsing the encoding
+ * again is not enough of a check. */
+static gboolean
+json_tokens_are_strict (const gchar * p)
+{
+  while (*p) {
+    if (*p == '"') {
+      for (p++; *p && *p != '"'; p++)
+        if (*p == '\\' && *++p == '\0')
+          return FALSE;
+      if (*p++ != '"')
+        return FALSE;
+    } else if (*p == '-' || g_ascii_isdigit (*p)) {
+      if (*p == '-')
+        p++;
+      if (*p == '0')
+        p++;
+      else if (g_ascii_isdigit (*p))
+        while (g_ascii_isdigit (*p))
+          p++;
+      else
+        return FALSE;
+      if (*p == '.') {
+        if (!g_ascii_isdigit (*++p))
+          return FALSE;
+        while (g_ascii_isdigit (*p))
+          p++;
+      }
+      if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+          p++;
+        if (!g_ascii_isdigit (*p))
+          return FALSE;
+        while (g_ascii_isdigit (*p))
+          p++;
+      }
+      /* a number ends at a structural character */
+      if (*p && !strchr (",]}", *p))
+        return FALSE;
+    } else if (g_ascii_isalpha (*p)) {
+      if (g_str_has_prefix (p, "true"))
+        p += 4;
+      else if (g_str_has_prefix (p, "false"))
+        p += 5;
+      else if (g_str_has_prefix (p, "null"))
+        p += 4;
+      else
+        return FALSE;
+      if (g_ascii_isalnum (*p))
+        return FALSE;
+    } else if (strchr ("[]{},:", *p)) {
+      p++;
+    } else {
+      /* the encoder writes compact JSON: no whitespace, no other byte */
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* The JSON of an encoded Socket.IO packet (after type, attachments,
+ * namespace and ack id), or NULL when it has none. */
+static const gchar *
+json_part (const gchar * encoded)
+{
+  const gchar *p = encoded + 1;
+
+  while (g_ascii_isdigit (*p) || *p == '-')
+    p++;
+  if (*p == '/') {
+    p = strchr (p, ',');
+    if (p == NULL)
+      return NULL;
+    p++;
+  }
+  while (g_ascii_isdigit (*p))
+    p++;
+  return *p ? p : NULL;
 }
 
 static void
@@ -191,12 +260,12 @@ check_sio (const gchar * text, gsize len)
   FUZZ_CHECK (packet->type <= NOOM_SIO_BINARY_ACK);
   FUZZ_CHECK (packet->nsp != NULL && packet->nsp[0] == '/');
   FUZZ_CHECK (packet->attachments <= NOOM_SIO_MAX_ATTACHMENTS);
-  if (packet->data && !tree_is_clean (packet->data)) {
-    FUZZ_CHECK (!strict);
-    return;
-  }
+  FUZZ_CHECK (packet->data == NULL || tree_is_clean (packet->data));
 
   first = noom_sio_packet_encode (packet);
+  FUZZ_CHECK (g_utf8_validate (first, -1, NULL));
+  FUZZ_CHECK (packet->data == NULL || json_tokens_are_strict (json_part
+          (first)));
   again = noom_sio_packet_parse (first, strlen (first), NULL);
   FUZZ_CHECK (again != NULL);
   FUZZ_CHECK (again->type == packet->type);
@@ -219,13 +288,11 @@ check_sio (const gchar * text, gsize len)
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
-  /* A private copy with no terminator: reads past the end are caught.
-   * Never NULL: noom_eio_payload_decode (NULL, 0) computes NULL + 0, which
-   * UBSan flags (reported, tests/fuzz/crashes/README.md); the API allows
-   * it, but the server never passes NULL. */
-  static const gchar empty[1] = "";
+  /* A private copy with no terminator: reads past the end are caught.  It
+   * is NULL when size is 0, which the API allows (and which UBSan once
+   * caught noom_eio_payload_decode turning into NULL + 0). */
   gchar *copy = g_memdup2 (data, size);
-  const gchar *text = copy ? copy : empty;
+  const gchar *text = copy;
   NoomEioPacket packet;
 
   check_eio (text, size);

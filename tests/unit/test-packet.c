@@ -169,6 +169,22 @@ test_eio_payload_decode_bad (void)
   };
   guint i;
 
+  /* No body at all is allowed (and must not compute NULL + 0: UBSan). */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GArray) packets = noom_eio_payload_decode (NULL, 0, &error);
+
+    g_assert_null (packets);
+    g_assert_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_EMPTY);
+  }
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NoomSioPacket) p = noom_sio_packet_parse (NULL, 0, &error);
+
+    g_assert_null (p);
+    g_assert_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_EMPTY);
+  }
+
   for (i = 0; i < G_N_ELEMENTS (bad); i++) {
     g_autoptr (GError) error = NULL;
     g_autoptr (GArray) packets =
@@ -464,6 +480,119 @@ test_sio_parse_nul (void)
   }
 }
 
+/* Packets json-glib accepts but that the server must not relay: their
+ * re-encoding was not UTF-8 or not JSON, and every receiver dropped its
+ * connection (tests/fuzz/corpus/packet/regress-*). */
+static void
+test_sio_parse_unrelayable (void)
+{
+  static const gchar *const bad[] = {
+    /* a lone surrogate, let through by the bare \u at the end */
+    "2[\"ice\",{\"candidate\":\"\\ude00 \\u\"},\"demo\"]",
+    "2[\"new_message\",\"caf\\u00e9 \\e\"]",   /* unknown escape */
+    "2[\"a\",\"\\u12\"]",       /* short \u */
+    "2[\"a\",\"\\u12g4\"]",
+    "2[\"a\",\"x\\",           /* unterminated after the backslash */
+    "2[\"a\",{\"\\ude00 \\u\":1}]",     /* member name */
+    "2[\"a\",\"\\ud800\"]",     /* a lone surrogate, well formed */
+    "2[\"a\",\"\\udc00\\ud800\"]",
+    /* numbers out of double range */
+    "2[\"ice\",{\"candidate\":\"x\",\"sdpMLineIndex\":1e999},\"demo\"]",
+    "2[\"a\",-1e999]",
+    "3[1e400]",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NoomSioPacket) p = NULL;
+
+    g_test_message ("parse %s", bad[i]);
+    p = noom_sio_packet_parse (bad[i], strlen (bad[i]), &error);
+    g_assert_null (p);
+    g_assert_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_JSON);
+  }
+
+  /* Every escape JSON knows still parses, surrogate pairs too. */
+  {
+    static const gchar text[] =
+        "2[\"a\",\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00E9\\ud83d\\ude00\"]";
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NoomSioPacket) p = noom_sio_packet_parse (text,
+        strlen (text), &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_array_get_string_element (json_node_get_array
+            (p->data), 1), ==, "\"\\/\b\f\n\r\t\303\251\360\237\230\200");
+  }
+}
+
+/* Numbers go out as JSON.parse reads them: json-glib 1.6's generator wrote
+ * 1e21 as "1e+21.0". */
+static void
+test_sio_encode_numbers (void)
+{
+  static const struct
+  {
+    const gchar *in, *out;
+  } vectors[] = {
+    {"2[\"ice\",{\"candidate\":\"x\",\"sdpMLineIndex\":1e21},\"demo\"]",
+        "2[\"ice\",{\"candidate\":\"x\",\"sdpMLineIndex\":1e+21},\"demo\"]"},
+    {"2[\"a\",0,1,-1,9007199254740991,-9007199254740991]",
+        "2[\"a\",0,1,-1,9007199254740991,-9007199254740991]"},
+    {"2[\"a\",0.5,-2.25,0.1,1.5e-7,1E2,-0.0,1e308,5e-324]",
+        "2[\"a\",0.5,-2.25,0.1,1.5e-07,100,-0,1e+308,4.94065645841247e-324]"},
+    {"2[\"a\",.1e95]", "2[\"a\",1e+94]"},
+    {"2[\"a\",0.30000000000000004]", "2[\"a\",0.30000000000000004]"},
+    {"3[1e21,true,false,null,{}]", "3[1e+21,true,false,null,{}]"},
+    {"2[\"a\",{\"z\":1,\"a\":[2.5,{\"m\":\"\\u00e9\"}]}]",
+        "2[\"a\",{\"z\":1,\"a\":[2.5,{\"m\":\"\303\251\"}]}]"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (vectors); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (NoomSioPacket) p = NULL;
+    g_autofree gchar *s = NULL;
+
+    p = noom_sio_packet_parse (vectors[i].in, strlen (vectors[i].in), &error);
+    g_assert_no_error (error);
+    s = noom_sio_packet_encode (p);
+    g_assert_cmpstr (s, ==, vectors[i].out);
+  }
+
+  /* The broadcast and ack frames write numbers the same way, also ones
+   * the server makes itself. */
+  {
+    g_autoptr (JsonArray) args = json_array_new ();
+    g_autoptr (GBytes) event = NULL, ack = NULL;
+
+    json_array_add_double_element (args, 1e21);
+    json_array_add_double_element (args, 3.0);
+    json_array_add_double_element (args, 0.25);
+    json_array_add_int_element (args, 1700000000000);
+    event = noom_sio_frame_event ("t", args, -1);
+    assert_bytes_str (event, "42[\"t\",1e+21,3,0.25,1700000000000]");
+    ack = noom_sio_frame_ack (4, args);
+    assert_bytes_str (ack, "434[1e+21,3,0.25,1700000000000]");
+  }
+
+  /* A string that is not UTF-8 (never from the parser, but possibly made
+   * by a caller) still goes out as UTF-8. */
+  {
+    g_autoptr (JsonArray) args = json_array_new ();
+    g_autoptr (GBytes) event = NULL;
+    gsize len;
+    const gchar *data;
+
+    json_array_add_string_element (args, "a\355\270\200b");
+    event = noom_sio_frame_event ("t", args, -1);
+    data = g_bytes_get_data (event, &len);
+    g_assert_true (g_utf8_validate_len (data, len, NULL));
+    assert_bytes_str (event, "42[\"t\",\"a\357\277\275\357\277\275\357\277\275b\"]");
+  }
+}
+
 static void
 test_sio_encode (void)
 {
@@ -568,7 +697,10 @@ main (int argc, char **argv)
   g_test_add_func ("/packet/sio/parse-not-terminated",
       test_sio_parse_not_terminated);
   g_test_add_func ("/packet/sio/parse-nul", test_sio_parse_nul);
+  g_test_add_func ("/packet/sio/parse-unrelayable",
+      test_sio_parse_unrelayable);
   g_test_add_func ("/packet/sio/encode", test_sio_encode);
+  g_test_add_func ("/packet/sio/encode-numbers", test_sio_encode_numbers);
   g_test_add_func ("/packet/sio/frames", test_sio_frames);
   g_test_add_func ("/packet/sio/reserved", test_reserved);
 
