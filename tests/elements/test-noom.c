@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 
 #include "noom-client.h"
@@ -645,6 +646,80 @@ GST_START_TEST (test_error_room_full)
 
 GST_END_TEST;
 
+static gchar *
+mint_token (const gchar * secret_file, const gchar * room, const gchar * id)
+{
+  const gchar *argv[] = { g_getenv ("NOOM_SERVER"), "token", "--secret",
+    secret_file, "--room", room, "--identity", id, NULL
+  };
+  gchar *out = NULL;
+  gint status = 0;
+
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT,
+          NULL, NULL, &out, NULL, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL));
+  return g_strstrip (out);
+}
+
+static Watch *
+start_receiver_with_token (Server * server, const gchar * room,
+    const gchar * token)
+{
+  g_autofree gchar *uri = room_uri (server, room, "bob");
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  Watch *w;
+
+  g_object_set (src, "uri", uri, "token", token, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  return w;
+}
+
+GST_START_TEST (test_tokens)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("noom-XXXXXX", NULL);
+  g_autofree gchar *secret = g_build_filename (dir, "secret", NULL);
+  g_autofree gchar *arg = NULL;
+  g_autofree gchar *good = NULL;
+  g_autofree gchar *other = NULL;
+  Server *server;
+  Watch *w;
+
+  fail_unless (g_file_set_contents (secret, "0123456789abcdef0123456789", -1,
+          NULL));
+  arg = g_strconcat ("--token-secret=", secret, NULL);
+  server = server_start (arg);
+  good = mint_token (secret, "tok", "bob");
+  other = mint_token (secret, "elsewhere", "bob");
+
+  /* no token: refused */
+  w = start_receiver_with_token (server, "tok", NULL);
+  wait_error (w, 10);
+  fail_unless (g_error_matches (w->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", w->error->message);
+  watch_free (w);
+
+  /* a token for another room: refused at the join */
+  w = start_receiver_with_token (server, "tok", other);
+  wait_error (w, 10);
+  fail_unless (g_error_matches (w->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", w->error->message);
+  watch_free (w);
+
+  /* the right token: in */
+  w = start_receiver_with_token (server, "tok", good);
+  WAIT_UNTIL (w, w->joined, 10);
+  watch_free (w);
+
+  server_stop (server);
+  g_unlink (secret);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_property_locked_when_running)
 {
   Server *server = server_start (NULL);
@@ -1108,6 +1183,7 @@ noom_suite (void)
   tcase_add_test (tc, test_error_unreachable);
   tcase_add_test (tc, test_error_room_full);
   tcase_add_test (tc, test_error_caps);
+  tcase_add_test (tc, test_tokens);
   tcase_add_test (tc, test_property_locked_when_running);
   suite_add_tcase (s, tc);
 
