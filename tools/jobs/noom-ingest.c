@@ -355,6 +355,10 @@ setup_sink (gpointer data)
     g_ptr_array_unref (held);
     return G_SOURCE_REMOVE;
   }
+  /* The pipeline may still be on its way to PAUSED (decodebin's async
+   * state change): what it does not know of yet would stay in NULL and
+   * refuse the data with FLUSHING. */
+  gst_bin_sync_children_states (GST_BIN (in->pipeline));
   gst_element_set_state (in->pipeline, GST_STATE_PLAYING);
 
   for (i = 0; i < held->len; i++) {
@@ -609,9 +613,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       gst_message_parse_error (msg, &error, &debug);
       /* What the source did: retried.  A replaced source may still post
        * errors on its way out: ignored. */
-      if (!is_inside (GST_MESSAGE_SRC (msg), in->sink) &&
-          GST_MESSAGE_SRC (msg) != GST_OBJECT (in->pipeline) &&
-          (!in->source || !is_inside (GST_MESSAGE_SRC (msg), in->source)))
+      if (!is_inside (GST_MESSAGE_SRC (msg), in->pipeline))
         break;
       if (in->source && is_inside (GST_MESSAGE_SRC (msg), in->source) &&
           !in->finishing) {
