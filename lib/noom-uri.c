@@ -25,59 +25,30 @@
 #endif
 
 #include "noom-uri.h"
+#include "noom-room.h"
 
 #include <gio/gio.h>
 #include <string.h>
 
-#define ROOM_MAX_CHARS 64
 /* Characters a path segment may hold unescaped (RFC 3986 pchar minus
  * unreserved, which g_uri_escape_string never escapes) */
 #define SEGMENT_ALLOWED "!$&'()*+,;=:@"
 
-static gboolean
-is_control_char (gunichar c)
-{
-  return c <= 0x1f || (c >= 0x7f && c <= 0x9f);
-}
-
-/* The server's name rule (docs/protocol.md §2).  @what is "room name" or
- * "nickname"; @max_chars 0 means no length check (the server's limit for
- * nicknames is configurable, so the server has the last word there). */
+/* The server's name rule (docs/protocol.md §2), from the room model
+ * itself so that there is one rule: a URI the server would refuse with
+ * bad_name fails here, at once and with a URI error.  @what is "room name"
+ * or "nickname"; @max_chars 0 means no length check (the server's limit
+ * for nicknames is configurable, so the server has the last word there). */
 static gboolean
 check_name (const gchar * name, const gchar * what, guint max_chars,
     GUriError code, GError ** error)
 {
-  const gchar *p;
-  gboolean blank = TRUE;
-  glong n;
+  g_autoptr (GError) room_error = NULL;
 
-  if (name == NULL || *name == '\0') {
-    g_set_error (error, G_URI_ERROR, code, "The %s is empty", what);
-    return FALSE;
-  }
-  if (!g_utf8_validate (name, -1, NULL)) {
-    g_set_error (error, G_URI_ERROR, code, "The %s is not valid UTF-8", what);
-    return FALSE;
-  }
-  for (p = name; *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
-
-    if (is_control_char (c)) {
-      g_set_error (error, G_URI_ERROR, code,
-          "The %s contains control characters", what);
-      return FALSE;
-    }
-    if (!g_unichar_isspace (c))
-      blank = FALSE;
-  }
-  if (blank) {
-    g_set_error (error, G_URI_ERROR, code, "The %s is only spaces", what);
-    return FALSE;
-  }
-  n = g_utf8_strlen (name, -1);
-  if (max_chars > 0 && n > (glong) max_chars) {
-    g_set_error (error, G_URI_ERROR, code,
-        "The %s is too long (%ld characters, at most %u)", what, n, max_chars);
+  if (!noom_room_validate_name (name, -1, max_chars ? max_chars : G_MAXUINT,
+          what, &room_error)) {
+    /* "room name is blank" -> "The room name is blank" */
+    g_set_error (error, G_URI_ERROR, code, "The %s", room_error->message);
     return FALSE;
   }
   return TRUE;
@@ -149,7 +120,7 @@ parse_room (const gchar * path, gchar ** room, GError ** error)
         "The room name has an invalid %%-escape or an escaped NUL");
     return FALSE;
   }
-  if (!check_name (decoded, "room name", ROOM_MAX_CHARS,
+  if (!check_name (decoded, "room name", NOOM_ROOM_DEFAULT_MAX_ROOM_NAME,
           G_URI_ERROR_BAD_PATH, error))
     return FALSE;
   *room = g_steal_pointer (&decoded);

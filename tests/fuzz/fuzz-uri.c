@@ -20,14 +20,10 @@
 #include "noom-room.h"
 #include "fuzz.h"
 
-static gboolean strict;
-
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {
   fuzz_init_glib ();
-  /* See known_divergence() */
-  strict = g_getenv ("NOOM_FUZZ_STRICT") != NULL;
   return 0;
 }
 
@@ -38,27 +34,6 @@ uri_equal (const NoomUri * a, const NoomUri * b)
       && a->port == b->port && g_strcmp0 (a->room, b->room) == 0
       && g_strcmp0 (a->nickname, b->nickname) == 0
       && g_strcmp0 (a->token, b->token) == 0;
-}
-
-/* Reported (tests/fuzz/crashes/uri-zero-width-blank): the server counts
- * U+200B and U+FEFF as blank, noom_uri_parse() does not, so a room or
- * nickname made only of them and spaces passes the URI and is refused by
- * the server.  Skipped unless NOOM_FUZZ_STRICT is set, so that CI stays
- * green until lib/noom-uri.c follows the server's rule. */
-static gboolean
-known_divergence (const gchar * name)
-{
-  const gchar *p;
-
-  if (strict)
-    return FALSE;
-  for (p = name; *p; p = g_utf8_next_char (p)) {
-    gunichar c = g_utf8_get_char (p);
-
-    if (!g_unichar_isspace (c) && c != 0x200b && c != 0xfeff)
-      return FALSE;
-  }
-  return TRUE;
 }
 
 int
@@ -86,12 +61,13 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   FUZZ_CHECK (uri->port >= 1 && uri->port <= 65535);
   FUZZ_CHECK (uri->room != NULL);
 
-  if (!known_divergence (uri->room))
-    FUZZ_CHECK (noom_room_validate_name (uri->room, -1,
-            NOOM_ROOM_DEFAULT_MAX_ROOM_NAME, "room name", NULL));
+  /* corpus/uri/regress-zero-width-blank: U+200B and U+FEFF are blank for
+   * the server, and once were not for the URI parser. */
+  FUZZ_CHECK (noom_room_validate_name (uri->room, -1,
+          NOOM_ROOM_DEFAULT_MAX_ROOM_NAME, "room name", NULL));
   /* The nickname length limit is the server's (configurable): only the
    * character rules are checked here. */
-  if (uri->nickname != NULL && !known_divergence (uri->nickname))
+  if (uri->nickname != NULL)
     FUZZ_CHECK (noom_room_validate_name (uri->nickname, -1, G_MAXUINT,
             "nickname", NULL));
 
