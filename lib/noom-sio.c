@@ -207,6 +207,7 @@ static JsonNode *
 event_array (const gchar * event, JsonArray * args)
 {
   JsonArray *array = json_array_new ();
+  JsonNode *node = json_node_new (JSON_NODE_ARRAY);
   guint i, n = args ? json_array_get_length (args) : 0;
 
   if (event)
@@ -214,7 +215,9 @@ event_array (const gchar * event, JsonArray * args)
   for (i = 0; i < n; i++)
     json_array_add_element (array,
         json_node_copy (json_array_get_element (args, i)));
-  return json_node_init_array (json_node_alloc (), array);
+  /* take, not init: the node must hold the only reference */
+  json_node_take_array (node, array);
+  return node;
 }
 
 void
