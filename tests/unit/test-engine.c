@@ -33,6 +33,7 @@ typedef struct
   gchar *last_reason;
   gboolean echo;
   guint n_requests;             /* HTTP requests the server has read */
+  const gchar *origin;          /* Origin header of the next requests */
 } Fixture;
 
 /* A self-signed certificate for 127.0.0.1, generated for this test only
@@ -163,6 +164,13 @@ fixture_setup (Fixture * f, gconstpointer data)
   f->config.max_buffered = 8192;
   if (g_strcmp0 (data, "big") == 0)
     f->config.max_payload = 300000;
+  if (g_strcmp0 (data, "access") == 0) {
+    static const gchar *const origins[] = { "http://ok.example", NULL };
+
+    f->config.allowed_origins = origins;
+    f->config.max_per_address = 2;
+    f->config.limit_loopback = TRUE;
+  }
   f->echo = TRUE;
 
   f->server = soup_server_new (NULL, NULL);
@@ -299,6 +307,9 @@ request_async (Fixture * f, const gchar * method, const gchar * query,
   p->msg = soup_message_new (method, url);
   g_signal_connect (p->msg, "accept-certificate",
       G_CALLBACK (accept_certificate), NULL);
+  if (f->origin)
+    soup_message_headers_replace (soup_message_get_request_headers (p->msg),
+        "Origin", f->origin);
   if (body) {
     g_autoptr (GBytes) bytes = g_bytes_new (body, body_len);
 
@@ -538,6 +549,49 @@ test_bad_requests (Fixture * f, gconstpointer data)
   request (f, "GET", "EIO=4&transport=websocket", NULL, &r);
   assert_error_reply (&r, 400, 3);
   g_assert_cmpuint (f->n_open, ==, 0);
+  reply_clear (&r);
+}
+
+/* allowed_origins and max_per_address: 403 {"code":4} before any session
+ * exists, each refusal logged once. */
+static void
+test_access (Fixture * f, gconstpointer data)
+{
+  Reply r = { 0, };
+  g_autofree gchar *sid1 = NULL;
+  g_autofree gchar *sid2 = NULL;
+  g_autofree gchar *q = NULL;
+
+  f->origin = "http://evil.example";
+  g_test_expect_message ("noom-engine", G_LOG_LEVEL_MESSAGE,
+      "refused GET polling from 127.0.0.1: 403 origin not allowed");
+  request (f, "GET", "EIO=4&transport=polling", NULL, &r);
+  assert_error_reply (&r, 403, 4);
+  /* the same refusal again is answered too (its log line is folded:
+   * tests/server/access.test.mjs checks that) */
+  request (f, "GET", "EIO=4&transport=polling", NULL, &r);
+  assert_error_reply (&r, 403, 4);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (f->n_open, ==, 0);
+
+  f->origin = "http://ok.example";
+  sid1 = handshake (f);
+  f->origin = NULL;             /* not a browser */
+  sid2 = handshake (f);
+  g_test_expect_message ("noom-engine", G_LOG_LEVEL_MESSAGE,
+      "refused GET polling from 127.0.0.1: 403 too many connections*");
+  request (f, "GET", "EIO=4&transport=polling", NULL, &r);
+  assert_error_reply (&r, 403, 4);
+  g_test_assert_expected_messages ();
+  g_assert_cmpuint (f->n_open, ==, 2);
+
+  /* requests of existing sessions are not new connections */
+  q = sid_query (sid1);
+  request (f, "POST", q, "1", &r);
+  g_assert_cmpuint (r.status, ==, 200);
+  WAIT_FOR (f->n_close == 1);
+  /* and a closed one frees its slot */
+  g_free (handshake (f));
   reply_clear (&r);
 }
 
@@ -1317,6 +1371,8 @@ main (int argc, char **argv)
   ADD ("close-all", test_close_all);
   g_test_add ("/engine/tls", Fixture, "tls", fixture_setup, test_tls,
       fixture_teardown);
+  g_test_add ("/engine/access", Fixture, "access", fixture_setup,
+      test_access, fixture_teardown);
 
   return g_test_run ();
 }
