@@ -51,6 +51,7 @@ struct _GstNoomSession
   gchar *ice_local_addresses;
   guint max_peers;
   guint connect_timeout;
+  gboolean accept_invalid_certificates;
   gchar *self_id;               /* once joined */
 
   /* The thread; context and loop are set under the object lock. */
@@ -163,6 +164,13 @@ gst_noom_session_install_properties (GObjectClass * klass)
       g_param_spec_uint ("connect-timeout", "Connect timeout",
           "Milliseconds to wait for the server before failing", 100,
           G_MAXINT, DEFAULT_CONNECT_TIMEOUT, rw));
+  g_object_class_install_property (klass,
+      GST_NOOM_SESSION_PROP_ACCEPT_INVALID_CERTIFICATES,
+      g_param_spec_boolean ("accept-invalid-certificates",
+          "Accept invalid certificates",
+          "For nooms://: accept a server certificate that does not validate "
+          "(self-signed, wrong host, expired); for tests and private "
+          "deployments only", FALSE, rw));
   /**
    * noomsink:stats / noomsrc:stats:
    *
@@ -448,6 +456,11 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
       self->connect_timeout = g_value_get_uint (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case GST_NOOM_SESSION_PROP_ACCEPT_INVALID_CERTIFICATES:
+      GST_OBJECT_LOCK (self);
+      self->accept_invalid_certificates = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       break;
   }
@@ -536,6 +549,9 @@ gst_noom_session_get_property (GstNoomSession * self, guint prop_id,
       break;
     case GST_NOOM_SESSION_PROP_CONNECT_TIMEOUT:
       g_value_set_uint (value, self->connect_timeout);
+      break;
+    case GST_NOOM_SESSION_PROP_ACCEPT_INVALID_CERTIFICATES:
+      g_value_set_boolean (value, self->accept_invalid_certificates);
       break;
     default:
       break;
@@ -1184,6 +1200,7 @@ start_in_thread (gpointer data)
   g_autofree gchar *ws_url = noom_uri_get_websocket_url (self->uri);
   g_autoptr (JsonObject) auth = NULL;
   g_autofree gchar *text = NULL;
+  gboolean accept_invalid;
   guint timeout;
 
   self->client = noom_client_new ();
@@ -1206,7 +1223,10 @@ start_in_thread (gpointer data)
   }
   GST_OBJECT_LOCK (self);
   timeout = self->connect_timeout;
+  accept_invalid = self->accept_invalid_certificates;
   GST_OBJECT_UNLOCK (self);
+  g_object_set (self->client, "accept-invalid-certificates", accept_invalid,
+      NULL);
 
   text = g_strdup_printf ("Connecting to %s", self->http_url);
   GST_INFO_OBJECT (self, "%s (%s)", text, ws_url);

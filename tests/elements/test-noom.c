@@ -86,7 +86,7 @@ drain_stdout (gpointer data)
 }
 
 static Server *
-server_start (const gchar * extra_arg)
+server_start_full (const gchar * extra_arg, const gchar * extra_arg2)
 {
   const gchar *exe = g_getenv ("NOOM_SERVER");
   g_autoptr (GSubprocessLauncher) launcher = NULL;
@@ -99,15 +99,16 @@ server_start (const gchar * extra_arg)
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   server->proc = g_subprocess_launcher_spawn (launcher, &error, exe,
-      "--host", "127.0.0.1", "--port", "0", extra_arg, NULL);
+      "--host", "127.0.0.1", "--port", "0", extra_arg, extra_arg2, NULL);
   fail_unless (server->proc != NULL, "cannot start %s: %s", exe,
       error ? error->message : "?");
 
   in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->proc));
   while ((line = g_data_input_stream_read_line (in, NULL, NULL, NULL))) {
-    const gchar *p = strstr (line, "listening on http://127.0.0.1:");
+    const gchar *p = strstr (line, "://127.0.0.1:");
 
-    if (p && sscanf (p, "listening on http://127.0.0.1:%u", &server->port))
+    if (strstr (line, "listening on") && p
+        && sscanf (p, "://127.0.0.1:%u", &server->port))
       break;
     g_free (line);
   }
@@ -115,6 +116,12 @@ server_start (const gchar * extra_arg)
   g_free (line);
   server->drain = g_thread_new ("drain", drain_stdout, in);
   return server;
+}
+
+static Server *
+server_start (const gchar * extra_arg)
+{
+  return server_start_full (extra_arg, NULL);
 }
 
 static void
@@ -720,6 +727,62 @@ GST_START_TEST (test_tokens)
 
 GST_END_TEST;
 
+GST_START_TEST (test_tls)
+{
+  g_autofree gchar *openssl = g_find_program_in_path ("openssl");
+  g_autofree gchar *dir = g_dir_make_tmp ("noom-tls-XXXXXX", NULL);
+  g_autofree gchar *cert = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree gchar *key = g_build_filename (dir, "key.pem", NULL);
+  g_autofree gchar *cert_arg = g_strconcat ("--tls-cert=", cert, NULL);
+  g_autofree gchar *key_arg = g_strconcat ("--tls-key=", key, NULL);
+  g_autofree gchar *uri = NULL;
+  const gchar *argv[] = { openssl, "req", "-x509", "-newkey", "rsa:2048",
+    "-nodes", "-days", "1", "-subj", "/CN=noom-test", "-keyout", key,
+    "-out", cert, NULL
+  };
+  gint status = 1;
+  Server *server;
+  GstElement *pipeline, *src;
+  Watch *w;
+  gint i;
+
+  if (!openssl) {
+    GST_WARNING ("no openssl to make a certificate: not testing nooms://");
+    return;
+  }
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL,
+          G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+          NULL, NULL, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL));
+  server = server_start_full (cert_arg, key_arg);
+  uri = g_strdup_printf ("nooms://127.0.0.1:%u/tls?nickname=bob", server->port);
+
+  /* a self-signed certificate is refused, unless told otherwise */
+  for (i = 0; i < 2; i++) {
+    pipeline = gst_pipeline_new (NULL);
+    src = gst_element_factory_make ("noomsrc", NULL);
+    g_object_set (src, "uri", uri, "accept-invalid-certificates", i == 1, NULL);
+    gst_bin_add (GST_BIN (pipeline), src);
+    w = watch_pipeline (pipeline, src);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    if (i == 0) {
+      wait_error (w, 10);
+      fail_unless (w->error->domain == GST_RESOURCE_ERROR, "%s",
+          w->error->message);
+    } else {
+      WAIT_UNTIL (w, w->joined, 10);
+    }
+    watch_free (w);
+  }
+
+  server_stop (server);
+  g_unlink (cert);
+  g_unlink (key);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_property_locked_when_running)
 {
   Server *server = server_start (NULL);
@@ -1184,6 +1247,7 @@ noom_suite (void)
   tcase_add_test (tc, test_error_room_full);
   tcase_add_test (tc, test_error_caps);
   tcase_add_test (tc, test_tokens);
+  tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_property_locked_when_running);
   suite_add_tcase (s, tc);
 
