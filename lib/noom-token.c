@@ -407,8 +407,7 @@ noom_token_can_from_string (const gchar * list, guint * can, GError ** error)
         break;
     if (j == G_N_ELEMENTS (can_names)) {
       g_set_error (error, NOOM_TOKEN_ERROR, NOOM_TOKEN_ERROR_CLAIMS,
-          "unknown permission \"%s\" (publish, subscribe, record, chat)",
-          name);
+          "unknown permission \"%s\" (publish, subscribe, record, chat)", name);
       return FALSE;
     }
     *can |= 1u << j;

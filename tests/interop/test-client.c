@@ -1112,8 +1112,7 @@ test_token (void)
     g_autoptr (GError) error = NULL;
     g_autoptr (NoomJoinInfo) info = NULL;
 
-    g_assert_true (client_connect_token (r->client, server->url, good,
-            &error));
+    g_assert_true (client_connect_token (r->client, server->url, good, &error));
     g_assert_no_error (error);
     /* another room: forbidden, still connected */
     info = client_join (r->client, "backstage", NULL, "publisher",

@@ -434,7 +434,7 @@ test_sio_parse_nul (void)
     "2[\"enter_room\",\"ab\\u0000cd\"]",
     "2[\"enter_room\",\"\\u0000\"]",
     "2[\"new_message\",\"x\",{\"a\\u0000\":1}]",
-    "2[\"a\",\"\\\\\\u0000\"]",    /* escaped backslash, then the escape */
+    "2[\"a\",\"\\\\\\u0000\"]", /* escaped backslash, then the escape */
     "0{\"token\":\"a\\u0000\"}",
     "2[\"a\",\"ab\0cd\"]",      /* a raw NUL byte is no better */
   };

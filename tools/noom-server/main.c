@@ -106,11 +106,11 @@ static GOptionEntry entries[] = {
         "Joining needs a token (JWT HS256) signed with the secret in FILE",
       "FILE"},
   {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_allowed_origins,
-        "Origin browsers may connect from, e.g. https://noom.example.org "
+      "Origin browsers may connect from, e.g. https://noom.example.org "
         "(repeatable; default any)", "ORIGIN"},
   {"max-connections-per-address", 0, 0, G_OPTION_ARG_INT,
         &opt_max_per_address,
-        "Connections one client address may have open (default 64; 0: no "
+      "Connections one client address may have open (default 64; 0: no "
         "limit; loopback exempt)", "N"},
   {"limit-loopback", 0, 0, G_OPTION_ARG_NONE, &opt_limit_loopback,
         "Apply --max-connections-per-address to loopback addresses too",
@@ -339,7 +339,7 @@ token_main (int argc, char **argv)
     {"identity", 0, 0, G_OPTION_ARG_STRING, &identity,
         "Identity (the sub claim; the nickname when none is given)", "ID"},
     {"can", 0, 0, G_OPTION_ARG_STRING, &can_text,
-          "Permissions, comma separated: publish, subscribe, record, chat "
+        "Permissions, comma separated: publish, subscribe, record, chat "
           "(default publish,subscribe,chat)", "LIST"},
     {"ttl", 0, 0, G_OPTION_ARG_INT64, &ttl,
         "Lifetime in seconds (default 3600)", "SECONDS"},
