@@ -247,7 +247,8 @@ noom_token_verify (const gchar * text, GBytes * secret, gint64 now_s,
   /* Exactly HS256: never "none", never another algorithm (an RS256 key
    * confusion, a weaker hash), never a variant spelling. */
   alg = get_string (header, "alg");
-  if (g_strcmp0 (alg, "HS256") != 0 || json_object_has_member (header, "crit")) {
+  if (g_strcmp0 (alg, "HS256") != 0
+      || json_object_has_member (header, "crit")) {
     g_set_error_literal (error, NOOM_TOKEN_ERROR, NOOM_TOKEN_ERROR_ALGORITHM,
         "the token must be signed with HS256");
     return NULL;
