@@ -14,10 +14,26 @@
 
 #include "noom-engine.h"
 
-#define PING_INTERVAL 150
-#define PING_TIMEOUT 100
+/* The heartbeat of most tests: none of them is about it, and a ping
+ * landing in a polling reply, or a session timing out while a test slowed
+ * down by ASan or valgrind is still opening its WebSocket, would fail them
+ * for nothing. */
+#define PING_INTERVAL 20000
+#define PING_TIMEOUT 20000
+/* The "heartbeat" fixture's, for the tests about pings and ping timeouts:
+ * short, so that they take a few intervals without taking long; the
+ * timeout leaves the slowed client time to answer. */
+#define HEARTBEAT_INTERVAL 150
+#define HEARTBEAT_TIMEOUT 300
+/* The "upgrade" fixture's: the upgrade tests see the heartbeat go on (on
+ * the new transport, or while a probe is pending), but the first ping
+ * must not come before the upgrade is under way. */
+#define UPGRADE_INTERVAL 1500
+#define UPGRADE_TIMEOUT 1500
 #define MAX_PAYLOAD 2000
-#define DEADLINE_MS 3000
+/* How long a wait may take before the test fails: generous, as under
+ * ASan or valgrind everything is several times slower. */
+#define DEADLINE_MS 10000
 
 typedef struct
 {
@@ -159,6 +175,15 @@ fixture_setup (Fixture * f, gconstpointer data)
   noom_engine_config_init (&f->config);
   f->config.ping_interval_ms = PING_INTERVAL;
   f->config.ping_timeout_ms = PING_TIMEOUT;
+  if (g_strcmp0 (data, "heartbeat") == 0) {
+    f->config.ping_interval_ms = HEARTBEAT_INTERVAL;
+    f->config.ping_timeout_ms = HEARTBEAT_TIMEOUT;
+  } else if (g_strcmp0 (data, "upgrade") == 0
+      || g_strcmp0 (data, "tls") == 0) {
+    /* test_tls runs test_upgrade too */
+    f->config.ping_interval_ms = UPGRADE_INTERVAL;
+    f->config.ping_timeout_ms = UPGRADE_TIMEOUT;
+  }
   f->config.max_payload = MAX_PAYLOAD;
   f->config.upgrade_timeout_ms = 500;
   f->config.max_buffered = 8192;
@@ -691,10 +716,12 @@ test_polling_concurrent_get (Fixture * f, gconstpointer data)
 static void
 test_polling_heartbeat (Fixture * f, gconstpointer data)
 {
+  /* Before the session exists: the server's clock starts later, so the
+   * time measured is never shorter than the server's. */
+  gint64 start = g_get_monotonic_time ();
   g_autofree gchar *sid = handshake (f);
   g_autofree gchar *q = sid_query (sid);
   Reply r = { 0, };
-  gint64 start = g_get_monotonic_time ();
   guint i;
 
   for (i = 0; i < 3; i++) {
@@ -706,7 +733,7 @@ test_polling_heartbeat (Fixture * f, gconstpointer data)
   }
   /* three intervals went by, and pongs kept the session */
   g_assert_cmpint (g_get_monotonic_time () - start, >=,
-      3 * PING_INTERVAL * 1000);
+      3 * HEARTBEAT_INTERVAL * 1000);
   g_assert_cmpuint (f->n_close, ==, 0);
 
   /* no pong: closed with "ping timeout", then unknown */
@@ -895,7 +922,7 @@ test_websocket_heartbeat (Fixture * f, gconstpointer data)
   /* answered automatically now: survives several more intervals */
   w->answer_pings = TRUE;
   {
-    gint64 until = g_get_monotonic_time () + 4 * PING_INTERVAL * 1000;
+    gint64 until = g_get_monotonic_time () + 4 * HEARTBEAT_INTERVAL * 1000;
 
     WAIT_FOR (g_get_monotonic_time () >= until || f->n_close > 0);
   }
@@ -1341,6 +1368,9 @@ test_random_id (void)
 #define ADD(name, func) \
   g_test_add ("/engine/" name, Fixture, NULL, fixture_setup, func, \
       fixture_teardown)
+#define ADD_WITH(name, setup, func) \
+  g_test_add ("/engine/" name, Fixture, setup, fixture_setup, func, \
+      fixture_teardown)
 
 int
 main (int argc, char **argv)
@@ -1354,7 +1384,7 @@ main (int argc, char **argv)
   ADD ("polling/bad-payload", test_polling_bad_payload);
   ADD ("polling/too-large", test_polling_too_large);
   ADD ("polling/concurrent-get", test_polling_concurrent_get);
-  ADD ("polling/heartbeat", test_polling_heartbeat);
+  ADD_WITH ("polling/heartbeat", "heartbeat", test_polling_heartbeat);
   ADD ("polling/client-close", test_polling_client_close);
   ADD ("polling/server-close", test_polling_server_close);
   ADD ("polling/slow-consumer", test_polling_slow_consumer);
@@ -1362,12 +1392,12 @@ main (int argc, char **argv)
   ADD ("websocket/bad-packet", test_websocket_bad_packet);
   g_test_add ("/engine/websocket/big", Fixture, "big", fixture_setup,
       test_websocket_big, fixture_teardown);
-  ADD ("websocket/heartbeat", test_websocket_heartbeat);
+  ADD_WITH ("websocket/heartbeat", "heartbeat", test_websocket_heartbeat);
   ADD ("websocket/raw-frames", test_raw_frames);
   ADD ("websocket/raw-protocol-errors", test_raw_protocol_errors);
   ADD ("websocket/raw-slow-consumer", test_raw_slow_consumer);
-  ADD ("upgrade/basic", test_upgrade);
-  ADD ("upgrade/bad-probe", test_upgrade_bad_probe);
+  ADD_WITH ("upgrade/basic", "upgrade", test_upgrade);
+  ADD_WITH ("upgrade/bad-probe", "upgrade", test_upgrade_bad_probe);
   ADD ("close-all", test_close_all);
   g_test_add ("/engine/tls", Fixture, "tls", fixture_setup, test_tls,
       fixture_teardown);
