@@ -272,24 +272,50 @@ noom_sio_packet_free (NoomSioPacket * packet)
   g_free (packet);
 }
 
-/* Whether @p (just after a backslash in a string) starts one of the
- * escapes of RFC 8259: \" \\ \/ \b \f \n \r \t or \u and four hex
- * digits. */
-static gboolean
-escape_is_valid (const gchar * p, const gchar * end)
+/* The code unit of the "uXXXX" at @p, or -1 when @p does not start one. */
+static gint
+escape_code_unit (const gchar * p, const gchar * end)
 {
+  gint unit = 0;
   guint i;
 
-  if (p >= end)
-    return FALSE;
-  if (*p != 'u')
-    return strchr ("\"\\/bfnrt", *p) != NULL && *p != '\0';
-  if (end - p < 5)
-    return FALSE;
-  for (i = 1; i <= 4; i++)
+  if (end - p < 5 || *p != 'u')
+    return -1;
+  for (i = 1; i <= 4; i++) {
     if (!g_ascii_isxdigit (p[i]))
-      return FALSE;
-  return TRUE;
+      return -1;
+    unit = unit * 16 + g_ascii_xdigit_value (p[i]);
+  }
+  return unit;
+}
+
+/* The length of the escape at @p (just after a backslash in a string), or
+ * 0 when it is not one of RFC 8259's: \" \\ \/ \b \f \n \r \t or \u
+ * and four hex digits.  A surrogate must come in a pair (high then low):
+ * a lone one cannot be UTF-8, and json-glib leaks memory refusing a high
+ * surrogate followed by another escape, which a client could repeat at
+ * will. */
+static gsize
+escape_length (const gchar * p, const gchar * end)
+{
+  gint unit;
+
+  if (p >= end)
+    return 0;
+  if (*p != 'u')
+    return strchr ("\"\\/bfnrt", *p) != NULL && *p != '\0' ? 1 : 0;
+  unit = escape_code_unit (p, end);
+  if (unit < 0 || (unit >= 0xdc00 && unit <= 0xdfff))
+    return 0;
+  if (unit >= 0xd800 && unit <= 0xdbff) {
+    gint low;
+
+    if (end - p < 7 || p[5] != '\\')
+      return 0;
+    low = escape_code_unit (p + 6, end);
+    return low >= 0xdc00 && low <= 0xdfff ? 11 : 0;
+  }
+  return 5;
 }
 
 /* Returns the end of the JSON value starting at @p ('[', '{' or '"'), or
@@ -302,6 +328,7 @@ json_value_end (const gchar * p, const gchar * end, gboolean * has_nul,
     gboolean * bad_escape)
 {
   guint depth = 0;
+  gsize n;
 
   for (; p < end; p++) {
     switch (*p) {
@@ -314,14 +341,15 @@ json_value_end (const gchar * p, const gchar * end, gboolean * has_nul,
            * escaped backslash ("\\u0000", plain text) from matching. */
           if (end - p >= 6 && memcmp (p + 1, "u0000", 5) == 0)
             *has_nul = TRUE;
-          /* Only the escapes JSON.parse knows.  json-glib also takes a
-           * bare "\u" (or "\u12") and then lets an earlier lone surrogate
-           * through as bytes that are not UTF-8. */
-          if (!escape_is_valid (p + 1, end)) {
+          /* Only the escapes JSON.parse knows, and no lone surrogate.
+           * json-glib also takes a bare "\u" (or "\u12") and then lets an
+           * earlier lone surrogate through as bytes that are not UTF-8. */
+          n = escape_length (p + 1, end);
+          if (n == 0) {
             *bad_escape = TRUE;
             return NULL;
           }
-          p++;
+          p += n;
         }
         if (p >= end)
           return NULL;

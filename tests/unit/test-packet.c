@@ -496,6 +496,12 @@ test_sio_parse_unrelayable (void)
     "2[\"a\",{\"\\ude00 \\u\":1}]",     /* member name */
     "2[\"a\",\"\\ud800\"]",     /* a lone surrogate, well formed */
     "2[\"a\",\"\\udc00\\ud800\"]",
+    /* a high surrogate, then another escape: json-glib leaked refusing
+     * these (LeakSanitizer) */
+    "2[\"a\",\"\\ud800\\u0041\"]",
+    "2[\"a\",\"\\udbff\\ud800\"]",
+    "2[\"a\",\"\\ud800x\"]",
+    "2[\"a\",\"\\udfff\"]",
     /* numbers out of double range */
     "2[\"ice\",{\"candidate\":\"x\",\"sdpMLineIndex\":1e999},\"demo\"]",
     "2[\"a\",-1e999]",
