@@ -613,6 +613,14 @@ gst_noom_session_class_init (GstNoomSessionClass * klass)
   G_OBJECT_CLASS (klass)->finalize = gst_noom_session_finalize;
 }
 
+void
+gst_noom_session_set_kind (GstNoomSession * self, const gchar * kind)
+{
+  g_return_if_fail (self->thread == NULL);
+  g_free (self->kind);
+  self->kind = g_strdup (kind);
+}
+
 const GstNoomSessionHooks *
 gst_noom_session_get_hooks (GstNoomSession * self)
 {

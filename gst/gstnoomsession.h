@@ -65,6 +65,9 @@ void gst_noom_session_install_signals (GObjectClass * klass);
 GstNoomSession *gst_noom_session_new (GstElement * element,
     const gchar * kind, const GstNoomSessionHooks * hooks);
 
+/* The participant kind to join as (docs/protocol.md §3); before start. */
+void gst_noom_session_set_kind (GstNoomSession * self, const gchar * kind);
+
 gboolean gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 gboolean gst_noom_session_get_property (GstNoomSession * self, guint prop_id,

@@ -67,6 +67,7 @@ gst_noom_media_get_type (void)
 #define DEFAULT_DECODE TRUE
 #define DEFAULT_MEDIA (GST_NOOM_MEDIA_AUDIO | GST_NOOM_MEDIA_VIDEO)
 #define DEFAULT_LATENCY 100
+#define DEFAULT_KIND "subscriber"
 
 enum
 {
@@ -74,6 +75,7 @@ enum
   PROP_PARTICIPANT,
   PROP_MEDIA,
   PROP_LATENCY,
+  PROP_KIND,
 };
 
 /* One received track: webrtcbin's src pad -> depayloader [-> decoder]
@@ -96,6 +98,7 @@ struct _GstNoomSrc
   gchar *participant;
   GstNoomMedia media;
   guint latency;
+  gchar *kind;
   guint next_video, next_audio;
   gboolean no_more_pads;        /* emitted, for playbin: the first
                                    participant's tracks are all there */
@@ -697,6 +700,7 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
   GstNoomSrc *self = GST_NOOM_SRC (element);
   GstStateChangeReturn ret;
   GstPluginFeature *webrtcbin;
+  gchar *kind;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
@@ -710,7 +714,10 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
       GST_OBJECT_LOCK (self);
       self->no_more_pads = FALSE;
       self->next_video = self->next_audio = 0;
+      kind = g_strdup (self->kind);
       GST_OBJECT_UNLOCK (self);
+      gst_noom_session_set_kind (self->session, kind);
+      g_free (kind);
       if (!gst_noom_session_start (self->session))
         return GST_STATE_CHANGE_FAILURE;
       gst_noom_session_join (self->session, NOOM_MEDIA_NONE);
@@ -798,6 +805,19 @@ gst_noom_src_set_property (GObject * object, guint prop_id,
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
       break;
+    case PROP_KIND:{
+      const gchar *kind = g_value_get_string (value);
+
+      if (g_strcmp0 (kind, "subscriber") && g_strcmp0 (kind, "recorder")) {
+        GST_OBJECT_UNLOCK (self);
+        g_warning ("%s: kind must be \"subscriber\" or \"recorder\", not "
+            "\"%s\"", GST_ELEMENT_NAME (self), GST_STR_NULL (kind));
+        return;
+      }
+      g_free (self->kind);
+      self->kind = g_strdup (kind);
+      break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -828,6 +848,9 @@ gst_noom_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_LATENCY:
       g_value_set_uint (value, self->latency);
       break;
+    case PROP_KIND:
+      g_value_set_string (value, self->kind);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -843,6 +866,7 @@ gst_noom_src_finalize (GObject * object)
   gst_noom_session_stop (self->session);
   gst_object_unref (self->session);
   g_free (self->participant);
+  g_free (self->kind);
   g_list_free (self->all_outputs);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -853,6 +877,7 @@ gst_noom_src_init (GstNoomSrc * self)
   self->decode = DEFAULT_DECODE;
   self->media = DEFAULT_MEDIA;
   self->latency = DEFAULT_LATENCY;
+  self->kind = g_strdup (DEFAULT_KIND);
   self->session = gst_noom_session_new (GST_ELEMENT (self), "subscriber",
       &src_hooks);
   /* A source whatever its children are: webrtcbin holds sinks too. */
@@ -889,6 +914,16 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
           "Jitterbuffer size in milliseconds", 0, 10000, DEFAULT_LATENCY, rw));
+  /**
+   * noomsrc:kind:
+   *
+   * The participant kind to join as: "subscriber", or "recorder", which
+   * every client shows with a recording badge (docs/protocol.md §3).
+   */
+  g_object_class_install_property (gobject_class, PROP_KIND,
+      g_param_spec_string ("kind", "Kind",
+          "Join as \"subscriber\" or \"recorder\" (the others show a "
+          "recording badge)", DEFAULT_KIND, rw));
   gst_noom_session_install_signals (gobject_class);
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,

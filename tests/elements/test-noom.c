@@ -158,6 +158,7 @@ typedef struct
   guint joined_signals, left_signals;
   guint failed;                 /* noom-participant-failed messages */
   guint warnings;
+  gboolean recorder_seen;       /* a participant of kind recorder joined */
   guint video_frames;           /* raw video buffers received */
   guint audio_frames;           /* raw audio buffers received */
   guint buffers;                /* any buffer reaching a fakesink */
@@ -227,6 +228,9 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
         w->connected++;
       else if (gst_structure_has_name (s, "noom-participant-failed"))
         w->failed++;
+      if (gst_structure_has_name (s, "noom-participant-joined") &&
+          !g_strcmp0 (gst_structure_get_string (s, "kind"), "recorder"))
+        w->recorder_seen = TRUE;
       break;
     default:
       break;
@@ -987,8 +991,8 @@ GST_START_TEST (test_publisher_eos_leaves)
       b);
   WAIT_UNTIL (b, b->joined, 10);
   pub = start_publisher_full (server, "eos", "alice", FALSE,
-      "identity eos-after=45", NULL);
-  WAIT_UNTIL (b, b->video_frames >= 5 && b->joined_signals == 1, 20);
+      "identity eos-after=90", NULL);
+  WAIT_UNTIL (b, b->video_frames >= 3 && b->joined_signals == 1, 20);
   WAIT_UNTIL (pub, pub->eos, 10);
   WAIT_UNTIL (b, b->left_signals == 1 && b->pads_removed == 1
       && b->eos_seen == 1, 5);
@@ -1087,6 +1091,31 @@ GST_START_TEST (test_broken_participant)
   g_main_loop_unref (m.loop);
   g_main_context_unref (m.context);
   watch_free (b);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_recorder_kind)
+{
+  /* noomsrc kind=recorder: the room sees a recorder, and it receives */
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "rec", "alice", FALSE);
+  g_autofree gchar *uri = room_uri (server, "rec", "rec");
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  Watch *r;
+
+  EXPECT_NOOM_WARNING (g_object_set (src, "kind", "publisher", NULL));
+  g_object_set (src, "uri", uri, "kind", "recorder", NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  r = watch_pipeline (pipeline, src);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), r);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  WAIT_UNTIL (pub, pub->recorder_seen, 10);
+  WAIT_UNTIL (r, r->video_frames >= 5, 20);
+  watch_free (r);
   watch_free (pub);
   server_stop (server);
 }
@@ -1262,6 +1291,7 @@ noom_suite (void)
   tcase_add_test (tc, test_publisher_eos_leaves);
   tcase_add_test (tc, test_broken_participant);
   tcase_add_test (tc, test_max_peers);
+  tcase_add_test (tc, test_recorder_kind);
   tcase_add_test (tc, test_room_ice_servers);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
   suite_add_tcase (s, tc);
