@@ -793,6 +793,8 @@ test_polling_slow_consumer (Fixture * f, gconstpointer data)
   g_autoptr (GBytes) bytes = NULL;
   guint i;
 
+  g_assert_nonnull (sid);
+
   frame[0] = '4';
   bytes = g_bytes_new (frame, 500);
   g_assert_nonnull (f->last_open);
@@ -866,6 +868,8 @@ test_websocket_big (Fixture * f, gconstpointer data)
   g_autofree gchar *big = g_strnfill (250000, 'z');
   g_autofree gchar *back = NULL;
 
+  g_assert_true (g_str_has_prefix (open, "0{"));
+
   big[0] = '4';
   soup_websocket_connection_send_text (w->ws, big);
   back = ws_next (w);
@@ -881,6 +885,7 @@ test_websocket_bad_packet (Fixture * f, gconstpointer data)
   Ws *w = ws_open (f, "EIO=4&transport=websocket");
   g_autofree gchar *open = ws_next (w);
 
+  g_assert_true (g_str_has_prefix (open, "0{"));
   soup_websocket_connection_send_text (w->ws, "abc");
   WAIT_FOR (w->closed);
   g_assert_cmpstr (f->last_reason, ==, "parse error");
@@ -911,6 +916,7 @@ test_websocket_heartbeat (Fixture * f, gconstpointer data)
   g_autofree gchar *open = ws_next (w);
   guint i;
 
+  g_assert_true (g_str_has_prefix (open, "0{"));
   for (i = 0; i < 3; i++) {
     g_autofree gchar *ping = ws_next (w);
 
@@ -1041,6 +1047,7 @@ test_close_all (Fixture * f, gconstpointer data)
   g_autofree gchar *q = sid_query (sid);
   Reply r = { 0, };
 
+  g_assert_true (g_str_has_prefix (open, "0{"));
   g_assert_cmpuint (noom_engine_get_n_sockets (f->engine), ==, 2);
   noom_engine_close_all (f->engine);
   g_assert_cmpuint (noom_engine_get_n_sockets (f->engine), ==, 0);
