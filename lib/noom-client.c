@@ -647,7 +647,8 @@ reset_ping_watchdog (NoomClient * self)
 static void
 connection_lost (NoomClient * self, GError * error)
 {
-  g_autoptr (NoomClient) keep = g_object_ref (self);
+  /* keeps self alive while signal handlers may drop the last reference */
+  G_GNUC_UNUSED g_autoptr (NoomClient) keep = g_object_ref (self);
   gboolean was_connected = self->state == STATE_CONNECTED;
 
   if (self->state == STATE_IDLE) {
@@ -1080,7 +1081,8 @@ ws_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
     gpointer user_data)
 {
   NoomClient *self = user_data;
-  g_autoptr (NoomClient) keep = g_object_ref (self);
+  /* keeps self alive while signal handlers may drop the last reference */
+  G_GNUC_UNUSED g_autoptr (NoomClient) keep = g_object_ref (self);
   g_autoptr (GError) error = NULL;
   NoomEioPacket packet;
   gsize len;
