@@ -127,7 +127,17 @@ server_start (const gchar * extra_arg)
 static void
 server_stop (Server * server)
 {
+  gint64 end = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+
   g_subprocess_send_signal (server->proc, SIGTERM);
+  /* bounded: a server slow to shut down must not eat the test's time */
+  while (g_subprocess_get_identifier (server->proc) &&
+      g_get_monotonic_time () < end)
+    g_usleep (20 * 1000);
+  if (g_subprocess_get_identifier (server->proc)) {
+    GST_WARNING ("noom-server did not exit within 5 s of SIGTERM");
+    g_subprocess_force_exit (server->proc);
+  }
   g_subprocess_wait (server->proc, NULL, NULL);
   g_thread_join (server->drain);
   g_object_unref (server->proc);
@@ -1281,7 +1291,7 @@ noom_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("media");
-  tcase_set_timeout (tc, 60);
+  tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_publish_two_receivers);
   tcase_add_test (tc, test_receiver_first);
   tcase_add_test (tc, test_two_publishers);
