@@ -273,6 +273,7 @@ tag_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstNoomSrcPad *ghost = user_data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstEvent *tag;
   GstTagList *tags;
 
   if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
@@ -284,7 +285,10 @@ tag_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   gst_tag_list_add (tags, GST_TAG_MERGE_APPEND, GST_TAG_COMMENT,
       ghost->participant_id, NULL);
   gst_tag_list_set_scope (tags, GST_TAG_SCOPE_GLOBAL);
-  gst_pad_store_sticky_event (pad, gst_event_new_tag (tags));
+  tag = gst_event_new_tag (tags);
+  /* store_sticky_event() takes a reference of its own. */
+  gst_pad_store_sticky_event (pad, tag);
+  gst_event_unref (tag);
   return GST_PAD_PROBE_REMOVE;
 }
 
