@@ -73,6 +73,18 @@ function takeToken() {
 }
 const token = takeToken();
 
+/* ?relay=1 (or #relay) sends all media through the TURN servers of the join
+ * ack: for testing TURN, or to hide this machine's addresses from the
+ * other participants. */
+function wantsRelayOnly() {
+  const url = new URL(location.href);
+  const v = url.searchParams.get("relay");
+  if (v !== null)
+    return v !== "0" && v !== "false";
+  return new URLSearchParams(url.hash.replace(/^#/, "")).has("relay");
+}
+mesh.iceTransportPolicy = wantsRelayOnly() ? "relay" : "all";
+
 const socket = io({
   reconnectionDelay: 1000,
   reconnectionDelayMax: 5000,

@@ -68,6 +68,8 @@ export class Mesh {
     this.media = media;
     this.hooks = hooks;
     this.iceServers = [];
+    /* "relay" forces every connection through TURN (?relay=1) */
+    this.iceTransportPolicy = "all";
     this.peers = new Map();
     /* id -> RTCPeerConnection, exposed read-only for tests */
     this.pcs = new Map();
@@ -204,7 +206,10 @@ export class Mesh {
 
   _create(participant, offerer) {
     const peer = new Peer(participant, offerer);
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection({
+      iceServers: this.iceServers,
+      iceTransportPolicy: this.iceTransportPolicy,
+    });
     peer.pc = pc;
     this.peers.set(peer.id, peer);
     this.pcs.set(peer.id, pc);
