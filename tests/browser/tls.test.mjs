@@ -1,0 +1,104 @@
+// Noom
+// Copyright (C) 2026 Noom developers
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// TLS for browsers: noom-server with --tls-cert/--tls-key and a self-signed
+// certificate the test makes with openssl; Chromium (told to accept it)
+// loads the client over https, talks Socket.IO over wss, and two pages in
+// one room exchange media.  Skipped when openssl is not installed.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  Server, CHROMIUM, openPage, join, waitState, receivesFrom, selfId,
+} from './harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.join(here, '..', 'package.json'));
+const { chromium } = require('playwright-core');
+
+const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
+const SKIP = HAVE_OPENSSL ? false : 'openssl is not installed';
+
+// The flags of harness.mjs launchBrowser(), plus accepting the test's
+// self-signed certificate (for this browser only).
+function launchTlsBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu',
+      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      '--allow-loopback-in-peer-connection',
+      '--autoplay-policy=no-user-gesture-required',
+      '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run',
+      '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
+      '--disable-backgrounding-occluded-windows',
+      '--disable-features=LocalNetworkAccessChecks',
+      '--ignore-certificate-errors',
+    ],
+  });
+}
+
+let dir, server, browser;
+
+before(async () => {
+  if (SKIP)
+    return;
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noom-tls-'));
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const r = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+  ], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `openssl: ${r.stderr}`);
+  server = await new Server(['--tls-cert', cert, '--tls-key', key]).start();
+  browser = await launchTlsBrowser();
+});
+
+after(async () => {
+  if (browser)
+    await browser.close();
+  if (server)
+    await server.stop();
+  if (dir)
+    fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('two pages over https and wss exchange media', { skip: SKIP, timeout: 120000 }, async () => {
+  assert.match(server.output, /https:\/\/[^\s]*:\d+/, 'noom-server announces https');
+  const url = `https://127.0.0.1:${server.port}/`;
+  // plain http on the TLS port is not served
+  await assert.rejects(fetch(`http://127.0.0.1:${server.port}/`));
+  const pages = [];
+  const sockets = [];
+  for (const name of ['Alice', 'Bob']) {
+    const p = await openPage(browser, url);
+    // load again with the listener attached, to see the page's WebSocket
+    p.on('websocket', (ws) => sockets.push(ws.url()));
+    await p.reload();
+    assert.equal(await p.evaluate(() => location.protocol), 'https:');
+    assert.equal(await p.evaluate(() => window.isSecureContext), true);
+    await join(p, 'tls', name);
+    pages.push(p);
+  }
+  const ids = await Promise.all(pages.map(selfId));
+  for (const [i, p] of pages.entries()) {
+    await waitState(p, (s, id) => s.tiles.includes(id), ids[1 - i], 'the other tile');
+    await receivesFrom(p, [ids[1 - i]]);
+    assert.deepEqual(p.errors, []);
+  }
+  // Socket.IO upgraded to WebSocket over TLS
+  assert.ok(sockets.length >= 2 && sockets.every((u) => u.startsWith(`wss://127.0.0.1:${server.port}/socket.io/`)),
+    JSON.stringify(sockets));
+  for (const p of pages)
+    await p.context().close();
+});
