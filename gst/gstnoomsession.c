@@ -28,6 +28,39 @@ GST_DEBUG_CATEGORY_STATIC (gst_noom_session_debug);
 
 #define DEFAULT_MAX_PEERS 15
 #define DEFAULT_CONNECT_TIMEOUT 10000
+#define DEFAULT_RECONNECT_WINDOW 30000
+#define DEFAULT_ICE_TRANSPORT_POLICY GST_NOOM_ICE_TRANSPORT_POLICY_ALL
+/* Reconnection backoff: first retry, and the most between retries (ms). */
+#define RECONNECT_FIRST_DELAY 500
+#define RECONNECT_MAX_DELAY 5000
+
+/* The same values and nicks as webrtcbin's GstWebRTCICETransportPolicy,
+ * which is passed on by nick (no link to gstreamer-webrtc needed). */
+typedef enum
+{
+  GST_NOOM_ICE_TRANSPORT_POLICY_ALL,
+  GST_NOOM_ICE_TRANSPORT_POLICY_RELAY,
+} GstNoomIceTransportPolicy;
+
+#define GST_TYPE_NOOM_ICE_TRANSPORT_POLICY \
+  (gst_noom_ice_transport_policy_get_type ())
+static GType
+gst_noom_ice_transport_policy_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_NOOM_ICE_TRANSPORT_POLICY_ALL, "Any candidate", "all"},
+    {GST_NOOM_ICE_TRANSPORT_POLICY_RELAY, "TURN relay candidates only",
+        "relay"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstNoomIceTransportPolicy", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
 
 struct _GstNoomSession
 {
@@ -52,6 +85,8 @@ struct _GstNoomSession
   guint max_peers;
   guint connect_timeout;
   gboolean accept_invalid_certificates;
+  GstNoomIceTransportPolicy ice_transport_policy;
+  guint reconnect_window;
   gchar *self_id;               /* once joined */
 
   /* The thread; context and loop are set under the object lock. */
@@ -69,6 +104,10 @@ struct _GstNoomSession
   gboolean connected;
   gboolean join_requested;
   gboolean joined;
+  gboolean left;                /* left the room on purpose: no rejoin */
+  gint64 lost_at;               /* monotonic µs the connection dropped, or 0 */
+  guint reconnect_delay;        /* ms before the next attempt */
+  GSource *reconnect_source;
   NoomMediaFlags sends;
   GQueue early;                 /* Early*: what arrived before the join ack */
 
@@ -171,6 +210,30 @@ gst_noom_session_install_properties (GObjectClass * klass)
           "For nooms://: accept a server certificate that does not validate "
           "(self-signed, wrong host, expired); for tests and private "
           "deployments only", FALSE, rw));
+  /**
+   * noomsink:ice-transport-policy / noomsrc:ice-transport-policy:
+   *
+   * Set on every connection's webrtcbin: "relay" gathers and uses TURN
+   * relay candidates only.
+   */
+  g_object_class_install_property (klass,
+      GST_NOOM_SESSION_PROP_ICE_TRANSPORT_POLICY,
+      g_param_spec_enum ("ice-transport-policy", "ICE transport policy",
+          "Which ICE candidates the connections use (relay: TURN only)",
+          GST_TYPE_NOOM_ICE_TRANSPORT_POLICY, DEFAULT_ICE_TRANSPORT_POLICY,
+          rw));
+  /**
+   * noomsink:reconnect-window / noomsrc:reconnect-window:
+   *
+   * When the server connection drops, how long (ms) to keep reconnecting
+   * and rejoining before failing; 0 fails at once.
+   */
+  g_object_class_install_property (klass,
+      GST_NOOM_SESSION_PROP_RECONNECT_WINDOW,
+      g_param_spec_uint ("reconnect-window", "Reconnect window",
+          "Milliseconds to keep reconnecting to the server after the "
+          "connection drops (0: fail at once)", 0, G_MAXINT,
+          DEFAULT_RECONNECT_WINDOW, rw));
   /**
    * noomsink:stats / noomsrc:stats:
    *
@@ -461,6 +524,16 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
       self->accept_invalid_certificates = g_value_get_boolean (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case GST_NOOM_SESSION_PROP_ICE_TRANSPORT_POLICY:
+      GST_OBJECT_LOCK (self);
+      self->ice_transport_policy = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case GST_NOOM_SESSION_PROP_RECONNECT_WINDOW:
+      GST_OBJECT_LOCK (self);
+      self->reconnect_window = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       break;
   }
@@ -553,6 +626,12 @@ gst_noom_session_get_property (GstNoomSession * self, guint prop_id,
     case GST_NOOM_SESSION_PROP_ACCEPT_INVALID_CERTIFICATES:
       g_value_set_boolean (value, self->accept_invalid_certificates);
       break;
+    case GST_NOOM_SESSION_PROP_ICE_TRANSPORT_POLICY:
+      g_value_set_enum (value, self->ice_transport_policy);
+      break;
+    case GST_NOOM_SESSION_PROP_RECONNECT_WINDOW:
+      g_value_set_uint (value, self->reconnect_window);
+      break;
     default:
       break;
   }
@@ -562,6 +641,29 @@ gst_noom_session_get_property (GstNoomSession * self, guint prop_id,
 
 /* ------------------------------------------------------------------------ */
 /* object */
+
+static gpointer
+prewarm_thread (gpointer data)
+{
+  /* dtlsdec makes the process-wide certificate in its instance init. */
+  GstElement *dtls = gst_element_factory_make ("dtlsdec", NULL);
+
+  if (dtls)
+    gst_object_unref (gst_object_ref_sink (dtls));
+  GST_DEBUG ("DTLS certificate %s", dtls ? "ready" : "unavailable");
+  return NULL;
+}
+
+void
+gst_noom_session_prewarm (void)
+{
+  static gsize started = 0;
+
+  if (g_once_init_enter (&started)) {
+    g_thread_unref (g_thread_new ("noom-dtls-prewarm", prewarm_thread, NULL));
+    g_once_init_leave (&started, 1);
+  }
+}
 
 GstNoomSession *
 gst_noom_session_new (GstElement * element, const gchar * kind,
@@ -582,6 +684,8 @@ gst_noom_session_init (GstNoomSession * self)
   self->port = NOOM_URI_DEFAULT_PORT;
   self->max_peers = DEFAULT_MAX_PEERS;
   self->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+  self->ice_transport_policy = DEFAULT_ICE_TRANSPORT_POLICY;
+  self->reconnect_window = DEFAULT_RECONNECT_WINDOW;
   g_queue_init (&self->early);
   g_mutex_init (&self->peers_lock);
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -807,11 +911,16 @@ configure_webrtcbin (GstNoomSession * self, GstElement * webrtc)
   g_autofree gchar *ice_servers = NULL;
   g_auto (GStrv) servers = NULL;
   GstObject *ice = NULL;
+  GstNoomIceTransportPolicy policy;
   guint i;
 
   GST_OBJECT_LOCK (self);
   ice_servers = g_strdup (self->ice_servers);
+  policy = self->ice_transport_policy;
   GST_OBJECT_UNLOCK (self);
+
+  gst_util_set_object_arg (G_OBJECT (webrtc), "ice-transport-policy",
+      policy == GST_NOOM_ICE_TRANSPORT_POLICY_RELAY ? "relay" : "all");
 
   servers = ice_servers ? g_strsplit (ice_servers, ",", -1) :
       g_strdupv (self->room_ice_servers);
@@ -1087,18 +1196,107 @@ on_server_error (NoomClient * client, const gchar * code,
       ("The Noom server reported an error: %s", message), ("code %s", code));
 }
 
+static void connect_client (GstNoomSession * self);
+
+static guint
+get_reconnect_window (GstNoomSession * self)
+{
+  guint window;
+
+  GST_OBJECT_LOCK (self);
+  window = self->reconnect_window;
+  GST_OBJECT_UNLOCK (self);
+  return window;
+}
+
+static void
+drop_client (GstNoomSession * self)
+{
+  if (!self->client)
+    return;
+  g_signal_handlers_disconnect_by_data (self->client, self);
+  noom_client_close (self->client);
+  g_clear_object (&self->client);
+}
+
+static gboolean
+reconnect_timeout (gpointer data)
+{
+  GstNoomSession *self = data;
+
+  g_clear_pointer (&self->reconnect_source, g_source_unref);
+  GST_INFO_OBJECT (self, "reconnecting to %s", self->http_url);
+  drop_client (self);
+  connect_client (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Schedules the next attempt, or fails when the window is over.  Returns
+ * FALSE when it posted the error. */
+static gboolean
+schedule_reconnect (GstNoomSession * self, const GError * error)
+{
+  guint window = get_reconnect_window (self);
+  gint64 elapsed_ms = (g_get_monotonic_time () - self->lost_at) / 1000;
+  guint delay;
+
+  if (elapsed_ms >= window) {
+    GST_ELEMENT_ERROR (self->element, RESOURCE, READ,
+        ("Lost the connection to the Noom server at %s and could not "
+            "reconnect within %u s.", self->http_url, (window + 999) / 1000),
+        ("%s", error ? error->message : "closed"));
+    return FALSE;
+  }
+  /* Jitter (+-25 %) so a room's members do not all come back at once. */
+  delay = self->reconnect_delay;
+  delay = delay * 3 / 4 + g_random_int_range (0, delay / 2 + 1);
+  delay = MIN (delay, window - elapsed_ms);
+  self->reconnect_delay = MIN (self->reconnect_delay * 2, RECONNECT_MAX_DELAY);
+  GST_INFO_OBJECT (self, "next reconnection attempt in %u ms", delay);
+  self->reconnect_source = g_timeout_source_new (delay);
+  g_source_set_callback (self->reconnect_source, reconnect_timeout, self,
+      NULL);
+  g_source_attach (self->reconnect_source, self->context);
+  return TRUE;
+}
+
 static void
 on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
 {
+  guint window = get_reconnect_window (self);
+
   self->connected = FALSE;
   self->joined = FALSE;
+  /* The old connection's peers are gone on the server's side too: when we
+   * rejoin we are a newcomer (docs/protocol.md §8) with new peers. */
   remove_all_peers (self);
-  if (error && error->domain == NOOM_CLIENT_ERROR)
-    post_client_error (self, error);
-  else
-    GST_ELEMENT_ERROR (self->element, RESOURCE, READ,
-        ("Lost the connection to the Noom server at %s.", self->http_url),
-        ("%s", error ? error->message : "closed"));
+  g_queue_clear_full (&self->early, early_free);
+
+  if (window == 0 || (error && error->domain == NOOM_CLIENT_ERROR
+          && error->code != NOOM_CLIENT_ERROR_DISCONNECTED
+          && error->code != NOOM_CLIENT_ERROR_UNREACHABLE)) {
+    if (error && error->domain == NOOM_CLIENT_ERROR)
+      post_client_error (self, error);
+    else
+      GST_ELEMENT_ERROR (self->element, RESOURCE, READ,
+          ("Lost the connection to the Noom server at %s.", self->http_url),
+          ("%s", error ? error->message : "closed"));
+    return;
+  }
+
+  GST_ELEMENT_WARNING (self->element, RESOURCE, READ,
+      ("Lost the connection to the Noom server at %s: reconnecting.",
+          self->http_url), ("%s", error ? error->message : "closed"));
+  post_progress (self, GST_PROGRESS_TYPE_START, "reconnect",
+      "Lost the connection to the Noom server: reconnecting");
+  gst_element_post_message (self->element,
+      gst_message_new_element (GST_OBJECT (self->element),
+          gst_structure_new ("noom-disconnected", "server", G_TYPE_STRING,
+              self->http_url, "reconnect-window", G_TYPE_UINT, window,
+              NULL)));
+  self->lost_at = g_get_monotonic_time ();
+  self->reconnect_delay = RECONNECT_FIRST_DELAY;
+  schedule_reconnect (self, error);
 }
 
 static void
@@ -1113,12 +1311,17 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 
   info = noom_client_join_finish (NOOM_CLIENT (source), res, &error);
   if (!info) {
-    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    /* A dropped connection is the "disconnected" handler's business (it
+     * reconnects); so is anything about a client we no longer use. */
+    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+        && NOOM_CLIENT (source) == self->client
+        && !(self->lost_at && g_error_matches (error, NOOM_CLIENT_ERROR,
+                NOOM_CLIENT_ERROR_DISCONNECTED)))
       post_client_error (self, error);
     gst_object_unref (self);
     return;
   }
-  if (!self->client) {
+  if (!self->client || NOOM_CLIENT (source) != self->client) {
     /* stopped meanwhile */
     gst_object_unref (self);
     return;
@@ -1132,6 +1335,19 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
   self->self_id = g_strdup (info->self->id);
   GST_OBJECT_UNLOCK (self);
 
+  if (self->lost_at) {
+    g_autofree gchar *back = g_strdup_printf ("Back in room \"%s\" on %s "
+        "after %.1f s", info->room, self->http_url,
+        (g_get_monotonic_time () - self->lost_at) / 1e6);
+
+    self->lost_at = 0;
+    GST_ELEMENT_WARNING (self->element, RESOURCE, READ, ("%s", back), (NULL));
+    post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "reconnect", back);
+    gst_element_post_message (self->element,
+        gst_message_new_element (GST_OBJECT (self->element),
+            gst_structure_new ("noom-reconnected", "server", G_TYPE_STRING,
+                self->http_url, "id", G_TYPE_STRING, info->self->id, NULL)));
+  }
   text = g_strdup_printf ("Joined room \"%s\" as %s (%u participants)",
       info->room, info->self->id, info->count);
   GST_INFO_OBJECT (self, "%s", text);
@@ -1184,8 +1400,18 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   if (!noom_client_connect_finish (NOOM_CLIENT (source), res, &error)) {
-    if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+        || NOOM_CLIENT (source) != self->client) {
+      /* stopped, or an old client */
+    } else if (self->lost_at && !(error->domain == NOOM_CLIENT_ERROR
+            && (error->code == NOOM_CLIENT_ERROR_FORBIDDEN
+                || error->code == NOOM_CLIENT_ERROR_REFUSED))) {
+      GST_INFO_OBJECT (self, "reconnection attempt failed: %s",
+          error->message);
+      schedule_reconnect (self, error);
+    } else {
       post_client_error (self, error);
+    }
     gst_object_unref (self);
     return;
   }
@@ -1196,15 +1422,14 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   GST_INFO_OBJECT (self, "connected to %s as %s", self->http_url,
       noom_client_get_id (self->client));
   self->connected = TRUE;
-  if (self->join_requested)
+  if (self->join_requested && !self->left)
     do_join (self);
   gst_object_unref (self);
 }
 
-static gboolean
-start_in_thread (gpointer data)
+static void
+connect_client (GstNoomSession * self)
 {
-  GstNoomSession *self = data;
   g_autofree gchar *ws_url = noom_uri_get_websocket_url (self->uri);
   g_autoptr (JsonObject) auth = NULL;
   g_autofree gchar *text = NULL;
@@ -1212,7 +1437,6 @@ start_in_thread (gpointer data)
   guint timeout;
 
   self->client = noom_client_new ();
-  self->cancellable = g_cancellable_new ();
   g_signal_connect (self->client, "participant-joined",
       G_CALLBACK (on_participant_joined), self);
   g_signal_connect (self->client, "participant-left",
@@ -1233,14 +1457,31 @@ start_in_thread (gpointer data)
   timeout = self->connect_timeout;
   accept_invalid = self->accept_invalid_certificates;
   GST_OBJECT_UNLOCK (self);
+  if (self->lost_at) {
+    /* An attempt does not outlast the reconnect window. */
+    gint64 left = get_reconnect_window (self) -
+        (g_get_monotonic_time () - self->lost_at) / 1000;
+
+    timeout = CLAMP (left, 100, (gint64) timeout);
+  }
   g_object_set (self->client, "accept-invalid-certificates", accept_invalid,
       NULL);
 
   text = g_strdup_printf ("Connecting to %s", self->http_url);
   GST_INFO_OBJECT (self, "%s (%s)", text, ws_url);
-  post_progress (self, GST_PROGRESS_TYPE_START, "connect", text);
+  if (!self->lost_at)
+    post_progress (self, GST_PROGRESS_TYPE_START, "connect", text);
   noom_client_connect_async (self->client, ws_url, auth, timeout,
       self->cancellable, on_connected, gst_object_ref (self));
+}
+
+static gboolean
+start_in_thread (gpointer data)
+{
+  GstNoomSession *self = data;
+
+  self->cancellable = g_cancellable_new ();
+  connect_client (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -1282,6 +1523,8 @@ gst_noom_session_start (GstNoomSession * self)
   self->http_url = noom_uri_get_http_url (uri);
   self->uri = g_steal_pointer (&uri);
   self->connected = self->joined = self->join_requested = FALSE;
+  self->left = FALSE;
+  self->lost_at = 0;
   g_strfreev (self->local_addresses);
   if (local) {
     guint i;
@@ -1351,8 +1594,9 @@ leave_in_thread (gpointer data)
     noom_client_leave (self->client);
   }
   self->joined = FALSE;
-  /* Not joined later either. */
+  /* Not joined later either, nor after a reconnection. */
   self->join_requested = TRUE;
+  self->left = TRUE;
   return G_SOURCE_REMOVE;
 }
 
@@ -1369,6 +1613,10 @@ stop_in_thread (gpointer data)
 
   if (self->cancellable)
     g_cancellable_cancel (self->cancellable);
+  if (self->reconnect_source) {
+    g_source_destroy (self->reconnect_source);
+    g_clear_pointer (&self->reconnect_source, g_source_unref);
+  }
   remove_all_peers (self);
   if (self->client) {
     g_signal_handlers_disconnect_by_data (self->client, self);

@@ -56,11 +56,17 @@ enum
   GST_NOOM_SESSION_PROP_CONNECT_TIMEOUT,
   GST_NOOM_SESSION_PROP_ACCEPT_INVALID_CERTIFICATES,
   GST_NOOM_SESSION_PROP_STATS,
+  GST_NOOM_SESSION_PROP_ICE_TRANSPORT_POLICY,
+  GST_NOOM_SESSION_PROP_RECONNECT_WINDOW,
   GST_NOOM_SESSION_PROP_LAST
 };
 
 void gst_noom_session_install_properties (GObjectClass * klass);
 void gst_noom_session_install_signals (GObjectClass * klass);
+
+/* Starts generating this process's DTLS certificate in the background, once
+ * (the first webrtcbin would otherwise wait for it). */
+void gst_noom_session_prewarm (void);
 
 GstNoomSession *gst_noom_session_new (GstElement * element,
     const gchar * kind, const GstNoomSessionHooks * hooks);

@@ -1065,6 +1065,7 @@ gst_noom_sink_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
+      gst_noom_session_prewarm ();
       webrtcbin = gst_registry_lookup_feature (gst_registry_get (),
           "webrtcbin");
       if (!webrtcbin)

@@ -176,6 +176,7 @@ typedef struct
   GPtrArray *nicknames;
   gboolean all_raw;
   gboolean mux_linked;
+  guint disconnected, reconnected;      /* noom-disconnected/-reconnected */
 } Watch;
 
 static Watch *
@@ -238,6 +239,10 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
         w->connected++;
       else if (gst_structure_has_name (s, "noom-participant-failed"))
         w->failed++;
+      else if (gst_structure_has_name (s, "noom-disconnected"))
+        w->disconnected++;
+      else if (gst_structure_has_name (s, "noom-reconnected"))
+        w->reconnected++;
       if (gst_structure_has_name (s, "noom-participant-joined") &&
           !g_strcmp0 (gst_structure_get_string (s, "kind"), "recorder"))
         w->recorder_seen = TRUE;
@@ -797,6 +802,72 @@ GST_START_TEST (test_tls)
 
 GST_END_TEST;
 
+static void
+on_deep_element_added (GstBin * bin, GstBin * sub, GstElement * e,
+    gchar ** policy)
+{
+  GstElementFactory *f = gst_element_get_factory (e);
+  GValue v = G_VALUE_INIT;
+
+  if (!f || g_strcmp0 (GST_OBJECT_NAME (f), "webrtcbin") || *policy)
+    return;
+  g_value_init (&v, G_TYPE_STRING);
+  g_object_get_property (G_OBJECT (e), "ice-transport-policy", &v);
+  *policy = g_value_dup_string (&v);
+  g_value_unset (&v);
+}
+
+/* ice-transport-policy (H11's TURN test forces relay with it) */
+GST_START_TEST (test_ice_transport_policy)
+{
+  const gchar *factories[] = { "noomsink", "noomsrc" };
+  Server *server;
+  Watch *pub, *b;
+  gchar *policy = NULL;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (factories); i++) {
+    GstElement *e = gst_element_factory_make (factories[i], NULL);
+    GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+        "ice-transport-policy");
+    gint value;
+
+    fail_unless (pspec != NULL);
+    fail_unless (pspec->flags & GST_PARAM_MUTABLE_READY);
+    g_object_get (e, "ice-transport-policy", &value, NULL);
+    fail_unless_equals_int (value, 0);
+    gst_util_set_object_arg (G_OBJECT (e), "ice-transport-policy", "relay");
+    g_object_get (e, "ice-transport-policy", &value, NULL);
+    fail_unless_equals_int (value, 1);
+    gst_object_unref (e);
+  }
+
+  /* what is set reaches each connection's webrtcbin */
+  server = server_start (NULL);
+  pub = start_publisher (server, "relay", "alice", FALSE);
+  WAIT_UNTIL (pub, pub->joined, 10);
+  b = start_receiver (server, "relay", "bob", TRUE);
+  fail_unless (gst_element_set_state (b->pipeline, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS);
+  gst_util_set_object_arg (G_OBJECT (b->noom), "ice-transport-policy",
+      "relay");
+  g_signal_connect (b->pipeline, "deep-element-added",
+      G_CALLBACK (on_deep_element_added), &policy);
+  fail_if (gst_element_set_state (b->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  WAIT_UNTIL (b, b->joined, 10);
+  WAIT_UNTIL (pub, g_atomic_pointer_get (&policy) != NULL, 10);
+  fail_unless (g_str_has_prefix (policy, "relay") ||
+      g_str_has_prefix (policy, "GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY"),
+      "webrtcbin has ice-transport-policy %s", policy);
+  watch_free (b);
+  watch_free (pub);
+  g_free (policy);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_property_locked_when_running)
 {
   Server *server = server_start (NULL);
@@ -875,6 +946,65 @@ GST_START_TEST (test_publish_two_receivers)
   WAIT_UNTIL (b, b->pads_removed == b->pads_added && b->eos_seen >= 1, 10);
   watch_free (b);
   server_stop (server);
+}
+
+GST_END_TEST;
+
+/* docs/elements.md "Recovery": the server restarts on the same port; both
+ * elements come back by themselves and the pictures with them. */
+GST_START_TEST (test_reconnect)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "again", "alice", FALSE);
+  Watch *b = start_receiver (server, "again", "bob", TRUE);
+  g_autofree gchar *port = g_strdup_printf ("%u", server->port);
+  guint mark;
+
+  WAIT_UNTIL (b, b->video_frames >= 10, 20);
+  server_stop (server);
+  /* the old connection's pads end and go, as when a participant leaves */
+  WAIT_UNTIL (b, b->disconnected == 1 && b->pads_removed == b->pads_added
+      && b->eos_seen >= 1, 10);
+  WAIT_UNTIL (pub, pub->disconnected == 1, 10);
+
+  server = server_start_full ("--port", port);
+  WAIT_UNTIL (b, b->reconnected == 1, 15);
+  WAIT_UNTIL (pub, pub->reconnected == 1, 15);
+  g_mutex_lock (&b->lock);
+  mark = b->video_frames;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->video_frames >= mark + 10 && b->pads_added >= 2, 20);
+  watch_free (pub);
+  watch_free (b);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* The server stays away longer than reconnect-window: a clear error. */
+GST_START_TEST (test_reconnect_window)
+{
+  Server *server = server_start (NULL);
+  Watch *b = start_receiver (server, "gone", "bob", TRUE);
+  g_autofree gchar *where = g_strdup_printf ("127.0.0.1:%u", server->port);
+  gint64 lost;
+
+  fail_unless (gst_element_set_state (b->pipeline, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_set (b->noom, "reconnect-window", 1500, NULL);
+  fail_if (gst_element_set_state (b->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  WAIT_UNTIL (b, b->joined, 10);
+  server_stop (server);
+  lost = g_get_monotonic_time ();
+  wait_error (b, 10);
+  fail_unless (g_get_monotonic_time () - lost >= G_TIME_SPAN_SECOND,
+      "gave up before the reconnect window");
+  fail_unless_equals_int (b->disconnected, 1);
+  fail_unless (strstr (b->error->message, where) &&
+      strstr (b->error->message, "could not reconnect within 2 s"),
+      "unclear error: %s", b->error->message);
+  watch_free (b);
 }
 
 GST_END_TEST;
@@ -1288,12 +1418,15 @@ noom_suite (void)
   tcase_add_test (tc, test_tokens);
   tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_property_locked_when_running);
+  tcase_add_test (tc, test_ice_transport_policy);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("media");
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_publish_two_receivers);
   tcase_add_test (tc, test_receiver_first);
+  tcase_add_test (tc, test_reconnect);
+  tcase_add_test (tc, test_reconnect_window);
   tcase_add_test (tc, test_two_publishers);
   tcase_add_test (tc, test_encoded_to_muxer);
   tcase_add_test (tc, test_playbin);
