@@ -869,7 +869,6 @@ main (int argc, char **argv)
   g_autofree gchar *room = NULL;
   g_autofree gchar *safe_room = NULL;
   GstBus *bus;
-  GParamSpec *kind;
 
   setlocale (LC_ALL, "");
   ctx = g_option_context_new ("URI - record a Noom room, one file per "
@@ -917,12 +916,7 @@ main (int argc, char **argv)
     g_object_set (rec.src, "participant", opt_participant, NULL);
   /* docs/protocol.md: a recorder joins with kind "recorder" so every web
    * client shows the recording badge. */
-  kind = g_object_class_find_property (G_OBJECT_GET_CLASS (rec.src), "kind");
-  if (kind && G_PARAM_SPEC_VALUE_TYPE (kind) == G_TYPE_STRING)
-    g_object_set (rec.src, "kind", "recorder", NULL);
-  else
-    g_printerr ("noom-record: warning: this noomsrc cannot join as a "
-        "recorder; the room sees a subscriber\n");
+  g_object_set (rec.src, "kind", "recorder", NULL);
 
   safe_room = safe_name (room);
   rec.room = room;
