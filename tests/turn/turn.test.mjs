@@ -4,9 +4,11 @@
 //
 // TURN through coturn: the test starts coturn (turnserver) on loopback with
 // use-auth-secret, noom-server hands out TURN REST credentials for it, and
-// clients forced to relay-only must still exchange media through it; with
-// the wrong secret on the server they must not.  Skipped when turnserver is
-// not installed.
+// clients forced to relay-only (web client pages with ?relay=1, noomsink and
+// noomsrc with ice-transport-policy=relay) must still exchange media through
+// it; with the wrong secret on the server they must not.  Skipped when
+// turnserver is not installed (the element tests also when the elements
+// lack ice-transport-policy).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -225,4 +227,104 @@ test('with a wrong TURN secret relay-only browsers do not connect', { skip: SKIP
   assert.match(turn.logText(), /check_stun_auth: Cannot find credentials/);
   for (const p of pages)
     await p.context().close();
+});
+
+// The elements, relay-only: a noomsink publisher and a noomsrc receiver
+// (gst-launch-1.0, plugin from $GST_PLUGIN_PATH) take the room's TURN
+// credentials and must exchange video through coturn.
+function elementsPolicy() {
+  const missing = [];
+  for (const e of ['noomsink', 'noomsrc']) {
+    const r = spawnSync('gst-inspect-1.0', [e], { encoding: 'utf8' });
+    if (r.status !== 0)
+      missing.push(`${e} (not found)`);
+    else if (!/ice-transport-policy/.test(r.stdout))
+      missing.push(`${e}:ice-transport-policy`);
+  }
+  return missing.length ? `missing ${missing.join(', ')}` : false;
+}
+const ELEMENTS_SKIP = SKIP || elementsPolicy();
+
+class Pipeline {
+  constructor(args) {
+    this.output = '';
+    this.proc = spawn('gst-launch-1.0', ['-e', '-v', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout.on('data', (d) => { this.output += d.toString(); });
+    this.proc.stderr.on('data', (d) => { this.output += d.toString(); });
+  }
+
+  count(re) {
+    return (this.output.match(new RegExp(re.source, 'g')) || []).length;
+  }
+
+  async stop() {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null)
+      return this.proc.exitCode;
+    const exited = once(this.proc, 'exit');
+    this.proc.kill('SIGINT');
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
+    const [code] = await exited;
+    clearTimeout(t);
+    return code;
+  }
+}
+
+function relayElements(srv, room) {
+  const pub = new Pipeline([
+    'videotestsrc', 'is-live=true', '!', 'video/x-raw,width=320,height=240,framerate=15/1', '!',
+    'noomsink', 'ice-transport-policy=relay',
+    `uri=noom://127.0.0.1:${srv.port}/${room}?nickname=pub`,
+  ]);
+  const sub = new Pipeline([
+    'noomsrc', 'name=s', 'ice-transport-policy=relay',
+    `uri=noom://127.0.0.1:${srv.port}/${room}?nickname=sub`,
+    's.', '!', 'queue', '!', 'fakesink', 'name=out0', 'silent=false', 'sync=false',
+  ]);
+  return [pub, sub];
+}
+
+const decoded = (sub) => ({
+  video: sub.count(/GstNoomSrcPad:video_0: caps = video\/x-raw/),
+  chains: sub.count(/last-message = chain/),
+});
+
+test('relay-only noomsink and noomsrc exchange video through coturn', { skip: ELEMENTS_SKIP, timeout: 120000 }, async () => {
+  const before = turn.logText().length;
+  const [pub, sub] = relayElements(server, 'turn-elements');
+  try {
+    await until(async () => decoded(sub), (s) => s.video > 0 && s.chains > 50,
+      'decoded video at noomsrc', 40000).catch((e) => {
+      throw new Error(`${e.message}\n${sub.output.slice(-3000)}\n${pub.output.slice(-2000)}`);
+    });
+  } finally {
+    assert.equal(await sub.stop(), 0, sub.output.slice(-2000));
+    assert.equal(await pub.stop(), 0, pub.output.slice(-2000));
+  }
+  // both elements allocated on coturn and opened permissions for each
+  // other's relayed address (that the relay is needed at all is the next
+  // test's job)
+  const log = turn.logText().slice(before);
+  assert.ok((log.match(/ALLOCATE processed, success/g) || []).length >= 2, log.slice(-3000));
+  assert.ok((log.match(/CREATE_PERMISSION processed, success/g) || []).length >= 2, log.slice(-3000));
+});
+
+test('with a wrong TURN secret relay-only elements receive nothing', { skip: ELEMENTS_SKIP, timeout: 120000 }, async () => {
+  const before = turn.logText().length;
+  const [pub, sub] = relayElements(badServer, 'turn-elements-bad');
+  try {
+    // both elements were refused by coturn ...
+    await until(async () => (turn.logText().slice(before)
+      .match(/check_stun_auth: Cannot find credentials/g) || []).length,
+    (n) => n >= 2, 'coturn refusing both elements', 30000);
+    // ... and, given a while, no frame arrives
+    const end = Date.now() + 8000;
+    while (Date.now() < end) {
+      assert.equal(decoded(sub).video, 0, sub.output.slice(-2000));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await sub.stop();
+    await pub.stop();
+  }
 });
