@@ -36,6 +36,8 @@ struct _GstNoomPeer
   gboolean reported_connected;
   gboolean prepared;            /* transceivers set up for the first offer */
   GQueue pending_candidates;    /* Candidate* until the remote description */
+  guint ice_restarts;           /* offers with ice-restart sent so far */
+  GSource *recover_timer;       /* gives up on a failed connection */
 
   /* Under the object lock. */
   GstWebRTCPeerConnectionState state;
@@ -287,6 +289,9 @@ mid_for_mline (GstNoomPeer * self, guint mline_index)
   return mid;
 }
 
+static void stop_recover_timer (GstNoomPeer * self);
+static void on_failed (GstNoomPeer * self);
+
 static void
 on_state (GstNoomPeer * self)
 {
@@ -298,12 +303,71 @@ on_state (GstNoomPeer * self)
   GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "connection state %d", state);
 
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    stop_recover_timer (self);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED
       && !self->reported_connected) {
     self->reported_connected = TRUE;
     gst_noom_session_peer_connected (self->session, self);
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    on_failed (self);
+  }
+}
+
+static void
+stop_recover_timer (GstNoomPeer * self)
+{
+  if (self->recover_timer) {
+    g_source_destroy (self->recover_timer);
+    g_clear_pointer (&self->recover_timer, g_source_unref);
+  }
+}
+
+static gboolean
+recover_timeout (gpointer data)
+{
+  GstNoomPeer *self = data;
+
+  g_clear_pointer (&self->recover_timer, g_source_unref);
+  if (!self->closed && !gst_noom_peer_is_connected (self))
+    fail (self, "ICE failed and did not recover");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_recover_timer (GstNoomPeer * self, guint ms)
+{
+  stop_recover_timer (self);
+  self->recover_timer = gst_noom_session_add_timeout (self->session, ms,
+      recover_timeout, gst_object_ref (self), gst_object_unref);
+}
+
+/* ICE failed: the offerer of the pair restarts it with a new offer; the
+ * answerer waits for that offer.  Bounded: then the participant is
+ * dropped alone. */
+static void
+on_failed (GstNoomPeer * self)
+{
+  if (self->ice_restarts >= GST_NOOM_PEER_MAX_ICE_RESTARTS) {
     fail (self, "ICE or DTLS failed");
+    return;
+  }
+  if (!self->offerer) {
+    if (!self->recover_timer)
+      start_recover_timer (self, GST_NOOM_PEER_ICE_RESTART_TIMEOUT *
+          (GST_NOOM_PEER_MAX_ICE_RESTARTS + 1));
+    return;
+  }
+  self->ice_restarts++;
+  GST_WARNING_OBJECT (self, "ICE failed: restarting it (attempt %u of %u)",
+      self->ice_restarts, GST_NOOM_PEER_MAX_ICE_RESTARTS);
+  start_recover_timer (self, GST_NOOM_PEER_ICE_RESTART_TIMEOUT);
+  {
+    GstStructure *options = gst_structure_new ("options",
+        "ice-restart", G_TYPE_BOOLEAN, TRUE, NULL);
+
+    emit_with_promise (self, "create-offer", options, STEP_OFFER_CREATED);
+    gst_structure_free (options);
   }
 }
 
@@ -510,6 +574,7 @@ gst_noom_peer_close (GstNoomPeer * self)
     return;
   self->closed = TRUE;
   GST_DEBUG_OBJECT (self, "closing");
+  stop_recover_timer (self);
   g_signal_handlers_disconnect_by_data (self->webrtc, self);
   gst_element_set_locked_state (self->webrtc, TRUE);
   gst_element_set_state (self->webrtc, GST_STATE_NULL);

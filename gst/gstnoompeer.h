@@ -10,6 +10,11 @@
 
 G_BEGIN_DECLS
 
+/* A failed connection: ICE restarts the offerer tries, and how long (ms)
+ * each may take, before the participant is dropped. */
+#define GST_NOOM_PEER_MAX_ICE_RESTARTS 2
+#define GST_NOOM_PEER_ICE_RESTART_TIMEOUT 10000
+
 #define GST_TYPE_NOOM_PEER (gst_noom_peer_get_type ())
 G_DECLARE_FINAL_TYPE (GstNoomPeer, gst_noom_peer, GST, NOOM_PEER, GstObject)
 

@@ -774,6 +774,24 @@ gst_noom_session_invoke (GstNoomSession * self, GSourceFunc func,
   g_main_context_unref (context);
 }
 
+GSource *
+gst_noom_session_add_timeout (GstNoomSession * self, guint ms,
+    GSourceFunc func, gpointer data, GDestroyNotify notify)
+{
+  GSource *source = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->context) {
+    source = g_timeout_source_new (ms);
+    g_source_set_callback (source, func, data, notify);
+    g_source_attach (source, self->context);
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (!source && notify)
+    notify (data);
+  return source;
+}
+
 static gpointer
 session_thread (gpointer data)
 {

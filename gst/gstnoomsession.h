@@ -112,6 +112,11 @@ void gst_noom_session_fail_peer (GstNoomSession * self, const gchar * id,
 void gst_noom_session_invoke (GstNoomSession * self, GSourceFunc func,
     gpointer data, GDestroyNotify notify);
 
+/* Run @func on the session thread in @ms ms; returns the source (a ref) to
+ * destroy it, or NULL when stopped (@notify is then called).  Any thread. */
+GSource *gst_noom_session_add_timeout (GstNoomSession * self, guint ms,
+    GSourceFunc func, gpointer data, GDestroyNotify notify);
+
 /* For GstNoomPeer, on the session thread. */
 NoomClient *gst_noom_session_get_client (GstNoomSession * self);
 GstElement *gst_noom_session_get_element (GstNoomSession * self);
