@@ -329,7 +329,13 @@ recover_timeout (gpointer data)
   GstNoomPeer *self = data;
 
   g_clear_pointer (&self->recover_timer, g_source_unref);
-  if (!self->closed && !gst_noom_peer_is_connected (self))
+  if (self->closed || gst_noom_peer_is_connected (self))
+    return G_SOURCE_REMOVE;
+  /* webrtcbin may stay "failed" without telling again: the offerer's next
+   * attempt, or the end. */
+  if (self->offerer)
+    on_failed (self);
+  else
     fail (self, "ICE failed and did not recover");
   return G_SOURCE_REMOVE;
 }
@@ -342,9 +348,10 @@ start_recover_timer (GstNoomPeer * self, guint ms)
       recover_timeout, gst_object_ref (self), gst_object_unref);
 }
 
-/* ICE failed: the offerer of the pair restarts it with a new offer; the
- * answerer waits for that offer.  Bounded: then the participant is
- * dropped alone. */
+/* ICE failed: the offerer of the pair reconnects it with a fresh
+ * webrtcbin and a new offer (webrtcbin 1.22 cannot restart ICE in place:
+ * create-offer has no ice-restart option yet); the answerer waits for that
+ * offer.  Bounded: then the participant is dropped alone. */
 static void
 on_failed (GstNoomPeer * self)
 {
@@ -358,17 +365,26 @@ on_failed (GstNoomPeer * self)
           (GST_NOOM_PEER_MAX_ICE_RESTARTS + 1));
     return;
   }
-  self->ice_restarts++;
-  GST_WARNING_OBJECT (self, "ICE failed: restarting it (attempt %u of %u)",
-      self->ice_restarts, GST_NOOM_PEER_MAX_ICE_RESTARTS);
-  start_recover_timer (self, GST_NOOM_PEER_ICE_RESTART_TIMEOUT);
-  {
-    GstStructure *options = gst_structure_new ("options",
-        "ice-restart", G_TYPE_BOOLEAN, TRUE, NULL);
+  GST_WARNING_OBJECT (self, "ICE failed: reconnecting (attempt %u of %u)",
+      self->ice_restarts + 1, GST_NOOM_PEER_MAX_ICE_RESTARTS);
+  /* Replaces (and closes) us. */
+  gst_noom_session_restart_peer (self->session, self, self->ice_restarts + 1);
+}
 
-    emit_with_promise (self, "create-offer", options, STEP_OFFER_CREATED);
-    gst_structure_free (options);
-  }
+void
+gst_noom_peer_set_attempt (GstNoomPeer * self, guint attempt)
+{
+  self->ice_restarts = attempt;
+  /* A fresh connection that neither fails nor connects in time counts as
+   * failed too. */
+  if (attempt > 0)
+    start_recover_timer (self, GST_NOOM_PEER_ICE_RESTART_TIMEOUT);
+}
+
+gboolean
+gst_noom_peer_has_remote (GstNoomPeer * self)
+{
+  return self->remote_set;
 }
 
 static void

@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-/* A failed connection: ICE restarts the offerer tries, and how long (ms)
+/* A failed connection: reconnections the offerer tries, and how long (ms)
  * each may take, before the participant is dropped. */
 #define GST_NOOM_PEER_MAX_ICE_RESTARTS 2
 #define GST_NOOM_PEER_ICE_RESTART_TIMEOUT 10000
@@ -32,6 +32,9 @@ void gst_noom_peer_handle_offer (GstNoomPeer * self, const gchar * sdp);
 void gst_noom_peer_handle_answer (GstNoomPeer * self, const gchar * sdp);
 void gst_noom_peer_handle_ice (GstNoomPeer * self, guint mline_index,
     const gchar * candidate);
+/* The how-manieth reconnection of a failed connection this is. */
+void gst_noom_peer_set_attempt (GstNoomPeer * self, guint attempt);
+gboolean gst_noom_peer_has_remote (GstNoomPeer * self);
 /* Stops the webrtcbin (NULL) and forgets the session. */
 void gst_noom_peer_close (GstNoomPeer * self);
 

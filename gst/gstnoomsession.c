@@ -984,7 +984,8 @@ lookup_peer (GstNoomSession * self, const gchar * id)
 }
 
 static void
-create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
+create_peer_full (GstNoomSession * self, NoomParticipant * p,
+    gboolean offerer, guint attempt)
 {
   GstNoomPeer *peer, *existing;
   GstElement *webrtc;
@@ -1039,11 +1040,18 @@ create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
   if (self->hooks.peer_added)
     self->hooks.peer_added (self->element, peer);
   gst_element_sync_state_with_parent (webrtc);
+  gst_noom_peer_set_attempt (peer, attempt);
 
   if (offerer)
     gst_noom_peer_negotiate (peer);
   /* the table holds it now */
   gst_object_unref (peer);
+}
+
+static void
+create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
+{
+  create_peer_full (self, p, offerer, 0);
 }
 
 static void
@@ -1094,6 +1102,21 @@ gst_noom_session_peer_connected (GstNoomSession * self, GstNoomPeer * peer)
   post_participant (self, "connected", gst_noom_peer_get_participant (peer));
   if (self->hooks.peer_connected)
     self->hooks.peer_connected (self->element, peer);
+}
+
+void
+gst_noom_session_restart_peer (GstNoomSession * self, GstNoomPeer * peer,
+    guint attempt)
+{
+  NoomParticipant *p = noom_participant_ref (gst_noom_peer_get_participant
+      (peer));
+
+  GST_ELEMENT_WARNING (self->element, RESOURCE, OPEN_READ_WRITE,
+      ("The connection to %s failed: reconnecting it.", p->nickname),
+      ("%s: attempt %u", p->id, attempt));
+  remove_peer (self, p->id);
+  create_peer_full (self, p, TRUE, attempt);
+  noom_participant_unref (p);
 }
 
 void
@@ -1160,6 +1183,23 @@ on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
     e->sdp = g_strdup (sdp);
     g_queue_push_tail (&self->early, e);
     return;
+  }
+  if (peer && !gst_noom_peer_is_offerer (peer)
+      && gst_noom_peer_has_remote (peer)
+      && !gst_noom_peer_is_connected (peer)) {
+    /* A new offer for a connection that is not up: the offerer gave up on
+     * the old one (ICE failed) and reconnects with a fresh one. */
+    NoomParticipant *p = noom_participant_ref (gst_noom_peer_get_participant
+        (peer));
+
+    GST_INFO_OBJECT (self, "%s reconnects: a fresh connection", from);
+    g_clear_object (&peer);
+    remove_peer (self, from);
+    create_peer (self, p, FALSE);
+    noom_participant_unref (p);
+    peer = lookup_peer (self, from);
+    if (!peer)
+      return;
   }
   if (!peer) {
     /* Somebody we did not expect media from offers anyway: answer what we

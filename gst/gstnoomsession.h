@@ -124,6 +124,10 @@ void gst_noom_session_peer_connected (GstNoomSession * self,
     GstNoomPeer * peer);
 void gst_noom_session_peer_failed (GstNoomSession * self, GstNoomPeer * peer,
     const gchar * reason);
+/* Replace @peer (whose ICE failed; we offer) with a fresh one offering
+ * again, reconnection number @attempt. */
+void gst_noom_session_restart_peer (GstNoomSession * self, GstNoomPeer * peer,
+    guint attempt);
 const GstNoomSessionHooks *gst_noom_session_get_hooks (GstNoomSession * self);
 
 G_END_DECLS

@@ -1237,6 +1237,203 @@ GST_START_TEST (test_broken_participant)
 
 GST_END_TEST;
 
+/* ICE restart: "ghost" answers every offer and gives one candidate, a UDP
+ * port that answers every STUN binding request with 401 Unauthorized, so
+ * the publisher's ICE fails within a second or so each time. */
+typedef struct
+{
+  guint port;
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread, *stun_thread;
+  NoomClient *client;
+  GSocket *udp;
+  guint udp_port;
+  GMutex lock;
+  GPtrArray *ufrags;            /* ice-ufrag of each offer, under lock */
+} Ghost;
+
+static guint32
+crc32_of (const guint8 * data, gsize len)
+{
+  guint32 crc = 0xffffffff;
+  gsize i;
+  gint k;
+
+  for (i = 0; i < len; i++) {
+    crc ^= data[i];
+    for (k = 0; k < 8; k++)
+      crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return ~crc;
+}
+
+static gpointer
+ghost_stun_thread (gpointer data)
+{
+  Ghost *g = data;
+  guint8 buf[1500];
+
+  for (;;) {
+    GSocketAddress *from = NULL;
+    gssize n = g_socket_receive_from (g->udp, &from, (gchar *) buf,
+        sizeof (buf), NULL, NULL);
+    guint8 out[36];
+    guint32 crc;
+
+    if (n <= 0)
+      break;                    /* shut down */
+    /* a binding request with the RFC 5389 magic cookie */
+    if (n >= 20 && buf[0] == 0x00 && buf[1] == 0x01 && buf[4] == 0x21
+        && buf[5] == 0x12 && buf[6] == 0xa4 && buf[7] == 0x42) {
+      memset (out, 0, sizeof (out));
+      out[0] = 0x01;
+      out[1] = 0x11;            /* binding error response */
+      out[3] = 16;              /* ERROR-CODE (8) + FINGERPRINT (8) */
+      memcpy (out + 4, buf + 4, 16);    /* cookie, transaction id */
+      out[21] = 0x09;           /* ERROR-CODE */
+      out[23] = 4;
+      out[26] = 4;              /* class 4 */
+      out[27] = 1;              /* number 1: 401 */
+      out[29] = 0x28;           /* FINGERPRINT (0x8028) */
+      out[28] = 0x80;
+      out[31] = 4;
+      crc = crc32_of (out, 32) ^ 0x5354554e;
+      out[32] = crc >> 24;
+      out[33] = crc >> 16;
+      out[34] = crc >> 8;
+      out[35] = crc;
+      g_socket_send_to (g->udp, from, (gchar *) out, sizeof (out), NULL,
+          NULL);
+    }
+    g_clear_object (&from);
+  }
+  return NULL;
+}
+
+static void
+ghost_on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
+    Ghost * g)
+{
+  g_auto (GStrv) lines = g_strsplit (sdp, "\r\n", -1);
+  g_autoptr (GString) answer = g_string_new (NULL);
+  g_autofree gchar *candidate = NULL;
+  guint i, n;
+
+  g_mutex_lock (&g->lock);
+  n = g->ufrags->len;
+  for (i = 0; lines[i]; i++)
+    if (g_str_has_prefix (lines[i], "a=ice-ufrag:")) {
+      g_ptr_array_add (g->ufrags, g_strdup (lines[i] + 12));
+      break;
+    }
+  g_mutex_unlock (&g->lock);
+
+  /* the offer, turned into an answer that receives */
+  for (i = 0; lines[i]; i++) {
+    const gchar *l = lines[i];
+
+    if (!*l || g_str_has_prefix (l, "a=candidate")
+        || g_str_has_prefix (l, "a=end-of-candidates"))
+      continue;
+    if (!strcmp (l, "a=sendonly") || !strcmp (l, "a=sendrecv"))
+      l = "a=recvonly";
+    else if (g_str_has_prefix (l, "a=setup:"))
+      l = "a=setup:active";
+    if (g_str_has_prefix (l, "a=ice-ufrag:"))
+      g_string_append_printf (answer, "a=ice-ufrag:ghost%u\r\n", n);
+    else if (g_str_has_prefix (l, "a=ice-pwd:"))
+      g_string_append_printf (answer,
+          "a=ice-pwd:ghostghostghostghostghost%u\r\n", n);
+    else
+      g_string_append_printf (answer, "%s\r\n", l);
+  }
+  noom_client_send_answer (client, from, answer->str);
+  candidate = g_strdup_printf ("candidate:1 1 UDP 2122252543 127.0.0.1 %u "
+      "typ host", g->udp_port);
+  noom_client_send_ice (client, from, 0, "video0", candidate);
+}
+
+static void
+ghost_connected (GObject * source, GAsyncResult * res, gpointer data)
+{
+  fail_unless (noom_client_connect_finish (NOOM_CLIENT (source), res, NULL));
+  noom_client_join_async (NOOM_CLIENT (source), "restart", "ghost", "browser",
+      0, NULL, mallory_joined, data);
+}
+
+static gpointer
+ghost_thread (gpointer data)
+{
+  Ghost *g = data;
+  g_autofree gchar *url =
+      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+      g->port);
+
+  g_main_context_push_thread_default (g->context);
+  g->client = noom_client_new ();
+  g_signal_connect (g->client, "offer", G_CALLBACK (ghost_on_offer), g);
+  noom_client_connect_async (g->client, url, NULL, 5000, NULL,
+      ghost_connected, g);
+  g_main_loop_run (g->loop);
+  noom_client_close (g->client);
+  g_clear_object (&g->client);
+  g_main_context_pop_thread_default (g->context);
+  return NULL;
+}
+
+GST_START_TEST (test_ice_restart)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "restart", "alice", FALSE);
+  Ghost g = { server->port, };
+  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  guint i, j, n;
+
+  WAIT_UNTIL (pub, pub->joined, 10);
+  g_mutex_init (&g.lock);
+  g.ufrags = g_ptr_array_new_with_free_func (g_free);
+  g.udp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  fail_unless (g.udp && g_socket_bind (g.udp, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (g.udp, NULL);
+  g.udp_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g.stun_thread = g_thread_new ("ghost-stun", ghost_stun_thread, &g);
+  g.context = g_main_context_new ();
+  g.loop = g_main_loop_new (g.context, FALSE);
+  g.thread = g_thread_new ("ghost", ghost_thread, &g);
+
+  /* alice offers, ICE fails, she restarts it twice, then drops the ghost
+   * alone */
+  WAIT_UNTIL (pub, pub->failed == 1, 60);
+  g_mutex_lock (&g.lock);
+  n = g.ufrags->len;
+  fail_unless_equals_int (n, 3);
+  for (i = 0; i < n; i++)
+    for (j = i + 1; j < n; j++)
+      fail_if (!strcmp (g.ufrags->pdata[i], g.ufrags->pdata[j]),
+          "offer %u did not restart ICE", j);
+  g_mutex_unlock (&g.lock);
+  fail_unless_equals_int (GST_STATE (pub->pipeline), GST_STATE_PLAYING);
+
+  g_main_loop_quit (g.loop);
+  g_thread_join (g.thread);
+  g_main_loop_unref (g.loop);
+  g_main_context_unref (g.context);
+  g_socket_shutdown (g.udp, TRUE, TRUE, NULL);
+  g_socket_close (g.udp, NULL);
+  g_thread_join (g.stun_thread);
+  g_object_unref (g.udp);
+  g_ptr_array_unref (g.ufrags);
+  g_mutex_clear (&g.lock);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_recorder_kind)
 {
   /* noomsrc kind=recorder: the room sees a recorder, and it receives */
@@ -1433,6 +1630,7 @@ noom_suite (void)
   tcase_add_test (tc, test_participant_filter);
   tcase_add_test (tc, test_publisher_eos_leaves);
   tcase_add_test (tc, test_broken_participant);
+  tcase_add_test (tc, test_ice_restart);
   tcase_add_test (tc, test_max_peers);
   tcase_add_test (tc, test_recorder_kind);
   tcase_add_test (tc, test_room_ice_servers);
