@@ -154,7 +154,7 @@ publisher_start (const gchar * room, gboolean stamp)
   g_autofree gchar *desc = g_strdup_printf ("videotestsrc is-live=true "
       "pattern=%s ! video/x-raw,format=I420,width=%d,height=%d,"
       "framerate=30/1 ! identity name=stamp ! noomsink name=sink "
-      "server=%s room=%s nickname=publisher", stamp ? "black" : "smpte",
+      "server=%s room=%s nickname=publisher max-peers=64", stamp ? "black" : "smpte",
       WIDTH, HEIGHT, opt_server, room);
   GstElement *id, *sink;
   GstBus *bus;
