@@ -196,6 +196,69 @@ test('a participant who leaves and comes back gets a second file', async (t) => 
   }
 });
 
+// A noom-server on a given port (lib.mjs's Server takes a free one): the
+// restarted server of the recovery test.
+class ServerOnPort extends Server {
+  constructor(port) {
+    super();
+    this.fixedPort = port;
+  }
+
+  async start() {
+    this.proc = new Proc(env('NOOM_SERVER'), ['--port', String(this.fixedPort), '--host', '127.0.0.1']);
+    const parse = () => {
+      const lines = this.proc.out.split('\n');
+      for (let i = this.parsed || 0; i < lines.length - 1; i++) {
+        const m = /: (join|leave) room="([^"]*)" id=(\S+)(?: nickname="([^"]*)")?(?: kind=(\S+))?/.exec(lines[i]);
+        if (m)
+          this.events.push({ what: m[1], room: m[2], id: m[3], nickname: m[4], kind: m[5], t: Date.now() });
+      }
+      this.parsed = Math.max(this.parsed || 0, lines.length - 1);
+    };
+    this.proc.proc.stdout.on('data', parse);
+    this.proc.proc.stderr.on('data', parse);
+    await this.proc.waitOutput(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 'listening URL', 15000);
+    this.port = this.fixedPort;
+    return this;
+  }
+}
+
+test('the server restarts: noom-record rejoins by itself and the participant, back with a new id, gets a new file', async (t) => {
+  const first = await new Server().start();
+  t.after(() => first.stop());
+  const dir = tmpDir('noom-record-');
+  const room = 'rec-restart';
+  const { rec } = await startRecorder(first, room, dir);
+  t.after(() => rec.kill('SIGKILL'));
+  const fay = publisher(first.uri(room, '?nickname=fay'));
+  t.after(() => fay.kill('SIGKILL'));
+  const j1 = await first.waitJoin((e) => e.nickname === 'fay', 'fay');
+  await waitFiles(path.join(dir, room), 1, 'fay\'s first file');
+  await delay(2000);
+
+  await first.stop();
+  await until(() => (rec.out.match(/fay left: /g) || []).length, (n) => n === 1, 'fay\'s first file finished');
+  const second = await new ServerOnPort(first.port).start();
+  t.after(() => second.stop());
+  await second.waitJoin((e) => e.room === room && e.nickname === 'recorder' && e.kind === 'recorder', 'the recorder again', 30000);
+  const j2 = await second.waitJoin((e) => e.nickname === 'fay', 'fay again', 30000);
+  assert.notEqual(j2.id, j1.id);
+  await waitFiles(path.join(dir, room), 2, 'fay\'s second file');
+  await delay(2000);
+  assert.ok(rec.running, rec.out);
+
+  rec.kill('SIGTERM');
+  assert.equal((await rec.wait(15000)).code, 0, rec.out);
+  const files = listFiles(path.join(dir, room));
+  assert.equal(files.length, 2, files.join(' '));
+  for (const id of [j1.id, j2.id]) {
+    const file = files.find((f) => path.basename(f).startsWith(`fay-${id}-`));
+    assert.ok(file, files.join(' '));
+    const info = await probeFile(file);
+    assert.ok(info.discovered && info.decoded && info.videoFrames > 0, JSON.stringify(info));
+  }
+});
+
 test('bad arguments: a clear error, no crash', async () => {
   for (const [args, re] of [[[], /expected one room URI/], [['http://x/y'], /http:\/\/x\/y/], [['noom://127.0.0.1:1/r', 'extra'], /expected one room URI/]]) {
     const p = new Proc(env('NOOM_RECORD'), args);
