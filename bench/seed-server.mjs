@@ -1,3 +1,6 @@
+// Noom
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
 // The seed app's chapter-2 Socket.IO server (rooms, nicknames, chat, the
 // open-room list), handler for handler, as the baseline that noom-bench
 // loads side by side with noom-server.  Usage: node seed-server.mjs [PORT]
