@@ -1312,8 +1312,7 @@ schedule_reconnect (GstNoomSession * self, const GError * error)
   self->reconnect_delay = MIN (self->reconnect_delay * 2, RECONNECT_MAX_DELAY);
   GST_INFO_OBJECT (self, "next reconnection attempt in %u ms", delay);
   self->reconnect_source = g_timeout_source_new (delay);
-  g_source_set_callback (self->reconnect_source, reconnect_timeout, self,
-      NULL);
+  g_source_set_callback (self->reconnect_source, reconnect_timeout, self, NULL);
   g_source_attach (self->reconnect_source, self->context);
   return TRUE;
 }
@@ -1350,8 +1349,7 @@ on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
   gst_element_post_message (self->element,
       gst_message_new_element (GST_OBJECT (self->element),
           gst_structure_new ("noom-disconnected", "server", G_TYPE_STRING,
-              self->http_url, "reconnect-window", G_TYPE_UINT, window,
-              NULL)));
+              self->http_url, "reconnect-window", G_TYPE_UINT, window, NULL)));
   self->lost_at = g_get_monotonic_time ();
   self->reconnect_delay = RECONNECT_FIRST_DELAY;
   schedule_reconnect (self, error);
@@ -1464,8 +1462,7 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
     } else if (self->lost_at && !(error->domain == NOOM_CLIENT_ERROR
             && (error->code == NOOM_CLIENT_ERROR_FORBIDDEN
                 || error->code == NOOM_CLIENT_ERROR_REFUSED))) {
-      GST_INFO_OBJECT (self, "reconnection attempt failed: %s",
-          error->message);
+      GST_INFO_OBJECT (self, "reconnection attempt failed: %s", error->message);
       schedule_reconnect (self, error);
     } else {
       post_client_error (self, error);

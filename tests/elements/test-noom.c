@@ -849,8 +849,7 @@ GST_START_TEST (test_ice_transport_policy)
   b = start_receiver (server, "relay", "bob", TRUE);
   fail_unless (gst_element_set_state (b->pipeline, GST_STATE_NULL) ==
       GST_STATE_CHANGE_SUCCESS);
-  gst_util_set_object_arg (G_OBJECT (b->noom), "ice-transport-policy",
-      "relay");
+  gst_util_set_object_arg (G_OBJECT (b->noom), "ice-transport-policy", "relay");
   g_signal_connect (b->pipeline, "deep-element-added",
       G_CALLBACK (on_deep_element_added), &policy);
   fail_if (gst_element_set_state (b->pipeline, GST_STATE_PLAYING) ==
@@ -1303,8 +1302,7 @@ ghost_stun_thread (gpointer data)
       out[33] = crc >> 16;
       out[34] = crc >> 8;
       out[35] = crc;
-      g_socket_send_to (g->udp, from, (gchar *) out, sizeof (out), NULL,
-          NULL);
+      g_socket_send_to (g->udp, from, (gchar *) out, sizeof (out), NULL, NULL);
     }
     g_clear_object (&from);
   }
@@ -1387,7 +1385,8 @@ GST_START_TEST (test_ice_restart)
   Server *server = server_start (NULL);
   Watch *pub = start_publisher (server, "restart", "alice", FALSE);
   Ghost g = { server->port, };
-  g_autoptr (GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
   g_autoptr (GSocketAddress) bound = NULL;
   guint i, j, n;
