@@ -228,17 +228,29 @@ build_composite (Recorder * rec, GError ** error)
   rec->composite_path = g_strdup_printf ("%s/composite-%s.mkv", rec->dir,
       stamp);
   /* Live backgrounds keep the grid and the mix running while nobody
-   * sends, so the composite's timeline is the recording's. */
+   * sends, so the composite's timeline is the recording's.  The grid
+   * must also keep up with real time: a live aggregator stamps its
+   * output frame after frame whatever time it takes to make them, so a
+   * slow grid falls behind the clock and the file ends, at EOS, short of
+   * the recording.  Left to negotiate, the compositor picked ABGR64 (16
+   * bits a channel, 7 MB a frame) and a full conversion to I420 for
+   * vp8enc: too slow for two cores once participants join.  Hence I420
+   * throughout, and leaky queues so that a slow encoder drops frames
+   * instead of holding the aggregators back. */
   desc = g_strdup_printf ("compositor name=grid background=black "
-      "ignore-inactive-pads=true ! video/x-raw,width=1280,height=720,"
-      "framerate=15/1 ! videoconvert ! queue ! vp8enc deadline=1 "
-      "cpu-used=8 threads=2 target-bitrate=1500000 keyframe-max-dist=60 ! "
+      "ignore-inactive-pads=true ! video/x-raw,format=I420,width=1280,"
+      "height=720,framerate=15/1 ! queue leaky=downstream "
+      "max-size-buffers=8 max-size-bytes=0 max-size-time=0 ! "
+      "vp8enc deadline=1 cpu-used=8 threads=2 target-bitrate=1500000 "
+      "keyframe-max-dist=60 ! "
       "queue ! matroskamux name=cmux offset-to-zero=true ! filesink "
       "buffer-mode=unbuffered name=csink  "
-      "videotestsrc name=bgv is-live=true pattern=black ! video/x-raw,width=320,"
-      "height=180,framerate=15/1 ! grid.  "
+      "videotestsrc name=bgv is-live=true pattern=black ! "
+      "video/x-raw,format=I420,width=320,height=180,framerate=15/1 ! grid.  "
       "audiomixer name=mix ignore-inactive-pads=true ! audio/x-raw,"
-      "rate=48000,channels=2 ! audioconvert ! opusenc ! queue ! cmux.  "
+      "rate=48000,channels=2 ! audioconvert ! queue leaky=downstream "
+      "max-size-time=1000000000 max-size-bytes=0 max-size-buffers=0 ! "
+      "opusenc ! queue ! cmux.  "
       "audiotestsrc name=bga is-live=true wave=silence ! audio/x-raw,rate=48000,"
       "channels=2 ! mix.");
   bin = gst_parse_bin_from_description (desc, FALSE, error);
