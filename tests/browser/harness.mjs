@@ -102,23 +102,54 @@ export class Server {
   }
 }
 
-export async function launchBrowser() {
+// Chromium's flags for every test: headless, fake devices, WebRTC on
+// loopback, no background traffic.
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run',
+  '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  // the seed fixture is served by page.route, which Chromium counts as a
+  // public page: let it reach noom-server on loopback
+  '--disable-features=LocalNetworkAccessChecks',
+];
+
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run',
-      '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
-      '--disable-backgrounding-occluded-windows',
-      // the seed fixture is served by page.route, which Chromium counts as a
-      // public page: let it reach noom-server on loopback
-      '--disable-features=LocalNetworkAccessChecks',
-    ],
+    args: [...CHROMIUM_ARGS, ...extraArgs],
   });
+}
+
+// A gst-launch-1.0 pipeline (-e -v) whose output is kept for inspection.
+export class Pipeline {
+  constructor(args) {
+    this.output = '';
+    this.proc = spawn('gst-launch-1.0', ['-e', '-v', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout.on('data', (d) => { this.output += d.toString(); });
+    this.proc.stderr.on('data', (d) => { this.output += d.toString(); });
+  }
+
+  count(re) {
+    return (this.output.match(new RegExp(re.source, 'g')) || []).length;
+  }
+
+  // Ctrl-C: with -e the pipeline ends its streams and leaves the room.
+  async stop() {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null)
+      return this.proc.exitCode;
+    const exited = once(this.proc, 'exit');
+    this.proc.kill('SIGINT');
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
+    const [code] = await exited;
+    clearTimeout(t);
+    return code;
+  }
 }
 
 // Makes getUserMedia behave as on a machine without camera and microphone.

@@ -10,41 +10,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
-  Server, CHROMIUM, openPage, join, waitState, receivesFrom, selfId,
+  Server, launchBrowser, openPage, join, waitState, receivesFrom, selfId,
 } from './harness.mjs';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.join(here, '..', 'package.json'));
-const { chromium } = require('playwright-core');
 
 const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 const SKIP = HAVE_OPENSSL ? false : 'openssl is not installed';
-
-// The flags of harness.mjs launchBrowser(), plus accepting the test's
-// self-signed certificate (for this browser only).
-function launchTlsBrowser() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-      '--allow-loopback-in-peer-connection',
-      '--autoplay-policy=no-user-gesture-required',
-      '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run',
-      '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
-      '--disable-backgrounding-occluded-windows',
-      '--disable-features=LocalNetworkAccessChecks',
-      '--ignore-certificate-errors',
-    ],
-  });
-}
 
 let dir, server, browser;
 
@@ -61,7 +35,7 @@ before(async () => {
   ], { encoding: 'utf8' });
   assert.equal(r.status, 0, `openssl: ${r.stderr}`);
   server = await new Server(['--tls-cert', cert, '--tls-key', key]).start();
-  browser = await launchTlsBrowser();
+  browser = await launchBrowser(['--ignore-certificate-errors']);
 });
 
 after(async () => {

@@ -9,10 +9,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import {
-  Server, launchBrowser, openPage, join, waitState, receivesFrom, until,
+  Server, Pipeline, launchBrowser, openPage, join, waitState, receivesFrom, until,
 } from '../browser/harness.mjs';
 
 let server, browser;
@@ -29,32 +27,6 @@ after(async () => {
     await server.stop();
 });
 
-// A gst-launch-1.0 pipeline whose output is kept for inspection.
-class Pipeline {
-  constructor(args) {
-    this.output = '';
-    this.proc = spawn('gst-launch-1.0', ['-e', '-v', ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stdout.on('data', (d) => { this.output += d.toString(); });
-    this.proc.stderr.on('data', (d) => { this.output += d.toString(); });
-  }
-
-  count(re) {
-    return (this.output.match(new RegExp(re.source, 'g')) || []).length;
-  }
-
-  // Ctrl-C: with -e the pipeline ends its streams and leaves the room.
-  async stop() {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null)
-      return this.proc.exitCode;
-    const exited = once(this.proc, 'exit');
-    this.proc.kill('SIGINT');
-    const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
-    const [code] = await exited;
-    clearTimeout(t);
-    return code;
-  }
-}
 
 function publisher(room, nickname) {
   return new Pipeline([

@@ -20,8 +20,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  Server, launchBrowser, openPage, join, waitState, receivesFrom, selfId,
-  until,
+  Server, Pipeline, launchBrowser, openPage, join, waitState, receivesFrom,
+  selfId, until,
 } from '../browser/harness.mjs';
 
 const SECRET = 'noom-turn-test-' + crypto.randomBytes(8).toString('hex');
@@ -245,30 +245,6 @@ function elementsPolicy() {
 }
 const ELEMENTS_SKIP = SKIP || elementsPolicy();
 
-class Pipeline {
-  constructor(args) {
-    this.output = '';
-    this.proc = spawn('gst-launch-1.0', ['-e', '-v', ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc.stdout.on('data', (d) => { this.output += d.toString(); });
-    this.proc.stderr.on('data', (d) => { this.output += d.toString(); });
-  }
-
-  count(re) {
-    return (this.output.match(new RegExp(re.source, 'g')) || []).length;
-  }
-
-  async stop() {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null)
-      return this.proc.exitCode;
-    const exited = once(this.proc, 'exit');
-    this.proc.kill('SIGINT');
-    const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
-    const [code] = await exited;
-    clearTimeout(t);
-    return code;
-  }
-}
 
 function relayElements(srv, room) {
   const pub = new Pipeline([
