@@ -3,8 +3,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * noom-room-server: the room layer (see noom-room-server.h).  The model
- * (names, limits, membership, join order) is lib/noom-room; this file
- * turns Socket.IO events into model calls and model changes into events.
+ * (names, limits, membership, join order) is lib/noom-room, the events'
+ * argument checks are lib/noom-event (pure, fuzzed by
+ * tests/fuzz/fuzz-room.c); this file adds the checks that need state
+ * (tokens, membership), turns events into model calls and model changes
+ * into events.
  *
  * Re-entrancy: sending to a socket may close it synchronously (a slow
  * consumer, a dead transport), and the Socket.IO layer then calls our
@@ -20,6 +23,7 @@
 
 #include <string.h>
 
+#include "noom-event.h"
 #include "noom-packet.h"
 #include "noom-room-server.h"
 #include "noom-token.h"
@@ -128,26 +132,12 @@ conn_send (Conn * c, GBytes * frame)
     noom_sio_socket_send_frame (c->socket, frame);
 }
 
-/* Text from a client, made fit for a message or a log line: valid UTF-8,
- * at most @max characters. */
-static gchar *
-clip (const gchar * s, guint max)
-{
-  g_autofree gchar *valid = g_utf8_make_valid (s, -1);
-  g_autofree gchar *head = NULL;
-
-  if (g_utf8_strlen (valid, -1) <= max)
-    return g_steal_pointer (&valid);
-  head = g_utf8_substring (valid, 0, max);
-  return g_strconcat (head, "…", NULL);
-}
-
-/* Client text for a log line: clipped like clip(), with control characters
- * (which could forge log lines) written as \xNN. */
+/* Client text for a log line: clipped like noom_event_clip(), with
+ * control characters (which could forge log lines) written as \xNN. */
 static gchar *
 log_text (const gchar * s, guint max)
 {
-  g_autofree gchar *clipped = clip (s, max);
+  g_autofree gchar *clipped = noom_event_clip (s, max);
   GString *out = g_string_sized_new (strlen (clipped));
   const gchar *p;
 
@@ -232,7 +222,7 @@ reply_error (Conn * c, const gchar * event, gint64 ack_id, NoomRoomError code,
 {
   g_autoptr (JsonObject) error = json_object_new ();
   g_autoptr (JsonArray) args = json_array_new ();
-  g_autofree gchar *ev = clip (event, 64);
+  g_autofree gchar *ev = noom_event_clip (event, 64);
   g_autofree gchar *log_event = log_text (event, 64);
   g_autofree gchar *log_message = log_text (message, 256);
 
@@ -261,33 +251,6 @@ reply_gerror (Conn * c, const gchar * event, gint64 ack_id,
     const GError * error)
 {
   reply_error (c, event, ack_id, error->code, error->message);
-}
-
-static JsonNode *
-arg (JsonArray * args, guint i)
-{
-  if (i >= json_array_get_length (args))
-    return NULL;
-  return json_array_get_element (args, i);
-}
-
-static const gchar *
-arg_string (JsonArray * args, guint i)
-{
-  JsonNode *node = arg (args, i);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
-static gboolean
-arg_absent (JsonArray * args, guint i)
-{
-  JsonNode *node = arg (args, i);
-
-  return node == NULL || JSON_NODE_HOLDS_NULL (node);
 }
 
 /* ------------------------------------------------------------- room list */
@@ -517,110 +480,24 @@ nickname_changed (Conn * c)
 
 static void
 on_nickname (NoomRoomServer * self, Conn * c, const gchar * event,
-    JsonArray * args, gint64 ack_id)
+    const NoomEventArgs * a, gint64 ack_id)
 {
-  const gchar *name = arg_string (args, 1);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) result = NULL;
   gboolean changed;
 
-  if (name == NULL) {
-    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-        "nickname must be a string");
-    return;
-  }
-  if (!noom_room_member_set_nickname (&c->member, name, &self->config.limits,
-          &changed, &error)) {
+  /* noom_event_args_parse() checked the name with the same limits, so
+   * this does not fail. */
+  if (!noom_room_member_set_nickname (&c->member, a->nickname,
+          &self->config.limits, &changed, &error)) {
     reply_gerror (c, event, ack_id, error);
     return;
   }
   if (changed)
     nickname_changed (c);
   result = result_new ();
-  json_object_set_string_member (result, "nickname", name);
+  json_object_set_string_member (result, "nickname", a->nickname);
   ack_ok (c, ack_id, result);
-}
-
-/* Parse the join options; nothing is applied here. */
-static gboolean
-parse_join_options (NoomRoomServer * self, JsonNode * node,
-    const gchar ** nickname, NoomKind * kind, NoomMediaFlags * sends,
-    GError ** error)
-{
-  JsonObject *o;
-  JsonNode *member;
-  gboolean have_sends = FALSE;
-
-  *nickname = NULL;
-  *kind = NOOM_KIND_BROWSER;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    goto done;
-  if (!JSON_NODE_HOLDS_OBJECT (node)) {
-    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-        "options must be an object");
-    return FALSE;
-  }
-  o = json_node_get_object (node);
-
-  member = json_object_get_member (o, "nickname");
-  if (member && !JSON_NODE_HOLDS_NULL (member)) {
-    if (!JSON_NODE_HOLDS_VALUE (member)
-        || json_node_get_value_type (member) != G_TYPE_STRING) {
-      g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-          "nickname must be a string");
-      return FALSE;
-    }
-    *nickname = json_node_get_string (member);
-    if (!noom_room_validate_name (*nickname, -1,
-            self->config.limits.max_nickname, "nickname", error))
-      return FALSE;
-  }
-
-  member = json_object_get_member (o, "kind");
-  if (member && !JSON_NODE_HOLDS_NULL (member)) {
-    const gchar *s = NULL;
-
-    if (JSON_NODE_HOLDS_VALUE (member)
-        && json_node_get_value_type (member) == G_TYPE_STRING)
-      s = json_node_get_string (member);
-    if (!noom_kind_from_string (s, kind)) {
-      g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-          "kind must be one of browser, publisher, subscriber, recorder");
-      return FALSE;
-    }
-  }
-
-  member = json_object_get_member (o, "sends");
-  if (member && !JSON_NODE_HOLDS_NULL (member)) {
-    JsonArray *a;
-    guint i;
-
-    if (!JSON_NODE_HOLDS_ARRAY (member))
-      goto bad_sends;
-    a = json_node_get_array (member);
-    *sends = 0;
-    for (i = 0; i < json_array_get_length (a); i++) {
-      JsonNode *e = json_array_get_element (a, i);
-      NoomMediaFlags f;
-
-      if (!JSON_NODE_HOLDS_VALUE (e)
-          || json_node_get_value_type (e) != G_TYPE_STRING
-          || !noom_media_from_string (json_node_get_string (e), &f))
-        goto bad_sends;
-      *sends |= f;
-    }
-    have_sends = TRUE;
-  }
-
-done:
-  if (!have_sends)
-    *sends = noom_kind_default_sends (*kind);
-  return TRUE;
-
-bad_sends:
-  g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-      "sends must be an array of \"audio\" and \"video\"");
-  return FALSE;
 }
 
 /* With tokens: may @c join @name as @kind sending @sends? */
@@ -639,7 +516,7 @@ check_token_join (NoomRoomServer * self, Conn * c, const gchar * name,
     return FALSE;
   }
   if (!noom_token_allows_room (t, name)) {
-    g_autofree gchar *clipped = clip (name, 64);
+    g_autofree gchar *clipped = noom_event_clip (name, 64);
 
     g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_FORBIDDEN,
         "your token does not admit you to room \"%s\"", clipped);
@@ -673,27 +550,22 @@ check_token_join (NoomRoomServer * self, Conn * c, const gchar * name,
 
 static void
 on_join (NoomRoomServer * self, Conn * c, const gchar * event,
-    JsonArray * args, gint64 ack_id)
+    const NoomEventArgs * a, gint64 ack_id)
 {
-  const gchar *name = arg_string (args, 1);
-  const gchar *nickname;
-  NoomKind kind;
-  NoomMediaFlags sends;
+  const gchar *name = a->room;
+  const gchar *nickname = a->nickname;
+  NoomKind kind = a->kind;
+  NoomMediaFlags sends = a->sends;
   gboolean already, changed = FALSE;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonArray) welcome = NULL;
   g_autoptr (JsonObject) result = NULL;
   NoomRoom *room;
 
-  if (name == NULL) {
-    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-        "room name must be a string");
-    return;
-  }
   /* Everything is checked before anything changes: a failed join leaves
-   * the connection where it was. */
-  if (!parse_join_options (self, arg (args, 2), &nickname, &kind, &sends,
-          &error) || !check_token_join (self, c, name, kind, sends, &error)
+   * the connection where it was.  The room name rule comes after the
+   * token checks (noom-event.h). */
+  if (!check_token_join (self, c, name, kind, sends, &error)
       || !noom_room_set_check_join (self->rooms, &c->member, name,
           &already, &error)) {
     reply_gerror (c, event, ack_id, error);
@@ -742,7 +614,7 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
 
 static void
 on_leave_room (NoomRoomServer * self, Conn * c, const gchar * event,
-    JsonArray * args, gint64 ack_id)
+    const NoomEventArgs * a, gint64 ack_id)
 {
   g_autoptr (JsonObject) result = NULL;
 
@@ -768,7 +640,7 @@ check_in_room (Conn * c, const gchar * event, gint64 ack_id, const gchar * name)
 
   if (c->member.room && strcmp (noom_room_get_name (c->member.room), name) == 0)
     return TRUE;
-  clipped = clip (name, 64);
+  clipped = noom_event_clip (name, 64);
   message = g_strdup_printf ("you are not in room \"%s\"", clipped);
   reply_error (c, event, ack_id, NOOM_ROOM_ERROR_NOT_IN_ROOM, message);
   return FALSE;
@@ -776,10 +648,10 @@ check_in_room (Conn * c, const gchar * event, gint64 ack_id, const gchar * name)
 
 static void
 on_new_message (NoomRoomServer * self, Conn * c, const gchar * event,
-    JsonArray * args, gint64 ack_id)
+    const NoomEventArgs * a, gint64 ack_id)
 {
-  const gchar *text = arg_string (args, 1);
-  const gchar *room = arg_string (args, 2);
+  const gchar *text = a->text;
+  const gchar *room = a->room;
   const gchar *nick = noom_room_member_get_nickname (&c->member);
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonArray) out = NULL;
@@ -788,19 +660,12 @@ on_new_message (NoomRoomServer * self, Conn * c, const gchar * event,
   JsonObject *info;
   gint64 ts;
 
-  if (text == NULL || room == NULL) {
-    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-        text == NULL ? "message must be a string" :
-        "room name must be a string");
-    return;
-  }
   if (c->token && !(c->token->can & NOOM_TOKEN_CAN_CHAT)) {
     reply_error (c, event, ack_id, NOOM_ROOM_ERROR_FORBIDDEN,
         "your token does not allow chat");
     return;
   }
-  if (!noom_room_validate_message (text, -1,
-          self->config.limits.max_message, &error)) {
+  if (!noom_event_args_check_content (a, &self->config.limits, &error)) {
     reply_gerror (c, event, ack_id, error);
     return;
   }
@@ -825,63 +690,19 @@ on_new_message (NoomRoomServer * self, Conn * c, const gchar * event,
   ack_ok (c, ack_id, result);
 }
 
-static gboolean
-is_description (JsonNode * node)
-{
-  JsonObject *o;
-  JsonNode *type, *sdp;
-
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return FALSE;
-  o = json_node_get_object (node);
-  type = json_object_get_member (o, "type");
-  sdp = json_object_get_member (o, "sdp");
-  return type && sdp && JSON_NODE_HOLDS_VALUE (type)
-      && json_node_get_value_type (type) == G_TYPE_STRING
-      && JSON_NODE_HOLDS_VALUE (sdp)
-      && json_node_get_value_type (sdp) == G_TYPE_STRING;
-}
-
 static void
 on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
-    JsonArray * args, gint64 ack_id)
+    const NoomEventArgs * a, gint64 ack_id)
 {
-  JsonNode *payload = arg (args, 1);
-  const gchar *room = arg_string (args, 2);
-  const gchar *to = NULL;
+  const gchar *to = a->to;
   g_autoptr (JsonArray) out = NULL;
   g_autoptr (JsonObject) result = NULL;
 
-  if (strcmp (event, "ice") == 0) {
-    if (payload == NULL || !(JSON_NODE_HOLDS_OBJECT (payload)
-            || JSON_NODE_HOLDS_NULL (payload))) {
-      reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-          "candidate must be an object or null");
-      return;
-    }
-  } else if (!is_description (payload)) {
-    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-        "description must be {type, sdp}");
-    return;
-  }
-  if (room == NULL) {
-    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-        "room name must be a string");
-    return;
-  }
-  if (!arg_absent (args, 3)) {
-    to = arg_string (args, 3);
-    if (to == NULL) {
-      reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
-          "to must be a participant id");
-      return;
-    }
-  }
-  if (!check_in_room (c, event, ack_id, room))
+  if (!check_in_room (c, event, ack_id, a->room))
     return;
 
   out = json_array_new ();
-  json_array_add_element (out, json_node_copy (payload));
+  json_array_add_element (out, json_node_copy (a->payload));
   json_array_add_string_element (out, conn_id (c));
 
   if (to) {
@@ -889,7 +710,7 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
     g_autoptr (GBytes) frame = NULL;
 
     if (m == NULL || m == &c->member) {
-      g_autofree gchar *clipped = clip (to, 32);
+      g_autofree gchar *clipped = noom_event_clip (to, 32);
       g_autofree gchar *message =
           g_strdup_printf ("no participant \"%s\" in room \"%s\"", clipped,
           noom_room_get_name (c->member.room));
@@ -907,21 +728,17 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
 }
 
 typedef void (*EventHandler) (NoomRoomServer * self, Conn * c,
-    const gchar * event, JsonArray * args, gint64 ack_id);
+    const gchar * event, const NoomEventArgs * a, gint64 ack_id);
 
-static const struct
-{
-  const gchar *name;
-  EventHandler handler;
-} handlers[] = {
-  {"new_message", on_new_message},
-  {"ice", on_relay},
-  {"offer", on_relay},
-  {"answer", on_relay},
-  {"enter_room", on_join},
-  {"join_room", on_join},
-  {"nickname", on_nickname},
-  {"leave_room", on_leave_room},
+/* By NoomEventType. */
+static const EventHandler handlers[NOOM_EVENT_LAST + 1] = {
+  [NOOM_EVENT_NEW_MESSAGE] = on_new_message,
+  [NOOM_EVENT_ICE] = on_relay,
+  [NOOM_EVENT_OFFER] = on_relay,
+  [NOOM_EVENT_ANSWER] = on_relay,
+  [NOOM_EVENT_JOIN] = on_join,
+  [NOOM_EVENT_NICKNAME] = on_nickname,
+  [NOOM_EVENT_LEAVE_ROOM] = on_leave_room,
 };
 
 /* ---------------------------------------------------- Socket.IO callbacks */
@@ -1004,7 +821,8 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
 {
   NoomRoomServer *self = user_data;
   Conn *c = noom_sio_socket_get_user_data (socket);
-  guint i;
+  NoomEventArgs a;
+  g_autoptr (GError) arg_error = NULL;
 
   if (c == NULL || c->socket == NULL)
     return;
@@ -1039,7 +857,7 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
         json_array_add_object_element (out, wrapper);
         noom_sio_socket_ack (socket, ack_id, out);
       } else {
-        g_autofree gchar *ev = clip (name, 64);
+        g_autofree gchar *ev = noom_event_clip (name, 64);
 
         json_object_set_string_member (error, "event", ev);
         json_array_add_object_element (out, json_object_ref (error));
@@ -1058,20 +876,10 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
     return;
   }
 
-  for (i = 0; i < G_N_ELEMENTS (handlers); i++) {
-    if (strcmp (name, handlers[i].name) == 0) {
-      handlers[i].handler (self, c, handlers[i].name, args, ack_id);
-      leave (self);
-      return;
-    }
-  }
-  {
-    g_autofree gchar *clipped = clip (name, 64);
-    g_autofree gchar *message =
-        g_strdup_printf ("unknown event \"%s\"", clipped);
-
-    reply_error (c, name, ack_id, NOOM_ROOM_ERROR_UNKNOWN_EVENT, message);
-  }
+  if (noom_event_args_parse (name, args, &self->config.limits, &a, &arg_error))
+    handlers[a.type] (self, c, name, &a, ack_id);
+  else
+    reply_gerror (c, name, ack_id, arg_error);
   leave (self);
 }
 
