@@ -2,29 +2,36 @@
  * Copyright (C) 2026 Noom developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * fuzz-room: event arguments against the room model (lib/noom-room.h).
+ * fuzz-room: event arguments (lib/noom-event.h) against the room model
+ * (lib/noom-room.h).
  *
  * The input is a script, one event per line: the first byte of a line
  * picks one of four connections, the rest is the Socket.IO text the
  * connection sends, e.g.
  *   a2["join_room","demo",{"nickname":"alice","sends":["video"]}]
  *   b2["new_message","hi","demo"]
- * Each event is parsed with noom_sio_packet_parse() and its arguments are
- * checked and applied with the public API of lib/noom-room.h following
- * docs/protocol.md §5 (name and message rules, join options, one room per
+ * Each event goes the server's way: noom_sio_packet_parse(), then
+ * noom_event_args_parse() (the very function noom-server's on_event
+ * calls), then noom_event_args_check_content() and the lib/noom-room calls
+ * the server's handlers make (docs/protocol.md §5: one room per
  * connection, relays only into one's own room, `to` must be a member).
+ * Only the state checks of tools/noom-server/noom-room-server.c (tokens,
+ * membership) are mirrored here, not the argument checks.
  *
- * The server's own argument handlers (tools/noom-server/noom-room-server.c:
- * parse_join_options(), is_description(), the relay checks) are static
- * there, so the join options are read here with the same lib/noom-room
- * entry points they call.  After every event the model's invariants are
- * checked: rooms sorted and never empty, counts within the limit, every
- * member's room holds it, the list version moves exactly when the list
- * does, a refused event changes nothing, the offer rule (§7) is
+ * Checked for every event: a refused one fails with a NOOM_ROOM_ERROR code
+ * the server may send for arguments and a valid UTF-8 message (unknown
+ * events exactly when the name is not one of §5's, clipped); an accepted
+ * one's NoomEventArgs hold what its type promises (strings where strings
+ * are due, a known kind, audio/video only, names that pass §2) and parsing
+ * again gives the same result.  After every event the model's invariants
+ * are checked: rooms sorted and never empty, counts within the limit,
+ * every member's room holds it, the list version moves exactly when the
+ * list does, a refused join changes nothing, the offer rule (§7) is
  * complementary for every pair.  Small limits make the limits reachable.
  */
 #include <string.h>
 
+#include "noom-event.h"
 #include "noom-packet.h"
 #include "noom-room.h"
 #include "fuzz.h"
@@ -46,20 +53,6 @@ typedef struct {
   NoomRateLimit rate[N_MEMBERS];
   gint64 now_us;
 } State;
-
-static const gchar *
-arg_string (JsonArray * args, guint i)
-{
-  JsonNode *node;
-
-  if (i >= json_array_get_length (args))
-    return NULL;
-  node = json_array_get_element (args, i);
-  if (!JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
 
 static NoomDirection
 mirror (NoomDirection d)
@@ -141,88 +134,111 @@ check_invariants (State * s)
   FUZZ_CHECK (in_rooms == counted);
 }
 
-/* docs/protocol.md §5 join options, read with lib/noom-room's rules. */
 static gboolean
-join_options (State * s, JsonArray * args, const gchar ** nickname,
-    NoomKind * kind, NoomMediaFlags * sends)
+is_name (const gchar * name, guint max, const gchar * what)
 {
-  JsonNode *node, *member;
-  JsonObject *o;
-  gboolean have_sends = FALSE;
+  return noom_room_validate_name (name, -1, max, what, NULL);
+}
 
-  *nickname = NULL;
-  *kind = NOOM_KIND_BROWSER;
-  node = json_array_get_length (args) > 2 ?
-      json_array_get_element (args, 2) : NULL;
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
-    goto done;
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return FALSE;
-  o = json_node_get_object (node);
+/* A refused event: an argument error the server may send as it is. */
+static void
+check_refused (const gchar * event, const GError * error)
+{
+  gboolean known = FALSE;
+  guint i;
 
-  member = json_object_get_member (o, "nickname");
-  if (member && !JSON_NODE_HOLDS_NULL (member)) {
-    if (!JSON_NODE_HOLDS_VALUE (member)
-        || json_node_get_value_type (member) != G_TYPE_STRING)
-      return FALSE;
-    *nickname = json_node_get_string (member);
-    if (!noom_room_validate_name (*nickname, -1, s->limits.max_nickname,
-            "nickname", NULL))
-      return FALSE;
+  for (i = 0; i <= NOOM_EVENT_LAST; i++)
+    if (strcmp (event, noom_event_type_to_string (i)) == 0)
+      known = TRUE;
+  if (strcmp (event, "enter_room") == 0)
+    known = TRUE;
+
+  FUZZ_CHECK (error != NULL && error->domain == NOOM_ROOM_ERROR);
+  FUZZ_CHECK (error->code == NOOM_ROOM_ERROR_BAD_ARGUMENT
+      || error->code == NOOM_ROOM_ERROR_BAD_NAME
+      || error->code == NOOM_ROOM_ERROR_NAME_TOO_LONG
+      || error->code == NOOM_ROOM_ERROR_UNKNOWN_EVENT);
+  FUZZ_CHECK ((error->code == NOOM_ROOM_ERROR_UNKNOWN_EVENT) == !known);
+  /* The message goes into JSON as it is. */
+  FUZZ_CHECK (error->message[0] != '\0');
+  FUZZ_CHECK (g_utf8_validate (error->message, -1, NULL));
+  if (!known) {
+    /* unknown event "<64 characters>…" */
+    FUZZ_CHECK (g_str_has_prefix (error->message, "unknown event \""));
+    FUZZ_CHECK (g_utf8_strlen (error->message, -1) <= 15 + 64 + 2);
   }
-  member = json_object_get_member (o, "kind");
-  if (member && !JSON_NODE_HOLDS_NULL (member)) {
-    const gchar *k = NULL;
+}
 
-    if (JSON_NODE_HOLDS_VALUE (member)
-        && json_node_get_value_type (member) == G_TYPE_STRING)
-      k = json_node_get_string (member);
-    if (!noom_kind_from_string (k, kind))
-      return FALSE;
-    FUZZ_CHECK (*kind <= NOOM_KIND_LAST);
-    FUZZ_CHECK (strcmp (noom_kind_to_string (*kind), k) == 0);
-  }
-  member = json_object_get_member (o, "sends");
-  if (member && !JSON_NODE_HOLDS_NULL (member)) {
-    JsonArray *a;
-    guint i;
+/* An accepted event: the members its type promises. */
+static void
+check_accepted (State * s, const gchar * event, JsonArray * args,
+    const NoomEventArgs * a)
+{
+  NoomEventArgs again;
+  const gchar *name = noom_event_type_to_string (a->type);
 
-    if (!JSON_NODE_HOLDS_ARRAY (member))
-      return FALSE;
-    a = json_node_get_array (member);
-    *sends = 0;
-    for (i = 0; i < json_array_get_length (a); i++) {
-      JsonNode *e = json_array_get_element (a, i);
-      NoomMediaFlags f;
+  FUZZ_CHECK (name != NULL);
+  FUZZ_CHECK (strcmp (event, name) == 0 || (a->type == NOOM_EVENT_JOIN
+          && strcmp (event, "enter_room") == 0));
 
-      if (!JSON_NODE_HOLDS_VALUE (e)
-          || json_node_get_value_type (e) != G_TYPE_STRING
-          || !noom_media_from_string (json_node_get_string (e), &f))
-        return FALSE;
-      *sends |= f;
+  switch (a->type) {
+    case NOOM_EVENT_NEW_MESSAGE:
+      FUZZ_CHECK (a->text != NULL && a->room != NULL);
+      FUZZ_CHECK (a->payload == NULL && a->to == NULL && a->nickname == NULL);
+      break;
+    case NOOM_EVENT_ICE:
+      FUZZ_CHECK (a->payload != NULL && (JSON_NODE_HOLDS_OBJECT (a->payload)
+              || JSON_NODE_HOLDS_NULL (a->payload)));
+      FUZZ_CHECK (a->room != NULL && a->text == NULL);
+      break;
+    case NOOM_EVENT_OFFER:
+    case NOOM_EVENT_ANSWER:{
+      JsonObject *o;
+
+      FUZZ_CHECK (a->payload != NULL && JSON_NODE_HOLDS_OBJECT (a->payload));
+      o = json_node_get_object (a->payload);
+      FUZZ_CHECK (json_object_get_string_member_with_default (o, "type",
+              NULL) != NULL);
+      FUZZ_CHECK (json_object_get_string_member_with_default (o, "sdp",
+              NULL) != NULL);
+      FUZZ_CHECK (a->room != NULL && a->text == NULL);
+      break;
     }
-    have_sends = TRUE;
+    case NOOM_EVENT_JOIN:
+      FUZZ_CHECK (a->room != NULL);
+      FUZZ_CHECK (a->nickname == NULL || is_name (a->nickname,
+              s->limits.max_nickname, "nickname"));
+      FUZZ_CHECK (a->kind <= NOOM_KIND_LAST);
+      FUZZ_CHECK ((a->sends & ~(NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO)) == 0);
+      FUZZ_CHECK (a->payload == NULL && a->to == NULL && a->text == NULL);
+      break;
+    case NOOM_EVENT_NICKNAME:
+      FUZZ_CHECK (a->nickname != NULL);
+      FUZZ_CHECK (is_name (a->nickname, s->limits.max_nickname, "nickname"));
+      FUZZ_CHECK (a->room == NULL && a->payload == NULL);
+      break;
+    case NOOM_EVENT_LEAVE_ROOM:
+      FUZZ_CHECK (a->room == NULL && a->nickname == NULL && a->text == NULL
+          && a->payload == NULL && a->to == NULL);
+      break;
+    default:
+      FUZZ_CHECK (!"a type out of range");
   }
-done:
-  if (!have_sends)
-    *sends = noom_kind_default_sends (*kind);
-  return TRUE;
+
+  /* Pure: the same arguments give the same result. */
+  FUZZ_CHECK (noom_event_args_parse (event, args, &s->limits, &again, NULL));
+  FUZZ_CHECK (memcmp (&again, a, sizeof (again)) == 0);
 }
 
 static void
-on_join (State * s, NoomRoomMember * m, JsonArray * args)
+on_join (State * s, NoomRoomMember * m, const NoomEventArgs * a)
 {
-  const gchar *name = arg_string (args, 1);
-  const gchar *nickname;
-  NoomKind kind;
-  NoomMediaFlags sends;
+  const gchar *name = a->room;
   gboolean already = FALSE, changed;
   guint64 version = noom_room_set_get_list_version (s->set);
   NoomRoom *old = m->room, *room;
   g_autoptr (GError) error = NULL;
 
-  if (name == NULL || !join_options (s, args, &nickname, &kind, &sends))
-    return;
   if (!noom_room_set_check_join (s->set, m, name, &already, &error)) {
     /* A refused join changes nothing and says why. */
     FUZZ_CHECK (error != NULL && error->domain == NOOM_ROOM_ERROR);
@@ -236,32 +252,30 @@ on_join (State * s, NoomRoomMember * m, JsonArray * args)
       FUZZ_CHECK (room != NULL && room != old);
       FUZZ_CHECK (noom_room_get_count (room) >= s->limits.max_room_size);
     } else {
-      FUZZ_CHECK (!noom_room_validate_name (name, -1,
-              s->limits.max_room_name, "room name", NULL));
+      FUZZ_CHECK (!is_name (name, s->limits.max_room_name, "room name"));
     }
     return;
   }
-  FUZZ_CHECK (noom_room_validate_name (name, -1, s->limits.max_room_name,
-          "room name", NULL));
+  FUZZ_CHECK (is_name (name, s->limits.max_room_name, "room name"));
   if (already) {
     FUZZ_CHECK (m->room != NULL
         && strcmp (noom_room_get_name (m->room), name) == 0);
-    if (nickname)
-      FUZZ_CHECK (noom_room_member_set_nickname (m, nickname, &s->limits,
+    if (a->nickname)
+      FUZZ_CHECK (noom_room_member_set_nickname (m, a->nickname, &s->limits,
               &changed, NULL));
     return;
   }
   if (m->room)
     noom_room_set_leave (s->set, m);
-  if (nickname)
-    FUZZ_CHECK (noom_room_member_set_nickname (m, nickname, &s->limits,
+  if (a->nickname)
+    FUZZ_CHECK (noom_room_member_set_nickname (m, a->nickname, &s->limits,
             &changed, NULL));
-  noom_room_member_set_kind (m, kind, sends);
+  noom_room_member_set_kind (m, a->kind, a->sends);
+  FUZZ_CHECK (m->kind == a->kind && m->sends == a->sends);
   room = noom_room_set_join (s->set, m, name);
   FUZZ_CHECK (room != NULL && m->room == room);
   FUZZ_CHECK (strcmp (noom_room_get_name (room), name) == 0);
-  FUZZ_CHECK (noom_room_get_member (room, noom_room_get_count (room) - 1) ==
-      m);
+  FUZZ_CHECK (noom_room_get_member (room, noom_room_get_count (room) - 1) == m);
   FUZZ_CHECK (noom_room_set_get_list_version (s->set) != version);
 }
 
@@ -290,52 +304,44 @@ on_leave (State * s, NoomRoomMember * m)
 }
 
 static void
-on_nickname (State * s, NoomRoomMember * m, JsonArray * args)
+on_nickname (State * s, NoomRoomMember * m, const NoomEventArgs * a)
 {
-  const gchar *name = arg_string (args, 1);
-  g_autofree gchar *before = NULL;
-  gboolean valid, changed = FALSE;
-  g_autoptr (GError) error = NULL;
+  g_autofree gchar *before = g_strdup (noom_room_member_get_nickname (m));
+  gboolean changed = FALSE;
 
-  if (name == NULL)
-    return;
-  before = g_strdup (noom_room_member_get_nickname (m));
-  valid = noom_room_validate_name (name, -1, s->limits.max_nickname,
-      "nickname", NULL);
-  FUZZ_CHECK (noom_room_member_set_nickname (m, name, &s->limits, &changed,
-          &error) == valid);
-  if (valid) {
-    FUZZ_CHECK (strcmp (noom_room_member_get_nickname (m), name) == 0);
-    FUZZ_CHECK (changed == (strcmp (before, name) != 0));
-  } else {
-    FUZZ_CHECK (error != NULL);
-    FUZZ_CHECK (strcmp (noom_room_member_get_nickname (m), before) == 0);
-  }
+  /* The server relies on this: a parsed nickname is always accepted. */
+  FUZZ_CHECK (noom_room_member_set_nickname (m, a->nickname, &s->limits,
+          &changed, NULL));
+  FUZZ_CHECK (strcmp (noom_room_member_get_nickname (m), a->nickname) == 0);
+  FUZZ_CHECK (changed == (strcmp (before, a->nickname) != 0));
 }
 
 /* new_message, offer, answer, ice: only into one's own room, `to` must be
  * a member of it. */
 static void
-on_relay (State * s, NoomRoomMember * m, const gchar * event,
-    JsonArray * args)
+on_relay (State * s, NoomRoomMember * m, const NoomEventArgs * a)
 {
-  const gchar *room = arg_string (args, 2);
-  const gchar *to = arg_string (args, 3);
-  gboolean mine;
+  g_autoptr (GError) error = NULL;
+  gboolean mine, valid;
 
-  if (strcmp (event, "new_message") == 0) {
-    const gchar *text = arg_string (args, 1);
-    g_autoptr (GError) error = NULL;
-
-    if (text && !noom_room_validate_message (text, -1,
-            s->limits.max_message, &error))
-      FUZZ_CHECK (error != NULL && error->domain == NOOM_ROOM_ERROR);
+  valid = noom_event_args_check_content (a, &s->limits, &error);
+  if (a->type == NOOM_EVENT_NEW_MESSAGE) {
+    FUZZ_CHECK (valid == noom_room_validate_message (a->text, -1,
+            s->limits.max_message, NULL));
+    FUZZ_CHECK (valid || (error != NULL && error->domain == NOOM_ROOM_ERROR
+            && (error->code == NOOM_ROOM_ERROR_BAD_ARGUMENT
+                || error->code == NOOM_ROOM_ERROR_NAME_TOO_LONG)));
+    FUZZ_CHECK (!valid || strlen (a->text) <= s->limits.max_message);
+  } else {
+    FUZZ_CHECK (valid && error == NULL);
   }
-  mine = room && m->room && strcmp (room, noom_room_get_name (m->room)) == 0;
-  if (mine && to) {
-    NoomRoomMember *peer = noom_room_find_member (m->room, to);
+  if (!valid)
+    return;
+  mine = m->room && strcmp (a->room, noom_room_get_name (m->room)) == 0;
+  if (mine && a->to) {
+    NoomRoomMember *peer = noom_room_find_member (m->room, a->to);
 
-    FUZZ_CHECK (peer == NULL || strcmp (peer->id, to) == 0);
+    FUZZ_CHECK (peer == NULL || strcmp (peer->id, a->to) == 0);
     FUZZ_CHECK (peer == NULL || peer->room == m->room);
   }
 }
@@ -345,7 +351,11 @@ run_line (State * s, const gchar * line, gsize len)
 {
   NoomRoomMember *m;
   g_autoptr (NoomSioPacket) packet = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *number = NULL;
+  NoomEventArgs a;
   JsonArray *args;
+  JsonNode *first;
   const gchar *event;
   guint i = (guchar) line[0] % N_MEMBERS;
 
@@ -360,20 +370,37 @@ run_line (State * s, const gchar * line, gsize len)
   if (packet == NULL || packet->type != NOOM_SIO_EVENT
       || strcmp (packet->nsp, "/") != 0)
     return;
+  /* The event name as lib/noom-sio hands it to the server: a string, or
+   * a number's JSON text (socket.io-parser allows numeric names). */
   args = json_node_get_array (packet->data);
-  event = arg_string (args, 0);
-  if (event == NULL)
-    return;
+  first = json_array_get_element (args, 0);
+  FUZZ_CHECK (JSON_NODE_HOLDS_VALUE (first));
+  if (json_node_get_value_type (first) == G_TYPE_STRING) {
+    event = json_node_get_string (first);
+  } else {
+    number = json_to_string (first, FALSE);
+    event = number;
+  }
 
-  if (strcmp (event, "join_room") == 0 || strcmp (event, "enter_room") == 0)
-    on_join (s, m, args);
-  else if (strcmp (event, "leave_room") == 0)
-    on_leave (s, m);
-  else if (strcmp (event, "nickname") == 0)
-    on_nickname (s, m, args);
-  else if (strcmp (event, "new_message") == 0 || strcmp (event, "offer") == 0
-      || strcmp (event, "answer") == 0 || strcmp (event, "ice") == 0)
-    on_relay (s, m, event, args);
+  if (!noom_event_args_parse (event, args, &s->limits, &a, &error)) {
+    check_refused (event, error);
+  } else {
+    check_accepted (s, event, args, &a);
+    switch (a.type) {
+      case NOOM_EVENT_JOIN:
+        on_join (s, m, &a);
+        break;
+      case NOOM_EVENT_LEAVE_ROOM:
+        on_leave (s, m);
+        break;
+      case NOOM_EVENT_NICKNAME:
+        on_nickname (s, m, &a);
+        break;
+      default:
+        on_relay (s, m, &a);
+        break;
+    }
+  }
   check_invariants (s);
 }
 
