@@ -33,6 +33,9 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 #include "noom-engine.h"
 #include "noom-packet.h"
@@ -90,6 +93,13 @@ struct _NoomEngine
   guint8 *rbuf;
   GPtrArray *dirty;             /* WsConns with frames to write */
   GSource *dirty_source;
+#ifdef HAVE_LIBURING
+  /* Flushing many connections at once: one io_uring_enter() for all their
+   * sendmsg()s (ring_state: 0 not tried yet, 1 in use, -1 unavailable). */
+  struct io_uring ring;
+  gint ring_state;
+  struct RingSlot *slots;
+#endif
   GPtrArray *turned_away;       /* WsConns to close a little later */
   GSList *upgrades;             /* PendingUpgrade: 101 not written yet */
   GSource *turned_away_source;
@@ -346,66 +356,232 @@ wsc_shut (WsConn * c)
   wsc_unref (c);
 }
 
+/* Points @iov (@max entries, at least 2) at the frames queued on @c, from
+ * the first unwritten byte; returns the number used. */
+static gint
+wsc_fill_iov (WsConn * c, struct iovec *iov, gint max)
+{
+  OutChunk *o;
+  gint k = 0;
+
+  for (o = c->out_head; o && k < max - 1; o = o->next) {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (o->payload, &len);
+
+    if (o->offset < o->hlen) {
+      iov[k].iov_base = o->hdr + o->offset;
+      iov[k++].iov_len = o->hlen - o->offset;
+      if (len) {
+        iov[k].iov_base = (gpointer) data;
+        iov[k++].iov_len = len;
+      }
+    } else {
+      iov[k].iov_base = (gpointer) (data + o->offset - o->hlen);
+      iov[k++].iov_len = len - (o->offset - o->hlen);
+    }
+  }
+  return k;
+}
+
+/* The kernel took @n bytes of @c's queue: drop what was written. */
+static void
+wsc_written (WsConn * c, gsize n)
+{
+  c->out_bytes -= n;
+  while (n > 0) {
+    OutChunk *o = c->out_head;
+    gsize left = o->hlen + g_bytes_get_size (o->payload) - o->offset;
+
+    if (n < left) {
+      o->offset += n;
+      break;
+    }
+    n -= left;
+    c->out_head = o->next;
+    if (c->out_head == NULL)
+      c->out_tail = NULL;
+    g_bytes_unref (o->payload);
+    g_free (o);
+  }
+}
+
 /* Writes what the kernel takes, many frames per writev(). */
 static void
 wsc_flush (WsConn * c)
 {
   while (c->out_head && c->fd >= 0) {
     struct iovec iov[64];
-    OutChunk *o;
-    gint k = 0;
     gssize n;
 
-    for (o = c->out_head; o && k < 63; o = o->next) {
-      gsize len;
-      const guint8 *data = g_bytes_get_data (o->payload, &len);
-
-      if (o->offset < o->hlen) {
-        iov[k].iov_base = o->hdr + o->offset;
-        iov[k++].iov_len = o->hlen - o->offset;
-        if (len) {
-          iov[k].iov_base = (gpointer) data;
-          iov[k++].iov_len = len;
-        }
-      } else {
-        iov[k].iov_base = (gpointer) (data + o->offset - o->hlen);
-        iov[k++].iov_len = len - (o->offset - o->hlen);
-      }
-    }
-    n = writev (c->fd, iov, k);
+    n = writev (c->fd, iov, wsc_fill_iov (c, iov, G_N_ELEMENTS (iov)));
     if (n < 0) {
       /* EAGAIN: wait for EPOLLOUT; a real error: EPOLLERR/HUP follows */
       break;
     }
-    c->out_bytes -= n;
-    while (n > 0) {
-      gsize left;
-
-      o = c->out_head;
-      left = o->hlen + g_bytes_get_size (o->payload) - o->offset;
-      if ((gsize) n < left) {
-        o->offset += n;
-        break;
-      }
-      n -= left;
-      c->out_head = o->next;
-      if (c->out_head == NULL)
-        c->out_tail = NULL;
-      g_bytes_unref (o->payload);
-      g_free (o);
-    }
+    wsc_written (c, n);
   }
   wsc_epoll_update (c, c->out_head != NULL);
 }
 
-static gboolean
-dirty_flush_cb (gpointer user_data)
+#ifdef HAVE_LIBURING
+/* Broadcasts are what the server sends most: one message to every member
+ * of a room means one small write to each of many sockets.  Each write()
+ * is a system call, and on a busy machine each one may also let the woken
+ * receiver preempt the server.  With io_uring the writes of one flush are
+ * handed to the kernel in a single io_uring_enter().  MSG_DONTWAIT makes
+ * every send complete (or fail with EAGAIN) inside that call, exactly like
+ * the non-blocking writev() it replaces: ring_probe() checks that on this
+ * kernel before the ring is used, and nothing is ever left in flight. */
+#define RING_SLOTS 256
+#define RING_IOV 16
+
+typedef struct RingSlot
 {
-  NoomEngine *engine = user_data;
+  WsConn *conn;
+  struct msghdr msg;
+  struct iovec iov[RING_IOV];
+} RingSlot;
+
+/* Does a MSG_DONTWAIT sendmsg() on a full socket complete at submission
+ * with -EAGAIN (instead of waiting in the kernel for room)? */
+static gboolean
+ring_probe (struct io_uring *ring)
+{
+  static const gchar fill[4096];
+  struct iovec iov = { (gpointer) fill, 1 };
+  struct msghdr msg = {.msg_iov = &iov,.msg_iovlen = 1 };
+  struct io_uring_sqe *sqe;
+  struct io_uring_cqe *cqe = NULL;
+  gint sv[2], sndbuf = 4096;
+  gboolean ok = FALSE;
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    return FALSE;
+  setsockopt (sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  while (send (sv[0], fill, sizeof fill, MSG_DONTWAIT | MSG_NOSIGNAL) > 0);
+  sqe = io_uring_get_sqe (ring);
+  io_uring_prep_sendmsg (sqe, sv[0], &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  if (io_uring_submit (ring) == 1 && io_uring_peek_cqe (ring, &cqe) == 0) {
+    ok = cqe->res == -EAGAIN;
+    io_uring_cqe_seen (ring, cqe);
+  }
+  close (sv[0]);
+  close (sv[1]);
+  if (!ok && cqe == NULL) {
+    /* still in flight: the peer is gone, so it ends now */
+    if (io_uring_wait_cqe (ring, &cqe) == 0)
+      io_uring_cqe_seen (ring, cqe);
+  }
+  return ok;
+}
+
+static gboolean
+ring_ready (NoomEngine * engine)
+{
+  gint ret;
+
+  if (engine->ring_state)
+    return engine->ring_state > 0;
+  engine->ring_state = -1;
+  ret = io_uring_queue_init (RING_SLOTS, &engine->ring,
+      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN);
+  if (ret < 0)
+    ret = io_uring_queue_init (RING_SLOTS, &engine->ring, 0);
+  if (ret < 0) {
+    g_debug ("io_uring unavailable (%s): one writev() per connection",
+        g_strerror (-ret));
+    return FALSE;
+  }
+  if (!ring_probe (&engine->ring)) {
+    g_debug ("io_uring sends may wait: one writev() per connection");
+    io_uring_queue_exit (&engine->ring);
+    return FALSE;
+  }
+  engine->slots = g_new (RingSlot, RING_SLOTS);
+  engine->ring_state = 1;
+  return TRUE;
+}
+
+/* Flushes @dirty[@from..] with one io_uring_enter() per RING_SLOTS
+ * connections.  What a connection has beyond RING_IOV pieces, or what the
+ * kernel took only in part, goes on with wsc_flush(). */
+static void
+ring_flush (NoomEngine * engine, GPtrArray * dirty)
+{
+  guint i = 0;
+
+  while (i < dirty->len) {
+    guint n = 0, j;
+
+    for (; i < dirty->len && n < RING_SLOTS; i++) {
+      WsConn *c = dirty->pdata[i];
+      RingSlot *slot = &engine->slots[n];
+      struct io_uring_sqe *sqe;
+
+      c->dirty = FALSE;
+      if (c->shut || c->want_out || c->out_head == NULL || c->fd < 0)
+        continue;
+      slot->conn = c;
+      memset (&slot->msg, 0, sizeof slot->msg);
+      slot->msg.msg_iov = slot->iov;
+      slot->msg.msg_iovlen = wsc_fill_iov (c, slot->iov, RING_IOV);
+      sqe = io_uring_get_sqe (&engine->ring);
+      io_uring_prep_sendmsg (sqe, c->fd, &slot->msg,
+          MSG_DONTWAIT | MSG_NOSIGNAL);
+      io_uring_sqe_set_data64 (sqe, n);
+      n++;
+    }
+    if (n == 0)
+      break;
+    if (io_uring_submit_and_wait (&engine->ring, n) < 0) {
+      /* nothing was queued: write these the usual way */
+      io_uring_cq_advance (&engine->ring,
+          io_uring_cq_ready (&engine->ring));
+      for (j = 0; j < n; j++)
+        wsc_flush (engine->slots[j].conn);
+      continue;
+    }
+    for (j = 0; j < n; j++) {
+      struct io_uring_cqe *cqe;
+      WsConn *c;
+      gint res;
+
+      if (io_uring_wait_cqe (&engine->ring, &cqe) < 0)
+        break;
+      c = engine->slots[io_uring_cqe_get_data64 (cqe)].conn;
+      res = cqe->res;
+      io_uring_cqe_seen (&engine->ring, cqe);
+      if (res > 0)
+        wsc_written (c, res);
+      if (res >= 0 && c->out_head)
+        wsc_flush (c);
+      else
+        /* -EAGAIN: wait for EPOLLOUT; an error: EPOLLERR/HUP follows */
+        wsc_epoll_update (c, c->out_head != NULL);
+    }
+  }
+}
+#endif
+
+/* Writes out every connection that has frames queued. */
+static void
+flush_dirty (NoomEngine * engine)
+{
   g_autoptr (GPtrArray) dirty = g_steal_pointer (&engine->dirty);
   guint i;
 
-  g_clear_pointer (&engine->dirty_source, g_source_unref);
+  if (engine->dirty_source) {
+    g_source_destroy (engine->dirty_source);
+    g_clear_pointer (&engine->dirty_source, g_source_unref);
+  }
+#ifdef HAVE_LIBURING
+  if (dirty && dirty->len > 1 && ring_ready (engine)) {
+    ring_flush (engine, dirty);
+    for (i = 0; i < dirty->len; i++)
+      wsc_unref (dirty->pdata[i]);
+    return;
+  }
+#endif
   for (i = 0; dirty && i < dirty->len; i++) {
     WsConn *c = dirty->pdata[i];
 
@@ -414,6 +590,12 @@ dirty_flush_cb (gpointer user_data)
       wsc_flush (c);
     wsc_unref (c);
   }
+}
+
+static gboolean
+dirty_flush_cb (gpointer user_data)
+{
+  flush_dirty (user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -722,6 +904,11 @@ epoll_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
   }
   for (i = 0; i < n; i++)
     wsc_unref (events[i].data.ptr);
+  /* What these messages made the server send goes out now, in this main
+   * loop iteration, rather than in the idle's: one poll() less per
+   * incoming batch, and frames queued by every connection of the batch
+   * still share one writev() per receiver. */
+  flush_dirty (engine);
   return G_SOURCE_CONTINUE;
 }
 
@@ -2157,6 +2344,11 @@ noom_engine_free (NoomEngine * engine)
   g_source_destroy (engine->epoll_source);
   g_source_unref (engine->epoll_source);
   close (engine->epfd);
+#ifdef HAVE_LIBURING
+  if (engine->ring_state > 0)
+    io_uring_queue_exit (&engine->ring);
+  g_free (engine->slots);
+#endif
   g_free (engine->rbuf);
   g_hash_table_unref (engine->sockets);
   g_clear_pointer (&engine->per_address, g_hash_table_unref);

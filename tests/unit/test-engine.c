@@ -189,6 +189,8 @@ fixture_setup (Fixture * f, gconstpointer data)
   f->config.max_buffered = 8192;
   if (g_strcmp0 (data, "big") == 0)
     f->config.max_payload = 300000;
+  if (g_strcmp0 (data, "broadcast") == 0)
+    f->config.max_buffered = 64 << 20;
   if (g_strcmp0 (data, "access") == 0) {
     static const gchar *const origins[] = { "http://ok.example", NULL };
 
@@ -1338,6 +1340,95 @@ test_raw_slow_consumer (Fixture * f, gconstpointer data)
   raw_free (r);
 }
 
+static gboolean
+keep_going (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Frame @i of test_raw_broadcast: sizes from 6 bytes to 40 KB, contents
+ * that tell frames apart. */
+static gchar *
+broadcast_frame (guint i)
+{
+  gsize len = 6 + (i * 7919) % 40000;
+  gchar *frame = g_strnfill (len, 'a' + i % 26);
+  gchar head[8];
+
+  g_snprintf (head, sizeof head, "4%05u", i);
+  memcpy (frame, head, 6);
+  return frame;
+}
+
+/* What the server sends to many WebSockets in one main loop iteration is
+ * flushed in one batch (one io_uring call where there is io_uring): every
+ * client gets every frame, whole and in order, also one whose socket is
+ * full so that its writes stop part way and resume on EPOLLOUT, and also
+ * when a burst holds more frames than one batched write takes. */
+static void
+test_raw_broadcast (Fixture * f, gconstpointer data)
+{
+  enum { N_CLIENTS = 4, BURSTS = 40, PER_BURST = 10 };
+  Raw *r[N_CLIENTS];
+  NoomEngineSocket *s[N_CLIENTS];
+  guint next[N_CLIENTS] = { 0, };
+  guint i, b, k, tick;
+
+  /* the clients' sockets are not main loop sources: wake up often */
+  tick = g_timeout_add (1, keep_going, NULL);
+  for (i = 0; i < N_CLIENTS; i++) {
+    guint8 op;
+    g_autofree gchar *open = NULL;
+
+    f->last_open = NULL;
+    r[i] = raw_open (f);
+    open = raw_next (r[i], &op);
+    g_assert_true (g_str_has_prefix (open, "0{"));
+    WAIT_FOR (f->last_open != NULL);
+    s[i] = f->last_open;
+  }
+  /* The last client reads nothing until the end: 8 MB is more than the
+   * kernel buffers for it, so its writes stop part way (EAGAIN) and go on
+   * on EPOLLOUT while it reads. */
+
+  for (b = 0; b < BURSTS; b++) {
+    for (k = 0; k < PER_BURST; k++) {
+      g_autofree gchar *frame = broadcast_frame (b * PER_BURST + k);
+      g_autoptr (GBytes) bytes = g_bytes_new (frame, strlen (frame));
+
+      for (i = 0; i < N_CLIENTS; i++)
+        noom_engine_socket_send (s[i], bytes);
+    }
+    /* one flush for the whole burst, then the readers read */
+    while (g_main_context_iteration (NULL, FALSE));
+    for (i = 0; i + 1 < N_CLIENTS; i++) {
+      while (raw_has_frame (r[i]) && !r[i]->eof) {
+        guint8 op;
+        g_autofree gchar *got = raw_next (r[i], &op);
+        g_autofree gchar *want = broadcast_frame (next[i]++);
+
+        g_assert_cmpint (op, ==, 1);
+        g_assert_cmpstr (got, ==, want);
+      }
+    }
+  }
+  for (i = 0; i < N_CLIENTS; i++) {
+    while (next[i] < BURSTS * PER_BURST) {
+      guint8 op;
+      g_autofree gchar *got = raw_next (r[i], &op);
+      g_autofree gchar *want = broadcast_frame (next[i]++);
+
+      g_assert_nonnull (got);
+      g_assert_cmpint (op, ==, 1);
+      g_assert_cmpstr (got, ==, want);
+    }
+  }
+  g_source_remove (tick);
+  g_assert_cmpuint (f->n_close, ==, 0);
+  for (i = 0; i < N_CLIENTS; i++)
+    raw_free (r[i]);
+}
+
 /* TLS WebSockets go through libsoup's implementation: the same behaviour,
  * including an upgrade from polling. */
 static void
@@ -1403,6 +1494,8 @@ main (int argc, char **argv)
   ADD ("websocket/raw-frames", test_raw_frames);
   ADD ("websocket/raw-protocol-errors", test_raw_protocol_errors);
   ADD ("websocket/raw-slow-consumer", test_raw_slow_consumer);
+  g_test_add ("/engine/websocket/raw-broadcast", Fixture, "broadcast",
+      fixture_setup, test_raw_broadcast, fixture_teardown);
   ADD_WITH ("upgrade/basic", "upgrade", test_upgrade);
   ADD_WITH ("upgrade/bad-probe", "upgrade", test_upgrade_bad_probe);
   ADD ("close-all", test_close_all);
