@@ -689,6 +689,12 @@ append_json_double (GString * out, gdouble d)
     g_string_append (out, "null");
     return;
   }
+  if (d == 0) {
+    /* -0 too: JSON.stringify(-0) is "0" (and "-0" would come back as the
+     * integer 0, a different JSON value for json-glib) */
+    g_string_append_c (out, '0');
+    return;
+  }
   for (i = 0; i < G_N_ELEMENTS (formats); i++) {
     g_ascii_formatd (buf, sizeof (buf), formats[i], d);
     if (g_ascii_strtod (buf, NULL) == d)
