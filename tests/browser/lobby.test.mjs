@@ -3,8 +3,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // The home page's open-room list with live counts, deep links, click to
-// join; a page without camera and microphone joins receive-only; a recorder
-// is listed with a "recording" badge but gets no tile.
+// join; the camera preview before joining; a page without camera and
+// microphone joins receive-only; a recorder is listed with a "recording"
+// badge but gets no tile.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,6 +94,51 @@ test('the open-room list and its counts follow joins and leaves', async () => {
     assert.deepEqual(p.errors, []);
     await p.context().close();
   }
+});
+
+test('the home page previews the camera; joining uses the same camera and microphone, and leaving closes them', async () => {
+  const page = await openPage(browser, server.url + '/');
+  // count the camera openings and keep the tracks handed out, from the
+  // start of the page (it focuses the form as it loads)
+  await page.addInitScript(() => {
+    const md = navigator.mediaDevices;
+    const gum = md.getUserMedia.bind(md);
+    window.opened = [];
+    md.getUserMedia = async (c) => {
+      const s = await gum(c);
+      window.opened.push(...s.getTracks());
+      return s;
+    };
+  });
+  await page.reload();
+  await page.fill('#nickname', 'Preview');
+  await waitState(page, (s) => s.preview, null, 'camera preview');
+  const shown = await page.evaluate(() => new Promise((resolve) => {
+    const v = document.querySelector('#preview');
+    const check = () => (v.videoWidth > 0 ? resolve(v.videoWidth) : setTimeout(check, 20));
+    check();
+  }));
+  assert.ok(shown > 0, 'the preview plays');
+  await page.fill('#room-name', 'preview');
+  await page.click('#join-button');
+  await waitState(page, (s) => s.joined, null, 'joined');
+  const st = await page.evaluate(() => ({
+    preview: window.noom.state().preview,
+    sends: window.noom.state().sends,
+    opened: window.opened.length,
+    live: window.opened.filter((t) => t.readyState === 'live').length,
+    same: window.opened.every((t) => window.noom.media.stream.getTracks().includes(t)),
+  }));
+  assert.deepEqual(st.sends, ['audio', 'video']);
+  assert.equal(st.preview, false, 'no preview inside the room');
+  assert.equal(st.opened, 2, 'camera and microphone opened once, for preview and room');
+  assert.equal(st.live, 2);
+  assert.ok(st.same, 'the room sends the previewed tracks');
+  await page.click('#leave');
+  await until(() => page.evaluate(() => window.opened.filter((t) => t.readyState === 'live').length),
+    (n) => n === 0, 'camera and microphone closed after leaving');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });
 
 test('a page without devices joins receive-only; a recorder shows a badge; a publisher gets a tile and can be renamed', async () => {

@@ -113,6 +113,7 @@ window.noom = Object.freeze({
     rooms: state.rooms.map((r) => ({ ...r })),
     recording: !$("recording-badge").hidden,
     banner: $("banner").hidden ? null : $("banner").textContent,
+    preview: !$("preview").hidden,
   }),
   peers: mesh.pcs,
   media,
@@ -328,7 +329,8 @@ async function enterRoom(room, nickname) {
   $("room").classList.toggle("side-hidden", window.innerWidth <= 700);
   addTile("self", { id: "self", nickname: nickname + " (you)", kind: "browser" });
   updateCount();
-  const message = await media.start();
+  hidePreview();
+  const message = await media.acquire();
   if (state.room !== room)
     return;
   state.mediaReady = true;
@@ -349,6 +351,7 @@ function leaveRoom(tellServer) {
   state.selfId = null;
   mesh.closeAll();
   media.stop();
+  hidePreview();
   for (const id of [...state.participants.keys()])
     removeParticipant(id);
   $("grid").replaceChildren();
@@ -361,6 +364,35 @@ function leaveRoom(tellServer) {
 }
 
 $("leave").addEventListener("click", () => leaveRoom(true));
+
+/* ---------- home: camera preview ---------- */
+
+/* Camera and microphone open when the user turns to the join form (the
+ * page focuses it on load), and the preview shows what the room will see;
+ * joining then starts with them ready. */
+async function startPreview() {
+  if (state.room || previewing)
+    return;
+  previewing = true;
+  await media.prepare();
+  if (state.room || !previewing)
+    return;
+  const v = $("preview");
+  if (media.track("video")) {
+    v.srcObject = media.stream;
+    v.hidden = false;
+  }
+}
+
+function hidePreview() {
+  previewing = false;
+  const v = $("preview");
+  v.hidden = true;
+  v.srcObject = null;
+}
+
+let previewing = false;
+$("join-form").addEventListener("focusin", () => startPreview());
 
 window.addEventListener("popstate", () => {
   const room = roomFromPath();

@@ -32,7 +32,9 @@ export class LocalMedia {
    * (receive-only).  Returns a message for the user when something is
    * missing, or null. */
   async start() {
+    const prepared = this.prepared;
     this.stop();
+    this.prepared = prepared;
     const md = navigator.mediaDevices;
     if (!md || !md.getUserMedia) {
       this.sends = [];
@@ -79,7 +81,31 @@ export class LocalMedia {
     return null;
   }
 
+  /* The home page's camera preview: opens camera and microphone ahead of
+   * a join, once, so that joining does not wait for them (a Zoom-style
+   * pre-join screen).  Resolves like start(). */
+  prepare() {
+    if (!this.prepared)
+      this.prepared = this.start();
+    return this.prepared;
+  }
+
+  /* For a join: the prepared media when they are still there, else a new
+   * start().  Resolves like start(). */
+  async acquire() {
+    const prepared = this.prepared;
+    this.prepared = null;
+    if (prepared) {
+      const message = await prepared;
+      const live = this.stream.getTracks().some((t) => t.readyState === "live");
+      if (live || this.sends.length === 0)
+        return message;
+    }
+    return this.start();
+  }
+
   stop() {
+    this.prepared = null;
     for (const t of this.stream.getTracks()) {
       t.stop();
       this.stream.removeTrack(t);
