@@ -230,8 +230,11 @@ typedef struct {
   guint bad_stamps;             /* pictures whose bar code made no sense */
 } Receiver;
 
-static GstPadProbeReturn
-recv_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+/* fakesink's handoff: the picture is "shown" (after the clock wait when the
+ * sink syncs, as a display would) */
+static void
+recv_handoff (GstElement * sink, GstBuffer * buffer, GstPad * pad,
+    gpointer user_data)
 {
   Receiver *r = user_data;
   gint64 now = mono_us ();
@@ -243,7 +246,7 @@ recv_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     g_cond_broadcast (&r->cond);
   }
   if (r->measure_latency &&
-      read_stamp (GST_PAD_PROBE_INFO_BUFFER (info), &r->vinfo, &t)) {
+      read_stamp (buffer, &r->vinfo, &t)) {
     /* the bar code holds the low 40 bits of the sender's clock */
     gint64 d = (now & ((G_GINT64_CONSTANT (1) << BITS) - 1)) - (gint64) t;
     if (d >= 0 && d < 10 * G_USEC_PER_SEC)
@@ -252,7 +255,6 @@ recv_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       r->bad_stamps++;
   }
   g_mutex_unlock (&r->lock);
-  return GST_PAD_PROBE_OK;
 }
 
 static void
@@ -272,12 +274,10 @@ on_pad_added (GstElement * src, GstPad * pad, Receiver * r)
   /* latency: render when a display would (sync to the clock, after the
    * pipeline's latency); first-frame: as soon as a frame is decoded */
   g_object_set (sink, "sync", r->measure_latency && !opt_no_sync, "async",
-      FALSE, NULL);
+      FALSE, "signal-handoffs", TRUE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (recv_handoff), r);
   gst_bin_add_many (GST_BIN (r->pipeline), conv, caps, sink, NULL);
   gst_element_link_many (conv, caps, sink, NULL);
-  sinkpad = gst_element_get_static_pad (sink, "sink");
-  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, recv_probe, r, NULL);
-  gst_object_unref (sinkpad);
   sinkpad = gst_element_get_static_pad (conv, "sink");
   gst_pad_link (pad, sinkpad);
   gst_object_unref (sinkpad);
@@ -320,6 +320,30 @@ receiver_wait_frame (Receiver * r, gdouble timeout_s)
     ok = g_cond_wait_until (&r->cond, &r->lock, deadline);
   g_mutex_unlock (&r->lock);
   return ok;
+}
+
+/* Lets @r run for @seconds doing what a player application does with its
+ * bus: when an element's latency changes (noomsrc adds a participant's
+ * pads while playing), the pipeline's latency is computed again, so a
+ * synchronised sink shows each picture at its timestamp plus the
+ * pipeline's whole latency (jitterbuffer, decoder, sink deadline). */
+static void
+receiver_run (Receiver * r, gdouble seconds)
+{
+  GstBus *bus = gst_element_get_bus (r->pipeline);
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  gint64 left;
+
+  while ((left = end - g_get_monotonic_time ()) > 0) {
+    GstMessage *m = gst_bus_timed_pop_filtered (bus, left * GST_USECOND,
+        GST_MESSAGE_LATENCY);
+
+    if (m) {
+      gst_bin_recalculate_latency (GST_BIN (r->pipeline));
+      gst_message_unref (m);
+    }
+  }
+  gst_object_unref (bus);
 }
 
 static void
@@ -387,11 +411,11 @@ bench_latency (void)
     return 1;
   }
   /* let the jitterbuffer and the encoder's rate control settle */
-  g_usleep (2 * G_USEC_PER_SEC);
+  receiver_run (r, 2);
   g_mutex_lock (&r->lock);
   g_array_set_size (r->latency_us, 0);
   g_mutex_unlock (&r->lock);
-  g_usleep (opt_seconds * G_USEC_PER_SEC);
+  receiver_run (r, opt_seconds);
   g_mutex_lock (&r->lock);
   l = g_array_copy (r->latency_us);
   g_mutex_unlock (&r->lock);
