@@ -66,7 +66,7 @@ gst_noom_media_get_type (void)
 
 #define DEFAULT_DECODE TRUE
 #define DEFAULT_MEDIA (GST_NOOM_MEDIA_AUDIO | GST_NOOM_MEDIA_VIDEO)
-#define DEFAULT_LATENCY 100
+#define DEFAULT_LATENCY 50
 #define DEFAULT_KIND "subscriber"
 
 enum

@@ -919,6 +919,9 @@ main (int argc, char **argv)
     gst_object_unref (rec.src);
     return 2;
   }
+  /* A recording wants every packet more than it wants low delay: a longer
+   * jitterbuffer than noomsrc's default waits for late and resent ones. */
+  g_object_set (rec.src, "latency", 200, NULL);
   g_object_set (rec.src, "decode", FALSE, NULL);
   if (opt_nickname)
     g_object_set (rec.src, "nickname", opt_nickname, NULL);
