@@ -857,8 +857,9 @@ handle_ack (NoomClient * self, NoomSioPacket * packet)
   task = g_steal_pointer (&ack->task);
   g_hash_table_remove (self->acks, &packet->id);
 
-  args = json_node_get_array (packet->data);
-  first = json_array_get_length (args) > 0 ?
+  /* An ACK may come without arguments ("30"): no answer either. */
+  args = packet->data ? json_node_get_array (packet->data) : NULL;
+  first = args && json_array_get_length (args) > 0 ?
       json_array_get_element (args, 0) : NULL;
   if (first == NULL || !JSON_NODE_HOLDS_OBJECT (first)) {
     g_task_return_new_error (task, NOOM_CLIENT_ERROR,

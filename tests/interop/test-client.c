@@ -769,6 +769,9 @@ test_fake_join_errors (void)
     {"[{\"error\":{\"code\":\"bad_name\"}}]", NOOM_CLIENT_ERROR_REJECTED,
         "bad_name"},
     {"[]", NOOM_CLIENT_ERROR_PROTOCOL, "not an object"},
+    /* an ACK without arguments ("43<id>"): found by /client/fake/mutations
+     * under ASan */
+    {"", NOOM_CLIENT_ERROR_PROTOCOL, "not an object"},
     {"[{\"ok\":true}]", NOOM_CLIENT_ERROR_PROTOCOL, "lacks"},
     {"[{\"ok\":true,\"room\":\"r\",\"self\":{\"id\":\"A\"},"
           "\"participants\":[],\"count\":1}]", NOOM_CLIENT_ERROR_PROTOCOL,
