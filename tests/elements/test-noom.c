@@ -1143,15 +1143,92 @@ GST_START_TEST (test_publisher_eos_leaves)
 
 GST_END_TEST;
 
-/* A participant that breaks the protocol: it joins as a browser, and
- * answers every offer with text that is not SDP. */
+/* A participant driven by hand: a NoomClient with a main loop in a thread
+ * of its own, which joins @room as a browser sending @sends and calls
+ * @on_offer (a NoomClient "offer" handler) with @data for every offer. */
 typedef struct
 {
   guint port;
+  const gchar *room, *nickname;
+  NoomMediaFlags sends;
+  GCallback on_offer;
+  gpointer data;
   GMainContext *context;
   GMainLoop *loop;
   GThread *thread;
   NoomClient *client;
+} FakePeer;
+
+static void
+fake_peer_joined (GObject * source, GAsyncResult * res, gpointer data)
+{
+  NoomJoinInfo *info = noom_client_join_finish (NOOM_CLIENT (source), res,
+      NULL);
+
+  fail_unless (info != NULL);
+  noom_join_info_free (info);
+}
+
+static void
+fake_peer_connected (GObject * source, GAsyncResult * res, gpointer data)
+{
+  FakePeer *p = data;
+
+  fail_unless (noom_client_connect_finish (NOOM_CLIENT (source), res, NULL));
+  noom_client_join_async (NOOM_CLIENT (source), p->room, p->nickname,
+      "browser", p->sends, NULL, fake_peer_joined, p);
+}
+
+static gpointer
+fake_peer_thread (gpointer data)
+{
+  FakePeer *p = data;
+  g_autofree gchar *url =
+      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+      p->port);
+
+  g_main_context_push_thread_default (p->context);
+  p->client = noom_client_new ();
+  g_signal_connect (p->client, "offer", p->on_offer, p->data);
+  noom_client_connect_async (p->client, url, NULL, 5000, NULL,
+      fake_peer_connected, p);
+  g_main_loop_run (p->loop);
+  noom_client_close (p->client);
+  g_clear_object (&p->client);
+  g_main_context_pop_thread_default (p->context);
+  return NULL;
+}
+
+static void
+fake_peer_start (FakePeer * p, guint port, const gchar * room,
+    const gchar * nickname, NoomMediaFlags sends, GCallback on_offer,
+    gpointer data)
+{
+  p->port = port;
+  p->room = room;
+  p->nickname = nickname;
+  p->sends = sends;
+  p->on_offer = on_offer;
+  p->data = data;
+  p->context = g_main_context_new ();
+  p->loop = g_main_loop_new (p->context, FALSE);
+  p->thread = g_thread_new (nickname, fake_peer_thread, p);
+}
+
+static void
+fake_peer_stop (FakePeer * p)
+{
+  g_main_loop_quit (p->loop);
+  g_thread_join (p->thread);
+  g_main_loop_unref (p->loop);
+  g_main_context_unref (p->context);
+}
+
+/* A participant that breaks the protocol: it joins as a browser, and
+ * answers every offer with text that is not SDP. */
+typedef struct
+{
+  FakePeer peer;
   gint answered;                /* atomic */
 } Mallory;
 
@@ -1163,57 +1240,18 @@ mallory_on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
   g_atomic_int_inc (&m->answered);
 }
 
-static void
-mallory_joined (GObject * source, GAsyncResult * res, gpointer data)
-{
-  NoomJoinInfo *info = noom_client_join_finish (NOOM_CLIENT (source), res,
-      NULL);
-
-  fail_unless (info != NULL);
-  noom_join_info_free (info);
-}
-
-static void
-mallory_connected (GObject * source, GAsyncResult * res, gpointer data)
-{
-  fail_unless (noom_client_connect_finish (NOOM_CLIENT (source), res, NULL));
-  noom_client_join_async (NOOM_CLIENT (source), "bad", "mallory", "browser",
-      NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO, NULL, mallory_joined, data);
-}
-
-static gpointer
-mallory_thread (gpointer data)
-{
-  Mallory *m = data;
-  g_autofree gchar *url =
-      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
-      m->port);
-
-  g_main_context_push_thread_default (m->context);
-  m->client = noom_client_new ();
-  g_signal_connect (m->client, "offer", G_CALLBACK (mallory_on_offer), m);
-  noom_client_connect_async (m->client, url, NULL, 5000, NULL,
-      mallory_connected, m);
-  g_main_loop_run (m->loop);
-  noom_client_close (m->client);
-  g_clear_object (&m->client);
-  g_main_context_pop_thread_default (m->context);
-  return NULL;
-}
-
 GST_START_TEST (test_broken_participant)
 {
   /* one participant's failure is a warning: the others go on */
   Server *server = server_start (NULL);
   Watch *pub = start_publisher (server, "bad", "alice", FALSE);
   Watch *b = start_receiver (server, "bad", "bob", TRUE);
-  Mallory m = { server->port, };
+  Mallory m = { {0,}, };
   guint mark;
 
   WAIT_UNTIL (b, b->video_frames >= 5, 20);
-  m.context = g_main_context_new ();
-  m.loop = g_main_loop_new (m.context, FALSE);
-  m.thread = g_thread_new ("mallory", mallory_thread, &m);
+  fake_peer_start (&m.peer, server->port, "bad", "mallory",
+      NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO, G_CALLBACK (mallory_on_offer), &m);
 
   /* both offer to the newcomer (§7) and both drop it */
   WAIT_UNTIL (pub, pub->failed == 1, 10);
@@ -1225,10 +1263,7 @@ GST_START_TEST (test_broken_participant)
   WAIT_UNTIL (b, b->video_frames >= mark + 15, 5);
   fail_unless_equals_int (GST_STATE (pub->pipeline), GST_STATE_PLAYING);
 
-  g_main_loop_quit (m.loop);
-  g_thread_join (m.thread);
-  g_main_loop_unref (m.loop);
-  g_main_context_unref (m.context);
+  fake_peer_stop (&m.peer);
   watch_free (b);
   watch_free (pub);
   server_stop (server);
@@ -1241,11 +1276,8 @@ GST_END_TEST;
  * the publisher's ICE fails within a second or so each time. */
 typedef struct
 {
-  guint port;
-  GMainContext *context;
-  GMainLoop *loop;
-  GThread *thread, *stun_thread;
-  NoomClient *client;
+  FakePeer peer;
+  GThread *stun_thread;
   GSocket *udp;
   guint udp_port;
   GMutex lock;
@@ -1352,39 +1384,11 @@ ghost_on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
   noom_client_send_ice (client, from, 0, "video0", candidate);
 }
 
-static void
-ghost_connected (GObject * source, GAsyncResult * res, gpointer data)
-{
-  fail_unless (noom_client_connect_finish (NOOM_CLIENT (source), res, NULL));
-  noom_client_join_async (NOOM_CLIENT (source), "restart", "ghost", "browser",
-      0, NULL, mallory_joined, data);
-}
-
-static gpointer
-ghost_thread (gpointer data)
-{
-  Ghost *g = data;
-  g_autofree gchar *url =
-      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
-      g->port);
-
-  g_main_context_push_thread_default (g->context);
-  g->client = noom_client_new ();
-  g_signal_connect (g->client, "offer", G_CALLBACK (ghost_on_offer), g);
-  noom_client_connect_async (g->client, url, NULL, 5000, NULL,
-      ghost_connected, g);
-  g_main_loop_run (g->loop);
-  noom_client_close (g->client);
-  g_clear_object (&g->client);
-  g_main_context_pop_thread_default (g->context);
-  return NULL;
-}
-
 GST_START_TEST (test_ice_restart)
 {
   Server *server = server_start (NULL);
   Watch *pub = start_publisher (server, "restart", "alice", FALSE);
-  Ghost g = { server->port, };
+  Ghost g = { {0,}, };
   g_autoptr (GInetAddress) lo =
       g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
@@ -1400,9 +1404,8 @@ GST_START_TEST (test_ice_restart)
   bound = g_socket_get_local_address (g.udp, NULL);
   g.udp_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
   g.stun_thread = g_thread_new ("ghost-stun", ghost_stun_thread, &g);
-  g.context = g_main_context_new ();
-  g.loop = g_main_loop_new (g.context, FALSE);
-  g.thread = g_thread_new ("ghost", ghost_thread, &g);
+  fake_peer_start (&g.peer, server->port, "restart", "ghost", 0,
+      G_CALLBACK (ghost_on_offer), &g);
 
   /* alice offers, ICE fails, she restarts it twice, then drops the ghost
    * alone */
@@ -1417,10 +1420,7 @@ GST_START_TEST (test_ice_restart)
   g_mutex_unlock (&g.lock);
   fail_unless_equals_int (GST_STATE (pub->pipeline), GST_STATE_PLAYING);
 
-  g_main_loop_quit (g.loop);
-  g_thread_join (g.thread);
-  g_main_loop_unref (g.loop);
-  g_main_context_unref (g.context);
+  fake_peer_stop (&g.peer);
   g_socket_shutdown (g.udp, TRUE, TRUE, NULL);
   g_socket_close (g.udp, NULL);
   g_thread_join (g.stun_thread);
