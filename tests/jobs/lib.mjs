@@ -82,16 +82,17 @@ export class Proc {
   }
 }
 
-// noom-server on a free loopback port; .events are the join/leave lines of
-// its log with the time (ms) they were read.
+// noom-server on a loopback port (by default a free one); .events are the
+// join/leave lines of its log with the time (ms) they were read.
 export class Server {
-  constructor() {
+  constructor(port = 0) {
     this.events = [];
     this.out = '';
+    this.askedPort = port;
   }
 
   async start() {
-    this.proc = new Proc(env('NOOM_SERVER'), ['--port', '0', '--host', '127.0.0.1']);
+    this.proc = new Proc(env('NOOM_SERVER'), ['--port', String(this.askedPort), '--host', '127.0.0.1']);
     const parse = () => {
       const lines = this.proc.out.split('\n');
       for (let i = this.parsed || 0; i < lines.length - 1; i++) {

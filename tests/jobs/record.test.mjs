@@ -197,33 +197,6 @@ test('a participant who leaves and comes back gets a second file', async (t) => 
   }
 });
 
-// A noom-server on a given port (lib.mjs's Server takes a free one): the
-// restarted server of the recovery test.
-class ServerOnPort extends Server {
-  constructor(port) {
-    super();
-    this.fixedPort = port;
-  }
-
-  async start() {
-    this.proc = new Proc(env('NOOM_SERVER'), ['--port', String(this.fixedPort), '--host', '127.0.0.1']);
-    const parse = () => {
-      const lines = this.proc.out.split('\n');
-      for (let i = this.parsed || 0; i < lines.length - 1; i++) {
-        const m = /: (join|leave) room="([^"]*)" id=(\S+)(?: nickname="([^"]*)")?(?: kind=(\S+))?/.exec(lines[i]);
-        if (m)
-          this.events.push({ what: m[1], room: m[2], id: m[3], nickname: m[4], kind: m[5], t: Date.now() });
-      }
-      this.parsed = Math.max(this.parsed || 0, lines.length - 1);
-    };
-    this.proc.proc.stdout.on('data', parse);
-    this.proc.proc.stderr.on('data', parse);
-    await this.proc.waitOutput(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 'listening URL', 15000);
-    this.port = this.fixedPort;
-    return this;
-  }
-}
-
 test('the server restarts: noom-record rejoins by itself and the participant, back with a new id, gets a new file', async (t) => {
   const first = await new Server().start();
   t.after(() => first.stop());
@@ -239,7 +212,7 @@ test('the server restarts: noom-record rejoins by itself and the participant, ba
 
   await first.stop();
   await until(() => (rec.out.match(/fay left: /g) || []).length, (n) => n === 1, 'fay\'s first file finished');
-  const second = await new ServerOnPort(first.port).start();
+  const second = await new Server(first.port).start();
   t.after(() => second.stop());
   await second.waitJoin((e) => e.room === room && e.nickname === 'recorder' && e.kind === 'recorder', 'the recorder again', 30000);
   const j2 = await second.waitJoin((e) => e.nickname === 'fay', 'fay again', 30000);
