@@ -95,7 +95,7 @@ struct _NoomEngine
   GSource *dirty_source;
 #ifdef HAVE_LIBURING
   /* Flushing many connections at once: one io_uring_enter() for all their
-   * sendmsg()s (ring_state: 0 not tried yet, 1 in use, -1 unavailable). */
+   * sendmsg()s (ring_state: a RingState). */
   struct io_uring ring;
   gint ring_state;
   struct RingSlot *slots;
@@ -435,6 +435,14 @@ wsc_flush (WsConn * c)
 #define RING_SLOTS 256
 #define RING_IOV 16
 
+typedef enum
+{
+  RING_UNTRIED = 0,
+  RING_READY = 1,
+  RING_UNAVAILABLE = -1,        /* no ring */
+  RING_RETIRED = -2,            /* a ring, never to be used again */
+} RingState;
+
 typedef struct RingSlot
 {
   WsConn *conn;
@@ -480,9 +488,9 @@ ring_ready (NoomEngine * engine)
 {
   gint ret;
 
-  if (engine->ring_state)
-    return engine->ring_state > 0;
-  engine->ring_state = -1;
+  if (engine->ring_state != RING_UNTRIED)
+    return engine->ring_state == RING_READY;
+  engine->ring_state = RING_UNAVAILABLE;
   ret = io_uring_queue_init (RING_SLOTS, &engine->ring,
       IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN);
   if (ret < 0)
@@ -498,20 +506,22 @@ ring_ready (NoomEngine * engine)
     return FALSE;
   }
   engine->slots = g_new (RingSlot, RING_SLOTS);
-  engine->ring_state = 1;
+  engine->ring_state = RING_READY;
   return TRUE;
 }
 
-/* Flushes @dirty[@from..] with one io_uring_enter() per RING_SLOTS
- * connections.  What a connection has beyond RING_IOV pieces, or what the
- * kernel took only in part, goes on with wsc_flush(). */
-static void
+/* Flushes @dirty with one io_uring_enter() per RING_SLOTS connections.
+ * What a connection has beyond RING_IOV pieces, or what the kernel took
+ * only in part, goes on with wsc_flush().  Returns how many connections of
+ * @dirty it dealt with: all of them unless the ring was retired. */
+static guint
 ring_flush (NoomEngine * engine, GPtrArray * dirty)
 {
   guint i = 0;
 
-  while (i < dirty->len) {
-    guint n = 0, j;
+  while (i < dirty->len && engine->ring_state == RING_READY) {
+    guint n = 0, submitted, j;
+    gint ret;
 
     for (; i < dirty->len && n < RING_SLOTS; i++) {
       WsConn *c = dirty->pdata[i];
@@ -533,15 +543,22 @@ ring_flush (NoomEngine * engine, GPtrArray * dirty)
     }
     if (n == 0)
       break;
-    if (io_uring_submit_and_wait (&engine->ring, n) < 0) {
-      /* nothing was queued: write these the usual way */
-      io_uring_cq_advance (&engine->ring,
-          io_uring_cq_ready (&engine->ring));
-      for (j = 0; j < n; j++)
+    /* No waiting in the kernel (and so no EINTR after the sends went out):
+     * ring_probe() showed that each submitted send completes inside the
+     * call, so its completion is there to take. */
+    ret = io_uring_submit (&engine->ring);
+    submitted = MAX (ret, 0);
+    if (submitted < n) {
+      /* The kernel took the first @submitted sends only.  The others stay
+       * queued in the ring, and the next submission would send them again
+       * after the writev() below: never use this ring again. */
+      g_warning ("io_uring took %u of %u sends: writev() from now on",
+          submitted, n);
+      engine->ring_state = RING_RETIRED;
+      for (j = submitted; j < n; j++)
         wsc_flush (engine->slots[j].conn);
-      continue;
     }
-    for (j = 0; j < n; j++) {
+    for (j = 0; j < submitted; j++) {
       struct io_uring_cqe *cqe;
       WsConn *c;
       gint res;
@@ -560,6 +577,7 @@ ring_flush (NoomEngine * engine, GPtrArray * dirty)
         wsc_epoll_update (c, c->out_head != NULL);
     }
   }
+  return i;
 }
 #endif
 
@@ -568,28 +586,25 @@ static void
 flush_dirty (NoomEngine * engine)
 {
   g_autoptr (GPtrArray) dirty = g_steal_pointer (&engine->dirty);
-  guint i;
+  guint i, done = 0;
 
   if (engine->dirty_source) {
     g_source_destroy (engine->dirty_source);
     g_clear_pointer (&engine->dirty_source, g_source_unref);
   }
 #ifdef HAVE_LIBURING
-  if (dirty && dirty->len > 1 && ring_ready (engine)) {
-    ring_flush (engine, dirty);
-    for (i = 0; i < dirty->len; i++)
-      wsc_unref (dirty->pdata[i]);
-    return;
-  }
+  if (dirty && dirty->len > 1 && ring_ready (engine))
+    done = ring_flush (engine, dirty);
 #endif
-  for (i = 0; dirty && i < dirty->len; i++) {
+  for (i = done; dirty && i < dirty->len; i++) {
     WsConn *c = dirty->pdata[i];
 
     c->dirty = FALSE;
     if (!c->shut && !c->want_out)
       wsc_flush (c);
-    wsc_unref (c);
   }
+  for (i = 0; dirty && i < dirty->len; i++)
+    wsc_unref (dirty->pdata[i]);
 }
 
 static gboolean
@@ -2345,7 +2360,7 @@ noom_engine_free (NoomEngine * engine)
   g_source_unref (engine->epoll_source);
   close (engine->epfd);
 #ifdef HAVE_LIBURING
-  if (engine->ring_state > 0)
+  if (engine->ring_state == RING_READY || engine->ring_state == RING_RETIRED)
     io_uring_queue_exit (&engine->ring);
   g_free (engine->slots);
 #endif
