@@ -12,6 +12,9 @@ import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { delay, until } from '../wait.mjs';
+
+export { until };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '..', 'package.json'));
@@ -220,23 +223,6 @@ export async function inbound(page) {
     }
     return out;
   });
-}
-
-const delay = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Polls `probe` until `ok(value)` holds, or fails after `timeout` with the
-// last value seen.
-export async function until(probe, ok, what, timeout = 30000, every = 250) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    last = await probe();
-    if (ok(last))
-      return last;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await delay(every);
-  }
 }
 
 // Waits until `page` decodes video (and, with audio, receives audio energy)

@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { until } from '../wait.mjs';
 
 export const env = (name) => {
   const v = process.env[name];
@@ -20,21 +21,7 @@ export const env = (name) => {
   return v;
 };
 
-export const delay = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Polls `probe` until `ok(value)`, or throws after `timeout` ms.
-export async function until(probe, ok, what, timeout = 30000, every = 200) {
-  const end = Date.now() + timeout;
-  let last;
-  for (;;) {
-    last = await probe();
-    if (ok(last))
-      return last;
-    if (Date.now() > end)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await delay(every);
-  }
-}
+export { delay, until } from '../wait.mjs';
 
 // A child process whose stdout and stderr are kept in .out.
 export class Proc {
