@@ -41,6 +41,11 @@ struct _GstNoomPeer
 
   /* Under the object lock. */
   GstWebRTCPeerConnectionState state;
+  /* A ref to each promise handed to webrtcbin and not answered yet.  A
+   * webrtcbin stopped with the task still queued drops its ref without a
+   * reply, and a promise freed while pending is a critical: closing
+   * interrupts these first. */
+  GPtrArray *promises;
 };
 
 typedef struct
@@ -66,6 +71,29 @@ static void
 gst_noom_peer_init (GstNoomPeer * self)
 {
   g_queue_init (&self->pending_candidates);
+  self->promises = g_ptr_array_new ();
+}
+
+/* Withdraws every promise webrtcbin has not answered: an interrupted
+ * promise may be freed, and a late reply to it is ignored. */
+static void
+interrupt_promises (GstNoomPeer * self)
+{
+  GPtrArray *promises;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  promises = self->promises;
+  self->promises = g_ptr_array_new ();
+  GST_OBJECT_UNLOCK (self);
+  if (promises->len)
+    GST_DEBUG_OBJECT (self, "interrupting %u unanswered promise(s)",
+        promises->len);
+  for (i = 0; i < promises->len; i++) {
+    gst_promise_interrupt (promises->pdata[i]);
+    gst_promise_unref (promises->pdata[i]);
+  }
+  g_ptr_array_unref (promises);
 }
 
 static void
@@ -74,6 +102,8 @@ gst_noom_peer_finalize (GObject * object)
   GstNoomPeer *self = GST_NOOM_PEER (object);
 
   g_queue_clear_full (&self->pending_candidates, candidate_free);
+  /* empty: each promise's task holds a ref on us until close() */
+  g_ptr_array_unref (self->promises);
   gst_clear_object (&self->webrtc);
   noom_participant_unref (self->remote);
   G_OBJECT_CLASS (gst_noom_peer_parent_class)->finalize (object);
@@ -170,12 +200,25 @@ task_new (GstNoomPeer * self, Step step)
   return t;
 }
 
+/* webrtcbin's thread on a reply; the closing thread on an interrupt */
 static void
 on_promise_changed (GstPromise * promise, gpointer data)
 {
   Task *t = data;
-  Task *copy = task_new (t->peer, t->step);
+  Task *copy;
+  gboolean ours;
 
+  /* the caller holds a ref of its own while it calls us */
+  GST_OBJECT_LOCK (t->peer);
+  ours = g_ptr_array_remove_fast (t->peer->promises, promise);
+  GST_OBJECT_UNLOCK (t->peer);
+  if (ours)
+    gst_promise_unref (promise);
+  /* interrupted: the peer is closing and wants no answer */
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_INTERRUPTED)
+    return;
+
+  copy = task_new (t->peer, t->step);
   copy->promise = gst_promise_ref (promise);
   gst_noom_session_invoke (t->peer->session, run_task, copy, task_free);
 }
@@ -189,8 +232,10 @@ emit_with_promise (GstNoomPeer * self, const gchar * signal, gpointer arg,
   GstPromise *promise = gst_promise_new_with_change_func (on_promise_changed,
       task_new (self, step), task_free);
 
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_add (self->promises, gst_promise_ref (promise));
+  GST_OBJECT_UNLOCK (self);
   g_signal_emit_by_name (self->webrtc, signal, arg, promise);
-  /* webrtcbin holds its own ref until it replies */
   gst_promise_unref (promise);
 }
 
@@ -594,6 +639,7 @@ gst_noom_peer_close (GstNoomPeer * self)
   g_signal_handlers_disconnect_by_data (self->webrtc, self);
   gst_element_set_locked_state (self->webrtc, TRUE);
   gst_element_set_state (self->webrtc, GST_STATE_NULL);
+  interrupt_promises (self);
   GST_OBJECT_LOCK (self);
   self->state = GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED;
   GST_OBJECT_UNLOCK (self);
@@ -744,6 +790,8 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
       gst_structure_foreach (gst_promise_get_reply (promise), add_stat, &t);
     else if (!replied)
       GST_WARNING_OBJECT (self, "no statistics from webrtcbin");
+    /* webrtcbin may still hold it, and drop it unanswered if it stops */
+    gst_promise_interrupt (promise);
     gst_promise_unref (promise);
     stats_wait_release (sw);
   }

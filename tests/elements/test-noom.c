@@ -1433,6 +1433,35 @@ GST_START_TEST (test_ice_restart)
 
 GST_END_TEST;
 
+/* Participants that come and go while the publisher is still negotiating
+ * with them: each leave lands at another step of the offer/answer (right
+ * after the join, then a little later each time).  Nothing may warn (a
+ * promise webrtcbin never answered, freed while pending, did), and the
+ * publisher still serves the next one. */
+GST_START_TEST (test_churn)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "churn", "alice", FALSE);
+  Watch *b;
+  guint i;
+
+  WAIT_UNTIL (pub, pub->joined, 10);
+  for (i = 0; i < 24; i++) {
+    b = start_receiver (server, "churn", "bob", TRUE);
+    WAIT_UNTIL (b, b->joined, 10);
+    g_usleep ((i % 8) * 15 * 1000);
+    watch_free (b);
+  }
+  b = start_receiver (server, "churn", "carol", TRUE);
+  WAIT_UNTIL (b, b->video_frames >= 5, 20);
+  fail_unless_equals_int (pub->failed, 0);
+  watch_free (b);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_recorder_kind)
 {
   /* noomsrc kind=recorder: the room sees a recorder, and it receives */
@@ -1631,6 +1660,7 @@ noom_suite (void)
   tcase_add_test (tc, test_broken_participant);
   tcase_add_test (tc, test_ice_restart);
   tcase_add_test (tc, test_max_peers);
+  tcase_add_test (tc, test_churn);
   tcase_add_test (tc, test_recorder_kind);
   tcase_add_test (tc, test_room_ice_servers);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
