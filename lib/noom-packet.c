@@ -15,6 +15,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "noom-base64.h"
 #include "noom-packet.h"
 
 G_DEFINE_QUARK (noom-protocol-error-quark, noom_protocol_error);
@@ -56,57 +57,6 @@ noom_eio_decode (const gchar * text, gsize len, NoomEioPacket * packet,
   return TRUE;
 }
 
-static inline gint
-b64_value (guchar c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
-/* Strict base64 decoding (g_base64_decode() silently skips garbage, which
- * would let a malformed payload through).  Padding is optional, as
- * engine.io-parser's decoder does not require it either. */
-static guint8 *
-b64_decode_strict (const gchar * in, gsize len, gsize * out_len)
-{
-  guint8 *out, *p;
-  guint32 acc = 0;
-  guint bits = 0;
-  gsize i, n = len;
-
-  while (n > 0 && in[n - 1] == '=')
-    n--;
-  if (len - n > 2 || (len - n > 0 && len % 4 != 0) || n % 4 == 1)
-    return NULL;
-
-  out = p = g_malloc ((n * 3) / 4 + 1);
-  for (i = 0; i < n; i++) {
-    gint v = b64_value (in[i]);
-
-    if (v < 0) {
-      g_free (out);
-      return NULL;
-    }
-    acc = (acc << 6) | (guint32) v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      *p++ = (acc >> bits) & 0xff;
-    }
-  }
-  *out_len = p - out;
-  return out;
-}
-
 static void
 eio_packet_clear (gpointer data)
 {
@@ -144,7 +94,8 @@ noom_eio_payload_decode (const gchar * body, gsize len, GError ** error)
 
     if (plen > 0 && p[0] == 'b') {
       gsize blen = 0;
-      guint8 *raw = b64_decode_strict (p + 1, plen - 1, &blen);
+      guint8 *raw = noom_base64_decode (p + 1, plen - 1,
+          NOOM_BASE64_STANDARD, &blen);
 
       if (raw == NULL) {
         g_set_error_literal (error, NOOM_PROTOCOL_ERROR,

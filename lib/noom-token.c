@@ -11,6 +11,7 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include "noom-base64.h"
 #include "noom-token.h"
 
 G_DEFINE_QUARK (noom-token-error-quark, noom_token_error);
@@ -29,88 +30,6 @@ noom_token_free (NoomToken * token)
   g_free (token->room);
   g_free (token->identity);
   g_free (token);
-}
-
-/* ---------------------------------------------------------- base64url */
-
-static const gchar b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-gchar *
-noom_base64url_encode (const guint8 * data, gsize len)
-{
-  GString *out = g_string_sized_new (len * 4 / 3 + 4);
-  gsize i;
-
-  for (i = 0; i + 2 < len; i += 3) {
-    guint32 v = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-
-    g_string_append_c (out, b64url[(v >> 18) & 63]);
-    g_string_append_c (out, b64url[(v >> 12) & 63]);
-    g_string_append_c (out, b64url[(v >> 6) & 63]);
-    g_string_append_c (out, b64url[v & 63]);
-  }
-  if (len - i == 1) {
-    guint32 v = data[i] << 16;
-
-    g_string_append_c (out, b64url[(v >> 18) & 63]);
-    g_string_append_c (out, b64url[(v >> 12) & 63]);
-  } else if (len - i == 2) {
-    guint32 v = (data[i] << 16) | (data[i + 1] << 8);
-
-    g_string_append_c (out, b64url[(v >> 18) & 63]);
-    g_string_append_c (out, b64url[(v >> 12) & 63]);
-    g_string_append_c (out, b64url[(v >> 6) & 63]);
-  }
-  return g_string_free (out, FALSE);
-}
-
-static gint
-b64url_value (gchar c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '-')
-    return 62;
-  if (c == '_')
-    return 63;
-  return -1;
-}
-
-guint8 *
-noom_base64url_decode (const gchar * text, gsize len, gsize * out_len)
-{
-  g_autofree guint8 *out = NULL;
-  guint32 acc = 0;
-  guint bits = 0;
-  gsize i, n = 0;
-
-  /* One leftover character carries only 6 bits: never a whole byte. */
-  if (len % 4 == 1)
-    return NULL;
-  out = g_malloc (len * 3 / 4 + 1);
-  for (i = 0; i < len; i++) {
-    gint v = b64url_value (text[i]);
-
-    if (v < 0)
-      return NULL;
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[n++] = (acc >> bits) & 0xff;
-    }
-  }
-  /* Canonical only: the bits below the last byte must be zero, so that
-   * one token has exactly one spelling. */
-  if (acc & ((1u << bits) - 1))
-    return NULL;
-  *out_len = n;
-  return g_steal_pointer (&out);
 }
 
 /* -------------------------------------------------------------- HMAC */

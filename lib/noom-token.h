@@ -83,11 +83,4 @@ const gchar *noom_token_can_to_string (NoomTokenCan flag);
 /* Does the token admit to @room? */
 gboolean noom_token_allows_room (const NoomToken * token, const gchar * room);
 
-/* base64url without padding (RFC 7515 §2); exposed for the tests. */
-gchar *noom_base64url_encode (const guint8 * data, gsize len);
-/* Strict: only the base64url alphabet, no padding, unused bits zero.
- * NULL when @text is not canonical base64url. */
-guint8 *noom_base64url_decode (const gchar * text, gsize len,
-    gsize * out_len);
-
 G_END_DECLS

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "noom-base64.h"
 #include "noom-packet.h"
 
 static void
@@ -685,6 +686,52 @@ test_reserved (void)
   g_assert_false (noom_sio_is_reserved_event (NULL));
 }
 
+/* lib/noom-base64.c: both flavours, what each accepts and refuses */
+static void
+test_base64 (void)
+{
+  static const struct
+  {
+    const gchar *text;
+    NoomBase64Flags flags;
+    const gchar *decoded;       /* NULL: refused */
+  } cases[] = {
+    {"", NOOM_BASE64_STANDARD, ""},
+    {"aGk=", NOOM_BASE64_STANDARD, "hi"},
+    {"aGk", NOOM_BASE64_STANDARD, "hi"},        /* padding optional */
+    {"aGk/Pz4+", NOOM_BASE64_STANDARD, "hi?" "?>>"},
+    {"aGk==", NOOM_BASE64_STANDARD, NULL},      /* padding past the group */
+    {"aG===", NOOM_BASE64_STANDARD, NULL},      /* three '=' */
+    {"a=Gk", NOOM_BASE64_STANDARD, NULL},       /* '=' inside */
+    {"aGk_", NOOM_BASE64_STANDARD, NULL},       /* base64url character */
+    {"aGk ", NOOM_BASE64_STANDARD, NULL},       /* g_base64 would skip it */
+    {"aGkx2", NOOM_BASE64_STANDARD, NULL},      /* a lone last character */
+    {"aGl=", NOOM_BASE64_STANDARD, "hi"},       /* lenient: unused bits */
+    {"aGk_Pz4-", NOOM_BASE64_URL, "hi?" "?>>"},
+    {"aGk", NOOM_BASE64_URL | NOOM_BASE64_CANONICAL, "hi"},
+    {"aGk=", NOOM_BASE64_URL, NULL},            /* no padding in base64url */
+    {"aGk/", NOOM_BASE64_URL, NULL},            /* standard character */
+    {"aGl", NOOM_BASE64_URL, "hi"},
+    {"aGl", NOOM_BASE64_URL | NOOM_BASE64_CANONICAL, NULL},
+    {"Q", NOOM_BASE64_URL, NULL},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gsize len = 0;
+    g_autofree guint8 *out = noom_base64_decode (cases[i].text,
+        strlen (cases[i].text), cases[i].flags, &len);
+
+    g_test_message ("%s (flags %d)", cases[i].text, cases[i].flags);
+    if (!cases[i].decoded) {
+      g_assert_null (out);
+      continue;
+    }
+    g_assert_nonnull (out);
+    g_assert_cmpmem (out, len, cases[i].decoded, strlen (cases[i].decoded));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -709,6 +756,7 @@ main (int argc, char **argv)
   g_test_add_func ("/packet/sio/encode-numbers", test_sio_encode_numbers);
   g_test_add_func ("/packet/sio/frames", test_sio_frames);
   g_test_add_func ("/packet/sio/reserved", test_reserved);
+  g_test_add_func ("/packet/base64", test_base64);
 
   return g_test_run ();
 }

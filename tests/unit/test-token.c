@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "noom-base64.h"
 #include "noom-token.h"
 
 #define SECRET "0123456789abcdef0123456789abcdef"
