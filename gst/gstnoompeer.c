@@ -645,6 +645,39 @@ gst_noom_peer_close (GstNoomPeer * self)
   GST_OBJECT_UNLOCK (self);
 }
 
+GstWebRTCRTPTransceiver *
+gst_noom_peer_get_transceiver (GstNoomPeer * self, guint mline)
+{
+  GArray *transceivers = NULL;
+  GstWebRTCRTPTransceiver *found = NULL;
+  guint i;
+
+  g_signal_emit_by_name (self->webrtc, "get-transceivers", &transceivers);
+  for (i = 0; transceivers && i < transceivers->len && !found; i++) {
+    GstWebRTCRTPTransceiver *t = g_array_index (transceivers,
+        GstWebRTCRTPTransceiver *, i);
+    guint index;
+
+    g_object_get (t, "mlineindex", &index, NULL);
+    if (index == mline)
+      found = gst_object_ref (t);
+  }
+  if (transceivers)
+    g_array_unref (transceivers);
+  return found;
+}
+
+void
+gst_noom_peer_add_transceiver (GstNoomPeer * self,
+    GstWebRTCRTPTransceiverDirection direction, GstCaps * caps)
+{
+  GstWebRTCRTPTransceiver *trans = NULL;
+
+  g_signal_emit_by_name (self->webrtc, "add-transceiver", direction, caps,
+      &trans);
+  gst_clear_object (&trans);
+}
+
 /* ---- stats ---- */
 
 static guint64

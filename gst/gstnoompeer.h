@@ -39,6 +39,13 @@ gboolean gst_noom_peer_has_remote (GstNoomPeer * self);
 void gst_noom_peer_close (GstNoomPeer * self);
 
 /* Any thread: connection state, bytes, packets, round-trip time, loss. */
+/* webrtcbin's transceiver for m-line @mline (a ref), or NULL */
+GstWebRTCRTPTransceiver *gst_noom_peer_get_transceiver (GstNoomPeer * self,
+    guint mline);
+/* Adds a transceiver (direction @direction, codec preferences @caps) */
+void gst_noom_peer_add_transceiver (GstNoomPeer * self,
+    GstWebRTCRTPTransceiverDirection direction, GstCaps * caps);
+
 GstStructure *gst_noom_peer_get_stats (GstNoomPeer * self);
 
 G_END_DECLS

@@ -654,15 +654,25 @@ prewarm_thread (gpointer data)
   return NULL;
 }
 
-void
-gst_noom_session_prewarm (void)
+gboolean
+gst_noom_session_prepare (GstElement * element)
 {
   static gsize started = 0;
+  GstPluginFeature *webrtcbin;
 
   if (g_once_init_enter (&started)) {
     g_thread_unref (g_thread_new ("noom-dtls-prewarm", prewarm_thread, NULL));
     g_once_init_leave (&started, 1);
   }
+  webrtcbin = gst_registry_lookup_feature (gst_registry_get (), "webrtcbin");
+  if (!webrtcbin) {
+    GST_ELEMENT_ERROR (element, CORE, MISSING_PLUGIN,
+        ("The webrtcbin element is missing; install gst-plugins-bad and "
+            "gstreamer1.0-nice."), (NULL));
+    return FALSE;
+  }
+  gst_object_unref (webrtcbin);
+  return TRUE;
 }
 
 GstNoomSession *
@@ -1769,6 +1779,23 @@ gst_noom_session_mark_element (GstElement * element, GstNoomPeer * peer)
 {
   g_object_set_data_full (G_OBJECT (element), PEER_ID_KEY,
       g_strdup (gst_noom_peer_get_participant (peer)->id), g_free);
+}
+
+GstElement *
+gst_noom_session_add_drop (GstElement * bin, GstNoomPeer * peer, GstPad * pad)
+{
+  GstElement *drop = gst_element_factory_make ("fakesink", NULL);
+  GstPad *sinkpad;
+
+  g_object_set (drop, "sync", FALSE, "async", FALSE, "enable-last-sample",
+      FALSE, NULL);
+  gst_noom_session_mark_element (drop, peer);
+  gst_bin_add (GST_BIN (bin), drop);
+  gst_element_sync_state_with_parent (drop);
+  sinkpad = gst_element_get_static_pad (drop, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  return gst_object_ref (drop);
 }
 
 /* The participant whose elements posted @message, if any. */

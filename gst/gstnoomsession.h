@@ -64,9 +64,11 @@ enum
 void gst_noom_session_install_properties (GObjectClass * klass);
 void gst_noom_session_install_signals (GObjectClass * klass);
 
-/* Starts generating this process's DTLS certificate in the background, once
- * (the first webrtcbin would otherwise wait for it). */
-void gst_noom_session_prewarm (void);
+/* For NULL_TO_READY: starts generating this process's DTLS certificate in
+ * the background, once (the first webrtcbin would otherwise wait for it),
+ * and checks that webrtcbin is installed.  FALSE, with an error posted on
+ * @element, when it is not. */
+gboolean gst_noom_session_prepare (GstElement * element);
 
 GstNoomSession *gst_noom_session_new (GstElement * element,
     const gchar * kind, const GstNoomSessionHooks * hooks);
@@ -103,6 +105,11 @@ gboolean gst_noom_session_handle_message (GstNoomSession * self,
 /* Marks an element as belonging to @peer: an error it posts fails that
  * peer only (see gst_noom_session_handle_message()). */
 void gst_noom_session_mark_element (GstElement * element, GstNoomPeer * peer);
+
+/* Links @pad, a src pad of @peer's webrtcbin whose media nobody wants, to a
+ * new fakesink in @bin marked as @peer's; returns that fakesink (a ref). */
+GstElement *gst_noom_session_add_drop (GstElement * bin, GstNoomPeer * peer,
+    GstPad * pad);
 
 /* Drop the connection to participant @id with a warning.  Any thread. */
 void gst_noom_session_fail_peer (GstNoomSession * self, const gchar * id,

@@ -799,23 +799,14 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 {
   GstNoomSink *self = GST_NOOM_SINK (GST_ELEMENT_PARENT (webrtc));
   GstElement *drop;
-  GstPad *sinkpad;
   GPtrArray *drops;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
-  drop = gst_element_factory_make ("fakesink", NULL);
-  g_object_set (drop, "sync", FALSE, "async", FALSE, "enable-last-sample",
-      FALSE, NULL);
-  gst_noom_session_mark_element (drop, peer);
-  gst_bin_add (GST_BIN (self), drop);
-  gst_element_sync_state_with_parent (drop);
-  sinkpad = gst_element_get_static_pad (drop, "sink");
-  gst_pad_link (pad, sinkpad);
-  gst_object_unref (sinkpad);
+  drop = gst_noom_session_add_drop (GST_ELEMENT (self), peer, pad);
   GST_OBJECT_LOCK (self);
   drops = g_object_get_data (G_OBJECT (peer), "noomsink-drops");
-  g_ptr_array_add (drops, gst_object_ref (drop));
+  g_ptr_array_add (drops, drop);
   GST_OBJECT_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "dropping what %s receives on %s",
       GST_ELEMENT_NAME (webrtc), GST_PAD_NAME (pad));
@@ -858,17 +849,14 @@ sink_prepare_offer (GstElement * element, GstNoomPeer * peer)
   }
   for (i = 0; i < 2; i++) {
     NoomMediaFlags kind = i ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO;
-    GstWebRTCRTPTransceiver *trans = NULL;
     GstCaps *caps;
 
     if (!(p->sends & kind) || (sends & kind))
       continue;
     caps = receive_caps (i);
-    g_signal_emit_by_name (gst_noom_peer_get_webrtcbin (peer),
-        "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
-        caps, &trans);
+    gst_noom_peer_add_transceiver (peer,
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps);
     gst_caps_unref (caps);
-    gst_clear_object (&trans);
   }
 }
 
@@ -923,24 +911,15 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
       link_branch (self, peer, stream, name,
           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV);
     } else {
-      GArray *transceivers = NULL;
+      GstWebRTCRTPTransceiver *t = gst_noom_peer_get_transceiver (peer, i);
 
-      g_signal_emit_by_name (webrtc, "get-transceivers", &transceivers);
-      for (j = 0; transceivers && j < transceivers->len; j++) {
-        GstWebRTCRTPTransceiver *t = g_array_index (transceivers,
-            GstWebRTCRTPTransceiver *, j);
-        guint mline;
-
-        g_object_get (t, "mlineindex", &mline, NULL);
-        if (mline == i)
-          g_object_set (t, "direction",
-              dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY ||
-              dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV ?
-              GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY :
-              GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
-      }
-      if (transceivers)
-        g_array_unref (transceivers);
+      if (t)
+        g_object_set (t, "direction",
+            dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY ||
+            dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV ?
+            GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY :
+            GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+      gst_clear_object (&t);
     }
   }
   gst_webrtc_session_description_free (desc);
@@ -1061,16 +1040,11 @@ gst_noom_sink_change_state (GstElement * element, GstStateChange transition)
   GList *l;
   GstNoomSink *self = GST_NOOM_SINK (element);
   GstStateChangeReturn ret;
-  GstPluginFeature *webrtcbin;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      gst_noom_session_prewarm ();
-      webrtcbin = gst_registry_lookup_feature (gst_registry_get (),
-          "webrtcbin");
-      if (!webrtcbin)
-        goto no_webrtcbin;
-      gst_object_unref (webrtcbin);
+      if (!gst_noom_session_prepare (element))
+        return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       GST_OBJECT_LOCK (self);
@@ -1105,13 +1079,6 @@ gst_noom_sink_change_state (GstElement * element, GstStateChange transition)
   return ret;
 
   /* ERRORS */
-no_webrtcbin:
-  {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("The webrtcbin element is missing; install gst-plugins-bad and "
-            "gstreamer1.0-nice."), (NULL));
-    return GST_STATE_CHANGE_FAILURE;
-  }
 start_failed:
   {
     GST_OBJECT_LOCK (self);

@@ -370,20 +370,11 @@ static void
 drop_pad (GstNoomSrc * self, GstNoomPeer * peer, GstPad * pad,
     GPtrArray * outputs)
 {
-  GstElement *drop = gst_element_factory_make ("fakesink", NULL);
-  GstPad *sinkpad;
   Output *out = g_new0 (Output, 1);
 
-  g_object_set (drop, "sync", FALSE, "async", FALSE, "enable-last-sample",
-      FALSE, NULL);
-  gst_noom_session_mark_element (drop, peer);
-  gst_bin_add (GST_BIN (self), drop);
-  gst_element_sync_state_with_parent (drop);
-  sinkpad = gst_element_get_static_pad (drop, "sink");
-  gst_pad_link (pad, sinkpad);
-  gst_object_unref (sinkpad);
   out->elements = g_ptr_array_new ();
-  g_ptr_array_add (out->elements, gst_object_ref (drop));
+  g_ptr_array_add (out->elements, gst_noom_session_add_drop (GST_ELEMENT
+          (self), peer, pad));
   GST_OBJECT_LOCK (self);
   g_ptr_array_add (outputs, out);
   GST_OBJECT_UNLOCK (self);
@@ -573,17 +564,14 @@ src_prepare_offer (GstElement * element, GstNoomPeer * peer)
   /* docs/protocol.md §7: we send nothing, so recvonly for what they send. */
   for (i = 0; i < 2; i++) {
     NoomMediaFlags kind = i ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO;
-    GstWebRTCRTPTransceiver *trans = NULL;
     GstCaps *caps;
 
     if (!(wanted & kind))
       continue;
     caps = wanted_caps (i, TRUE);
-    g_signal_emit_by_name (gst_noom_peer_get_webrtcbin (peer),
-        "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
-        caps, &trans);
+    gst_noom_peer_add_transceiver (peer,
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps);
     gst_caps_unref (caps);
-    gst_clear_object (&trans);
   }
 }
 
@@ -594,7 +582,7 @@ src_prepare_answer (GstElement * element, GstNoomPeer * peer)
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
   GstWebRTCSessionDescription *desc = NULL;
   NoomMediaFlags wanted = media_wanted (self);
-  guint i, j;
+  guint i;
 
   g_object_get (webrtc, "remote-description", &desc, NULL);
   if (!desc)
@@ -609,29 +597,15 @@ src_prepare_answer (GstElement * element, GstNoomPeer * peer)
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY :
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE;
     GstCaps *caps = wanted_caps (video, FALSE);
-    GstWebRTCRTPTransceiver *trans = NULL;
-    GArray *transceivers = NULL;
-
     /* webrtcbin 1.22 makes the transceivers of a remote offer only while
      * answering, matching unassociated ones of the same kind first: ours
      * say what we take (only our codecs, recvonly or inactive). */
-    g_signal_emit_by_name (webrtc, "get-transceivers", &transceivers);
-    for (j = 0; transceivers && j < transceivers->len && !trans; j++) {
-      GstWebRTCRTPTransceiver *t = g_array_index (transceivers,
-          GstWebRTCRTPTransceiver *, j);
-      guint mline;
-
-      g_object_get (t, "mlineindex", &mline, NULL);
-      if (mline == i)
-        trans = gst_object_ref (t);
-    }
-    if (transceivers)
-      g_array_unref (transceivers);
+    GstWebRTCRTPTransceiver *trans = gst_noom_peer_get_transceiver (peer, i);
 
     if (trans)
       g_object_set (trans, "direction", dir, "codec-preferences", caps, NULL);
     else
-      g_signal_emit_by_name (webrtc, "add-transceiver", dir, caps, &trans);
+      gst_noom_peer_add_transceiver (peer, dir, caps);
     GST_DEBUG_OBJECT (self, "m-line %u (%s): %s", i, video ? "video" :
         "audio", dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY ?
         "recvonly" : "inactive");
@@ -703,17 +677,12 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   GstStateChangeReturn ret;
-  GstPluginFeature *webrtcbin;
   gchar *kind;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      gst_noom_session_prewarm ();
-      webrtcbin = gst_registry_lookup_feature (gst_registry_get (),
-          "webrtcbin");
-      if (!webrtcbin)
-        goto no_webrtcbin;
-      gst_object_unref (webrtcbin);
+      if (!gst_noom_session_prepare (element))
+        return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       GST_OBJECT_LOCK (self);
@@ -750,15 +719,6 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
       break;
   }
   return ret;
-
-  /* ERRORS */
-no_webrtcbin:
-  {
-    GST_ELEMENT_ERROR (self, CORE, MISSING_PLUGIN,
-        ("The webrtcbin element is missing; install gst-plugins-bad and "
-            "gstreamer1.0-nice."), (NULL));
-    return GST_STATE_CHANGE_FAILURE;
-  }
 }
 
 static void
