@@ -567,6 +567,40 @@ GST_START_TEST (test_error_no_room)
 
 GST_END_TEST;
 
+/* Without webrtcbin (taken out of the registry, as when gst-plugins-bad is
+ * not installed), both elements fail NULL_TO_READY with an error naming
+ * what to install. */
+GST_START_TEST (test_error_missing_webrtcbin)
+{
+  const gchar *lines[] = { "videotestsrc ! noomsink uri=noom://127.0.0.1:9/x",
+    "noomsrc uri=noom://127.0.0.1:9/x ! fakesink"
+  };
+  GstRegistry *registry = gst_registry_get ();
+  GstPluginFeature *webrtcbin =
+      gst_registry_lookup_feature (registry, "webrtcbin");
+  guint i;
+
+  fail_unless (webrtcbin != NULL);
+  gst_registry_remove_feature (registry, webrtcbin);
+  for (i = 0; i < G_N_ELEMENTS (lines); i++) {
+    GstElement *pipeline = gst_parse_launch (lines[i], NULL);
+    Watch *w = watch_pipeline (pipeline, NULL);
+
+    fail_unless_equals_int (gst_element_set_state (pipeline,
+            GST_STATE_READY), GST_STATE_CHANGE_FAILURE);
+    wait_error (w, 1);
+    fail_unless (g_error_matches (w->error, GST_CORE_ERROR,
+            GST_CORE_ERROR_MISSING_PLUGIN), "%s", w->error->message);
+    fail_unless_equals_string (w->error->message, "The webrtcbin element is "
+        "missing; install gst-plugins-bad and gstreamer1.0-nice.");
+    watch_free (w);
+  }
+  /* for the next tests when they do not fork */
+  gst_registry_add_feature (registry, webrtcbin);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_error_unreachable)
 {
   g_autoptr (GSocketListener) l = g_socket_listener_new ();
@@ -1638,6 +1672,7 @@ noom_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_error_no_room);
   tcase_add_test (tc, test_error_unreachable);
+  tcase_add_test (tc, test_error_missing_webrtcbin);
   tcase_add_test (tc, test_error_room_full);
   tcase_add_test (tc, test_error_caps);
   tcase_add_test (tc, test_tokens);
