@@ -401,7 +401,8 @@ typedef enum
 
 typedef enum
 {
-  ACK_JOIN,
+  ACK_JOIN,                     /* enter_room: a NoomJoinInfo */
+  ACK_NICKNAME,                 /* nickname: the nickname confirmed */
 } AckKind;
 
 /* A request waiting for its ack */
@@ -843,6 +844,8 @@ handle_ack (NoomClient * self, NoomSioPacket * packet)
   JsonObject *result;
   GError *error;
   NoomJoinInfo *info;
+  AckKind kind;
+  const gchar *nickname;
 
   if (packet->id < 0) {
     protocol_violation (self, "Socket.IO ACK without an id");
@@ -855,6 +858,7 @@ handle_ack (NoomClient * self, NoomSioPacket * packet)
     return;
   }
   task = g_steal_pointer (&ack->task);
+  kind = ack->kind;
   g_hash_table_remove (self->acks, &packet->id);
 
   /* An ACK may come without arguments ("30"): no answer either. */
@@ -873,7 +877,16 @@ handle_ack (NoomClient * self, NoomSioPacket * packet)
     g_task_return_error (task, error);
     return;
   }
-  /* AckKind is ACK_JOIN: the only request that waits for an answer */
+  if (kind == ACK_NICKNAME) {
+    nickname = get_string_member (result, "nickname");
+    if (nickname == NULL)
+      g_task_return_new_error (task, NOOM_CLIENT_ERROR,
+          NOOM_CLIENT_ERROR_PROTOCOL,
+          "The server's nickname answer lacks the nickname");
+    else
+      g_task_return_pointer (task, g_strdup (nickname), g_free);
+    return;
+  }
   info = join_info_from_json (result, &error);
   if (info == NULL) {
     g_task_return_error (task, error);
@@ -1464,6 +1477,45 @@ noom_client_join_async (NoomClient * self, const gchar * room,
 
 NoomJoinInfo *
 noom_client_join_finish (NoomClient * self, GAsyncResult * res, GError ** error)
+{
+  g_return_val_if_fail (NOOM_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (res, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (res), error);
+}
+
+void
+noom_client_set_nickname_async (NoomClient * self, const gchar * nickname,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (JsonArray) args = NULL;
+
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+  g_return_if_fail (nickname != NULL);
+
+  g_main_context_push_thread_default (self->context);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, noom_client_set_nickname_async);
+  g_main_context_pop_thread_default (self->context);
+
+  if (self->state != STATE_CONNECTED) {
+    g_task_return_new_error (task, NOOM_CLIENT_ERROR,
+        NOOM_CLIENT_ERROR_DISCONNECTED, "Not connected to a Noom server");
+    return;
+  }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  args = json_array_new ();
+  json_array_add_string_element (args, nickname);
+  send_event (self, "nickname", args, add_pending_ack (self, ACK_NICKNAME,
+          task, cancellable));
+}
+
+gchar *
+noom_client_set_nickname_finish (NoomClient * self, GAsyncResult * res,
+    GError ** error)
 {
   g_return_val_if_fail (NOOM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (res, self), NULL);

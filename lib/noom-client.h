@@ -124,6 +124,16 @@ void noom_client_join_async (NoomClient * self, const gchar * room,
 NoomJoinInfo *noom_client_join_finish (NoomClient * self, GAsyncResult * res,
     GError ** error);
 
+/* Change our nickname (docs/protocol.md §5 "nickname"), in or out of a
+ * room; the room gets participant_update.  Finishes with the nickname the
+ * server confirmed, or NOOM_CLIENT_ERROR_REJECTED with the server's reason
+ * (an invalid or too long name). */
+void noom_client_set_nickname_async (NoomClient * self,
+    const gchar * nickname, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+gchar *noom_client_set_nickname_finish (NoomClient * self,
+    GAsyncResult * res, GError ** error);
+
 /* Leave the room (leave_room); fire and forget. */
 void noom_client_leave (NoomClient * self);
 /* Close the connection (Socket.IO DISCONNECT, then the WebSocket). */

@@ -449,6 +449,21 @@ client_join (NoomClient * client, const gchar * room, const gchar * nickname,
   return info;
 }
 
+static gchar *
+client_set_nickname (NoomClient * client, const gchar * nickname,
+    GError ** error)
+{
+  AsyncWait w = { FALSE, NULL };
+  gchar *confirmed;
+
+  noom_client_set_nickname_async (client, nickname, NULL, async_cb, &w);
+  if (!iterate_until (&w.done, DEADLINE_MS))
+    g_error ("nickname did not complete in time");
+  confirmed = noom_client_set_nickname_finish (client, w.res, error);
+  g_object_unref (w.res);
+  return confirmed;
+}
+
 static Recorder *
 connected_recorder (Server * server)
 {
@@ -1394,6 +1409,57 @@ test_join_errors (void)
   noom_client_close (c->client);
 }
 
+/* Renaming in the room: the ack confirms, the others get the participant
+ * with its new nickname; a bad name is refused with the server's words and
+ * changes nothing. */
+static void
+test_nickname (void)
+{
+  g_autoptr (Server) server = server_start (NULL);
+  g_autoptr (Recorder) a = NULL;
+  g_autoptr (Recorder) b = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *confirmed = NULL;
+  g_autofree gchar *expected = NULL;
+  g_autofree gchar *e = NULL;
+  g_autofree gchar *refused = NULL;
+
+  if (server == NULL)
+    return;
+  a = connected_recorder (server);
+  b = connected_recorder (server);
+  noom_join_info_free (client_join (a->client, "names", "alice", "publisher",
+          NOOM_MEDIA_VIDEO, &error));
+  g_assert_no_error (error);
+  noom_join_info_free (client_join (b->client, "names", "bob", "subscriber",
+          NOOM_MEDIA_NONE, &error));
+  g_assert_no_error (error);
+  g_free (wait_event (a, "joined ", DEADLINE_MS));
+
+  confirmed = client_set_nickname (a->client, "Alice B.", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (confirmed, ==, "Alice B.");
+  expected = g_strdup_printf ("updated %s Alice B. publisher v",
+      noom_client_get_id (a->client));
+  e = wait_event (b, "updated ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, expected);
+
+  refused = client_set_nickname (a->client, "bad\001name", &error);
+  g_assert_null (refused);
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_REJECTED);
+  g_assert_nonnull (strstr (error->message, "control"));
+  g_clear_error (&error);
+  g_assert_true (noom_client_is_connected (a->client));
+  /* the server keeps order per connection: once bob has this chat, an
+   * update for the refused name would have come before it */
+  noom_client_send_chat (a->client, "still here");
+  g_free (wait_event (b, "chat ", DEADLINE_MS));
+  g_assert_false (has_prefix_event (b, "updated ", NULL));
+
+  noom_client_close (a->client);
+  noom_client_close (b->client);
+}
+
 static void
 test_not_connected (void)
 {
@@ -1403,6 +1469,9 @@ test_not_connected (void)
 
   info = client_join (r->client, "x", NULL, NULL, NOOM_MEDIA_NONE, &error);
   g_assert_null (info);
+  g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_DISCONNECTED);
+  g_clear_error (&error);
+  g_assert_null (client_set_nickname (r->client, "kim", &error));
   g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_DISCONNECTED);
   /* fire-and-forget calls are harmless */
   noom_client_send_chat (r->client, "nobody hears");
@@ -1854,6 +1923,7 @@ main (int argc, char **argv)
   g_test_add_func ("/interop/join-leave", test_join_leave);
   g_test_add_func ("/interop/relay", test_relay);
   g_test_add_func ("/interop/join-errors", test_join_errors);
+  g_test_add_func ("/interop/nickname", test_nickname);
   g_test_add_func ("/interop/ice-servers", test_ice_servers_from_server);
   g_test_add_func ("/interop/keepalive", test_keepalive);
   g_test_add_func ("/interop/own-thread", test_own_thread);
