@@ -26,7 +26,6 @@ struct _GstNoomPeer
 
   /* Set at creation, read-only after. */
   GstNoomSession *session;      /* not a ref: the session outlives peers */
-  NoomParticipant *remote;
   gboolean offerer;
   GstElement *webrtc;
 
@@ -38,6 +37,13 @@ struct _GstNoomPeer
   GQueue pending_candidates;    /* Candidate* until the remote description */
   guint ice_restarts;           /* offers with ice-restart sent so far */
   GSource *recover_timer;       /* gives up on a failed connection */
+
+  /* Replaced (atomically, on the session thread) when the participant is
+   * renamed; the ones replaced stay alive in @renamed until finalize, so a
+   * pointer another thread got from gst_noom_peer_get_participant() stays
+   * valid.  The id never changes. */
+  NoomParticipant *remote;
+  GPtrArray *renamed;
 
   /* Under the object lock. */
   GstWebRTCPeerConnectionState state;
@@ -72,6 +78,8 @@ gst_noom_peer_init (GstNoomPeer * self)
 {
   g_queue_init (&self->pending_candidates);
   self->promises = g_ptr_array_new ();
+  self->renamed = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      noom_participant_unref);
 }
 
 /* Withdraws every promise webrtcbin has not answered: an interrupted
@@ -106,6 +114,7 @@ gst_noom_peer_finalize (GObject * object)
   g_ptr_array_unref (self->promises);
   gst_clear_object (&self->webrtc);
   noom_participant_unref (self->remote);
+  g_ptr_array_unref (self->renamed);
   G_OBJECT_CLASS (gst_noom_peer_parent_class)->finalize (object);
 }
 
@@ -118,7 +127,17 @@ gst_noom_peer_class_init (GstNoomPeerClass * klass)
 NoomParticipant *
 gst_noom_peer_get_participant (GstNoomPeer * self)
 {
-  return self->remote;
+  return g_atomic_pointer_get (&self->remote);
+}
+
+void
+gst_noom_peer_set_participant (GstNoomPeer * self, NoomParticipant * p)
+{
+  NoomParticipant *old;
+
+  g_return_if_fail (!g_strcmp0 (p->id, self->remote->id));
+  old = g_atomic_pointer_exchange (&self->remote, noom_participant_ref (p));
+  g_ptr_array_add (self->renamed, old);
 }
 
 GstElement *
@@ -793,6 +812,7 @@ stats_replied (GstPromise * promise, gpointer data)
 GstStructure *
 gst_noom_peer_get_stats (GstNoomPeer * self)
 {
+  NoomParticipant *remote = gst_noom_peer_get_participant (self);
   GstWebRTCPeerConnectionState state;
   GEnumClass *klass;
   GEnumValue *ev;
@@ -834,9 +854,9 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   g_type_class_unref (klass);
 
   return gst_structure_new ("participant",
-      "id", G_TYPE_STRING, self->remote->id,
-      "nickname", G_TYPE_STRING, self->remote->nickname,
-      "kind", G_TYPE_STRING, self->remote->kind,
+      "id", G_TYPE_STRING, remote->id,
+      "nickname", G_TYPE_STRING, remote->nickname,
+      "kind", G_TYPE_STRING, remote->kind,
       "offerer", G_TYPE_BOOLEAN, self->offerer,
       "connection-state", G_TYPE_STRING, ev ? ev->value_nick : "unknown",
       "bytes-sent", G_TYPE_UINT64, t.bytes_sent,

@@ -21,7 +21,10 @@ G_DECLARE_FINAL_TYPE (GstNoomPeer, gst_noom_peer, GST, NOOM_PEER, GstObject)
 GstNoomPeer *gst_noom_peer_new (GstNoomSession * session,
     NoomParticipant * remote, gboolean offerer);
 
+/* Valid as long as the peer is (also after a rename). */
 NoomParticipant *gst_noom_peer_get_participant (GstNoomPeer * self);
+/* The participant was renamed (same id).  Session thread. */
+void gst_noom_peer_set_participant (GstNoomPeer * self, NoomParticipant * p);
 GstElement *gst_noom_peer_get_webrtcbin (GstNoomPeer * self);
 gboolean gst_noom_peer_is_offerer (GstNoomPeer * self);
 gboolean gst_noom_peer_is_connected (GstNoomPeer * self);

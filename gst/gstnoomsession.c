@@ -130,6 +130,7 @@ typedef struct
   gchar *candidate;             /* a candidate, or NULL */
   NoomParticipant *joined;      /* a welcome, or NULL */
   NoomParticipant *left;        /* a bye, or NULL */
+  NoomParticipant *updated;     /* a participant_update, or NULL */
 } Early;
 
 static void
@@ -144,6 +145,8 @@ early_free (gpointer data)
     noom_participant_unref (e->joined);
   if (e->left)
     noom_participant_unref (e->left);
+  if (e->updated)
+    noom_participant_unref (e->updated);
   g_free (e);
 }
 
@@ -177,9 +180,18 @@ gst_noom_session_install_properties (GObjectClass * klass)
       g_param_spec_string ("room", "Room",
           "The name of the room to join (created when it does not exist)",
           NULL, rw));
+  /**
+   * noomsink:nickname / noomsrc:nickname:
+   *
+   * The name the others see.  It can change at any time: in the room, the
+   * others get the new name at once (a refusal by the server is posted as
+   * a warning), and a rejoin after a reconnection uses it.
+   */
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_NICKNAME,
       g_param_spec_string ("nickname", "Nickname",
-          "The name the others see (NULL: the server's default)", NULL, rw));
+          "The name the others see (NULL: the server's default); can change "
+          "in the room", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_TOKEN,
       g_param_spec_string ("token", "Token",
           "Access token sent when connecting (NULL: none)", NULL, rw));
@@ -253,20 +265,21 @@ gst_noom_session_install_signals (GObjectClass * klass)
 {
   static const gchar *names[] = {
     "participant-joined", "participant-left", "participant-connected",
-    "participant-failed",
+    "participant-failed", "participant-updated",
   };
   guint i;
 
   /**
-   * noomsink::participant-joined / -left / -connected / -failed:
+   * noomsink::participant-joined / -left / -connected / -failed /
+   * -updated:
    * @id: the participant id
    * @nickname: its nickname
    *
    * Emitted on the session thread when a participant is in the room (also
    * for those already there when we join), leaves, is connected (media
-   * flows) or its connection failed.  The same events are posted as element
-   * messages named "noom-participant-joined", ... with fields id, nickname
-   * and kind.
+   * flows), its connection failed, or it changed its nickname (@nickname is
+   * the new one).  The same events are posted as element messages named
+   * "noom-participant-joined", ... with fields id, nickname and kind.
    */
   for (i = 0; i < G_N_ELEMENTS (names); i++)
     g_signal_new (names[i], G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
@@ -415,6 +428,61 @@ gst_noom_session_get_protocols (void)
   return protocols;
 }
 
+static void
+rename_done (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  GstNoomSession *self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *confirmed =
+      noom_client_set_nickname_finish (NOOM_CLIENT (source), res, &error);
+
+  if (confirmed)
+    GST_INFO_OBJECT (self, "the room knows us as \"%s\" now", confirmed);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      && !g_error_matches (error, NOOM_CLIENT_ERROR,
+          NOOM_CLIENT_ERROR_DISCONNECTED) && NOOM_CLIENT (source) == self->client)
+    GST_ELEMENT_WARNING (self->element, RESOURCE, SETTINGS,
+        ("The server refused the new nickname: %s", error->message), (NULL));
+  gst_object_unref (self);
+}
+
+/* The nickname property changed while running (session thread): a rejoin
+ * uses the new one, and a connected client renames at once (the protocol
+ * takes a nickname at any time, also while the join is on its way). */
+typedef struct
+{
+  GstNoomSession *session;
+  gchar *nickname;
+} Rename;
+
+static void
+rename_free (gpointer data)
+{
+  Rename *r = data;
+
+  gst_object_unref (r->session);
+  g_free (r->nickname);
+  g_free (r);
+}
+
+static gboolean
+rename_now (gpointer data)
+{
+  Rename *r = data;
+  GstNoomSession *self = r->session;
+
+  if (self->uri) {
+    g_free (self->uri->nickname);
+    self->uri->nickname = g_strdup (r->nickname);
+  }
+  if (self->client && r->nickname && noom_client_is_connected (self->client)) {
+    GST_DEBUG_OBJECT (self, "renaming to \"%s\"", r->nickname);
+    noom_client_set_nickname_async (self->client, r->nickname,
+        self->cancellable, rename_done, gst_object_ref (self));
+  }
+  return G_SOURCE_REMOVE;
+}
+
 gboolean
 gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -432,11 +500,13 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
     return TRUE;
   }
 
-  GST_OBJECT_LOCK (self->element);
-  ok = can_change (self, pspec);
-  GST_OBJECT_UNLOCK (self->element);
-  if (!ok)
-    return TRUE;
+  if (prop_id != GST_NOOM_SESSION_PROP_NICKNAME) {
+    GST_OBJECT_LOCK (self->element);
+    ok = can_change (self, pspec);
+    GST_OBJECT_UNLOCK (self->element);
+    if (!ok)
+      return TRUE;
+  }
 
   s = G_VALUE_HOLDS_STRING (value) ? g_value_get_string (value) : NULL;
   switch (prop_id) {
@@ -476,6 +546,14 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
         self->nickname = g_strdup (s);
       }
       GST_OBJECT_UNLOCK (self);
+      /* running: tell the room (a no-op when stopped) */
+      if (!is_room) {
+        Rename *r = g_new0 (Rename, 1);
+
+        r->session = gst_object_ref (self);
+        r->nickname = g_strdup (s);
+        gst_noom_session_invoke (self, rename_now, r, rename_free);
+      }
       break;
     }
     case GST_NOOM_SESSION_PROP_TOKEN:
@@ -1180,6 +1258,28 @@ on_participant_left (NoomClient * client, NoomParticipant * p,
   post_participant (self, "left", p);
 }
 
+/* participant_update: a participant renamed itself */
+static void
+on_participant_updated (NoomClient * client, NoomParticipant * p,
+    GstNoomSession * self)
+{
+  g_autoptr (GstNoomPeer) peer = NULL;
+
+  if (!self->joined) {
+    Early *e = g_new0 (Early, 1);
+
+    e->updated = noom_participant_ref (p);
+    g_queue_push_tail (&self->early, e);
+    return;
+  }
+  peer = lookup_peer (self, p->id);
+  if (peer)
+    gst_noom_peer_set_participant (peer, p);
+  post_participant (self, "updated", p);
+  if (self->hooks.participant_updated)
+    self->hooks.participant_updated (self->element, p);
+}
+
 static void
 on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
     GstNoomSession * self)
@@ -1439,6 +1539,8 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
       on_participant_joined (self->client, early->joined, self);
     else if (early->left)
       on_participant_left (self->client, early->left, self);
+    else if (early->updated)
+      on_participant_updated (self->client, early->updated, self);
     else if (early->sdp)
       on_offer (self->client, early->from, early->sdp, self);
     else
@@ -1506,6 +1608,8 @@ connect_client (GstNoomSession * self)
       G_CALLBACK (on_participant_joined), self);
   g_signal_connect (self->client, "participant-left",
       G_CALLBACK (on_participant_left), self);
+  g_signal_connect (self->client, "participant-updated",
+      G_CALLBACK (on_participant_updated), self);
   g_signal_connect (self->client, "offer", G_CALLBACK (on_offer), self);
   g_signal_connect (self->client, "answer", G_CALLBACK (on_answer), self);
   g_signal_connect (self->client, "ice", G_CALLBACK (on_ice), self);

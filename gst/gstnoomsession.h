@@ -39,6 +39,9 @@ typedef struct
   /* The webrtcbin is stopped (NULL) and about to leave the bin: release
    * everything linked to it. */
   void (*peer_removed) (GstElement * element, GstNoomPeer * peer);
+  /* @p (already in the room) changed its nickname; its peer, if any, has
+   * the new participant already. */
+  void (*participant_updated) (GstElement * element, NoomParticipant * p);
 } GstNoomSessionHooks;
 
 /* Property ids shared by noomsink and noomsrc; an element's own ids start

@@ -151,7 +151,9 @@ gst_noom_src_pad_get_property (GObject * object, guint prop_id,
       g_value_set_string (value, self->participant_id);
       break;
     case PAD_PROP_NICKNAME:
+      GST_OBJECT_LOCK (self);
       g_value_set_string (value, self->nickname);
+      GST_OBJECT_UNLOCK (self);
       break;
     case PAD_PROP_KIND:
       g_value_set_string (value, self->kind);
@@ -195,7 +197,8 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
           "The id of the participant whose media this is", NULL, ro));
   g_object_class_install_property (gobject_class, PAD_PROP_NICKNAME,
       g_param_spec_string ("nickname", "Nickname",
-          "The nickname of the participant whose media this is", NULL, ro));
+          "The nickname of the participant whose media this is (follows "
+          "renames)", NULL, ro));
   g_object_class_install_property (gobject_class, PAD_PROP_KIND,
       g_param_spec_string ("kind", "Kind",
           "The participant's kind (browser, publisher, ...)", NULL, ro));
@@ -268,27 +271,39 @@ participant_wanted (GstNoomSrc * self, NoomParticipant * p)
 /* ------------------------------------------------------------------------ */
 /* outputs (webrtcbin streaming threads) */
 
-static GstPadProbeReturn
-tag_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+/* Whose media this is, as a global tag event: the nickname as title and
+ * artist, the participant id as organization and comment.  Stored on
+ * @target (the src pad behind the ghost), it goes out before the next
+ * buffer, replacing the one before. */
+static void
+store_participant_tags (GstNoomSrcPad * ghost, GstPad * target)
 {
-  GstNoomSrcPad *ghost = user_data;
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
-  GstEvent *tag;
   GstTagList *tags;
+  GstEvent *tag;
 
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
-    return GST_PAD_PROBE_OK;
-  /* After stream-start, before data: whose media this is. */
+  GST_OBJECT_LOCK (ghost);
   tags = gst_tag_list_new (GST_TAG_TITLE, ghost->nickname,
       GST_TAG_ARTIST, ghost->nickname, GST_TAG_ORGANIZATION,
       ghost->participant_id, NULL);
+  GST_OBJECT_UNLOCK (ghost);
   gst_tag_list_add (tags, GST_TAG_MERGE_APPEND, GST_TAG_COMMENT,
       ghost->participant_id, NULL);
   gst_tag_list_set_scope (tags, GST_TAG_SCOPE_GLOBAL);
   tag = gst_event_new_tag (tags);
   /* store_sticky_event() takes a reference of its own. */
-  gst_pad_store_sticky_event (pad, tag);
+  gst_pad_store_sticky_event (target, tag);
   gst_event_unref (tag);
+}
+
+static GstPadProbeReturn
+tag_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
+    return GST_PAD_PROBE_OK;
+  /* After stream-start, before data. */
+  store_participant_tags (user_data, pad);
   return GST_PAD_PROBE_REMOVE;
 }
 
@@ -630,12 +645,46 @@ src_peer_removed (GstElement * element, GstNoomPeer * peer)
   }
 }
 
+/* A participant renamed itself: its pads say so (nickname property, with
+ * notify, and a new tag event before their next buffer). */
+static void
+src_participant_updated (GstElement * element, NoomParticipant * p)
+{
+  g_autoptr (GPtrArray) pads = g_ptr_array_new_with_free_func (gst_object_unref);
+  GList *l;
+  guint i;
+
+  GST_OBJECT_LOCK (element);
+  for (l = element->srcpads; l; l = l->next)
+    if (GST_IS_NOOM_SRC_PAD (l->data) &&
+        !g_strcmp0 (GST_NOOM_SRC_PAD (l->data)->participant_id, p->id))
+      g_ptr_array_add (pads, gst_object_ref (l->data));
+  GST_OBJECT_UNLOCK (element);
+
+  for (i = 0; i < pads->len; i++) {
+    GstNoomSrcPad *ghost = pads->pdata[i];
+    GstPad *target = gst_ghost_pad_get_target (GST_GHOST_PAD (ghost));
+
+    GST_OBJECT_LOCK (ghost);
+    g_free (ghost->nickname);
+    ghost->nickname = g_strdup (p->nickname);
+    GST_OBJECT_UNLOCK (ghost);
+    GST_INFO_OBJECT (ghost, "%s is \"%s\" now", p->id, p->nickname);
+    g_object_notify (G_OBJECT (ghost), "nickname");
+    if (target) {
+      store_participant_tags (ghost, target);
+      gst_object_unref (target);
+    }
+  }
+}
+
 static const GstNoomSessionHooks src_hooks = {
   .accept = src_accept,
   .peer_added = src_peer_added,
   .prepare_offer = src_prepare_offer,
   .prepare_answer = src_prepare_answer,
   .peer_removed = src_peer_removed,
+  .participant_updated = src_participant_updated,
 };
 
 /* ------------------------------------------------------------------------ */

@@ -177,6 +177,9 @@ typedef struct
   gboolean all_raw;
   gboolean mux_linked;
   guint disconnected, reconnected;      /* noom-disconnected/-reconnected */
+  guint updated;                /* noom-participant-updated messages */
+  gchar *updated_nickname;      /* ... the last one's nickname */
+  GPtrArray *titles;            /* titles of the tags on noomsrc's pads */
 } Watch;
 
 static Watch *
@@ -189,6 +192,7 @@ watch_new (GstElement * pipeline, GstElement * noom)
   w->pipeline = pipeline;
   w->noom = noom;
   w->nicknames = g_ptr_array_new_with_free_func (g_free);
+  w->titles = g_ptr_array_new_with_free_func (g_free);
   w->all_raw = TRUE;
   return w;
 }
@@ -206,6 +210,8 @@ watch_free (Watch * w)
   if (w->error_message)
     gst_message_unref (w->error_message);
   g_ptr_array_unref (w->nicknames);
+  g_ptr_array_unref (w->titles);
+  g_free (w->updated_nickname);
   g_mutex_clear (&w->lock);
   g_cond_clear (&w->cond);
   g_free (w);
@@ -243,6 +249,12 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
         w->disconnected++;
       else if (gst_structure_has_name (s, "noom-reconnected"))
         w->reconnected++;
+      else if (gst_structure_has_name (s, "noom-participant-updated")) {
+        w->updated++;
+        g_free (w->updated_nickname);
+        w->updated_nickname = g_strdup (gst_structure_get_string (s,
+                "nickname"));
+      }
       if (gst_structure_has_name (s, "noom-participant-joined") &&
           !g_strcmp0 (gst_structure_get_string (s, "kind"), "recorder"))
         w->recorder_seen = TRUE;
@@ -322,6 +334,37 @@ counting_fakesink (Watch * w)
 
 /* noomsrc pad-added: every pad into its own counting fakesink (or, for
  * encoded video with use_mux, a matroskamux first). */
+static GstPadProbeReturn
+record_title (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Watch *w = data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+  GstTagList *tags;
+  gchar *title = NULL;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_TAG)
+    return GST_PAD_PROBE_OK;
+  gst_event_parse_tag (event, &tags);
+  if (gst_tag_list_get_string (tags, GST_TAG_TITLE, &title)) {
+    g_mutex_lock (&w->lock);
+    g_ptr_array_add (w->titles, title);
+    g_cond_broadcast (&w->cond);
+    g_mutex_unlock (&w->lock);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static gboolean
+has_title (Watch * w, const gchar * title)
+{
+  guint i;
+
+  for (i = 0; i < w->titles->len; i++)
+    if (!g_strcmp0 (w->titles->pdata[i], title))
+      return TRUE;
+  return FALSE;
+}
+
 static void
 on_src_pad_added (GstElement * src, GstPad * pad, Watch * w)
 {
@@ -349,6 +392,8 @@ on_src_pad_added (GstElement * src, GstPad * pad, Watch * w)
   gst_element_sync_state_with_parent (sink);
 
   g_object_get (pad, "nickname", &nickname, NULL);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, record_title,
+      w, NULL);
   g_mutex_lock (&w->lock);
   w->pads_added++;
   g_ptr_array_add (w->nicknames, nickname);
@@ -1496,6 +1541,76 @@ GST_START_TEST (test_churn)
 
 GST_END_TEST;
 
+/* A participant renames itself in the room (noomsink's nickname set while
+ * PLAYING): noomsrc's pads follow (property, notify, a new title tag before
+ * the next buffer), the element posts noom-participant-updated and the
+ * stats have the new name.  A name the server refuses (longer than its
+ * --max-nickname) is a warning on the renamer, nothing more. */
+static void
+on_nickname_notify (GObject * pad, GParamSpec * pspec, guint * count)
+{
+  g_atomic_int_inc (count);
+}
+
+GST_START_TEST (test_rename)
+{
+  Server *server = server_start ("--max-nickname=12");
+  Watch *pub = start_publisher (server, "names", "alice", FALSE);
+  Watch *b = start_receiver (server, "names", "bob", TRUE);
+  GstStructure *stats = NULL;
+  const GstStructure *p;
+  GstIterator *it;
+  GValue v = G_VALUE_INIT;
+  guint pads = 0, notified = 0;
+
+  WAIT_UNTIL (b, b->video_frames >= 5, 20);
+  fail_unless (has_title (b, "alice"));
+  it = gst_element_iterate_src_pads (b->noom);
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    g_signal_connect (g_value_get_object (&v), "notify::nickname",
+        G_CALLBACK (on_nickname_notify), &notified);
+    pads++;
+    g_value_reset (&v);
+  }
+  gst_iterator_free (it);
+  fail_unless_equals_int (pads, 1);
+
+  g_object_set (pub->noom, "nickname", "Alice B.", NULL);
+  WAIT_UNTIL (b, b->updated == 1, 10);
+  fail_unless_equals_string (b->updated_nickname, "Alice B.");
+  WAIT_UNTIL (b, has_title (b, "Alice B."), 10);
+  fail_unless_equals_int (g_atomic_int_get (&notified), 1);
+  it = gst_element_iterate_src_pads (b->noom);
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    gchar *nickname = NULL;
+
+    g_object_get (g_value_get_object (&v), "nickname", &nickname, NULL);
+    fail_unless_equals_string (nickname, "Alice B.");
+    g_free (nickname);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  g_object_get (b->noom, "stats", &stats, NULL);
+  p = gst_value_get_structure (gst_value_array_get_value
+      (gst_structure_get_value (stats, "participants"), 0));
+  fail_unless_equals_string (gst_structure_get_string (p, "nickname"),
+      "Alice B.");
+  gst_structure_free (stats);
+
+  /* valid for the elements, too long for this server */
+  g_object_set (pub->noom, "nickname", "Alice Bobbington", NULL);
+  WAIT_UNTIL (pub, pub->warnings == 1, 10);
+  fail_if (pub->error);
+  fail_unless_equals_int (b->updated, 1);
+
+  watch_free (b);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_recorder_kind)
 {
   /* noomsrc kind=recorder: the room sees a recorder, and it receives */
@@ -1696,6 +1811,7 @@ noom_suite (void)
   tcase_add_test (tc, test_ice_restart);
   tcase_add_test (tc, test_max_peers);
   tcase_add_test (tc, test_churn);
+  tcase_add_test (tc, test_rename);
   tcase_add_test (tc, test_recorder_kind);
   tcase_add_test (tc, test_room_ice_servers);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
