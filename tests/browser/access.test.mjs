@@ -6,13 +6,13 @@
 // the token leaves the address bar); a page without a valid token is
 // refused with a visible message and never sees the room.
 
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pathJoin } from 'node:path';
-import { Server, launchBrowser, openPage, waitState } from './harness.mjs';
+import { useServerAndBrowser, openPage, waitState } from './harness.mjs';
 
 const SECRET = 'browser-secret-0123456789abcdef';
 const dir = mkdtempSync(pathJoin(tmpdir(), 'noom-browser-access-'));
@@ -31,16 +31,12 @@ const token = (over = {}) => jwt({
 
 let server, browser;
 
-before(async () => {
-  server = await new Server(['--token-secret', secretFile]).start();
-  browser = await launchBrowser();
-});
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+}, { serverArgs: ['--token-secret', secretFile] });
 
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (server)
-    await server.stop();
+after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 

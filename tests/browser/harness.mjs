@@ -8,6 +8,7 @@
 // read-only debug hook window.noom.
 
 import { spawn } from 'node:child_process';
+import { before, after } from 'node:test';
 import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -125,6 +126,25 @@ export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [...CHROMIUM_ARGS, ...extraArgs],
+  });
+}
+
+// One noom-server (started with serverArgs) and one Chromium (launched
+// with browserArgs) for every test of the calling file: a before() hook
+// starts both and hands them to set(server, browser), an after() hook
+// stops whatever started.
+export function useServerAndBrowser(set, { serverArgs = [], browserArgs = [] } = {}) {
+  let server, browser;
+  before(async () => {
+    server = await new Server(serverArgs).start();
+    browser = await launchBrowser(browserArgs);
+    set(server, browser);
+  });
+  after(async () => {
+    if (browser)
+      await browser.close();
+    if (server)
+      await server.stop();
   });
 }
 

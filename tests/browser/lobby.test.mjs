@@ -7,13 +7,13 @@
 // microphone joins receive-only; a recorder is listed with a "recording"
 // badge but gets no tile.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Server, launchBrowser, openPage, join, waitState, receivesFrom, selfId, until,
+  Server, useServerAndBrowser, openPage, join, waitState, receivesFrom, selfId, until,
 } from './harness.mjs';
 
 const require = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json'));
@@ -21,16 +21,9 @@ const { io } = require('socket.io-client');
 
 let server, browser;
 
-before(async () => {
-  server = await new Server().start();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (server)
-    await server.stop();
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 const listed = (page) => page.evaluate(() => [...document.querySelectorAll('#room-list .room-entry')]

@@ -6,24 +6,17 @@
 // "connection lost" banner, reconnects, rejoins the room with a new id and
 // receives media from the other again.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Server, launchBrowser, openPage, join, waitState, receivesFrom, selfId,
+  useServerAndBrowser, openPage, join, waitState, receivesFrom, selfId,
 } from './harness.mjs';
 
 let server, browser;
 
-before(async () => {
-  server = await new Server().start();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (server)
-    await server.stop();
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 test('pages reconnect, rejoin and receive media again after a server restart', async () => {

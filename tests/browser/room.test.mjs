@@ -5,15 +5,14 @@
 // Three Noom pages in one room: full-mesh media, chat as text, mute and
 // camera off seen by the others, leave.  Also saves docs/screenshot-room.png.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import {
-  Server, launchBrowser, openPage, join, waitState, inbound, until,
-  receivesFrom, selfId,
+  useServerAndBrowser, openPage, join, waitState, inbound, until, receivesFrom, selfId,
 } from './harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,16 +21,9 @@ let server, browser;
 const pages = {};
 const ids = {};
 
-before(async () => {
-  server = await new Server().start();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (server)
-    await server.stop();
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 test('three pages join one room and each receives video and audio from both others', async () => {

@@ -7,27 +7,20 @@
 // Noom page in one room, in both join orders: they exchange offer, answer
 // and candidates through noom-server, and media flows both ways.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Server, launchBrowser, openPage, join, fixtures, until, receivesFrom, selfId, waitState,
+  useServerAndBrowser, openPage, join, fixtures, until, receivesFrom, selfId, waitState,
 } from './harness.mjs';
 
 let server, browser;
 const seedHtml = fs.readFileSync(path.join(fixtures, 'seed-call.html'), 'utf8');
 
-before(async () => {
-  server = await new Server().start();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (server)
-    await server.stop();
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 // The fixture is served on the server's origin (so that its classic

@@ -7,24 +7,17 @@
 // microphone reach noomsrc as decoded frames and audio.  The pipelines are
 // gst-launch-1.0 processes with the plugin from $GST_PLUGIN_PATH.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Server, Pipeline, launchBrowser, openPage, join, waitState, receivesFrom, until,
+  useServerAndBrowser, Pipeline, openPage, join, waitState, receivesFrom, until,
 } from '../browser/harness.mjs';
 
 let server, browser;
 
-before(async () => {
-  server = await new Server().start();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  if (browser)
-    await browser.close();
-  if (server)
-    await server.stop();
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
 });
 
 
