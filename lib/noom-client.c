@@ -1422,6 +1422,33 @@ add_pending_ack (NoomClient * self, AckKind kind, GTask * task,
   return ack->id;
 }
 
+/* The task of a request that waits for its ack, on the client's context;
+ * NULL when it already failed (not connected, or cancelled). */
+static GTask *
+request_new (NoomClient * self, gpointer source_tag,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  GTask *task;
+
+  g_main_context_push_thread_default (self->context);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  g_main_context_pop_thread_default (self->context);
+
+  if (self->state != STATE_CONNECTED) {
+    g_task_return_new_error (task, NOOM_CLIENT_ERROR,
+        NOOM_CLIENT_ERROR_DISCONNECTED, "Not connected to a Noom server");
+    g_object_unref (task);
+    return NULL;
+  }
+  if (g_task_return_error_if_cancelled (task)) {
+    g_object_unref (task);
+    return NULL;
+  }
+  return task;
+}
+
 static JsonArray *
 sends_to_json (NoomMediaFlags sends)
 {
@@ -1448,17 +1475,9 @@ noom_client_join_async (NoomClient * self, const gchar * room,
   g_return_if_fail (NOOM_IS_CLIENT (self));
   g_return_if_fail (room != NULL);
 
-  g_main_context_push_thread_default (self->context);
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, noom_client_join_async);
-  g_main_context_pop_thread_default (self->context);
-
-  if (self->state != STATE_CONNECTED) {
-    g_task_return_new_error (task, NOOM_CLIENT_ERROR,
-        NOOM_CLIENT_ERROR_DISCONNECTED, "Not connected to a Noom server");
-    return;
-  }
-  if (g_task_return_error_if_cancelled (task))
+  task = request_new (self, noom_client_join_async, cancellable, callback,
+      user_data);
+  if (!task)
     return;
 
   options = json_object_new ();
@@ -1495,17 +1514,9 @@ noom_client_set_nickname_async (NoomClient * self, const gchar * nickname,
   g_return_if_fail (NOOM_IS_CLIENT (self));
   g_return_if_fail (nickname != NULL);
 
-  g_main_context_push_thread_default (self->context);
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, noom_client_set_nickname_async);
-  g_main_context_pop_thread_default (self->context);
-
-  if (self->state != STATE_CONNECTED) {
-    g_task_return_new_error (task, NOOM_CLIENT_ERROR,
-        NOOM_CLIENT_ERROR_DISCONNECTED, "Not connected to a Noom server");
-    return;
-  }
-  if (g_task_return_error_if_cancelled (task))
+  task = request_new (self, noom_client_set_nickname_async, cancellable,
+      callback, user_data);
+  if (!task)
     return;
   args = json_array_new ();
   json_array_add_string_element (args, nickname);
