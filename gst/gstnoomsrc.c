@@ -84,7 +84,7 @@ typedef struct
 {
   GPtrArray *elements;
   GstPad *ghost;
-  gboolean tagged;
+  GThread *eos_thread;          /* ending the track, see src_peer_removing() */
 } Output;
 
 struct _GstNoomSrc
@@ -505,6 +505,20 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 /* ------------------------------------------------------------------------ */
 /* peers (session thread) */
 
+/* Sends EOS into the head of a track's chain: drains the decoder, then
+ * tells downstream the track ended. */
+static gpointer
+end_track (gpointer data)
+{
+  GstElement *first = data;
+  GstPad *head = gst_element_get_static_pad (first, "sink");
+
+  gst_pad_send_event (head, gst_event_new_eos ());
+  gst_object_unref (head);
+  gst_object_unref (first);
+  return NULL;
+}
+
 static void
 remove_outputs (GstNoomSrc * self, GPtrArray * outputs)
 {
@@ -513,14 +527,10 @@ remove_outputs (GstNoomSrc * self, GPtrArray * outputs)
   for (i = 0; i < outputs->len; i++) {
     Output *out = outputs->pdata[i];
 
-    if (out->ghost) {
-      GstPad *head = gst_element_get_static_pad (out->elements->pdata[0],
-          "sink");
-
-      /* Drains the decoder, then tells downstream this track ended. */
-      gst_pad_send_event (head, gst_event_new_eos ());
-      gst_object_unref (head);
-    }
+    if (out->eos_thread)
+      g_thread_join (out->eos_thread);
+    else if (out->ghost)
+      end_track (gst_object_ref (out->elements->pdata[0]));
     for (j = 0; j < out->elements->len; j++) {
       GstElement *e = out->elements->pdata[j];
 
@@ -630,6 +640,33 @@ src_prepare_answer (GstElement * element, GstNoomPeer * peer)
   gst_webrtc_session_description_free (desc);
 }
 
+/* The participant is going; its webrtcbin still runs.  Each of its tracks
+ * gets EOS from a thread of its own, all at once: downstream may wait for
+ * one track (a muxer waiting for video that stopped) while the streaming
+ * thread of another is blocked in it (a full queue in front of that muxer),
+ * holding the locks that stopping the webrtcbin needs.  Ending the tracks
+ * one by one from here, or after stopping the webrtcbin, would then wait
+ * forever.  remove_outputs() joins these threads. */
+static void
+src_peer_removing (GstElement * element, GstNoomPeer * peer)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  GPtrArray *outputs = g_object_get_data (G_OBJECT (peer), "noomsrc");
+  guint i;
+
+  if (!outputs)
+    return;
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < outputs->len; i++) {
+    Output *out = outputs->pdata[i];
+
+    if (out->ghost && !out->eos_thread)
+      out->eos_thread = g_thread_new ("noomsrc-eos", end_track,
+          gst_object_ref (out->elements->pdata[0]));
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
 static void
 src_peer_removed (GstElement * element, GstNoomPeer * peer)
 {
@@ -683,6 +720,7 @@ static const GstNoomSessionHooks src_hooks = {
   .peer_added = src_peer_added,
   .prepare_offer = src_prepare_offer,
   .prepare_answer = src_prepare_answer,
+  .peer_removing = src_peer_removing,
   .peer_removed = src_peer_removed,
   .participant_updated = src_participant_updated,
 };

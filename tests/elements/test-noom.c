@@ -1611,6 +1611,63 @@ GST_START_TEST (test_rename)
 
 GST_END_TEST;
 
+static void
+count_pad_added (GstElement * src, GstPad * pad, Watch * w)
+{
+  g_mutex_lock (&w->lock);
+  w->pads_added++;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+/* The publisher's video ends first: the muxer waits for video while the
+ * audio's streaming thread is blocked in front of it (the queue is full).
+ * Then the publisher leaves.  Both tracks must still end (EOS reaches the
+ * sink, the file is complete) and the pads go.  Ending the tracks one by
+ * one, or stopping the connection first, waited forever: the session
+ * thread needed the blocked streaming thread's lock. */
+GST_START_TEST (test_leave_while_muxer_waits)
+{
+  Server *server = server_start (NULL);
+  g_autofree gchar *uri = room_uri (server, "stall", "alice");
+  g_autofree gchar *rec_uri = room_uri (server, "stall", "rec");
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc is-live=true "
+      "num-buffers=15 ! video/x-raw,width=160,height=120,framerate=15/1 ! "
+      "noomsink name=noom uri=\"%s\" audiotestsrc is-live=true ! noom.", uri);
+  /* as examples/record-participant.sh records */
+  g_autofree gchar *rec_desc = g_strdup_printf ("noomsrc name=noom "
+      "uri=\"%s\" decode=false noom.video_0 ! queue ! mux.video_0 "
+      "noom.audio_0 ! queue ! mux.audio_0 matroskamux name=mux ! fakesink",
+      rec_uri);
+  GstElement *pipeline = gst_parse_launch (desc, NULL);
+  GstElement *noom = gst_bin_get_by_name (GST_BIN (pipeline), "noom");
+  Watch *pub = watch_pipeline (pipeline, noom);
+  Watch *rec;
+
+  gst_object_unref (noom);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  pipeline = gst_parse_launch (rec_desc, NULL);
+  noom = gst_bin_get_by_name (GST_BIN (pipeline), "noom");
+  rec = watch_pipeline (pipeline, noom);
+  g_signal_connect (noom, "pad-added", G_CALLBACK (count_pad_added), rec);
+  g_signal_connect (noom, "pad-removed", G_CALLBACK (on_src_pad_removed),
+      rec);
+  gst_object_unref (noom);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  WAIT_UNTIL (rec, rec->pads_added == 2, 20);
+  /* the video ends after 1 s; then the audio piles up against the muxer */
+  g_usleep (3 * G_USEC_PER_SEC);
+  watch_free (pub);
+  WAIT_UNTIL (rec, rec->pads_removed == 2 && rec->eos, 15);
+  fail_if (rec->error);
+  watch_free (rec);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_recorder_kind)
 {
   /* noomsrc kind=recorder: the room sees a recorder, and it receives */
@@ -1812,6 +1869,7 @@ noom_suite (void)
   tcase_add_test (tc, test_max_peers);
   tcase_add_test (tc, test_churn);
   tcase_add_test (tc, test_rename);
+  tcase_add_test (tc, test_leave_while_muxer_waits);
   tcase_add_test (tc, test_recorder_kind);
   tcase_add_test (tc, test_room_ice_servers);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
