@@ -1885,21 +1885,17 @@ gst_noom_session_mark_element (GstElement * element, GstNoomPeer * peer)
       g_strdup (gst_noom_peer_get_participant (peer)->id), g_free);
 }
 
-GstElement *
-gst_noom_session_add_drop (GstElement * bin, GstNoomPeer * peer, GstPad * pad)
+static GstPadProbeReturn
+drop_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  GstElement *drop = gst_element_factory_make ("fakesink", NULL);
-  GstPad *sinkpad;
+  return GST_PAD_PROBE_DROP;
+}
 
-  g_object_set (drop, "sync", FALSE, "async", FALSE, "enable-last-sample",
-      FALSE, NULL);
-  gst_noom_session_mark_element (drop, peer);
-  gst_bin_add (GST_BIN (bin), drop);
-  gst_element_sync_state_with_parent (drop);
-  sinkpad = gst_element_get_static_pad (drop, "sink");
-  gst_pad_link (pad, sinkpad);
-  gst_object_unref (sinkpad);
-  return gst_object_ref (drop);
+void
+gst_noom_session_drop_pad (GstPad * pad)
+{
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, drop_probe,
+      NULL, NULL);
 }
 
 /* The participant whose elements posted @message, if any. */

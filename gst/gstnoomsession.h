@@ -109,10 +109,11 @@ gboolean gst_noom_session_handle_message (GstNoomSession * self,
  * peer only (see gst_noom_session_handle_message()). */
 void gst_noom_session_mark_element (GstElement * element, GstNoomPeer * peer);
 
-/* Links @pad, a src pad of @peer's webrtcbin whose media nobody wants, to a
- * new fakesink in @bin marked as @peer's; returns that fakesink (a ref). */
-GstElement *gst_noom_session_add_drop (GstElement * bin, GstNoomPeer * peer,
-    GstPad * pad);
+/* Drops whatever comes out of @pad, a src pad of a webrtcbin whose media
+ * nobody wants, right there (a probe, no sink: a sink would block the
+ * webrtcbin's streaming thread while PAUSED, and stopping the webrtcbin
+ * would then wait for it). */
+void gst_noom_session_drop_pad (GstPad * pad);
 
 /* Drop the connection to participant @id with a warning.  Any thread. */
 void gst_noom_session_fail_peer (GstNoomSession * self, const gchar * id,

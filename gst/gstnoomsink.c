@@ -777,37 +777,16 @@ receive_caps (gboolean video)
       "clock-rate=48000, encoding-params=(string)2, payload=111");
 }
 
-static void
-drop_free (gpointer data)
-{
-  GstElement *drop = data;
-  GstObject *parent = gst_object_get_parent (GST_OBJECT (drop));
-
-  gst_element_set_locked_state (drop, TRUE);
-  gst_element_set_state (drop, GST_STATE_NULL);
-  if (parent) {
-    gst_bin_remove (GST_BIN (parent), drop);
-    gst_object_unref (parent);
-  }
-  gst_object_unref (drop);
-}
-
 /* Whatever a participant sends us is not wanted, but the protocol has us
  * accept it (§7 sendrecv/recvonly).  A webrtcbin streaming thread. */
 static void
 on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 {
   GstNoomSink *self = GST_NOOM_SINK (GST_ELEMENT_PARENT (webrtc));
-  GstElement *drop;
-  GPtrArray *drops;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
-  drop = gst_noom_session_add_drop (GST_ELEMENT (self), peer, pad);
-  GST_OBJECT_LOCK (self);
-  drops = g_object_get_data (G_OBJECT (peer), "noomsink-drops");
-  g_ptr_array_add (drops, drop);
-  GST_OBJECT_UNLOCK (self);
+  gst_noom_session_drop_pad (pad);
   GST_DEBUG_OBJECT (self, "dropping what %s receives on %s",
       GST_ELEMENT_NAME (webrtc), GST_PAD_NAME (pad));
 }
@@ -815,9 +794,6 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 static void
 sink_peer_added (GstElement * element, GstNoomPeer * peer)
 {
-  g_object_set_data_full (G_OBJECT (peer), "noomsink-drops",
-      g_ptr_array_new_with_free_func (drop_free),
-      (GDestroyNotify) g_ptr_array_unref);
   g_signal_connect (gst_noom_peer_get_webrtcbin (peer), "pad-added",
       G_CALLBACK (on_webrtc_pad_added), peer);
 }
@@ -1009,16 +985,9 @@ sink_peer_removing (GstElement * element, GstNoomPeer * peer)
 static void
 sink_peer_removed (GstElement * element, GstNoomPeer * peer)
 {
-  GPtrArray *drops;
-
   g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
       peer);
-  GST_OBJECT_LOCK (element);
-  drops = g_object_steal_data (G_OBJECT (peer), "noomsink-drops");
-  GST_OBJECT_UNLOCK (element);
   g_object_set_data (G_OBJECT (peer), "noomsink", NULL);
-  if (drops)
-    g_ptr_array_unref (drops);
 }
 
 static const GstNoomSessionHooks sink_hooks = {

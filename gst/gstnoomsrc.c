@@ -382,20 +382,6 @@ output_free (Output * out)
 }
 
 static void
-drop_pad (GstNoomSrc * self, GstNoomPeer * peer, GstPad * pad,
-    GPtrArray * outputs)
-{
-  Output *out = g_new0 (Output, 1);
-
-  out->elements = g_ptr_array_new ();
-  g_ptr_array_add (out->elements, gst_noom_session_add_drop (GST_ELEMENT
-          (self), peer, pad));
-  GST_OBJECT_LOCK (self);
-  g_ptr_array_add (outputs, out);
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
 on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (GST_ELEMENT_PARENT (webrtc));
@@ -436,7 +422,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
     for (i = 0; i < elements->len; i++)
       gst_object_unref (gst_object_ref_sink (elements->pdata[i]));
     gst_caps_unref (caps);
-    drop_pad (self, peer, pad, outputs);
+    gst_noom_session_drop_pad (pad);
     return;
   }
   gst_caps_unref (caps);
@@ -529,7 +515,7 @@ remove_outputs (GstNoomSrc * self, GPtrArray * outputs)
 
     if (out->eos_thread)
       g_thread_join (out->eos_thread);
-    else if (out->ghost)
+    else
       end_track (gst_object_ref (out->elements->pdata[0]));
     for (j = 0; j < out->elements->len; j++) {
       GstElement *e = out->elements->pdata[j];
@@ -541,17 +527,10 @@ remove_outputs (GstNoomSrc * self, GPtrArray * outputs)
     GST_OBJECT_LOCK (self);
     self->all_outputs = g_list_remove (self->all_outputs, out);
     GST_OBJECT_UNLOCK (self);
-    if (out->ghost) {
-      GST_INFO_OBJECT (self, "removing %s", GST_PAD_NAME (out->ghost));
-      gst_pad_set_active (out->ghost, FALSE);
-      gst_element_remove_pad (GST_ELEMENT (self), out->ghost);
-      output_free (out);
-    } else {
-      for (j = 0; j < out->elements->len; j++)
-        gst_object_unref (out->elements->pdata[j]);
-      g_ptr_array_unref (out->elements);
-      g_free (out);
-    }
+    GST_INFO_OBJECT (self, "removing %s", GST_PAD_NAME (out->ghost));
+    gst_pad_set_active (out->ghost, FALSE);
+    gst_element_remove_pad (GST_ELEMENT (self), out->ghost);
+    output_free (out);
   }
   g_ptr_array_set_size (outputs, 0);
 }
@@ -660,7 +639,7 @@ src_peer_removing (GstElement * element, GstNoomPeer * peer)
   for (i = 0; i < outputs->len; i++) {
     Output *out = outputs->pdata[i];
 
-    if (out->ghost && !out->eos_thread)
+    if (!out->eos_thread)
       out->eos_thread = g_thread_new ("noomsrc-eos", end_track,
           gst_object_ref (out->elements->pdata[0]));
   }

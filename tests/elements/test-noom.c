@@ -1668,6 +1668,59 @@ GST_START_TEST (test_leave_while_muxer_waits)
 
 GST_END_TEST;
 
+/* A bin going from PLAYING to PAUSED changes its sinks first.  noomsink
+ * halfway there (everything inside it that is downstream of its webrtcbins
+ * already PAUSED, the webrtcbins still PLAYING, as when gst-launch stops a
+ * publisher after its EOS) while another publisher, whose media noomsink
+ * receives and drops, leaves: the connection to it must still go at once.
+ * A sink dropping that media blocked the webrtcbin's streaming thread when
+ * PAUSED, and stopping the webrtcbin waited for that thread, forever. */
+GST_START_TEST (test_leave_while_pausing)
+{
+  Server *server = server_start (NULL);
+  Watch *a = start_publisher (server, "pausing", "alice", TRUE);
+  Watch *d = start_publisher (server, "pausing", "dave", TRUE);
+  GstStructure *stats = NULL;
+  GstIterator *it;
+  GValue v = G_VALUE_INIT;
+  g_autoptr (GPtrArray) paused = g_ptr_array_new_with_free_func
+      (gst_object_unref);
+  guint i;
+
+  g_signal_connect (a->noom, "participant-left", G_CALLBACK (on_left_signal),
+      a);
+  WAIT_UNTIL (a, a->connected == 1, 20);
+  WAIT_UNTIL (d, d->connected == 1, 20);
+  /* let dave's media reach alice */
+  g_usleep (G_USEC_PER_SEC / 2);
+  it = gst_bin_iterate_sinks (GST_BIN (a->noom));
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&v);
+
+    if (g_strcmp0 (GST_OBJECT_NAME (gst_element_get_factory (e)),
+            "webrtcbin")) {
+      gst_element_set_state (e, GST_STATE_PAUSED);
+      g_ptr_array_add (paused, gst_object_ref (e));
+    }
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  g_usleep (G_USEC_PER_SEC / 2);
+  watch_free (d);
+  WAIT_UNTIL (a, a->left_signals == 1, 10);
+  g_object_get (a->noom, "stats", &stats, NULL);
+  fail_unless_equals_int (gst_value_array_get_size (gst_structure_get_value
+          (stats, "participants")), 0);
+  gst_structure_free (stats);
+  for (i = 0; i < paused->len; i++)
+    gst_element_set_state (paused->pdata[i], GST_STATE_PLAYING);
+  watch_free (a);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_recorder_kind)
 {
   /* noomsrc kind=recorder: the room sees a recorder, and it receives */
@@ -1870,6 +1923,7 @@ noom_suite (void)
   tcase_add_test (tc, test_churn);
   tcase_add_test (tc, test_rename);
   tcase_add_test (tc, test_leave_while_muxer_waits);
+  tcase_add_test (tc, test_leave_while_pausing);
   tcase_add_test (tc, test_recorder_kind);
   tcase_add_test (tc, test_room_ice_servers);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
