@@ -6,7 +6,10 @@
 # Record one participant's audio and video, as received (no transcoding),
 # into a Matroska file.  Ends when the participant leaves, or on Ctrl-C.
 #   ./record-participant.sh noom://localhost:8080/demo alice alice.mkv
-# noom-record does this for everyone, one file per participant.
+# Both tracks must come: gst-launch links the pads by name, so a participant
+# who sends only video (or leaves before its audio starts) leaves the muxer
+# waiting.  noom-record takes whatever tracks come, for everyone, one file
+# per participant.
 set -eu
 uri=${1:?usage: $0 noom://HOST:PORT/ROOM PARTICIPANT FILE.mkv}
 who=${2:?usage: $0 noom://HOST:PORT/ROOM PARTICIPANT FILE.mkv}
