@@ -720,6 +720,15 @@ gst_noom_session_get_property (GstNoomSession * self, guint prop_id,
 /* ------------------------------------------------------------------------ */
 /* object */
 
+/* The process-wide DTLS certificate is made once, in the background, by
+ * the first element to leave NULL.  Elements going back to NULL wait for
+ * it: a process that exits right after (a server that cannot be reached)
+ * would otherwise run OpenSSL's exit handlers under the key generation,
+ * which crashes. */
+static GMutex prewarm_lock;
+static GCond prewarm_cond;
+static gboolean prewarm_running;
+
 static gpointer
 prewarm_thread (gpointer data)
 {
@@ -729,7 +738,20 @@ prewarm_thread (gpointer data)
   if (dtls)
     gst_object_unref (gst_object_ref_sink (dtls));
   GST_DEBUG ("DTLS certificate %s", dtls ? "ready" : "unavailable");
+  g_mutex_lock (&prewarm_lock);
+  prewarm_running = FALSE;
+  g_cond_broadcast (&prewarm_cond);
+  g_mutex_unlock (&prewarm_lock);
   return NULL;
+}
+
+void
+gst_noom_session_unprepare (void)
+{
+  g_mutex_lock (&prewarm_lock);
+  while (prewarm_running)
+    g_cond_wait (&prewarm_cond, &prewarm_lock);
+  g_mutex_unlock (&prewarm_lock);
 }
 
 gboolean
@@ -739,6 +761,7 @@ gst_noom_session_prepare (GstElement * element)
   GstPluginFeature *webrtcbin;
 
   if (g_once_init_enter (&started)) {
+    prewarm_running = TRUE;
     g_thread_unref (g_thread_new ("noom-dtls-prewarm", prewarm_thread, NULL));
     g_once_init_leave (&started, 1);
   }

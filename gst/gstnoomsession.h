@@ -72,6 +72,9 @@ void gst_noom_session_install_signals (GObjectClass * klass);
  * and checks that webrtcbin is installed.  FALSE, with an error posted on
  * @element, when it is not. */
 gboolean gst_noom_session_prepare (GstElement * element);
+/* For READY_TO_NULL: waits until that certificate is made, so that no
+ * thread of ours runs once the elements are in NULL. */
+void gst_noom_session_unprepare (void);
 
 GstNoomSession *gst_noom_session_new (GstElement * element,
     const gchar * kind, const GstNoomSessionHooks * hooks);

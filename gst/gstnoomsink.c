@@ -1036,6 +1036,9 @@ gst_noom_sink_change_state (GstElement * element, GstStateChange transition)
     goto failure;
 
   switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      gst_noom_session_unprepare ();
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       GST_OBJECT_LOCK (self);
       self->running = FALSE;

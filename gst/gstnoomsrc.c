@@ -778,6 +778,9 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
     case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
       ret = GST_STATE_CHANGE_NO_PREROLL;
       break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      gst_noom_session_unprepare ();
+      break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       gst_noom_session_stop (self->session);
       break;
