@@ -748,9 +748,15 @@ prewarm_thread (gpointer data)
 void
 gst_noom_session_unprepare (void)
 {
+  /* Bounded: key generation takes about a second; a state change must
+   * not wait forever on it. */
+  gint64 end = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
   g_mutex_lock (&prewarm_lock);
-  while (prewarm_running)
-    g_cond_wait (&prewarm_cond, &prewarm_lock);
+  while (prewarm_running
+      && g_cond_wait_until (&prewarm_cond, &prewarm_lock, end));
+  if (prewarm_running)
+    GST_WARNING ("the DTLS certificate is still being made after 10 s");
   g_mutex_unlock (&prewarm_lock);
 }
 
