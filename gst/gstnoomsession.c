@@ -449,35 +449,22 @@ rename_done (GObject * source, GAsyncResult * res, gpointer user_data)
 /* The nickname property changed while running (session thread): a rejoin
  * uses the new one, and a connected client renames at once (the protocol
  * takes a nickname at any time, also while the join is on its way). */
-typedef struct
-{
-  GstNoomSession *session;
-  gchar *nickname;
-} Rename;
-
-static void
-rename_free (gpointer data)
-{
-  Rename *r = data;
-
-  gst_object_unref (r->session);
-  g_free (r->nickname);
-  g_free (r);
-}
-
 static gboolean
 rename_now (gpointer data)
 {
-  Rename *r = data;
-  GstNoomSession *self = r->session;
+  GstNoomSession *self = data;
+  g_autofree gchar *nickname = NULL;
 
+  GST_OBJECT_LOCK (self);
+  nickname = g_strdup (self->nickname);
+  GST_OBJECT_UNLOCK (self);
   if (self->uri) {
     g_free (self->uri->nickname);
-    self->uri->nickname = g_strdup (r->nickname);
+    self->uri->nickname = g_strdup (nickname);
   }
-  if (self->client && r->nickname && noom_client_is_connected (self->client)) {
-    GST_DEBUG_OBJECT (self, "renaming to \"%s\"", r->nickname);
-    noom_client_set_nickname_async (self->client, r->nickname,
+  if (self->client && nickname && noom_client_is_connected (self->client)) {
+    GST_DEBUG_OBJECT (self, "renaming to \"%s\"", nickname);
+    noom_client_set_nickname_async (self->client, nickname,
         self->cancellable, rename_done, gst_object_ref (self));
   }
   return G_SOURCE_REMOVE;
@@ -547,13 +534,9 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
       }
       GST_OBJECT_UNLOCK (self);
       /* running: tell the room (a no-op when stopped) */
-      if (!is_room) {
-        Rename *r = g_new0 (Rename, 1);
-
-        r->session = gst_object_ref (self);
-        r->nickname = g_strdup (s);
-        gst_noom_session_invoke (self, rename_now, r, rename_free);
-      }
+      if (!is_room)
+        gst_noom_session_invoke (self, rename_now, gst_object_ref (self),
+            gst_object_unref);
       break;
     }
     case GST_NOOM_SESSION_PROP_TOKEN:
