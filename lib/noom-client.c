@@ -687,7 +687,7 @@ handle_open (NoomClient * self, const gchar * data, gsize len)
   g_autoptr (JsonNode) root = NULL;
   g_autoptr (NoomSioPacket) packet = NULL;
   g_autoptr (GBytes) frame = NULL;
-  g_autofree gchar *text = g_strndup (data, len);
+  g_autoptr (GError) error = NULL;
   JsonObject *open;
   gint64 interval, timeout;
 
@@ -695,9 +695,12 @@ handle_open (NoomClient * self, const gchar * data, gsize len)
     protocol_violation (self, "unexpected Engine.IO open packet");
     return;
   }
-  root = json_from_string (text, NULL);
+  root = noom_json_parse (data, len, &error);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
-    protocol_violation (self, "Engine.IO open packet is not an object");
+    g_autofree gchar *why = g_strdup_printf ("Engine.IO open packet is not "
+        "an object%s%s", error ? ": " : "", error ? error->message : "");
+
+    protocol_violation (self, why);
     return;
   }
   open = json_node_get_object (root);

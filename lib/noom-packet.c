@@ -269,14 +269,25 @@ escape_length (const gchar * p, const gchar * end)
   return 5;
 }
 
+/* What the scan in front of json-glib found. */
+typedef struct {
+  gboolean has_nul;             /* a \u0000 escape in a string */
+  gboolean bad_escape;          /* an escape JSON.parse refuses */
+  gboolean too_deep;            /* nested over NOOM_JSON_MAX_DEPTH */
+} NoomJsonScan;
+
 /* Returns the end of the JSON value starting at @p ('[', '{' or '"'), or
- * NULL when it is unterminated.  json-glib is more lenient than JSON.parse
- * (it accepts several top-level statements and "var x = ..."), so the
- * parser is only handed exactly one value, and whatever follows it must be
- * whitespace. */
+ * NULL when it is unterminated, has a bad escape or nests deeper than
+ * NOOM_JSON_MAX_DEPTH (the reason is in @scan).  json-glib is more lenient
+ * than JSON.parse (it accepts several top-level statements and
+ * "var x = ..."), so the parser is only handed exactly one value, and
+ * whatever follows it must be whitespace.  json-glib's parser, and the
+ * copies and frees of its trees, recurse once per level: a packet of
+ * 200 KB nested 100,000 deep overflows the stack before any check of
+ * ours could run, so the depth is bounded here, before json-glib sees
+ * anything. */
 static const gchar *
-json_value_end (const gchar * p, const gchar * end, gboolean * has_nul,
-    gboolean * bad_escape)
+json_value_end (const gchar * p, const gchar * end, NoomJsonScan * scan)
 {
   guint depth = 0;
   gsize n;
@@ -291,13 +302,13 @@ json_value_end (const gchar * p, const gchar * end, gboolean * has_nul,
            * would silently become "ab".  The pair skip below keeps an
            * escaped backslash ("\\u0000", plain text) from matching. */
           if (end - p >= 6 && memcmp (p + 1, "u0000", 5) == 0)
-            *has_nul = TRUE;
+            scan->has_nul = TRUE;
           /* Only the escapes JSON.parse knows, and no lone surrogate.
            * json-glib also takes a bare "\u" (or "\u12") and then lets an
            * earlier lone surrogate through as bytes that are not UTF-8. */
           n = escape_length (p + 1, end);
           if (n == 0) {
-            *bad_escape = TRUE;
+            scan->bad_escape = TRUE;
             return NULL;
           }
           p += n;
@@ -309,7 +320,10 @@ json_value_end (const gchar * p, const gchar * end, gboolean * has_nul,
         break;
       case '[':
       case '{':
-        depth++;
+        if (++depth > NOOM_JSON_MAX_DEPTH) {
+          scan->too_deep = TRUE;
+          return NULL;
+        }
         break;
       case ']':
       case '}':
@@ -359,7 +373,7 @@ tree_is_sound (JsonNode * node, GError ** error)
         if (!g_utf8_validate (name, -1, NULL)) {
           g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
               NOOM_PROTOCOL_ERROR_BAD_JSON,
-              "invalid JSON in Socket.IO packet: member name is not UTF-8");
+              "invalid JSON: member name is not UTF-8");
           return FALSE;
         }
         if (!tree_is_sound (member, error))
@@ -374,13 +388,13 @@ tree_is_sound (JsonNode * node, GError ** error)
           && !g_utf8_validate (json_node_get_string (node), -1, NULL)) {
         g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
             NOOM_PROTOCOL_ERROR_BAD_JSON,
-            "invalid JSON in Socket.IO packet: string is not UTF-8");
+            "invalid JSON: string is not UTF-8");
         return FALSE;
       }
       if (vtype == G_TYPE_DOUBLE && !isfinite (json_node_get_double (node))) {
         g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
             NOOM_PROTOCOL_ERROR_BAD_JSON,
-            "invalid JSON in Socket.IO packet: number out of range");
+            "invalid JSON: number out of range");
         return FALSE;
       }
       return TRUE;
@@ -428,6 +442,68 @@ payload_is_valid (NoomSioType type, JsonNode * data)
       return JSON_NODE_HOLDS_ARRAY (data);
   }
   return FALSE;
+}
+
+JsonNode *
+noom_json_parse (const gchar * text, gsize len, GError ** error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) json_error = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  NoomJsonScan scan = { 0, };
+  const gchar *end = text + len, *value_end, *rest;
+
+  if (len == 0 || (*text != '[' && *text != '{' && *text != '"')) {
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_BAD_JSON,
+        "invalid JSON: not an array, object or string");
+    return NULL;
+  }
+  value_end = json_value_end (text, end, &scan);
+  for (rest = value_end; rest && rest < end; rest++) {
+    if (!g_ascii_isspace (*rest)) {
+      rest = NULL;
+      break;
+    }
+  }
+  if (scan.too_deep) {
+    g_set_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_TOO_DEEP,
+        "invalid JSON: nested deeper than %d levels", NOOM_JSON_MAX_DEPTH);
+    return NULL;
+  }
+  if (scan.bad_escape) {
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_BAD_JSON, "invalid JSON: bad escape in a string");
+    return NULL;
+  }
+  if (value_end == NULL || rest == NULL) {
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_BAD_JSON, "invalid JSON: not exactly one value");
+    return NULL;
+  }
+  if (scan.has_nul) {
+    /* docs/protocol.md §1: U+0000 in any string is a malformed packet
+     * (no room name, nickname or chat message may hold it, and no
+     * json-glib string can). */
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_BAD_PAYLOAD, "invalid JSON: \\u0000 in a string");
+    return NULL;
+  }
+  if (!json_parser_load_from_data (parser, text, value_end - text,
+          &json_error)) {
+    g_set_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_JSON,
+        "invalid JSON: %s", json_error->message);
+    return NULL;
+  }
+  root = json_parser_steal_root (parser);
+  if (root == NULL) {
+    g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
+        NOOM_PROTOCOL_ERROR_BAD_JSON, "invalid JSON: no value");
+    return NULL;
+  }
+  if (!tree_is_sound (root, error))
+    return NULL;
+  return g_steal_pointer (&root);
 }
 
 NoomSioPacket *
@@ -511,11 +587,6 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
   }
 
   if (p < end) {
-    g_autoptr (JsonParser) parser = json_parser_new_immutable ();
-    g_autoptr (GError) json_error = NULL;
-    const gchar *value_end, *rest;
-    gboolean has_nul = FALSE, bad_escape = FALSE;
-
     if (*p != '[' && *p != '{' && *p != '"') {
       /* Not a JSON document socket.io-parser would accept for any type;
        * typically a non-numeric ack id ("42abc[...]"). */
@@ -525,43 +596,10 @@ noom_sio_packet_parse (const gchar * text, gsize len, GError ** error)
           "invalid Socket.IO payload");
       return NULL;
     }
-    value_end = json_value_end (p, end, &has_nul, &bad_escape);
-    for (rest = value_end; rest && rest < end; rest++) {
-      if (!g_ascii_isspace (*rest)) {
-        rest = NULL;
-        break;
-      }
-    }
-    if (bad_escape) {
-      g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
-          NOOM_PROTOCOL_ERROR_BAD_JSON,
-          "invalid JSON in Socket.IO packet: bad escape in a string");
+    packet->data = noom_json_parse (p, end - p, error);
+    if (packet->data == NULL)
       return NULL;
-    }
-    if (value_end == NULL || rest == NULL) {
-      g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
-          NOOM_PROTOCOL_ERROR_BAD_JSON,
-          "invalid JSON in Socket.IO packet: not exactly one value");
-      return NULL;
-    }
-    if (has_nul) {
-      /* docs/protocol.md §1: U+0000 in any string is a malformed packet
-       * (no room name, nickname or chat message may hold it, and no
-       * json-glib string can). */
-      g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
-          NOOM_PROTOCOL_ERROR_BAD_PAYLOAD,
-          "invalid Socket.IO payload: \\u0000 in a string");
-      return NULL;
-    }
-    if (!json_parser_load_from_data (parser, p, value_end - p, &json_error)) {
-      g_set_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_JSON,
-          "invalid JSON in Socket.IO packet: %s", json_error->message);
-      return NULL;
-    }
-    packet->data = json_parser_steal_root (parser);
-    if (packet->data != NULL && !tree_is_sound (packet->data, error))
-      return NULL;
-    if (packet->data == NULL || !payload_is_valid (type, packet->data)) {
+    if (!payload_is_valid (type, packet->data)) {
       g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
           NOOM_PROTOCOL_ERROR_BAD_PAYLOAD, "invalid Socket.IO payload");
       return NULL;

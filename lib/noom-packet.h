@@ -25,6 +25,7 @@ typedef enum {
   NOOM_PROTOCOL_ERROR_BAD_JSON,         /* payload is not valid JSON */
   NOOM_PROTOCOL_ERROR_BAD_PAYLOAD,      /* JSON of the wrong shape for the type */
   NOOM_PROTOCOL_ERROR_TOO_LARGE,        /* over maxPayload */
+  NOOM_PROTOCOL_ERROR_TOO_DEEP,         /* JSON nested over NOOM_JSON_MAX_DEPTH */
 } NoomProtocolError;
 
 /* ---------------------------------------------------------------- Engine.IO */
@@ -120,6 +121,20 @@ GBytes *noom_sio_frame_event (const gchar * event, JsonArray * args,
 GBytes *noom_sio_frame_ack (gint64 id, JsonArray * args);
 /* Any packet, as a complete Engine.IO message frame. */
 GBytes *noom_sio_frame_packet (const NoomSioPacket * packet);
+
+/* ---------------------------------------------------------------- JSON */
+
+/* How deep any JSON from the network may nest (arrays and objects; a
+ * Socket.IO event's argument array is level 1).  Noom's own messages
+ * need 4. */
+#define NOOM_JSON_MAX_DEPTH 64
+
+/* Parses exactly one JSON array, object or string (whitespace may follow)
+ * as JSON.parse would, for any JSON that comes from the network: the
+ * nesting depth is bounded before json-glib sees the text, strings must
+ * be UTF-8 without U+0000 and numbers finite.  Every JSON parse in Noom
+ * of data from outside goes through here. */
+JsonNode *noom_json_parse (const gchar * text, gsize len, GError ** error);
 
 /* Reserved event names that must never be emitted or accepted. */
 gboolean noom_sio_is_reserved_event (const gchar * name);

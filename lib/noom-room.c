@@ -263,6 +263,8 @@ noom_rate_limit_init (NoomRateLimit * limit, guint burst, gint64 now_us)
 {
   limit->tokens = burst;
   limit->last_us = now_us;
+  limit->dropped = 0;
+  limit->last_drop_us = 0;
 }
 
 gboolean
@@ -279,6 +281,24 @@ noom_rate_limit_take (NoomRateLimit * limit, guint rate, guint burst,
     return FALSE;
   limit->tokens -= 1.0;
   return TRUE;
+}
+
+NoomRateVerdict
+noom_rate_limit_check (NoomRateLimit * limit, guint rate, guint burst,
+    gint64 now_us)
+{
+  /* The episode ends with a quiet gap, not with the next event that gets
+   * through: a flooder always gets some through, as the bucket refills. */
+  if (limit->dropped > 0 && now_us - limit->last_drop_us >= NOOM_RATE_QUIET_US)
+    limit->dropped = 0;
+  if (noom_rate_limit_take (limit, rate, burst, now_us))
+    return NOOM_RATE_OK;
+  limit->last_drop_us = now_us;
+  if (limit->dropped < G_MAXUINT32)
+    limit->dropped++;
+  if (limit->dropped >= (guint64) NOOM_RATE_FLOOD_BURSTS * MAX (burst, 1))
+    return NOOM_RATE_FLOODING;
+  return NOOM_RATE_LIMITED;
 }
 
 /* ------------------------------------------------------------------ rooms */

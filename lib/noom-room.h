@@ -126,16 +126,37 @@ gboolean noom_offer_plan (gboolean local_was_first, NoomMediaFlags local_sends,
 
 /* ------------------------------------------------------------ rate limit */
 
-/* A token bucket: @rate tokens per second, at most @burst. */
+/* A token bucket: @rate tokens per second, at most @burst.  It also keeps
+ * the episode of limiting it is in: a client that keeps sending while it
+ * is limited is flooding, and is closed, however many of its events still
+ * get through (the refill lets @rate a second through). */
 typedef struct {
   gdouble tokens;
   gint64 last_us;               /* monotonic time of the last refill */
+  guint32 dropped;              /* events dropped in this episode */
+  gint64 last_drop_us;          /* when the last one was */
 } NoomRateLimit;
+
+/* An episode of limiting ends after this long without a dropped event. */
+#define NOOM_RATE_QUIET_US (2 * G_USEC_PER_SEC)
+/* Dropped events in one episode, in bursts, that make a flood. */
+#define NOOM_RATE_FLOOD_BURSTS 10
+
+typedef enum {
+  NOOM_RATE_OK,                 /* take the event */
+  NOOM_RATE_LIMITED,            /* drop it (the first of an episode: log) */
+  NOOM_RATE_FLOODING,           /* drop it and close the connection */
+} NoomRateVerdict;
 
 void noom_rate_limit_init (NoomRateLimit * limit, guint burst, gint64 now_us);
 /* Take one token; FALSE when the bucket is empty (the event is dropped). */
 gboolean noom_rate_limit_take (NoomRateLimit * limit, guint rate, guint burst,
     gint64 now_us);
+/* noom_rate_limit_take() with the episode: FLOODING once
+ * NOOM_RATE_FLOOD_BURSTS x @burst events were dropped with no quiet gap of
+ * NOOM_RATE_QUIET_US between them. */
+NoomRateVerdict noom_rate_limit_check (NoomRateLimit * limit, guint rate,
+    guint burst, gint64 now_us);
 
 /* ------------------------------------------------------------ rooms */
 

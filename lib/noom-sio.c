@@ -75,6 +75,8 @@ struct _Connection
   GPtrArray *attachments;
   GList *waiting_link;
   gint64 connect_deadline;      /* monotonic ms */
+  gpointer data;                /* noom_sio_socket_set_connection_data */
+  GDestroyNotify data_destroy;
   guint ref_count;
   gboolean closed;
 };
@@ -103,6 +105,8 @@ conn_unref (Connection * conn)
   if (--conn->ref_count > 0)
     return;
   conn_clear_partial (conn);
+  if (conn->data_destroy)
+    conn->data_destroy (conn->data);
   g_free (conn);
 }
 
@@ -574,8 +578,11 @@ engine_message (NoomEngineSocket * esock, const gchar * text, gsize len,
   }
   packet = noom_sio_packet_parse (text, len, &error);
   if (packet == NULL) {
-    g_debug ("closing %s: %s", noom_engine_socket_get_sid (esock),
-        error->message);
+    /* The reason is worth a line: it may come before any CONNECT (a bad
+     * auth payload), where no namespace logs anything. */
+    g_message ("parse error from %s (%s): %s, connection closed",
+        noom_engine_socket_get_sid (esock),
+        noom_engine_socket_get_remote_address (esock), error->message);
     conn_close (conn, "parse error");
     return;
   }
@@ -781,6 +788,24 @@ noom_sio_socket_get_remote_address (NoomSioSocket * socket)
 {
   g_return_val_if_fail (socket != NULL, NULL);
   return noom_engine_socket_get_remote_address (socket->conn->esock);
+}
+
+gpointer
+noom_sio_socket_get_connection_data (NoomSioSocket * socket)
+{
+  return socket->conn->data;
+}
+
+void
+noom_sio_socket_set_connection_data (NoomSioSocket * socket, gpointer data,
+    GDestroyNotify destroy)
+{
+  Connection *conn = socket->conn;
+
+  if (conn->data_destroy)
+    conn->data_destroy (conn->data);
+  conn->data = data;
+  conn->data_destroy = destroy;
 }
 
 void

@@ -73,6 +73,13 @@ const gchar *noom_sio_socket_get_id (NoomSioSocket * socket);
 const gchar *noom_sio_socket_get_nsp (NoomSioSocket * socket);
 const gchar *noom_sio_socket_get_remote_address (NoomSioSocket * socket);
 void noom_sio_socket_set_user_data (NoomSioSocket * socket, gpointer data);
+/* Data of the Engine.IO connection under @socket: shared by every
+ * Socket.IO socket on it, one after the other (a client may DISCONNECT and
+ * CONNECT again on one connection) or side by side (namespaces), and freed
+ * with @destroy when the connection is. */
+gpointer noom_sio_socket_get_connection_data (NoomSioSocket * socket);
+void noom_sio_socket_set_connection_data (NoomSioSocket * socket,
+    gpointer data, GDestroyNotify destroy);
 gpointer noom_sio_socket_get_user_data (NoomSioSocket * socket);
 
 G_END_DECLS

@@ -12,6 +12,7 @@
 #include <json-glib/json-glib.h>
 
 #include "noom-base64.h"
+#include "noom-packet.h"
 #include "noom-token.h"
 
 G_DEFINE_QUARK (noom-token-error-quark, noom_token_error);
@@ -76,24 +77,32 @@ verify_signature (GBytes * secret, const gchar * data, gsize len,
 
 /* ---------------------------------------------------------------- JSON */
 
+/* A base64url part of the token as a JSON object.  It goes through
+ * noom_json_parse() like every JSON from the network: the header is read
+ * before the signature is checked, so it comes from anybody. */
 static JsonObject *
-decode_object (const gchar * text, gsize len)
+decode_object (const gchar * text, gsize len, gboolean * has_nul)
 {
   g_autofree guint8 *raw = NULL;
-  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
   gsize raw_len = 0;
-  JsonNode *root;
 
   raw = noom_base64url_decode (text, len, &raw_len);
   if (raw == NULL || raw_len == 0
       || memchr (raw, '\0', raw_len) != NULL
       || !g_utf8_validate ((const gchar *) raw, raw_len, NULL))
     return NULL;
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, (const gchar *) raw, raw_len, NULL))
+  root = noom_json_parse ((const gchar *) raw, raw_len, &error);
+  if (root == NULL) {
+    /* json-glib would cut "a\u0000b" to "a": the identity would silently
+     * become another nickname than the one the token names. */
+    if (has_nul && g_error_matches (error, NOOM_PROTOCOL_ERROR,
+            NOOM_PROTOCOL_ERROR_BAD_PAYLOAD))
+      *has_nul = TRUE;
     return NULL;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
   return json_object_ref (json_node_get_object (root));
 }
@@ -145,6 +154,7 @@ noom_token_verify (const gchar * text, GBytes * secret, gint64 now_s,
   gsize len;
   JsonNode *can;
   gint64 nbf;
+  gboolean claims_nul = FALSE;
 
   g_return_val_if_fail (secret != NULL, NULL);
 
@@ -158,7 +168,7 @@ noom_token_verify (const gchar * text, GBytes * secret, gint64 now_s,
   dot2 = dot1 ? strchr (dot1 + 1, '.') : NULL;
   if (len > NOOM_TOKEN_MAX_LENGTH || dot2 == NULL
       || strchr (dot2 + 1, '.') != NULL
-      || (header = decode_object (text, dot1 - text)) == NULL) {
+      || (header = decode_object (text, dot1 - text, NULL)) == NULL) {
     g_set_error_literal (error, NOOM_TOKEN_ERROR, NOOM_TOKEN_ERROR_MALFORMED,
         "the token is malformed");
     return NULL;
@@ -179,7 +189,13 @@ noom_token_verify (const gchar * text, GBytes * secret, gint64 now_s,
     return NULL;
   }
 
-  claims = decode_object (dot1 + 1, dot2 - (dot1 + 1));
+  claims = decode_object (dot1 + 1, dot2 - (dot1 + 1), &claims_nul);
+  if (claims_nul) {
+    g_set_error_literal (error, NOOM_TOKEN_ERROR, NOOM_TOKEN_ERROR_CLAIMS,
+        "the token's claims hold U+0000 (\\u0000), which no room name or "
+        "identity may contain");
+    return NULL;
+  }
   if (claims == NULL) {
     g_set_error_literal (error, NOOM_TOKEN_ERROR, NOOM_TOKEN_ERROR_MALFORMED,
         "the token is malformed");

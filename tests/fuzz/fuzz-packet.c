@@ -285,6 +285,43 @@ check_sio (const gchar * text, gsize len)
   check_frame_event (packet, first);
 }
 
+/* How deep @node nests (a value: 0). */
+static guint
+json_depth (JsonNode * node)
+{
+  guint d = 0, i;
+
+  if (JSON_NODE_HOLDS_ARRAY (node)) {
+    JsonArray *a = json_node_get_array (node);
+
+    for (i = 0; i < json_array_get_length (a); i++)
+      d = MAX (d, json_depth (json_array_get_element (a, i)));
+    return d + 1;
+  }
+  if (JSON_NODE_HOLDS_OBJECT (node)) {
+    JsonObjectIter iter;
+    JsonNode *member;
+
+    json_object_iter_init (&iter, json_node_get_object (node));
+    while (json_object_iter_next (&iter, NULL, &member))
+      d = MAX (d, json_depth (member));
+    return d + 1;
+  }
+  return 0;
+}
+
+/* Any JSON from the network: what noom_json_parse() accepts nests at most
+ * NOOM_JSON_MAX_DEPTH deep, so nothing deeper ever reaches json-glib's
+ * recursion (nor the relays, copies and frees after it). */
+static void
+check_json (const gchar * text, gsize len)
+{
+  g_autoptr (JsonNode) node = noom_json_parse (text, len, NULL);
+
+  if (node)
+    FUZZ_CHECK (json_depth (node) <= NOOM_JSON_MAX_DEPTH);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
@@ -298,6 +335,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   check_eio (text, size);
   check_payload (text, size);
   check_sio (text, size);
+  check_json (text, size);
   /* What the server does with a WebSocket text frame: Engine.IO, then the
    * Socket.IO text of a message packet. */
   if (noom_eio_decode (text, size, &packet, NULL)

@@ -894,6 +894,61 @@ test_fake_drops (void)
 }
 
 
+/* JSON nested 100,000 deep (json-glib's recursive parser overflows the
+ * stack on it): from a relayed event, or in the open packet, the client
+ * hangs up with a protocol error and does not crash. */
+static gchar *
+deep_value (guint depth)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < depth; i++)
+    g_string_append (s, i % 3 ? "[" : "{\"k\":");
+  g_string_append (s, "1");
+  for (i = depth; i > 0; i--)
+    g_string_append_c (s, (i - 1) % 3 ? ']' : '}');
+  return g_string_free (s, FALSE);
+}
+
+static void
+test_fake_deep (void)
+{
+  g_autofree gchar *value = deep_value (100000);
+  g_autofree gchar *event = g_strdup_printf ("42[\"new_message\",\"q: hi\","
+      "%s]", value);
+  g_autofree gchar *open = g_strdup_printf ("0{\"sid\":\"s\",\"x\":%s}",
+      value);
+
+  {
+    g_autoptr (Fake) f = fake_new (FAKE_OPEN, FAKE_CONNECTED);
+    g_autoptr (Recorder) r = fake_connected_recorder (f);
+    g_autofree gchar *e = NULL;
+    g_autofree gchar *prefix = g_strdup_printf ("disconnected %d ",
+        NOOM_CLIENT_ERROR_PROTOCOL);
+
+    fake_send (f, event);
+    e = wait_event (r, "disconnected ", DEADLINE_MS);
+    g_assert_true (g_str_has_prefix (e, prefix));
+    g_assert_nonnull (strstr (e, "nested deeper than"));
+    g_assert_true (iterate_until (&f->closed, DEADLINE_MS));
+  }
+  {
+    g_autoptr (Fake) f = fake_new (open, FAKE_CONNECTED);
+    g_autoptr (Recorder) r = recorder_new ();
+    g_autoptr (GError) error = NULL;
+    AsyncWait w = { FALSE, NULL };
+
+    noom_client_connect_async (r->client, f->url, NULL, 5000, NULL, async_cb,
+        &w);
+    g_assert_true (iterate_until (&w.done, DEADLINE_MS));
+    g_assert_false (noom_client_connect_finish (r->client, w.res, &error));
+    g_object_unref (w.res);
+    g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL);
+    g_assert_nonnull (strstr (error->message, "nested deeper than"));
+  }
+}
+
 /* Mutated server packets: the client ignores them or hangs up with an
  * error, and never crashes, hangs or leaks (run under valgrind to see the
  * last) */
@@ -1916,6 +1971,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/fake/events", test_fake_events);
   g_test_add_func ("/client/fake/join-errors", test_fake_join_errors);
   g_test_add_func ("/client/fake/drops", test_fake_drops);
+  g_test_add_func ("/client/fake/deep", test_fake_deep);
   g_test_add_func ("/client/fake/mutations", test_fake_mutations);
   g_test_add_func ("/interop/connect-close", test_connect_close);
   g_test_add_func ("/interop/tls", test_tls);

@@ -426,6 +426,142 @@ test_sio_parse_not_terminated (void)
   g_assert_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_BAD_PAYLOAD);
 }
 
+/* json-glib's parser (and its tree copies and frees) recurse once per
+ * level: 100,000 levels in a 200 KB packet crashed noom-server.  The
+ * depth is bounded before json-glib sees the text, for every shape and
+ * in every place a packet's JSON comes from. */
+typedef enum { DEEP_ARRAYS, DEEP_OBJECTS, DEEP_MIXED } DeepShape;
+
+static gchar *
+deep_json (DeepShape shape, guint depth)
+{
+  GString *s = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < depth; i++) {
+    if (shape == DEEP_ARRAYS || (shape == DEEP_MIXED && i % 2))
+      g_string_append (s, "[1,");
+    else
+      g_string_append (s, "{\"k\":");
+  }
+  g_string_append (s, "\"x\"");
+  for (i = depth; i > 0; i--) {
+    if (shape == DEEP_ARRAYS || (shape == DEEP_MIXED && (i - 1) % 2))
+      g_string_append_c (s, ']');
+    else
+      g_string_append_c (s, '}');
+  }
+  return g_string_free (s, FALSE);
+}
+
+/* "2[" + "\"e\"," + value + "]": the event array is level 1. */
+static gchar *
+deep_event (DeepShape shape, guint depth)
+{
+  g_autofree gchar *value = deep_json (shape, depth);
+
+  return g_strdup_printf ("2[\"new_message\",%s]", value);
+}
+
+static void
+test_json_depth (void)
+{
+  static const DeepShape shapes[] = { DEEP_ARRAYS, DEEP_OBJECTS, DEEP_MIXED };
+  static const guint too_deep[] = { NOOM_JSON_MAX_DEPTH + 1, 1000, 100000,
+    1000000
+  };
+  guint s, d;
+
+  for (s = 0; s < G_N_ELEMENTS (shapes); s++) {
+    g_autofree gchar *ok = deep_json (shapes[s], NOOM_JSON_MAX_DEPTH);
+    g_autofree gchar *ok_event = deep_event (shapes[s],
+        NOOM_JSON_MAX_DEPTH - 1);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) node = NULL;
+    g_autoptr (NoomSioPacket) p = NULL;
+
+    /* At the bound: accepted, whole. */
+    node = noom_json_parse (ok, strlen (ok), &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (node);
+    p = noom_sio_packet_parse (ok_event, strlen (ok_event), &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (p);
+
+    for (d = 0; d < G_N_ELEMENTS (too_deep); d++) {
+      g_autofree gchar *value = deep_json (shapes[s], too_deep[d]);
+      g_autofree gchar *event = deep_event (shapes[s], too_deep[d]);
+      g_autofree gchar *connect = NULL;
+      g_autofree gchar *ack = NULL;
+      g_autofree gchar *poll = NULL;
+      g_autoptr (GArray) packets = NULL;
+      const gchar *texts[4];
+      guint t;
+
+      g_test_message ("shape %d, depth %u", shapes[s], too_deep[d]);
+      g_clear_error (&error);
+      g_clear_pointer (&node, json_node_unref);
+      node = noom_json_parse (value, strlen (value), &error);
+      g_assert_null (node);
+      g_assert_error (error, NOOM_PROTOCOL_ERROR, NOOM_PROTOCOL_ERROR_TOO_DEEP);
+
+      /* An event argument, an ack's arguments, the CONNECT auth payload
+       * (an object at the top: wrap arrays in one) and a packet that came
+       * in a polling POST body. */
+      connect = shapes[s] == DEEP_ARRAYS ?
+          g_strdup_printf ("0{\"token\":%s}", value) :
+          g_strdup_printf ("0%s", value);
+      ack = g_strdup_printf ("37[%s]", value);
+      poll = g_strdup_printf ("4%s\x1e" "4%s", event, connect);
+      g_clear_error (&error);
+      packets = noom_eio_payload_decode (poll, strlen (poll), &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (packets->len, ==, 2);
+      texts[0] = event;
+      texts[1] = connect;
+      texts[2] = ack;
+      texts[3] = NULL;
+      for (t = 0; texts[t]; t++) {
+        g_clear_error (&error);
+        g_clear_pointer (&p, noom_sio_packet_free);
+        p = noom_sio_packet_parse (texts[t], strlen (texts[t]), &error);
+        g_assert_null (p);
+        g_assert_error (error, NOOM_PROTOCOL_ERROR,
+            NOOM_PROTOCOL_ERROR_TOO_DEEP);
+      }
+      for (t = 0; t < packets->len; t++) {
+        NoomEioPacket *e = &g_array_index (packets, NoomEioPacket, t);
+
+        g_clear_error (&error);
+        g_clear_pointer (&p, noom_sio_packet_free);
+        p = noom_sio_packet_parse (e->data, e->len, &error);
+        g_assert_null (p);
+        g_assert_error (error, NOOM_PROTOCOL_ERROR,
+            NOOM_PROTOCOL_ERROR_TOO_DEEP);
+      }
+    }
+  }
+}
+
+/* Brackets inside strings are text, not nesting. */
+static void
+test_json_depth_strings (void)
+{
+  GString *text = g_string_new ("2[\"new_message\",\"");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (NoomSioPacket) p = NULL;
+  g_autofree gchar *t = NULL;
+  guint i;
+
+  for (i = 0; i < 10000; i++)
+    g_string_append (text, "[{");
+  g_string_append (text, "\"]");
+  t = g_string_free (text, FALSE);
+  p = noom_sio_packet_parse (t, strlen (t), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (p);
+}
+
 /* json-glib strings end at a NUL: "ab\u0000cd" must not arrive as "ab"
  * (docs/protocol.md §1: U+0000 in a string is a malformed packet). */
 static void
@@ -750,6 +886,8 @@ main (int argc, char **argv)
   g_test_add_func ("/packet/sio/parse-not-terminated",
       test_sio_parse_not_terminated);
   g_test_add_func ("/packet/sio/parse-nul", test_sio_parse_nul);
+  g_test_add_func ("/packet/json/depth", test_json_depth);
+  g_test_add_func ("/packet/json/depth-strings", test_json_depth_strings);
   g_test_add_func ("/packet/sio/parse-unrelayable",
       test_sio_parse_unrelayable);
   g_test_add_func ("/packet/sio/encode", test_sio_encode);

@@ -461,6 +461,43 @@ test_nickname (void)
   noom_room_member_clear (&m);
 }
 
+/* A client that keeps sending while limited floods, though the refill
+ * lets some of its events through; one that pauses does not. */
+static void
+test_rate_flood (void)
+{
+  NoomRateLimit rl;
+  gint64 t = 1000000;
+  guint i, ok = 0, limited = 0;
+  NoomRateVerdict v = NOOM_RATE_OK;
+
+  /* 100 events a second against 5/s, burst 10: flooding once 100 were
+   * dropped in one episode, about a second in. */
+  noom_rate_limit_init (&rl, 10, t);
+  for (i = 0; i < 1000 && v != NOOM_RATE_FLOODING; i++, t += 10000) {
+    v = noom_rate_limit_check (&rl, 5, 10, t);
+    if (v == NOOM_RATE_OK)
+      ok++;
+    else if (v == NOOM_RATE_LIMITED)
+      limited++;
+  }
+  g_assert_cmpint (v, ==, NOOM_RATE_FLOODING);
+  g_assert_cmpuint (limited, ==, NOOM_RATE_FLOOD_BURSTS * 10 - 1);
+  g_assert_cmpuint (ok, >, 10);         /* the refill got some through */
+
+  /* Bursts with quiet gaps between them: limited, never flooding. */
+  noom_rate_limit_init (&rl, 10, t);
+  for (i = 0; i < 50; i++) {
+    guint j;
+
+    for (j = 0; j < 30; j++)
+      g_assert_cmpint (noom_rate_limit_check (&rl, 5, 10, t), !=,
+          NOOM_RATE_FLOODING);
+    g_assert_cmpuint (rl.dropped, >, 0);
+    t += NOOM_RATE_QUIET_US;
+  }
+}
+
 static void
 test_rate_limit (void)
 {
@@ -499,5 +536,6 @@ main (int argc, char **argv)
   g_test_add_func ("/room/list-sorted", test_list_sorted);
   g_test_add_func ("/room/nickname", test_nickname);
   g_test_add_func ("/room/rate-limit", test_rate_limit);
+  g_test_add_func ("/room/rate-flood", test_rate_flood);
   return g_test_run ();
 }

@@ -229,10 +229,65 @@ test_claims (void)
   expect_error (no_room, NOOM_TOKEN_ERROR_CLAIMS);
   expect_error (no_sub, NOOM_TOKEN_ERROR_CLAIMS);
   expect_error (bad_can, NOOM_TOKEN_ERROR_CLAIMS);
+  /* json-glib would cut "a\u0000b" to "a": another identity than the
+   * token names.  Refused as the nickname field refuses it. */
+  {
+    static const gchar *const nul_claims[] = {
+      "{\"sub\":\"a\\u0000b\",\"room\":\"demo\",\"exp\":1900000000}",
+      "{\"sub\":\"\\u0000\",\"room\":\"demo\",\"exp\":1900000000}",
+      "{\"sub\":\"a\",\"room\":\"de\\u0000mo\",\"exp\":1900000000}",
+    };
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (nul_claims); i++) {
+      g_autofree gchar *text = craft ("{\"alg\":\"HS256\"}", nul_claims[i],
+          SECRET);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (NoomToken) nul = noom_token_verify (text, key, NOW, &error);
+
+      g_assert_null (nul);
+      g_assert_error (error, NOOM_TOKEN_ERROR, NOOM_TOKEN_ERROR_CLAIMS);
+      g_assert_nonnull (strstr (error->message, "U+0000"));
+    }
+  }
   /* No permissions at all: valid, but it may do nothing. */
   t = noom_token_verify (no_can, key, NOW, NULL);
   g_assert_nonnull (t);
   g_assert_cmpuint (t->can, ==, 0);
+}
+
+/* The header is read before the signature is checked: its JSON comes from
+ * anybody, and is bounded like every JSON from the network. */
+static void
+test_deep (void)
+{
+  GString *deep = g_string_new ("{\"alg\":\"HS256\",\"x\":");
+  g_autofree gchar *header = NULL;
+  g_autofree gchar *claims = NULL;
+  g_autofree gchar *deep_header = NULL;
+  g_autofree gchar *deep_claims = NULL;
+  guint i;
+
+  for (i = 0; i < 200; i++)
+    g_string_append_c (deep, '[');
+  for (i = 0; i < 200; i++)
+    g_string_append_c (deep, ']');
+  g_string_append_c (deep, '}');
+  header = g_string_free (deep, FALSE);
+  deep_header = craft (header, "{\"sub\":\"a\",\"room\":\"demo\","
+      "\"exp\":1900000000}", SECRET);
+  expect_error (deep_header, NOOM_TOKEN_ERROR_MALFORMED);
+
+  deep = g_string_new ("{\"sub\":\"a\",\"room\":\"demo\","
+      "\"exp\":1900000000,\"x\":");
+  for (i = 0; i < 200; i++)
+    g_string_append (deep, "{\"y\":");
+  g_string_append (deep, "1");
+  for (i = 0; i < 201; i++)
+    g_string_append_c (deep, '}');
+  claims = g_string_free (deep, FALSE);
+  deep_claims = craft ("{\"alg\":\"HS256\"}", claims, SECRET);
+  expect_error (deep_claims, NOOM_TOKEN_ERROR_MALFORMED);
 }
 
 static void
@@ -316,6 +371,7 @@ main (int argc, char **argv)
   g_test_add_func ("/token/algorithm", test_algorithm);
   g_test_add_func ("/token/malformed", test_malformed);
   g_test_add_func ("/token/claims", test_claims);
+  g_test_add_func ("/token/deep", test_deep);
   g_test_add_func ("/token/can-from-string", test_can_from_string);
   g_test_add_func ("/token/base64url", test_base64url);
   g_test_add_func ("/token/secret-load", test_secret_load);

@@ -38,6 +38,32 @@
 
 typedef struct _Conn Conn;
 
+/* The rate budget belongs to the Engine.IO connection, not to a Socket.IO
+ * socket: a client may DISCONNECT and CONNECT again on one WebSocket, and
+ * that must not refill its bucket.  Nor may a new connection from the same
+ * address: one that closes with its bucket below full leaves it in the
+ * ledger, and the next connection from that address starts from it.  The
+ * ledger is shared with the budgets (refcounted), which may outlive the
+ * room server by a moment at shutdown. */
+typedef struct
+{
+  guint ref_count;
+  guint rate;
+  guint burst;
+  GHashTable *by_address;       /* address -> NoomRateLimit* */
+} RateLedger;
+
+typedef struct
+{
+  NoomRateLimit rate;
+  RateLedger *ledger;
+  gchar *address;
+} Budget;
+
+/* Addresses the ledger remembers at most; past that, buckets that are
+ * full again are forgotten first, then new ones are not kept. */
+#define LEDGER_MAX 65536
+
 struct _Conn
 {
   NoomRoomMember member;        /* first: a NoomRoomMember* is a Conn* */
@@ -48,8 +74,6 @@ struct _Conn
   GList dead_link;              /* in server->dead: disconnected while busy */
   gint64 room_change_us;        /* when the last room_change went out */
   guint64 room_change_version;  /* which list it carried */
-  NoomRateLimit rate;
-  guint32 flood;                /* events dropped since the last accepted */
   gchar *gone_reason;           /* why the connection went, once it did */
   NoomToken *token;             /* with a token secret: what it may do */
   guint in_lobby:1;
@@ -72,6 +96,8 @@ struct _NoomRoomServer
   gint64 next_flush_us;         /* no lobby flush before this */
   GBytes *list_frame;           /* room_change frame of list_version */
   guint64 list_frame_version;
+
+  RateLedger *ledger;           /* rate budgets of addresses */
 
   gint64 refused_window_us;     /* start of the refused-CONNECT log window */
   guint refused_logged;         /* lines logged in that window */
@@ -741,6 +767,121 @@ static const EventHandler handlers[NOOM_EVENT_LAST + 1] = {
   [NOOM_EVENT_LEAVE_ROOM] = on_leave_room,
 };
 
+/* ------------------------------------------------------------- budgets */
+
+static RateLedger *
+ledger_new (guint rate, guint burst)
+{
+  RateLedger *l = g_new0 (RateLedger, 1);
+
+  l->ref_count = 1;
+  l->rate = rate;
+  l->burst = burst;
+  l->by_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  return l;
+}
+
+static void
+ledger_unref (RateLedger * l)
+{
+  if (--l->ref_count > 0)
+    return;
+  g_hash_table_unref (l->by_address);
+  g_free (l);
+}
+
+/* TRUE when @limit has refilled to a full bucket by @now_us. */
+static gboolean
+bucket_full (const RateLedger * l, const NoomRateLimit * limit, gint64 now_us)
+{
+  return limit->tokens + (gdouble) (now_us - limit->last_us) * l->rate / 1e6
+      >= l->burst && (limit->dropped == 0
+      || now_us - limit->last_drop_us >= NOOM_RATE_QUIET_US);
+}
+
+static gboolean
+forget_full (gpointer key, gpointer value, gpointer user_data)
+{
+  RateLedger *l = user_data;
+
+  return bucket_full (l, value, g_get_monotonic_time ());
+}
+
+static void
+budget_free (gpointer data)
+{
+  Budget *b = data;
+  RateLedger *l = b->ledger;
+  gint64 now = g_get_monotonic_time ();
+
+  if (b->address && !bucket_full (l, &b->rate, now)) {
+    NoomRateLimit *kept = g_hash_table_lookup (l->by_address, b->address);
+
+    if (g_hash_table_size (l->by_address) >= LEDGER_MAX)
+      g_hash_table_foreach_remove (l->by_address, forget_full, l);
+    /* Of two connections from one address, the emptier bucket counts. */
+    if (kept == NULL && g_hash_table_size (l->by_address) < LEDGER_MAX)
+      g_hash_table_insert (l->by_address, g_strdup (b->address),
+          g_memdup2 (&b->rate, sizeof (b->rate)));
+    else if (kept && b->rate.tokens < kept->tokens)
+      *kept = b->rate;
+  }
+  ledger_unref (l);
+  g_free (b->address);
+  g_free (b);
+}
+
+/* The budget of @socket's Engine.IO connection, made on its first
+ * CONNECT. */
+static Budget *
+connection_budget (NoomRoomServer * self, NoomSioSocket * socket)
+{
+  Budget *b = noom_sio_socket_get_connection_data (socket);
+  const gchar *address;
+  NoomRateLimit *kept;
+
+  if (b)
+    return b;
+  b = g_new0 (Budget, 1);
+  b->ledger = self->ledger;
+  b->ledger->ref_count++;
+  address = noom_sio_socket_get_remote_address (socket);
+  b->address = g_strdup (address);
+  kept = address ? g_hash_table_lookup (self->ledger->by_address, address) :
+      NULL;
+  if (kept) {
+    b->rate = *kept;
+    g_hash_table_remove (self->ledger->by_address, address);
+  } else {
+    noom_rate_limit_init (&b->rate, self->config.rate_burst,
+        g_get_monotonic_time ());
+  }
+  noom_sio_socket_set_connection_data (socket, b, budget_free);
+  return b;
+}
+
+/* Takes a token from @socket's budget for @what (an event name, or
+ * "CONNECT").  Returns the verdict; logs the first drop of an episode and
+ * the flood. */
+static NoomRateVerdict
+budget_take (NoomRoomServer * self, NoomSioSocket * socket, const gchar * what)
+{
+  Budget *b = connection_budget (self, socket);
+  NoomRateVerdict v = noom_rate_limit_check (&b->rate, self->config.rate_limit,
+      self->config.rate_burst, g_get_monotonic_time ());
+
+  if (v == NOOM_RATE_LIMITED && b->rate.dropped == 1) {
+    g_autofree gchar *log_event = log_text (what, 64);
+
+    g_message ("error id=%s address=%s event=\"%s\" code=rate_limited: "
+        "over %u events/s (burst %u), dropping events",
+        noom_sio_socket_get_id (socket), b->address ? b->address : "?",
+        log_event, self->config.rate_limit, self->config.rate_burst);
+  }
+  return v;
+}
+
 /* ---------------------------------------------------- Socket.IO callbacks */
 
 static gboolean
@@ -750,6 +891,25 @@ on_connect (NoomSioSocket * socket, JsonObject * auth, gchar ** error_message,
   NoomRoomServer *self = user_data;
   g_autoptr (NoomToken) token = NULL;
   Conn *c;
+
+  /* A CONNECT costs a token like any event: DISCONNECT and CONNECT again
+   * on one connection is no way round the limit. */
+  switch (budget_take (self, socket, "CONNECT")) {
+    case NOOM_RATE_OK:
+      break;
+    case NOOM_RATE_LIMITED:{
+      JsonObject *data = json_object_new ();
+
+      json_object_set_string_member (data, "code", "rate_limited");
+      *error_message = g_strdup ("too many requests: slow down");
+      *error_data = json_node_init_object (json_node_alloc (), data);
+      json_object_unref (data);
+      return FALSE;
+    }
+    case NOOM_RATE_FLOODING:
+      noom_sio_socket_disconnect (socket, "rate limit");
+      return FALSE;
+  }
 
   /* @auth carries the token: never logged, nor echoed. */
   if (self->config.token_secret) {
@@ -805,8 +965,6 @@ on_connect (NoomSioSocket * socket, JsonObject * auth, gchar ** error_message,
   c->lobby_link.data = c;
   c->pending_link.data = c;
   c->dead_link.data = c;
-  noom_rate_limit_init (&c->rate, self->config.rate_burst,
-      g_get_monotonic_time ());
   noom_sio_socket_set_user_data (socket, c);
   g_info ("connect id=%s address=%s", conn_id (c),
       noom_sio_socket_get_remote_address (socket));
@@ -828,46 +986,42 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
     return;
 
   enter (self);
-  if (!noom_rate_limit_take (&c->rate, self->config.rate_limit,
-          self->config.rate_burst, g_get_monotonic_time ())) {
-    c->flood++;
-    if (c->flood == 1) {
-      g_autofree gchar *log_event = log_text (name, 64);
-
-      g_message ("error id=%s event=\"%s\" code=rate_limited: "
-          "over %u events/s (burst %u), dropping events", conn_id (c),
-          log_event, self->config.rate_limit, self->config.rate_burst);
-    }
-    if (c->flood >= 10 * (guint64) self->config.rate_burst) {
+  switch (budget_take (self, socket, name)) {
+    case NOOM_RATE_OK:
+      break;
+    case NOOM_RATE_FLOODING:
       /* noom_sio_socket_disconnect logs the reason itself. */
       noom_sio_socket_disconnect (socket, "rate limit");
-    } else if (c->socket) {
-      /* Answer without logging each one: a flood must not flood the log. */
-      g_autoptr (JsonObject) error = json_object_new ();
-      g_autoptr (JsonArray) out = json_array_new ();
-      const gchar *message = "too many events: slow down";
+      leave (self);
+      return;
+    case NOOM_RATE_LIMITED:
+      if (c->socket) {
+        /* Answer without logging each one: a flood must not flood the
+         * log. */
+        g_autoptr (JsonObject) error = json_object_new ();
+        g_autoptr (JsonArray) out = json_array_new ();
+        const gchar *message = "too many events: slow down";
 
-      json_object_set_string_member (error, "code", "rate_limited");
-      json_object_set_string_member (error, "message", message);
-      if (ack_id >= 0) {
-        JsonObject *wrapper = json_object_new ();
+        json_object_set_string_member (error, "code", "rate_limited");
+        json_object_set_string_member (error, "message", message);
+        if (ack_id >= 0) {
+          JsonObject *wrapper = json_object_new ();
 
-        json_object_set_object_member (wrapper, "error",
-            json_object_ref (error));
-        json_array_add_object_element (out, wrapper);
-        noom_sio_socket_ack (socket, ack_id, out);
-      } else {
-        g_autofree gchar *ev = noom_event_clip (name, 64);
+          json_object_set_object_member (wrapper, "error",
+              json_object_ref (error));
+          json_array_add_object_element (out, wrapper);
+          noom_sio_socket_ack (socket, ack_id, out);
+        } else {
+          g_autofree gchar *ev = noom_event_clip (name, 64);
 
-        json_object_set_string_member (error, "event", ev);
-        json_array_add_object_element (out, json_object_ref (error));
-        noom_sio_socket_emit (socket, "noom_error", out);
+          json_object_set_string_member (error, "event", ev);
+          json_array_add_object_element (out, json_object_ref (error));
+          noom_sio_socket_emit (socket, "noom_error", out);
+        }
       }
-    }
-    leave (self);
-    return;
+      leave (self);
+      return;
   }
-  c->flood = 0;
 
   if (attachments) {
     /* docs/protocol.md §1: Noom uses no binary packets. */
@@ -923,6 +1077,7 @@ noom_room_server_new (NoomSioServer * sio, const NoomRoomServerConfig * config)
     self->config.rate_burst = 1;
   self->sio = sio;
   self->rooms = noom_room_set_new (&self->config.limits);
+  self->ledger = ledger_new (self->config.rate_limit, self->config.rate_burst);
   g_queue_init (&self->lobby);
   g_queue_init (&self->pending);
   g_queue_init (&self->dead);
@@ -946,6 +1101,7 @@ noom_room_server_free (NoomRoomServer * self)
     conn_finish (self, c);
   }
   g_clear_pointer (&self->list_frame, g_bytes_unref);
+  g_clear_pointer (&self->ledger, ledger_unref);
   if (noom_room_set_get_n_rooms (self->rooms) == 0)
     noom_room_set_free (self->rooms);
   g_free (self);

@@ -7,6 +7,7 @@
 // real socket.io-client v4 or with raw Engine.IO over ws/HTTP, and wait for
 // events with deadlines (never sleep and hope).
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { test as nodeTest } from 'node:test';
 import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
@@ -38,9 +39,15 @@ export const TRANSPORTS = {
   'websocket-only': { transports: ['websocket'] },
 };
 
-// Reject @promise after @ms with an error naming @what.
+// Every deadline of the tests is multiplied by NOOM_TEST_TIME_SCALE (a
+// float, default 1): on a loaded machine one factor stretches them all.
+export const TIME_SCALE = Number(process.env.NOOM_TEST_TIME_SCALE) > 0 ?
+  Number(process.env.NOOM_TEST_TIME_SCALE) : 1;
+
+// Reject @promise after @ms (times TIME_SCALE) with an error naming @what.
 export function deadline(promise, ms, what) {
   let timer;
+  ms = Math.round(ms * TIME_SCALE);
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
   });
@@ -126,7 +133,7 @@ export async function startServer(args = [], { timeout = 5000 } = {}) {
 // A socket.io-client socket that records every event it receives in an
 // inbox from which the tests take them in order.
 export function client(url, opts = {}) {
-  const s = io(url, { forceNew: true, reconnection: false, timeout: 5000, ...opts });
+  const s = io(url, { forceNew: true, reconnection: false, timeout: 5000 * TIME_SCALE, ...opts });
   s.inbox = [];
   s.received = [];
   s.waiters = new Set();
@@ -180,7 +187,7 @@ export function waitDisconnect(s, ms = 3000) {
 }
 
 export function ack(s, ...args) {
-  return s.timeout(3000).emitWithAck(...args);
+  return s.timeout(3000 * TIME_SCALE).emitWithAck(...args);
 }
 
 // A round trip on @s: every event the server queued for @s before this
@@ -261,4 +268,14 @@ export async function http(server, path, init = {}) {
     5000, `HTTP ${init.method || 'GET'} ${path}`);
   const body = await res.text();
   return { status: res.status, headers: res.headers, body };
+}
+
+// An HS256 JWT with any header and claims, as any JWT library makes it
+// (alg "none": no signature).
+export function jwt(claims, { secret, header = { alg: 'HS256', typ: 'JWT' } }) {
+  const b64 = (o) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o)).toString('base64url');
+  const part = `${b64(header)}.${b64(claims)}`;
+  const sig = header.alg === 'none' ? '' :
+    createHmac('sha256', secret).update(part).digest('base64url');
+  return `${part}.${sig}`;
 }
