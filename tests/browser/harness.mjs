@@ -26,8 +26,10 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // A running noom-server; restart() brings it back on the same port.
 export class Server {
-  constructor(extraArgs = []) {
+  /* bin: another server than $NOOM_SERVER (e.g. $NOOM_SERVER_LAX) */
+  constructor(extraArgs = [], { bin } = {}) {
     this.extraArgs = extraArgs;
+    this.bin = bin;
     this.port = 0;
     this.proc = null;
     this.output = '';
@@ -38,7 +40,7 @@ export class Server {
   }
 
   async start(timeoutMs = 15000) {
-    const bin = process.env.NOOM_SERVER;
+    const bin = this.bin || process.env.NOOM_SERVER;
     if (!bin)
       throw new Error('NOOM_SERVER is not set (path of the built noom-server)');
     const args = ['--port', String(this.port), ...this.extraArgs];

@@ -703,6 +703,10 @@ check_media (Conn * c, const gchar * event, gint64 ack_id,
   const gchar *what = noom_event_type_to_string (a->type);
   g_autofree gchar *message = NULL;
 
+#ifdef NOOM_SERVER_RELAY_ANY_MEDIA
+  /* noom-server-lax (tools/noom-server/meson.build), for tests only. */
+  return TRUE;
+#endif
   if (c->token && !(c->token->can & NOOM_TOKEN_CAN_PUBLISH))
     allowed = NOOM_MEDIA_NONE;
   extra = a->sends & ~allowed;
