@@ -11,7 +11,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Server, launchBrowser, openPage, join, waitState, inbound, until,
+  Server, launchBrowser, openPage, openMallory, join, waitState, inbound, until,
 } from './harness.mjs';
 
 let lax, strict, browser;
@@ -30,43 +30,6 @@ after(async () => {
     if (s)
       await s.stop();
 });
-
-// The modified client: a page of the server's origin that loads Noom's
-// socket.io.js, joins `room` with sends [] and, when someone joins after
-// it (§7: it offers), offers sendrecv audio and video with live tracks.
-// window.mallory holds what happened.
-async function openMallory(server, room) {
-  const page = await openPage(browser, `${server.url}/healthz`);
-  await page.addScriptTag({ url: '/socket.io/socket.io.js' });
-  const res = await page.evaluate(async (room) => {
-    const m = window.mallory = { errors: [], pcs: new Map(), offered: 0 };
-    const socket = io({ transports: ['websocket'] });
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
-    socket.on('noom_error', (e) => m.errors.push(e));
-    socket.on('welcome', async (nickname, count, p) => {
-      const pc = new RTCPeerConnection();
-      m.pcs.set(p.id, pc);
-      pc.onicecandidate = (e) => socket.emit('ice', e.candidate ? e.candidate.toJSON() : null, room, p.id);
-      for (const track of stream.getTracks())
-        pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
-      await pc.setLocalDescription(await pc.createOffer());
-      socket.emit('offer', pc.localDescription.toJSON(), room, p.id, (r) => {
-        if (r && r.error)
-          m.errors.push(r.error);
-        else
-          m.offered++;
-      });
-    });
-    socket.on('answer', (d, from) => m.pcs.get(from)?.setRemoteDescription(d));
-    socket.on('ice', (c, from) => m.pcs.get(from)?.addIceCandidate(c || undefined).catch(() => {}));
-    return new Promise((resolve) => socket.emit('enter_room', room,
-      { nickname: 'mallory', sends: [] }, resolve));
-  }, room);
-  assert.equal(res.ok, true, JSON.stringify(res));
-  assert.deepEqual(res.self.sends, []);
-  page.id = res.id;
-  return page;
-}
 
 // What mallory's connection to `id` did: state, and the video frames it
 // decoded from the other side (proof that the connection carries media).
@@ -87,7 +50,7 @@ function malloryStats(page, id) {
 }
 
 test('the web client takes no media from a participant that announced none', async () => {
-  const mallory = await openMallory(lax, 'stage');
+  const mallory = await openMallory(browser, lax, 'stage');
   const alice = await openPage(browser, lax.url);
   await join(alice, 'stage', 'alice');
   const aliceId = await alice.evaluate(() => window.noom.state().selfId);
@@ -113,7 +76,7 @@ test('the web client takes no media from a participant that announced none', asy
 });
 
 test('behind noom-server the offer is refused and never reaches the web client', async () => {
-  const mallory = await openMallory(strict, 'stage');
+  const mallory = await openMallory(browser, strict, 'stage');
   const alice = await openPage(browser, strict.url);
   await join(alice, 'stage', 'alice');
   const errors = await until(() => mallory.evaluate(() => window.mallory.errors),
