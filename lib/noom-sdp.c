@@ -106,23 +106,26 @@ in_bundle (GPtrArray * bundle, const gchar * mid)
   return FALSE;
 }
 
+/* The section is over: add its kind to *@sends if it sends. */
 static void
-section_end (Section * s, GArray * sections)
+section_end (Section * s, gboolean session_sending, NoomMediaFlags * sends)
 {
-  if (s->kind != 0)
-    g_array_append_val (sections, *s);
+  gboolean rejected = s->port_zero && !s->bundle_only && !s->bundled;
+
+  if (!rejected && (s->sending || !s->has_direction || session_sending))
+    *sends |= s->kind;
   memset (s, 0, sizeof (*s));
 }
+
+#define BUNDLE_PREFIX "a=group:BUNDLE"
 
 gboolean
 noom_sdp_get_sends (const gchar * sdp, NoomMediaFlags * sends)
 {
-  g_autoptr (GArray) sections = g_array_new (FALSE, TRUE, sizeof (Section));
   g_autoptr (GPtrArray) bundle = g_ptr_array_new_with_free_func (g_free);
-  gboolean in_media = FALSE, session_sending = FALSE, ok = TRUE;
+  gboolean in_media = FALSE, session_sending = FALSE;
   Section cur = { 0, };
   const gchar *p;
-  guint i;
 
   g_return_val_if_fail (sdp != NULL, FALSE);
   g_return_val_if_fail (sends != NULL, FALSE);
@@ -137,27 +140,25 @@ noom_sdp_get_sends (const gchar * sdp, NoomMediaFlags * sends)
     gsize len = end - p;
     const gchar *cr = memchr (p, '\r', len);
 
-    /* A CR only as the last byte before LF (or of the text). */
-    if (cr && cr != end - 1) {
-      ok = FALSE;
-      break;
-    }
+    /* A CR only as the last byte before LF (or of the text): Chromium
+     * and webrtcbin would split the line at a lone one differently. */
+    if (cr && cr != end - 1)
+      return FALSE;
     if (cr)
       len--;
 
     if (len >= 2 && strncmp (p, "m=", 2) == 0) {
       if (in_media)
-        section_end (&cur, sections);
+        section_end (&cur, session_sending, sends);
       section_start (&cur, p, len);
       in_media = TRUE;
     } else if (!in_media) {
-      if (is_sending (p, len))
+      if (is_sending (p, len)) {
         session_sending = TRUE;
-      else if (is_attribute (p, len, "group")
-          && len > strlen ("a=group:BUNDLE")
-          && strncmp (p, "a=group:BUNDLE", strlen ("a=group:BUNDLE")) == 0) {
-        g_autofree gchar *mids = g_strndup (p + strlen ("a=group:BUNDLE"),
-            len - strlen ("a=group:BUNDLE"));
+      } else if (len > strlen (BUNDLE_PREFIX)
+          && strncmp (p, BUNDLE_PREFIX, strlen (BUNDLE_PREFIX)) == 0) {
+        g_autofree gchar *mids = g_strndup (p + strlen (BUNDLE_PREFIX),
+            len - strlen (BUNDLE_PREFIX));
         g_auto (GStrv) v = g_strsplit_set (mids, " \t", -1);
         gchar **m;
 
@@ -183,18 +184,8 @@ noom_sdp_get_sends (const gchar * sdp, NoomMediaFlags * sends)
     p = nl ? nl + 1 : end;
   }
   if (in_media)
-    section_end (&cur, sections);
-  if (!ok)
-    return FALSE;
-
-  for (i = 0; i < sections->len; i++) {
-    Section *s = &g_array_index (sections, Section, i);
-    gboolean rejected = s->port_zero && !s->bundle_only && !s->bundled;
-
-    if (!rejected && (s->sending || !s->has_direction || session_sending))
-      *sends |= s->kind;
-  }
-  return ok;
+    section_end (&cur, session_sending, sends);
+  return TRUE;
 }
 
 const gchar *
