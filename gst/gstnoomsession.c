@@ -110,6 +110,10 @@ struct _GstNoomSession
   GSource *reconnect_source;
   NoomMediaFlags sends;
   GQueue early;                 /* Early*: what arrived before the join ack */
+  /* The others in the room as the server told us (join ack, welcome,
+   * participant_update, bye): id -> NoomParticipant.  What a participant
+   * may send us is its `sends` here, whatever its offers say. */
+  GHashTable *roster;
 
   GMutex peers_lock;
   GHashTable *peers;            /* participant id -> GstNoomPeer */
@@ -790,6 +794,8 @@ gst_noom_session_init (GstNoomSession * self)
   g_mutex_init (&self->peers_lock);
   self->peers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       gst_object_unref);
+  self->roster = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) noom_participant_unref);
 }
 
 static void
@@ -807,6 +813,7 @@ gst_noom_session_finalize (GObject * object)
   g_free (self->ice_local_addresses);
   g_free (self->self_id);
   g_hash_table_unref (self->peers);
+  g_hash_table_unref (self->roster);
   g_mutex_clear (&self->peers_lock);
   G_OBJECT_CLASS (gst_noom_session_parent_class)->finalize (object);
 }
@@ -1237,6 +1244,13 @@ gst_noom_session_peer_failed (GstNoomSession * self, GstNoomPeer * peer,
 /* ---- client signals (session thread) ---- */
 
 static void
+roster_add (GstNoomSession * self, NoomParticipant * p)
+{
+  g_hash_table_replace (self->roster, g_strdup (p->id),
+      noom_participant_ref (p));
+}
+
+static void
 on_participant_joined (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
 {
@@ -1247,6 +1261,7 @@ on_participant_joined (NoomClient * client, NoomParticipant * p,
     g_queue_push_tail (&self->early, e);
     return;
   }
+  roster_add (self, p);
   post_participant (self, "joined", p);
   /* docs/protocol.md §7: the one already in the room offers. */
   if (needs_connection (self, p)) {
@@ -1267,6 +1282,7 @@ on_participant_left (NoomClient * client, NoomParticipant * p,
     return;
   }
   remove_peer (self, p->id);
+  g_hash_table_remove (self->roster, p->id);
   post_participant (self, "left", p);
 }
 
@@ -1284,6 +1300,7 @@ on_participant_updated (NoomClient * client, NoomParticipant * p,
     g_queue_push_tail (&self->early, e);
     return;
   }
+  roster_add (self, p);
   peer = lookup_peer (self, p->id);
   if (peer)
     gst_noom_peer_set_participant (peer, p);
@@ -1324,10 +1341,18 @@ on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
       return;
   }
   if (!peer) {
-    /* Somebody we did not expect media from offers anyway: answer what we
-     * are offered (the element decides what to accept). */
-    g_autoptr (NoomParticipant) p = noom_participant_new (from, from,
-        "browser", NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO);
+    /* Somebody we did not expect an offer from offers anyway: answer it,
+     * taking only what it announced in its `sends` (docs/protocol.md §7
+     * "What a participant may send"; the element's answer follows the
+     * participant's `sends`), and nothing from an id the room did not
+     * tell us about. */
+    NoomParticipant *known = g_hash_table_lookup (self->roster, from);
+    g_autoptr (NoomParticipant) p = known ? noom_participant_ref (known) :
+        noom_participant_new (from, from, "browser", NOOM_MEDIA_NONE);
+
+    if (!known)
+      GST_WARNING_OBJECT (self, "offer from %s, not a participant we know: "
+          "taking no media from it", from);
     create_peer (self, p, FALSE);
     peer = lookup_peer (self, from);
     if (!peer)
@@ -1537,10 +1562,13 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
               "count", G_TYPE_UINT, info->count, NULL)));
 
   /* docs/protocol.md §7: the newcomer waits for the offers of those already
-   * in the room; the peers exist now so their candidates have a home. */
+   * in the room; the peers exist now so their candidates have a home.
+   * A rejoin starts from the server's list: the old ids are gone. */
+  g_hash_table_remove_all (self->roster);
   for (i = 0; i < info->participants->len; i++) {
     NoomParticipant *p = info->participants->pdata[i];
 
+    roster_add (self, p);
     post_participant (self, "joined", p);
     if (needs_connection (self, p))
       create_peer (self, p, FALSE);

@@ -854,6 +854,7 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
   GList *l;
   GstNoomSink *self = GST_NOOM_SINK (element);
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
+  NoomParticipant *p = gst_noom_peer_get_participant (peer);
   GstWebRTCSessionDescription *desc = NULL;
   g_autoptr (GPtrArray) unused = g_ptr_array_new ();
   guint i, j;
@@ -871,6 +872,11 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
     const GstSDPMedia *media = gst_sdp_message_get_media (desc->sdp, i);
     gboolean video = !g_strcmp0 (gst_sdp_media_get_media (media), "video");
     GstWebRTCRTPTransceiverDirection dir = offer_direction (media);
+    /* We drop what participants send us anyway; still, the answer takes
+     * nothing it did not announce (docs/protocol.md §7 "What a
+     * participant may send"), so it is not even sent. */
+    gboolean announced = (p->sends & (video ? NOOM_MEDIA_VIDEO :
+            NOOM_MEDIA_AUDIO)) != 0;
     Stream *stream = NULL;
 
     if (dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY ||
@@ -883,16 +889,17 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
       g_autofree gchar *name = g_strdup_printf ("sink_%u", i);
 
       /* webrtcbin gives the pad the transceiver of m-line i; it intersects
-       * our sendrecv with what was offered. */
-      link_branch (self, peer, stream, name,
-          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV);
+       * our direction with what was offered. */
+      link_branch (self, peer, stream, name, announced ?
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV :
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY);
     } else {
       GstWebRTCRTPTransceiver *t = gst_noom_peer_get_transceiver (peer, i);
 
       if (t)
-        g_object_set (t, "direction",
-            dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY ||
-            dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV ?
+        g_object_set (t, "direction", announced &&
+            (dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY ||
+                dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV) ?
             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY :
             GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
       gst_clear_object (&t);

@@ -414,8 +414,11 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   decode = self->decode;
   GST_OBJECT_UNLOCK (self);
 
-  if (!encoding || !(media_wanted (self) & (video ? NOOM_MEDIA_VIDEO :
-              NOOM_MEDIA_AUDIO))
+  /* Only the kinds it announced (docs/protocol.md §7 "What a participant
+   * may send"): our answer already refuses the others; this is for media
+   * that comes anyway. */
+  if (!encoding || !(media_wanted (self) & p->sends & (video ?
+              NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO))
       || !chain_for (self, encoding, decode, elements)) {
     GST_WARNING_OBJECT (self, "not exposing %" GST_PTR_FORMAT " from %s",
         caps, p->nickname);
@@ -585,7 +588,10 @@ src_prepare_answer (GstElement * element, GstNoomPeer * peer)
   GstNoomSrc *self = GST_NOOM_SRC (element);
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
   GstWebRTCSessionDescription *desc = NULL;
-  NoomMediaFlags wanted = media_wanted (self);
+  NoomParticipant *p = gst_noom_peer_get_participant (peer);
+  /* What it offers to send counts only within its `sends` (docs/protocol.md
+   * §7 "What a participant may send"). */
+  NoomMediaFlags wanted = media_wanted (self) & p->sends;
   guint i;
 
   g_object_get (webrtc, "remote-description", &desc, NULL);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "noom-event.h"
+#include "noom-sdp.h"
 
 static const struct
 {
@@ -186,6 +187,16 @@ parse_relay (JsonArray * args, NoomEventArgs * out, GError ** error)
       return bad_argument (error, "candidate must be an object or null");
   } else if (!is_description (out->payload)) {
     return bad_argument (error, "description must be {type, sdp}");
+  } else {
+    JsonObject *o = json_node_get_object (out->payload);
+
+    /* What it sends is checked against the sender's `sends` by the
+     * server (forbidden); text that receivers could read differently
+     * cannot be checked, so it is an argument error. */
+    if (!noom_sdp_get_sends (node_string (json_object_get_member (o, "sdp")),
+            &out->sends))
+      return bad_argument (error,
+          "description sdp must be UTF-8 lines ending with CRLF or LF");
   }
   out->room = node_string (arg (args, 2));
   if (out->room == NULL)

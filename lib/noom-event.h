@@ -50,7 +50,9 @@ typedef struct {
   const gchar *nickname;        /* NICKNAME: never NULL; JOIN: the option,
                                  * NULL when absent */
   NoomKind kind;                /* JOIN: the option, or browser */
-  NoomMediaFlags sends;         /* JOIN: the option, or the kind's default */
+  NoomMediaFlags sends;         /* JOIN: the option, or the kind's default;
+                                 * OFFER, ANSWER: what the description
+                                 * sends (noom_sdp_get_sends()) */
   const gchar *text;            /* NEW_MESSAGE: never NULL */
   JsonNode *payload;            /* ICE: an object or a null node; OFFER,
                                  * ANSWER: an object with string type and
@@ -69,7 +71,7 @@ const gchar *noom_event_type_to_string (NoomEventType type);
  * NOOM_ROOM_ERROR the server answers with:
  *   UNKNOWN_EVENT  unknown event "<event, clipped to 64 characters>"
  *   BAD_ARGUMENT   "<what> must be ..." (a missing argument, a wrong
- *                  type, an unknown kind or media)
+ *                  type, an unknown kind or media, an sdp with a bare CR)
  *   BAD_NAME, NAME_TOO_LONG  a nickname (event or join option) breaking
  *                  the §2 rule */
 gboolean noom_event_args_parse (const gchar * event, JsonArray * args,

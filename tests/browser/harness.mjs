@@ -26,8 +26,10 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // A running noom-server; restart() brings it back on the same port.
 export class Server {
-  constructor(extraArgs = []) {
+  /* bin: another server than $NOOM_SERVER (e.g. $NOOM_SERVER_LAX) */
+  constructor(extraArgs = [], { bin } = {}) {
     this.extraArgs = extraArgs;
+    this.bin = bin;
     this.port = 0;
     this.proc = null;
     this.output = '';
@@ -38,7 +40,7 @@ export class Server {
   }
 
   async start(timeoutMs = 15000) {
-    const bin = process.env.NOOM_SERVER;
+    const bin = this.bin || process.env.NOOM_SERVER;
     if (!bin)
       throw new Error('NOOM_SERVER is not set (path of the built noom-server)');
     const args = ['--port', String(this.port), ...this.extraArgs];
@@ -260,4 +262,57 @@ export async function receivesFrom(page, ids, { audio = true, video = true, time
 
 export async function selfId(page) {
   return page.evaluate(() => window.noom.state().selfId);
+}
+
+// A modified client (docs/protocol.md §7 "What a participant may send"):
+// a page of the server's origin that loads Noom's socket.io.js, joins
+// `room` announcing `sends` and, when someone joins after it (§7: it
+// offers), offers sendrecv audio and video with live fake tracks anyway.
+// window.mallory holds what happened; page.id is its participant id.
+export async function openMallory(browser, server, room, sends = []) {
+  const page = await openPage(browser, `${server.url}/healthz`);
+  await page.addScriptTag({ url: '/socket.io/socket.io.js' });
+  const res = await page.evaluate(async ([room, sends]) => {
+    const m = window.mallory = { errors: [], pcs: new Map(), offered: 0 };
+    const socket = io({ transports: ['websocket'] });
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    socket.on('noom_error', (e) => m.errors.push(e));
+    socket.on('welcome', async (nickname, count, p) => {
+      const pc = new RTCPeerConnection();
+      m.pcs.set(p.id, pc);
+      pc.onicecandidate = (e) => socket.emit('ice', e.candidate ? e.candidate.toJSON() : null, room, p.id);
+      for (const track of stream.getTracks())
+        pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
+      await pc.setLocalDescription(await pc.createOffer());
+      socket.emit('offer', pc.localDescription.toJSON(), room, p.id, (r) => {
+        if (r && r.error)
+          m.errors.push(r.error);
+        else
+          m.offered++;
+      });
+    });
+    // candidates wait for the answer (the web client queues them too)
+    const answered = new Map();
+    const answer = (id) => {
+      if (!answered.has(id)) {
+        let resolve;
+        answered.set(id, Object.assign(new Promise((r) => { resolve = r; }), { resolve }));
+      }
+      return answered.get(id);
+    };
+    socket.on('answer', async (d, from) => {
+      await m.pcs.get(from)?.setRemoteDescription(d);
+      answer(from).resolve();
+    });
+    socket.on('ice', async (c, from) => {
+      await answer(from);
+      m.pcs.get(from)?.addIceCandidate(c || undefined).catch(() => {});
+    });
+    return new Promise((resolve) => socket.emit('enter_room', room,
+      { nickname: 'mallory', sends }, resolve));
+  }, [room, sends]);
+  if (!res.ok)
+    throw new Error(`mallory could not join: ${JSON.stringify(res)}`);
+  page.id = res.id;
+  return page;
 }

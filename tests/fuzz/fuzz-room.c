@@ -194,14 +194,21 @@ check_accepted (State * s, const gchar * event, JsonArray * args,
     case NOOM_EVENT_OFFER:
     case NOOM_EVENT_ANSWER:{
       JsonObject *o;
+      const gchar *sdp, *p;
 
       FUZZ_CHECK (a->payload != NULL && JSON_NODE_HOLDS_OBJECT (a->payload));
       o = json_node_get_object (a->payload);
       FUZZ_CHECK (json_object_get_string_member_with_default (o, "type",
               NULL) != NULL);
-      FUZZ_CHECK (json_object_get_string_member_with_default (o, "sdp",
-              NULL) != NULL);
+      sdp = json_object_get_string_member_with_default (o, "sdp", NULL);
+      FUZZ_CHECK (sdp != NULL);
       FUZZ_CHECK (a->room != NULL && a->text == NULL);
+      /* What it sends (noom_sdp_get_sends()): audio/video only, nothing
+       * without an m-line, and accepted only when every CR ends a line. */
+      FUZZ_CHECK ((a->sends & ~(NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO)) == 0);
+      FUZZ_CHECK (a->sends == 0 || strstr (sdp, "m=") != NULL);
+      for (p = strchr (sdp, '\r'); p; p = strchr (p + 1, '\r'))
+        FUZZ_CHECK (p[1] == '\n' || p[1] == '\0');
       break;
     }
     case NOOM_EVENT_JOIN:

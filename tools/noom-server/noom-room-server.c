@@ -26,6 +26,7 @@
 #include "noom-event.h"
 #include "noom-packet.h"
 #include "noom-room-server.h"
+#include "noom-sdp.h"
 #include "noom-token.h"
 
 #define ROOM_CHANGE_INTERVAL_MS 250
@@ -716,6 +717,38 @@ on_new_message (NoomRoomServer * self, Conn * c, const gchar * event,
   ack_ok (c, ack_id, result);
 }
 
+/* docs/protocol.md §7: an offer or answer of @c sends only what @c
+ * announced in its `sends`, which its join checked against publish.
+ * Receivers check it too; this keeps such a description from reaching
+ * them at all (an old or modified receiver answers whatever it gets). */
+static gboolean
+check_media (Conn * c, const gchar * event, gint64 ack_id,
+    const NoomEventArgs * a)
+{
+  NoomMediaFlags allowed = c->member.sends, extra;
+  const gchar *what = noom_event_type_to_string (a->type);
+  g_autofree gchar *message = NULL;
+
+#ifdef NOOM_SERVER_RELAY_ANY_MEDIA
+  /* noom-server-lax (tools/noom-server/meson.build), for tests only. */
+  return TRUE;
+#endif
+  if (c->token && !(c->token->can & NOOM_TOKEN_CAN_PUBLISH))
+    allowed = NOOM_MEDIA_NONE;
+  extra = a->sends & ~allowed;
+  if (extra == NOOM_MEDIA_NONE)
+    return TRUE;
+  if (c->token && !(c->token->can & NOOM_TOKEN_CAN_PUBLISH))
+    message = g_strdup_printf ("your token does not allow publish: this %s "
+        "sends %s", what, noom_media_flags_to_string (extra));
+  else
+    message = g_strdup_printf ("this %s sends %s, which you did not announce "
+        "(you send %s)", what, noom_media_flags_to_string (extra),
+        noom_media_flags_to_string (allowed));
+  reply_error (c, event, ack_id, NOOM_ROOM_ERROR_FORBIDDEN, message);
+  return FALSE;
+}
+
 static void
 on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
     const NoomEventArgs * a, gint64 ack_id)
@@ -725,6 +758,8 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
   g_autoptr (JsonObject) result = NULL;
 
   if (!check_in_room (c, event, ack_id, a->room))
+    return;
+  if (a->type != NOOM_EVENT_ICE && !check_media (c, event, ack_id, a))
     return;
 
   out = json_array_new ();

@@ -8,8 +8,10 @@
  * Who offers (docs/protocol.md §7): the participant that was in the room
  * first, when it gets `welcome` for the newcomer.  The offerer picks each
  * transceiver's direction from both sides' `sends`; the answerer answers
- * whatever it is offered, so seed clients (which offer and answer without
- * `to`) work on either side.  Candidates that arrive before the remote
+ * what it is offered, so seed clients (which offer and answer without
+ * `to`) work on either side, but receives only the kinds the offerer lists
+ * in its `sends` (§7 "What a participant may send": a modified client
+ * behind a server that does not check must not push media to us).  Candidates that arrive before the remote
  * description are queued.  On ICE failure (or a connection that never gets
  * there) the offerer restarts ICE.
  */
@@ -34,6 +36,11 @@ function sdpDirections(sdp) {
 
 function kindOf(transceiver) {
   return transceiver.receiver.track.kind;
+}
+
+/* Does the participant announce sending media of this kind? */
+function announces(participant, kind) {
+  return (participant.sends || []).includes(kind);
 }
 
 class Peer {
@@ -107,19 +114,29 @@ export class Mesh {
 
   offer(description, from, participant) {
     let peer = this.peers.get(from);
+    /* someone we do not know as a participant: we take nothing from it */
     if (!peer)
-      peer = this._create(participant || { id: from, nickname: from, kind: "browser", sends: ["audio", "video"] }, false);
+      peer = this._create(participant || { id: from, nickname: from, kind: "browser", sends: [] }, false);
     peer.run(async () => {
       const pc = peer.pc;
       await pc.setRemoteDescription(description);
       const dirs = sdpDirections(description.sdp);
       const used = new Set();
       for (const t of pc.getTransceivers()) {
-        if (t.stopped || !t.mid || !dirs.has(t.mid))
+        if (t.stopped || !t.mid)
           continue;
         const kind = kindOf(t);
+        if (!dirs.has(t.mid)) {
+          /* a section we could not read: still never receive a kind
+           * they do not announce */
+          if (!announces(peer.participant, kind))
+            t.direction = t.direction === "sendrecv" || t.direction === "sendonly"
+              ? "sendonly" : "inactive";
+          continue;
+        }
         const offered = dirs.get(t.mid);
-        const theySend = offered === "sendrecv" || offered === "sendonly";
+        const theySend = (offered === "sendrecv" || offered === "sendonly")
+          && announces(peer.participant, kind);
         const theyReceive = offered === "sendrecv" || offered === "recvonly";
         const we = this.media.sends.includes(kind) && theyReceive && !used.has(kind);
         if (we) {
@@ -223,6 +240,10 @@ export class Mesh {
         this.hooks.signal("ice", e.candidate ? e.candidate.toJSON() : null, peer.id);
     };
     pc.ontrack = (e) => {
+      /* a kind it does not announce: our answer refuses it (inactive or
+       * sendonly); this track never plays either way */
+      if (!announces(peer.participant, e.track.kind))
+        return;
       if (!peer.stream.getTracks().includes(e.track))
         peer.stream.addTrack(e.track);
       this.hooks.onTrack(peer.id, peer.stream);
