@@ -7,9 +7,16 @@
 
 export const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// Polls `probe` until `ok(value)` holds, or fails after `timeout` ms with
-// the last value seen.
+// Every deadline of the tests is multiplied by NOOM_TEST_TIME_SCALE (a
+// float, default 1): on a loaded machine one factor stretches them all.
+export const TIME_SCALE = Number(process.env.NOOM_TEST_TIME_SCALE) > 0 ?
+  Number(process.env.NOOM_TEST_TIME_SCALE) : 1;
+export const scaled = (ms) => Math.round(ms * TIME_SCALE);
+
+// Polls `probe` until `ok(value)` holds, or fails after `timeout` ms
+// (scaled) with the last value seen.
 export async function until(probe, ok, what, timeout = 30000, every = 250) {
+  timeout = scaled(timeout);
   const end = Date.now() + timeout;
   let last;
   for (;;) {

@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { once } from 'node:events';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { delay, until } from '../wait.mjs';
+import { delay, until, scaled } from '../wait.mjs';
 
 export { until };
 
@@ -40,6 +40,7 @@ export class Server {
   }
 
   async start(timeoutMs = 15000) {
+    timeoutMs = scaled(timeoutMs);
     const bin = this.bin || process.env.NOOM_SERVER;
     if (!bin)
       throw new Error('NOOM_SERVER is not set (path of the built noom-server)');
@@ -187,6 +188,7 @@ const NO_DEVICES = () => {
 // A page in its own context (own storage), with errors collected.
 export async function openPage(browser, url, { noDevices = false, viewport } = {}) {
   const context = await browser.newContext({ viewport: viewport || { width: 1280, height: 720 } });
+  context.setDefaultTimeout(scaled(30000));
   if (noDevices)
     await context.addInitScript(NO_DEVICES);
   const page = await context.newPage();
@@ -213,7 +215,7 @@ export async function waitState(page, fn, arg = null, what = 'condition', timeou
   try {
     await page.waitForFunction(
       ([src, a]) => (0, eval)('(' + src + ')')(window.noom.state(), a),
-      [fn.toString(), arg], { timeout, polling: 100 });
+      [fn.toString(), arg], { timeout: scaled(timeout), polling: 100 });
   } catch (e) {
     const s = await page.evaluate(() => window.noom && window.noom.state()).catch(() => null);
     throw new Error(`timed out waiting for ${what}; state: ${JSON.stringify(s)}`);

@@ -8,6 +8,7 @@
  * 127.0.0.1 by themselves.  Every wait has a deadline.
  */
 #ifdef HAVE_CONFIG_H
+#include "../noom-test-time.h"
 #include "config.h"
 #endif
 
@@ -127,7 +128,8 @@ server_start (const gchar * extra_arg)
 static void
 server_stop (Server * server)
 {
-  gint64 end = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  gint64 end = g_get_monotonic_time () +
+      (gint64) (5 * noom_test_time_scale () * G_TIME_SPAN_SECOND);
 
   g_subprocess_send_signal (server->proc, SIGTERM);
   /* bounded: a server slow to shut down must not eat the test's time */
@@ -268,7 +270,8 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
 }
 
 #define WAIT_UNTIL(w, cond_expr, seconds) G_STMT_START {                   \
-    gint64 _end = g_get_monotonic_time () + (seconds) * G_TIME_SPAN_SECOND; \
+    gint64 _end = g_get_monotonic_time () +                                \
+        (gint64) ((seconds) * noom_test_time_scale () * G_TIME_SPAN_SECOND); \
     g_mutex_lock (&(w)->lock);                                              \
     while (!(cond_expr) && !(w)->error)                                     \
       if (!g_cond_wait_until (&(w)->cond, &(w)->lock, _end))                \
@@ -284,7 +287,8 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
 static void
 wait_error (Watch * w, gint seconds)
 {
-  gint64 end = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
+  gint64 end = g_get_monotonic_time () +
+      (gint64) (seconds * noom_test_time_scale () * G_TIME_SPAN_SECOND);
 
   g_mutex_lock (&w->lock);
   while (!w->error)
@@ -1894,7 +1898,7 @@ noom_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("errors");
-  tcase_set_timeout (tc, 30);
+  tcase_set_timeout (tc, 30 * noom_test_time_scale ());
   tcase_add_test (tc, test_error_no_room);
   tcase_add_test (tc, test_error_unreachable);
   tcase_add_test (tc, test_error_missing_webrtcbin);
@@ -1907,7 +1911,7 @@ noom_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("media");
-  tcase_set_timeout (tc, 120);
+  tcase_set_timeout (tc, 120 * noom_test_time_scale ());
   tcase_add_test (tc, test_publish_two_receivers);
   tcase_add_test (tc, test_receiver_first);
   tcase_add_test (tc, test_reconnect);

@@ -6,6 +6,7 @@
  * (path in $NOOM_SERVER), on loopback.  Every wait iterates the main
  * context until an event or a deadline; nothing sleeps.
  */
+#include "../noom-test-time.h"
 #include "noom-client.h"
 #include "noom-token.h"
 
@@ -19,7 +20,7 @@
 #include <string.h>
 
 /* Generous deadlines: they bound a hang, they are not what is measured */
-#define DEADLINE_MS 10000
+#define DEADLINE_MS NOOM_TEST_MS (10000)
 
 /* ---------------------------------------------------------------- waiting */
 

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { until } from '../wait.mjs';
+import { until, scaled } from '../wait.mjs';
 
 export const env = (name) => {
   const v = process.env[name];
@@ -50,6 +50,7 @@ export class Proc {
 
   // Resolves with {code, signal}; kills with SIGKILL and throws after timeout.
   async wait(timeout = 20000) {
+    timeout = scaled(timeout);
     let timer;
     const t = new Promise((_, reject) => {
       timer = setTimeout(() => {

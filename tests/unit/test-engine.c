@@ -7,6 +7,7 @@
  * Everything waits on events with a deadline by iterating the main
  * context; nothing sleeps.
  */
+#include "../noom-test-time.h"
 #include <string.h>
 
 #include <libsoup/soup.h>
@@ -33,7 +34,7 @@
 #define MAX_PAYLOAD 2000
 /* How long a wait may take before the test fails: generous, as under
  * ASan or valgrind everything is several times slower. */
-#define DEADLINE_MS 10000
+#define DEADLINE_MS NOOM_TEST_MS (10000)
 
 typedef struct
 {

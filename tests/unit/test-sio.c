@@ -7,6 +7,7 @@
  * (a second ack ignored), binary attachments, DISCONNECT, parse errors,
  * connect timeout.  Waits are deadlines on main context iterations.
  */
+#include "../noom-test-time.h"
 #include <string.h>
 
 #include <libsoup/soup.h>
@@ -17,7 +18,7 @@
 
 /* How long a wait may take before the test fails: generous, as under
  * ASan or valgrind everything is several times slower. */
-#define DEADLINE_MS 10000
+#define DEADLINE_MS NOOM_TEST_MS (10000)
 /* Long enough for a slowed-down test to open a WebSocket and send its
  * CONNECT; test_connect_timeout measures it. */
 #define CONNECT_TIMEOUT_MS 1000
