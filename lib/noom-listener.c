@@ -41,7 +41,6 @@
 /* TLS record header: type, version (2 bytes), length (2 bytes). */
 #define TLS_HEADER_LEN 5
 #define TLS_HANDSHAKE_RECORD 22
-#define TLS_ALERT_RECORD 21
 #define TLS_MAX_RECORD 16384
 /* A refusal or timeout line is logged at most once per LOG_REPEAT_US per
  * address and reason; the next one says how many were left out. */
@@ -78,7 +77,7 @@ struct _Conn
   NoomListener *listener;       /* NULL once the listener is gone */
   GSocket *socket;              /* owned until handed over */
   GSocketConnection *stream;    /* owned until handed over, then watched */
-  GTlsConnection *tls;          /* during the handshake */
+  GTlsConnection *tls_conn;     /* during the handshake */
   GCancellable *cancellable;    /* during the handshake */
   GSource *watch;               /* STATE_TLS_WAIT, STATE_IDLE */
   SoupServerMessage *last_msg;  /* STATE_IDLE: the request answered last */
@@ -92,6 +91,7 @@ struct _Conn
   guint8 handed:1;              /* libsoup has it */
   guint8 counted:1;             /* in per_address */
   guint8 gone:1;                /* libsoup's stream finalized */
+  guint8 tls:1;
   guint holds;                  /* noom_listener_hold_connection() */
 };
 
@@ -264,7 +264,7 @@ conn_free (Conn * c)
     g_object_unref (c->remote_addr);
   }
   g_clear_object (&c->last_msg);
-  g_clear_object (&c->tls);
+  g_clear_object (&c->tls_conn);
   g_clear_object (&c->cancellable);
   if (!c->handed) {
     g_clear_object (&c->stream);
@@ -375,6 +375,17 @@ conn_release (Conn * c)
   g_clear_object (&io);
 }
 
+/* TLS, after a response libsoup would keep the connection for. */
+static gboolean
+tls_release_cb (gpointer data)
+{
+  Conn *c = data;
+
+  g_clear_pointer (&c->watch, g_source_unref);
+  conn_release (c);
+  return G_SOURCE_REMOVE;
+}
+
 /* STATE_IDLE: the peer closed, or the next request begins.  Runs before
  * libsoup's own source on the socket (higher priority), so libsoup has
  * not read the end of the stream yet when conn_release() takes it. */
@@ -389,9 +400,7 @@ idle_watch_cb (GSocket * socket, GIOCondition condition, gpointer data)
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return G_SOURCE_CONTINUE;
   g_clear_pointer (&c->watch, g_source_unref);
-  /* A TLS alert here is the peer's close_notify. */
-  if (n <= 0 || (c->listener && c->listener->config.certificate
-          && first == TLS_ALERT_RECORD)) {
+  if (n <= 0) {
     conn_release (c);
     return G_SOURCE_REMOVE;
   }
@@ -407,7 +416,8 @@ conn_hand_over (Conn * c)
   NoomListener *l = c->listener;
   g_autoptr (GSocketAddress) local = NULL;
   g_autoptr (GError) error = NULL;
-  GIOStream *io = c->tls ? G_IO_STREAM (c->tls) : G_IO_STREAM (c->stream);
+  GIOStream *io = c->tls_conn ? G_IO_STREAM (c->tls_conn) :
+      G_IO_STREAM (c->stream);
 
   local = g_socket_get_local_address (c->socket, &error);
   if (local == NULL) {
@@ -428,7 +438,7 @@ conn_hand_over (Conn * c)
   /* From now on libsoup owns the stream; the GSocket lives as long.  The
    * last unref may finalize it (libsoup may be done already): then c is
    * gone too. */
-  g_clear_object (&c->tls);
+  g_clear_object (&c->tls_conn);
   g_object_unref (c->socket);
   g_object_unref (c->stream);
 }
@@ -474,13 +484,14 @@ conn_start_handshake (Conn * c)
     conn_drop (c, why);
     return;
   }
-  c->tls = G_TLS_CONNECTION (tls);
+  c->tls_conn = G_TLS_CONNECTION (tls);
+  c->tls = TRUE;
   /* Browsers often close without close_notify; that is not an error. */
-  g_tls_connection_set_require_close_notify (c->tls, FALSE);
-  g_tls_connection_set_advertised_protocols (c->tls, protocols);
+  g_tls_connection_set_require_close_notify (c->tls_conn, FALSE);
+  g_tls_connection_set_advertised_protocols (c->tls_conn, protocols);
   c->cancellable = g_cancellable_new ();
   c->state = STATE_TLS_HANDSHAKE;
-  g_tls_connection_handshake_async (c->tls, G_PRIORITY_DEFAULT,
+  g_tls_connection_handshake_async (c->tls_conn, G_PRIORITY_DEFAULT,
       c->cancellable, handshake_cb, c);
 }
 
@@ -670,10 +681,20 @@ request_read_cb (SoupServer * server, SoupServerMessage * msg, gpointer data)
 {
   Conn *c = message_conn (msg);
 
-  if (c && c->state != STATE_CLOSING) {
-    conn_unqueue (c);
-    c->state = STATE_BUSY;
-  }
+  if (c == NULL || c->state == STATE_CLOSING)
+    return;
+  conn_unqueue (c);
+  c->state = STATE_BUSY;
+  /* TLS connections are not kept alive.  Between two requests libsoup
+   * would read the peer's close_notify (in TLS 1.3 an application data
+   * record like any request) as the end of the stream before a request
+   * started, and then never close the connection; nor can it be taken
+   * back from libsoup after that.  A WebSocket handshake keeps its
+   * "Connection: Upgrade". */
+  if (c->tls && !soup_message_headers_header_contains
+      (soup_server_message_get_request_headers (msg), "Upgrade", "websocket"))
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Connection", "close");
 }
 
 /* What libsoup decides after a response (3.2 has no public call). */
@@ -717,9 +738,18 @@ request_finished_cb (SoupServer * server, SoupServerMessage * msg,
   conn_queue (c, QUEUE_IDLE);
   g_set_object (&c->last_msg, msg);
   conn_unwatch (c);
-  c->watch = g_socket_create_source (c->socket, G_IO_IN, NULL);
+  if (c->tls) {
+    /* A response libsoup answered before request-read (an early error)
+     * kept its connection alive after all: end it before libsoup reads
+     * again (higher priority than its source). */
+    c->watch = g_idle_source_new ();
+    g_source_set_callback (c->watch, tls_release_cb, c, NULL);
+  } else {
+    c->watch = g_socket_create_source (c->socket, G_IO_IN, NULL);
+    g_source_set_callback (c->watch, G_SOURCE_FUNC (idle_watch_cb), c,
+        NULL);
+  }
   g_source_set_priority (c->watch, G_PRIORITY_HIGH);
-  g_source_set_callback (c->watch, G_SOURCE_FUNC (idle_watch_cb), c, NULL);
   g_source_attach (c->watch, c->listener->context);
 }
 

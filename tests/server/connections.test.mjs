@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -237,6 +238,33 @@ describe('stalled TLS handshakes', () => {
       }
     });
   }
+
+  test('a TLS connection is closed after its response; a close_notify is harmless', { skip: NO_TLS }, async () => {
+    const srv = await startServer(['--tls-cert', cert, '--tls-key', key, '--header-timeout', '1']);
+    try {
+      const s = await deadline(new Promise((resolve, reject) => {
+        const c = tls.connect({ host: '127.0.0.1', port: srv.port, rejectUnauthorized: false });
+        c.once('secureConnect', () => resolve(c));
+        c.once('error', reject);
+      }), 3000 * scale, 'TLS connect');
+      s.data = '';
+      s.on('data', (d) => { s.data += d.toString('latin1'); });
+      s.on('error', () => { });
+      s.gone = new Promise((r) => s.on('close', r));
+      const status = await request(s, '/static/noom.css');
+      assert.match(status, /^HTTP\/1\.1 200/);
+      assert.match(s.data, /\r\nConnection: close\r\n/i);
+      // Whatever the client sends now (a close_notify: an application
+      // data record in TLS 1.3), the server closes and keeps serving.
+      s.end();
+      await deadline(s.gone, 3000 * scale, 'the server to close');
+      await new Promise((r) => setTimeout(r, 1500 * scale));
+      assert.equal(srv.exited, null, srv.stderr);
+      await wssJoin(srv, 'after-close-notify');
+    } finally {
+      await srv.stop();
+    }
+  });
 
   test('plain http on the https port is refused with a logged reason', { skip: NO_TLS }, async () => {
     const srv = await startServer(['--tls-cert', cert, '--tls-key', key]);
