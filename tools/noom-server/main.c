@@ -119,8 +119,8 @@ static GOptionEntry entries[] = {
         "Apply --max-connections-per-address to loopback addresses too",
       NULL},
   {"header-timeout", 0, 0, G_OPTION_ARG_INT, &opt_header_timeout,
-        "Seconds a connection has to send a complete request after it "
-        "opened (default 10)", "SECONDS"},
+        "Seconds a connection has to send a complete request once it "
+        "opened or its next request began (default 10)", "SECONDS"},
   {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt_idle_timeout,
         "Seconds a kept-alive connection may wait between requests "
         "(default 60)", "SECONDS"},
