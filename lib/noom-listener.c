@@ -50,6 +50,11 @@
  * spinning on a listening socket that stays readable. */
 #define ACCEPT_PAUSE_MS 100
 #define ACCEPT_BATCH 64
+/* TLS handshakes of one address in glib-networking's threads at once.  A
+ * peer that sends a whole ClientHello and then stalls holds a thread until
+ * the handshake deadline; more wait here, without a thread, so that one
+ * address cannot starve the pool. */
+#define MAX_THREADED_PER_ADDRESS 4
 
 enum
 {
@@ -63,6 +68,7 @@ enum
 enum
 {
   STATE_TLS_WAIT,               /* waiting for the ClientHello, no thread */
+  STATE_TLS_READY,              /* has it, waiting for a handshake slot */
   STATE_TLS_HANDSHAKE,          /* handshake in glib-networking's thread */
   STATE_HEADERS,                /* with libsoup, waiting for a request */
   STATE_BUSY,                   /* request read, not answered yet */
@@ -84,6 +90,7 @@ struct _Conn
   GSocketAddress *remote_addr;
   gchar *remote;                /* key in per_address, or NULL */
   GList link;                   /* in listener->queues[queue] */
+  GList ready_link;             /* STATE_TLS_READY: in listener->ready */
   gint64 deadline;              /* monotonic µs */
   guint need;                   /* bytes of the first TLS record */
   guint8 state;
@@ -92,6 +99,7 @@ struct _Conn
   guint8 counted:1;             /* in per_address */
   guint8 gone:1;                /* libsoup's stream finalized */
   guint8 tls:1;
+  guint8 threaded:1;            /* counted in listener->threaded */
   guint holds;                  /* noom_listener_hold_connection() */
 };
 
@@ -111,6 +119,8 @@ struct _NoomListener
   GSource *resume;              /* after running out of descriptors */
   GHashTable *conns;            /* Conn set */
   GHashTable *per_address;      /* address text -> count */
+  GHashTable *threaded;         /* address text -> handshakes in a thread */
+  GQueue ready;                 /* Conns in STATE_TLS_READY, oldest first */
   GHashTable *log_seen;         /* line -> LogSeen */
   GQueue queues[N_QUEUES];
   gint64 timeouts[N_QUEUES];    /* µs */
@@ -247,11 +257,31 @@ conn_uncount (Conn * c)
 }
 
 static void
+threaded_release (Conn * c)
+{
+  NoomListener *l = c->listener;
+  guint n;
+
+  if (!c->threaded || l == NULL)
+    return;
+  c->threaded = FALSE;
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (l->threaded, c->remote));
+  if (n > 1)
+    g_hash_table_insert (l->threaded, g_strdup (c->remote),
+        GUINT_TO_POINTER (n - 1));
+  else
+    g_hash_table_remove (l->threaded, c->remote);
+}
+
+static void
 conn_free (Conn * c)
 {
   g_debug ("connection from %s closed", c->remote ? c->remote : "?");
   conn_unqueue (c);
   conn_uncount (c);
+  threaded_release (c);
+  if (c->listener && c->state == STATE_TLS_READY)
+    g_queue_unlink (&c->listener->ready, &c->ready_link);
   if (c->listener)
     g_hash_table_remove (c->listener->conns, c);
   if (c->watch) {
@@ -443,12 +473,35 @@ conn_hand_over (Conn * c)
   g_object_unref (c->stream);
 }
 
+static void conn_start_handshake (Conn * c);
+
+/* A thread slot of @remote came free: the oldest connection of that
+ * address waiting for one takes it. */
+static void
+start_ready (NoomListener * l, const gchar * remote)
+{
+  GList *link;
+
+  for (link = l->ready.head; link; link = link->next) {
+    Conn *c = link->data;
+
+    if (strcmp (c->remote, remote) == 0) {
+      g_queue_unlink (&l->ready, link);
+      conn_start_handshake (c);
+      return;
+    }
+  }
+}
+
 static void
 handshake_cb (GObject * source, GAsyncResult * result, gpointer data)
 {
   Conn *c = data;
+  NoomListener *l = c->listener;
   g_autoptr (GError) error = NULL;
+  g_autofree gchar *remote = g_strdup (c->remote);
 
+  threaded_release (c);
   if (!g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result,
           &error)) {
     if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -459,14 +512,14 @@ handshake_cb (GObject * source, GAsyncResult * result, gpointer data)
 
       conn_drop (c, why);
     }
-    return;
-  }
-  g_clear_object (&c->cancellable);
-  if (c->listener == NULL) {
+  } else if (l == NULL) {
     conn_free (c);
-    return;
+  } else {
+    g_clear_object (&c->cancellable);
+    conn_hand_over (c);
   }
-  conn_hand_over (c);
+  if (l)
+    start_ready (l, remote);
 }
 
 static void
@@ -491,6 +544,10 @@ conn_start_handshake (Conn * c)
   g_tls_connection_set_advertised_protocols (c->tls_conn, protocols);
   c->cancellable = g_cancellable_new ();
   c->state = STATE_TLS_HANDSHAKE;
+  c->threaded = TRUE;
+  g_hash_table_insert (c->listener->threaded, g_strdup (c->remote),
+      GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup
+              (c->listener->threaded, c->remote)) + 1));
   g_tls_connection_handshake_async (c->tls_conn, G_PRIORITY_DEFAULT,
       c->cancellable, handshake_cb, c);
 }
@@ -542,7 +599,14 @@ tls_wait_cb (GSocket * socket, GIOCondition condition, gpointer data)
   setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_RCVLOWAT, &lowat,
       sizeof (lowat));
   g_clear_pointer (&c->watch, g_source_unref);
-  conn_start_handshake (c);
+  if (GPOINTER_TO_UINT (g_hash_table_lookup (c->listener->threaded,
+              c->remote)) < MAX_THREADED_PER_ADDRESS) {
+    conn_start_handshake (c);
+  } else {
+    c->state = STATE_TLS_READY;
+    c->ready_link.data = c;
+    g_queue_push_tail_link (&c->listener->ready, &c->ready_link);
+  }
   return G_SOURCE_REMOVE;
 }
 
@@ -617,6 +681,10 @@ timer_dispatch (GSource * source, GSourceFunc callback, gpointer data)
       switch (c->state) {
         case STATE_TLS_WAIT:
           conn_drop (c, "TLS handshake timed out (no ClientHello)");
+          break;
+        case STATE_TLS_READY:
+          conn_drop (c, "TLS handshake timed out (waiting for a handshake "
+              "slot of its address)");
           break;
         case STATE_TLS_HANDSHAKE:
           /* handshake_cb closes it */
@@ -889,6 +957,9 @@ noom_listener_new (SoupServer * server, const NoomListenerConfig * config,
   l->conns = g_hash_table_new (NULL, NULL);
   l->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       NULL);
+  l->threaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  g_queue_init (&l->ready);
   l->log_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
   for (q = 0; q < N_QUEUES; q++)
@@ -990,6 +1061,7 @@ noom_listener_free (NoomListener * l)
   }
   g_hash_table_unref (l->conns);
   g_hash_table_unref (l->per_address);
+  g_hash_table_unref (l->threaded);
   g_hash_table_unref (l->log_seen);
   g_source_destroy (l->timer);
   g_source_unref (l->timer);
