@@ -239,6 +239,35 @@ describe('stalled TLS handshakes', () => {
     });
   }
 
+  test('200 peers from one address that stall after a whole ClientHello do not stop a new wss client', { skip: NO_TLS }, async () => {
+    // A real ClientHello, as node's TLS client sends it.
+    const hello = await deadline(new Promise((resolve) => {
+      const srv = net.createServer((s) => s.once('data', (d) => { resolve(d); s.destroy(); srv.close(); }));
+      srv.listen(0, '127.0.0.1', () => {
+        const c = tls.connect({ host: '127.0.0.1', port: srv.address().port, rejectUnauthorized: false });
+        c.on('error', () => { });
+      });
+    }), 3000 * scale, 'a ClientHello');
+    const srv = await startServer(['--tls-cert', cert, '--tls-key', key]);
+    const stalled = [];
+    try {
+      for (let i = 0; i < 200; i++) {
+        const s = await tcp(srv.port, { localAddress: '127.0.0.2' });
+        s.write(hello);
+        stalled.push(s);
+      }
+      // Each of them holds a handshake until the 5 s deadline; only a few
+      // at once may hold one of GLib's threads.
+      const t = await wssJoin(srv, 'tls-hello-stall');
+      assert.ok(t < 1000 * scale, `a new wss client needed ${t} ms to connect and join`);
+      await deadline(Promise.all(stalled.map((s) => s.gone)), 9000 * scale,
+        'the stalled handshakes to be closed');
+    } finally {
+      for (const s of stalled) s.destroy();
+      await srv.stop();
+    }
+  });
+
   test('a TLS connection is closed after its response; a close_notify is harmless', { skip: NO_TLS }, async () => {
     const srv = await startServer(['--tls-cert', cert, '--tls-key', key, '--header-timeout', '1']);
     try {
