@@ -329,9 +329,13 @@ conn_gone (gpointer data, GObject * where_the_object_was)
     g_clear_pointer (&c->watch, g_source_unref);
   }
   if (c->holds) {
-    /* The engine took the descriptor over: still counted. */
+    /* The engine took the descriptor over: still counted, but only the
+     * count and the address text are needed now (one per WebSocket). */
     conn_unqueue (c);
     c->state = STATE_UPGRADED;
+    if (g_object_get_qdata (G_OBJECT (c->remote_addr), conn_quark) == c)
+      g_object_set_qdata (G_OBJECT (c->remote_addr), conn_quark, NULL);
+    g_clear_object (&c->remote_addr);
     return;
   }
   conn_free (c);
