@@ -39,6 +39,7 @@
 
 #include "noom-engine.h"
 #include "noom-packet.h"
+#include "noom-listener.h"
 
 /* How long a polling session closed by the server waits for the GET that
  * fetches its close packet. */
@@ -254,6 +255,7 @@ struct _WsConn
   NoomEngineSocket *owner;      /* NULL while being turned away */
   SoupWebsocketConnection *soup;        /* TLS only */
   GSocket *gsocket;             /* TLS only: for the backlog estimate */
+  gpointer hold;                /* plain: noom_listener_hold_connection() */
   GByteArray *in;               /* bytes of an incomplete frame */
   GByteArray *msg;              /* fragments of an incomplete message */
   OutChunk *out_head, *out_tail;
@@ -353,6 +355,8 @@ wsc_shut (WsConn * c)
     close (c->fd);
     c->fd = -1;
   }
+  /* The descriptor is closed: the connection no longer counts. */
+  noom_listener_release_connection (g_steal_pointer (&c->hold));
   wsc_unref (c);
 }
 
@@ -638,7 +642,8 @@ wsc_send (WsConn * c, guint8 opcode, GBytes * payload)
       return TRUE;
     c->out_bytes += len;
     if (c->out_bytes > WS_BACKLOG_CHECK) {
-      if (g_socket_condition_check (c->gsocket, G_IO_OUT) & G_IO_OUT)
+      if (c->gsocket == NULL ||
+          g_socket_condition_check (c->gsocket, G_IO_OUT) & G_IO_OUT)
         c->out_bytes = len;
       else if (c->out_bytes > engine->config.max_buffered)
         return FALSE;
@@ -980,7 +985,7 @@ wsc_new_soup (NoomEngine * engine, SoupWebsocketConnection * ws,
   c->ref_count = 1;
   c->fd = -1;
   c->soup = g_object_ref (ws);
-  c->gsocket = g_object_ref (gsocket);
+  c->gsocket = gsocket ? g_object_ref (gsocket) : NULL;
   soup_websocket_connection_set_max_incoming_payload_size (ws,
       engine->config.max_payload);
   soup_websocket_connection_set_keepalive_interval (ws, 0);
@@ -2164,16 +2169,24 @@ pending_upgrade_free (gpointer data, GClosure * closure)
 static void
 ws_upgraded_cb (SoupServerMessage * msg, PendingUpgrade * pu)
 {
-  GSocket *gsocket = soup_server_message_get_socket (msg);
+  GSocket *gsocket = noom_listener_get_message_socket (msg);
   g_autofree gchar *remote =
       g_strdup (soup_server_message_get_remote_host (msg));
   GIOStream *io;
+  gpointer hold;
   WsConn *c;
   gint fd;
 
   if (pu->engine == NULL ||
       soup_server_message_get_status (msg) != SOUP_STATUS_SWITCHING_PROTOCOLS)
     return;
+  if (gsocket == NULL) {
+    g_warning ("cannot take the WebSocket over: no socket");
+    return;
+  }
+  /* Before the steal: libsoup's stream, and with it the listener's count,
+   * goes away with it. */
+  hold = noom_listener_hold_connection (msg);
   fd = fcntl (g_socket_get_fd (gsocket), F_DUPFD_CLOEXEC, 0);
   io = soup_server_message_steal_connection (msg);
   /* closes libsoup's descriptor only: ours keeps the connection */
@@ -2181,11 +2194,16 @@ ws_upgraded_cb (SoupServerMessage * msg, PendingUpgrade * pu)
   g_object_unref (io);
   if (fd < 0) {
     g_warning ("cannot take the WebSocket over: %s", g_strerror (errno));
+    noom_listener_release_connection (hold);
     return;
   }
   c = wsc_new_raw (pu->engine, fd);
-  if (c)
+  if (c) {
+    c->hold = hold;
     ws_accepted (pu->engine, c, pu->sid, remote);
+  } else {
+    noom_listener_release_connection (hold);
+  }
 }
 
 /* Plain WebSocket: we answer the handshake, and take the connection over
@@ -2220,7 +2238,7 @@ ws_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
   if (query_text)
     query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
   ws_accepted (engine, wsc_new_soup (engine, ws,
-          soup_server_message_get_socket (msg)), query_get (query, "sid"),
+          noom_listener_get_message_socket (msg)), query_get (query, "sid"),
       soup_server_message_get_remote_host (msg));
 }
 

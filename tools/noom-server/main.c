@@ -20,6 +20,7 @@
 #include <libsoup/soup.h>
 
 #include "noom-engine.h"
+#include "noom-listener.h"
 #include "noom-sio.h"
 #include "noom-room-server.h"
 #include "noom-http.h"
@@ -60,6 +61,8 @@ static gchar *opt_token_secret = NULL;
 static gchar **opt_allowed_origins = NULL;
 static gint opt_max_per_address = 64;
 static gboolean opt_limit_loopback = FALSE;
+static gint opt_header_timeout = 10;
+static gint opt_idle_timeout = 60;
 static gboolean opt_version = FALSE;
 
 static GOptionEntry entries[] = {
@@ -110,11 +113,17 @@ static GOptionEntry entries[] = {
         "(repeatable; default any)", "ORIGIN"},
   {"max-connections-per-address", 0, 0, G_OPTION_ARG_INT,
         &opt_max_per_address,
-      "Connections one client address may have open (default 64; 0: no "
-        "limit; loopback exempt)", "N"},
+      "Sessions one client address may have open, and twice as many TCP "
+        "connections (default 64; 0: no limit; loopback exempt)", "N"},
   {"limit-loopback", 0, 0, G_OPTION_ARG_NONE, &opt_limit_loopback,
         "Apply --max-connections-per-address to loopback addresses too",
       NULL},
+  {"header-timeout", 0, 0, G_OPTION_ARG_INT, &opt_header_timeout,
+        "Seconds a connection has to send a complete request once it "
+        "opened or its next request began (default 10)", "SECONDS"},
+  {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt_idle_timeout,
+        "Seconds a kept-alive connection may wait between requests "
+        "(default 60)", "SECONDS"},
   {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL},
   {NULL}
@@ -147,7 +156,9 @@ check_options (GError ** error)
       || !check_range ("rate-limit", opt_rate_limit, 1, 1000000, error)
       || !check_range ("rate-burst", opt_rate_burst, 1, 1000000, error)
       || !check_range ("max-connections-per-address", opt_max_per_address, 0,
-          10000000, error))
+          10000000, error)
+      || !check_range ("header-timeout", opt_header_timeout, 1, 3600, error)
+      || !check_range ("idle-timeout", opt_idle_timeout, 1, 86400, error))
     return FALSE;
   for (gchar ** o = opt_allowed_origins; o && *o; o++) {
     /* What a browser sends: scheme://host[:port], nothing after. */
@@ -188,10 +199,23 @@ check_options (GError ** error)
  * net.core.somaxconn. */
 #define LISTEN_BACKLOG 4096
 
+/* The line tests and scripts wait for, as libsoup's URIs would print. */
+static void
+print_uri (GInetAddress * address, guint port)
+{
+  g_autofree gchar *host = g_inet_address_to_string (address);
+  gboolean v6 = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6;
+
+  printf ("noom-server: listening on %s://%s%s%s:%u\n",
+      opt_tls_cert ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
+      port);
+  fflush (stdout);
+}
+
 /* Bind and listen on @address:@port; returns the port actually bound. */
 static gboolean
-listen_address (SoupServer * server, GInetAddress * address, guint * port,
-    SoupServerListenOptions options, GError ** error)
+listen_address (NoomListener * listener, GInetAddress * address,
+    guint * port, GError ** error)
 {
   g_autoptr (GSocket) socket = NULL;
   g_autoptr (GSocketAddress) sa = NULL;
@@ -215,12 +239,14 @@ listen_address (SoupServer * server, GInetAddress * address, guint * port,
   if (bound == NULL)
     return FALSE;
   *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  return soup_server_listen_socket (server, socket, options, error);
+  /* We accept, not libsoup: see noom-listener.c. */
+  noom_listener_add_socket (listener, socket);
+  print_uri (address, *port);
+  return TRUE;
 }
 
 static gboolean
-listen_on (SoupServer * server, SoupServerListenOptions options,
-    GError ** error)
+listen_on (NoomListener * listener, GError ** error)
 {
   g_autolist (GInetAddress) addresses = NULL;
   guint port = opt_port, n_ok = 0;
@@ -254,7 +280,7 @@ listen_on (SoupServer * server, SoupServerListenOptions options,
   for (l = addresses; l; l = l->next) {
     g_autoptr (GError) local_error = NULL;
 
-    if (listen_address (server, l->data, &port, options, &local_error))
+    if (listen_address (listener, l->data, &port, &local_error))
       n_ok++;
     else if (l->next == NULL && n_ok == 0) {
       g_propagate_error (error, g_steal_pointer (&local_error));
@@ -302,23 +328,6 @@ on_signal (gpointer data)
       SHUTDOWN_GRACE_MS * (gint64) 1000;
   app->shutdown_source = g_timeout_add (10, shutdown_poll, app);
   return G_SOURCE_CONTINUE;
-}
-
-static void
-print_uris (SoupServer * server)
-{
-  GSList *uris = soup_server_get_uris (server), *l;
-
-  for (l = uris; l; l = l->next) {
-    g_autofree gchar *s = g_uri_to_string (l->data);
-    gsize len = strlen (s);
-
-    if (len > 0 && s[len - 1] == '/')
-      s[len - 1] = '\0';
-    printf ("noom-server: listening on %s\n", s);
-  }
-  fflush (stdout);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 }
 
 /* noom-server token --secret FILE --room ROOM --identity ID --can ...
@@ -404,7 +413,8 @@ main (int argc, char **argv)
   NoomHttp *http;
   App app = { 0 };
   g_autoptr (GBytes) token_secret = NULL;
-  SoupServerListenOptions listen_options = 0;
+  NoomListenerConfig listener_config;
+  NoomListener *listener;
   const gchar *env_secret;
 
   if (argc > 1 && strcmp (argv[1], "token") == 0)
@@ -460,15 +470,12 @@ main (int argc, char **argv)
       noom_ice_config_free (ice);
       return EXIT_USAGE;
     }
-    listen_options |= SOUP_SERVER_LISTEN_HTTPS;
   }
 
   /* Writing to a client that went away must not kill the server. */
   signal (SIGPIPE, SIG_IGN);
 
   server = soup_server_new ("server-header", "noom-server ", NULL);
-  if (cert)
-    soup_server_set_tls_certificate (server, cert);
 
   noom_engine_config_init (&engine_config);
   engine_config.ping_interval_ms = opt_ping_interval;
@@ -491,12 +498,23 @@ main (int argc, char **argv)
   rooms = noom_room_server_new (sio, &room_config);
   http = noom_http_new (server, opt_static_dir);
 
-  if (!listen_on (server, listen_options, &error)) {
+  noom_listener_config_init (&listener_config);
+  /* N sessions may need 2N connections: a polling session has its held
+   * GET and a POST open at once, and a browser opens its WebSocket before
+   * the polling connections are gone.  The sessions themselves are
+   * counted by the engine (403 over N). */
+  listener_config.max_per_address = opt_max_per_address > G_MAXINT / 2 ?
+      G_MAXINT : opt_max_per_address * 2;
+  listener_config.limit_loopback = opt_limit_loopback;
+  listener_config.header_timeout_ms = opt_header_timeout * 1000;
+  listener_config.idle_timeout_ms = opt_idle_timeout * 1000;
+  listener_config.certificate = cert;
+  listener = noom_listener_new (server, &listener_config, &error);
+  if (listener == NULL || !listen_on (listener, &error)) {
     g_printerr ("noom-server: cannot listen on %s:%d: %s\n",
         opt_host ? opt_host : "*", opt_port, error->message);
     return 1;
   }
-  print_uris (server);
 
   app.loop = g_main_loop_new (NULL, FALSE);
   app.engine = noom_sio_server_get_engine (sio);
@@ -506,6 +524,7 @@ main (int argc, char **argv)
 
   g_clear_handle_id (&app.shutdown_source, g_source_remove);
   soup_server_disconnect (server);
+  noom_listener_free (listener);
   noom_sio_server_free (sio);
   noom_room_server_free (rooms);
   noom_http_free (http);
