@@ -257,7 +257,9 @@ describe('rate limit', () => {
   });
 
   test('a new connection from the same address does not start with a full bucket', async () => {
-    const server = await startServer(['--rate-limit', '5', '--rate-burst', '20']);
+    // Loopback is exempt unless --limit-loopback, as for the connection
+    // limit: behind a reverse proxy every client has its address.
+    const server = await startServer(['--rate-limit', '5', '--rate-burst', '20', '--limit-loopback']);
     const first = await reconnectRounds(server, 1, 30);
     const start = Date.now();
     const second = await reconnectRounds(server, 1, 20);
@@ -266,6 +268,22 @@ describe('rate limit', () => {
     assert.ok(first.ok + second.ok <= 20 + 5 * seconds + 2,
       `${first.ok} + ${second.ok} events accepted in ${seconds} s`);
     await server.stop();
+  });
+
+  test('without --limit-loopback, or when the last connection was not limited, a new one starts full', async () => {
+    const server = await startServer(['--rate-limit', '5', '--rate-burst', '20']);
+    const first = await reconnectRounds(server, 1, 30);
+    assert.ok(first.ok <= 21, `${first.ok}`);
+    // A full bucket of 20, less the CONNECT.
+    const second = await reconnectRounds(server, 1, 19);
+    assert.equal(second.ok, 19, 'loopback is exempt');
+    await server.stop();
+    const limited = await startServer(['--rate-limit', '5', '--rate-burst', '20', '--limit-loopback']);
+    const calm = await reconnectRounds(limited, 1, 10);
+    assert.equal(calm.ok, 10);
+    const next = await reconnectRounds(limited, 1, 18);
+    assert.equal(next.ok, 18, 'an ordinary user hands nothing on');
+    await limited.stop();
   });
 });
 

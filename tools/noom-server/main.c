@@ -495,6 +495,7 @@ main (int argc, char **argv)
   room_config.rate_burst = opt_rate_burst;
   room_config.ice = ice;
   room_config.token_secret = token_secret;
+  room_config.limit_loopback = opt_limit_loopback;
   rooms = noom_room_server_new (sio, &room_config);
   http = noom_http_new (server, opt_static_dir);
 

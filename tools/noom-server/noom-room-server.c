@@ -42,15 +42,17 @@ typedef struct _Conn Conn;
 /* The rate budget belongs to the Engine.IO connection, not to a Socket.IO
  * socket: a client may DISCONNECT and CONNECT again on one WebSocket, and
  * that must not refill its bucket.  Nor may a new connection from the same
- * address: one that closes with its bucket below full leaves it in the
- * ledger, and the next connection from that address starts from it.  The
- * ledger is shared with the budgets (refcounted), which may outlive the
- * room server by a moment at shutdown. */
+ * address: one that closes while it is being limited leaves its bucket in
+ * the ledger, and the next connection from that address starts from it.
+ * Only limited ones do, so that people behind one NAT do not pass each
+ * other their ordinary use; and loopback is exempt unless
+ * --limit-loopback, as for the connection limit (behind a reverse proxy
+ * on the same host, every client has the proxy's address).  The ledger is
+ * shared with the budgets (refcounted), which may outlive the room server
+ * by a moment at shutdown. */
 typedef struct
 {
   guint ref_count;
-  guint rate;
-  guint burst;
   GHashTable *by_address;       /* address -> NoomRateLimit* */
 } RateLedger;
 
@@ -61,8 +63,9 @@ typedef struct
   gchar *address;
 } Budget;
 
-/* Addresses the ledger remembers at most; past that, buckets that are
- * full again are forgotten first, then new ones are not kept. */
+/* Addresses the ledger remembers at most; past that, buckets whose
+ * episode of limiting is over are forgotten first, then new ones are not
+ * kept. */
 #define LEDGER_MAX 65536
 
 struct _Conn
@@ -805,13 +808,11 @@ static const EventHandler handlers[NOOM_EVENT_LAST + 1] = {
 /* ------------------------------------------------------------- budgets */
 
 static RateLedger *
-ledger_new (guint rate, guint burst)
+ledger_new (void)
 {
   RateLedger *l = g_new0 (RateLedger, 1);
 
   l->ref_count = 1;
-  l->rate = rate;
-  l->burst = burst;
   l->by_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
   return l;
@@ -826,21 +827,19 @@ ledger_unref (RateLedger * l)
   g_free (l);
 }
 
-/* TRUE when @limit has refilled to a full bucket by @now_us. */
+/* TRUE when @limit's episode of limiting is over by @now_us: nothing to
+ * hand on. */
 static gboolean
-bucket_full (const RateLedger * l, const NoomRateLimit * limit, gint64 now_us)
+bucket_calm (const NoomRateLimit * limit, gint64 now_us)
 {
-  return limit->tokens + (gdouble) (now_us - limit->last_us) * l->rate / 1e6
-      >= l->burst && (limit->dropped == 0
-      || now_us - limit->last_drop_us >= NOOM_RATE_QUIET_US);
+  return limit->dropped == 0
+      || now_us - limit->last_drop_us >= NOOM_RATE_QUIET_US;
 }
 
 static gboolean
-forget_full (gpointer key, gpointer value, gpointer user_data)
+forget_calm (gpointer key, gpointer value, gpointer user_data)
 {
-  RateLedger *l = user_data;
-
-  return bucket_full (l, value, g_get_monotonic_time ());
+  return bucket_calm (value, g_get_monotonic_time ());
 }
 
 static void
@@ -850,11 +849,11 @@ budget_free (gpointer data)
   RateLedger *l = b->ledger;
   gint64 now = g_get_monotonic_time ();
 
-  if (b->address && !bucket_full (l, &b->rate, now)) {
+  if (b->address && !bucket_calm (&b->rate, now)) {
     NoomRateLimit *kept = g_hash_table_lookup (l->by_address, b->address);
 
     if (g_hash_table_size (l->by_address) >= LEDGER_MAX)
-      g_hash_table_foreach_remove (l->by_address, forget_full, l);
+      g_hash_table_foreach_remove (l->by_address, forget_calm, NULL);
     /* Of two connections from one address, the emptier bucket counts. */
     if (kept == NULL && g_hash_table_size (l->by_address) < LEDGER_MAX)
       g_hash_table_insert (l->by_address, g_strdup (b->address),
@@ -882,6 +881,12 @@ connection_budget (NoomRoomServer * self, NoomSioSocket * socket)
   b->ledger = self->ledger;
   b->ledger->ref_count++;
   address = noom_sio_socket_get_remote_address (socket);
+  if (address && !self->config.limit_loopback) {
+    g_autoptr (GInetAddress) a = g_inet_address_new_from_string (address);
+
+    if (a && g_inet_address_get_is_loopback (a))
+      address = NULL;
+  }
   b->address = g_strdup (address);
   kept = address ? g_hash_table_lookup (self->ledger->by_address, address) :
       NULL;
@@ -911,7 +916,8 @@ budget_take (NoomRoomServer * self, NoomSioSocket * socket, const gchar * what)
 
     g_message ("error id=%s address=%s event=\"%s\" code=rate_limited: "
         "over %u events/s (burst %u), dropping events",
-        noom_sio_socket_get_id (socket), b->address ? b->address : "?",
+        noom_sio_socket_get_id (socket),
+        noom_sio_socket_get_remote_address (socket),
         log_event, self->config.rate_limit, self->config.rate_burst);
   }
   return v;
@@ -1112,7 +1118,7 @@ noom_room_server_new (NoomSioServer * sio, const NoomRoomServerConfig * config)
     self->config.rate_burst = 1;
   self->sio = sio;
   self->rooms = noom_room_set_new (&self->config.limits);
-  self->ledger = ledger_new (self->config.rate_limit, self->config.rate_burst);
+  self->ledger = ledger_new ();
   g_queue_init (&self->lobby);
   g_queue_init (&self->pending);
   g_queue_init (&self->dead);

@@ -28,6 +28,9 @@ typedef struct {
    * docs/protocol.md "Access tokens"); NULL: rooms are open.  Must
    * outlive the server. */
   GBytes *token_secret;
+  /* The rate budget a limited connection leaves to the next one from its
+   * address applies to loopback addresses too (--limit-loopback). */
+  gboolean limit_loopback;
 } NoomRoomServerConfig;
 
 void noom_room_server_config_init (NoomRoomServerConfig * config);
