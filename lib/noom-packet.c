@@ -451,14 +451,16 @@ noom_json_parse (const gchar * text, gsize len, GError ** error)
   g_autoptr (GError) json_error = NULL;
   g_autoptr (JsonNode) root = NULL;
   NoomJsonScan scan = { 0, };
-  const gchar *end = text + len, *value_end, *rest;
+  const gchar *end, *value_end, *rest;
 
+  /* Before any pointer arithmetic: text may be NULL when len is 0. */
   if (len == 0 || (*text != '[' && *text != '{' && *text != '"')) {
     g_set_error_literal (error, NOOM_PROTOCOL_ERROR,
         NOOM_PROTOCOL_ERROR_BAD_JSON,
         "invalid JSON: not an array, object or string");
     return NULL;
   }
+  end = text + len;
   value_end = json_value_end (text, end, &scan);
   for (rest = value_end; rest && rest < end; rest++) {
     if (!g_ascii_isspace (*rest)) {

@@ -18,9 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   startServer, connect, ack, sync, closeAll, deadline, test, describe,
+  TIME_SCALE,
 } from './lib/server.mjs';
 
-const scale = Number(process.env.NOOM_TEST_TIME_SCALE) || 1;
+const scale = TIME_SCALE;
 
 const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 const NO_TLS = HAVE_OPENSSL ? false : 'openssl is not installed';
@@ -57,7 +58,7 @@ function tcp(port, { localAddress } = {}) {
     sock.on('error', () => { });
     sock.once('connect', () => { t0 = Date.now(); resolve(sock); });
     sock.once('error', reject);
-  }), 3000 * scale, 'TCP connect');
+  }), 3000, 'TCP connect');
 }
 
 // One complete HTTP/1.1 request on @sock; resolves with the status line
@@ -76,7 +77,7 @@ function request(sock, path = '/') {
     };
     sock.on('data', check);
     check();
-  }), 3000 * scale, `response to GET ${path}`);
+  }), 3000, `response to GET ${path}`);
 }
 
 // The first 10 bytes of a ClientHello (a record header announcing 512
@@ -115,7 +116,7 @@ describe('--header-timeout', () => {
       const cut = await tcp(srv.port);
       cut.write('GET / HTT');
       for (const s of [silent, cut]) {
-        const t = await deadline(s.gone, 3000 * scale, 'the server to close the connection');
+        const t = await deadline(s.gone, 3000, 'the server to close the connection');
         assert.ok(t >= 900, `closed after ${t} ms, before the timeout`);
       }
       await srv.waitLog(/closed connection from 127\.0\.0\.1: no complete request in time/);
@@ -132,7 +133,7 @@ describe('--header-timeout', () => {
       const t0 = Date.now();
       // kept alive past the header timeout...
       assert.match(await request(s, '/static/noom.css'), /^HTTP\/1\.1 200/);
-      await deadline(s.gone, 4000 * scale, 'the idle connection to be closed');
+      await deadline(s.gone, 4000, 'the idle connection to be closed');
       // ...and closed after the idle timeout, not the header timeout
       assert.ok(Date.now() - t0 >= 1900, `closed after ${Date.now() - t0} ms`);
     } finally {
@@ -166,7 +167,7 @@ describe('--max-connections-per-address counts TCP connections', () => {
       const socks = [];
       for (let i = 0; i < 4; i++) socks.push(await tcp(srv.port));
       const over = await tcp(srv.port);
-      await deadline(over.gone, 2000 * scale, 'the connection over the limit to be closed');
+      await deadline(over.gone, 2000, 'the connection over the limit to be closed');
       assert.equal(over.data, '');
       await srv.waitLog(/refused connection from 127\.0\.0\.1: too many connections from this address/);
       // the connections within the limit are served
@@ -195,7 +196,7 @@ describe('--max-connections-per-address counts TCP connections', () => {
       const keep = await Promise.all([tcp(srv.port), tcp(srv.port)]);
       const refused = [];
       for (let i = 0; i < 50; i++) refused.push(await tcp(srv.port));
-      await Promise.all(refused.map((s) => deadline(s.gone, 2000 * scale, 'refusal')));
+      await Promise.all(refused.map((s) => deadline(s.gone, 2000, 'refusal')));
       assert.equal(srv.logLines(/refused connection from/).length, 1);
       for (const s of keep) s.destroy();
     } finally {
@@ -226,7 +227,7 @@ describe('stalled TLS handshakes', () => {
         }
         // Every stalled handshake is closed by the handshake timeout (5 s).
         const times = await deadline(Promise.all(stalled.map((s) => s.gone)),
-          9000 * scale, 'the stalled handshakes to be closed');
+          9000, 'the stalled handshakes to be closed');
         const open = times.filter((x) => x > 1000).length;
         assert.equal(open, limited ? 128 : 200, 'connections held until the timeout');
         await srv.waitLog(/closed connection from 127\.0\.0\.2: TLS handshake timed out/);
@@ -247,7 +248,7 @@ describe('stalled TLS handshakes', () => {
         const c = tls.connect({ host: '127.0.0.1', port: srv.address().port, rejectUnauthorized: false });
         c.on('error', () => { });
       });
-    }), 3000 * scale, 'a ClientHello');
+    }), 3000, 'a ClientHello');
     const srv = await startServer(['--tls-cert', cert, '--tls-key', key]);
     const stalled = [];
     try {
@@ -260,7 +261,7 @@ describe('stalled TLS handshakes', () => {
       // at once may hold one of GLib's threads.
       const t = await wssJoin(srv, 'tls-hello-stall');
       assert.ok(t < 1000 * scale, `a new wss client needed ${t} ms to connect and join`);
-      await deadline(Promise.all(stalled.map((s) => s.gone)), 9000 * scale,
+      await deadline(Promise.all(stalled.map((s) => s.gone)), 9000,
         'the stalled handshakes to be closed');
     } finally {
       for (const s of stalled) s.destroy();
@@ -275,7 +276,7 @@ describe('stalled TLS handshakes', () => {
         const c = tls.connect({ host: '127.0.0.1', port: srv.port, rejectUnauthorized: false });
         c.once('secureConnect', () => resolve(c));
         c.once('error', reject);
-      }), 3000 * scale, 'TLS connect');
+      }), 3000, 'TLS connect');
       s.data = '';
       s.on('data', (d) => { s.data += d.toString('latin1'); });
       s.on('error', () => { });
@@ -286,7 +287,7 @@ describe('stalled TLS handshakes', () => {
       // Whatever the client sends now (a close_notify: an application
       // data record in TLS 1.3), the server closes and keeps serving.
       s.end();
-      await deadline(s.gone, 3000 * scale, 'the server to close');
+      await deadline(s.gone, 3000, 'the server to close');
       await new Promise((r) => setTimeout(r, 1500 * scale));
       assert.equal(srv.exited, null, srv.stderr);
       await wssJoin(srv, 'after-close-notify');
@@ -300,7 +301,7 @@ describe('stalled TLS handshakes', () => {
     try {
       const s = await tcp(srv.port);
       s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-      await deadline(s.gone, 2000 * scale, 'close');
+      await deadline(s.gone, 2000, 'close');
       assert.equal(s.data, '');
       await srv.waitLog(/closed connection from 127\.0\.0\.1: not a TLS handshake/);
     } finally {
