@@ -295,11 +295,44 @@ store_participant_tags (GstNoomSrcPad * ghost, GstPad * target)
   gst_event_unref (tag);
 }
 
+/* webrtcbin gives every pad of one connection the same stream-id; a
+ * stream-id must tell the streams of a source apart (playbin, muxers and
+ * gst-discoverer key on it), and stay the same for the same track of the
+ * same participant: the URI's hash (gst_pad_create_stream_id), the
+ * participant id and the media. */
+static GstEvent *
+rewrite_stream_start (GstNoomSrcPad * ghost, GstEvent * event)
+{
+  GstElement *element = GST_ELEMENT (gst_object_get_parent (GST_OBJECT
+          (ghost)));
+  g_autofree gchar *stream_id = NULL;
+  GstStreamFlags flags = GST_STREAM_FLAG_NONE;
+  guint group_id;
+  GstEvent *ret;
+
+  if (!element)
+    return event;
+  stream_id = gst_pad_create_stream_id_printf (GST_PAD (ghost), element,
+      "%s/%s", ghost->participant_id, ghost->media);
+  gst_object_unref (element);
+  ret = gst_event_new_stream_start (stream_id);
+  gst_event_parse_stream_flags (event, &flags);
+  gst_event_set_stream_flags (ret, flags);
+  if (gst_event_parse_group_id (event, &group_id))
+    gst_event_set_group_id (ret, group_id);
+  gst_event_unref (event);
+  return ret;
+}
+
 static GstPadProbeReturn
 tag_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
+  if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START) {
+    GST_PAD_PROBE_INFO_DATA (info) = rewrite_stream_start (user_data, event);
+    return GST_PAD_PROBE_OK;
+  }
   if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
     return GST_PAD_PROBE_OK;
   /* After stream-start, before data. */

@@ -182,6 +182,7 @@ typedef struct
   guint updated;                /* noom-participant-updated messages */
   gchar *updated_nickname;      /* ... the last one's nickname */
   GPtrArray *titles;            /* titles of the tags on noomsrc's pads */
+  GPtrArray *stream_ids;        /* "PAD-NAME PARTICIPANT-ID STREAM-ID" */
 } Watch;
 
 static Watch *
@@ -195,6 +196,7 @@ watch_new (GstElement * pipeline, GstElement * noom)
   w->noom = noom;
   w->nicknames = g_ptr_array_new_with_free_func (g_free);
   w->titles = g_ptr_array_new_with_free_func (g_free);
+  w->stream_ids = g_ptr_array_new_with_free_func (g_free);
   w->all_raw = TRUE;
   return w;
 }
@@ -213,6 +215,7 @@ watch_free (Watch * w)
     gst_message_unref (w->error_message);
   g_ptr_array_unref (w->nicknames);
   g_ptr_array_unref (w->titles);
+  g_ptr_array_unref (w->stream_ids);
   g_free (w->updated_nickname);
   g_mutex_clear (&w->lock);
   g_cond_clear (&w->cond);
@@ -346,6 +349,19 @@ record_title (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstTagList *tags;
   gchar *title = NULL;
 
+  if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START) {
+    const gchar *stream_id = NULL;
+    g_autofree gchar *id = NULL;
+
+    gst_event_parse_stream_start (event, &stream_id);
+    g_object_get (pad, "participant-id", &id, NULL);
+    g_mutex_lock (&w->lock);
+    g_ptr_array_add (w->stream_ids, g_strdup_printf ("%s %s %s",
+            GST_PAD_NAME (pad), id, stream_id));
+    g_cond_broadcast (&w->cond);
+    g_mutex_unlock (&w->lock);
+    return GST_PAD_PROBE_OK;
+  }
   if (GST_EVENT_TYPE (event) != GST_EVENT_TAG)
     return GST_PAD_PROBE_OK;
   gst_event_parse_tag (event, &tags);
@@ -1725,6 +1741,36 @@ GST_START_TEST (test_leave_while_pausing)
 
 GST_END_TEST;
 
+GST_START_TEST (test_stream_ids)
+{
+  /* Each pad of noomsrc has a stream-id of its own, naming the
+   * participant and the track, and the same one for the same URI. */
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "sid", "alice", TRUE);
+  Watch *r = start_receiver (server, "sid", "bob", TRUE);
+  guint i;
+
+  WAIT_UNTIL (r, r->stream_ids->len >= 2, 20);
+  g_mutex_lock (&r->lock);
+  for (i = 0; i < 2; i++) {
+    g_auto (GStrv) f = g_strsplit (r->stream_ids->pdata[i], " ", 3);
+    g_autofree gchar *track = g_strdup_printf ("/%s/%s", f[1],
+        g_str_has_prefix (f[0], "video") ? "video" : "audio");
+
+    GST_INFO ("%s", (gchar *) r->stream_ids->pdata[i]);
+    fail_unless (g_str_has_suffix (f[2], track), "%s: %s does not end in %s",
+        f[0], f[2], track);
+  }
+  fail_if (!g_strcmp0 (strrchr (r->stream_ids->pdata[0], ' '),
+          strrchr (r->stream_ids->pdata[1], ' ')), "the same stream-id twice");
+  g_mutex_unlock (&r->lock);
+  watch_free (r);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_recorder_kind)
 {
   /* noomsrc kind=recorder: the room sees a recorder, and it receives */
@@ -1929,6 +1975,7 @@ noom_suite (void)
   tcase_add_test (tc, test_leave_while_muxer_waits);
   tcase_add_test (tc, test_leave_while_pausing);
   tcase_add_test (tc, test_recorder_kind);
+  tcase_add_test (tc, test_stream_ids);
   tcase_add_test (tc, test_room_ice_servers);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
   suite_add_tcase (s, tc);
