@@ -11,7 +11,8 @@
  * sometimes pad, video_%u or audio_%u.  Each pad is a #GstNoomSrcPad whose
  * properties (participant-id, nickname, kind, media) say whose media it
  * carries; a global tag event with the title (the nickname) and the
- * participant id goes downstream too.  When a participant leaves, its pads
+ * participant id (#GST_NOOM_TAG_PARTICIPANT_ID, "noom-participant-id")
+ * goes downstream too.  When a participant leaves, its pads
  * get EOS and are removed.
  *
  * With decode=true (the default) the pads carry raw video and audio; with
@@ -272,7 +273,7 @@ participant_wanted (GstNoomSrc * self, NoomParticipant * p)
 /* outputs (webrtcbin streaming threads) */
 
 /* Whose media this is, as a global tag event: the nickname as title and
- * artist, the participant id as organization and comment.  Stored on
+ * artist, the participant id as GST_NOOM_TAG_PARTICIPANT_ID.  Stored on
  * @target (the src pad behind the ghost), it goes out before the next
  * buffer, replacing the one before. */
 static void
@@ -283,11 +284,9 @@ store_participant_tags (GstNoomSrcPad * ghost, GstPad * target)
 
   GST_OBJECT_LOCK (ghost);
   tags = gst_tag_list_new (GST_TAG_TITLE, ghost->nickname,
-      GST_TAG_ARTIST, ghost->nickname, GST_TAG_ORGANIZATION,
+      GST_TAG_ARTIST, ghost->nickname, GST_NOOM_TAG_PARTICIPANT_ID,
       ghost->participant_id, NULL);
   GST_OBJECT_UNLOCK (ghost);
-  gst_tag_list_add (tags, GST_TAG_MERGE_APPEND, GST_TAG_COMMENT,
-      ghost->participant_id, NULL);
   gst_tag_list_set_scope (tags, GST_TAG_SCOPE_GLOBAL);
   tag = gst_event_new_tag (tags);
   /* store_sticky_event() takes a reference of its own. */

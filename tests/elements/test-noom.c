@@ -183,6 +183,9 @@ typedef struct
   gchar *updated_nickname;      /* ... the last one's nickname */
   GPtrArray *titles;            /* titles of the tags on noomsrc's pads */
   GPtrArray *stream_ids;        /* "PAD-NAME PARTICIPANT-ID STREAM-ID" */
+  guint id_tags;                /* tags whose noom-participant-id is the
+                                   pad's participant-id */
+  gboolean other_tags;          /* organization or comment seen */
 } Watch;
 
 static Watch *
@@ -365,6 +368,19 @@ record_title (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   if (GST_EVENT_TYPE (event) != GST_EVENT_TAG)
     return GST_PAD_PROBE_OK;
   gst_event_parse_tag (event, &tags);
+  {
+    g_autofree gchar *id = NULL, *tag_id = NULL;
+
+    g_object_get (pad, "participant-id", &id, NULL);
+    gst_tag_list_get_string (tags, "noom-participant-id", &tag_id);
+    g_mutex_lock (&w->lock);
+    if (id && !g_strcmp0 (id, tag_id))
+      w->id_tags++;
+    if (gst_tag_list_get_tag_size (tags, GST_TAG_ORGANIZATION) ||
+        gst_tag_list_get_tag_size (tags, GST_TAG_COMMENT))
+      w->other_tags = TRUE;
+    g_mutex_unlock (&w->lock);
+  }
   if (gst_tag_list_get_string (tags, GST_TAG_TITLE, &title)) {
     g_mutex_lock (&w->lock);
     g_ptr_array_add (w->titles, title);
@@ -1744,7 +1760,9 @@ GST_END_TEST;
 GST_START_TEST (test_stream_ids)
 {
   /* Each pad of noomsrc has a stream-id of its own, naming the
-   * participant and the track, and the same one for the same URI. */
+   * participant and the track, and the same one for the same URI; its tags
+   * carry the participant id in noom-participant-id, not in organization
+   * or comment. */
   Server *server = server_start (NULL);
   Watch *pub = start_publisher (server, "sid", "alice", TRUE);
   Watch *r = start_receiver (server, "sid", "bob", TRUE);
@@ -1764,6 +1782,8 @@ GST_START_TEST (test_stream_ids)
   fail_if (!g_strcmp0 (strrchr (r->stream_ids->pdata[0], ' '),
           strrchr (r->stream_ids->pdata[1], ' ')), "the same stream-id twice");
   g_mutex_unlock (&r->lock);
+  WAIT_UNTIL (r, r->id_tags >= 2, 20);
+  fail_if (r->other_tags, "the participant id in organization or comment");
   watch_free (r);
   watch_free (pub);
   server_stop (server);
