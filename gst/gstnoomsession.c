@@ -202,8 +202,10 @@ gst_noom_session_install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_ICE_SERVERS,
       g_param_spec_string ("ice-servers", "ICE servers",
           "Comma-separated STUN/TURN servers as webrtcbin takes them "
-          "(stun://host:port, turn://user:pass@host:port); NULL: those the "
-          "room hands out", NULL, rw));
+          "(stun://host:port, turn://user:pass@host:port, turns://...); "
+          "NULL: those the room hands out.  A value with an entry of "
+          "another scheme or without a host is refused with a warning",
+          NULL, rw));
   g_object_class_install_property (klass,
       GST_NOOM_SESSION_PROP_ICE_LOCAL_ADDRESSES,
       g_param_spec_string ("ice-local-addresses", "ICE local addresses",
@@ -474,6 +476,37 @@ rename_now (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* What configure_webrtcbin() hands webrtcbin: the checks noom-server
+ * makes of its --ice-server (a known scheme, a host after it), in
+ * webrtcbin's URL form.  Empty entries (a trailing comma) are fine.
+ * @bad: the first entry that is not. */
+static gboolean
+check_ice_servers (const gchar * list, gchar ** bad)
+{
+  g_auto (GStrv) entries = g_strsplit (list, ",", -1);
+  guint i;
+
+  for (i = 0; entries[i]; i++) {
+    const gchar *url = g_strstrip (entries[i]);
+    g_autoptr (GUri) uri = NULL;
+    const gchar *scheme;
+
+    if (!*url)
+      continue;
+    uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+    scheme = uri ? g_uri_get_scheme (uri) : NULL;
+    if (!uri || !g_utf8_validate (url, -1, NULL) || strpbrk (url, " \t\r\n")
+        || (g_ascii_strcasecmp (scheme, "stun")
+            && g_ascii_strcasecmp (scheme, "turn")
+            && g_ascii_strcasecmp (scheme, "turns"))
+        || !g_uri_get_host (uri) || !*g_uri_get_host (uri)) {
+      *bad = g_strdup (url);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 gboolean
 gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -549,12 +582,27 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
       self->token = g_strdup (s);
       GST_OBJECT_UNLOCK (self);
       break;
-    case GST_NOOM_SESSION_PROP_ICE_SERVERS:
+    case GST_NOOM_SESSION_PROP_ICE_SERVERS:{
+      g_autofree gchar *bad = NULL;
+
+      if (s && !check_ice_servers (s, &bad)) {
+        /* g_warning as for every refused value (gst-launch shows it);
+         * the element warning for applications watching the bus. */
+        g_warning ("%s: invalid ice-servers: \"%s\" is not a "
+            "stun://host[:port], turn://user:pass@host[:port] or turns:// "
+            "URL", GST_ELEMENT_NAME (self->element), bad);
+        GST_ELEMENT_WARNING (self->element, RESOURCE, SETTINGS,
+            ("Ignoring the ice-servers value: \"%s\" is not a "
+                "stun://host[:port], turn://user:pass@host[:port] or "
+                "turns:// URL.", bad), ("ice-servers \"%s\"", s));
+        break;
+      }
       GST_OBJECT_LOCK (self);
       g_free (self->ice_servers);
       self->ice_servers = g_strdup (s);
       GST_OBJECT_UNLOCK (self);
       break;
+    }
     case GST_NOOM_SESSION_PROP_ICE_LOCAL_ADDRESSES:{
       g_auto (GStrv) addrs = s ? g_strsplit (s, ",", -1) : NULL;
       guint i;

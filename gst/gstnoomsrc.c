@@ -65,10 +65,37 @@ gst_noom_media_get_type (void)
   return type;
 }
 
+typedef enum
+{
+  GST_NOOM_SRC_KIND_SUBSCRIBER,
+  GST_NOOM_SRC_KIND_RECORDER,
+} GstNoomSrcKind;
+
+/* The nicks are the protocol's kind strings (docs/protocol.md §3). */
+#define GST_TYPE_NOOM_SRC_KIND (gst_noom_src_kind_get_type ())
+static GType
+gst_noom_src_kind_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_NOOM_SRC_KIND_SUBSCRIBER, "Subscriber: receives", "subscriber"},
+    {GST_NOOM_SRC_KIND_RECORDER,
+        "Recorder: receives, and every client shows a recording badge",
+        "recorder"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstNoomSrcKind", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
 #define DEFAULT_DECODE TRUE
 #define DEFAULT_MEDIA (GST_NOOM_MEDIA_AUDIO | GST_NOOM_MEDIA_VIDEO)
 #define DEFAULT_LATENCY 50
-#define DEFAULT_KIND "subscriber"
+#define DEFAULT_KIND GST_NOOM_SRC_KIND_SUBSCRIBER
 
 enum
 {
@@ -99,7 +126,7 @@ struct _GstNoomSrc
   gchar *participant;
   GstNoomMedia media;
   guint latency;
-  gchar *kind;
+  GstNoomSrcKind kind;
   guint next_video, next_audio;
   gboolean no_more_pads;        /* emitted, for playbin: the first
                                    participant's tracks are all there */
@@ -781,7 +808,7 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   GstStateChangeReturn ret;
-  gchar *kind;
+  GstNoomSrcKind kind;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
@@ -792,10 +819,11 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
       GST_OBJECT_LOCK (self);
       self->no_more_pads = FALSE;
       self->next_video = self->next_audio = 0;
-      kind = g_strdup (self->kind);
+      kind = self->kind;
       GST_OBJECT_UNLOCK (self);
-      gst_noom_session_set_kind (self->session, kind);
-      g_free (kind);
+      gst_noom_session_set_kind (self->session,
+          g_enum_get_value (g_type_class_peek (GST_TYPE_NOOM_SRC_KIND),
+              kind)->value_nick);
       if (!gst_noom_session_start (self->session))
         return GST_STATE_CHANGE_FAILURE;
       gst_noom_session_join (self->session, NOOM_MEDIA_NONE);
@@ -877,19 +905,9 @@ gst_noom_src_set_property (GObject * object, guint prop_id,
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
       break;
-    case PROP_KIND:{
-      const gchar *kind = g_value_get_string (value);
-
-      if (g_strcmp0 (kind, "subscriber") && g_strcmp0 (kind, "recorder")) {
-        GST_OBJECT_UNLOCK (self);
-        g_warning ("%s: kind must be \"subscriber\" or \"recorder\", not "
-            "\"%s\"", GST_ELEMENT_NAME (self), GST_STR_NULL (kind));
-        return;
-      }
-      g_free (self->kind);
-      self->kind = g_strdup (kind);
+    case PROP_KIND:
+      self->kind = g_value_get_enum (value);
       break;
-    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -921,7 +939,7 @@ gst_noom_src_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_uint (value, self->latency);
       break;
     case PROP_KIND:
-      g_value_set_string (value, self->kind);
+      g_value_set_enum (value, self->kind);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -938,7 +956,6 @@ gst_noom_src_finalize (GObject * object)
   gst_noom_session_stop (self->session);
   gst_object_unref (self->session);
   g_free (self->participant);
-  g_free (self->kind);
   g_list_free (self->all_outputs);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -949,7 +966,7 @@ gst_noom_src_init (GstNoomSrc * self)
   self->decode = DEFAULT_DECODE;
   self->media = DEFAULT_MEDIA;
   self->latency = DEFAULT_LATENCY;
-  self->kind = g_strdup (DEFAULT_KIND);
+  self->kind = DEFAULT_KIND;
   self->session = gst_noom_session_new (GST_ELEMENT (self), "subscriber",
       &src_hooks);
   /* A source whatever its children are: webrtcbin holds sinks too. */
@@ -993,9 +1010,9 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
    * every client shows with a recording badge (docs/protocol.md §3).
    */
   g_object_class_install_property (gobject_class, PROP_KIND,
-      g_param_spec_string ("kind", "Kind",
-          "Join as \"subscriber\" or \"recorder\" (the others show a "
-          "recording badge)", DEFAULT_KIND, rw));
+      g_param_spec_enum ("kind", "Kind",
+          "Join as a subscriber or as a recorder (the others show a "
+          "recording badge)", GST_TYPE_NOOM_SRC_KIND, DEFAULT_KIND, rw));
   gst_noom_session_install_signals (gobject_class);
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
@@ -1012,6 +1029,7 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
   bin_class->handle_message = gst_noom_src_handle_message;
 
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_MEDIA, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_NOOM_SRC_KIND, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_SRC_PAD, 0);
 }
 

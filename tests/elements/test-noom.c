@@ -609,6 +609,54 @@ GST_START_TEST (test_uri_invalid)
 
 GST_END_TEST;
 
+GST_START_TEST (test_kind_and_ice_servers_invalid)
+{
+  GError *error = NULL;
+  GstElement *e;
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  GParamSpec *pspec;
+  gchar *s;
+
+  /* kind is an enum whose nicks are the protocol's strings */
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (src), "kind");
+  fail_unless (G_IS_PARAM_SPEC_ENUM (pspec));
+  e = gst_parse_launch ("noomsrc kind=recorder name=s", &error);
+  fail_unless (e != NULL && error == NULL);
+  gst_object_unref (e);
+  e = gst_parse_launch ("noomsrc kind=bogus", &error);
+  fail_unless (error != NULL, "kind=bogus accepted");
+  g_clear_error (&error);
+  gst_clear_object (&e);
+
+  /* ice-servers: each entry a stun:// turn:// turns:// URL with a host */
+  gst_bin_add (GST_BIN (pipeline), src);
+  g_object_set (src, "ice-servers",
+      "stun://127.0.0.1:3478, turn://u:p@h:3478?transport=udp,", NULL);
+  EXPECT_NOOM_WARNING (g_object_set (src, "ice-servers", "bogus", NULL));
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning message");
+  gst_message_parse_warning (msg, &error, NULL);
+  fail_unless (strstr (error->message, "\"bogus\"") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+  gst_message_unref (msg);
+  EXPECT_NOOM_WARNING (g_object_set (src, "ice-servers",
+          "stun://h:1,stun://", NULL));
+  EXPECT_NOOM_WARNING (g_object_set (src, "ice-servers", "http://h:1",
+          NULL));
+  g_object_get (src, "ice-servers", &s, NULL);
+  fail_unless_equals_string (s,
+      "stun://127.0.0.1:3478, turn://u:p@h:3478?transport=udp,");
+  g_free (s);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_make_from_uri)
 {
   GstElement *e;
@@ -1801,8 +1849,8 @@ GST_START_TEST (test_recorder_kind)
   GstElement *src = gst_element_factory_make ("noomsrc", NULL);
   Watch *r;
 
-  EXPECT_NOOM_WARNING (g_object_set (src, "kind", "publisher", NULL));
-  g_object_set (src, "uri", uri, "kind", "recorder", NULL);
+  g_object_set (src, "uri", uri, NULL);
+  gst_util_set_object_arg (G_OBJECT (src), "kind", "recorder");
   gst_bin_add (GST_BIN (pipeline), src);
   r = watch_pipeline (pipeline, src);
   g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), r);
@@ -1961,6 +2009,7 @@ noom_suite (void)
   tcase_add_test (tc, test_uri_roundtrip);
   tcase_add_test (tc, test_uri_invalid);
   tcase_add_test (tc, test_make_from_uri);
+  tcase_add_test (tc, test_kind_and_ice_servers_invalid);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("errors");

@@ -952,7 +952,7 @@ main (int argc, char **argv)
     g_object_set (rec.src, "participant", opt_participant, NULL);
   /* docs/protocol.md: a recorder joins with kind "recorder" so every web
    * client shows the recording badge. */
-  g_object_set (rec.src, "kind", "recorder", NULL);
+  gst_util_set_object_arg (G_OBJECT (rec.src), "kind", "recorder");
 
   safe_room = safe_name (room);
   rec.room = room;
