@@ -87,6 +87,8 @@ struct _GstNoomSession
   gboolean accept_invalid_certificates;
   GstNoomIceTransportPolicy ice_transport_policy;
   guint reconnect_window;
+  gchar *uri_error;             /* why the last uri was refused, until a uri,
+                                   server or room is set */
   gchar *self_id;               /* once joined */
 
   /* The thread; context and loop are set under the object lock. */
@@ -381,13 +383,21 @@ gst_noom_session_set_uri (GstNoomSession * self, const gchar * uri_string,
   if (uri_string) {
     uri = noom_uri_parse (uri_string, &local_error);
     if (!uri) {
-      g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-          "Invalid Noom URI \"%s\": %s", uri_string, local_error->message);
+      /* Kept for start: "No room to join: set the uri" would be wrong
+       * when the uri was set. */
+      GST_OBJECT_LOCK (self);
+      g_free (self->uri_error);
+      self->uri_error = g_strdup_printf ("Invalid Noom URI \"%s\": %s",
+          uri_string, local_error->message);
+      g_set_error_literal (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+          self->uri_error);
+      GST_OBJECT_UNLOCK (self);
       return FALSE;
     }
   }
 
   GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->uri_error, g_free);
   g_clear_pointer (&self->host, g_free);
   g_clear_pointer (&self->room, g_free);
   g_clear_pointer (&self->nickname, g_free);
@@ -545,6 +555,7 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
         break;
       }
       GST_OBJECT_LOCK (self);
+      g_clear_pointer (&self->uri_error, g_free);
       g_free (self->host);
       self->host = host;
       self->port = port;
@@ -563,6 +574,7 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
       }
       GST_OBJECT_LOCK (self);
       if (is_room) {
+        g_clear_pointer (&self->uri_error, g_free);
         g_free (self->room);
         self->room = g_strdup (s);
       } else {
@@ -859,6 +871,7 @@ gst_noom_session_finalize (GObject * object)
   g_free (self->token);
   g_free (self->ice_servers);
   g_free (self->ice_local_addresses);
+  g_free (self->uri_error);
   g_free (self->self_id);
   g_hash_table_unref (self->peers);
   g_hash_table_unref (self->roster);
@@ -1748,6 +1761,7 @@ gst_noom_session_start (GstNoomSession * self)
   g_autoptr (NoomUri) uri = g_new0 (NoomUri, 1);
   g_autofree gchar *local = NULL;
   g_autofree gchar *thread_name = NULL;
+  g_autofree gchar *uri_error = NULL;
 
   g_return_val_if_fail (self->thread == NULL, FALSE);
 
@@ -1766,8 +1780,16 @@ gst_noom_session_start (GstNoomSession * self)
   uri->token = g_strdup (self->token);
   local = g_strdup (self->ice_local_addresses);
   g_clear_pointer (&self->self_id, g_free);
+  uri_error = g_strdup (self->uri_error);
   GST_OBJECT_UNLOCK (self);
 
+  if ((!uri->host || !uri->room) && uri_error) {
+    GST_ELEMENT_ERROR (self->element, RESOURCE, NOT_FOUND,
+        ("No room to join: the uri property was refused. %s.", uri_error),
+        ("host %s, room %s", GST_STR_NULL (uri->host),
+            GST_STR_NULL (uri->room)));
+    return FALSE;
+  }
   if (!uri->host || !uri->room) {
     GST_ELEMENT_ERROR (self->element, RESOURCE, NOT_FOUND,
         ("No room to join: set the uri property (e.g. "

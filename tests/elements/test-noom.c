@@ -696,6 +696,32 @@ GST_START_TEST (test_error_no_room)
 
 GST_END_TEST;
 
+GST_START_TEST (test_error_bad_uri)
+{
+  /* A refused uri: the error says what is wrong with it, not "set the uri
+   * property". */
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  Watch *w = watch_pipeline (pipeline, NULL);
+
+  EXPECT_NOOM_WARNING (g_object_set (src, "uri", "noom://h:99999/r", NULL));
+  gst_bin_add (GST_BIN (pipeline), src);
+  fail_unless_equals_int (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  wait_error (w, 1);
+  fail_unless (g_error_matches (w->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_FOUND), "%s", w->error->message);
+  fail_unless (strstr (w->error->message, "noom://h:99999/r") != NULL, "%s",
+      w->error->message);
+  fail_unless (strstr (w->error->message, "port") != NULL, "%s",
+      w->error->message);
+  fail_if (strstr (w->error->message, "set the uri") != NULL, "%s",
+      w->error->message);
+  watch_free (w);
+}
+
+GST_END_TEST;
+
 /* Without webrtcbin (taken out of the registry, as when gst-plugins-bad is
  * not installed), both elements fail NULL_TO_READY with an error naming
  * what to install. */
@@ -2015,6 +2041,7 @@ noom_suite (void)
   tc = tcase_create ("errors");
   tcase_set_timeout (tc, 30 * noom_test_time_scale ());
   tcase_add_test (tc, test_error_no_room);
+  tcase_add_test (tc, test_error_bad_uri);
   tcase_add_test (tc, test_error_unreachable);
   tcase_add_test (tc, test_error_missing_webrtcbin);
   tcase_add_test (tc, test_error_room_full);
