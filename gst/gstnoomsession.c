@@ -1649,6 +1649,8 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
           early->candidate, self);
     early_free (early);
   }
+  if (self->hooks.joined)
+    self->hooks.joined (self->element, info->room);
   gst_object_unref (self);
 }
 

@@ -96,6 +96,7 @@ gst_noom_src_kind_get_type (void)
 #define DEFAULT_MEDIA (GST_NOOM_MEDIA_AUDIO | GST_NOOM_MEDIA_VIDEO)
 #define DEFAULT_LATENCY 50
 #define DEFAULT_KIND GST_NOOM_SRC_KIND_SUBSCRIBER
+#define DEFAULT_PARTICIPANT_TIMEOUT 0
 
 enum
 {
@@ -104,6 +105,7 @@ enum
   PROP_MEDIA,
   PROP_LATENCY,
   PROP_KIND,
+  PROP_PARTICIPANT_TIMEOUT,
 };
 
 /* One received track: webrtcbin's src pad -> depayloader [-> decoder]
@@ -127,6 +129,10 @@ struct _GstNoomSrc
   GstNoomMedia media;
   guint latency;
   GstNoomSrcKind kind;
+  guint participant_timeout;    /* ms, 0: wait forever */
+  gboolean participant_found;   /* accepted since READY_TO_PAUSED */
+  GSource *participant_wait;    /* the participant-timeout, on the session
+                                   thread's context */
   guint next_video, next_audio;
   gboolean no_more_pads;        /* emitted, for playbin: the first
                                    participant's tracks are all there */
@@ -288,12 +294,60 @@ static gboolean
 participant_wanted (GstNoomSrc * self, NoomParticipant * p)
 {
   gboolean ret;
+  GSource *wait = NULL;
 
   GST_OBJECT_LOCK (self);
   ret = !self->participant || !g_strcmp0 (self->participant, p->id) ||
       !g_strcmp0 (self->participant, p->nickname);
+  if (ret && self->participant && !self->participant_found) {
+    self->participant_found = TRUE;
+    wait = g_steal_pointer (&self->participant_wait);
+  }
   GST_OBJECT_UNLOCK (self);
+  if (wait) {
+    GST_INFO_OBJECT (self, "%s (%s) is here", p->nickname, p->id);
+    g_source_destroy (wait);
+    g_source_unref (wait);
+  }
   return ret;
+}
+
+static void
+stop_participant_wait (GstNoomSrc * self)
+{
+  GSource *wait;
+
+  GST_OBJECT_LOCK (self);
+  wait = g_steal_pointer (&self->participant_wait);
+  GST_OBJECT_UNLOCK (self);
+  if (wait) {
+    g_source_destroy (wait);
+    g_source_unref (wait);
+  }
+}
+
+static gboolean
+participant_wait_expired (gpointer data)
+{
+  GstNoomSrc *self = data;
+  g_autofree gchar *participant = NULL, *room = NULL;
+  guint timeout;
+  GSource *wait;
+
+  GST_OBJECT_LOCK (self);
+  wait = g_steal_pointer (&self->participant_wait);
+  participant = g_strdup (self->participant);
+  timeout = self->participant_timeout;
+  GST_OBJECT_UNLOCK (self);
+  if (!wait)
+    return G_SOURCE_REMOVE;     /* found meanwhile */
+  g_source_unref (wait);
+  g_object_get (self, "room", &room, NULL);
+  GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+      ("Participant \"%s\" did not come into room \"%s\" within %.1f s.",
+          participant, room, timeout / 1000.0),
+      ("participant-timeout %u ms", timeout));
+  return G_SOURCE_REMOVE;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -603,6 +657,46 @@ src_accept (GstElement * element, NoomParticipant * p)
   return participant_wanted (GST_NOOM_SRC (element), p);
 }
 
+/* participant=NAME and NAME is not in the room: say so (the element would
+ * otherwise sit there without a word), and give up after
+ * participant-timeout if one is set. */
+static void
+src_joined (GstElement * element, const gchar * room)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  g_autofree gchar *participant = NULL;
+  guint timeout;
+
+  GST_OBJECT_LOCK (self);
+  if (!self->participant || self->participant_found ||
+      self->participant_wait) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  participant = g_strdup (self->participant);
+  timeout = self->participant_timeout;
+  if (timeout) {
+    self->participant_wait = g_timeout_source_new (timeout);
+    g_source_set_callback (self->participant_wait, participant_wait_expired,
+        self, NULL);
+    /* the session thread's context: stopping the session ends it too */
+    g_source_attach (self->participant_wait,
+        g_main_context_get_thread_default ());
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (timeout)
+    GST_INFO_OBJECT (self, "waiting up to %u ms for participant \"%s\" in "
+        "room \"%s\"", timeout, participant, room);
+  else
+    GST_INFO_OBJECT (self, "waiting for participant \"%s\" in room \"%s\"",
+        participant, room);
+  gst_element_post_message (element, gst_message_new_element (GST_OBJECT
+          (element), gst_structure_new ("noom-waiting-for-participant",
+              "participant", G_TYPE_STRING, participant, "room",
+              G_TYPE_STRING, room, "timeout", G_TYPE_UINT, timeout, NULL)));
+}
+
 static void
 src_peer_added (GstElement * element, GstNoomPeer * peer)
 {
@@ -767,6 +861,7 @@ static const GstNoomSessionHooks src_hooks = {
   .peer_removing = src_peer_removing,
   .peer_removed = src_peer_removed,
   .participant_updated = src_participant_updated,
+  .joined = src_joined,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -818,6 +913,7 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       GST_OBJECT_LOCK (self);
       self->no_more_pads = FALSE;
+      self->participant_found = FALSE;
       self->next_video = self->next_audio = 0;
       kind = self->kind;
       GST_OBJECT_UNLOCK (self);
@@ -849,6 +945,7 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       gst_noom_session_stop (self->session);
+      stop_participant_wait (self);
       break;
     default:
       break;
@@ -908,6 +1005,9 @@ gst_noom_src_set_property (GObject * object, guint prop_id,
     case PROP_KIND:
       self->kind = g_value_get_enum (value);
       break;
+    case PROP_PARTICIPANT_TIMEOUT:
+      self->participant_timeout = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -941,6 +1041,9 @@ gst_noom_src_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_KIND:
       g_value_set_enum (value, self->kind);
       break;
+    case PROP_PARTICIPANT_TIMEOUT:
+      g_value_set_uint (value, self->participant_timeout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -954,6 +1057,7 @@ gst_noom_src_finalize (GObject * object)
   GstNoomSrc *self = GST_NOOM_SRC (object);
 
   gst_noom_session_stop (self->session);
+  stop_participant_wait (self);
   gst_object_unref (self->session);
   g_free (self->participant);
   g_list_free (self->all_outputs);
@@ -967,6 +1071,7 @@ gst_noom_src_init (GstNoomSrc * self)
   self->media = DEFAULT_MEDIA;
   self->latency = DEFAULT_LATENCY;
   self->kind = DEFAULT_KIND;
+  self->participant_timeout = DEFAULT_PARTICIPANT_TIMEOUT;
   self->session = gst_noom_session_new (GST_ELEMENT (self), "subscriber",
       &src_hooks);
   /* A source whatever its children are: webrtcbin holds sinks too. */
@@ -1013,6 +1118,20 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
       g_param_spec_enum ("kind", "Kind",
           "Join as a subscriber or as a recorder (the others show a "
           "recording badge)", GST_TYPE_NOOM_SRC_KIND, DEFAULT_KIND, rw));
+  /**
+   * noomsrc:participant-timeout:
+   *
+   * With #noomsrc:participant set: how long to wait, once in the room, for
+   * that participant to be there before posting an error (RESOURCE,
+   * NOT_FOUND).  While it waits, the element message
+   * `noom-waiting-for-participant` (fields `participant`, `room`, `timeout`)
+   * says so.  0 waits forever.
+   */
+  g_object_class_install_property (gobject_class, PROP_PARTICIPANT_TIMEOUT,
+      g_param_spec_uint ("participant-timeout", "Participant timeout",
+          "Milliseconds to wait in the room for the participant property's "
+          "participant before failing; 0: wait forever", 0, G_MAXUINT,
+          DEFAULT_PARTICIPANT_TIMEOUT, rw));
   gst_noom_session_install_signals (gobject_class);
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,

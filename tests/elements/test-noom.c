@@ -183,6 +183,7 @@ typedef struct
   gchar *updated_nickname;      /* ... the last one's nickname */
   GPtrArray *titles;            /* titles of the tags on noomsrc's pads */
   GPtrArray *stream_ids;        /* "PAD-NAME PARTICIPANT-ID STREAM-ID" */
+  gboolean waiting;             /* noom-waiting-for-participant */
   guint id_tags;                /* tags whose noom-participant-id is the
                                    pad's participant-id */
   gboolean other_tags;          /* organization or comment seen */
@@ -257,6 +258,8 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
         w->disconnected++;
       else if (gst_structure_has_name (s, "noom-reconnected"))
         w->reconnected++;
+      else if (gst_structure_has_name (s, "noom-waiting-for-participant"))
+        w->waiting = TRUE;
       else if (gst_structure_has_name (s, "noom-participant-updated")) {
         w->updated++;
         g_free (w->updated_nickname);
@@ -1890,6 +1893,60 @@ GST_START_TEST (test_recorder_kind)
 
 GST_END_TEST;
 
+GST_START_TEST (test_participant_timeout)
+{
+  /* participant=NAME and NAME is not there: a message says it waits, and
+   * participant-timeout ends the wait with an error naming NAME. */
+  Server *server = server_start (NULL);
+  g_autofree gchar *uri = room_uri (server, "wait", "bob");
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  gint64 start;
+  Watch *w;
+
+  g_object_set (src, "uri", uri, "participant", "nobody",
+      "participant-timeout", 1500, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  start = g_get_monotonic_time ();
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_error (w, 20);
+  fail_unless (w->waiting, "no noom-waiting-for-participant message");
+  fail_unless (g_get_monotonic_time () - start >= 1500 * 1000);
+  fail_unless (g_error_matches (w->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_FOUND), "%s", w->error->message);
+  fail_unless (strstr (w->error->message, "\"nobody\"") != NULL, "%s",
+      w->error->message);
+  watch_free (w);
+
+  /* the participant there in time: no error */
+  {
+    Watch *pub = start_publisher (server, "wait", "alice", FALSE);
+    Watch *r;
+
+    pipeline = gst_pipeline_new (NULL);
+    src = gst_element_factory_make ("noomsrc", NULL);
+    g_object_set (src, "uri", uri, "participant", "alice",
+        "participant-timeout", 1500, NULL);
+    gst_bin_add (GST_BIN (pipeline), src);
+    r = watch_pipeline (pipeline, src);
+    g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), r);
+    WAIT_UNTIL (pub, pub->joined, 10);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    WAIT_UNTIL (r, r->video_frames >= 1, 20);
+    start = g_get_monotonic_time ();
+    /* past the timeout: still no error (WAIT_UNTIL fails on one) */
+    WAIT_UNTIL (r, g_get_monotonic_time () - start > 2 * G_TIME_SPAN_SECOND,
+        5);
+    fail_if (r->waiting);
+    watch_free (r);
+    watch_free (pub);
+  }
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_max_peers)
 {
   Server *server = server_start (NULL);
@@ -2066,6 +2123,7 @@ noom_suite (void)
   tcase_add_test (tc, test_broken_participant);
   tcase_add_test (tc, test_ice_restart);
   tcase_add_test (tc, test_max_peers);
+  tcase_add_test (tc, test_participant_timeout);
   tcase_add_test (tc, test_churn);
   tcase_add_test (tc, test_rename);
   tcase_add_test (tc, test_leave_while_muxer_waits);
