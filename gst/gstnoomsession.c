@@ -1021,11 +1021,17 @@ post_client_error (GstNoomSession * self, const GError * error)
           ("Could not reach the Noom server at %s.", self->http_url),
           ("%s", error->message));
       break;
-    case NOOM_CLIENT_ERROR_REFUSED:
+    case NOOM_CLIENT_ERROR_REFUSED:{
+      /* The client's message names the server and says "refused" too. */
+      const gchar *reason = strstr (error->message, "refused the connection: ");
+
+      reason = reason ? reason + strlen ("refused the connection: ") :
+          error->message;
       GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
           ("The Noom server at %s refused the connection: %s",
-              self->http_url, error->message), (NULL));
+              self->http_url, reason), ("%s", error->message));
       break;
+    }
     case NOOM_CLIENT_ERROR_FORBIDDEN:
       GST_ELEMENT_ERROR (self->element, RESOURCE, NOT_AUTHORIZED,
           ("Not allowed into room \"%s\" on %s: %s", room, self->http_url,
@@ -1045,6 +1051,37 @@ post_client_error (GstNoomSession * self, const GError * error)
       GST_ELEMENT_ERROR (self->element, RESOURCE, READ,
           ("Lost the connection to the Noom server at %s.", self->http_url),
           ("%s", error->message));
+      break;
+    case NOOM_CLIENT_ERROR_NOT_NOOM:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+          ("The server at %s is not a Noom server: %s.", self->http_url,
+              error->message), (NULL));
+      break;
+    case NOOM_CLIENT_ERROR_CERTIFICATE:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+          ("The TLS certificate of the Noom server at %s was not accepted: "
+              "%s. To trust it anyway (tests, private servers), set "
+              "accept-invalid-certificates.", self->http_url,
+              error->message), (NULL));
+      break;
+    case NOOM_CLIENT_ERROR_NO_ANSWER:
+      if (!self->uri->tls) {
+        g_autofree gchar *tls_uri = NULL;
+        NoomUri u = *self->uri;
+
+        u.tls = TRUE;
+        u.nickname = NULL;
+        u.token = NULL;
+        tls_uri = noom_uri_to_string (&u);
+        GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+            ("The server at %s closed the connection without answering: if "
+                "it uses TLS, use %s.", self->http_url, tls_uri),
+            ("%s", error->message));
+      } else {
+        GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+            ("The server at %s closed the connection without answering.",
+                self->http_url), ("%s", error->message));
+      }
       break;
     case NOOM_CLIENT_ERROR_PROTOCOL:
     default:
@@ -1612,8 +1649,10 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
             gst_structure_new ("noom-reconnected", "server", G_TYPE_STRING,
                 self->http_url, "id", G_TYPE_STRING, info->self->id, NULL)));
   }
-  text = g_strdup_printf ("Joined room \"%s\" as %s (%u participants)",
-      info->room, info->self->id, info->count);
+  text = g_strdup_printf (info->count == 1 ?
+      "Joined room \"%s\" as %s (%u participant)" :
+      "Joined room \"%s\" as %s (%u participants)", info->room,
+      info->self->id, info->count);
   GST_INFO_OBJECT (self, "%s", text);
   post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "connect", text);
   gst_element_post_message (self->element,
@@ -1676,7 +1715,9 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
       /* stopped, or an old client */
     } else if (self->lost_at && !(error->domain == NOOM_CLIENT_ERROR
             && (error->code == NOOM_CLIENT_ERROR_FORBIDDEN
-                || error->code == NOOM_CLIENT_ERROR_REFUSED))) {
+                || error->code == NOOM_CLIENT_ERROR_REFUSED
+                || error->code == NOOM_CLIENT_ERROR_NOT_NOOM
+                || error->code == NOOM_CLIENT_ERROR_CERTIFICATE))) {
       GST_INFO_OBJECT (self, "reconnection attempt failed: %s", error->message);
       schedule_reconnect (self, error);
     } else {

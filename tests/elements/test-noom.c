@@ -20,6 +20,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
 
 #include "noom-client.h"
 
@@ -184,6 +185,7 @@ typedef struct
   GPtrArray *titles;            /* titles of the tags on noomsrc's pads */
   GPtrArray *stream_ids;        /* "PAD-NAME PARTICIPANT-ID STREAM-ID" */
   gboolean waiting;             /* noom-waiting-for-participant */
+  gchar *joined_text;           /* the progress message "Joined ..." */
   guint id_tags;                /* tags whose noom-participant-id is the
                                    pad's participant-id */
   gboolean other_tags;          /* organization or comment seen */
@@ -221,6 +223,7 @@ watch_free (Watch * w)
   g_ptr_array_unref (w->titles);
   g_ptr_array_unref (w->stream_ids);
   g_free (w->updated_nickname);
+  g_free (w->joined_text);
   g_mutex_clear (&w->lock);
   g_cond_clear (&w->cond);
   g_free (w);
@@ -247,6 +250,19 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
     case GST_MESSAGE_WARNING:
       w->warnings++;
       break;
+    case GST_MESSAGE_PROGRESS:{
+      GstProgressType type;
+      gchar *code = NULL, *text = NULL;
+
+      gst_message_parse_progress (message, &type, &code, &text);
+      if (type == GST_PROGRESS_TYPE_COMPLETE && !g_strcmp0 (code, "connect")) {
+        g_free (w->joined_text);
+        w->joined_text = g_steal_pointer (&text);
+      }
+      g_free (code);
+      g_free (text);
+      break;
+    }
     case GST_MESSAGE_ELEMENT:
       if (gst_structure_has_name (s, "noom-joined"))
         w->joined = TRUE;
@@ -725,6 +741,65 @@ GST_START_TEST (test_error_bad_uri)
 
 GST_END_TEST;
 
+GST_START_TEST (test_error_not_noom)
+{
+  /* An HTTP server that is not a Noom server: one sentence that says so
+   * (not "refused the connection ... refused the connection: HTTP 404"). */
+  SoupServer *http = soup_server_new (NULL, NULL);
+  GError *error = NULL;
+  GSList *uris;
+  g_autofree gchar *uri = NULL;
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  GMainContext *context = g_main_context_new ();
+  Watch *w;
+
+  g_main_context_push_thread_default (context);
+  fail_unless (soup_server_listen_local (http, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
+          &error), "%s", error ? error->message : "");
+  uris = soup_server_get_uris (http);
+  uri = g_strdup_printf ("noom://127.0.0.1:%d/r", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_object_set (src, "uri", uri, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  {
+    gint64 end = g_get_monotonic_time () +
+        (gint64) (10 * noom_test_time_scale () * G_TIME_SPAN_SECOND);
+
+    /* the server answers from this thread's context */
+    while (!g_atomic_pointer_get (&w->error) && g_get_monotonic_time () < end)
+      g_main_context_iteration (context, FALSE) || (g_usleep (1000), TRUE);
+  }
+  wait_error (w, 1);
+  fail_unless (strstr (w->error->message, "is not a Noom server") != NULL,
+      "%s", w->error->message);
+  fail_if (strstr (w->error->message, "refused") != NULL, "%s",
+      w->error->message);
+  watch_free (w);
+  g_object_unref (http);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_joined_grammar)
+{
+  /* "(1 participant)", not "(1 participants)" */
+  Server *server = server_start (NULL);
+  Watch *r = start_receiver (server, "alone", "bob", TRUE);
+
+  WAIT_UNTIL (r, r->joined_text != NULL, 10);
+  fail_unless (g_str_has_suffix (r->joined_text, "(1 participant)"), "%s",
+      r->joined_text);
+  watch_free (r);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 /* Without webrtcbin (taken out of the registry, as when gst-plugins-bad is
  * not installed), both elements fail NULL_TO_READY with an error naming
  * what to install. */
@@ -980,11 +1055,29 @@ GST_START_TEST (test_tls)
       wait_error (w, 10);
       fail_unless (w->error->domain == GST_RESOURCE_ERROR, "%s",
           w->error->message);
+      /* it says why, and what to do */
+      fail_unless (strstr (w->error->message, "self-signed") &&
+          strstr (w->error->message, "accept-invalid-certificates"), "%s",
+          w->error->message);
     } else {
       WAIT_UNTIL (w, w->joined, 10);
     }
     watch_free (w);
   }
+
+  /* noom:// at the TLS port: the error suggests nooms:// */
+  g_free (uri);
+  uri = g_strdup_printf ("noom://127.0.0.1:%u/tls", server->port);
+  pipeline = gst_pipeline_new (NULL);
+  src = gst_element_factory_make ("noomsrc", NULL);
+  g_object_set (src, "uri", uri, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_error (w, 10);
+  fail_unless (strstr (w->error->message, "nooms://127.0.0.1:") != NULL, "%s",
+      w->error->message);
+  watch_free (w);
 
   server_stop (server);
   g_unlink (cert);
@@ -2099,6 +2192,8 @@ noom_suite (void)
   tcase_set_timeout (tc, 30 * noom_test_time_scale ());
   tcase_add_test (tc, test_error_no_room);
   tcase_add_test (tc, test_error_bad_uri);
+  tcase_add_test (tc, test_error_not_noom);
+  tcase_add_test (tc, test_joined_grammar);
   tcase_add_test (tc, test_error_unreachable);
   tcase_add_test (tc, test_error_missing_webrtcbin);
   tcase_add_test (tc, test_error_room_full);
