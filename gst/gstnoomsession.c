@@ -998,6 +998,16 @@ post_progress (GstNoomSession * self, GstProgressType type,
       gst_message_new_progress (GST_OBJECT (self->element), type, code, text));
 }
 
+/* The client's messages name its ws:// URL; ours name the server's http://
+ * one, and say the rest once. */
+static const gchar *
+reason_after (const GError * error, const gchar * marker)
+{
+  const gchar *reason = strstr (error->message, marker);
+
+  return reason ? reason + strlen (marker) : error->message;
+}
+
 /* Errors a user understands, per NoomClientError. */
 static void
 post_client_error (GstNoomSession * self, const GError * error)
@@ -1021,17 +1031,12 @@ post_client_error (GstNoomSession * self, const GError * error)
           ("Could not reach the Noom server at %s.", self->http_url),
           ("%s", error->message));
       break;
-    case NOOM_CLIENT_ERROR_REFUSED:{
-      /* The client's message names the server and says "refused" too. */
-      const gchar *reason = strstr (error->message, "refused the connection: ");
-
-      reason = reason ? reason + strlen ("refused the connection: ") :
-          error->message;
+    case NOOM_CLIENT_ERROR_REFUSED:
       GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
           ("The Noom server at %s refused the connection: %s",
-              self->http_url, reason), ("%s", error->message));
+              self->http_url, reason_after (error,
+                  "refused the connection: ")), ("%s", error->message));
       break;
-    }
     case NOOM_CLIENT_ERROR_FORBIDDEN:
       GST_ELEMENT_ERROR (self->element, RESOURCE, NOT_AUTHORIZED,
           ("Not allowed into room \"%s\" on %s: %s", room, self->http_url,
@@ -1055,14 +1060,16 @@ post_client_error (GstNoomSession * self, const GError * error)
     case NOOM_CLIENT_ERROR_NOT_NOOM:
       GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
           ("The server at %s is not a Noom server: %s.", self->http_url,
-              error->message), (NULL));
+              reason_after (error, "is not a Noom server: ")),
+          ("%s", error->message));
       break;
     case NOOM_CLIENT_ERROR_CERTIFICATE:
       GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
           ("The TLS certificate of the Noom server at %s was not accepted: "
               "%s. To trust it anyway (tests, private servers), set "
               "accept-invalid-certificates.", self->http_url,
-              error->message), (NULL));
+              reason_after (error, "was not accepted: ")),
+          ("%s", error->message));
       break;
     case NOOM_CLIENT_ERROR_NO_ANSWER:
       if (!self->uri->tls) {

@@ -1248,7 +1248,8 @@ ws_connected_cb (GObject * source, GAsyncResult * res, gpointer user_data)
      * request; another HTTP server does not have it. */
     if (status == SOUP_STATUS_NOT_FOUND)
       out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_NOT_NOOM,
-          "it answered HTTP %u %s to a Socket.IO request", status,
+          "The server at %s is not a Noom server: it answered HTTP %u %s "
+          "to a Socket.IO request", self->url, status,
           soup_message_get_reason_phrase (attempt->msg));
     else if (status >= 300 && status < 600)
       out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_REFUSED,
@@ -1256,18 +1257,23 @@ ws_connected_cb (GObject * source, GAsyncResult * res, gpointer user_data)
           status, soup_message_get_reason_phrase (attempt->msg));
     else if (error->domain == SOUP_WEBSOCKET_ERROR)
       out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_NOT_NOOM,
-          "%s", error->message);
-    else if (error->domain == G_TLS_ERROR)
+          "The server at %s is not a Noom server: %s", self->url,
+          error->message);
+    else if (error->domain == G_TLS_ERROR) {
+      g_autofree gchar *problem = certificate_problem (attempt->msg, error);
+
       out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_CERTIFICATE,
-          "%s", certificate_problem (attempt->msg, error));
+          "The TLS certificate of %s was not accepted: %s", self->url,
+          problem);
+    }
     else if (status == 0 && (g_error_matches (error, G_IO_ERROR,
                 G_IO_ERROR_CONNECTION_CLOSED)
             || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
             || g_error_matches (error, G_IO_ERROR,
                 G_IO_ERROR_PARTIAL_INPUT)))
       out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_NO_ANSWER,
-          "it closed the connection without an HTTP answer (%s)",
-          error->message);
+          "The server at %s closed the connection without an HTTP answer "
+          "(%s)", self->url, error->message);
     else
       out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE,
           "Could not connect to %s: %s", self->url, error->message);
