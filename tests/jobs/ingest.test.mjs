@@ -8,8 +8,9 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
-import { Server, Proc, env, probeFile, tmpDir, listFiles, until, delay, haveBrowser } from './lib.mjs';
+import { Server, Proc, env, probeFile, tmpDir, listFiles, until, delay, haveBrowser, mintToken, makeCertificate } from './lib.mjs';
 
 const work = tmpDir('noom-ingest-');
 
@@ -187,4 +188,33 @@ test('progress on a terminal: position, duration and loops', async (t) => {
   const p = new Proc('script', ['-qfc', `${env('NOOM_INGEST')} --loop ${clip} ${server.uri('ingest-tty')}`, '/dev/null']);
   t.after(() => p.kill('SIGKILL'));
   await p.waitOutput(/▶ file:\/\/\S+clip2p\.mkv {2}00:00:0[0-9] \/ 00:00:02 {2}loop [2-9]/, 'the progress line of a second loop', 30000);
+});
+
+test('--version, a token from --token-file, and nooms:// saying what is wrong with the certificate', async (t) => {
+  const v = ingest(['--version']);
+  assert.equal((await v.wait(10000)).code, 0, v.out);
+  assert.match(v.out, /^noom-ingest \d+\.\d+/);
+
+  const clip = await makeClip('token.mkv', 2);
+  const secret = path.join(work, 'secret');
+  fs.writeFileSync(secret, 'a secret of the room server, long enough to be one\n');
+  const server = await new Server(0, ['--token-secret', secret]).start();
+  t.after(() => server.stop());
+  const tokenFile = path.join(work, 'token');
+  fs.writeFileSync(tokenFile, `${await mintToken(secret, 'tok', 'publish')}\n`);
+  const ing = ingest(['-q', '--token-file', tokenFile, clip, server.uri('tok')]);
+  await server.waitJoin((e) => e.room === 'tok' && e.nickname === 'ingest', 'the ingest with --token-file');
+  assert.equal((await ing.wait(30000)).code, 0, ing.out);
+
+  const certs = await makeCertificate(work);
+  if (!certs) {
+    t.diagnostic('no openssl: nooms:// not tested');
+    return;
+  }
+  const tls = await new Server(0, ['--tls-cert', certs.cert, '--tls-key', certs.key]).start();
+  t.after(() => tls.stop());
+  const bad = ingest(['-q', clip, tls.uri('tls').replace('noom://', 'nooms://')]);
+  assert.equal((await bad.wait(30000)).code, 1, bad.out);
+  assert.match(bad.out, /certificate .*self-signed/);
+  assert.match(bad.out, /--accept-invalid-certificates/);
 });

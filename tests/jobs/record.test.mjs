@@ -8,8 +8,9 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
-import { Server, Proc, env, publisher, probeFile, tmpDir, listFiles, until, delay, haveBrowser } from './lib.mjs';
+import { Server, Proc, env, publisher, probeFile, tmpDir, listFiles, until, delay, haveBrowser, mintToken, makeCertificate } from './lib.mjs';
 
 function record(server, room, dir, extra = []) {
   return new Proc(env('NOOM_RECORD'), ['-v', '-o', dir, ...extra, server.uri(room)]);
@@ -301,4 +302,49 @@ test('a status line on a terminal, nothing but the summary otherwise', async (t)
   assert.deepEqual(lines, [`noom-record: 0 files in ${dir}/rec-quiet`]);
   tty.kill('SIGINT');
   await tty.wait(15000);
+});
+
+test('--version, a token from --token-file or --token, and nooms:// saying what is wrong with the certificate', async (t) => {
+  const v = new Proc(env('NOOM_RECORD'), ['--version']);
+  assert.equal((await v.wait(10000)).code, 0, v.out);
+  assert.match(v.out, /^noom-record \d+\.\d+/);
+
+  const dir = tmpDir('noom-record-token-');
+  const secret = path.join(dir, 'secret');
+  fs.writeFileSync(secret, 'a secret of the room server, long enough to be one\n');
+  const server = await new Server(0, ['--token-secret', secret]).start();
+  t.after(() => server.stop());
+  const tokenFile = path.join(dir, 'token');
+  const token = await mintToken(secret, 'tok', 'subscribe,record');
+  fs.writeFileSync(tokenFile, `${token}\n`);
+
+  // no token: refused, and told how to give one
+  const none = new Proc(env('NOOM_RECORD'), ['-o', dir, server.uri('tok')]);
+  assert.equal((await none.wait(30000)).code, 1, none.out);
+  assert.match(none.out, /Not allowed/);
+  assert.match(none.out, /--token-file/);
+  for (const args of [['--token-file', tokenFile], ['--token', token]]) {
+    const rec = new Proc(env('NOOM_RECORD'), [...args, '-o', dir, server.uri('tok')]);
+    await server.waitJoin((e) => e.room === 'tok' && e.nickname === 'recorder' && !e.seen, `the recorder with ${args[0]}`)
+      .then((e) => { e.seen = true; });
+    rec.kill('SIGINT');
+    assert.equal((await rec.wait(20000)).code, 0, rec.out);
+  }
+
+  const certs = await makeCertificate(dir);
+  if (!certs) {
+    t.diagnostic('no openssl: nooms:// not tested');
+    return;
+  }
+  const tls = await new Server(0, ['--tls-cert', certs.cert, '--tls-key', certs.key]).start();
+  t.after(() => tls.stop());
+  const uri = tls.uri('tls').replace('noom://', 'nooms://');
+  const bad = new Proc(env('NOOM_RECORD'), ['-o', dir, uri]);
+  assert.equal((await bad.wait(30000)).code, 1, bad.out);
+  assert.match(bad.out, /certificate .*self-signed/);
+  assert.match(bad.out, /--accept-invalid-certificates/);
+  const ok = new Proc(env('NOOM_RECORD'), ['--accept-invalid-certificates', '-o', dir, uri]);
+  await tls.waitJoin((e) => e.room === 'tls' && e.nickname === 'recorder', 'the recorder over TLS');
+  ok.kill('SIGINT');
+  assert.equal((await ok.wait(20000)).code, 0, ok.out);
 });

@@ -34,6 +34,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "noom-job.h"
+
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 /* A source that ran this long was healthy: the backoff starts over. */
@@ -631,6 +633,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       }
       clear_line (in);
       g_printerr ("noom-ingest: %s\n", error->message);
+      noom_job_print_hint ("noom-ingest", error);
       if (debug && g_getenv ("NOOM_DEBUG"))
         g_printerr ("  (%s)\n", debug);
       in->exit_code = 1;
@@ -684,11 +687,14 @@ main (int argc, char **argv)
       "rtsp://, rtmp://, srt://, ...); URI is the room,\n"
       "noom://HOST[:PORT]/ROOM.  Files play in real time.");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  noom_job_add_options (ctx);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
     g_printerr ("noom-ingest: %s\n", error->message);
     return 2;
   }
+  if (noom_job_print_version ("noom-ingest"))
+    return 0;
   if (argc != 3) {
     g_printerr ("noom-ingest: expected SOURCE and a room URI (see --help)\n");
     return 2;
@@ -726,6 +732,11 @@ main (int argc, char **argv)
     g_object_set (in.sink, "nickname", opt_nickname, NULL);
   else if (!strstr (argv[2], "nickname="))
     g_object_set (in.sink, "nickname", "ingest", NULL);
+  if (!noom_job_configure ("noom-ingest", in.sink)) {
+    gst_object_unref (in.sink);
+    g_free (in.source_uri);
+    return 2;
+  }
 
   in.tty = isatty (STDERR_FILENO) && !opt_quiet;
   in.loop_file = opt_loop;

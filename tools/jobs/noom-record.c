@@ -41,6 +41,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "noom-job.h"
+
 #define START_WAIT_MS 2000
 #define STOP_TIMEOUT_S 10
 
@@ -810,6 +812,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       gst_message_parse_error (msg, &error, &debug);
       g_printerr ("%snoom-record: %s\n", rec->tty ? "\r\033[K" : "",
           error->message);
+      noom_job_print_hint ("noom-record", error);
       if (debug && rec->verbose)
         g_printerr ("  (%s)\n", debug);
       rec->exit_code = 1;
@@ -912,11 +915,14 @@ main (int argc, char **argv)
       "DIR/ROOM/NICKNAME-ID-STARTTIME.mkv.  SIGINT or SIGTERM finish every\n"
       "file and exit.");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  noom_job_add_options (ctx);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
     g_printerr ("noom-record: %s\n", error->message);
     return 2;
   }
+  if (noom_job_print_version ("noom-record"))
+    return 0;
   if (argc != 2) {
     g_printerr ("noom-record: expected one room URI, e.g. "
         "noom://localhost:8080/demo (see --help)\n");
@@ -950,6 +956,10 @@ main (int argc, char **argv)
     g_object_set (rec.src, "nickname", "recorder", NULL);
   if (opt_participant)
     g_object_set (rec.src, "participant", opt_participant, NULL);
+  if (!noom_job_configure ("noom-record", rec.src)) {
+    gst_object_unref (rec.src);
+    return 2;
+  }
   /* docs/protocol.md: a recorder joins with kind "recorder" so every web
    * client shows the recording badge. */
   gst_util_set_object_arg (G_OBJECT (rec.src), "kind", "recorder");
