@@ -10,6 +10,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { scaled } from '../wait.mjs';
 import { Server, Proc, env, publisher, probeFile, tmpDir, listFiles, until, delay, haveBrowser, mintToken, makeCertificate } from './lib.mjs';
 
 function record(server, room, dir, extra = []) {
@@ -241,11 +242,37 @@ test('bad arguments: a clear error, no crash', async () => {
     assert.equal(code, 2, p.out);
     assert.match(p.out, re);
   }
-  // a server nobody runs: the element's error, exit 1
-  const p = new Proc(env('NOOM_RECORD'), ['-o', tmpDir('noom-record-'), 'noom://127.0.0.1:1/nobody']);
-  const { code } = await p.wait(30000);
-  assert.equal(code, 1, p.out);
-  assert.match(p.out, /Could not reach the Noom server at http:\/\/127\.0\.0\.1:1/);
+  // a server nobody runs: the element's error, exit 1, and no empty
+  // DIR/ROOM (nor DIR, when it made it) left behind, with --composite too
+  for (const extra of [[], ['--composite']]) {
+    const out = path.join(tmpDir('noom-record-'), 'new');
+    const p = new Proc(env('NOOM_RECORD'), [...extra, '-o', out, 'noom://127.0.0.1:1/nobody']);
+    const { code } = await p.wait(30000);
+    assert.equal(code, 1, p.out);
+    assert.match(p.out, /Could not reach the Noom server at http:\/\/127\.0\.0\.1:1/);
+    assert.ok(!fs.existsSync(out), `${out} left behind: ${extra}`);
+  }
+});
+
+test('the composite counts as a file in the status line and the summary; spaces in names become _', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-record-');
+  const room = 'my room';
+  // script(1) gives it a terminal; killing script would kill it too, so
+  // timeout(1) sends the SIGINT that ends it with a summary.
+  const tty = new Proc('script', ['-qfc', `timeout -s INT ${Math.round(scaled(12000) / 1000)} ${env('NOOM_RECORD')} --composite -o ${dir} '${server.uri(room)}'`, '/dev/null']);
+  t.after(() => tty.kill('SIGKILL'));
+  await tty.waitOutput(/● REC my room {2}00:00:0[1-9] {2}0 participants {2}1 file {2}/, 'the status line counting the composite');
+  const pub = publisher(server.uri(room, '?nickname=ann%20lee'));
+  t.after(() => pub.kill('SIGKILL'));
+  await waitFiles(path.join(dir, 'my_room'), 2, 'the participant\'s file and the composite');
+  await tty.wait(30000);
+  const files = listFiles(path.join(dir, 'my_room')).map((f) => path.basename(f));
+  assert.ok(files.some((f) => f.startsWith('ann_lee-')), files.join(' '));
+  // PATH NICKNAME HH:MM:SS BYTES for the composite too, and it is counted
+  assert.match(tty.out, /\/composite-\S+\.mkv\t\(composite\)\t\d\d:\d\d:\d\d\t\d+\r?\n/);
+  assert.match(tty.out, /noom-record: 2 files in /);
 });
 
 test('--composite also writes everyone in one grid with the audio mixed', async (t) => {
