@@ -168,6 +168,8 @@ test('bad arguments: a clear error, no crash', async () => {
     [[], 2, /expected SOURCE and a room URI/],
     [['/nonexistent/file.mkv', 'noom://127.0.0.1:1/r'], 1, /no such file/],
     [[path.join(work, 'x'), 'http://host/room'], 1, /no such file/],
+    // swapped: a hint with the right order
+    [['noom://127.0.0.1:1/r', 'film.mp4'], 2, /did you mean noom-ingest film\.mp4 noom:\/\/127\.0\.0\.1:1\/r\?/],
   ]) {
     const p = ingest(args);
     const r = await p.wait(10000);
@@ -180,14 +182,26 @@ test('bad arguments: a clear error, no crash', async () => {
   assert.match(p.out, /http:\/\/host\/room/);
 });
 
-test('progress on a terminal: position, duration and loops', async (t) => {
+test('progress on a terminal: position in the file, duration and the loop number', async (t) => {
   const clip = await makeClip('clip2p.mkv', 2);
   const server = await new Server().start();
   t.after(() => server.stop());
   // script(1) gives noom-ingest a terminal
   const p = new Proc('script', ['-qfc', `${env('NOOM_INGEST')} --loop ${clip} ${server.uri('ingest-tty')}`, '/dev/null']);
   t.after(() => p.kill('SIGKILL'));
-  await p.waitOutput(/▶ file:\/\/\S+clip2p\.mkv {2}00:00:0[0-9] \/ 00:00:02 {2}loop [2-9]/, 'the progress line of a second loop', 30000);
+  // the loop number from the first pass, and the position in the file
+  await p.waitOutput(/▶ file:\/\/\S+clip2p\.mkv {2}00:00:0[0-9] \/ 00:00:02 {2}loop 1(?!\d)/, 'the progress line of the first loop', 30000);
+  await p.waitOutput(/▶ file:\/\/\S+clip2p\.mkv {2}00:00:0[0-9] \/ 00:00:02 {2}loop [3-9]/, 'the progress line of a third loop', 30000);
+  // within a loop the position never goes back, and it never passes the
+  // file's end
+  const seen = [...p.out.matchAll(/(\d\d):(\d\d):(\d\d) \/ 00:00:02 {2}loop (\d+)/g)]
+    .map((m) => ({ pos: Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]), loop: Number(m[4]) }));
+  for (let i = 1; i < seen.length; i++) {
+    assert.ok(seen[i].loop >= seen[i - 1].loop, JSON.stringify(seen));
+    if (seen[i].loop === seen[i - 1].loop)
+      assert.ok(seen[i].pos >= seen[i - 1].pos, JSON.stringify(seen));
+    assert.ok(seen[i].pos <= 2, JSON.stringify(seen));
+  }
 });
 
 test('--version, a token from --token-file, and nooms:// saying what is wrong with the certificate', async (t) => {
