@@ -676,6 +676,20 @@ GST_START_TEST (test_kind_and_ice_servers_invalid)
 
 GST_END_TEST;
 
+GST_START_TEST (test_plugin_origin)
+{
+  /* No placeholder web site: the installed docs. */
+  GstPlugin *plugin = gst_registry_find_plugin (gst_registry_get (), "noom");
+
+  fail_unless (plugin != NULL);
+  fail_unless (g_str_has_prefix (gst_plugin_get_origin (plugin), "file://")
+      && g_str_has_suffix (gst_plugin_get_origin (plugin), "/doc/noom"), "%s",
+      gst_plugin_get_origin (plugin));
+  gst_object_unref (plugin);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_make_from_uri)
 {
   GstElement *e;
@@ -2185,6 +2199,7 @@ noom_suite (void)
   tcase_add_test (tc, test_uri_roundtrip);
   tcase_add_test (tc, test_uri_invalid);
   tcase_add_test (tc, test_make_from_uri);
+  tcase_add_test (tc, test_plugin_origin);
   tcase_add_test (tc, test_kind_and_ice_servers_invalid);
   suite_add_tcase (s, tc);
 
