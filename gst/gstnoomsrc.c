@@ -1130,7 +1130,9 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
   g_object_class_install_property (gobject_class, PROP_PARTICIPANT_TIMEOUT,
       g_param_spec_uint ("participant-timeout", "Participant timeout",
           "Milliseconds to wait in the room for the participant property's "
-          "participant before failing; 0: wait forever", 0, G_MAXUINT,
+          "participant before failing; 0: wait forever.  While it waits, "
+          "the element message noom-waiting-for-participant says so", 0,
+          G_MAXUINT,
           DEFAULT_PARTICIPANT_TIMEOUT, rw));
   gst_noom_session_install_signals (gobject_class);
 
