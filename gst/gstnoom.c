@@ -11,11 +11,22 @@
 
 #include "gstnoomelements.h"
 
+void
+gst_noom_tags_register (void)
+{
+  /* No standard tag means "who in the room": organization or comment would
+   * say something else to every tag reader and muxer. */
+  gst_tag_register_static (GST_NOOM_TAG_PARTICIPANT_ID, GST_TAG_FLAG_META,
+      G_TYPE_STRING, "noom participant id",
+      "id of the Noom room participant whose media this is", NULL);
+}
+
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  gst_noom_tags_register ();
   ret |= GST_ELEMENT_REGISTER (noomsink, plugin);
   ret |= GST_ELEMENT_REGISTER (noomsrc, plugin);
 

@@ -11,4 +11,15 @@ G_BEGIN_DECLS
 GST_ELEMENT_REGISTER_DECLARE (noomsink);
 GST_ELEMENT_REGISTER_DECLARE (noomsrc);
 
+/**
+ * GST_NOOM_TAG_PARTICIPANT_ID:
+ *
+ * The id of the room participant whose media a stream carries (a string,
+ * registered by the plugin): noomsrc puts it in the tag event of each pad,
+ * next to the nickname as title.
+ */
+#define GST_NOOM_TAG_PARTICIPANT_ID "noom-participant-id"
+
+void gst_noom_tags_register (void);
+
 G_END_DECLS

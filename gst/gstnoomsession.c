@@ -87,6 +87,8 @@ struct _GstNoomSession
   gboolean accept_invalid_certificates;
   GstNoomIceTransportPolicy ice_transport_policy;
   guint reconnect_window;
+  gchar *uri_error;             /* why the last uri was refused, until a uri,
+                                   server or room is set */
   gchar *self_id;               /* once joined */
 
   /* The thread; context and loop are set under the object lock. */
@@ -202,8 +204,10 @@ gst_noom_session_install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_ICE_SERVERS,
       g_param_spec_string ("ice-servers", "ICE servers",
           "Comma-separated STUN/TURN servers as webrtcbin takes them "
-          "(stun://host:port, turn://user:pass@host:port); NULL: those the "
-          "room hands out", NULL, rw));
+          "(stun://host:port, turn://user:pass@host:port, turns://...); "
+          "NULL: those the room hands out.  A value with an entry of "
+          "another scheme or without a host is refused with a warning",
+          NULL, rw));
   g_object_class_install_property (klass,
       GST_NOOM_SESSION_PROP_ICE_LOCAL_ADDRESSES,
       g_param_spec_string ("ice-local-addresses", "ICE local addresses",
@@ -379,13 +383,21 @@ gst_noom_session_set_uri (GstNoomSession * self, const gchar * uri_string,
   if (uri_string) {
     uri = noom_uri_parse (uri_string, &local_error);
     if (!uri) {
-      g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
-          "Invalid Noom URI \"%s\": %s", uri_string, local_error->message);
+      /* Kept for start: "No room to join: set the uri" would be wrong
+       * when the uri was set. */
+      GST_OBJECT_LOCK (self);
+      g_free (self->uri_error);
+      self->uri_error = g_strdup_printf ("Invalid Noom URI \"%s\": %s",
+          uri_string, local_error->message);
+      g_set_error_literal (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+          self->uri_error);
+      GST_OBJECT_UNLOCK (self);
       return FALSE;
     }
   }
 
   GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->uri_error, g_free);
   g_clear_pointer (&self->host, g_free);
   g_clear_pointer (&self->room, g_free);
   g_clear_pointer (&self->nickname, g_free);
@@ -474,6 +486,37 @@ rename_now (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* What configure_webrtcbin() hands webrtcbin: the checks noom-server
+ * makes of its --ice-server (a known scheme, a host after it), in
+ * webrtcbin's URL form.  Empty entries (a trailing comma) are fine.
+ * @bad: the first entry that is not. */
+static gboolean
+check_ice_servers (const gchar * list, gchar ** bad)
+{
+  g_auto (GStrv) entries = g_strsplit (list, ",", -1);
+  guint i;
+
+  for (i = 0; entries[i]; i++) {
+    const gchar *url = g_strstrip (entries[i]);
+    g_autoptr (GUri) uri = NULL;
+    const gchar *scheme;
+
+    if (!*url)
+      continue;
+    uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+    scheme = uri ? g_uri_get_scheme (uri) : NULL;
+    if (!uri || !g_utf8_validate (url, -1, NULL) || strpbrk (url, " \t\r\n")
+        || (g_ascii_strcasecmp (scheme, "stun")
+            && g_ascii_strcasecmp (scheme, "turn")
+            && g_ascii_strcasecmp (scheme, "turns"))
+        || !g_uri_get_host (uri) || !*g_uri_get_host (uri)) {
+      *bad = g_strdup (url);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 gboolean
 gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -512,6 +555,7 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
         break;
       }
       GST_OBJECT_LOCK (self);
+      g_clear_pointer (&self->uri_error, g_free);
       g_free (self->host);
       self->host = host;
       self->port = port;
@@ -530,6 +574,7 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
       }
       GST_OBJECT_LOCK (self);
       if (is_room) {
+        g_clear_pointer (&self->uri_error, g_free);
         g_free (self->room);
         self->room = g_strdup (s);
       } else {
@@ -549,12 +594,27 @@ gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
       self->token = g_strdup (s);
       GST_OBJECT_UNLOCK (self);
       break;
-    case GST_NOOM_SESSION_PROP_ICE_SERVERS:
+    case GST_NOOM_SESSION_PROP_ICE_SERVERS:{
+      g_autofree gchar *bad = NULL;
+
+      if (s && !check_ice_servers (s, &bad)) {
+        /* g_warning as for every refused value (gst-launch shows it);
+         * the element warning for applications watching the bus. */
+        g_warning ("%s: invalid ice-servers: \"%s\" is not a "
+            "stun://host[:port], turn://user:pass@host[:port] or turns:// "
+            "URL", GST_ELEMENT_NAME (self->element), bad);
+        GST_ELEMENT_WARNING (self->element, RESOURCE, SETTINGS,
+            ("Ignoring the ice-servers value: \"%s\" is not a "
+                "stun://host[:port], turn://user:pass@host[:port] or "
+                "turns:// URL.", bad), ("ice-servers \"%s\"", s));
+        break;
+      }
       GST_OBJECT_LOCK (self);
       g_free (self->ice_servers);
       self->ice_servers = g_strdup (s);
       GST_OBJECT_UNLOCK (self);
       break;
+    }
     case GST_NOOM_SESSION_PROP_ICE_LOCAL_ADDRESSES:{
       g_auto (GStrv) addrs = s ? g_strsplit (s, ",", -1) : NULL;
       guint i;
@@ -811,6 +871,7 @@ gst_noom_session_finalize (GObject * object)
   g_free (self->token);
   g_free (self->ice_servers);
   g_free (self->ice_local_addresses);
+  g_free (self->uri_error);
   g_free (self->self_id);
   g_hash_table_unref (self->peers);
   g_hash_table_unref (self->roster);
@@ -937,6 +998,16 @@ post_progress (GstNoomSession * self, GstProgressType type,
       gst_message_new_progress (GST_OBJECT (self->element), type, code, text));
 }
 
+/* The client's messages name its ws:// URL; ours name the server's http://
+ * one, and say the rest once. */
+static const gchar *
+reason_after (const GError * error, const gchar * marker)
+{
+  const gchar *reason = strstr (error->message, marker);
+
+  return reason ? reason + strlen (marker) : error->message;
+}
+
 /* Errors a user understands, per NoomClientError. */
 static void
 post_client_error (GstNoomSession * self, const GError * error)
@@ -963,7 +1034,8 @@ post_client_error (GstNoomSession * self, const GError * error)
     case NOOM_CLIENT_ERROR_REFUSED:
       GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
           ("The Noom server at %s refused the connection: %s",
-              self->http_url, error->message), (NULL));
+              self->http_url, reason_after (error,
+                  "refused the connection: ")), ("%s", error->message));
       break;
     case NOOM_CLIENT_ERROR_FORBIDDEN:
       GST_ELEMENT_ERROR (self->element, RESOURCE, NOT_AUTHORIZED,
@@ -984,6 +1056,39 @@ post_client_error (GstNoomSession * self, const GError * error)
       GST_ELEMENT_ERROR (self->element, RESOURCE, READ,
           ("Lost the connection to the Noom server at %s.", self->http_url),
           ("%s", error->message));
+      break;
+    case NOOM_CLIENT_ERROR_NOT_NOOM:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+          ("The server at %s is not a Noom server: %s.", self->http_url,
+              reason_after (error, "is not a Noom server: ")),
+          ("%s", error->message));
+      break;
+    case NOOM_CLIENT_ERROR_CERTIFICATE:
+      GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+          ("The TLS certificate of the Noom server at %s was not accepted: "
+              "%s. To trust it anyway (tests, private servers), set "
+              "accept-invalid-certificates.", self->http_url,
+              reason_after (error, "was not accepted: ")),
+          ("%s", error->message));
+      break;
+    case NOOM_CLIENT_ERROR_NO_ANSWER:
+      if (!self->uri->tls) {
+        g_autofree gchar *tls_uri = NULL;
+        NoomUri u = *self->uri;
+
+        u.tls = TRUE;
+        u.nickname = NULL;
+        u.token = NULL;
+        tls_uri = noom_uri_to_string (&u);
+        GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+            ("The server at %s closed the connection without answering: if "
+                "it uses TLS, use %s.", self->http_url, tls_uri),
+            ("%s", error->message));
+      } else {
+        GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+            ("The server at %s closed the connection without answering.",
+                self->http_url), ("%s", error->message));
+      }
       break;
     case NOOM_CLIENT_ERROR_PROTOCOL:
     default:
@@ -1551,8 +1656,10 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
             gst_structure_new ("noom-reconnected", "server", G_TYPE_STRING,
                 self->http_url, "id", G_TYPE_STRING, info->self->id, NULL)));
   }
-  text = g_strdup_printf ("Joined room \"%s\" as %s (%u participants)",
-      info->room, info->self->id, info->count);
+  text = g_strdup_printf (info->count == 1 ?
+      "Joined room \"%s\" as %s (%u participant)" :
+      "Joined room \"%s\" as %s (%u participants)", info->room,
+      info->self->id, info->count);
   GST_INFO_OBJECT (self, "%s", text);
   post_progress (self, GST_PROGRESS_TYPE_COMPLETE, "connect", text);
   gst_element_post_message (self->element,
@@ -1588,6 +1695,8 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
           early->candidate, self);
     early_free (early);
   }
+  if (self->hooks.joined)
+    self->hooks.joined (self->element, info->room);
   gst_object_unref (self);
 }
 
@@ -1613,7 +1722,9 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
       /* stopped, or an old client */
     } else if (self->lost_at && !(error->domain == NOOM_CLIENT_ERROR
             && (error->code == NOOM_CLIENT_ERROR_FORBIDDEN
-                || error->code == NOOM_CLIENT_ERROR_REFUSED))) {
+                || error->code == NOOM_CLIENT_ERROR_REFUSED
+                || error->code == NOOM_CLIENT_ERROR_NOT_NOOM
+                || error->code == NOOM_CLIENT_ERROR_CERTIFICATE))) {
       GST_INFO_OBJECT (self, "reconnection attempt failed: %s", error->message);
       schedule_reconnect (self, error);
     } else {
@@ -1700,6 +1811,7 @@ gst_noom_session_start (GstNoomSession * self)
   g_autoptr (NoomUri) uri = g_new0 (NoomUri, 1);
   g_autofree gchar *local = NULL;
   g_autofree gchar *thread_name = NULL;
+  g_autofree gchar *uri_error = NULL;
 
   g_return_val_if_fail (self->thread == NULL, FALSE);
 
@@ -1718,8 +1830,16 @@ gst_noom_session_start (GstNoomSession * self)
   uri->token = g_strdup (self->token);
   local = g_strdup (self->ice_local_addresses);
   g_clear_pointer (&self->self_id, g_free);
+  uri_error = g_strdup (self->uri_error);
   GST_OBJECT_UNLOCK (self);
 
+  if ((!uri->host || !uri->room) && uri_error) {
+    GST_ELEMENT_ERROR (self->element, RESOURCE, NOT_FOUND,
+        ("No room to join: the uri property was refused. %s.", uri_error),
+        ("host %s, room %s", GST_STR_NULL (uri->host),
+            GST_STR_NULL (uri->room)));
+    return FALSE;
+  }
   if (!uri->host || !uri->room) {
     GST_ELEMENT_ERROR (self->element, RESOURCE, NOT_FOUND,
         ("No room to join: set the uri property (e.g. "

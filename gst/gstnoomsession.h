@@ -42,6 +42,9 @@ typedef struct
   /* @p (already in the room) changed its nickname; its peer, if any, has
    * the new participant already. */
   void (*participant_updated) (GstElement * element, NoomParticipant * p);
+  /* In the room: the join ack's participants were offered to accept()
+   * (also after a rejoin). */
+  void (*joined) (GstElement * element, const gchar * room);
 } GstNoomSessionHooks;
 
 /* Property ids shared by noomsink and noomsrc; an element's own ids start

@@ -11,7 +11,8 @@
  * sometimes pad, video_%u or audio_%u.  Each pad is a #GstNoomSrcPad whose
  * properties (participant-id, nickname, kind, media) say whose media it
  * carries; a global tag event with the title (the nickname) and the
- * participant id goes downstream too.  When a participant leaves, its pads
+ * participant id (#GST_NOOM_TAG_PARTICIPANT_ID, "noom-participant-id")
+ * goes downstream too.  When a participant leaves, its pads
  * get EOS and are removed.
  *
  * With decode=true (the default) the pads carry raw video and audio; with
@@ -64,10 +65,38 @@ gst_noom_media_get_type (void)
   return type;
 }
 
+typedef enum
+{
+  GST_NOOM_SRC_KIND_SUBSCRIBER,
+  GST_NOOM_SRC_KIND_RECORDER,
+} GstNoomSrcKind;
+
+/* The nicks are the protocol's kind strings (docs/protocol.md §3). */
+#define GST_TYPE_NOOM_SRC_KIND (gst_noom_src_kind_get_type ())
+static GType
+gst_noom_src_kind_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_NOOM_SRC_KIND_SUBSCRIBER, "Subscriber: receives", "subscriber"},
+    {GST_NOOM_SRC_KIND_RECORDER,
+        "Recorder: receives, and every client shows a recording badge",
+        "recorder"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstNoomSrcKind", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
 #define DEFAULT_DECODE TRUE
 #define DEFAULT_MEDIA (GST_NOOM_MEDIA_AUDIO | GST_NOOM_MEDIA_VIDEO)
 #define DEFAULT_LATENCY 50
-#define DEFAULT_KIND "subscriber"
+#define DEFAULT_KIND GST_NOOM_SRC_KIND_SUBSCRIBER
+#define DEFAULT_PARTICIPANT_TIMEOUT 0
 
 enum
 {
@@ -76,6 +105,7 @@ enum
   PROP_MEDIA,
   PROP_LATENCY,
   PROP_KIND,
+  PROP_PARTICIPANT_TIMEOUT,
 };
 
 /* One received track: webrtcbin's src pad -> depayloader [-> decoder]
@@ -98,7 +128,11 @@ struct _GstNoomSrc
   gchar *participant;
   GstNoomMedia media;
   guint latency;
-  gchar *kind;
+  GstNoomSrcKind kind;
+  guint participant_timeout;    /* ms, 0: wait forever */
+  gboolean participant_found;   /* accepted since READY_TO_PAUSED */
+  GSource *participant_wait;    /* the participant-timeout, on the session
+                                   thread's context */
   guint next_video, next_audio;
   gboolean no_more_pads;        /* emitted, for playbin: the first
                                    participant's tracks are all there */
@@ -260,19 +294,67 @@ static gboolean
 participant_wanted (GstNoomSrc * self, NoomParticipant * p)
 {
   gboolean ret;
+  GSource *wait = NULL;
 
   GST_OBJECT_LOCK (self);
   ret = !self->participant || !g_strcmp0 (self->participant, p->id) ||
       !g_strcmp0 (self->participant, p->nickname);
+  if (ret && self->participant && !self->participant_found) {
+    self->participant_found = TRUE;
+    wait = g_steal_pointer (&self->participant_wait);
+  }
   GST_OBJECT_UNLOCK (self);
+  if (wait) {
+    GST_INFO_OBJECT (self, "%s (%s) is here", p->nickname, p->id);
+    g_source_destroy (wait);
+    g_source_unref (wait);
+  }
   return ret;
+}
+
+static void
+stop_participant_wait (GstNoomSrc * self)
+{
+  GSource *wait;
+
+  GST_OBJECT_LOCK (self);
+  wait = g_steal_pointer (&self->participant_wait);
+  GST_OBJECT_UNLOCK (self);
+  if (wait) {
+    g_source_destroy (wait);
+    g_source_unref (wait);
+  }
+}
+
+static gboolean
+participant_wait_expired (gpointer data)
+{
+  GstNoomSrc *self = data;
+  g_autofree gchar *participant = NULL, *room = NULL;
+  guint timeout;
+  GSource *wait;
+
+  GST_OBJECT_LOCK (self);
+  wait = g_steal_pointer (&self->participant_wait);
+  participant = g_strdup (self->participant);
+  timeout = self->participant_timeout;
+  GST_OBJECT_UNLOCK (self);
+  if (!wait)
+    return G_SOURCE_REMOVE;     /* found meanwhile */
+  g_source_unref (wait);
+  g_object_get (self, "room", &room, NULL);
+  GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+      ("Participant \"%s\" did not come into room \"%s\" within %.1f s.",
+          participant, room, timeout / 1000.0),
+      ("participant-timeout %u ms", timeout));
+  return G_SOURCE_REMOVE;
 }
 
 /* ------------------------------------------------------------------------ */
 /* outputs (webrtcbin streaming threads) */
 
 /* Whose media this is, as a global tag event: the nickname as title and
- * artist, the participant id as organization and comment.  Stored on
+ * artist, the participant id as GST_NOOM_TAG_PARTICIPANT_ID.  Stored on
  * @target (the src pad behind the ghost), it goes out before the next
  * buffer, replacing the one before. */
 static void
@@ -283,11 +365,9 @@ store_participant_tags (GstNoomSrcPad * ghost, GstPad * target)
 
   GST_OBJECT_LOCK (ghost);
   tags = gst_tag_list_new (GST_TAG_TITLE, ghost->nickname,
-      GST_TAG_ARTIST, ghost->nickname, GST_TAG_ORGANIZATION,
+      GST_TAG_ARTIST, ghost->nickname, GST_NOOM_TAG_PARTICIPANT_ID,
       ghost->participant_id, NULL);
   GST_OBJECT_UNLOCK (ghost);
-  gst_tag_list_add (tags, GST_TAG_MERGE_APPEND, GST_TAG_COMMENT,
-      ghost->participant_id, NULL);
   gst_tag_list_set_scope (tags, GST_TAG_SCOPE_GLOBAL);
   tag = gst_event_new_tag (tags);
   /* store_sticky_event() takes a reference of its own. */
@@ -295,11 +375,44 @@ store_participant_tags (GstNoomSrcPad * ghost, GstPad * target)
   gst_event_unref (tag);
 }
 
+/* webrtcbin gives every pad of one connection the same stream-id; a
+ * stream-id must tell the streams of a source apart (playbin, muxers and
+ * gst-discoverer key on it), and stay the same for the same track of the
+ * same participant: the URI's hash (gst_pad_create_stream_id), the
+ * participant id and the media. */
+static GstEvent *
+rewrite_stream_start (GstNoomSrcPad * ghost, GstEvent * event)
+{
+  GstElement *element = GST_ELEMENT (gst_object_get_parent (GST_OBJECT
+          (ghost)));
+  g_autofree gchar *stream_id = NULL;
+  GstStreamFlags flags = GST_STREAM_FLAG_NONE;
+  guint group_id;
+  GstEvent *ret;
+
+  if (!element)
+    return event;
+  stream_id = gst_pad_create_stream_id_printf (GST_PAD (ghost), element,
+      "%s/%s", ghost->participant_id, ghost->media);
+  gst_object_unref (element);
+  ret = gst_event_new_stream_start (stream_id);
+  gst_event_parse_stream_flags (event, &flags);
+  gst_event_set_stream_flags (ret, flags);
+  if (gst_event_parse_group_id (event, &group_id))
+    gst_event_set_group_id (ret, group_id);
+  gst_event_unref (event);
+  return ret;
+}
+
 static GstPadProbeReturn
 tag_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
+  if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START) {
+    GST_PAD_PROBE_INFO_DATA (info) = rewrite_stream_start (user_data, event);
+    return GST_PAD_PROBE_OK;
+  }
   if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
     return GST_PAD_PROBE_OK;
   /* After stream-start, before data. */
@@ -544,6 +657,46 @@ src_accept (GstElement * element, NoomParticipant * p)
   return participant_wanted (GST_NOOM_SRC (element), p);
 }
 
+/* participant=NAME and NAME is not in the room: say so (the element would
+ * otherwise sit there without a word), and give up after
+ * participant-timeout if one is set. */
+static void
+src_joined (GstElement * element, const gchar * room)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  g_autofree gchar *participant = NULL;
+  guint timeout;
+
+  GST_OBJECT_LOCK (self);
+  if (!self->participant || self->participant_found ||
+      self->participant_wait) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  participant = g_strdup (self->participant);
+  timeout = self->participant_timeout;
+  if (timeout) {
+    self->participant_wait = g_timeout_source_new (timeout);
+    g_source_set_callback (self->participant_wait, participant_wait_expired,
+        self, NULL);
+    /* the session thread's context: stopping the session ends it too */
+    g_source_attach (self->participant_wait,
+        g_main_context_get_thread_default ());
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (timeout)
+    GST_INFO_OBJECT (self, "waiting up to %u ms for participant \"%s\" in "
+        "room \"%s\"", timeout, participant, room);
+  else
+    GST_INFO_OBJECT (self, "waiting for participant \"%s\" in room \"%s\"",
+        participant, room);
+  gst_element_post_message (element, gst_message_new_element (GST_OBJECT
+          (element), gst_structure_new ("noom-waiting-for-participant",
+              "participant", G_TYPE_STRING, participant, "room",
+              G_TYPE_STRING, room, "timeout", G_TYPE_UINT, timeout, NULL)));
+}
+
 static void
 src_peer_added (GstElement * element, GstNoomPeer * peer)
 {
@@ -708,6 +861,7 @@ static const GstNoomSessionHooks src_hooks = {
   .peer_removing = src_peer_removing,
   .peer_removed = src_peer_removed,
   .participant_updated = src_participant_updated,
+  .joined = src_joined,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -749,7 +903,7 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   GstStateChangeReturn ret;
-  gchar *kind;
+  GstNoomSrcKind kind;
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
@@ -759,11 +913,13 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       GST_OBJECT_LOCK (self);
       self->no_more_pads = FALSE;
+      self->participant_found = FALSE;
       self->next_video = self->next_audio = 0;
-      kind = g_strdup (self->kind);
+      kind = self->kind;
       GST_OBJECT_UNLOCK (self);
-      gst_noom_session_set_kind (self->session, kind);
-      g_free (kind);
+      gst_noom_session_set_kind (self->session,
+          g_enum_get_value (g_type_class_peek (GST_TYPE_NOOM_SRC_KIND),
+              kind)->value_nick);
       if (!gst_noom_session_start (self->session))
         return GST_STATE_CHANGE_FAILURE;
       gst_noom_session_join (self->session, NOOM_MEDIA_NONE);
@@ -789,6 +945,7 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       gst_noom_session_stop (self->session);
+      stop_participant_wait (self);
       break;
     default:
       break;
@@ -845,19 +1002,12 @@ gst_noom_src_set_property (GObject * object, guint prop_id,
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
       break;
-    case PROP_KIND:{
-      const gchar *kind = g_value_get_string (value);
-
-      if (g_strcmp0 (kind, "subscriber") && g_strcmp0 (kind, "recorder")) {
-        GST_OBJECT_UNLOCK (self);
-        g_warning ("%s: kind must be \"subscriber\" or \"recorder\", not "
-            "\"%s\"", GST_ELEMENT_NAME (self), GST_STR_NULL (kind));
-        return;
-      }
-      g_free (self->kind);
-      self->kind = g_strdup (kind);
+    case PROP_KIND:
+      self->kind = g_value_get_enum (value);
       break;
-    }
+    case PROP_PARTICIPANT_TIMEOUT:
+      self->participant_timeout = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -889,7 +1039,10 @@ gst_noom_src_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_uint (value, self->latency);
       break;
     case PROP_KIND:
-      g_value_set_string (value, self->kind);
+      g_value_set_enum (value, self->kind);
+      break;
+    case PROP_PARTICIPANT_TIMEOUT:
+      g_value_set_uint (value, self->participant_timeout);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -904,9 +1057,9 @@ gst_noom_src_finalize (GObject * object)
   GstNoomSrc *self = GST_NOOM_SRC (object);
 
   gst_noom_session_stop (self->session);
+  stop_participant_wait (self);
   gst_object_unref (self->session);
   g_free (self->participant);
-  g_free (self->kind);
   g_list_free (self->all_outputs);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -917,7 +1070,8 @@ gst_noom_src_init (GstNoomSrc * self)
   self->decode = DEFAULT_DECODE;
   self->media = DEFAULT_MEDIA;
   self->latency = DEFAULT_LATENCY;
-  self->kind = g_strdup (DEFAULT_KIND);
+  self->kind = DEFAULT_KIND;
+  self->participant_timeout = DEFAULT_PARTICIPANT_TIMEOUT;
   self->session = gst_noom_session_new (GST_ELEMENT (self), "subscriber",
       &src_hooks);
   /* A source whatever its children are: webrtcbin holds sinks too. */
@@ -961,9 +1115,25 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
    * every client shows with a recording badge (docs/protocol.md §3).
    */
   g_object_class_install_property (gobject_class, PROP_KIND,
-      g_param_spec_string ("kind", "Kind",
-          "Join as \"subscriber\" or \"recorder\" (the others show a "
-          "recording badge)", DEFAULT_KIND, rw));
+      g_param_spec_enum ("kind", "Kind",
+          "Join as a subscriber or as a recorder (the others show a "
+          "recording badge)", GST_TYPE_NOOM_SRC_KIND, DEFAULT_KIND, rw));
+  /**
+   * noomsrc:participant-timeout:
+   *
+   * With #noomsrc:participant set: how long to wait, once in the room, for
+   * that participant to be there before posting an error (RESOURCE,
+   * NOT_FOUND).  While it waits, the element message
+   * `noom-waiting-for-participant` (fields `participant`, `room`, `timeout`)
+   * says so.  0 waits forever.
+   */
+  g_object_class_install_property (gobject_class, PROP_PARTICIPANT_TIMEOUT,
+      g_param_spec_uint ("participant-timeout", "Participant timeout",
+          "Milliseconds to wait in the room for the participant property's "
+          "participant before failing; 0: wait forever.  While it waits, "
+          "the element message noom-waiting-for-participant says so", 0,
+          G_MAXUINT,
+          DEFAULT_PARTICIPANT_TIMEOUT, rw));
   gst_noom_session_install_signals (gobject_class);
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
@@ -980,6 +1150,7 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
   bin_class->handle_message = gst_noom_src_handle_message;
 
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_MEDIA, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_NOOM_SRC_KIND, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_SRC_PAD, 0);
 }
 

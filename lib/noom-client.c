@@ -1192,6 +1192,34 @@ typedef struct
   SoupMessage *msg;
 } ConnectAttempt;
 
+/* "Unacceptable TLS certificate" says nothing a user can act on: the
+ * certificate's flags do. */
+static gchar *
+certificate_problem (SoupMessage * msg, const GError * error)
+{
+  GTlsCertificateFlags flags = soup_message_get_tls_peer_certificate_errors
+      (msg);
+  GString *s = g_string_new (NULL);
+
+  if (flags & G_TLS_CERTIFICATE_UNKNOWN_CA)
+    g_string_append (s, ", it is self-signed or signed by an unknown "
+        "authority");
+  if (flags & G_TLS_CERTIFICATE_BAD_IDENTITY)
+    g_string_append (s, ", it is for another host name");
+  if (flags & G_TLS_CERTIFICATE_EXPIRED)
+    g_string_append (s, ", it has expired");
+  if (flags & G_TLS_CERTIFICATE_NOT_ACTIVATED)
+    g_string_append (s, ", it is not valid yet");
+  if (flags & G_TLS_CERTIFICATE_REVOKED)
+    g_string_append (s, ", it was revoked");
+  if (flags & G_TLS_CERTIFICATE_INSECURE)
+    g_string_append (s, ", its algorithm is insecure");
+  if (!s->len)
+    g_string_append_printf (s, ", %s", error->message);
+  g_string_erase (s, 0, 2);
+  return g_string_free (s, FALSE);
+}
+
 static void
 ws_connected_cb (GObject * source, GAsyncResult * res, gpointer user_data)
 {
@@ -1216,14 +1244,36 @@ ws_connected_cb (GObject * source, GAsyncResult * res, gpointer user_data)
   } else if (ws == NULL) {
     GError *out;
 
-    if (status >= 300 && status < 600)
+    /* A Noom server serves /socket.io/ whatever it thinks of the
+     * request; another HTTP server does not have it. */
+    if (status == SOUP_STATUS_NOT_FOUND)
+      out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_NOT_NOOM,
+          "The server at %s is not a Noom server: it answered HTTP %u %s "
+          "to a Socket.IO request", self->url, status,
+          soup_message_get_reason_phrase (attempt->msg));
+    else if (status >= 300 && status < 600)
       out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_REFUSED,
           "The server at %s refused the connection: HTTP %u %s", self->url,
           status, soup_message_get_reason_phrase (attempt->msg));
     else if (error->domain == SOUP_WEBSOCKET_ERROR)
-      out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_REFUSED,
+      out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_NOT_NOOM,
           "The server at %s is not a Noom server: %s", self->url,
           error->message);
+    else if (error->domain == G_TLS_ERROR) {
+      g_autofree gchar *problem = certificate_problem (attempt->msg, error);
+
+      out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_CERTIFICATE,
+          "The TLS certificate of %s was not accepted: %s", self->url,
+          problem);
+    }
+    else if (status == 0 && (g_error_matches (error, G_IO_ERROR,
+                G_IO_ERROR_CONNECTION_CLOSED)
+            || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE)
+            || g_error_matches (error, G_IO_ERROR,
+                G_IO_ERROR_PARTIAL_INPUT)))
+      out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_NO_ANSWER,
+          "The server at %s closed the connection without an HTTP answer "
+          "(%s)", self->url, error->message);
     else
       out = g_error_new (NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_UNREACHABLE,
           "Could not connect to %s: %s", self->url, error->message);

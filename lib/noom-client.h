@@ -30,6 +30,11 @@ typedef enum {
   NOOM_CLIENT_ERROR_REJECTED,      /* any other error object from the server */
   NOOM_CLIENT_ERROR_DISCONNECTED,  /* the connection dropped */
   NOOM_CLIENT_ERROR_PROTOCOL,      /* the server broke the protocol */
+  NOOM_CLIENT_ERROR_NOT_NOOM,      /* an HTTP server, but not a Noom one */
+  NOOM_CLIENT_ERROR_CERTIFICATE,   /* the TLS certificate was not accepted */
+  NOOM_CLIENT_ERROR_NO_ANSWER,     /* connected, but closed without an HTTP
+                                      answer (a TLS port spoken to in plain
+                                      HTTP does that) */
 } NoomClientError;
 
 typedef enum {

@@ -20,6 +20,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
 
 #include "noom-client.h"
 
@@ -182,6 +183,12 @@ typedef struct
   guint updated;                /* noom-participant-updated messages */
   gchar *updated_nickname;      /* ... the last one's nickname */
   GPtrArray *titles;            /* titles of the tags on noomsrc's pads */
+  GPtrArray *stream_ids;        /* "PAD-NAME PARTICIPANT-ID STREAM-ID" */
+  gboolean waiting;             /* noom-waiting-for-participant */
+  gchar *joined_text;           /* the progress message "Joined ..." */
+  guint id_tags;                /* tags whose noom-participant-id is the
+                                   pad's participant-id */
+  gboolean other_tags;          /* organization or comment seen */
 } Watch;
 
 static Watch *
@@ -195,6 +202,7 @@ watch_new (GstElement * pipeline, GstElement * noom)
   w->noom = noom;
   w->nicknames = g_ptr_array_new_with_free_func (g_free);
   w->titles = g_ptr_array_new_with_free_func (g_free);
+  w->stream_ids = g_ptr_array_new_with_free_func (g_free);
   w->all_raw = TRUE;
   return w;
 }
@@ -213,7 +221,9 @@ watch_free (Watch * w)
     gst_message_unref (w->error_message);
   g_ptr_array_unref (w->nicknames);
   g_ptr_array_unref (w->titles);
+  g_ptr_array_unref (w->stream_ids);
   g_free (w->updated_nickname);
+  g_free (w->joined_text);
   g_mutex_clear (&w->lock);
   g_cond_clear (&w->cond);
   g_free (w);
@@ -240,6 +250,19 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
     case GST_MESSAGE_WARNING:
       w->warnings++;
       break;
+    case GST_MESSAGE_PROGRESS:{
+      GstProgressType type;
+      gchar *code = NULL, *text = NULL;
+
+      gst_message_parse_progress (message, &type, &code, &text);
+      if (type == GST_PROGRESS_TYPE_COMPLETE && !g_strcmp0 (code, "connect")) {
+        g_free (w->joined_text);
+        w->joined_text = g_steal_pointer (&text);
+      }
+      g_free (code);
+      g_free (text);
+      break;
+    }
     case GST_MESSAGE_ELEMENT:
       if (gst_structure_has_name (s, "noom-joined"))
         w->joined = TRUE;
@@ -251,6 +274,8 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
         w->disconnected++;
       else if (gst_structure_has_name (s, "noom-reconnected"))
         w->reconnected++;
+      else if (gst_structure_has_name (s, "noom-waiting-for-participant"))
+        w->waiting = TRUE;
       else if (gst_structure_has_name (s, "noom-participant-updated")) {
         w->updated++;
         g_free (w->updated_nickname);
@@ -346,9 +371,35 @@ record_title (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   GstTagList *tags;
   gchar *title = NULL;
 
+  if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START) {
+    const gchar *stream_id = NULL;
+    g_autofree gchar *id = NULL;
+
+    gst_event_parse_stream_start (event, &stream_id);
+    g_object_get (pad, "participant-id", &id, NULL);
+    g_mutex_lock (&w->lock);
+    g_ptr_array_add (w->stream_ids, g_strdup_printf ("%s %s %s",
+            GST_PAD_NAME (pad), id, stream_id));
+    g_cond_broadcast (&w->cond);
+    g_mutex_unlock (&w->lock);
+    return GST_PAD_PROBE_OK;
+  }
   if (GST_EVENT_TYPE (event) != GST_EVENT_TAG)
     return GST_PAD_PROBE_OK;
   gst_event_parse_tag (event, &tags);
+  {
+    g_autofree gchar *id = NULL, *tag_id = NULL;
+
+    g_object_get (pad, "participant-id", &id, NULL);
+    gst_tag_list_get_string (tags, "noom-participant-id", &tag_id);
+    g_mutex_lock (&w->lock);
+    if (id && !g_strcmp0 (id, tag_id))
+      w->id_tags++;
+    if (gst_tag_list_get_tag_size (tags, GST_TAG_ORGANIZATION) ||
+        gst_tag_list_get_tag_size (tags, GST_TAG_COMMENT))
+      w->other_tags = TRUE;
+    g_mutex_unlock (&w->lock);
+  }
   if (gst_tag_list_get_string (tags, GST_TAG_TITLE, &title)) {
     g_mutex_lock (&w->lock);
     g_ptr_array_add (w->titles, title);
@@ -577,6 +628,68 @@ GST_START_TEST (test_uri_invalid)
 
 GST_END_TEST;
 
+GST_START_TEST (test_kind_and_ice_servers_invalid)
+{
+  GError *error = NULL;
+  GstElement *e;
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+  GParamSpec *pspec;
+  gchar *s;
+
+  /* kind is an enum whose nicks are the protocol's strings */
+  pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (src), "kind");
+  fail_unless (G_IS_PARAM_SPEC_ENUM (pspec));
+  e = gst_parse_launch ("noomsrc kind=recorder name=s", &error);
+  fail_unless (e != NULL && error == NULL);
+  gst_object_unref (e);
+  e = gst_parse_launch ("noomsrc kind=bogus", &error);
+  fail_unless (error != NULL, "kind=bogus accepted");
+  g_clear_error (&error);
+  gst_clear_object (&e);
+
+  /* ice-servers: each entry a stun:// turn:// turns:// URL with a host */
+  gst_bin_add (GST_BIN (pipeline), src);
+  g_object_set (src, "ice-servers",
+      "stun://127.0.0.1:3478, turn://u:p@h:3478?transport=udp,", NULL);
+  EXPECT_NOOM_WARNING (g_object_set (src, "ice-servers", "bogus", NULL));
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning message");
+  gst_message_parse_warning (msg, &error, NULL);
+  fail_unless (strstr (error->message, "\"bogus\"") != NULL, "%s",
+      error->message);
+  g_clear_error (&error);
+  gst_message_unref (msg);
+  EXPECT_NOOM_WARNING (g_object_set (src, "ice-servers",
+          "stun://h:1,stun://", NULL));
+  EXPECT_NOOM_WARNING (g_object_set (src, "ice-servers", "http://h:1",
+          NULL));
+  g_object_get (src, "ice-servers", &s, NULL);
+  fail_unless_equals_string (s,
+      "stun://127.0.0.1:3478, turn://u:p@h:3478?transport=udp,");
+  g_free (s);
+  gst_object_unref (bus);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_plugin_origin)
+{
+  /* No placeholder web site: the installed docs. */
+  GstPlugin *plugin = gst_registry_find_plugin (gst_registry_get (), "noom");
+
+  fail_unless (plugin != NULL);
+  fail_unless (g_str_has_prefix (gst_plugin_get_origin (plugin), "file://")
+      && g_str_has_suffix (gst_plugin_get_origin (plugin), "/doc/noom"), "%s",
+      gst_plugin_get_origin (plugin));
+  gst_object_unref (plugin);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_make_from_uri)
 {
   GstElement *e;
@@ -612,6 +725,91 @@ GST_START_TEST (test_error_no_room)
   fail_unless (g_error_matches (w->error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_FOUND), "%s", w->error->message);
   watch_free (w);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_bad_uri)
+{
+  /* A refused uri: the error says what is wrong with it, not "set the uri
+   * property". */
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  Watch *w = watch_pipeline (pipeline, NULL);
+
+  EXPECT_NOOM_WARNING (g_object_set (src, "uri", "noom://h:99999/r", NULL));
+  gst_bin_add (GST_BIN (pipeline), src);
+  fail_unless_equals_int (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  wait_error (w, 1);
+  fail_unless (g_error_matches (w->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_FOUND), "%s", w->error->message);
+  fail_unless (strstr (w->error->message, "noom://h:99999/r") != NULL, "%s",
+      w->error->message);
+  fail_unless (strstr (w->error->message, "port") != NULL, "%s",
+      w->error->message);
+  fail_if (strstr (w->error->message, "set the uri") != NULL, "%s",
+      w->error->message);
+  watch_free (w);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_not_noom)
+{
+  /* An HTTP server that is not a Noom server: one sentence that says so
+   * (not "refused the connection ... refused the connection: HTTP 404"). */
+  SoupServer *http = soup_server_new (NULL, NULL);
+  GError *error = NULL;
+  GSList *uris;
+  g_autofree gchar *uri = NULL;
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  GMainContext *context = g_main_context_new ();
+  Watch *w;
+
+  g_main_context_push_thread_default (context);
+  fail_unless (soup_server_listen_local (http, 0, SOUP_SERVER_LISTEN_IPV4_ONLY,
+          &error), "%s", error ? error->message : "");
+  uris = soup_server_get_uris (http);
+  uri = g_strdup_printf ("noom://127.0.0.1:%d/r", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_object_set (src, "uri", uri, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  {
+    gint64 end = g_get_monotonic_time () +
+        (gint64) (10 * noom_test_time_scale () * G_TIME_SPAN_SECOND);
+
+    /* the server answers from this thread's context */
+    while (!g_atomic_pointer_get (&w->error) && g_get_monotonic_time () < end)
+      g_main_context_iteration (context, FALSE) || (g_usleep (1000), TRUE);
+  }
+  wait_error (w, 1);
+  fail_unless (strstr (w->error->message, "is not a Noom server") != NULL,
+      "%s", w->error->message);
+  fail_if (strstr (w->error->message, "refused") != NULL, "%s",
+      w->error->message);
+  watch_free (w);
+  g_object_unref (http);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_joined_grammar)
+{
+  /* "(1 participant)", not "(1 participants)" */
+  Server *server = server_start (NULL);
+  Watch *r = start_receiver (server, "alone", "bob", TRUE);
+
+  WAIT_UNTIL (r, r->joined_text != NULL, 10);
+  fail_unless (g_str_has_suffix (r->joined_text, "(1 participant)"), "%s",
+      r->joined_text);
+  watch_free (r);
+  server_stop (server);
 }
 
 GST_END_TEST;
@@ -871,11 +1069,29 @@ GST_START_TEST (test_tls)
       wait_error (w, 10);
       fail_unless (w->error->domain == GST_RESOURCE_ERROR, "%s",
           w->error->message);
+      /* it says why, and what to do */
+      fail_unless (strstr (w->error->message, "self-signed") &&
+          strstr (w->error->message, "accept-invalid-certificates"), "%s",
+          w->error->message);
     } else {
       WAIT_UNTIL (w, w->joined, 10);
     }
     watch_free (w);
   }
+
+  /* noom:// at the TLS port: the error suggests nooms:// */
+  g_free (uri);
+  uri = g_strdup_printf ("noom://127.0.0.1:%u/tls", server->port);
+  pipeline = gst_pipeline_new (NULL);
+  src = gst_element_factory_make ("noomsrc", NULL);
+  g_object_set (src, "uri", uri, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_error (w, 10);
+  fail_unless (strstr (w->error->message, "nooms://127.0.0.1:") != NULL, "%s",
+      w->error->message);
+  watch_free (w);
 
   server_stop (server);
   g_unlink (cert);
@@ -1725,6 +1941,40 @@ GST_START_TEST (test_leave_while_pausing)
 
 GST_END_TEST;
 
+GST_START_TEST (test_stream_ids)
+{
+  /* Each pad of noomsrc has a stream-id of its own, naming the
+   * participant and the track, and the same one for the same URI; its tags
+   * carry the participant id in noom-participant-id, not in organization
+   * or comment. */
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "sid", "alice", TRUE);
+  Watch *r = start_receiver (server, "sid", "bob", TRUE);
+  guint i;
+
+  WAIT_UNTIL (r, r->stream_ids->len >= 2, 20);
+  g_mutex_lock (&r->lock);
+  for (i = 0; i < 2; i++) {
+    g_auto (GStrv) f = g_strsplit (r->stream_ids->pdata[i], " ", 3);
+    g_autofree gchar *track = g_strdup_printf ("/%s/%s", f[1],
+        g_str_has_prefix (f[0], "video") ? "video" : "audio");
+
+    GST_INFO ("%s", (gchar *) r->stream_ids->pdata[i]);
+    fail_unless (g_str_has_suffix (f[2], track), "%s: %s does not end in %s",
+        f[0], f[2], track);
+  }
+  fail_if (!g_strcmp0 (strrchr (r->stream_ids->pdata[0], ' '),
+          strrchr (r->stream_ids->pdata[1], ' ')), "the same stream-id twice");
+  g_mutex_unlock (&r->lock);
+  WAIT_UNTIL (r, r->id_tags >= 2, 20);
+  fail_if (r->other_tags, "the participant id in organization or comment");
+  watch_free (r);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_recorder_kind)
 {
   /* noomsrc kind=recorder: the room sees a recorder, and it receives */
@@ -1735,8 +1985,8 @@ GST_START_TEST (test_recorder_kind)
   GstElement *src = gst_element_factory_make ("noomsrc", NULL);
   Watch *r;
 
-  EXPECT_NOOM_WARNING (g_object_set (src, "kind", "publisher", NULL));
-  g_object_set (src, "uri", uri, "kind", "recorder", NULL);
+  g_object_set (src, "uri", uri, NULL);
+  gst_util_set_object_arg (G_OBJECT (src), "kind", "recorder");
   gst_bin_add (GST_BIN (pipeline), src);
   r = watch_pipeline (pipeline, src);
   g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), r);
@@ -1745,6 +1995,60 @@ GST_START_TEST (test_recorder_kind)
   WAIT_UNTIL (r, r->video_frames >= 5, 20);
   watch_free (r);
   watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_participant_timeout)
+{
+  /* participant=NAME and NAME is not there: a message says it waits, and
+   * participant-timeout ends the wait with an error naming NAME. */
+  Server *server = server_start (NULL);
+  g_autofree gchar *uri = room_uri (server, "wait", "bob");
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  gint64 start;
+  Watch *w;
+
+  g_object_set (src, "uri", uri, "participant", "nobody",
+      "participant-timeout", 1500, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  start = g_get_monotonic_time ();
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  wait_error (w, 20);
+  fail_unless (w->waiting, "no noom-waiting-for-participant message");
+  fail_unless (g_get_monotonic_time () - start >= 1500 * 1000);
+  fail_unless (g_error_matches (w->error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_FOUND), "%s", w->error->message);
+  fail_unless (strstr (w->error->message, "\"nobody\"") != NULL, "%s",
+      w->error->message);
+  watch_free (w);
+
+  /* the participant there in time: no error */
+  {
+    Watch *pub = start_publisher (server, "wait", "alice", FALSE);
+    Watch *r;
+
+    pipeline = gst_pipeline_new (NULL);
+    src = gst_element_factory_make ("noomsrc", NULL);
+    g_object_set (src, "uri", uri, "participant", "alice",
+        "participant-timeout", 1500, NULL);
+    gst_bin_add (GST_BIN (pipeline), src);
+    r = watch_pipeline (pipeline, src);
+    g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), r);
+    WAIT_UNTIL (pub, pub->joined, 10);
+    gst_element_set_state (pipeline, GST_STATE_PLAYING);
+    WAIT_UNTIL (r, r->video_frames >= 1, 20);
+    start = g_get_monotonic_time ();
+    /* past the timeout: still no error (WAIT_UNTIL fails on one) */
+    WAIT_UNTIL (r, g_get_monotonic_time () - start > 2 * G_TIME_SPAN_SECOND,
+        5);
+    fail_if (r->waiting);
+    watch_free (r);
+    watch_free (pub);
+  }
   server_stop (server);
 }
 
@@ -1895,11 +2199,16 @@ noom_suite (void)
   tcase_add_test (tc, test_uri_roundtrip);
   tcase_add_test (tc, test_uri_invalid);
   tcase_add_test (tc, test_make_from_uri);
+  tcase_add_test (tc, test_plugin_origin);
+  tcase_add_test (tc, test_kind_and_ice_servers_invalid);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("errors");
   tcase_set_timeout (tc, 30 * noom_test_time_scale ());
   tcase_add_test (tc, test_error_no_room);
+  tcase_add_test (tc, test_error_bad_uri);
+  tcase_add_test (tc, test_error_not_noom);
+  tcase_add_test (tc, test_joined_grammar);
   tcase_add_test (tc, test_error_unreachable);
   tcase_add_test (tc, test_error_missing_webrtcbin);
   tcase_add_test (tc, test_error_room_full);
@@ -1924,11 +2233,13 @@ noom_suite (void)
   tcase_add_test (tc, test_broken_participant);
   tcase_add_test (tc, test_ice_restart);
   tcase_add_test (tc, test_max_peers);
+  tcase_add_test (tc, test_participant_timeout);
   tcase_add_test (tc, test_churn);
   tcase_add_test (tc, test_rename);
   tcase_add_test (tc, test_leave_while_muxer_waits);
   tcase_add_test (tc, test_leave_while_pausing);
   tcase_add_test (tc, test_recorder_kind);
+  tcase_add_test (tc, test_stream_ids);
   tcase_add_test (tc, test_room_ice_servers);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
   suite_add_tcase (s, tc);

@@ -8,8 +8,9 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
-import { Server, Proc, env, probeFile, tmpDir, listFiles, until, delay, haveBrowser } from './lib.mjs';
+import { Server, Proc, env, probeFile, tmpDir, listFiles, until, delay, haveBrowser, mintToken, makeCertificate } from './lib.mjs';
 
 const work = tmpDir('noom-ingest-');
 
@@ -167,6 +168,8 @@ test('bad arguments: a clear error, no crash', async () => {
     [[], 2, /expected SOURCE and a room URI/],
     [['/nonexistent/file.mkv', 'noom://127.0.0.1:1/r'], 1, /no such file/],
     [[path.join(work, 'x'), 'http://host/room'], 1, /no such file/],
+    // swapped: a hint with the right order
+    [['noom://127.0.0.1:1/r', 'film.mp4'], 2, /did you mean noom-ingest film\.mp4 noom:\/\/127\.0\.0\.1:1\/r\?/],
   ]) {
     const p = ingest(args);
     const r = await p.wait(10000);
@@ -179,12 +182,53 @@ test('bad arguments: a clear error, no crash', async () => {
   assert.match(p.out, /http:\/\/host\/room/);
 });
 
-test('progress on a terminal: position, duration and loops', async (t) => {
+test('progress on a terminal: position in the file, duration and the loop number', async (t) => {
   const clip = await makeClip('clip2p.mkv', 2);
   const server = await new Server().start();
   t.after(() => server.stop());
   // script(1) gives noom-ingest a terminal
   const p = new Proc('script', ['-qfc', `${env('NOOM_INGEST')} --loop ${clip} ${server.uri('ingest-tty')}`, '/dev/null']);
   t.after(() => p.kill('SIGKILL'));
-  await p.waitOutput(/▶ file:\/\/\S+clip2p\.mkv {2}00:00:0[0-9] \/ 00:00:02 {2}loop [2-9]/, 'the progress line of a second loop', 30000);
+  // the loop number from the first pass, and the position in the file
+  await p.waitOutput(/▶ file:\/\/\S+clip2p\.mkv {2}00:00:0[0-9] \/ 00:00:02 {2}loop 1(?!\d)/, 'the progress line of the first loop', 30000);
+  await p.waitOutput(/▶ file:\/\/\S+clip2p\.mkv {2}00:00:0[0-9] \/ 00:00:02 {2}loop [3-9]/, 'the progress line of a third loop', 30000);
+  // within a loop the position never goes back, and it never passes the
+  // file's end
+  const seen = [...p.out.matchAll(/(\d\d):(\d\d):(\d\d) \/ 00:00:02 {2}loop (\d+)/g)]
+    .map((m) => ({ pos: Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]), loop: Number(m[4]) }));
+  for (let i = 1; i < seen.length; i++) {
+    assert.ok(seen[i].loop >= seen[i - 1].loop, JSON.stringify(seen));
+    if (seen[i].loop === seen[i - 1].loop)
+      assert.ok(seen[i].pos >= seen[i - 1].pos, JSON.stringify(seen));
+    assert.ok(seen[i].pos <= 2, JSON.stringify(seen));
+  }
+});
+
+test('--version, a token from --token-file, and nooms:// saying what is wrong with the certificate', async (t) => {
+  const v = ingest(['--version']);
+  assert.equal((await v.wait(10000)).code, 0, v.out);
+  assert.match(v.out, /^noom-ingest \d+\.\d+/);
+
+  const clip = await makeClip('token.mkv', 2);
+  const secret = path.join(work, 'secret');
+  fs.writeFileSync(secret, 'a secret of the room server, long enough to be one\n');
+  const server = await new Server(0, ['--token-secret', secret]).start();
+  t.after(() => server.stop());
+  const tokenFile = path.join(work, 'token');
+  fs.writeFileSync(tokenFile, `${await mintToken(secret, 'tok', 'publish')}\n`);
+  const ing = ingest(['-q', '--token-file', tokenFile, clip, server.uri('tok')]);
+  await server.waitJoin((e) => e.room === 'tok' && e.nickname === 'ingest', 'the ingest with --token-file');
+  assert.equal((await ing.wait(30000)).code, 0, ing.out);
+
+  const certs = await makeCertificate(work);
+  if (!certs) {
+    t.diagnostic('no openssl: nooms:// not tested');
+    return;
+  }
+  const tls = await new Server(0, ['--tls-cert', certs.cert, '--tls-key', certs.key]).start();
+  t.after(() => tls.stop());
+  const bad = ingest(['-q', clip, tls.uri('tls').replace('noom://', 'nooms://')]);
+  assert.equal((await bad.wait(30000)).code, 1, bad.out);
+  assert.match(bad.out, /certificate .*self-signed/);
+  assert.match(bad.out, /--accept-invalid-certificates/);
 });

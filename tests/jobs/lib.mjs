@@ -73,14 +73,15 @@ export class Proc {
 // noom-server on a loopback port (by default a free one); .events are the
 // join/leave lines of its log with the time (ms) they were read.
 export class Server {
-  constructor(port = 0) {
+  constructor(port = 0, args = []) {
     this.events = [];
     this.out = '';
     this.askedPort = port;
+    this.args = args;
   }
 
   async start() {
-    this.proc = new Proc(env('NOOM_SERVER'), ['--port', String(this.askedPort), '--host', '127.0.0.1']);
+    this.proc = new Proc(env('NOOM_SERVER'), ['--port', String(this.askedPort), '--host', '127.0.0.1', ...this.args]);
     const parse = () => {
       const lines = this.proc.out.split('\n');
       for (let i = this.parsed || 0; i < lines.length - 1; i++) {
@@ -92,7 +93,7 @@ export class Server {
     };
     this.proc.proc.stdout.on('data', parse);
     this.proc.proc.stderr.on('data', parse);
-    const m = await this.proc.waitOutput(/listening on http:\/\/127\.0\.0\.1:(\d+)/, 'listening URL', 15000);
+    const m = await this.proc.waitOutput(/listening on https?:\/\/127\.0\.0\.1:(\d+)/, 'listening URL', 15000);
     this.port = Number(m[1]);
     return this;
   }
@@ -149,6 +150,27 @@ export function probeFile(file) {
       }
     });
   });
+}
+
+// A room token from `noom-server token`, for a server given
+// --token-secret SECRET-FILE.
+export async function mintToken(secretFile, room, can, identity = 'job') {
+  const p = new Proc(env('NOOM_SERVER'), ['token', '--secret', secretFile, '--room', room, '--identity', identity, '--can', can]);
+  const { code } = await p.wait(10000);
+  if (code !== 0)
+    throw new Error(`noom-server token failed: ${p.out}`);
+  return p.out.trim();
+}
+
+// A self-signed certificate and its key in DIR (openssl), or null without
+// openssl.
+export async function makeCertificate(dir) {
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  const p = new Proc('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=noom-test', '-keyout', key, '-out', cert]);
+  p.proc.on('error', () => {});
+  const r = await p.wait(30000).catch(() => ({ code: 1 }));
+  return r.code === 0 ? { cert, key } : null;
 }
 
 export function tmpDir(prefix) {

@@ -36,7 +36,7 @@ static void
 add_tags (JsonBuilder * b, const GstTagList * tags)
 {
   const gchar *names[] = { GST_TAG_TITLE, GST_TAG_ARTIST, GST_TAG_ALBUM,
-    GST_TAG_COMMENT, GST_TAG_ORGANIZATION, NULL
+    GST_TAG_COMMENT, NULL
   };
   guint i, j;
 

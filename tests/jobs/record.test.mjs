@@ -8,9 +8,10 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
-import { Server, Proc, env, publisher, probeFile, tmpDir, listFiles, until, delay, haveBrowser } from './lib.mjs';
-import { TIME_SCALE } from '../wait.mjs';
+import { scaled, TIME_SCALE } from '../wait.mjs';
+import { Server, Proc, env, publisher, probeFile, tmpDir, listFiles, until, delay, haveBrowser, mintToken, makeCertificate } from './lib.mjs';
 
 function record(server, room, dir, extra = []) {
   return new Proc(env('NOOM_RECORD'), ['-v', '-o', dir, ...extra, server.uri(room)]);
@@ -241,11 +242,37 @@ test('bad arguments: a clear error, no crash', async () => {
     assert.equal(code, 2, p.out);
     assert.match(p.out, re);
   }
-  // a server nobody runs: the element's error, exit 1
-  const p = new Proc(env('NOOM_RECORD'), ['-o', tmpDir('noom-record-'), 'noom://127.0.0.1:1/nobody']);
-  const { code } = await p.wait(30000);
-  assert.equal(code, 1, p.out);
-  assert.match(p.out, /Could not reach the Noom server at http:\/\/127\.0\.0\.1:1/);
+  // a server nobody runs: the element's error, exit 1, and no empty
+  // DIR/ROOM (nor DIR, when it made it) left behind, with --composite too
+  for (const extra of [[], ['--composite']]) {
+    const out = path.join(tmpDir('noom-record-'), 'new');
+    const p = new Proc(env('NOOM_RECORD'), [...extra, '-o', out, 'noom://127.0.0.1:1/nobody']);
+    const { code } = await p.wait(30000);
+    assert.equal(code, 1, p.out);
+    assert.match(p.out, /Could not reach the Noom server at http:\/\/127\.0\.0\.1:1/);
+    assert.ok(!fs.existsSync(out), `${out} left behind: ${extra}`);
+  }
+});
+
+test('the composite counts as a file in the status line and the summary; spaces in names become _', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-record-');
+  const room = 'my room';
+  // script(1) gives it a terminal; killing script would kill it too, so
+  // timeout(1) sends the SIGINT that ends it with a summary.
+  const tty = new Proc('script', ['-qfc', `timeout -s INT ${Math.round(scaled(12000) / 1000)} ${env('NOOM_RECORD')} --composite -o ${dir} '${server.uri(room)}'`, '/dev/null']);
+  t.after(() => tty.kill('SIGKILL'));
+  await tty.waitOutput(/● REC my room {2}00:00:0[1-9] {2}0 participants {2}1 file {2}/, 'the status line counting the composite');
+  const pub = publisher(server.uri(room, '?nickname=ann%20lee'));
+  t.after(() => pub.kill('SIGKILL'));
+  await waitFiles(path.join(dir, 'my_room'), 2, 'the participant\'s file and the composite');
+  await tty.wait(30000);
+  const files = listFiles(path.join(dir, 'my_room')).map((f) => path.basename(f));
+  assert.ok(files.some((f) => f.startsWith('ann_lee-')), files.join(' '));
+  // PATH NICKNAME HH:MM:SS BYTES for the composite too, and it is counted
+  assert.match(tty.out, /\/composite-\S+\.mkv\t\(composite\)\t\d\d:\d\d:\d\d\t\d+\r?\n/);
+  assert.match(tty.out, /noom-record: 2 files in /);
 });
 
 test('--composite also writes everyone in one grid with the audio mixed', async (t) => {
@@ -303,4 +330,49 @@ test('a status line on a terminal, nothing but the summary otherwise', async (t)
   assert.deepEqual(lines, [`noom-record: 0 files in ${dir}/rec-quiet`]);
   tty.kill('SIGINT');
   await tty.wait(15000);
+});
+
+test('--version, a token from --token-file or --token, and nooms:// saying what is wrong with the certificate', async (t) => {
+  const v = new Proc(env('NOOM_RECORD'), ['--version']);
+  assert.equal((await v.wait(10000)).code, 0, v.out);
+  assert.match(v.out, /^noom-record \d+\.\d+/);
+
+  const dir = tmpDir('noom-record-token-');
+  const secret = path.join(dir, 'secret');
+  fs.writeFileSync(secret, 'a secret of the room server, long enough to be one\n');
+  const server = await new Server(0, ['--token-secret', secret]).start();
+  t.after(() => server.stop());
+  const tokenFile = path.join(dir, 'token');
+  const token = await mintToken(secret, 'tok', 'subscribe,record');
+  fs.writeFileSync(tokenFile, `${token}\n`);
+
+  // no token: refused, and told how to give one
+  const none = new Proc(env('NOOM_RECORD'), ['-o', dir, server.uri('tok')]);
+  assert.equal((await none.wait(30000)).code, 1, none.out);
+  assert.match(none.out, /Not allowed/);
+  assert.match(none.out, /--token-file/);
+  for (const args of [['--token-file', tokenFile], ['--token', token]]) {
+    const rec = new Proc(env('NOOM_RECORD'), [...args, '-o', dir, server.uri('tok')]);
+    await server.waitJoin((e) => e.room === 'tok' && e.nickname === 'recorder' && !e.seen, `the recorder with ${args[0]}`)
+      .then((e) => { e.seen = true; });
+    rec.kill('SIGINT');
+    assert.equal((await rec.wait(20000)).code, 0, rec.out);
+  }
+
+  const certs = await makeCertificate(dir);
+  if (!certs) {
+    t.diagnostic('no openssl: nooms:// not tested');
+    return;
+  }
+  const tls = await new Server(0, ['--tls-cert', certs.cert, '--tls-key', certs.key]).start();
+  t.after(() => tls.stop());
+  const uri = tls.uri('tls').replace('noom://', 'nooms://');
+  const bad = new Proc(env('NOOM_RECORD'), ['-o', dir, uri]);
+  assert.equal((await bad.wait(30000)).code, 1, bad.out);
+  assert.match(bad.out, /certificate .*self-signed/);
+  assert.match(bad.out, /--accept-invalid-certificates/);
+  const ok = new Proc(env('NOOM_RECORD'), ['--accept-invalid-certificates', '-o', dir, uri]);
+  await tls.waitJoin((e) => e.room === 'tls' && e.nickname === 'recorder', 'the recorder over TLS');
+  ok.kill('SIGINT');
+  assert.equal((await ok.wait(20000)).code, 0, ok.out);
 });

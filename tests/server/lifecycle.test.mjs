@@ -26,6 +26,9 @@ describe('options', () => {
       '--ping-timeout', '--max-payload', '--max-room-name', '--max-nickname',
       '--max-message', '--rate-limit', '--rate-burst', '--static-dir'])
       assert.ok(r.stdout.includes(o), `--help does not mention ${o}`);
+    // the docs where an installed user has them, not the source tree's
+    assert.match(r.stdout, /\/share\/doc\/noom\/protocol\.md/);
+    assert.doesNotMatch(r.stdout, /(^|\s)docs\/protocol\.md/);
   });
 
   const bad = [

@@ -34,6 +34,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "noom-job.h"
+
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 /* A source that ran this long was healthy: the backoff starts over. */
@@ -101,7 +103,8 @@ static GOptionEntry entries[] = {
   {"nickname", 'n', 0, G_OPTION_ARG_STRING, &opt_nickname,
       "Nickname in the room (default: ingest)", "NAME"},
   {"retries", 'r', 0, G_OPTION_ARG_INT, &opt_retries,
-      "Give up after N failed attempts in a row (default: never)", "N"},
+      "Retry a failing source N times, then give up (default: retry "
+        "forever)", "N"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
       "No progress line", NULL},
   {NULL}
@@ -246,9 +249,25 @@ source_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
 
+    /* The position in the file is stream time: a timestamp is not (a
+     * file need not start at 0, and the pad offset of a loop moves the
+     * running time, never the stream time). */
     if (GST_BUFFER_PTS_IS_VALID (buf)) {
+      GstEvent *seg_event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT,
+          0);
+      GstClockTime pos = GST_BUFFER_PTS (buf);
+
+      if (seg_event) {
+        const GstSegment *seg;
+
+        gst_event_parse_segment (seg_event, &seg);
+        if (seg->format == GST_FORMAT_TIME)
+          pos = gst_segment_to_stream_time (seg, GST_FORMAT_TIME, pos);
+        gst_event_unref (seg_event);
+      }
       g_mutex_lock (&in->lock);
-      in->position = GST_BUFFER_PTS (buf);
+      if (GST_CLOCK_TIME_IS_VALID (pos))
+        in->position = pos;
       g_mutex_unlock (&in->lock);
     }
     return GST_PAD_PROBE_OK;
@@ -565,7 +584,9 @@ progress_cb (gpointer data)
   pos = format_time (position);
   dur = format_time (duration);
   fprintf (stderr, "\r\033[K▶ %s  %s / %s", in->source_uri, pos, dur);
-  if (loops)
+  /* With --loop, which pass this is from the start: the position starts
+   * over at each one. */
+  if (loops || in->loop_file)
     fprintf (stderr, "  loop %u", loops + 1);
   if (retries)
     fprintf (stderr, "  %u retr%s", retries, retries == 1 ? "y" : "ies");
@@ -631,6 +652,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       }
       clear_line (in);
       g_printerr ("noom-ingest: %s\n", error->message);
+      noom_job_print_hint ("noom-ingest", error);
       if (debug && g_getenv ("NOOM_DEBUG"))
         g_printerr ("  (%s)\n", debug);
       in->exit_code = 1;
@@ -684,16 +706,27 @@ main (int argc, char **argv)
       "rtsp://, rtmp://, srt://, ...); URI is the room,\n"
       "noom://HOST[:PORT]/ROOM.  Files play in real time.");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  noom_job_add_options (ctx);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
     g_printerr ("noom-ingest: %s\n", error->message);
     return 2;
   }
+  if (noom_job_print_version ("noom-ingest"))
+    return 0;
   if (argc != 3) {
     g_printerr ("noom-ingest: expected SOURCE and a room URI (see --help)\n");
     return 2;
   }
 
+  /* noom:// is never a source: the arguments were given the other way
+   * round. */
+  if (g_str_has_prefix (argv[1], "noom://")
+      || g_str_has_prefix (argv[1], "nooms://")) {
+    g_printerr ("noom-ingest: the source comes first, the room last: did you "
+        "mean noom-ingest %s %s?\n", argv[2], argv[1]);
+    return 2;
+  }
   if (gst_uri_is_valid (argv[1])) {
     in.source_uri = g_strdup (argv[1]);
   } else {
@@ -726,6 +759,11 @@ main (int argc, char **argv)
     g_object_set (in.sink, "nickname", opt_nickname, NULL);
   else if (!strstr (argv[2], "nickname="))
     g_object_set (in.sink, "nickname", "ingest", NULL);
+  if (!noom_job_configure ("noom-ingest", in.sink)) {
+    gst_object_unref (in.sink);
+    g_free (in.source_uri);
+    return 2;
+  }
 
   in.tty = isatty (STDERR_FILENO) && !opt_quiet;
   in.loop_file = opt_loop;

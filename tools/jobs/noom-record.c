@@ -41,6 +41,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "noom-job.h"
+
 #define START_WAIT_MS 2000
 #define STOP_TIMEOUT_S 10
 
@@ -84,6 +86,8 @@ struct _Recorder
   gboolean tty;
   gboolean verbose;
   gboolean stopping;
+  gboolean joined;              /* was in the room at least once */
+  gboolean made_dir, made_output;       /* we created DIR/ROOM, DIR */
   gint exit_code;
   gint64 started_us;
 
@@ -135,8 +139,9 @@ safe_name (const gchar * s)
   for (p = s; p && *p; p = g_utf8_next_char (p)) {
     gunichar c = g_utf8_get_char (p);
 
+    /* and no space: a file name a shell takes as one word */
     if (c == '/' || c == '\\' || c < 0x20 || c == 0x7f || (c == '.'
-            && out->len == 0))
+            && out->len == 0) || g_unichar_isspace (c))
       g_string_append_c (out, '_');
     else
       g_string_append_unichar (out, c);
@@ -693,7 +698,7 @@ bytes_written (Recorder * rec, guint * files)
     if (g_stat (rec->composite_path, &st) == 0)
       total += st.st_size;
   }
-  *files = rec->all->len;
+  *files = rec->all->len + (rec->composite_path ? 1 : 0);
   g_mutex_unlock (&rec->lock);
   return total;
 }
@@ -810,6 +815,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
       gst_message_parse_error (msg, &error, &debug);
       g_printerr ("%snoom-record: %s\n", rec->tty ? "\r\033[K" : "",
           error->message);
+      noom_job_print_hint ("noom-record", error);
       if (debug && rec->verbose)
         g_printerr ("  (%s)\n", debug);
       rec->exit_code = 1;
@@ -844,6 +850,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
         }
         gst_clear_message (&inner);
       } else if (gst_structure_has_name (s, "noom-joined")) {
+        rec->joined = TRUE;
         say (rec, "in room %s as %s", gst_structure_get_string (s, "room"),
             gst_structure_get_string (s, "id"));
       }
@@ -855,10 +862,23 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Never in the room (a server that cannot be reached, a refused token):
+ * leave no empty DIR/ROOM behind, nor a composite of nothing. */
+static void
+forget_empty_dirs (Recorder * rec)
+{
+  if (rec->composite_path) {
+    g_unlink (rec->composite_path);
+    g_clear_pointer (&rec->composite_path, g_free);
+  }
+  if (rec->made_dir && g_rmdir (rec->dir) == 0 && rec->made_output)
+    g_rmdir (opt_output);
+}
+
 static void
 print_summary (Recorder * rec)
 {
-  guint i;
+  guint i, files = rec->all->len;
 
   if (rec->tty)
     fputs ("\r\033[K", stderr);
@@ -874,10 +894,20 @@ print_summary (Recorder * rec)
     printf ("%s\t%s\t%s\t%" G_GUINT64_FORMAT "%s\n", r->path, r->nickname, d,
         r->bytes, r->left ? "" : "\t(unfinished)");
   }
-  if (rec->composite_path)
-    printf ("%s\t(composite)\n", rec->composite_path);
-  printf ("noom-record: %u file%s in %s\n", rec->all->len,
-      rec->all->len == 1 ? "" : "s", rec->dir);
+  if (rec->composite_path) {
+    g_autofree gchar *d = format_duration (g_get_monotonic_time () -
+        rec->started_us);
+    GStatBuf st;
+    guint64 bytes = g_stat (rec->composite_path, &st) == 0 ? st.st_size : 0;
+
+    /* the same four fields as a participant's file, "(composite)" for the
+     * nickname */
+    printf ("%s\t(composite)\t%s\t%" G_GUINT64_FORMAT "\n",
+        rec->composite_path, d, bytes);
+    files++;
+  }
+  printf ("noom-record: %u file%s in %s\n", files, files == 1 ? "" : "s",
+      rec->dir);
   fflush (stdout);
 }
 
@@ -912,11 +942,14 @@ main (int argc, char **argv)
       "DIR/ROOM/NICKNAME-ID-STARTTIME.mkv.  SIGINT or SIGTERM finish every\n"
       "file and exit.");
   g_option_context_add_main_entries (ctx, entries, NULL);
+  noom_job_add_options (ctx);
   g_option_context_add_group (ctx, gst_init_get_option_group ());
   if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
     g_printerr ("noom-record: %s\n", error->message);
     return 2;
   }
+  if (noom_job_print_version ("noom-record"))
+    return 0;
   if (argc != 2) {
     g_printerr ("noom-record: expected one room URI, e.g. "
         "noom://localhost:8080/demo (see --help)\n");
@@ -950,13 +983,19 @@ main (int argc, char **argv)
     g_object_set (rec.src, "nickname", "recorder", NULL);
   if (opt_participant)
     g_object_set (rec.src, "participant", opt_participant, NULL);
+  if (!noom_job_configure ("noom-record", rec.src)) {
+    gst_object_unref (rec.src);
+    return 2;
+  }
   /* docs/protocol.md: a recorder joins with kind "recorder" so every web
    * client shows the recording badge. */
-  g_object_set (rec.src, "kind", "recorder", NULL);
+  gst_util_set_object_arg (G_OBJECT (rec.src), "kind", "recorder");
 
   safe_room = safe_name (room);
   rec.room = room;
   rec.dir = g_build_filename (opt_output ? opt_output : ".", safe_room, NULL);
+  rec.made_output = opt_output && !g_file_test (opt_output, G_FILE_TEST_EXISTS);
+  rec.made_dir = !g_file_test (rec.dir, G_FILE_TEST_EXISTS);
   if (g_mkdir_with_parents (rec.dir, 0755) < 0) {
     g_printerr ("noom-record: cannot create %s: %s\n", rec.dir,
         g_strerror (errno));
@@ -999,6 +1038,8 @@ main (int argc, char **argv)
   }
 
   gst_element_set_state (rec.pipeline, GST_STATE_NULL);
+  if (!rec.joined)
+    forget_empty_dirs (&rec);
   print_summary (&rec);
   gst_object_unref (rec.pipeline);
   g_clear_object (&rec.grid);

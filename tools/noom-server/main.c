@@ -422,8 +422,10 @@ main (int argc, char **argv)
 
   context = g_option_context_new ("- the Noom room server");
   g_option_context_set_summary (context,
-      "Serves the Noom web client and the rooms of docs/protocol.md\n"
-      "(Socket.IO v4 at /socket.io/) on one HTTP port.\n\n"
+      "Serves the Noom web client and the rooms of the Noom protocol\n"
+      "(Socket.IO v4 at /socket.io/) on one HTTP port.  The protocol and\n"
+      "this server are described in " NOOM_DOCDIR "/protocol.md and\n"
+      NOOM_DOCDIR "/server.md.\n\n"
       "noom-server token --secret FILE --room ROOM --identity ID "
       "[--can LIST] [--ttl SECONDS]\n  prints a token for --token-secret "
       "(see noom-server token --help).");
