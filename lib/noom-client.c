@@ -1717,6 +1717,27 @@ noom_client_send_ice (NoomClient * self, const gchar * to,
 }
 
 void
+noom_client_send_offer_failed (NoomClient * self, const gchar * to,
+    const gchar * reason)
+{
+  g_autoptr (JsonArray) args = NULL;
+  JsonObject *info;
+
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+  g_return_if_fail (to != NULL && reason != NULL);
+
+  if (!can_relay (self, "offer_failed"))
+    return;
+  info = json_object_new ();
+  json_object_set_string_member (info, "reason", reason);
+  args = json_array_new ();
+  json_array_add_object_element (args, info);
+  json_array_add_string_element (args, self->room);
+  json_array_add_string_element (args, to);
+  send_event (self, "offer_failed", args, -1);
+}
+
+void
 noom_client_send_chat (NoomClient * self, const gchar * text)
 {
   g_autoptr (JsonArray) args = NULL;
