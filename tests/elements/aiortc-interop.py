@@ -10,6 +10,9 @@
 #
 #   aiortc-to-noomsrc  aiortc-first | gst-first
 #   noomsink-to-aiortc aiortc-first | gst-first
+#   codec-mismatch     aiortc-first: aiortc takes only H.264 video, which
+#                      noomsink (VP8) cannot send: a warning naming the
+#                      codecs, and the audio still flows
 #   bad-offer          aiortc-first: aiortc's offer lacks ice-ufrag, which
 #                      noomsrc cannot apply: aiortc gets offer_failed
 #                      (docs/protocol.md §5) with a reason
@@ -37,7 +40,8 @@ import aioice.ice
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 import socketio  # noqa: E402
-from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
+from aiortc import (RTCPeerConnection, RTCRtpReceiver,  # noqa: E402
+                    RTCSessionDescription)
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack  # noqa
 from aiortc.sdp import candidate_from_sdp  # noqa: E402
 
@@ -107,9 +111,11 @@ class Client:
     browser, offers to newcomers (§7), answers offers, applies trickled
     candidates; aiortc puts its own candidates in its SDP."""
 
-    def __init__(self, url, room, sends, break_offers=False):
+    def __init__(self, url, room, sends, break_offers=False,
+                 video_codec=None):
         self.url, self.room, self.sends = url, room, sends
         self.break_offers = break_offers
+        self.video_codec = video_codec
         self.sio = socketio.AsyncClient()
         self.pcs = {}
         self.frames = {"audio": 0, "video": 0}
@@ -160,7 +166,12 @@ class Client:
             elif we:
                 pc.addTransceiver(track(), "sendonly")
             elif they:
-                pc.addTransceiver(kind, "recvonly")
+                t = pc.addTransceiver(kind, "recvonly")
+                if kind == "video" and self.video_codec:
+                    caps = RTCRtpReceiver.getCapabilities("video")
+                    t.setCodecPreferences([
+                        c for c in caps.codecs
+                        if c.mimeType == "video/" + self.video_codec])
 
     async def on_welcome(self, nickname, count, participant):
         pid = participant["id"]
@@ -227,7 +238,7 @@ class Client:
 
 def gst_args(direction, port, room):
     uri = "noom://127.0.0.1:%d/%s?nickname=gst" % (port, room)
-    if direction == "noomsink-to-aiortc":
+    if direction in ("noomsink-to-aiortc", "codec-mismatch"):
         return ["videotestsrc", "is-live=true", "!",
                 "video/x-raw,width=320,height=240,framerate=15/1", "!",
                 "noomsink", "name=s", "uri=" + uri,
@@ -242,8 +253,10 @@ def gst_args(direction, port, room):
 async def run(direction, order):
     server = Server()
     room = "aiortc-%s-%s" % (direction, order)
-    sends = [] if direction == "noomsink-to-aiortc" else ["audio", "video"]
-    client = Client(server.url, room, sends, direction == "bad-offer")
+    receives = direction in ("noomsink-to-aiortc", "codec-mismatch")
+    sends = [] if receives else ["audio", "video"]
+    client = Client(server.url, room, sends, direction == "bad-offer",
+                    "H264" if direction == "codec-mismatch" else None)
     pipeline = None
     try:
         if order == "aiortc-first":
@@ -259,6 +272,12 @@ async def run(direction, order):
             reason = client.failures[0].get("reason", "")
             assert "ice-ufrag" in reason, client.failures
             client.failures = []
+        elif direction == "codec-mismatch":
+            await until(lambda: pipeline.count(
+                r"WARNING: from element .*GstNoomSink.*offers no VP8 on its "
+                r"video m-line") > 0 and pipeline.count(r"H264/90000") > 0
+                and client.frames["audio"] > FRAMES,
+                "a warning naming VP8 and H264, and audio", 40)
         elif direction == "aiortc-to-noomsrc":
             await until(lambda: (
                 pipeline.count(r"GstNoomSrcPad:video_0: caps = video/x-raw")
