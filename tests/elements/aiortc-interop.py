@@ -13,6 +13,12 @@
 #   codec-mismatch     aiortc-first: aiortc takes only H.264 video, which
 #                      noomsink (VP8) cannot send: a warning naming the
 #                      codecs, and the audio still flows
+#   trickle-bundled    aiortc-first: aiortc's offer carries no candidates;
+#                      they follow as `ice` for the second (bundled) m-line
+#                      only, and aiortc ignores noomsrc's candidates, so the
+#                      connection comes up only if noomsrc applies them to
+#                      the tagged m-line (webrtcbin has no ICE stream for
+#                      m-line 1 under BUNDLE: "Unknown mline 1, ignoring")
 #   bad-offer          aiortc-first: aiortc's offer lacks ice-ufrag, which
 #                      noomsrc cannot apply: aiortc gets offer_failed
 #                      (docs/protocol.md §5) with a reason
@@ -116,6 +122,7 @@ class Client:
         self.url, self.room, self.sends = url, room, sends
         self.break_offers = break_offers
         self.video_codec = video_codec
+        self.trickle_bundled = False
         self.sio = socketio.AsyncClient()
         self.pcs = {}
         self.frames = {"audio": 0, "video": 0}
@@ -185,8 +192,17 @@ class Client:
         sdp = d.sdp
         if self.break_offers:
             sdp = re.sub(r"a=ice-ufrag:[^\r\n]*\r\n", "", sdp)
+        cands = []
+        if self.trickle_bundled:
+            first = sdp.split("\r\nm=")[1]
+            cands = re.findall(r"a=(candidate:[^\r\n]*)\r\n", first)
+            sdp = re.sub(r"a=(candidate:[^\r\n]*|end-of-candidates)\r\n",
+                         "", sdp)
         await self.sio.emit("offer", ({"type": d.type, "sdp": sdp},
                                       self.room, pid))
+        for c in cands:
+            await self.sio.emit("ice", ({"candidate": c, "sdpMid": "1",
+                                         "sdpMLineIndex": 1}, self.room, pid))
 
     async def on_offer(self, desc, frm):
         old = self.pcs.pop(frm, None)
@@ -213,6 +229,8 @@ class Client:
     async def on_ice(self, cand, frm):
         pc = self.pcs.get(frm)
         if not pc or not cand or not cand.get("candidate"):
+            return
+        if self.trickle_bundled:
             return
         text = cand["candidate"]
         if text.startswith("candidate:"):
@@ -253,10 +271,16 @@ def gst_args(direction, port, room):
 async def run(direction, order):
     server = Server()
     room = "aiortc-%s-%s" % (direction, order)
+    if direction == "trickle-bundled":
+        direction = "aiortc-to-noomsrc"
+        trickle = True
+    else:
+        trickle = False
     receives = direction in ("noomsink-to-aiortc", "codec-mismatch")
     sends = [] if receives else ["audio", "video"]
     client = Client(server.url, room, sends, direction == "bad-offer",
                     "H264" if direction == "codec-mismatch" else None)
+    client.trickle_bundled = trickle
     pipeline = None
     try:
         if order == "aiortc-first":
