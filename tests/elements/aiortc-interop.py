@@ -19,6 +19,9 @@
 #                      connection comes up only if noomsrc applies them to
 #                      the tagged m-line (webrtcbin has no ICE stream for
 #                      m-line 1 under BUNDLE: "Unknown mline 1, ignoring")
+#   refused-offer      gst-first: aiortc answers noomsink's offer with
+#                      offer_failed; noomsink gives that connection up with
+#                      a warning carrying the reason
 #   bad-offer          aiortc-first: aiortc's offer lacks ice-ufrag, which
 #                      noomsrc cannot apply: aiortc gets offer_failed
 #                      (docs/protocol.md §5) with a reason
@@ -123,6 +126,7 @@ class Client:
         self.break_offers = break_offers
         self.video_codec = video_codec
         self.trickle_bundled = False
+        self.refuse_offers = False
         self.sio = socketio.AsyncClient()
         self.pcs = {}
         self.frames = {"audio": 0, "video": 0}
@@ -205,6 +209,10 @@ class Client:
                                          "sdpMLineIndex": 1}, self.room, pid))
 
     async def on_offer(self, desc, frm):
+        if self.refuse_offers:
+            await self.sio.emit("offer_failed", ({"reason": "refused by the "
+                                                  "test"}, self.room, frm))
+            return
         old = self.pcs.pop(frm, None)
         if old:
             await old.close()       # §7: a new offer replaces the connection
@@ -271,6 +279,9 @@ def gst_args(direction, port, room):
 async def run(direction, order):
     server = Server()
     room = "aiortc-%s-%s" % (direction, order)
+    refuse = direction == "refused-offer"
+    if refuse:
+        direction = "noomsink-to-aiortc"
     if direction == "trickle-bundled":
         direction = "aiortc-to-noomsrc"
         trickle = True
@@ -281,6 +292,7 @@ async def run(direction, order):
     client = Client(server.url, room, sends, direction == "bad-offer",
                     "H264" if direction == "codec-mismatch" else None)
     client.trickle_bundled = trickle
+    client.refuse_offers = refuse
     pipeline = None
     try:
         if order == "aiortc-first":
@@ -291,7 +303,13 @@ async def run(direction, order):
             await until(lambda: pipeline.count(r"Joined room") > 0,
                         "the element to join", 20)
             await client.join()
-        if direction == "bad-offer":
+        if refuse:
+            await until(lambda: pipeline.count(
+                r"WARNING: from element .*GstNoomSink.*The connection to "
+                r"aiortc failed") > 0 and pipeline.count(
+                r"could not apply our offer: refused by the test") > 0,
+                "noomsink to give up with the reason", 20)
+        elif direction == "bad-offer":
             await until(lambda: client.failures, "offer_failed", 20)
             reason = client.failures[0].get("reason", "")
             assert "ice-ufrag" in reason, client.failures
