@@ -16,6 +16,7 @@
 #include <gst/sdp/sdp.h>
 
 #include "gstnoompeer.h"
+#include "noom-sdp.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_noom_peer_debug);
 #define GST_CAT_DEFAULT gst_noom_peer_debug
@@ -35,6 +36,8 @@ struct _GstNoomPeer
   gboolean reported_connected;
   gboolean prepared;            /* transceivers set up for the first offer */
   GQueue pending_candidates;    /* Candidate* until the remote description */
+  gchar *remote_offer;          /* the last remote offer, as applied */
+  gboolean answering;           /* from a remote offer to our answer set */
   guint ice_restarts;           /* offers with ice-restart sent so far */
   GSource *recover_timer;       /* gives up on a failed connection */
 
@@ -110,6 +113,7 @@ gst_noom_peer_finalize (GObject * object)
   GstNoomPeer *self = GST_NOOM_PEER (object);
 
   g_queue_clear_full (&self->pending_candidates, candidate_free);
+  g_free (self->remote_offer);
   /* empty: each promise's task holds a ref on us until close() */
   g_ptr_array_unref (self->promises);
   gst_clear_object (&self->webrtc);
@@ -169,6 +173,15 @@ fail (GstNoomPeer * self, const gchar * reason)
   if (self->closed)
     return;
   GST_WARNING_OBJECT (self, "failed: %s", reason);
+  /* The offerer would otherwise wait for an answer that never comes
+   * (docs/protocol.md §5, offer_failed). */
+  if (self->answering) {
+    NoomClient *client = gst_noom_session_get_client (self->session);
+
+    self->answering = FALSE;
+    if (client)
+      noom_client_send_offer_failed (client, self->remote->id, reason);
+  }
   /* Removes us from the session, which closes us. */
   gst_noom_session_peer_failed (self->session, self, reason);
 }
@@ -286,15 +299,34 @@ check_reply (GstNoomPeer * self, GstPromise * promise, const gchar * what,
   return TRUE;
 }
 
+/* A candidate the remote trickles for a bundled m-line is one of its
+ * group's tagged m-line (RFC 8843 §10.2): that is the only transport the
+ * offer we normalised still has. */
+static guint
+transport_mline (GstNoomPeer * self, guint mline_index)
+{
+  guint tagged;
+
+  if (!self->remote_offer)
+    return mline_index;
+  tagged = noom_sdp_transport_mline (self->remote_offer, mline_index);
+  if (tagged != mline_index)
+    GST_LOG_OBJECT (self, "candidate of bundled m-line %u goes to %u",
+        mline_index, tagged);
+  return tagged;
+}
+
 static void
 flush_candidates (GstNoomPeer * self)
 {
   Candidate *c;
 
   while ((c = g_queue_pop_head (&self->pending_candidates))) {
-    GST_LOG_OBJECT (self, "applying queued candidate %u %s", c->mline_index,
+    guint mline = transport_mline (self, c->mline_index);
+
+    GST_LOG_OBJECT (self, "applying queued candidate %u %s", mline,
         c->candidate);
-    g_signal_emit_by_name (self->webrtc, "add-ice-candidate", c->mline_index,
+    g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline,
         c->candidate);
     candidate_free (c);
   }
@@ -500,8 +532,10 @@ run_task (gpointer data)
       break;
     case STEP_LOCAL_ANSWER_SET:
       if (check_reply (self, t->promise, "set-local-description (answer)",
-              NULL))
+              NULL)) {
+        self->answering = FALSE;
         negotiated (self);
+      }
       break;
     case STEP_CANDIDATE:{
       NoomClient *client = gst_noom_session_get_client (self->session);
@@ -591,9 +625,18 @@ set_remote (GstNoomPeer * self, const gchar * sdp, GstWebRTCSDPType type)
 {
   GstSDPMessage *msg = NULL;
   GstWebRTCSessionDescription *desc;
+  g_autofree gchar *normalized = NULL;
 
   GST_DEBUG_OBJECT (self, "remote %s:\n%s",
       type == GST_WEBRTC_SDP_TYPE_OFFER ? "offer" : "answer", sdp);
+  if (type == GST_WEBRTC_SDP_TYPE_OFFER) {
+    /* webrtcbin 1.22 refuses a bundle whose sections have transports of
+     * their own (aiortc's offers), which RFC 8843 allows. */
+    normalized = noom_sdp_normalize_bundle (sdp);
+    sdp = normalized;
+    g_free (self->remote_offer);
+    self->remote_offer = g_strdup (normalized);
+  }
   if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK || !msg) {
     fail (self, "the remote session description is not valid SDP");
     return;
@@ -614,6 +657,7 @@ gst_noom_peer_handle_offer (GstNoomPeer * self, const gchar * sdp)
         self->remote->id);
     return;
   }
+  self->answering = TRUE;
   set_remote (self, sdp, GST_WEBRTC_SDP_TYPE_OFFER);
 }
 
@@ -642,6 +686,7 @@ gst_noom_peer_handle_ice (GstNoomPeer * self, guint mline_index,
     g_queue_push_tail (&self->pending_candidates, c);
     return;
   }
+  mline_index = transport_mline (self, mline_index);
   GST_LOG_OBJECT (self, "remote candidate %u %s", mline_index, candidate);
   g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline_index,
       candidate);

@@ -1478,6 +1478,24 @@ on_answer (NoomClient * client, const gchar * from, const gchar * sdp,
     GST_DEBUG_OBJECT (self, "answer from unknown peer %s", from);
 }
 
+/* Our offer to @from will get no answer (docs/protocol.md §5): give the
+ * connection up now rather than wait for it. */
+static void
+on_offer_failed (NoomClient * client, const gchar * from,
+    const gchar * reason, GstNoomSession * self)
+{
+  g_autoptr (GstNoomPeer) peer = lookup_peer (self, from);
+  g_autofree gchar *text = NULL;
+
+  if (!peer || !gst_noom_peer_is_offerer (peer)) {
+    GST_DEBUG_OBJECT (self, "offer_failed from %s, not one we offered to",
+        from);
+    return;
+  }
+  text = g_strdup_printf ("it could not apply our offer: %s", reason);
+  gst_noom_session_peer_failed (self, peer, text);
+}
+
 static void
 on_ice (NoomClient * client, const gchar * from, guint mline_index,
     const gchar * mid, const gchar * candidate, GstNoomSession * self)
@@ -1763,6 +1781,8 @@ connect_client (GstNoomSession * self)
       G_CALLBACK (on_participant_updated), self);
   g_signal_connect (self->client, "offer", G_CALLBACK (on_offer), self);
   g_signal_connect (self->client, "answer", G_CALLBACK (on_answer), self);
+  g_signal_connect (self->client, "offer-failed",
+      G_CALLBACK (on_offer_failed), self);
   g_signal_connect (self->client, "ice", G_CALLBACK (on_ice), self);
   g_signal_connect (self->client, "server-error",
       G_CALLBACK (on_server_error), self);

@@ -30,7 +30,10 @@
 #endif
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <gst/rtp/rtp.h>
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 
@@ -111,6 +114,7 @@ typedef struct
   GstPad *queue_src;
   GstWebRTCRTPTransceiver *transceiver;
   gint failed;                  /* atomic */
+  gint pt;                      /* the peer's payload type; -1: ours */
 } Branch;
 
 struct _GstNoomSink
@@ -714,11 +718,85 @@ branches_of (GstNoomPeer * peer)
   return branches;
 }
 
+static gboolean
+set_pt (GstBuffer ** buffer, guint idx, gpointer user_data)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  *buffer = gst_buffer_make_writable (*buffer);
+  if (gst_rtp_buffer_map (*buffer, GST_MAP_READWRITE, &rtp)) {
+    gst_rtp_buffer_set_payload_type (&rtp, GPOINTER_TO_INT (user_data));
+    gst_rtp_buffer_unmap (&rtp);
+  }
+  return TRUE;
+}
+
+/* We encode once, with our payload types; a peer whose offer numbered the
+ * codec otherwise gets its own number (caps and every packet) on its
+ * branch.  The queue's streaming thread. */
+static GstPadProbeReturn
+rewrite_pt (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Branch *b = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    set_pt (&buf, 0, GINT_TO_POINTER (b->pt));
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+
+    list = gst_buffer_list_make_writable (list);
+    gst_buffer_list_foreach (list, set_pt, GINT_TO_POINTER (b->pt));
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+      GST_EVENT_CAPS) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    GstCaps *caps;
+
+    gst_event_parse_caps (event, &caps);
+    caps = gst_caps_copy (caps);
+    gst_caps_set_simple (caps, "payload", G_TYPE_INT, b->pt, NULL);
+    GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (caps);
+    gst_event_unref (event);
+    gst_caps_unref (caps);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* The payload type @media (an offer's m-line) gives @codec, -1 if none. */
+static gint
+offered_pt (const GstSDPMedia * media, const gchar * codec)
+{
+  guint i;
+
+  for (i = 0; i < gst_sdp_media_formats_len (media); i++) {
+    gint pt = atoi (gst_sdp_media_get_format (media, i));
+    const gchar *rtpmap = NULL;
+    guint j;
+    gchar *name;
+
+    for (j = 0; (rtpmap = gst_sdp_media_get_attribute_val_n (media,
+                "rtpmap", j)); j++)
+      if (atoi (rtpmap) == pt)
+        break;
+    if (!rtpmap || !(name = strchr (rtpmap, ' ')))
+      continue;
+    name++;
+    if (g_ascii_strncasecmp (name, codec, strlen (codec)) == 0
+        && name[strlen (codec)] == '/')
+      return pt;
+  }
+  return -1;
+}
+
 /* tee -> leaky queue -> webrtcbin's @pad_name, on a transceiver sending
- * @stream's codec. */
+ * @stream's codec, as payload type @pt (-1: ours). */
 static void
 link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
-    const gchar * pad_name, GstWebRTCRTPTransceiverDirection direction)
+    const gchar * pad_name, GstWebRTCRTPTransceiverDirection direction,
+    gint pt)
 {
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
   GstWebRTCRTPTransceiver *trans = NULL;
@@ -731,15 +809,22 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
     return;
   }
   g_object_get (wpad, "transceiver", &trans, NULL);
-  if (trans)
-    g_object_set (trans, "direction", direction, "codec-preferences",
-        stream->rtp_caps, NULL);
+  if (trans) {
+    GstCaps *caps = gst_caps_copy (stream->rtp_caps);
+
+    if (pt >= 0)
+      gst_caps_set_simple (caps, "payload", G_TYPE_INT, pt, NULL);
+    g_object_set (trans, "direction", direction, "codec-preferences", caps,
+        NULL);
+    gst_caps_unref (caps);
+  }
 
   b = g_new0 (Branch, 1);
   b->transceiver = trans;
   b->sink = self;
   b->peer_id = g_strdup (gst_noom_peer_get_participant (peer)->id);
   b->tee = stream->tee;
+  b->pt = pt;
   b->queue = gst_element_factory_make ("queue", NULL);
   gst_noom_session_mark_element (b->queue, peer);
   /* A participant that cannot keep up loses its oldest packets instead of
@@ -753,6 +838,10 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
   gst_pad_add_probe (qsink, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
       branch_guard, b, NULL);
+  if (pt >= 0)
+    gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        rewrite_pt, b, NULL);
   if (gst_pad_link (qsrc, wpad) != GST_PAD_LINK_OK)
     GST_WARNING_OBJECT (self, "could not link to %" GST_PTR_FORMAT, wpad);
   gst_element_sync_state_with_parent (b->queue);
@@ -821,7 +910,7 @@ sink_prepare_offer (GstElement * element, GstNoomPeer * peer)
 
     link_branch (self, peer, s, "sink_%u", (p->sends & kind) ?
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV :
-        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY);
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, -1);
   }
   for (i = 0; i < 2; i++) {
     NoomMediaFlags kind = i ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO;
@@ -879,20 +968,44 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
             NOOM_MEDIA_AUDIO)) != 0;
     Stream *stream = NULL;
 
+    gint pt = -1;
+
     if (dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY ||
         dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV) {
       for (j = 0; j < unused->len && !stream; j++)
         if (((Stream *) unused->pdata[j])->is_video == video)
           stream = g_ptr_array_steal_index (unused, j);
     }
+    /* The offerer's number for our codec (aiortc: Opus 96, VP8 97). */
+    if (stream && (pt = offered_pt (media, stream->codec)) < 0) {
+      GString *names = g_string_new (NULL);
+      const gchar *rtpmap;
+
+      for (j = 0; (rtpmap = gst_sdp_media_get_attribute_val_n (media,
+                  "rtpmap", j)); j++)
+        g_string_append_printf (names, "%s%s", names->len ? ", " : "",
+            strchr (rtpmap, ' ') ? strchr (rtpmap, ' ') + 1 : rtpmap);
+      GST_ELEMENT_WARNING (self, STREAM, CODEC_NOT_FOUND,
+          ("%s offers no %s on its %s m-line: it gets no %s from us",
+              p->nickname, stream->codec, video ? "video" : "audio",
+              video ? "video" : "audio"),
+          ("m-line %u offers %s; we send %s", i, names->str,
+              stream->codec));
+      g_string_free (names, TRUE);
+      stream = NULL;
+    }
     if (stream) {
       g_autofree gchar *name = g_strdup_printf ("sink_%u", i);
+      gint ours;
 
+      gst_structure_get_int (gst_caps_get_structure (stream->rtp_caps, 0),
+          "payload", &ours);
       /* webrtcbin gives the pad the transceiver of m-line i; it intersects
        * our direction with what was offered. */
       link_branch (self, peer, stream, name, announced ?
           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV :
-          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY);
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+          pt == ours ? -1 : pt);
     } else {
       GstWebRTCRTPTransceiver *t = gst_noom_peer_get_transceiver (peer, i);
 

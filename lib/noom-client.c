@@ -463,6 +463,7 @@ enum
   SIGNAL_OFFER,
   SIGNAL_ANSWER,
   SIGNAL_ICE,
+  SIGNAL_OFFER_FAILED,
   SIGNAL_CHAT,
   SIGNAL_SERVER_ERROR,
   SIGNAL_DISCONNECTED,
@@ -1026,6 +1027,17 @@ handle_event (NoomClient * self, NoomSioPacket * packet)
     emit_description (self, SIGNAL_ANSWER, args);
   } else if (g_str_equal (name, "ice")) {
     emit_ice (self, args);
+  } else if (g_str_equal (name, "offer_failed")) {
+    JsonObject *info = arg_object (args, 1);
+    const gchar *reason = info ? get_string_member (info, "reason") : NULL;
+    const gchar *from = arg_string (args, 2);
+
+    if (from == NULL) {
+      g_debug ("offer_failed without from");
+      return;
+    }
+    g_signal_emit (self, signals[SIGNAL_OFFER_FAILED], 0, from,
+        reason ? reason : "");
   } else if (g_str_equal (name, "new_message")) {
     JsonObject *info = arg_object (args, 2);
     const gchar *from = info ? get_string_member (info, "from") : NULL;
@@ -1717,6 +1729,27 @@ noom_client_send_ice (NoomClient * self, const gchar * to,
 }
 
 void
+noom_client_send_offer_failed (NoomClient * self, const gchar * to,
+    const gchar * reason)
+{
+  g_autoptr (JsonArray) args = NULL;
+  JsonObject *info;
+
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+  g_return_if_fail (to != NULL && reason != NULL);
+
+  if (!can_relay (self, "offer_failed"))
+    return;
+  info = json_object_new ();
+  json_object_set_string_member (info, "reason", reason);
+  args = json_array_new ();
+  json_array_add_object_element (args, info);
+  json_array_add_string_element (args, self->room);
+  json_array_add_string_element (args, to);
+  send_event (self, "offer_failed", args, -1);
+}
+
+void
 noom_client_send_chat (NoomClient * self, const gchar * text)
 {
   g_autoptr (JsonArray) args = NULL;
@@ -1863,6 +1896,11 @@ noom_client_class_init (NoomClientClass * klass)
       g_signal_new ("ice", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
       NULL, NULL, NULL, G_TYPE_NONE, 4, G_TYPE_STRING, G_TYPE_UINT,
       G_TYPE_STRING, G_TYPE_STRING);
+  /* offer-failed (from, reason): docs/protocol.md §5 offer_failed. */
+  signals[SIGNAL_OFFER_FAILED] =
+      g_signal_new ("offer-failed", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+      G_TYPE_STRING);
   signals[SIGNAL_CHAT] =
       g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
       NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING,

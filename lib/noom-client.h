@@ -155,6 +155,10 @@ void noom_client_send_answer (NoomClient * self, const gchar * to,
 /* @candidate NULL sends the end-of-candidates null. */
 void noom_client_send_ice (NoomClient * self, const gchar * to,
     guint mline_index, const gchar * mid, const gchar * candidate);
+/* Tells @to that its offer could not be applied (docs/protocol.md §5
+ * offer_failed); @reason is for people. */
+void noom_client_send_offer_failed (NoomClient * self, const gchar * to,
+    const gchar * reason);
 void noom_client_send_chat (NoomClient * self, const gchar * text);
 
 /* Signals (all on the client's context):

@@ -28,6 +28,7 @@ static const struct
   {"join_room", NOOM_EVENT_JOIN},
   {"nickname", NOOM_EVENT_NICKNAME},
   {"leave_room", NOOM_EVENT_LEAVE_ROOM},
+  {"offer_failed", NOOM_EVENT_OFFER_FAILED},
 };
 
 const gchar *
@@ -48,6 +49,8 @@ noom_event_type_to_string (NoomEventType type)
       return "nickname";
     case NOOM_EVENT_LEAVE_ROOM:
       return "leave_room";
+    case NOOM_EVENT_OFFER_FAILED:
+      return "offer_failed";
   }
   return NULL;
 }
@@ -173,14 +176,20 @@ bad_sends:
       "sends must be an array of \"audio\" and \"video\"");
 }
 
-/* offer, answer, ice: (payload, room[, to]). */
+/* offer, answer, ice: (payload, room[, to]); offer_failed: ({reason},
+ * room, to). */
 static gboolean
 parse_relay (JsonArray * args, NoomEventArgs * out, GError ** error)
 {
   JsonNode *to;
 
   out->payload = arg (args, 1);
-  if (out->type == NOOM_EVENT_ICE) {
+  if (out->type == NOOM_EVENT_OFFER_FAILED) {
+    if (out->payload == NULL || !JSON_NODE_HOLDS_OBJECT (out->payload)
+        || node_string (json_object_get_member (json_node_get_object
+                (out->payload), "reason")) == NULL)
+      return bad_argument (error, "offer_failed needs {\"reason\": string}");
+  } else if (out->type == NOOM_EVENT_ICE) {
     /* null is the end of candidates. */
     if (out->payload == NULL || !(JSON_NODE_HOLDS_OBJECT (out->payload)
             || JSON_NODE_HOLDS_NULL (out->payload)))
@@ -207,6 +216,9 @@ parse_relay (JsonArray * args, NoomEventArgs * out, GError ** error)
     if (out->to == NULL)
       return bad_argument (error, "to must be a participant id");
   }
+  /* It answers one offer: it goes to its offerer only. */
+  if (out->type == NOOM_EVENT_OFFER_FAILED && out->to == NULL)
+    return bad_argument (error, "to must be a participant id");
   return TRUE;
 }
 
@@ -246,6 +258,7 @@ noom_event_args_parse (const gchar * event, JsonArray * args,
     case NOOM_EVENT_ICE:
     case NOOM_EVENT_OFFER:
     case NOOM_EVENT_ANSWER:
+    case NOOM_EVENT_OFFER_FAILED:
       return parse_relay (args, out, error);
     case NOOM_EVENT_JOIN:
       out->room = node_string (arg (args, 1));

@@ -37,9 +37,10 @@ typedef enum {
   NOOM_EVENT_JOIN,              /* enter_room / join_room(room[, options]) */
   NOOM_EVENT_NICKNAME,          /* nickname(name) */
   NOOM_EVENT_LEAVE_ROOM,        /* leave_room() */
+  NOOM_EVENT_OFFER_FAILED,      /* offer_failed({reason}, room, to) */
 } NoomEventType;
 
-#define NOOM_EVENT_LAST NOOM_EVENT_LEAVE_ROOM
+#define NOOM_EVENT_LAST NOOM_EVENT_OFFER_FAILED
 
 /* One event's arguments.  The pointers are borrowed from the JsonArray
  * given to noom_event_args_parse() and live as long as it does.  Members
@@ -56,8 +57,10 @@ typedef struct {
   const gchar *text;            /* NEW_MESSAGE: never NULL */
   JsonNode *payload;            /* ICE: an object or a null node; OFFER,
                                  * ANSWER: an object with string type and
-                                 * sdp */
-  const gchar *to;              /* relays: NULL when absent or null */
+                                 * sdp; OFFER_FAILED: an object with a
+                                 * string reason */
+  const gchar *to;              /* relays: NULL when absent or null;
+                                 * OFFER_FAILED: never NULL */
 } NoomEventArgs;
 
 /* The event's name as docs/protocol.md spells it ("join_room" for JOIN,

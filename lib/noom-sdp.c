@@ -202,3 +202,170 @@ noom_media_flags_to_string (NoomMediaFlags media)
       return "nothing";
   }
 }
+
+/* ---- BUNDLE normalisation (RFC 8843 §7.1, RFC 8829 §5.10) ---- */
+
+/* The attributes that describe a transport: under BUNDLE only the tagged
+ * m-section's count. */
+static gboolean
+is_transport_attribute (const gchar * line)
+{
+  static const gchar *names[] = { "ice-ufrag", "ice-pwd", "fingerprint",
+    "setup", "candidate", "end-of-candidates", "ice-options", NULL
+  };
+  guint i;
+
+  for (i = 0; names[i]; i++)
+    if (is_attribute_strict (line, strlen (line), names[i]))
+      return TRUE;
+  return FALSE;
+}
+
+/* The transport lines a bundled section gets from its tagged one:
+ * everything but the candidates (the tagged section's are the bundle's). */
+static gboolean
+is_copied_attribute (const gchar * line)
+{
+  return is_transport_attribute (line)
+      && !is_attribute_strict (line, strlen (line), "candidate")
+      && !is_attribute_strict (line, strlen (line), "end-of-candidates");
+}
+
+typedef struct
+{
+  GPtrArray *lines;             /* gchar *, without line ends */
+  gchar *mid;
+} NormSection;
+
+static void
+norm_section_free (gpointer data)
+{
+  NormSection *s = data;
+
+  g_ptr_array_unref (s->lines);
+  g_free (s->mid);
+  g_free (s);
+}
+
+/* Splits @sdp into the session part (the first element, with no mid) and
+ * its m-sections; reads the BUNDLE groups into @groups (GStrv each). */
+static GPtrArray *
+split_sections (const gchar * sdp, GPtrArray * groups)
+{
+  GPtrArray *sections = g_ptr_array_new_with_free_func (norm_section_free);
+  g_auto (GStrv) lines = g_strsplit (sdp, "\n", -1);
+  NormSection *cur = g_new0 (NormSection, 1);
+  gchar **l;
+
+  cur->lines = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (sections, cur);
+  for (l = lines; *l; l++) {
+    gsize len = strlen (*l);
+
+    if (len && (*l)[len - 1] == '\r')
+      (*l)[--len] = '\0';
+    if (len == 0)
+      continue;
+    if (strncmp (*l, "m=", 2) == 0) {
+      cur = g_new0 (NormSection, 1);
+      cur->lines = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (sections, cur);
+    } else if (sections->len == 1
+        && strncmp (*l, BUNDLE_PREFIX " ", strlen (BUNDLE_PREFIX) + 1) == 0) {
+      g_auto (GStrv) v = g_strsplit_set (*l + strlen (BUNDLE_PREFIX), " \t",
+          -1);
+      GPtrArray *mids = g_ptr_array_new ();
+      gchar **m;
+
+      for (m = v; *m; m++)
+        if (**m)
+          g_ptr_array_add (mids, g_strdup (*m));
+      g_ptr_array_add (mids, NULL);
+      g_ptr_array_add (groups, g_ptr_array_free (mids, FALSE));
+    } else if (sections->len > 1 && !cur->mid
+        && strncmp (*l, "a=mid:", 6) == 0) {
+      cur->mid = g_strstrip (g_strdup (*l + 6));
+    }
+    g_ptr_array_add (cur->lines, g_strdup (*l));
+  }
+  return sections;
+}
+
+/* The m-section (index into @sections, 1 + m-line index) tagged by the
+ * BUNDLE group holding @mid, 0 when none: the first mid of the group that
+ * names a section. */
+static guint
+tagged_section (GPtrArray * sections, GPtrArray * groups, const gchar * mid)
+{
+  guint g, i;
+  gchar **m;
+
+  if (!mid)
+    return 0;
+  for (g = 0; g < groups->len; g++) {
+    gchar **group = groups->pdata[g];
+
+    if (!g_strv_contains ((const gchar * const *) group, mid))
+      continue;
+    for (m = group; *m; m++)
+      for (i = 1; i < sections->len; i++) {
+        NormSection *s = sections->pdata[i];
+
+        if (s->mid && strcmp (s->mid, *m) == 0)
+          return i;
+      }
+  }
+  return 0;
+}
+
+gchar *
+noom_sdp_normalize_bundle (const gchar * sdp)
+{
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_strfreev);
+  g_autoptr (GPtrArray) sections = NULL;
+  GString *out;
+  guint i, j;
+
+  g_return_val_if_fail (sdp != NULL, NULL);
+
+  sections = split_sections (sdp, groups);
+  out = g_string_new (NULL);
+  for (i = 0; i < sections->len; i++) {
+    NormSection *s = sections->pdata[i];
+    guint tag = i > 0 ? tagged_section (sections, groups, s->mid) : 0;
+    NormSection *t = tag ? sections->pdata[tag] : NULL;
+
+    for (j = 0; j < s->lines->len; j++) {
+      const gchar *line = s->lines->pdata[j];
+
+      if (t && tag != i && is_transport_attribute (line))
+        continue;
+      g_string_append_printf (out, "%s\r\n", line);
+    }
+    if (t && tag != i)
+      for (j = 0; j < t->lines->len; j++)
+        if (is_copied_attribute (t->lines->pdata[j]))
+          g_string_append_printf (out, "%s\r\n",
+              (const gchar *) t->lines->pdata[j]);
+  }
+  return g_string_free (out, FALSE);
+}
+
+guint
+noom_sdp_transport_mline (const gchar * sdp, guint mline)
+{
+  g_autoptr (GPtrArray) groups = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_strfreev);
+  g_autoptr (GPtrArray) sections = NULL;
+  guint tag;
+
+  g_return_val_if_fail (sdp != NULL, mline);
+
+  sections = split_sections (sdp, groups);
+  if (mline + 1 >= sections->len)
+    return mline;
+  tag = tagged_section (sections, groups,
+      ((NormSection *) sections->pdata[mline + 1])->mid);
+  return tag ? tag - 1 : mline;
+}

@@ -38,6 +38,23 @@ G_BEGIN_DECLS
  * what such a line is) or is not valid UTF-8. */
 gboolean noom_sdp_get_sends (const gchar * sdp, NoomMediaFlags * sends);
 
+/* A copy of @sdp (an offer) as webrtcbin 1.22 takes it: under BUNDLE
+ * (RFC 8843 §7.1, RFC 8829 §5.10) only the transport of a group's tagged
+ * m-section (the first mid of the group that names a section) counts, so
+ * every other section of the group gets the tagged one's ice-ufrag,
+ * ice-pwd, ice-options, fingerprint and setup, and loses its own
+ * candidates (and end-of-candidates).  A stack that gives each bundled
+ * section its own ufrag (aiortc) is otherwise refused ("different
+ * ice-ufrag values in bundle").  Lines end with CRLF in the result; empty
+ * lines are dropped; sections outside any group are copied as they are. */
+gchar *noom_sdp_normalize_bundle (const gchar * sdp);
+
+/* The index of the m-line whose transport carries m-line @mline of @sdp:
+ * its BUNDLE group's tagged m-line, or @mline itself when it is in no
+ * group (or @sdp has no such m-line).  A trickled candidate for a bundled
+ * m-line belongs to the tagged one. */
+guint noom_sdp_transport_mline (const gchar * sdp, guint mline);
+
 /* "audio", "video", "audio and video" or "nothing". */
 const gchar *noom_media_flags_to_string (NoomMediaFlags media);
 

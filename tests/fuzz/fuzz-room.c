@@ -191,6 +191,12 @@ check_accepted (State * s, const gchar * event, JsonArray * args,
               || JSON_NODE_HOLDS_NULL (a->payload)));
       FUZZ_CHECK (a->room != NULL && a->text == NULL);
       break;
+    case NOOM_EVENT_OFFER_FAILED:
+      FUZZ_CHECK (a->payload != NULL && JSON_NODE_HOLDS_OBJECT (a->payload));
+      FUZZ_CHECK (json_object_get_string_member_with_default
+          (json_node_get_object (a->payload), "reason", NULL) != NULL);
+      FUZZ_CHECK (a->room != NULL && a->to != NULL && a->text == NULL);
+      break;
     case NOOM_EVENT_OFFER:
     case NOOM_EVENT_ANSWER:{
       JsonObject *o;

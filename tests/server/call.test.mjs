@@ -92,6 +92,22 @@ for (const [tname, opts] of Object.entries(TRANSPORTS)) {
       await sync(b);
       assert.deepEqual(pending(b, 'ice'), []);
 
+      // offer_failed (docs/protocol.md §5): addressed only, with from;
+      // it needs a reason and a to.
+      const f = await ack(b, 'offer_failed', { reason: 'no codec in common' }, room, a.id);
+      assert.equal(f.ok, true);
+      const [info, f3] = await take(a, 'offer_failed');
+      assert.deepEqual(info, { reason: 'no codec in common' });
+      assert.equal(f3, b.id);
+      const noTo = await ack(b, 'offer_failed', { reason: 'x' }, room);
+      assert.equal(noTo.error.code, 'bad_argument');
+      const noReason = await ack(b, 'offer_failed', {}, room, a.id);
+      assert.equal(noReason.error.code, 'bad_argument');
+      const unknown = await ack(b, 'offer_failed', { reason: 'x' }, room, 'nobody');
+      assert.equal(unknown.error.code, 'unknown_peer');
+      await sync(c);
+      assert.deepEqual(pending(c, 'offer_failed'), []);
+
       // Broadcast (seed form) reaches both others.
       c.emit('answer', ANSWER, room);
       assert.equal((await take(a, 'answer'))[1], c.id);

@@ -598,6 +598,7 @@ test_type_names (void)
     {NOOM_EVENT_JOIN, "join_room"},
     {NOOM_EVENT_NICKNAME, "nickname"},
     {NOOM_EVENT_LEAVE_ROOM, "leave_room"},
+    {NOOM_EVENT_OFFER_FAILED, "offer_failed"},
   };
   guint i;
 

@@ -157,6 +157,73 @@ test_to_string (void)
   g_assert_cmpstr (noom_media_flags_to_string (AV), ==, "audio and video");
 }
 
+/* aiortc's shape: each bundled section has its own transport. */
+#define AIORTC_OFFER HEAD "a=group:BUNDLE 0 1\r\n" \
+  "m=audio 5000 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 127.0.0.1\r\n" \
+  "a=sendrecv\r\na=mid:0\r\na=rtpmap:96 opus/48000/2\r\n" \
+  "a=candidate:1 1 udp 1 127.0.0.1 5000 typ host\r\n" \
+  "a=end-of-candidates\r\na=ice-ufrag:AAAA\r\na=ice-pwd:aaaaaaaaaaaaaaaaaaaaaa\r\n" \
+  "a=fingerprint:sha-256 11:11\r\na=setup:actpass\r\n" \
+  "m=video 5002 UDP/TLS/RTP/SAVPF 97\r\nc=IN IP4 127.0.0.1\r\n" \
+  "a=sendrecv\r\na=mid:1\r\na=rtpmap:97 VP8/90000\r\n" \
+  "a=candidate:2 1 udp 1 127.0.0.1 5002 typ host\r\n" \
+  "a=end-of-candidates\r\na=ice-ufrag:BBBB\r\na=ice-pwd:bbbbbbbbbbbbbbbbbbbbbb\r\n" \
+  "a=fingerprint:sha-256 22:22\r\na=setup:actpass\r\n" \
+  "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n" \
+  "a=mid:2\r\na=ice-ufrag:CCCC\r\n"
+
+static void
+test_normalize_bundle (void)
+{
+  g_autofree gchar *out = noom_sdp_normalize_bundle (AIORTC_OFFER);
+  g_auto (GStrv) sections = g_strsplit (out, "m=", -1);
+
+  g_assert_cmpuint (g_strv_length (sections), ==, 4);
+  /* the tagged section keeps everything */
+  g_assert_nonnull (strstr (sections[1], "a=ice-ufrag:AAAA\r\n"));
+  g_assert_nonnull (strstr (sections[1], "a=candidate:1 "));
+  g_assert_nonnull (strstr (sections[1], "a=end-of-candidates\r\n"));
+  /* the other bundled one gets its transport, and no candidates */
+  g_assert_null (strstr (sections[2], "BBBB"));
+  g_assert_null (strstr (sections[2], "bbbb"));
+  g_assert_null (strstr (sections[2], "22:22"));
+  g_assert_null (strstr (sections[2], "a=candidate"));
+  g_assert_null (strstr (sections[2], "a=end-of-candidates"));
+  g_assert_nonnull (strstr (sections[2], "a=ice-ufrag:AAAA\r\n"));
+  g_assert_nonnull (strstr (sections[2], "a=ice-pwd:aaaaaaaaaaaaaaaaaaaaaa\r\n"));
+  g_assert_nonnull (strstr (sections[2], "a=fingerprint:sha-256 11:11\r\n"));
+  g_assert_nonnull (strstr (sections[2], "a=setup:actpass\r\n"));
+  g_assert_nonnull (strstr (sections[2], "a=rtpmap:97 VP8/90000\r\n"));
+  /* outside the group: as it was */
+  g_assert_nonnull (strstr (sections[3], "a=ice-ufrag:CCCC\r\n"));
+  /* the media still send what they sent */
+  {
+    NoomMediaFlags a = 0, b = 0;
+
+    g_assert_true (noom_sdp_get_sends (AIORTC_OFFER, &a));
+    g_assert_true (noom_sdp_get_sends (out, &b));
+    g_assert_cmpuint (a, ==, b);
+  }
+
+  g_assert_cmpuint (noom_sdp_transport_mline (AIORTC_OFFER, 0), ==, 0);
+  g_assert_cmpuint (noom_sdp_transport_mline (AIORTC_OFFER, 1), ==, 0);
+  g_assert_cmpuint (noom_sdp_transport_mline (AIORTC_OFFER, 2), ==, 2);
+  g_assert_cmpuint (noom_sdp_transport_mline (AIORTC_OFFER, 7), ==, 7);
+}
+
+static void
+test_normalize_no_bundle (void)
+{
+  const gchar *sdp = HEAD AUDIO ("9") "a=mid:0\r\na=ice-ufrag:AAAA\r\n"
+      VIDEO ("9") "a=mid:1\r\na=ice-ufrag:BBBB\r\n";
+  g_autofree gchar *out = noom_sdp_normalize_bundle (sdp);
+  g_autofree gchar *lf = noom_sdp_normalize_bundle ("v=0\nm=audio 9 RTP/AVP 0\n");
+
+  g_assert_cmpstr (out, ==, sdp);
+  g_assert_cmpstr (lf, ==, "v=0\r\nm=audio 9 RTP/AVP 0\r\n");
+  g_assert_cmpuint (noom_sdp_transport_mline (sdp, 1), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -165,5 +232,7 @@ main (int argc, char **argv)
   g_test_add_func ("/sdp/refused", test_refused);
   g_test_add_func ("/sdp/event", test_event);
   g_test_add_func ("/sdp/to-string", test_to_string);
+  g_test_add_func ("/sdp/normalize-bundle", test_normalize_bundle);
+  g_test_add_func ("/sdp/normalize-no-bundle", test_normalize_no_bundle);
   return g_test_run ();
 }

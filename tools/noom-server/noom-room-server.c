@@ -762,7 +762,8 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
 
   if (!check_in_room (c, event, ack_id, a->room))
     return;
-  if (a->type != NOOM_EVENT_ICE && !check_media (c, event, ack_id, a))
+  if ((a->type == NOOM_EVENT_OFFER || a->type == NOOM_EVENT_ANSWER)
+      && !check_media (c, event, ack_id, a))
     return;
 
   out = json_array_new ();
@@ -803,6 +804,7 @@ static const EventHandler handlers[NOOM_EVENT_LAST + 1] = {
   [NOOM_EVENT_JOIN] = on_join,
   [NOOM_EVENT_NICKNAME] = on_nickname,
   [NOOM_EVENT_LEAVE_ROOM] = on_leave_room,
+  [NOOM_EVENT_OFFER_FAILED] = on_relay,
 };
 
 /* ------------------------------------------------------------- budgets */
