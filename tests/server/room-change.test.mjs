@@ -9,7 +9,7 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, deadline,
-  test,
+  test, TIME_SCALE,
 } from './lib/server.mjs';
 
 let server;
@@ -69,9 +69,12 @@ test('a join storm is coalesced: >= 250 ms apart, the last list is final', async
   assert.equal(rooms.filter((r) => r.name.startsWith('storm-')).length, N);
   assert.ok(rooms.every((r) => r.count === 1));
   assert.ok(names.length >= N);
-  // Spacing: at most one per 250 ms (a little timer slack allowed).
+  // Spacing: at most one per 250 ms (a little timer slack allowed).  These
+  // are arrival times: on a loaded machine (NOOM_TEST_TIME_SCALE) one late
+  // delivery brings it closer to the next, so the slack grows with the
+  // scale; the count below still holds the rate.
   for (let i = 1; i < times.length; i++)
-    assert.ok(times[i] - times[i - 1] >= 200, `room_change ${times[i] - times[i - 1]} ms after the previous one`);
+    assert.ok(times[i] - times[i - 1] >= 200 / TIME_SCALE, `room_change ${times[i] - times[i - 1]} ms after the previous one`);
   assert.ok(times.length <= Math.ceil(stormMs / 250) + 2, `${times.length} room_change for a ${stormMs} ms storm`);
   // The stormers got one list each (right after connect), none after joining.
   for (const s of sockets) await sync(s);
