@@ -40,6 +40,7 @@
 #include "noom-engine.h"
 #include "noom-packet.h"
 #include "noom-listener.h"
+#include "noom-log-fold.h"
 
 /* How long a polling session closed by the server waits for the GET that
  * fetches its close packet. */
@@ -107,7 +108,9 @@ struct _NoomEngine
 
   gchar **origins;              /* config.allowed_origins, owned */
   GHashTable *per_address;      /* remote -> open sessions (max_per_address) */
-  GHashTable *log_seen;         /* refusal line -> LogSeen */
+  /* Refusals at the HTTP level are logged at message level, once each
+   * every 10 s (noom-log-fold). */
+  NoomLogFold *log;
 };
 
 /* Kept small: one of these per connection. */
@@ -1083,64 +1086,6 @@ bad_request (SoupServerMessage * msg, gint code)
       SOUP_STATUS_BAD_REQUEST, code, messages[code]);
 }
 
-/* Refusals at the HTTP level are logged at message level, once each: a
- * client retrying in a loop must not flood the log, so an identical line
- * is logged at most once per LOG_REPEAT_US, the next one saying how many
- * were left out. */
-#define LOG_REPEAT_US (10 * G_USEC_PER_SEC)
-#define LOG_SEEN_MAX 512
-
-typedef struct
-{
-  gint64 last_us;
-  guint suppressed;
-} LogSeen;
-
-static gboolean
-log_seen_old (gpointer key, gpointer value, gpointer user_data)
-{
-  const LogSeen *seen = value;
-
-  return seen->suppressed == 0 &&
-      *(const gint64 *) user_data - seen->last_us >= LOG_REPEAT_US;
-}
-
-static void
-engine_log (NoomEngine * engine, const gchar * line)
-{
-  gint64 now = g_get_monotonic_time ();
-  LogSeen *seen;
-
-  if (engine->log_seen == NULL)
-    engine->log_seen = g_hash_table_new_full (g_str_hash, g_str_equal,
-        g_free, g_free);
-  seen = g_hash_table_lookup (engine->log_seen, line);
-  if (seen && now - seen->last_us < LOG_REPEAT_US) {
-    seen->suppressed++;
-    return;
-  }
-  if (seen) {
-    if (seen->suppressed)
-      g_message ("%s (and %u more like it in the last %u s)", line,
-          seen->suppressed, (guint) ((now - seen->last_us) / G_USEC_PER_SEC));
-    else
-      g_message ("%s", line);
-    seen->last_us = now;
-    seen->suppressed = 0;
-    return;
-  }
-  /* Bounded: the lines hold peer addresses, which an attacker may vary. */
-  if (g_hash_table_size (engine->log_seen) >= LOG_SEEN_MAX) {
-    g_hash_table_foreach_remove (engine->log_seen, log_seen_old, &now);
-    if (g_hash_table_size (engine->log_seen) >= LOG_SEEN_MAX)
-      g_hash_table_remove_all (engine->log_seen);
-  }
-  seen = g_new0 (LogSeen, 1);
-  seen->last_us = now;
-  g_hash_table_insert (engine->log_seen, g_strdup (line), seen);
-  g_message ("%s", line);
-}
-
 /* Logs the status @msg was just given.  Only fixed text and the peer
  * address go into the line: nothing the client chose (the query may
  * carry a token). */
@@ -1159,7 +1104,7 @@ log_refusal (NoomEngine * engine, SoupServerMessage * msg,
   line = g_strdup_printf ("refused %s %s from %s: %u %s", method, transport,
       soup_server_message_get_remote_host (msg),
       soup_server_message_get_status (msg), why);
-  engine_log (engine, line);
+  noom_log_fold_line (engine->log, line);
 }
 
 /* A WebSocket probe that did not become the session's transport. */
@@ -1169,7 +1114,7 @@ upgrade_failed (NoomEngine * engine, const gchar * remote, const gchar * why)
   g_autofree gchar *line = g_strdup_printf ("refused websocket upgrade "
       "from %s: %s", remote ? remote : "?", why);
 
-  engine_log (engine, line);
+  noom_log_fold_line (engine->log, line);
 }
 
 /* bad_request(), logged. */
@@ -2268,6 +2213,7 @@ noom_engine_new (SoupServer * server, const gchar * path,
     engine->config.max_buffered = engine->config.max_payload;
   engine->origins = g_strdupv ((gchar **) engine->config.allowed_origins);
   engine->config.allowed_origins = (const gchar * const *) engine->origins;
+  engine->log = noom_log_fold_new (G_LOG_DOMAIN);
   if (engine->config.max_per_address)
     engine->per_address = g_hash_table_new_full (g_str_hash, g_str_equal,
         g_free, NULL);
@@ -2385,7 +2331,7 @@ noom_engine_free (NoomEngine * engine)
   g_free (engine->rbuf);
   g_hash_table_unref (engine->sockets);
   g_clear_pointer (&engine->per_address, g_hash_table_unref);
-  g_clear_pointer (&engine->log_seen, g_hash_table_unref);
+  g_clear_pointer (&engine->log, noom_log_fold_free);
   g_strfreev (engine->origins);
   g_bytes_unref (engine->ping_frame);
   g_main_context_unref (engine->context);

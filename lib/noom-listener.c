@@ -37,15 +37,12 @@
 #include <netinet/tcp.h>
 
 #include "noom-listener.h"
+#include "noom-log-fold.h"
 
 /* TLS record header: type, version (2 bytes), length (2 bytes). */
 #define TLS_HEADER_LEN 5
 #define TLS_HANDSHAKE_RECORD 22
 #define TLS_MAX_RECORD 16384
-/* A refusal or timeout line is logged at most once per LOG_REPEAT_US per
- * address and reason; the next one says how many were left out. */
-#define LOG_REPEAT_US (10 * G_USEC_PER_SEC)
-#define LOG_SEEN_MAX 512
 /* Out of file descriptors: stop accepting for a while instead of
  * spinning on a listening socket that stays readable. */
 #define ACCEPT_PAUSE_MS 100
@@ -103,12 +100,6 @@ struct _Conn
   guint holds;                  /* noom_listener_hold_connection() */
 };
 
-typedef struct
-{
-  gint64 last_us;
-  guint suppressed;
-} LogSeen;
-
 struct _NoomListener
 {
   SoupServer *server;
@@ -121,7 +112,9 @@ struct _NoomListener
   GHashTable *per_address;      /* address text -> count */
   GHashTable *threaded;         /* address text -> handshakes in a thread */
   GQueue ready;                 /* Conns in STATE_TLS_READY, oldest first */
-  GHashTable *log_seen;         /* line -> LogSeen */
+  /* A refusal or timeout line is logged once per address and reason
+   * every 10 s; the next one says how many were left out. */
+  NoomLogFold *log;
   GQueue queues[N_QUEUES];
   gint64 timeouts[N_QUEUES];    /* µs */
   GSource *timer;
@@ -142,45 +135,6 @@ noom_listener_config_init (NoomListenerConfig * config)
 
 /* ------------------------------------------------------------ logging */
 
-static gboolean
-log_seen_old (gpointer key, gpointer value, gpointer user_data)
-{
-  return *(gint64 *) user_data - ((LogSeen *) value)->last_us >= LOG_REPEAT_US;
-}
-
-/* A flood of refused connections must not flood the log. */
-static void
-listener_log (NoomListener * l, const gchar * line)
-{
-  gint64 now = g_get_monotonic_time ();
-  LogSeen *seen = g_hash_table_lookup (l->log_seen, line);
-
-  if (seen && now - seen->last_us < LOG_REPEAT_US) {
-    seen->suppressed++;
-    return;
-  }
-  if (seen) {
-    if (seen->suppressed)
-      g_message ("%s (and %u more like it in the last %u s)", line,
-          seen->suppressed, (guint) ((now - seen->last_us) / G_USEC_PER_SEC));
-    else
-      g_message ("%s", line);
-    seen->last_us = now;
-    seen->suppressed = 0;
-    return;
-  }
-  /* Bounded: the lines hold peer addresses, which an attacker may vary. */
-  if (g_hash_table_size (l->log_seen) >= LOG_SEEN_MAX) {
-    g_hash_table_foreach_remove (l->log_seen, log_seen_old, &now);
-    if (g_hash_table_size (l->log_seen) >= LOG_SEEN_MAX)
-      g_hash_table_remove_all (l->log_seen);
-  }
-  seen = g_new0 (LogSeen, 1);
-  seen->last_us = now;
-  g_hash_table_insert (l->log_seen, g_strdup (line), seen);
-  g_message ("%s", line);
-}
-
 static void
 conn_log (Conn * c, const gchar * what)
 {
@@ -190,7 +144,7 @@ conn_log (Conn * c, const gchar * what)
     return;
   line = g_strdup_printf ("closed connection from %s: %s",
       c->remote ? c->remote : "?", what);
-  listener_log (c->listener, line);
+  noom_log_fold_line (c->listener->log, line);
 }
 
 /* ------------------------------------------------------------ deadlines */
@@ -645,7 +599,7 @@ conn_new (NoomListener * l, GSocket * socket)
       g_autofree gchar *line = g_strdup_printf ("refused connection from "
           "%s: too many connections from this address", c->remote);
 
-      listener_log (l, line);
+      noom_log_fold_line (l->log, line);
       conn_free (c);
       return;
     }
@@ -914,7 +868,7 @@ accept_cb (GSocket * listening, GIOCondition condition, gpointer data)
       g_autofree gchar *line = g_strdup_printf ("cannot accept: %s; "
           "pausing for %u ms", error->message, ACCEPT_PAUSE_MS);
 
-      listener_log (l, line);
+      noom_log_fold_line (l->log, line);
       pause_accepting (l);
       return G_SOURCE_REMOVE;
     }
@@ -964,8 +918,7 @@ noom_listener_new (SoupServer * server, const NoomListenerConfig * config,
   l->threaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       NULL);
   g_queue_init (&l->ready);
-  l->log_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
+  l->log = noom_log_fold_new (G_LOG_DOMAIN);
   for (q = 0; q < N_QUEUES; q++)
     g_queue_init (&l->queues[q]);
   l->timeouts[QUEUE_HANDSHAKE] = l->config.handshake_timeout_ms * 1000LL;
@@ -1066,7 +1019,7 @@ noom_listener_free (NoomListener * l)
   g_hash_table_unref (l->conns);
   g_hash_table_unref (l->per_address);
   g_hash_table_unref (l->threaded);
-  g_hash_table_unref (l->log_seen);
+  noom_log_fold_free (l->log);
   g_source_destroy (l->timer);
   g_source_unref (l->timer);
   for (i = 0; i < 2; i++)
