@@ -9,15 +9,14 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HAVE_OPENSSL, makeCertificate } from '../certificate.mjs';
 import {
   Server, launchBrowser, openPage, join, waitState, receivesFrom, selfId,
 } from './harness.mjs';
 
-const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 const SKIP = HAVE_OPENSSL ? false : 'openssl is not installed';
 
 let dir, server, browser;
@@ -26,14 +25,7 @@ before(async () => {
   if (SKIP)
     return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'noom-tls-'));
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  const r = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `openssl: ${r.stderr}`);
+  const { cert, key } = makeCertificate(dir);
   server = await new Server(['--tls-cert', cert, '--tls-key', key]).start();
   browser = await launchBrowser(['--ignore-certificate-errors']);
 });

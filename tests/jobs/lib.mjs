@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { until, scaled } from '../wait.mjs';
+import { HAVE_OPENSSL, makeCertificate as makeSelfSigned } from '../certificate.mjs';
 
 export const env = (name) => {
   const v = process.env[name];
@@ -164,13 +165,9 @@ export async function mintToken(secretFile, room, can, identity = 'job') {
 
 // A self-signed certificate and its key in DIR (openssl), or null without
 // openssl.
+// A self-signed certificate in @dir ({cert, key}), or null without openssl.
 export async function makeCertificate(dir) {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  const p = new Proc('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=noom-test', '-keyout', key, '-out', cert]);
-  p.proc.on('error', () => {});
-  const r = await p.wait(30000).catch(() => ({ code: 1 }));
-  return r.code === 0 ? { cert, key } : null;
+  return HAVE_OPENSSL ? makeSelfSigned(dir) : null;
 }
 
 export function tmpDir(prefix) {

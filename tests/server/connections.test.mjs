@@ -10,7 +10,6 @@
 // default 1) on loaded machines.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -20,10 +19,10 @@ import {
   startServer, connect, ack, sync, closeAll, deadline, test, describe,
   TIME_SCALE,
 } from './lib/server.mjs';
+import { HAVE_OPENSSL, makeCertificate } from '../certificate.mjs';
 
 const scale = TIME_SCALE;
 
-const HAVE_OPENSSL = spawnSync('openssl', ['version']).status === 0;
 const NO_TLS = HAVE_OPENSSL ? false : 'openssl is not installed';
 let dir, cert, key;
 
@@ -31,14 +30,7 @@ before(() => {
   if (NO_TLS)
     return;
   dir = mkdtempSync(join(tmpdir(), 'noom-conn-'));
-  cert = join(dir, 'cert.pem');
-  key = join(dir, 'key.pem');
-  const r = spawnSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `openssl: ${r.stderr}`);
+  ({ cert, key } = makeCertificate(dir));
 });
 
 after(() => {
