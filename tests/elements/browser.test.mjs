@@ -106,3 +106,57 @@ test('noomsrc joining after a browser decodes its camera and microphone', async 
 test('a browser joining after noomsrc reaches it decoded', async () => {
   await noomsrcReceivesBrowser('gst-first');
 });
+
+// Issue 13: a camera that goes on after noomsrc joined is a new pad then;
+// off and on again, its frames come back on that same pad (the browser
+// keeps its sender and replaces the track), and no second pad appears.
+test('a camera turned on late reaches noomsrc as a new pad; off and on again it resumes on that pad', async () => {
+  const room = 'late-camera';
+  const page = await openPage(browser, server.url + '/');
+  await join(page, room, 'Late');
+  await page.click('#camera');
+  await waitState(page, (s) => s.cameraOff, null, 'camera off');
+  // gst-launch links s.video_0 when that pad appears, however late.  The
+  // sinks are async=false: an async sink that has no data yet holds a live
+  // pipeline's other sinks in PAUSED (GstBin waits for its preroll).
+  const pipeline = new Pipeline([
+    'noomsrc', 'name=s', `uri=noom://127.0.0.1:${server.port}/${room}?nickname=rx`,
+    's.audio_0', '!', 'queue', '!', 'fakesink', 'name=aud', 'silent=false', 'sync=false', 'async=false',
+    's.video_0', '!', 'queue', '!', 'fakesink', 'name=vid', 'silent=false', 'sync=false', 'async=false',
+  ]);
+  const n = (re) => pipeline.count(re);
+  const videoFrames = () => n(/vid: last-message = chain/);
+  const fail = (e) => {
+    const log = pipeline.output.split('\n').filter((l) => !l.includes('stats =')).join('\n');
+    throw new Error(`${e.message}\n${log.slice(-3000)}`);
+  };
+  try {
+    await until(async () => n(/aud: last-message = chain/), (c) => c > 50, 'the microphone decoded', 40000).catch(fail);
+    // 3 s more with the camera off: audio only, no video pad
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(n(/GstNoomSrcPad:video_/), 0, pipeline.output.slice(-2000));
+
+    await page.click('#camera');
+    await waitState(page, (s) => !s.cameraOff, null, 'camera on');
+    await until(async () => videoFrames(), (c) => c > 20, 'the late camera decoded on video_0', 40000).catch(fail);
+    assert.ok(n(/GstNoomSrcPad:video_0: caps = video\/x-raw/) > 0);
+
+    await page.click('#camera');
+    await waitState(page, (s) => s.cameraOff, null, 'camera off again');
+    await until(async () => {
+      const a = videoFrames();
+      await new Promise((r) => setTimeout(r, 1500));
+      return videoFrames() - a;
+    }, (d) => d === 0, 'no frames with the camera off', 20000, 0).catch(fail);
+    const mark = videoFrames();
+    await page.click('#camera');
+    await waitState(page, (s) => !s.cameraOff, null, 'camera on again');
+    await until(async () => videoFrames(), (c) => c > mark + 20, 'frames again on video_0', 40000).catch(fail);
+    assert.equal(n(/GstNoomSrcPad:video_1/), 0, 'no second video pad');
+    assert.equal(await pipeline.stop(), 0, pipeline.output.slice(-2000));
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await pipeline.stop();
+    await page.context().close();
+  }
+});

@@ -10,7 +10,10 @@
  *    is checked without that tool being installed;
  *  - "decodedEnd", "videoFrames", "audioBuffers": a full decode of every
  *    track as fast as possible, the proof a file (a crashed one too) plays
- *    to its end.
+ *    to its end;
+ *  - "videoStart", "videoEnd", "videoGaps": the first and last decoded
+ *    frame's time, and each pause of over a second between two frames
+ *    ([from, to], seconds): a camera that went off and on again.
  *
  * Exit status 0 when the file was discovered and decoded without error.
  */
@@ -30,6 +33,8 @@ typedef struct
   GstClockTime end;
   guint64 video_frames;
   guint64 audio_buffers;
+  GstClockTime video_start, video_last;
+  GArray *video_gaps;           /* GstClockTime pairs */
 } Decode;
 
 static void
@@ -95,6 +100,18 @@ count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       end += GST_BUFFER_DURATION (buf);
     if (!GST_CLOCK_TIME_IS_VALID (d->end) || end > d->end)
       d->end = end;
+  }
+  if (video && GST_BUFFER_PTS_IS_VALID (buf)) {
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+
+    if (!GST_CLOCK_TIME_IS_VALID (d->video_start))
+      d->video_start = pts;
+    else if (pts > d->video_last + GST_SECOND) {
+      g_array_append_val (d->video_gaps, d->video_last);
+      g_array_append_val (d->video_gaps, pts);
+    }
+    if (!GST_CLOCK_TIME_IS_VALID (d->video_last) || pts > d->video_last)
+      d->video_last = pts;
   }
   if (video)
     d->video_frames++;
@@ -206,6 +223,8 @@ main (int argc, char **argv)
 
   g_mutex_init (&d.lock);
   d.end = GST_CLOCK_TIME_NONE;
+  d.video_start = d.video_last = GST_CLOCK_TIME_NONE;
+  d.video_gaps = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
   decoded = decode (uri, &d, &decode_error);
   json_builder_set_member_name (b, "decoded");
   json_builder_add_boolean_value (b, decoded);
@@ -220,6 +239,24 @@ main (int argc, char **argv)
   json_builder_add_int_value (b, d.video_frames);
   json_builder_set_member_name (b, "audioBuffers");
   json_builder_add_int_value (b, d.audio_buffers);
+  json_builder_set_member_name (b, "videoStart");
+  json_builder_add_double_value (b, GST_CLOCK_TIME_IS_VALID (d.video_start) ?
+      d.video_start / (gdouble) GST_SECOND : 0.0);
+  json_builder_set_member_name (b, "videoEnd");
+  json_builder_add_double_value (b, GST_CLOCK_TIME_IS_VALID (d.video_last) ?
+      d.video_last / (gdouble) GST_SECOND : 0.0);
+  json_builder_set_member_name (b, "videoGaps");
+  json_builder_begin_array (b);
+  for (guint i = 0; i + 1 < d.video_gaps->len; i += 2) {
+    json_builder_begin_array (b);
+    json_builder_add_double_value (b, g_array_index (d.video_gaps,
+            GstClockTime, i) / (gdouble) GST_SECOND);
+    json_builder_add_double_value (b, g_array_index (d.video_gaps,
+            GstClockTime, i + 1) / (gdouble) GST_SECOND);
+    json_builder_end_array (b);
+  }
+  json_builder_end_array (b);
+  g_array_unref (d.video_gaps);
   json_builder_end_object (b);
   g_mutex_clear (&d.lock);
 

@@ -376,3 +376,128 @@ test('--version, a token from --token-file or --token, and nooms:// saying what 
   ok.kill('SIGINT');
   assert.equal((await ok.wait(20000)).code, 0, ok.out);
 });
+
+// Issue 13: every track a participant sends is recorded, whenever it
+// starts.  A camera turned on after the file started cannot join that file
+// (Matroska has its header): the presence goes on in NAME.part002.mkv with
+// both tracks.  Then off and on again: the same track, a gap in the video.
+test('a camera turned on late starts a second piece with both tracks; off and on again leaves a gap, not a loss', async (t) => {
+  if (!await haveBrowser()) {
+    t.skip('no Chromium');
+    return;
+  }
+  const h = await import('../browser/harness.mjs');
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const browser = await h.launchBrowser();
+  t.after(() => browser.close());
+  const dir = tmpDir('noom-record-');
+  const room = 'rec-late';
+  const page = await h.openPage(browser, `http://127.0.0.1:${server.port}/`);
+  await h.join(page, room, 'gwen');
+  await page.click('#camera');
+  await h.waitState(page, (s) => s.cameraOff, null, 'camera off');
+  const gwen = await server.waitJoin((e) => e.nickname === 'gwen', 'gwen');
+
+  const { rec } = await startRecorder(server, room, dir);
+  t.after(() => rec.kill('SIGKILL'));
+  // the first piece starts with the microphone only (its header written)
+  const [first] = await until(() => listFiles(path.join(dir, room)),
+    (f) => f.length === 1 && fs.statSync(f[0]).size > 2000, 'the first piece started', 30000);
+
+  await page.click('#camera');
+  await h.waitState(page, (s) => !s.cameraOff, null, 'camera on');
+  await rec.waitOutput(/gwen: a video track started: .* goes on in .*\.part002\.mkv/, 'the second piece');
+  const on1 = Date.now();
+  await delay(4000);
+  await page.click('#camera');
+  await h.waitState(page, (s) => s.cameraOff, null, 'camera off again');
+  await delay(3000);
+  await page.click('#camera');
+  await h.waitState(page, (s) => !s.cameraOff, null, 'camera on again');
+  const on2 = Date.now();
+  await delay(4000);
+
+  rec.kill('SIGINT');
+  assert.equal((await rec.wait(20000)).code, 0, rec.out);
+  assert.doesNotMatch(rec.out, /not recorded|could not/);
+  const files = listFiles(path.join(dir, room));
+  assert.equal(files.length, 2, files.join(' '));
+  assert.equal(files[0], first, 'the pieces sort in order');
+  assert.equal(path.basename(files[1]), path.basename(first).replace(/\.mkv$/, '.part002.mkv'));
+  assert.ok(path.basename(first).startsWith(`gwen-${gwen.id}-`));
+
+  const a = await probeFile(files[0]);
+  assert.ok(a.discovered && a.decoded, JSON.stringify(a));
+  assert.deepEqual(a.video, [], 'the first piece: the microphone only');
+  assert.deepEqual(a.audio, ['audio/x-opus']);
+
+  const b = await probeFile(files[1]);
+  t.diagnostic(`second piece: ${JSON.stringify(b)}`);
+  assert.ok(b.discovered && b.decoded, JSON.stringify(b));
+  assert.deepEqual(b.video, ['video/x-vp8'], 'the camera, as received');
+  assert.deepEqual(b.audio, ['audio/x-opus'], 'the microphone moved on to the second piece');
+  assert.ok(b.tags.title.includes('gwen'));
+  // video from the first camera-on, a pause of about 3 s, then video again
+  // until the end: the second camera-on is in the file too
+  assert.equal(b.videoGaps.length, 1, `one pause in the video: ${JSON.stringify(b.videoGaps)}`);
+  const [from, to] = b.videoGaps[0];
+  assert.ok(to - from >= 1.5 && to - from <= 4 + 2 * TIME_SCALE, `the pause: ${from}..${to}`);
+  assert.ok(b.videoEnd - to >= 2, `video after the camera came back: ${to}..${b.videoEnd}`);
+  assert.ok(to >= (on2 - on1) / 1000 - 2, `the camera came back ${(on2 - on1) / 1000} s after it first went on; frames again at ${to}`);
+  assert.deepEqual(page.errors, []);
+});
+
+// Four browsers join at once, and the recorder with them: on two busy
+// cores a participant's video may come seconds after its audio.  Every
+// participant's recording has both tracks (one file, or pieces whose last
+// has both), nothing is dropped.
+test('four browsers joining together: every recording has both tracks', async (t) => {
+  if (!await haveBrowser()) {
+    t.skip('no Chromium');
+    return;
+  }
+  const h = await import('../browser/harness.mjs');
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-record-');
+  const room = 'rec-four';
+  const names = ['ann', 'ben', 'cat', 'dan'];
+  // four browsers, as four people have: a Chromium process each
+  const browsers = await Promise.all(names.map(() => h.launchBrowser()));
+  t.after(() => Promise.all(browsers.map((b) => b.close())));
+  const pages = await Promise.all(browsers.map((b) => h.openPage(b, `http://127.0.0.1:${server.port}/`)));
+  await Promise.all(pages.map((p, i) => h.join(p, room, names[i])));
+  const joins = {};
+  for (const n of names)
+    joins[n] = await server.waitJoin((e) => e.nickname === n, n);
+  // the recorder joins the busy room: four offers to answer at once while
+  // the browsers' meshes are still connecting
+  const { rec } = await startRecorder(server, room, dir);
+  t.after(() => rec.kill('SIGKILL'));
+  await waitFiles(path.join(dir, room), 4, 'a file each', 60000);
+  await delay(12000);
+  await Promise.all(pages.map((p) => p.context().close()));
+  for (const n of names)
+    await server.waitLeave(joins[n].id);
+  for (const n of names)
+    await rec.waitOutput(new RegExp(`${n} left: `), `${n}'s recording finished`);
+  rec.kill('SIGINT');
+  assert.equal((await rec.wait(20000)).code, 0, rec.out);
+  assert.doesNotMatch(rec.out, /not recorded|could not/);
+
+  const files = listFiles(path.join(dir, room));
+  for (const n of names) {
+    const mine = files.filter((f) => path.basename(f).startsWith(`${n}-${joins[n].id}-`));
+    assert.ok(mine.length >= 1, `${n}: ${files.join(' ')}`);
+    const infos = [];
+    for (const f of mine)
+      infos.push(await probeFile(f));
+    t.diagnostic(`${n}: ${mine.length} file(s): ${infos.map((i) => `${i.video}+${i.audio} ${i.duration.toFixed(1)} s, ${i.videoFrames} frames`).join('; ')}`);
+    for (const i of infos)
+      assert.ok(i.discovered && i.decoded && i.audio.length === 1, `${n}: ${JSON.stringify(i)}`);
+    const last = infos[infos.length - 1];
+    assert.deepEqual(last.video, ['video/x-vp8'], `${n}: the video is recorded: ${JSON.stringify(last)}`);
+    assert.ok(last.videoFrames > 20, `${n}: ${last.videoFrames} frames`);
+  }
+});

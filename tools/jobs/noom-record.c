@@ -26,6 +26,15 @@
  * a pad when its first packet arrives), and a muxer cannot take a track
  * once it wrote its header: each track waits in a blocked queue until the
  * participant has both audio and video, or START_WAIT_MS have passed.
+ *
+ * A track that comes later still (a camera turned on after the recorder
+ * joined, a track added by renegotiation) cannot join a Matroska file that
+ * has its header: the presence goes on in a new file, a piece, named so
+ * that the pieces sort in order (NICKNAME-ID-STARTTIME.mkv, then
+ * NICKNAME-ID-STARTTIME.part002.mkv, ...).  The tracks already recorded
+ * move to the new piece when each is idle, the old piece gets EOS and is
+ * finished, and the new piece has every track.  Its video starts at a key
+ * frame, which it asks the sender for.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -43,7 +52,13 @@
 
 #include "noom-job.h"
 
-#define START_WAIT_MS 2000
+/* A busy machine (four browsers and the recorder on two cores) exposes a
+ * participant's video seconds after its audio: waiting longer costs only
+ * the delay before the file starts (the queue holds 10 s), and a track
+ * later still starts a new piece. */
+#define START_WAIT_MS 5000
+/* While a new piece's video waits for a key frame, ask again this often. */
+#define KEY_UNIT_RETRY (1 * GST_SECOND)
 #define STOP_TIMEOUT_S 10
 
 typedef struct _Recorder Recorder;
@@ -54,6 +69,9 @@ typedef struct
   GstElement *queue;
   gulong block_id;
   gboolean video;
+  /* video: drop until a key frame (a piece starts with one) */
+  gboolean have_key;
+  GstClockTime asked_key;       /* running time of the last request */
 } Input;
 
 typedef struct
@@ -61,6 +79,8 @@ typedef struct
   Recorder *rec;
   gchar *id;
   gchar *nickname;
+  gchar *base;                  /* DIR/NICKNAME-ID-STARTTIME, every piece's */
+  guint piece;                  /* 1, 2, ...: the presence's files */
   gchar *path;
   GstElement *bin;
   GstElement *mux;
@@ -71,6 +91,7 @@ typedef struct
   guint start_timeout;
   gboolean started;
   gboolean left;                /* EOS reached the end: file closed */
+  gboolean continued;           /* ended for a new piece, not by leaving */
   gint64 begin_us;              /* monotonic, first track */
   gint64 end_us;
   guint64 bytes;
@@ -186,6 +207,7 @@ recording_free (Recording * r)
 {
   g_free (r->id);
   g_free (r->nickname);
+  g_free (r->base);
   g_free (r->path);
   if (r->inputs)
     g_ptr_array_unref (r->inputs);
@@ -394,25 +416,47 @@ block_cb (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 
 static gboolean start_timeout_cb (gpointer data);
 
+static gboolean
+path_taken (const gchar * base)
+{
+  g_autofree gchar *file = g_strdup_printf ("%s.mkv", base);
+
+  return g_file_test (file, G_FILE_TEST_EXISTS);
+}
+
+/* A new file for participant @id: its first piece, or with @prev the next
+ * piece of the same presence. */
 static Recording *
-recording_new (Recorder * rec, const gchar * id, const gchar * nickname)
+recording_new (Recorder * rec, const gchar * id, const gchar * nickname,
+    Recording * prev)
 {
   Recording *r = g_new0 (Recording, 1);
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree gchar *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
-  g_autofree gchar *nick = safe_name (nickname);
-  g_autofree gchar *sid = safe_name (id);
-  g_autofree gchar *base = g_strdup_printf ("%s-%s-%s", nick, sid, stamp);
   GstTagList *tags;
   guint n;
 
   r->rec = rec;
   r->id = g_strdup (id);
   r->nickname = g_strdup (nickname);
-  r->path = g_strdup_printf ("%s/%s.mkv", rec->dir, base);
-  for (n = 1; g_file_test (r->path, G_FILE_TEST_EXISTS); n++) {
-    g_free (r->path);
-    r->path = g_strdup_printf ("%s/%s-%u.mkv", rec->dir, base, n);
+  if (prev) {
+    r->base = g_strdup (prev->base);
+    r->piece = prev->piece + 1;
+    /* ".part002" sorts after the first piece's ".mkv" ('p' > 'm'), and
+     * the pieces among themselves by number */
+    r->path = g_strdup_printf ("%s.part%03u.mkv", r->base, r->piece);
+  } else {
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+    g_autofree gchar *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+    g_autofree gchar *nick = safe_name (nickname);
+    g_autofree gchar *sid = safe_name (id);
+    g_autofree gchar *stem = g_strdup_printf ("%s-%s-%s", nick, sid, stamp);
+
+    r->piece = 1;
+    r->base = g_build_filename (rec->dir, stem, NULL);
+    for (n = 1; path_taken (r->base); n++) {
+      g_free (r->base);
+      r->base = g_strdup_printf ("%s/%s-%u", rec->dir, stem, n);
+    }
+    r->path = g_strdup_printf ("%s.mkv", r->base);
   }
   r->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify) input_free);
   r->begin_us = g_get_monotonic_time ();
@@ -437,10 +481,12 @@ recording_new (Recorder * rec, const gchar * id, const gchar * nickname)
   gst_bin_add (GST_BIN (rec->pipeline), r->bin);
   gst_element_sync_state_with_parent (r->bin);
 
-  g_hash_table_insert (rec->active, g_strdup (id), r);
+  g_hash_table_replace (rec->active, g_strdup (id), r);
   g_ptr_array_add (rec->all, r);
-  r->start_timeout = g_timeout_add (START_WAIT_MS, start_timeout_cb, r);
-  say (rec, "%s joined: %s", nickname, r->path);
+  if (!prev) {
+    r->start_timeout = g_timeout_add (START_WAIT_MS, start_timeout_cb, r);
+    say (rec, "%s joined: %s", nickname, r->path);
+  }
   return r;
 }
 
@@ -519,31 +565,44 @@ start_now_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* noomsrc exposed a track (webrtcbin streaming thread). */
-static void
-on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
+/* A piece's video starts at a key frame: what comes before it cannot be
+ * decoded.  The sender is asked for one (the depayloader's force-key-unit
+ * becomes an RTCP PLI to it) and asked again while none comes. */
+static GstPadProbeReturn
+key_frame_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  g_autofree gchar *id = NULL;
-  g_autofree gchar *nickname = NULL;
-  g_autofree gchar *media = NULL;
-  Recording *r;
+  Input *in = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime now;
+  GstClock *clock;
+
+  if (!GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    in->have_key = TRUE;
+    return GST_PAD_PROBE_REMOVE;
+  }
+  clock = gst_system_clock_obtain ();
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+  if (!GST_CLOCK_TIME_IS_VALID (in->asked_key)
+      || now - in->asked_key >= KEY_UNIT_RETRY) {
+    in->asked_key = now;
+    gst_pad_push_event (pad,
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+            TRUE, 0));
+  }
+  return GST_PAD_PROBE_DROP;
+}
+
+/* A track's way into piece @r: queue (held until the piece starts), and
+ * with --composite a tee that also feeds the grid or the mix.  Returns the
+ * new Input, whose ghost pad is for the track to link to.  rec->lock
+ * held. */
+static Input *
+add_input (Recorder * rec, Recording * r, gboolean video)
+{
   Input *in;
   GstElement *q, *tee = NULL;
-  GstPad *qsrc, *target;
-  gboolean video;
-
-  g_object_get (pad, "participant-id", &id, "nickname", &nickname, "media",
-      &media, NULL);
-  video = !g_strcmp0 (media, "video");
-
-  g_mutex_lock (&rec->lock);
-  if (rec->stopping) {
-    g_mutex_unlock (&rec->lock);
-    return;
-  }
-  r = g_hash_table_lookup (rec->active, id);
-  if (!r)
-    r = recording_new (rec, id, nickname ? nickname : "Anon");
+  GstPad *qsrc, *qsink, *target;
 
   q = gst_element_factory_make ("queue", NULL);
   /* Holds the track while the muxer waits for the others. */
@@ -567,6 +626,7 @@ on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
   in = g_new0 (Input, 1);
   in->video = video;
   in->queue = q;
+  in->asked_key = GST_CLOCK_TIME_NONE;
   in->ghost = gst_object_ref (gst_ghost_pad_new (NULL, target));
   gst_object_unref (target);
   qsrc = gst_element_get_static_pad (q, "src");
@@ -574,20 +634,15 @@ on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
     in->block_id = gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BLOCK |
         GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM, block_cb, NULL, NULL);
   gst_object_unref (qsrc);
+  if (video && r->piece > 1) {
+    qsink = gst_element_get_static_pad (q, "sink");
+    gst_pad_add_probe (qsink, GST_PAD_PROBE_TYPE_BUFFER, key_frame_probe,
+        in, NULL);
+    gst_object_unref (qsink);
+  }
   gst_pad_set_active (in->ghost, TRUE);
   gst_element_add_pad (r->bin, in->ghost);
 
-  if (r->started) {
-    GstElement *drop = gst_element_factory_make ("fakesink", NULL);
-
-    /* Too late for the muxer's header: the file keeps its tracks. */
-    g_printerr ("noom-record: %s: a %s track came too late for %s and is "
-        "not recorded\n", nickname, media, r->path);
-    g_object_set (drop, "sync", FALSE, "async", FALSE, NULL);
-    gst_bin_add (GST_BIN (r->bin), drop);
-    gst_element_link (q, drop);
-    gst_element_sync_state_with_parent (drop);
-  }
   g_ptr_array_add (r->inputs, in);
   if (tee) {
     GstPad *cpad = composite_branch (rec, r, tee, video);
@@ -601,24 +656,120 @@ on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
     gst_element_sync_state_with_parent (tee);
   }
   gst_bin_sync_children_states (GST_BIN (r->bin));
+  return in;
+}
 
+typedef struct
+{
+  GstPad *from;                 /* the old piece's sink pad */
+  GstPad *to;                   /* the new piece's */
+} Move;
+
+static void
+move_free (gpointer data)
+{
+  Move *m = data;
+
+  gst_object_unref (m->from);
+  gst_object_unref (m->to);
+  g_free (m);
+}
+
+/* The track is idle (between two buffers, or nothing flowing): it goes on
+ * in the new piece, and the old piece's copy of it ends. */
+static GstPadProbeReturn
+move_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Move *m = data;
+
+  gst_pad_unlink (pad, m->from);
+  if (gst_pad_link (pad, m->to) != GST_PAD_LINK_OK)
+    g_printerr ("noom-record: could not move %s:%s to the new file\n",
+        GST_DEBUG_PAD_NAME (pad));
+  gst_pad_send_event (m->from, gst_event_new_eos ());
+  /* it ended meanwhile: the new piece's copy ends too */
+  if (GST_PAD_IS_EOS (pad))
+    gst_pad_send_event (m->to, gst_event_new_eos ());
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* A track came after piece @r wrote its header: a new piece takes every
+ * track of @r, and @r is finished.  Returns the new piece, not started yet
+ * (the new track joins it before it starts).  rec->lock held. */
+static Recording *
+next_piece (Recorder * rec, Recording * r)
+{
+  Recording *next = recording_new (rec, r->id, r->nickname, r);
+  guint i;
+
+  r->continued = TRUE;
+  for (i = 0; i < r->inputs->len; i++) {
+    Input *old = r->inputs->pdata[i];
+    GstPad *upstream = gst_pad_get_peer (old->ghost);
+    Input *in;
+    Move *m;
+
+    if (!upstream)
+      continue;                 /* that track ended */
+    in = add_input (rec, next, old->video);
+    m = g_new0 (Move, 1);
+    m->from = gst_object_ref (old->ghost);
+    m->to = gst_object_ref (in->ghost);
+    gst_pad_add_probe (upstream, GST_PAD_PROBE_TYPE_IDLE, move_probe, m,
+        move_free);
+    gst_object_unref (upstream);
+  }
+  return next;
+}
+
+/* noomsrc exposed a track (webrtcbin streaming thread). */
+static void
+on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
+{
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *nickname = NULL;
+  g_autofree gchar *media = NULL;
+  Recording *r;
+  Input *in;
+  gboolean video, has_video = FALSE, has_audio = FALSE;
+  guint i;
+
+  g_object_get (pad, "participant-id", &id, "nickname", &nickname, "media",
+      &media, NULL);
+  video = !g_strcmp0 (media, "video");
+
+  g_mutex_lock (&rec->lock);
+  if (rec->stopping) {
+    g_mutex_unlock (&rec->lock);
+    return;
+  }
+  r = g_hash_table_lookup (rec->active, id);
+  if (!r) {
+    r = recording_new (rec, id, nickname ? nickname : "Anon", NULL);
+  } else if (r->started) {
+    Recording *next;
+
+    /* Too late for this file's header: the presence goes on in a new
+     * file with every track. */
+    next = next_piece (rec, r);
+    say (rec, "%s: a %s track started: %s goes on in %s", r->nickname, media,
+        r->path, next->path);
+    r = next;
+  }
+  in = add_input (rec, r, video);
   if (gst_pad_link (pad, in->ghost) != GST_PAD_LINK_OK)
     g_printerr ("noom-record: could not link %s's %s\n", nickname, media);
 
-  /* Both kinds there: nothing else can come for the header. */
-  if (!r->started) {
-    gboolean has_video = FALSE, has_audio = FALSE;
-    guint i;
+  /* Both kinds there: nothing else can come for the header.  A new piece
+   * has every track there is already. */
+  for (i = 0; i < r->inputs->len; i++) {
+    Input *x = r->inputs->pdata[i];
 
-    for (i = 0; i < r->inputs->len; i++) {
-      Input *x = r->inputs->pdata[i];
-
-      has_video |= x->video;
-      has_audio |= !x->video;
-    }
-    if (has_video && has_audio)
-      g_idle_add (start_now_cb, r);
+    has_video |= x->video;
+    has_audio |= !x->video;
   }
+  if ((has_video && has_audio) || r->piece > 1)
+    g_idle_add (start_now_cb, r);
   g_mutex_unlock (&rec->lock);
 }
 
@@ -659,8 +810,12 @@ recording_finished (Recorder * rec, GstElement * bin)
   {
     g_autofree gchar *d = format_duration (r->end_us - r->begin_us);
 
-    say (rec, "%s left: %s (%s, %" G_GUINT64_FORMAT " bytes)", r->nickname,
-        r->path, d, r->bytes);
+    if (r->continued)
+      say (rec, "%s: finished %s (%s, %" G_GUINT64_FORMAT " bytes)",
+          r->nickname, r->path, d, r->bytes);
+    else
+      say (rec, "%s left: %s (%s, %" G_GUINT64_FORMAT " bytes)", r->nickname,
+          r->path, d, r->bytes);
   }
 }
 
