@@ -39,6 +39,7 @@
 
 #include "gstnoomelements.h"
 #include "gstnoomsink.h"
+#include "gstnoomcodec.h"
 #include "gstnoomsession.h"
 #include "gstnoompeer.h"
 
@@ -75,12 +76,6 @@ gst_noom_video_codec_get_type (void)
 #define DEFAULT_VIDEO_BITRATE 1000
 #define DEFAULT_AUDIO_BITRATE 64
 
-/* The payload types a browser uses too, so offers and answers agree. */
-#define PT_VP8 96
-#define PT_VP9 98
-#define PT_H264 102
-#define PT_OPUS 111
-
 enum
 {
   PROP_VIDEO_CODEC = GST_NOOM_SESSION_PROP_LAST,
@@ -95,7 +90,7 @@ typedef struct
   gboolean is_video;
   /* Set once, from the first CAPS event, under the sink's object lock. */
   gboolean ready;
-  gchar *codec;                 /* "VP8", "VP9", "H264", "OPUS" */
+  const GstNoomCodec *codec;
   GstCaps *rtp_caps;            /* the codec preference for webrtcbin */
   GstElement *pay;
   GstElement *tee;
@@ -173,39 +168,33 @@ make (GstNoomSink * self, const gchar * factory, const gchar * plugin)
   return e;
 }
 
-static GstCaps *
-rtp_caps_for (const gchar * codec)
+static GstElement *
+add_element (GstNoomSink * self, GPtrArray * elements, const gchar * factory,
+    const gchar * plugin)
 {
-  if (!g_strcmp0 (codec, "OPUS"))
-    return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
-        "audio", "encoding-name", G_TYPE_STRING, "OPUS", "payload", G_TYPE_INT,
-        PT_OPUS, "clock-rate", G_TYPE_INT, 48000, "encoding-params",
-        G_TYPE_STRING, "2", NULL);
-  /* No profile-level-id for H.264: the payloader's caps carry the stream's
-   * own and webrtcbin refuses caps that conflict with the preference. */
-  if (!g_strcmp0 (codec, "H264"))
-    return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
-        "video", "encoding-name", G_TYPE_STRING, "H264", "payload", G_TYPE_INT,
-        PT_H264, "clock-rate", G_TYPE_INT, 90000, "packetization-mode",
-        G_TYPE_STRING, "1", "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
-        "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
-  return gst_caps_new_simple ("application/x-rtp", "media", G_TYPE_STRING,
-      "video", "encoding-name", G_TYPE_STRING, codec, "payload", G_TYPE_INT,
-      !g_strcmp0 (codec, "VP9") ? PT_VP9 : PT_VP8, "clock-rate", G_TYPE_INT,
-      90000, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-ccm-fir",
-      G_TYPE_BOOLEAN, TRUE, NULL);
+  GstElement *e = make (self, factory, plugin);
+
+  if (e)
+    g_ptr_array_add (elements, e);
+  return e;
 }
 
 /* Fills @elements (upstream first) for @caps; the last one is the
  * payloader.  FALSE with an error posted when it cannot. */
 static gboolean
 chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
-    GPtrArray * elements, gchar ** codec)
+    GPtrArray * elements, const GstNoomCodec ** codec_out)
 {
   const gchar *name = gst_structure_get_name (gst_caps_get_structure (caps,
           0));
+  static const gchar *const video_codec_names[] = {
+    [GST_NOOM_VIDEO_CODEC_VP8] = "VP8",
+    [GST_NOOM_VIDEO_CODEC_H264] = "H264",
+    [GST_NOOM_VIDEO_CODEC_VP9] = "VP9",
+  };
+  const GstNoomCodec *codec;
   GstNoomVideoCodec vc;
-  guint vbitrate, abitrate;
+  guint vbitrate, abitrate, i;
   GstElement *e;
 
   GST_OBJECT_LOCK (self);
@@ -214,64 +203,33 @@ chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
   abitrate = self->audio_bitrate;
   GST_OBJECT_UNLOCK (self);
 
-#define ADD(factory, plugin) G_STMT_START { \
-    if (!(e = make (self, factory, plugin))) return FALSE; \
-    g_ptr_array_add (elements, e); } G_STMT_END
+  if (!g_strcmp0 (name, "video/x-raw") || !g_strcmp0 (name, "audio/x-raw")) {
+    gboolean video = !g_strcmp0 (name, "video/x-raw");
 
-  if (!g_strcmp0 (name, "video/x-raw")) {
-    ADD ("videoconvert", "gst-plugins-base");
-    switch (vc) {
-      case GST_NOOM_VIDEO_CODEC_H264:{
-        GstCaps *profile = gst_caps_from_string ("video/x-h264, "
-            "profile = (string) constrained-baseline");
+    codec = gst_noom_codec_by_name (video ? video_codec_names[vc] : "OPUS");
+    for (i = 0; i < G_N_ELEMENTS (codec->converters); i++)
+      if (codec->converters[i] && !add_element (self, elements,
+              codec->converters[i], "gst-plugins-base"))
+        return FALSE;
+    if (!(e = add_element (self, elements, codec->encoder,
+                codec->encoder_plugin)))
+      return FALSE;
+    codec->configure_encoder (e, video ? vbitrate : abitrate);
+    if (codec->encoder_caps) {
+      GstCaps *profile = gst_caps_from_string (codec->encoder_caps);
 
-        ADD ("x264enc", "gst-plugins-ugly");
-        gst_util_set_object_arg (G_OBJECT (e), "tune", "zerolatency");
-        gst_util_set_object_arg (G_OBJECT (e), "speed-preset", "ultrafast");
-        g_object_set (e, "bitrate", vbitrate, "key-int-max", 60, NULL);
-        ADD ("capsfilter", "gst-plugins-base");
-        g_object_set (e, "caps", profile, NULL);
+      if (!(e = add_element (self, elements, "capsfilter",
+                  "gst-plugins-base"))) {
         gst_caps_unref (profile);
-        *codec = g_strdup ("H264");
-        break;
+        return FALSE;
       }
-      case GST_NOOM_VIDEO_CODEC_VP9:
-        ADD ("vp9enc", "gst-plugins-good");
-        g_object_set (e, "deadline", (gint64) 1, "cpu-used", 8,
-            "lag-in-frames", 0, "target-bitrate", (gint) vbitrate * 1000,
-            "keyframe-max-dist", 60, NULL);
-        gst_util_set_object_arg (G_OBJECT (e), "end-usage", "cbr");
-        *codec = g_strdup ("VP9");
-        break;
-      case GST_NOOM_VIDEO_CODEC_VP8:
-      default:
-        ADD ("vp8enc", "gst-plugins-good");
-        /* Realtime: no look-ahead, fast, constant bitrate, regular
-         * keyframes so a lost one heals. */
-        g_object_set (e, "deadline", (gint64) 1, "cpu-used", 4,
-            "lag-in-frames", 0, "target-bitrate", (gint) vbitrate * 1000,
-            "keyframe-max-dist", 60, "threads", 2, NULL);
-        gst_util_set_object_arg (G_OBJECT (e), "end-usage", "cbr");
-        gst_util_set_object_arg (G_OBJECT (e), "error-resilient", "default");
-        *codec = g_strdup ("VP8");
-        break;
+      g_object_set (e, "caps", profile, NULL);
+      gst_caps_unref (profile);
     }
-  } else if (!g_strcmp0 (name, "video/x-vp8")) {
-    *codec = g_strdup ("VP8");
-  } else if (!g_strcmp0 (name, "video/x-vp9")) {
-    *codec = g_strdup ("VP9");
-  } else if (!g_strcmp0 (name, "video/x-h264")) {
-    ADD ("h264parse", "gst-plugins-bad");
-    *codec = g_strdup ("H264");
-  } else if (!g_strcmp0 (name, "audio/x-raw")) {
-    ADD ("audioconvert", "gst-plugins-base");
-    ADD ("audioresample", "gst-plugins-base");
-    ADD ("opusenc", "gst-plugins-base");
-    g_object_set (e, "bitrate", (gint) abitrate * 1000, NULL);
-    gst_util_set_object_arg (G_OBJECT (e), "audio-type", "voice");
-    *codec = g_strdup ("OPUS");
-  } else if (!g_strcmp0 (name, "audio/x-opus")) {
-    *codec = g_strdup ("OPUS");
+  } else if ((codec = gst_noom_codec_by_media_type (name))) {
+    if (codec->send_parser && !add_element (self, elements,
+            codec->send_parser, "gst-plugins-bad"))
+      return FALSE;
   } else {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Cannot send %s: noomsink sends raw or VP8, VP9, H.264 video and "
@@ -286,24 +244,13 @@ chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
     return FALSE;
   }
 
-  if (!g_strcmp0 (*codec, "VP8")) {
-    ADD ("rtpvp8pay", "gst-plugins-good");
-    gst_util_set_object_arg (G_OBJECT (e), "picture-id-mode", "15-bit");
-    g_object_set (e, "pt", PT_VP8, NULL);
-  } else if (!g_strcmp0 (*codec, "VP9")) {
-    ADD ("rtpvp9pay", "gst-plugins-good");
-    gst_util_set_object_arg (G_OBJECT (e), "picture-id-mode", "15-bit");
-    g_object_set (e, "pt", PT_VP9, NULL);
-  } else if (!g_strcmp0 (*codec, "H264")) {
-    ADD ("rtph264pay", "gst-plugins-good");
-    g_object_set (e, "pt", PT_H264, "config-interval", -1, NULL);
-    gst_util_set_object_arg (G_OBJECT (e), "aggregate-mode", "zero-latency");
-  } else {
-    ADD ("rtpopuspay", "gst-plugins-good");
-    g_object_set (e, "pt", PT_OPUS, NULL);
-  }
-  g_object_set (e, "mtu", 1200, NULL);
-#undef ADD
+  if (!(e = add_element (self, elements, codec->payloader,
+              "gst-plugins-good")))
+    return FALSE;
+  if (codec->configure_payloader)
+    codec->configure_payloader (e);
+  g_object_set (e, "pt", codec->payload_type, "mtu", 1200, NULL);
+  *codec_out = codec;
   return TRUE;
 }
 
@@ -326,7 +273,7 @@ static gboolean
 build_stream (GstNoomSink * self, Stream * stream, GstCaps * caps)
 {
   g_autoptr (GPtrArray) elements = g_ptr_array_new ();
-  g_autofree gchar *codec = NULL;
+  const GstNoomCodec *codec = NULL;
   GstElement *tee, *drain;
   GstPad *target;
   GstProxyPad *internal;
@@ -354,7 +301,7 @@ build_stream (GstNoomSink * self, Stream * stream, GstCaps * caps)
     gst_bin_add (GST_BIN (self), gst_object_ref (elements->pdata[i]));
     if (i > 0 && !gst_element_link (elements->pdata[i - 1], elements->pdata[i])) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-          ("Could not build the %s encoding chain.", codec),
+          ("Could not build the %s encoding chain.", codec->encoding_name),
           ("linking %s", GST_ELEMENT_NAME (elements->pdata[i])));
       return FALSE;
     }
@@ -370,12 +317,12 @@ build_stream (GstNoomSink * self, Stream * stream, GstCaps * caps)
   gst_object_unref (internal);
 
   GST_INFO_OBJECT (self, "%s: sending %s from %" GST_PTR_FORMAT,
-      GST_PAD_NAME (stream->ghost), codec, caps);
+      GST_PAD_NAME (stream->ghost), codec->encoding_name, caps);
   GST_OBJECT_LOCK (self);
   stream->pay = elements->pdata[elements->len - 3];
   stream->tee = tee;
-  stream->codec = g_steal_pointer (&codec);
-  stream->rtp_caps = rtp_caps_for (stream->codec);
+  stream->codec = codec;
+  stream->rtp_caps = gst_noom_codec_rtp_caps (codec, GST_NOOM_CODEC_SEND);
   stream->elements = g_ptr_array_ref (elements);
   stream->ready = TRUE;
   GST_OBJECT_UNLOCK (self);
@@ -505,7 +452,6 @@ stream_free (Stream * stream)
   if (stream->elements)
     g_ptr_array_unref (stream->elements);
   gst_clear_caps (&stream->rtp_caps);
-  g_free (stream->codec);
   g_free (stream);
 }
 
@@ -855,17 +801,6 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
       GST_OBJECT_NAME (peer));
 }
 
-static GstCaps *
-receive_caps (gboolean video)
-{
-  return gst_caps_from_string (video ?
-      "application/x-rtp, media=video, encoding-name=VP8, clock-rate=90000, "
-      "payload=96; application/x-rtp, media=video, encoding-name=H264, "
-      "clock-rate=90000, payload=102" :
-      "application/x-rtp, media=audio, encoding-name=OPUS, "
-      "clock-rate=48000, encoding-params=(string)2, payload=111");
-}
-
 /* Whatever a participant sends us is not wanted, but the protocol has us
  * accept it (§7 sendrecv/recvonly).  A webrtcbin streaming thread. */
 static void
@@ -918,7 +853,8 @@ sink_prepare_offer (GstElement * element, GstNoomPeer * peer)
 
     if (!(p->sends & kind) || (sends & kind))
       continue;
-    caps = receive_caps (i);
+    /* what noomsrc asks for: the same codec table */
+    caps = gst_noom_codec_all_rtp_caps (i, GST_NOOM_CODEC_RECEIVE, TRUE);
     gst_noom_peer_add_transceiver (peer,
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps);
     gst_caps_unref (caps);
@@ -977,7 +913,7 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
           stream = g_ptr_array_steal_index (unused, j);
     }
     /* The offerer's number for our codec (aiortc: Opus 96, VP8 97). */
-    if (stream && (pt = offered_pt (media, stream->codec)) < 0) {
+    if (stream && (pt = offered_pt (media, stream->codec->encoding_name)) < 0) {
       GString *names = g_string_new (NULL);
       const gchar *rtpmap;
 
@@ -987,10 +923,11 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
             strchr (rtpmap, ' ') ? strchr (rtpmap, ' ') + 1 : rtpmap);
       GST_ELEMENT_WARNING (self, STREAM, CODEC_NOT_FOUND,
           ("%s offers no %s on its %s m-line: it gets no %s from us",
-              p->nickname, stream->codec, video ? "video" : "audio",
+              p->nickname, stream->codec->encoding_name,
+              video ? "video" : "audio",
               video ? "video" : "audio"),
           ("m-line %u offers %s; we send %s", i, names->str,
-              stream->codec));
+              stream->codec->encoding_name));
       g_string_free (names, TRUE);
       stream = NULL;
     }
@@ -998,8 +935,7 @@ sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
       g_autofree gchar *name = g_strdup_printf ("sink_%u", i);
       gint ours;
 
-      gst_structure_get_int (gst_caps_get_structure (stream->rtp_caps, 0),
-          "payload", &ours);
+      ours = stream->codec->payload_type;
       /* webrtcbin gives the pad the transceiver of m-line i; it intersects
        * our direction with what was offered. */
       link_branch (self, peer, stream, name, announced ?

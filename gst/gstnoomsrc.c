@@ -35,6 +35,7 @@
 
 #include "gstnoomelements.h"
 #include "gstnoomsrc.h"
+#include "gstnoomcodec.h"
 #include "gstnoomsession.h"
 #include "gstnoompeer.h"
 
@@ -258,22 +259,7 @@ GST_ELEMENT_REGISTER_DEFINE (noomsrc, "noomsrc", GST_RANK_PRIMARY,
 static GstCaps *
 wanted_caps (gboolean video, gboolean with_pt)
 {
-  if (!video)
-    return gst_caps_from_string (with_pt ?
-        "application/x-rtp, media=audio, encoding-name=OPUS, "
-        "clock-rate=48000, encoding-params=(string)2, payload=111" :
-        "application/x-rtp, media=audio, encoding-name=OPUS");
-  return gst_caps_from_string (with_pt ?
-      "application/x-rtp, media=video, encoding-name=VP8, clock-rate=90000, "
-      "payload=96, rtcp-fb-nack-pli=(boolean)true; "
-      "application/x-rtp, media=video, encoding-name=H264, clock-rate=90000, "
-      "payload=102, packetization-mode=(string)1, "
-      "profile-level-id=(string)42e01f, rtcp-fb-nack-pli=(boolean)true; "
-      "application/x-rtp, media=video, encoding-name=VP9, clock-rate=90000, "
-      "payload=98, rtcp-fb-nack-pli=(boolean)true" :
-      "application/x-rtp, media=video, encoding-name=VP8; "
-      "application/x-rtp, media=video, encoding-name=H264; "
-      "application/x-rtp, media=video, encoding-name=VP9");
+  return gst_noom_codec_all_rtp_caps (video, GST_NOOM_CODEC_RECEIVE, with_pt);
 }
 
 static NoomMediaFlags
@@ -432,54 +418,12 @@ unlinked_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
-static GstElement *
-make (const gchar * factory)
-{
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  if (!e)
-    GST_WARNING ("missing element %s", factory);
-  return e;
-}
-
 static gboolean
-chain_for (GstNoomSrc * self, const gchar * encoding, gboolean decode,
-    GPtrArray * elements)
+chain_for (const gchar * encoding, gboolean decode, GPtrArray * elements)
 {
-  GstElement *e;
+  const GstNoomCodec *codec = gst_noom_codec_by_name (encoding);
 
-#define ADD(factory) G_STMT_START { \
-    if (!(e = make (factory))) return FALSE; \
-    g_ptr_array_add (elements, e); } G_STMT_END
-
-  if (!g_ascii_strcasecmp (encoding, "VP8")) {
-    ADD ("rtpvp8depay");
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
-            "request-keyframe"))
-      g_object_set (e, "request-keyframe", TRUE, "wait-for-keyframe", TRUE,
-          NULL);
-    if (decode)
-      ADD ("vp8dec");
-  } else if (!g_ascii_strcasecmp (encoding, "VP9")) {
-    ADD ("rtpvp9depay");
-    if (decode)
-      ADD ("vp9dec");
-  } else if (!g_ascii_strcasecmp (encoding, "H264")) {
-    ADD ("rtph264depay");
-    ADD ("h264parse");
-    if (decode)
-      ADD ("avdec_h264");
-  } else if (!g_ascii_strcasecmp (encoding, "OPUS")) {
-    ADD ("rtpopusdepay");
-    if (decode)
-      ADD ("opusdec");
-    else
-      ADD ("opusparse");
-  } else {
-    return FALSE;
-  }
-#undef ADD
-  return TRUE;
+  return codec && gst_noom_codec_receive_chain (codec, decode, elements);
 }
 
 static void
@@ -532,7 +476,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
    * that comes anyway. */
   if (!encoding || !(media_wanted (self) & p->sends & (video ?
               NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO))
-      || !chain_for (self, encoding, decode, elements)) {
+      || !chain_for (encoding, decode, elements)) {
     GST_WARNING_OBJECT (self, "not exposing %" GST_PTR_FORMAT " from %s",
         caps, p->nickname);
     for (i = 0; i < elements->len; i++)
