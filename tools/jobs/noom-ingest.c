@@ -28,8 +28,6 @@
 #endif
 
 #include <gst/gst.h>
-#include <glib-unix.h>
-#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -677,18 +675,6 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* webrtcbin's DTLS elements generate the process's certificate the first
- * time one is made (about a second of RSA key generation): before joining,
- * not while the first participant waits for our offer or answer. */
-static void
-warm_up_dtls (void)
-{
-  GstElement *dtls = gst_element_factory_make ("dtlsdec", NULL);
-
-  if (dtls)
-    gst_object_unref (gst_object_ref_sink (dtls));
-}
-
 int
 main (int argc, char **argv)
 {
@@ -696,28 +682,18 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   Ingest in = { 0 };
   GstBus *bus;
+  gint status;
   guint i;
 
-  setlocale (LC_ALL, "");
   ctx = g_option_context_new ("SOURCE URI - publish a file or stream into "
       "a Noom room");
   g_option_context_set_summary (ctx,
       "SOURCE is a file name or any URI GStreamer reads (http(s), HLS,\n"
       "rtsp://, rtmp://, srt://, ...); URI is the room,\n"
       "noom://HOST[:PORT]/ROOM.  Files play in real time.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  noom_job_add_options (ctx);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    g_printerr ("noom-ingest: %s\n", error->message);
-    return 2;
-  }
-  if (noom_job_print_version ("noom-ingest"))
-    return 0;
-  if (argc != 3) {
-    g_printerr ("noom-ingest: expected SOURCE and a room URI (see --help)\n");
-    return 2;
-  }
+  if ((status = noom_job_parse ("noom-ingest", ctx, entries, 2,
+              "expected SOURCE and a room URI", &argc, &argv)) >= 0)
+    return status;
 
   /* noom:// is never a source: the arguments were given the other way
    * round. */
@@ -776,12 +752,10 @@ main (int argc, char **argv)
   bus = gst_pipeline_get_bus (GST_PIPELINE (in.pipeline));
   gst_bus_add_watch (bus, on_bus, &in);
   gst_object_unref (bus);
-  g_unix_signal_add (SIGINT, on_signal, &in);
-  g_unix_signal_add (SIGTERM, on_signal, &in);
+  noom_job_watch_stop_signals (on_signal, &in);
   if (in.tty)
     g_timeout_add (500, progress_cb, &in);
 
-  warm_up_dtls ();
   /* PAUSED until the source shows its streams (setup_sink). */
   start_source (&in);
   if (gst_element_set_state (in.pipeline, GST_STATE_PAUSED) ==

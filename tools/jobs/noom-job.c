@@ -6,6 +6,9 @@
 #include "config.h"
 #endif
 
+#include <glib-unix.h>
+#include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,19 +37,43 @@ static GOptionEntry entries[] = {
   {NULL}
 };
 
-void
-noom_job_add_options (GOptionContext * ctx)
+/* The command line of a tool: its own @tool_entries, the shared options
+ * and GStreamer's; @nargs positional arguments after the program name,
+ * @usage saying which when they are not.  Returns -1 to go on, or the exit
+ * status (0 after --version, 2 for a bad command line). */
+gint
+noom_job_parse (const gchar * prog, GOptionContext * ctx,
+    const GOptionEntry * tool_entries, gint nargs, const gchar * usage,
+    gint * argc, gchar *** argv)
 {
+  g_autoptr (GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  g_option_context_add_main_entries (ctx, tool_entries, NULL);
   g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, argc, argv, &error)) {
+    g_printerr ("%s: %s\n", prog, error->message);
+    return 2;
+  }
+  if (opt_version) {
+    printf ("%s %s\n", prog, VERSION);
+    return 0;
+  }
+  if (*argc != nargs + 1) {
+    g_printerr ("%s: %s (see --help)\n", prog, usage);
+    return 2;
+  }
+  return -1;
 }
 
-gboolean
-noom_job_print_version (const gchar * prog)
+/* SIGINT and SIGTERM call @stop in the main loop: a tool finishes what it
+ * writes and leaves the room, whichever one it gets. */
+void
+noom_job_watch_stop_signals (GSourceFunc stop, gpointer data)
 {
-  if (!opt_version)
-    return FALSE;
-  printf ("%s %s\n", prog, VERSION);
-  return TRUE;
+  g_unix_signal_add (SIGINT, stop, data);
+  g_unix_signal_add (SIGTERM, stop, data);
 }
 
 /* The options' token overrides one in the URI. */

@@ -43,9 +43,7 @@
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
-#include <glib-unix.h>
 #include <glib/gstdio.h>
-#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -1066,18 +1064,6 @@ print_summary (Recorder * rec)
   fflush (stdout);
 }
 
-/* webrtcbin's DTLS elements generate the process's certificate the first
- * time one is made (about a second of RSA key generation), which would
- * delay the first participant's recording by that much: make it now. */
-static void
-warm_up_dtls (void)
-{
-  GstElement *dtls = gst_element_factory_make ("dtlsdec", NULL);
-
-  if (dtls)
-    gst_object_unref (gst_object_ref_sink (dtls));
-}
-
 int
 main (int argc, char **argv)
 {
@@ -1087,8 +1073,8 @@ main (int argc, char **argv)
   g_autofree gchar *room = NULL;
   g_autofree gchar *safe_room = NULL;
   GstBus *bus;
+  gint status;
 
-  setlocale (LC_ALL, "");
   ctx = g_option_context_new ("URI - record a Noom room, one file per "
       "participant");
   g_option_context_set_summary (ctx,
@@ -1096,20 +1082,10 @@ main (int argc, char **argv)
       "participant's audio and video, as received (no transcoding), to\n"
       "DIR/ROOM/NICKNAME-ID-STARTTIME.mkv.  SIGINT or SIGTERM finish every\n"
       "file and exit.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  noom_job_add_options (ctx);
-  g_option_context_add_group (ctx, gst_init_get_option_group ());
-  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
-    g_printerr ("noom-record: %s\n", error->message);
-    return 2;
-  }
-  if (noom_job_print_version ("noom-record"))
-    return 0;
-  if (argc != 2) {
-    g_printerr ("noom-record: expected one room URI, e.g. "
-        "noom://localhost:8080/demo (see --help)\n");
-    return 2;
-  }
+  if ((status = noom_job_parse ("noom-record", ctx, entries, 1,
+              "expected one room URI, e.g. noom://localhost:8080/demo",
+              &argc, &argv)) >= 0)
+    return status;
 
   rec.src = gst_element_factory_make ("noomsrc", NULL);
   if (!rec.src) {
@@ -1177,12 +1153,10 @@ main (int argc, char **argv)
   bus = gst_pipeline_get_bus (GST_PIPELINE (rec.pipeline));
   gst_bus_add_watch (bus, on_bus, &rec);
   gst_object_unref (bus);
-  g_unix_signal_add (SIGINT, on_signal, &rec);
-  g_unix_signal_add (SIGTERM, on_signal, &rec);
+  noom_job_watch_stop_signals (on_signal, &rec);
   if (rec.tty)
     g_timeout_add_seconds (1, status_cb, &rec);
 
-  warm_up_dtls ();
   rec.started_us = g_get_monotonic_time ();
   if (gst_element_set_state (rec.pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
