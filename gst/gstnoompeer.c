@@ -27,7 +27,8 @@ struct _GstNoomPeer
 
   /* Set at creation, read-only after. */
   GstNoomSession *session;      /* not a ref: the session outlives peers */
-  gboolean offerer;
+  NoomOfferPlan plan;
+  gboolean offerer;             /* plan.offer */
   GstElement *webrtc;
 
   /* Session thread only. */
@@ -154,6 +155,28 @@ gboolean
 gst_noom_peer_is_offerer (GstNoomPeer * self)
 {
   return self->offerer;
+}
+
+const NoomOfferPlan *
+gst_noom_peer_get_plan (GstNoomPeer * self)
+{
+  return &self->plan;
+}
+
+GstWebRTCRTPTransceiverDirection
+gst_noom_peer_plan_direction (GstNoomPeer * self, NoomMediaFlags kind)
+{
+  switch (kind == NOOM_MEDIA_VIDEO ? self->plan.video : self->plan.audio) {
+    case NOOM_DIRECTION_SENDRECV:
+      return GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV;
+    case NOOM_DIRECTION_SENDONLY:
+      return GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+    case NOOM_DIRECTION_RECVONLY:
+      return GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY;
+    case NOOM_DIRECTION_NONE:
+    default:
+      return GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_NONE;
+  }
 }
 
 gboolean
@@ -580,7 +603,7 @@ on_connection_state (GstElement * webrtc, GParamSpec * pspec,
 
 GstNoomPeer *
 gst_noom_peer_new (GstNoomSession * session, NoomParticipant * remote,
-    gboolean offerer)
+    const NoomOfferPlan * plan)
 {
   GstNoomPeer *self = g_object_new (GST_TYPE_NOOM_PEER, NULL);
   g_autofree gchar *name = g_strdup_printf ("peer-%s", remote->id);
@@ -589,7 +612,8 @@ gst_noom_peer_new (GstNoomSession * session, NoomParticipant * remote,
   gst_object_set_name (GST_OBJECT (self), name);
   self->session = session;
   self->remote = noom_participant_ref (remote);
-  self->offerer = offerer;
+  self->plan = *plan;
+  self->offerer = plan->offer;
 
   self->webrtc = gst_element_factory_make ("webrtcbin", name);
   if (!self->webrtc) {

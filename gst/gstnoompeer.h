@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 #include "gstnoomsession.h"
+#include "noom-room.h"
 
 G_BEGIN_DECLS
 
@@ -18,8 +19,11 @@ G_BEGIN_DECLS
 #define GST_TYPE_NOOM_PEER (gst_noom_peer_get_type ())
 G_DECLARE_FINAL_TYPE (GstNoomPeer, gst_noom_peer, GST, NOOM_PEER, GstObject)
 
+/* @plan: noom_offer_plan() for this pair, the one answer to who offers
+ * and with which directions (docs/protocol.md §7); the peer offers when
+ * @plan->offer. */
 GstNoomPeer *gst_noom_peer_new (GstNoomSession * session,
-    NoomParticipant * remote, gboolean offerer);
+    NoomParticipant * remote, const NoomOfferPlan * plan);
 
 /* Valid as long as the peer is (also after a rename). */
 NoomParticipant *gst_noom_peer_get_participant (GstNoomPeer * self);
@@ -27,6 +31,13 @@ NoomParticipant *gst_noom_peer_get_participant (GstNoomPeer * self);
 void gst_noom_peer_set_participant (GstNoomPeer * self, NoomParticipant * p);
 GstElement *gst_noom_peer_get_webrtcbin (GstNoomPeer * self);
 gboolean gst_noom_peer_is_offerer (GstNoomPeer * self);
+/* The pair's offer plan: an element's prepare_offer hook maps its
+ * directions onto transceivers, nothing more. */
+const NoomOfferPlan *gst_noom_peer_get_plan (GstNoomPeer * self);
+/* The plan's direction for @kind (NOOM_MEDIA_AUDIO or NOOM_MEDIA_VIDEO) as
+ * webrtcbin's, NONE when the pair has no transceiver for it. */
+GstWebRTCRTPTransceiverDirection gst_noom_peer_plan_direction (GstNoomPeer *
+    self, NoomMediaFlags kind);
 gboolean gst_noom_peer_is_connected (GstNoomPeer * self);
 
 /* Session thread only. */

@@ -6,8 +6,10 @@
  * noomsrc.  It owns the settings behind the uri/server/room/... properties,
  * the signalling thread with its own GMainContext (the NoomClient and every
  * GstNoomPeer negotiation live there) and the table of peers.  "Who sends
- * the offer" (docs/protocol.md §7) is decided here, in on_joined() and
- * on_participant_joined(), and nowhere else.
+ * the offer" (docs/protocol.md §7) is noom_offer_plan() (lib/noom-room.c):
+ * the session asks it for each new peer (create_peer_full(), told whether
+ * we were first: on_participant_joined() yes, on_joined() no) and hands the
+ * plan to the peer; the elements map its directions onto transceivers.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -1102,9 +1104,10 @@ post_client_error (GstNoomSession * self, const GError * error)
 static gboolean
 needs_connection (GstNoomSession * self, NoomParticipant * p)
 {
-  /* docs/protocol.md §7: a pair where neither side sends makes no
-   * connection. */
-  return (self->sends | p->sends) != 0;
+  NoomOfferPlan plan;
+
+  /* Who was first plays no part in whether a pair connects. */
+  return noom_offer_plan (FALSE, self->sends, p->sends, &plan);
 }
 
 static gboolean
@@ -1197,11 +1200,12 @@ lookup_peer (GstNoomSession * self, const gchar * id)
 
 static void
 create_peer_full (GstNoomSession * self, NoomParticipant * p,
-    gboolean offerer, guint attempt)
+    gboolean was_first, guint attempt)
 {
   GstNoomPeer *peer, *existing;
   GstElement *webrtc;
   guint max_peers, n;
+  NoomOfferPlan plan;
 
   existing = lookup_peer (self, p->id);
   if (existing) {
@@ -1228,9 +1232,14 @@ create_peer_full (GstNoomSession * self, NoomParticipant * p,
     return;
   }
 
-  GST_INFO_OBJECT (self, "new peer %s (%s), we %s", p->id, p->nickname,
-      offerer ? "offer" : "answer");
-  peer = gst_noom_peer_new (self, p, offerer);
+  /* docs/protocol.md §7: the one place that says who offers and with
+   * which directions (lib/noom-room.c). */
+  noom_offer_plan (was_first, self->sends, p->sends, &plan);
+  GST_INFO_OBJECT (self, "new peer %s (%s), we %s (audio %s, video %s)",
+      p->id, p->nickname, plan.offer ? "offer" : "answer",
+      noom_direction_to_string (plan.audio),
+      noom_direction_to_string (plan.video));
+  peer = gst_noom_peer_new (self, p, &plan);
   if (!peer) {
     GST_ELEMENT_WARNING (self->element, CORE, MISSING_PLUGIN,
         ("Cannot connect to %s: the webrtcbin element is missing "
@@ -1254,16 +1263,18 @@ create_peer_full (GstNoomSession * self, NoomParticipant * p,
   gst_element_sync_state_with_parent (webrtc);
   gst_noom_peer_set_attempt (peer, attempt);
 
-  if (offerer)
+  if (plan.offer)
     gst_noom_peer_negotiate (peer);
   /* the table holds it now */
   gst_object_unref (peer);
 }
 
+/* @was_first: we were in the room before @p (we learnt of it through
+ * `welcome`): then we offer. */
 static void
-create_peer (GstNoomSession * self, NoomParticipant * p, gboolean offerer)
+create_peer (GstNoomSession * self, NoomParticipant * p, gboolean was_first)
 {
-  create_peer_full (self, p, offerer, 0);
+  create_peer_full (self, p, was_first, 0);
 }
 
 static void

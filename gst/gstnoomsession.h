@@ -23,8 +23,8 @@ typedef struct
   gboolean (*accept) (GstElement * element, NoomParticipant * p);
   /* The peer's webrtcbin was added to the element (state not synced yet). */
   void (*peer_added) (GstElement * element, GstNoomPeer * peer);
-  /* Offerer: add the transceivers before create-offer (docs/protocol.md
-   * §7 directions). */
+  /* Offerer: add the transceivers before create-offer, in the directions
+   * of the pair's plan (gst_noom_peer_plan_direction()). */
   void (*prepare_offer) (GstElement * element, GstNoomPeer * peer);
   /* Answerer: the remote offer is set; configure the transceivers before
    * create-answer. */

@@ -827,31 +827,32 @@ sink_prepare_offer (GstElement * element, GstNoomPeer * peer)
 {
   GList *l;
   GstNoomSink *self = GST_NOOM_SINK (element);
-  NoomParticipant *p = gst_noom_peer_get_participant (peer);
   g_autoptr (GPtrArray) streams = g_ptr_array_new ();
-  NoomMediaFlags sends;
   guint i;
 
   GST_OBJECT_LOCK (self);
   for (l = self->streams; l; l = l->next)
     if (((Stream *) l->data)->ready)
       g_ptr_array_add (streams, l->data);
-  sends = sends_of (self);
   GST_OBJECT_UNLOCK (self);
 
+  /* The pair's plan (docs/protocol.md §7) says each kind's direction: a
+   * stream of ours goes out sendrecv or sendonly; a kind only the other
+   * side sends gets a recvonly transceiver. */
   for (i = 0; i < streams->len; i++) {
     Stream *s = streams->pdata[i];
-    NoomMediaFlags kind = s->is_video ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO;
+    GstWebRTCRTPTransceiverDirection dir = gst_noom_peer_plan_direction (peer,
+        s->is_video ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO);
 
-    link_branch (self, peer, s, "sink_%u", (p->sends & kind) ?
-        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV :
-        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, -1);
+    if (dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV ||
+        dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY)
+      link_branch (self, peer, s, "sink_%u", dir, -1);
   }
   for (i = 0; i < 2; i++) {
-    NoomMediaFlags kind = i ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO;
     GstCaps *caps;
 
-    if (!(p->sends & kind) || (sends & kind))
+    if (gst_noom_peer_plan_direction (peer, i ? NOOM_MEDIA_VIDEO :
+            NOOM_MEDIA_AUDIO) != GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY)
       continue;
     /* what noomsrc asks for: the same codec table */
     caps = gst_noom_codec_all_rtp_caps (i, GST_NOOM_CODEC_RECEIVE, TRUE);

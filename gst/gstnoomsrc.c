@@ -661,16 +661,17 @@ static void
 src_prepare_offer (GstElement * element, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
-  NoomParticipant *p = gst_noom_peer_get_participant (peer);
-  NoomMediaFlags wanted = media_wanted (self) & p->sends;
+  NoomMediaFlags wanted = media_wanted (self);
   guint i;
 
-  /* docs/protocol.md §7: we send nothing, so recvonly for what they send. */
+  /* The pair's plan (docs/protocol.md §7): we send nothing, so recvonly for
+   * each kind they send, of the kinds the media property wants. */
   for (i = 0; i < 2; i++) {
     NoomMediaFlags kind = i ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO;
     GstCaps *caps;
 
-    if (!(wanted & kind))
+    if (!(wanted & kind) || gst_noom_peer_plan_direction (peer, kind) !=
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY)
       continue;
     caps = wanted_caps (i, TRUE);
     gst_noom_peer_add_transceiver (peer,

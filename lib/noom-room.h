@@ -9,9 +9,11 @@
  * (noom_offer_plan(), §7).
  *
  * noom-server keeps one NoomRoomSet; every connection embeds one
- * NoomRoomMember.  The GStreamer elements and the web client (which mirrors
- * noom_offer_plan() in JavaScript) follow the same offer rule: change it
- * here, in docs/protocol.md §7 and in the web client together.
+ * NoomRoomMember.  The GStreamer elements call noom_offer_plan() for every
+ * pair (gst/gstnoomsession.c); the web client has its copy in JavaScript
+ * (tools/noom-server/web/offer-rule.js).  Both pass the same table,
+ * tests/offer-rule/cases.json: change the rule here, in docs/protocol.md
+ * §7, in offer-rule.js and in the table together.
  *
  * Memory: a member is ~64 bytes; a room is its name, one small array and
  * the hash table entry.  Nicknames are NULL while they are the default

@@ -6,6 +6,8 @@
  */
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "noom-room.h"
 
 static void
@@ -522,6 +524,75 @@ test_rate_limit (void)
   g_assert_false (noom_rate_limit_take (&rl, 10, 5, t - G_USEC_PER_SEC));
 }
 
+static NoomMediaFlags
+sends_of (JsonObject * c, const gchar * member)
+{
+  JsonArray *a = json_object_get_array_member (c, member);
+  NoomMediaFlags flags = NOOM_MEDIA_NONE, f;
+  guint i;
+
+  for (i = 0; i < json_array_get_length (a); i++) {
+    g_assert_true (noom_media_from_string (json_array_get_string_element (a,
+                i), &f));
+    flags |= f;
+  }
+  return flags;
+}
+
+/* The shared table (tests/offer-rule/cases.json) that the web client's
+ * offerPlan() passes too: every pair of kinds in both join orders, every
+ * pair of sends. */
+static void
+test_offer_rule_table (void)
+{
+  const gchar *file = g_getenv ("NOOM_OFFER_RULE_CASES");
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonArray *cases;
+  guint i, kinds = 0;
+
+  if (!file) {
+    g_test_skip ("NOOM_OFFER_RULE_CASES not set (run through meson test)");
+    return;
+  }
+  g_assert_true (json_parser_load_from_file (parser, file, &error));
+  g_assert_no_error (error);
+  cases = json_object_get_array_member (json_node_get_object
+      (json_parser_get_root (parser)), "cases");
+  g_assert_cmpuint (json_array_get_length (cases), >, 0);
+  for (i = 0; i < json_array_get_length (cases); i++) {
+    JsonObject *c = json_array_get_object_element (cases, i);
+    NoomMediaFlags local = sends_of (c, "local_sends");
+    NoomMediaFlags remote = sends_of (c, "remote_sends");
+    NoomOfferPlan plan;
+
+    /* a kind's row lists that kind's default sends */
+    if (json_object_has_member (c, "local_kind")) {
+      NoomKind lk, rk;
+
+      g_assert_true (noom_kind_from_string (json_object_get_string_member (c,
+                  "local_kind"), &lk));
+      g_assert_true (noom_kind_from_string (json_object_get_string_member (c,
+                  "remote_kind"), &rk));
+      g_assert_cmpint (noom_kind_default_sends (lk), ==, local);
+      g_assert_cmpint (noom_kind_default_sends (rk), ==, remote);
+      kinds++;
+    }
+    g_assert_cmpint (noom_offer_plan (json_object_get_boolean_member (c,
+                "local_was_first"), local, remote, &plan), ==,
+        json_object_get_boolean_member (c, "connect"));
+    g_assert_cmpint (plan.connect, ==, json_object_get_boolean_member (c,
+            "connect"));
+    g_assert_cmpint (plan.offer, ==, json_object_get_boolean_member (c,
+            "offer"));
+    g_assert_cmpstr (noom_direction_to_string (plan.audio), ==,
+        json_object_get_string_member (c, "audio"));
+    g_assert_cmpstr (noom_direction_to_string (plan.video), ==,
+        json_object_get_string_member (c, "video"));
+  }
+  g_assert_cmpuint (kinds, ==, (NOOM_KIND_LAST + 1) * (NOOM_KIND_LAST + 1) * 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -530,6 +601,7 @@ main (int argc, char **argv)
   g_test_add_func ("/room/validate-message", test_validate_message);
   g_test_add_func ("/room/error-codes", test_error_codes);
   g_test_add_func ("/room/kinds", test_kinds);
+  g_test_add_func ("/room/offer-rule-table", test_offer_rule_table);
   g_test_add_func ("/room/offer-rule/all-kinds", test_offer_rule_all_kinds);
   g_test_add_func ("/room/offer-rule/join-orders", test_offer_rule_join_orders);
   g_test_add_func ("/room/rooms", test_rooms);

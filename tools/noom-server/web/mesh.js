@@ -16,7 +16,7 @@
  * there) the offerer restarts ICE.
  */
 
-const KINDS = ["audio", "video"];
+import { KINDS, offerPlan } from "./offer-rule.js";
 
 /* how long a connection may stay short of "connected" before the offerer
  * restarts ICE */
@@ -84,24 +84,17 @@ export class Mesh {
     this.early = new Map();
   }
 
-  wantsConnection(participant) {
-    const theirs = participant.sends || [];
-    return this.media.sends.length > 0 || theirs.length > 0;
-  }
-
   /* A newcomer arrived: we were first, so we offer. */
   welcome(participant) {
-    if (!this.wantsConnection(participant) || this.peers.has(participant.id))
+    const plan = offerPlan(true, this.media.sends, participant.sends);
+    if (!plan.offer || this.peers.has(participant.id))
       return;
     const peer = this._create(participant, true);
-    const ours = this.media.sends;
-    const theirs = participant.sends || [];
     for (const kind of KINDS) {
-      const we = ours.includes(kind);
-      const they = theirs.includes(kind);
-      if (!we && !they)
+      const direction = plan[kind];
+      if (direction === "none")
         continue;
-      const direction = we && they ? "sendrecv" : we ? "sendonly" : "recvonly";
+      const we = direction === "sendrecv" || direction === "sendonly";
       const init = { direction };
       if (we)
         init.streams = [this.media.stream];
