@@ -44,6 +44,7 @@
 #include "gstnoompeer.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_noom_sink_debug);
+#define SESSION(self) gst_noom_base_bin_get_session (GST_NOOM_BASE_BIN (self))
 #define GST_CAT_DEFAULT gst_noom_sink_debug
 
 typedef enum
@@ -114,9 +115,7 @@ typedef struct
 
 struct _GstNoomSink
 {
-  GstBin parent;
-
-  GstNoomSession *session;
+  GstNoomBaseBin parent;
 
   /* Under the object lock. */
   GstNoomVideoCodec video_codec;
@@ -142,13 +141,8 @@ static GstStaticPadTemplate audio_template =
     GST_PAD_REQUEST,
     GST_STATIC_CAPS ("audio/x-raw; audio/x-opus"));
 
-static void gst_noom_sink_uri_handler_init (gpointer g_iface,
-    gpointer iface_data);
-
 #define gst_noom_sink_parent_class parent_class
-G_DEFINE_TYPE_WITH_CODE (GstNoomSink, gst_noom_sink, GST_TYPE_BIN,
-    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
-        gst_noom_sink_uri_handler_init);
+G_DEFINE_TYPE_WITH_CODE (GstNoomSink, gst_noom_sink, GST_TYPE_NOOM_BASE_BIN,
     GST_DEBUG_CATEGORY_INIT (gst_noom_sink_debug, "noomsink", 0,
         "Noom room publisher"));
 GST_ELEMENT_REGISTER_DEFINE (noomsink, "noomsink", GST_RANK_PRIMARY,
@@ -335,7 +329,7 @@ static void
 all_streams_eos (GstNoomSink * self)
 {
   GST_INFO_OBJECT (self, "EOS on every stream: leaving the room");
-  gst_noom_session_leave (self->session);
+  gst_noom_session_leave (SESSION (self));
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_eos (GST_OBJECT (self)));
 }
@@ -565,7 +559,7 @@ maybe_join (GstNoomSink * self)
   GST_OBJECT_UNLOCK (self);
 
   if (join)
-    gst_noom_session_join (self->session, sends);
+    gst_noom_session_join (SESSION (self), sends);
 }
 
 /* Stops feeding the branch; its queue may be blocked downstream in a
@@ -646,7 +640,7 @@ branch_guard (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     reason = g_strdup_printf ("webrtcbin refused the stream: %s",
         gst_flow_get_name (last));
     GST_WARNING_OBJECT (b->sink, "%s: %s", b->peer_id, reason);
-    gst_noom_session_fail_peer (b->sink->session, b->peer_id, reason);
+    gst_noom_session_fail_peer (SESSION (b->sink), b->peer_id, reason);
   }
   return GST_PAD_PROBE_DROP;
 }
@@ -816,14 +810,14 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 }
 
 static void
-sink_peer_added (GstElement * element, GstNoomPeer * peer)
+sink_peer_added (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   g_signal_connect (gst_noom_peer_get_webrtcbin (peer), "pad-added",
       G_CALLBACK (on_webrtc_pad_added), peer);
 }
 
 static void
-sink_prepare_offer (GstElement * element, GstNoomPeer * peer)
+sink_prepare_offer (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GList *l;
   GstNoomSink *self = GST_NOOM_SINK (element);
@@ -875,7 +869,7 @@ offer_direction (const GstSDPMedia * media)
 }
 
 static void
-sink_prepare_answer (GstElement * element, GstNoomPeer * peer)
+sink_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GList *l;
   GstNoomSink *self = GST_NOOM_SINK (element);
@@ -987,7 +981,7 @@ force_keyframe (GstNoomSink * self)
  * 1.22 does not keep the transceiver's current-direction: read the answer.)
  * As answerer we only linked what the offer asked for. */
 static void
-sink_negotiated (GstElement * element, GstNoomPeer * peer)
+sink_negotiated (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GPtrArray *branches = g_object_get_data (G_OBJECT (peer), "noomsink");
   GstWebRTCSessionDescription *answer = NULL;
@@ -1021,14 +1015,14 @@ sink_negotiated (GstElement * element, GstNoomPeer * peer)
 }
 
 static void
-sink_peer_connected (GstElement * element, GstNoomPeer * peer)
+sink_peer_connected (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   /* A newcomer decodes nothing until the next keyframe: make it now. */
   force_keyframe (GST_NOOM_SINK (element));
 }
 
 static void
-sink_peer_removing (GstElement * element, GstNoomPeer * peer)
+sink_peer_removing (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GPtrArray *branches = g_object_get_data (G_OBJECT (peer), "noomsink");
   guint i;
@@ -1040,91 +1034,46 @@ sink_peer_removing (GstElement * element, GstNoomPeer * peer)
 }
 
 static void
-sink_peer_removed (GstElement * element, GstNoomPeer * peer)
+sink_peer_removed (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
       peer);
   g_object_set_data (G_OBJECT (peer), "noomsink", NULL);
 }
 
-static const GstNoomSessionHooks sink_hooks = {
-  .peer_added = sink_peer_added,
-  .prepare_offer = sink_prepare_offer,
-  .prepare_answer = sink_prepare_answer,
-  .negotiated = sink_negotiated,
-  .peer_connected = sink_peer_connected,
-  .peer_removing = sink_peer_removing,
-  .peer_removed = sink_peer_removed,
-};
 
 /* ------------------------------------------------------------------------ */
 /* element */
 
-static GstStateChangeReturn
-gst_noom_sink_change_state (GstElement * element, GstStateChange transition)
+static gboolean
+gst_noom_sink_start (GstNoomBaseBin * base)
 {
+  GstNoomSink *self = GST_NOOM_SINK (base);
   GList *l;
-  GstNoomSink *self = GST_NOOM_SINK (element);
-  GstStateChangeReturn ret;
 
-  switch (transition) {
-    case GST_STATE_CHANGE_NULL_TO_READY:
-      if (!gst_noom_session_prepare (element))
-        return GST_STATE_CHANGE_FAILURE;
-      break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-      GST_OBJECT_LOCK (self);
-      self->running = TRUE;
-      self->join_sent = FALSE;
-      self->eos_posted = FALSE;
-      for (l = self->streams; l; l = l->next)
-        ((Stream *) l->data)->eos = FALSE;
-      GST_OBJECT_UNLOCK (self);
-      if (!gst_noom_session_start (self->session))
-        goto start_failed;
-      maybe_join (self);
-      break;
-    default:
-      break;
-  }
+  GST_OBJECT_LOCK (self);
+  self->running = TRUE;
+  self->join_sent = FALSE;
+  self->eos_posted = FALSE;
+  for (l = self->streams; l; l = l->next)
+    ((Stream *) l->data)->eos = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
 
-  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
-    goto failure;
+static void
+gst_noom_sink_started (GstNoomBaseBin * base)
+{
+  maybe_join (GST_NOOM_SINK (base));
+}
 
-  switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_NULL:
-      gst_noom_session_unprepare ();
-      break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      GST_OBJECT_LOCK (self);
-      self->running = FALSE;
-      GST_OBJECT_UNLOCK (self);
-      gst_noom_session_stop (self->session);
-      break;
-    default:
-      break;
-  }
-  return ret;
-
-  /* ERRORS */
-start_failed:
-  {
-    GST_OBJECT_LOCK (self);
-    self->running = FALSE;
-    GST_OBJECT_UNLOCK (self);
-    return GST_STATE_CHANGE_FAILURE;
-  }
-failure:
-  {
-    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-      GST_OBJECT_LOCK (self);
-      self->running = FALSE;
-      GST_OBJECT_UNLOCK (self);
-      gst_noom_session_stop (self->session);
-    }
-    return ret;
-  }
+/* Before the session stops: no join from a streaming thread after it. */
+static void
+gst_noom_sink_stopping (GstNoomBaseBin * base)
+{
+  GST_OBJECT_LOCK (base);
+  GST_NOOM_SINK (base)->running = FALSE;
+  GST_OBJECT_UNLOCK (base);
 }
 
 static void
@@ -1132,10 +1081,6 @@ gst_noom_sink_handle_message (GstBin * bin, GstMessage * message)
 {
   GstNoomSink *self = GST_NOOM_SINK (bin);
 
-  if (gst_noom_session_handle_message (self->session, message)) {
-    gst_message_unref (message);
-    return;
-  }
   /* Our EOS is ours to post, once every stream ended. */
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS
       && GST_MESSAGE_SRC (message) != GST_OBJECT (self)) {
@@ -1151,9 +1096,6 @@ gst_noom_sink_set_property (GObject * object, guint prop_id,
 {
   GstNoomSink *self = GST_NOOM_SINK (object);
   gboolean ok;
-
-  if (gst_noom_session_set_property (self->session, prop_id, value, pspec))
-    return;
 
   GST_OBJECT_LOCK (self);
   ok = GST_STATE (self) <= GST_STATE_READY;
@@ -1186,9 +1128,6 @@ gst_noom_sink_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstNoomSink *self = GST_NOOM_SINK (object);
 
-  if (gst_noom_session_get_property (self->session, prop_id, value, pspec))
-    return;
-
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_VIDEO_CODEC:
@@ -1212,8 +1151,6 @@ gst_noom_sink_finalize (GObject * object)
 {
   GstNoomSink *self = GST_NOOM_SINK (object);
 
-  gst_noom_session_stop (self->session);
-  gst_object_unref (self->session);
   g_list_free_full (self->streams, (GDestroyNotify) stream_free);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1224,8 +1161,6 @@ gst_noom_sink_init (GstNoomSink * self)
   self->video_codec = DEFAULT_VIDEO_CODEC;
   self->video_bitrate = DEFAULT_VIDEO_BITRATE;
   self->audio_bitrate = DEFAULT_AUDIO_BITRATE;
-  self->session = gst_noom_session_new (GST_ELEMENT (self), "publisher",
-      &sink_hooks);
   /* A sink whatever its children are: webrtcbin holds sources too. */
   gst_bin_set_suppressed_flags (GST_BIN (self),
       GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
@@ -1238,12 +1173,12 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBinClass *bin_class = GST_BIN_CLASS (klass);
+  GstNoomBaseBinClass *base_class = GST_NOOM_BASE_BIN_CLASS (klass);
 
   gobject_class->set_property = gst_noom_sink_set_property;
   gobject_class->get_property = gst_noom_sink_get_property;
   gobject_class->finalize = gst_noom_sink_finalize;
 
-  gst_noom_session_install_properties (gobject_class);
   /**
    * noomsink:video-codec:
    *
@@ -1264,8 +1199,6 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
           "Target bitrate of encoded audio in kbit/s", 6, 510,
           DEFAULT_AUDIO_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
-  gst_noom_session_install_signals (gobject_class);
-
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class, "Noom room sink",
@@ -1273,50 +1206,22 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
       "Publishes audio and video to every participant of a Noom room",
       "Noom developers");
 
-  element_class->change_state = gst_noom_sink_change_state;
   element_class->request_new_pad = gst_noom_sink_request_new_pad;
   element_class->release_pad = gst_noom_sink_release_pad;
   bin_class->handle_message = gst_noom_sink_handle_message;
 
+  base_class->kind = "publisher";
+  base_class->uri_type = GST_URI_SINK;
+  base_class->start = gst_noom_sink_start;
+  base_class->started = gst_noom_sink_started;
+  base_class->stopping = gst_noom_sink_stopping;
+  base_class->peer_added = sink_peer_added;
+  base_class->prepare_offer = sink_prepare_offer;
+  base_class->prepare_answer = sink_prepare_answer;
+  base_class->negotiated = sink_negotiated;
+  base_class->peer_connected = sink_peer_connected;
+  base_class->peer_removing = sink_peer_removing;
+  base_class->peer_removed = sink_peer_removed;
+
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_VIDEO_CODEC, 0);
-}
-
-/* ------------------------------------------------------------------------ */
-/* GstURIHandler */
-
-static GstURIType
-gst_noom_sink_uri_get_type (GType type)
-{
-  return GST_URI_SINK;
-}
-
-static const gchar *const *
-gst_noom_sink_uri_get_protocols (GType type)
-{
-  return gst_noom_session_get_protocols ();
-}
-
-static gchar *
-gst_noom_sink_uri_get_uri (GstURIHandler * handler)
-{
-  return gst_noom_session_get_uri (GST_NOOM_SINK (handler)->session);
-}
-
-static gboolean
-gst_noom_sink_uri_set_uri (GstURIHandler * handler, const gchar * uri,
-    GError ** error)
-{
-  return gst_noom_session_set_uri (GST_NOOM_SINK (handler)->session, uri,
-      error);
-}
-
-static void
-gst_noom_sink_uri_handler_init (gpointer g_iface, gpointer iface_data)
-{
-  GstURIHandlerInterface *iface = g_iface;
-
-  iface->get_type = gst_noom_sink_uri_get_type;
-  iface->get_protocols = gst_noom_sink_uri_get_protocols;
-  iface->get_uri = gst_noom_sink_uri_get_uri;
-  iface->set_uri = gst_noom_sink_uri_set_uri;
 }

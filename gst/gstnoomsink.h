@@ -5,10 +5,12 @@
 #pragma once
 
 #include <gst/gst.h>
+#include "gstnoombasebin.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_NOOM_SINK (gst_noom_sink_get_type ())
-G_DECLARE_FINAL_TYPE (GstNoomSink, gst_noom_sink, GST, NOOM_SINK, GstBin)
+G_DECLARE_FINAL_TYPE (GstNoomSink, gst_noom_sink, GST, NOOM_SINK,
+    GstNoomBaseBin)
 
 G_END_DECLS

@@ -1,0 +1,292 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * GstNoomBaseBin: the abstract bin noomsink and noomsrc derive from.  It
+ * owns their GstNoomSession, installs the properties and signals they
+ * share (documented in gst/gstnoomsession.c, where they are kept),
+ * implements the noom:// URI handler, and runs the one state machine:
+ *
+ *   NULL->READY     the session checks its settings (gst_noom_session_prepare)
+ *   READY->PAUSED   class start(), the session starts, class started()
+ *                   (a live element then returns NO_PREROLL)
+ *   PAUSED->READY   class stopping(), the session stops, class stopped()
+ *   READY->NULL     gst_noom_session_unprepare
+ *
+ * The session's steps for each peer reach the element as virtual methods.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstnoombasebin.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_noom_base_bin_debug);
+#define GST_CAT_DEFAULT gst_noom_base_bin_debug
+
+typedef struct
+{
+  GstNoomSession *session;
+} GstNoomBaseBinPrivate;
+
+static void gst_noom_base_bin_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstNoomBaseBin, gst_noom_base_bin,
+    GST_TYPE_BIN, G_ADD_PRIVATE (GstNoomBaseBin)
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_noom_base_bin_uri_handler_init);
+    GST_DEBUG_CATEGORY_INIT (gst_noom_base_bin_debug, "noombasebin", 0,
+        "Noom elements' shared lifecycle"));
+
+#define PRIV(self) ((GstNoomBaseBinPrivate *) \
+    gst_noom_base_bin_get_instance_private (GST_NOOM_BASE_BIN (self)))
+#define KLASS(self) GST_NOOM_BASE_BIN_GET_CLASS (self)
+
+GstNoomSession *
+gst_noom_base_bin_get_session (GstNoomBaseBin * self)
+{
+  return PRIV (self)->session;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the session's steps, as virtual methods */
+
+static gboolean
+do_accept (GstElement * element, NoomParticipant * p)
+{
+  return !KLASS (element)->accept
+      || KLASS (element)->accept (GST_NOOM_BASE_BIN (element), p);
+}
+
+#define PEER_STEP(step) \
+  static void \
+  do_##step (GstElement * element, GstNoomPeer * peer) \
+  { \
+    if (KLASS (element)->step) \
+      KLASS (element)->step (GST_NOOM_BASE_BIN (element), peer); \
+  }
+
+PEER_STEP (peer_added);
+PEER_STEP (prepare_offer);
+PEER_STEP (prepare_answer);
+PEER_STEP (negotiated);
+PEER_STEP (peer_connected);
+PEER_STEP (peer_removing);
+PEER_STEP (peer_removed);
+#undef PEER_STEP
+
+static void
+do_participant_updated (GstElement * element, NoomParticipant * p)
+{
+  if (KLASS (element)->participant_updated)
+    KLASS (element)->participant_updated (GST_NOOM_BASE_BIN (element), p);
+}
+
+static void
+do_joined (GstElement * element, const gchar * room)
+{
+  if (KLASS (element)->joined)
+    KLASS (element)->joined (GST_NOOM_BASE_BIN (element), room);
+}
+
+static const GstNoomSessionHooks hooks = {
+  .accept = do_accept,
+  .peer_added = do_peer_added,
+  .prepare_offer = do_prepare_offer,
+  .prepare_answer = do_prepare_answer,
+  .negotiated = do_negotiated,
+  .peer_connected = do_peer_connected,
+  .peer_removing = do_peer_removing,
+  .peer_removed = do_peer_removed,
+  .participant_updated = do_participant_updated,
+  .joined = do_joined,
+};
+
+/* ------------------------------------------------------------------------ */
+/* state */
+
+static void
+stop_session (GstNoomBaseBin * self)
+{
+  if (KLASS (self)->stopping)
+    KLASS (self)->stopping (self);
+  gst_noom_session_stop (PRIV (self)->session);
+  if (KLASS (self)->stopped)
+    KLASS (self)->stopped (self);
+}
+
+static GstStateChangeReturn
+gst_noom_base_bin_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstNoomBaseBin *self = GST_NOOM_BASE_BIN (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!gst_noom_session_prepare (element))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (KLASS (self)->start && !KLASS (self)->start (self))
+        return GST_STATE_CHANGE_FAILURE;
+      if (!gst_noom_session_start (PRIV (self)->session)) {
+        stop_session (self);
+        return GST_STATE_CHANGE_FAILURE;
+      }
+      if (KLASS (self)->started)
+        KLASS (self)->started (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_noom_base_bin_parent_class)->change_state
+      (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      stop_session (self);
+    return ret;
+  }
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
+      if (KLASS (self)->live)
+        ret = GST_STATE_CHANGE_NO_PREROLL;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      stop_session (self);
+      break;
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      gst_noom_session_unprepare ();
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+/* Messages of a peer's elements are the session's (one participant's
+ * failure ends that participant's connection only). */
+static void
+gst_noom_base_bin_handle_message (GstBin * bin, GstMessage * message)
+{
+  if (gst_noom_session_handle_message (PRIV (bin)->session, message)) {
+    gst_message_unref (message);
+    return;
+  }
+  GST_BIN_CLASS (gst_noom_base_bin_parent_class)->handle_message (bin,
+      message);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject */
+
+static void
+gst_noom_base_bin_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  if (!gst_noom_session_set_property (PRIV (object)->session, prop_id, value,
+          pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+gst_noom_base_bin_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  if (!gst_noom_session_get_property (PRIV (object)->session, prop_id, value,
+          pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+/* The element's class is known only now (in instance_init it is still
+ * this one's): the session joins as the element's kind. */
+static void
+gst_noom_base_bin_constructed (GObject * object)
+{
+  GstNoomBaseBin *self = GST_NOOM_BASE_BIN (object);
+
+  G_OBJECT_CLASS (gst_noom_base_bin_parent_class)->constructed (object);
+  PRIV (self)->session = gst_noom_session_new (GST_ELEMENT (self),
+      KLASS (self)->kind, &hooks);
+}
+
+static void
+gst_noom_base_bin_finalize (GObject * object)
+{
+  GstNoomBaseBinPrivate *priv = PRIV (object);
+
+  gst_noom_session_stop (priv->session);
+  gst_object_unref (priv->session);
+  G_OBJECT_CLASS (gst_noom_base_bin_parent_class)->finalize (object);
+}
+
+static void
+gst_noom_base_bin_init (GstNoomBaseBin * self)
+{
+}
+
+static void
+gst_noom_base_bin_class_init (GstNoomBaseBinClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+
+  gobject_class->set_property = gst_noom_base_bin_set_property;
+  gobject_class->get_property = gst_noom_base_bin_get_property;
+  gobject_class->constructed = gst_noom_base_bin_constructed;
+  gobject_class->finalize = gst_noom_base_bin_finalize;
+  element_class->change_state = gst_noom_base_bin_change_state;
+  bin_class->handle_message = gst_noom_base_bin_handle_message;
+
+  gst_noom_session_install_properties (gobject_class);
+  gst_noom_session_install_signals (gobject_class);
+  gst_type_mark_as_plugin_api (GST_TYPE_NOOM_BASE_BIN, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GstURIHandler: noom:// and nooms:// */
+
+static GstURIType
+gst_noom_base_bin_uri_get_type (GType type)
+{
+  GstNoomBaseBinClass *klass = g_type_class_ref (type);
+  GstURIType uri_type = klass->uri_type;
+
+  g_type_class_unref (klass);
+  return uri_type;
+}
+
+static const gchar *const *
+gst_noom_base_bin_uri_get_protocols (GType type)
+{
+  return gst_noom_session_get_protocols ();
+}
+
+static gchar *
+gst_noom_base_bin_uri_get_uri (GstURIHandler * handler)
+{
+  return gst_noom_session_get_uri (PRIV (handler)->session);
+}
+
+static gboolean
+gst_noom_base_bin_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  return gst_noom_session_set_uri (PRIV (handler)->session, uri, error);
+}
+
+static void
+gst_noom_base_bin_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = g_iface;
+
+  iface->get_type = gst_noom_base_bin_uri_get_type;
+  iface->get_protocols = gst_noom_base_bin_uri_get_protocols;
+  iface->get_uri = gst_noom_base_bin_uri_get_uri;
+  iface->set_uri = gst_noom_base_bin_uri_set_uri;
+}
