@@ -40,56 +40,6 @@ noom_client_error_quark (void)
   return g_quark_from_static_string ("noom-client-error-quark");
 }
 
-/* ------------------------------------------------------------ participant */
-
-/* The public struct followed by the reference count */
-typedef struct
-{
-  NoomParticipant p;
-  gatomicrefcount ref;
-} Participant;
-
-G_DEFINE_BOXED_TYPE (NoomParticipant, noom_participant, noom_participant_ref,
-    noom_participant_unref);
-
-NoomParticipant *
-noom_participant_new (const gchar * id, const gchar * nickname,
-    const gchar * kind, NoomMediaFlags sends)
-{
-  Participant *self = g_new0 (Participant, 1);
-
-  g_atomic_ref_count_init (&self->ref);
-  self->p.id = g_strdup (id);
-  self->p.nickname = g_strdup (nickname);
-  self->p.kind = g_strdup (kind);
-  self->p.sends = sends;
-  return &self->p;
-}
-
-NoomParticipant *
-noom_participant_ref (NoomParticipant * p)
-{
-  g_return_val_if_fail (p != NULL, NULL);
-
-  g_atomic_ref_count_inc (&((Participant *) p)->ref);
-  return p;
-}
-
-void
-noom_participant_unref (NoomParticipant * p)
-{
-  Participant *self = (Participant *) p;
-
-  if (p == NULL)
-    return;
-  if (!g_atomic_ref_count_dec (&self->ref))
-    return;
-  g_free (p->id);
-  g_free (p->nickname);
-  g_free (p->kind);
-  g_free (self);
-}
-
 static const gchar *
 get_string_member (JsonObject * object, const gchar * name)
 {

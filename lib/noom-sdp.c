@@ -188,21 +188,6 @@ noom_sdp_get_sends (const gchar * sdp, NoomMediaFlags * sends)
   return TRUE;
 }
 
-const gchar *
-noom_media_flags_to_string (NoomMediaFlags media)
-{
-  switch (media & (NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO)) {
-    case NOOM_MEDIA_AUDIO:
-      return "audio";
-    case NOOM_MEDIA_VIDEO:
-      return "video";
-    case NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO:
-      return "audio and video";
-    default:
-      return "nothing";
-  }
-}
-
 /* ---- BUNDLE normalisation (RFC 8843 §7.1, RFC 8829 §5.10) ---- */
 
 /* The attributes that describe a transport: under BUNDLE only the tagged
