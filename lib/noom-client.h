@@ -39,10 +39,6 @@ typedef enum {
                                       HTTP does that) */
 } NoomClientError;
 
-/* A participant from its JSON object (docs/protocol.md §3). */
-NoomParticipant *noom_participant_from_json (JsonObject * object,
-    GError ** error);
-
 /* The result of a join (docs/protocol.md §5 enter_room ack). */
 typedef struct {
   gchar *room;
