@@ -4,14 +4,12 @@
  *
  * noom-room: the room model of docs/protocol.md, pure (no I/O, no clock of
  * its own): rooms by name, their members in join order, one room per
- * connection, the public room list, the per-connection event rate limit
- * and "who sends the offer" (noom_offer_plan(), §7).  The name and message
- * rules and limits it applies are lib/noom-protocol's (§2).
+ * connection, the public room list and the per-connection event rate
+ * limit.  The name and message rules and limits it applies are
+ * lib/noom-protocol's (§2); who sends the offer (§7) is lib/noom-offer's.
  *
  * noom-server keeps one NoomRoomSet; every connection embeds one
- * NoomRoomMember.  The GStreamer elements and the web client (which mirrors
- * noom_offer_plan() in JavaScript) follow the same offer rule: change it
- * here, in docs/protocol.md §7 and in the web client together.
+ * NoomRoomMember.
  *
  * Memory: a member is ~64 bytes; a room is its name, one small array and
  * the hash table entry.  Nicknames are NULL while they are the default
@@ -24,36 +22,6 @@
 #include "noom-protocol.h"
 
 G_BEGIN_DECLS
-
-/* ------------------------------------------------------------- offer rule */
-
-/* A transceiver direction, as seen by one side of the pair. */
-typedef enum {
-  NOOM_DIRECTION_NONE,          /* no transceiver for this media */
-  NOOM_DIRECTION_SENDRECV,
-  NOOM_DIRECTION_SENDONLY,
-  NOOM_DIRECTION_RECVONLY,
-} NoomDirection;
-
-const gchar *noom_direction_to_string (NoomDirection direction);
-
-typedef struct {
-  gboolean connect;             /* FALSE: no peer connection for this pair */
-  gboolean offer;               /* TRUE: the local side sends the offer */
-  NoomDirection audio;          /* the local side's transceiver direction */
-  NoomDirection video;
-} NoomOfferPlan;
-
-/* THE offer rule (docs/protocol.md §7), for the pair (local, remote):
- * @local_was_first is TRUE when the local side was in the room before the
- * remote one (it learnt of the remote side through `welcome`), FALSE when
- * the remote side was listed in the local side's join ack.  The one that
- * was first offers; the other answers.  No connection when neither side
- * sends anything.  Directions: sendrecv when both send the media, sendonly
- * when only the local side does, recvonly when only the remote side does,
- * none when neither.  Returns @plan->connect. */
-gboolean noom_offer_plan (gboolean local_was_first, NoomMediaFlags local_sends,
-    NoomMediaFlags remote_sends, NoomOfferPlan * plan);
 
 /* ------------------------------------------------------------ rate limit */
 
