@@ -123,16 +123,27 @@ struct _NoomEngineSocket
 
 typedef struct _OutChunk OutChunk;
 
+/* What a WsConn reports to the one who made it (noom-engine-ws.c). */
+typedef struct
+{
+  void (*message) (WsConn * c, gboolean binary, const gchar * data,
+      gsize len);
+  /* The peer went away (EOF, error, close frame). */
+  void (*lost) (WsConn * c);
+} WsConnEvents;
+
 /* A WebSocket connection.  Plain ones are framed here, on the raw file
  * descriptor taken from libsoup after the handshake: libsoup's
  * SoupWebsocketConnection and the HTTP connection objects under it cost
  * about 30 KB per connection, this about 100 bytes, and sending a frame
  * is one sendmsg() of a header and the shared GBytes, no copy.  TLS
  * connections keep libsoup's implementation (@soup).  Only
- * noom-engine-wsconn.c touches it but for @owner and @hold. */
+ * noom-engine-wsconn.c touches it but for @owner and @hold; it knows
+ * nothing of sessions, and reports through @events. */
 struct _WsConn
 {
   NoomEngine *engine;
+  const WsConnEvents *events;
   NoomEngineSocket *owner;      /* NULL while being turned away */
   SoupWebsocketConnection *soup;        /* TLS only */
   GSocket *gsocket;             /* TLS only: for the backlog estimate */
@@ -154,6 +165,20 @@ static inline gint64
 now_ms (void)
 {
   return g_get_monotonic_time () / 1000;
+}
+
+/* An idle source calling @func (@engine) on the engine's context, at
+ * G_PRIORITY_DEFAULT: an idle below the epoll source would starve under
+ * load. */
+static inline GSource *
+noom_engine_idle_new (NoomEngine * engine, GSourceFunc func)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, engine, NULL);
+  g_source_attach (source, engine->context);
+  return source;
 }
 
 /* --------------------------------------------------- noom-engine.c */
@@ -180,9 +205,6 @@ gboolean noom_engine_handle_packet (NoomEngineSocket * s,
 GBytes *noom_engine_open_frame (NoomEngine * engine, NoomEngineSocket * s,
     gboolean upgrades);
 const gchar *noom_engine_query_get (GHashTable * query, const gchar * key);
-/* An idle source calling @func (@engine) on the engine's context, at
- * G_PRIORITY_DEFAULT (not below the epoll source). */
-GSource *noom_engine_idle_new (NoomEngine * engine, GSourceFunc func);
 
 void noom_engine_mirror_connection_close (SoupServerMessage * msg);
 void noom_engine_set_json_error (SoupServerMessage * msg, guint status,
@@ -235,11 +257,6 @@ void noom_engine_ws_tls_cb (SoupServer * server, SoupServerMessage * msg,
 void noom_engine_ws_disconnect (NoomEngineSocket * s, WsConn ** conn);
 void noom_engine_ws_send (NoomEngineSocket * s, WsConn * c, gboolean binary,
     GBytes * frame);
-/* From noom-engine-wsconn.c: a message, and the peer going away (EOF,
- * error, close frame). */
-void noom_engine_ws_message (WsConn * c, gboolean binary, const gchar * data,
-    gsize len);
-void noom_engine_ws_lost (WsConn * c);
 /* Forgets pending upgrades and closes turned-away connections now
  * (engine teardown). */
 void noom_engine_ws_finish (NoomEngine * engine);
@@ -248,9 +265,11 @@ void noom_engine_ws_finish (NoomEngine * engine);
 
 void noom_ws_conn_io_init (NoomEngine * engine);
 void noom_ws_conn_io_clear (NoomEngine * engine);
-WsConn *noom_ws_conn_new_raw (NoomEngine * engine, gint fd);
+WsConn *noom_ws_conn_new_raw (NoomEngine * engine, gint fd,
+    const WsConnEvents * events);
 WsConn *noom_ws_conn_new_soup (NoomEngine * engine,
-    SoupWebsocketConnection * ws, GSocket * gsocket);
+    SoupWebsocketConnection * ws, GSocket * gsocket,
+    const WsConnEvents * events);
 WsConn *noom_ws_conn_ref (WsConn * c);
 void noom_ws_conn_unref (WsConn * c);
 /* Queues one frame (@opcode 1 text, 2 binary).  FALSE when the connection

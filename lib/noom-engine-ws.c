@@ -44,9 +44,8 @@ noom_engine_ws_send (NoomEngineSocket * s, WsConn * c, gboolean binary,
     noom_engine_socket_doom (s);
 }
 
-void
-noom_engine_ws_message (WsConn * c, gboolean binary, const gchar * data,
-    gsize len)
+static void
+ws_on_message (WsConn * c, gboolean binary, const gchar * data, gsize len)
 {
   NoomEngineSocket *s = c->owner;
   NoomEngine *engine = c->engine;
@@ -117,8 +116,8 @@ noom_engine_ws_message (WsConn * c, gboolean binary, const gchar * data,
 }
 
 /* The peer went away (EOF, error, close frame). */
-void
-noom_engine_ws_lost (WsConn * c)
+static void
+ws_on_lost (WsConn * c)
 {
   NoomEngineSocket *s = c->owner;
 
@@ -133,6 +132,12 @@ noom_engine_ws_lost (WsConn * c)
   }
   noom_engine_socket_close_internal (s, "transport close", FALSE);
 }
+
+/* What the session's WebSocket connections report. */
+static const WsConnEvents ws_events = {
+  .message = ws_on_message,
+  .lost = ws_on_lost,
+};
 
 static gboolean
 turned_away_cb (gpointer user_data)
@@ -251,7 +256,7 @@ ws_upgraded_cb (SoupServerMessage * msg, PendingUpgrade * pu)
     noom_listener_release_connection (hold);
     return;
   }
-  c = noom_ws_conn_new_raw (pu->engine, fd);
+  c = noom_ws_conn_new_raw (pu->engine, fd, &ws_events);
   if (c) {
     c->hold = hold;
     ws_accepted (pu->engine, c, pu->sid, remote);
@@ -294,8 +299,9 @@ noom_engine_ws_tls_cb (SoupServer * server, SoupServerMessage * msg,
   if (query_text)
     query = g_uri_parse_params (query_text, -1, "&", G_URI_PARAMS_NONE, NULL);
   ws_accepted (engine, noom_ws_conn_new_soup (engine, ws,
-          noom_listener_get_message_socket (msg)), noom_engine_query_get (query,
-          "sid"), soup_server_message_get_remote_host (msg));
+          noom_listener_get_message_socket (msg), &ws_events),
+      noom_engine_query_get (query, "sid"),
+      soup_server_message_get_remote_host (msg));
 }
 
 void

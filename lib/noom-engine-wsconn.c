@@ -505,7 +505,7 @@ wsc_protocol_error (WsConn * c, gushort code)
   g_debug ("websocket protocol error %u", code);
   /* the close frame first: the owner's close would send a normal one */
   wsc_send_close_frame (c, code);
-  noom_engine_ws_lost (c);
+  c->events->lost (c);
   noom_ws_conn_shut (c);
   noom_ws_conn_unref (ref);
 }
@@ -570,8 +570,7 @@ wsc_process (WsConn * c, guint8 * data, gsize len)
           return pos;
         }
         if (fin) {
-          noom_engine_ws_message (c, opcode == 2, (const gchar *) payload,
-              plen);
+          c->events->message (c, opcode == 2, (const gchar *) payload, plen);
         } else {
           c->msg = g_byte_array_sized_new (plen);
           g_byte_array_append (c->msg, payload, plen);
@@ -587,14 +586,14 @@ wsc_process (WsConn * c, guint8 * data, gsize len)
         if (fin) {
           g_autoptr (GByteArray) msg = g_steal_pointer (&c->msg);
 
-          noom_engine_ws_message (c, c->msg_opcode == 2,
+          c->events->message (c, c->msg_opcode == 2,
               (const gchar *) msg->data, msg->len);
         }
         break;
       case 0x8:{
         WsConn *ref = noom_ws_conn_ref (c);
 
-        noom_engine_ws_lost (c);
+        c->events->lost (c);
         noom_ws_conn_close (c, plen >= 2 ? (payload[0] << 8) | payload[1] :
             SOUP_WEBSOCKET_CLOSE_NORMAL);
         noom_ws_conn_unref (ref);
@@ -643,7 +642,7 @@ wsc_read (WsConn * c)
     }
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
             errno != EINTR)) {
-      noom_engine_ws_lost (c);
+      c->events->lost (c);
       noom_ws_conn_shut (c);
       return;
     }
@@ -701,12 +700,13 @@ static GSourceFuncs epoll_funcs = {
 };
 
 WsConn *
-noom_ws_conn_new_raw (NoomEngine * engine, gint fd)
+noom_ws_conn_new_raw (NoomEngine * engine, gint fd, const WsConnEvents * events)
 {
   WsConn *c = g_new0 (WsConn, 1);
   struct epoll_event ev = { 0, };
 
   c->engine = engine;
+  c->events = events;
   c->ref_count = 1;
   c->fd = fd;
   ev.events = EPOLLIN;
@@ -726,7 +726,7 @@ soup_message_cb (SoupWebsocketConnection * ws, gint type, GBytes * message,
   gsize len;
   const gchar *data = g_bytes_get_data (message, &len);
 
-  noom_engine_ws_message (c, type == SOUP_WEBSOCKET_DATA_BINARY, data, len);
+  c->events->message (c, type == SOUP_WEBSOCKET_DATA_BINARY, data, len);
 }
 
 static void
@@ -734,18 +734,19 @@ soup_closed_cb (SoupWebsocketConnection * ws, WsConn * c)
 {
   WsConn *ref = noom_ws_conn_ref (c);
 
-  noom_engine_ws_lost (c);
+  c->events->lost (c);
   noom_ws_conn_shut (c);
   noom_ws_conn_unref (ref);
 }
 
 WsConn *
 noom_ws_conn_new_soup (NoomEngine * engine, SoupWebsocketConnection * ws,
-    GSocket * gsocket)
+    GSocket * gsocket, const WsConnEvents * events)
 {
   WsConn *c = g_new0 (WsConn, 1);
 
   c->engine = engine;
+  c->events = events;
   c->ref_count = 1;
   c->fd = -1;
   c->soup = g_object_ref (ws);

@@ -45,19 +45,6 @@ noom_engine_config_init (NoomEngineConfig * config)
   config->max_buffered = DEFAULT_MAX_BUFFERED;
 }
 
-GSource *
-noom_engine_idle_new (NoomEngine * engine, GSourceFunc func)
-{
-  GSource *source = g_idle_source_new ();
-
-  /* Default priority, as the epoll source: an idle below it would starve
-   * under load. */
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, func, engine, NULL);
-  g_source_attach (source, engine->context);
-  return source;
-}
-
 /* ------------------------------------------------------------ socket life */
 
 NoomEngineSocket *
