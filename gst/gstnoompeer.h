@@ -7,7 +7,7 @@
 #include <gst/gst.h>
 #include <gst/webrtc/webrtc.h>
 #include "gstnoomsession.h"
-#include "noom-room.h"
+#include "noom-offer.h"
 
 G_BEGIN_DECLS
 

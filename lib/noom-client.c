@@ -40,147 +40,16 @@ noom_client_error_quark (void)
   return g_quark_from_static_string ("noom-client-error-quark");
 }
 
-/* ------------------------------------------------------------ participant */
-
-/* The public struct followed by the reference count */
-typedef struct
-{
-  NoomParticipant p;
-  gatomicrefcount ref;
-} Participant;
-
-G_DEFINE_BOXED_TYPE (NoomParticipant, noom_participant, noom_participant_ref,
-    noom_participant_unref);
-
-NoomParticipant *
-noom_participant_new (const gchar * id, const gchar * nickname,
-    const gchar * kind, NoomMediaFlags sends)
-{
-  Participant *self = g_new0 (Participant, 1);
-
-  g_atomic_ref_count_init (&self->ref);
-  self->p.id = g_strdup (id);
-  self->p.nickname = g_strdup (nickname);
-  self->p.kind = g_strdup (kind);
-  self->p.sends = sends;
-  return &self->p;
-}
-
-NoomParticipant *
-noom_participant_ref (NoomParticipant * p)
-{
-  g_return_val_if_fail (p != NULL, NULL);
-
-  g_atomic_ref_count_inc (&((Participant *) p)->ref);
-  return p;
-}
-
-void
-noom_participant_unref (NoomParticipant * p)
-{
-  Participant *self = (Participant *) p;
-
-  if (p == NULL)
-    return;
-  if (!g_atomic_ref_count_dec (&self->ref))
-    return;
-  g_free (p->id);
-  g_free (p->nickname);
-  g_free (p->kind);
-  g_free (self);
-}
-
 static const gchar *
 get_string_member (JsonObject * object, const gchar * name)
 {
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
+  return noom_json_node_get_string (json_object_get_member (object, name));
 }
 
 static gboolean
 get_int_member (JsonObject * object, const gchar * name, gint64 * value)
 {
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  if (json_node_get_value_type (node) == G_TYPE_INT64) {
-    *value = json_node_get_int (node);
-    return TRUE;
-  }
-  if (json_node_get_value_type (node) == G_TYPE_DOUBLE) {
-    gdouble d = json_node_get_double (node);
-
-    if (d != (gdouble) (gint64) d)
-      return FALSE;
-    *value = (gint64) d;
-    return TRUE;
-  }
-  return FALSE;
-}
-
-static JsonObject *
-get_object_member (JsonObject * object, const gchar * name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  return node && JSON_NODE_HOLDS_OBJECT (node) ?
-      json_node_get_object (node) : NULL;
-}
-
-static JsonArray *
-get_array_member (JsonObject * object, const gchar * name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  return node && JSON_NODE_HOLDS_ARRAY (node) ?
-      json_node_get_array (node) : NULL;
-}
-
-NoomParticipant *
-noom_participant_from_json (JsonObject * object, GError ** error)
-{
-  const gchar *id, *nickname, *kind;
-  NoomMediaFlags sends = NOOM_MEDIA_NONE;
-  JsonArray *array;
-  guint i;
-
-  g_return_val_if_fail (object != NULL, NULL);
-
-  id = get_string_member (object, "id");
-  nickname = get_string_member (object, "nickname");
-  kind = get_string_member (object, "kind");
-  array = get_array_member (object, "sends");
-  if (id == NULL || *id == '\0' || nickname == NULL || kind == NULL
-      || array == NULL) {
-    g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
-        "The server sent a participant without id, nickname, kind or sends");
-    return NULL;
-  }
-  for (i = 0; i < json_array_get_length (array); i++) {
-    JsonNode *node = json_array_get_element (array, i);
-    const gchar *media;
-
-    if (!JSON_NODE_HOLDS_VALUE (node)
-        || json_node_get_value_type (node) != G_TYPE_STRING) {
-      g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
-          "The server sent a participant whose sends is not a list of names");
-      return NULL;
-    }
-    media = json_node_get_string (node);
-    if (g_str_equal (media, "audio"))
-      sends |= NOOM_MEDIA_AUDIO;
-    else if (g_str_equal (media, "video"))
-      sends |= NOOM_MEDIA_VIDEO;
-    else
-      /* a later protocol may add kinds of media: not ours to refuse */
-      g_debug ("participant %s sends unknown media \"%s\"", id, media);
-  }
-  return noom_participant_new (id, nickname, kind, sends);
+  return noom_json_node_get_int (json_object_get_member (object, name), value);
 }
 
 void
@@ -333,59 +202,20 @@ bad_scheme:
   return NULL;
 }
 
-/* iceServers: [{"urls": "..." | ["...", ...], "username", "credential"}] */
-static gchar **
-ice_servers_from_json (JsonArray * array)
+/* One URL of the join answer's iceServers, converted for webrtcbin. */
+static void
+add_ice_server (const gchar * url, const gchar * username,
+    const gchar * credential, gpointer user_data)
 {
-  GPtrArray *out = g_ptr_array_new ();
-  guint i, j;
+  GPtrArray *out = user_data;
+  g_autoptr (GError) error = NULL;
+  gchar *converted = noom_ice_url_to_webrtcbin (url, username, credential,
+      &error);
 
-  for (i = 0; array && i < json_array_get_length (array); i++) {
-    JsonNode *node = json_array_get_element (array, i);
-    JsonObject *server;
-    JsonNode *urls;
-    const gchar *username, *credential;
-
-    if (!JSON_NODE_HOLDS_OBJECT (node))
-      continue;
-    server = json_node_get_object (node);
-    username = get_string_member (server, "username");
-    credential = get_string_member (server, "credential");
-    urls = json_object_get_member (server, "urls");
-    if (urls == NULL)
-      continue;
-    if (JSON_NODE_HOLDS_ARRAY (urls)) {
-      JsonArray *list = json_node_get_array (urls);
-
-      for (j = 0; j < json_array_get_length (list); j++) {
-        JsonNode *u = json_array_get_element (list, j);
-        g_autoptr (GError) error = NULL;
-        gchar *converted;
-
-        if (!JSON_NODE_HOLDS_VALUE (u)
-            || json_node_get_value_type (u) != G_TYPE_STRING)
-          continue;
-        converted = noom_ice_url_to_webrtcbin (json_node_get_string (u),
-            username, credential, &error);
-        if (converted)
-          g_ptr_array_add (out, converted);
-        else
-          g_message ("Ignoring an ICE server: %s", error->message);
-      }
-    } else if (JSON_NODE_HOLDS_VALUE (urls)
-        && json_node_get_value_type (urls) == G_TYPE_STRING) {
-      g_autoptr (GError) error = NULL;
-      gchar *converted = noom_ice_url_to_webrtcbin (json_node_get_string (urls),
-          username, credential, &error);
-
-      if (converted)
-        g_ptr_array_add (out, converted);
-      else
-        g_message ("Ignoring an ICE server: %s", error->message);
-    }
-  }
-  g_ptr_array_add (out, NULL);
-  return (gchar **) g_ptr_array_free (out, FALSE);
+  if (converted)
+    g_ptr_array_add (out, converted);
+  else
+    g_message ("Ignoring an ICE server: %s", error->message);
 }
 
 /* ----------------------------------------------------------------- client */
@@ -528,12 +358,14 @@ send_frame (NoomClient * self, GBytes * frame)
       frame);
 }
 
-/* Emit @event with @args (transfer none); @id -1 for no ack */
+/* Emit @event (a lib/noom-protocol event array, taken); @id -1 for no
+ * ack */
 static void
-send_event (NoomClient * self, const gchar * event, JsonArray * args, gint64 id)
+send_event (NoomClient * self, JsonArray * event, gint64 id)
 {
-  g_autoptr (GBytes) frame = noom_sio_frame_event (event, args, id);
+  g_autoptr (GBytes) frame = noom_sio_frame_event_array (event, id);
 
+  json_array_unref (event);
   send_frame (self, frame);
 }
 
@@ -751,91 +583,77 @@ handle_connect (NoomClient * self, NoomSioPacket * packet)
 static void
 handle_connect_error (NoomClient * self, NoomSioPacket * packet)
 {
-  const gchar *message = NULL, *code = NULL;
+  const gchar *message, *code;
 
-  if (packet->data && JSON_NODE_HOLDS_OBJECT (packet->data)) {
-    JsonObject *object = json_node_get_object (packet->data);
-    JsonObject *data = get_object_member (object, "data");
-
-    message = get_string_member (object, "message");
-    if (data)
-      code = get_string_member (data, "code");
-  } else if (packet->data && JSON_NODE_HOLDS_VALUE (packet->data)) {
-    message = json_node_get_string (packet->data);
-  }
+  noom_protocol_decode_connect_refusal (packet->data, &message, &code);
   if (self->state != STATE_SIO_CONNECTING) {
     protocol_violation (self, "unexpected Socket.IO CONNECT_ERROR");
     return;
   }
   connect_complete (self, g_error_new (NOOM_CLIENT_ERROR,
-          g_strcmp0 (code, "forbidden") == 0 ? NOOM_CLIENT_ERROR_FORBIDDEN :
+          g_strcmp0 (code, noom_room_error_to_code (NOOM_ROOM_ERROR_FORBIDDEN))
+          == 0 ? NOOM_CLIENT_ERROR_FORBIDDEN :
           NOOM_CLIENT_ERROR_REFUSED,
           "The server at %s refused the connection: %s", self->url,
           message ? message : "no reason given"));
 }
 
-/* {"error":{"code","message"}} -> GError, or NULL when @result is no error */
+/* A refusal {"error":{"code","message"}} -> GError, or NULL when @answer
+ * is no refusal */
 static GError *
-error_from_result (JsonObject * result)
+error_from_answer (JsonObject * answer)
 {
-  JsonObject *error = get_object_member (result, "error");
   const gchar *code, *message;
   gint error_code = NOOM_CLIENT_ERROR_REJECTED;
 
-  if (error == NULL)
+  if (!noom_protocol_decode_refusal (answer, &code, &message))
     return NULL;
-  code = get_string_member (error, "code");
-  message = get_string_member (error, "message");
-  if (g_strcmp0 (code, "room_full") == 0)
+  if (g_strcmp0 (code, noom_room_error_to_code (NOOM_ROOM_ERROR_ROOM_FULL))
+      == 0)
     error_code = NOOM_CLIENT_ERROR_ROOM_FULL;
-  else if (g_strcmp0 (code, "forbidden") == 0)
+  else if (g_strcmp0 (code,
+          noom_room_error_to_code (NOOM_ROOM_ERROR_FORBIDDEN)) == 0)
     error_code = NOOM_CLIENT_ERROR_FORBIDDEN;
   return g_error_new_literal (NOOM_CLIENT_ERROR, error_code,
       message ? message : code ? code : "The server refused the request");
 }
 
-static NoomJoinInfo *
-join_info_from_json (JsonObject * result, GError ** error)
+/* A lib/noom-protocol decoding error, as the server's protocol breach. */
+static GError *
+protocol_error (GError * error)
 {
-  g_autoptr (NoomJoinInfo) info = g_new0 (NoomJoinInfo, 1);
-  JsonObject *self_object = get_object_member (result, "self");
-  JsonArray *others = get_array_member (result, "participants");
-  const gchar *room = get_string_member (result, "room");
-  gint64 count = 0, max = 0;
-  guint i;
+  GError *out = g_error_new_literal (NOOM_CLIENT_ERROR,
+      NOOM_CLIENT_ERROR_PROTOCOL, error->message);
 
-  if (room == NULL || self_object == NULL || others == NULL
-      || !get_int_member (result, "count", &count) || count < 1) {
-    g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
-        "The server's join answer lacks room, self, participants or count");
+  g_error_free (error);
+  return out;
+}
+
+static NoomJoinInfo *
+join_info_from_answer (JsonObject * answer, GError ** error)
+{
+  NoomJoinResult result;
+  NoomJoinInfo *info;
+  GPtrArray *ice_servers;
+  GError *decode_error = NULL;
+
+  if (!noom_protocol_decode_join_result (answer, &result, &decode_error)) {
+    g_propagate_error (error, protocol_error (decode_error));
     return NULL;
   }
-  info->room = g_strdup (room);
-  info->count = count;
-  if (get_int_member (result, "maxRoomSize", &max) && max > 0)
-    info->max_room_size = max;
-  info->self = noom_participant_from_json (self_object, error);
-  if (info->self == NULL)
-    return NULL;
-  info->participants = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      noom_participant_unref);
-  for (i = 0; i < json_array_get_length (others); i++) {
-    JsonNode *node = json_array_get_element (others, i);
-    NoomParticipant *p;
-
-    if (!JSON_NODE_HOLDS_OBJECT (node)) {
-      g_set_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_PROTOCOL,
-          "The server's join answer has a participant that is not an object");
-      return NULL;
-    }
-    p = noom_participant_from_json (json_node_get_object (node), error);
-    if (p == NULL)
-      return NULL;
-    g_ptr_array_add (info->participants, p);
-  }
-  info->ice_servers =
-      ice_servers_from_json (get_array_member (result, "iceServers"));
-  return g_steal_pointer (&info);
+  info = g_new0 (NoomJoinInfo, 1);
+  info->room = g_strdup (result.room);
+  info->count = result.count;
+  info->max_room_size = result.max_room_size;
+  info->self = g_steal_pointer (&result.self);
+  info->participants = g_steal_pointer (&result.participants);
+  ice_servers = g_ptr_array_new ();
+  noom_protocol_decode_ice_servers (result.ice_servers, add_ice_server,
+      ice_servers);
+  g_ptr_array_add (ice_servers, NULL);
+  info->ice_servers = (gchar **) g_ptr_array_free (ice_servers, FALSE);
+  noom_join_result_clear (&result);
+  return info;
 }
 
 static void
@@ -843,10 +661,8 @@ handle_ack (NoomClient * self, NoomSioPacket * packet)
 {
   PendingAck *ack;
   g_autoptr (GTask) task = NULL;
-  JsonArray *args;
-  JsonNode *first;
-  JsonObject *result;
-  GError *error;
+  JsonObject *answer;
+  GError *error = NULL;
   NoomJoinInfo *info;
   AckKind kind;
   const gchar *nickname;
@@ -865,24 +681,19 @@ handle_ack (NoomClient * self, NoomSioPacket * packet)
   kind = ack->kind;
   g_hash_table_remove (self->acks, &packet->id);
 
-  /* An ACK may come without arguments ("30"): no answer either. */
-  args = packet->data ? json_node_get_array (packet->data) : NULL;
-  first = args && json_array_get_length (args) > 0 ?
-      json_array_get_element (args, 0) : NULL;
-  if (first == NULL || !JSON_NODE_HOLDS_OBJECT (first)) {
-    g_task_return_new_error (task, NOOM_CLIENT_ERROR,
-        NOOM_CLIENT_ERROR_PROTOCOL,
-        "The server's answer is not an object (is it a Noom server?)");
+  answer = noom_protocol_decode_answer (packet->data ?
+      json_node_get_array (packet->data) : NULL, &error);
+  if (answer == NULL) {
+    g_task_return_error (task, protocol_error (error));
     return;
   }
-  result = json_node_get_object (first);
-  error = error_from_result (result);
+  error = error_from_answer (answer);
   if (error) {
     g_task_return_error (task, error);
     return;
   }
   if (kind == ACK_NICKNAME) {
-    nickname = get_string_member (result, "nickname");
+    nickname = noom_protocol_decode_nickname_result (answer);
     if (nickname == NULL)
       g_task_return_new_error (task, NOOM_CLIENT_ERROR,
           NOOM_CLIENT_ERROR_PROTOCOL,
@@ -891,7 +702,7 @@ handle_ack (NoomClient * self, NoomSioPacket * packet)
       g_task_return_pointer (task, g_strdup (nickname), g_free);
     return;
   }
-  info = join_info_from_json (result, &error);
+  info = join_info_from_answer (answer, &error);
   if (info == NULL) {
     g_task_return_error (task, error);
     return;
@@ -901,167 +712,99 @@ handle_ack (NoomClient * self, NoomSioPacket * packet)
   g_task_return_pointer (task, info, (GDestroyNotify) noom_join_info_free);
 }
 
-/* welcome/bye (nickname, count, participant), participant_update (p) */
+/* welcome, bye, participant_update */
 static void
-emit_participant (NoomClient * self, guint signal, JsonArray * args,
-    guint index)
+emit_participant (NoomClient * self, guint signal, NoomServerEvent * ev)
 {
-  g_autoptr (NoomParticipant) p = NULL;
-  g_autoptr (GError) error = NULL;
-  JsonNode *node = json_array_get_length (args) > index ?
-      json_array_get_element (args, index) : NULL;
-
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
+  if (ev->participant == NULL) {
     /* a seed server sends no participant object: nothing to report */
     g_debug ("%s without a participant object",
         g_signal_name (signals[signal]));
     return;
   }
-  p = noom_participant_from_json (json_node_get_object (node), &error);
-  if (p == NULL) {
-    g_message ("Ignoring %s: %s", g_signal_name (signals[signal]),
-        error->message);
-    return;
-  }
-  g_signal_emit (self, signals[signal], 0, p);
-}
-
-static const gchar *
-arg_string (JsonArray * args, guint index)
-{
-  JsonNode *node;
-
-  if (json_array_get_length (args) <= index)
-    return NULL;
-  node = json_array_get_element (args, index);
-  if (!JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (node);
-}
-
-static JsonObject *
-arg_object (JsonArray * args, guint index)
-{
-  JsonNode *node;
-
-  if (json_array_get_length (args) <= index)
-    return NULL;
-  node = json_array_get_element (args, index);
-  return JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+  g_signal_emit (self, signals[signal], 0, ev->participant);
 }
 
 /* offer/answer (description, from) */
 static void
-emit_description (NoomClient * self, guint signal, JsonArray * args)
+emit_description (NoomClient * self, guint signal, NoomServerEvent * ev)
 {
-  JsonObject *description = arg_object (args, 1);
-  const gchar *from = arg_string (args, 2);
-  const gchar *sdp = description ? get_string_member (description, "sdp") :
-      NULL;
-
-  if (sdp == NULL || from == NULL) {
+  if (ev->sdp == NULL || ev->from == NULL) {
     g_message ("Ignoring a malformed %s from the server",
         g_signal_name (signals[signal]));
     return;
   }
-  g_signal_emit (self, signals[signal], 0, from, sdp);
-}
-
-/* ice (candidate | null, from) */
-static void
-emit_ice (NoomClient * self, JsonArray * args)
-{
-  const gchar *from = arg_string (args, 2);
-  JsonNode *node = json_array_get_length (args) > 1 ?
-      json_array_get_element (args, 1) : NULL;
-  const gchar *candidate = NULL, *mid = NULL;
-  gint64 mline = 0;
-
-  if (from == NULL || node == NULL) {
-    g_message ("Ignoring a malformed ice from the server");
-    return;
-  }
-  if (JSON_NODE_HOLDS_OBJECT (node)) {
-    JsonObject *init = json_node_get_object (node);
-
-    candidate = get_string_member (init, "candidate");
-    mid = get_string_member (init, "sdpMid");
-    if (!get_int_member (init, "sdpMLineIndex", &mline) || mline < 0
-        || mline > G_MAXUINT)
-      mline = 0;
-    /* browsers signal the end of a generation with candidate "" */
-    if (candidate && *candidate == '\0')
-      candidate = NULL;
-  } else if (!JSON_NODE_HOLDS_NULL (node)) {
-    g_message ("Ignoring an ice whose candidate is not an object");
-    return;
-  }
-  g_signal_emit (self, signals[SIGNAL_ICE], 0, from, (guint) mline, mid,
-      candidate);
+  g_signal_emit (self, signals[signal], 0, ev->from, ev->sdp);
 }
 
 static void
 handle_event (NoomClient * self, NoomSioPacket * packet)
 {
   JsonArray *args = json_node_get_array (packet->data);
-  const gchar *name = arg_string (args, 0);
+  g_auto (NoomServerEvent) ev = { 0, };
+  g_autoptr (GError) error = NULL;
 
   if (self->state != STATE_CONNECTED) {
     protocol_violation (self, "event before Socket.IO CONNECT");
     return;
   }
-  if (name == NULL) {
-    g_debug ("ignoring an event with a numeric name");
+  if (!noom_protocol_decode_event (args, &ev, &error)) {
+    if (g_error_matches (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_UNKNOWN_EVENT))
+      g_debug ("ignoring %s", error->message);
+    else
+      g_message ("Ignoring %s from the server: %s",
+          json_array_get_string_element (args, 0), error->message);
     return;
   }
-  if (g_str_equal (name, "welcome")) {
-    emit_participant (self, SIGNAL_PARTICIPANT_JOINED, args, 3);
-  } else if (g_str_equal (name, "bye")) {
-    emit_participant (self, SIGNAL_PARTICIPANT_LEFT, args, 3);
-  } else if (g_str_equal (name, "participant_update")) {
-    emit_participant (self, SIGNAL_PARTICIPANT_UPDATED, args, 1);
-  } else if (g_str_equal (name, "offer")) {
-    emit_description (self, SIGNAL_OFFER, args);
-  } else if (g_str_equal (name, "answer")) {
-    emit_description (self, SIGNAL_ANSWER, args);
-  } else if (g_str_equal (name, "ice")) {
-    emit_ice (self, args);
-  } else if (g_str_equal (name, "offer_failed")) {
-    JsonObject *info = arg_object (args, 1);
-    const gchar *reason = info ? get_string_member (info, "reason") : NULL;
-    const gchar *from = arg_string (args, 2);
-
-    if (from == NULL) {
-      g_debug ("offer_failed without from");
-      return;
-    }
-    g_signal_emit (self, signals[SIGNAL_OFFER_FAILED], 0, from,
-        reason ? reason : "");
-  } else if (g_str_equal (name, "new_message")) {
-    JsonObject *info = arg_object (args, 2);
-    const gchar *from = info ? get_string_member (info, "from") : NULL;
-    const gchar *nickname = info ? get_string_member (info, "nickname") : NULL;
-    const gchar *text = info ? get_string_member (info, "text") : NULL;
-
-    if (from == NULL || nickname == NULL || text == NULL) {
-      g_debug ("new_message without its details object");
-      return;
-    }
-    g_signal_emit (self, signals[SIGNAL_CHAT], 0, from, nickname, text);
-  } else if (g_str_equal (name, "noom_error")) {
-    JsonObject *error = arg_object (args, 1);
-    const gchar *code = error ? get_string_member (error, "code") : NULL;
-    const gchar *message = error ? get_string_member (error, "message") : NULL;
-
-    g_message ("The server reported an error: %s (%s)",
-        message ? message : "?", code ? code : "?");
-    g_signal_emit (self, signals[SIGNAL_SERVER_ERROR], 0,
-        code ? code : "unknown", message ? message : "");
-  } else if (g_str_equal (name, "room_change")) {
-    /* the list of rooms: of no use to a client that joins by name */
-  } else {
-    g_debug ("ignoring unknown event \"%s\"", name);
+  switch (ev.type) {
+    case NOOM_SERVER_EVENT_WELCOME:
+      emit_participant (self, SIGNAL_PARTICIPANT_JOINED, &ev);
+      break;
+    case NOOM_SERVER_EVENT_BYE:
+      emit_participant (self, SIGNAL_PARTICIPANT_LEFT, &ev);
+      break;
+    case NOOM_SERVER_EVENT_PARTICIPANT_UPDATE:
+      emit_participant (self, SIGNAL_PARTICIPANT_UPDATED, &ev);
+      break;
+    case NOOM_SERVER_EVENT_OFFER:
+      emit_description (self, SIGNAL_OFFER, &ev);
+      break;
+    case NOOM_SERVER_EVENT_ANSWER:
+      emit_description (self, SIGNAL_ANSWER, &ev);
+      break;
+    case NOOM_SERVER_EVENT_ICE:
+      if (ev.from == NULL || ev.payload == NULL) {
+        g_message ("Ignoring a malformed ice from the server");
+        return;
+      }
+      g_signal_emit (self, signals[SIGNAL_ICE], 0, ev.from,
+          ev.candidate.mline_index, ev.candidate.mid, ev.candidate.candidate);
+      break;
+    case NOOM_SERVER_EVENT_OFFER_FAILED:
+      if (ev.from == NULL) {
+        g_debug ("offer_failed without from");
+        return;
+      }
+      g_signal_emit (self, signals[SIGNAL_OFFER_FAILED], 0, ev.from,
+          ev.reason ? ev.reason : "");
+      break;
+    case NOOM_SERVER_EVENT_NEW_MESSAGE:
+      if (ev.from == NULL || ev.nickname == NULL || ev.text == NULL) {
+        g_debug ("new_message without its details object");
+        return;
+      }
+      g_signal_emit (self, signals[SIGNAL_CHAT], 0, ev.from, ev.nickname,
+          ev.text);
+      break;
+    case NOOM_SERVER_EVENT_NOOM_ERROR:
+      g_message ("The server reported an error: %s (%s)",
+          ev.message ? ev.message : "?", ev.code ? ev.code : "?");
+      g_signal_emit (self, signals[SIGNAL_SERVER_ERROR], 0,
+          ev.code ? ev.code : "unknown", ev.message ? ev.message : "");
+      break;
+    case NOOM_SERVER_EVENT_ROOM_CHANGE:
+      /* the list of rooms: of no use to a client that joins by name */
+      break;
   }
 }
 
@@ -1514,18 +1257,6 @@ request_new (NoomClient * self, gpointer source_tag,
   return task;
 }
 
-static JsonArray *
-sends_to_json (NoomMediaFlags sends)
-{
-  JsonArray *array = json_array_new ();
-
-  if (sends & NOOM_MEDIA_AUDIO)
-    json_array_add_string_element (array, "audio");
-  if (sends & NOOM_MEDIA_VIDEO)
-    json_array_add_string_element (array, "video");
-  return array;
-}
-
 void
 noom_client_join_async (NoomClient * self, const gchar * room,
     const gchar * nickname, const gchar * kind, NoomMediaFlags sends,
@@ -1533,8 +1264,6 @@ noom_client_join_async (NoomClient * self, const gchar * room,
     gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (JsonArray) args = NULL;
-  JsonObject *options;
   gint64 id;
 
   g_return_if_fail (NOOM_IS_CLIENT (self));
@@ -1545,18 +1274,9 @@ noom_client_join_async (NoomClient * self, const gchar * room,
   if (!task)
     return;
 
-  options = json_object_new ();
-  if (nickname)
-    json_object_set_string_member (options, "nickname", nickname);
-  if (kind)
-    json_object_set_string_member (options, "kind", kind);
-  json_object_set_array_member (options, "sends", sends_to_json (sends));
-  args = json_array_new ();
-  json_array_add_string_element (args, room);
-  json_array_add_object_element (args, options);
-
   id = add_pending_ack (self, ACK_JOIN, task, cancellable);
-  send_event (self, "enter_room", args, id);
+  send_event (self, noom_protocol_encode_join (room, nickname, kind, sends),
+      id);
 }
 
 NoomJoinInfo *
@@ -1574,7 +1294,6 @@ noom_client_set_nickname_async (NoomClient * self, const gchar * nickname,
     gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
-  g_autoptr (JsonArray) args = NULL;
 
   g_return_if_fail (NOOM_IS_CLIENT (self));
   g_return_if_fail (nickname != NULL);
@@ -1583,10 +1302,8 @@ noom_client_set_nickname_async (NoomClient * self, const gchar * nickname,
       callback, user_data);
   if (!task)
     return;
-  args = json_array_new ();
-  json_array_add_string_element (args, nickname);
-  send_event (self, "nickname", args, add_pending_ack (self, ACK_NICKNAME,
-          task, cancellable));
+  send_event (self, noom_protocol_encode_nickname (nickname),
+      add_pending_ack (self, ACK_NICKNAME, task, cancellable));
 }
 
 gchar *
@@ -1608,7 +1325,7 @@ noom_client_leave (NoomClient * self)
 
   if (self->state != STATE_CONNECTED || self->room == NULL)
     return;
-  send_event (self, "leave_room", NULL, -1);
+  send_event (self, noom_protocol_encode_leave_room (), -1);
   g_clear_pointer (&self->room, g_free);
 }
 
@@ -1665,104 +1382,66 @@ can_relay (NoomClient * self, const gchar * what)
 }
 
 static void
-send_description (NoomClient * self, const gchar * type, const gchar * to,
+send_description (NoomClient * self, NoomEventType type, const gchar * to,
     const gchar * sdp)
 {
-  g_autoptr (JsonArray) args = NULL;
-  JsonObject *description;
-
   g_return_if_fail (NOOM_IS_CLIENT (self));
   g_return_if_fail (to != NULL && sdp != NULL);
 
-  if (!can_relay (self, type))
+  if (!can_relay (self, noom_event_type_to_string (type)))
     return;
-  description = json_object_new ();
-  json_object_set_string_member (description, "type", type);
-  json_object_set_string_member (description, "sdp", sdp);
-  args = json_array_new ();
-  json_array_add_object_element (args, description);
-  json_array_add_string_element (args, self->room);
-  json_array_add_string_element (args, to);
-  send_event (self, type, args, -1);
+  send_event (self, noom_protocol_encode_description (type, sdp, self->room,
+          to), -1);
 }
 
 void
 noom_client_send_offer (NoomClient * self, const gchar * to, const gchar * sdp)
 {
-  send_description (self, "offer", to, sdp);
+  send_description (self, NOOM_EVENT_OFFER, to, sdp);
 }
 
 void
 noom_client_send_answer (NoomClient * self, const gchar * to, const gchar * sdp)
 {
-  send_description (self, "answer", to, sdp);
+  send_description (self, NOOM_EVENT_ANSWER, to, sdp);
 }
 
 void
 noom_client_send_ice (NoomClient * self, const gchar * to,
     guint mline_index, const gchar * mid, const gchar * candidate)
 {
-  g_autoptr (JsonArray) args = NULL;
+  NoomCandidate init = { candidate, mid, mline_index };
 
   g_return_if_fail (NOOM_IS_CLIENT (self));
   g_return_if_fail (to != NULL);
 
-  if (!can_relay (self, "ice"))
+  if (!can_relay (self, NOOM_EVENT_NAME_ICE))
     return;
-  args = json_array_new ();
-  if (candidate) {
-    JsonObject *init = json_object_new ();
-
-    json_object_set_string_member (init, "candidate", candidate);
-    if (mid)
-      json_object_set_string_member (init, "sdpMid", mid);
-    else
-      json_object_set_null_member (init, "sdpMid");
-    json_object_set_int_member (init, "sdpMLineIndex", mline_index);
-    json_array_add_object_element (args, init);
-  } else {
-    json_array_add_null_element (args);
-  }
-  json_array_add_string_element (args, self->room);
-  json_array_add_string_element (args, to);
-  send_event (self, "ice", args, -1);
+  send_event (self, noom_protocol_encode_ice (&init, self->room, to), -1);
 }
 
 void
 noom_client_send_offer_failed (NoomClient * self, const gchar * to,
     const gchar * reason)
 {
-  g_autoptr (JsonArray) args = NULL;
-  JsonObject *info;
-
   g_return_if_fail (NOOM_IS_CLIENT (self));
   g_return_if_fail (to != NULL && reason != NULL);
 
-  if (!can_relay (self, "offer_failed"))
+  if (!can_relay (self, NOOM_EVENT_NAME_OFFER_FAILED))
     return;
-  info = json_object_new ();
-  json_object_set_string_member (info, "reason", reason);
-  args = json_array_new ();
-  json_array_add_object_element (args, info);
-  json_array_add_string_element (args, self->room);
-  json_array_add_string_element (args, to);
-  send_event (self, "offer_failed", args, -1);
+  send_event (self, noom_protocol_encode_offer_failed (reason, self->room,
+          to), -1);
 }
 
 void
 noom_client_send_chat (NoomClient * self, const gchar * text)
 {
-  g_autoptr (JsonArray) args = NULL;
-
   g_return_if_fail (NOOM_IS_CLIENT (self));
   g_return_if_fail (text != NULL);
 
   if (!can_relay (self, "a chat message"))
     return;
-  args = json_array_new ();
-  json_array_add_string_element (args, text);
-  json_array_add_string_element (args, self->room);
-  send_event (self, "new_message", args, -1);
+  send_event (self, noom_protocol_encode_chat (text, self->room), -1);
 }
 
 /* --------------------------------------------------------------- GObject */

@@ -17,6 +17,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "noom-protocol.h"
+
 G_BEGIN_DECLS
 
 #define NOOM_CLIENT_ERROR (noom_client_error_quark ())
@@ -36,30 +38,6 @@ typedef enum {
                                       answer (a TLS port spoken to in plain
                                       HTTP does that) */
 } NoomClientError;
-
-typedef enum {
-  NOOM_MEDIA_NONE = 0,
-  NOOM_MEDIA_AUDIO = 1 << 0,
-  NOOM_MEDIA_VIDEO = 1 << 1,
-} NoomMediaFlags;
-
-/* One participant of the room (docs/protocol.md §3). Boxed, refcounted. */
-typedef struct {
-  gchar *id;
-  gchar *nickname;
-  gchar *kind;                  /* "browser", "publisher", "subscriber", "recorder" */
-  NoomMediaFlags sends;
-} NoomParticipant;
-
-#define NOOM_TYPE_PARTICIPANT (noom_participant_get_type ())
-GType noom_participant_get_type (void);
-NoomParticipant *noom_participant_new (const gchar * id,
-    const gchar * nickname, const gchar * kind, NoomMediaFlags sends);
-NoomParticipant *noom_participant_from_json (JsonObject * object,
-    GError ** error);
-NoomParticipant *noom_participant_ref (NoomParticipant * p);
-void noom_participant_unref (NoomParticipant * p);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (NoomParticipant, noom_participant_unref);
 
 /* The result of a join (docs/protocol.md §5 enter_room ack). */
 typedef struct {

@@ -444,6 +444,35 @@ payload_is_valid (NoomSioType type, JsonNode * data)
   return FALSE;
 }
 
+const gchar *
+noom_json_node_get_string (JsonNode * node)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+gboolean
+noom_json_node_get_int (JsonNode * node, gint64 * value)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  if (json_node_get_value_type (node) == G_TYPE_INT64) {
+    *value = json_node_get_int (node);
+    return TRUE;
+  }
+  if (json_node_get_value_type (node) == G_TYPE_DOUBLE) {
+    gdouble d = json_node_get_double (node);
+
+    if (d != (gdouble) (gint64) d)
+      return FALSE;
+    *value = (gint64) d;
+    return TRUE;
+  }
+  return FALSE;
+}
+
 JsonNode *
 noom_json_parse (const gchar * text, gsize len, GError ** error)
 {
@@ -825,6 +854,28 @@ noom_sio_frame_event (const gchar * event, JsonArray * args, gint64 id)
   g_string_append_c (out, '[');
   append_json_string (out, event);
   append_args_tail (out, args);
+  return g_string_free_to_bytes (out);
+}
+
+GBytes *
+noom_sio_frame_event_array (JsonArray * event, gint64 id)
+{
+  GString *out;
+  guint i, n;
+
+  g_return_val_if_fail (event != NULL, NULL);
+  n = json_array_get_length (event);
+  g_return_val_if_fail (n > 0, NULL);
+
+  out = g_string_sized_new (64);
+  g_string_append (out, "42");
+  if (id >= 0)
+    g_string_append_printf (out, "%" G_GINT64_FORMAT, id);
+  for (i = 0; i < n; i++) {
+    g_string_append_c (out, i == 0 ? '[' : ',');
+    append_json_node (out, json_array_get_element (event, i));
+  }
+  g_string_append_c (out, ']');
   return g_string_free_to_bytes (out);
 }
 

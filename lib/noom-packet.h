@@ -117,6 +117,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (NoomSioPacket, noom_sio_packet_free);
  * @args are the event arguments (may be NULL for none); @id -1 for no ack. */
 GBytes *noom_sio_frame_event (const gchar * event, JsonArray * args,
     gint64 id);
+/* The same for a whole event array (element 0 the name), as the
+ * lib/noom-protocol encoders return it. */
+GBytes *noom_sio_frame_event_array (JsonArray * event, gint64 id);
 /* "43<id>[args]" */
 GBytes *noom_sio_frame_ack (gint64 id, JsonArray * args);
 /* Any packet, as a complete Engine.IO message frame. */
@@ -135,6 +138,12 @@ GBytes *noom_sio_frame_packet (const NoomSioPacket * packet);
  * be UTF-8 without U+0000 and numbers finite.  Every JSON parse in Noom
  * of data from outside goes through here. */
 JsonNode *noom_json_parse (const gchar * text, gsize len, GError ** error);
+
+/* @node (nullable) as a string; NULL when it is not one. */
+const gchar *noom_json_node_get_string (JsonNode * node);
+/* @node (nullable) as an integer, written as one or as a double without a
+ * fraction; FALSE when it is not one. */
+gboolean noom_json_node_get_int (JsonNode * node, gint64 * value);
 
 /* Reserved event names that must never be emitted or accepted. */
 gboolean noom_sio_is_reserved_event (const gchar * name);

@@ -3,17 +3,13 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * noom-room: the room model of docs/protocol.md, pure (no I/O, no clock of
- * its own): rooms by name, their members in join order, the name and
- * message rules and limits, one room per connection, the public room list,
- * the per-connection event rate limit and "who sends the offer"
- * (noom_offer_plan(), §7).
+ * its own): rooms by name, their members in join order, one room per
+ * connection, the public room list and the per-connection event rate
+ * limit.  The name and message rules and limits it applies are
+ * lib/noom-protocol's (§2); who sends the offer (§7) is lib/noom-offer's.
  *
  * noom-server keeps one NoomRoomSet; every connection embeds one
- * NoomRoomMember.  The GStreamer elements call noom_offer_plan() for every
- * pair (gst/gstnoomsession.c); the web client has its copy in JavaScript
- * (tools/noom-server/web/offer-rule.js).  Both pass the same table,
- * tests/offer-rule/cases.json: change the rule here, in docs/protocol.md
- * §7, in offer-rule.js and in the table together.
+ * NoomRoomMember.
  *
  * Memory: a member is ~64 bytes; a room is its name, one small array and
  * the hash table entry.  Nicknames are NULL while they are the default
@@ -23,108 +19,9 @@
 
 #include <glib.h>
 
-#include "noom-client.h"        /* NoomMediaFlags */
+#include "noom-protocol.h"
 
 G_BEGIN_DECLS
-
-/* ------------------------------------------------------------------ errors */
-
-#define NOOM_ROOM_ERROR (noom_room_error_quark ())
-GQuark noom_room_error_quark (void);
-
-/* The error codes of docs/protocol.md §4, in that order. */
-typedef enum {
-  NOOM_ROOM_ERROR_BAD_ARGUMENT,
-  NOOM_ROOM_ERROR_BAD_NAME,
-  NOOM_ROOM_ERROR_NAME_TOO_LONG,
-  NOOM_ROOM_ERROR_ROOM_FULL,
-  NOOM_ROOM_ERROR_NOT_IN_ROOM,
-  NOOM_ROOM_ERROR_UNKNOWN_PEER,
-  NOOM_ROOM_ERROR_UNKNOWN_EVENT,
-  NOOM_ROOM_ERROR_RATE_LIMITED,
-  NOOM_ROOM_ERROR_FORBIDDEN,
-} NoomRoomError;
-
-/* The wire code ("bad_argument", "room_full", ...) of @code. */
-const gchar *noom_room_error_to_code (NoomRoomError code);
-
-/* ------------------------------------------------------------------ limits */
-
-#define NOOM_ROOM_DEFAULT_MAX_ROOM_SIZE 16
-#define NOOM_ROOM_DEFAULT_MAX_ROOM_NAME 64      /* characters */
-#define NOOM_ROOM_DEFAULT_MAX_NICKNAME 32       /* characters */
-#define NOOM_ROOM_DEFAULT_MAX_MESSAGE 4096      /* bytes */
-#define NOOM_ROOM_DEFAULT_NICKNAME "Anon"
-
-typedef struct {
-  guint max_room_size;          /* participants per room */
-  guint max_room_name;          /* characters */
-  guint max_nickname;           /* characters */
-  gsize max_message;            /* bytes */
-} NoomRoomLimits;
-
-void noom_room_limits_init (NoomRoomLimits * limits);
-
-/* A room name or nickname (docs/protocol.md §2): valid UTF-8, 1..@max_chars
- * characters, no control character (U+0000-U+001F, U+007F-U+009F), not only
- * white space.  @len is the byte length (-1: NUL-terminated; an embedded NUL
- * is a control character).  @what ("room name", "nickname") starts the
- * error message.  Errors: BAD_NAME, NAME_TOO_LONG. */
-gboolean noom_room_validate_name (const gchar * name, gssize len,
-    guint max_chars, const gchar * what, GError ** error);
-
-/* A chat message: non-empty, valid UTF-8, no NUL, at most @max_bytes.
- * Errors: BAD_ARGUMENT, NAME_TOO_LONG. */
-gboolean noom_room_validate_message (const gchar * text, gssize len,
-    gsize max_bytes, GError ** error);
-
-/* ------------------------------------------------------------------- kinds */
-
-typedef enum {
-  NOOM_KIND_BROWSER,
-  NOOM_KIND_PUBLISHER,
-  NOOM_KIND_SUBSCRIBER,
-  NOOM_KIND_RECORDER,
-} NoomKind;
-
-#define NOOM_KIND_LAST NOOM_KIND_RECORDER
-
-const gchar *noom_kind_to_string (NoomKind kind);
-gboolean noom_kind_from_string (const gchar * name, NoomKind * kind);
-/* browser, publisher: audio+video; subscriber, recorder: nothing */
-NoomMediaFlags noom_kind_default_sends (NoomKind kind);
-/* "audio" / "video" -> flag; FALSE for anything else */
-gboolean noom_media_from_string (const gchar * name, NoomMediaFlags * flag);
-
-/* ------------------------------------------------------------- offer rule */
-
-/* A transceiver direction, as seen by one side of the pair. */
-typedef enum {
-  NOOM_DIRECTION_NONE,          /* no transceiver for this media */
-  NOOM_DIRECTION_SENDRECV,
-  NOOM_DIRECTION_SENDONLY,
-  NOOM_DIRECTION_RECVONLY,
-} NoomDirection;
-
-const gchar *noom_direction_to_string (NoomDirection direction);
-
-typedef struct {
-  gboolean connect;             /* FALSE: no peer connection for this pair */
-  gboolean offer;               /* TRUE: the local side sends the offer */
-  NoomDirection audio;          /* the local side's transceiver direction */
-  NoomDirection video;
-} NoomOfferPlan;
-
-/* THE offer rule (docs/protocol.md §7), for the pair (local, remote):
- * @local_was_first is TRUE when the local side was in the room before the
- * remote one (it learnt of the remote side through `welcome`), FALSE when
- * the remote side was listed in the local side's join ack.  The one that
- * was first offers; the other answers.  No connection when neither side
- * sends anything.  Directions: sendrecv when both send the media, sendonly
- * when only the local side does, recvonly when only the remote side does,
- * none when neither.  Returns @plan->connect. */
-gboolean noom_offer_plan (gboolean local_was_first, NoomMediaFlags local_sends,
-    NoomMediaFlags remote_sends, NoomOfferPlan * plan);
 
 /* ------------------------------------------------------------ rate limit */
 

@@ -131,20 +131,18 @@ noom_sdp_get_sends (const gchar * sdp, NoomMediaFlags * sends)
   g_return_val_if_fail (sends != NULL, FALSE);
 
   *sends = NOOM_MEDIA_NONE;
-  if (!g_utf8_validate (sdp, -1, NULL))
+  /* A CR only as the last byte before LF (or of the text): Chromium and
+   * webrtcbin would split the line at a lone one differently. */
+  if (!noom_protocol_sdp_is_text (sdp))
     return FALSE;
 
   for (p = sdp; *p;) {
     const gchar *nl = strchr (p, '\n');
     const gchar *end = nl ? nl : p + strlen (p);
     gsize len = end - p;
-    const gchar *cr = memchr (p, '\r', len);
 
-    /* A CR only as the last byte before LF (or of the text): Chromium
-     * and webrtcbin would split the line at a lone one differently. */
-    if (cr && cr != end - 1)
-      return FALSE;
-    if (cr)
+    /* noom_protocol_sdp_is_text(): a CR can only end the line. */
+    if (len > 0 && p[len - 1] == '\r')
       len--;
 
     if (len >= 2 && strncmp (p, "m=", 2) == 0) {
@@ -186,21 +184,6 @@ noom_sdp_get_sends (const gchar * sdp, NoomMediaFlags * sends)
   if (in_media)
     section_end (&cur, session_sending, sends);
   return TRUE;
-}
-
-const gchar *
-noom_media_flags_to_string (NoomMediaFlags media)
-{
-  switch (media & (NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO)) {
-    case NOOM_MEDIA_AUDIO:
-      return "audio";
-    case NOOM_MEDIA_VIDEO:
-      return "video";
-    case NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO:
-      return "audio and video";
-    default:
-      return "nothing";
-  }
 }
 
 /* ---- BUNDLE normalisation (RFC 8843 §7.1, RFC 8829 §5.10) ---- */

@@ -12,7 +12,7 @@
 
 #include <glib.h>
 
-#include "noom-client.h"        /* NoomMediaFlags */
+#include "noom-protocol.h"
 
 G_BEGIN_DECLS
 
@@ -54,8 +54,5 @@ gchar *noom_sdp_normalize_bundle (const gchar * sdp);
  * group (or @sdp has no such m-line).  A trickled candidate for a bundled
  * m-line belongs to the tagged one. */
 guint noom_sdp_transport_mline (const gchar * sdp, guint mline);
-
-/* "audio", "video", "audio and video" or "nothing". */
-const gchar *noom_media_flags_to_string (NoomMediaFlags media);
 
 G_END_DECLS

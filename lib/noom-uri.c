@@ -25,7 +25,7 @@
 #endif
 
 #include "noom-uri.h"
-#include "noom-room.h"
+#include "noom-protocol.h"
 
 #include <gio/gio.h>
 #include <string.h>

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "noom-event.h"
+#include "noom-offer.h"
 #include "noom-packet.h"
 #include "noom-room.h"
 #include "fuzz.h"

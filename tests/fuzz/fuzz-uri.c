@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "noom-uri.h"
-#include "noom-room.h"
+#include "noom-protocol.h"
 #include "fuzz.h"
 
 int

@@ -2,9 +2,11 @@
  * Copyright (C) 2026 Noom developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Unit tests of the event argument checks (lib/noom-event.[ch]): every
- * event, every rejection, with the exact code and message noom-server
- * sends (docs/protocol.md §4, §5).
+ * Unit tests of the event argument checks (lib/noom-event.[ch], and the
+ * request decoder of lib/noom-protocol it calls): every event, every
+ * rejection, with the exact code and message noom-server sends
+ * (docs/protocol.md §4, §5).  The round trips of every event are
+ * test-protocol.c's.
  */
 #include <string.h>
 

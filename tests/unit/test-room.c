@@ -2,12 +2,15 @@
  * Copyright (C) 2026 Noom developers
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Unit tests of the room model (lib/noom-room.[ch]).
+ * Unit tests of the room model (lib/noom-room.[ch]), with the rules it
+ * applies: the §2 names, kinds and error codes (lib/noom-protocol.[ch])
+ * and the offer rule (lib/noom-offer.[ch]).
  */
 #include <string.h>
 
 #include <json-glib/json-glib.h>
 
+#include "noom-offer.h"
 #include "noom-room.h"
 
 static void

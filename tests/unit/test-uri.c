@@ -5,7 +5,7 @@
  * Unit tests of noom-uri: parsing, validation, round trip, URL builders.
  */
 #include "noom-uri.h"
-#include "noom-room.h"
+#include "noom-protocol.h"
 
 #include <string.h>
 

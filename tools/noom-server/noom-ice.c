@@ -11,11 +11,12 @@
 #include <string.h>
 
 #include "noom-ice.h"
+#include "noom-protocol.h"
 
 struct _NoomIceConfig
 {
-  GPtrArray *stun;              /* gchar* */
-  GPtrArray *turn;              /* gchar* */
+  GPtrArray *stun;              /* gchar*, NULL-terminated */
+  GPtrArray *turn;              /* gchar*, NULL-terminated */
   gchar *secret;
   guint ttl_s;
 };
@@ -26,8 +27,8 @@ noom_ice_config_new (const gchar * const *urls, const gchar * secret,
 {
   NoomIceConfig *config = g_new0 (NoomIceConfig, 1);
 
-  config->stun = g_ptr_array_new_with_free_func (g_free);
-  config->turn = g_ptr_array_new_with_free_func (g_free);
+  config->stun = g_ptr_array_new_null_terminated (0, g_free, TRUE);
+  config->turn = g_ptr_array_new_null_terminated (0, g_free, TRUE);
   config->secret = g_strdup (secret);
   config->ttl_s = ttl_s;
 
@@ -90,46 +91,28 @@ noom_turn_credentials (const gchar * secret, gint64 expiry,
   *credential = g_base64_encode (digest, digest_len);
 }
 
-static void
-add_urls (JsonBuilder * b, GPtrArray * urls)
-{
-  guint i;
-
-  json_builder_set_member_name (b, "urls");
-  json_builder_begin_array (b);
-  for (i = 0; i < urls->len; i++)
-    json_builder_add_string_value (b, g_ptr_array_index (urls, i));
-  json_builder_end_array (b);
-}
-
-JsonNode *
+JsonArray *
 noom_ice_config_build (const NoomIceConfig * config, const gchar * id,
     gint64 now_s)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *username = NULL;
+  g_autofree gchar *credential = NULL;
+  NoomIceServer servers[2] = { {0,}, };
+  guint n = 0;
 
-  json_builder_begin_array (b);
   if (config && config->stun->len > 0) {
-    json_builder_begin_object (b);
-    add_urls (b, config->stun);
-    json_builder_end_object (b);
+    servers[n].urls = (const gchar * const *) config->stun->pdata;
+    n++;
   }
   if (config && config->turn->len > 0) {
-    json_builder_begin_object (b);
-    add_urls (b, config->turn);
+    servers[n].urls = (const gchar * const *) config->turn->pdata;
     if (config->secret) {
-      g_autofree gchar *username = NULL;
-      g_autofree gchar *credential = NULL;
-
       noom_turn_credentials (config->secret, now_s + config->ttl_s, id,
           &username, &credential);
-      json_builder_set_member_name (b, "username");
-      json_builder_add_string_value (b, username);
-      json_builder_set_member_name (b, "credential");
-      json_builder_add_string_value (b, credential);
+      servers[n].username = username;
+      servers[n].credential = credential;
     }
-    json_builder_end_object (b);
+    n++;
   }
-  json_builder_end_array (b);
-  return json_builder_get_root (b);
+  return noom_protocol_encode_ice_servers (servers, n);
 }

@@ -31,7 +31,7 @@ void noom_turn_credentials (const gchar * secret, gint64 expiry,
 /* The "iceServers" array for participant @id at Unix time @now_s:
  * one entry with every stun:/stuns: URL, one with every turn:/turns: URL
  * (with username/credential when a secret is set). */
-JsonNode *noom_ice_config_build (const NoomIceConfig * config,
+JsonArray *noom_ice_config_build (const NoomIceConfig * config,
     const gchar * id, gint64 now_s);
 
 G_END_DECLS

@@ -3,11 +3,11 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * noom-room-server: the room layer (see noom-room-server.h).  The model
- * (names, limits, membership, join order) is lib/noom-room, the events'
- * argument checks are lib/noom-event (pure, fuzzed by
- * tests/fuzz/fuzz-room.c); this file adds the checks that need state
- * (tokens, membership), turns events into model calls and model changes
- * into events.
+ * (membership, join order) is lib/noom-room, the events' argument checks
+ * are lib/noom-event (pure, fuzzed by tests/fuzz/fuzz-room.c), and what
+ * goes over the wire is built by lib/noom-protocol; this file adds the
+ * checks that need state (tokens, membership), turns events into model
+ * calls and model changes into events.
  *
  * Re-entrancy: sending to a socket may close it synchronously (a slow
  * consumer, a dead transport), and the Socket.IO layer then calls our
@@ -182,38 +182,38 @@ log_text (const gchar * s, guint max)
   return g_string_free (out, FALSE);
 }
 
-static JsonNode *
-participant_node (const NoomRoomMember * m)
+/* @m as the wire shows it (docs/protocol.md §3); the strings are @m's. */
+static NoomParticipant
+member_participant (const NoomRoomMember * m)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
+  NoomParticipant p = {
+    .id = (gchar *) m->id,
+    .nickname = (gchar *) noom_room_member_get_nickname (m),
+    .kind = (gchar *) noom_kind_to_string (m->kind),
+    .sends = m->sends,
+  };
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "id");
-  json_builder_add_string_value (b, m->id);
-  json_builder_set_member_name (b, "nickname");
-  json_builder_add_string_value (b, noom_room_member_get_nickname (m));
-  json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, noom_kind_to_string (m->kind));
-  json_builder_set_member_name (b, "sends");
-  json_builder_begin_array (b);
-  if (m->sends & NOOM_MEDIA_AUDIO)
-    json_builder_add_string_value (b, "audio");
-  if (m->sends & NOOM_MEDIA_VIDEO)
-    json_builder_add_string_value (b, "video");
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
+  return p;
+}
+
+/* Send @event (a lib/noom-protocol event array) to @c. */
+static void
+conn_emit (Conn * c, JsonArray * event)
+{
+  g_autoptr (GBytes) frame = noom_sio_frame_event_array (event, -1);
+
+  conn_send (c, frame);
 }
 
 /* Encode @event once and send it to every live member of @room but
- * @except (may be NULL). */
+ * @except (may be NULL).  Takes @event. */
 static void
-broadcast (NoomRoom * room, Conn * except, const gchar * event,
-    JsonArray * args)
+broadcast (NoomRoom * room, Conn * except, JsonArray * event)
 {
-  g_autoptr (GBytes) frame = noom_sio_frame_event (event, args, -1);
+  g_autoptr (GBytes) frame = noom_sio_frame_event_array (event, -1);
   guint i, n = noom_room_get_count (room);
 
+  json_array_unref (event);
   for (i = 0; i < n; i++) {
     Conn *m = (Conn *) noom_room_get_member (room, i);
 
@@ -222,58 +222,43 @@ broadcast (NoomRoom * room, Conn * except, const gchar * event,
   }
 }
 
-/* A success result: {"ok":true, ...} with "ok" first. */
-static JsonObject *
-result_new (void)
-{
-  JsonObject *o = json_object_new ();
-
-  json_object_set_boolean_member (o, "ok", TRUE);
-  return o;
-}
-
+/* Answer request @ack_id of @c with @answer (a lib/noom-protocol answer;
+ * taken). */
 static void
-ack_ok (Conn * c, gint64 ack_id, JsonObject * result)
+ack (Conn * c, gint64 ack_id, JsonArray * answer)
 {
-  g_autoptr (JsonArray) args = NULL;
-
-  if (ack_id < 0 || c->socket == NULL)
-    return;
-  args = json_array_new ();
-  json_array_add_object_element (args, json_object_ref (result));
-  noom_sio_socket_ack (c->socket, ack_id, args);
+  if (ack_id >= 0 && c->socket != NULL)
+    noom_sio_socket_ack (c->socket, ack_id, answer);
+  json_array_unref (answer);
 }
 
-/* The one way a request fails (docs/protocol.md §4): an error object in
- * the ack, or noom_error when there is no ack; one log line. */
+/* A refusal in the ack, or noom_error when there is no ack. */
+static void
+send_error (Conn * c, const gchar * event, gint64 ack_id, NoomRoomError code,
+    const gchar * message)
+{
+  if (ack_id >= 0) {
+    ack (c, ack_id, noom_protocol_encode_refusal (code, message));
+  } else {
+    g_autoptr (JsonArray) error = noom_protocol_encode_error (code, message,
+        event);
+
+    conn_emit (c, error);
+  }
+}
+
+/* The one way a request fails (docs/protocol.md §4): send_error(); one
+ * log line. */
 static void
 reply_error (Conn * c, const gchar * event, gint64 ack_id, NoomRoomError code,
     const gchar * message)
 {
-  g_autoptr (JsonObject) error = json_object_new ();
-  g_autoptr (JsonArray) args = json_array_new ();
-  g_autofree gchar *ev = noom_event_clip (event, 64);
   g_autofree gchar *log_event = log_text (event, 64);
   g_autofree gchar *log_message = log_text (message, 256);
 
   g_message ("error id=%s event=\"%s\" code=%s: %s", conn_id (c), log_event,
       noom_room_error_to_code (code), log_message);
-  if (c->socket == NULL)
-    return;
-
-  json_object_set_string_member (error, "code", noom_room_error_to_code (code));
-  json_object_set_string_member (error, "message", message);
-  if (ack_id >= 0) {
-    JsonObject *wrapper = json_object_new ();
-
-    json_object_set_object_member (wrapper, "error", json_object_ref (error));
-    json_array_add_object_element (args, wrapper);
-    noom_sio_socket_ack (c->socket, ack_id, args);
-  } else {
-    json_object_set_string_member (error, "event", ev);
-    json_array_add_object_element (args, json_object_ref (error));
-    noom_sio_socket_emit (c->socket, "noom_error", args);
-  }
+  send_error (c, event, ack_id, code, message);
 }
 
 static void
@@ -292,24 +277,17 @@ list_frame (NoomRoomServer * self)
 
   if (self->list_frame == NULL || self->list_frame_version != version) {
     g_autoptr (GPtrArray) list = noom_room_set_list (self->rooms);
-    g_autoptr (JsonArray) args = json_array_new ();
-    JsonArray *names = json_array_sized_new (list->len);
-    JsonArray *counts = json_array_sized_new (list->len);
+    g_autofree NoomRoomEntry *entries = g_new (NoomRoomEntry, list->len);
+    g_autoptr (JsonArray) event = NULL;
     guint i;
 
     for (i = 0; i < list->len; i++) {
-      NoomRoom *room = g_ptr_array_index (list, i);
-      JsonObject *o = json_object_new ();
-
-      json_array_add_string_element (names, noom_room_get_name (room));
-      json_object_set_string_member (o, "name", noom_room_get_name (room));
-      json_object_set_int_member (o, "count", noom_room_get_count (room));
-      json_array_add_object_element (counts, o);
+      entries[i].name = noom_room_get_name (list->pdata[i]);
+      entries[i].count = noom_room_get_count (list->pdata[i]);
     }
-    json_array_add_array_element (args, names);
-    json_array_add_array_element (args, counts);
+    event = noom_protocol_encode_room_change (entries, list->len);
     g_clear_pointer (&self->list_frame, g_bytes_unref);
-    self->list_frame = noom_sio_frame_event ("room_change", args, -1);
+    self->list_frame = noom_sio_frame_event_array (event, -1);
     self->list_frame_version = version;
   }
   return self->list_frame;
@@ -439,15 +417,11 @@ static void
 room_leave (NoomRoomServer * self, Conn * c, const gchar * why)
 {
   NoomRoom *room = c->member.room;
-  g_autoptr (JsonArray) args = json_array_new ();
+  NoomParticipant p = member_participant (&c->member);
   g_autofree gchar *name = g_strdup (noom_room_get_name (room));
   guint count = noom_room_get_count (room) - 1;
 
-  json_array_add_string_element (args,
-      noom_room_member_get_nickname (&c->member));
-  json_array_add_int_element (args, count);
-  json_array_add_element (args, participant_node (&c->member));
-  broadcast (room, c, "bye", args);
+  broadcast (room, c, noom_protocol_encode_bye (&p, count));
   noom_room_set_leave (self->rooms, &c->member);
   g_message ("leave room=\"%s\" id=%s count=%u reason=\"%s\"", name,
       conn_id (c), count, why);
@@ -468,44 +442,48 @@ conn_finish (NoomRoomServer * self, Conn * c)
 
 /* ---------------------------------------------------------------- events */
 
-static JsonObject *
-join_result (NoomRoomServer * self, Conn * c)
+/* Answer the join request @ack_id of @c, now in its room. */
+static void
+ack_join (NoomRoomServer * self, Conn * c, gint64 ack_id)
 {
   NoomRoom *room = c->member.room;
-  JsonObject *o = json_object_new ();
-  JsonArray *others = json_array_new ();
   guint i, n = noom_room_get_count (room);
+  g_autofree NoomParticipant *members = g_new (NoomParticipant, n);
+  g_autoptr (GPtrArray) others = g_ptr_array_sized_new (n);
+  g_autoptr (JsonArray) ice_servers = NULL;
+  NoomParticipant p = member_participant (&c->member);
+  NoomJoinResult result = {
+    .room = noom_room_get_name (room),
+    .id = conn_id (c),
+    .self = &p,
+    .participants = others,
+    .count = n,
+    .max_room_size = self->config.limits.max_room_size,
+  };
 
+  if (ack_id < 0)
+    return;
   for (i = 0; i < n; i++) {
     NoomRoomMember *m = noom_room_get_member (room, i);
 
+    members[i] = member_participant (m);
     if (m != &c->member)
-      json_array_add_element (others, participant_node (m));
+      g_ptr_array_add (others, &members[i]);
   }
-  json_object_set_boolean_member (o, "ok", TRUE);
-  json_object_set_string_member (o, "room", noom_room_get_name (room));
-  json_object_set_string_member (o, "id", conn_id (c));
-  json_object_set_member (o, "self", participant_node (&c->member));
-  json_object_set_array_member (o, "participants", others);
-  json_object_set_int_member (o, "count", n);
-  json_object_set_member (o, "iceServers",
-      noom_ice_config_build (self->config.ice, conn_id (c),
-          g_get_real_time () / G_USEC_PER_SEC));
-  json_object_set_int_member (o, "maxRoomSize",
-      self->config.limits.max_room_size);
-  return o;
+  ice_servers = noom_ice_config_build (self->config.ice, conn_id (c),
+      g_get_real_time () / G_USEC_PER_SEC);
+  result.ice_servers = ice_servers;
+  ack (c, ack_id, noom_protocol_encode_join_result (&result));
 }
 
 static void
 nickname_changed (Conn * c)
 {
-  g_autoptr (JsonArray) args = NULL;
+  NoomParticipant p = member_participant (&c->member);
 
   if (c->member.room == NULL)
     return;
-  args = json_array_new ();
-  json_array_add_element (args, participant_node (&c->member));
-  broadcast (c->member.room, c, "participant_update", args);
+  broadcast (c->member.room, c, noom_protocol_encode_participant_update (&p));
 }
 
 static void
@@ -513,7 +491,6 @@ on_nickname (NoomRoomServer * self, Conn * c, const gchar * event,
     const NoomEventArgs * a, gint64 ack_id)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) result = NULL;
   gboolean changed;
 
   /* noom_event_args_parse() checked the name with the same limits, so
@@ -525,9 +502,7 @@ on_nickname (NoomRoomServer * self, Conn * c, const gchar * event,
   }
   if (changed)
     nickname_changed (c);
-  result = result_new ();
-  json_object_set_string_member (result, "nickname", a->nickname);
-  ack_ok (c, ack_id, result);
+  ack (c, ack_id, noom_protocol_encode_nickname_result (a->nickname));
 }
 
 /* With tokens: may @c join @name as @kind sending @sends? */
@@ -588,8 +563,7 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
   NoomMediaFlags sends = a->sends;
   gboolean already, changed = FALSE;
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonArray) welcome = NULL;
-  g_autoptr (JsonObject) result = NULL;
+  NoomParticipant p;
   NoomRoom *room;
 
   /* Everything is checked before anything changes: a failed join leaves
@@ -610,10 +584,7 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
           &self->config.limits, &changed, NULL);
     if (changed)
       nickname_changed (c);
-    if (ack_id >= 0) {
-      result = join_result (self, c);
-      ack_ok (c, ack_id, result);
-    }
+    ack_join (self, c, ack_id);
     return;
   }
 
@@ -629,16 +600,10 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
       name, conn_id (c), noom_room_member_get_nickname (&c->member),
       noom_kind_to_string (kind), noom_room_get_count (room));
 
-  if (ack_id >= 0) {
-    result = join_result (self, c);
-    ack_ok (c, ack_id, result);
-  }
-  welcome = json_array_new ();
-  json_array_add_string_element (welcome,
-      noom_room_member_get_nickname (&c->member));
-  json_array_add_int_element (welcome, noom_room_get_count (room));
-  json_array_add_element (welcome, participant_node (&c->member));
-  broadcast (room, c, "welcome", welcome);
+  ack_join (self, c, ack_id);
+  p = member_participant (&c->member);
+  broadcast (room, c, noom_protocol_encode_welcome (&p,
+          noom_room_get_count (room)));
   schedule_flush (self);
 }
 
@@ -646,18 +611,17 @@ static void
 on_leave_room (NoomRoomServer * self, Conn * c, const gchar * event,
     const NoomEventArgs * a, gint64 ack_id)
 {
-  g_autoptr (JsonObject) result = NULL;
+  g_autoptr (JsonArray) answer = NULL;
 
   if (c->member.room == NULL) {
     reply_error (c, event, ack_id, NOOM_ROOM_ERROR_NOT_IN_ROOM,
         "you are not in a room");
     return;
   }
-  result = result_new ();
-  json_object_set_string_member (result, "room",
-      noom_room_get_name (c->member.room));
-  room_leave (self, c, "leave_room");
-  ack_ok (c, ack_id, result);
+  answer = noom_protocol_encode_leave_result (noom_room_get_name
+      (c->member.room));
+  room_leave (self, c, NOOM_EVENT_NAME_LEAVE_ROOM);
+  ack (c, ack_id, g_steal_pointer (&answer));
   lobby_enter (self, c);
 }
 
@@ -684,10 +648,6 @@ on_new_message (NoomRoomServer * self, Conn * c, const gchar * event,
   const gchar *room = a->room;
   const gchar *nick = noom_room_member_get_nickname (&c->member);
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonArray) out = NULL;
-  g_autoptr (JsonObject) result = NULL;
-  g_autofree gchar *line = NULL;
-  JsonObject *info;
   gint64 ts;
 
   if (c->token && !(c->token->can & NOOM_TOKEN_CAN_CHAT)) {
@@ -703,21 +663,9 @@ on_new_message (NoomRoomServer * self, Conn * c, const gchar * event,
     return;
 
   ts = g_get_real_time () / 1000;
-  line = g_strconcat (nick, ": ", text, NULL);
-  out = json_array_new ();
-  json_array_add_string_element (out, line);
-  info = json_object_new ();
-  json_object_set_string_member (info, "room", room);
-  json_object_set_string_member (info, "from", conn_id (c));
-  json_object_set_string_member (info, "nickname", nick);
-  json_object_set_string_member (info, "text", text);
-  json_object_set_int_member (info, "ts", ts);
-  json_array_add_object_element (out, info);
-  broadcast (c->member.room, c, "new_message", out);
-
-  result = result_new ();
-  json_object_set_int_member (result, "ts", ts);
-  ack_ok (c, ack_id, result);
+  broadcast (c->member.room, c, noom_protocol_encode_message (room,
+          conn_id (c), nick, text, ts));
+  ack (c, ack_id, noom_protocol_encode_chat_result (ts));
 }
 
 /* docs/protocol.md §7: an offer or answer of @c sends only what @c
@@ -758,7 +706,6 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
 {
   const gchar *to = a->to;
   g_autoptr (JsonArray) out = NULL;
-  g_autoptr (JsonObject) result = NULL;
 
   if (!check_in_room (c, event, ack_id, a->room))
     return;
@@ -766,13 +713,8 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
       && !check_media (c, event, ack_id, a))
     return;
 
-  out = json_array_new ();
-  json_array_add_element (out, json_node_copy (a->payload));
-  json_array_add_string_element (out, conn_id (c));
-
   if (to) {
     NoomRoomMember *m = noom_room_find_member (c->member.room, to);
-    g_autoptr (GBytes) frame = NULL;
 
     if (m == NULL || m == &c->member) {
       g_autofree gchar *clipped = noom_event_clip (to, 32);
@@ -783,13 +725,13 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
       reply_error (c, event, ack_id, NOOM_ROOM_ERROR_UNKNOWN_PEER, message);
       return;
     }
-    frame = noom_sio_frame_event (event, out, -1);
-    conn_send ((Conn *) m, frame);
+    out = noom_protocol_encode_relay (a->type, a->payload, conn_id (c));
+    conn_emit ((Conn *) m, out);
   } else {
-    broadcast (c->member.room, c, event, out);
+    broadcast (c->member.room, c, noom_protocol_encode_relay (a->type,
+            a->payload, conn_id (c)));
   }
-  result = result_new ();
-  ack_ok (c, ack_id, result);
+  ack (c, ack_id, noom_protocol_encode_ok ());
 }
 
 typedef void (*EventHandler) (NoomRoomServer * self, Conn * c,
@@ -940,15 +882,11 @@ on_connect (NoomSioSocket * socket, JsonObject * auth, gchar ** error_message,
   switch (budget_take (self, socket, "CONNECT")) {
     case NOOM_RATE_OK:
       break;
-    case NOOM_RATE_LIMITED:{
-      JsonObject *data = json_object_new ();
-
-      json_object_set_string_member (data, "code", "rate_limited");
+    case NOOM_RATE_LIMITED:
       *error_message = g_strdup ("too many requests: slow down");
-      *error_data = json_node_init_object (json_node_alloc (), data);
-      json_object_unref (data);
+      *error_data =
+          noom_protocol_encode_connect_refusal (NOOM_ROOM_ERROR_RATE_LIMITED);
       return FALSE;
-    }
     case NOOM_RATE_FLOODING:
       noom_sio_socket_disconnect (socket, "rate limit");
       return FALSE;
@@ -957,15 +895,9 @@ on_connect (NoomSioSocket * socket, JsonObject * auth, gchar ** error_message,
   /* @auth carries the token: never logged, nor echoed. */
   if (self->config.token_secret) {
     g_autoptr (GError) error = NULL;
-    g_autoptr (JsonObject) data = NULL;
-    JsonNode *n = auth ? json_object_get_member (auth, "token") : NULL;
-    const gchar *text = NULL;
 
-    if (n && JSON_NODE_HOLDS_VALUE (n)
-        && json_node_get_value_type (n) == G_TYPE_STRING)
-      text = json_node_get_string (n);
-    token = noom_token_verify (text, self->config.token_secret,
-        g_get_real_time () / G_USEC_PER_SEC, &error);
+    token = noom_token_verify (noom_protocol_decode_auth (auth),
+        self->config.token_secret, g_get_real_time () / G_USEC_PER_SEC, &error);
     if (token == NULL) {
       gint64 now = g_get_monotonic_time ();
 
@@ -986,11 +918,9 @@ on_connect (NoomSioSocket * socket, JsonObject * auth, gchar ** error_message,
       } else {
         self->refused_folded++;
       }
-      data = json_object_new ();
-      json_object_set_string_member (data, "code",
-          noom_room_error_to_code (NOOM_ROOM_ERROR_FORBIDDEN));
       *error_message = g_strdup (error->message);
-      *error_data = json_node_init_object (json_node_alloc (), data);
+      *error_data =
+          noom_protocol_encode_connect_refusal (NOOM_ROOM_ERROR_FORBIDDEN);
       return FALSE;
     }
   }
@@ -1038,30 +968,10 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
       leave (self);
       return;
     case NOOM_RATE_LIMITED:
-      if (c->socket) {
-        /* Answer without logging each one: a flood must not flood the
-         * log. */
-        g_autoptr (JsonObject) error = json_object_new ();
-        g_autoptr (JsonArray) out = json_array_new ();
-        const gchar *message = "too many events: slow down";
-
-        json_object_set_string_member (error, "code", "rate_limited");
-        json_object_set_string_member (error, "message", message);
-        if (ack_id >= 0) {
-          JsonObject *wrapper = json_object_new ();
-
-          json_object_set_object_member (wrapper, "error",
-              json_object_ref (error));
-          json_array_add_object_element (out, wrapper);
-          noom_sio_socket_ack (socket, ack_id, out);
-        } else {
-          g_autofree gchar *ev = noom_event_clip (name, 64);
-
-          json_object_set_string_member (error, "event", ev);
-          json_array_add_object_element (out, json_object_ref (error));
-          noom_sio_socket_emit (socket, "noom_error", out);
-        }
-      }
+      /* Answer without logging each one: a flood must not flood the
+       * log. */
+      send_error (c, name, ack_id, NOOM_ROOM_ERROR_RATE_LIMITED,
+          "too many events: slow down");
       leave (self);
       return;
   }
