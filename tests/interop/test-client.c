@@ -471,7 +471,7 @@ connected_recorder (Server * server)
   g_autoptr (GError) error = NULL;
   Recorder *r = recorder_new ();
 
-  g_assert_true (client_connect (r->client, server->url, 5000, NULL, &error));
+  g_assert_true (client_connect (r->client, server->url, NOOM_TEST_MS (5000), NULL, &error));
   g_assert_no_error (error);
   return r;
 }
@@ -653,7 +653,7 @@ test_fake_connect_error (void)
     AsyncWait w = { FALSE, NULL };
 
     json_object_set_string_member (auth, "token", "t0k\"en");
-    noom_client_connect_async (r->client, f->url, auth, 5000, NULL, async_cb,
+    noom_client_connect_async (r->client, f->url, auth, NOOM_TEST_MS (5000), NULL, async_cb,
         &w);
     g_assert_true (iterate_until (&w.done, DEADLINE_MS));
     g_assert_false (noom_client_connect_finish (r->client, w.res, &error));
@@ -673,7 +673,7 @@ fake_connected_recorder (Fake * f)
   g_autoptr (GError) error = NULL;
   Recorder *r = recorder_new ();
 
-  g_assert_true (client_connect (r->client, f->url, 5000, NULL, &error));
+  g_assert_true (client_connect (r->client, f->url, NOOM_TEST_MS (5000), NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (noom_client_get_id (r->client), ==, "AAAAAAAAAAAAAAAAAAAA");
   return r;
@@ -940,7 +940,7 @@ test_fake_deep (void)
     g_autoptr (GError) error = NULL;
     AsyncWait w = { FALSE, NULL };
 
-    noom_client_connect_async (r->client, f->url, NULL, 5000, NULL, async_cb,
+    noom_client_connect_async (r->client, f->url, NULL, NOOM_TEST_MS (5000), NULL, async_cb,
         &w);
     g_assert_true (iterate_until (&w.done, DEADLINE_MS));
     g_assert_false (noom_client_connect_finish (r->client, w.res, &error));
@@ -1097,7 +1097,7 @@ test_tls (void)
 
   /* self-signed: refused unless asked */
   r = recorder_new ();
-  g_assert_false (client_connect (r->client, server->url, 5000, NULL, &error));
+  g_assert_false (client_connect (r->client, server->url, NOOM_TEST_MS (5000), NULL, &error));
   g_assert_error (error, NOOM_CLIENT_ERROR, NOOM_CLIENT_ERROR_CERTIFICATE);
   g_assert_nonnull (strstr (error->message, server->url));
   /* why, in words a user can act on */
@@ -1105,7 +1105,7 @@ test_tls (void)
   g_clear_error (&error);
 
   g_object_set (r->client, "accept-invalid-certificates", TRUE, NULL);
-  g_assert_true (client_connect (r->client, server->url, 5000, NULL, &error));
+  g_assert_true (client_connect (r->client, server->url, NOOM_TEST_MS (5000), NULL, &error));
   g_assert_no_error (error);
   noom_join_info_free (client_join (r->client, "secure", "s", "browser",
           NOOM_MEDIA_VIDEO, &error));
@@ -1135,7 +1135,7 @@ client_connect_token (NoomClient * client, const gchar * url,
     auth = json_object_new ();
     json_object_set_string_member (auth, "token", token);
   }
-  noom_client_connect_async (client, url, auth, 5000, NULL, async_cb, &w);
+  noom_client_connect_async (client, url, auth, NOOM_TEST_MS (5000), NULL, async_cb, &w);
   if (!iterate_until (&w.done, DEADLINE_MS + 5000))
     g_error ("connect did not complete in time");
   ok = noom_client_connect_finish (client, w.res, error);
@@ -1245,7 +1245,7 @@ test_connect_close (void)
     g_autoptr (GError) error = NULL;
     g_autofree gchar *old = g_strdup (noom_client_get_id (probe->client));
 
-    g_assert_true (client_connect (r->client, server->url, 5000, NULL, &error));
+    g_assert_true (client_connect (r->client, server->url, NOOM_TEST_MS (5000), NULL, &error));
     g_assert_cmpstr (noom_client_get_id (r->client), !=, old);
     noom_client_close (r->client);
     noom_client_close (probe->client);
