@@ -1180,20 +1180,39 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
   gobject_class->finalize = gst_noom_sink_finalize;
 
   /**
-   * noomsink:video-codec:
+   * GstNoomSink:video-codec:
    *
-   * The codec raw video is encoded to.  Encoded input is sent as it is.
+   * The codec raw video is encoded to (gst/gstnoomcodec.c has each
+   * codec's encoder settings).  Encoded input is sent as it is.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_VIDEO_CODEC,
       g_param_spec_enum ("video-codec", "Video codec",
           "Codec to encode raw video to", GST_TYPE_NOOM_VIDEO_CODEC,
           DEFAULT_VIDEO_CODEC, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstNoomSink:video-bitrate:
+   *
+   * The encoder's target for raw video, in kbit/s: every participant gets
+   * the same encoding.  Unused for encoded input.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_VIDEO_BITRATE,
       g_param_spec_uint ("video-bitrate", "Video bitrate",
           "Target bitrate of encoded video in kbit/s", 50, 100000,
           DEFAULT_VIDEO_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstNoomSink:audio-bitrate:
+   *
+   * The Opus encoder's target for raw audio, in kbit/s.  Unused for Opus
+   * input.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_AUDIO_BITRATE,
       g_param_spec_uint ("audio-bitrate", "Audio bitrate",
           "Target bitrate of encoded audio in kbit/s", 6, 510,
