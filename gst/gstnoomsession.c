@@ -1595,7 +1595,11 @@ on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
   self->connected = FALSE;
   self->joined = FALSE;
   /* The old connection's peers are gone on the server's side too: when we
-   * rejoin we are a newcomer (docs/protocol.md §8) with new peers. */
+   * rejoin we are a newcomer (docs/protocol.md §8) with new peers.  The
+   * element hears first that they go with our connection (noomsrc keeps
+   * their pads for the participants who come back). */
+  if (self->hooks.connection_lost)
+    self->hooks.connection_lost (self->element);
   remove_all_peers (self);
   g_queue_clear_full (&self->early, early_free);
 
