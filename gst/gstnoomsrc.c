@@ -633,17 +633,17 @@ reclaim_parked (GstNoomSrc * self, GstNoomPeer * peer, GstPad * pad,
   guint i;
 
   GST_OBJECT_LOCK (self);
-  for (l = self->parked; l && !out; l = l->next) {
+  for (l = self->parked; l; l = l->next) {
     Output *o = l->data;
 
     if (o->claimed_by == peer
         && !g_strcmp0 (GST_NOOM_SRC_PAD (o->ghost)->media, media)
-        && !g_ascii_strcasecmp (o->encoding, encoding)) {
-      out = o;
-      self->parked = g_list_delete_link (self->parked, l);
-    }
+        && !g_ascii_strcasecmp (o->encoding, encoding))
+      break;
   }
-  if (out) {
+  if (l) {
+    out = l->data;
+    self->parked = g_list_delete_link (self->parked, l);
     out->claimed_by = NULL;
     out->peer = peer;
     /* in its peer's list at once: a drop of the connection now parks it
