@@ -1433,6 +1433,37 @@ GST_START_TEST (test_reconnect_participant_gone)
 
 GST_END_TEST;
 
+/* While the server is away the pads are parked: an EOS sent to the
+ * pipeline (gst-launch -e) still ends them, and going to NULL removes them,
+ * without hanging. */
+GST_START_TEST (test_reconnect_parked_eos)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "parked", "alice", TRUE);
+  Watch *b = start_receiver (server, "parked", "bob", TRUE);
+
+  WAIT_UNTIL (b, b->pads_added == 2 && b->video_frames >= 5
+      && b->audio_frames >= 5, 20);
+  server_kill (server);
+  WAIT_UNTIL (b, b->disconnected == 1, 10);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->eos_seen, 0);
+  fail_unless_equals_int (b->pads_removed, 0);
+  g_mutex_unlock (&b->lock);
+
+  fail_unless (gst_element_send_event (b->pipeline, gst_event_new_eos ()));
+  WAIT_UNTIL (b, b->eos && b->eos_seen == 2, 10);
+  fail_unless_equals_int (gst_element_set_state (b->pipeline,
+          GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->pads_removed, 2);
+  g_mutex_unlock (&b->lock);
+  watch_free (b);
+  watch_free (pub);
+}
+
+GST_END_TEST;
+
 /* The server stays away longer than reconnect-window: a clear error. */
 GST_START_TEST (test_reconnect_window)
 {
@@ -2434,6 +2465,7 @@ noom_suite (void)
   tcase_add_test (tc, test_receiver_first);
   tcase_add_test (tc, test_reconnect);
   tcase_add_test (tc, test_reconnect_participant_gone);
+  tcase_add_test (tc, test_reconnect_parked_eos);
   tcase_add_test (tc, test_reconnect_window);
   tcase_add_test (tc, test_two_publishers);
   tcase_add_test (tc, test_encoded_to_muxer);
