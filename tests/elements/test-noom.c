@@ -161,6 +161,150 @@ server_kill (Server * server)
   server_stop_with (server, SIGKILL);
 }
 
+/* A TCP relay in front of the server for one element: relay_cut() drops
+ * the connections going through it while the server keeps running (our
+ * connection blips; the others keep their ids). */
+typedef struct
+{
+  GSocketService *service;
+  guint port;
+  guint target;
+  GMainContext *context;        /* where the service accepts, on thread */
+  GMainLoop *loop;
+  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  GPtrArray *sockets;           /* both ends of every connection */
+} Relay;
+
+typedef struct
+{
+  GSocket *from, *to;
+} RelayPipe;
+
+static gpointer
+relay_copy (gpointer data)
+{
+  RelayPipe *p = data;
+  gchar buf[16384];
+  gssize n;
+
+  while ((n = g_socket_receive (p->from, buf, sizeof buf, NULL, NULL)) > 0) {
+    gssize done = 0;
+
+    while (done < n) {
+      gssize w = g_socket_send (p->to, buf + done, n - done, NULL, NULL);
+
+      if (w <= 0)
+        return NULL;
+      done += w;
+    }
+  }
+  g_socket_shutdown (p->to, FALSE, TRUE, NULL);
+  return NULL;
+}
+
+/* a thread of the service's per connection */
+static gboolean
+relay_run (GThreadedSocketService * service, GSocketConnection * in,
+    GObject * source, gpointer data)
+{
+  Relay *relay = data;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) out = NULL;
+  RelayPipe up, down;
+  GThread *thread;
+
+  out = g_socket_client_connect_to_host (client, "127.0.0.1", relay->target,
+      NULL, NULL);
+  if (!out)
+    return TRUE;
+  up.from = down.to = g_socket_connection_get_socket (in);
+  up.to = down.from = g_socket_connection_get_socket (out);
+  g_mutex_lock (&relay->lock);
+  g_ptr_array_add (relay->sockets, g_object_ref (up.from));
+  g_ptr_array_add (relay->sockets, g_object_ref (up.to));
+  g_mutex_unlock (&relay->lock);
+  thread = g_thread_new ("relay", relay_copy, &up);
+  relay_copy (&down);
+  g_thread_join (thread);
+  return TRUE;
+}
+
+static gpointer
+relay_thread (gpointer data)
+{
+  Relay *relay = data;
+  g_autoptr (GInetAddress) loopback =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_main_context_push_thread_default (relay->context);
+  relay->service = g_threaded_socket_service_new (-1);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (relay->service), any,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, NULL);
+  g_signal_connect (relay->service, "run", G_CALLBACK (relay_run), relay);
+  g_socket_service_start (relay->service);
+  g_mutex_lock (&relay->lock);
+  relay->port = bound ?
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)) : 1;
+  g_cond_broadcast (&relay->cond);
+  g_mutex_unlock (&relay->lock);
+  g_main_loop_run (relay->loop);
+  g_socket_service_stop (relay->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (relay->service));
+  g_clear_object (&relay->service);
+  g_main_context_pop_thread_default (relay->context);
+  return NULL;
+}
+
+static Relay *
+relay_start (guint target)
+{
+  Relay *relay = g_new0 (Relay, 1);
+
+  g_mutex_init (&relay->lock);
+  g_cond_init (&relay->cond);
+  relay->sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  relay->target = target;
+  relay->context = g_main_context_new ();
+  relay->loop = g_main_loop_new (relay->context, FALSE);
+  relay->thread = g_thread_new ("relay", relay_thread, relay);
+  g_mutex_lock (&relay->lock);
+  while (!relay->port)
+    g_cond_wait (&relay->cond, &relay->lock);
+  g_mutex_unlock (&relay->lock);
+  fail_unless (relay->port > 1, "the relay could not listen");
+  return relay;
+}
+
+static void
+relay_cut (Relay * relay)
+{
+  guint i;
+
+  g_mutex_lock (&relay->lock);
+  for (i = 0; i < relay->sockets->len; i++)
+    g_socket_shutdown (relay->sockets->pdata[i], TRUE, TRUE, NULL);
+  g_ptr_array_set_size (relay->sockets, 0);
+  g_mutex_unlock (&relay->lock);
+}
+
+static void
+relay_stop (Relay * relay)
+{
+  g_main_loop_quit (relay->loop);
+  g_thread_join (relay->thread);
+  relay_cut (relay);
+  g_main_loop_unref (relay->loop);
+  g_main_context_unref (relay->context);
+  g_ptr_array_unref (relay->sockets);
+  g_mutex_clear (&relay->lock);
+  g_cond_clear (&relay->cond);
+  g_free (relay);
+}
+
 static gchar *
 room_uri (Server * server, const gchar * room, const gchar * nickname)
 {
@@ -1389,6 +1533,55 @@ GST_START_TEST (test_reconnect)
 
 GST_END_TEST;
 
+/* Only our connection blips (the server keeps running): the publisher is
+ * back with the same id, which maps it to its pad, although it renamed
+ * itself meanwhile (the nickname could not have matched). */
+GST_START_TEST (test_reconnect_same_id)
+{
+  Server *server = server_start (NULL);
+  Relay *relay = relay_start (server->port);
+  Watch *pub = start_publisher (server, "blip", "alice", FALSE);
+  Watch *b;
+  g_autofree gchar *old_id = NULL, *new_id = NULL, *nickname = NULL;
+  guint mark;
+
+  /* bob through the relay */
+  server->port = relay->port;
+  b = start_receiver (server, "blip", "bob", TRUE);
+  server->port = relay->target;
+  WAIT_UNTIL (b, b->video_frames >= 10 && b->pads_added == 1, 20);
+  g_object_get (b->first_pad, "participant-id", &old_id, NULL);
+
+  relay_cut (relay);
+  /* the first reconnection attempt comes after 375 ms at least */
+  g_object_set (pub->noom, "nickname", "carol", NULL);
+  WAIT_UNTIL (b, b->disconnected == 1, 10);
+  WAIT_UNTIL (b, b->reconnected == 1, 15);
+  g_mutex_lock (&b->lock);
+  mark = b->video_frames;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->video_frames >= mark + 10, 20);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->pads_added, 1);
+  fail_unless_equals_int (b->pads_removed, 0);
+  fail_unless_equals_int (b->eos_seen, 0);
+  fail_unless_equals_int (b->id_changes, 0);
+  g_mutex_unlock (&b->lock);
+  g_object_get (b->first_pad, "participant-id", &new_id, "nickname",
+      &nickname, NULL);
+  fail_unless_equals_string (new_id, old_id);
+  fail_unless_equals_string (nickname, "carol");
+  /* the publisher never lost the server */
+  fail_unless_equals_int (pub->disconnected, 0);
+
+  watch_free (b);
+  watch_free (pub);
+  relay_stop (relay);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 /* The publisher does not come back (stopped while the server was away):
  * its pads stay through the rejoin, then end and go once reconnect-window
  * has passed since the rejoin.  No error: the element is in the room.
@@ -2464,6 +2657,7 @@ noom_suite (void)
   tcase_add_test (tc, test_publish_two_receivers);
   tcase_add_test (tc, test_receiver_first);
   tcase_add_test (tc, test_reconnect);
+  tcase_add_test (tc, test_reconnect_same_id);
   tcase_add_test (tc, test_reconnect_participant_gone);
   tcase_add_test (tc, test_reconnect_parked_eos);
   tcase_add_test (tc, test_reconnect_window);
