@@ -2280,15 +2280,20 @@ GST_START_TEST (test_reconnect_while_muxer_waits)
   g_autofree gchar *uri = room_uri (server, "stall2", "alice");
   g_autofree gchar *rec_uri = room_uri (server, "stall2", "rec");
   g_autofree gchar *desc = g_strdup_printf ("videotestsrc is-live=true "
-      "num-buffers=15 ! video/x-raw,width=160,height=120,framerate=15/1 ! "
+      "num-buffers=45 ! video/x-raw,width=160,height=120,framerate=15/1 ! "
       "noomsink name=noom uri=\"%s\" audiotestsrc is-live=true ! noom.", uri);
   g_autofree gchar *rec_desc = g_strdup_printf ("noomsrc name=noom "
       "uri=\"%s\" decode=false noom.video_0 ! queue ! mux.video_0 "
-      "noom.audio_0 ! queue ! mux.audio_0 matroskamux name=mux ! fakesink",
+      "noom.audio_0 ! queue name=aq ! mux.audio_0 matroskamux name=mux ! "
+      "fakesink",
       rec_uri);
   GstElement *pipeline = gst_parse_launch (desc, NULL);
   GstElement *noom = gst_bin_get_by_name (GST_BIN (pipeline), "noom");
   Watch *pub = watch_pipeline (pipeline, noom);
+  gint64 video_over = g_get_monotonic_time () + 3500 * G_TIME_SPAN_MILLISECOND;
+  gint64 end;
+  guint64 level = 0, max = 0;
+  GstElement *queue;
   Watch *rec;
 
   gst_object_unref (noom);
@@ -2301,11 +2306,26 @@ GST_START_TEST (test_reconnect_while_muxer_waits)
   g_signal_connect (noom, "pad-removed", G_CALLBACK (on_src_pad_removed),
       rec);
   gst_object_unref (noom);
+  queue = gst_bin_get_by_name (GST_BIN (pipeline), "aq");
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
   WAIT_UNTIL (rec, rec->pads_added == 2, 20);
-  /* the video ends after 1 s; then the audio piles up against the muxer */
-  g_usleep (3 * G_USEC_PER_SEC);
+  /* the video ends 3 s after the publisher started; then the audio piles
+   * up against the muxer until its queue is full, and its streaming thread
+   * waits there */
+  while (g_get_monotonic_time () < video_over)
+    g_usleep (100 * 1000);
+  end = g_get_monotonic_time () +
+      NOOM_TEST_MS (15000) * G_TIME_SPAN_MILLISECOND;
+  g_object_get (queue, "max-size-time", &max, NULL);
+  while (g_get_monotonic_time () < end) {
+    g_object_get (queue, "current-level-time", &level, NULL);
+    if (level >= max)
+      break;
+    g_usleep (100 * 1000);
+  }
+  gst_object_unref (queue);
+  fail_unless (level >= max, "the audio queue is not full");
   server_kill (server);
   /* posted once the peers are gone: 5 s for the stop, then the tracks
    * end */
