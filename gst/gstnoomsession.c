@@ -248,13 +248,16 @@ gst_noom_session_install_properties (GObjectClass * klass)
    * noomsink:reconnect-window / noomsrc:reconnect-window:
    *
    * When the server connection drops, how long (ms) to keep reconnecting
-   * and rejoining before failing; 0 fails at once.
+   * and rejoining before failing; 0 fails at once.  noomsrc keeps the pads
+   * of the participants it lost with the connection, and after the rejoin
+   * waits as long for them to be back before it ends those pads.
    */
   g_object_class_install_property (klass,
       GST_NOOM_SESSION_PROP_RECONNECT_WINDOW,
       g_param_spec_uint ("reconnect-window", "Reconnect window",
           "Milliseconds to keep reconnecting to the server after the "
-          "connection drops (0: fail at once)", 0, G_MAXINT,
+          "connection drops (0: fail at once); noomsrc: also to wait after "
+          "the rejoin for the participants whose pads it kept", 0, G_MAXINT,
           DEFAULT_RECONNECT_WINDOW, rw));
   /**
    * noomsink:stats / noomsrc:stats:
@@ -1606,7 +1609,11 @@ on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
   self->connected = FALSE;
   self->joined = FALSE;
   /* The old connection's peers are gone on the server's side too: when we
-   * rejoin we are a newcomer (docs/protocol.md §8) with new peers. */
+   * rejoin we are a newcomer (docs/protocol.md §8) with new peers.  The
+   * element hears first that they go with our connection (noomsrc keeps
+   * their pads for the participants who come back). */
+  if (self->hooks.connection_lost)
+    self->hooks.connection_lost (self->element);
   remove_all_peers (self);
   g_queue_clear_full (&self->early, early_free);
 

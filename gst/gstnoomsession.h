@@ -45,6 +45,11 @@ typedef struct
   /* In the room: the join ack's participants were offered to accept()
    * (also after a rejoin). */
   void (*joined) (GstElement * element, const gchar * room);
+  /* Our connection to the server dropped: every peer goes next
+   * (peer_removing, peer_removed) because of that, not because its
+   * participant left.  The session then reconnects and rejoins within
+   * reconnect-window (joined), or posts an error. */
+  void (*connection_lost) (GstElement * element);
 } GstNoomSessionHooks;
 
 /* Property ids shared by noomsink and noomsrc; an element's own ids start

@@ -13,7 +13,11 @@
  * carries; a global tag event with the title (the nickname) and the
  * participant id (#GST_NOOM_TAG_PARTICIPANT_ID, "noom-participant-id")
  * goes downstream too.  When a participant leaves, its pads
- * get EOS and are removed.
+ * get EOS and are removed.  When the connection to the server drops, the
+ * pads stay: a participant who is back in the room after the rejoin
+ * (the same id, or after a server restart the same nickname and kind)
+ * sends into the same pads again; the pads of one who is not back within
+ * #noomsrc:reconnect-window get EOS and are removed then.
  *
  * With decode=true (the default) the pads carry raw video and audio; with
  * decode=false the depayloaded, timestamped VP8, VP9, H.264 or Opus, ready
@@ -109,13 +113,26 @@ enum
   PROP_PARTICIPANT_TIMEOUT,
 };
 
+/* How long stopping the webrtcbin of a connection we lost may take before
+ * its tracks end after all (see src_peer_removing()). */
+#define PARK_STOP_TIMEOUT 5000
+
 /* One received track: webrtcbin's src pad -> depayloader [-> decoder]
- * -> our ghost pad. */
+ * -> our ghost pad.  When our server connection drops, the track is
+ * parked: the chain and the ghost pad stay, fed by nothing, until the
+ * participant's new connection feeds it again (reclaim_parked()). */
 typedef struct
 {
   GPtrArray *elements;
   GstPad *ghost;
+  gchar *encoding;              /* the RTP encoding-name the chain takes */
+  /* Under the element's object lock: */
   GThread *eos_thread;          /* ending the track, see src_peer_removing() */
+  GstNoomPeer *peer;            /* whose webrtcbin feeds it; NULL: parked */
+  gboolean lost;                /* its peer goes with our connection: park */
+  GstNoomPeer *claimed_by;      /* parked: the participant back in the room
+                                   whose media goes here (see
+                                   claim_parked()) */
 } Output;
 
 struct _GstNoomSrc
@@ -137,17 +154,29 @@ struct _GstNoomSrc
   guint next_video, next_audio;
   gboolean no_more_pads;        /* emitted, for playbin: the first
                                    participant's tracks are all there */
-  GList *all_outputs;           /* Output*, for EOS */
+  GList *all_outputs;           /* Output*, for EOS (parked ones too) */
+  GList *parked;                /* Output*: tracks of participants we lost
+                                   with the server connection */
+  GSource *parked_expiry;       /* reconnect-window after the rejoin, on the
+                                   session thread's context */
 };
+
+/* Lock order: the element's object lock before a pad's. */
 
 struct _GstNoomSrcPad
 {
   GstGhostPad parent;
 
+  /* Under the object lock (they change when a participant is back after a
+   * rejoin, or renames itself), but media. */
   gchar *participant_id;
   gchar *nickname;
   gchar *kind;
   gchar *media;
+  gchar *stream_id;             /* the first stream-start's, kept */
+  guint group_id;
+  gboolean have_group_id;
+  gboolean tags_pending;        /* a stream-start cleared the tags */
 };
 
 enum
@@ -183,7 +212,9 @@ gst_noom_src_pad_get_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PAD_PROP_PARTICIPANT_ID:
+      GST_OBJECT_LOCK (self);
       g_value_set_string (value, self->participant_id);
+      GST_OBJECT_UNLOCK (self);
       break;
     case PAD_PROP_NICKNAME:
       GST_OBJECT_LOCK (self);
@@ -191,7 +222,9 @@ gst_noom_src_pad_get_property (GObject * object, guint prop_id,
       GST_OBJECT_UNLOCK (self);
       break;
     case PAD_PROP_KIND:
+      GST_OBJECT_LOCK (self);
       g_value_set_string (value, self->kind);
+      GST_OBJECT_UNLOCK (self);
       break;
     case PAD_PROP_MEDIA:
       g_value_set_string (value, self->media);
@@ -211,6 +244,7 @@ gst_noom_src_pad_finalize (GObject * object)
   g_free (self->nickname);
   g_free (self->kind);
   g_free (self->media);
+  g_free (self->stream_id);
   G_OBJECT_CLASS (gst_noom_src_pad_parent_class)->finalize (object);
 }
 
@@ -229,7 +263,8 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
   gobject_class->finalize = gst_noom_src_pad_finalize;
   g_object_class_install_property (gobject_class, PAD_PROP_PARTICIPANT_ID,
       g_param_spec_string ("participant-id", "Participant id",
-          "The id of the participant whose media this is", NULL, ro));
+          "The id of the participant whose media this is (a new one when "
+          "the participant is back after the server restarted)", NULL, ro));
   g_object_class_install_property (gobject_class, PAD_PROP_NICKNAME,
       g_param_spec_string ("nickname", "Nickname",
           "The nickname of the participant whose media this is (follows "
@@ -365,55 +400,94 @@ store_participant_tags (GstNoomSrcPad * ghost, GstPad * target)
  * stream-id must tell the streams of a source apart (playbin, muxers and
  * gst-discoverer key on it), and stay the same for the same track of the
  * same participant: the URI's hash (gst_pad_create_stream_id), the
- * participant id and the media. */
+ * participant id and the media.  The first one stays, with its group id,
+ * when a new connection feeds the pad after a rejoin: for downstream it is
+ * the same stream going on. */
 static GstEvent *
 rewrite_stream_start (GstNoomSrcPad * ghost, GstEvent * event)
 {
-  GstElement *element = GST_ELEMENT (gst_object_get_parent (GST_OBJECT
-          (ghost)));
   g_autofree gchar *stream_id = NULL;
   GstStreamFlags flags = GST_STREAM_FLAG_NONE;
-  guint group_id;
+  guint group_id = 0;
+  gboolean have_group_id;
   GstEvent *ret;
 
-  if (!element)
-    return event;
-  stream_id = gst_pad_create_stream_id_printf (GST_PAD (ghost), element,
-      "%s/%s", ghost->participant_id, ghost->media);
-  gst_object_unref (element);
+  GST_OBJECT_LOCK (ghost);
+  stream_id = g_strdup (ghost->stream_id);
+  GST_OBJECT_UNLOCK (ghost);
+  if (!stream_id) {
+    GstElement *element = GST_ELEMENT (gst_object_get_parent (GST_OBJECT
+            (ghost)));
+    g_autofree gchar *id = NULL;
+
+    if (!element)
+      return event;
+    GST_OBJECT_LOCK (ghost);
+    id = g_strdup (ghost->participant_id);
+    GST_OBJECT_UNLOCK (ghost);
+    stream_id = gst_pad_create_stream_id_printf (GST_PAD (ghost), element,
+        "%s/%s", id, ghost->media);
+    gst_object_unref (element);
+    have_group_id = gst_event_parse_group_id (event, &group_id);
+    GST_OBJECT_LOCK (ghost);
+    if (!ghost->stream_id) {
+      ghost->stream_id = g_strdup (stream_id);
+      ghost->group_id = group_id;
+      ghost->have_group_id = have_group_id;
+    }
+    GST_OBJECT_UNLOCK (ghost);
+  }
+  GST_OBJECT_LOCK (ghost);
+  group_id = ghost->group_id;
+  have_group_id = ghost->have_group_id;
+  GST_OBJECT_UNLOCK (ghost);
+
   ret = gst_event_new_stream_start (stream_id);
   gst_event_parse_stream_flags (event, &flags);
   gst_event_set_stream_flags (ret, flags);
-  if (gst_event_parse_group_id (event, &group_id))
+  if (have_group_id)
     gst_event_set_group_id (ret, group_id);
   gst_event_unref (event);
   return ret;
 }
 
+/* On the src pad behind the ghost, for as long as the track lives: every
+ * connection that feeds it (a new one after a rejoin) starts with a
+ * stream-start, which also clears the pad's tags. */
 static GstPadProbeReturn
-tag_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+stream_start_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
+  GstNoomSrcPad *ghost = user_data;
   GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START) {
-    GST_PAD_PROBE_INFO_DATA (info) = rewrite_stream_start (user_data, event);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_STREAM_START)
     return GST_PAD_PROBE_OK;
-  }
-  if (GST_EVENT_TYPE (event) != GST_EVENT_CAPS)
-    return GST_PAD_PROBE_OK;
-  /* After stream-start, before data. */
-  store_participant_tags (user_data, pad);
-  return GST_PAD_PROBE_REMOVE;
+  GST_PAD_PROBE_INFO_DATA (info) = rewrite_stream_start (ghost, event);
+  GST_OBJECT_LOCK (ghost);
+  ghost->tags_pending = TRUE;
+  GST_OBJECT_UNLOCK (ghost);
+  return GST_PAD_PROBE_OK;
 }
 
-/* Nobody linked the pad (gst-launch links one of several): drop instead
+/* Before a buffer (so after stream-start, caps and segment): the tags a
+ * stream-start cleared.  Not from an event probe: a sticky event stored
+ * while the pad pushes its sticky events makes it push the current one
+ * again.
+ * Nobody linked the pad (gst-launch links one of several): drop instead
  * of failing the whole connection with not-linked. */
 static GstPadProbeReturn
-unlinked_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 {
-  GstPad *ghost = user_data;
+  GstNoomSrcPad *ghost = user_data;
+  gboolean tags;
 
-  if (!gst_pad_is_linked (ghost))
+  GST_OBJECT_LOCK (ghost);
+  tags = ghost->tags_pending;
+  ghost->tags_pending = FALSE;
+  GST_OBJECT_UNLOCK (ghost);
+  if (tags)
+    store_participant_tags (ghost, pad);
+  if (!gst_pad_is_linked (GST_PAD (ghost)))
     return GST_PAD_PROBE_DROP;
   return GST_PAD_PROBE_OK;
 }
@@ -435,7 +509,123 @@ output_free (Output * out)
     gst_object_unref (out->elements->pdata[i]);
   g_ptr_array_unref (out->elements);
   gst_object_unref (out->ghost);
+  g_free (out->encoding);
   g_free (out);
+}
+
+/* After a rejoin: the peer of a participant who is back maps to the tracks
+ * parked for it (session thread, as the peer is made).  The same id first
+ * (our connection blipped, the server kept everyone's id), else the same
+ * nickname and kind (the server restarted: every id is new); all the
+ * tracks of the first participant that matches. */
+static void
+claim_parked (GstNoomSrc * self, GstNoomPeer * peer)
+{
+  NoomParticipant *p = gst_noom_peer_get_participant (peer);
+  g_autofree gchar *old_id = NULL;
+  guint pass, n = 0;
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  for (pass = 0; pass < 2 && !old_id; pass++) {
+    for (l = self->parked; l && !old_id; l = l->next) {
+      Output *out = l->data;
+      GstNoomSrcPad *ghost = GST_NOOM_SRC_PAD (out->ghost);
+
+      if (out->claimed_by)
+        continue;
+      GST_OBJECT_LOCK (ghost);
+      if (pass == 0 ? !g_strcmp0 (ghost->participant_id, p->id) :
+          !g_strcmp0 (ghost->nickname, p->nickname) &&
+          !g_strcmp0 (ghost->kind, p->kind))
+        old_id = g_strdup (ghost->participant_id);
+      GST_OBJECT_UNLOCK (ghost);
+    }
+  }
+  for (l = self->parked; old_id && l; l = l->next) {
+    Output *out = l->data;
+    GstNoomSrcPad *ghost = GST_NOOM_SRC_PAD (out->ghost);
+
+    GST_OBJECT_LOCK (ghost);
+    if (!out->claimed_by && !g_strcmp0 (ghost->participant_id, old_id)) {
+      out->claimed_by = peer;
+      n++;
+    }
+    GST_OBJECT_UNLOCK (ghost);
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (n)
+    GST_INFO_OBJECT (self, "%s (%s) is back (was %s): %u parked track(s) "
+        "wait for it", p->nickname, p->id, old_id, n);
+}
+
+/* A claimed parked track of @media and @encoding takes @pad (a new
+ * webrtcbin src pad) instead of a new chain and pad: the ghost pad and
+ * its stream-id stay, its participant-id, nickname and tags follow the
+ * participant.  FALSE: none, build a new track. */
+static gboolean
+reclaim_parked (GstNoomSrc * self, GstNoomPeer * peer, GstPad * pad,
+    const gchar * media, const gchar * encoding)
+{
+  NoomParticipant *p = gst_noom_peer_get_participant (peer);
+  GPtrArray *outputs = g_object_get_data (G_OBJECT (peer), "noomsrc");
+  Output *out = NULL;
+  GstNoomSrcPad *ghost;
+  GstPad *sinkpad;
+  gboolean id_changed, nickname_changed;
+  GList *l;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  for (l = self->parked; l; l = l->next) {
+    Output *o = l->data;
+
+    if (o->claimed_by == peer
+        && !g_strcmp0 (GST_NOOM_SRC_PAD (o->ghost)->media, media)
+        && !g_ascii_strcasecmp (o->encoding, encoding))
+      break;
+  }
+  if (l) {
+    out = l->data;
+    self->parked = g_list_delete_link (self->parked, l);
+    out->claimed_by = NULL;
+    out->peer = peer;
+    /* in its peer's list at once: a drop of the connection now parks it
+     * again */
+    g_ptr_array_add (outputs, out);
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (!out)
+    return FALSE;
+
+  ghost = GST_NOOM_SRC_PAD (out->ghost);
+  for (i = 0; i < out->elements->len; i++)
+    gst_noom_session_mark_element (out->elements->pdata[i], peer);
+  GST_OBJECT_LOCK (ghost);
+  id_changed = g_strcmp0 (ghost->participant_id, p->id) != 0;
+  nickname_changed = g_strcmp0 (ghost->nickname, p->nickname) != 0;
+  g_free (ghost->participant_id);
+  ghost->participant_id = g_strdup (p->id);
+  g_free (ghost->nickname);
+  ghost->nickname = g_strdup (p->nickname);
+  g_free (ghost->kind);
+  ghost->kind = g_strdup (p->kind);
+  GST_OBJECT_UNLOCK (ghost);
+  if (id_changed)
+    g_object_notify (G_OBJECT (ghost), "participant-id");
+  if (nickname_changed)
+    g_object_notify (G_OBJECT (ghost), "nickname");
+
+  /* The new connection's stream-start goes through stream_start_probe():
+   * the same stream-id, and the tags with the new id before its first
+   * buffer. */
+  sinkpad = gst_element_get_static_pad (out->elements->pdata[0], "sink");
+  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
+    GST_WARNING_OBJECT (self, "could not link %" GST_PTR_FORMAT, pad);
+  gst_object_unref (sinkpad);
+  GST_INFO_OBJECT (self, "%s of %s (%s) flows into %s again", media,
+      p->nickname, p->id, GST_PAD_NAME (ghost));
+  return TRUE;
 }
 
 static void
@@ -446,8 +636,9 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   GPtrArray *outputs = g_object_get_data (G_OBJECT (peer), "noomsrc");
   GstCaps *caps;
   const GstStructure *s;
-  const gchar *encoding, *media;
-  gboolean video, decode, emit_no_more = FALSE;
+  const gchar *media;
+  g_autofree gchar *encoding = NULL;
+  gboolean video, decode, wanted, emit_no_more = FALSE;
   g_autoptr (GPtrArray) elements = g_ptr_array_new ();
   g_autofree gchar *name = NULL;
   GstPadTemplate *templ;
@@ -462,7 +653,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   if (!caps)
     caps = gst_pad_query_caps (pad, NULL);
   s = gst_caps_get_structure (caps, 0);
-  encoding = gst_structure_get_string (s, "encoding-name");
+  encoding = g_strdup (gst_structure_get_string (s, "encoding-name"));
   media = gst_structure_get_string (s, "media");
   video = !g_strcmp0 (media, "video");
   GST_INFO_OBJECT (self, "%s sends %" GST_PTR_FORMAT, p->nickname, caps);
@@ -474,9 +665,14 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   /* Only the kinds it announced (docs/protocol.md §7 "What a participant
    * may send"): our answer already refuses the others; this is for media
    * that comes anyway. */
-  if (!encoding || !(media_wanted (self) & p->sends & (video ?
-              NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO))
-      || !chain_for (encoding, decode, elements)) {
+  wanted = encoding && (media_wanted (self) & p->sends & (video ?
+          NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO));
+  if (wanted && reclaim_parked (self, peer, pad, video ? "video" : "audio",
+          encoding)) {
+    gst_caps_unref (caps);
+    goto counted;
+  }
+  if (!wanted || !chain_for (encoding, decode, elements)) {
     GST_WARNING_OBJECT (self, "not exposing %" GST_PTR_FORMAT " from %s",
         caps, p->nickname);
     for (i = 0; i < elements->len; i++)
@@ -513,15 +709,17 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   target = gst_element_get_static_pad (elements->pdata[elements->len - 1],
       "src");
   gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), target);
-  gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, tag_probe,
-      gst_object_ref (ghost), gst_object_unref);
+  gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      stream_start_probe, gst_object_ref (ghost), gst_object_unref);
   gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_BUFFER |
-      GST_PAD_PROBE_TYPE_BUFFER_LIST, unlinked_probe, ghost, NULL);
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, buffer_probe, ghost, NULL);
   gst_object_unref (target);
 
   out = g_new0 (Output, 1);
   out->elements = g_ptr_array_ref (elements);
   out->ghost = gst_object_ref (GST_PAD (ghost));
+  out->encoding = g_strdup (encoding);
+  out->peer = peer;
 
   gst_pad_set_active (GST_PAD (ghost), TRUE);
   GST_INFO_OBJECT (self, "exposing %s: %s of %s (%s)", name,
@@ -533,14 +731,18 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
     GST_WARNING_OBJECT (self, "could not link %" GST_PTR_FORMAT, pad);
   gst_object_unref (sinkpad);
 
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_add (outputs, out);
+  self->all_outputs = g_list_append (self->all_outputs, out);
+  GST_OBJECT_UNLOCK (self);
+
+counted:
   expected = 0;
   if (p->sends & media_wanted (self) & NOOM_MEDIA_AUDIO)
     expected++;
   if (p->sends & media_wanted (self) & NOOM_MEDIA_VIDEO)
     expected++;
   GST_OBJECT_LOCK (self);
-  g_ptr_array_add (outputs, out);
-  self->all_outputs = g_list_append (self->all_outputs, out);
   if (!self->no_more_pads && outputs->len >= expected)
     emit_no_more = self->no_more_pads = TRUE;
   GST_OBJECT_UNLOCK (self);
@@ -595,6 +797,84 @@ remove_outputs (GstNoomSrc * self, GPtrArray * outputs)
   g_ptr_array_set_size (outputs, 0);
 }
 
+/* Ends every parked track: EOS, and its pad goes.  Session thread, or any
+ * thread once the session is stopped. */
+static void
+end_parked (GstNoomSrc * self)
+{
+  g_autoptr (GPtrArray) ended = g_ptr_array_new ();
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  for (l = self->parked; l; l = l->next) {
+    Output *out = l->data;
+
+    /* all at once, as in src_peer_removing() */
+    if (!out->eos_thread)
+      out->eos_thread = g_thread_new ("noomsrc-eos", end_track,
+          gst_object_ref (out->elements->pdata[0]));
+    g_ptr_array_add (ended, out);
+  }
+  g_clear_pointer (&self->parked, g_list_free);
+  GST_OBJECT_UNLOCK (self);
+  if (ended->len)
+    GST_INFO_OBJECT (self, "ending %u parked track(s)", ended->len);
+  remove_outputs (self, ended);
+}
+
+static void
+stop_parked_expiry (GstNoomSrc * self)
+{
+  GSource *expiry;
+
+  GST_OBJECT_LOCK (self);
+  expiry = g_steal_pointer (&self->parked_expiry);
+  GST_OBJECT_UNLOCK (self);
+  if (expiry) {
+    g_source_destroy (expiry);
+    g_source_unref (expiry);
+  }
+}
+
+/* reconnect-window after the rejoin: the participants whose tracks are
+ * still parked did not come back. */
+static gboolean
+parked_expired (gpointer data)
+{
+  GstNoomSrc *self = data;
+  GSource *expiry;
+
+  GST_OBJECT_LOCK (self);
+  expiry = g_steal_pointer (&self->parked_expiry);
+  GST_OBJECT_UNLOCK (self);
+  if (!expiry)
+    return G_SOURCE_REMOVE;     /* stopped meanwhile */
+  g_source_unref (expiry);
+  GST_INFO_OBJECT (self, "reconnect-window over since the rejoin");
+  end_parked (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+start_parked_expiry (GstNoomSrc * self)
+{
+  guint window, n = 0;
+
+  g_object_get (self, "reconnect-window", &window, NULL);
+  GST_OBJECT_LOCK (self);
+  if (self->parked && !self->parked_expiry) {
+    n = g_list_length (self->parked);
+    self->parked_expiry = g_timeout_source_new (window);
+    g_source_set_callback (self->parked_expiry, parked_expired, self, NULL);
+    /* the session thread's context: stopping the session ends it too */
+    g_source_attach (self->parked_expiry, g_main_context_get_thread_default ());
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (n)
+    GST_INFO_OBJECT (self, "back in the room: %u parked track(s) wait up to "
+        "%u ms for their participants", n, window);
+}
+
 static gboolean
 src_accept (GstElement * element, NoomParticipant * p)
 {
@@ -610,6 +890,9 @@ src_joined (GstElement * element, const gchar * room)
   GstNoomSrc *self = GST_NOOM_SRC (element);
   g_autofree gchar *participant = NULL;
   guint timeout;
+
+  /* after a rejoin: the peers made so far have claimed their tracks */
+  start_parked_expiry (self);
 
   GST_OBJECT_LOCK (self);
   if (!self->participant || self->participant_found ||
@@ -653,6 +936,7 @@ src_peer_added (GstElement * element, GstNoomPeer * peer)
   GST_OBJECT_UNLOCK (self);
   g_object_set (webrtc, "latency", latency, NULL);
   g_object_set_data (G_OBJECT (peer), "noomsrc", g_ptr_array_new ());
+  claim_parked (self, peer);
   g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
       peer);
 }
@@ -723,46 +1007,226 @@ src_prepare_answer (GstElement * element, GstNoomPeer * peer)
   gst_webrtc_session_description_free (desc);
 }
 
+/* Our server connection dropped: the peers go next (on_disconnected()),
+ * their tracks are parked rather than ended (src_peer_removing()). */
+static void
+src_connection_lost (GstElement * element)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  guint n = 0;
+  GList *l;
+
+  /* the window starts again at the next rejoin */
+  stop_parked_expiry (self);
+  GST_OBJECT_LOCK (self);
+  for (l = self->all_outputs; l; l = l->next) {
+    Output *out = l->data;
+
+    if (out->peer && !out->eos_thread) {
+      out->lost = TRUE;
+      n++;
+    }
+  }
+  /* the claims went with the peers: the next rejoin claims again */
+  for (l = self->parked; l; l = l->next)
+    ((Output *) l->data)->claimed_by = NULL;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "lost the server connection: parking %u track(s)", n);
+}
+
+/* Nothing more from the webrtcbin goes into the chain that starts with
+ * @head: a drop probe on the webrtcbin's src pad first (what it pushes
+ * until it stops is dropped there, not refused as not-linked, an error),
+ * then the link goes. */
+static void
+park_track (GstElement * head)
+{
+  GstPad *sinkpad = gst_element_get_static_pad (head, "sink");
+  GstPad *src = gst_pad_get_peer (sinkpad);
+
+  if (src) {
+    gst_noom_session_drop_pad (src);
+    gst_pad_unlink (src, sinkpad);
+    gst_object_unref (src);
+  }
+  gst_object_unref (sinkpad);
+}
+
+/* Ends the tracks of a lost peer after all when stopping its webrtcbin
+ * takes more than PARK_STOP_TIMEOUT ms: see src_peer_removing(). */
+typedef struct
+{
+  GstNoomSrc *self;
+  GPtrArray *outputs;           /* the peer's: src_peer_removed() joins us
+                                   before it touches them */
+  GMutex lock;
+  GCond cond;
+  gboolean stopped;             /* under lock */
+  GThread *thread;
+} ParkGuard;
+
+static gpointer
+park_guard_thread (gpointer data)
+{
+  ParkGuard *guard = data;
+  gint64 end = g_get_monotonic_time () +
+      PARK_STOP_TIMEOUT * G_TIME_SPAN_MILLISECOND;
+  gboolean stopped;
+  guint i;
+
+  g_mutex_lock (&guard->lock);
+  while (!guard->stopped)
+    if (!g_cond_wait_until (&guard->cond, &guard->lock, end))
+      break;
+  stopped = guard->stopped;
+  g_mutex_unlock (&guard->lock);
+  if (stopped)
+    return NULL;
+
+  GST_ELEMENT_WARNING (guard->self, RESOURCE, READ,
+      ("Could not keep a participant's tracks for the reconnection: "
+          "downstream holds them (a muxer waiting for another track?). "
+          "They end."), ("stopping the lost connection took more than %u ms",
+          PARK_STOP_TIMEOUT));
+  GST_OBJECT_LOCK (guard->self);
+  for (i = 0; i < guard->outputs->len; i++) {
+    Output *out = guard->outputs->pdata[i];
+
+    if (!out->eos_thread)
+      out->eos_thread = g_thread_new ("noomsrc-eos", end_track,
+          gst_object_ref (out->elements->pdata[0]));
+  }
+  GST_OBJECT_UNLOCK (guard->self);
+  return NULL;
+}
+
+static ParkGuard *
+park_guard_new (GstNoomSrc * self, GPtrArray * outputs)
+{
+  ParkGuard *guard = g_new0 (ParkGuard, 1);
+
+  guard->self = self;
+  guard->outputs = outputs;
+  g_mutex_init (&guard->lock);
+  g_cond_init (&guard->cond);
+  guard->thread = g_thread_new ("noomsrc-park", park_guard_thread, guard);
+  return guard;
+}
+
+static void
+park_guard_free (gpointer data)
+{
+  ParkGuard *guard = data;
+
+  g_mutex_lock (&guard->lock);
+  guard->stopped = TRUE;
+  g_cond_signal (&guard->cond);
+  g_mutex_unlock (&guard->lock);
+  g_thread_join (guard->thread);
+  g_mutex_clear (&guard->lock);
+  g_cond_clear (&guard->cond);
+  g_free (guard);
+}
+
 /* The participant is going; its webrtcbin still runs.  Each of its tracks
  * gets EOS from a thread of its own, all at once: downstream may wait for
  * one track (a muxer waiting for video that stopped) while the streaming
  * thread of another is blocked in it (a full queue in front of that muxer),
  * holding the locks that stopping the webrtcbin needs.  Ending the tracks
  * one by one from here, or after stopping the webrtcbin, would then wait
- * forever.  remove_outputs() joins these threads. */
+ * forever.  remove_outputs() joins these threads.  Parked tracks that this
+ * participant claimed after a rejoin and has not fed yet end with it.
+ *
+ * When the peer goes with our server connection (src_connection_lost()),
+ * its tracks are parked instead: no EOS, the webrtcbin's pads are unlinked
+ * from the chains (park_track()), and src_peer_removed() keeps the chains
+ * and the pads.  Unlinking keeps anything more from going into a chain,
+ * so stopping the webrtcbin never waits for data pushed after it; it does
+ * not release a streaming thread already blocked downstream (the muxer
+ * above).  With no EOS, nothing would: the stop, and with it the session
+ * thread and the reconnection, would wait forever.  So a guard thread
+ * (ParkGuard) ends the tracks after all, as above, if the stop takes more
+ * than PARK_STOP_TIMEOUT ms. */
 static void
 src_peer_removing (GstElement * element, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   GPtrArray *outputs = g_object_get_data (G_OBJECT (peer), "noomsrc");
+  g_autoptr (GPtrArray) heads =
+      g_ptr_array_new_with_free_func (gst_object_unref);
+  GList *l, *next;
   guint i;
 
   if (!outputs)
     return;
   GST_OBJECT_LOCK (self);
+  for (l = self->parked; l; l = next) {
+    Output *out = l->data;
+
+    next = l->next;
+    if (out->claimed_by != peer)
+      continue;
+    self->parked = g_list_delete_link (self->parked, l);
+    out->claimed_by = NULL;
+    out->peer = peer;
+    g_ptr_array_add (outputs, out);
+  }
   for (i = 0; i < outputs->len; i++) {
     Output *out = outputs->pdata[i];
 
-    if (!out->eos_thread)
+    if (out->lost)
+      g_ptr_array_add (heads, gst_object_ref (out->elements->pdata[0]));
+    else if (!out->eos_thread)
       out->eos_thread = g_thread_new ("noomsrc-eos", end_track,
           gst_object_ref (out->elements->pdata[0]));
   }
   GST_OBJECT_UNLOCK (self);
+
+  for (i = 0; i < heads->len; i++)
+    park_track (heads->pdata[i]);
+  if (heads->len)
+    g_object_set_data_full (G_OBJECT (peer), "noomsrc-guard",
+        park_guard_new (self, outputs), park_guard_free);
 }
 
 static void
 src_peer_removed (GstElement * element, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
+  NoomParticipant *p = gst_noom_peer_get_participant (peer);
   GPtrArray *outputs;
+  gpointer guard;
+  guint i, n = 0;
 
   g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
       peer);
+  guard = g_object_steal_data (G_OBJECT (peer), "noomsrc-guard");
+  if (guard)
+    park_guard_free (guard);
   outputs = g_object_steal_data (G_OBJECT (peer), "noomsrc");
-  if (outputs) {
-    remove_outputs (self, outputs);
-    g_ptr_array_unref (outputs);
+  if (!outputs)
+    return;
+  /* The parked tracks stay; the others end. */
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < outputs->len;) {
+    Output *out = outputs->pdata[i];
+
+    if (out->lost && !out->eos_thread) {
+      out->lost = FALSE;
+      out->peer = NULL;
+      self->parked = g_list_append (self->parked, out);
+      g_ptr_array_remove_index (outputs, i);
+      n++;
+    } else {
+      i++;
+    }
   }
+  GST_OBJECT_UNLOCK (self);
+  if (n)
+    GST_INFO_OBJECT (self, "parked %u track(s) of %s (%s)", n, p->nickname,
+        p->id);
+  remove_outputs (self, outputs);
+  g_ptr_array_unref (outputs);
 }
 
 /* A participant renamed itself: its pads say so (nickname property, with
@@ -775,10 +1239,19 @@ src_participant_updated (GstElement * element, NoomParticipant * p)
   guint i;
 
   GST_OBJECT_LOCK (element);
-  for (l = element->srcpads; l; l = l->next)
-    if (GST_IS_NOOM_SRC_PAD (l->data) &&
-        !g_strcmp0 (GST_NOOM_SRC_PAD (l->data)->participant_id, p->id))
-      g_ptr_array_add (pads, gst_object_ref (l->data));
+  for (l = element->srcpads; l; l = l->next) {
+    GstNoomSrcPad *ghost;
+    gboolean same;
+
+    if (!GST_IS_NOOM_SRC_PAD (l->data))
+      continue;
+    ghost = l->data;
+    GST_OBJECT_LOCK (ghost);
+    same = !g_strcmp0 (ghost->participant_id, p->id);
+    GST_OBJECT_UNLOCK (ghost);
+    if (same)
+      g_ptr_array_add (pads, gst_object_ref (ghost));
+  }
   GST_OBJECT_UNLOCK (element);
 
   for (i = 0; i < pads->len; i++) {
@@ -807,6 +1280,7 @@ static const GstNoomSessionHooks src_hooks = {
   .peer_removed = src_peer_removed,
   .participant_updated = src_participant_updated,
   .joined = src_joined,
+  .connection_lost = src_connection_lost,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -891,6 +1365,8 @@ gst_noom_src_change_state (GstElement * element, GstStateChange transition)
     case GST_STATE_CHANGE_PAUSED_TO_READY:
       gst_noom_session_stop (self->session);
       stop_participant_wait (self);
+      stop_parked_expiry (self);
+      end_parked (self);
       break;
     default:
       break;
@@ -1005,6 +1481,8 @@ gst_noom_src_finalize (GObject * object)
   stop_participant_wait (self);
   gst_object_unref (self->session);
   g_free (self->participant);
+  stop_parked_expiry (self);
+  g_list_free_full (self->parked, (GDestroyNotify) output_free);
   g_list_free (self->all_outputs);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }

@@ -127,24 +127,182 @@ server_start (const gchar * extra_arg)
 }
 
 static void
-server_stop (Server * server)
+server_stop_with (Server * server, gint signum)
 {
   gint64 end = g_get_monotonic_time () +
       (gint64) (5 * noom_test_time_scale () * G_TIME_SPAN_SECOND);
 
-  g_subprocess_send_signal (server->proc, SIGTERM);
+  g_subprocess_send_signal (server->proc, signum);
   /* bounded: a server slow to shut down must not eat the test's time */
   while (g_subprocess_get_identifier (server->proc) &&
       g_get_monotonic_time () < end)
     g_usleep (20 * 1000);
   if (g_subprocess_get_identifier (server->proc)) {
-    GST_WARNING ("noom-server did not exit within 5 s of SIGTERM");
+    GST_WARNING ("noom-server did not exit within 5 s of signal %d", signum);
     g_subprocess_force_exit (server->proc);
   }
   g_subprocess_wait (server->proc, NULL, NULL);
   g_thread_join (server->drain);
   g_object_unref (server->proc);
   g_free (server);
+}
+
+/* a clean shutdown: the server closes every connection */
+static void
+server_stop (Server * server)
+{
+  server_stop_with (server, SIGTERM);
+}
+
+/* a crash: the connections just drop */
+static void
+server_kill (Server * server)
+{
+  server_stop_with (server, SIGKILL);
+}
+
+/* A TCP relay in front of the server for one element: relay_cut() drops
+ * the connections going through it while the server keeps running (our
+ * connection blips; the others keep their ids). */
+typedef struct
+{
+  GSocketService *service;
+  guint port;
+  guint target;
+  GMainContext *context;        /* where the service accepts, on thread */
+  GMainLoop *loop;
+  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  GPtrArray *sockets;           /* both ends of every connection */
+} Relay;
+
+typedef struct
+{
+  GSocket *from, *to;
+} RelayPipe;
+
+static gpointer
+relay_copy (gpointer data)
+{
+  RelayPipe *p = data;
+  gchar buf[16384];
+  gssize n;
+
+  while ((n = g_socket_receive (p->from, buf, sizeof buf, NULL, NULL)) > 0) {
+    gssize done = 0;
+
+    while (done < n) {
+      gssize w = g_socket_send (p->to, buf + done, n - done, NULL, NULL);
+
+      if (w <= 0)
+        return NULL;
+      done += w;
+    }
+  }
+  g_socket_shutdown (p->to, FALSE, TRUE, NULL);
+  return NULL;
+}
+
+/* a thread of the service's per connection */
+static gboolean
+relay_run (GThreadedSocketService * service, GSocketConnection * in,
+    GObject * source, gpointer data)
+{
+  Relay *relay = data;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) out = NULL;
+  RelayPipe up, down;
+  GThread *thread;
+
+  out = g_socket_client_connect_to_host (client, "127.0.0.1", relay->target,
+      NULL, NULL);
+  if (!out)
+    return TRUE;
+  up.from = down.to = g_socket_connection_get_socket (in);
+  up.to = down.from = g_socket_connection_get_socket (out);
+  g_mutex_lock (&relay->lock);
+  g_ptr_array_add (relay->sockets, g_object_ref (up.from));
+  g_ptr_array_add (relay->sockets, g_object_ref (up.to));
+  g_mutex_unlock (&relay->lock);
+  thread = g_thread_new ("relay", relay_copy, &up);
+  relay_copy (&down);
+  g_thread_join (thread);
+  return TRUE;
+}
+
+static gpointer
+relay_thread (gpointer data)
+{
+  Relay *relay = data;
+  g_autoptr (GInetAddress) loopback =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_main_context_push_thread_default (relay->context);
+  relay->service = g_threaded_socket_service_new (-1);
+  g_socket_listener_add_address (G_SOCKET_LISTENER (relay->service), any,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &bound, NULL);
+  g_signal_connect (relay->service, "run", G_CALLBACK (relay_run), relay);
+  g_socket_service_start (relay->service);
+  g_mutex_lock (&relay->lock);
+  relay->port = bound ?
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)) : 1;
+  g_cond_broadcast (&relay->cond);
+  g_mutex_unlock (&relay->lock);
+  g_main_loop_run (relay->loop);
+  g_socket_service_stop (relay->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (relay->service));
+  g_clear_object (&relay->service);
+  g_main_context_pop_thread_default (relay->context);
+  return NULL;
+}
+
+static Relay *
+relay_start (guint target)
+{
+  Relay *relay = g_new0 (Relay, 1);
+
+  g_mutex_init (&relay->lock);
+  g_cond_init (&relay->cond);
+  relay->sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  relay->target = target;
+  relay->context = g_main_context_new ();
+  relay->loop = g_main_loop_new (relay->context, FALSE);
+  relay->thread = g_thread_new ("relay", relay_thread, relay);
+  g_mutex_lock (&relay->lock);
+  while (!relay->port)
+    g_cond_wait (&relay->cond, &relay->lock);
+  g_mutex_unlock (&relay->lock);
+  fail_unless (relay->port > 1, "the relay could not listen");
+  return relay;
+}
+
+static void
+relay_cut (Relay * relay)
+{
+  guint i;
+
+  g_mutex_lock (&relay->lock);
+  for (i = 0; i < relay->sockets->len; i++)
+    g_socket_shutdown (relay->sockets->pdata[i], TRUE, TRUE, NULL);
+  g_ptr_array_set_size (relay->sockets, 0);
+  g_mutex_unlock (&relay->lock);
+}
+
+static void
+relay_stop (Relay * relay)
+{
+  g_main_loop_quit (relay->loop);
+  g_thread_join (relay->thread);
+  relay_cut (relay);
+  g_main_loop_unref (relay->loop);
+  g_main_context_unref (relay->context);
+  g_ptr_array_unref (relay->sockets);
+  g_mutex_clear (&relay->lock);
+  g_cond_clear (&relay->cond);
+  g_free (relay);
 }
 
 static gchar *
@@ -189,6 +347,9 @@ typedef struct
   guint id_tags;                /* tags whose noom-participant-id is the
                                    pad's participant-id */
   gboolean other_tags;          /* organization or comment seen */
+  GstPad *first_pad;            /* noomsrc's first pad */
+  guint id_changes;             /* notify::participant-id on noomsrc's pads */
+  gint64 audio_pushed;          /* when noomsrc's audio pad last pushed */
 } Watch;
 
 static Watch *
@@ -224,6 +385,7 @@ watch_free (Watch * w)
   g_ptr_array_unref (w->stream_ids);
   g_free (w->updated_nickname);
   g_free (w->joined_text);
+  gst_clear_object (&w->first_pad);
   g_mutex_clear (&w->lock);
   g_cond_clear (&w->cond);
   g_free (w);
@@ -421,6 +583,15 @@ has_title (Watch * w, const gchar * title)
 }
 
 static void
+on_participant_id_notify (GObject * pad, GParamSpec * pspec, Watch * w)
+{
+  g_mutex_lock (&w->lock);
+  w->id_changes++;
+  g_cond_broadcast (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+static void
 on_src_pad_added (GstElement * src, GstPad * pad, Watch * w)
 {
   GstElement *sink = counting_fakesink (w);
@@ -449,7 +620,11 @@ on_src_pad_added (GstElement * src, GstPad * pad, Watch * w)
   g_object_get (pad, "nickname", &nickname, NULL);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, record_title,
       w, NULL);
+  g_signal_connect (pad, "notify::participant-id",
+      G_CALLBACK (on_participant_id_notify), w);
   g_mutex_lock (&w->lock);
+  if (!w->first_pad)
+    w->first_pad = gst_object_ref (pad);
   w->pads_added++;
   g_ptr_array_add (w->nicknames, nickname);
   /* a streaming thread: failures are reported through w->error */
@@ -1248,33 +1423,237 @@ GST_START_TEST (test_publish_two_receivers)
 
 GST_END_TEST;
 
-/* docs/elements.md "Recovery": the server restarts on the same port; both
- * elements come back by themselves and the pictures with them. */
+/* Until @end (monotonic µs), nothing of @w ends: no EOS, no pad removed,
+ * no error. */
+static void
+hold_until (Watch * w, gint64 end)
+{
+  g_mutex_lock (&w->lock);
+  while (!w->error && !w->eos && !w->eos_seen && !w->pads_removed)
+    if (!g_cond_wait_until (&w->cond, &w->lock, end))
+      break;
+  fail_unless (w->error == NULL, "pipeline error: %s",
+      w->error ? w->error->message : "");
+  fail_unless_equals_int (w->eos_seen, 0);
+  fail_unless_equals_int (w->pads_removed, 0);
+  fail_if (w->eos, "EOS reached the bus");
+  g_mutex_unlock (&w->lock);
+}
+
+/* the stream-id of the last stream-start seen, "PAD ID STREAM-ID" */
+static gchar *
+last_stream_id (Watch * w)
+{
+  g_auto (GStrv) f = NULL;
+
+  g_mutex_lock (&w->lock);
+  fail_unless (w->stream_ids->len > 0);
+  f = g_strsplit (w->stream_ids->pdata[w->stream_ids->len - 1], " ", 3);
+  g_mutex_unlock (&w->lock);
+  return g_strdup (f[2]);
+}
+
+/* docs/elements.md "Recovery": the server dies (SIGKILL) and comes back on
+ * the same port 3 s later; both elements come back by themselves, and the
+ * receiver's pad with them: no EOS, no pad removed or added; the pictures
+ * flow again through the same pad, which names the publisher's new id
+ * (tags too) and keeps its stream-id.  20 s on, all is still PLAYING. */
 GST_START_TEST (test_reconnect)
 {
   Server *server = server_start (NULL);
   Watch *pub = start_publisher (server, "again", "alice", FALSE);
   Watch *b = start_receiver (server, "again", "bob", TRUE);
   g_autofree gchar *port = g_strdup_printf ("%u", server->port);
-  guint mark;
+  g_autofree gchar *old_id = NULL, *new_id = NULL;
+  g_autofree gchar *old_stream = NULL, *new_stream = NULL;
+  GstPad *pad, *peer;
+  GstState state;
+  guint mark, tags, streams;
+  gint64 restarted;
 
-  WAIT_UNTIL (b, b->video_frames >= 10, 20);
-  server_stop (server);
-  /* the old connection's pads end and go, as when a participant leaves */
-  WAIT_UNTIL (b, b->disconnected == 1 && b->pads_removed == b->pads_added
-      && b->eos_seen >= 1, 10);
+  WAIT_UNTIL (b, b->video_frames >= 10 && b->pads_added == 1
+      && b->id_tags >= 1, 20);
+  g_mutex_lock (&b->lock);
+  pad = gst_object_ref (b->first_pad);
+  tags = b->id_tags;
+  streams = b->stream_ids->len;
+  g_mutex_unlock (&b->lock);
+  g_object_get (pad, "participant-id", &old_id, NULL);
+  old_stream = last_stream_id (b);
+
+  server_kill (server);
+  WAIT_UNTIL (b, b->disconnected == 1, 10);
   WAIT_UNTIL (pub, pub->disconnected == 1, 10);
-
+  g_usleep (3 * G_USEC_PER_SEC);
   server = server_start_full ("--port", port);
+  restarted = g_get_monotonic_time ();
   WAIT_UNTIL (b, b->reconnected == 1, 15);
   WAIT_UNTIL (pub, pub->reconnected == 1, 15);
+
+  /* the pictures again, through the same pad */
   g_mutex_lock (&b->lock);
   mark = b->video_frames;
   g_mutex_unlock (&b->lock);
-  WAIT_UNTIL (b, b->video_frames >= mark + 10 && b->pads_added >= 2, 20);
+  WAIT_UNTIL (b, b->video_frames >= mark + 10, 20);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->pads_added, 1);
+  fail_unless_equals_int (b->pads_removed, 0);
+  fail_unless_equals_int (b->eos_seen, 0);
+  fail_unless (b->first_pad == pad);
+  g_mutex_unlock (&b->lock);
+  fail_unless (GST_PAD_PARENT (pad) == b->noom);
+  peer = gst_pad_get_peer (pad);
+  fail_unless (peer != NULL, "the pad is no longer linked");
+  gst_object_unref (peer);
+
+  /* a new server, a new id: the pad says so, in its property and its tags;
+   * its stream-id stays */
+  g_object_get (pad, "participant-id", &new_id, NULL);
+  fail_if (!g_strcmp0 (old_id, new_id), "participant-id still %s", old_id);
+  WAIT_UNTIL (b, b->id_changes >= 1 && b->id_tags > tags
+      && b->stream_ids->len > streams, 5);
+  new_stream = last_stream_id (b);
+  fail_unless_equals_string (new_stream, old_stream);
+
+  /* and so it goes on */
+  hold_until (b, restarted + 20 * G_TIME_SPAN_SECOND);
+  fail_unless_equals_int (gst_element_get_state (b->pipeline, &state, NULL,
+          0), GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (state, GST_STATE_PLAYING);
+  g_mutex_lock (&b->lock);
+  mark = b->video_frames;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->video_frames >= mark + 10, 5);
+  hold_until (b, 0);
+
+  gst_object_unref (pad);
   watch_free (pub);
   watch_free (b);
   server_stop (server);
+}
+
+GST_END_TEST;
+
+/* Only our connection blips (the server keeps running): the publisher is
+ * back with the same id, which maps it to its pad, although it renamed
+ * itself meanwhile (the nickname could not have matched). */
+GST_START_TEST (test_reconnect_same_id)
+{
+  Server *server = server_start (NULL);
+  Relay *relay = relay_start (server->port);
+  Watch *pub = start_publisher (server, "blip", "alice", FALSE);
+  Watch *b;
+  g_autofree gchar *old_id = NULL, *new_id = NULL, *nickname = NULL;
+  guint mark;
+
+  /* bob through the relay */
+  server->port = relay->port;
+  b = start_receiver (server, "blip", "bob", TRUE);
+  server->port = relay->target;
+  WAIT_UNTIL (b, b->video_frames >= 10 && b->pads_added == 1, 20);
+  g_object_get (b->first_pad, "participant-id", &old_id, NULL);
+
+  relay_cut (relay);
+  /* the first reconnection attempt comes after 375 ms at least */
+  g_object_set (pub->noom, "nickname", "carol", NULL);
+  WAIT_UNTIL (b, b->disconnected == 1, 10);
+  WAIT_UNTIL (b, b->reconnected == 1, 15);
+  g_mutex_lock (&b->lock);
+  mark = b->video_frames;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->video_frames >= mark + 10, 20);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->pads_added, 1);
+  fail_unless_equals_int (b->pads_removed, 0);
+  fail_unless_equals_int (b->eos_seen, 0);
+  fail_unless_equals_int (b->id_changes, 0);
+  g_mutex_unlock (&b->lock);
+  g_object_get (b->first_pad, "participant-id", &new_id, "nickname",
+      &nickname, NULL);
+  fail_unless_equals_string (new_id, old_id);
+  fail_unless_equals_string (nickname, "carol");
+  /* the publisher never lost the server */
+  fail_unless_equals_int (pub->disconnected, 0);
+
+  watch_free (b);
+  watch_free (pub);
+  relay_stop (relay);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* The publisher does not come back (stopped while the server was away):
+ * its pads stay through the rejoin, then end and go once reconnect-window
+ * has passed since the rejoin.  No error: the element is in the room.
+ * (The window also bounds the reconnection itself: it scales.) */
+GST_START_TEST (test_reconnect_participant_gone)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "left", "alice", TRUE);
+  Watch *b = start_receiver (server, "left", "bob", TRUE);
+  g_autofree gchar *port = g_strdup_printf ("%u", server->port);
+  guint window = NOOM_TEST_MS (3000);
+  gint64 back;
+
+  fail_unless (gst_element_set_state (b->pipeline, GST_STATE_NULL) ==
+      GST_STATE_CHANGE_SUCCESS);
+  g_object_set (b->noom, "reconnect-window", window, NULL);
+  fail_if (gst_element_set_state (b->pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  WAIT_UNTIL (b, b->pads_added == 2 && b->video_frames >= 5
+      && b->audio_frames >= 5, 20);
+
+  server_kill (server);
+  WAIT_UNTIL (b, b->disconnected == 1, 10);
+  watch_free (pub);
+  server = server_start_full ("--port", port);
+  WAIT_UNTIL (b, b->reconnected == 1, 10);
+  back = g_get_monotonic_time ();
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->eos_seen, 0);
+  fail_unless_equals_int (b->pads_removed, 0);
+  g_mutex_unlock (&b->lock);
+
+  WAIT_UNTIL (b, b->pads_removed == 2 && b->eos_seen == 2, 15);
+  fail_unless (g_get_monotonic_time () - back >=
+      window * 2 / 3 * G_TIME_SPAN_MILLISECOND,
+      "the pads ended before reconnect-window (%u ms)", window);
+  fail_unless_equals_int (b->pads_added, 2);
+  fail_unless (b->error == NULL);
+  watch_free (b);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* While the server is away the pads are parked: an EOS sent to the
+ * pipeline (gst-launch -e) still ends them, and going to NULL removes them,
+ * without hanging. */
+GST_START_TEST (test_reconnect_parked_eos)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "parked", "alice", TRUE);
+  Watch *b = start_receiver (server, "parked", "bob", TRUE);
+
+  WAIT_UNTIL (b, b->pads_added == 2 && b->video_frames >= 5
+      && b->audio_frames >= 5, 20);
+  server_kill (server);
+  WAIT_UNTIL (b, b->disconnected == 1, 10);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->eos_seen, 0);
+  fail_unless_equals_int (b->pads_removed, 0);
+  g_mutex_unlock (&b->lock);
+
+  fail_unless (gst_element_send_event (b->pipeline, gst_event_new_eos ()));
+  WAIT_UNTIL (b, b->eos && b->eos_seen == 2, 10);
+  fail_unless_equals_int (gst_element_set_state (b->pipeline,
+          GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->pads_removed, 2);
+  g_mutex_unlock (&b->lock);
+  watch_free (b);
+  watch_free (pub);
 }
 
 GST_END_TEST;
@@ -1888,6 +2267,104 @@ GST_START_TEST (test_leave_while_muxer_waits)
 
 GST_END_TEST;
 
+/* Before the muxer: no video data (buffers, gaps) goes through, so the
+ * muxer waits for video for ever; EOS does. */
+static GstPadProbeReturn
+drop_video_data (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  if ((info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) &&
+      GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) != GST_EVENT_GAP)
+    return GST_PAD_PROBE_OK;
+  return GST_PAD_PROBE_DROP;
+}
+
+/* noomsrc's audio pad: when its streaming thread last pushed a buffer */
+static GstPadProbeReturn
+stamp_push (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Watch *w = data;
+
+  g_mutex_lock (&w->lock);
+  w->audio_pushed = g_get_monotonic_time ();
+  g_mutex_unlock (&w->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+stamp_audio_pushes (GstElement * src, GstPad * pad, Watch * w)
+{
+  if (g_str_has_prefix (GST_PAD_NAME (pad), "audio"))
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, stamp_push, w, NULL);
+}
+
+/* As test_leave_while_muxer_waits, but the server dies instead: the
+ * tracks would be kept for the reconnection, but stopping the lost
+ * connection waits for the audio's streaming thread, blocked in front of
+ * the muxer (its queue full), which waits for video.  Without EOS nothing
+ * releases it and the session thread, the reconnection with it, waited
+ * forever.  Now the tracks end after all (a warning, EOS, the pads go) and
+ * the element comes back. */
+GST_START_TEST (test_reconnect_while_muxer_waits)
+{
+  Server *server = server_start (NULL);
+  g_autofree gchar *port = g_strdup_printf ("%u", server->port);
+  Watch *pub = start_publisher (server, "stall2", "alice", TRUE);
+  g_autofree gchar *rec_uri = room_uri (server, "stall2", "rec");
+  g_autofree gchar *rec_desc = g_strdup_printf ("noomsrc name=noom "
+      "uri=\"%s\" decode=false noom.video_0 ! queue name=vq ! mux.video_0 "
+      "noom.audio_0 ! queue name=aq ! mux.audio_0 matroskamux name=mux ! "
+      "fakesink", rec_uri);
+  GstElement *pipeline = gst_parse_launch (rec_desc, NULL);
+  GstElement *noom = gst_bin_get_by_name (GST_BIN (pipeline), "noom");
+  GstElement *vq = gst_bin_get_by_name (GST_BIN (pipeline), "vq");
+  GstPad *vq_src = gst_element_get_static_pad (vq, "src");
+  Watch *rec = watch_pipeline (pipeline, noom);
+  gint64 end, pushed = 0;
+
+  gst_pad_add_probe (vq_src, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      drop_video_data, NULL, NULL);
+  gst_object_unref (vq_src);
+  gst_object_unref (vq);
+  g_signal_connect (noom, "pad-added", G_CALLBACK (count_pad_added), rec);
+  g_signal_connect (noom, "pad-added", G_CALLBACK (stamp_audio_pushes), rec);
+  g_signal_connect (noom, "pad-removed", G_CALLBACK (on_src_pad_removed),
+      rec);
+  gst_object_unref (noom);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  WAIT_UNTIL (rec, rec->pads_added == 2, 20);
+  /* the audio piles up against the muxer until its queue is full; then its
+   * streaming thread waits there for good: no push for 0.5 s (a packet
+   * comes every 20 ms) */
+  end = g_get_monotonic_time () +
+      NOOM_TEST_MS (15000) * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < end) {
+    g_mutex_lock (&rec->lock);
+    pushed = rec->audio_pushed;
+    g_mutex_unlock (&rec->lock);
+    if (pushed && g_get_monotonic_time () - pushed > G_USEC_PER_SEC / 2)
+      break;
+    g_usleep (100 * 1000);
+  }
+  fail_unless (pushed && g_get_monotonic_time () - pushed >
+      G_USEC_PER_SEC / 2, "the audio does not stall");
+
+  server_kill (server);
+  /* posted once the peers are gone: 5 s for the stop, then the tracks
+   * end */
+  WAIT_UNTIL (rec, rec->disconnected == 1, 15);
+  server = server_start_full ("--port", port);
+  WAIT_UNTIL (rec, rec->pads_removed == 2 && rec->eos, 20);
+  WAIT_UNTIL (rec, rec->reconnected == 1, 15);
+  fail_unless (rec->warnings >= 2, "no warning about the tracks");
+  watch_free (rec);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 /* A bin going from PLAYING to PAUSED changes its sinks first.  noomsink
  * halfway there (everything inside it that is downstream of its webrtcbins
  * already PAUSED, the webrtcbins still PLAYING, as when gst-launch stops a
@@ -2224,6 +2701,9 @@ noom_suite (void)
   tcase_add_test (tc, test_publish_two_receivers);
   tcase_add_test (tc, test_receiver_first);
   tcase_add_test (tc, test_reconnect);
+  tcase_add_test (tc, test_reconnect_same_id);
+  tcase_add_test (tc, test_reconnect_participant_gone);
+  tcase_add_test (tc, test_reconnect_parked_eos);
   tcase_add_test (tc, test_reconnect_window);
   tcase_add_test (tc, test_two_publishers);
   tcase_add_test (tc, test_encoded_to_muxer);
@@ -2237,6 +2717,7 @@ noom_suite (void)
   tcase_add_test (tc, test_churn);
   tcase_add_test (tc, test_rename);
   tcase_add_test (tc, test_leave_while_muxer_waits);
+  tcase_add_test (tc, test_reconnect_while_muxer_waits);
   tcase_add_test (tc, test_leave_while_pausing);
   tcase_add_test (tc, test_recorder_kind);
   tcase_add_test (tc, test_stream_ids);
