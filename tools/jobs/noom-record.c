@@ -720,6 +720,42 @@ next_piece (Recorder * rec, Recording * r)
   return next;
 }
 
+/* The presence @id is recording.  After a server restart noomsrc gives a
+ * participant who comes back (with a new id) its old pads: their
+ * participant-id is the new one while the recording is still filed under
+ * the old, so a new track of it finds its recording through them.
+ * rec->lock held. */
+static Recording *
+find_recording (Recorder * rec, const gchar * id)
+{
+  Recording *r = g_hash_table_lookup (rec->active, id);
+  GHashTableIter iter;
+  gpointer value;
+  guint i;
+
+  if (r)
+    return r;
+  g_hash_table_iter_init (&iter, rec->active);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    Recording *x = value;
+
+    for (i = 0; i < x->inputs->len; i++) {
+      Input *in = x->inputs->pdata[i];
+      GstPad *upstream = gst_pad_get_peer (in->ghost);
+      g_autofree gchar *now = NULL;
+
+      if (upstream && GST_IS_GHOST_PAD (upstream)
+          && g_object_class_find_property (G_OBJECT_GET_CLASS (upstream),
+              "participant-id"))
+        g_object_get (upstream, "participant-id", &now, NULL);
+      gst_clear_object (&upstream);
+      if (!g_strcmp0 (now, id))
+        return x;
+    }
+  }
+  return NULL;
+}
+
 /* noomsrc exposed a track (webrtcbin streaming thread). */
 static void
 on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
@@ -741,7 +777,7 @@ on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
     g_mutex_unlock (&rec->lock);
     return;
   }
-  r = g_hash_table_lookup (rec->active, id);
+  r = find_recording (rec, id);
   if (!r) {
     r = recording_new (rec, id, nickname ? nickname : "Anon", NULL);
   } else if (r->started) {
