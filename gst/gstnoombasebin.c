@@ -90,6 +90,13 @@ do_joined (GstElement * element, const gchar * room)
     KLASS (element)->joined (GST_NOOM_BASE_BIN (element), room);
 }
 
+static void
+do_connection_lost (GstElement * element)
+{
+  if (KLASS (element)->connection_lost)
+    KLASS (element)->connection_lost (GST_NOOM_BASE_BIN (element));
+}
+
 static const GstNoomSessionHooks hooks = {
   .accept = do_accept,
   .peer_added = do_peer_added,
@@ -101,6 +108,7 @@ static const GstNoomSessionHooks hooks = {
   .peer_removed = do_peer_removed,
   .participant_updated = do_participant_updated,
   .joined = do_joined,
+  .connection_lost = do_connection_lost,
 };
 
 /* ------------------------------------------------------------------------ */

@@ -48,6 +48,7 @@ struct _GstNoomBaseBinClass
   void (*peer_removed) (GstNoomBaseBin * self, GstNoomPeer * peer);
   void (*participant_updated) (GstNoomBaseBin * self, NoomParticipant * p);
   void (*joined) (GstNoomBaseBin * self, const gchar * room);
+  void (*connection_lost) (GstNoomBaseBin * self);
 };
 
 GstNoomSession *gst_noom_base_bin_get_session (GstNoomBaseBin * self);

@@ -32,6 +32,9 @@ struct _GstNoomPeer
   GstElement *webrtc;
 
   /* Session thread only. */
+  GPtrArray *tracks;            /* the element's, see get_tracks() */
+  gpointer guard;
+  GDestroyNotify guard_free;
   gboolean closed;
   gboolean remote_set;
   gboolean reported_connected;
@@ -81,6 +84,7 @@ static void
 gst_noom_peer_init (GstNoomPeer * self)
 {
   g_queue_init (&self->pending_candidates);
+  self->tracks = g_ptr_array_new ();
   self->promises = g_ptr_array_new ();
   self->renamed = g_ptr_array_new_with_free_func ((GDestroyNotify)
       noom_participant_unref);
@@ -120,6 +124,8 @@ gst_noom_peer_finalize (GObject * object)
   gst_clear_object (&self->webrtc);
   noom_participant_unref (self->remote);
   g_ptr_array_unref (self->renamed);
+  g_ptr_array_unref (self->tracks);
+  gst_noom_peer_set_guard (self, NULL, NULL);
   G_OBJECT_CLASS (gst_noom_peer_parent_class)->finalize (object);
 }
 
@@ -155,6 +161,37 @@ gboolean
 gst_noom_peer_is_offerer (GstNoomPeer * self)
 {
   return self->offerer;
+}
+
+GPtrArray *
+gst_noom_peer_get_tracks (GstNoomPeer * self)
+{
+  return self->tracks;
+}
+
+GPtrArray *
+gst_noom_peer_steal_tracks (GstNoomPeer * self)
+{
+  GPtrArray *tracks = self->tracks;
+
+  self->tracks = g_ptr_array_new ();
+  return tracks;
+}
+
+void
+gst_noom_peer_set_guard (GstNoomPeer * self, gpointer guard,
+    GDestroyNotify free)
+{
+  if (self->guard && self->guard_free)
+    self->guard_free (self->guard);
+  self->guard = guard;
+  self->guard_free = free;
+}
+
+gpointer
+gst_noom_peer_steal_guard (GstNoomPeer * self)
+{
+  return g_steal_pointer (&self->guard);
 }
 
 const NoomOfferPlan *

@@ -40,6 +40,19 @@ GstWebRTCRTPTransceiverDirection gst_noom_peer_plan_direction (GstNoomPeer *
     self, NoomMediaFlags kind);
 gboolean gst_noom_peer_is_connected (GstNoomPeer * self);
 
+/* What the element keeps for this peer, session thread: its tracks
+ * (noomsink: the Branch of each stream feeding the peer; noomsrc: the
+ * Output of each track it exposes), an empty array at first, never NULL;
+ * the element empties it before the peer goes.  steal hands the array over
+ * and leaves an empty one. */
+GPtrArray *gst_noom_peer_get_tracks (GstNoomPeer * self);
+GPtrArray *gst_noom_peer_steal_tracks (GstNoomPeer * self);
+/* noomsrc: the guard of a connection being parked (see src_peer_removing),
+ * freed with @free by the element or with the peer. */
+void gst_noom_peer_set_guard (GstNoomPeer * self, gpointer guard,
+    GDestroyNotify free);
+gpointer gst_noom_peer_steal_guard (GstNoomPeer * self);
+
 /* Session thread only. */
 void gst_noom_peer_negotiate (GstNoomPeer * self);
 void gst_noom_peer_handle_offer (GstNoomPeer * self, const gchar * sdp);

@@ -648,14 +648,7 @@ branch_guard (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 static GPtrArray *
 branches_of (GstNoomPeer * peer)
 {
-  GPtrArray *branches = g_object_get_data (G_OBJECT (peer), "noomsink");
-
-  if (!branches) {
-    branches = g_ptr_array_new_with_free_func (branch_free);
-    g_object_set_data_full (G_OBJECT (peer), "noomsink", branches,
-        (GDestroyNotify) g_ptr_array_unref);
-  }
-  return branches;
+  return gst_noom_peer_get_tracks (peer);
 }
 
 static gboolean
@@ -983,7 +976,7 @@ force_keyframe (GstNoomSink * self)
 static void
 sink_negotiated (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
-  GPtrArray *branches = g_object_get_data (G_OBJECT (peer), "noomsink");
+  GPtrArray *branches = gst_noom_peer_get_tracks (peer);
   GstWebRTCSessionDescription *answer = NULL;
   guint i, mline;
 
@@ -1024,7 +1017,7 @@ sink_peer_connected (GstNoomBaseBin * element, GstNoomPeer * peer)
 static void
 sink_peer_removing (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
-  GPtrArray *branches = g_object_get_data (G_OBJECT (peer), "noomsink");
+  GPtrArray *branches = gst_noom_peer_get_tracks (peer);
   guint i;
 
   /* Unlink from the tees first: a stopped webrtcbin answers FLUSHING, which
@@ -1036,9 +1029,13 @@ sink_peer_removing (GstNoomBaseBin * element, GstNoomPeer * peer)
 static void
 sink_peer_removed (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
+  GPtrArray *branches;
+
   g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
       peer);
-  g_object_set_data (G_OBJECT (peer), "noomsink", NULL);
+  branches = gst_noom_peer_steal_tracks (peer);
+  g_ptr_array_set_free_func (branches, branch_free);
+  g_ptr_array_unref (branches);
 }
 
 

@@ -45,6 +45,7 @@
 
 GST_DEBUG_CATEGORY_STATIC (gst_noom_src_debug);
 #define GST_CAT_DEFAULT gst_noom_src_debug
+#define SESSION(self) gst_noom_base_bin_get_session (GST_NOOM_BASE_BIN (self))
 
 typedef enum
 {
@@ -137,9 +138,8 @@ typedef struct
 
 struct _GstNoomSrc
 {
-  GstBin parent;
+  GstNoomBaseBin parent;
 
-  GstNoomSession *session;
 
   /* Under the object lock. */
   gboolean decode;
@@ -279,13 +279,8 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
 
 /* ------------------------------------------------------------------------ */
 
-static void gst_noom_src_uri_handler_init (gpointer g_iface,
-    gpointer iface_data);
-
 #define gst_noom_src_parent_class parent_class
-G_DEFINE_TYPE_WITH_CODE (GstNoomSrc, gst_noom_src, GST_TYPE_BIN,
-    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
-        gst_noom_src_uri_handler_init);
+G_DEFINE_TYPE_WITH_CODE (GstNoomSrc, gst_noom_src, GST_TYPE_NOOM_BASE_BIN,
     GST_DEBUG_CATEGORY_INIT (gst_noom_src_debug, "noomsrc", 0,
         "Noom room receiver"));
 GST_ELEMENT_REGISTER_DEFINE (noomsrc, "noomsrc", GST_RANK_PRIMARY,
@@ -568,7 +563,7 @@ reclaim_parked (GstNoomSrc * self, GstNoomPeer * peer, GstPad * pad,
     const gchar * media, const gchar * encoding)
 {
   NoomParticipant *p = gst_noom_peer_get_participant (peer);
-  GPtrArray *outputs = g_object_get_data (G_OBJECT (peer), "noomsrc");
+  GPtrArray *outputs = gst_noom_peer_get_tracks (peer);
   Output *out = NULL;
   GstNoomSrcPad *ghost;
   GstPad *sinkpad;
@@ -633,7 +628,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (GST_ELEMENT_PARENT (webrtc));
   NoomParticipant *p = gst_noom_peer_get_participant (peer);
-  GPtrArray *outputs = g_object_get_data (G_OBJECT (peer), "noomsrc");
+  GPtrArray *outputs = gst_noom_peer_get_tracks (peer);
   GstCaps *caps;
   const GstStructure *s;
   const gchar *media;
@@ -876,7 +871,7 @@ start_parked_expiry (GstNoomSrc * self)
 }
 
 static gboolean
-src_accept (GstElement * element, NoomParticipant * p)
+src_accept (GstNoomBaseBin * element, NoomParticipant * p)
 {
   return participant_wanted (GST_NOOM_SRC (element), p);
 }
@@ -885,7 +880,7 @@ src_accept (GstElement * element, NoomParticipant * p)
  * otherwise sit there without a word), and give up after
  * participant-timeout if one is set. */
 static void
-src_joined (GstElement * element, const gchar * room)
+src_joined (GstNoomBaseBin * element, const gchar * room)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   g_autofree gchar *participant = NULL;
@@ -918,14 +913,14 @@ src_joined (GstElement * element, const gchar * room)
   else
     GST_INFO_OBJECT (self, "waiting for participant \"%s\" in room \"%s\"",
         participant, room);
-  gst_element_post_message (element, gst_message_new_element (GST_OBJECT
+  gst_element_post_message (GST_ELEMENT (element), gst_message_new_element (GST_OBJECT
           (element), gst_structure_new ("noom-waiting-for-participant",
               "participant", G_TYPE_STRING, participant, "room",
               G_TYPE_STRING, room, "timeout", G_TYPE_UINT, timeout, NULL)));
 }
 
 static void
-src_peer_added (GstElement * element, GstNoomPeer * peer)
+src_peer_added (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
@@ -935,14 +930,13 @@ src_peer_added (GstElement * element, GstNoomPeer * peer)
   latency = self->latency;
   GST_OBJECT_UNLOCK (self);
   g_object_set (webrtc, "latency", latency, NULL);
-  g_object_set_data (G_OBJECT (peer), "noomsrc", g_ptr_array_new ());
   claim_parked (self, peer);
   g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
       peer);
 }
 
 static void
-src_prepare_offer (GstElement * element, GstNoomPeer * peer)
+src_prepare_offer (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   NoomMediaFlags wanted = media_wanted (self);
@@ -965,7 +959,7 @@ src_prepare_offer (GstElement * element, GstNoomPeer * peer)
 }
 
 static void
-src_prepare_answer (GstElement * element, GstNoomPeer * peer)
+src_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
@@ -1010,7 +1004,7 @@ src_prepare_answer (GstElement * element, GstNoomPeer * peer)
 /* Our server connection dropped: the peers go next (on_disconnected()),
  * their tracks are parked rather than ended (src_peer_removing()). */
 static void
-src_connection_lost (GstElement * element)
+src_connection_lost (GstNoomBaseBin * element)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   guint n = 0;
@@ -1148,10 +1142,10 @@ park_guard_free (gpointer data)
  * (ParkGuard) ends the tracks after all, as above, if the stop takes more
  * than PARK_STOP_TIMEOUT ms. */
 static void
-src_peer_removing (GstElement * element, GstNoomPeer * peer)
+src_peer_removing (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
-  GPtrArray *outputs = g_object_get_data (G_OBJECT (peer), "noomsrc");
+  GPtrArray *outputs = gst_noom_peer_get_tracks (peer);
   g_autoptr (GPtrArray) heads =
       g_ptr_array_new_with_free_func (gst_object_unref);
   GList *l, *next;
@@ -1185,12 +1179,12 @@ src_peer_removing (GstElement * element, GstNoomPeer * peer)
   for (i = 0; i < heads->len; i++)
     park_track (heads->pdata[i]);
   if (heads->len)
-    g_object_set_data_full (G_OBJECT (peer), "noomsrc-guard",
-        park_guard_new (self, outputs), park_guard_free);
+    gst_noom_peer_set_guard (peer, park_guard_new (self, outputs),
+        park_guard_free);
 }
 
 static void
-src_peer_removed (GstElement * element, GstNoomPeer * peer)
+src_peer_removed (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
   NoomParticipant *p = gst_noom_peer_get_participant (peer);
@@ -1200,12 +1194,10 @@ src_peer_removed (GstElement * element, GstNoomPeer * peer)
 
   g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
       peer);
-  guard = g_object_steal_data (G_OBJECT (peer), "noomsrc-guard");
+  guard = gst_noom_peer_steal_guard (peer);
   if (guard)
     park_guard_free (guard);
-  outputs = g_object_steal_data (G_OBJECT (peer), "noomsrc");
-  if (!outputs)
-    return;
+  outputs = gst_noom_peer_steal_tracks (peer);
   /* The parked tracks stay; the others end. */
   GST_OBJECT_LOCK (self);
   for (i = 0; i < outputs->len;) {
@@ -1232,14 +1224,14 @@ src_peer_removed (GstElement * element, GstNoomPeer * peer)
 /* A participant renamed itself: its pads say so (nickname property, with
  * notify, and a new tag event before their next buffer). */
 static void
-src_participant_updated (GstElement * element, NoomParticipant * p)
+src_participant_updated (GstNoomBaseBin * element, NoomParticipant * p)
 {
   g_autoptr (GPtrArray) pads = g_ptr_array_new_with_free_func (gst_object_unref);
   GList *l;
   guint i;
 
   GST_OBJECT_LOCK (element);
-  for (l = element->srcpads; l; l = l->next) {
+  for (l = GST_ELEMENT (element)->srcpads; l; l = l->next) {
     GstNoomSrcPad *ghost;
     gboolean same;
 
@@ -1271,17 +1263,6 @@ src_participant_updated (GstElement * element, NoomParticipant * p)
   }
 }
 
-static const GstNoomSessionHooks src_hooks = {
-  .accept = src_accept,
-  .peer_added = src_peer_added,
-  .prepare_offer = src_prepare_offer,
-  .prepare_answer = src_prepare_answer,
-  .peer_removing = src_peer_removing,
-  .peer_removed = src_peer_removed,
-  .participant_updated = src_participant_updated,
-  .joined = src_joined,
-  .connection_lost = src_connection_lost,
-};
 
 /* ------------------------------------------------------------------------ */
 /* element */
@@ -1313,76 +1294,48 @@ gst_noom_src_send_event (GstElement * element, GstEvent * event)
     gst_object_unref (sinkpad);
   }
   gst_event_unref (event);
-  gst_noom_session_leave (self->session);
+  gst_noom_session_leave (SESSION (self));
   return TRUE;
 }
 
-static GstStateChangeReturn
-gst_noom_src_change_state (GstElement * element, GstStateChange transition)
+static gboolean
+gst_noom_src_start (GstNoomBaseBin * base)
 {
-  GstNoomSrc *self = GST_NOOM_SRC (element);
-  GstStateChangeReturn ret;
+  GstNoomSrc *self = GST_NOOM_SRC (base);
   GstNoomSrcKind kind;
 
-  switch (transition) {
-    case GST_STATE_CHANGE_NULL_TO_READY:
-      if (!gst_noom_session_prepare (element))
-        return GST_STATE_CHANGE_FAILURE;
-      break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-      GST_OBJECT_LOCK (self);
-      self->no_more_pads = FALSE;
-      self->participant_found = FALSE;
-      self->next_video = self->next_audio = 0;
-      kind = self->kind;
-      GST_OBJECT_UNLOCK (self);
-      gst_noom_session_set_kind (self->session,
-          g_enum_get_value (g_type_class_peek (GST_TYPE_NOOM_SRC_KIND),
-              kind)->value_nick);
-      if (!gst_noom_session_start (self->session))
-        return GST_STATE_CHANGE_FAILURE;
-      gst_noom_session_join (self->session, NOOM_MEDIA_NONE);
-      break;
-    default:
-      break;
-  }
+  GST_OBJECT_LOCK (self);
+  self->no_more_pads = FALSE;
+  self->participant_found = FALSE;
+  self->next_video = self->next_audio = 0;
+  kind = self->kind;
+  GST_OBJECT_UNLOCK (self);
+  gst_noom_session_set_kind (SESSION (self),
+      g_enum_get_value (g_type_class_peek (GST_TYPE_NOOM_SRC_KIND),
+          kind)->value_nick);
+  return TRUE;
+}
 
-  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE) {
-    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-      gst_noom_session_stop (self->session);
-    return ret;
-  }
+static void
+gst_noom_src_started (GstNoomBaseBin * base)
+{
+  gst_noom_session_join (SESSION (base), NOOM_MEDIA_NONE);
+}
 
-  switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-    case GST_STATE_CHANGE_PLAYING_TO_PAUSED:
-      ret = GST_STATE_CHANGE_NO_PREROLL;
-      break;
-    case GST_STATE_CHANGE_READY_TO_NULL:
-      gst_noom_session_unprepare ();
-      break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      gst_noom_session_stop (self->session);
-      stop_participant_wait (self);
-      stop_parked_expiry (self);
-      end_parked (self);
-      break;
-    default:
-      break;
-  }
-  return ret;
+/* The session stopped: nothing reclaims a parked track any more. */
+static void
+gst_noom_src_stopped (GstNoomBaseBin * base)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (base);
+
+  stop_participant_wait (self);
+  stop_parked_expiry (self);
+  end_parked (self);
 }
 
 static void
 gst_noom_src_handle_message (GstBin * bin, GstMessage * message)
 {
-  GstNoomSrc *self = GST_NOOM_SRC (bin);
-
-  if (gst_noom_session_handle_message (self->session, message)) {
-    gst_message_unref (message);
-    return;
-  }
   /* Inner fakesinks' EOS is not ours: a source posts no EOS. */
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS) {
     gst_message_unref (message);
@@ -1396,9 +1349,6 @@ gst_noom_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstNoomSrc *self = GST_NOOM_SRC (object);
-
-  if (gst_noom_session_set_property (self->session, prop_id, value, pspec))
-    return;
 
   GST_OBJECT_LOCK (self);
   if (GST_STATE (self) > GST_STATE_READY) {
@@ -1442,9 +1392,6 @@ gst_noom_src_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstNoomSrc *self = GST_NOOM_SRC (object);
 
-  if (gst_noom_session_get_property (self->session, prop_id, value, pspec))
-    return;
-
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_DECODE:
@@ -1477,9 +1424,9 @@ gst_noom_src_finalize (GObject * object)
 {
   GstNoomSrc *self = GST_NOOM_SRC (object);
 
-  gst_noom_session_stop (self->session);
+  /* before what the session thread may use goes */
+  gst_noom_session_stop (SESSION (self));
   stop_participant_wait (self);
-  gst_object_unref (self->session);
   g_free (self->participant);
   stop_parked_expiry (self);
   g_list_free_full (self->parked, (GDestroyNotify) output_free);
@@ -1495,8 +1442,6 @@ gst_noom_src_init (GstNoomSrc * self)
   self->latency = DEFAULT_LATENCY;
   self->kind = DEFAULT_KIND;
   self->participant_timeout = DEFAULT_PARTICIPANT_TIMEOUT;
-  self->session = gst_noom_session_new (GST_ELEMENT (self), "subscriber",
-      &src_hooks);
   /* A source whatever its children are: webrtcbin holds sinks too. */
   gst_bin_set_suppressed_flags (GST_BIN (self),
       GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
@@ -1509,6 +1454,7 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBinClass *bin_class = GST_BIN_CLASS (klass);
+  GstNoomBaseBinClass *base_class = GST_NOOM_BASE_BIN_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
 
@@ -1516,7 +1462,6 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
   gobject_class->get_property = gst_noom_src_get_property;
   gobject_class->finalize = gst_noom_src_finalize;
 
-  gst_noom_session_install_properties (gobject_class);
   g_object_class_install_property (gobject_class, PROP_DECODE,
       g_param_spec_boolean ("decode", "Decode",
           "Output raw video and audio (TRUE) or the depayloaded encoded "
@@ -1557,7 +1502,6 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
           "the element message noom-waiting-for-participant says so", 0,
           G_MAXUINT,
           DEFAULT_PARTICIPANT_TIMEOUT, rw));
-  gst_noom_session_install_signals (gobject_class);
 
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &video_template, GST_TYPE_NOOM_SRC_PAD);
@@ -1568,50 +1512,26 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
       "Receives the audio and video of the participants of a Noom room",
       "Noom developers");
 
-  element_class->change_state = gst_noom_src_change_state;
   element_class->send_event = gst_noom_src_send_event;
   bin_class->handle_message = gst_noom_src_handle_message;
+
+  base_class->kind = "subscriber";
+  base_class->uri_type = GST_URI_SRC;
+  base_class->live = TRUE;
+  base_class->start = gst_noom_src_start;
+  base_class->started = gst_noom_src_started;
+  base_class->stopped = gst_noom_src_stopped;
+  base_class->accept = src_accept;
+  base_class->peer_added = src_peer_added;
+  base_class->prepare_offer = src_prepare_offer;
+  base_class->prepare_answer = src_prepare_answer;
+  base_class->connection_lost = src_connection_lost;
+  base_class->peer_removing = src_peer_removing;
+  base_class->peer_removed = src_peer_removed;
+  base_class->participant_updated = src_participant_updated;
+  base_class->joined = src_joined;
 
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_MEDIA, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_SRC_KIND, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_SRC_PAD, 0);
-}
-
-/* ------------------------------------------------------------------------ */
-/* GstURIHandler */
-
-static GstURIType
-gst_noom_src_uri_get_type (GType type)
-{
-  return GST_URI_SRC;
-}
-
-static const gchar *const *
-gst_noom_src_uri_get_protocols (GType type)
-{
-  return gst_noom_session_get_protocols ();
-}
-
-static gchar *
-gst_noom_src_uri_get_uri (GstURIHandler * handler)
-{
-  return gst_noom_session_get_uri (GST_NOOM_SRC (handler)->session);
-}
-
-static gboolean
-gst_noom_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
-    GError ** error)
-{
-  return gst_noom_session_set_uri (GST_NOOM_SRC (handler)->session, uri, error);
-}
-
-static void
-gst_noom_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
-{
-  GstURIHandlerInterface *iface = g_iface;
-
-  iface->get_type = gst_noom_src_uri_get_type;
-  iface->get_protocols = gst_noom_src_uri_get_protocols;
-  iface->get_uri = gst_noom_src_uri_get_uri;
-  iface->set_uri = gst_noom_src_uri_set_uri;
 }

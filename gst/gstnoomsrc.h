@@ -5,11 +5,13 @@
 #pragma once
 
 #include <gst/gst.h>
+#include "gstnoombasebin.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_NOOM_SRC (gst_noom_src_get_type ())
-G_DECLARE_FINAL_TYPE (GstNoomSrc, gst_noom_src, GST, NOOM_SRC, GstBin)
+G_DECLARE_FINAL_TYPE (GstNoomSrc, gst_noom_src, GST, NOOM_SRC,
+    GstNoomBaseBin)
 
 #define GST_TYPE_NOOM_SRC_PAD (gst_noom_src_pad_get_type ())
 G_DECLARE_FINAL_TYPE (GstNoomSrcPad, gst_noom_src_pad, GST, NOOM_SRC_PAD,
