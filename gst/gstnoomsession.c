@@ -171,38 +171,78 @@ gst_noom_session_install_properties (GObjectClass * klass)
       GST_PARAM_MUTABLE_READY;
 
   /**
-   * noomsink:uri / noomsrc:uri:
+   * GstNoomBaseBin:uri:
    *
    * The room, as noom://host[:port]/room[?nickname=...&token=...], or
    * nooms:// for TLS.  Sets server, room, nickname and token at once.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_URI,
       g_param_spec_string ("uri", "URI",
           "The room: noom://host[:port]/room[?nickname=NAME&token=TOKEN] "
           "(nooms:// for TLS, default port 8080)", NULL, rw));
+  /**
+   * GstNoomBaseBin:server:
+   *
+   * The Noom server, host[:port] or http[s]://host[:port] (https: TLS).
+   * The uri property sets it too.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_SERVER,
       g_param_spec_string ("server", "Server",
           "The Noom server: host[:port] or http[s]://host[:port] "
           "(https: TLS)", NULL, rw));
+  /**
+   * GstNoomBaseBin:room:
+   *
+   * The room to join; the server creates it when it does not exist. The
+   * uri property sets it too.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_ROOM,
       g_param_spec_string ("room", "Room",
           "The name of the room to join (created when it does not exist)",
           NULL, rw));
   /**
-   * noomsink:nickname / noomsrc:nickname:
+   * GstNoomBaseBin:nickname:
    *
    * The name the others see.  It can change at any time: in the room, the
    * others get the new name at once (a refusal by the server is posted as
    * a warning), and a rejoin after a reconnection uses it.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_NICKNAME,
       g_param_spec_string ("nickname", "Nickname",
           "The name the others see (NULL: the server's default); can change "
           "in the room", NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstNoomBaseBin:token:
+   *
+   * The room's access token (docs/protocol.md section 1, Access), sent
+   * when connecting; needed when the server runs with --token-secret.
+   * NULL: none.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_TOKEN,
       g_param_spec_string ("token", "Token",
           "Access token sent when connecting (NULL: none)", NULL, rw));
+  /**
+   * GstNoomBaseBin:ice-servers:
+   *
+   * STUN and TURN servers for every connection, comma-separated, as
+   * webrtcbin takes them (stun://host:port, turn://user:pass@host:port,
+   * turns://...). NULL: the ones the room hands out. A value with an entry
+   * of another scheme or without a host is refused with a warning naming
+   * that entry.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_ICE_SERVERS,
       g_param_spec_string ("ice-servers", "ICE servers",
           "Comma-separated STUN/TURN servers as webrtcbin takes them "
@@ -210,21 +250,55 @@ gst_noom_session_install_properties (GObjectClass * klass)
           "NULL: those the room hands out.  A value with an entry of "
           "another scheme or without a host is refused with a warning",
           NULL, rw));
+  /**
+   * GstNoomBaseBin:ice-local-addresses:
+   *
+   * Local IP addresses to gather ICE candidates on, comma-separated,
+   * loopback included (e.g. 127.0.0.1). NULL: every interface, and
+   * 127.0.0.1 when the machine has no other address.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass,
       GST_NOOM_SESSION_PROP_ICE_LOCAL_ADDRESSES,
       g_param_spec_string ("ice-local-addresses", "ICE local addresses",
           "Comma-separated local IP addresses to gather ICE candidates on, "
           "loopback included (e.g. 127.0.0.1); NULL: every interface, and "
           "127.0.0.1 when the machine has no other address", NULL, rw));
+  /**
+   * GstNoomBaseBin:max-peers:
+   *
+   * The most participants to be connected to at once; the others are left
+   * out, with a warning.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_MAX_PEERS,
       g_param_spec_uint ("max-peers", "Max peers",
           "Most participants to connect to at once (the others are ignored)",
           1, G_MAXINT, DEFAULT_MAX_PEERS, rw));
+  /**
+   * GstNoomBaseBin:connect-timeout:
+   *
+   * Milliseconds to wait for the server when starting before the element
+   * fails with an error naming it.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass,
       GST_NOOM_SESSION_PROP_CONNECT_TIMEOUT,
       g_param_spec_uint ("connect-timeout", "Connect timeout",
           "Milliseconds to wait for the server before failing", 100,
           G_MAXINT, DEFAULT_CONNECT_TIMEOUT, rw));
+  /**
+   * GstNoomBaseBin:accept-invalid-certificates:
+   *
+   * For nooms://: accept a server certificate that does not validate
+   * (self-signed, another host name, expired). For tests and private
+   * deployments only.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (klass,
       GST_NOOM_SESSION_PROP_ACCEPT_INVALID_CERTIFICATES,
       g_param_spec_boolean ("accept-invalid-certificates",
@@ -233,10 +307,12 @@ gst_noom_session_install_properties (GObjectClass * klass)
           "(self-signed, wrong host, expired); for tests and private "
           "deployments only", FALSE, rw));
   /**
-   * noomsink:ice-transport-policy / noomsrc:ice-transport-policy:
+   * GstNoomBaseBin:ice-transport-policy:
    *
    * Set on every connection's webrtcbin: "relay" gathers and uses TURN
    * relay candidates only.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (klass,
       GST_NOOM_SESSION_PROP_ICE_TRANSPORT_POLICY,
@@ -245,12 +321,14 @@ gst_noom_session_install_properties (GObjectClass * klass)
           GST_TYPE_NOOM_ICE_TRANSPORT_POLICY, DEFAULT_ICE_TRANSPORT_POLICY,
           rw));
   /**
-   * noomsink:reconnect-window / noomsrc:reconnect-window:
+   * GstNoomBaseBin:reconnect-window:
    *
    * When the server connection drops, how long (ms) to keep reconnecting
    * and rejoining before failing; 0 fails at once.  noomsrc keeps the pads
    * of the participants it lost with the connection, and after the rejoin
    * waits as long for them to be back before it ends those pads.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (klass,
       GST_NOOM_SESSION_PROP_RECONNECT_WINDOW,
@@ -260,12 +338,14 @@ gst_noom_session_install_properties (GObjectClass * klass)
           "the rejoin for the participants whose pads it kept", 0, G_MAXINT,
           DEFAULT_RECONNECT_WINDOW, rw));
   /**
-   * noomsink:stats / noomsrc:stats:
+   * GstNoomBaseBin:stats:
    *
    * A "application/x-noom-stats" structure: room, id and a "participants"
    * array of "participant" structures (id, nickname, connection-state,
    * bytes-sent, packets-sent, bytes-received, packets-received,
    * packets-lost, round-trip-time in seconds).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (klass, GST_NOOM_SESSION_PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
@@ -283,16 +363,59 @@ gst_noom_session_install_signals (GObjectClass * klass)
   guint i;
 
   /**
-   * noomsink::participant-joined / -left / -connected / -failed /
-   * -updated:
+   * GstNoomBaseBin::participant-joined:
    * @id: the participant id
    * @nickname: its nickname
    *
-   * Emitted on the session thread when a participant is in the room (also
-   * for those already there when we join), leaves, is connected (media
-   * flows), its connection failed, or it changed its nickname (@nickname is
-   * the new one).  The same events are posted as element messages named
-   * "noom-participant-joined", ... with fields id, nickname and kind.
+   * A participant is in the room: one that joins, and each of those
+   * already there when we join (also after a rejoin). Posted too as the
+   * element message "noom-participant-joined" (fields id, nickname, kind).
+   * Emitted on the session thread.
+   *
+   * Since: 0.1
+   */
+  /**
+   * GstNoomBaseBin::participant-left:
+   * @id: the participant id
+   * @nickname: its nickname
+   *
+   * A participant left the room (or its connection to the server ended).
+   * Element message "noom-participant-left". Emitted on the session
+   * thread.
+   *
+   * Since: 0.1
+   */
+  /**
+   * GstNoomBaseBin::participant-connected:
+   * @id: the participant id
+   * @nickname: its nickname
+   *
+   * The connection to a participant is up (ICE and DTLS): media flows.
+   * Element message "noom-participant-connected". Emitted on the session
+   * thread.
+   *
+   * Since: 0.1
+   */
+  /**
+   * GstNoomBaseBin::participant-failed:
+   * @id: the participant id
+   * @nickname: its nickname
+   *
+   * The connection to a participant failed for good (after the
+   * reconnections the offerer tries); the others are not affected. Element
+   * message "noom-participant-failed". Emitted on the session thread.
+   *
+   * Since: 0.1
+   */
+  /**
+   * GstNoomBaseBin::participant-updated:
+   * @id: the participant id
+   * @nickname: its new nickname
+   *
+   * A participant changed its nickname; @nickname is the new one. Element
+   * message "noom-participant-updated". Emitted on the session thread.
+   *
+   * Since: 0.1
    */
   for (i = 0; i < G_N_ELEMENTS (names); i++)
     g_signal_new (names[i], G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,

@@ -261,17 +261,49 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
 
   gobject_class->get_property = gst_noom_src_pad_get_property;
   gobject_class->finalize = gst_noom_src_pad_finalize;
+  /**
+   * GstNoomSrcPad:participant-id:
+   *
+   * The id of the participant whose track this is. When the participant is
+   * back after a server restart (with a new id) and its track goes on on
+   * this pad, the new id, with notify.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PAD_PROP_PARTICIPANT_ID,
       g_param_spec_string ("participant-id", "Participant id",
           "The id of the participant whose media this is (a new one when "
           "the participant is back after the server restarted)", NULL, ro));
+  /**
+   * GstNoomSrcPad:nickname:
+   *
+   * The participant's nickname; it follows renames, with notify and a new
+   * tag event before the next buffer.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PAD_PROP_NICKNAME,
       g_param_spec_string ("nickname", "Nickname",
           "The nickname of the participant whose media this is (follows "
           "renames)", NULL, ro));
+  /**
+   * GstNoomSrcPad:kind:
+   *
+   * The participant's kind: browser, publisher, subscriber or recorder
+   * (docs/protocol.md section 3).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PAD_PROP_KIND,
       g_param_spec_string ("kind", "Kind",
           "The participant's kind (browser, publisher, ...)", NULL, ro));
+  /**
+   * GstNoomSrcPad:media:
+   *
+   * "audio" or "video": what the pad carries.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PAD_PROP_MEDIA,
       g_param_spec_string ("media", "Media", "\"audio\" or \"video\"", NULL,
           ro));
@@ -1462,38 +1494,79 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
   gobject_class->get_property = gst_noom_src_get_property;
   gobject_class->finalize = gst_noom_src_finalize;
 
+  /**
+   * GstNoomSrc:decode:
+   *
+   * TRUE (the default): the pads carry raw video and audio, decoded.
+   * FALSE: the encoded media as received, depayloaded and parsed (VP8,
+   * VP9, H.264, Opus), for recording without transcoding (noom-record does
+   * so).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_DECODE,
       g_param_spec_boolean ("decode", "Decode",
           "Output raw video and audio (TRUE) or the depayloaded encoded "
           "media (FALSE)", DEFAULT_DECODE, rw));
+  /**
+   * GstNoomSrc:participant:
+   *
+   * Receive only this participant, named by nickname or id; the others are
+   * not connected at all. A nickname is matched when the participant
+   * joins: one that renames itself later keeps its pads. NULL: everyone.
+   * See also #GstNoomSrc:participant-timeout.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_PARTICIPANT,
       g_param_spec_string ("participant", "Participant",
           "Receive only this participant (a nickname or an id); NULL: "
           "everyone", NULL, rw));
+  /**
+   * GstNoomSrc:media:
+   *
+   * The kinds of media to receive (audio, video or both); the others are
+   * refused in the offer or answer, so they never cross the network.
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_MEDIA,
       g_param_spec_flags ("media", "Media", "The media to receive",
           GST_TYPE_NOOM_MEDIA, DEFAULT_MEDIA, rw));
+  /**
+   * GstNoomSrc:latency:
+   *
+   * The jitterbuffer of each connection, in milliseconds: longer waits for
+   * late and resent packets, shorter shows pictures sooner (noom-record
+   * uses 200).
+   *
+   * Since: 0.1
+   */
   g_object_class_install_property (gobject_class, PROP_LATENCY,
       g_param_spec_uint ("latency", "Latency",
           "Jitterbuffer size in milliseconds", 0, 10000, DEFAULT_LATENCY, rw));
   /**
-   * noomsrc:kind:
+   * GstNoomSrc:kind:
    *
    * The participant kind to join as: "subscriber", or "recorder", which
    * every client shows with a recording badge (docs/protocol.md §3).
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_KIND,
       g_param_spec_enum ("kind", "Kind",
           "Join as a subscriber or as a recorder (the others show a "
           "recording badge)", GST_TYPE_NOOM_SRC_KIND, DEFAULT_KIND, rw));
   /**
-   * noomsrc:participant-timeout:
+   * GstNoomSrc:participant-timeout:
    *
-   * With #noomsrc:participant set: how long to wait, once in the room, for
+   * With #GstNoomSrc:participant set: how long to wait, once in the room, for
    * that participant to be there before posting an error (RESOURCE,
    * NOT_FOUND).  While it waits, the element message
    * `noom-waiting-for-participant` (fields `participant`, `room`, `timeout`)
    * says so.  0 waits forever.
+   *
+   * Since: 0.1
    */
   g_object_class_install_property (gobject_class, PROP_PARTICIPANT_TIMEOUT,
       g_param_spec_uint ("participant-timeout", "Participant timeout",
