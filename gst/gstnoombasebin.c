@@ -49,6 +49,18 @@ gst_noom_base_bin_get_session (GstNoomBaseBin * self)
   return PRIV (self)->session;
 }
 
+gboolean
+gst_noom_base_bin_lock_settings (GstNoomBaseBin * self, GParamSpec * pspec)
+{
+  GST_OBJECT_LOCK (self);
+  if (GST_STATE (self) <= GST_STATE_READY)
+    return TRUE;
+  GST_OBJECT_UNLOCK (self);
+  g_warning ("%s: changing the '%s' property above the READY state is not "
+      "supported", GST_ELEMENT_NAME (self), pspec->name);
+  return FALSE;
+}
+
 /* ------------------------------------------------------------------------ */
 /* the session's steps, as virtual methods */
 

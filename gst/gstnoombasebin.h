@@ -52,5 +52,10 @@ struct _GstNoomBaseBinClass
 };
 
 GstNoomSession *gst_noom_base_bin_get_session (GstNoomBaseBin * self);
+/* For an element's set_property: takes the object lock and returns TRUE
+ * when its properties may change (READY or below); otherwise warns that
+ * changing @pspec is not supported now and returns FALSE, unlocked. */
+gboolean gst_noom_base_bin_lock_settings (GstNoomBaseBin * self,
+    GParamSpec * pspec);
 
 G_END_DECLS

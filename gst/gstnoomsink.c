@@ -1092,16 +1092,9 @@ gst_noom_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstNoomSink *self = GST_NOOM_SINK (object);
-  gboolean ok;
 
-  GST_OBJECT_LOCK (self);
-  ok = GST_STATE (self) <= GST_STATE_READY;
-  if (!ok) {
-    GST_OBJECT_UNLOCK (self);
-    g_warning ("%s: changing the '%s' property above the READY state is "
-        "not supported", GST_ELEMENT_NAME (self), pspec->name);
+  if (!gst_noom_base_bin_lock_settings (GST_NOOM_BASE_BIN (self), pspec))
     return;
-  }
   switch (prop_id) {
     case PROP_VIDEO_CODEC:
       self->video_codec = g_value_get_enum (value);

@@ -1382,13 +1382,8 @@ gst_noom_src_set_property (GObject * object, guint prop_id,
 {
   GstNoomSrc *self = GST_NOOM_SRC (object);
 
-  GST_OBJECT_LOCK (self);
-  if (GST_STATE (self) > GST_STATE_READY) {
-    GST_OBJECT_UNLOCK (self);
-    g_warning ("%s: changing the '%s' property above the READY state is "
-        "not supported", GST_ELEMENT_NAME (self), pspec->name);
+  if (!gst_noom_base_bin_lock_settings (GST_NOOM_BASE_BIN (self), pspec))
     return;
-  }
   switch (prop_id) {
     case PROP_DECODE:
       self->decode = g_value_get_boolean (value);
