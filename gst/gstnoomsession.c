@@ -128,33 +128,73 @@ G_DEFINE_TYPE_WITH_CODE (GstNoomSession, gst_noom_session, GST_TYPE_OBJECT,
         "Noom room session"));
 
 /* What the client delivered before our join ack was handled (the ack's
- * callback runs from an idle): welcomes, byes, offers and candidates are
- * replayed in order once the peers of the ack exist. */
+ * callback runs from an idle): welcomes, byes, renames, offers and
+ * candidates are replayed in order once the peers of the ack exist
+ * (replay_early()). */
+typedef enum
+{
+  EARLY_JOINED,                 /* a welcome */
+  EARLY_LEFT,                   /* a bye */
+  EARLY_UPDATED,                /* a participant_update */
+  EARLY_OFFER,
+  EARLY_ICE,
+} EarlyKind;
+
 typedef struct
 {
-  gchar *from;
-  gchar *sdp;                   /* an offer, or NULL */
-  guint mline_index;
-  gchar *candidate;             /* a candidate, or NULL */
-  NoomParticipant *joined;      /* a welcome, or NULL */
-  NoomParticipant *left;        /* a bye, or NULL */
-  NoomParticipant *updated;     /* a participant_update, or NULL */
+  EarlyKind kind;
+  union
+  {
+    NoomParticipant *joined;
+    NoomParticipant *left;
+    NoomParticipant *updated;
+    struct
+    {
+      gchar *from;
+      gchar *sdp;
+    } offer;
+    struct
+    {
+      gchar *from;
+      guint mline_index;
+      gchar *candidate;
+    } ice;
+  };
 } Early;
+
+static Early *
+early_new (EarlyKind kind)
+{
+  Early *e = g_new0 (Early, 1);
+
+  e->kind = kind;
+  return e;
+}
 
 static void
 early_free (gpointer data)
 {
   Early *e = data;
 
-  g_free (e->from);
-  g_free (e->sdp);
-  g_free (e->candidate);
-  if (e->joined)
-    noom_participant_unref (e->joined);
-  if (e->left)
-    noom_participant_unref (e->left);
-  if (e->updated)
-    noom_participant_unref (e->updated);
+  switch (e->kind) {
+    case EARLY_JOINED:
+      noom_participant_unref (e->joined);
+      break;
+    case EARLY_LEFT:
+      noom_participant_unref (e->left);
+      break;
+    case EARLY_UPDATED:
+      noom_participant_unref (e->updated);
+      break;
+    case EARLY_OFFER:
+      g_free (e->offer.from);
+      g_free (e->offer.sdp);
+      break;
+    case EARLY_ICE:
+      g_free (e->ice.from);
+      g_free (e->ice.candidate);
+      break;
+  }
   g_free (e);
 }
 
@@ -1374,7 +1414,7 @@ on_participant_joined (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
 {
   if (!self->joined) {
-    Early *e = g_new0 (Early, 1);
+    Early *e = early_new (EARLY_JOINED);
 
     e->joined = noom_participant_ref (p);
     g_queue_push_tail (&self->early, e);
@@ -1394,7 +1434,7 @@ on_participant_left (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
 {
   if (!self->joined) {
-    Early *e = g_new0 (Early, 1);
+    Early *e = early_new (EARLY_LEFT);
 
     e->left = noom_participant_ref (p);
     g_queue_push_tail (&self->early, e);
@@ -1413,7 +1453,7 @@ on_participant_updated (NoomClient * client, NoomParticipant * p,
   g_autoptr (GstNoomPeer) peer = NULL;
 
   if (!self->joined) {
-    Early *e = g_new0 (Early, 1);
+    Early *e = early_new (EARLY_UPDATED);
 
     e->updated = noom_participant_ref (p);
     g_queue_push_tail (&self->early, e);
@@ -1435,10 +1475,10 @@ on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
   g_autoptr (GstNoomPeer) peer = lookup_peer (self, from);
 
   if (!peer && !self->joined) {
-    Early *e = g_new0 (Early, 1);
+    Early *e = early_new (EARLY_OFFER);
 
-    e->from = g_strdup (from);
-    e->sdp = g_strdup (sdp);
+    e->offer.from = g_strdup (from);
+    e->offer.sdp = g_strdup (sdp);
     g_queue_push_tail (&self->early, e);
     return;
   }
@@ -1519,11 +1559,11 @@ on_ice (NoomClient * client, const gchar * from, guint mline_index,
   if (peer) {
     gst_noom_peer_handle_ice (peer, mline_index, candidate);
   } else if (!self->joined) {
-    Early *e = g_new0 (Early, 1);
+    Early *e = early_new (EARLY_ICE);
 
-    e->from = g_strdup (from);
-    e->mline_index = mline_index;
-    e->candidate = g_strdup (candidate);
+    e->ice.from = g_strdup (from);
+    e->ice.mline_index = mline_index;
+    e->ice.candidate = g_strdup (candidate);
     g_queue_push_tail (&self->early, e);
   } else {
     GST_DEBUG_OBJECT (self, "candidate from unknown peer %s", from);
@@ -1644,6 +1684,29 @@ on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
 }
 
 static void
+replay_early (GstNoomSession * self, Early * e)
+{
+  switch (e->kind) {
+    case EARLY_JOINED:
+      on_participant_joined (self->client, e->joined, self);
+      break;
+    case EARLY_LEFT:
+      on_participant_left (self->client, e->left, self);
+      break;
+    case EARLY_UPDATED:
+      on_participant_updated (self->client, e->updated, self);
+      break;
+    case EARLY_OFFER:
+      on_offer (self->client, e->offer.from, e->offer.sdp, self);
+      break;
+    case EARLY_ICE:
+      on_ice (self->client, e->ice.from, e->ice.mline_index, NULL,
+          e->ice.candidate, self);
+      break;
+  }
+}
+
+static void
 on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 {
   GstNoomSession *self = user_data;
@@ -1718,17 +1781,7 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
   }
   /* The client may deliver the first offers before the ack. */
   while ((early = g_queue_pop_head (&self->early))) {
-    if (early->joined)
-      on_participant_joined (self->client, early->joined, self);
-    else if (early->left)
-      on_participant_left (self->client, early->left, self);
-    else if (early->updated)
-      on_participant_updated (self->client, early->updated, self);
-    else if (early->sdp)
-      on_offer (self->client, early->from, early->sdp, self);
-    else
-      on_ice (self->client, early->from, early->mline_index, NULL,
-          early->candidate, self);
+    replay_early (self, early);
     early_free (early);
   }
   if (self->hooks.joined)
