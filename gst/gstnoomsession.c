@@ -64,6 +64,19 @@ gst_noom_ice_transport_policy_get_type (void)
   return type;
 }
 
+/* What the element asked of the session (session thread).  Not a state:
+ * noomsink asks to join only once its streams know their codecs, which can
+ * be before or after we are connected, and what it asked outlasts the
+ * connection: after a reconnection we rejoin only if it asked to join, and
+ * never once it left. */
+typedef enum
+{
+  GST_NOOM_SESSION_REQUEST_NONE,        /* nothing yet */
+  GST_NOOM_SESSION_REQUEST_JOIN,        /* gst_noom_session_join() */
+  GST_NOOM_SESSION_REQUEST_LEAVE,       /* gst_noom_session_leave() (EOS):
+                                           never join again */
+} GstNoomSessionRequest;
+
 struct _GstNoomSession
 {
   GstObject parent;
@@ -106,9 +119,8 @@ struct _GstNoomSession
   gchar **room_ice_servers;
   gchar **local_addresses;
   gboolean connected;
-  gboolean join_requested;
+  GstNoomSessionRequest request;
   gboolean joined;
-  gboolean left;                /* left the room on purpose: no rejoin */
   gint64 lost_at;               /* monotonic µs the connection dropped, or 0 */
   guint reconnect_delay;        /* ms before the next attempt */
   GSource *reconnect_source;
@@ -1829,7 +1841,7 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   GST_INFO_OBJECT (self, "connected to %s as %s", self->http_url,
       noom_client_get_id (self->client));
   self->connected = TRUE;
-  if (self->join_requested && !self->left)
+  if (self->request == GST_NOOM_SESSION_REQUEST_JOIN)
     do_join (self);
   gst_object_unref (self);
 }
@@ -1942,8 +1954,8 @@ gst_noom_session_start (GstNoomSession * self)
 
   self->http_url = noom_uri_get_http_url (uri);
   self->uri = g_steal_pointer (&uri);
-  self->connected = self->joined = self->join_requested = FALSE;
-  self->left = FALSE;
+  self->connected = self->joined = FALSE;
+  self->request = GST_NOOM_SESSION_REQUEST_NONE;
   self->lost_at = 0;
   g_strfreev (self->local_addresses);
   if (local) {
@@ -1984,9 +1996,9 @@ join_in_thread (gpointer data)
   JoinData *jd = data;
   GstNoomSession *self = jd->self;
 
-  if (self->join_requested || !self->client)
+  if (self->request != GST_NOOM_SESSION_REQUEST_NONE || !self->client)
     return G_SOURCE_REMOVE;
-  self->join_requested = TRUE;
+  self->request = GST_NOOM_SESSION_REQUEST_JOIN;
   self->sends = jd->sends;
   if (self->connected)
     do_join (self);
@@ -2015,8 +2027,7 @@ leave_in_thread (gpointer data)
   }
   self->joined = FALSE;
   /* Not joined later either, nor after a reconnection. */
-  self->join_requested = TRUE;
-  self->left = TRUE;
+  self->request = GST_NOOM_SESSION_REQUEST_LEAVE;
   return G_SOURCE_REMOVE;
 }
 
