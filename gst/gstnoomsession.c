@@ -64,6 +64,38 @@ gst_noom_ice_transport_policy_get_type (void)
   return type;
 }
 
+/* Where the session is (session thread).  Only set_state() changes it,
+ * along legal_moves[]:
+ *
+ *   IDLE -> CONNECTING -> CONNECTED -> JOINING -> JOINED -> LEFT
+ *
+ * Once connected, the request says where to go: CONNECTED (nothing asked
+ * yet), JOINING or LEFT.  A failed join goes back to CONNECTED, a leave
+ * from any connected state to LEFT.  A dropped connection goes to
+ * RECONNECTING, which goes on as CONNECTING does: a rejoin is
+ * RECONNECTING -> JOINING -> JOINED (and after a leave, the connection is
+ * kept until stop: RECONNECTING -> LEFT).  Stopping, and an error that ends
+ * the session, go back to IDLE. */
+typedef enum
+{
+  GST_NOOM_SESSION_STATE_IDLE,  /* not started, stopped, or failed (the
+                                   error is posted) */
+  GST_NOOM_SESSION_STATE_CONNECTING,    /* the first connection is under way */
+  GST_NOOM_SESSION_STATE_CONNECTED,     /* connected, not in the room nor on
+                                           the way: the element has not
+                                           asked to join yet, or the join
+                                           failed (the error is posted) */
+  GST_NOOM_SESSION_STATE_JOINING,       /* the join is sent, no ack yet */
+  GST_NOOM_SESSION_STATE_JOINED,        /* in the room: the early events
+                                           are replayed, new ones handled */
+  GST_NOOM_SESSION_STATE_RECONNECTING,  /* the connection dropped (lost_at):
+                                           the next attempt is due, or under
+                                           way */
+  GST_NOOM_SESSION_STATE_LEFT,  /* connected, and the element left the room
+                                   (request LEAVE): no join any more */
+  GST_NOOM_SESSION_N_STATES
+} GstNoomSessionState;
+
 /* What the element asked of the session (session thread).  Not a state:
  * noomsink asks to join only once its streams know their codecs, which can
  * be before or after we are connected, and what it asked outlasts the
@@ -118,10 +150,12 @@ struct _GstNoomSession
   gchar *http_url;
   gchar **room_ice_servers;
   gchar **local_addresses;
-  gboolean connected;
+  GstNoomSessionState state;    /* set_state() only */
   GstNoomSessionRequest request;
-  gboolean joined;
-  gint64 lost_at;               /* monotonic µs the connection dropped, or 0 */
+  gint64 lost_at;               /* monotonic µs the connection dropped, until
+                                   we are back in the room (0: not lost
+                                   since): the reconnect window, and "Back
+                                   in room after X s" */
   guint reconnect_delay;        /* ms before the next attempt */
   GSource *reconnect_source;
   NoomMediaFlags sends;
@@ -138,6 +172,55 @@ struct _GstNoomSession
 G_DEFINE_TYPE_WITH_CODE (GstNoomSession, gst_noom_session, GST_TYPE_OBJECT,
     GST_DEBUG_CATEGORY_INIT (gst_noom_session_debug, "noomsession", 0,
         "Noom room session"));
+
+#define MOVE(s) (1 << GST_NOOM_SESSION_STATE_ ## s)
+/* legal_moves[from]: the states set_state() may go to from @from. */
+static const guint legal_moves[GST_NOOM_SESSION_N_STATES] = {
+  [GST_NOOM_SESSION_STATE_IDLE] = MOVE (CONNECTING),
+  [GST_NOOM_SESSION_STATE_CONNECTING] = MOVE (CONNECTED) | MOVE (JOINING) |
+      MOVE (LEFT) | MOVE (IDLE),
+  [GST_NOOM_SESSION_STATE_CONNECTED] = MOVE (JOINING) | MOVE (LEFT) |
+      MOVE (RECONNECTING) | MOVE (IDLE),
+  [GST_NOOM_SESSION_STATE_JOINING] = MOVE (JOINED) | MOVE (CONNECTED) |
+      MOVE (LEFT) | MOVE (RECONNECTING) | MOVE (IDLE),
+  [GST_NOOM_SESSION_STATE_JOINED] = MOVE (LEFT) | MOVE (RECONNECTING) |
+      MOVE (IDLE),
+  [GST_NOOM_SESSION_STATE_RECONNECTING] = MOVE (CONNECTED) | MOVE (JOINING) |
+      MOVE (LEFT) | MOVE (IDLE),
+  /* LEFT -> JOINED: the ack of a join that was on its way when the element
+   * left puts us in the room all the same (nothing undoes that join). */
+  [GST_NOOM_SESSION_STATE_LEFT] = MOVE (JOINED) | MOVE (RECONNECTING) |
+      MOVE (IDLE),
+};
+
+#undef MOVE
+
+static const gchar *
+state_name (GstNoomSessionState state)
+{
+  static const gchar *names[GST_NOOM_SESSION_N_STATES] = {
+    "idle", "connecting", "connected", "joining", "joined", "reconnecting",
+    "left",
+  };
+
+  return names[state];
+}
+
+/* The one place the state changes (session thread).  @why: for the log. */
+static void
+set_state (GstNoomSession * self, GstNoomSessionState state, const gchar * why)
+{
+  if (state == self->state)
+    return;
+  if (!(legal_moves[self->state] & (1 << state))) {
+    GST_WARNING_OBJECT (self, "refused state change: %s -> %s (%s)",
+        state_name (self->state), state_name (state), why);
+    return;
+  }
+  GST_INFO_OBJECT (self, "state: %s -> %s (%s)", state_name (self->state),
+      state_name (state), why);
+  self->state = state;
+}
 
 /* What the client delivered before our join ack was handled (the ack's
  * callback runs from an idle): welcomes, byes, renames, offers and
@@ -1425,7 +1508,7 @@ static void
 on_participant_joined (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
 {
-  if (!self->joined) {
+  if (self->state != GST_NOOM_SESSION_STATE_JOINED) {
     Early *e = early_new (EARLY_JOINED);
 
     e->joined = noom_participant_ref (p);
@@ -1445,7 +1528,7 @@ static void
 on_participant_left (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
 {
-  if (!self->joined) {
+  if (self->state != GST_NOOM_SESSION_STATE_JOINED) {
     Early *e = early_new (EARLY_LEFT);
 
     e->left = noom_participant_ref (p);
@@ -1464,7 +1547,7 @@ on_participant_updated (NoomClient * client, NoomParticipant * p,
 {
   g_autoptr (GstNoomPeer) peer = NULL;
 
-  if (!self->joined) {
+  if (self->state != GST_NOOM_SESSION_STATE_JOINED) {
     Early *e = early_new (EARLY_UPDATED);
 
     e->updated = noom_participant_ref (p);
@@ -1486,7 +1569,7 @@ on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
 {
   g_autoptr (GstNoomPeer) peer = lookup_peer (self, from);
 
-  if (!peer && !self->joined) {
+  if (!peer && self->state != GST_NOOM_SESSION_STATE_JOINED) {
     Early *e = early_new (EARLY_OFFER);
 
     e->offer.from = g_strdup (from);
@@ -1570,7 +1653,7 @@ on_ice (NoomClient * client, const gchar * from, guint mline_index,
 
   if (peer) {
     gst_noom_peer_handle_ice (peer, mline_index, candidate);
-  } else if (!self->joined) {
+  } else if (self->state != GST_NOOM_SESSION_STATE_JOINED) {
     Early *e = early_new (EARLY_ICE);
 
     e->ice.from = g_strdup (from);
@@ -1639,6 +1722,8 @@ schedule_reconnect (GstNoomSession * self, const GError * error)
         ("Lost the connection to the Noom server at %s and could not "
             "reconnect within %u s.", self->http_url, (window + 999) / 1000),
         ("%s", error ? error->message : "closed"));
+    set_state (self, GST_NOOM_SESSION_STATE_IDLE,
+        "could not reconnect within reconnect-window");
     return FALSE;
   }
   /* Jitter (+-25 %) so a room's members do not all come back at once. */
@@ -1657,9 +1742,13 @@ static void
 on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
 {
   guint window = get_reconnect_window (self);
+  gboolean reconnect = window > 0 && !(error
+      && error->domain == NOOM_CLIENT_ERROR
+      && error->code != NOOM_CLIENT_ERROR_DISCONNECTED
+      && error->code != NOOM_CLIENT_ERROR_UNREACHABLE);
 
-  self->connected = FALSE;
-  self->joined = FALSE;
+  set_state (self, reconnect ? GST_NOOM_SESSION_STATE_RECONNECTING :
+      GST_NOOM_SESSION_STATE_IDLE, error ? error->message : "closed");
   /* The old connection's peers are gone on the server's side too: when we
    * rejoin we are a newcomer (docs/protocol.md §8) with new peers.  The
    * element hears first that they go with our connection (noomsrc keeps
@@ -1669,9 +1758,7 @@ on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
   remove_all_peers (self);
   g_queue_clear_full (&self->early, early_free);
 
-  if (window == 0 || (error && error->domain == NOOM_CLIENT_ERROR
-          && error->code != NOOM_CLIENT_ERROR_DISCONNECTED
-          && error->code != NOOM_CLIENT_ERROR_UNREACHABLE)) {
+  if (!reconnect) {
     if (error && error->domain == NOOM_CLIENT_ERROR)
       post_client_error (self, error);
     else
@@ -1730,13 +1817,18 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 
   info = noom_client_join_finish (NOOM_CLIENT (source), res, &error);
   if (!info) {
-    /* A dropped connection is the "disconnected" handler's business (it
-     * reconnects); so is anything about a client we no longer use. */
+    /* A rejoin (lost_at: not back in the room since the connection
+     * dropped) that fails because the connection dropped again is the
+     * "disconnected" handler's business (it reconnects); so is anything
+     * about a client we no longer use. */
     if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
         && NOOM_CLIENT (source) == self->client
         && !(self->lost_at && g_error_matches (error, NOOM_CLIENT_ERROR,
-                NOOM_CLIENT_ERROR_DISCONNECTED)))
+                NOOM_CLIENT_ERROR_DISCONNECTED))) {
       post_client_error (self, error);
+      if (self->state == GST_NOOM_SESSION_STATE_JOINING)
+        set_state (self, GST_NOOM_SESSION_STATE_CONNECTED, error->message);
+    }
     gst_object_unref (self);
     return;
   }
@@ -1746,7 +1838,7 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
     return;
   }
 
-  self->joined = TRUE;
+  set_state (self, GST_NOOM_SESSION_STATE_JOINED, "join ack");
   g_strfreev (self->room_ice_servers);
   self->room_ice_servers = g_strdupv (info->ice_servers);
   GST_OBJECT_LOCK (self);
@@ -1802,8 +1894,9 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 }
 
 static void
-do_join (GstNoomSession * self)
+do_join (GstNoomSession * self, const gchar * why)
 {
+  set_state (self, GST_NOOM_SESSION_STATE_JOINING, why);
   GST_INFO_OBJECT (self, "joining room %s as %s (sends 0x%x)",
       self->uri->room, GST_STR_NULL (self->uri->nickname), self->sends);
   noom_client_join_async (self->client, self->uri->room, self->uri->nickname,
@@ -1821,7 +1914,8 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
     if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
         || NOOM_CLIENT (source) != self->client) {
       /* stopped, or an old client */
-    } else if (self->lost_at && !(error->domain == NOOM_CLIENT_ERROR
+    } else if (self->state == GST_NOOM_SESSION_STATE_RECONNECTING
+        && !(error->domain == NOOM_CLIENT_ERROR
             && (error->code == NOOM_CLIENT_ERROR_FORBIDDEN
                 || error->code == NOOM_CLIENT_ERROR_REFUSED
                 || error->code == NOOM_CLIENT_ERROR_NOT_NOOM
@@ -1830,6 +1924,7 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
       schedule_reconnect (self, error);
     } else {
       post_client_error (self, error);
+      set_state (self, GST_NOOM_SESSION_STATE_IDLE, error->message);
     }
     gst_object_unref (self);
     return;
@@ -1840,9 +1935,17 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   }
   GST_INFO_OBJECT (self, "connected to %s as %s", self->http_url,
       noom_client_get_id (self->client));
-  self->connected = TRUE;
-  if (self->request == GST_NOOM_SESSION_REQUEST_JOIN)
-    do_join (self);
+  switch (self->request) {
+    case GST_NOOM_SESSION_REQUEST_NONE:
+      set_state (self, GST_NOOM_SESSION_STATE_CONNECTED, "connected");
+      break;
+    case GST_NOOM_SESSION_REQUEST_JOIN:
+      do_join (self, "connected, asked to join");
+      break;
+    case GST_NOOM_SESSION_REQUEST_LEAVE:
+      set_state (self, GST_NOOM_SESSION_STATE_LEFT, "connected, left");
+      break;
+  }
   gst_object_unref (self);
 }
 
@@ -1880,7 +1983,7 @@ connect_client (GstNoomSession * self)
   timeout = self->connect_timeout;
   accept_invalid = self->accept_invalid_certificates;
   GST_OBJECT_UNLOCK (self);
-  if (self->lost_at) {
+  if (self->state == GST_NOOM_SESSION_STATE_RECONNECTING) {
     /* An attempt does not outlast the reconnect window. */
     gint64 left = get_reconnect_window (self) -
         (g_get_monotonic_time () - self->lost_at) / 1000;
@@ -1892,7 +1995,7 @@ connect_client (GstNoomSession * self)
 
   text = g_strdup_printf ("Connecting to %s", self->http_url);
   GST_INFO_OBJECT (self, "%s (%s)", text, ws_url);
-  if (!self->lost_at)
+  if (self->state != GST_NOOM_SESSION_STATE_RECONNECTING)
     post_progress (self, GST_PROGRESS_TYPE_START, "connect", text);
   noom_client_connect_async (self->client, ws_url, auth, timeout,
       self->cancellable, on_connected, gst_object_ref (self));
@@ -1904,6 +2007,7 @@ start_in_thread (gpointer data)
   GstNoomSession *self = data;
 
   self->cancellable = g_cancellable_new ();
+  set_state (self, GST_NOOM_SESSION_STATE_CONNECTING, "started");
   connect_client (self);
   return G_SOURCE_REMOVE;
 }
@@ -1954,7 +2058,7 @@ gst_noom_session_start (GstNoomSession * self)
 
   self->http_url = noom_uri_get_http_url (uri);
   self->uri = g_steal_pointer (&uri);
-  self->connected = self->joined = FALSE;
+  /* state is IDLE: new, or stopped (stop_in_thread()) */
   self->request = GST_NOOM_SESSION_REQUEST_NONE;
   self->lost_at = 0;
   g_strfreev (self->local_addresses);
@@ -2000,8 +2104,8 @@ join_in_thread (gpointer data)
     return G_SOURCE_REMOVE;
   self->request = GST_NOOM_SESSION_REQUEST_JOIN;
   self->sends = jd->sends;
-  if (self->connected)
-    do_join (self);
+  if (self->state == GST_NOOM_SESSION_STATE_CONNECTED)
+    do_join (self, "asked to join");
   return G_SOURCE_REMOVE;
 }
 
@@ -2021,13 +2125,22 @@ leave_in_thread (gpointer data)
   GstNoomSession *self = data;
 
   remove_all_peers (self);
-  if (self->client && self->joined) {
+  if (self->client && self->state == GST_NOOM_SESSION_STATE_JOINED) {
     GST_INFO_OBJECT (self, "leaving room %s", self->uri->room);
     noom_client_leave (self->client);
   }
-  self->joined = FALSE;
   /* Not joined later either, nor after a reconnection. */
   self->request = GST_NOOM_SESSION_REQUEST_LEAVE;
+  switch (self->state) {
+    case GST_NOOM_SESSION_STATE_CONNECTED:
+    case GST_NOOM_SESSION_STATE_JOINING:
+    case GST_NOOM_SESSION_STATE_JOINED:
+      set_state (self, GST_NOOM_SESSION_STATE_LEFT, "asked to leave");
+      break;
+    default:
+      /* (re)connecting: the request makes the connection end in LEFT */
+      break;
+  }
   return G_SOURCE_REMOVE;
 }
 
@@ -2051,12 +2164,12 @@ stop_in_thread (gpointer data)
   remove_all_peers (self);
   if (self->client) {
     g_signal_handlers_disconnect_by_data (self->client, self);
-    if (self->joined)
+    if (self->state == GST_NOOM_SESSION_STATE_JOINED)
       noom_client_leave (self->client);
     noom_client_close (self->client);
     g_clear_object (&self->client);
   }
-  self->joined = self->connected = FALSE;
+  set_state (self, GST_NOOM_SESSION_STATE_IDLE, "stopped");
   g_queue_clear_full (&self->early, early_free);
   g_main_loop_quit (self->loop);
   return G_SOURCE_REMOVE;
