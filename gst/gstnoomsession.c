@@ -64,6 +64,51 @@ gst_noom_ice_transport_policy_get_type (void)
   return type;
 }
 
+/* Where the session is (session thread).  Only set_state() changes it,
+ * along legal_moves[]:
+ *
+ *   IDLE -> CONNECTING -> CONNECTED -> JOINING -> JOINED -> LEFT
+ *
+ * Once connected, the request says where to go: CONNECTED (nothing asked
+ * yet), JOINING or LEFT.  A failed join goes back to CONNECTED, a leave
+ * from any connected state to LEFT.  A dropped connection goes to
+ * RECONNECTING, which goes on as CONNECTING does: a rejoin is
+ * RECONNECTING -> JOINING -> JOINED (and after a leave, the connection is
+ * kept until stop: RECONNECTING -> LEFT).  Stopping, and an error that ends
+ * the session, go back to IDLE. */
+typedef enum
+{
+  GST_NOOM_SESSION_STATE_IDLE,  /* not started, stopped, or failed (the
+                                   error is posted) */
+  GST_NOOM_SESSION_STATE_CONNECTING,    /* the first connection is under way */
+  GST_NOOM_SESSION_STATE_CONNECTED,     /* connected, not in the room nor on
+                                           the way: the element has not
+                                           asked to join yet, or the join
+                                           failed (the error is posted) */
+  GST_NOOM_SESSION_STATE_JOINING,       /* the join is sent, no ack yet */
+  GST_NOOM_SESSION_STATE_JOINED,        /* in the room: the early events
+                                           are replayed, new ones handled */
+  GST_NOOM_SESSION_STATE_RECONNECTING,  /* the connection dropped (lost_at):
+                                           the next attempt is due, or under
+                                           way */
+  GST_NOOM_SESSION_STATE_LEFT,  /* connected, and the element left the room
+                                   (request LEAVE): no join any more */
+  GST_NOOM_SESSION_N_STATES
+} GstNoomSessionState;
+
+/* What the element asked of the session (session thread).  Not a state:
+ * noomsink asks to join only once its streams know their codecs, which can
+ * be before or after we are connected, and what it asked outlasts the
+ * connection: after a reconnection we rejoin only if it asked to join, and
+ * never once it left. */
+typedef enum
+{
+  GST_NOOM_SESSION_REQUEST_NONE,        /* nothing yet */
+  GST_NOOM_SESSION_REQUEST_JOIN,        /* gst_noom_session_join() */
+  GST_NOOM_SESSION_REQUEST_LEAVE,       /* gst_noom_session_leave() (EOS):
+                                           never join again */
+} GstNoomSessionRequest;
+
 struct _GstNoomSession
 {
   GstObject parent;
@@ -105,11 +150,12 @@ struct _GstNoomSession
   gchar *http_url;
   gchar **room_ice_servers;
   gchar **local_addresses;
-  gboolean connected;
-  gboolean join_requested;
-  gboolean joined;
-  gboolean left;                /* left the room on purpose: no rejoin */
-  gint64 lost_at;               /* monotonic µs the connection dropped, or 0 */
+  GstNoomSessionState state;    /* set_state() only */
+  GstNoomSessionRequest request;
+  gint64 lost_at;               /* monotonic µs the connection dropped, until
+                                   we are back in the room (0: not lost
+                                   since): the reconnect window, and "Back
+                                   in room after X s" */
   guint reconnect_delay;        /* ms before the next attempt */
   GSource *reconnect_source;
   NoomMediaFlags sends;
@@ -127,34 +173,123 @@ G_DEFINE_TYPE_WITH_CODE (GstNoomSession, gst_noom_session, GST_TYPE_OBJECT,
     GST_DEBUG_CATEGORY_INIT (gst_noom_session_debug, "noomsession", 0,
         "Noom room session"));
 
+#define MOVE(s) (1 << GST_NOOM_SESSION_STATE_ ## s)
+/* legal_moves[from]: the states set_state() may go to from @from. */
+static const guint legal_moves[GST_NOOM_SESSION_N_STATES] = {
+  [GST_NOOM_SESSION_STATE_IDLE] = MOVE (CONNECTING),
+  [GST_NOOM_SESSION_STATE_CONNECTING] = MOVE (CONNECTED) | MOVE (JOINING) |
+      MOVE (LEFT) | MOVE (IDLE),
+  [GST_NOOM_SESSION_STATE_CONNECTED] = MOVE (JOINING) | MOVE (LEFT) |
+      MOVE (RECONNECTING) | MOVE (IDLE),
+  [GST_NOOM_SESSION_STATE_JOINING] = MOVE (JOINED) | MOVE (CONNECTED) |
+      MOVE (LEFT) | MOVE (RECONNECTING) | MOVE (IDLE),
+  [GST_NOOM_SESSION_STATE_JOINED] = MOVE (LEFT) | MOVE (RECONNECTING) |
+      MOVE (IDLE),
+  [GST_NOOM_SESSION_STATE_RECONNECTING] = MOVE (CONNECTED) | MOVE (JOINING) |
+      MOVE (LEFT) | MOVE (IDLE),
+  /* LEFT -> JOINED: the ack of a join that was on its way when the element
+   * left puts us in the room all the same (nothing undoes that join). */
+  [GST_NOOM_SESSION_STATE_LEFT] = MOVE (JOINED) | MOVE (RECONNECTING) |
+      MOVE (IDLE),
+};
+
+#undef MOVE
+
+static const gchar *
+state_name (GstNoomSessionState state)
+{
+  static const gchar *names[GST_NOOM_SESSION_N_STATES] = {
+    "idle", "connecting", "connected", "joining", "joined", "reconnecting",
+    "left",
+  };
+
+  return names[state];
+}
+
+/* The one place the state changes (session thread).  @why: for the log. */
+static void
+set_state (GstNoomSession * self, GstNoomSessionState state, const gchar * why)
+{
+  if (state == self->state)
+    return;
+  if (!(legal_moves[self->state] & (1 << state))) {
+    GST_WARNING_OBJECT (self, "refused state change: %s -> %s (%s)",
+        state_name (self->state), state_name (state), why);
+    return;
+  }
+  GST_INFO_OBJECT (self, "state: %s -> %s (%s)", state_name (self->state),
+      state_name (state), why);
+  self->state = state;
+}
+
 /* What the client delivered before our join ack was handled (the ack's
- * callback runs from an idle): welcomes, byes, offers and candidates are
- * replayed in order once the peers of the ack exist. */
+ * callback runs from an idle): welcomes, byes, renames, offers and
+ * candidates are replayed in order once the peers of the ack exist
+ * (replay_early()). */
+typedef enum
+{
+  EARLY_JOINED,                 /* a welcome */
+  EARLY_LEFT,                   /* a bye */
+  EARLY_UPDATED,                /* a participant_update */
+  EARLY_OFFER,
+  EARLY_ICE,
+} EarlyKind;
+
 typedef struct
 {
-  gchar *from;
-  gchar *sdp;                   /* an offer, or NULL */
-  guint mline_index;
-  gchar *candidate;             /* a candidate, or NULL */
-  NoomParticipant *joined;      /* a welcome, or NULL */
-  NoomParticipant *left;        /* a bye, or NULL */
-  NoomParticipant *updated;     /* a participant_update, or NULL */
+  EarlyKind kind;
+  union
+  {
+    NoomParticipant *joined;
+    NoomParticipant *left;
+    NoomParticipant *updated;
+    struct
+    {
+      gchar *from;
+      gchar *sdp;
+    } offer;
+    struct
+    {
+      gchar *from;
+      guint mline_index;
+      gchar *candidate;
+    } ice;
+  };
 } Early;
+
+static Early *
+early_new (EarlyKind kind)
+{
+  Early *e = g_new0 (Early, 1);
+
+  e->kind = kind;
+  return e;
+}
 
 static void
 early_free (gpointer data)
 {
   Early *e = data;
 
-  g_free (e->from);
-  g_free (e->sdp);
-  g_free (e->candidate);
-  if (e->joined)
-    noom_participant_unref (e->joined);
-  if (e->left)
-    noom_participant_unref (e->left);
-  if (e->updated)
-    noom_participant_unref (e->updated);
+  switch (e->kind) {
+    case EARLY_JOINED:
+      noom_participant_unref (e->joined);
+      break;
+    case EARLY_LEFT:
+      noom_participant_unref (e->left);
+      break;
+    case EARLY_UPDATED:
+      noom_participant_unref (e->updated);
+      break;
+    case EARLY_OFFER:
+      g_free (e->offer.from);
+      g_free (e->offer.sdp);
+      break;
+    case EARLY_ICE:
+      g_free (e->ice.from);
+      g_free (e->ice.candidate);
+      break;
+  }
   g_free (e);
 }
 
@@ -1496,8 +1631,8 @@ static void
 on_participant_joined (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
 {
-  if (!self->joined) {
-    Early *e = g_new0 (Early, 1);
+  if (self->state != GST_NOOM_SESSION_STATE_JOINED) {
+    Early *e = early_new (EARLY_JOINED);
 
     e->joined = noom_participant_ref (p);
     g_queue_push_tail (&self->early, e);
@@ -1516,8 +1651,8 @@ static void
 on_participant_left (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
 {
-  if (!self->joined) {
-    Early *e = g_new0 (Early, 1);
+  if (self->state != GST_NOOM_SESSION_STATE_JOINED) {
+    Early *e = early_new (EARLY_LEFT);
 
     e->left = noom_participant_ref (p);
     g_queue_push_tail (&self->early, e);
@@ -1535,8 +1670,8 @@ on_participant_updated (NoomClient * client, NoomParticipant * p,
 {
   g_autoptr (GstNoomPeer) peer = NULL;
 
-  if (!self->joined) {
-    Early *e = g_new0 (Early, 1);
+  if (self->state != GST_NOOM_SESSION_STATE_JOINED) {
+    Early *e = early_new (EARLY_UPDATED);
 
     e->updated = noom_participant_ref (p);
     g_queue_push_tail (&self->early, e);
@@ -1557,11 +1692,11 @@ on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
 {
   g_autoptr (GstNoomPeer) peer = lookup_peer (self, from);
 
-  if (!peer && !self->joined) {
-    Early *e = g_new0 (Early, 1);
+  if (!peer && self->state != GST_NOOM_SESSION_STATE_JOINED) {
+    Early *e = early_new (EARLY_OFFER);
 
-    e->from = g_strdup (from);
-    e->sdp = g_strdup (sdp);
+    e->offer.from = g_strdup (from);
+    e->offer.sdp = g_strdup (sdp);
     g_queue_push_tail (&self->early, e);
     return;
   }
@@ -1641,12 +1776,12 @@ on_ice (NoomClient * client, const gchar * from, guint mline_index,
 
   if (peer) {
     gst_noom_peer_handle_ice (peer, mline_index, candidate);
-  } else if (!self->joined) {
-    Early *e = g_new0 (Early, 1);
+  } else if (self->state != GST_NOOM_SESSION_STATE_JOINED) {
+    Early *e = early_new (EARLY_ICE);
 
-    e->from = g_strdup (from);
-    e->mline_index = mline_index;
-    e->candidate = g_strdup (candidate);
+    e->ice.from = g_strdup (from);
+    e->ice.mline_index = mline_index;
+    e->ice.candidate = g_strdup (candidate);
     g_queue_push_tail (&self->early, e);
   } else {
     GST_DEBUG_OBJECT (self, "candidate from unknown peer %s", from);
@@ -1710,6 +1845,8 @@ schedule_reconnect (GstNoomSession * self, const GError * error)
         ("Lost the connection to the Noom server at %s and could not "
             "reconnect within %u s.", self->http_url, (window + 999) / 1000),
         ("%s", error ? error->message : "closed"));
+    set_state (self, GST_NOOM_SESSION_STATE_IDLE,
+        "could not reconnect within reconnect-window");
     return FALSE;
   }
   /* Jitter (+-25 %) so a room's members do not all come back at once. */
@@ -1728,9 +1865,13 @@ static void
 on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
 {
   guint window = get_reconnect_window (self);
+  gboolean reconnect = window > 0 && !(error
+      && error->domain == NOOM_CLIENT_ERROR
+      && error->code != NOOM_CLIENT_ERROR_DISCONNECTED
+      && error->code != NOOM_CLIENT_ERROR_UNREACHABLE);
 
-  self->connected = FALSE;
-  self->joined = FALSE;
+  set_state (self, reconnect ? GST_NOOM_SESSION_STATE_RECONNECTING :
+      GST_NOOM_SESSION_STATE_IDLE, error ? error->message : "closed");
   /* The old connection's peers are gone on the server's side too: when we
    * rejoin we are a newcomer (docs/protocol.md §8) with new peers.  The
    * element hears first that they go with our connection (noomsrc keeps
@@ -1740,9 +1881,7 @@ on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
   remove_all_peers (self);
   g_queue_clear_full (&self->early, early_free);
 
-  if (window == 0 || (error && error->domain == NOOM_CLIENT_ERROR
-          && error->code != NOOM_CLIENT_ERROR_DISCONNECTED
-          && error->code != NOOM_CLIENT_ERROR_UNREACHABLE)) {
+  if (!reconnect) {
     if (error && error->domain == NOOM_CLIENT_ERROR)
       post_client_error (self, error);
     else
@@ -1767,6 +1906,29 @@ on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
 }
 
 static void
+replay_early (GstNoomSession * self, Early * e)
+{
+  switch (e->kind) {
+    case EARLY_JOINED:
+      on_participant_joined (self->client, e->joined, self);
+      break;
+    case EARLY_LEFT:
+      on_participant_left (self->client, e->left, self);
+      break;
+    case EARLY_UPDATED:
+      on_participant_updated (self->client, e->updated, self);
+      break;
+    case EARLY_OFFER:
+      on_offer (self->client, e->offer.from, e->offer.sdp, self);
+      break;
+    case EARLY_ICE:
+      on_ice (self->client, e->ice.from, e->ice.mline_index, NULL,
+          e->ice.candidate, self);
+      break;
+  }
+}
+
+static void
 on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 {
   GstNoomSession *self = user_data;
@@ -1778,13 +1940,18 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 
   info = noom_client_join_finish (NOOM_CLIENT (source), res, &error);
   if (!info) {
-    /* A dropped connection is the "disconnected" handler's business (it
-     * reconnects); so is anything about a client we no longer use. */
+    /* A rejoin (lost_at: not back in the room since the connection
+     * dropped) that fails because the connection dropped again is the
+     * "disconnected" handler's business (it reconnects); so is anything
+     * about a client we no longer use. */
     if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
         && NOOM_CLIENT (source) == self->client
         && !(self->lost_at && g_error_matches (error, NOOM_CLIENT_ERROR,
-                NOOM_CLIENT_ERROR_DISCONNECTED)))
+                NOOM_CLIENT_ERROR_DISCONNECTED))) {
       post_client_error (self, error);
+      if (self->state == GST_NOOM_SESSION_STATE_JOINING)
+        set_state (self, GST_NOOM_SESSION_STATE_CONNECTED, error->message);
+    }
     gst_object_unref (self);
     return;
   }
@@ -1794,7 +1961,7 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
     return;
   }
 
-  self->joined = TRUE;
+  set_state (self, GST_NOOM_SESSION_STATE_JOINED, "join ack");
   g_strfreev (self->room_ice_servers);
   self->room_ice_servers = g_strdupv (info->ice_servers);
   GST_OBJECT_LOCK (self);
@@ -1841,17 +2008,7 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
   }
   /* The client may deliver the first offers before the ack. */
   while ((early = g_queue_pop_head (&self->early))) {
-    if (early->joined)
-      on_participant_joined (self->client, early->joined, self);
-    else if (early->left)
-      on_participant_left (self->client, early->left, self);
-    else if (early->updated)
-      on_participant_updated (self->client, early->updated, self);
-    else if (early->sdp)
-      on_offer (self->client, early->from, early->sdp, self);
-    else
-      on_ice (self->client, early->from, early->mline_index, NULL,
-          early->candidate, self);
+    replay_early (self, early);
     early_free (early);
   }
   if (self->hooks.joined)
@@ -1860,8 +2017,9 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 }
 
 static void
-do_join (GstNoomSession * self)
+do_join (GstNoomSession * self, const gchar * why)
 {
+  set_state (self, GST_NOOM_SESSION_STATE_JOINING, why);
   GST_INFO_OBJECT (self, "joining room %s as %s (sends 0x%x)",
       self->uri->room, GST_STR_NULL (self->uri->nickname), self->sends);
   noom_client_join_async (self->client, self->uri->room, self->uri->nickname,
@@ -1879,7 +2037,8 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
     if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
         || NOOM_CLIENT (source) != self->client) {
       /* stopped, or an old client */
-    } else if (self->lost_at && !(error->domain == NOOM_CLIENT_ERROR
+    } else if (self->state == GST_NOOM_SESSION_STATE_RECONNECTING
+        && !(error->domain == NOOM_CLIENT_ERROR
             && (error->code == NOOM_CLIENT_ERROR_FORBIDDEN
                 || error->code == NOOM_CLIENT_ERROR_REFUSED
                 || error->code == NOOM_CLIENT_ERROR_NOT_NOOM
@@ -1888,6 +2047,7 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
       schedule_reconnect (self, error);
     } else {
       post_client_error (self, error);
+      set_state (self, GST_NOOM_SESSION_STATE_IDLE, error->message);
     }
     gst_object_unref (self);
     return;
@@ -1898,9 +2058,17 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
   }
   GST_INFO_OBJECT (self, "connected to %s as %s", self->http_url,
       noom_client_get_id (self->client));
-  self->connected = TRUE;
-  if (self->join_requested && !self->left)
-    do_join (self);
+  switch (self->request) {
+    case GST_NOOM_SESSION_REQUEST_NONE:
+      set_state (self, GST_NOOM_SESSION_STATE_CONNECTED, "connected");
+      break;
+    case GST_NOOM_SESSION_REQUEST_JOIN:
+      do_join (self, "connected, asked to join");
+      break;
+    case GST_NOOM_SESSION_REQUEST_LEAVE:
+      set_state (self, GST_NOOM_SESSION_STATE_LEFT, "connected, left");
+      break;
+  }
   gst_object_unref (self);
 }
 
@@ -1938,7 +2106,7 @@ connect_client (GstNoomSession * self)
   timeout = self->connect_timeout;
   accept_invalid = self->accept_invalid_certificates;
   GST_OBJECT_UNLOCK (self);
-  if (self->lost_at) {
+  if (self->state == GST_NOOM_SESSION_STATE_RECONNECTING) {
     /* An attempt does not outlast the reconnect window. */
     gint64 left = get_reconnect_window (self) -
         (g_get_monotonic_time () - self->lost_at) / 1000;
@@ -1950,7 +2118,7 @@ connect_client (GstNoomSession * self)
 
   text = g_strdup_printf ("Connecting to %s", self->http_url);
   GST_INFO_OBJECT (self, "%s (%s)", text, ws_url);
-  if (!self->lost_at)
+  if (self->state != GST_NOOM_SESSION_STATE_RECONNECTING)
     post_progress (self, GST_PROGRESS_TYPE_START, "connect", text);
   noom_client_connect_async (self->client, ws_url, auth, timeout,
       self->cancellable, on_connected, gst_object_ref (self));
@@ -1962,6 +2130,7 @@ start_in_thread (gpointer data)
   GstNoomSession *self = data;
 
   self->cancellable = g_cancellable_new ();
+  set_state (self, GST_NOOM_SESSION_STATE_CONNECTING, "started");
   connect_client (self);
   return G_SOURCE_REMOVE;
 }
@@ -2012,8 +2181,8 @@ gst_noom_session_start (GstNoomSession * self)
 
   self->http_url = noom_uri_get_http_url (uri);
   self->uri = g_steal_pointer (&uri);
-  self->connected = self->joined = self->join_requested = FALSE;
-  self->left = FALSE;
+  /* state is IDLE: new, or stopped (stop_in_thread()) */
+  self->request = GST_NOOM_SESSION_REQUEST_NONE;
   self->lost_at = 0;
   g_strfreev (self->local_addresses);
   if (local) {
@@ -2054,12 +2223,12 @@ join_in_thread (gpointer data)
   JoinData *jd = data;
   GstNoomSession *self = jd->self;
 
-  if (self->join_requested || !self->client)
+  if (self->request != GST_NOOM_SESSION_REQUEST_NONE || !self->client)
     return G_SOURCE_REMOVE;
-  self->join_requested = TRUE;
+  self->request = GST_NOOM_SESSION_REQUEST_JOIN;
   self->sends = jd->sends;
-  if (self->connected)
-    do_join (self);
+  if (self->state == GST_NOOM_SESSION_STATE_CONNECTED)
+    do_join (self, "asked to join");
   return G_SOURCE_REMOVE;
 }
 
@@ -2079,14 +2248,22 @@ leave_in_thread (gpointer data)
   GstNoomSession *self = data;
 
   remove_all_peers (self);
-  if (self->client && self->joined) {
+  if (self->client && self->state == GST_NOOM_SESSION_STATE_JOINED) {
     GST_INFO_OBJECT (self, "leaving room %s", self->uri->room);
     noom_client_leave (self->client);
   }
-  self->joined = FALSE;
   /* Not joined later either, nor after a reconnection. */
-  self->join_requested = TRUE;
-  self->left = TRUE;
+  self->request = GST_NOOM_SESSION_REQUEST_LEAVE;
+  switch (self->state) {
+    case GST_NOOM_SESSION_STATE_CONNECTED:
+    case GST_NOOM_SESSION_STATE_JOINING:
+    case GST_NOOM_SESSION_STATE_JOINED:
+      set_state (self, GST_NOOM_SESSION_STATE_LEFT, "asked to leave");
+      break;
+    default:
+      /* (re)connecting: the request makes the connection end in LEFT */
+      break;
+  }
   return G_SOURCE_REMOVE;
 }
 
@@ -2110,12 +2287,12 @@ stop_in_thread (gpointer data)
   remove_all_peers (self);
   if (self->client) {
     g_signal_handlers_disconnect_by_data (self->client, self);
-    if (self->joined)
+    if (self->state == GST_NOOM_SESSION_STATE_JOINED)
       noom_client_leave (self->client);
     noom_client_close (self->client);
     g_clear_object (&self->client);
   }
-  self->joined = self->connected = FALSE;
+  set_state (self, GST_NOOM_SESSION_STATE_IDLE, "stopped");
   g_queue_clear_full (&self->early, early_free);
   g_main_loop_quit (self->loop);
   return G_SOURCE_REMOVE;
