@@ -73,9 +73,11 @@ gst_noom_ice_transport_policy_get_type (void)
  * yet), JOINING or LEFT.  A failed join goes back to CONNECTED, a leave
  * from any connected state to LEFT.  A dropped connection goes to
  * RECONNECTING, which goes on as CONNECTING does: a rejoin is
- * RECONNECTING -> JOINING -> JOINED (and after a leave, the connection is
- * kept until stop: RECONNECTING -> LEFT).  Stopping, and an error that ends
- * the session, go back to IDLE. */
+ * RECONNECTING -> JOINING -> JOINED (a leave while an attempt is under way
+ * ends it in LEFT, between two attempts in IDLE).  LEFT is final: a join
+ * ack that comes after it is answered with a leave, and a drop ends the
+ * session quietly (IDLE).  Stopping, and an error that ends the session,
+ * go back to IDLE. */
 typedef enum
 {
   GST_NOOM_SESSION_STATE_IDLE,  /* not started, stopped, or failed (the
@@ -187,10 +189,9 @@ static const guint legal_moves[GST_NOOM_SESSION_N_STATES] = {
       MOVE (IDLE),
   [GST_NOOM_SESSION_STATE_RECONNECTING] = MOVE (CONNECTED) | MOVE (JOINING) |
       MOVE (LEFT) | MOVE (IDLE),
-  /* LEFT -> JOINED: the ack of a join that was on its way when the element
-   * left puts us in the room all the same (nothing undoes that join). */
-  [GST_NOOM_SESSION_STATE_LEFT] = MOVE (JOINED) | MOVE (RECONNECTING) |
-      MOVE (IDLE),
+  /* Left is final: the ack of a join that was on its way is answered with
+   * a leave (on_joined()), and a drop ends the session (on_disconnected()). */
+  [GST_NOOM_SESSION_STATE_LEFT] = MOVE (IDLE),
 };
 
 #undef MOVE
@@ -291,6 +292,19 @@ early_free (gpointer data)
       break;
   }
   g_free (e);
+}
+
+/* Keeps @e for replay_early(), or drops it once the element left: no ack
+ * will replay it. */
+static void
+keep_early (GstNoomSession * self, Early * e)
+{
+  if (self->request == GST_NOOM_SESSION_REQUEST_LEAVE) {
+    GST_DEBUG_OBJECT (self, "dropped an event of kind %d: we left", e->kind);
+    early_free (e);
+    return;
+  }
+  g_queue_push_tail (&self->early, e);
 }
 
 static void remove_peer (GstNoomSession * self, const gchar * id);
@@ -1635,7 +1649,7 @@ on_participant_joined (NoomClient * client, NoomParticipant * p,
     Early *e = early_new (EARLY_JOINED);
 
     e->joined = noom_participant_ref (p);
-    g_queue_push_tail (&self->early, e);
+    keep_early (self, e);
     return;
   }
   roster_add (self, p);
@@ -1655,7 +1669,7 @@ on_participant_left (NoomClient * client, NoomParticipant * p,
     Early *e = early_new (EARLY_LEFT);
 
     e->left = noom_participant_ref (p);
-    g_queue_push_tail (&self->early, e);
+    keep_early (self, e);
     return;
   }
   remove_peer (self, p->id);
@@ -1674,7 +1688,7 @@ on_participant_updated (NoomClient * client, NoomParticipant * p,
     Early *e = early_new (EARLY_UPDATED);
 
     e->updated = noom_participant_ref (p);
-    g_queue_push_tail (&self->early, e);
+    keep_early (self, e);
     return;
   }
   roster_add (self, p);
@@ -1697,7 +1711,7 @@ on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
 
     e->offer.from = g_strdup (from);
     e->offer.sdp = g_strdup (sdp);
-    g_queue_push_tail (&self->early, e);
+    keep_early (self, e);
     return;
   }
   if (peer && !gst_noom_peer_is_offerer (peer)
@@ -1782,7 +1796,7 @@ on_ice (NoomClient * client, const gchar * from, guint mline_index,
     e->ice.from = g_strdup (from);
     e->ice.mline_index = mline_index;
     e->ice.candidate = g_strdup (candidate);
-    g_queue_push_tail (&self->early, e);
+    keep_early (self, e);
   } else {
     GST_DEBUG_OBJECT (self, "candidate from unknown peer %s", from);
   }
@@ -1870,6 +1884,15 @@ on_disconnected (NoomClient * client, GError * error, GstNoomSession * self)
       && error->code != NOOM_CLIENT_ERROR_DISCONNECTED
       && error->code != NOOM_CLIENT_ERROR_UNREACHABLE);
 
+  if (self->request == GST_NOOM_SESSION_REQUEST_LEAVE) {
+    /* The element left (EOS): nothing to come back for, nothing to report. */
+    GST_INFO_OBJECT (self, "the connection to %s closed after we left: %s",
+        self->http_url, error ? error->message : "closed");
+    set_state (self, GST_NOOM_SESSION_STATE_IDLE, "closed after leaving");
+    remove_all_peers (self);
+    g_queue_clear_full (&self->early, early_free);
+    return;
+  }
   set_state (self, reconnect ? GST_NOOM_SESSION_STATE_RECONNECTING :
       GST_NOOM_SESSION_STATE_IDLE, error ? error->message : "closed");
   /* The old connection's peers are gone on the server's side too: when we
@@ -1948,7 +1971,10 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
         && NOOM_CLIENT (source) == self->client
         && !(self->lost_at && g_error_matches (error, NOOM_CLIENT_ERROR,
                 NOOM_CLIENT_ERROR_DISCONNECTED))) {
-      post_client_error (self, error);
+      if (self->request == GST_NOOM_SESSION_REQUEST_LEAVE)
+        GST_INFO_OBJECT (self, "the join we left failed: %s", error->message);
+      else
+        post_client_error (self, error);
       if (self->state == GST_NOOM_SESSION_STATE_JOINING)
         set_state (self, GST_NOOM_SESSION_STATE_CONNECTED, error->message);
     }
@@ -1957,6 +1983,16 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
   }
   if (!self->client || NOOM_CLIENT (source) != self->client) {
     /* stopped meanwhile */
+    gst_object_unref (self);
+    return;
+  }
+  if (self->request == GST_NOOM_SESSION_REQUEST_LEAVE) {
+    /* The element left while the join was on its way: the server has us in
+     * the room now, so leave it again, and make no peers. */
+    GST_INFO_OBJECT (self, "the join ack for room %s came after we left: "
+        "leaving it", info->room);
+    noom_client_leave (self->client);
+    g_queue_clear_full (&self->early, early_free);
     gst_object_unref (self);
     return;
   }
@@ -2044,7 +2080,11 @@ on_connected (GObject * source, GAsyncResult * res, gpointer user_data)
                 || error->code == NOOM_CLIENT_ERROR_NOT_NOOM
                 || error->code == NOOM_CLIENT_ERROR_CERTIFICATE))) {
       GST_INFO_OBJECT (self, "reconnection attempt failed: %s", error->message);
-      schedule_reconnect (self, error);
+      if (self->request == GST_NOOM_SESSION_REQUEST_LEAVE)
+        set_state (self, GST_NOOM_SESSION_STATE_IDLE,
+            "left while reconnecting");
+      else
+        schedule_reconnect (self, error);
     } else {
       post_client_error (self, error);
       set_state (self, GST_NOOM_SESSION_STATE_IDLE, error->message);
@@ -2260,8 +2300,18 @@ leave_in_thread (gpointer data)
     case GST_NOOM_SESSION_STATE_JOINED:
       set_state (self, GST_NOOM_SESSION_STATE_LEFT, "asked to leave");
       break;
+    case GST_NOOM_SESSION_STATE_RECONNECTING:
+      if (self->reconnect_source) {
+        /* between two attempts: make no more */
+        g_source_destroy (self->reconnect_source);
+        g_clear_pointer (&self->reconnect_source, g_source_unref);
+        set_state (self, GST_NOOM_SESSION_STATE_IDLE,
+            "left while reconnecting");
+      }
+      /* else an attempt is under way: it ends in LEFT or IDLE */
+      break;
     default:
-      /* (re)connecting: the request makes the connection end in LEFT */
+      /* connecting: the request makes the connection end in LEFT */
       break;
   }
   return G_SOURCE_REMOVE;
