@@ -163,7 +163,10 @@ server_kill (Server * server)
 
 /* A TCP relay in front of the server for one element: relay_cut() drops
  * the connections going through it while the server keeps running (our
- * connection blips; the others keep their ids). */
+ * connection blips; the others keep their ids).  relay_hold_after() holds
+ * back what the server sends once some text has gone by, until
+ * relay_release() sends it all in one piece: the element then reads, say,
+ * its join ack and the events behind it at once. */
 typedef struct
 {
   GSocketService *service;
@@ -175,33 +178,148 @@ typedef struct
   GMutex lock;
   GCond cond;
   GPtrArray *sockets;           /* both ends of every connection */
+  /* with lock: */
+  const gchar *hold_after;      /* hold the server's bytes after this */
+  gboolean holding;
+  GByteArray *held;             /* what the server sent meanwhile */
+  GSocket *client;              /* where the held bytes go */
 } Relay;
 
 typedef struct
 {
+  Relay *relay;
   GSocket *from, *to;
+  gboolean down;                /* server to element */
 } RelayPipe;
+
+static gboolean
+send_all (GSocket * to, const gchar * data, gsize size)
+{
+  gsize done = 0;
+
+  while (done < size) {
+    gssize w = g_socket_send (to, data + done, size - done, NULL, NULL);
+
+    if (w <= 0)
+      return FALSE;
+    done += w;
+  }
+  return TRUE;
+}
 
 static gpointer
 relay_copy (gpointer data)
 {
   RelayPipe *p = data;
+  Relay *relay = p->relay;
   gchar buf[16384];
   gssize n;
+  gboolean ok = TRUE;
 
-  while ((n = g_socket_receive (p->from, buf, sizeof buf, NULL, NULL)) > 0) {
-    gssize done = 0;
-
-    while (done < n) {
-      gssize w = g_socket_send (p->to, buf + done, n - done, NULL, NULL);
-
-      if (w <= 0)
-        return NULL;
-      done += w;
+  while (ok && (n = g_socket_receive (p->from, buf, sizeof buf, NULL,
+              NULL)) > 0) {
+    if (!p->down) {
+      ok = send_all (p->to, buf, n);
+      continue;
     }
+    g_mutex_lock (&relay->lock);
+    if (relay->holding) {
+      g_byte_array_append (relay->held, (guint8 *) buf, n);
+      g_cond_broadcast (&relay->cond);
+    } else {
+      ok = send_all (p->to, buf, n);
+      if (relay->hold_after && g_strstr_len (buf, n, relay->hold_after)) {
+        relay->holding = TRUE;
+        relay->client = p->to;
+      }
+    }
+    g_mutex_unlock (&relay->lock);
   }
-  g_socket_shutdown (p->to, FALSE, TRUE, NULL);
+  if (ok)
+    g_socket_shutdown (p->to, FALSE, TRUE, NULL);
   return NULL;
+}
+
+/* Holds back what the server sends once @text (a literal) went by. */
+static void
+relay_hold_after (Relay * relay, const gchar * text)
+{
+  g_mutex_lock (&relay->lock);
+  relay->hold_after = text;
+  g_mutex_unlock (&relay->lock);
+}
+
+/* Waits until what is held back contains @text. */
+static void
+relay_wait_held (Relay * relay, const gchar * text, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () +
+      (gint64) (seconds * noom_test_time_scale () * G_TIME_SPAN_SECOND);
+
+  g_mutex_lock (&relay->lock);
+  while (!(relay->holding && g_strstr_len ((gchar *) relay->held->data,
+              relay->held->len, text)))
+    if (!g_cond_wait_until (&relay->cond, &relay->lock, end))
+      break;
+  fail_unless (relay->holding && g_strstr_len ((gchar *) relay->held->data,
+          relay->held->len, text), "the server sent no \"%s\" within %u s",
+      text, seconds);
+  g_mutex_unlock (&relay->lock);
+}
+
+/* The held bytes with the Socket.IO acks ("43...") moved behind the other
+ * WebSocket frames: as a server that delivers a room's events ahead of an
+ * ack would send them (the server sends no masked, fragmented or long
+ * frames to us). */
+static void
+acks_last (GByteArray * held)
+{
+  g_autoptr (GByteArray) events = g_byte_array_new ();
+  g_autoptr (GByteArray) acks = g_byte_array_new ();
+  gsize at = 0;
+
+  while (at + 2 <= held->len) {
+    const guint8 *f = held->data + at;
+    gsize len = f[1] & 0x7f, head = 2;
+
+    if (len == 126) {
+      fail_unless (at + 4 <= held->len);
+      len = (f[2] << 8) | f[3];
+      head = 4;
+    }
+    fail_unless ((f[1] & 0x7f) != 127, "a frame the test cannot reorder");
+    if (at + head + len > held->len)
+      break;                    /* the rest is still on its way: it goes last */
+    g_byte_array_append (len >= 2 && f[head] == '4' && f[head + 1] == '3' ?
+        acks : events, f, head + len);
+    at += head + len;
+  }
+  g_byte_array_append (acks, held->data + at, held->len - at);
+  g_byte_array_set_size (held, 0);
+  g_byte_array_append (held, events->data, events->len);
+  g_byte_array_append (held, acks->data, acks->len);
+}
+
+/* Sends what was held back in one piece (with the acks last if
+ * @acks_behind), and relays as usual from then. */
+static void
+relay_release_full (Relay * relay, gboolean acks_behind)
+{
+  g_mutex_lock (&relay->lock);
+  if (acks_behind)
+    acks_last (relay->held);
+  if (relay->holding)
+    send_all (relay->client, (gchar *) relay->held->data, relay->held->len);
+  g_byte_array_set_size (relay->held, 0);
+  relay->holding = FALSE;
+  relay->hold_after = NULL;
+  g_mutex_unlock (&relay->lock);
+}
+
+static void
+relay_release (Relay * relay)
+{
+  relay_release_full (relay, FALSE);
 }
 
 /* a thread of the service's per connection */
@@ -212,7 +330,9 @@ relay_run (GThreadedSocketService * service, GSocketConnection * in,
   Relay *relay = data;
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_autoptr (GSocketConnection) out = NULL;
-  RelayPipe up, down;
+  RelayPipe up = { relay, NULL, NULL, FALSE }, down = { relay, NULL, NULL,
+    TRUE
+  };
   GThread *thread;
 
   out = g_socket_client_connect_to_host (client, "127.0.0.1", relay->target,
@@ -267,6 +387,7 @@ relay_start (guint target)
   g_mutex_init (&relay->lock);
   g_cond_init (&relay->cond);
   relay->sockets = g_ptr_array_new_with_free_func (g_object_unref);
+  relay->held = g_byte_array_new ();
   relay->target = target;
   relay->context = g_main_context_new ();
   relay->loop = g_main_loop_new (relay->context, FALSE);
@@ -288,6 +409,9 @@ relay_cut (Relay * relay)
   for (i = 0; i < relay->sockets->len; i++)
     g_socket_shutdown (relay->sockets->pdata[i], TRUE, TRUE, NULL);
   g_ptr_array_set_size (relay->sockets, 0);
+  relay->holding = FALSE;
+  relay->client = NULL;
+  g_byte_array_set_size (relay->held, 0);
   g_mutex_unlock (&relay->lock);
 }
 
@@ -300,6 +424,7 @@ relay_stop (Relay * relay)
   g_main_loop_unref (relay->loop);
   g_main_context_unref (relay->context);
   g_ptr_array_unref (relay->sockets);
+  g_byte_array_unref (relay->held);
   g_mutex_clear (&relay->lock);
   g_cond_clear (&relay->cond);
   g_free (relay);
@@ -1821,6 +1946,234 @@ GST_START_TEST (test_publisher_eos_leaves)
 
 GST_END_TEST;
 
+/* The connection drops after the publisher left (EOS): nothing to come
+ * back for, so no reconnection and no error. */
+GST_START_TEST (test_drop_after_leave)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher_full (server, "after", "alice", FALSE,
+      "identity eos-after=20", NULL);
+  guint warnings;
+
+  WAIT_UNTIL (pub, pub->joined, 10);
+  WAIT_UNTIL (pub, pub->eos, 10);
+  g_mutex_lock (&pub->lock);
+  warnings = pub->warnings;
+  g_mutex_unlock (&pub->lock);
+  server_kill (server);
+  g_usleep (NOOM_TEST_MS (1500) * 1000);
+  g_mutex_lock (&pub->lock);
+  fail_unless (pub->error == NULL, "error after EOS: %s",
+      pub->error ? pub->error->message : "");
+  fail_unless_equals_int (pub->disconnected, 0);
+  fail_unless_equals_int (pub->warnings, warnings);
+  g_mutex_unlock (&pub->lock);
+  watch_free (pub);
+}
+
+GST_END_TEST;
+
+/* How many are in @room: a participant joins it to ask, and goes. */
+typedef struct
+{
+  GMainLoop *loop;
+  const gchar *room;
+  guint count;
+} Census;
+
+static void
+census_joined (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Census *c = data;
+  NoomJoinInfo *info = noom_client_join_finish (NOOM_CLIENT (source), res,
+      NULL);
+
+  fail_unless (info != NULL);
+  c->count = info->count;
+  noom_join_info_free (info);
+  g_main_loop_quit (c->loop);
+}
+
+static void
+census_connected (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Census *c = data;
+
+  fail_unless (noom_client_connect_finish (NOOM_CLIENT (source), res, NULL));
+  noom_client_join_async (NOOM_CLIENT (source), c->room, "census", "browser",
+      NOOM_MEDIA_NONE, NULL, census_joined, c);
+}
+
+/* The participants in @room, not counting the one asking. */
+static guint
+room_census (Server * server, const gchar * room)
+{
+  GMainContext *context = g_main_context_new ();
+  Census c = { g_main_loop_new (context, FALSE), room, 0 };
+  g_autofree gchar *url =
+      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+      server->port);
+  NoomClient *client;
+
+  g_main_context_push_thread_default (context);
+  client = noom_client_new ();
+  noom_client_connect_async (client, url, NULL, NOOM_TEST_MS (5000), NULL,
+      census_connected, &c);
+  g_main_loop_run (c.loop);
+  noom_client_close (client);
+  g_object_unref (client);
+  g_main_context_pop_thread_default (context);
+  g_main_loop_unref (c.loop);
+  g_main_context_unref (context);
+  return c.count - 1;
+}
+
+/* Waits for a session's state to go to @state ("left"), from its log. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gchar *needle;
+  gboolean seen;
+} LogWait;
+
+static void
+log_wait_func (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer data)
+{
+  LogWait *lw = data;
+  const gchar *text;
+
+  if (strcmp (gst_debug_category_get_name (category), "noomsession"))
+    return;
+  text = gst_debug_message_get (message);
+  g_mutex_lock (&lw->lock);
+  if (text && strstr (text, lw->needle)) {
+    lw->seen = TRUE;
+    g_cond_broadcast (&lw->cond);
+  }
+  g_mutex_unlock (&lw->lock);
+}
+
+static LogWait *
+log_wait_new (const gchar * state)
+{
+  LogWait *lw = g_new0 (LogWait, 1);
+
+  g_mutex_init (&lw->lock);
+  g_cond_init (&lw->cond);
+  lw->needle = g_strdup_printf ("-> %s (", state);
+  gst_debug_set_threshold_for_name ("noomsession", GST_LEVEL_INFO);
+  gst_debug_add_log_function (log_wait_func, lw, NULL);
+  return lw;
+}
+
+static void
+log_wait_free (LogWait * lw, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () +
+      (gint64) (seconds * noom_test_time_scale () * G_TIME_SPAN_SECOND);
+  gboolean seen;
+
+  g_mutex_lock (&lw->lock);
+  while (!lw->seen)
+    if (!g_cond_wait_until (&lw->cond, &lw->lock, end))
+      break;
+  seen = lw->seen;
+  g_mutex_unlock (&lw->lock);
+  gst_debug_remove_log_function_by_data (lw);
+  gst_debug_unset_threshold_for_name ("noomsession");
+  fail_unless (seen, "no session went \"%s)\" within %u s", lw->needle,
+      seconds);
+  g_mutex_clear (&lw->lock);
+  g_cond_clear (&lw->cond);
+  g_free (lw->needle);
+  g_free (lw);
+}
+
+/* The element leaves (EOS) while its join is on its way: the ack that
+ * comes after is answered with a leave, and no peers are made. */
+GST_START_TEST (test_join_ack_after_leave)
+{
+  Server *server = server_start (NULL);
+  Relay *relay = relay_start (server->port);
+  Watch *pub = start_publisher (server, "ack", "alice", FALSE);
+  g_autofree gchar *uri = g_strdup_printf ("noom://127.0.0.1:%u/ack?"
+      "nickname=eve", relay->port);
+  GstElement *pipeline = gst_pipeline_new ("eve");
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  LogWait *left;
+  Watch *w;
+
+  WAIT_UNTIL (pub, pub->joined, 10);
+  /* the Socket.IO CONNECT ack goes by; the join ack is held back */
+  relay_hold_after (relay, "40{");
+  g_object_set (src, "uri", uri, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  w = watch_pipeline (pipeline, src);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  relay_wait_held (relay, "\"alice\"", 10);
+  left = log_wait_new ("left");
+  fail_unless (gst_element_send_event (src, gst_event_new_eos ()));
+  log_wait_free (left, 5);
+  relay_release (relay);
+
+  g_usleep (NOOM_TEST_MS (1000) * 1000);
+  g_mutex_lock (&w->lock);
+  fail_if (w->joined, "joined after leaving");
+  fail_unless (w->error == NULL);
+  g_mutex_unlock (&w->lock);
+  fail_unless_equals_int (room_census (server, "ack"), 1);
+  g_mutex_lock (&pub->lock);
+  fail_unless_equals_int (pub->connected, 0);
+  g_mutex_unlock (&pub->lock);
+  watch_free (w);
+  watch_free (pub);
+  relay_stop (relay);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* The publisher's offer (docs/protocol.md §7) and candidates reach the
+ * element before its join ack: they are kept and replayed once the peers
+ * of the ack exist. */
+GST_START_TEST (test_events_before_join_ack)
+{
+  Server *server = server_start (NULL);
+  Relay *relay = relay_start (server->port);
+  Watch *pub = start_publisher (server, "early", "alice", FALSE);
+  g_autofree gchar *uri = g_strdup_printf ("noom://127.0.0.1:%u/early?"
+      "nickname=bob", relay->port);
+  GstElement *pipeline = gst_pipeline_new ("bob");
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  Watch *b;
+
+  WAIT_UNTIL (pub, pub->joined, 10);
+  relay_hold_after (relay, "40{");
+  g_object_set (src, "uri", uri, NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  b = watch_pipeline (pipeline, src);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), b);
+  g_signal_connect (src, "pad-removed", G_CALLBACK (on_src_pad_removed), b);
+  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE);
+  /* alice's offer and candidates, then the ack, all in one piece */
+  relay_wait_held (relay, "\"offer\"", 10);
+  g_usleep (NOOM_TEST_MS (200) * 1000);
+  relay_release_full (relay, TRUE);
+  WAIT_UNTIL (b, b->video_frames >= 5 && b->pads_added == 1, 20);
+  WAIT_UNTIL (pub, pub->connected == 1, 5);
+  watch_free (b);
+  watch_free (pub);
+  relay_stop (relay);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 /* A participant driven by hand: a NoomClient with a main loop in a thread
  * of its own, which joins @room as a browser sending @sends and calls
  * @on_offer (a NoomClient "offer" handler) with @data for every offer. */
@@ -2710,6 +3063,9 @@ noom_suite (void)
   tcase_add_test (tc, test_playbin);
   tcase_add_test (tc, test_participant_filter);
   tcase_add_test (tc, test_publisher_eos_leaves);
+  tcase_add_test (tc, test_drop_after_leave);
+  tcase_add_test (tc, test_join_ack_after_leave);
+  tcase_add_test (tc, test_events_before_join_ack);
   tcase_add_test (tc, test_broken_participant);
   tcase_add_test (tc, test_ice_restart);
   tcase_add_test (tc, test_max_peers);
