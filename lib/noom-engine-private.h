@@ -32,6 +32,13 @@ G_BEGIN_DECLS
 
 typedef struct _WsConn WsConn;
 
+/* Things to handle a little later, in one go (noom_engine_batch_add). */
+typedef struct
+{
+  GPtrArray *items;
+  GSource *source;
+} NoomEngineBatch;
+
 enum
 {
   TRANSPORT_POLLING,
@@ -56,8 +63,7 @@ struct _NoomEngine
 
   GHashTable *sockets;          /* sid (owned by the socket) -> socket */
   guint n_open;
-  GPtrArray *doomed;            /* sockets to close from an idle */
-  GSource *doomed_idle;
+  NoomEngineBatch doomed;       /* sockets to close from an idle */
   gchar **origins;              /* config.allowed_origins, owned */
   GHashTable *per_address;      /* remote -> open sessions (max_per_address) */
   /* Refusals at the HTTP level are logged at message level, once each
@@ -72,16 +78,14 @@ struct _NoomEngine
   GBytes *ping_frame;           /* "2", shared by every ping */
 
   /* noom-engine-polling.c */
-  GPtrArray *flush;             /* polling sockets with a held GET to answer */
-  GSource *flush_idle;
+  NoomEngineBatch flush;        /* polling sockets with a held GET to answer */
 
   /* noom-engine-wsconn.c: plain WebSockets share one epoll set, one
    * GSource, one read buffer. */
   gint epfd;
   GSource *epoll_source;
   guint8 *rbuf;
-  GPtrArray *dirty;             /* WsConns with frames to write */
-  GSource *dirty_source;
+  NoomEngineBatch dirty;        /* WsConns with frames to write */
   /* With liburing, flushing many connections at once: one
    * io_uring_enter() for all their sendmsg()s (ring_state: a RingState;
    * the ring is allocated when first used). */
@@ -90,9 +94,8 @@ struct _NoomEngine
   struct RingSlot *slots;
 
   /* noom-engine-ws.c */
-  GPtrArray *turned_away;       /* WsConns to close a little later */
+  NoomEngineBatch turned_away;  /* WsConns to close a little later */
   GSList *upgrades;             /* PendingUpgrade: 101 not written yet */
-  GSource *turned_away_source;
 };
 
 /* Kept small: one of these per connection. */
@@ -167,18 +170,40 @@ now_ms (void)
   return g_get_monotonic_time () / 1000;
 }
 
-/* An idle source calling @func (@engine) on the engine's context, at
+/* Adds @item to @batch, and has @func (@engine) called on the engine's
+ * context after @delay_ms, or from an idle when 0, unless it is already
+ * due: a burst of additions is then handled in one go.  The idle runs at
  * G_PRIORITY_DEFAULT: an idle below the epoll source would starve under
  * load. */
-static inline GSource *
-noom_engine_idle_new (NoomEngine * engine, GSourceFunc func)
+static inline void
+noom_engine_batch_add (NoomEngine * engine, NoomEngineBatch * batch,
+    gpointer item, guint delay_ms, GSourceFunc func)
 {
-  GSource *source = g_idle_source_new ();
+  if (batch->items == NULL)
+    batch->items = g_ptr_array_new ();
+  g_ptr_array_add (batch->items, item);
+  if (batch->source)
+    return;
+  if (delay_ms) {
+    batch->source = g_timeout_source_new (delay_ms);
+  } else {
+    batch->source = g_idle_source_new ();
+    g_source_set_priority (batch->source, G_PRIORITY_DEFAULT);
+  }
+  g_source_set_callback (batch->source, func, engine, NULL);
+  g_source_attach (batch->source, engine->context);
+}
 
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, func, engine, NULL);
-  g_source_attach (source, engine->context);
-  return source;
+/* Empties @batch, to handle its items now (NULL if there are none): from
+ * its @func, or before the source is due (the source is then dropped). */
+static inline GPtrArray *
+noom_engine_batch_take (NoomEngineBatch * batch)
+{
+  if (batch->source) {
+    g_source_destroy (batch->source);
+    g_clear_pointer (&batch->source, g_source_unref);
+  }
+  return g_steal_pointer (&batch->items);
 }
 
 /* --------------------------------------------------- noom-engine.c */

@@ -143,10 +143,9 @@ static gboolean
 turned_away_cb (gpointer user_data)
 {
   NoomEngine *engine = user_data;
-  g_autoptr (GPtrArray) conns = g_steal_pointer (&engine->turned_away);
+  g_autoptr (GPtrArray) conns = noom_engine_batch_take (&engine->turned_away);
   guint i;
 
-  g_clear_pointer (&engine->turned_away_source, g_source_unref);
   for (i = 0; conns && i < conns->len; i++) {
     noom_ws_conn_close (conns->pdata[i], SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
     noom_ws_conn_unref (conns->pdata[i]);
@@ -158,15 +157,8 @@ turned_away_cb (gpointer user_data)
 static void
 turn_away (NoomEngine * engine, WsConn * c)
 {
-  if (engine->turned_away == NULL)
-    engine->turned_away = g_ptr_array_new ();
-  g_ptr_array_add (engine->turned_away, noom_ws_conn_ref (c));
-  if (engine->turned_away_source == NULL) {
-    engine->turned_away_source = g_timeout_source_new (20);
-    g_source_set_callback (engine->turned_away_source, turned_away_cb,
-        engine, NULL);
-    g_source_attach (engine->turned_away_source, engine->context);
-  }
+  noom_engine_batch_add (engine, &engine->turned_away, noom_ws_conn_ref (c),
+      20, turned_away_cb);
 }
 
 /* A WebSocket is up (either kind): a new session, or the probe of an
@@ -313,8 +305,5 @@ noom_engine_ws_finish (NoomEngine * engine)
     pu->engine = NULL;
     engine->upgrades = g_slist_delete_link (engine->upgrades, engine->upgrades);
   }
-  if (engine->turned_away_source) {
-    g_source_destroy (engine->turned_away_source);
-    turned_away_cb (engine);
-  }
+  turned_away_cb (engine);
 }

@@ -177,10 +177,9 @@ static gboolean
 doomed_idle_cb (gpointer user_data)
 {
   NoomEngine *engine = user_data;
-  g_autoptr (GPtrArray) doomed = g_steal_pointer (&engine->doomed);
+  g_autoptr (GPtrArray) doomed = noom_engine_batch_take (&engine->doomed);
   guint i;
 
-  g_clear_pointer (&engine->doomed_idle, g_source_unref);
   for (i = 0; doomed && i < doomed->len; i++) {
     NoomEngineSocket *s = doomed->pdata[i];
 
@@ -202,11 +201,8 @@ noom_engine_socket_doom (NoomEngineSocket * s)
     return;
   s->doomed = TRUE;
   g_message ("closing slow consumer %s (%s)", s->sid, s->remote);
-  if (engine->doomed == NULL)
-    engine->doomed = g_ptr_array_new ();
-  g_ptr_array_add (engine->doomed, noom_engine_socket_ref (s));
-  if (engine->doomed_idle == NULL)
-    engine->doomed_idle = noom_engine_idle_new (engine, doomed_idle_cb);
+  noom_engine_batch_add (engine, &engine->doomed, noom_engine_socket_ref (s),
+      0, doomed_idle_cb);
 }
 
 void
@@ -652,10 +648,7 @@ noom_engine_free (NoomEngine * engine)
   g_hash_table_remove_all (engine->sockets);
   noom_engine_polling_flush (engine);
   noom_engine_heartbeat_stop (engine);
-  if (engine->doomed_idle) {
-    g_source_destroy (engine->doomed_idle);
-    doomed_idle_cb (engine);
-  }
+  doomed_idle_cb (engine);
   noom_engine_ws_finish (engine);
   noom_ws_conn_io_clear (engine);
   g_hash_table_unref (engine->sockets);
