@@ -4,8 +4,10 @@
  *
  * noom-engine-private: what the files of the Engine.IO engine share, and
  * nothing outside them may use.  The engine is split by concern:
- *   noom-engine.c            the session table, the public API, the HTTP
- *                            front door (routing, refusals, admission)
+ *   noom-engine.c            the engine's public API, the HTTP front door
+ *                            (routing, refusals, admission)
+ *   noom-engine-core.c       a session's life, sending, closing and packets
+ *                            in; the HTTP answers the other parts share
  *   noom-engine-polling.c    the long-polling transport
  *   noom-engine-ws.c         the WebSocket transport of a session: the
  *                            handshake, the take-over of the descriptor,
@@ -16,6 +18,12 @@
  *   noom-engine-heartbeat.c  the clocks: ping/pong deadlines, and the sweep
  *                            of upgrade timeouts and lingering sessions
  * Everything runs on the engine's GMainContext: no locks.
+ *
+ * The calls go one way: noom-engine.c calls every part; the transports
+ * and the clocks call the core (and noom-engine-ws.c the polling
+ * transport, which it upgrades from); the core calls
+ * noom-engine-wsconn.c, and reaches the transports and the clocks only
+ * through the NoomEngineParts table that noom_engine_new() sets.
  */
 #pragma once
 
@@ -31,6 +39,8 @@ G_BEGIN_DECLS
 #define DEFAULT_MAX_BUFFERED (4 * 1024 * 1024)
 
 typedef struct _WsConn WsConn;
+
+typedef struct _NoomEngineParts NoomEngineParts;
 
 /* Things to handle a little later, in one go (noom_engine_batch_add). */
 typedef struct
@@ -60,6 +70,7 @@ struct _NoomEngine
   NoomEngineCallbacks callbacks;
   gpointer user_data;
   GMainContext *context;
+  const NoomEngineParts *parts;
 
   GHashTable *sockets;          /* sid (owned by the socket) -> socket */
   guint n_open;
@@ -206,7 +217,19 @@ noom_engine_batch_take (NoomEngineBatch * batch)
   return g_steal_pointer (&batch->items);
 }
 
-/* --------------------------------------------------- noom-engine.c */
+/* What the core calls in the parts above it (see the top of this file):
+ * noom-engine-heartbeat.c and noom-engine-polling.c, as declared below. */
+struct _NoomEngineParts
+{
+  void (*heartbeat_add) (NoomEngineSocket * s);
+  void (*heartbeat_remove) (NoomEngineSocket * s);
+  void (*heartbeat_pong) (NoomEngineSocket * s);
+  gboolean (*heartbeat_overdue) (NoomEngineSocket * s, gint64 now);
+  void (*polling_queue) (NoomEngineSocket * s, GBytes * frame);
+  void (*polling_respond) (NoomEngineSocket * s, const gchar * extra);
+};
+
+/* ---------------------------------------------- noom-engine-core.c */
 
 NoomEngineSocket *noom_engine_socket_new (NoomEngine * engine,
     guint transport, const gchar * remote);
@@ -218,6 +241,14 @@ void noom_engine_socket_close_internal (NoomEngineSocket * s,
     const gchar * reason, gboolean linger);
 /* Closes @s as a slow consumer, from an idle. */
 void noom_engine_socket_doom (NoomEngineSocket * s);
+/* Closes the doomed sockets now (engine teardown). */
+void noom_engine_close_doomed (NoomEngine * engine);
+/* Closes the WebSocket @*conn (if any) of @s and forgets it. */
+void noom_engine_socket_drop_ws (NoomEngineSocket * s, WsConn ** conn);
+/* Sends @frame on @c, one of the WebSockets of @s (if not NULL); dooms
+ * @s when @c has too much buffered. */
+void noom_engine_socket_send_ws (NoomEngineSocket * s, WsConn * c,
+    gboolean binary, GBytes * frame);
 /* The open session @sid, or NULL (a session past its pong deadline is
  * closed first). */
 NoomEngineSocket *noom_engine_lookup_session (NoomEngine * engine,
@@ -278,10 +309,6 @@ void noom_engine_ws_handshake (NoomEngine * engine, SoupServerMessage * msg,
     const gchar * sid);
 void noom_engine_ws_tls_cb (SoupServer * server, SoupServerMessage * msg,
     const char *path, SoupWebsocketConnection * ws, gpointer user_data);
-/* Closes the WebSocket @*conn (if any) and forgets it. */
-void noom_engine_ws_disconnect (NoomEngineSocket * s, WsConn ** conn);
-void noom_engine_ws_send (NoomEngineSocket * s, WsConn * c, gboolean binary,
-    GBytes * frame);
 /* Forgets pending upgrades and closes turned-away connections now
  * (engine teardown). */
 void noom_engine_ws_finish (NoomEngine * engine);

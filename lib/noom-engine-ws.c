@@ -21,29 +21,6 @@
 #include "noom-engine-private.h"
 #include "noom-listener.h"
 
-/* Closes the WebSocket @*conn (if any) and forgets it. */
-void
-noom_engine_ws_disconnect (NoomEngineSocket * s, WsConn ** conn)
-{
-  WsConn *c = *conn;
-
-  if (c == NULL)
-    return;
-  *conn = NULL;
-  c->owner = NULL;
-  noom_ws_conn_close (c, SOUP_WEBSOCKET_CLOSE_NORMAL);
-}
-
-void
-noom_engine_ws_send (NoomEngineSocket * s, WsConn * c, gboolean binary,
-    GBytes * frame)
-{
-  if (c == NULL || s->doomed)
-    return;
-  if (!noom_ws_conn_send (c, binary ? 2 : 1, frame))
-    noom_engine_socket_doom (s);
-}
-
 static void
 ws_on_message (WsConn * c, gboolean binary, const gchar * data, gsize len)
 {
@@ -84,9 +61,9 @@ ws_on_message (WsConn * c, gboolean binary, const gchar * data, gsize len)
           guchar *raw = g_base64_decode (b64, &rlen);
           g_autoptr (GBytes) bin = g_bytes_new_take (raw, rlen);
 
-          noom_engine_ws_send (s, s->ws, TRUE, bin);
+          noom_engine_socket_send_ws (s, s->ws, TRUE, bin);
         } else {
-          noom_engine_ws_send (s, s->ws, FALSE, frame);
+          noom_engine_socket_send_ws (s, s->ws, FALSE, frame);
         }
       }
       g_clear_pointer (&s->queue, g_ptr_array_unref);
@@ -94,7 +71,7 @@ ws_on_message (WsConn * c, gboolean binary, const gchar * data, gsize len)
     } else {
       noom_engine_upgrade_failed (engine, s->remote,
           "unexpected packet on the probe");
-      noom_engine_ws_disconnect (s, &s->probe);
+      noom_engine_socket_drop_ws (s, &s->probe);
       s->probed = FALSE;
     }
     noom_engine_socket_unref (s);
@@ -194,7 +171,7 @@ ws_accepted (NoomEngine * engine, WsConn * c, const gchar * sid,
   c->owner = s;
   s->ws = c;
   open = noom_engine_open_frame (engine, s, FALSE);
-  noom_engine_ws_send (s, c, FALSE, open);
+  noom_engine_socket_send_ws (s, c, FALSE, open);
   if (engine->callbacks.open)
     engine->callbacks.open (s, engine->user_data);
 }
