@@ -268,16 +268,8 @@ noom_engine_socket_close_internal (NoomEngineSocket * s, const gchar * reason,
   noom_engine_socket_ref (s);
   s->state = STATE_CLOSED;
   engine->n_open--;
-  if (engine->per_address) {
-    guint n = GPOINTER_TO_UINT (g_hash_table_lookup (engine->per_address,
-            s->remote));
-
-    if (n > 1)
-      g_hash_table_insert (engine->per_address, g_strdup (s->remote),
-          GUINT_TO_POINTER (n - 1));
-    else
-      g_hash_table_remove (engine->per_address, s->remote);
-  }
+  if (engine->per_address)
+    noom_tally_remove (engine->per_address, s->remote);
   engine->parts->heartbeat_remove (s);
   if (s->defer) {
     g_source_destroy (s->defer);
@@ -379,9 +371,7 @@ noom_engine_socket_new (NoomEngine * engine, guint transport,
   engine->parts->heartbeat_add (s);
   engine->n_open++;
   if (engine->per_address)
-    g_hash_table_insert (engine->per_address, g_strdup (s->remote),
-        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup
-                (engine->per_address, s->remote)) + 1));
+    noom_tally_add (engine->per_address, s->remote);
   return s;
 }
 

@@ -32,6 +32,7 @@
 #include "noom-engine.h"
 #include "noom-log-fold.h"
 #include "noom-packet.h"
+#include "noom-tally.h"
 
 G_BEGIN_DECLS
 

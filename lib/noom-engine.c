@@ -83,7 +83,7 @@ check_per_address (NoomEngine * engine, SoupServerMessage * msg,
 
   if (engine->config.max_per_address == 0 || remote == NULL ||
       (!engine->config.limit_loopback && is_loopback (remote)) ||
-      GPOINTER_TO_UINT (g_hash_table_lookup (engine->per_address, remote)) <
+      noom_tally_get (engine->per_address, remote) <
       engine->config.max_per_address)
     return TRUE;
   noom_engine_refuse (engine, msg, 4, transport,
@@ -231,8 +231,7 @@ noom_engine_new (SoupServer * server, const gchar * path,
   engine->config.allowed_origins = (const gchar * const *) engine->origins;
   engine->log = noom_log_fold_new (G_LOG_DOMAIN);
   if (engine->config.max_per_address)
-    engine->per_address = g_hash_table_new_full (g_str_hash, g_str_equal,
-        g_free, NULL);
+    engine->per_address = noom_tally_new ();
   if (callbacks)
     engine->callbacks = *callbacks;
   engine->user_data = user_data;
