@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "noom-base64.h"
 #include "noom-engine-private.h"
 
 /* How long a polling session closed by the server waits for the GET that
@@ -52,7 +53,7 @@ void
 noom_engine_random_id (gchar out[21])
 {
   guint8 raw[15];
-  gchar *b64;
+  g_autofree gchar *b64 = NULL;
   gsize i;
 
   if (getrandom (raw, sizeof (raw), 0) != sizeof (raw)) {
@@ -60,11 +61,8 @@ noom_engine_random_id (gchar out[21])
     for (i = 0; i < sizeof (raw); i++)
       raw[i] = g_random_int_range (0, 256);
   }
-  b64 = g_base64_encode (raw, sizeof (raw));
-  for (i = 0; i < 20; i++)
-    out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
-  out[20] = '\0';
-  g_free (b64);
+  b64 = noom_base64url_encode (raw, sizeof (raw));
+  memcpy (out, b64, 21);
 }
 
 /* ------------------------------------------------------------ HTTP helpers */
