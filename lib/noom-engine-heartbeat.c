@@ -168,7 +168,7 @@ sweep_cb (gpointer user_data)
       g_hash_table_remove (engine->sockets, s->sid);
     } else if (s->probe) {
       noom_engine_upgrade_failed (engine, s->remote, "upgrade timed out");
-      noom_engine_ws_disconnect (s, &s->probe);
+      noom_engine_socket_drop_ws (s, &s->probe);
       s->probed = FALSE;
     }
     noom_engine_socket_unref (s);

@@ -130,13 +130,10 @@ static gboolean
 flush_idle_cb (gpointer user_data)
 {
   NoomEngine *engine = user_data;
-  g_autoptr (GPtrArray) flush = engine->flush;
+  g_autoptr (GPtrArray) flush = noom_engine_batch_take (&engine->flush);
   guint i;
 
-  engine->flush = NULL;
-  g_clear_pointer (&engine->flush_idle, g_source_unref);
-
-  for (i = 0; i < flush->len; i++) {
+  for (i = 0; flush && i < flush->len; i++) {
     NoomEngineSocket *s = flush->pdata[i];
 
     s->in_flush = FALSE;
@@ -157,11 +154,8 @@ schedule_flush (NoomEngineSocket * s)
   if (s->in_flush || s->poll == NULL)
     return;
   s->in_flush = TRUE;
-  if (engine->flush == NULL)
-    engine->flush = g_ptr_array_new ();
-  g_ptr_array_add (engine->flush, noom_engine_socket_ref (s));
-  if (engine->flush_idle == NULL)
-    engine->flush_idle = noom_engine_idle_new (engine, flush_idle_cb);
+  noom_engine_batch_add (engine, &engine->flush, noom_engine_socket_ref (s),
+      0, flush_idle_cb);
 }
 
 void
@@ -353,8 +347,5 @@ noom_engine_polling_post (NoomEngineSocket * s, SoupServerMessage * msg)
 void
 noom_engine_polling_flush (NoomEngine * engine)
 {
-  if (engine->flush_idle) {
-    g_source_destroy (engine->flush_idle);
-    flush_idle_cb (engine);
-  }
+  flush_idle_cb (engine);
 }

@@ -4,8 +4,10 @@
  *
  * noom-engine-private: what the files of the Engine.IO engine share, and
  * nothing outside them may use.  The engine is split by concern:
- *   noom-engine.c            the session table, the public API, the HTTP
- *                            front door (routing, refusals, admission)
+ *   noom-engine.c            the engine's public API, the HTTP front door
+ *                            (routing, refusals, admission)
+ *   noom-engine-core.c       a session's life, sending, closing and packets
+ *                            in; the HTTP answers the other parts share
  *   noom-engine-polling.c    the long-polling transport
  *   noom-engine-ws.c         the WebSocket transport of a session: the
  *                            handshake, the take-over of the descriptor,
@@ -16,6 +18,12 @@
  *   noom-engine-heartbeat.c  the clocks: ping/pong deadlines, and the sweep
  *                            of upgrade timeouts and lingering sessions
  * Everything runs on the engine's GMainContext: no locks.
+ *
+ * The calls go one way: noom-engine.c calls every part; the transports
+ * and the clocks call the core (and noom-engine-ws.c the polling
+ * transport, which it upgrades from); the core calls
+ * noom-engine-wsconn.c, and reaches the transports and the clocks only
+ * through the NoomEngineParts table that noom_engine_new() sets.
  */
 #pragma once
 
@@ -24,6 +32,7 @@
 #include "noom-engine.h"
 #include "noom-log-fold.h"
 #include "noom-packet.h"
+#include "noom-tally.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +40,15 @@ G_BEGIN_DECLS
 #define DEFAULT_MAX_BUFFERED (4 * 1024 * 1024)
 
 typedef struct _WsConn WsConn;
+
+typedef struct _NoomEngineParts NoomEngineParts;
+
+/* Things to handle a little later, in one go (noom_engine_batch_add). */
+typedef struct
+{
+  GPtrArray *items;
+  GSource *source;
+} NoomEngineBatch;
 
 enum
 {
@@ -53,11 +71,11 @@ struct _NoomEngine
   NoomEngineCallbacks callbacks;
   gpointer user_data;
   GMainContext *context;
+  const NoomEngineParts *parts;
 
   GHashTable *sockets;          /* sid (owned by the socket) -> socket */
   guint n_open;
-  GPtrArray *doomed;            /* sockets to close from an idle */
-  GSource *doomed_idle;
+  NoomEngineBatch doomed;       /* sockets to close from an idle */
   gchar **origins;              /* config.allowed_origins, owned */
   GHashTable *per_address;      /* remote -> open sessions (max_per_address) */
   /* Refusals at the HTTP level are logged at message level, once each
@@ -72,16 +90,14 @@ struct _NoomEngine
   GBytes *ping_frame;           /* "2", shared by every ping */
 
   /* noom-engine-polling.c */
-  GPtrArray *flush;             /* polling sockets with a held GET to answer */
-  GSource *flush_idle;
+  NoomEngineBatch flush;        /* polling sockets with a held GET to answer */
 
   /* noom-engine-wsconn.c: plain WebSockets share one epoll set, one
    * GSource, one read buffer. */
   gint epfd;
   GSource *epoll_source;
   guint8 *rbuf;
-  GPtrArray *dirty;             /* WsConns with frames to write */
-  GSource *dirty_source;
+  NoomEngineBatch dirty;        /* WsConns with frames to write */
   /* With liburing, flushing many connections at once: one
    * io_uring_enter() for all their sendmsg()s (ring_state: a RingState;
    * the ring is allocated when first used). */
@@ -90,9 +106,8 @@ struct _NoomEngine
   struct RingSlot *slots;
 
   /* noom-engine-ws.c */
-  GPtrArray *turned_away;       /* WsConns to close a little later */
+  NoomEngineBatch turned_away;  /* WsConns to close a little later */
   GSList *upgrades;             /* PendingUpgrade: 101 not written yet */
-  GSource *turned_away_source;
 };
 
 /* Kept small: one of these per connection. */
@@ -167,21 +182,55 @@ now_ms (void)
   return g_get_monotonic_time () / 1000;
 }
 
-/* An idle source calling @func (@engine) on the engine's context, at
+/* Adds @item to @batch, and has @func (@engine) called on the engine's
+ * context after @delay_ms, or from an idle when 0, unless it is already
+ * due: a burst of additions is then handled in one go.  The idle runs at
  * G_PRIORITY_DEFAULT: an idle below the epoll source would starve under
  * load. */
-static inline GSource *
-noom_engine_idle_new (NoomEngine * engine, GSourceFunc func)
+static inline void
+noom_engine_batch_add (NoomEngine * engine, NoomEngineBatch * batch,
+    gpointer item, guint delay_ms, GSourceFunc func)
 {
-  GSource *source = g_idle_source_new ();
-
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
-  g_source_set_callback (source, func, engine, NULL);
-  g_source_attach (source, engine->context);
-  return source;
+  if (batch->items == NULL)
+    batch->items = g_ptr_array_new ();
+  g_ptr_array_add (batch->items, item);
+  if (batch->source)
+    return;
+  if (delay_ms) {
+    batch->source = g_timeout_source_new (delay_ms);
+  } else {
+    batch->source = g_idle_source_new ();
+    g_source_set_priority (batch->source, G_PRIORITY_DEFAULT);
+  }
+  g_source_set_callback (batch->source, func, engine, NULL);
+  g_source_attach (batch->source, engine->context);
 }
 
-/* --------------------------------------------------- noom-engine.c */
+/* Empties @batch, to handle its items now (NULL if there are none): from
+ * its @func, or before the source is due (the source is then dropped). */
+static inline GPtrArray *
+noom_engine_batch_take (NoomEngineBatch * batch)
+{
+  if (batch->source) {
+    g_source_destroy (batch->source);
+    g_clear_pointer (&batch->source, g_source_unref);
+  }
+  return g_steal_pointer (&batch->items);
+}
+
+/* What the core calls in the parts above it (see the top of this file):
+ * noom-engine-heartbeat.c and noom-engine-polling.c, as declared below. */
+struct _NoomEngineParts
+{
+  void (*heartbeat_add) (NoomEngineSocket * s);
+  void (*heartbeat_remove) (NoomEngineSocket * s);
+  void (*heartbeat_pong) (NoomEngineSocket * s);
+  gboolean (*heartbeat_overdue) (NoomEngineSocket * s, gint64 now);
+  void (*polling_queue) (NoomEngineSocket * s, GBytes * frame);
+  void (*polling_respond) (NoomEngineSocket * s, const gchar * extra);
+};
+
+/* ---------------------------------------------- noom-engine-core.c */
 
 NoomEngineSocket *noom_engine_socket_new (NoomEngine * engine,
     guint transport, const gchar * remote);
@@ -193,6 +242,14 @@ void noom_engine_socket_close_internal (NoomEngineSocket * s,
     const gchar * reason, gboolean linger);
 /* Closes @s as a slow consumer, from an idle. */
 void noom_engine_socket_doom (NoomEngineSocket * s);
+/* Closes the doomed sockets now (engine teardown). */
+void noom_engine_close_doomed (NoomEngine * engine);
+/* Closes the WebSocket @*conn (if any) of @s and forgets it. */
+void noom_engine_socket_drop_ws (NoomEngineSocket * s, WsConn ** conn);
+/* Sends @frame on @c, one of the WebSockets of @s (if not NULL); dooms
+ * @s when @c has too much buffered. */
+void noom_engine_socket_send_ws (NoomEngineSocket * s, WsConn * c,
+    gboolean binary, GBytes * frame);
 /* The open session @sid, or NULL (a session past its pong deadline is
  * closed first). */
 NoomEngineSocket *noom_engine_lookup_session (NoomEngine * engine,
@@ -253,10 +310,6 @@ void noom_engine_ws_handshake (NoomEngine * engine, SoupServerMessage * msg,
     const gchar * sid);
 void noom_engine_ws_tls_cb (SoupServer * server, SoupServerMessage * msg,
     const char *path, SoupWebsocketConnection * ws, gpointer user_data);
-/* Closes the WebSocket @*conn (if any) and forgets it. */
-void noom_engine_ws_disconnect (NoomEngineSocket * s, WsConn ** conn);
-void noom_engine_ws_send (NoomEngineSocket * s, WsConn * c, gboolean binary,
-    GBytes * frame);
 /* Forgets pending upgrades and closes turned-away connections now
  * (engine teardown). */
 void noom_engine_ws_finish (NoomEngine * engine);

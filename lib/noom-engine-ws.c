@@ -21,29 +21,6 @@
 #include "noom-engine-private.h"
 #include "noom-listener.h"
 
-/* Closes the WebSocket @*conn (if any) and forgets it. */
-void
-noom_engine_ws_disconnect (NoomEngineSocket * s, WsConn ** conn)
-{
-  WsConn *c = *conn;
-
-  if (c == NULL)
-    return;
-  *conn = NULL;
-  c->owner = NULL;
-  noom_ws_conn_close (c, SOUP_WEBSOCKET_CLOSE_NORMAL);
-}
-
-void
-noom_engine_ws_send (NoomEngineSocket * s, WsConn * c, gboolean binary,
-    GBytes * frame)
-{
-  if (c == NULL || s->doomed)
-    return;
-  if (!noom_ws_conn_send (c, binary ? 2 : 1, frame))
-    noom_engine_socket_doom (s);
-}
-
 static void
 ws_on_message (WsConn * c, gboolean binary, const gchar * data, gsize len)
 {
@@ -84,9 +61,9 @@ ws_on_message (WsConn * c, gboolean binary, const gchar * data, gsize len)
           guchar *raw = g_base64_decode (b64, &rlen);
           g_autoptr (GBytes) bin = g_bytes_new_take (raw, rlen);
 
-          noom_engine_ws_send (s, s->ws, TRUE, bin);
+          noom_engine_socket_send_ws (s, s->ws, TRUE, bin);
         } else {
-          noom_engine_ws_send (s, s->ws, FALSE, frame);
+          noom_engine_socket_send_ws (s, s->ws, FALSE, frame);
         }
       }
       g_clear_pointer (&s->queue, g_ptr_array_unref);
@@ -94,7 +71,7 @@ ws_on_message (WsConn * c, gboolean binary, const gchar * data, gsize len)
     } else {
       noom_engine_upgrade_failed (engine, s->remote,
           "unexpected packet on the probe");
-      noom_engine_ws_disconnect (s, &s->probe);
+      noom_engine_socket_drop_ws (s, &s->probe);
       s->probed = FALSE;
     }
     noom_engine_socket_unref (s);
@@ -143,10 +120,9 @@ static gboolean
 turned_away_cb (gpointer user_data)
 {
   NoomEngine *engine = user_data;
-  g_autoptr (GPtrArray) conns = g_steal_pointer (&engine->turned_away);
+  g_autoptr (GPtrArray) conns = noom_engine_batch_take (&engine->turned_away);
   guint i;
 
-  g_clear_pointer (&engine->turned_away_source, g_source_unref);
   for (i = 0; conns && i < conns->len; i++) {
     noom_ws_conn_close (conns->pdata[i], SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION);
     noom_ws_conn_unref (conns->pdata[i]);
@@ -158,15 +134,8 @@ turned_away_cb (gpointer user_data)
 static void
 turn_away (NoomEngine * engine, WsConn * c)
 {
-  if (engine->turned_away == NULL)
-    engine->turned_away = g_ptr_array_new ();
-  g_ptr_array_add (engine->turned_away, noom_ws_conn_ref (c));
-  if (engine->turned_away_source == NULL) {
-    engine->turned_away_source = g_timeout_source_new (20);
-    g_source_set_callback (engine->turned_away_source, turned_away_cb,
-        engine, NULL);
-    g_source_attach (engine->turned_away_source, engine->context);
-  }
+  noom_engine_batch_add (engine, &engine->turned_away, noom_ws_conn_ref (c),
+      20, turned_away_cb);
 }
 
 /* A WebSocket is up (either kind): a new session, or the probe of an
@@ -202,7 +171,7 @@ ws_accepted (NoomEngine * engine, WsConn * c, const gchar * sid,
   c->owner = s;
   s->ws = c;
   open = noom_engine_open_frame (engine, s, FALSE);
-  noom_engine_ws_send (s, c, FALSE, open);
+  noom_engine_socket_send_ws (s, c, FALSE, open);
   if (engine->callbacks.open)
     engine->callbacks.open (s, engine->user_data);
 }
@@ -313,8 +282,5 @@ noom_engine_ws_finish (NoomEngine * engine)
     pu->engine = NULL;
     engine->upgrades = g_slist_delete_link (engine->upgrades, engine->upgrades);
   }
-  if (engine->turned_away_source) {
-    g_source_destroy (engine->turned_away_source);
-    turned_away_cb (engine);
-  }
+  turned_away_cb (engine);
 }

@@ -359,13 +359,9 @@ ring_flush (NoomEngine * engine, GPtrArray * dirty)
 static void
 flush_dirty (NoomEngine * engine)
 {
-  g_autoptr (GPtrArray) dirty = g_steal_pointer (&engine->dirty);
+  g_autoptr (GPtrArray) dirty = noom_engine_batch_take (&engine->dirty);
   guint i, done = 0;
 
-  if (engine->dirty_source) {
-    g_source_destroy (engine->dirty_source);
-    g_clear_pointer (&engine->dirty_source, g_source_unref);
-  }
 #ifdef HAVE_LIBURING
   if (dirty && dirty->len > 1 && ring_ready (engine))
     done = ring_flush (engine, dirty);
@@ -453,11 +449,8 @@ noom_ws_conn_send (WsConn * c, guint8 opcode, GBytes * payload)
 
   if (!c->dirty && !c->want_out) {
     c->dirty = TRUE;
-    if (engine->dirty == NULL)
-      engine->dirty = g_ptr_array_new ();
-    g_ptr_array_add (engine->dirty, noom_ws_conn_ref (c));
-    if (engine->dirty_source == NULL)
-      engine->dirty_source = noom_engine_idle_new (engine, dirty_flush_cb);
+    noom_engine_batch_add (engine, &engine->dirty, noom_ws_conn_ref (c), 0,
+        dirty_flush_cb);
   }
   return c->out_bytes <= engine->config.max_buffered;
 }
@@ -775,10 +768,7 @@ noom_ws_conn_io_init (NoomEngine * engine)
 void
 noom_ws_conn_io_clear (NoomEngine * engine)
 {
-  if (engine->dirty_source) {
-    g_source_destroy (engine->dirty_source);
-    dirty_flush_cb (engine);
-  }
+  flush_dirty (engine);
   g_source_destroy (engine->epoll_source);
   g_source_unref (engine->epoll_source);
   close (engine->epfd);

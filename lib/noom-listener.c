@@ -38,6 +38,7 @@
 
 #include "noom-listener.h"
 #include "noom-log-fold.h"
+#include "noom-tally.h"
 
 /* TLS record header: type, version (2 bytes), length (2 bytes). */
 #define TLS_HEADER_LEN 5
@@ -197,34 +198,22 @@ static void
 conn_uncount (Conn * c)
 {
   NoomListener *l = c->listener;
-  guint n;
 
   if (!c->counted || l == NULL)
     return;
   c->counted = FALSE;
-  n = GPOINTER_TO_UINT (g_hash_table_lookup (l->per_address, c->remote));
-  if (n > 1)
-    g_hash_table_insert (l->per_address, g_strdup (c->remote),
-        GUINT_TO_POINTER (n - 1));
-  else
-    g_hash_table_remove (l->per_address, c->remote);
+  noom_tally_remove (l->per_address, c->remote);
 }
 
 static void
 threaded_release (Conn * c)
 {
   NoomListener *l = c->listener;
-  guint n;
 
   if (!c->threaded || l == NULL)
     return;
   c->threaded = FALSE;
-  n = GPOINTER_TO_UINT (g_hash_table_lookup (l->threaded, c->remote));
-  if (n > 1)
-    g_hash_table_insert (l->threaded, g_strdup (c->remote),
-        GUINT_TO_POINTER (n - 1));
-  else
-    g_hash_table_remove (l->threaded, c->remote);
+  noom_tally_remove (l->threaded, c->remote);
 }
 
 static void
@@ -503,9 +492,7 @@ conn_start_handshake (Conn * c)
   c->cancellable = g_cancellable_new ();
   c->state = STATE_TLS_HANDSHAKE;
   c->threaded = TRUE;
-  g_hash_table_insert (c->listener->threaded, g_strdup (c->remote),
-      GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup
-              (c->listener->threaded, c->remote)) + 1));
+  noom_tally_add (c->listener->threaded, c->remote);
   g_tls_connection_handshake_async (c->tls_conn, G_PRIORITY_DEFAULT,
       c->cancellable, handshake_cb, c);
 }
@@ -557,8 +544,8 @@ tls_wait_cb (GSocket * socket, GIOCondition condition, gpointer data)
   setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_RCVLOWAT, &lowat,
       sizeof (lowat));
   g_clear_pointer (&c->watch, g_source_unref);
-  if (GPOINTER_TO_UINT (g_hash_table_lookup (c->listener->threaded,
-              c->remote)) < MAX_THREADED_PER_ADDRESS) {
+  if (noom_tally_get (c->listener->threaded, c->remote) <
+      MAX_THREADED_PER_ADDRESS) {
     conn_start_handshake (c);
   } else {
     c->state = STATE_TLS_READY;
@@ -592,8 +579,7 @@ conn_new (NoomListener * l, GSocket * socket)
   c->remote = g_inet_address_to_string (inet);
   if (l->config.max_per_address && (l->config.limit_loopback
           || !g_inet_address_get_is_loopback (inet))) {
-    guint n = GPOINTER_TO_UINT (g_hash_table_lookup (l->per_address,
-            c->remote));
+    guint n = noom_tally_get (l->per_address, c->remote);
 
     if (n >= l->config.max_per_address) {
       g_autofree gchar *line = g_strdup_printf ("refused connection from "
@@ -603,8 +589,7 @@ conn_new (NoomListener * l, GSocket * socket)
       conn_free (c);
       return;
     }
-    g_hash_table_insert (l->per_address, g_strdup (c->remote),
-        GUINT_TO_POINTER (n + 1));
+    noom_tally_add (l->per_address, c->remote);
     c->counted = TRUE;
   }
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
@@ -913,10 +898,8 @@ noom_listener_new (SoupServer * server, const NoomListenerConfig * config,
     g_object_ref (l->config.certificate);
   l->context = g_main_context_ref_thread_default ();
   l->conns = g_hash_table_new (NULL, NULL);
-  l->per_address = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
-  l->threaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
+  l->per_address = noom_tally_new ();
+  l->threaded = noom_tally_new ();
   g_queue_init (&l->ready);
   l->log = noom_log_fold_new (G_LOG_DOMAIN);
   for (q = 0; q < N_QUEUES; q++)

@@ -27,17 +27,26 @@ typedef struct
   gboolean bundled;             /* an a=mid of it is in a BUNDLE group */
 } Section;
 
-/* Is @line "a=<name>", possibly followed by ':' or white space and more?
- * (Chromium takes "a=sendrecv:x" and "a=sendrecv " as sendrecv.) */
-static gboolean
-is_attribute (const gchar * line, gsize len, const gchar * name)
+/* Does @line start with "a=<name>"?  Returns the length of that, or 0. */
+static gsize
+attribute_prefix (const gchar * line, gsize len, const gchar * name)
 {
   gsize n = strlen (name);
 
   if (len < 2 + n || strncmp (line, "a=", 2) != 0
       || strncmp (line + 2, name, n) != 0)
-    return FALSE;
-  return len == 2 + n || line[2 + n] == ':' || g_ascii_isspace (line[2 + n]);
+    return 0;
+  return 2 + n;
+}
+
+/* Is @line "a=<name>", possibly followed by ':' or white space and more?
+ * (Chromium takes "a=sendrecv:x" and "a=sendrecv " as sendrecv.) */
+static gboolean
+is_attribute (const gchar * line, gsize len, const gchar * name)
+{
+  gsize n = attribute_prefix (line, len, name);
+
+  return n > 0 && (len == n || line[n] == ':' || g_ascii_isspace (line[n]));
 }
 
 /* Is @line exactly "a=<name>" or "a=<name>:..."?  The stricter reading,
@@ -46,12 +55,9 @@ is_attribute (const gchar * line, gsize len, const gchar * name)
 static gboolean
 is_attribute_strict (const gchar * line, gsize len, const gchar * name)
 {
-  gsize n = strlen (name);
+  gsize n = attribute_prefix (line, len, name);
 
-  if (len < 2 + n || strncmp (line, "a=", 2) != 0
-      || strncmp (line + 2, name, n) != 0)
-    return FALSE;
-  return len == 2 + n || line[2 + n] == ':';
+  return n > 0 && (len == n || line[n] == ':');
 }
 
 static gboolean

@@ -279,10 +279,14 @@ noom_uri_parse (const gchar * uri_string, GError ** error)
   return g_steal_pointer (&uri);
 }
 
-/* host, bracketed when it is an IPv6 literal (a zone id's '%' escaped) */
-static void
-append_host_port (GString * s, const NoomUri * uri)
+/* "<scheme>://host:port" ("<scheme>s://" with TLS), the host bracketed
+ * when it is an IPv6 literal (a zone id's '%' escaped) */
+static GString *
+new_url (const NoomUri * uri, const gchar * scheme)
 {
+  GString *s = g_string_new (scheme);
+
+  g_string_append (s, uri->tls ? "s://" : "://");
   if (strchr (uri->host, ':') != NULL) {
     g_autofree gchar *escaped = g_uri_escape_string (uri->host,
         ":.[]", FALSE);
@@ -292,6 +296,7 @@ append_host_port (GString * s, const NoomUri * uri)
     g_string_append (s, uri->host);
   }
   g_string_append_printf (s, ":%u", uri->port);
+  return s;
 }
 
 gchar *
@@ -302,8 +307,7 @@ noom_uri_to_string (const NoomUri * uri)
 
   g_return_val_if_fail (uri != NULL, NULL);
 
-  s = g_string_new (uri->tls ? "nooms://" : "noom://");
-  append_host_port (s, uri);
+  s = new_url (uri, "noom");
   g_string_append_c (s, '/');
   g_string_append_uri_escaped (s, uri->room, SEGMENT_ALLOWED, FALSE);
   if (uri->nickname != NULL) {
@@ -325,8 +329,7 @@ noom_uri_get_websocket_url (const NoomUri * uri)
 
   g_return_val_if_fail (uri != NULL, NULL);
 
-  s = g_string_new (uri->tls ? "wss://" : "ws://");
-  append_host_port (s, uri);
+  s = new_url (uri, "ws");
   g_string_append (s, "/socket.io/?EIO=4&transport=websocket");
   return g_string_free (s, FALSE);
 }
@@ -334,13 +337,9 @@ noom_uri_get_websocket_url (const NoomUri * uri)
 gchar *
 noom_uri_get_http_url (const NoomUri * uri)
 {
-  GString *s;
-
   g_return_val_if_fail (uri != NULL, NULL);
 
-  s = g_string_new (uri->tls ? "https://" : "http://");
-  append_host_port (s, uri);
-  return g_string_free (s, FALSE);
+  return g_string_free (new_url (uri, "http"), FALSE);
 }
 
 NoomUri *
