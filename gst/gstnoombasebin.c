@@ -332,12 +332,16 @@ gst_noom_base_bin_change_state (GstElement * element,
   return ret;
 }
 
-/* Messages of a peer's elements are the session's (one participant's
- * failure ends that participant's connection only). */
+/* A child's EOS is not the element's: noomsink posts its own once every
+ * stream ended, noomsrc (a source) none.  Messages of a peer's elements
+ * are the session's (one participant's failure ends that participant's
+ * connection only). */
 static void
 gst_noom_base_bin_handle_message (GstBin * bin, GstMessage * message)
 {
-  if (gst_noom_session_handle_message (PRIV (bin)->session, message)) {
+  if ((GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS
+          && GST_MESSAGE_SRC (message) != GST_OBJECT (bin))
+      || gst_noom_session_handle_message (PRIV (bin)->session, message)) {
     gst_message_unref (message);
     return;
   }
@@ -367,8 +371,9 @@ gst_noom_base_bin_get_property (GObject * object, guint prop_id,
 }
 
 /* The element's class is known only now (in instance_init it is still
- * this one's): its fields get their defaults, the session joins as its
- * kind. */
+ * this one's): its fields get their defaults, it is a sink or a source
+ * whatever its children are (a webrtcbin holds both), the session joins as
+ * its kind. */
 static void
 gst_noom_base_bin_constructed (GObject * object)
 {
@@ -376,6 +381,10 @@ gst_noom_base_bin_constructed (GObject * object)
 
   G_OBJECT_CLASS (gst_noom_base_bin_parent_class)->constructed (object);
   fields_init (object);
+  gst_bin_set_suppressed_flags (GST_BIN (self),
+      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_FLAG_SET (self, KLASS (self)->uri_type == GST_URI_SINK ?
+      GST_ELEMENT_FLAG_SINK : GST_ELEMENT_FLAG_SOURCE);
   PRIV (self)->session = gst_noom_session_new (GST_ELEMENT (self),
       KLASS (self)->kind, &hooks);
 }

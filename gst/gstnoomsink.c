@@ -1074,20 +1074,6 @@ gst_noom_sink_stopping (GstNoomBaseBin * base)
 }
 
 static void
-gst_noom_sink_handle_message (GstBin * bin, GstMessage * message)
-{
-  GstNoomSink *self = GST_NOOM_SINK (bin);
-
-  /* Our EOS is ours to post, once every stream ended. */
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS
-      && GST_MESSAGE_SRC (message) != GST_OBJECT (self)) {
-    gst_message_unref (message);
-    return;
-  }
-  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
-}
-
-static void
 gst_noom_sink_finalize (GObject * object)
 {
   GstNoomSink *self = GST_NOOM_SINK (object);
@@ -1099,10 +1085,6 @@ gst_noom_sink_finalize (GObject * object)
 static void
 gst_noom_sink_init (GstNoomSink * self)
 {
-  /* A sink whatever its children are: webrtcbin holds sources too. */
-  gst_bin_set_suppressed_flags (GST_BIN (self),
-      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
 
 static void
@@ -1110,7 +1092,6 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBinClass *bin_class = GST_BIN_CLASS (klass);
   GstNoomBaseBinClass *base_class = GST_NOOM_BASE_BIN_CLASS (klass);
 
   gobject_class->set_property = gst_noom_base_bin_set_field_property;
@@ -1168,7 +1149,6 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
 
   element_class->request_new_pad = gst_noom_sink_request_new_pad;
   element_class->release_pad = gst_noom_sink_release_pad;
-  bin_class->handle_message = gst_noom_sink_handle_message;
 
   base_class->kind = "publisher";
   base_class->uri_type = GST_URI_SINK;

@@ -1334,17 +1334,6 @@ gst_noom_src_stopped (GstNoomBaseBin * base)
 }
 
 static void
-gst_noom_src_handle_message (GstBin * bin, GstMessage * message)
-{
-  /* Inner fakesinks' EOS is not ours: a source posts no EOS. */
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS) {
-    gst_message_unref (message);
-    return;
-  }
-  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
-}
-
-static void
 gst_noom_src_finalize (GObject * object)
 {
   GstNoomSrc *self = GST_NOOM_SRC (object);
@@ -1361,10 +1350,6 @@ gst_noom_src_finalize (GObject * object)
 static void
 gst_noom_src_init (GstNoomSrc * self)
 {
-  /* A source whatever its children are: webrtcbin holds sinks too. */
-  gst_bin_set_suppressed_flags (GST_BIN (self),
-      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }
 
 static void
@@ -1372,7 +1357,6 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBinClass *bin_class = GST_BIN_CLASS (klass);
   GstNoomBaseBinClass *base_class = GST_NOOM_BASE_BIN_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
@@ -1479,7 +1463,6 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
       "Noom developers");
 
   element_class->send_event = gst_noom_src_send_event;
-  bin_class->handle_message = gst_noom_src_handle_message;
 
   base_class->kind = "subscriber";
   base_class->uri_type = GST_URI_SRC;
