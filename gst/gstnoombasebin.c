@@ -4,8 +4,10 @@
  *
  * GstNoomBaseBin: the abstract bin noomsink and noomsrc derive from.  It
  * owns their GstNoomSession, installs the properties and signals they
- * share (documented in gst/gstnoomsession.c, where they are kept),
- * implements the noom:// URI handler, and runs the one state machine:
+ * share (documented in gst/gstnoomsession.c, where they are kept), keeps
+ * each element's own properties in its struct fields
+ * (gst_noom_field_install()), implements the noom:// URI handler, and runs
+ * the one state machine:
  *
  *   NULL->READY     the session checks its settings (gst_noom_session_prepare)
  *   READY->PAUSED   class start(), the session starts, class started()
@@ -49,8 +51,11 @@ gst_noom_base_bin_get_session (GstNoomBaseBin * self)
   return PRIV (self)->session;
 }
 
-gboolean
-gst_noom_base_bin_lock_settings (GstNoomBaseBin * self, GParamSpec * pspec)
+/* Takes the object lock and returns TRUE when the element's own properties
+ * may change (READY or below); otherwise warns that changing @pspec is not
+ * supported now and returns FALSE, unlocked. */
+static gboolean
+lock_settings (GstNoomBaseBin * self, GParamSpec * pspec)
 {
   GST_OBJECT_LOCK (self);
   if (GST_STATE (self) <= GST_STATE_READY)
@@ -59,6 +64,145 @@ gst_noom_base_bin_lock_settings (GstNoomBaseBin * self, GParamSpec * pspec)
   g_warning ("%s: changing the '%s' property above the READY state is not "
       "supported", GST_ELEMENT_NAME (self), pspec->name);
   return FALSE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* properties kept in struct fields */
+
+static GQuark
+offset_quark (void)
+{
+  return g_quark_from_static_string ("gst-noom-field-offset");
+}
+
+/* Where the field @pspec is in @object, or NULL when it is none. */
+static gpointer
+field (GObject * object, GParamSpec * pspec)
+{
+  gsize offset = GPOINTER_TO_SIZE (g_param_spec_get_qdata (pspec,
+          offset_quark ()));
+
+  return offset ? G_STRUCT_MEMBER_P (object, offset) : NULL;
+}
+
+void
+gst_noom_field_install (GObjectClass * klass, guint prop_id, gsize offset,
+    GParamSpec * pspec)
+{
+  /* never 0, where the parent instance is: 0 means "not a field" */
+  g_return_if_fail (offset > 0);
+  g_param_spec_set_qdata (pspec, offset_quark (), GSIZE_TO_POINTER (offset));
+  g_object_class_install_property (klass, prop_id, pspec);
+}
+
+static gboolean
+field_set (GObject * object, GParamSpec * pspec, const GValue * value)
+{
+  gpointer f = field (object, pspec);
+  const gchar *str;
+
+  if (!f)
+    return FALSE;
+  switch (G_TYPE_FUNDAMENTAL (pspec->value_type)) {
+    case G_TYPE_BOOLEAN:
+      *(gboolean *) f = g_value_get_boolean (value);
+      break;
+    case G_TYPE_ENUM:
+      *(gint *) f = g_value_get_enum (value);
+      break;
+    case G_TYPE_UINT:
+      *(guint *) f = g_value_get_uint (value);
+      break;
+    case G_TYPE_FLAGS:
+      *(guint *) f = g_value_get_flags (value);
+      break;
+    case G_TYPE_STRING:
+      str = g_value_get_string (value);
+      g_free (*(gchar **) f);
+      *(gchar **) f = str && *str ? g_strdup (str) : NULL;
+      break;
+    default:
+      g_return_val_if_reached (FALSE);
+  }
+  return TRUE;
+}
+
+static gboolean
+field_get (GObject * object, GParamSpec * pspec, GValue * value)
+{
+  gpointer f = field (object, pspec);
+
+  if (!f)
+    return FALSE;
+  switch (G_TYPE_FUNDAMENTAL (pspec->value_type)) {
+    case G_TYPE_BOOLEAN:
+      g_value_set_boolean (value, *(gboolean *) f);
+      break;
+    case G_TYPE_ENUM:
+      g_value_set_enum (value, *(gint *) f);
+      break;
+    case G_TYPE_UINT:
+      g_value_set_uint (value, *(guint *) f);
+      break;
+    case G_TYPE_FLAGS:
+      g_value_set_flags (value, *(guint *) f);
+      break;
+    case G_TYPE_STRING:
+      g_value_set_string (value, *(gchar **) f);
+      break;
+    default:
+      g_return_val_if_reached (FALSE);
+  }
+  return TRUE;
+}
+
+void
+gst_noom_field_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GST_OBJECT_LOCK (object);
+  if (!field_get (object, pspec, value))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  GST_OBJECT_UNLOCK (object);
+}
+
+void
+gst_noom_base_bin_set_field_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  if (!lock_settings (GST_NOOM_BASE_BIN (object), pspec))
+    return;
+  if (!field_set (object, pspec, value))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  GST_OBJECT_UNLOCK (object);
+}
+
+/* Each field gets its property's default. */
+static void
+fields_init (GObject * object)
+{
+  GParamSpec **pspecs;
+  guint i, n;
+
+  pspecs = g_object_class_list_properties (G_OBJECT_GET_CLASS (object), &n);
+  for (i = 0; i < n; i++)
+    field_set (object, pspecs[i], g_param_spec_get_default_value (pspecs[i]));
+  g_free (pspecs);
+}
+
+void
+gst_noom_fields_free (GObject * object)
+{
+  GParamSpec **pspecs;
+  guint i, n;
+  gpointer f;
+
+  pspecs = g_object_class_list_properties (G_OBJECT_GET_CLASS (object), &n);
+  for (i = 0; i < n; i++)
+    if (pspecs[i]->value_type == G_TYPE_STRING
+        && (f = field (object, pspecs[i])))
+      g_clear_pointer ((gchar **) f, g_free);
+  g_free (pspecs);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -188,12 +332,16 @@ gst_noom_base_bin_change_state (GstElement * element,
   return ret;
 }
 
-/* Messages of a peer's elements are the session's (one participant's
- * failure ends that participant's connection only). */
+/* A child's EOS is not the element's: noomsink posts its own once every
+ * stream ended, noomsrc (a source) none.  Messages of a peer's elements
+ * are the session's (one participant's failure ends that participant's
+ * connection only). */
 static void
 gst_noom_base_bin_handle_message (GstBin * bin, GstMessage * message)
 {
-  if (gst_noom_session_handle_message (PRIV (bin)->session, message)) {
+  if ((GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS
+          && GST_MESSAGE_SRC (message) != GST_OBJECT (bin))
+      || gst_noom_session_handle_message (PRIV (bin)->session, message)) {
     gst_message_unref (message);
     return;
   }
@@ -223,13 +371,20 @@ gst_noom_base_bin_get_property (GObject * object, guint prop_id,
 }
 
 /* The element's class is known only now (in instance_init it is still
- * this one's): the session joins as the element's kind. */
+ * this one's): its fields get their defaults, it is a sink or a source
+ * whatever its children are (a webrtcbin holds both), the session joins as
+ * its kind. */
 static void
 gst_noom_base_bin_constructed (GObject * object)
 {
   GstNoomBaseBin *self = GST_NOOM_BASE_BIN (object);
 
   G_OBJECT_CLASS (gst_noom_base_bin_parent_class)->constructed (object);
+  fields_init (object);
+  gst_bin_set_suppressed_flags (GST_BIN (self),
+      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
+  GST_OBJECT_FLAG_SET (self, KLASS (self)->uri_type == GST_URI_SINK ?
+      GST_ELEMENT_FLAG_SINK : GST_ELEMENT_FLAG_SOURCE);
   PRIV (self)->session = gst_noom_session_new (GST_ELEMENT (self),
       KLASS (self)->kind, &hooks);
 }
@@ -241,6 +396,7 @@ gst_noom_base_bin_finalize (GObject * object)
 
   gst_noom_session_stop (priv->session);
   gst_object_unref (priv->session);
+  gst_noom_fields_free (object);
   G_OBJECT_CLASS (gst_noom_base_bin_parent_class)->finalize (object);
 }
 

@@ -52,10 +52,22 @@ struct _GstNoomBaseBinClass
 };
 
 GstNoomSession *gst_noom_base_bin_get_session (GstNoomBaseBin * self);
-/* For an element's set_property: takes the object lock and returns TRUE
- * when its properties may change (READY or below); otherwise warns that
- * changing @pspec is not supported now and returns FALSE, unlocked. */
-gboolean gst_noom_base_bin_lock_settings (GstNoomBaseBin * self,
-    GParamSpec * pspec);
+
+/* A property kept in a field of the instance struct, at @offset
+ * (G_STRUCT_OFFSET): a gboolean, a gint (enum), a guint (uint, flags) or
+ * a gchar * (string; an empty one is kept as NULL).  The class whose own
+ * properties are all fields takes the two vfuncs below; the base bin gives
+ * an element's fields their defaults and frees their strings. */
+void gst_noom_field_install (GObjectClass * klass, guint prop_id,
+    gsize offset, GParamSpec * pspec);
+/* get_property of a GstObject subclass: the field, under the object lock. */
+void gst_noom_field_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+/* set_property of a GstNoomBaseBin subclass: the field, under the object
+ * lock; refused (with a warning) above READY. */
+void gst_noom_base_bin_set_field_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+/* Frees the string fields of @object. */
+void gst_noom_fields_free (GObject * object);
 
 G_END_DECLS

@@ -805,35 +805,21 @@ gst_noom_peer_add_transceiver (GstNoomPeer * self,
 
 /* ---- stats ---- */
 
-static guint64
-get_u64 (const GstStructure * s, const gchar * field)
-{
-  const GValue *v = gst_structure_get_value (s, field);
-  GValue u = G_VALUE_INIT;
-  guint64 ret = 0;
-
-  if (!v)
-    return 0;
-  g_value_init (&u, G_TYPE_UINT64);
-  if (g_value_transform (v, &u))
-    ret = g_value_get_uint64 (&u);
-  g_value_unset (&u);
-  return ret;
-}
-
+/* @field of @s, a counter of any integer type (webrtcbin's are guint64,
+ * gint64 or gint), as a gint64 (every count fits); 0 when absent. */
 static gint64
-get_i64 (const GstStructure * s, const gchar * field)
+get_count (const GstStructure * s, const gchar * field)
 {
   const GValue *v = gst_structure_get_value (s, field);
-  GValue u = G_VALUE_INIT;
+  GValue n = G_VALUE_INIT;
   gint64 ret = 0;
 
   if (!v)
     return 0;
-  g_value_init (&u, G_TYPE_INT64);
-  if (g_value_transform (v, &u))
-    ret = g_value_get_int64 (&u);
-  g_value_unset (&u);
+  g_value_init (&n, G_TYPE_INT64);
+  if (g_value_transform (v, &n))
+    ret = g_value_get_int64 (&n);
+  g_value_unset (&n);
   return ret;
 }
 
@@ -858,18 +844,18 @@ add_stat (GQuark field, const GValue * value, gpointer data)
     return TRUE;
   switch (type) {
     case GST_WEBRTC_STATS_OUTBOUND_RTP:
-      t->bytes_sent += get_u64 (s, "bytes-sent");
-      t->packets_sent += get_u64 (s, "packets-sent");
+      t->bytes_sent += get_count (s, "bytes-sent");
+      t->packets_sent += get_count (s, "packets-sent");
       break;
     case GST_WEBRTC_STATS_INBOUND_RTP:
-      t->bytes_received += get_u64 (s, "bytes-received");
-      t->packets_received += get_u64 (s, "packets-received");
-      t->packets_lost += get_i64 (s, "packets-lost");
+      t->bytes_received += get_count (s, "bytes-received");
+      t->packets_received += get_count (s, "packets-received");
+      t->packets_lost += get_count (s, "packets-lost");
       break;
     case GST_WEBRTC_STATS_REMOTE_INBOUND_RTP:{
       gdouble rtt = 0;
 
-      t->packets_lost += get_i64 (s, "packets-lost");
+      t->packets_lost += get_count (s, "packets-lost");
       if (gst_structure_get_double (s, "round-trip-time", &rtt))
         t->rtt = MAX (t->rtt, rtt);
       break;

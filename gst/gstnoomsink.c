@@ -1074,69 +1074,6 @@ gst_noom_sink_stopping (GstNoomBaseBin * base)
 }
 
 static void
-gst_noom_sink_handle_message (GstBin * bin, GstMessage * message)
-{
-  GstNoomSink *self = GST_NOOM_SINK (bin);
-
-  /* Our EOS is ours to post, once every stream ended. */
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS
-      && GST_MESSAGE_SRC (message) != GST_OBJECT (self)) {
-    gst_message_unref (message);
-    return;
-  }
-  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
-}
-
-static void
-gst_noom_sink_set_property (GObject * object, guint prop_id,
-    const GValue * value, GParamSpec * pspec)
-{
-  GstNoomSink *self = GST_NOOM_SINK (object);
-
-  if (!gst_noom_base_bin_lock_settings (GST_NOOM_BASE_BIN (self), pspec))
-    return;
-  switch (prop_id) {
-    case PROP_VIDEO_CODEC:
-      self->video_codec = g_value_get_enum (value);
-      break;
-    case PROP_VIDEO_BITRATE:
-      self->video_bitrate = g_value_get_uint (value);
-      break;
-    case PROP_AUDIO_BITRATE:
-      self->audio_bitrate = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
-gst_noom_sink_get_property (GObject * object, guint prop_id, GValue * value,
-    GParamSpec * pspec)
-{
-  GstNoomSink *self = GST_NOOM_SINK (object);
-
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_VIDEO_CODEC:
-      g_value_set_enum (value, self->video_codec);
-      break;
-    case PROP_VIDEO_BITRATE:
-      g_value_set_uint (value, self->video_bitrate);
-      break;
-    case PROP_AUDIO_BITRATE:
-      g_value_set_uint (value, self->audio_bitrate);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
 gst_noom_sink_finalize (GObject * object)
 {
   GstNoomSink *self = GST_NOOM_SINK (object);
@@ -1148,13 +1085,6 @@ gst_noom_sink_finalize (GObject * object)
 static void
 gst_noom_sink_init (GstNoomSink * self)
 {
-  self->video_codec = DEFAULT_VIDEO_CODEC;
-  self->video_bitrate = DEFAULT_VIDEO_BITRATE;
-  self->audio_bitrate = DEFAULT_AUDIO_BITRATE;
-  /* A sink whatever its children are: webrtcbin holds sources too. */
-  gst_bin_set_suppressed_flags (GST_BIN (self),
-      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
 
 static void
@@ -1162,11 +1092,10 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBinClass *bin_class = GST_BIN_CLASS (klass);
   GstNoomBaseBinClass *base_class = GST_NOOM_BASE_BIN_CLASS (klass);
 
-  gobject_class->set_property = gst_noom_sink_set_property;
-  gobject_class->get_property = gst_noom_sink_get_property;
+  gobject_class->set_property = gst_noom_base_bin_set_field_property;
+  gobject_class->get_property = gst_noom_field_get_property;
   gobject_class->finalize = gst_noom_sink_finalize;
 
   /**
@@ -1177,7 +1106,8 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_VIDEO_CODEC,
+  gst_noom_field_install (gobject_class, PROP_VIDEO_CODEC,
+      G_STRUCT_OFFSET (GstNoomSink, video_codec),
       g_param_spec_enum ("video-codec", "Video codec",
           "Codec to encode raw video to", GST_TYPE_NOOM_VIDEO_CODEC,
           DEFAULT_VIDEO_CODEC, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -1190,7 +1120,8 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_VIDEO_BITRATE,
+  gst_noom_field_install (gobject_class, PROP_VIDEO_BITRATE,
+      G_STRUCT_OFFSET (GstNoomSink, video_bitrate),
       g_param_spec_uint ("video-bitrate", "Video bitrate",
           "Target bitrate of encoded video in kbit/s", 50, 100000,
           DEFAULT_VIDEO_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -1203,7 +1134,8 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_AUDIO_BITRATE,
+  gst_noom_field_install (gobject_class, PROP_AUDIO_BITRATE,
+      G_STRUCT_OFFSET (GstNoomSink, audio_bitrate),
       g_param_spec_uint ("audio-bitrate", "Audio bitrate",
           "Target bitrate of encoded audio in kbit/s", 6, 510,
           DEFAULT_AUDIO_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -1217,7 +1149,6 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
 
   element_class->request_new_pad = gst_noom_sink_request_new_pad;
   element_class->release_pad = gst_noom_sink_release_pad;
-  bin_class->handle_message = gst_noom_sink_handle_message;
 
   base_class->kind = "publisher";
   base_class->uri_type = GST_URI_SINK;

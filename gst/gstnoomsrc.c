@@ -205,46 +205,10 @@ static GstStaticPadTemplate audio_template =
 G_DEFINE_TYPE (GstNoomSrcPad, gst_noom_src_pad, GST_TYPE_GHOST_PAD);
 
 static void
-gst_noom_src_pad_get_property (GObject * object, guint prop_id,
-    GValue * value, GParamSpec * pspec)
-{
-  GstNoomSrcPad *self = GST_NOOM_SRC_PAD (object);
-
-  switch (prop_id) {
-    case PAD_PROP_PARTICIPANT_ID:
-      GST_OBJECT_LOCK (self);
-      g_value_set_string (value, self->participant_id);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PAD_PROP_NICKNAME:
-      GST_OBJECT_LOCK (self);
-      g_value_set_string (value, self->nickname);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PAD_PROP_KIND:
-      GST_OBJECT_LOCK (self);
-      g_value_set_string (value, self->kind);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PAD_PROP_MEDIA:
-      g_value_set_string (value, self->media);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-}
-
-static void
 gst_noom_src_pad_finalize (GObject * object)
 {
-  GstNoomSrcPad *self = GST_NOOM_SRC_PAD (object);
-
-  g_free (self->participant_id);
-  g_free (self->nickname);
-  g_free (self->kind);
-  g_free (self->media);
-  g_free (self->stream_id);
+  gst_noom_fields_free (object);
+  g_free (GST_NOOM_SRC_PAD (object)->stream_id);
   G_OBJECT_CLASS (gst_noom_src_pad_parent_class)->finalize (object);
 }
 
@@ -259,7 +223,7 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   const GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
-  gobject_class->get_property = gst_noom_src_pad_get_property;
+  gobject_class->get_property = gst_noom_field_get_property;
   gobject_class->finalize = gst_noom_src_pad_finalize;
   /**
    * GstNoomSrcPad:participant-id:
@@ -270,7 +234,8 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PAD_PROP_PARTICIPANT_ID,
+  gst_noom_field_install (gobject_class, PAD_PROP_PARTICIPANT_ID,
+      G_STRUCT_OFFSET (GstNoomSrcPad, participant_id),
       g_param_spec_string ("participant-id", "Participant id",
           "The id of the participant whose media this is (a new one when "
           "the participant is back after the server restarted)", NULL, ro));
@@ -282,7 +247,8 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PAD_PROP_NICKNAME,
+  gst_noom_field_install (gobject_class, PAD_PROP_NICKNAME,
+      G_STRUCT_OFFSET (GstNoomSrcPad, nickname),
       g_param_spec_string ("nickname", "Nickname",
           "The nickname of the participant whose media this is (follows "
           "renames)", NULL, ro));
@@ -294,7 +260,8 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PAD_PROP_KIND,
+  gst_noom_field_install (gobject_class, PAD_PROP_KIND,
+      G_STRUCT_OFFSET (GstNoomSrcPad, kind),
       g_param_spec_string ("kind", "Kind",
           "The participant's kind (browser, publisher, ...)", NULL, ro));
   /**
@@ -304,7 +271,8 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PAD_PROP_MEDIA,
+  gst_noom_field_install (gobject_class, PAD_PROP_MEDIA,
+      G_STRUCT_OFFSET (GstNoomSrcPad, media),
       g_param_spec_string ("media", "Media", "\"audio\" or \"video\"", NULL,
           ro));
 }
@@ -1366,87 +1334,6 @@ gst_noom_src_stopped (GstNoomBaseBin * base)
 }
 
 static void
-gst_noom_src_handle_message (GstBin * bin, GstMessage * message)
-{
-  /* Inner fakesinks' EOS is not ours: a source posts no EOS. */
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_EOS) {
-    gst_message_unref (message);
-    return;
-  }
-  GST_BIN_CLASS (parent_class)->handle_message (bin, message);
-}
-
-static void
-gst_noom_src_set_property (GObject * object, guint prop_id,
-    const GValue * value, GParamSpec * pspec)
-{
-  GstNoomSrc *self = GST_NOOM_SRC (object);
-
-  if (!gst_noom_base_bin_lock_settings (GST_NOOM_BASE_BIN (self), pspec))
-    return;
-  switch (prop_id) {
-    case PROP_DECODE:
-      self->decode = g_value_get_boolean (value);
-      break;
-    case PROP_PARTICIPANT:
-      g_free (self->participant);
-      self->participant = g_value_dup_string (value);
-      if (self->participant && !*self->participant)
-        g_clear_pointer (&self->participant, g_free);
-      break;
-    case PROP_MEDIA:
-      self->media = g_value_get_flags (value);
-      break;
-    case PROP_LATENCY:
-      self->latency = g_value_get_uint (value);
-      break;
-    case PROP_KIND:
-      self->kind = g_value_get_enum (value);
-      break;
-    case PROP_PARTICIPANT_TIMEOUT:
-      self->participant_timeout = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
-gst_noom_src_get_property (GObject * object, guint prop_id, GValue * value,
-    GParamSpec * pspec)
-{
-  GstNoomSrc *self = GST_NOOM_SRC (object);
-
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_DECODE:
-      g_value_set_boolean (value, self->decode);
-      break;
-    case PROP_PARTICIPANT:
-      g_value_set_string (value, self->participant);
-      break;
-    case PROP_MEDIA:
-      g_value_set_flags (value, self->media);
-      break;
-    case PROP_LATENCY:
-      g_value_set_uint (value, self->latency);
-      break;
-    case PROP_KIND:
-      g_value_set_enum (value, self->kind);
-      break;
-    case PROP_PARTICIPANT_TIMEOUT:
-      g_value_set_uint (value, self->participant_timeout);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
 gst_noom_src_finalize (GObject * object)
 {
   GstNoomSrc *self = GST_NOOM_SRC (object);
@@ -1454,7 +1341,6 @@ gst_noom_src_finalize (GObject * object)
   /* before what the session thread may use goes */
   gst_noom_session_stop (SESSION (self));
   stop_participant_wait (self);
-  g_free (self->participant);
   stop_parked_expiry (self);
   g_list_free_full (self->parked, (GDestroyNotify) output_free);
   g_list_free (self->all_outputs);
@@ -1464,15 +1350,6 @@ gst_noom_src_finalize (GObject * object)
 static void
 gst_noom_src_init (GstNoomSrc * self)
 {
-  self->decode = DEFAULT_DECODE;
-  self->media = DEFAULT_MEDIA;
-  self->latency = DEFAULT_LATENCY;
-  self->kind = DEFAULT_KIND;
-  self->participant_timeout = DEFAULT_PARTICIPANT_TIMEOUT;
-  /* A source whatever its children are: webrtcbin holds sinks too. */
-  gst_bin_set_suppressed_flags (GST_BIN (self),
-      GST_ELEMENT_FLAG_SOURCE | GST_ELEMENT_FLAG_SINK);
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SOURCE);
 }
 
 static void
@@ -1480,13 +1357,12 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
-  GstBinClass *bin_class = GST_BIN_CLASS (klass);
   GstNoomBaseBinClass *base_class = GST_NOOM_BASE_BIN_CLASS (klass);
   const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;
 
-  gobject_class->set_property = gst_noom_src_set_property;
-  gobject_class->get_property = gst_noom_src_get_property;
+  gobject_class->set_property = gst_noom_base_bin_set_field_property;
+  gobject_class->get_property = gst_noom_field_get_property;
   gobject_class->finalize = gst_noom_src_finalize;
 
   /**
@@ -1499,7 +1375,8 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_DECODE,
+  gst_noom_field_install (gobject_class, PROP_DECODE,
+      G_STRUCT_OFFSET (GstNoomSrc, decode),
       g_param_spec_boolean ("decode", "Decode",
           "Output raw video and audio (TRUE) or the depayloaded encoded "
           "media (FALSE)", DEFAULT_DECODE, rw));
@@ -1513,7 +1390,8 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_PARTICIPANT,
+  gst_noom_field_install (gobject_class, PROP_PARTICIPANT,
+      G_STRUCT_OFFSET (GstNoomSrc, participant),
       g_param_spec_string ("participant", "Participant",
           "Receive only this participant (a nickname or an id); NULL: "
           "everyone", NULL, rw));
@@ -1525,7 +1403,8 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_MEDIA,
+  gst_noom_field_install (gobject_class, PROP_MEDIA,
+      G_STRUCT_OFFSET (GstNoomSrc, media),
       g_param_spec_flags ("media", "Media", "The media to receive",
           GST_TYPE_NOOM_MEDIA, DEFAULT_MEDIA, rw));
   /**
@@ -1537,7 +1416,8 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_LATENCY,
+  gst_noom_field_install (gobject_class, PROP_LATENCY,
+      G_STRUCT_OFFSET (GstNoomSrc, latency),
       g_param_spec_uint ("latency", "Latency",
           "Jitterbuffer size in milliseconds", 0, 10000, DEFAULT_LATENCY, rw));
   /**
@@ -1548,7 +1428,8 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_KIND,
+  gst_noom_field_install (gobject_class, PROP_KIND,
+      G_STRUCT_OFFSET (GstNoomSrc, kind),
       g_param_spec_enum ("kind", "Kind",
           "Join as a subscriber or as a recorder (the others show a "
           "recording badge)", GST_TYPE_NOOM_SRC_KIND, DEFAULT_KIND, rw));
@@ -1563,7 +1444,8 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
    *
    * Since: 0.1
    */
-  g_object_class_install_property (gobject_class, PROP_PARTICIPANT_TIMEOUT,
+  gst_noom_field_install (gobject_class, PROP_PARTICIPANT_TIMEOUT,
+      G_STRUCT_OFFSET (GstNoomSrc, participant_timeout),
       g_param_spec_uint ("participant-timeout", "Participant timeout",
           "Milliseconds to wait in the room for the participant property's "
           "participant before failing; 0: wait forever.  While it waits, "
@@ -1581,7 +1463,6 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
       "Noom developers");
 
   element_class->send_event = gst_noom_src_send_event;
-  bin_class->handle_message = gst_noom_src_handle_message;
 
   base_class->kind = "subscriber";
   base_class->uri_type = GST_URI_SRC;
