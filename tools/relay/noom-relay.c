@@ -1,0 +1,933 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-relay: the media relay of `noom-server --sfu`.  noom-server starts
+ * it and talks to it over its stdin and stdout, one JSON object per line
+ * (docs/server-internals.md, "The media relay"); it never speaks to
+ * clients but through the server.  Every participant of an SFU room has
+ * one WebRTC connection to it, which the relay always offers: recvonly
+ * m-lines for what the participant sends, a sendonly m-line for every
+ * track of the others (relay-forward.c forwards them without decoding).
+ */
+#include "config.h"
+#include "relay.h"
+
+#include <glib-unix.h>
+#include <gio/gunixinputstream.h>
+#include <gio/gunixoutputstream.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+GST_DEBUG_CATEGORY (relay_debug);
+#define GST_CAT_DEFAULT relay_debug
+
+const gchar *
+kind_name (TrackKind kind)
+{
+  return kind == KIND_AUDIO ? "audio" : "video";
+}
+
+/* ---- the control channel ---- */
+
+void
+relay_send (Relay * relay, JsonNode * message)
+{
+  g_autofree gchar *text = json_to_string (message, FALSE);
+  g_autoptr (GError) error = NULL;
+
+  json_node_unref (message);
+  if (!g_output_stream_write_all (relay->out, text, strlen (text), NULL,
+          NULL, &error)
+      || !g_output_stream_write_all (relay->out, "\n", 1, NULL, NULL, &error)) {
+    g_printerr ("noom-relay: cannot write to noom-server: %s\n",
+        error->message);
+    g_main_loop_quit (relay->loop);
+  }
+}
+
+static JsonBuilder *
+message_begin (const gchar * op, Member * m)
+{
+  JsonBuilder *b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "op");
+  json_builder_add_string_value (b, op);
+  if (m) {
+    json_builder_set_member_name (b, "room");
+    json_builder_add_string_value (b, m->room->name);
+    json_builder_set_member_name (b, "to");
+    json_builder_add_string_value (b, m->id);
+  }
+  return b;
+}
+
+static void
+message_send (Relay * relay, JsonBuilder * b)
+{
+  json_builder_end_object (b);
+  relay_send (relay, json_builder_get_root (b));
+  g_object_unref (b);
+}
+
+static void
+send_error (Member * m, const gchar * code, const gchar * message)
+{
+  JsonBuilder *b = message_begin ("error", m);
+
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, code);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  message_send (m->room->relay, b);
+}
+
+/* ---- members ---- */
+
+Member *
+member_ref (Member * m)
+{
+  g_atomic_int_inc (&m->refs);
+  return m;
+}
+
+void
+member_unref (Member * m)
+{
+  if (!g_atomic_int_dec_and_test (&m->refs))
+    return;
+  g_ptr_array_unref (m->tracks);
+  g_ptr_array_unref (m->branches);
+  gst_clear_object (&m->webrtc);
+  g_free (m->id);
+  g_free (m->nickname);
+  g_free (m->kind);
+  g_free (m);
+}
+
+typedef struct
+{
+  Member *member;
+  void (*func) (Member *, gpointer);
+  gpointer data;
+  GDestroyNotify free_data;
+} Invoke;
+
+static gboolean
+invoke_run (gpointer data)
+{
+  Invoke *inv = data;
+
+  if (inv->member->room)
+    inv->func (inv->member, inv->data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+invoke_free (gpointer data)
+{
+  Invoke *inv = data;
+
+  if (inv->free_data)
+    inv->free_data (inv->data);
+  member_unref (inv->member);
+  g_free (inv);
+}
+
+/* Runs @func for @m in the main loop, unless @m is gone by then. */
+void
+relay_invoke (Member * m, void (*func) (Member *, gpointer), gpointer data,
+    GDestroyNotify free_data)
+{
+  Invoke *inv = g_new0 (Invoke, 1);
+
+  inv->member = member_ref (m);
+  inv->func = func;
+  inv->data = data;
+  inv->free_data = free_data;
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT, invoke_run, inv,
+      invoke_free);
+}
+
+/* Does @kind of member receive others' media?  A publisher (noomsink,
+ * noom-ingest) does not. */
+static gboolean
+member_receives (Member * m)
+{
+  return g_strcmp0 (m->kind, "publisher") != 0;
+}
+
+static gboolean
+member_has_mlines (Member * m)
+{
+  return m->upload[KIND_AUDIO] || m->upload[KIND_VIDEO] || m->branches->len;
+}
+
+/* ---- negotiation: the relay offers, always ---- */
+
+/* The mid of m-line @mline of @sdp (webrtcbin 1.22 leaves the
+ * transceivers' own mid unset). */
+static const gchar *
+mline_mid (GstSDPMessage * sdp, guint mline)
+{
+  if (mline >= gst_sdp_message_medias_len (sdp))
+    return NULL;
+  return gst_sdp_media_get_attribute_val (gst_sdp_message_get_media (sdp,
+          mline), "mid");
+}
+
+static void
+add_track_entry (JsonBuilder * b, const gchar * mid, TrackKind kind,
+    const gchar * id, const gchar * nickname, gboolean upload)
+{
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "mid");
+  json_builder_add_string_value (b, mid);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, kind_name (kind));
+  json_builder_set_member_name (b, "id");
+  json_builder_add_string_value (b, id);
+  if (nickname) {
+    json_builder_set_member_name (b, "nickname");
+    json_builder_add_string_value (b, nickname);
+  }
+  if (upload) {
+    json_builder_set_member_name (b, "upload");
+    json_builder_add_boolean_value (b, TRUE);
+  }
+  json_builder_end_object (b);
+}
+
+static void
+send_offer (Member * m, gpointer data)
+{
+  GstWebRTCSessionDescription *offer = data;
+  g_autofree gchar *text = gst_sdp_message_as_text (offer->sdp);
+  JsonBuilder *b = message_begin ("offer", m);
+  guint i;
+  TrackKind k;
+
+  json_builder_set_member_name (b, "description");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "type");
+  json_builder_add_string_value (b, "offer");
+  json_builder_set_member_name (b, "sdp");
+  json_builder_add_string_value (b, text);
+  json_builder_set_member_name (b, "tracks");
+  json_builder_begin_array (b);
+  for (k = 0; k < N_KINDS; k++) {
+    const gchar *mid;
+
+    if (!m->upload[k])
+      continue;
+    mid = mline_mid (offer->sdp, m->upload_mline[k]);
+    if (mid)
+      add_track_entry (b, mid, k, m->id, NULL, TRUE);
+  }
+  for (i = 0; i < m->branches->len; i++) {
+    Branch *br = m->branches->pdata[i];
+    const gchar *mid;
+
+    if (!br->active || !br->track->owner)
+      continue;
+    mid = mline_mid (offer->sdp, br->mline);
+    if (mid)
+      add_track_entry (b, mid, br->track->kind, br->track->owner->id,
+          br->track->owner->nickname, FALSE);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  m->offers++;
+  GST_INFO ("offer %u to %s (%u m-lines)", m->offers, m->id,
+      gst_sdp_message_medias_len (offer->sdp));
+  GST_LOG ("offer to %s:\n%s", m->id, text);
+  message_send (m->room->relay, b);
+}
+
+static void
+offer_failed (Member * m, gpointer data)
+{
+  const gchar *why = data;
+
+  g_printerr ("noom-relay: no offer for %s: %s\n", m->id, why);
+  m->offering = FALSE;
+}
+
+typedef struct
+{
+  Member *member;
+  GstWebRTCSessionDescription *offer;
+} LocalSet;
+
+static void
+local_set_free (gpointer data)
+{
+  LocalSet *ls = data;
+
+  member_unref (ls->member);
+  gst_webrtc_session_description_free (ls->offer);
+  g_free (ls);
+}
+
+static void
+on_local_set (GstPromise * promise, gpointer data)
+{
+  LocalSet *ls = data;
+  GstWebRTCSessionDescription *offer = ls->offer;
+  Member *m = ls->member;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GError *error = NULL;
+
+  if (reply && gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL)) {
+    g_printerr ("noom-relay: set-local-description for %s: %s\n", m->id,
+        error->message);
+    g_error_free (error);
+    relay_invoke (m, offer_failed, (gpointer) "set-local-description failed",
+        NULL);
+  } else {
+    relay_invoke (m, send_offer, gst_webrtc_session_description_copy (offer),
+        (GDestroyNotify) gst_webrtc_session_description_free);
+  }
+  gst_promise_unref (promise);
+}
+
+static void
+on_offer_created (GstPromise * promise, gpointer data)
+{
+  Member *m = data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GstWebRTCSessionDescription *offer = NULL;
+  GstPromise *next;
+  LocalSet *ls;
+
+  if (reply)
+    gst_structure_get (reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION,
+        &offer, NULL);
+  gst_promise_unref (promise);
+  if (!offer) {
+    relay_invoke (m, offer_failed, (gpointer) "create-offer failed", NULL);
+    return;
+  }
+  ls = g_new0 (LocalSet, 1);
+  ls->member = member_ref (m);
+  ls->offer = offer;
+  next = gst_promise_new_with_change_func (on_local_set, ls, local_set_free);
+  g_signal_emit_by_name (m->webrtc, "set-local-description", offer, next);
+}
+
+/* Offers @m its m-lines as they are now; one offer at a time, and once
+ * more after the answer if anything changed meanwhile.  Main thread. */
+void
+member_negotiate (Member * m)
+{
+  GstPromise *promise;
+
+  if (!m->room)
+    return;
+  if (m->offering) {
+    m->offer_again = TRUE;
+    return;
+  }
+  if (!member_has_mlines (m))
+    return;                     /* nothing to connect yet */
+  m->offering = TRUE;
+  m->offer_again = FALSE;
+  promise = gst_promise_new_with_change_func (on_offer_created, member_ref (m),
+      (GDestroyNotify) member_unref);
+  g_signal_emit_by_name (m->webrtc, "create-offer", NULL, promise);
+}
+
+static void
+answer_applied (Member * m, gpointer data)
+{
+  const gchar *error = data;
+
+  if (error)
+    g_printerr ("noom-relay: %s's answer: %s\n", m->id, error);
+  m->offering = FALSE;
+  if (m->offer_again)
+    member_negotiate (m);
+}
+
+static void
+on_remote_set (GstPromise * promise, gpointer data)
+{
+  Member *m = data;
+  const GstStructure *reply = gst_promise_get_reply (promise);
+  GError *error = NULL;
+
+  if (reply && gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL)) {
+    relay_invoke (m, answer_applied, g_strdup (error->message), g_free);
+    g_error_free (error);
+  } else {
+    relay_invoke (m, answer_applied, NULL, NULL);
+  }
+  gst_promise_unref (promise);
+}
+
+/* An upload m-line the answer rejected (port 0): the client has no codec
+ * the relay can forward. */
+static void
+check_answer (Member * m, GstSDPMessage * sdp)
+{
+  TrackKind k;
+
+  for (k = 0; k < N_KINDS; k++) {
+    guint mline;
+    g_autofree gchar *text = NULL;
+
+    if (!m->upload[k])
+      continue;
+    mline = m->upload_mline[k];
+    if (mline >= gst_sdp_message_medias_len (sdp)
+        || gst_sdp_media_get_port (gst_sdp_message_get_media (sdp, mline)) != 0)
+      continue;
+    text = g_strdup_printf ("the relay forwards %s as %s only, which your "
+        "answer refused: your %s is not sent", kind_name (k),
+        k == KIND_VIDEO ? "VP8" : "Opus", kind_name (k));
+    send_error (m, "unsupported_codec", text);
+  }
+}
+
+static void
+handle_answer (Member * m, JsonObject * desc)
+{
+  const gchar *sdp_text = json_object_get_string_member_with_default (desc,
+      "sdp", NULL);
+  GstSDPMessage *sdp = NULL;
+  GstWebRTCSessionDescription *answer;
+  GstPromise *promise;
+
+  if (!m->offering) {
+    g_printerr ("noom-relay: an answer from %s, which has no offer\n", m->id);
+    return;
+  }
+  if (!sdp_text || gst_sdp_message_new_from_text (sdp_text, &sdp) != GST_SDP_OK) {
+    g_printerr ("noom-relay: %s's answer is not SDP\n", m->id);
+    gst_sdp_message_free (sdp);
+    m->offering = FALSE;
+    return;
+  }
+  check_answer (m, sdp);
+  answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  promise = gst_promise_new_with_change_func (on_remote_set, member_ref (m),
+      (GDestroyNotify) member_unref);
+  g_signal_emit_by_name (m->webrtc, "set-remote-description", answer, promise);
+  gst_webrtc_session_description_free (answer);
+}
+
+static void
+handle_ice (Member * m, JsonNode * node)
+{
+  JsonObject *c;
+  const gchar *text;
+  guint mline;
+
+  if (!node || JSON_NODE_HOLDS_NULL (node) || !JSON_NODE_HOLDS_OBJECT (node))
+    return;                     /* end of candidates */
+  c = json_node_get_object (node);
+  text = json_object_get_string_member_with_default (c, "candidate", NULL);
+  if (!text || !*text)
+    return;
+  mline = json_object_get_int_member_with_default (c, "sdpMLineIndex", 0);
+  g_signal_emit_by_name (m->webrtc, "add-ice-candidate", mline, text);
+}
+
+/* ---- webrtcbin's threads ---- */
+
+typedef struct
+{
+  guint mline;
+  gchar *candidate;
+} Candidate;
+
+static void
+candidate_free (gpointer data)
+{
+  Candidate *c = data;
+
+  g_free (c->candidate);
+  g_free (c);
+}
+
+static void
+send_candidate (Member * m, gpointer data)
+{
+  Candidate *c = data;
+  JsonBuilder *b = message_begin ("ice", m);
+
+  json_builder_set_member_name (b, "candidate");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "candidate");
+  json_builder_add_string_value (b, c->candidate);
+  json_builder_set_member_name (b, "sdpMLineIndex");
+  json_builder_add_int_value (b, c->mline);
+  json_builder_end_object (b);
+  message_send (m->room->relay, b);
+}
+
+static void
+on_ice_candidate (GstElement * webrtc, guint mline, const gchar * candidate,
+    Member * m)
+{
+  Candidate *c = g_new0 (Candidate, 1);
+
+  c->mline = mline;
+  c->candidate = g_strdup (candidate);
+  relay_invoke (m, send_candidate, c, candidate_free);
+}
+
+static void
+track_added (Member * m, gpointer data)
+{
+  Track *track = data;
+  GHashTableIter iter;
+  Member *other;
+
+  g_ptr_array_add (m->tracks, track_ref (track));
+  g_hash_table_iter_init (&iter, m->room->members);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & other)) {
+    if (other == m || !member_receives (other))
+      continue;
+    g_ptr_array_add (other->branches, branch_new (track, other));
+    member_negotiate (other);
+  }
+}
+
+static void
+on_pad_added (GstElement * webrtc, GstPad * pad, Member * m)
+{
+  GstWebRTCRTPTransceiver *trans = NULL;
+  Track *track;
+  TrackKind k;
+
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC || !m->room)
+    return;
+  g_object_get (pad, "transceiver", &trans, NULL);
+  for (k = 0; k < N_KINDS; k++)
+    if (trans && trans == m->upload[k])
+      break;
+  gst_clear_object (&trans);
+  if (k == N_KINDS) {
+    GST_WARNING ("%s sends on an m-line the relay did not offer", m->id);
+    return;
+  }
+  g_message ("%s's %s track starts", m->id, kind_name (k));
+  track = track_new (m, pad, k);
+  relay_invoke (m, track_added, track, (GDestroyNotify) track_unref);
+}
+
+static void
+end_tracks (Member * m)
+{
+  guint i;
+
+  for (i = 0; i < m->tracks->len; i++)
+    track_end (m->tracks->pdata[i]);
+  g_ptr_array_set_size (m->tracks, 0);
+}
+
+static void
+connection_changed (Member * m, gpointer data)
+{
+  GstWebRTCPeerConnectionState state;
+
+  g_object_get (m->webrtc, "connection-state", &state, NULL);
+  GST_INFO ("%s's connection: %d", m->id, state);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    /* only this participant's tracks end; its subscribers see them go */
+    g_message ("%s's connection failed: its tracks end", m->id);
+    end_tracks (m);
+  }
+}
+
+static void
+on_connection_state (GstElement * webrtc, GParamSpec * pspec, Member * m)
+{
+  relay_invoke (m, connection_changed, NULL, NULL);
+}
+
+/* ---- rooms ---- */
+
+static RelayRoom *
+room_get (Relay * relay, const gchar * name, gboolean create)
+{
+  RelayRoom *room = g_hash_table_lookup (relay->rooms, name);
+
+  if (!room && create) {
+    room = g_new0 (RelayRoom, 1);
+    room->relay = relay;
+    room->name = g_strdup (name);
+    room->members = g_hash_table_new (g_str_hash, g_str_equal);
+    g_hash_table_insert (relay->rooms, room->name, room);
+  }
+  return room;
+}
+
+static void
+room_maybe_free (RelayRoom * room)
+{
+  if (g_hash_table_size (room->members))
+    return;
+  g_hash_table_remove (room->relay->rooms, room->name);
+  g_hash_table_unref (room->members);
+  g_free (room->name);
+  g_free (room);
+}
+
+static void
+setup_webrtc (Relay * relay, Member * m)
+{
+  GstElement *webrtc = m->webrtc;
+  GObject *ice = NULL;
+  guint i;
+
+  g_object_set (webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE,
+      "latency", relay->latency, NULL);
+  if (relay->stun_server)
+    g_object_set (webrtc, "stun-server", relay->stun_server, NULL);
+  for (i = 0; relay->turn_servers && relay->turn_servers[i]; i++) {
+    gboolean ok = FALSE;
+
+    g_signal_emit_by_name (webrtc, "add-turn-server", relay->turn_servers[i],
+        &ok);
+  }
+  g_object_get (webrtc, "ice-agent", &ice, NULL);
+  for (i = 0; ice && relay->local_addresses && relay->local_addresses[i]; i++) {
+    gboolean ok = FALSE;
+
+    g_signal_emit_by_name (ice, "add-local-ip-address",
+        relay->local_addresses[i], &ok);
+  }
+  g_clear_object (&ice);
+  g_signal_connect (webrtc, "on-ice-candidate",
+      G_CALLBACK (on_ice_candidate), m);
+  g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_pad_added), m);
+  g_signal_connect (webrtc, "notify::connection-state",
+      G_CALLBACK (on_connection_state), m);
+}
+
+static void
+member_set_participant (Member * m, JsonObject * p)
+{
+  JsonArray *sends = json_object_has_member (p, "sends") ?
+      json_object_get_array_member (p, "sends") : NULL;
+  guint i;
+
+  g_free (m->nickname);
+  m->nickname = g_strdup (json_object_get_string_member_with_default (p,
+          "nickname", "Anon"));
+  if (m->kind)
+    return;                     /* kind and media are fixed in a room */
+  m->kind = g_strdup (json_object_get_string_member_with_default (p, "kind",
+          "browser"));
+  for (i = 0; sends && i < json_array_get_length (sends); i++) {
+    const gchar *s = json_array_get_string_element (sends, i);
+
+    if (!g_strcmp0 (s, "audio"))
+      m->sends[KIND_AUDIO] = TRUE;
+    else if (!g_strcmp0 (s, "video"))
+      m->sends[KIND_VIDEO] = TRUE;
+  }
+}
+
+static void
+handle_join (Relay * relay, const gchar * room_name, JsonObject * p)
+{
+  const gchar *id = json_object_get_string_member_with_default (p, "id",
+      NULL);
+  RelayRoom *room;
+  Member *m, *other;
+  GHashTableIter iter;
+  g_autofree gchar *name = NULL;
+  TrackKind k;
+
+  if (!id) {
+    g_printerr ("noom-relay: a join without a participant id\n");
+    return;
+  }
+  room = room_get (relay, room_name, TRUE);
+  if (g_hash_table_contains (room->members, id))
+    return;
+  m = g_new0 (Member, 1);
+  m->refs = 1;
+  m->room = room;
+  m->id = g_strdup (id);
+  m->tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) track_unref);
+  m->branches = g_ptr_array_new_with_free_func ((GDestroyNotify) branch_free);
+  member_set_participant (m, p);
+  g_hash_table_insert (room->members, m->id, m);
+
+  name = g_strdup_printf ("m-%s", m->id);
+  m->webrtc = gst_element_factory_make ("webrtcbin", name);
+  gst_object_ref (m->webrtc);
+  setup_webrtc (relay, m);
+  gst_bin_add (GST_BIN (relay->pipeline), m->webrtc);
+  gst_element_sync_state_with_parent (m->webrtc);
+
+  for (k = 0; k < N_KINDS; k++) {
+    GstCaps *caps;
+
+    if (!m->sends[k])
+      continue;
+    caps = forward_caps (k, 0);
+    g_signal_emit_by_name (m->webrtc, "add-transceiver",
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &m->upload[k]);
+    gst_caps_unref (caps);
+    m->upload_mline[k] = m->mlines++;
+    if (m->upload[k] && k == KIND_VIDEO)
+      g_object_set (m->upload[k], "do-nack", TRUE, NULL);
+  }
+  if (member_receives (m)) {
+    g_hash_table_iter_init (&iter, room->members);
+    while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & other)) {
+      guint i;
+
+      if (other == m)
+        continue;
+      for (i = 0; i < other->tracks->len; i++)
+        g_ptr_array_add (m->branches, branch_new (other->tracks->pdata[i], m));
+    }
+  }
+  g_message ("join room=\"%s\" id=%s kind=%s sends%s%s", room->name, m->id,
+      m->kind, m->sends[KIND_AUDIO] ? " audio" : "",
+      m->sends[KIND_VIDEO] ? " video" : "");
+  member_negotiate (m);
+}
+
+static void
+member_remove (Member * m)
+{
+  RelayRoom *room = m->room;
+  Relay *relay = room->relay;
+  TrackKind k;
+
+  g_hash_table_remove (room->members, m->id);
+  end_tracks (m);
+  /* what it received: unlinked from the others' tees first */
+  g_ptr_array_set_size (m->branches, 0);
+  gst_element_set_locked_state (m->webrtc, TRUE);
+  gst_element_set_state (m->webrtc, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (relay->pipeline), m->webrtc);
+  for (k = 0; k < N_KINDS; k++)
+    gst_clear_object (&m->upload[k]);
+  m->room = NULL;
+  room_maybe_free (room);
+  member_unref (m);
+}
+
+static Member *
+lookup (Relay * relay, JsonObject * msg, const gchar * id_member)
+{
+  RelayRoom *room = room_get (relay,
+      json_object_get_string_member_with_default (msg, "room", ""), FALSE);
+  const gchar *id = json_object_get_string_member_with_default (msg,
+      id_member, "");
+
+  return room ? g_hash_table_lookup (room->members, id) : NULL;
+}
+
+static void
+handle_line (Relay * relay, const gchar * line)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  JsonObject *msg;
+  const gchar *op;
+  Member *m;
+
+  if (!json_parser_load_from_data (parser, line, -1, &error)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    g_printerr ("noom-relay: a line that is not a JSON object: %s\n",
+        error ? error->message : line);
+    return;
+  }
+  msg = json_node_get_object (json_parser_get_root (parser));
+  op = json_object_get_string_member_with_default (msg, "op", "");
+  GST_DEBUG ("from noom-server: %s", line);
+  if (!g_strcmp0 (op, "join") || !g_strcmp0 (op, "update")) {
+    JsonObject *p = json_object_has_member (msg, "participant") &&
+        JSON_NODE_HOLDS_OBJECT (json_object_get_member (msg, "participant")) ?
+        json_object_get_object_member (msg, "participant") : NULL;
+    const gchar *room = json_object_get_string_member_with_default (msg,
+        "room", NULL);
+
+    if (!p || !room) {
+      g_printerr ("noom-relay: %s without room or participant\n", op);
+    } else if (!g_strcmp0 (op, "join")) {
+      handle_join (relay, room, p);
+    } else {
+      RelayRoom *r = room_get (relay, room, FALSE);
+
+      m = r ? g_hash_table_lookup (r->members,
+          json_object_get_string_member_with_default (p, "id", "")) : NULL;
+      if (m)
+        member_set_participant (m, p);
+    }
+  } else if (!g_strcmp0 (op, "leave")) {
+    if ((m = lookup (relay, msg, "id"))) {
+      g_message ("leave room=\"%s\" id=%s", m->room->name, m->id);
+      member_remove (m);
+    }
+  } else if (!g_strcmp0 (op, "answer")) {
+    JsonNode *d = json_object_get_member (msg, "description");
+
+    if ((m = lookup (relay, msg, "from")) && d && JSON_NODE_HOLDS_OBJECT (d))
+      handle_answer (m, json_node_get_object (d));
+  } else if (!g_strcmp0 (op, "ice")) {
+    if ((m = lookup (relay, msg, "from")))
+      handle_ice (m, json_object_get_member (msg, "candidate"));
+  } else if (!g_strcmp0 (op, "offer_failed")) {
+    if ((m = lookup (relay, msg, "from"))) {
+      g_printerr ("noom-relay: %s could not apply the offer: %s\n", m->id,
+          line);
+      m->offering = FALSE;
+    }
+  } else {
+    g_printerr ("noom-relay: unknown op \"%s\"\n", op);
+  }
+}
+
+static void read_next (Relay * relay, GDataInputStream * in);
+
+static void
+on_line (GObject * source, GAsyncResult * res, gpointer data)
+{
+  Relay *relay = data;
+  g_autoptr (GError) error = NULL;
+  gsize len;
+  g_autofree gchar *line =
+      g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
+      res, &len, &error);
+
+  if (!line) {
+    if (error)
+      g_printerr ("noom-relay: reading from noom-server: %s\n", error->message);
+    /* noom-server is gone: so are the rooms */
+    g_main_loop_quit (relay->loop);
+    return;
+  }
+  if (*line)
+    handle_line (relay, line);
+  read_next (relay, G_DATA_INPUT_STREAM (source));
+}
+
+static void
+read_next (Relay * relay, GDataInputStream * in)
+{
+  g_data_input_stream_read_line_async (in, G_PRIORITY_DEFAULT, NULL, on_line,
+      relay);
+}
+
+static gboolean
+on_stop_signal (gpointer data)
+{
+  Relay *relay = data;
+
+  g_main_loop_quit (relay->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_bus_message (GstBus * bus, GstMessage * message, gpointer data)
+{
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *debug = NULL;
+
+    /* one participant's element failing is that participant's problem */
+    gst_message_parse_error (message, &error, &debug);
+    g_printerr ("noom-relay: %s: %s (%s)\n",
+        GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), error->message,
+        GST_STR_NULL (debug));
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  Relay relay = { 0, };
+  gint latency = 20, control;
+  gboolean version = FALSE;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GDataInputStream) in = NULL;
+  GOptionEntry entries[] = {
+    {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
+        "Jitterbuffer of the publishers' streams, ms: the time a lost packet "
+          "has to be sent again (default 20)", "MS"},
+    {"local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &relay.local_addresses,
+        "An address ICE also offers (repeatable; default 127.0.0.1)", "IP"},
+    {"stun-server", 0, 0, G_OPTION_ARG_STRING, &relay.stun_server,
+        "stun://host:port", "URL"},
+    {"turn-server", 0, 0, G_OPTION_ARG_STRING_ARRAY, &relay.turn_servers,
+        "turn(s)://user:password@host:port (repeatable)", "URL"},
+    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
+    {NULL}
+  };
+
+  setlocale (LC_ALL, "");
+  ctx = g_option_context_new ("- the media relay of noom-server --sfu");
+  g_option_context_set_description (ctx, "noom-server starts it: it reads "
+      "the server's messages on stdin and writes its own on stdout, one JSON "
+      "object per line (docs/server-internals.md).");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("noom-relay: %s\n", error->message);
+    return 2;
+  }
+  if (version) {
+    printf ("noom-relay %s\n", VERSION);
+    return 0;
+  }
+  if (latency < 0 || latency > 10000) {
+    g_printerr ("noom-relay: --latency must be 0 to 10000 ms\n");
+    return 2;
+  }
+  relay.latency = latency;
+  if (!relay.local_addresses)
+    relay.local_addresses = g_strsplit ("127.0.0.1", ",", -1);
+  GST_DEBUG_CATEGORY_INIT (relay_debug, "noomrelay", 0, "Noom media relay");
+  if (!gst_element_factory_find ("webrtcbin")) {
+    g_printerr ("noom-relay: the GStreamer element webrtcbin is missing "
+        "(Debian: gstreamer1.0-plugins-bad, gstreamer1.0-nice)\n");
+    return 1;
+  }
+
+  /* stdout is the control channel: nothing else may write to it, so the
+   * rest of the process writes to stderr */
+  control = dup (STDOUT_FILENO);
+  if (control < 0 || dup2 (STDERR_FILENO, STDOUT_FILENO) < 0) {
+    g_printerr ("noom-relay: cannot set up the control channel\n");
+    return 1;
+  }
+  relay.out = g_unix_output_stream_new (control, TRUE);
+  relay.loop = g_main_loop_new (NULL, FALSE);
+  relay.rooms = g_hash_table_new (g_str_hash, g_str_equal);
+  relay.pipeline = gst_pipeline_new ("relay");
+  gst_bus_add_watch (GST_ELEMENT_BUS (relay.pipeline), on_bus_message, NULL);
+  gst_element_set_state (relay.pipeline, GST_STATE_PLAYING);
+
+  in = g_data_input_stream_new (g_unix_input_stream_new (STDIN_FILENO, FALSE));
+  read_next (&relay, in);
+  g_unix_signal_add (SIGINT, on_stop_signal, &relay);
+  g_unix_signal_add (SIGTERM, on_stop_signal, &relay);
+  {
+    JsonBuilder *b = message_begin ("ready", NULL);
+
+    message_send (&relay, b);
+  }
+  g_message ("ready (pid %d)", (int) getpid ());
+  g_main_loop_run (relay.loop);
+
+  gst_element_set_state (relay.pipeline, GST_STATE_NULL);
+  gst_object_unref (relay.pipeline);
+  g_object_unref (relay.out);
+  g_main_loop_unref (relay.loop);
+  return 0;
+}

@@ -1,0 +1,456 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The forwarding plane of noom-relay: RTP goes from a publisher's webrtcbin
+ * to its subscribers' webrtcbins without being decoded.
+ *
+ *   webrtcbin(P).src ─[canon_probe]─► tee ─► queue (leaky) ─[branch_probe]─►
+ *       webrtcbin(S).sink_%u (sendonly)
+ *
+ * webrtcbin 1.22 rewrites nothing of what it forwards (payload type, SSRC,
+ * header extensions: docs/server-internals.md, "The media relay"), so
+ * canon_probe puts every packet into the one form every subscriber was
+ * offered: the relay's SSRC for the track, its payload type, no header
+ * extensions; and it replaces the publisher's caps with that form's.
+ * branch_probe answers the sending webrtcbin's caps queries with the same
+ * caps, and turns a subscriber's keyframe request into one, rate limited,
+ * for the publisher.
+ */
+#include "relay.h"
+
+#include <gst/rtp/rtp.h>
+#include <gst/video/video.h>
+
+GST_DEBUG_CATEGORY_EXTERN (relay_debug);
+#define GST_CAT_DEFAULT relay_debug
+
+/* At most one keyframe request per track this often: N subscribers who
+ * all lose the picture ask the publisher once. */
+#define KEYFRAME_REQUEST_INTERVAL (500 * G_TIME_SPAN_MILLISECOND)
+
+/* How much a slow subscriber may lag before its queue drops. */
+#define BRANCH_QUEUE_TIME (500 * GST_MSECOND)
+
+static const struct
+{
+  const gchar *media, *encoding_name;
+  gint clock_rate, payload;
+  const gchar *encoding_params;
+} forward_codecs[N_KINDS] = {
+  [KIND_AUDIO] = {"audio", "OPUS", 48000, 111, "2"},
+  [KIND_VIDEO] = {"video", "VP8", 90000, 96, NULL},
+};
+
+/* The caps of @kind as the relay offers it, with @ssrc unless 0. */
+GstCaps *
+forward_caps (TrackKind kind, guint32 ssrc)
+{
+  GstCaps *caps = gst_caps_new_simple ("application/x-rtp",
+      "media", G_TYPE_STRING, forward_codecs[kind].media,
+      "encoding-name", G_TYPE_STRING, forward_codecs[kind].encoding_name,
+      "clock-rate", G_TYPE_INT, forward_codecs[kind].clock_rate,
+      "payload", G_TYPE_INT, forward_codecs[kind].payload, NULL);
+
+  if (forward_codecs[kind].encoding_params)
+    gst_caps_set_simple (caps, "encoding-params", G_TYPE_STRING,
+        forward_codecs[kind].encoding_params, NULL);
+  if (kind == KIND_VIDEO)
+    gst_caps_set_simple (caps, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE,
+        "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+        "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
+  if (ssrc)
+    gst_caps_set_simple (caps, "ssrc", G_TYPE_UINT, ssrc, NULL);
+  return caps;
+}
+
+/* ---- tracks ---- */
+
+static void
+canon_buffer (Track * track, GstBuffer * buffer)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  if (!gst_rtp_buffer_map (buffer, GST_MAP_READWRITE, &rtp))
+    return;
+  gst_rtp_buffer_set_ssrc (&rtp, track->ssrc);
+  gst_rtp_buffer_set_payload_type (&rtp, forward_codecs[track->kind].payload);
+  if (gst_rtp_buffer_get_extension (&rtp))
+    gst_rtp_buffer_remove_extension_data (&rtp);
+  gst_rtp_buffer_unmap (&rtp);
+}
+
+static gboolean
+canon_list_item (GstBuffer ** buffer, guint idx, gpointer data)
+{
+  *buffer = gst_buffer_make_writable (*buffer);
+  canon_buffer (data, *buffer);
+  return TRUE;
+}
+
+/* On the publisher's webrtcbin src pad, before the tee (its streaming
+ * thread). */
+static GstPadProbeReturn
+canon_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Track *track = data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buffer =
+        gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+
+    canon_buffer (track, buffer);
+    info->data = buffer;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list =
+        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+
+    gst_buffer_list_foreach (list, canon_list_item, track);
+    info->data = list;
+  } else if (info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) {
+    GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+    /* Whatever the publisher's caps are, they become the relay's: keep
+     * the subscribers' webrtcbins out of the publisher's negotiation (one
+     * of them refusing the publisher's own caps would stop its stream). */
+    if (GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS) {
+      gst_query_set_accept_caps_result (query, TRUE);
+      return GST_PAD_PROBE_HANDLED;
+    }
+    if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+      GstCaps *filter = NULL;
+
+      gst_query_parse_caps (query, &filter);
+      if (filter)
+        gst_query_set_caps_result (query, filter);
+      else {
+        GstCaps *any = gst_caps_new_any ();
+
+        gst_query_set_caps_result (query, any);
+        gst_caps_unref (any);
+      }
+      return GST_PAD_PROBE_HANDLED;
+    }
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+      gst_event_unref (event);
+      info->data = gst_event_new_caps (track->caps);
+    } else if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
+        && gst_event_has_name (event, "GstRTPPacketLost")) {
+      /* the jitterbuffer's: it means nothing to the sending side */
+      return GST_PAD_PROBE_DROP;
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* A keyframe request for the publisher, rate limited (any thread). */
+void
+track_request_keyframe (Track * track, const gchar * why)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean send = FALSE;
+
+  g_mutex_lock (&track->lock);
+  if (now - track->last_keyframe_request >= KEYFRAME_REQUEST_INTERVAL) {
+    track->last_keyframe_request = now;
+    send = TRUE;
+  }
+  g_mutex_unlock (&track->lock);
+  if (!send || track->kind != KIND_VIDEO)
+    return;
+  GST_DEBUG ("keyframe request for track %08x: %s", track->ssrc, why);
+  /* without an ssrc field: the demuxers on the way up fill in the
+   * publisher's, and rtpsession sends it a PLI */
+  gst_pad_send_event (track->src,
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+          FALSE, 0));
+}
+
+static guint32
+new_ssrc (void)
+{
+  static GHashTable *used;
+  static GMutex lock;
+  guint32 ssrc;
+
+  g_mutex_lock (&lock);
+  if (!used)
+    used = g_hash_table_new (NULL, NULL);
+  do
+    ssrc = g_random_int ();
+  while (ssrc == 0 || g_hash_table_contains (used, GUINT_TO_POINTER (ssrc)));
+  g_hash_table_add (used, GUINT_TO_POINTER (ssrc));
+  g_mutex_unlock (&lock);
+  return ssrc;
+}
+
+/* Called from the publisher's webrtcbin pad-added (its streaming thread):
+ * the pad is linked before this returns, so no packet finds it unlinked. */
+Track *
+track_new (Member * owner, GstPad * src, TrackKind kind)
+{
+  Track *track = g_new0 (Track, 1);
+  GstElement *pipeline = owner->room->relay->pipeline;
+  GstPad *teesink;
+
+  track->refs = 1;
+  track->owner = owner;
+  track->kind = kind;
+  track->ssrc = new_ssrc ();
+  track->src = gst_object_ref (src);
+  track->caps = forward_caps (kind, track->ssrc);
+  track->branches = g_ptr_array_new ();
+  g_mutex_init (&track->lock);
+  track->last_keyframe_request = -KEYFRAME_REQUEST_INTERVAL;
+
+  track->tee = gst_element_factory_make ("tee", NULL);
+  g_object_set (track->tee, "allow-not-linked", TRUE, NULL);
+  gst_object_ref (track->tee);
+  gst_bin_add (GST_BIN (pipeline), track->tee);
+  gst_element_sync_state_with_parent (track->tee);
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
+      GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, canon_probe, track_ref (track),
+      (GDestroyNotify) track_unref);
+  teesink = gst_element_get_static_pad (track->tee, "sink");
+  if (gst_pad_link (src, teesink) != GST_PAD_LINK_OK)
+    GST_WARNING ("could not link %s's %s track", owner->id, kind_name (kind));
+  gst_object_unref (teesink);
+  return track;
+}
+
+Track *
+track_ref (Track * track)
+{
+  g_atomic_int_inc (&track->refs);
+  return track;
+}
+
+void
+track_unref (Track * track)
+{
+  if (!g_atomic_int_dec_and_test (&track->refs))
+    return;
+  gst_object_unref (track->src);
+  gst_object_unref (track->tee);
+  gst_caps_unref (track->caps);
+  g_ptr_array_unref (track->branches);
+  g_mutex_clear (&track->lock);
+  g_free (track);
+}
+
+/* The track ends (its publisher left, or its connection failed): every
+ * branch goes inactive and its subscriber gets a new offer.  Main
+ * thread. */
+void
+track_end (Track * track)
+{
+  GstElement *pipeline;
+  guint i;
+
+  if (!track->owner)
+    return;
+  pipeline = track->owner->room->relay->pipeline;
+  GST_INFO ("%s's %s track %08x ends (%u subscribers)", track->owner->id,
+      kind_name (track->kind), track->ssrc, track->branches->len);
+  for (i = 0; i < track->branches->len; i++) {
+    Branch *b = track->branches->pdata[i];
+
+    branch_end (b);
+    member_negotiate (b->to);
+  }
+  g_ptr_array_set_size (track->branches, 0);
+  track->owner = NULL;
+  gst_element_set_locked_state (track->tee, TRUE);
+  gst_element_set_state (track->tee, GST_STATE_NULL);
+  gst_bin_remove (GST_BIN (pipeline), track->tee);
+}
+
+/* ---- branches ---- */
+
+/* On the queue's src pad, facing the subscriber's webrtcbin (its
+ * threads). */
+static GstPadProbeReturn
+branch_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Track *track = data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_QUERY_UPSTREAM) {
+    GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+    if (GST_QUERY_TYPE (query) == GST_QUERY_CAPS) {
+      GstCaps *filter = NULL, *result;
+
+      gst_query_parse_caps (query, &filter);
+      result = filter ? gst_caps_intersect_full (filter, track->caps,
+          GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (track->caps);
+      gst_query_set_caps_result (query, result);
+      gst_caps_unref (result);
+      return GST_PAD_PROBE_HANDLED;
+    }
+    if (GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS) {
+      /* what comes down this branch is always track->caps */
+      gst_query_set_accept_caps_result (query, TRUE);
+      return GST_PAD_PROBE_HANDLED;
+    }
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_UPSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+    if (gst_video_event_is_force_key_unit (event)) {
+      /* The subscriber's request names the relay's SSRC, which the
+       * publisher's side does not know: ask for it ourselves. */
+      track_request_keyframe (track, "a subscriber asked");
+      return GST_PAD_PROBE_DROP;
+    }
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* On the queue's sink pad (the publisher's streaming thread): once the
+ * subscriber's webrtcbin refused data, the branch takes no more, so its
+ * error never reaches the tee (which would stop the publisher's stream
+ * for everyone). */
+static GstPadProbeReturn
+branch_guard (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Branch *b = data;
+  GstFlowReturn last = gst_pad_get_last_flow_return (b->queue_src);
+
+  if (last == GST_FLOW_OK)
+    return GST_PAD_PROBE_OK;
+  if (last != GST_FLOW_FLUSHING
+      && g_atomic_int_compare_and_exchange (&b->failed, FALSE, TRUE))
+    g_printerr ("noom-relay: %s's webrtcbin refused %s's %s track: %s\n",
+        b->to->id, b->track->owner ? b->track->owner->id : "?",
+        kind_name (b->track->kind), gst_flow_get_name (last));
+  return GST_PAD_PROBE_DROP;
+}
+
+/* @track to @to: a sendonly m-line on @to's connection, offered with the
+ * next negotiation.  Main thread. */
+Branch *
+branch_new (Track * track, Member * to)
+{
+  GstElement *pipeline = to->room->relay->pipeline;
+  Branch *b = g_new0 (Branch, 1);
+  GstPad *sinkpad, *qsrc, *qsink;
+
+  b->track = track_ref (track);
+  b->to = to;
+  b->active = TRUE;
+  b->queue = gst_element_factory_make ("queue", NULL);
+  g_object_set (b->queue, "leaky", 2, "max-size-buffers", 0,
+      "max-size-bytes", 0, "max-size-time", BRANCH_QUEUE_TIME,
+      "silent", TRUE, NULL);
+  gst_object_ref (b->queue);
+  gst_bin_add (GST_BIN (pipeline), b->queue);
+
+  /* webrtcbin 1.22: a requested sink pad makes a transceiver of its own
+   * (never reuses one), and must never be released (that leaves its
+   * funnel pad behind) */
+  sinkpad = gst_element_request_pad_simple (to->webrtc, "sink_%u");
+  g_object_get (sinkpad, "transceiver", &b->transceiver, NULL);
+  g_object_set (b->transceiver, "direction",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
+      track->caps, NULL);
+  if (track->kind == KIND_VIDEO)
+    g_object_set (b->transceiver, "do-nack", TRUE, NULL);
+  b->mline = to->mlines++;
+  /* the browser's ontrack gets the publisher's id in streams[0].id */
+  g_object_set (sinkpad, "msid", track->owner->id, NULL);
+
+  qsrc = gst_element_get_static_pad (b->queue, "src");
+  b->queue_src = gst_object_ref (qsrc);
+  gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM |
+      GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, branch_probe, track_ref (track),
+      (GDestroyNotify) track_unref);
+  gst_pad_link (qsrc, sinkpad);
+  gst_object_unref (qsrc);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (b->queue);
+
+  b->tee_pad = gst_element_request_pad_simple (track->tee, "src_%u");
+  qsink = gst_element_get_static_pad (b->queue, "sink");
+  gst_pad_add_probe (qsink, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, branch_guard, b, NULL);
+  gst_pad_link (b->tee_pad, qsink);
+  gst_object_unref (qsink);
+  g_ptr_array_add (track->branches, b);
+  GST_INFO ("forwarding %s's %s track %08x to %s", track->owner->id,
+      kind_name (track->kind), track->ssrc, to->id);
+  track_request_keyframe (track, "a new subscriber");
+  return b;
+}
+
+typedef struct
+{
+  GstElement *pipeline, *tee, *queue;
+} Unlink;
+
+static gboolean
+remove_queue (gpointer data)
+{
+  Unlink *u = data;
+
+  gst_element_set_locked_state (u->queue, TRUE);
+  gst_element_set_state (u->queue, GST_STATE_NULL);
+  if (GST_OBJECT_PARENT (u->queue) == GST_OBJECT (u->pipeline))
+    gst_bin_remove (GST_BIN (u->pipeline), u->queue);
+  gst_object_unref (u->pipeline);
+  gst_object_unref (u->tee);
+  gst_object_unref (u->queue);
+  g_free (u);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the tee's src pad once no buffer is on its way (any thread). */
+static GstPadProbeReturn
+unlink_idle (GstPad * tee_pad, GstPadProbeInfo * info, gpointer data)
+{
+  Unlink *u = data;
+  GstPad *peer = gst_pad_get_peer (tee_pad);
+
+  if (peer) {
+    gst_pad_unlink (tee_pad, peer);
+    gst_object_unref (peer);
+  }
+  gst_element_release_request_pad (u->tee, tee_pad);
+  g_idle_add (remove_queue, u);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+/* The branch stops: unlinked from the tee, its queue removed, its m-line
+ * inactive from the next offer on (webrtcbin 1.22 cannot make it send
+ * again).  Main thread. */
+void
+branch_end (Branch * b)
+{
+  Unlink *u;
+
+  if (!b->active)
+    return;
+  b->active = FALSE;
+  g_object_set (b->transceiver, "direction",
+      GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE, NULL);
+  u = g_new0 (Unlink, 1);
+  u->pipeline = gst_object_ref (GST_ELEMENT (GST_OBJECT_PARENT (b->queue)));
+  u->tee = gst_object_ref (b->track->tee);
+  u->queue = gst_object_ref (b->queue);
+  gst_pad_add_probe (b->tee_pad, GST_PAD_PROBE_TYPE_IDLE, unlink_idle, u, NULL);
+}
+
+void
+branch_free (Branch * b)
+{
+  branch_end (b);
+  g_ptr_array_remove (b->track->branches, b);
+  gst_object_unref (b->tee_pad);
+  gst_object_unref (b->queue_src);
+  gst_object_unref (b->queue);
+  gst_object_unref (b->transceiver);
+  track_unref (b->track);
+  g_free (b);
+}

@@ -1,0 +1,117 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * noom-relay's model: rooms, the members connected to the relay (one
+ * webrtcbin each), the tracks they publish (a tee each) and the branches
+ * that forward a track to a member (a leaky queue each).  Everything here
+ * is owned by the main loop's thread; webrtcbin's threads hand their work
+ * over with relay_invoke().
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _Relay Relay;
+typedef struct _RelayRoom RelayRoom;
+typedef struct _Member Member;
+typedef struct _Track Track;
+typedef struct _Branch Branch;
+
+typedef enum
+{
+  KIND_AUDIO,
+  KIND_VIDEO,
+  N_KINDS
+} TrackKind;
+
+struct _Relay
+{
+  GMainLoop *loop;
+  GstElement *pipeline;         /* every webrtcbin, tee and queue */
+  GHashTable *rooms;            /* name -> RelayRoom */
+  GOutputStream *out;           /* the control channel to noom-server */
+  gchar **local_addresses;      /* given to every ICE agent */
+  gchar *stun_server;
+  gchar **turn_servers;
+  guint latency;                /* ms, of the publishers' jitterbuffers */
+};
+
+struct _RelayRoom
+{
+  Relay *relay;
+  gchar *name;
+  GHashTable *members;          /* id -> Member */
+};
+
+struct _Member
+{
+  gint refs;                    /* atomic: webrtcbin's threads hold refs */
+  RelayRoom *room;              /* NULL once gone */
+  gchar *id, *nickname, *kind;
+  gboolean sends[N_KINDS];
+  GstElement *webrtc;
+  GstWebRTCRTPTransceiver *upload[N_KINDS];     /* recvonly, what it sends */
+  guint upload_mline[N_KINDS];
+  guint mlines;                 /* transceivers made so far: webrtcbin puts
+                                   them in the offer in that order, and
+                                   never takes one out */
+  GPtrArray *tracks;            /* Track: what it publishes */
+  GPtrArray *branches;          /* Branch: what it receives */
+  gboolean offering;            /* an offer is out, no answer yet */
+  gboolean offer_again;         /* something changed meanwhile */
+  guint offers;                 /* sent so far */
+};
+
+struct _Track
+{
+  gint refs;                    /* atomic */
+  Member *owner;                /* NULL once ended */
+  TrackKind kind;
+  guint32 ssrc;                 /* the relay's, the same to every member */
+  GstPad *src;                  /* the owner's webrtcbin src pad */
+  GstElement *tee;
+  GstCaps *caps;                /* what every branch carries */
+  GPtrArray *branches;          /* Branch */
+  GMutex lock;
+  gint64 last_keyframe_request; /* with lock, monotonic us */
+};
+
+struct _Branch
+{
+  Track *track;                 /* ref */
+  Member *to;                   /* weak: the member's branches own us */
+  GstElement *queue;
+  GstPad *queue_src;
+  gint failed;                  /* atomic: its webrtcbin refused data */
+  GstPad *tee_pad;
+  GstWebRTCRTPTransceiver *transceiver;
+  guint mline;                  /* its m-line in @to's offers */
+  gboolean active;              /* FALSE once its track ended: inactive */
+};
+
+/* noom-relay.c */
+void relay_send (Relay * relay, JsonNode * message);
+void relay_invoke (Member * member, void (*func) (Member *, gpointer),
+    gpointer data, GDestroyNotify free_data);
+Member *member_ref (Member * member);
+void member_unref (Member * member);
+void member_negotiate (Member * member);
+const gchar *kind_name (TrackKind kind);
+
+/* relay-forward.c */
+GstCaps *forward_caps (TrackKind kind, guint32 ssrc);
+Track *track_new (Member * owner, GstPad * src, TrackKind kind);
+Track *track_ref (Track * track);
+void track_unref (Track * track);
+void track_end (Track * track);
+Branch *branch_new (Track * track, Member * to);
+void branch_end (Branch * branch);
+void branch_free (Branch * branch);
+void track_request_keyframe (Track * track, const gchar * why);
+
+G_END_DECLS
