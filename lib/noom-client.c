@@ -63,6 +63,8 @@ noom_join_info_free (NoomJoinInfo * info)
   if (info->participants)
     g_ptr_array_unref (info->participants);
   g_strfreev (info->ice_servers);
+  g_free (info->media);
+  g_free (info->relay);
   g_free (info);
 }
 
@@ -254,6 +256,7 @@ struct _NoomClient
   SoupSession *session;
   gboolean accept_invalid_certificates;
   guint request_timeout_ms;
+  NoomMediaModes media_modes;   /* the join option "media"; NONE: left out */
 
   ClientState state;
   gchar *url;
@@ -297,6 +300,7 @@ enum
   SIGNAL_CHAT,
   SIGNAL_SERVER_ERROR,
   SIGNAL_DISCONNECTED,
+  SIGNAL_MEDIA_RELAY,
   N_SIGNALS
 };
 
@@ -645,6 +649,11 @@ join_info_from_answer (JsonObject * answer, GError ** error)
   info->room = g_strdup (result.room);
   info->count = result.count;
   info->max_room_size = result.max_room_size;
+  /* A server that does not say is an older, mesh-only one. */
+  info->media = g_strdup (result.media ? result.media :
+      NOOM_MEDIA_MODE_NAME_MESH);
+  info->relay = g_strdup (result.relay);
+  info->max_publishers = result.max_publishers;
   info->self = g_steal_pointer (&result.self);
   info->participants = g_steal_pointer (&result.participants);
   ice_servers = g_ptr_array_new ();
@@ -804,6 +813,13 @@ handle_event (NoomClient * self, NoomSioPacket * packet)
       break;
     case NOOM_SERVER_EVENT_ROOM_CHANGE:
       /* the list of rooms: of no use to a client that joins by name */
+      break;
+    case NOOM_SERVER_EVENT_MEDIA_RELAY:
+      if (ev.state == NULL) {
+        g_debug ("media_relay without a state");
+        return;
+      }
+      g_signal_emit (self, signals[SIGNAL_MEDIA_RELAY], 0, ev.state);
       break;
   }
 }
@@ -1275,8 +1291,8 @@ noom_client_join_async (NoomClient * self, const gchar * room,
     return;
 
   id = add_pending_ack (self, ACK_JOIN, task, cancellable);
-  send_event (self, noom_protocol_encode_join (room, nickname, kind, sends),
-      id);
+  send_event (self, noom_protocol_encode_join_with_media (room, nickname,
+          kind, sends, self->media_modes), id);
 }
 
 NoomJoinInfo *
@@ -1360,6 +1376,14 @@ noom_client_get_id (NoomClient * self)
   g_return_val_if_fail (NOOM_IS_CLIENT (self), NULL);
 
   return self->state == STATE_CONNECTED ? self->id : NULL;
+}
+
+void
+noom_client_set_media_modes (NoomClient * self, NoomMediaModes modes)
+{
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+
+  self->media_modes = modes;
 }
 
 const gchar *
@@ -1588,6 +1612,9 @@ noom_client_class_init (NoomClientClass * klass)
       g_signal_new ("server-error", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
       G_TYPE_STRING);
+  signals[SIGNAL_MEDIA_RELAY] =
+      g_signal_new ("media-relay", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_DISCONNECTED] =
       g_signal_new ("disconnected", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);

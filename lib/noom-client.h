@@ -50,6 +50,12 @@ typedef struct {
                                    "turn://user:pass@host:port" or
                                    "stun://host:port" */
   guint max_room_size;
+  gchar *media;                 /* how the room carries media (§11):
+                                   "mesh" (also from a server that does not
+                                   say) or "sfu" */
+  gchar *relay;                 /* SFU: the relay's id ("~sfu") to signal
+                                   with; NULL in a mesh room */
+  guint max_publishers;         /* SFU: 0 when not said */
 } NoomJoinInfo;
 
 void noom_join_info_free (NoomJoinInfo * info);
@@ -76,6 +82,14 @@ NoomClient *noom_client_new (void);
  *     a join the server does not answer in time fails with
  *     NOOM_CLIENT_ERROR_UNREACHABLE; 0 waits until the connection drops.
  */
+
+/* The ways of carrying media (docs/protocol.md §11) this client takes part
+ * in, sent as the join option "media" by every later
+ * noom_client_join_async(): NOOM_MEDIA_MODE_SFU for a client that answers
+ * the relay's offers.  NONE (the default) leaves the option out, as an
+ * older client does: an SFU server then refuses the join with
+ * sfu_required (NOOM_CLIENT_ERROR_REJECTED). */
+void noom_client_set_media_modes (NoomClient * self, NoomMediaModes modes);
 
 /* The room we are in (from the last successful join), or NULL. */
 const gchar *noom_client_get_room (NoomClient * self);
@@ -149,6 +163,8 @@ void noom_client_send_chat (NoomClient * self, const gchar * text);
  *              const gchar *candidate)               candidate NULL = end
  *   "chat"    (const gchar *from, const gchar *nickname, const gchar *text)
  *   "server-error" (const gchar *code, const gchar *message)   noom_error
+ *   "media-relay" (const gchar *state)  media_relay (§11): "restarting"
+ *                                        or "ready" 
  *   "disconnected" (GError *error)   the connection dropped or was closed
  *                                     by the server; not after _close()
  */

@@ -117,6 +117,8 @@ static const gchar *const error_codes[] = {
   [NOOM_ROOM_ERROR_UNKNOWN_EVENT] = "unknown_event",
   [NOOM_ROOM_ERROR_RATE_LIMITED] = "rate_limited",
   [NOOM_ROOM_ERROR_FORBIDDEN] = "forbidden",
+  [NOOM_ROOM_ERROR_SFU_REQUIRED] = "sfu_required",
+  [NOOM_ROOM_ERROR_UNSUPPORTED_CODEC] = "unsupported_codec",
 };
 
 const gchar *
@@ -267,6 +269,20 @@ noom_media_flags_to_string (NoomMediaFlags media)
     default:
       return "nothing";
   }
+}
+
+/* ------------------------------------------------------------- media modes */
+
+gboolean
+noom_media_mode_from_string (const gchar * name, NoomMediaModes * mode)
+{
+  if (g_strcmp0 (name, NOOM_MEDIA_MODE_NAME_MESH) == 0)
+    *mode = NOOM_MEDIA_MODE_MESH;
+  else if (g_strcmp0 (name, NOOM_MEDIA_MODE_NAME_SFU) == 0)
+    *mode = NOOM_MEDIA_MODE_SFU;
+  else
+    return FALSE;
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------- kinds */
@@ -481,6 +497,7 @@ static const gchar *const server_events[] = {
   [NOOM_SERVER_EVENT_ICE] = NOOM_EVENT_NAME_ICE,
   [NOOM_SERVER_EVENT_OFFER_FAILED] = NOOM_EVENT_NAME_OFFER_FAILED,
   [NOOM_SERVER_EVENT_NOOM_ERROR] = NOOM_EVENT_NAME_NOOM_ERROR,
+  [NOOM_SERVER_EVENT_MEDIA_RELAY] = NOOM_EVENT_NAME_MEDIA_RELAY,
 };
 
 gchar *
@@ -549,6 +566,15 @@ JsonArray *
 noom_protocol_encode_join (const gchar * room, const gchar * nickname,
     const gchar * kind, NoomMediaFlags sends)
 {
+  return noom_protocol_encode_join_with_media (room, nickname, kind, sends,
+      NOOM_MEDIA_MODE_NONE);
+}
+
+JsonArray *
+noom_protocol_encode_join_with_media (const gchar * room,
+    const gchar * nickname, const gchar * kind, NoomMediaFlags sends,
+    NoomMediaModes media)
+{
   JsonArray *event = event_new (NOOM_EVENT_NAME_ENTER_ROOM);
   JsonObject *options = json_object_new ();
 
@@ -557,6 +583,15 @@ noom_protocol_encode_join (const gchar * room, const gchar * nickname,
   if (kind)
     json_object_set_string_member (options, "kind", kind);
   json_object_set_array_member (options, "sends", sends_to_json (sends));
+  if (media != NOOM_MEDIA_MODE_NONE) {
+    JsonArray *modes = json_array_new ();
+
+    if (media & NOOM_MEDIA_MODE_SFU)
+      json_array_add_string_element (modes, NOOM_MEDIA_MODE_NAME_SFU);
+    if (media & NOOM_MEDIA_MODE_MESH)
+      json_array_add_string_element (modes, NOOM_MEDIA_MODE_NAME_MESH);
+    json_object_set_array_member (options, "media", modes);
+  }
   json_array_add_string_element (event, room);
   json_array_add_object_element (event, options);
   return event;
@@ -647,8 +682,8 @@ is_description (JsonNode * node)
       && get_string_member (o, "sdp") != NULL;
 }
 
-/* docs/protocol.md §5: {"nickname":..., "kind":..., "sends":[...]}, every
- * member optional, null the same as absent. */
+/* docs/protocol.md §5: {"nickname":..., "kind":..., "sends":[...],
+ * "media":[...]}, every member optional, null the same as absent. */
 static gboolean
 decode_join_options (JsonNode * node, const NoomRoomLimits * limits,
     NoomEventArgs * out, GError ** error)
@@ -663,6 +698,7 @@ decode_join_options (JsonNode * node, const NoomRoomLimits * limits,
   if (!JSON_NODE_HOLDS_OBJECT (node))
     return bad_argument (error, "options must be an object");
   o = json_node_get_object (node);
+  out->options = TRUE;
 
   member = json_object_get_member (o, "nickname");
   if (!node_absent (member)) {
@@ -701,6 +737,25 @@ decode_join_options (JsonNode * node, const NoomRoomLimits * limits,
     have_sends = TRUE;
   }
 
+  /* §11: the ways of carrying media the client can take part in. */
+  member = json_object_get_member (o, "media");
+  if (!node_absent (member)) {
+    JsonArray *a;
+    guint i;
+
+    if (!JSON_NODE_HOLDS_ARRAY (member))
+      goto bad_media;
+    a = json_node_get_array (member);
+    for (i = 0; i < json_array_get_length (a); i++) {
+      NoomMediaModes m;
+
+      if (!noom_media_mode_from_string (noom_json_node_get_string
+              (json_array_get_element (a, i)), &m))
+        goto bad_media;
+      out->media |= m;
+    }
+  }
+
 done:
   if (!have_sends)
     out->sends = noom_kind_default_sends (out->kind);
@@ -709,6 +764,9 @@ done:
 bad_sends:
   return bad_argument (error,
       "sends must be an array of \"audio\" and \"video\"");
+
+bad_media:
+  return bad_argument (error, "media must be an array of \"sfu\" and \"mesh\"");
 }
 
 /* offer, answer, ice: (payload, room[, to]); offer_failed: ({reason},
@@ -912,12 +970,33 @@ JsonArray *
 noom_protocol_encode_error (NoomRoomError code, const gchar * message,
     const gchar * event_name)
 {
+  return noom_protocol_encode_error_code (noom_room_error_to_code (code),
+      message, event_name);
+}
+
+JsonArray *
+noom_protocol_encode_error_code (const gchar * code, const gchar * message,
+    const gchar * event_name)
+{
   JsonArray *event = event_new (NOOM_EVENT_NAME_NOOM_ERROR);
-  JsonObject *error = error_object (code, message);
+  JsonObject *error = json_object_new ();
   g_autofree gchar *clipped = noom_event_clip (event_name, 64);
 
+  json_object_set_string_member (error, "code", code);
+  json_object_set_string_member (error, "message", message);
   json_object_set_string_member (error, "event", clipped);
   json_array_add_object_element (event, error);
+  return event;
+}
+
+JsonArray *
+noom_protocol_encode_media_relay (const gchar * state)
+{
+  JsonArray *event = event_new (NOOM_EVENT_NAME_MEDIA_RELAY);
+  JsonObject *info = json_object_new ();
+
+  json_object_set_string_member (info, "state", state);
+  json_array_add_object_element (event, info);
   return event;
 }
 
@@ -1050,6 +1129,9 @@ noom_protocol_decode_event (JsonArray * args, NoomServerEvent * out,
       out->code = get_string_member (o, "code");
       out->message = get_string_member (o, "message");
       out->event = get_string_member (o, "event");
+      return TRUE;
+    case NOOM_SERVER_EVENT_MEDIA_RELAY:
+      out->state = get_string_member (node_object (arg (args, 1)), "state");
       return TRUE;
   }
   g_return_val_if_reached (FALSE);
@@ -1192,6 +1274,12 @@ noom_protocol_encode_join_result (const NoomJoinResult * result)
   json_object_set_array_member (o, "iceServers", result->ice_servers ?
       json_array_ref (result->ice_servers) : json_array_new ());
   json_object_set_int_member (o, "maxRoomSize", result->max_room_size);
+  json_object_set_string_member (o, "media", result->media ? result->media :
+      NOOM_MEDIA_MODE_NAME_MESH);
+  if (result->relay)
+    json_object_set_string_member (o, "relay", result->relay);
+  if (result->max_publishers)
+    json_object_set_int_member (o, "maxPublishers", result->max_publishers);
   return answer_args (o);
 }
 
@@ -1213,8 +1301,14 @@ noom_protocol_decode_join_result (JsonObject * answer, NoomJoinResult * out,
   }
   out->id = get_string_member (answer, "id");
   out->count = count;
-  if (get_int_member (answer, "maxRoomSize", &max) && max > 0)
+  if (get_int_member (answer, "maxRoomSize", &max) && max > 0
+      && max <= G_MAXUINT)
     out->max_room_size = max;
+  out->media = get_string_member (answer, "media");
+  out->relay = get_string_member (answer, "relay");
+  if (get_int_member (answer, "maxPublishers", &max) && max > 0
+      && max <= G_MAXUINT)
+    out->max_publishers = max;
   out->self = noom_protocol_decode_participant (self_object, error);
   if (out->self == NULL)
     return FALSE;

@@ -45,6 +45,8 @@ typedef enum {
   NOOM_ROOM_ERROR_UNKNOWN_EVENT,
   NOOM_ROOM_ERROR_RATE_LIMITED,
   NOOM_ROOM_ERROR_FORBIDDEN,
+  NOOM_ROOM_ERROR_SFU_REQUIRED,
+  NOOM_ROOM_ERROR_UNSUPPORTED_CODEC,
 } NoomRoomError;
 
 /* The wire code ("bad_argument", "room_full", ...) of @code. */
@@ -53,6 +55,10 @@ const gchar *noom_room_error_to_code (NoomRoomError code);
 /* ------------------------------------------------------------------ limits */
 
 #define NOOM_ROOM_DEFAULT_MAX_ROOM_SIZE 16
+/* With --sfu (docs/protocol.md §11): participants, and participants that
+ * send media. */
+#define NOOM_ROOM_DEFAULT_SFU_MAX_ROOM_SIZE 500
+#define NOOM_ROOM_DEFAULT_MAX_PUBLISHERS 16
 #define NOOM_ROOM_DEFAULT_MAX_ROOM_NAME 64      /* characters */
 #define NOOM_ROOM_DEFAULT_MAX_NICKNAME 32       /* characters */
 #define NOOM_ROOM_DEFAULT_MAX_MESSAGE 4096      /* bytes */
@@ -92,6 +98,32 @@ typedef enum {
 gboolean noom_media_from_string (const gchar * name, NoomMediaFlags * flag);
 /* "audio", "video", "audio and video" or "nothing". */
 const gchar *noom_media_flags_to_string (NoomMediaFlags media);
+
+/* ------------------------------------------------- media modes (§11) */
+
+/* How a room carries media: the join ack's "media", and the modes a client
+ * lists in its join option "media". */
+typedef enum {
+  NOOM_MEDIA_MODE_NONE = 0,
+  NOOM_MEDIA_MODE_MESH = 1 << 0,        /* peer to peer (§7) */
+  NOOM_MEDIA_MODE_SFU = 1 << 1, /* through the server's relay (§11) */
+} NoomMediaModes;
+
+#define NOOM_MEDIA_MODE_NAME_MESH "mesh"
+#define NOOM_MEDIA_MODE_NAME_SFU "sfu"
+
+/* "mesh" / "sfu" -> flag; FALSE for anything else */
+gboolean noom_media_mode_from_string (const gchar * name,
+    NoomMediaModes * mode);
+
+/* The pseudo-participant id of the media relay in an SFU room: the `to`
+ * of what a client sends it, the `from` of what it sends (no participant
+ * id starts with '~'). */
+#define NOOM_SFU_RELAY_ID "~sfu"
+
+/* media_relay({"state"}) */
+#define NOOM_MEDIA_RELAY_STATE_RESTARTING "restarting"
+#define NOOM_MEDIA_RELAY_STATE_READY "ready"
 
 /* ------------------------------------------------------------------- kinds */
 
@@ -152,6 +184,7 @@ NoomParticipant *noom_protocol_decode_participant (JsonObject * object,
 #define NOOM_EVENT_NAME_BYE "bye"
 #define NOOM_EVENT_NAME_PARTICIPANT_UPDATE "participant_update"
 #define NOOM_EVENT_NAME_NOOM_ERROR "noom_error"
+#define NOOM_EVENT_NAME_MEDIA_RELAY "media_relay"
 
 /* Text from a client made fit for an error message or a log line: valid
  * UTF-8 (invalid bytes become U+FFFD), at most @max characters, followed
@@ -209,6 +242,10 @@ typedef struct {
                                  * OFFER, ANSWER: what the description
                                  * sends, filled in by the server
                                  * (noom_event_args_parse()) */
+  gboolean options;             /* JOIN: an options object was given (a
+                                 * join without one is a seed page's) */
+  NoomMediaModes media;         /* JOIN: the option "media"; NONE when
+                                 * absent (mesh is implied) */
   const gchar *text;            /* NEW_MESSAGE: never NULL */
   JsonNode *payload;            /* ICE: an object or a null node; OFFER,
                                  * ANSWER: an object with string type and
@@ -224,6 +261,11 @@ JsonArray *noom_protocol_encode_nickname (const gchar * nickname);
  * out when NULL. */
 JsonArray *noom_protocol_encode_join (const gchar * room,
     const gchar * nickname, const gchar * kind, NoomMediaFlags sends);
+/* The same with the option "media" (§11), left out when @media is NONE:
+ * enter_room(room, {nickname, kind, sends, media}). */
+JsonArray *noom_protocol_encode_join_with_media (const gchar * room,
+    const gchar * nickname, const gchar * kind, NoomMediaFlags sends,
+    NoomMediaModes media);
 /* leave_room() */
 JsonArray *noom_protocol_encode_leave_room (void);
 /* new_message(text, room) */
@@ -273,6 +315,7 @@ typedef enum {
   NOOM_SERVER_EVENT_ICE,        /* ice(candidate, from) */
   NOOM_SERVER_EVENT_OFFER_FAILED,       /* offer_failed({reason}, from) */
   NOOM_SERVER_EVENT_NOOM_ERROR, /* noom_error({code, message, event}) */
+  NOOM_SERVER_EVENT_MEDIA_RELAY,        /* media_relay({state}) */
 } NoomServerEventType;
 
 /* One room of a room_change list. */
@@ -304,6 +347,7 @@ typedef struct {
   const gchar *code;            /* NOOM_ERROR */
   const gchar *message;         /* NOOM_ERROR */
   const gchar *event;           /* NOOM_ERROR: the failed request's name */
+  const gchar *state;           /* MEDIA_RELAY: "restarting", "ready" */
   GArray *rooms;                /* ROOM_CHANGE: NoomRoomEntry; owned */
 } NoomServerEvent;
 
@@ -331,6 +375,13 @@ JsonArray *noom_protocol_encode_relay (NoomEventType type, JsonNode * payload,
  * as the client sent it, clipped here to 64 characters. */
 JsonArray *noom_protocol_encode_error (NoomRoomError code,
     const gchar * message, const gchar * event);
+/* noom_error with a code given as its wire text (@code): the media
+ * relay's errors (§11, e.g. "unsupported_codec") pass through the server
+ * as the relay wrote them. */
+JsonArray *noom_protocol_encode_error_code (const gchar * code,
+    const gchar * message, const gchar * event);
+/* media_relay({"state"}): @state one of NOOM_MEDIA_RELAY_STATE_*. */
+JsonArray *noom_protocol_encode_media_relay (const gchar * state);
 
 /* Reads event @args (element 0 the name) from the server.  Errors:
  * UNKNOWN_EVENT for a name that is not one of §6; BAD_ARGUMENT when a
@@ -387,10 +438,18 @@ typedef struct {
                                  * noom_protocol_encode_ice_servers(), for
                                  * noom_protocol_decode_ice_servers() */
   guint max_room_size;          /* 0: not said */
+  const gchar *media;           /* "mesh" or "sfu" (§11); encoding NULL
+                                 * writes "mesh", decoding gives NULL when
+                                 * the server did not say (an older one:
+                                 * mesh) */
+  const gchar *relay;           /* SFU: the relay's id, "~sfu"; NULL: none */
+  guint max_publishers;         /* SFU: participants that may send media;
+                                 * 0: not said */
 } NoomJoinResult;
 
 /* {"ok":true,"room","id","self","participants","count","iceServers",
- * "maxRoomSize"} */
+ * "maxRoomSize","media"[,"relay","maxPublishers"]}: relay and
+ * maxPublishers only when set. */
 JsonArray *noom_protocol_encode_join_result (const NoomJoinResult * result);
 /* Reads a success answer to a join; what is borrowed is borrowed from
  * @answer, and @out->self and @out->participants are owned (clear with

@@ -35,7 +35,9 @@ for (const [tname, opts] of Object.entries(TRANSPORTS)) {
       const jb = await ack(b, 'join_room', room,
         { nickname: 'pub', kind: 'publisher', sends: ['video'] });
 
-      assert.deepEqual(Object.keys(ja), ['ok', 'room', 'id', 'self', 'participants', 'count', 'iceServers', 'maxRoomSize']);
+      // A mesh server (no --sfu) says so: docs/protocol.md §11.
+      assert.deepEqual(Object.keys(ja), ['ok', 'room', 'id', 'self', 'participants', 'count', 'iceServers', 'maxRoomSize', 'media']);
+      assert.equal(ja.media, 'mesh');
       assert.equal(ja.id, a.id);
       assert.deepEqual(ja.self, { id: a.id, nickname: 'alice', kind: 'browser', sends: ['audio', 'video'] });
       assert.deepEqual(ja.participants, []);

@@ -189,6 +189,77 @@ test_join (void)
   }
 }
 
+/* §11: the option "media", and its absence (a seed page sends no
+ * options at all). */
+static void
+test_join_media (void)
+{
+  static const NoomMediaModes modes[] = {
+    NOOM_MEDIA_MODE_SFU, NOOM_MEDIA_MODE_SFU | NOOM_MEDIA_MODE_MESH,
+    NOOM_MEDIA_MODE_MESH, NOOM_MEDIA_MODE_NONE,
+  };
+  static const struct
+  {
+    const gchar *json;
+    gboolean options;
+    NoomMediaModes media;
+  } seeds[] = {
+    {"[\"join_room\",\"demo\"]", FALSE, NOOM_MEDIA_MODE_NONE},
+    {"[\"enter_room\",\"demo\",null]", FALSE, NOOM_MEDIA_MODE_NONE},
+    {"[\"enter_room\",\"demo\",{}]", TRUE, NOOM_MEDIA_MODE_NONE},
+    {"[\"enter_room\",\"demo\",{\"media\":[]}]", TRUE, NOOM_MEDIA_MODE_NONE},
+    {"[\"enter_room\",\"demo\",{\"media\":null}]", TRUE,
+        NOOM_MEDIA_MODE_NONE},
+    {"[\"enter_room\",\"demo\",{\"media\":[\"mesh\",\"sfu\",\"sfu\"]}]",
+        TRUE, NOOM_MEDIA_MODE_MESH | NOOM_MEDIA_MODE_SFU},
+  };
+  static const gchar *const bad[] = {
+    "[\"enter_room\",\"demo\",{\"media\":\"sfu\"}]",
+    "[\"enter_room\",\"demo\",{\"media\":[\"sfu\",\"mcu\"]}]",
+    "[\"enter_room\",\"demo\",{\"media\":[1]}]",
+    "[\"enter_room\",\"demo\",{\"media\":{}}]",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (modes); i++) {
+    NoomEventArgs a;
+    G_GNUC_UNUSED g_autoptr (JsonNode) node =
+        request_round_trip (noom_protocol_encode_join_with_media ("demo",
+            "alice", "browser", NOOM_MEDIA_VIDEO, modes[i]), &a);
+
+    g_assert_cmpint (a.type, ==, NOOM_EVENT_JOIN);
+    g_assert_true (a.options);
+    g_assert_cmpuint (a.media, ==, modes[i]);
+    g_assert_cmpstr (a.nickname, ==, "alice");
+    g_assert_cmpuint (a.sends, ==, NOOM_MEDIA_VIDEO);
+  }
+  for (i = 0; i < G_N_ELEMENTS (seeds); i++) {
+    g_autoptr (JsonNode) node = parse_json (seeds[i].json);
+    g_autoptr (GError) error = NULL;
+    NoomEventArgs a;
+
+    g_test_message ("%s", seeds[i].json);
+    g_assert_true (noom_protocol_decode_request (json_array_get_string_element
+            (json_node_get_array (node), 0), json_node_get_array (node),
+            default_limits (), &a, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (a.options, ==, seeds[i].options);
+    g_assert_cmpuint (a.media, ==, seeds[i].media);
+  }
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (JsonNode) node = parse_json (bad[i]);
+    g_autoptr (GError) error = NULL;
+    NoomEventArgs a;
+
+    g_test_message ("%s", bad[i]);
+    g_assert_false (noom_protocol_decode_request ("enter_room",
+            json_node_get_array (node), default_limits (), &a, &error));
+    g_assert_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT);
+    g_assert_cmpstr (error->message, ==,
+        "media must be an array of \"sfu\" and \"mesh\"");
+  }
+}
+
 static void
 test_leave_room (void)
 {
@@ -472,6 +543,72 @@ test_relay (void)
   }
 }
 
+/* §11: media_relay, and the relay's errors passed through as written. */
+static void
+test_media_relay (void)
+{
+  static const gchar *const states[] = {
+    NOOM_MEDIA_RELAY_STATE_RESTARTING, NOOM_MEDIA_RELAY_STATE_READY,
+  };
+  g_autofree gchar *frame = take_frame (noom_protocol_encode_media_relay
+      (NOOM_MEDIA_RELAY_STATE_RESTARTING), -1);
+  guint i;
+
+  g_assert_cmpstr (frame, ==, "42[\"media_relay\",{\"state\":\"restarting\"}]");
+  for (i = 0; i < G_N_ELEMENTS (states); i++) {
+    g_auto (NoomServerEvent) ev = { 0, };
+    G_GNUC_UNUSED g_autoptr (JsonNode) node =
+        event_round_trip (noom_protocol_encode_media_relay (states[i]), &ev);
+
+    g_assert_cmpint (ev.type, ==, NOOM_SERVER_EVENT_MEDIA_RELAY);
+    g_assert_cmpstr (ev.state, ==, states[i]);
+  }
+  {
+    g_auto (NoomServerEvent) ev = { 0, };
+    G_GNUC_UNUSED g_autoptr (JsonNode) node =
+        event_round_trip (noom_protocol_encode_error_code ("unsupported_codec",
+            "no VP8 in your answer", "offer"), &ev);
+
+    g_assert_cmpint (ev.type, ==, NOOM_SERVER_EVENT_NOOM_ERROR);
+    g_assert_cmpstr (ev.code, ==, "unsupported_codec");
+    g_assert_cmpstr (ev.message, ==, "no VP8 in your answer");
+    g_assert_cmpstr (ev.event, ==, "offer");
+  }
+  /* A relay offer as the server relays it: from "~sfu", tracks kept. */
+  {
+    g_autoptr (JsonNode) description =
+        parse_json ("{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n\","
+        "\"tracks\":[{\"mid\":\"0\",\"kind\":\"video\",\"id\":\"x\","
+        "\"upload\":true}]}");
+    g_auto (NoomServerEvent) ev = { 0, };
+    G_GNUC_UNUSED g_autoptr (JsonNode) node =
+        event_round_trip (noom_protocol_encode_relay (NOOM_EVENT_OFFER,
+            description, NOOM_SFU_RELAY_ID), &ev);
+
+    g_assert_cmpint (ev.type, ==, NOOM_SERVER_EVENT_OFFER);
+    g_assert_cmpstr (ev.from, ==, "~sfu");
+    g_assert_cmpstr (ev.sdp, ==, "v=0\r\n");
+    g_assert_true (json_node_equal (ev.payload, description));
+  }
+}
+
+/* The codes of §4, as the wire spells them. */
+static void
+test_error_codes (void)
+{
+  static const gchar *const want[] = {
+    "bad_argument", "bad_name", "name_too_long", "room_full", "not_in_room",
+    "unknown_peer", "unknown_event", "rate_limited", "forbidden",
+    "sfu_required", "unsupported_codec",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (want); i++)
+    g_assert_cmpstr (noom_room_error_to_code (i), ==, want[i]);
+  g_assert_cmpuint (NOOM_ROOM_ERROR_UNSUPPORTED_CODEC + 1, ==,
+      G_N_ELEMENTS (want));
+}
+
 static void
 test_error_event (void)
 {
@@ -702,6 +839,54 @@ test_join_result (void)
   noom_protocol_decode_ice_servers (out.ice_servers, collect_url, urls);
   g_assert_cmpuint (urls->len, ==, 1);
   g_assert_cmpstr (urls->pdata[0], ==, "stun:a - -");
+  /* A mesh room says so, and names no relay. */
+  g_assert_cmpstr (out.media, ==, "mesh");
+  g_assert_null (out.relay);
+  g_assert_cmpuint (out.max_publishers, ==, 0);
+}
+
+/* §11: an SFU room's join answer; and an older server's, which says
+ * nothing of media. */
+static void
+test_join_result_sfu (void)
+{
+  g_autoptr (GPtrArray) others = g_ptr_array_new ();
+  NoomJoinResult result = {
+    .room = "demo",.id = bob.id,.self = (NoomParticipant *) & bob,
+    .participants = others,.count = 1,.max_room_size = 500,
+    .media = NOOM_MEDIA_MODE_NAME_SFU,.relay = NOOM_SFU_RELAY_ID,
+    .max_publishers = 16,
+  };
+  g_auto (NoomJoinResult) out = { 0, };
+  g_auto (NoomJoinResult) old = { 0, };
+  g_autoptr (JsonNode) keep = NULL;
+  g_autoptr (JsonNode) old_node = parse_json ("{\"ok\":true,\"room\":\"r\","
+      "\"self\":{\"id\":\"A\",\"nickname\":\"a\",\"kind\":\"browser\","
+      "\"sends\":[]},\"participants\":[],\"count\":1}");
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *text = NULL;
+  JsonObject *answer;
+
+  text = ack_text (noom_protocol_encode_join_result (&result), 0);
+  g_assert_nonnull (strstr (text, ",\"maxRoomSize\":500,\"media\":\"sfu\","
+          "\"relay\":\"~sfu\",\"maxPublishers\":16}]"));
+  answer = answer_round_trip (noom_protocol_encode_join_result (&result),
+      &keep);
+  assert_no_refusal (answer);
+  g_assert_true (noom_protocol_decode_join_result (answer, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (out.max_room_size, ==, 500);
+  g_assert_cmpstr (out.media, ==, "sfu");
+  g_assert_cmpstr (out.relay, ==, "~sfu");
+  g_assert_cmpuint (out.max_publishers, ==, 16);
+
+  g_assert_true (noom_protocol_decode_join_result (json_node_get_object
+          (old_node), &old, &error));
+  g_assert_no_error (error);
+  g_assert_null (old.media);
+  g_assert_null (old.relay);
+  g_assert_cmpuint (old.max_publishers, ==, 0);
+  g_assert_cmpuint (old.max_room_size, ==, 0);
 }
 
 /* The client's refusals of a join answer, word for word (its callers
@@ -842,7 +1027,7 @@ test_wire_examples (void)
           "\"self\":{\"id\":\"N1dbcXzXbJ5bLJpnAAAB\",\"nickname\":\"bob\","
           "\"kind\":\"browser\",\"sends\":[\"audio\",\"video\"]},"
           "\"participants\":[],\"count\":1,\"iceServers\":[],"
-          "\"maxRoomSize\":16}]"},
+          "\"maxRoomSize\":16,\"media\":\"mesh\"}]"},
   };
   guint i;
 
@@ -859,6 +1044,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/protocol/request/nickname", test_nickname);
   g_test_add_func ("/protocol/request/join", test_join);
+  g_test_add_func ("/protocol/request/join-media", test_join_media);
   g_test_add_func ("/protocol/request/leave-room", test_leave_room);
   g_test_add_func ("/protocol/request/chat", test_chat);
   g_test_add_func ("/protocol/request/description", test_description);
@@ -874,12 +1060,15 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/event/new-message", test_message);
   g_test_add_func ("/protocol/event/relay", test_relay);
   g_test_add_func ("/protocol/event/noom-error", test_error_event);
+  g_test_add_func ("/protocol/event/media-relay", test_media_relay);
+  g_test_add_func ("/protocol/error-codes", test_error_codes);
   g_test_add_func ("/protocol/event/refused", test_event_refused);
   g_test_add_func ("/protocol/participant/unknown-media",
       test_participant_unknown_media);
   g_test_add_func ("/protocol/answer/results", test_answers);
   g_test_add_func ("/protocol/answer/ice-servers", test_ice_servers);
   g_test_add_func ("/protocol/answer/join", test_join_result);
+  g_test_add_func ("/protocol/answer/join-sfu", test_join_result_sfu);
   g_test_add_func ("/protocol/answer/refused", test_answer_refused);
   g_test_add_func ("/protocol/connect", test_connect);
   g_test_add_func ("/protocol/wire-examples", test_wire_examples);

@@ -22,6 +22,7 @@
 #include "noom-engine.h"
 #include "noom-listener.h"
 #include "noom-sio.h"
+#include "noom-relay-link.h"
 #include "noom-room-server.h"
 #include "noom-http.h"
 #include "noom-ice.h"
@@ -34,6 +35,7 @@ typedef struct
 {
   GMainLoop *loop;
   NoomEngine *engine;
+  NoomRelayLink *relay;         /* --sfu */
   gint64 shutdown_deadline;
   guint shutdown_source;
   gboolean stopping;
@@ -47,7 +49,7 @@ static gchar *opt_tls_key = NULL;
 static gchar **opt_ice_servers = NULL;
 static gchar *opt_turn_secret = NULL;
 static gint opt_turn_ttl = 86400;
-static gint opt_max_room_size = NOOM_ROOM_DEFAULT_MAX_ROOM_SIZE;
+static gint opt_max_room_size = -1;     /* 16, or 500 with --sfu */
 static gint opt_ping_interval = 25000;
 static gint opt_ping_timeout = 20000;
 static gint64 opt_max_payload = 1000000;
@@ -63,6 +65,10 @@ static gint opt_max_per_address = 64;
 static gboolean opt_limit_loopback = FALSE;
 static gint opt_header_timeout = 10;
 static gint opt_idle_timeout = 60;
+static gboolean opt_sfu = FALSE;
+static gchar *opt_relay = NULL;
+static gchar **opt_relay_args = NULL;
+static gint opt_max_publishers = -1;
 static gboolean opt_version = FALSE;
 
 static GOptionEntry entries[] = {
@@ -84,7 +90,7 @@ static GOptionEntry entries[] = {
   {"turn-ttl", 0, 0, G_OPTION_ARG_INT, &opt_turn_ttl,
       "Lifetime of TURN credentials in seconds (default 86400)", "SECONDS"},
   {"max-room-size", 0, 0, G_OPTION_ARG_INT, &opt_max_room_size,
-      "Participants per room (default 16)", "N"},
+      "Participants per room (default 16; 500 with --sfu)", "N"},
   {"ping-interval", 0, 0, G_OPTION_ARG_INT, &opt_ping_interval,
       "Engine.IO ping interval in ms (default 25000)", "MS"},
   {"ping-timeout", 0, 0, G_OPTION_ARG_INT, &opt_ping_timeout,
@@ -124,6 +130,17 @@ static GOptionEntry entries[] = {
   {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt_idle_timeout,
         "Seconds a kept-alive connection may wait between requests "
         "(default 60)", "SECONDS"},
+  {"sfu", 0, 0, G_OPTION_ARG_NONE, &opt_sfu,
+      "Forward the media of every room through the server's media relay "
+        "(noom-relay) instead of peer to peer", NULL},
+  {"relay", 0, 0, G_OPTION_ARG_FILENAME, &opt_relay,
+      "The media relay to start with --sfu (default: noom-relay next to "
+        "noom-server, then in $PATH)", "PATH"},
+  {"relay-arg", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_relay_args,
+      "An argument for the media relay (repeatable)", "ARG"},
+  {"max-publishers", 0, 0, G_OPTION_ARG_INT, &opt_max_publishers,
+        "With --sfu: participants per room that send media (default 16)",
+      "N"},
   {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL},
   {NULL}
@@ -144,6 +161,16 @@ check_range (const gchar * name, gint64 value, gint64 min, gint64 max,
 static gboolean
 check_options (GError ** error)
 {
+  if (!opt_sfu && (opt_relay || opt_relay_args || opt_max_publishers != -1)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--relay, --relay-arg and --max-publishers go with --sfu");
+    return FALSE;
+  }
+  if (opt_max_room_size == -1)
+    opt_max_room_size = opt_sfu ? NOOM_ROOM_DEFAULT_SFU_MAX_ROOM_SIZE :
+        NOOM_ROOM_DEFAULT_MAX_ROOM_SIZE;
+  if (opt_max_publishers == -1)
+    opt_max_publishers = NOOM_ROOM_DEFAULT_MAX_PUBLISHERS;
   if (!check_range ("port", opt_port, 0, 65535, error)
       || !check_range ("turn-ttl", opt_turn_ttl, 1, 30 * 86400, error)
       || !check_range ("max-room-size", opt_max_room_size, 1, 100000, error)
@@ -158,7 +185,8 @@ check_options (GError ** error)
       || !check_range ("max-connections-per-address", opt_max_per_address, 0,
           10000000, error)
       || !check_range ("header-timeout", opt_header_timeout, 1, 3600, error)
-      || !check_range ("idle-timeout", opt_idle_timeout, 1, 86400, error))
+      || !check_range ("idle-timeout", opt_idle_timeout, 1, 86400, error)
+      || !check_range ("max-publishers", opt_max_publishers, 1, 100000, error))
     return FALSE;
   for (gchar ** o = opt_allowed_origins; o && *o; o++) {
     /* What a browser sends: scheme://host[:port], nothing after. */
@@ -191,6 +219,39 @@ check_options (GError ** error)
     return FALSE;
   }
   return TRUE;
+}
+
+/* --sfu: the relay's command line, or NULL (@error set) when there is no
+ * relay to start. */
+static gchar **
+relay_argv (GError ** error)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree gchar *path = NULL;
+
+  if (opt_relay == NULL) {
+    path = noom_relay_link_find_default ();
+    if (path == NULL) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          "--sfu: no noom-relay next to noom-server nor in $PATH "
+          "(give --relay PATH)");
+      return NULL;
+    }
+  } else if (strchr (opt_relay, '/') == NULL) {
+    path = g_find_program_in_path (opt_relay);
+  } else if (g_file_test (opt_relay, G_FILE_TEST_IS_EXECUTABLE)
+      && !g_file_test (opt_relay, G_FILE_TEST_IS_DIR)) {
+    path = g_strdup (opt_relay);
+  }
+  if (path == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--relay %s: not an executable", opt_relay);
+    return NULL;
+  }
+  g_strv_builder_add (builder, path);
+  if (opt_relay_args)
+    g_strv_builder_addv (builder, (const gchar **) opt_relay_args);
+  return g_strv_builder_end (builder);
 }
 
 /* The kernel's accept queue must absorb connect storms (10,000 clients
@@ -300,8 +361,10 @@ shutdown_poll (gpointer data)
   App *app = data;
 
   /* The close packets are queued; wait until the transports have written
-   * them (every session gone) or the grace period is over. */
-  if (noom_engine_get_n_sockets (app->engine) == 0
+   * them (every session gone), and the relay has stopped, or the grace
+   * period is over. */
+  if ((noom_engine_get_n_sockets (app->engine) == 0
+          && (app->relay == NULL || !noom_relay_link_is_running (app->relay)))
       || g_get_monotonic_time () >= app->shutdown_deadline) {
     app->shutdown_source = 0;
     g_main_loop_quit (app->loop);
@@ -324,6 +387,8 @@ on_signal (gpointer data)
   g_message ("shutting down: closing %u connection(s)",
       noom_engine_get_n_sockets (app->engine));
   noom_engine_close_all (app->engine);
+  if (app->relay)
+    noom_relay_link_stop (app->relay);
   app->shutdown_deadline = g_get_monotonic_time () +
       SHUTDOWN_GRACE_MS * (gint64) 1000;
   app->shutdown_source = g_timeout_add (10, shutdown_poll, app);
@@ -416,6 +481,7 @@ main (int argc, char **argv)
   NoomListenerConfig listener_config;
   NoomListener *listener;
   const gchar *env_secret;
+  g_auto (GStrv) relay_command = NULL;
 
   if (argc > 1 && strcmp (argv[1], "token") == 0)
     return token_main (argc - 1, argv + 1);
@@ -464,6 +530,14 @@ main (int argc, char **argv)
     g_printerr ("noom-server: %s\n", error->message);
     return EXIT_USAGE;
   }
+  if (opt_sfu) {
+    relay_command = relay_argv (&error);
+    if (relay_command == NULL) {
+      g_printerr ("noom-server: %s\n", error->message);
+      noom_ice_config_free (ice);
+      return EXIT_USAGE;
+    }
+  }
   if (opt_tls_cert) {
     cert = g_tls_certificate_new_from_files (opt_tls_cert, opt_tls_key, &error);
     if (cert == NULL) {
@@ -498,6 +572,13 @@ main (int argc, char **argv)
   room_config.ice = ice;
   room_config.token_secret = token_secret;
   room_config.limit_loopback = opt_limit_loopback;
+  if (relay_command) {
+    /* A line of the control channel is at most one packet's worth. */
+    app.relay = noom_relay_link_new ((const gchar * const *) relay_command,
+        opt_max_payload);
+    room_config.relay = app.relay;
+    room_config.max_publishers = opt_max_publishers;
+  }
   rooms = noom_room_server_new (sio, &room_config);
   http = noom_http_new (server, opt_static_dir);
 
@@ -519,6 +600,12 @@ main (int argc, char **argv)
     return 1;
   }
 
+  if (app.relay && !noom_relay_link_start (app.relay, &error)) {
+    g_printerr ("noom-server: cannot start the relay %s: %s\n",
+        relay_command[0], error->message);
+    return 1;
+  }
+
   app.loop = g_main_loop_new (NULL, FALSE);
   app.engine = noom_sio_server_get_engine (sio);
   g_unix_signal_add (SIGINT, on_signal, &app);
@@ -530,6 +617,7 @@ main (int argc, char **argv)
   noom_listener_free (listener);
   noom_sio_server_free (sio);
   noom_room_server_free (rooms);
+  noom_relay_link_free (app.relay);
   noom_http_free (http);
   noom_ice_config_free (ice);
   g_main_loop_unref (app.loop);

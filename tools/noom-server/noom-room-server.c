@@ -16,6 +16,11 @@
  * only marks the connection dead (socket = NULL) and queues it, and leave()
  * finishes it (bye to its room, free) when the outermost entry point
  * returns.  Loops over members skip dead connections.
+ *
+ * SFU rooms (--sfu, docs/protocol.md §11): the participants that joined
+ * listing "sfu" are the relay's (Conn.sfu); the relay learns of them from
+ * the join, leave and update objects sent here, their signalling with
+ * "~sfu" goes to it, and what it sends comes back through on_relay_*.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -82,6 +87,7 @@ struct _Conn
   NoomToken *token;             /* with a token secret: what it may do */
   guint in_lobby:1;
   guint pending:1;
+  guint sfu:1;                  /* in an SFU room, connected to the relay */
 };
 
 struct _NoomRoomServer
@@ -411,6 +417,175 @@ lobby_exit (NoomRoomServer * self, Conn * c)
   }
 }
 
+/* ------------------------------------------------------------- the relay */
+
+/* {"op", "room", ...} for the relay (docs/server-internals.md). */
+static JsonObject *
+relay_message (const gchar * op, Conn * c)
+{
+  JsonObject *o = json_object_new ();
+
+  json_object_set_string_member (o, "op", op);
+  json_object_set_string_member (o, "room",
+      noom_room_get_name (c->member.room));
+  return o;
+}
+
+/* join or update: {"op", "room", "participant"} */
+static void
+relay_send_participant (NoomRoomServer * self, Conn * c, const gchar * op)
+{
+  g_autoptr (JsonObject) o = relay_message (op, c);
+  NoomParticipant p = member_participant (&c->member);
+
+  json_object_set_member (o, "participant",
+      noom_protocol_encode_participant (&p));
+  noom_relay_link_send (self->config.relay, o);
+}
+
+/* Every live member of every room that @func accepts. */
+static void
+foreach_sfu_conn (NoomRoomServer * self, void (*func) (NoomRoomServer * self,
+        Conn * c, gpointer data), gpointer data)
+{
+  g_autoptr (GPtrArray) rooms = noom_room_set_list (self->rooms);
+  guint i, j;
+
+  for (i = 0; i < rooms->len; i++) {
+    NoomRoom *room = rooms->pdata[i];
+
+    for (j = 0; j < noom_room_get_count (room); j++) {
+      Conn *m = (Conn *) noom_room_get_member (room, j);
+
+      if (m->sfu && m->socket)
+        func (self, m, data);
+    }
+  }
+}
+
+static void
+relay_rejoin (NoomRoomServer * self, Conn * c, gpointer data)
+{
+  relay_send_participant (self, c, "join");
+}
+
+static void
+emit_frame (NoomRoomServer * self, Conn * c, gpointer data)
+{
+  conn_send (c, data);
+}
+
+/* media_relay({state}) to everyone the relay serves. */
+static void
+broadcast_media_relay (NoomRoomServer * self, const gchar * state)
+{
+  g_autoptr (JsonArray) event = noom_protocol_encode_media_relay (state);
+  g_autoptr (GBytes) frame = noom_sio_frame_event_array (event, -1);
+
+  foreach_sfu_conn (self, emit_frame, frame);
+}
+
+static void
+on_relay_ready (gboolean restarted, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+
+  enter (self);
+  /* A new relay knows no one yet. */
+  foreach_sfu_conn (self, relay_rejoin, NULL);
+  if (restarted)
+    broadcast_media_relay (self, NOOM_MEDIA_RELAY_STATE_READY);
+  leave (self);
+}
+
+static void
+on_relay_down (gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+
+  enter (self);
+  broadcast_media_relay (self, NOOM_MEDIA_RELAY_STATE_RESTARTING);
+  leave (self);
+}
+
+/* The participant a relay object is for: "to" in "room", if it is still
+ * there and served by the relay. */
+static Conn *
+relay_target (NoomRoomServer * self, const gchar * op, JsonObject * m)
+{
+  const gchar *room_name, *to;
+  NoomRoom *room;
+  Conn *c;
+
+  room_name = noom_json_node_get_string (json_object_get_member (m, "room"));
+  to = noom_json_node_get_string (json_object_get_member (m, "to"));
+  if (room_name == NULL || to == NULL) {
+    g_message ("relay: skipped \"%s\" without room or to", op);
+    return NULL;
+  }
+  room = noom_room_set_lookup (self->rooms, room_name);
+  c = room ? (Conn *) noom_room_find_member (room, to) : NULL;
+  if (c == NULL || c->socket == NULL || !c->sfu) {
+    /* It left meanwhile: the relay has its leave on the way. */
+    g_debug ("relay: \"%s\" for %s, no longer in the room", op, to);
+    return NULL;
+  }
+  return c;
+}
+
+static void
+on_relay_message (const gchar * op, JsonObject * m, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  g_autoptr (JsonArray) out = NULL;
+  JsonNode *payload;
+  Conn *c;
+
+  enter (self);
+  if (strcmp (op, NOOM_EVENT_NAME_OFFER) == 0) {
+    payload = json_object_get_member (m, "description");
+    if (payload == NULL || !JSON_NODE_HOLDS_OBJECT (payload)) {
+      g_message ("relay: skipped an offer without a description");
+    } else if ((c = relay_target (self, op, m)) != NULL) {
+      out = noom_protocol_encode_relay (NOOM_EVENT_OFFER, payload,
+          NOOM_SFU_RELAY_ID);
+      conn_emit (c, out);
+    }
+  } else if (strcmp (op, NOOM_EVENT_NAME_ICE) == 0) {
+    payload = json_object_get_member (m, "candidate");
+    if (payload == NULL || !(JSON_NODE_HOLDS_OBJECT (payload)
+            || JSON_NODE_HOLDS_NULL (payload))) {
+      g_message ("relay: skipped an ice without a candidate");
+    } else if ((c = relay_target (self, op, m)) != NULL) {
+      out = noom_protocol_encode_relay (NOOM_EVENT_ICE, payload,
+          NOOM_SFU_RELAY_ID);
+      conn_emit (c, out);
+    }
+  } else if (strcmp (op, "error") == 0) {
+    const gchar *code =
+        noom_json_node_get_string (json_object_get_member (m, "code"));
+    const gchar *message =
+        noom_json_node_get_string (json_object_get_member (m, "message"));
+
+    if (code == NULL || message == NULL) {
+      g_message ("relay: skipped an error without code or message");
+    } else if ((c = relay_target (self, op, m)) != NULL) {
+      g_autofree gchar *log_message = log_text (message, 256);
+
+      g_message ("error id=%s event=\"offer\" code=%s: %s (from the relay)",
+          conn_id (c), code, log_message);
+      out = noom_protocol_encode_error_code (code, message,
+          NOOM_EVENT_NAME_OFFER);
+      conn_emit (c, out);
+    }
+  } else {
+    g_autofree gchar *log_op = log_text (op, 64);
+
+    g_message ("relay: skipped unknown op \"%s\"", log_op);
+  }
+  leave (self);
+}
+
 /* --------------------------------------------------------------- leaving */
 
 static void
@@ -421,6 +596,13 @@ room_leave (NoomRoomServer * self, Conn * c, const gchar * why)
   g_autofree gchar *name = g_strdup (noom_room_get_name (room));
   guint count = noom_room_get_count (room) - 1;
 
+  if (c->sfu) {
+    g_autoptr (JsonObject) o = relay_message ("leave", c);
+
+    json_object_set_string_member (o, "id", conn_id (c));
+    noom_relay_link_send (self->config.relay, o);
+    c->sfu = FALSE;
+  }
   broadcast (room, c, noom_protocol_encode_bye (&p, count));
   noom_room_set_leave (self->rooms, &c->member);
   g_message ("leave room=\"%s\" id=%s count=%u reason=\"%s\"", name,
@@ -459,6 +641,10 @@ ack_join (NoomRoomServer * self, Conn * c, gint64 ack_id)
     .participants = others,
     .count = n,
     .max_room_size = self->config.limits.max_room_size,
+    .media = self->config.relay ? NOOM_MEDIA_MODE_NAME_SFU :
+        NOOM_MEDIA_MODE_NAME_MESH,
+    .relay = self->config.relay ? NOOM_SFU_RELAY_ID : NULL,
+    .max_publishers = self->config.relay ? self->config.max_publishers : 0,
   };
 
   if (ack_id < 0)
@@ -484,6 +670,8 @@ nickname_changed (Conn * c)
   if (c->member.room == NULL)
     return;
   broadcast (c->member.room, c, noom_protocol_encode_participant_update (&p));
+  if (c->sfu)
+    relay_send_participant (c->server, c, "update");
 }
 
 static void
@@ -553,6 +741,47 @@ check_token_join (NoomRoomServer * self, Conn * c, const gchar * name,
   return TRUE;
 }
 
+/* SFU (docs/protocol.md §11): a client that says how it takes part in
+ * calls must list "sfu"; one that says nothing (a seed page) is admitted
+ * and left out of the relay. */
+static gboolean
+check_sfu_join (NoomRoomServer * self, const NoomEventArgs * a, GError ** error)
+{
+  if (self->config.relay == NULL || !a->options
+      || (a->media & NOOM_MEDIA_MODE_SFU))
+    return TRUE;
+  /* The name goes into the message: its rule first. */
+  if (!noom_room_validate_name (a->room, -1,
+          self->config.limits.max_room_name, "room name", error))
+    return FALSE;
+  g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_SFU_REQUIRED,
+      "room \"%s\" forwards media through the server (noom-server --sfu); "
+      "this client only makes peer-to-peer calls", a->room);
+  return FALSE;
+}
+
+/* SFU: at most max_publishers participants that send media, apart from
+ * the limit on everyone. */
+static gboolean
+check_publishers (NoomRoomServer * self, const gchar * name,
+    NoomMediaFlags sends, GError ** error)
+{
+  NoomRoom *room;
+  guint i, n = 0;
+
+  if (self->config.relay == NULL || sends == NOOM_MEDIA_NONE)
+    return TRUE;
+  room = noom_room_set_lookup (self->rooms, name);
+  for (i = 0; room && i < noom_room_get_count (room); i++)
+    if (noom_room_get_member (room, i)->sends != NOOM_MEDIA_NONE)
+      n++;
+  if (n < self->config.max_publishers)
+    return TRUE;
+  g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_ROOM_FULL,
+      "room \"%s\" has %u publishers", name, self->config.max_publishers);
+  return FALSE;
+}
+
 static void
 on_join (NoomRoomServer * self, Conn * c, const gchar * event,
     const NoomEventArgs * a, gint64 ack_id)
@@ -570,8 +799,10 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
    * the connection where it was.  The room name rule comes after the
    * token checks (noom-event.h). */
   if (!check_token_join (self, c, name, kind, sends, &error)
+      || !check_sfu_join (self, a, &error)
       || !noom_room_set_check_join (self->rooms, &c->member, name,
-          &already, &error)) {
+          &already, &error)
+      || (!already && !check_publishers (self, name, sends, &error))) {
     reply_gerror (c, event, ack_id, error);
     return;
   }
@@ -601,6 +832,11 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
       noom_kind_to_string (kind), noom_room_get_count (room));
 
   ack_join (self, c, ack_id);
+  /* After the ack: the relay's offer must not overtake it. */
+  if (self->config.relay && (a->media & NOOM_MEDIA_MODE_SFU)) {
+    c->sfu = TRUE;
+    relay_send_participant (self, c, "join");
+  }
   p = member_participant (&c->member);
   broadcast (room, c, noom_protocol_encode_welcome (&p,
           noom_room_get_count (room)));
@@ -700,6 +936,45 @@ check_media (Conn * c, const gchar * event, gint64 ack_id,
   return FALSE;
 }
 
+/* SFU: signalling with "~sfu" goes to the relay, as {op: the event's
+ * name, room, from, and the payload under its name}. */
+static void
+relay_forward (NoomRoomServer * self, Conn * c, const gchar * event,
+    const NoomEventArgs * a, gint64 ack_id)
+{
+  g_autoptr (JsonObject) o = NULL;
+  const gchar *member;
+
+  if (a->type == NOOM_EVENT_OFFER) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "the relay sends the offers: answer them");
+    return;
+  }
+  if (!c->sfu) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_UNKNOWN_PEER,
+        "you are not connected to the relay: join with "
+        "{\"media\":[\"sfu\"]}");
+    return;
+  }
+  switch (a->type) {
+    case NOOM_EVENT_ANSWER:
+      member = "description";
+      break;
+    case NOOM_EVENT_ICE:
+      member = "candidate";
+      break;
+    default:
+      member = "info";
+      break;
+  }
+  o = relay_message (noom_event_type_to_string (a->type), c);
+  json_object_set_string_member (o, "from", conn_id (c));
+  json_object_set_member (o, member, json_node_copy (a->payload));
+  /* While the relay restarts this is dropped: it was for the old one. */
+  noom_relay_link_send (self->config.relay, o);
+  ack (c, ack_id, noom_protocol_encode_ok ());
+}
+
 static void
 on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
     const NoomEventArgs * a, gint64 ack_id)
@@ -712,6 +987,18 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
   if ((a->type == NOOM_EVENT_OFFER || a->type == NOOM_EVENT_ANSWER)
       && !check_media (c, event, ack_id, a))
     return;
+
+  /* SFU rooms: peers do not connect to each other.  Without `to` (a seed
+   * page) it is relayed to the room as in a mesh room. */
+  if (to && self->config.relay) {
+    if (strcmp (to, NOOM_SFU_RELAY_ID) == 0)
+      relay_forward (self, c, event, a, ack_id);
+    else
+      reply_error (c, event, ack_id, NOOM_ROOM_ERROR_UNKNOWN_PEER,
+          "this room forwards media through the server: signal with "
+          NOOM_SFU_RELAY_ID);
+    return;
+  }
 
   if (to) {
     NoomRoomMember *m = noom_room_find_member (c->member.room, to);
@@ -1035,6 +1322,15 @@ noom_room_server_new (NoomSioServer * sio, const NoomRoomServerConfig * config)
   g_queue_init (&self->pending);
   g_queue_init (&self->dead);
   noom_sio_server_add_namespace (sio, "/", &callbacks, self);
+  if (self->config.relay) {
+    static const NoomRelayLinkCallbacks relay_callbacks = {
+      .ready = on_relay_ready,
+      .down = on_relay_down,
+      .message = on_relay_message,
+    };
+
+    noom_relay_link_set_callbacks (self->config.relay, &relay_callbacks, self);
+  }
   return self;
 }
 
@@ -1044,6 +1340,8 @@ noom_room_server_free (NoomRoomServer * self)
   if (self == NULL)
     return;
   g_warn_if_fail (self->busy == 0);
+  if (self->config.relay)
+    noom_relay_link_set_callbacks (self->config.relay, NULL, NULL);
   g_clear_handle_id (&self->flush_source, g_source_remove);
   g_clear_handle_id (&self->pending_source, g_source_remove);
   /* Connections still here (the Socket.IO server was not freed first):

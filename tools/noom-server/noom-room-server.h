@@ -13,6 +13,7 @@
 #include "noom-room.h"
 #include "noom-sio.h"
 #include "noom-ice.h"
+#include "noom-relay-link.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +32,12 @@ typedef struct {
   /* The rate budget a limited connection leaves to the next one from its
    * address applies to loopback addresses too (--limit-loopback). */
   gboolean limit_loopback;
+  /* --sfu: every room forwards media through this relay (docs/protocol.md
+   * §11); NULL: rooms are peer to peer.  The server sets its callbacks;
+   * it must outlive the server. */
+  NoomRelayLink *relay;
+  /* With a relay: participants of a room whose sends is not empty. */
+  guint max_publishers;
 } NoomRoomServerConfig;
 
 void noom_room_server_config_init (NoomRoomServerConfig * config);
