@@ -13,6 +13,7 @@
 import { io } from "./noom-sio.js";
 import { LocalMedia } from "./media.js";
 import { Mesh } from "./mesh.js";
+import { Sfu } from "./sfu.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -33,11 +34,12 @@ const state = {
   peerStates: new Map(),   /* id -> connectionState */
   notice: null,
   mediaReady: false,     /* local media settled: we know our `sends` */
+  page: 0,               /* the page of tiles on screen (PAGE_SIZE each) */
   rooms: [],
 };
 
 const media = new LocalMedia((kind, track) => onLocalTrack(kind, track));
-const mesh = new Mesh(media, {
+const callHooks = {
   signal: (event, payload, to) => {
     if (state.joined && socket.connected)
       socket.emit(event, payload, state.room, to);
@@ -45,7 +47,12 @@ const mesh = new Mesh(media, {
   onTrack: (id, stream) => attachStream(id, stream),
   onState: (id, s) => setPeerState(id, s),
   log: (text) => addNotice(text),
-});
+};
+/* A room's calls: peer to peer (mesh), or all through the server's media
+ * relay (sfu, docs/protocol.md §11), as the join ack says. */
+const mesh = new Mesh(media, callHooks);
+const sfu = new Sfu(media, callHooks);
+let calls = mesh;
 
 /* An access token (docs/protocol.md "Access tokens") comes with the link:
  * /r/ROOM?token=… or /r/ROOM#token=….  It is taken out of the address bar
@@ -83,7 +90,8 @@ function wantsRelayOnly() {
     return v !== "0" && v !== "false";
   return new URLSearchParams(url.hash.replace(/^#/, "")).has("relay");
 }
-mesh.iceTransportPolicy = wantsRelayOnly() ? "relay" : "all";
+mesh.iceTransportPolicy = sfu.iceTransportPolicy =
+  wantsRelayOnly() ? "relay" : "all";
 
 const socket = io({
   reconnectionDelay: 1000,
@@ -109,13 +117,21 @@ window.noom = Object.freeze({
     tiles: [...document.querySelectorAll("#grid .tile[data-id]")]
       .map((t) => t.dataset.id).filter((id) => id !== "self"),
     peerStates: Object.fromEntries(state.peerStates),
-    restarts: Object.fromEntries([...mesh.peers].map(([id, p]) => [id, p.totalRestarts])),
+    restarts: Object.fromEntries([...calls.peers].map(([id, p]) => [id, p.totalRestarts])),
+    media: calls === sfu ? "sfu" : "mesh",
+    page: state.page,
+    pages: pageCount(),
     rooms: state.rooms.map((r) => ({ ...r })),
     recording: !$("recording-badge").hidden,
     banner: $("banner").hidden ? null : $("banner").textContent,
     preview: !$("preview").hidden,
   }),
-  peers: mesh.pcs,
+  get peers() {
+    return calls.pcs;
+  },
+  /* SFU rooms: mid -> participant id of each track the relay sends us */
+  owners: () => Object.fromEntries([...sfu.tracks]
+    .filter(([, t]) => !t.upload).map(([mid, t]) => [mid, t.id])),
   media,
 });
 
@@ -133,7 +149,7 @@ socket.on("connect", () => {
 socket.on("disconnect", () => {
   /* our id is gone: every connection and participant with it */
   state.joined = false;
-  mesh.closeAll();
+  calls.closeAll();
   for (const id of [...state.participants.keys()])
     removeParticipant(id);
   showBanner("Connection to the server lost. Reconnecting…");
@@ -164,7 +180,7 @@ socket.on("welcome", (nickname, count, participant) => {
   addParticipant(participant);
   addNotice(participant.nickname + " joined");
   updateCount();
-  mesh.welcome(participant);
+  calls.welcome(participant);
 });
 
 socket.on("bye", (nickname, count, participant) => {
@@ -172,7 +188,7 @@ socket.on("bye", (nickname, count, participant) => {
     return;
   if (state.participants.has(participant.id))
     addNotice(participant.nickname + " left");
-  mesh.remove(participant.id);
+  calls.remove(participant.id);
   removeParticipant(participant.id);
   updateCount();
 });
@@ -199,17 +215,30 @@ socket.on("new_message", (text, meta) => {
 
 socket.on("offer", (description, from) => {
   if (state.joined && from)
-    mesh.offer(description, from, state.participants.get(from));
+    calls.offer(description, from, state.participants.get(from));
 });
 
 socket.on("answer", (description, from) => {
   if (state.joined && from)
-    mesh.answer(description, from);
+    calls.answer(description, from);
 });
 
 socket.on("ice", (candidate, from) => {
   if (state.joined && from)
-    mesh.ice(candidate, from);
+    calls.ice(candidate, from);
+});
+
+/* The server's media relay stopped and restarts (§11): its connection is
+ * gone; the new relay offers a fresh one. */
+socket.on("media_relay", (info) => {
+  if (!state.joined || calls !== sfu || !info)
+    return;
+  if (info.state === "restarting") {
+    sfu.closeAll();
+    addNotice("The server's media relay restarts: video comes back in a moment");
+  } else if (info.state === "ready") {
+    addNotice("The server's media relay is back");
+  }
 });
 
 socket.on("noom_error", (err) => {
@@ -224,6 +253,7 @@ async function sendJoin() {
       nickname: state.nickname,
       kind: "browser",
       sends: media.sends,
+      media: ["sfu", "mesh"],
     });
   } catch (e) {
     /* disconnected meanwhile: the next "connect" joins again */
@@ -247,7 +277,8 @@ async function sendJoin() {
   state.joined = true;
   state.selfId = res.id;
   state.self = res.self;
-  mesh.iceServers = Array.isArray(res.iceServers) ? res.iceServers : [];
+  calls = res.media === "sfu" ? sfu : mesh;
+  calls.iceServers = Array.isArray(res.iceServers) ? res.iceServers : [];
   for (const p of res.participants || [])
     addParticipant(p);
   renderPeople();
@@ -349,7 +380,8 @@ function leaveRoom(tellServer) {
   state.joined = false;
   state.mediaReady = false;
   state.selfId = null;
-  mesh.closeAll();
+  calls.closeAll();
+  calls = mesh;
   media.stop();
   hidePreview();
   for (const id of [...state.participants.keys()])
@@ -466,15 +498,42 @@ function initials(name) {
   return Array.from(s)[0] ? Array.from(s)[0].toUpperCase() : "?";
 }
 
+/* At most this many tiles on screen: a bigger room (an SFU room can hold
+ * hundreds) gets pages, yourself first on page 1. */
+const PAGE_SIZE = 16;
+
+function pageCount() {
+  return Math.max(1, Math.ceil($("grid").children.length / PAGE_SIZE));
+}
+
 function layoutGrid() {
   const grid = $("grid");
-  const n = Math.max(1, grid.children.length);
+  const tiles = [...grid.children];
+  const pages = pageCount();
+  state.page = Math.min(state.page, pages - 1);
+  const first = state.page * PAGE_SIZE;
+  tiles.forEach((t, i) => {
+    t.hidden = i < first || i >= first + PAGE_SIZE;
+  });
+  const n = Math.max(1, Math.min(PAGE_SIZE, tiles.length - first));
   const wide = window.innerWidth > 700;
   const cols = wide ? Math.ceil(Math.sqrt(n)) : (n > 2 ? 2 : 1);
   grid.style.setProperty("--cols", cols);
   grid.style.setProperty("--rows", Math.ceil(n / cols));
+  grid.classList.toggle("paged", pages > 1);
+  $("grid-pager").hidden = pages <= 1;
+  $("page-label").textContent = "Page " + (state.page + 1) + " of " + pages;
+  $("page-prev").disabled = state.page === 0;
+  $("page-next").disabled = state.page >= pages - 1;
 }
 window.addEventListener("resize", layoutGrid);
+
+function turnPage(delta) {
+  state.page = Math.max(0, Math.min(pageCount() - 1, state.page + delta));
+  layoutGrid();
+}
+$("page-prev").addEventListener("click", () => turnPage(-1));
+$("page-next").addEventListener("click", () => turnPage(1));
 
 function attachStream(id, stream) {
   const tile = tileFor(id);
@@ -771,7 +830,7 @@ async function fillDevices() {
 }
 
 async function onLocalTrack(kind, track) {
-  await mesh.replaceTrack(kind, track);
+  await calls.replaceTrack(kind, track);
   attachLocal();
 }
 
