@@ -1,0 +1,160 @@
+// Noom
+// Copyright (C) 2026 Noom developers
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// The web client in a room that forwards media through the server
+// (noom-server --sfu, docs/protocol.md §11): one connection per page, to the
+// media relay, which carries everyone's video and audio; the camera and
+// microphone go up once.  A room past 16 tiles gets pages.  Also saves
+// docs/screenshot-sfu.png.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  useServerAndBrowser, openPage, join, waitState, until, selfId,
+} from './harness.mjs';
+
+const require = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json'));
+const { io } = require('socket.io-client');
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ROOM = 'sfu';
+let server, browser;
+const pages = {};
+const ids = {};
+
+useServerAndBrowser((s, b) => {
+  server = s;
+  browser = b;
+}, { serverArgs: ['--sfu', '--max-publishers', '32'] });
+
+// Per participant id, what the page decodes from it: the relay connection's
+// inbound-rtp stats, attributed by mid with the offer's `tracks`.
+async function inboundByOwner(page) {
+  return page.evaluate(async () => {
+    const out = {};
+    const owners = window.noom.owners();
+    for (const [, pc] of window.noom.peers) {
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type !== 'inbound-rtp' || !owners[s.mid])
+          return;
+        const r = out[owners[s.mid]] ||= { framesDecoded: 0, audioSamples: 0 };
+        if (s.kind === 'video')
+          r.framesDecoded += s.framesDecoded || 0;
+        else
+          r.audioSamples += s.totalSamplesReceived || 0;
+      });
+    }
+    return out;
+  });
+}
+
+async function receivesFromAll(page, others, what) {
+  const first = await until(() => inboundByOwner(page),
+    (s) => others.every((id) => s[id] && s[id].framesDecoded > 0 && s[id].audioSamples > 0),
+    `${what}: media from ${others.join(', ')}`, 40000);
+  await until(() => inboundByOwner(page),
+    (s) => others.every((id) => s[id].framesDecoded > first[id].framesDecoded + 5
+      && s[id].audioSamples > first[id].audioSamples),
+    `${what}: rising counters`, 40000);
+}
+
+// What the page sends: the senders with a track on a sendonly m-line.
+async function uploads(page) {
+  return page.evaluate(() => {
+    const out = [];
+    for (const [, pc] of window.noom.peers)
+      for (const t of pc.getTransceivers())
+        if (t.currentDirection === 'sendonly' && t.sender.track)
+          out.push(t.sender.track.kind);
+    return out.sort();
+  });
+}
+
+test('three pages in an SFU room: one connection each, camera and microphone sent once, everyone seen', async () => {
+  for (const name of ['Alice', 'Bob', 'Carol']) {
+    pages[name] = await openPage(browser, server.url + '/');
+    await join(pages[name], ROOM, name);
+    ids[name] = await selfId(pages[name]);
+  }
+  for (const name of Object.keys(pages)) {
+    const others = Object.keys(pages).filter((n) => n !== name).map((n) => ids[n]);
+    const p = pages[name];
+    await waitState(p, (s, o) => s.media === 'sfu' && o.every((id) => s.tiles.includes(id)), others, `${name}'s tiles`);
+    await receivesFromAll(p, others, name);
+    const peers = await p.evaluate(() => [...window.noom.peers.keys()]);
+    assert.deepEqual(peers, ['~sfu'], 'one connection, to the relay');
+    assert.deepEqual(await uploads(p), ['audio', 'video'], 'each kind sent once');
+    const st = await p.evaluate(() => window.noom.state());
+    for (const id of others)
+      assert.equal(st.peerStates[id], 'connected');
+  }
+  for (const p of Object.values(pages))
+    assert.deepEqual(p.errors, []);
+});
+
+test('a page that leaves goes from the others; one that comes back is seen again', async () => {
+  const carol = ids.Carol;
+  await pages.Carol.click('#leave');
+  for (const name of ['Alice', 'Bob'])
+    await waitState(pages[name], (s, id) => !s.tiles.includes(id), carol, `${name} without Carol`);
+  await join(pages.Carol, ROOM, 'Carol');
+  ids.Carol = await selfId(pages.Carol);
+  for (const name of ['Alice', 'Bob'])
+    await receivesFromAll(pages[name], [ids.Carol], `${name} after Carol came back`);
+  await receivesFromAll(pages.Carol, [ids.Alice, ids.Bob], 'Carol back');
+});
+
+test('past 16 tiles the grid has pages', async () => {
+  // seed-style participants (no join options, so they count as sending
+  // audio and video: past the default 16 publishers, hence
+  // --max-publishers 32): signalling only, a tile each
+  const extra = [];
+  for (let i = 0; i < 15; i++) {
+    const s = io(server.url, { transports: ['websocket'], forceNew: true });
+    await new Promise((resolve) => s.on('connect', resolve));
+    await s.emitWithAck('enter_room', ROOM);
+    extra.push(s);
+  }
+  try {
+    const p = pages.Alice;
+    // self + Bob + Carol + 15 = 18 tiles: two pages of at most 16
+    await waitState(p, (s) => s.tiles.length === 17 && s.pages === 2, null, '18 tiles on 2 pages');
+    const visible = () => p.evaluate(() =>
+      [...document.querySelectorAll('#grid .tile')].filter((t) => !t.hidden).length);
+    assert.equal(await visible(), 16);
+    assert.equal(await p.isVisible('#grid-pager'), true);
+    await p.screenshot({ path: path.join(root, 'docs', 'screenshot-sfu.png') });
+    await p.click('#page-next');
+    await waitState(p, (s) => s.page === 1, null, 'page 2');
+    assert.equal(await visible(), 2);
+    assert.equal(await p.textContent('#page-label'), 'Page 2 of 2');
+    await p.click('#page-prev');
+    await waitState(p, (s) => s.page === 0, null, 'page 1');
+    // the video still flows to the tiles on page 1
+    await receivesFromAll(p, [ids.Bob, ids.Carol], 'Alice with pages');
+  } finally {
+    for (const s of extra)
+      s.close();
+  }
+  await waitState(pages.Alice, (s) => s.pages === 1, null, 'one page again');
+  assert.equal(await pages.Alice.isVisible('#grid-pager'), false);
+});
+
+test('the relay restarts: the pages say so and their video comes back', async () => {
+  const m = /relay started pid=(\d+)/.exec(server.output);
+  assert.ok(m, 'the server logs the relay pid');
+  process.kill(Number(m[1]), 'SIGKILL');
+  for (const name of Object.keys(pages))
+    await until(() => pages[name].evaluate(() =>
+      [...document.querySelectorAll('#room-notice, #messages')].map((e) => e.textContent).join(' ')),
+    (t) => /media relay restarts/.test(t), `${name}'s notice`, 20000);
+  for (const name of Object.keys(pages)) {
+    const others = Object.keys(pages).filter((n) => n !== name).map((n) => ids[n]);
+    await receivesFromAll(pages[name], others, `${name} after the restart`);
+  }
+});
