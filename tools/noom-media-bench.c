@@ -11,7 +11,11 @@
  *                before encoding and the receiver reads it back after
  *                decoding, so nothing depends on the elements' own stats
  *   fanout N     CPU used by one noomsink (this process) while N noomsrc
- *                receivers (a child process) take its stream
+ *                receivers (a child process, decode=false) take its
+ *                stream, and the bytes it sends; against noom-server
+ *                --sfu, --relay-pid also gives the relay's CPU (the
+ *                forwarding cost), and the receivers' own CPU is shown
+ *                apart
  *
  * Prints one JSON object per run on stdout.
  */
@@ -27,6 +31,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #define WIDTH 640
 #define HEIGHT 480
@@ -38,6 +44,26 @@ static gchar *opt_server = NULL;
 static gint opt_runs = 10;
 static gdouble opt_seconds = 10;
 static gboolean opt_no_sync = FALSE;
+static gint opt_relay_pid = 0;
+
+/* CPU seconds of another process, from /proc (-1 when it is gone) */
+static gdouble
+proc_cpu_seconds (gint pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree gchar *text = NULL;
+  const gchar *p;
+  unsigned long utime, stime;
+
+  if (pid <= 0 || !g_file_get_contents (path, &text, NULL, NULL))
+    return -1;
+  /* after "(comm)": state is field 3, utime 14 and stime 15 */
+  p = strrchr (text, ')');
+  if (!p || sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+          "%lu %lu", &utime, &stime) != 2)
+    return -1;
+  return (utime + stime) / (gdouble) sysconf (_SC_CLK_TCK);
+}
 
 static gint64
 mono_us (void)
@@ -195,18 +221,6 @@ publisher_start (const gchar * room, gboolean stamp)
   }
   g_mutex_unlock (&p->lock);
   return p;
-}
-
-static gboolean
-publisher_wait_connected (Publisher * p, gint n, gdouble timeout_s)
-{
-  gboolean ok = TRUE;
-  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
-  g_mutex_lock (&p->lock);
-  while (ok && p->connected < n)
-    ok = g_cond_wait_until (&p->cond, &p->lock, deadline);
-  g_mutex_unlock (&p->lock);
-  return ok;
 }
 
 static void
@@ -430,6 +444,24 @@ bench_latency (void)
   return l->len ? 0 : 1;
 }
 
+/* the child's receivers that got data */
+static gint receiving;
+static gint receivers_wanted;
+
+static void
+rx_handoff (GstElement * sink, GstBuffer * buffer, GstPad * pad,
+    gpointer data)
+{
+  if (g_object_get_data (G_OBJECT (sink), "got"))
+    return;
+  g_object_set_data (G_OBJECT (sink), "got", GINT_TO_POINTER (1));
+  if (g_atomic_int_add (&receiving, 1) + 1 == receivers_wanted) {
+    /* the parent measures from now */
+    printf ("receiving\n");
+    fflush (stdout);
+  }
+}
+
 static int
 bench_receivers (gint n, const gchar * room)
 {
@@ -440,19 +472,79 @@ bench_receivers (gint n, const gchar * room)
   g_autoptr (GError) error = NULL;
   GstElement *pipe;
 
+  receivers_wanted = n;
   for (i = 0; i < n; i++)
     g_string_append_printf (s, "noomsrc server=%s room=%s media=video "
-        "decode=false nickname=rx%d ! fakesink sync=false async=false ",
-        opt_server, room, i);
+        "decode=false nickname=rx%d ! fakesink name=rx%d sync=false "
+        "async=false signal-handoffs=true ", opt_server, room, i, i);
   desc = g_string_free (s, FALSE);
   pipe = gst_parse_launch (desc, &error);
   if (!pipe) {
     g_printerr ("noom-media-bench: %s\n", error->message);
     return 1;
   }
+  for (i = 0; i < n; i++) {
+    g_autofree gchar *name = g_strdup_printf ("rx%d", i);
+    GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), name);
+
+    g_signal_connect (sink, "handoff", G_CALLBACK (rx_handoff), NULL);
+    gst_object_unref (sink);
+  }
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   g_main_loop_run (g_main_loop_new (NULL, FALSE));
   return 0;
+}
+
+/* what noomsink sent so far, over all its connections */
+static guint64
+publisher_bytes_sent (Publisher * p)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (p->pipeline), "sink");
+  GstStructure *stats = NULL;
+  const GValue *list;
+  guint64 total = 0;
+  guint i;
+
+  g_object_get (sink, "stats", &stats, NULL);
+  gst_object_unref (sink);
+  if (!stats)
+    return 0;
+  list = gst_structure_get_value (stats, "participants");
+  for (i = 0; list && i < gst_value_array_get_size (list); i++) {
+    const GstStructure *ps =
+        gst_value_get_structure (gst_value_array_get_value (list, i));
+    guint64 b = 0;
+
+    if (gst_structure_get_uint64 (ps, "bytes-sent", &b))
+      total += b;
+  }
+  gst_structure_free (stats);
+  return total;
+}
+
+/* Waits for the child's "receiving" line. */
+static gboolean
+wait_receiving (gint fd, gdouble timeout_s)
+{
+  g_autoptr (GIOChannel) ch = g_io_channel_unix_new (fd);
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  GString *got = g_string_new (NULL);
+  gboolean ok = FALSE;
+
+  g_io_channel_set_flags (ch, G_IO_FLAG_NONBLOCK, NULL);
+  while (!ok && g_get_monotonic_time () < deadline) {
+    gchar buf[64];
+    gsize n = 0;
+
+    if (g_io_channel_read_chars (ch, buf, sizeof buf, &n, NULL) ==
+        G_IO_STATUS_NORMAL && n)
+      g_string_append_len (got, buf, n);
+    else
+      g_usleep (50 * 1000);
+    ok = strstr (got->str, "receiving") != NULL;
+  }
+  g_string_free (got, TRUE);
+  return ok;
 }
 
 static int
@@ -465,32 +557,52 @@ bench_fanout (gint n, const gchar * self)
   };
   Publisher *p = publisher_start (room, FALSE);
   GPid child;
+  gint child_out;
   g_autoptr (GError) error = NULL;
-  gdouble c0, c1;
+  gdouble c0, c1, r0, r1, k0, k1, secs, mbit;
+  guint64 b0, b1;
   gint64 t0, t1;
 
-  if (!g_spawn_async (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT, NULL,
-          NULL, &child, &error)) {
+  if (!g_spawn_async_with_pipes (NULL, (gchar **) argv, NULL,
+          G_SPAWN_DEFAULT, NULL, NULL, &child, NULL, &child_out, NULL,
+          &error)) {
     g_printerr ("noom-media-bench: %s\n", error->message);
     return 1;
   }
-  if (!publisher_wait_connected (p, n, 30 + n * 2)) {
-    g_printerr ("noom-media-bench: only %d of %d receivers connected\n",
-        p->connected, n);
+  if (!wait_receiving (child_out, 30 + n * 2)) {
+    g_printerr ("noom-media-bench: not all %d receivers get the stream\n",
+        n);
     kill (child, SIGKILL);
     return 1;
   }
   g_usleep (2 * G_USEC_PER_SEC);
   c0 = cpu_seconds ();
+  r0 = proc_cpu_seconds (opt_relay_pid);
+  k0 = proc_cpu_seconds (child);
+  b0 = publisher_bytes_sent (p);
   t0 = mono_us ();
   g_usleep (opt_seconds * G_USEC_PER_SEC);
   c1 = cpu_seconds ();
+  r1 = proc_cpu_seconds (opt_relay_pid);
+  k1 = proc_cpu_seconds (child);
+  b1 = publisher_bytes_sent (p);
   t1 = mono_us ();
   kill (child, SIGTERM);
   g_spawn_close_pid (child);
+  close (child_out);
+  secs = (t1 - t0) / 1e6;
+  mbit = (b1 - b0) * 8 / secs / 1e6;
   g_print ("{\"bench\":\"fanout\",\"receivers\":%d,\"publisher_cpu_percent\""
-      ":%.1f,\"seconds\":%.1f}\n", n, 100 * (c1 - c0) / ((t1 - t0) / 1e6),
-      (t1 - t0) / 1e6);
+      ":%.1f,\"publisher_mbit_s\":%.3f,\"receivers_cpu_percent\":%.1f",
+      n, 100 * (c1 - c0) / secs, mbit, k0 >= 0
+      && k1 >= 0 ? 100 * (k1 - k0) / secs : -1.0);
+  if (opt_relay_pid && r0 >= 0 && r1 >= 0)
+    /* per forwarded stream, per Mbit/s of it (issue 15's unit): with the
+     * relay, the publisher sends the one stream every receiver gets */
+    g_print (",\"relay_cpu_percent\":%.1f,\"relay_cpu_percent_per_stream_mbit\""
+        ":%.3f", 100 * (r1 - r0) / secs, mbit > 0 ? 100 * (r1 - r0) / secs /
+        n / mbit : -1.0);
+  g_print (",\"seconds\":%.1f}\n", secs);
   publisher_stop (p);
   return 0;
 }
@@ -506,6 +618,10 @@ main (int argc, char **argv)
           "(default 10)", "N"},
     {"seconds", 0, 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
         "latency, fanout: length of the measurement (default 10)", "S"},
+    {"relay-pid", 0, 0, G_OPTION_ARG_INT, &opt_relay_pid,
+        "fanout against noom-server --sfu: the relay process, whose CPU is "
+          "the forwarding cost (the server logs \"relay started pid=N\")",
+        "PID"},
     {"no-sync", 0, 0, G_OPTION_ARG_NONE, &opt_no_sync,
         "latency: take each picture as soon as it is decoded instead of when "
           "a display synchronised to the clock would show it", NULL},
