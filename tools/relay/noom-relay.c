@@ -834,7 +834,13 @@ on_stop_signal (gpointer data)
 static gboolean
 on_bus_message (GstBus * bus, GstMessage * message, gpointer data)
 {
-  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
+  Relay *relay = data;
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_LATENCY) {
+    /* a new member's jitterbuffer: the sending sessions need the
+     * pipeline's latency to stamp their sender reports */
+    gst_bin_recalculate_latency (GST_BIN (relay->pipeline));
+  } else if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
     g_autoptr (GError) error = NULL;
     g_autofree gchar *debug = NULL;
 
@@ -910,7 +916,8 @@ main (int argc, char **argv)
   relay.loop = g_main_loop_new (NULL, FALSE);
   relay.rooms = g_hash_table_new (g_str_hash, g_str_equal);
   relay.pipeline = gst_pipeline_new ("relay");
-  gst_bus_add_watch (GST_ELEMENT_BUS (relay.pipeline), on_bus_message, NULL);
+  gst_bus_add_watch (GST_ELEMENT_BUS (relay.pipeline), on_bus_message,
+      &relay);
   gst_element_set_state (relay.pipeline, GST_STATE_PLAYING);
 
   in = g_data_input_stream_new (g_unix_input_stream_new (STDIN_FILENO, FALSE));
