@@ -1533,11 +1533,10 @@ create_peer_full (GstNoomSession * self, NoomParticipant * p,
     return;
   }
   /* docs/protocol.md §7 and §11: the one place that says who offers and
-   * with which directions (lib/noom-offer.c). */
-  if (!plan_for (self, p, was_first, &plan)) {
-    GST_DEBUG_OBJECT (self, "no connection with %s", p->id);
-    return;
-  }
+   * with which directions (lib/noom-offer.c).  An offer from a pair that
+   * should not connect is still answered (refusing what it sends): the
+   * caller decided there is a peer to make. */
+  plan_for (self, p, was_first, &plan);
   /* The relay carries everyone's tracks: the element filters those. */
   if (!plan.relay && self->hooks.accept
       && !self->hooks.accept (self->element, p)) {
