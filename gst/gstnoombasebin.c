@@ -247,10 +247,24 @@ do_joined (GstElement * element, const gchar * room)
 }
 
 static void
+do_participant_left (GstElement * element, NoomParticipant * p)
+{
+  if (KLASS (element)->participant_left)
+    KLASS (element)->participant_left (GST_NOOM_BASE_BIN (element), p);
+}
+
+static void
 do_connection_lost (GstElement * element)
 {
   if (KLASS (element)->connection_lost)
     KLASS (element)->connection_lost (GST_NOOM_BASE_BIN (element));
+}
+
+static void
+do_relay_lost (GstElement * element)
+{
+  if (KLASS (element)->relay_lost)
+    KLASS (element)->relay_lost (GST_NOOM_BASE_BIN (element));
 }
 
 static const GstNoomSessionHooks hooks = {
@@ -263,8 +277,10 @@ static const GstNoomSessionHooks hooks = {
   .peer_removing = do_peer_removing,
   .peer_removed = do_peer_removed,
   .participant_updated = do_participant_updated,
+  .participant_left = do_participant_left,
   .joined = do_joined,
   .connection_lost = do_connection_lost,
+  .relay_lost = do_relay_lost,
 };
 
 /* ------------------------------------------------------------------------ */

@@ -47,8 +47,10 @@ struct _GstNoomBaseBinClass
   void (*peer_removing) (GstNoomBaseBin * self, GstNoomPeer * peer);
   void (*peer_removed) (GstNoomBaseBin * self, GstNoomPeer * peer);
   void (*participant_updated) (GstNoomBaseBin * self, NoomParticipant * p);
+  void (*participant_left) (GstNoomBaseBin * self, NoomParticipant * p);
   void (*joined) (GstNoomBaseBin * self, const gchar * room);
   void (*connection_lost) (GstNoomBaseBin * self);
+  void (*relay_lost) (GstNoomBaseBin * self);
 };
 
 GstNoomSession *gst_noom_base_bin_get_session (GstNoomBaseBin * self);

@@ -13,6 +13,7 @@
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <gst/sdp/sdp.h>
 
 #include "gstnoompeer.h"
@@ -54,6 +55,10 @@ struct _GstNoomPeer
 
   /* Under the object lock. */
   GstWebRTCPeerConnectionState state;
+  /* The relay's connection (docs/protocol.md §11): whose track each m-line
+   * of its last offer carries, by m-line index (NoomParticipant*, NULL
+   * for our upload m-lines and ended tracks). */
+  GPtrArray *owners;
   /* A ref to each promise handed to webrtcbin and not answered yet.  A
    * webrtcbin stopped with the task still queued drops its ref without a
    * reply, and a promise freed while pending is a critical: closing
@@ -86,6 +91,8 @@ gst_noom_peer_init (GstNoomPeer * self)
   g_queue_init (&self->pending_candidates);
   self->tracks = g_ptr_array_new ();
   self->promises = g_ptr_array_new ();
+  self->owners = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      noom_participant_unref);
   self->renamed = g_ptr_array_new_with_free_func ((GDestroyNotify)
       noom_participant_unref);
 }
@@ -124,6 +131,7 @@ gst_noom_peer_finalize (GObject * object)
   gst_clear_object (&self->webrtc);
   noom_participant_unref (self->remote);
   g_ptr_array_unref (self->renamed);
+  g_ptr_array_unref (self->owners);
   g_ptr_array_unref (self->tracks);
   gst_noom_peer_set_guard (self, NULL, NULL);
   G_OBJECT_CLASS (gst_noom_peer_parent_class)->finalize (object);
@@ -573,8 +581,10 @@ run_task (gpointer data)
               NULL))
         break;
       self->remote_set = TRUE;
-      /* A later offer (an ICE restart) keeps the transceivers we have. */
-      if (!self->prepared
+      /* A later offer (an ICE restart) keeps the transceivers we have; the
+       * relay's later offers bring new m-lines (tracks that start), which
+       * the element takes or refuses as it did the first ones. */
+      if ((!self->prepared || self->plan.relay)
           && gst_noom_session_get_hooks (self->session)->prepare_answer)
         gst_noom_session_get_hooks (self->session)->prepare_answer
             (gst_noom_session_get_element (self->session), self);
@@ -681,6 +691,78 @@ gst_noom_peer_negotiate (GstNoomPeer * self)
   emit_with_promise (self, "create-offer", NULL, STEP_OFFER_CREATED);
 }
 
+/* The participant id an m-line of the relay's offer carries: its
+ * a=msid, or the msid of its a=ssrc lines (webrtcbin 1.22 writes only
+ * these). */
+static const gchar *
+media_msid (const GstSDPMedia * media, gsize * len)
+{
+  const gchar *v;
+  guint i;
+
+  v = gst_sdp_media_get_attribute_val (media, "msid");
+  if (!v) {
+    for (i = 0; (v = gst_sdp_media_get_attribute_val_n (media, "ssrc", i)); i++) {
+      v = strstr (v, " msid:");
+      if (v) {
+        v += strlen (" msid:");
+        break;
+      }
+    }
+  }
+  if (!v)
+    return NULL;
+  *len = strcspn (v, " ");
+  return *len ? v : NULL;
+}
+
+/* The relay's offer: who sends on each m-line (session thread, where the
+ * room's participants are known). */
+static void
+read_owners (GstNoomPeer * self, const GstSDPMessage * msg)
+{
+  g_autoptr (GPtrArray) owners = g_ptr_array_new_with_free_func
+      ((GDestroyNotify) noom_participant_unref);
+  guint i;
+
+  for (i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (msg, i);
+    NoomParticipant *p = NULL;
+    const gchar *msid;
+    gsize len = 0;
+
+    /* only what the relay sends us: not our upload m-lines (recvonly on
+     * its side), not ended tracks (inactive) */
+    if (gst_sdp_media_get_attribute_val (media, "sendonly")
+        && (msid = media_msid (media, &len))) {
+      g_autofree gchar *id = g_strndup (msid, len);
+
+      p = gst_noom_session_get_participant (self->session, id);
+      if (!p)
+        GST_WARNING_OBJECT (self, "m-line %u carries %s, not a participant "
+            "we know: taking nothing from it", i, id);
+    }
+    g_ptr_array_add (owners, p ? noom_participant_ref (p) : NULL);
+    GST_DEBUG_OBJECT (self, "m-line %u: %s", i, p ? p->id : "-");
+  }
+  GST_OBJECT_LOCK (self);
+  g_ptr_array_set_size (self->owners, 0);
+  g_ptr_array_extend_and_steal (self->owners, g_steal_pointer (&owners));
+  GST_OBJECT_UNLOCK (self);
+}
+
+NoomParticipant *
+gst_noom_peer_get_track_owner (GstNoomPeer * self, guint mline)
+{
+  NoomParticipant *p = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (mline < self->owners->len && self->owners->pdata[mline])
+    p = noom_participant_ref (self->owners->pdata[mline]);
+  GST_OBJECT_UNLOCK (self);
+  return p;
+}
+
 static void
 set_remote (GstNoomPeer * self, const gchar * sdp, GstWebRTCSDPType type)
 {
@@ -702,6 +784,8 @@ set_remote (GstNoomPeer * self, const gchar * sdp, GstWebRTCSDPType type)
     fail (self, "the remote session description is not valid SDP");
     return;
   }
+  if (type == GST_WEBRTC_SDP_TYPE_OFFER && self->plan.relay)
+    read_owners (self, msg);
   desc = gst_webrtc_session_description_new (type, msg);
   emit_with_promise (self, "set-remote-description", desc,
       type == GST_WEBRTC_SDP_TYPE_OFFER ? STEP_REMOTE_OFFER_SET :

@@ -39,6 +39,12 @@ const NoomOfferPlan *gst_noom_peer_get_plan (GstNoomPeer * self);
 GstWebRTCRTPTransceiverDirection gst_noom_peer_plan_direction (GstNoomPeer *
     self, NoomMediaFlags kind);
 gboolean gst_noom_peer_is_connected (GstNoomPeer * self);
+/* The relay's connection (docs/protocol.md §11, the plan's relay): the
+ * participant whose track m-line @mline of the relay's last offer carries
+ * (a ref), or NULL (one of our upload m-lines, an ended track, someone
+ * the room did not tell us about).  Any thread. */
+NoomParticipant *gst_noom_peer_get_track_owner (GstNoomPeer * self,
+    guint mline);
 
 /* What the element keeps for this peer, session thread: its tracks
  * (noomsink: the Branch of each stream feeding the peer; noomsrc: the

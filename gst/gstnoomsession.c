@@ -6,10 +6,14 @@
  * noomsrc.  It owns the settings behind the uri/server/room/... properties,
  * the signalling thread with its own GMainContext (the NoomClient and every
  * GstNoomPeer negotiation live there) and the table of peers.  "Who sends
- * the offer" (docs/protocol.md §7) is noom_offer_plan() (lib/noom-room.c):
+ * the offer" (docs/protocol.md §7) is noom_offer_plan() (lib/noom-offer.c):
  * the session asks it for each new peer (create_peer_full(), told whether
  * we were first: on_participant_joined() yes, on_joined() no) and hands the
  * plan to the peer; the elements map its directions onto transceivers.
+ * In a room that forwards media through the server (§11, the join ack
+ * says "media":"sfu") it asks noom_offer_plan_sfu() instead: no peer per
+ * participant, one with the relay, made when the relay's first offer comes
+ * and answering every later one.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -161,6 +165,9 @@ struct _GstNoomSession
   guint reconnect_delay;        /* ms before the next attempt */
   GSource *reconnect_source;
   NoomMediaFlags sends;
+  gchar *relay_id;              /* SFU room (docs/protocol.md §11): the
+                                   relay's id from the join ack; NULL in a
+                                   mesh room */
   GQueue early;                 /* Early*: what arrived before the join ack */
   /* The others in the room as the server told us (join ack, welcome,
    * participant_update, bye): id -> NoomParticipant.  What a participant
@@ -1150,6 +1157,7 @@ gst_noom_session_finalize (GObject * object)
   g_free (self->ice_local_addresses);
   g_free (self->uri_error);
   g_free (self->self_id);
+  g_free (self->relay_id);
   g_hash_table_unref (self->peers);
   g_hash_table_unref (self->roster);
   g_mutex_clear (&self->peers_lock);
@@ -1376,13 +1384,49 @@ post_client_error (GstNoomSession * self, const GError * error)
   }
 }
 
+/* Whether we take part in what the room receives: every kind but
+ * `publisher` (the relay gives a publisher no tracks, §11). */
+static gboolean
+receives (GstNoomSession * self)
+{
+  return g_strcmp0 (self->kind, "publisher") != 0;
+}
+
+/* docs/protocol.md §7 and §11: the one answer to who connects to whom and
+ * who offers (lib/noom-offer.c). */
+static gboolean
+plan_for (GstNoomSession * self, NoomParticipant * p, gboolean was_first,
+    NoomOfferPlan * plan)
+{
+  if (self->relay_id)
+    return noom_offer_plan_sfu (self->relay_id, p->id, self->sends,
+        receives (self), plan);
+  return noom_offer_plan (was_first, self->sends, p->sends, plan);
+}
+
 static gboolean
 needs_connection (GstNoomSession * self, NoomParticipant * p)
 {
   NoomOfferPlan plan;
 
   /* Who was first plays no part in whether a pair connects. */
-  return noom_offer_plan (FALSE, self->sends, p->sends, &plan);
+  return plan_for (self, p, FALSE, &plan);
+}
+
+/* SFU room: @p's tracks come over the relay's connection, not one of its
+ * own; the element still says whether it wants them (its participant
+ * filter), now. */
+static void
+sfu_participant (GstNoomSession * self, NoomParticipant * p)
+{
+  if (!self->relay_id || !self->hooks.accept)
+    return;
+  if (self->hooks.accept (self->element, p))
+    GST_INFO_OBJECT (self, "%s (%s): its tracks come from the relay", p->id,
+        p->nickname);
+  else
+    GST_INFO_OBJECT (self, "%s (%s): filtered out, its tracks are dropped",
+        p->id, p->nickname);
 }
 
 static gboolean
@@ -1488,7 +1532,14 @@ create_peer_full (GstNoomSession * self, NoomParticipant * p,
     gst_object_unref (existing);
     return;
   }
-  if (self->hooks.accept && !self->hooks.accept (self->element, p)) {
+  /* docs/protocol.md §7 and §11: the one place that says who offers and
+   * with which directions (lib/noom-offer.c).  An offer from a pair that
+   * should not connect is still answered (refusing what it sends): the
+   * caller decided there is a peer to make. */
+  plan_for (self, p, was_first, &plan);
+  /* The relay carries everyone's tracks: the element filters those. */
+  if (!plan.relay && self->hooks.accept
+      && !self->hooks.accept (self->element, p)) {
     GST_INFO_OBJECT (self, "not connecting to %s (%s): filtered out", p->id,
         p->nickname);
     return;
@@ -1507,11 +1558,9 @@ create_peer_full (GstNoomSession * self, NoomParticipant * p,
     return;
   }
 
-  /* docs/protocol.md §7: the one place that says who offers and with
-   * which directions (lib/noom-room.c). */
-  noom_offer_plan (was_first, self->sends, p->sends, &plan);
-  GST_INFO_OBJECT (self, "new peer %s (%s), we %s (audio %s, video %s)",
-      p->id, p->nickname, plan.offer ? "offer" : "answer",
+  GST_INFO_OBJECT (self, "new peer %s (%s), %swe %s (audio %s, video %s)",
+      p->id, p->nickname, plan.relay ? "the SFU relay, " : "",
+      plan.offer ? "offer" : "answer",
       noom_direction_to_string (plan.audio),
       noom_direction_to_string (plan.video));
   peer = gst_noom_peer_new (self, p, &plan);
@@ -1654,6 +1703,7 @@ on_participant_joined (NoomClient * client, NoomParticipant * p,
   }
   roster_add (self, p);
   post_participant (self, "joined", p);
+  sfu_participant (self, p);
   /* docs/protocol.md §7: the one already in the room offers. */
   if (needs_connection (self, p)) {
     remove_peer (self, p->id);
@@ -1673,8 +1723,17 @@ on_participant_left (NoomClient * client, NoomParticipant * p,
     return;
   }
   remove_peer (self, p->id);
+  /* SFU: its tracks end on the relay's connection, which stays */
+  if (self->relay_id && self->hooks.participant_left)
+    self->hooks.participant_left (self->element, p);
   g_hash_table_remove (self->roster, p->id);
   post_participant (self, "left", p);
+}
+
+NoomParticipant *
+gst_noom_session_get_participant (GstNoomSession * self, const gchar * id)
+{
+  return g_hash_table_lookup (self->roster, id);
 }
 
 /* participant_update: a participant renamed itself */
@@ -1700,6 +1759,57 @@ on_participant_updated (NoomClient * client, NoomParticipant * p,
     self->hooks.participant_updated (self->element, p);
 }
 
+/* SFU room (docs/protocol.md §11): only the relay offers, on one
+ * connection.  Its first offer makes the peer; every later one
+ * (renegotiation: tracks come and go, or an ICE restart) is answered on
+ * the same connection, connected or not. */
+static void
+on_relay_offer (GstNoomSession * self, GstNoomPeer * peer, const gchar * from,
+    const gchar * sdp)
+{
+  g_autoptr (GstNoomPeer) created = NULL;
+
+  if (g_strcmp0 (from, self->relay_id) != 0) {
+    GST_WARNING_OBJECT (self, "ignoring an offer from %s: this room's media "
+        "comes from the relay %s", from, self->relay_id);
+    return;
+  }
+  if (!peer) {
+    g_autoptr (NoomParticipant) relay = noom_participant_new (from,
+        "media relay", "relay", NOOM_MEDIA_NONE);
+
+    create_peer (self, relay, FALSE);
+    peer = created = lookup_peer (self, from);
+    if (!peer)
+      return;
+  }
+  gst_noom_peer_handle_offer (peer, sdp);
+}
+
+/* media_relay (§11): the relay stopped; the new one offers again once it
+ * is up. */
+static void
+on_media_relay (NoomClient * client, const gchar * state, GstNoomSession * self)
+{
+  g_autoptr (GstNoomPeer) peer = NULL;
+
+  if (!self->relay_id || self->state != GST_NOOM_SESSION_STATE_JOINED)
+    return;
+  if (g_strcmp0 (state, "restarting") != 0) {
+    GST_INFO_OBJECT (self, "the media relay is %s", state);
+    return;
+  }
+  GST_ELEMENT_WARNING (self->element, RESOURCE, READ,
+      ("The media relay of the Noom server at %s stopped: media resumes "
+          "when it is back.", self->http_url), ("media_relay %s", state));
+  peer = lookup_peer (self, self->relay_id);
+  if (!peer)
+    return;
+  if (self->hooks.relay_lost)
+    self->hooks.relay_lost (self->element);
+  remove_peer (self, self->relay_id);
+}
+
 static void
 on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
     GstNoomSession * self)
@@ -1712,6 +1822,10 @@ on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
     e->offer.from = g_strdup (from);
     e->offer.sdp = g_strdup (sdp);
     keep_early (self, e);
+    return;
+  }
+  if (self->relay_id) {
+    on_relay_offer (self, peer, from, sdp);
     return;
   }
   if (peer && !gst_noom_peer_is_offerer (peer)
@@ -1806,6 +1920,14 @@ static void
 on_server_error (NoomClient * client, const gchar * code,
     const gchar * message, GstNoomSession * self)
 {
+  if (!g_strcmp0 (code, "unsupported_codec")) {
+    /* docs/protocol.md §11: what we send cannot go through the relay */
+    GST_ELEMENT_ERROR (self->element, STREAM, CODEC_NOT_FOUND,
+        ("Room \"%s\" on %s forwards media through the server, which "
+            "carries VP8 video and Opus audio only: %s", self->uri->room,
+            self->http_url, message), ("noom_error %s", code));
+    return;
+  }
   GST_ELEMENT_WARNING (self->element, RESOURCE, WRITE,
       ("The Noom server reported an error: %s", message), ("code %s", code));
 }
@@ -1998,6 +2120,12 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
   }
 
   set_state (self, GST_NOOM_SESSION_STATE_JOINED, "join ack");
+  g_clear_pointer (&self->relay_id, g_free);
+  if (!g_strcmp0 (info->media, NOOM_MEDIA_MODE_NAME_SFU) && info->relay) {
+    self->relay_id = g_strdup (info->relay);
+    GST_INFO_OBJECT (self, "room %s forwards media through the server: "
+        "one connection, with the relay %s", info->room, self->relay_id);
+  }
   g_strfreev (self->room_ice_servers);
   self->room_ice_servers = g_strdupv (info->ice_servers);
   GST_OBJECT_LOCK (self);
@@ -2039,6 +2167,7 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 
     roster_add (self, p);
     post_participant (self, "joined", p);
+    sfu_participant (self, p);
     if (needs_connection (self, p))
       create_peer (self, p, FALSE);
   }
@@ -2122,6 +2251,9 @@ connect_client (GstNoomSession * self)
   guint timeout;
 
   self->client = noom_client_new ();
+  /* Either kind of room (docs/protocol.md §11): the join ack says which. */
+  noom_client_set_media_modes (self->client, NOOM_MEDIA_MODE_MESH |
+      NOOM_MEDIA_MODE_SFU);
   g_signal_connect (self->client, "participant-joined",
       G_CALLBACK (on_participant_joined), self);
   g_signal_connect (self->client, "participant-left",
@@ -2135,6 +2267,8 @@ connect_client (GstNoomSession * self)
   g_signal_connect (self->client, "ice", G_CALLBACK (on_ice), self);
   g_signal_connect (self->client, "server-error",
       G_CALLBACK (on_server_error), self);
+  g_signal_connect (self->client, "media-relay",
+      G_CALLBACK (on_media_relay), self);
   g_signal_connect (self->client, "disconnected",
       G_CALLBACK (on_disconnected), self);
 

@@ -19,7 +19,8 @@ G_DECLARE_FINAL_TYPE (GstNoomSession, gst_noom_session, GST, NOOM_SESSION,
  * Every hook runs on the session thread. */
 typedef struct
 {
-  /* Whether to connect to @p at all (NULL: everyone). */
+  /* Whether to connect to @p at all (NULL: everyone); in an SFU room,
+   * whether to take @p's tracks from the relay. */
   gboolean (*accept) (GstElement * element, NoomParticipant * p);
   /* The peer's webrtcbin was added to the element (state not synced yet). */
   void (*peer_added) (GstElement * element, GstNoomPeer * peer);
@@ -42,6 +43,10 @@ typedef struct
   /* @p (already in the room) changed its nickname; its peer, if any, has
    * the new participant already. */
   void (*participant_updated) (GstElement * element, NoomParticipant * p);
+  /* SFU rooms (docs/protocol.md §11): @p left the room (bye).  Its tracks
+   * came over the relay's connection, which stays: the element ends
+   * them.  Not called in a mesh room, where @p's own peer goes. */
+  void (*participant_left) (GstElement * element, NoomParticipant * p);
   /* In the room: the join ack's participants were offered to accept()
    * (also after a rejoin). */
   void (*joined) (GstElement * element, const gchar * room);
@@ -50,6 +55,11 @@ typedef struct
    * participant left.  The session then reconnects and rejoins within
    * reconnect-window (joined), or posts an error. */
   void (*connection_lost) (GstElement * element);
+  /* SFU rooms: the server's media relay stopped (media_relay
+   * "restarting"): the relay's peer goes next (peer_removing,
+   * peer_removed) because of that; the new relay's first offer makes a
+   * fresh one.  The participants stay in the room. */
+  void (*relay_lost) (GstElement * element);
 } GstNoomSessionHooks;
 
 /* Property ids shared by noomsink and noomsrc; an element's own ids start
@@ -138,6 +148,11 @@ void gst_noom_session_invoke (GstNoomSession * self, GSourceFunc func,
  * destroy it, or NULL when stopped (@notify is then called).  Any thread. */
 GSource *gst_noom_session_add_timeout (GstNoomSession * self, guint ms,
     GSourceFunc func, gpointer data, GDestroyNotify notify);
+
+/* The participant @id of the room as the server told us, or NULL.
+ * Session thread. */
+NoomParticipant *gst_noom_session_get_participant (GstNoomSession * self,
+    const gchar * id);
 
 /* For GstNoomPeer, on the session thread. */
 NoomClient *gst_noom_session_get_client (GstNoomSession * self);

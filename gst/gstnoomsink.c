@@ -724,6 +724,29 @@ offered_pt (const GstSDPMedia * media, const gchar * codec)
   return -1;
 }
 
+/* The relay (docs/protocol.md §11) tells our streams apart by the a=ssrc
+ * lines of our answer: webrtcbin 1.22 maps a bundled stream it has no
+ * a=ssrc for to the first m-line, so our video would arrive as audio.
+ * webrtcbin writes those lines from the codec preferences' ssrc, and the
+ * branch is too new for the payloader's caps to have reached it when the
+ * answer is made: the ssrc comes from the payloader itself. */
+static void
+add_ssrc (Stream * stream, GstCaps * caps)
+{
+  GstPad *src = gst_element_get_static_pad (stream->pay, "src");
+  GstCaps *current = gst_pad_get_current_caps (src);
+  guint ssrc;
+
+  if (current && gst_structure_get_uint (gst_caps_get_structure (current, 0),
+          "ssrc", &ssrc))
+    gst_caps_set_simple (caps, "ssrc", G_TYPE_UINT, ssrc, NULL);
+  else
+    GST_WARNING_OBJECT (stream->sink, "%s: no ssrc yet for the relay",
+        GST_PAD_NAME (stream->ghost));
+  gst_clear_caps (&current);
+  gst_object_unref (src);
+}
+
 /* tee -> leaky queue -> webrtcbin's @pad_name, on a transceiver sending
  * @stream's codec, as payload type @pt (-1: ours). */
 static void
@@ -747,6 +770,8 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
 
     if (pt >= 0)
       gst_caps_set_simple (caps, "payload", G_TYPE_INT, pt, NULL);
+    if (gst_noom_peer_get_plan (peer)->relay)
+      add_ssrc (stream, caps);
     g_object_set (trans, "direction", direction, "codec-preferences", caps,
         NULL);
     gst_caps_unref (caps);
@@ -870,12 +895,32 @@ sink_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
   NoomParticipant *p = gst_noom_peer_get_participant (peer);
   GstWebRTCSessionDescription *desc = NULL;
   g_autoptr (GPtrArray) unused = g_ptr_array_new ();
+  g_autoptr (GArray) linked = g_array_new (FALSE, FALSE, sizeof (guint));
+  GPtrArray *branches = branches_of (peer);
+  gboolean relay = gst_noom_peer_get_plan (peer)->relay;
   guint i, j;
 
+  /* The relay's later offers (docs/protocol.md §11) come here too: the
+   * streams already linked stay on their m-lines. */
+  for (i = 0; i < branches->len; i++) {
+    Branch *b = branches->pdata[i];
+    guint mline;
+
+    if (!b->transceiver)
+      continue;
+    g_object_get (b->transceiver, "mlineindex", &mline, NULL);
+    g_array_append_val (linked, mline);
+  }
   GST_OBJECT_LOCK (self);
-  for (l = self->streams; l; l = l->next)
-    if (((Stream *) l->data)->ready)
-      g_ptr_array_add (unused, l->data);
+  for (l = self->streams; l; l = l->next) {
+    Stream *stream = l->data;
+    gboolean used = FALSE;
+
+    for (i = 0; i < branches->len; i++)
+      used |= ((Branch *) branches->pdata[i])->tee == stream->tee;
+    if (stream->ready && !used)
+      g_ptr_array_add (unused, stream);
+  }
   GST_OBJECT_UNLOCK (self);
 
   g_object_get (webrtc, "remote-description", &desc, NULL);
@@ -891,9 +936,13 @@ sink_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
     gboolean announced = (p->sends & (video ? NOOM_MEDIA_VIDEO :
             NOOM_MEDIA_AUDIO)) != 0;
     Stream *stream = NULL;
-
     gint pt = -1;
 
+    for (j = 0; j < linked->len; j++)
+      if (g_array_index (linked, guint, j) == i)
+        break;
+    if (j < linked->len)
+      continue;
     if (dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY ||
         dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV) {
       for (j = 0; j < unused->len && !stream; j++)
@@ -909,13 +958,23 @@ sink_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
                   "rtpmap", j)); j++)
         g_string_append_printf (names, "%s%s", names->len ? ", " : "",
             strchr (rtpmap, ' ') ? strchr (rtpmap, ' ') + 1 : rtpmap);
-      GST_ELEMENT_WARNING (self, STREAM, CODEC_NOT_FOUND,
-          ("%s offers no %s on its %s m-line: it gets no %s from us",
-              p->nickname, stream->codec->encoding_name,
-              video ? "video" : "audio",
-              video ? "video" : "audio"),
-          ("m-line %u offers %s; we send %s", i, names->str,
-              stream->codec->encoding_name));
+      if (relay)
+        /* docs/protocol.md §11: nobody in the room would get it */
+        GST_ELEMENT_ERROR (self, STREAM, CODEC_NOT_FOUND,
+            ("This room forwards media through the server, which carries "
+                "%s only: noomsink sends %s %s (set video-codec=vp8, or "
+                "send raw or VP8 video).", names->str,
+                video ? "video" : "audio", stream->codec->encoding_name),
+            ("the relay's m-line %u offers %s; we send %s", i, names->str,
+                stream->codec->encoding_name));
+      else
+        GST_ELEMENT_WARNING (self, STREAM, CODEC_NOT_FOUND,
+            ("%s offers no %s on its %s m-line: it gets no %s from us",
+                p->nickname, stream->codec->encoding_name,
+                video ? "video" : "audio",
+                video ? "video" : "audio"),
+            ("m-line %u offers %s; we send %s", i, names->str,
+                stream->codec->encoding_name));
       g_string_free (names, TRUE);
       stream = NULL;
     }

@@ -159,6 +159,8 @@ struct _GstNoomSrc
                                    with the server connection */
   GSource *parked_expiry;       /* reconnect-window after the rejoin, on the
                                    session thread's context */
+  gboolean relay_restart;       /* SFU: the relay's peer goes because the
+                                   relay stopped (src_relay_lost()) */
 };
 
 /* Lock order: the element's object lock before a pad's. */
@@ -559,27 +561,46 @@ claim_parked (GstNoomSrc * self, GstNoomPeer * peer)
  * its stream-id stay, its participant-id, nickname and tags follow the
  * participant.  FALSE: none, build a new track. */
 static gboolean
-reclaim_parked (GstNoomSrc * self, GstNoomPeer * peer, GstPad * pad,
-    const gchar * media, const gchar * encoding)
+parked_matches (Output * o, GstNoomPeer * peer, NoomParticipant * p,
+    guint pass, const gchar * media, const gchar * encoding)
 {
-  NoomParticipant *p = gst_noom_peer_get_participant (peer);
+  GstNoomSrcPad *ghost = GST_NOOM_SRC_PAD (o->ghost);
+  gboolean match;
+
+  if (g_strcmp0 (ghost->media, media)
+      || g_ascii_strcasecmp (o->encoding, encoding))
+    return FALSE;
+  if (!gst_noom_peer_get_plan (peer)->relay)
+    return o->claimed_by == peer;
+  /* The relay's connection carries everyone: each track claims its own,
+   * as claim_parked() does for a whole peer. */
+  if (o->claimed_by)
+    return FALSE;
+  GST_OBJECT_LOCK (ghost);
+  match = pass == 0 ? !g_strcmp0 (ghost->participant_id, p->id) :
+      !g_strcmp0 (ghost->nickname, p->nickname) &&
+      !g_strcmp0 (ghost->kind, p->kind);
+  GST_OBJECT_UNLOCK (ghost);
+  return match;
+}
+
+static gboolean
+reclaim_parked (GstNoomSrc * self, GstNoomPeer * peer, NoomParticipant * p,
+    GstPad * pad, const gchar * media, const gchar * encoding)
+{
   GPtrArray *outputs = gst_noom_peer_get_tracks (peer);
   Output *out = NULL;
   GstNoomSrcPad *ghost;
   GstPad *sinkpad;
   gboolean id_changed, nickname_changed;
-  GList *l;
-  guint i;
+  GList *l = NULL;
+  guint i, pass;
 
   GST_OBJECT_LOCK (self);
-  for (l = self->parked; l; l = l->next) {
-    Output *o = l->data;
-
-    if (o->claimed_by == peer
-        && !g_strcmp0 (GST_NOOM_SRC_PAD (o->ghost)->media, media)
-        && !g_ascii_strcasecmp (o->encoding, encoding))
-      break;
-  }
+  for (pass = 0; pass < 2 && !l; pass++)
+    for (l = self->parked; l; l = l->next)
+      if (parked_matches (l->data, peer, p, pass, media, encoding))
+        break;
   if (l) {
     out = l->data;
     self->parked = g_list_delete_link (self->parked, l);
@@ -628,6 +649,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 {
   GstNoomSrc *self = GST_NOOM_SRC (GST_ELEMENT_PARENT (webrtc));
   NoomParticipant *p = gst_noom_peer_get_participant (peer);
+  g_autoptr (NoomParticipant) owner = NULL;
   GPtrArray *outputs = gst_noom_peer_get_tracks (peer);
   GstCaps *caps;
   const GstStructure *s;
@@ -644,6 +666,27 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
+  if (gst_noom_peer_get_plan (peer)->relay) {
+    /* docs/protocol.md §11: the relay's one connection carries everyone's
+     * tracks; its offer says whose each m-line is.  The relay forwards
+     * them all: those of participants we filter out are dropped here. */
+    GstWebRTCRTPTransceiver *trans = NULL;
+    guint mline = G_MAXUINT;
+
+    g_object_get (pad, "transceiver", &trans, NULL);
+    if (trans) {
+      g_object_get (trans, "mlineindex", &mline, NULL);
+      gst_object_unref (trans);
+    }
+    owner = gst_noom_peer_get_track_owner (peer, mline);
+    if (!owner || !participant_wanted (self, owner)) {
+      GST_INFO_OBJECT (self, "dropping the relay's m-line %u (%s)", mline,
+          owner ? owner->nickname : "nobody's");
+      gst_noom_session_drop_pad (pad);
+      return;
+    }
+    p = owner;
+  }
   caps = gst_pad_get_current_caps (pad);
   if (!caps)
     caps = gst_pad_query_caps (pad, NULL);
@@ -662,7 +705,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
    * that comes anyway. */
   wanted = encoding && (media_wanted (self) & p->sends & (video ?
           NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO));
-  if (wanted && reclaim_parked (self, peer, pad, video ? "video" : "audio",
+  if (wanted && reclaim_parked (self, peer, p, pad, video ? "video" : "audio",
           encoding)) {
     gst_caps_unref (caps);
     goto counted;
@@ -930,7 +973,9 @@ src_peer_added (GstNoomBaseBin * element, GstNoomPeer * peer)
   latency = self->latency;
   GST_OBJECT_UNLOCK (self);
   g_object_set (webrtc, "latency", latency, NULL);
-  claim_parked (self, peer);
+  /* the relay's tracks claim theirs one by one (reclaim_parked()) */
+  if (!gst_noom_peer_get_plan (peer)->relay)
+    claim_parked (self, peer);
   g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_webrtc_pad_added),
       peer);
 }
@@ -968,6 +1013,7 @@ src_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
   /* What it offers to send counts only within its `sends` (docs/protocol.md
    * §7 "What a participant may send"). */
   NoomMediaFlags wanted = media_wanted (self) & p->sends;
+  gboolean relay = gst_noom_peer_get_plan (peer)->relay;
   guint i;
 
   g_object_get (webrtc, "remote-description", &desc, NULL);
@@ -978,8 +1024,17 @@ src_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
     gboolean video = !g_strcmp0 (gst_sdp_media_get_media (media), "video");
     gboolean sends = !gst_sdp_media_get_attribute_val (media, "recvonly") &&
         !gst_sdp_media_get_attribute_val (media, "inactive");
+    /* docs/protocol.md §11: on the relay's connection each m-line is one
+     * participant's track, taken within that participant's `sends`.  The
+     * relay's later offers come here too, with the m-lines of the tracks
+     * that started since. */
+    g_autoptr (NoomParticipant) owner = relay ?
+        gst_noom_peer_get_track_owner (peer, i) : NULL;
+    NoomMediaFlags from = relay ? (owner ? owner->sends : NOOM_MEDIA_NONE) :
+        wanted;
     GstWebRTCRTPTransceiverDirection dir = sends &&
-        (wanted & (video ? NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO)) ?
+        (media_wanted (self) & from & (video ? NOOM_MEDIA_VIDEO :
+            NOOM_MEDIA_AUDIO)) ?
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY :
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE;
     GstCaps *caps = wanted_caps (video, FALSE);
@@ -1026,6 +1081,81 @@ src_connection_lost (GstNoomBaseBin * element)
     ((Output *) l->data)->claimed_by = NULL;
   GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "lost the server connection: parking %u track(s)", n);
+}
+
+/* SFU room: the server's relay stopped, its connection goes next; the
+ * tracks it carried are parked as when our server connection drops, and
+ * wait reconnect-window ms (from then: there is no rejoin) for the new
+ * relay to carry them again. */
+static void
+src_relay_lost (GstNoomBaseBin * element)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  guint n = 0;
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  for (l = self->all_outputs; l; l = l->next) {
+    Output *out = l->data;
+
+    if (out->peer && !out->eos_thread) {
+      out->lost = TRUE;
+      n++;
+    }
+  }
+  self->relay_restart = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "the media relay stopped: parking %u track(s)", n);
+}
+
+static void park_track (GstElement * head);
+
+/* SFU room: @p left.  Its tracks came over the relay's connection, which
+ * stays: they end here as a participant's tracks end with its own
+ * connection (src_peer_removing()), EOS from threads of their own, all at
+ * once, and their pads go; the webrtcbin's pads are unlinked from them
+ * first, with a drop probe (park_track()), since the relay may still send
+ * a packet or two until its next offer makes the m-line inactive. */
+static void
+src_participant_left (GstNoomBaseBin * element, NoomParticipant * p)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  g_autoptr (GPtrArray) ended = g_ptr_array_new ();
+  GList *l;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  for (l = self->all_outputs; l; l = l->next) {
+    Output *out = l->data;
+    GstNoomSrcPad *ghost = GST_NOOM_SRC_PAD (out->ghost);
+    gboolean same;
+
+    if (!out->peer || out->eos_thread)
+      continue;
+    GST_OBJECT_LOCK (ghost);
+    same = !g_strcmp0 (ghost->participant_id, p->id);
+    GST_OBJECT_UNLOCK (ghost);
+    if (!same)
+      continue;
+    g_ptr_array_remove (gst_noom_peer_get_tracks (out->peer), out);
+    g_ptr_array_add (ended, out);
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (!ended->len)
+    return;
+  GST_INFO_OBJECT (self, "%s (%s) left: ending its %u track(s)", p->nickname,
+      p->id, ended->len);
+  for (i = 0; i < ended->len; i++)
+    park_track (((Output *) ended->pdata[i])->elements->pdata[0]);
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < ended->len; i++) {
+    Output *out = ended->pdata[i];
+
+    out->eos_thread = g_thread_new ("noomsrc-eos", end_track,
+        gst_object_ref (out->elements->pdata[0]));
+  }
+  GST_OBJECT_UNLOCK (self);
+  remove_outputs (self, ended);
 }
 
 /* Nothing more from the webrtcbin goes into the chain that starts with
@@ -1190,6 +1320,7 @@ src_peer_removed (GstNoomBaseBin * element, GstNoomPeer * peer)
   NoomParticipant *p = gst_noom_peer_get_participant (peer);
   GPtrArray *outputs;
   gpointer guard;
+  gboolean relay_restart;
   guint i, n = 0;
 
   g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
@@ -1213,10 +1344,16 @@ src_peer_removed (GstNoomBaseBin * element, GstNoomPeer * peer)
       i++;
     }
   }
+  relay_restart = self->relay_restart && gst_noom_peer_get_plan (peer)->relay;
+  if (relay_restart)
+    self->relay_restart = FALSE;
   GST_OBJECT_UNLOCK (self);
   if (n)
     GST_INFO_OBJECT (self, "parked %u track(s) of %s (%s)", n, p->nickname,
         p->id);
+  /* no rejoin to wait for: the new relay offers when it is up */
+  if (relay_restart)
+    start_parked_expiry (self);
   remove_outputs (self, outputs);
   g_ptr_array_unref (outputs);
 }
@@ -1478,6 +1615,8 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
   base_class->peer_removing = src_peer_removing;
   base_class->peer_removed = src_peer_removed;
   base_class->participant_updated = src_participant_updated;
+  base_class->participant_left = src_participant_left;
+  base_class->relay_lost = src_relay_lost;
   base_class->joined = src_joined;
 
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_MEDIA, 0);

@@ -3017,6 +3017,371 @@ GST_START_TEST (test_participant_filter)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* rooms that forward media through the server (noom-server --sfu, the real
+ * noom-relay, docs/protocol.md §11) */
+
+typedef struct
+{
+  Server *server;
+  GDataInputStream *in;
+  GMutex lock;
+  GCond cond;
+  gint relay_pid;               /* the last "relay started pid=N" */
+  gint ready_pid;               /* the last "relay ready pid=N" */
+} SfuServer;
+
+static void
+sfu_line (SfuServer * sfu, const gchar * line)
+{
+  const gchar *p;
+
+  g_mutex_lock (&sfu->lock);
+  if ((p = strstr (line, "relay started pid=")))
+    sfu->relay_pid = atoi (p + strlen ("relay started pid="));
+  else if ((p = strstr (line, "relay ready pid=")))
+    sfu->ready_pid = atoi (p + strlen ("relay ready pid="));
+  g_cond_broadcast (&sfu->cond);
+  g_mutex_unlock (&sfu->lock);
+}
+
+/* the server's log (its stderr, and the relay's) */
+static gpointer
+sfu_drain (gpointer data)
+{
+  SfuServer *sfu = data;
+  gchar *line;
+
+  while ((line = g_data_input_stream_read_line (sfu->in, NULL, NULL, NULL))) {
+    sfu_line (sfu, line);
+    g_free (line);
+  }
+  return NULL;
+}
+
+/* Waits until the relay that is up is not @old_pid; returns its pid. */
+static gint
+sfu_wait_relay (SfuServer * sfu, gint old_pid, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () +
+      (gint64) (seconds * noom_test_time_scale () * G_TIME_SPAN_SECOND);
+  gint pid;
+
+  g_mutex_lock (&sfu->lock);
+  while (!(sfu->ready_pid && sfu->ready_pid != old_pid
+          && sfu->ready_pid == sfu->relay_pid))
+    if (!g_cond_wait_until (&sfu->cond, &sfu->lock, end))
+      break;
+  pid = sfu->ready_pid;
+  g_mutex_unlock (&sfu->lock);
+  fail_unless (pid && pid != old_pid, "no relay ready within %u s", seconds);
+  return pid;
+}
+
+/* noom-server --sfu: it starts build/tools/relay/noom-relay, next to it in
+ * the build tree. */
+static SfuServer *
+sfu_server_start (void)
+{
+  const gchar *exe = g_getenv ("NOOM_SERVER");
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  SfuServer *sfu = g_new0 (SfuServer, 1);
+  Server *server = g_new0 (Server, 1);
+  GError *error = NULL;
+  gchar *line;
+
+  fail_unless (exe != NULL, "NOOM_SERVER is not set");
+  g_mutex_init (&sfu->lock);
+  g_cond_init (&sfu->cond);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  server->proc = g_subprocess_launcher_spawn (launcher, &error, exe,
+      "--host", "127.0.0.1", "--port", "0", "--sfu", NULL);
+  fail_unless (server->proc != NULL, "cannot start %s: %s", exe,
+      error ? error->message : "?");
+  sfu->in = g_data_input_stream_new (g_subprocess_get_stdout_pipe
+      (server->proc));
+  while ((line = g_data_input_stream_read_line (sfu->in, NULL, NULL, NULL))) {
+    const gchar *p = strstr (line, "://127.0.0.1:");
+
+    sfu_line (sfu, line);
+    if (strstr (line, "listening on") && p
+        && sscanf (p, "://127.0.0.1:%u", &server->port)) {
+      g_free (line);
+      break;
+    }
+    g_free (line);
+  }
+  fail_unless (server->port != 0, "noom-server --sfu printed no port");
+  /* the same drain as a mesh server's, which also reads what we want */
+  server->drain = g_thread_new ("sfu-drain", sfu_drain, sfu);
+  sfu->server = server;
+  sfu_wait_relay (sfu, 0, 10);
+  return sfu;
+}
+
+static void
+sfu_server_stop (SfuServer * sfu)
+{
+  server_stop (sfu->server);
+  g_object_unref (sfu->in);
+  g_mutex_clear (&sfu->lock);
+  g_cond_clear (&sfu->cond);
+  g_free (sfu);
+}
+
+static guint
+video_frames_of (Watch * w)
+{
+  guint n;
+
+  g_mutex_lock (&w->lock);
+  n = w->video_frames;
+  g_mutex_unlock (&w->lock);
+  return n;
+}
+
+/* noomsink publishes once: one connection, to the relay, whatever the
+ * audience; three noomsrc decode its video and audio through the relay,
+ * with the pads, nicknames and tags of a mesh room. */
+GST_START_TEST (test_sfu_three_receivers)
+{
+  SfuServer *sfu = sfu_server_start ();
+  Watch *pub = start_publisher (sfu->server, "sfu", "alice", TRUE);
+  Watch *r[3];
+  GstStructure *stats = NULL;
+  const GValue *parts;
+  g_autofree gchar *pub_id = NULL, *pad_id = NULL;
+  guint i, j;
+
+  WAIT_UNTIL (pub, pub->joined, 10);
+  for (i = 0; i < 3; i++) {
+    g_autofree gchar *nick = g_strdup_printf ("r%u", i);
+
+    r[i] = start_receiver (sfu->server, "sfu", nick, TRUE);
+  }
+  for (i = 0; i < 3; i++) {
+    WAIT_UNTIL (r[i], r[i]->video_frames >= 10 && r[i]->audio_frames >= 10
+        && has_title (r[i], "alice") && r[i]->id_tags >= 2, 20);
+    g_mutex_lock (&r[i]->lock);
+    /* one video and one audio pad, both alice's */
+    fail_unless_equals_int (r[i]->pads_added, 2);
+    for (j = 0; j < r[i]->nicknames->len; j++)
+      fail_unless_equals_string (r[i]->nicknames->pdata[j], "alice");
+    g_mutex_unlock (&r[i]->lock);
+  }
+
+  /* the publisher's one connection is the relay's */
+  g_object_get (pub->noom, "stats", &stats, NULL);
+  parts = gst_structure_get_value (stats, "participants");
+  fail_unless_equals_int (gst_value_array_get_size (parts), 1);
+  fail_unless_equals_string (gst_structure_get_string (gst_value_get_structure
+          (gst_value_array_get_value (parts, 0)), "id"), "~sfu");
+  pub_id = g_strdup (gst_structure_get_string (stats, "id"));
+  gst_structure_free (stats);
+  g_mutex_lock (&pub->lock);
+  fail_unless_equals_int (pub->connected, 1);
+  g_mutex_unlock (&pub->lock);
+
+  /* the pads name the publisher, not the relay */
+  g_object_get (r[0]->first_pad, "participant-id", &pad_id, NULL);
+  fail_unless_equals_string (pad_id, pub_id);
+
+  for (i = 0; i < 3; i++)
+    watch_free (r[i]);
+  watch_free (pub);
+  sfu_server_stop (sfu);
+}
+
+GST_END_TEST;
+
+/* A publisher leaves: the receivers' pads end (EOS) and go, as in a mesh
+ * room; it comes back: new pads, and frames again. */
+GST_START_TEST (test_sfu_publisher_comes_back)
+{
+  SfuServer *sfu = sfu_server_start ();
+  Watch *pub = start_publisher (sfu->server, "back", "alice", TRUE);
+  Watch *b = start_receiver (sfu->server, "back", "bob", TRUE);
+  Watch *d = start_publisher (sfu->server, "back", "dave", FALSE);
+  guint mark;
+
+  WAIT_UNTIL (b, b->video_frames >= 20 && b->audio_frames >= 10
+      && b->pads_added == 3, 20);
+
+  watch_free (pub);
+  WAIT_UNTIL (b, b->pads_removed == 2 && b->eos_seen >= 2, 10);
+  /* dave's video goes on */
+  mark = video_frames_of (b);
+  WAIT_UNTIL (b, b->video_frames >= mark + 10, 5);
+
+  pub = start_publisher (sfu->server, "back", "alice", TRUE);
+  WAIT_UNTIL (b, b->pads_added == 5, 20);
+  mark = video_frames_of (b);
+  WAIT_UNTIL (b, b->video_frames >= mark + 20 && b->audio_frames >= 20, 10);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->pads_removed, 2);
+  g_mutex_unlock (&b->lock);
+
+  watch_free (pub);
+  watch_free (d);
+  WAIT_UNTIL (b, b->pads_removed == 5, 10);
+  watch_free (b);
+  sfu_server_stop (sfu);
+}
+
+GST_END_TEST;
+
+/* A receiver that joins a running broadcast decodes within a few seconds:
+ * the relay asks for a keyframe for it.  The publisher sends VP8 it
+ * encodes itself with no keyframe but the first unless asked, so only a
+ * keyframe request brings the newcomer a picture. */
+GST_START_TEST (test_sfu_late_joiner)
+{
+  SfuServer *sfu = sfu_server_start ();
+  Watch *pub = start_publisher_full (sfu->server, "late", "alice", FALSE,
+      "vp8enc deadline=1 keyframe-max-dist=100000 ! video/x-vp8", NULL);
+  Watch *b = start_receiver (sfu->server, "late", "bob", TRUE);
+  Watch *c;
+
+  WAIT_UNTIL (b, b->video_frames >= 10, 20);
+  g_usleep (2 * G_USEC_PER_SEC);
+  c = start_receiver (sfu->server, "late", "carol", TRUE);
+  WAIT_UNTIL (c, c->pads_added == 1, 10);
+  WAIT_UNTIL (c, c->video_frames >= 5, 4);
+  watch_free (c);
+  watch_free (b);
+  watch_free (pub);
+  sfu_server_stop (sfu);
+}
+
+GST_END_TEST;
+
+/* A mesh server and an SFU server side by side: the elements take part in
+ * either, as the join ack says. */
+GST_START_TEST (test_sfu_and_mesh)
+{
+  Server *mesh = server_start (NULL);
+  SfuServer *sfu = sfu_server_start ();
+  Watch *mp = start_publisher (mesh, "both", "alice", FALSE);
+  Watch *sp = start_publisher (sfu->server, "both", "alice", FALSE);
+  Watch *mr = start_receiver (mesh, "both", "bob", TRUE);
+  Watch *sr = start_receiver (sfu->server, "both", "bob", TRUE);
+  GstStructure *stats = NULL;
+
+  WAIT_UNTIL (mr, mr->video_frames >= 10, 20);
+  WAIT_UNTIL (sr, sr->video_frames >= 10, 20);
+  /* peer to peer on one, through the relay on the other */
+  g_object_get (mr->noom, "stats", &stats, NULL);
+  fail_if (!g_strcmp0 (gst_structure_get_string (gst_value_get_structure
+              (gst_value_array_get_value (gst_structure_get_value (stats,
+                          "participants"), 0)), "id"), "~sfu"));
+  gst_structure_free (stats);
+  g_object_get (sr->noom, "stats", &stats, NULL);
+  fail_unless_equals_string (gst_structure_get_string (gst_value_get_structure
+          (gst_value_array_get_value (gst_structure_get_value (stats,
+                      "participants"), 0)), "id"), "~sfu");
+  gst_structure_free (stats);
+  watch_free (mr);
+  watch_free (sr);
+  watch_free (mp);
+  watch_free (sp);
+  sfu_server_stop (sfu);
+  server_stop (mesh);
+}
+
+GST_END_TEST;
+
+/* The relay is killed: noom-server starts another, the elements answer
+ * its offers on fresh connections, and the pictures come back (into the
+ * same pads: they were parked). */
+GST_START_TEST (test_sfu_relay_restart)
+{
+  SfuServer *sfu = sfu_server_start ();
+  Watch *pub = start_publisher (sfu->server, "crash", "alice", FALSE);
+  Watch *b = start_receiver (sfu->server, "crash", "bob", TRUE);
+  gint pid;
+  guint mark;
+
+  WAIT_UNTIL (b, b->video_frames >= 10, 20);
+  g_mutex_lock (&sfu->lock);
+  pid = sfu->relay_pid;
+  g_mutex_unlock (&sfu->lock);
+  fail_unless (pid > 0);
+  fail_unless_equals_int (kill (pid, SIGKILL), 0);
+  WAIT_UNTIL (b, b->warnings >= 1, 10);
+  sfu_wait_relay (sfu, pid, 15);
+  mark = video_frames_of (b);
+  WAIT_UNTIL (b, b->video_frames >= mark + 20, 20);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->pads_added, 1);
+  fail_unless_equals_int (b->pads_removed, 0);
+  g_mutex_unlock (&b->lock);
+  watch_free (b);
+  watch_free (pub);
+  sfu_server_stop (sfu);
+}
+
+GST_END_TEST;
+
+/* participant= and media= in an SFU room: the relay forwards everyone's
+ * tracks, noomsrc exposes only those asked for. */
+GST_START_TEST (test_sfu_participant_filter)
+{
+  SfuServer *sfu = sfu_server_start ();
+  Watch *a = start_publisher (sfu->server, "sfilter", "alice", TRUE);
+  Watch *d = start_publisher (sfu->server, "sfilter", "dave", TRUE);
+  g_autofree gchar *uri = room_uri (sfu->server, "sfilter", "bob");
+  GstElement *pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+  Watch *b;
+  guint mark;
+
+  WAIT_UNTIL (a, a->joined, 10);
+  WAIT_UNTIL (d, d->joined, 10);
+  gst_util_set_object_arg (G_OBJECT (src), "media", "video");
+  g_object_set (src, "uri", uri, "participant", "dave", NULL);
+  gst_bin_add (GST_BIN (pipeline), src);
+  b = watch_pipeline (pipeline, src);
+  g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), b);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+
+  WAIT_UNTIL (b, b->video_frames >= 10, 20);
+  mark = video_frames_of (b);
+  /* alice's tracks (and dave's audio) keep coming from the relay: time
+   * for their pads to appear, were they exposed */
+  WAIT_UNTIL (b, b->video_frames >= mark + 10, 10);
+  g_mutex_lock (&b->lock);
+  fail_unless_equals_int (b->pads_added, 1);
+  fail_unless_equals_string (b->nicknames->pdata[0], "dave");
+  fail_unless_equals_int (b->audio_frames, 0);
+  g_mutex_unlock (&b->lock);
+  watch_free (b);
+  watch_free (d);
+  watch_free (a);
+  sfu_server_stop (sfu);
+}
+
+GST_END_TEST;
+
+/* H.264 cannot go through the relay: a clear error. */
+GST_START_TEST (test_sfu_unsupported_codec)
+{
+  SfuServer *sfu = sfu_server_start ();
+  Watch *pub = start_publisher_full (sfu->server, "h264", "alice", FALSE,
+      NULL, "video-codec=h264");
+
+  wait_error (pub, 20);
+  fail_unless (g_error_matches (pub->error, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_CODEC_NOT_FOUND), "%s", pub->error->message);
+  fail_unless (strstr (pub->error->message, "VP8") != NULL, "%s",
+      pub->error->message);
+  watch_free (pub);
+  sfu_server_stop (sfu);
+}
+
+GST_END_TEST;
+
 static Suite *
 noom_suite (void)
 {
@@ -3079,6 +3444,17 @@ noom_suite (void)
   tcase_add_test (tc, test_stream_ids);
   tcase_add_test (tc, test_room_ice_servers);
   tcase_add_loop_test (tc, test_codecs, 0, G_N_ELEMENTS (codecs));
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("sfu");
+  tcase_set_timeout (tc, 120 * noom_test_time_scale ());
+  tcase_add_test (tc, test_sfu_three_receivers);
+  tcase_add_test (tc, test_sfu_publisher_comes_back);
+  tcase_add_test (tc, test_sfu_late_joiner);
+  tcase_add_test (tc, test_sfu_and_mesh);
+  tcase_add_test (tc, test_sfu_relay_restart);
+  tcase_add_test (tc, test_sfu_participant_filter);
+  tcase_add_test (tc, test_sfu_unsupported_codec);
   suite_add_tcase (s, tc);
 
   return s;
