@@ -459,6 +459,9 @@ rx_handoff (GstElement * sink, GstBuffer * buffer, GstPad * pad,
     /* the parent measures from now */
     printf ("receiving\n");
     fflush (stdout);
+  } else {
+    g_printerr ("noom-media-bench: %d of %d receivers get the stream\n",
+        g_atomic_int_get (&receiving), receivers_wanted);
   }
 }
 

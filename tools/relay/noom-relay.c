@@ -340,6 +340,24 @@ member_negotiate (Member * m)
   g_signal_emit_by_name (m->webrtc, "create-offer", NULL, promise);
 }
 
+/* The tracks @m's connection carries: each publisher is asked for a
+ * keyframe (@fresh_only: only for the m-lines this answer opened), or @m
+ * would wait for the next one to see anything. */
+static void
+request_keyframes (Member * m, gboolean fresh_only, const gchar * why)
+{
+  guint i;
+
+  for (i = 0; i < m->branches->len; i++) {
+    Branch *b = m->branches->pdata[i];
+
+    if (!b->active || (fresh_only && !b->fresh))
+      continue;
+    b->fresh = FALSE;
+    track_request_keyframe (b->track, why);
+  }
+}
+
 static void
 answer_applied (Member * m, gpointer data)
 {
@@ -347,6 +365,8 @@ answer_applied (Member * m, gpointer data)
 
   if (error)
     g_printerr ("noom-relay: %s's answer: %s\n", m->id, error);
+  else
+    request_keyframes (m, TRUE, "a subscriber's new m-line");
   m->offering = FALSE;
   if (m->offer_again)
     member_negotiate (m);
@@ -537,6 +557,8 @@ connection_changed (Member * m, gpointer data)
 
   g_object_get (m->webrtc, "connection-state", &state, NULL);
   GST_INFO ("%s's connection: %d", m->id, state);
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    request_keyframes (m, FALSE, "a subscriber connected");
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
     /* only this participant's tracks end; its subscribers see them go */
     g_message ("%s's connection failed: its tracks end", m->id);
@@ -916,8 +938,7 @@ main (int argc, char **argv)
   relay.loop = g_main_loop_new (NULL, FALSE);
   relay.rooms = g_hash_table_new (g_str_hash, g_str_equal);
   relay.pipeline = gst_pipeline_new ("relay");
-  gst_bus_add_watch (GST_ELEMENT_BUS (relay.pipeline), on_bus_message,
-      &relay);
+  gst_bus_add_watch (GST_ELEMENT_BUS (relay.pipeline), on_bus_message, &relay);
   gst_element_set_state (relay.pipeline, GST_STATE_PLAYING);
 
   in = g_data_input_stream_new (g_unix_input_stream_new (STDIN_FILENO, FALSE));

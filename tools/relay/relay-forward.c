@@ -146,27 +146,57 @@ canon_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* A keyframe request for the publisher, rate limited (any thread). */
-void
-track_request_keyframe (Track * track, const gchar * why)
+static void
+send_keyframe_request (Track * track, const gchar * why)
 {
-  gint64 now = g_get_monotonic_time ();
-  gboolean send = FALSE;
-
-  g_mutex_lock (&track->lock);
-  if (now - track->last_keyframe_request >= KEYFRAME_REQUEST_INTERVAL) {
-    track->last_keyframe_request = now;
-    send = TRUE;
-  }
-  g_mutex_unlock (&track->lock);
-  if (!send || track->kind != KIND_VIDEO)
-    return;
   GST_DEBUG ("keyframe request for track %08x: %s", track->ssrc, why);
   /* without an ssrc field: the demuxers on the way up fill in the
    * publisher's, and rtpsession sends it a PLI */
   gst_pad_send_event (track->src,
       gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
           FALSE, 0));
+}
+
+static gboolean
+keyframe_due (gpointer data)
+{
+  Track *track = data;
+
+  g_mutex_lock (&track->lock);
+  track->keyframe_pending = FALSE;
+  track->last_keyframe_request = g_get_monotonic_time ();
+  g_mutex_unlock (&track->lock);
+  send_keyframe_request (track, "held back by the rate limit");
+  return G_SOURCE_REMOVE;
+}
+
+/* A keyframe request for the publisher (any thread).  At most one per
+ * interval per track: N subscribers that ask at once cost the publisher
+ * one keyframe.  One that comes within the interval is not dropped but
+ * held to its end, so the last to ask still gets its keyframe. */
+void
+track_request_keyframe (Track * track, const gchar * why)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 wait = 0;
+
+  if (track->kind != KIND_VIDEO)
+    return;
+  g_mutex_lock (&track->lock);
+  if (track->keyframe_pending) {
+    wait = -1;                  /* one is on its way */
+  } else if (now - track->last_keyframe_request >= KEYFRAME_REQUEST_INTERVAL) {
+    track->last_keyframe_request = now;
+  } else {
+    track->keyframe_pending = TRUE;
+    wait = KEYFRAME_REQUEST_INTERVAL - (now - track->last_keyframe_request);
+  }
+  g_mutex_unlock (&track->lock);
+  if (wait == 0)
+    send_keyframe_request (track, why);
+  else if (wait > 0)
+    g_timeout_add_full (G_PRIORITY_DEFAULT, wait / 1000 + 1, keyframe_due,
+        track_ref (track), (GDestroyNotify) track_unref);
 }
 
 static guint32
@@ -359,6 +389,7 @@ branch_new (Track * track, Member * to)
   if (track->kind == KIND_VIDEO)
     g_object_set (b->transceiver, "do-nack", TRUE, NULL);
   b->mline = to->mlines++;
+  b->fresh = TRUE;
   /* the browser's ontrack gets the publisher's id in streams[0].id */
   g_object_set (sinkpad, "msid", track->owner->id, NULL);
 

@@ -79,6 +79,8 @@ struct _Track
   GPtrArray *branches;          /* Branch */
   GMutex lock;
   gint64 last_keyframe_request; /* with lock, monotonic us */
+  gboolean keyframe_pending;    /* with lock: one is due at the end of the
+                                   interval */
 };
 
 struct _Branch
@@ -91,6 +93,7 @@ struct _Branch
   GstPad *tee_pad;
   GstWebRTCRTPTransceiver *transceiver;
   guint mline;                  /* its m-line in @to's offers */
+  gboolean fresh;               /* not yet in an answered offer */
   gboolean active;              /* FALSE once its track ended: inactive */
 };
 
