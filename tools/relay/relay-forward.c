@@ -146,20 +146,44 @@ canon_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* A keyframe request for the publisher, rate limited (any thread). */
+static gboolean
+keyframe_held_back (gpointer data)
+{
+  Track *track = data;
+
+  g_mutex_lock (&track->lock);
+  track->keyframe_pending = FALSE;
+  g_mutex_unlock (&track->lock);
+  if (track->owner)
+    track_request_keyframe (track, "held back");
+  return G_SOURCE_REMOVE;
+}
+
+/* A keyframe request for the publisher, rate limited (any thread).  One
+ * that comes too soon after the last is held back to the end of the
+ * interval, not dropped: the subscriber that wants it (a newcomer, one
+ * that lost the picture) may never ask again. */
 void
 track_request_keyframe (Track * track, const gchar * why)
 {
   gint64 now = g_get_monotonic_time ();
+  gint64 wait;
   gboolean send = FALSE;
 
+  if (track->kind != KIND_VIDEO)
+    return;
   g_mutex_lock (&track->lock);
-  if (now - track->last_keyframe_request >= KEYFRAME_REQUEST_INTERVAL) {
+  wait = track->last_keyframe_request + KEYFRAME_REQUEST_INTERVAL - now;
+  if (wait <= 0) {
     track->last_keyframe_request = now;
     send = TRUE;
+  } else if (!track->keyframe_pending) {
+    track->keyframe_pending = TRUE;
+    g_timeout_add_full (G_PRIORITY_DEFAULT, wait / 1000 + 1,
+        keyframe_held_back, track_ref (track), (GDestroyNotify) track_unref);
   }
   g_mutex_unlock (&track->lock);
-  if (!send || track->kind != KIND_VIDEO)
+  if (!send)
     return;
   GST_DEBUG ("keyframe request for track %08x: %s", track->ssrc, why);
   /* without an ssrc field: the demuxers on the way up fill in the
@@ -341,6 +365,7 @@ branch_new (Track * track, Member * to)
   b->track = track_ref (track);
   b->to = to;
   b->active = TRUE;
+  b->wants_keyframe = TRUE;
   b->queue = gst_element_factory_make ("queue", NULL);
   g_object_set (b->queue, "leaky", 2, "max-size-buffers", 0,
       "max-size-bytes", 0, "max-size-time", BRANCH_QUEUE_TIME,
@@ -381,7 +406,6 @@ branch_new (Track * track, Member * to)
   g_ptr_array_add (track->branches, b);
   GST_INFO ("forwarding %s's %s track %08x to %s", track->owner->id,
       kind_name (track->kind), track->ssrc, to->id);
-  track_request_keyframe (track, "a new subscriber");
   return b;
 }
 

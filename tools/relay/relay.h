@@ -79,6 +79,7 @@ struct _Track
   GPtrArray *branches;          /* Branch */
   GMutex lock;
   gint64 last_keyframe_request; /* with lock, monotonic us */
+  gboolean keyframe_pending;    /* with lock: one is held back */
 };
 
 struct _Branch
@@ -92,6 +93,9 @@ struct _Branch
   GstWebRTCRTPTransceiver *transceiver;
   guint mline;                  /* its m-line in @to's offers */
   gboolean active;              /* FALSE once its track ended: inactive */
+  gboolean in_offer;            /* in the offer that is out */
+  gboolean answered;            /* @to answered its m-line */
+  gboolean wants_keyframe;      /* @to has not been sent one yet */
 };
 
 /* noom-relay.c */
