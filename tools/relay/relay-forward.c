@@ -88,6 +88,16 @@ canon_list_item (GstBuffer ** buffer, guint idx, gpointer data)
   return TRUE;
 }
 
+static gboolean
+keyframe_for_loss (gpointer data)
+{
+  Track *track = data;
+
+  if (track->owner)
+    track_request_keyframe (track, "a packet was lost on the way in");
+  return G_SOURCE_REMOVE;
+}
+
 /* On the publisher's webrtcbin src pad, before the tee (its streaming
  * thread). */
 static GstPadProbeReturn
@@ -139,7 +149,16 @@ canon_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       info->data = gst_event_new_caps (track->caps);
     } else if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
         && gst_event_has_name (event, "GstRTPPacketLost")) {
-      /* the jitterbuffer's: it means nothing to the sending side */
+      /* The jitterbuffer's, once asking the publisher again (NACK) did not
+       * bring the packet: it means nothing to the sending side, but every
+       * subscriber misses that packet, and none can have it sent again,
+       * since the relay never had it.  Their pictures break until the
+       * next keyframe, which a receiver need not ask for (aiortc does only
+       * seconds later): the relay asks for it. */
+      if (track->kind == KIND_VIDEO)
+        g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT,
+            keyframe_for_loss, track_ref (track),
+            (GDestroyNotify) track_unref);
       return GST_PAD_PROBE_DROP;
     }
   }
