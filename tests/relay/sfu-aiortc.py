@@ -575,21 +575,24 @@ async def case_room(servers, clients):
     people = [SfuClient(server.url, "room", n, ["audio", "video"])
               for n in names]
     clients.extend(people)
-    for p in people:
+    # One at a time: each newcomer and those already in decode each
+    # other's video at once.  The relay asks each publisher for a keyframe
+    # when a subscriber can take it: aiortc's receivers do not ask for a
+    # first one, and its encoders send one only when asked.
+    for i, p in enumerate(people):
         await p.join()
-    joined = now()
+        joined = now()
+        pairs = [(p, o) for o in people[:i]] + [(o, p) for o in people[:i]]
+        for r, o in pairs:
+            await until(lambda: r.count(o.id, "video", joined) > 0,
+                        "%s to decode %s's video" % (r.nickname, o.nickname),
+                        30)
+            first = r.frames[o.id]["video"][-r.count(o.id, "video", joined)]
+            assert first - joined < scaled(2.5), \
+                "%s decoded %s's video only %.1f s after %s joined" % (
+                    r.nickname, o.nickname, first - joined, p.nickname)
     for p in people:
         await p.decodes([o for o in people if o is not p])
-    # Everyone's video comes at once: the relay asks each publisher for a
-    # keyframe when a subscriber can take it (aiortc's receivers do not
-    # ask for a first one, and its encoders send one only when asked).
-    for p in people:
-        for o in people:
-            if o is not p:
-                first = p.frames[o.id]["video"][0] - joined
-                assert first < scaled(2.5), \
-                    "%s decoded %s's video only after %.1f s" % (
-                        p.nickname, o.nickname, first)
     for p in people:
         p.check_upload_once()
         # whose each download m-line is: the two others, both kinds, with
@@ -818,6 +821,12 @@ async def main(case):
                 w: {k: len(v) for k, v in kinds.items()}
                 for w, kinds in c.frames.items()},
                 [e for e, _ in c.events]), file=sys.stderr)
+            for t in getattr(c, "pc", None) and c.pc.getTransceivers() or []:
+                st = [x for x in (await t.receiver.getStats()).values()
+                      if x.type == "inbound-rtp"]
+                print("  mid %s %s %s: %s packets in" % (
+                    t.mid, t.kind, t.currentDirection,
+                    st[0].packetsReceived if st else "no"), file=sys.stderr)
         raise
     finally:
         for c in clients:
