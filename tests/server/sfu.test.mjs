@@ -9,10 +9,14 @@
 // and the supervision of the relay process (restart after kill -9, stop
 // at shutdown, never orphaned).
 //
-// The relay is tests/server/lib/relay-stand-in.mjs, a scripted stand-in
-// for tools/relay/noom-relay, which is not built on this branch yet: it
-// speaks the control channel and logs what it gets on stderr, which
-// noom-server passes through.
+// Two relays.  The real one, tools/relay/noom-relay ($NOOM_RELAY), for
+// what a relay does on its own: offering from "~sfu" with `tracks` after a
+// join, and everything about the process (kill -9 and restart, shutdown,
+// the server killed).  A scripted stand-in, tests/server/lib/
+// relay-stand-in.mjs, where a test must see exactly what the server writes
+// on the control channel (join, update, leave, answer, ice, offer_failed)
+// or make the relay say something on cue (an error): the real relay does
+// not log its input, and answers no SDP that is not real.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -25,6 +29,9 @@ import {
 
 const STAND_IN = fileURLToPath(new URL('./lib/relay-stand-in.mjs', import.meta.url));
 const RELAY = ['--sfu', '--relay', process.execPath, '--relay-arg', STAND_IN];
+const NOOM_RELAY = process.env.NOOM_RELAY;
+const REAL_RELAY = ['--sfu', '--relay', NOOM_RELAY];
+const needsRelay = { skip: NOOM_RELAY ? false : 'NOOM_RELAY is not set' };
 
 const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
 const ANSWER = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
@@ -53,6 +60,10 @@ function relayGot(server, pred = () => true) {
 }
 function waitRelayGot(server, pred, what, ms = 3000) {
   return server.until(() => relayGot(server, pred)[0], `the relay to get ${what}`, ms);
+}
+// The real relay's log lines for the participant @id's joins.
+function realJoins(server, room, id) {
+  return server.logLines(new RegExp(`noom-relay-Message: .* join room="${room}" id=${id} `));
 }
 function relayPids(server) {
   return server.logLines(/relay started pid=\d+/).map((l) => Number(/pid=(\d+)/.exec(l)[1]));
@@ -303,9 +314,38 @@ for (const [tname, opts] of Object.entries(TRANSPORTS)) {
   });
 }
 
-describe('relay supervision', () => {
-  test('kill -9: clients are told, the relay restarts and learns the rooms again', async () => {
-    const s = await startServer(RELAY);
+describe('relay supervision (noom-relay)', () => {
+  test('after a join, the relay offers from ~sfu with `tracks`, and trickles', needsRelay, async () => {
+    const s = await startServer(REAL_RELAY);
+    try {
+      await s.waitLog(/relay ready pid=/);
+      const a = await connect(s.url);
+      const b = await connect(s.url);
+      const ja = await ack(a, 'enter_room', 'o', { media: ['sfu'], nickname: 'alice', sends: ['video'] });
+      const jb = await ack(b, 'enter_room', 'o', { media: ['sfu'], nickname: 'bob' });
+      for (const [c, j, kinds] of [[a, ja, ['video']], [b, jb, ['audio', 'video']]]) {
+        const [offer, from] = await take(c, 'offer', { ms: 5000 });
+        assert.equal(from, '~sfu');
+        assert.equal(offer.type, 'offer');
+        assert.match(offer.sdp, /^v=0\r\n/);
+        // Upload m-lines only: nothing is published until media flows.
+        assert.deepEqual(offer.tracks.map((t) => [t.kind, t.id, t.upload]).sort(),
+          kinds.map((k) => [k, j.id, true]));
+        for (const t of offer.tracks)
+          assert.match(offer.sdp, new RegExp(`\r\na=mid:${t.mid}\r\n`));
+        const [cand, cfrom] = await take(c, 'ice', { ms: 5000 });
+        assert.equal(cfrom, '~sfu');
+        assert.match(cand.candidate, /^candidate:.* 127\.0\.0\.1 \d+ typ host/);
+        assert.equal(cand.sdpMLineIndex, 0);
+      }
+      closeAll(a, b);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('kill -9: clients are told, the relay restarts and learns the rooms again', needsRelay, async () => {
+    const s = await startServer(REAL_RELAY);
     try {
       await s.waitLog(/relay ready pid=/);
       const [pid] = relayPids(s);
@@ -313,7 +353,7 @@ describe('relay supervision', () => {
       const seed = await connect(s.url);
       const j = await ack(a, 'enter_room', 'r', { media: ['sfu'], nickname: 'alice' });
       await ack(seed, 'enter_room', 'r');
-      await take(a, 'offer');
+      await take(a, 'offer', { ms: 5000 });
 
       process.kill(pid, 'SIGKILL');
       assert.deepEqual(await take(a, 'media_relay'), [{ state: 'restarting' }]);
@@ -322,14 +362,15 @@ describe('relay supervision', () => {
       await s.until(() => relayPids(s).length === 2, 'a new relay', 5000);
       assert.deepEqual(await take(a, 'media_relay', { ms: 5000 }), [{ state: 'ready' }]);
       // The new relay got a join for a (only), and offers again.
-      const [offer, from] = await take(a, 'offer');
+      const [offer, from] = await take(a, 'offer', { ms: 5000 });
       assert.equal(from, '~sfu');
-      assert.equal(offer.tracks[0].id, a.id);
-      const joins = relayGot(s, (m) => m.op === 'join');
-      assert.deepEqual(joins, [{ op: 'join', room: 'r', participant: j.self }, { op: 'join', room: 'r', participant: j.self }]);
+      assert.deepEqual(offer.tracks.map((t) => [t.kind, t.id]).sort(),
+        [['audio', j.id], ['video', j.id]]);
+      assert.equal(realJoins(s, 'r', j.id).length, 2);
+      assert.equal(realJoins(s, 'r', seed.id).length, 0);
       // The room is as it was; the seed page heard nothing.
       await sync(seed);
-      assert.deepEqual(pending(seed, 'media_relay'), []);
+      assert.deepEqual(pending(seed, 'media_relay', 'offer'), []);
       const r = await ack(a, 'new_message', 'still here', 'r');
       assert.equal(r.ok, true);
       await take(seed, 'new_message');
@@ -340,28 +381,34 @@ describe('relay supervision', () => {
       assert.deepEqual(await take(a, 'media_relay'), [{ state: 'restarting' }]);
       await s.waitLog(/restarting the relay in 1000 ms/);
       assert.deepEqual(await take(a, 'media_relay', { ms: 5000 }), [{ state: 'ready' }]);
+      await take(a, 'offer', { ms: 5000, pred: ([, f]) => f === '~sfu' });
       closeAll(a, seed);
     } finally {
       await s.stop();
     }
   });
 
-  test('shutdown: the relay gets the end of its input and is gone before the server', async () => {
-    const s = await startServer(RELAY);
+  test('shutdown: the relay gets the end of its input and exits by itself', needsRelay, async () => {
+    const s = await startServer(REAL_RELAY);
     await s.waitLog(/relay ready pid=/);
     const [pid] = relayPids(s);
     const a = await connect(s.url);
     await ack(a, 'enter_room', 'bye', SFU);
+    await take(a, 'offer', { ms: 5000 });
     assert.deepEqual(await s.stop(), { code: 0, signal: null });
     assert.equal(alive(pid), false);
-    assert.equal(s.logLines(/relay-stand-in: stdin closed/).length, 1);
+    // Neither SIGTERM nor SIGKILL was needed.
+    assert.deepEqual(s.logLines(new RegExp(`relay exited pid=${pid}`)),
+      s.logLines(new RegExp(`relay exited pid=${pid} with status 0$`)));
+    assert.equal(s.logLines(new RegExp(`relay exited pid=${pid}`)).length, 1);
     closeAll(a);
   });
 
-  test('the server killed with SIGKILL takes the relay with it', async () => {
-    const s = await startServer(RELAY);
+  test('the server killed with SIGKILL takes the relay with it', needsRelay, async () => {
+    const s = await startServer(REAL_RELAY);
     await s.waitLog(/relay ready pid=/);
     const [pid] = relayPids(s);
+    assert.equal(alive(pid), true);
     s.child.kill('SIGKILL');
     await s.exit;
     await waitGone(pid, 'the orphaned relay to die');

@@ -290,14 +290,17 @@ read_cb (GObject * source, GAsyncResult * res, gpointer data)
   }
   if (line == NULL) {
     /* The end of its output: whether or not it exits by itself, that
-     * relay is of no more use.  The wait logs how it ends. */
+     * relay is of no more use.  The wait logs how it ends.  Unless we are
+     * stopping it: then that is how it exits, once it has seen the end of
+     * its input, and the SIGTERM and SIGKILL timers are there for a relay
+     * that does not. */
     if (error)
       g_message ("relay pid=%s: cannot read its output: %s", r->pid,
           error->message);
-    else if (!r->exited)
+    else if (!r->exited && !r->close_in)
       g_message ("relay pid=%s closed its output", r->pid);
     r->ready = FALSE;
-    if (!r->exited)
+    if (!r->exited && !r->close_in)
       g_subprocess_force_exit (r->process);
     if (r == self->relay)
       announce_down (self);

@@ -234,9 +234,11 @@ send_offer (Member * m, gpointer data)
     if (!br->active || !br->track->owner)
       continue;
     mid = mline_mid (offer->sdp, br->mline);
-    if (mid)
+    if (mid) {
       add_track_entry (b, mid, br->track->kind, br->track->owner->id,
           br->track->owner->nickname, FALSE);
+      br->in_offer = TRUE;
+    }
   }
   json_builder_end_array (b);
   json_builder_end_object (b);
@@ -340,21 +342,26 @@ member_negotiate (Member * m)
   g_signal_emit_by_name (m->webrtc, "create-offer", NULL, promise);
 }
 
-/* The tracks @m's connection carries: each publisher is asked for a
- * keyframe (@fresh_only: only for the m-lines this answer opened), or @m
- * would wait for the next one to see anything. */
+/* A subscriber gets a keyframe of each track newly forwarded to it once
+ * it can take one: it answered the track's m-line and its connection is
+ * up.  One sent earlier goes nowhere, and a receiver with nothing to
+ * decode yet need not ask for one (aiortc does not).  Main thread. */
 static void
-request_keyframes (Member * m, gboolean fresh_only, const gchar * why)
+request_first_keyframes (Member * m)
 {
+  GstWebRTCPeerConnectionState state;
   guint i;
 
+  g_object_get (m->webrtc, "connection-state", &state, NULL);
+  if (state != GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+    return;
   for (i = 0; i < m->branches->len; i++) {
-    Branch *b = m->branches->pdata[i];
+    Branch *br = m->branches->pdata[i];
 
-    if (!b->active || (fresh_only && !b->fresh))
-      continue;
-    b->fresh = FALSE;
-    track_request_keyframe (b->track, why);
+    if (br->active && br->answered && br->wants_keyframe) {
+      br->wants_keyframe = FALSE;
+      track_request_keyframe (br->track, "a new subscriber");
+    }
   }
 }
 
@@ -362,11 +369,18 @@ static void
 answer_applied (Member * m, gpointer data)
 {
   const gchar *error = data;
+  guint i;
 
   if (error)
     g_printerr ("noom-relay: %s's answer: %s\n", m->id, error);
-  else
-    request_keyframes (m, TRUE, "a subscriber's new m-line");
+  for (i = 0; i < m->branches->len; i++) {
+    Branch *br = m->branches->pdata[i];
+
+    if (!error && br->in_offer)
+      br->answered = TRUE;
+    br->in_offer = FALSE;
+  }
+  request_first_keyframes (m);
   m->offering = FALSE;
   if (m->offer_again)
     member_negotiate (m);
@@ -558,7 +572,7 @@ connection_changed (Member * m, gpointer data)
   g_object_get (m->webrtc, "connection-state", &state, NULL);
   GST_INFO ("%s's connection: %d", m->id, state);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
-    request_keyframes (m, FALSE, "a subscriber connected");
+    request_first_keyframes (m);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
     /* only this participant's tracks end; its subscribers see them go */
     g_message ("%s's connection failed: its tracks end", m->id);

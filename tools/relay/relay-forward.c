@@ -88,6 +88,16 @@ canon_list_item (GstBuffer ** buffer, guint idx, gpointer data)
   return TRUE;
 }
 
+static gboolean
+keyframe_for_loss (gpointer data)
+{
+  Track *track = data;
+
+  if (track->owner)
+    track_request_keyframe (track, "a packet was lost on the way in");
+  return G_SOURCE_REMOVE;
+}
+
 /* On the publisher's webrtcbin src pad, before the tee (its streaming
  * thread). */
 static GstPadProbeReturn
@@ -139,64 +149,67 @@ canon_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       info->data = gst_event_new_caps (track->caps);
     } else if (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM
         && gst_event_has_name (event, "GstRTPPacketLost")) {
-      /* the jitterbuffer's: it means nothing to the sending side */
+      /* The jitterbuffer's, once asking the publisher again (NACK) did not
+       * bring the packet: it means nothing to the sending side, but every
+       * subscriber misses that packet, and none can have it sent again,
+       * since the relay never had it.  Their pictures break until the
+       * next keyframe, which a receiver need not ask for (aiortc does only
+       * seconds later): the relay asks for it. */
+      if (track->kind == KIND_VIDEO)
+        g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT,
+            keyframe_for_loss, track_ref (track),
+            (GDestroyNotify) track_unref);
       return GST_PAD_PROBE_DROP;
     }
   }
   return GST_PAD_PROBE_OK;
 }
 
-static void
-send_keyframe_request (Track * track, const gchar * why)
+static gboolean
+keyframe_held_back (gpointer data)
 {
+  Track *track = data;
+
+  g_mutex_lock (&track->lock);
+  track->keyframe_pending = FALSE;
+  g_mutex_unlock (&track->lock);
+  if (track->owner)
+    track_request_keyframe (track, "held back");
+  return G_SOURCE_REMOVE;
+}
+
+/* A keyframe request for the publisher, rate limited (any thread).  One
+ * that comes too soon after the last is held back to the end of the
+ * interval, not dropped: the subscriber that wants it (a newcomer, one
+ * that lost the picture) may never ask again. */
+void
+track_request_keyframe (Track * track, const gchar * why)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 wait;
+  gboolean send = FALSE;
+
+  if (track->kind != KIND_VIDEO)
+    return;
+  g_mutex_lock (&track->lock);
+  wait = track->last_keyframe_request + KEYFRAME_REQUEST_INTERVAL - now;
+  if (wait <= 0) {
+    track->last_keyframe_request = now;
+    send = TRUE;
+  } else if (!track->keyframe_pending) {
+    track->keyframe_pending = TRUE;
+    g_timeout_add_full (G_PRIORITY_DEFAULT, wait / 1000 + 1,
+        keyframe_held_back, track_ref (track), (GDestroyNotify) track_unref);
+  }
+  g_mutex_unlock (&track->lock);
+  if (!send)
+    return;
   GST_DEBUG ("keyframe request for track %08x: %s", track->ssrc, why);
   /* without an ssrc field: the demuxers on the way up fill in the
    * publisher's, and rtpsession sends it a PLI */
   gst_pad_send_event (track->src,
       gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
           FALSE, 0));
-}
-
-static gboolean
-keyframe_due (gpointer data)
-{
-  Track *track = data;
-
-  g_mutex_lock (&track->lock);
-  track->keyframe_pending = FALSE;
-  track->last_keyframe_request = g_get_monotonic_time ();
-  g_mutex_unlock (&track->lock);
-  send_keyframe_request (track, "held back by the rate limit");
-  return G_SOURCE_REMOVE;
-}
-
-/* A keyframe request for the publisher (any thread).  At most one per
- * interval per track: N subscribers that ask at once cost the publisher
- * one keyframe.  One that comes within the interval is not dropped but
- * held to its end, so the last to ask still gets its keyframe. */
-void
-track_request_keyframe (Track * track, const gchar * why)
-{
-  gint64 now = g_get_monotonic_time ();
-  gint64 wait = 0;
-
-  if (track->kind != KIND_VIDEO)
-    return;
-  g_mutex_lock (&track->lock);
-  if (track->keyframe_pending) {
-    wait = -1;                  /* one is on its way */
-  } else if (now - track->last_keyframe_request >= KEYFRAME_REQUEST_INTERVAL) {
-    track->last_keyframe_request = now;
-  } else {
-    track->keyframe_pending = TRUE;
-    wait = KEYFRAME_REQUEST_INTERVAL - (now - track->last_keyframe_request);
-  }
-  g_mutex_unlock (&track->lock);
-  if (wait == 0)
-    send_keyframe_request (track, why);
-  else if (wait > 0)
-    g_timeout_add_full (G_PRIORITY_DEFAULT, wait / 1000 + 1, keyframe_due,
-        track_ref (track), (GDestroyNotify) track_unref);
 }
 
 static guint32
@@ -371,6 +384,7 @@ branch_new (Track * track, Member * to)
   b->track = track_ref (track);
   b->to = to;
   b->active = TRUE;
+  b->wants_keyframe = TRUE;
   b->queue = gst_element_factory_make ("queue", NULL);
   g_object_set (b->queue, "leaky", 2, "max-size-buffers", 0,
       "max-size-bytes", 0, "max-size-time", BRANCH_QUEUE_TIME,
@@ -389,7 +403,6 @@ branch_new (Track * track, Member * to)
   if (track->kind == KIND_VIDEO)
     g_object_set (b->transceiver, "do-nack", TRUE, NULL);
   b->mline = to->mlines++;
-  b->fresh = TRUE;
   /* the browser's ontrack gets the publisher's id in streams[0].id */
   g_object_set (sinkpad, "msid", track->owner->id, NULL);
 
@@ -412,7 +425,6 @@ branch_new (Track * track, Member * to)
   g_ptr_array_add (track->branches, b);
   GST_INFO ("forwarding %s's %s track %08x to %s", track->owner->id,
       kind_name (track->kind), track->ssrc, to->id);
-  track_request_keyframe (track, "a new subscriber");
   return b;
 }
 

@@ -79,8 +79,7 @@ struct _Track
   GPtrArray *branches;          /* Branch */
   GMutex lock;
   gint64 last_keyframe_request; /* with lock, monotonic us */
-  gboolean keyframe_pending;    /* with lock: one is due at the end of the
-                                   interval */
+  gboolean keyframe_pending;    /* with lock: one is held back */
 };
 
 struct _Branch
@@ -93,8 +92,10 @@ struct _Branch
   GstPad *tee_pad;
   GstWebRTCRTPTransceiver *transceiver;
   guint mline;                  /* its m-line in @to's offers */
-  gboolean fresh;               /* not yet in an answered offer */
   gboolean active;              /* FALSE once its track ended: inactive */
+  gboolean in_offer;            /* in the offer that is out */
+  gboolean answered;            /* @to answered its m-line */
+  gboolean wants_keyframe;      /* @to has not been sent one yet */
 };
 
 /* noom-relay.c */

@@ -3,11 +3,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // A scripted stand-in for noom-relay (tools/relay/, the GStreamer media
-// relay of `noom-server --sfu`), for tests/server/sfu.test.mjs until the
-// real one is built on main: it speaks the control channel of
+// relay of `noom-server --sfu`): it speaks the control channel of
 // docs/server-internals.md ("The media relay") on stdin/stdout and forwards
 // no media.  Started by noom-server as `node relay-stand-in.mjs`
 // (--relay node --relay-arg .../relay-stand-in.mjs).
+//
+// tests/server/sfu.test.mjs uses the real relay wherever it can (its
+// offers, and the process: kill -9, shutdown, the server killed).  This
+// stand-in is only for the tests that must see exactly what the server
+// writes on the control channel (join, update, leave, answer, ice,
+// offer_failed: the real relay does not log its input) or make the relay
+// answer on cue (a candidate, an unsupported_codec error for a fake
+// answer the real relay would refuse as SDP).
 //
 // What it does:
 //   - says {"op":"ready"} at start;
