@@ -26,6 +26,7 @@
 #include <netinet/in.h>
 
 #include "gstnoomsession.h"
+#include "gstnoomenums.h"
 #include "gstnoompeer.h"
 #include "noom-uri.h"
 
@@ -42,31 +43,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_noom_session_debug);
 
 /* The same values and nicks as webrtcbin's GstWebRTCICETransportPolicy,
  * which is passed on by nick (no link to gstreamer-webrtc needed). */
-typedef enum
-{
-  GST_NOOM_ICE_TRANSPORT_POLICY_ALL,
-  GST_NOOM_ICE_TRANSPORT_POLICY_RELAY,
-} GstNoomIceTransportPolicy;
-
-#define GST_TYPE_NOOM_ICE_TRANSPORT_POLICY \
-  (gst_noom_ice_transport_policy_get_type ())
-static GType
-gst_noom_ice_transport_policy_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_NOOM_ICE_TRANSPORT_POLICY_ALL, "Any candidate", "all"},
-    {GST_NOOM_ICE_TRANSPORT_POLICY_RELAY, "TURN relay candidates only",
-        "relay"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstNoomIceTransportPolicy", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
 
 /* Where the session is (session thread).  Only set_state() changes it,
  * along legal_moves[]:

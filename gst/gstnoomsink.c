@@ -38,6 +38,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "gstnoomelements.h"
+#include "gstnoomenums.h"
 #include "gstnoomsink.h"
 #include "gstnoomcodec.h"
 #include "gstnoomsession.h"
@@ -47,31 +48,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_noom_sink_debug);
 #define SESSION(self) gst_noom_base_bin_get_session (GST_NOOM_BASE_BIN (self))
 #define GST_CAT_DEFAULT gst_noom_sink_debug
 
-typedef enum
-{
-  GST_NOOM_VIDEO_CODEC_VP8,
-  GST_NOOM_VIDEO_CODEC_H264,
-  GST_NOOM_VIDEO_CODEC_VP9,
-} GstNoomVideoCodec;
-
-#define GST_TYPE_NOOM_VIDEO_CODEC (gst_noom_video_codec_get_type ())
-static GType
-gst_noom_video_codec_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_NOOM_VIDEO_CODEC_VP8, "VP8", "vp8"},
-    {GST_NOOM_VIDEO_CODEC_H264, "H.264 (constrained baseline)", "h264"},
-    {GST_NOOM_VIDEO_CODEC_VP9, "VP9", "vp9"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstNoomVideoCodec", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
 
 #define DEFAULT_VIDEO_CODEC GST_NOOM_VIDEO_CODEC_VP8
 #define DEFAULT_VIDEO_BITRATE 1000

@@ -38,6 +38,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "gstnoomelements.h"
+#include "gstnoomenums.h"
 #include "gstnoomsrc.h"
 #include "gstnoomcodec.h"
 #include "gstnoomsession.h"
@@ -47,56 +48,6 @@ GST_DEBUG_CATEGORY_STATIC (gst_noom_src_debug);
 #define GST_CAT_DEFAULT gst_noom_src_debug
 #define SESSION(self) gst_noom_base_bin_get_session (GST_NOOM_BASE_BIN (self))
 
-typedef enum
-{
-  GST_NOOM_MEDIA_AUDIO = (1 << 0),
-  GST_NOOM_MEDIA_VIDEO = (1 << 1),
-} GstNoomMedia;
-
-#define GST_TYPE_NOOM_MEDIA (gst_noom_media_get_type ())
-static GType
-gst_noom_media_get_type (void)
-{
-  static GType type = 0;
-  static const GFlagsValue values[] = {
-    {GST_NOOM_MEDIA_AUDIO, "Audio", "audio"},
-    {GST_NOOM_MEDIA_VIDEO, "Video", "video"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_flags_register_static ("GstNoomMedia", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
-
-typedef enum
-{
-  GST_NOOM_SRC_KIND_SUBSCRIBER,
-  GST_NOOM_SRC_KIND_RECORDER,
-} GstNoomSrcKind;
-
-/* The nicks are the protocol's kind strings (docs/protocol.md §3). */
-#define GST_TYPE_NOOM_SRC_KIND (gst_noom_src_kind_get_type ())
-static GType
-gst_noom_src_kind_get_type (void)
-{
-  static GType type = 0;
-  static const GEnumValue values[] = {
-    {GST_NOOM_SRC_KIND_SUBSCRIBER, "Subscriber: receives", "subscriber"},
-    {GST_NOOM_SRC_KIND_RECORDER,
-        "Recorder: receives, and every client shows a recording badge",
-        "recorder"},
-    {0, NULL, NULL},
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstNoomSrcKind", values);
-    g_once_init_leave (&type, t);
-  }
-  return type;
-}
 
 #define DEFAULT_DECODE TRUE
 #define DEFAULT_MEDIA (GST_NOOM_MEDIA_AUDIO | GST_NOOM_MEDIA_VIDEO)
