@@ -16,6 +16,13 @@
  *                --sfu, --relay-pid also gives the relay's CPU (the
  *                forwarding cost), and the receivers' own CPU is shown
  *                apart
+ *   room-load N P  N noomsrc receivers (decode=false, one process) in a
+ *                room where this process also publishes with a noomsink
+ *                and P publishers are expected in all (the others join on
+ *                their own, e.g. browsers: bench/sfu-room.mjs); once every
+ *                receiver gets every publisher's video, it counts frames
+ *                for --seconds and reports frame rates and the longest gap
+ *                of each receiver's every track
  *
  * Prints one JSON object per run on stdout.
  */
@@ -45,6 +52,7 @@ static gint opt_runs = 10;
 static gdouble opt_seconds = 10;
 static gboolean opt_no_sync = FALSE;
 static gint opt_relay_pid = 0;
+static gchar *opt_room = NULL;
 
 /* CPU seconds of another process, from /proc (-1 when it is gone) */
 static gdouble
@@ -610,6 +618,164 @@ bench_fanout (gint n, const gchar * self)
   return 0;
 }
 
+/* ------------------------------------------------------------ room-load */
+
+typedef struct {
+  gint receiver;
+  gchar *pad;
+  gint64 first_us, last_us, max_gap_us;
+  guint64 frames;               /* in the window */
+} Track;
+
+static GMutex load_lock;
+static GPtrArray *load_tracks;  /* Track */
+static gint64 window_start, window_end;
+
+static void
+load_handoff (GstElement * sink, GstBuffer * buffer, GstPad * pad,
+    Track * t)
+{
+  gint64 now = mono_us ();
+
+  /* decode=false: depayloaded video, one buffer per frame */
+  g_mutex_lock (&load_lock);
+  if (!t->first_us)
+    t->first_us = now;
+  if (window_start && now >= window_start && (!window_end || now < window_end)) {
+    if (t->last_us && t->last_us >= window_start
+        && now - t->last_us > t->max_gap_us)
+      t->max_gap_us = now - t->last_us;
+    t->frames++;
+  }
+  t->last_us = now;
+  g_mutex_unlock (&load_lock);
+}
+
+static void
+load_pad_added (GstElement * src, GstPad * pad, gpointer data)
+{
+  gint receiver = GPOINTER_TO_INT (data);
+  g_autofree gchar *name = gst_pad_get_name (pad);
+  GstElement *sink;
+  GstPad *sinkpad;
+  Track *t;
+
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (GST_ELEMENT_PARENT (src)), sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (sink);
+  if (!g_str_has_prefix (name, "video_"))
+    return;
+  t = g_new0 (Track, 1);
+  t->receiver = receiver;
+  t->pad = g_strdup (name);
+  g_object_set (sink, "signal-handoffs", TRUE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (load_handoff), t);
+  g_mutex_lock (&load_lock);
+  g_ptr_array_add (load_tracks, t);
+  g_mutex_unlock (&load_lock);
+}
+
+/* receivers with a flowing video track of each of @p publishers */
+static gint
+load_ready (gint n, gint p)
+{
+  gint *per = g_new0 (gint, n), i, ready = 0;
+
+  g_mutex_lock (&load_lock);
+  for (i = 0; i < (gint) load_tracks->len; i++) {
+    Track *t = load_tracks->pdata[i];
+
+    if (t->first_us)
+      per[t->receiver]++;
+  }
+  g_mutex_unlock (&load_lock);
+  for (i = 0; i < n; i++)
+    ready += per[i] >= p;
+  g_free (per);
+  return ready;
+}
+
+static int
+bench_room_load (gint n, gint p)
+{
+  const gchar *room = opt_room ? opt_room : "bench-room-load";
+  Publisher *pub = publisher_start (room, FALSE);
+  GstElement *pipe = gst_pipeline_new ("receivers");
+  gint64 deadline;
+  gdouble c0, c1, r0, r1, secs;
+  GArray *fps = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 max_gap = 0;
+  guint over_1s = 0, i;
+  gint got;
+
+  load_tracks = g_ptr_array_new ();
+  for (i = 0; i < (guint) n; i++) {
+    GstElement *src = gst_element_factory_make ("noomsrc", NULL);
+    g_autofree gchar *nick = g_strdup_printf ("load%u", i);
+
+    g_object_set (src, "server", opt_server, "room", room, "decode", FALSE,
+        "nickname", nick, NULL);
+    g_signal_connect (src, "pad-added", G_CALLBACK (load_pad_added),
+        GINT_TO_POINTER (i));
+    gst_bin_add (GST_BIN (pipe), src);
+  }
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  deadline = mono_us () + (60 + n) * G_USEC_PER_SEC;
+  while ((got = load_ready (n, p)) < n && mono_us () < deadline)
+    g_usleep (200 * 1000);
+  if (got < n) {
+    g_printerr ("noom-media-bench: only %d of %d receivers get all %d "
+        "publishers' video\n", got, n, p);
+    return 1;
+  }
+  g_usleep (2 * G_USEC_PER_SEC);
+  c0 = cpu_seconds ();
+  r0 = proc_cpu_seconds (opt_relay_pid);
+  g_mutex_lock (&load_lock);
+  window_start = mono_us ();
+  g_mutex_unlock (&load_lock);
+  g_usleep (opt_seconds * G_USEC_PER_SEC);
+  g_mutex_lock (&load_lock);
+  window_end = mono_us ();
+  g_mutex_unlock (&load_lock);
+  c1 = cpu_seconds ();
+  r1 = proc_cpu_seconds (opt_relay_pid);
+  secs = (window_end - window_start) / 1e6;
+
+  g_mutex_lock (&load_lock);
+  for (i = 0; i < load_tracks->len; i++) {
+    Track *t = load_tracks->pdata[i];
+    /* a track that went quiet before the end counts its silence too */
+    gint64 tail = window_end - MAX (t->last_us, window_start);
+    gint64 gap = MAX (t->max_gap_us, tail);
+    gint64 f = (gint64) (t->frames * 100 / secs);  /* fps x 100 */
+
+    g_array_append_val (fps, f);
+    max_gap = MAX (max_gap, gap);
+    over_1s += gap > G_USEC_PER_SEC;
+  }
+  g_mutex_unlock (&load_lock);
+  g_array_sort (fps, cmp_i64);
+  g_print ("{\"bench\":\"room-load\",\"receivers\":%d,\"publishers\":%d,"
+      "\"tracks\":%u,\"fps_min\":%.1f,\"fps_median\":%.1f,\"fps_max\":%.1f,"
+      "\"max_gap_ms\":%.0f,\"tracks_gap_over_1s\":%u,"
+      "\"this_process_cpu_percent\":%.1f", n, p, fps->len,
+      fps->len ? pct (fps, 0) / 100.0 : 0, fps->len ? pct (fps, 50) / 100.0 : 0,
+      fps->len ? pct (fps, 100) / 100.0 : 0, max_gap / 1e3, over_1s,
+      100 * (c1 - c0) / secs);
+  if (opt_relay_pid && r0 >= 0 && r1 >= 0)
+    g_print (",\"relay_cpu_percent\":%.1f", 100 * (r1 - r0) / secs);
+  g_print (",\"seconds\":%.1f}\n", secs);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  publisher_stop (pub);
+  return over_1s ? 3 : 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -625,13 +791,15 @@ main (int argc, char **argv)
         "fanout against noom-server --sfu: the relay process, whose CPU is "
           "the forwarding cost (the server logs \"relay started pid=N\")",
         "PID"},
+    {"room", 0, 0, G_OPTION_ARG_STRING, &opt_room,
+        "room-load: the room (default bench-room-load)", "NAME"},
     {"no-sync", 0, 0, G_OPTION_ARG_NONE, &opt_no_sync,
         "latency: take each picture as soon as it is decoded instead of when "
           "a display synchronised to the clock would show it", NULL},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx =
-      g_option_context_new ("first-frame | latency | fanout N");
+      g_option_context_new ("first-frame | latency | fanout N | room-load N P");
   g_autoptr (GError) error = NULL;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -648,6 +816,8 @@ main (int argc, char **argv)
     return bench_latency ();
   if (argc >= 3 && g_str_equal (argv[1], "fanout"))
     return bench_fanout (atoi (argv[2]), argv[0]);
+  if (argc >= 4 && g_str_equal (argv[1], "room-load"))
+    return bench_room_load (atoi (argv[2]), atoi (argv[3]));
   if (argc >= 4 && g_str_equal (argv[1], "receivers"))
     return bench_receivers (atoi (argv[2]), argv[3]);
   g_printerr ("noom-media-bench: say first-frame, latency or fanout N\n");
