@@ -27,7 +27,7 @@ GST_DEBUG_CATEGORY_EXTERN (relay_debug);
 
 /* At most one keyframe request per track this often: N subscribers who
  * all lose the picture ask the publisher once. */
-#define KEYFRAME_REQUEST_INTERVAL (500 * G_TIME_SPAN_MILLISECOND)
+#define KEYFRAME_REQUEST_INTERVAL G_TIME_SPAN_SECOND
 
 /* How much a slow subscriber may lag before its queue drops. */
 #define BRANCH_QUEUE_TIME (500 * GST_MSECOND)
