@@ -42,6 +42,7 @@ struct _GstNoomPeer
   gboolean prepared;            /* transceivers set up for the first offer */
   GQueue pending_candidates;    /* Candidate* until the remote description */
   gchar *remote_offer;          /* the last remote offer, as applied */
+  gchar *answer;                /* ours, sent once webrtcbin applied it */
   gboolean answering;           /* from a remote offer to our answer set */
   guint ice_restarts;           /* offers with ice-restart sent so far */
   GSource *recover_timer;       /* gives up on a failed connection */
@@ -126,6 +127,7 @@ gst_noom_peer_finalize (GObject * object)
 
   g_queue_clear_full (&self->pending_candidates, candidate_free);
   g_free (self->remote_offer);
+  g_free (self->answer);
   /* empty: each promise's task holds a ref on us until close() */
   g_ptr_array_unref (self->promises);
   gst_clear_object (&self->webrtc);
@@ -424,15 +426,19 @@ on_description_created (GstNoomPeer * self, GstPromise * promise,
     emit_with_promise (self, "set-local-description", desc,
         STEP_LOCAL_ANSWER_SET);
   text = gst_sdp_message_as_text (desc->sdp);
-  GST_DEBUG_OBJECT (self, "sending %s:\n%s", offer ? "offer" : "answer", text);
-  client = gst_noom_session_get_client (self->session);
-  if (client) {
-    if (offer)
-      noom_client_send_offer (client, self->remote->id, text);
-    else
-      noom_client_send_answer (client, self->remote->id, text);
-  }
   gst_webrtc_session_description_free (desc);
+  if (!offer) {
+    /* Sent once applied: the offerer may send media as soon as it has our
+     * answer (the SFU relay does), and webrtcbin maps a stream to its
+     * transceiver only once its local description is set. */
+    g_free (self->answer);
+    self->answer = g_steal_pointer (&text);
+    return;
+  }
+  GST_DEBUG_OBJECT (self, "sending offer:\n%s", text);
+  client = gst_noom_session_get_client (self->session);
+  if (client)
+    noom_client_send_offer (client, self->remote->id, text);
 }
 
 static gchar *
@@ -603,6 +609,12 @@ run_task (gpointer data)
     case STEP_LOCAL_ANSWER_SET:
       if (check_reply (self, t->promise, "set-local-description (answer)",
               NULL)) {
+        NoomClient *client = gst_noom_session_get_client (self->session);
+        g_autofree gchar *answer = g_steal_pointer (&self->answer);
+
+        GST_DEBUG_OBJECT (self, "sending answer:\n%s", answer);
+        if (client && answer)
+          noom_client_send_answer (client, self->remote->id, answer);
         self->answering = FALSE;
         negotiated (self);
       }

@@ -3382,6 +3382,24 @@ GST_START_TEST (test_sfu_unsupported_codec)
 
 GST_END_TEST;
 
+/* webrtcbin 1.22 warns "jitter_buffer_set_retransmission: code should not
+ * be reached" when a renegotiation (the relay's offers as publishers come
+ * and go) leaves a remote SSRC of an earlier description without a
+ * transceiver for its m-line.  The stream is not affected: the SFU tests
+ * check the frames themselves. */
+static void
+sfu_setup (void)
+{
+  const gchar *domains[] = { NULL, "GStreamer", "GStreamer-WebRTC" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (domains); i++)
+    gst_check_add_log_filter (domains[i], G_LOG_LEVEL_WARNING |
+        G_LOG_LEVEL_CRITICAL,
+        g_regex_new ("jitter_buffer_set_retransmission", 0, 0, NULL),
+        NULL, NULL, NULL);
+}
+
 static Suite *
 noom_suite (void)
 {
@@ -3447,6 +3465,7 @@ noom_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("sfu");
+  tcase_add_checked_fixture (tc, sfu_setup, NULL);
   tcase_set_timeout (tc, 120 * noom_test_time_scale ());
   tcase_add_test (tc, test_sfu_three_receivers);
   tcase_add_test (tc, test_sfu_publisher_comes_back);

@@ -867,7 +867,7 @@ test_join_result_sfu (void)
   g_autofree gchar *text = NULL;
   JsonObject *answer;
 
-  text = ack_text (noom_protocol_encode_join_result (&result), 0);
+  text = take_ack (noom_protocol_encode_join_result (&result), 0);
   g_assert_nonnull (strstr (text, ",\"maxRoomSize\":500,\"media\":\"sfu\","
           "\"relay\":\"~sfu\",\"maxPublishers\":16}]"));
   answer = answer_round_trip (noom_protocol_encode_join_result (&result),

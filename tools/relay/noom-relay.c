@@ -840,7 +840,7 @@ on_line (GObject * source, GAsyncResult * res, gpointer data)
       res, &len, &error);
 
   if (!line) {
-    if (error)
+    if (error && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       g_printerr ("noom-relay: reading from noom-server: %s\n", error->message);
     /* noom-server is gone: so are the rooms */
     g_main_loop_quit (relay->loop);
@@ -854,8 +854,33 @@ on_line (GObject * source, GAsyncResult * res, gpointer data)
 static void
 read_next (Relay * relay, GDataInputStream * in)
 {
-  g_data_input_stream_read_line_async (in, G_PRIORITY_DEFAULT, NULL, on_line,
-      relay);
+  g_data_input_stream_read_line_async (in, G_PRIORITY_DEFAULT,
+      relay->reading, on_line, relay);
+}
+
+/* Shutting down: every member goes as on a leave, and what they left
+ * pending in the main loop runs, so nothing is left behind. */
+static void
+remove_everyone (Relay * relay)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+  GHashTableIter iter;
+  RelayRoom *room;
+  guint i;
+
+  g_hash_table_iter_init (&iter, relay->rooms);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & room)) {
+    GHashTableIter members;
+    Member *m;
+
+    g_hash_table_iter_init (&members, room->members);
+    while (g_hash_table_iter_next (&members, NULL, (gpointer *) & m))
+      g_ptr_array_add (all, m);
+  }
+  for (i = 0; i < all->len; i++)
+    member_remove (all->pdata[i]);
+  g_cancellable_cancel (relay->reading);
+  while (g_main_context_iteration (NULL, FALSE));
 }
 
 static gboolean
@@ -898,6 +923,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) ctx = NULL;
   g_autoptr (GDataInputStream) in = NULL;
+  GInputStream *stdin_stream;
   GOptionEntry entries[] = {
     {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
         "Jitterbuffer of the publishers' streams, ms: the time a lost packet "
@@ -955,7 +981,10 @@ main (int argc, char **argv)
   gst_bus_add_watch (GST_ELEMENT_BUS (relay.pipeline), on_bus_message, &relay);
   gst_element_set_state (relay.pipeline, GST_STATE_PLAYING);
 
-  in = g_data_input_stream_new (g_unix_input_stream_new (STDIN_FILENO, FALSE));
+  stdin_stream = g_unix_input_stream_new (STDIN_FILENO, FALSE);
+  in = g_data_input_stream_new (stdin_stream);
+  g_object_unref (stdin_stream);
+  relay.reading = g_cancellable_new ();
   read_next (&relay, in);
   g_unix_signal_add (SIGINT, on_stop_signal, &relay);
   g_unix_signal_add (SIGTERM, on_stop_signal, &relay);
@@ -967,9 +996,15 @@ main (int argc, char **argv)
   g_message ("ready (pid %d)", (int) getpid ());
   g_main_loop_run (relay.loop);
 
+  remove_everyone (&relay);
   gst_element_set_state (relay.pipeline, GST_STATE_NULL);
   gst_object_unref (relay.pipeline);
+  g_hash_table_unref (relay.rooms);
+  g_object_unref (relay.reading);
   g_object_unref (relay.out);
   g_main_loop_unref (relay.loop);
+  g_strfreev (relay.local_addresses);
+  g_strfreev (relay.turn_servers);
+  g_free (relay.stun_server);
   return 0;
 }

@@ -172,6 +172,7 @@ keyframe_held_back (gpointer data)
 
   g_mutex_lock (&track->lock);
   track->keyframe_pending = FALSE;
+  track->keyframe_source = 0;
   g_mutex_unlock (&track->lock);
   if (track->owner)
     track_request_keyframe (track, "held back");
@@ -198,8 +199,9 @@ track_request_keyframe (Track * track, const gchar * why)
     send = TRUE;
   } else if (!track->keyframe_pending) {
     track->keyframe_pending = TRUE;
-    g_timeout_add_full (G_PRIORITY_DEFAULT, wait / 1000 + 1,
-        keyframe_held_back, track_ref (track), (GDestroyNotify) track_unref);
+    track->keyframe_source = g_timeout_add_full (G_PRIORITY_DEFAULT,
+        wait / 1000 + 1, keyframe_held_back, track_ref (track),
+        (GDestroyNotify) track_unref);
   }
   g_mutex_unlock (&track->lock);
   if (!send)
@@ -254,7 +256,7 @@ track_new (Member * owner, GstPad * src, TrackKind kind)
   gst_object_ref (track->tee);
   gst_bin_add (GST_BIN (pipeline), track->tee);
   gst_element_sync_state_with_parent (track->tee);
-  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
+  track->canon_probe = gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
       GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, canon_probe, track_ref (track),
       (GDestroyNotify) track_unref);
@@ -292,7 +294,7 @@ void
 track_end (Track * track)
 {
   GstElement *pipeline;
-  guint i;
+  guint i, source;
 
   if (!track->owner)
     return;
@@ -307,6 +309,14 @@ track_end (Track * track)
   }
   g_ptr_array_set_size (track->branches, 0);
   track->owner = NULL;
+  g_mutex_lock (&track->lock);
+  source = track->keyframe_source;
+  track->keyframe_source = 0;
+  g_mutex_unlock (&track->lock);
+  if (source)
+    g_source_remove (source);
+  /* the probe's ref to the track, and the track's to the pad, go */
+  gst_pad_remove_probe (track->src, track->canon_probe);
   gst_element_set_locked_state (track->tee, TRUE);
   gst_element_set_state (track->tee, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (pipeline), track->tee);

@@ -35,6 +35,7 @@ struct _Relay
   GstElement *pipeline;         /* every webrtcbin, tee and queue */
   GHashTable *rooms;            /* name -> RelayRoom */
   GOutputStream *out;           /* the control channel to noom-server */
+  GCancellable *reading;        /* the read of the next line from it */
   gchar **local_addresses;      /* given to every ICE agent */
   gchar *stun_server;
   gchar **turn_servers;
@@ -74,12 +75,14 @@ struct _Track
   TrackKind kind;
   guint32 ssrc;                 /* the relay's, the same to every member */
   GstPad *src;                  /* the owner's webrtcbin src pad */
+  gulong canon_probe;           /* on @src: holds a ref to the track */
   GstElement *tee;
   GstCaps *caps;                /* what every branch carries */
   GPtrArray *branches;          /* Branch */
   GMutex lock;
   gint64 last_keyframe_request; /* with lock, monotonic us */
   gboolean keyframe_pending;    /* with lock: one is held back */
+  guint keyframe_source;        /* main thread: the timeout holding it */
 };
 
 struct _Branch
