@@ -52,6 +52,7 @@ static gint opt_runs = 10;
 static gdouble opt_seconds = 10;
 static gboolean opt_no_sync = FALSE;
 static gint opt_relay_pid = 0;
+static gint opt_pause_ms = 0;
 static gchar *opt_room = NULL;
 
 /* CPU seconds of another process, from /proc (-1 when it is gone) */
@@ -403,8 +404,16 @@ bench_first_frame (void)
   gint i;
 
   for (i = 0; i < opt_runs; i++) {
-    gint64 t0 = mono_us (), d;
-    Receiver *r = receiver_start ("bench-first-frame", FALSE);
+    gint64 t0, d;
+    Receiver *r;
+
+    /* against an SFU: apart by more than the relay's keyframe rate limit
+     * (one a second), so each run is a join into a running broadcast, not
+     * the second join within a second */
+    if (i && opt_pause_ms)
+      g_usleep (opt_pause_ms * 1000);
+    t0 = mono_us ();
+    r = receiver_start ("bench-first-frame", FALSE);
     if (!receiver_wait_frame (r, 10)) {
       g_printerr ("noom-media-bench: no frame within 10 s\n");
       return 1;
@@ -791,6 +800,8 @@ main (int argc, char **argv)
         "fanout against noom-server --sfu: the relay process, whose CPU is "
           "the forwarding cost (the server logs \"relay started pid=N\")",
         "PID"},
+    {"pause", 0, 0, G_OPTION_ARG_INT, &opt_pause_ms,
+        "first-frame: milliseconds between two receivers (default 0)", "MS"},
     {"room", 0, 0, G_OPTION_ARG_STRING, &opt_room,
         "room-load: the room (default bench-room-load)", "NAME"},
     {"no-sync", 0, 0, G_OPTION_ARG_NONE, &opt_no_sync,
