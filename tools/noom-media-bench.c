@@ -761,7 +761,8 @@ bench_room_load (gint n, gint p)
     /* a track that went quiet before the end counts its silence too */
     gint64 tail = window_end - MAX (t->last_us, window_start);
     gint64 gap = MAX (t->max_gap_us, tail);
-    gint64 f = (gint64) (t->frames * 100 / secs);  /* fps x 100 */
+    gint64 f = (gint64) (t->frames * 1000 / secs);  /* fps x 1000, as pct()
+                                                       reads it */
 
     g_array_append_val (fps, f);
     max_gap = MAX (max_gap, gap);
@@ -773,8 +774,8 @@ bench_room_load (gint n, gint p)
       "\"tracks\":%u,\"fps_min\":%.1f,\"fps_median\":%.1f,\"fps_max\":%.1f,"
       "\"max_gap_ms\":%.0f,\"tracks_gap_over_1s\":%u,"
       "\"this_process_cpu_percent\":%.1f", n, p, fps->len,
-      fps->len ? pct (fps, 0) / 100.0 : 0, fps->len ? pct (fps, 50) / 100.0 : 0,
-      fps->len ? pct (fps, 100) / 100.0 : 0, max_gap / 1e3, over_1s,
+      fps->len ? pct (fps, 0) : 0, fps->len ? pct (fps, 50) : 0,
+      fps->len ? pct (fps, 100) : 0, max_gap / 1e3, over_1s,
       100 * (c1 - c0) / secs);
   if (opt_relay_pid && r0 >= 0 && r1 >= 0)
     g_print (",\"relay_cpu_percent\":%.1f", 100 * (r1 - r0) / secs);
