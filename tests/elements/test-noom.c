@@ -815,11 +815,14 @@ start_publisher (Server * server, const gchar * room, const gchar * nickname,
   return start_publisher_full (server, room, nickname, with_audio, NULL, NULL);
 }
 
+/* A noomsrc pipeline joining @room on the server at @port (or a relay in
+ * front of it). */
 static Watch *
-start_receiver (Server * server, const gchar * room, const gchar * nickname,
+start_receiver_at (guint port, const gchar * room, const gchar * nickname,
     gboolean decode)
 {
-  g_autofree gchar *uri = room_uri (server, room, nickname);
+  g_autofree gchar *uri = g_strdup_printf ("noom://127.0.0.1:%u/%s?"
+      "nickname=%s", port, room, nickname);
   GstElement *pipeline = gst_pipeline_new (nickname);
   GstElement *src = gst_element_factory_make ("noomsrc", NULL);
   Watch *w;
@@ -835,6 +838,13 @@ start_receiver (Server * server, const gchar * room, const gchar * nickname,
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
   return w;
+}
+
+static Watch *
+start_receiver (Server * server, const gchar * room, const gchar * nickname,
+    gboolean decode)
+{
+  return start_receiver_at (server->port, room, nickname, decode);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2099,24 +2109,16 @@ GST_START_TEST (test_join_ack_after_leave)
   Server *server = server_start (NULL);
   Relay *relay = relay_start (server->port);
   Watch *pub = start_publisher (server, "ack", "alice", FALSE);
-  g_autofree gchar *uri = g_strdup_printf ("noom://127.0.0.1:%u/ack?"
-      "nickname=eve", relay->port);
-  GstElement *pipeline = gst_pipeline_new ("eve");
-  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
   LogWait *left;
   Watch *w;
 
   WAIT_UNTIL (pub, pub->joined, 10);
   /* the Socket.IO CONNECT ack goes by; the join ack is held back */
   relay_hold_after (relay, "40{");
-  g_object_set (src, "uri", uri, NULL);
-  gst_bin_add (GST_BIN (pipeline), src);
-  w = watch_pipeline (pipeline, src);
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
+  w = start_receiver_at (relay->port, "ack", "eve", TRUE);
   relay_wait_held (relay, "\"alice\"", 10);
   left = log_wait_new ("left");
-  fail_unless (gst_element_send_event (src, gst_event_new_eos ()));
+  fail_unless (gst_element_send_event (w->noom, gst_event_new_eos ()));
   log_wait_free (left, 5);
   relay_release (relay);
 
@@ -2145,21 +2147,11 @@ GST_START_TEST (test_events_before_join_ack)
   Server *server = server_start (NULL);
   Relay *relay = relay_start (server->port);
   Watch *pub = start_publisher (server, "early", "alice", FALSE);
-  g_autofree gchar *uri = g_strdup_printf ("noom://127.0.0.1:%u/early?"
-      "nickname=bob", relay->port);
-  GstElement *pipeline = gst_pipeline_new ("bob");
-  GstElement *src = gst_element_factory_make ("noomsrc", NULL);
   Watch *b;
 
   WAIT_UNTIL (pub, pub->joined, 10);
   relay_hold_after (relay, "40{");
-  g_object_set (src, "uri", uri, NULL);
-  gst_bin_add (GST_BIN (pipeline), src);
-  b = watch_pipeline (pipeline, src);
-  g_signal_connect (src, "pad-added", G_CALLBACK (on_src_pad_added), b);
-  g_signal_connect (src, "pad-removed", G_CALLBACK (on_src_pad_removed), b);
-  fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
-      GST_STATE_CHANGE_FAILURE);
+  b = start_receiver_at (relay->port, "early", "bob", TRUE);
   /* alice's offer and candidates, then the ack, all in one piece */
   relay_wait_held (relay, "\"offer\"", 10);
   g_usleep (NOOM_TEST_MS (200) * 1000);
