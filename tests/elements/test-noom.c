@@ -2038,44 +2038,53 @@ room_census (Server * server, const gchar * room)
   return c.count - 1;
 }
 
-/* Waits for a session's state to go to @state ("left"), from its log. */
+/* Waits for a session's state to go to @state ("left"), from its log.
+ * The log function is added once and never removed: GStreamer keeps the
+ * list entries of removed log functions (threads may still be reading
+ * them), which LeakSanitizer reports. */
 typedef struct
 {
-  GMutex lock;
-  GCond cond;
   gchar *needle;
   gboolean seen;
 } LogWait;
+
+static GMutex log_wait_lock;
+static GCond log_wait_cond;
+static LogWait *log_wait_current;       /* with log_wait_lock */
 
 static void
 log_wait_func (GstDebugCategory * category, GstDebugLevel level,
     const gchar * file, const gchar * function, gint line, GObject * object,
     GstDebugMessage * message, gpointer data)
 {
-  LogWait *lw = data;
   const gchar *text;
 
   if (strcmp (gst_debug_category_get_name (category), "noomsession"))
     return;
   text = gst_debug_message_get (message);
-  g_mutex_lock (&lw->lock);
-  if (text && strstr (text, lw->needle)) {
-    lw->seen = TRUE;
-    g_cond_broadcast (&lw->cond);
+  g_mutex_lock (&log_wait_lock);
+  if (log_wait_current && text && strstr (text, log_wait_current->needle)) {
+    log_wait_current->seen = TRUE;
+    g_cond_broadcast (&log_wait_cond);
   }
-  g_mutex_unlock (&lw->lock);
+  g_mutex_unlock (&log_wait_lock);
 }
 
 static LogWait *
 log_wait_new (const gchar * state)
 {
+  static gboolean added;
   LogWait *lw = g_new0 (LogWait, 1);
 
-  g_mutex_init (&lw->lock);
-  g_cond_init (&lw->cond);
   lw->needle = g_strdup_printf ("-> %s (", state);
   gst_debug_set_threshold_for_name ("noomsession", GST_LEVEL_INFO);
-  gst_debug_add_log_function (log_wait_func, lw, NULL);
+  g_mutex_lock (&log_wait_lock);
+  log_wait_current = lw;
+  g_mutex_unlock (&log_wait_lock);
+  if (!added) {
+    gst_debug_add_log_function (log_wait_func, NULL, NULL);
+    added = TRUE;
+  }
   return lw;
 }
 
@@ -2086,18 +2095,16 @@ log_wait_free (LogWait * lw, guint seconds)
       (gint64) (seconds * noom_test_time_scale () * G_TIME_SPAN_SECOND);
   gboolean seen;
 
-  g_mutex_lock (&lw->lock);
+  g_mutex_lock (&log_wait_lock);
   while (!lw->seen)
-    if (!g_cond_wait_until (&lw->cond, &lw->lock, end))
+    if (!g_cond_wait_until (&log_wait_cond, &log_wait_lock, end))
       break;
   seen = lw->seen;
-  g_mutex_unlock (&lw->lock);
-  gst_debug_remove_log_function_by_data (lw);
+  log_wait_current = NULL;
+  g_mutex_unlock (&log_wait_lock);
   gst_debug_unset_threshold_for_name ("noomsession");
   fail_unless (seen, "no session went \"%s)\" within %u s", lw->needle,
       seconds);
-  g_mutex_clear (&lw->lock);
-  g_cond_clear (&lw->cond);
   g_free (lw->needle);
   g_free (lw);
 }
