@@ -148,19 +148,8 @@ typedef struct {
   GstVideoInfo vinfo;
   GMutex lock;
   GCond cond;
-  gint connected;
   gboolean joined;
 } Publisher;
-
-static void
-on_connected (GstElement * e, const gchar * id, const gchar * nick,
-    Publisher * p)
-{
-  g_mutex_lock (&p->lock);
-  p->connected++;
-  g_cond_broadcast (&p->cond);
-  g_mutex_unlock (&p->lock);
-}
 
 static GstBusSyncReply
 pub_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
@@ -191,7 +180,7 @@ publisher_start (const gchar * room, gboolean stamp)
       "framerate=30/1 ! identity name=stamp ! noomsink name=sink "
       "server=%s room=%s nickname=publisher max-peers=64", stamp ? "black" : "smpte",
       WIDTH, HEIGHT, opt_server, room);
-  GstElement *id, *sink;
+  GstElement *id;
   GstBus *bus;
 
   g_mutex_init (&p->lock);
@@ -211,10 +200,6 @@ publisher_start (const gchar * room, gboolean stamp)
     gst_object_unref (pad);
     gst_object_unref (id);
   }
-  sink = gst_bin_get_by_name (GST_BIN (p->pipeline), "sink");
-  g_signal_connect (sink, "participant-connected", G_CALLBACK (on_connected),
-      p);
-  gst_object_unref (sink);
   bus = gst_element_get_bus (p->pipeline);
   gst_bus_set_sync_handler (bus, pub_bus, p, NULL);
   gst_object_unref (bus);
