@@ -21,6 +21,17 @@
 #   bad-input   lines that are not JSON, unknown ops, unknown participants
 #               and an answer with no offer are logged and skipped: the
 #               relay goes on forwarding
+#   whip        an HTTP publisher (a join with its offer, as noom-server
+#               sends for POST /whip): the relay answers it, with its ICE
+#               candidates in the answer, and forwards its audio and video
+#               to a subscriber
+#   whep        an HTTP player (a join with its offer and `play`) decodes a
+#               publisher's audio and video; aiortc numbers VP8 and Opus
+#               otherwise than the relay, so this covers the payload types
+#               mapped per subscriber
+#   whip-codec  an HTTP publisher offering H.264 only gets unsupported_codec
+#               naming it; one playing nobody gets no_media; one whose offer
+#               is not SDP gets bad_offer
 #
 # Usage: relay-aiortc.py CASE; needs $NOOM_RELAY.  Deadlines scale with
 # $NOOM_TEST_TIME_SCALE.  aioice leaves 127.0.0.1 out of its host
@@ -36,7 +47,8 @@ import aioice.ice
 
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
-from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
+from aiortc import RTCPeerConnection, RTCRtpSender  # noqa: E402
+from aiortc import RTCSessionDescription  # noqa: E402
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack  # noqa
 from aiortc.sdp import candidate_from_sdp  # noqa: E402
 
@@ -181,6 +193,79 @@ class Member:
         await self.pc.close()
 
 
+class HttpMember:
+    """A WHIP publisher or WHEP player: it offers, once, with its
+    candidates in the offer (aiortc gathers before it describes), and the
+    relay answers (noom-server hands the offer over in the join)."""
+
+    def __init__(self, relay, pid, nickname, play=None, codec=None):
+        self.relay, self.id, self.play = relay, pid, play
+        self.participant = {"id": pid, "nickname": nickname,
+                            "kind": "subscriber" if play else "publisher",
+                            "sends": [] if play else ["audio", "video"]}
+        # aiortc 1.4 offers a transport per m-line in its BUNDLE group,
+        # which webrtcbin 1.22 refuses: the relay must take it
+        self.pc = RTCPeerConnection()
+        self.frames = {}
+        self.answers, self.errors, self.gone = [], [], []
+        relay.members[pid] = self
+        if play:
+            for kind in ("audio", "video"):
+                self.pc.addTransceiver(kind, direction="recvonly")
+        else:
+            self.pc.addTrack(AudioStreamTrack())
+            t = self.pc.addTrack(VideoStreamTrack())
+            if codec:
+                tr = next(x for x in self.pc.getTransceivers()
+                          if x.sender == t)
+                caps = RTCRtpSender.getCapabilities("video").codecs
+                tr.setCodecPreferences([c for c in caps
+                                        if c.mimeType == codec])
+
+        @self.pc.on("track")
+        def on_track(track):
+            asyncio.ensure_future(self.consume(track))
+
+    async def consume(self, track):
+        while True:
+            try:
+                await track.recv()
+            except Exception:
+                return
+            self.frames[track.kind] = self.frames.get(track.kind, 0) + 1
+
+    def count(self, kind):
+        return self.frames.get(kind, 0)
+
+    async def join(self, offer=None):
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        msg = {"op": "join", "room": ROOM, "participant": self.participant,
+               "offer": offer or self.pc.localDescription.sdp}
+        if self.play:
+            msg["play"] = self.play
+        self.relay.send(msg)
+
+    async def from_relay(self, msg):
+        op = msg["op"]
+        if op == "answer":
+            d = msg["description"]
+            assert d["type"] == "answer", d
+            self.answers.append(d["sdp"])
+            await self.pc.setRemoteDescription(
+                RTCSessionDescription(sdp=d["sdp"], type="answer"))
+        elif op == "error":
+            self.errors.append(msg)
+        elif op == "gone":
+            self.gone.append(msg)
+        elif op == "ice":
+            pass            # noom-server drops these for HTTP participants
+        else:
+            raise AssertionError("unexpected op from the relay: %r" % msg)
+
+    async def close(self):
+        await self.pc.close()
+
+
 def active_mids(sdp):
     """The mids of the m-lines that are not inactive."""
     mids, mid, inactive = [], None, False
@@ -305,12 +390,90 @@ async def case_bad_input(relay):
         await m.close()
 
 
+async def case_whip(relay):
+    pub = HttpMember(relay, "whip0000000000000000", "obs")
+    sub = Member(relay, "sub00000000000000001", "bob", "subscriber", [])
+    sub.join()
+    await pub.join()
+    await until(lambda: pub.answers or pub.errors, "the relay's answer", 10)
+    assert not pub.errors, pub.errors
+    answer = pub.answers[0]
+    assert "a=candidate:" in answer, "the answer carries no candidates"
+    assert answer.count("a=recvonly") == 2, answer
+    await until(lambda: sub.count(pub.id, "video") >= 30
+                and sub.count(pub.id, "audio") >= 30,
+                "the subscriber to decode the WHIP publisher", 20)
+    kinds = sorted((t["kind"], t["id"]) for t in sub.offers[-1]["tracks"])
+    assert kinds == [("audio", pub.id), ("video", pub.id)], kinds
+    # it leaves like anyone: the subscriber's m-lines go inactive
+    offers = len(sub.offers)
+    relay.send({"op": "leave", "room": ROOM, "id": pub.id})
+    await until(lambda: len(sub.offers) > offers, "an offer after the leave",
+                10)
+    assert active_mids(sub.offers[-1]["sdp"]) == []
+    for m in (pub, sub):
+        await m.close()
+
+
+async def case_whep(relay):
+    pub = Member(relay, "pub00000000000000000", "alice", "browser",
+                 ["audio", "video"])
+    pub.join()
+    # joining at once: the relay waits for alice's tracks before answering
+    player = HttpMember(relay, "whep0000000000000001", "player", play=pub.id)
+    await player.join()
+    await until(lambda: player.answers or player.errors, "the answer", 10)
+    assert not player.errors, player.errors
+    assert player.answers[0].count("a=sendonly") == 2, player.answers[0]
+    await until(lambda: player.count("video") >= 30
+                and player.count("audio") >= 30,
+                "the WHEP player to decode alice", 20)
+    # a second player later: its first frame needs a keyframe
+    late = HttpMember(relay, "whep0000000000000002", "late", play=pub.id)
+    await late.join()
+    await until(lambda: late.count("video") >= 10, "the late player", 10)
+    for m in (pub, player, late):
+        await m.close()
+
+
+async def case_whip_codec(relay):
+    h264 = HttpMember(relay, "whip0000000000000001", "obs", codec="video/H264")
+    await h264.join()
+    await until(lambda: h264.errors or h264.answers, "an error", 10)
+    assert not h264.answers
+    err = h264.errors[0]
+    assert err["code"] == "unsupported_codec" and "H264" in err["message"], err
+
+    nobody = HttpMember(relay, "whep0000000000000001", "p",
+                        play="no-such-participant")
+    await nobody.join()
+    await until(lambda: nobody.errors, "no_media", 10)
+    assert nobody.errors[0]["code"] == "no_media", nobody.errors
+
+    bad = HttpMember(relay, "whip0000000000000002", "bad")
+    await bad.join(offer="this is no SDP")
+    await until(lambda: bad.errors, "bad_offer", 10)
+    assert bad.errors[0]["code"] == "bad_offer", bad.errors
+
+    # the relay still works
+    pub = HttpMember(relay, "whip0000000000000003", "obs2")
+    sub = Member(relay, "sub00000000000000001", "bob", "subscriber", [])
+    sub.join()
+    await pub.join()
+    await until(lambda: sub.count(pub.id, "video") >= 10, "frames", 20)
+    for m in (h264, nobody, bad, pub, sub):
+        await m.close()
+
+
 CASES = {
     "forward": case_forward,
     "late": case_late,
     "leave": case_leave,
     "publisher-kind": case_publisher_kind,
     "bad-input": case_bad_input,
+    "whip": case_whip,
+    "whep": case_whep,
+    "whip-codec": case_whip_codec,
 }
 
 

@@ -48,7 +48,7 @@ relay_send (Relay * relay, JsonNode * message)
   }
 }
 
-static JsonBuilder *
+JsonBuilder *
 message_begin (const gchar * op, Member * m)
 {
   JsonBuilder *b = json_builder_new ();
@@ -65,7 +65,7 @@ message_begin (const gchar * op, Member * m)
   return b;
 }
 
-static void
+void
 message_send (Relay * relay, JsonBuilder * b)
 {
   json_builder_end_object (b);
@@ -73,7 +73,7 @@ message_send (Relay * relay, JsonBuilder * b)
   g_object_unref (b);
 }
 
-static void
+void
 send_error (Member * m, const gchar * code, const gchar * message)
 {
   JsonBuilder *b = message_begin ("error", m);
@@ -101,6 +101,8 @@ member_unref (Member * m)
     return;
   g_ptr_array_unref (m->tracks);
   g_ptr_array_unref (m->branches);
+  answer_clear (m);
+  g_free (m->play);
   gst_clear_object (&m->webrtc);
   g_free (m->id);
   g_free (m->nickname);
@@ -157,7 +159,8 @@ relay_invoke (Member * m, void (*func) (Member *, gpointer), gpointer data,
 static gboolean
 member_receives (Member * m)
 {
-  return g_strcmp0 (m->kind, "publisher") != 0;
+  /* a WHEP player gets the tracks it asked for in its offer, and no more */
+  return !m->answering && g_strcmp0 (m->kind, "publisher") != 0;
 }
 
 static gboolean
@@ -327,7 +330,7 @@ member_negotiate (Member * m)
 {
   GstPromise *promise;
 
-  if (!m->room)
+  if (!m->room || m->answering)
     return;
   if (m->offering) {
     m->offer_again = TRUE;
@@ -472,13 +475,7 @@ handle_ice (Member * m, JsonNode * node)
 
 /* ---- webrtcbin's threads ---- */
 
-typedef struct
-{
-  guint mline;
-  gchar *candidate;
-} Candidate;
-
-static void
+void
 candidate_free (gpointer data)
 {
   Candidate *c = data;
@@ -504,6 +501,17 @@ send_candidate (Member * m, gpointer data)
 }
 
 static void
+candidate_gathered (Member * m, gpointer data)
+{
+  Candidate *c = data;
+
+  if (m->answering)
+    answer_candidate (m, c->mline, c->candidate);
+  else
+    send_candidate (m, c);
+}
+
+static void
 on_ice_candidate (GstElement * webrtc, guint mline, const gchar * candidate,
     Member * m)
 {
@@ -511,7 +519,20 @@ on_ice_candidate (GstElement * webrtc, guint mline, const gchar * candidate,
 
   c->mline = mline;
   c->candidate = g_strdup (candidate);
-  relay_invoke (m, send_candidate, c, candidate_free);
+  relay_invoke (m, candidate_gathered, c, candidate_free);
+}
+
+static void
+gathering_changed (Member * m, gpointer data)
+{
+  answer_gathering_changed (m);
+}
+
+static void
+on_gathering_state (GstElement * webrtc, GParamSpec * pspec, Member * m)
+{
+  if (m->answering)
+    relay_invoke (m, gathering_changed, NULL, NULL);
 }
 
 static void
@@ -571,6 +592,8 @@ connection_changed (Member * m, gpointer data)
 
   g_object_get (m->webrtc, "connection-state", &state, NULL);
   GST_INFO ("%s's connection: %d", m->id, state);
+  if (m->answering)
+    answer_connection_changed (m, state);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
     request_first_keyframes (m);
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
@@ -644,6 +667,8 @@ setup_webrtc (Relay * relay, Member * m)
   g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_pad_added), m);
   g_signal_connect (webrtc, "notify::connection-state",
       G_CALLBACK (on_connection_state), m);
+  g_signal_connect (webrtc, "notify::ice-gathering-state",
+      G_CALLBACK (on_gathering_state), m);
 }
 
 static void
@@ -671,7 +696,8 @@ member_set_participant (Member * m, JsonObject * p)
 }
 
 static void
-handle_join (Relay * relay, const gchar * room_name, JsonObject * p)
+handle_join (Relay * relay, const gchar * room_name, JsonObject * p,
+    const gchar * offer, const gchar * play)
 {
   const gchar *id = json_object_get_string_member_with_default (p, "id",
       NULL);
@@ -695,6 +721,8 @@ handle_join (Relay * relay, const gchar * room_name, JsonObject * p)
   m->tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) track_unref);
   m->branches = g_ptr_array_new_with_free_func ((GDestroyNotify) branch_free);
   member_set_participant (m, p);
+  m->answering = offer != NULL;
+  m->play = g_strdup (play);
   g_hash_table_insert (room->members, m->id, m);
 
   name = g_strdup_printf ("m-%s", m->id);
@@ -704,6 +732,12 @@ handle_join (Relay * relay, const gchar * room_name, JsonObject * p)
   gst_bin_add (GST_BIN (relay->pipeline), m->webrtc);
   gst_element_sync_state_with_parent (m->webrtc);
 
+  if (m->answering) {
+    g_message ("join room=\"%s\" id=%s kind=%s: answers its offer%s%s",
+        room->name, m->id, m->kind, play ? ", plays " : "", play ? play : "");
+    answer_start (m, offer);
+    return;
+  }
   for (k = 0; k < N_KINDS; k++) {
     GstCaps *caps;
 
@@ -750,6 +784,7 @@ member_remove (Member * m)
   gst_bin_remove (GST_BIN (relay->pipeline), m->webrtc);
   for (k = 0; k < N_KINDS; k++)
     gst_clear_object (&m->upload[k]);
+  answer_clear (m);
   m->room = NULL;
   room_maybe_free (room);
   member_unref (m);
@@ -794,7 +829,9 @@ handle_line (Relay * relay, const gchar * line)
     if (!p || !room) {
       g_printerr ("noom-relay: %s without room or participant\n", op);
     } else if (!g_strcmp0 (op, "join")) {
-      handle_join (relay, room, p);
+      handle_join (relay, room, p,
+          json_object_get_string_member_with_default (msg, "offer", NULL),
+          json_object_get_string_member_with_default (msg, "play", NULL));
     } else {
       RelayRoom *r = room_get (relay, room, FALSE);
 
@@ -816,6 +853,19 @@ handle_line (Relay * relay, const gchar * line)
   } else if (!g_strcmp0 (op, "ice")) {
     if ((m = lookup (relay, msg, "from")))
       handle_ice (m, json_object_get_member (msg, "candidate"));
+  } else if (!g_strcmp0 (op, "restart")) {
+    const gchar *ufrag = json_object_get_string_member_with_default (msg,
+        "ufrag", NULL);
+    const gchar *pwd = json_object_get_string_member_with_default (msg,
+        "pwd", NULL);
+
+    if (!(m = lookup (relay, msg, "from")))
+      g_printerr ("noom-relay: a restart for no one\n");
+    else if (!ufrag || !pwd || !m->answering)
+      send_error (m, "bad_restart", "an ICE restart needs ufrag and pwd, "
+          "for an HTTP participant");
+    else
+      answer_restart (m, ufrag, pwd);
   } else if (!g_strcmp0 (op, "offer_failed")) {
     if ((m = lookup (relay, msg, "from"))) {
       g_printerr ("noom-relay: %s could not apply the offer: %s\n", m->id,

@@ -64,6 +64,16 @@ forward_caps (TrackKind kind, guint32 ssrc)
   return caps;
 }
 
+/* Is @encoding_name at @clock_rate what the relay forwards as @kind? */
+gboolean
+forward_codec_matches (TrackKind kind, const gchar * encoding_name,
+    gint clock_rate)
+{
+  return encoding_name && !g_ascii_strcasecmp (encoding_name,
+      forward_codecs[kind].encoding_name)
+      && clock_rate == forward_codecs[kind].clock_rate;
+}
+
 /* ---- tracks ---- */
 
 static void
@@ -157,8 +167,7 @@ canon_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
        * seconds later): the relay asks for it. */
       if (track->kind == KIND_VIDEO)
         g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT,
-            keyframe_for_loss, track_ref (track),
-            (GDestroyNotify) track_unref);
+            keyframe_for_loss, track_ref (track), (GDestroyNotify) track_unref);
       return GST_PAD_PROBE_DROP;
     }
   }
@@ -324,12 +333,43 @@ track_end (Track * track)
 
 /* ---- branches ---- */
 
+/* What a branch's probes need to know of it: they may run once the
+ * branch is freed, until its queue is removed. */
+typedef struct
+{
+  Track *track;
+  GstCaps *caps;
+  gint payload;
+} Form;
+
+static gpointer
+form_new (Branch * b)
+{
+  Form *f = g_new0 (Form, 1);
+
+  f->track = track_ref (b->track);
+  f->caps = gst_caps_ref (b->caps);
+  f->payload = b->payload;
+  return f;
+}
+
+static void
+form_free (gpointer data)
+{
+  Form *f = data;
+
+  track_unref (f->track);
+  gst_caps_unref (f->caps);
+  g_free (f);
+}
+
 /* On the queue's src pad, facing the subscriber's webrtcbin (its
  * threads). */
 static GstPadProbeReturn
 branch_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  Track *track = data;
+  Form *b = data;
+  Track *track = b->track;
 
   if (info->type & GST_PAD_PROBE_TYPE_QUERY_UPSTREAM) {
     GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
@@ -338,14 +378,14 @@ branch_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
       GstCaps *filter = NULL, *result;
 
       gst_query_parse_caps (query, &filter);
-      result = filter ? gst_caps_intersect_full (filter, track->caps,
-          GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (track->caps);
+      result = filter ? gst_caps_intersect_full (filter, b->caps,
+          GST_CAPS_INTERSECT_FIRST) : gst_caps_ref (b->caps);
       gst_query_set_caps_result (query, result);
       gst_caps_unref (result);
       return GST_PAD_PROBE_HANDLED;
     }
     if (GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS) {
-      /* what comes down this branch is always track->caps */
+      /* what comes down this branch is always b->caps */
       gst_query_set_accept_caps_result (query, TRUE);
       return GST_PAD_PROBE_HANDLED;
     }
@@ -382,10 +422,56 @@ branch_guard (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_DROP;
 }
 
-/* @track to @to: a sendonly m-line on @to's connection, offered with the
- * next negotiation.  Main thread. */
-Branch *
-branch_new (Track * track, Member * to)
+static void
+payload_buffer (Form * b, GstBuffer * buffer)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+
+  if (gst_rtp_buffer_map (buffer, GST_MAP_WRITE, &rtp)) {
+    gst_rtp_buffer_set_payload_type (&rtp, b->payload);
+    gst_rtp_buffer_unmap (&rtp);
+  }
+}
+
+static gboolean
+payload_list_item (GstBuffer ** buffer, guint idx, gpointer data)
+{
+  *buffer = gst_buffer_make_writable (*buffer);
+  payload_buffer (data, *buffer);
+  return TRUE;
+}
+
+/* On the queue's sink pad of a branch whose subscriber numbers the codec
+ * otherwise (it offered, with its own payload types): the tee hands every
+ * branch the same buffers, so this branch's are copied before they are
+ * changed. */
+static GstPadProbeReturn
+payload_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Form *b = data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buffer =
+        gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+
+    payload_buffer (b, buffer);
+    info->data = buffer;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list =
+        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+
+    gst_buffer_list_foreach (list, payload_list_item, b);
+    info->data = list;
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+      && GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS) {
+    gst_event_unref (GST_PAD_PROBE_INFO_EVENT (info));
+    info->data = gst_event_new_caps (b->caps);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static Branch *
+branch_new_full (Track * track, Member * to, gint mline, gint payload)
 {
   GstElement *pipeline = to->room->relay->pipeline;
   Branch *b = g_new0 (Branch, 1);
@@ -395,6 +481,10 @@ branch_new (Track * track, Member * to)
   b->to = to;
   b->active = TRUE;
   b->wants_keyframe = TRUE;
+  b->payload = payload;
+  b->caps = gst_caps_copy (track->caps);
+  if (payload >= 0)
+    gst_caps_set_simple (b->caps, "payload", G_TYPE_INT, payload, NULL);
   b->queue = gst_element_factory_make ("queue", NULL);
   g_object_set (b->queue, "leaky", 2, "max-size-buffers", 0,
       "max-size-bytes", 0, "max-size-time", BRANCH_QUEUE_TIME,
@@ -409,18 +499,22 @@ branch_new (Track * track, Member * to)
   g_object_get (sinkpad, "transceiver", &b->transceiver, NULL);
   g_object_set (b->transceiver, "direction",
       GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
-      track->caps, NULL);
+      b->caps, NULL);
   if (track->kind == KIND_VIDEO)
     g_object_set (b->transceiver, "do-nack", TRUE, NULL);
-  b->mline = to->mlines++;
+  if (mline >= 0) {
+    b->mline = mline;
+    to->mlines = MAX (to->mlines, (guint) mline + 1);
+  } else {
+    b->mline = to->mlines++;
+  }
   /* the browser's ontrack gets the publisher's id in streams[0].id */
   g_object_set (sinkpad, "msid", track->owner->id, NULL);
 
   qsrc = gst_element_get_static_pad (b->queue, "src");
   b->queue_src = gst_object_ref (qsrc);
   gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM |
-      GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, branch_probe, track_ref (track),
-      (GDestroyNotify) track_unref);
+      GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, branch_probe, form_new (b), form_free);
   gst_pad_link (qsrc, sinkpad);
   gst_object_unref (qsrc);
   gst_object_unref (sinkpad);
@@ -430,6 +524,10 @@ branch_new (Track * track, Member * to)
   qsink = gst_element_get_static_pad (b->queue, "sink");
   gst_pad_add_probe (qsink, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST, branch_guard, b, NULL);
+  if (payload >= 0 && payload != forward_codecs[track->kind].payload)
+    gst_pad_add_probe (qsink, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        payload_probe, form_new (b), form_free);
   gst_pad_link (b->tee_pad, qsink);
   gst_object_unref (qsink);
   g_ptr_array_add (track->branches, b);
@@ -504,6 +602,24 @@ branch_free (Branch * b)
   gst_object_unref (b->queue_src);
   gst_object_unref (b->queue);
   gst_object_unref (b->transceiver);
+  gst_caps_unref (b->caps);
   track_unref (b->track);
   g_free (b);
+}
+
+/* @track to @to: a sendonly m-line on @to's connection, offered with the
+ * next negotiation.  Main thread. */
+Branch *
+branch_new (Track * track, Member * to)
+{
+  return branch_new_full (track, to, -1, -1);
+}
+
+/* @track to @to, which offered: on m-line @mline of its offer, as payload
+ * type @payload.  Made before the offer is set, so that webrtcbin gives
+ * that m-line this branch's transceiver.  Main thread. */
+Branch *
+branch_new_for_answer (Track * track, Member * to, guint mline, gint payload)
+{
+  return branch_new_full (track, to, mline, payload);
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 #include <json-glib/json-glib.h>
 
@@ -66,7 +67,28 @@ struct _Member
   gboolean offering;            /* an offer is out, no answer yet */
   gboolean offer_again;         /* something changed meanwhile */
   guint offers;                 /* sent so far */
+
+  /* An HTTP participant (WHIP, WHEP: relay-answer.c): it offered once, the
+   * relay answers, and nothing is ever renegotiated. */
+  gboolean answering;
+  gchar *play;                  /* WHEP: whose tracks it receives */
+  GstSDPMessage *remote_offer;
+  guint wait_source;            /* main thread: waiting for play's tracks,
+                                   or for ICE gathering */
+  gint64 wait_until;            /* monotonic us */
+  GstWebRTCSessionDescription *local_answer;    /* set, not yet sent */
+  GPtrArray *gathered;          /* Candidate: for the answer */
+  gboolean gathering_done;
+  gboolean answer_sent;
+  gboolean gone_sent;
+  gboolean restarting;          /* a restart's answer is being made */
 };
+
+typedef struct
+{
+  guint mline;
+  gchar *candidate;
+} Candidate;
 
 struct _Track
 {
@@ -99,10 +121,19 @@ struct _Branch
   gboolean in_offer;            /* in the offer that is out */
   gboolean answered;            /* @to answered its m-line */
   gboolean wants_keyframe;      /* @to has not been sent one yet */
+  gint payload;                 /* @to's payload type, when it is not the
+                                   track's (an answer to @to's offer) */
+  GstCaps *caps;                /* what goes to @to: the track's, or with
+                                   @payload */
+  gulong payload_probe;
 };
 
 /* noom-relay.c */
 void relay_send (Relay * relay, JsonNode * message);
+JsonBuilder *message_begin (const gchar * op, Member * m);
+void message_send (Relay * relay, JsonBuilder * b);
+void send_error (Member * m, const gchar * code, const gchar * message);
+void candidate_free (gpointer data);
 void relay_invoke (Member * member, void (*func) (Member *, gpointer),
     gpointer data, GDestroyNotify free_data);
 Member *member_ref (Member * member);
@@ -117,8 +148,21 @@ Track *track_ref (Track * track);
 void track_unref (Track * track);
 void track_end (Track * track);
 Branch *branch_new (Track * track, Member * to);
+Branch *branch_new_for_answer (Track * track, Member * to, guint mline,
+    gint payload);
 void branch_end (Branch * branch);
 void branch_free (Branch * branch);
 void track_request_keyframe (Track * track, const gchar * why);
+gboolean forward_codec_matches (TrackKind kind, const gchar * encoding_name,
+    gint clock_rate);
+
+/* relay-answer.c */
+void answer_start (Member * m, const gchar * offer);
+void answer_candidate (Member * m, guint mline, const gchar * candidate);
+void answer_gathering_changed (Member * m);
+void answer_connection_changed (Member * m,
+    GstWebRTCPeerConnectionState state);
+void answer_restart (Member * m, const gchar * ufrag, const gchar * pwd);
+void answer_clear (Member * m);
 
 G_END_DECLS
