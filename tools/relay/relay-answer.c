@@ -170,7 +170,8 @@ send_answer (Member * m)
   if (m->gathering_done && gst_sdp_message_medias_len (sdp))
     gst_sdp_media_add_attribute ((GstSDPMedia *)
         gst_sdp_message_get_media (sdp, 0), "end-of-candidates", "");
-  g_ptr_array_set_size (m->gathered, 0);
+  /* kept: an ICE restart that gathers nothing new (libnice keeps its
+   * candidates) answers with them again */
 
   if (m->restarting) {
     const GstSDPMedia *first = gst_sdp_message_get_media (sdp, 0);
@@ -328,6 +329,45 @@ on_local_set (GstPromise * promise, gpointer data)
   gst_promise_unref (promise);
 }
 
+static gchar *
+random_token (guint len)
+{
+  static const gchar chars[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  gchar *s = g_malloc (len + 1);
+  guint i;
+
+  for (i = 0; i < len; i++)
+    s[i] = chars[g_random_int_range (0, 64)];
+  s[len] = '\0';
+  return s;
+}
+
+/* webrtcbin 1.22 answers an ICE restart with the credentials it had,
+ * which restarts nothing: the answer gets new ones, which webrtcbin gives
+ * its ICE agent when it sets the answer. */
+static void
+new_credentials (GstSDPMessage * sdp)
+{
+  g_autofree gchar *ufrag = random_token (32), *pwd = random_token (32);
+  guint i, j;
+
+  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
+    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
+
+    for (j = 0; j < gst_sdp_media_attributes_len (media); j++) {
+      const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, j);
+      GstSDPAttribute copy;
+
+      if (g_strcmp0 (a->key, "ice-ufrag") && g_strcmp0 (a->key, "ice-pwd"))
+        continue;
+      gst_sdp_attribute_set (&copy, a->key,
+          !g_strcmp0 (a->key, "ice-ufrag") ? ufrag : pwd);
+      gst_sdp_media_replace_attribute (media, j, &copy);
+    }
+  }
+}
+
 static void
 on_answer_created (GstPromise * promise, gpointer data)
 {
@@ -347,6 +387,8 @@ on_answer_created (GstPromise * promise, gpointer data)
     return;
   }
   g_free (error);
+  if (m->restarting)
+    new_credentials (answer->sdp);
   p = g_new0 (Pending, 1);
   p->member = member_ref (m);
   p->answer = answer;
@@ -688,7 +730,6 @@ answer_restart (Member * m, const gchar * ufrag, const gchar * pwd)
   g_message ("%s: ICE restart", m->id);
   m->restarting = TRUE;
   m->gathering_done = FALSE;
-  g_ptr_array_set_size (m->gathered, 0);
   set_offer (m);
 }
 
