@@ -262,6 +262,28 @@ export async function receivesFrom(page, ids, { audio = true, video = true, time
     `rising media counters from ${ids.join(', ')}`, timeout);
 }
 
+// Per participant id, what the page decodes from it: the relay connection's
+// inbound-rtp stats, attributed by mid with the offer's `tracks`.
+export async function inboundByOwner(page) {
+  return page.evaluate(async () => {
+    const out = {};
+    const owners = window.noom.owners();
+    for (const [, pc] of window.noom.peers) {
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type !== 'inbound-rtp' || !owners[s.mid])
+          return;
+        const r = out[owners[s.mid]] ||= { framesDecoded: 0, audioSamples: 0 };
+        if (s.kind === 'video')
+          r.framesDecoded += s.framesDecoded || 0;
+        else
+          r.audioSamples += s.totalSamplesReceived || 0;
+      });
+    }
+    return out;
+  });
+}
+
 export async function selfId(page) {
   return page.evaluate(() => window.noom.state().selfId);
 }

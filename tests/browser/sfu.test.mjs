@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  useServerAndBrowser, openPage, join, waitState, until, selfId,
+  useServerAndBrowser, openPage, join, waitState, until, selfId, inboundByOwner,
 } from './harness.mjs';
 
 const require = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'package.json'));
@@ -30,28 +30,6 @@ useServerAndBrowser((s, b) => {
   server = s;
   browser = b;
 }, { serverArgs: ['--sfu', '--max-publishers', '32'] });
-
-// Per participant id, what the page decodes from it: the relay connection's
-// inbound-rtp stats, attributed by mid with the offer's `tracks`.
-async function inboundByOwner(page) {
-  return page.evaluate(async () => {
-    const out = {};
-    const owners = window.noom.owners();
-    for (const [, pc] of window.noom.peers) {
-      const stats = await pc.getStats();
-      stats.forEach((s) => {
-        if (s.type !== 'inbound-rtp' || !owners[s.mid])
-          return;
-        const r = out[owners[s.mid]] ||= { framesDecoded: 0, audioSamples: 0 };
-        if (s.kind === 'video')
-          r.framesDecoded += s.framesDecoded || 0;
-        else
-          r.audioSamples += s.totalSamplesReceived || 0;
-      });
-    }
-    return out;
-  });
-}
 
 async function receivesFromAll(page, others, what) {
   const first = await until(() => inboundByOwner(page),
