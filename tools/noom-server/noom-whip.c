@@ -20,9 +20,12 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
+#include "noom-listener.h"
 #include "noom-sdp.h"
 #include "noom-sdpfrag.h"
 #include "noom-token.h"
@@ -68,6 +71,7 @@ typedef struct
   SoupServerMessage *post;      /* held until the answer */
   SoupServerMessage *patch;     /* held until the restart's answer */
   guint timeout;
+  GSource *watch;               /* the held request's socket */
   gint64 started_us;
   gboolean in_table;
   GList link;                   /* in whip->all */
@@ -279,26 +283,22 @@ authorize (NoomWhip * self, SoupServerMessage * msg, const gchar * via,
   return TRUE;
 }
 
-/* The path segments after the handler's prefix, percent-decoded; NULL
- * when one cannot be (an encoded NUL or '/'). */
+/* The path segments after the handler's prefix.  libsoup has decoded the
+ * path already ("%2F" is a separator then: a room whose name has a slash
+ * cannot be named in a URL). */
 static gchar **
 path_segments (const gchar * path, const gchar * prefix)
 {
-  g_auto (GStrv) raw = NULL;
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) raw = NULL;
   guint i;
 
   path += strlen (prefix);
   if (*path == '/')
     path++;
   raw = g_strsplit (path, "/", -1);
-  for (i = 0; raw[i]; i++) {
-    gchar *s = g_uri_unescape_string (raw[i], "/");
-
-    if (s == NULL)
-      return NULL;
-    g_ptr_array_add (out, s);
-  }
+  for (i = 0; raw[i]; i++)
+    g_ptr_array_add (out, g_strdup (raw[i]));
   /* "/whip/demo/" is "/whip/demo". */
   if (out->len > 0 && *(gchar *) out->pdata[out->len - 1] == '\0')
     g_ptr_array_remove_index (out, out->len - 1);
@@ -335,14 +335,45 @@ new_etag (Session * s)
 
 static void held_gone_cb (SoupServerMessage * msg, Session * s);
 
+/* libsoup reads nothing from a paused message's connection, so it does
+ * not notice a client that closes it: we watch the socket.  End of stream
+ * (or an error) is a client gone; data (a pipelined request, a TLS
+ * close_notify) ends the watch, and then only libsoup's own signals
+ * tell. */
+static gboolean
+held_socket_cb (GSocket * socket, GIOCondition condition, gpointer data)
+{
+  Session *s = data;
+  SoupServerMessage *msg = s->post ? s->post : s->patch;
+  gchar byte;
+  gssize n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+  if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
+    if (n > 0)
+      g_clear_pointer (&s->watch, g_source_unref);
+    return n > 0 ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+  }
+  if (msg)
+    held_gone_cb (msg, s);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 hold (Session * s, SoupServerMessage * msg, GSourceFunc timeout_cb)
 {
+  GSocket *socket = noom_listener_get_message_socket (msg);
+
   soup_server_message_pause (msg);
   g_object_ref (msg);
   g_signal_connect (msg, "finished", G_CALLBACK (held_gone_cb), s);
   g_signal_connect (msg, "disconnected", G_CALLBACK (held_gone_cb), s);
   s->timeout = g_timeout_add_seconds (HOLD_TIMEOUT_S, timeout_cb, s);
+  if (socket) {
+    s->watch = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR,
+        NULL);
+    g_source_set_callback (s->watch, (GSourceFunc) held_socket_cb, s, NULL);
+    g_source_attach (s->watch, NULL);
+  }
 }
 
 /* Hands the held @msg (its response set) back to libsoup. */
@@ -351,6 +382,10 @@ release (Session * s, SoupServerMessage * msg, gboolean send)
 {
   g_signal_handlers_disconnect_by_data (msg, s);
   g_clear_handle_id (&s->timeout, g_source_remove);
+  if (s->watch) {
+    g_source_destroy (s->watch);
+    g_clear_pointer (&s->watch, g_source_unref);
+  }
   if (send)
     soup_server_message_unpause (msg);
   g_object_unref (msg);
@@ -828,8 +863,8 @@ handle_endpoint (SoupServer * server, SoupServerMessage * msg,
   if (!cors (self, msg, via))
     return;
   segments = path_segments (path, whep ? "/whep" : "/whip");
-  n = segments ? g_strv_length (segments) : 0;
-  if (segments == NULL || n == 0 || n > (whep ? 2u : 1u)) {
+  n = g_strv_length (segments);
+  if (n == 0 || n > (whep ? 2u : 1u)) {
     fail (msg, via, NULL, NULL, SOUP_STATUS_NOT_FOUND, whep ?
         "not a WHEP endpoint: POST /whep/ROOM or /whep/ROOM/PARTICIPANT" :
         "not a WHIP endpoint: POST /whip/ROOM");
@@ -864,7 +899,7 @@ handle_session (SoupServer * server, SoupServerMessage * msg,
   if (!cors (self, msg, "wish"))
     return;
   segments = path_segments (path, "/wish");
-  if (segments && g_strv_length (segments) == 1)
+  if (g_strv_length (segments) == 1)
     s = g_hash_table_lookup (self->sessions, segments[0]);
   if (strcmp (method, "OPTIONS") == 0) {
     preflight (msg, "OPTIONS, PATCH, DELETE");
