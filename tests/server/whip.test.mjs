@@ -238,6 +238,15 @@ describe('whip errors', () => {
     }
   });
 
+  test('a body over the limit: 413 before it is read', async () => {
+    const r = await post(server, '/whip/w-big', OFFER + 'a=x-pad:' + 'x'.repeat(300 * 1024) + '\r\n');
+    assert.equal(r.status, 413, r.body);
+    assert.equal(r.body, 'the body is longer than 262144 bytes\n');
+    assertCors(r);
+    const p = await patch(server, '/wish/0123456789abcdef0123456789abcdef', 'x'.repeat(70 * 1024));
+    assert.equal(p.status, 413, p.body);
+  });
+
   test('other methods: 405 with Allow', async () => {
     const r = await http(server, '/whip/w-x');
     assert.equal(r.status, 405);

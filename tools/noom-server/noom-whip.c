@@ -927,6 +927,30 @@ handle_session (SoupServer * server, SoupServerMessage * msg,
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
 }
 
+/* Refuses an oversized body before libsoup reads it (a body sent without
+ * Content-Length is read, and then refused by the parsers' own limits). */
+static void
+early_cb (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  NoomWhip *self = user_data;
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  const gchar *via = g_str_has_prefix (path, "/wish") ? "wish" :
+      g_str_has_prefix (path, "/whep") ? "whep" : "whip";
+  goffset max = strcmp (via, "wish") == 0 ? NOOM_SDPFRAG_MAX :
+      NOOM_SDP_MAX_OFFER;
+  g_autofree gchar *message = NULL;
+
+  if (soup_message_headers_get_encoding (h) != SOUP_ENCODING_CONTENT_LENGTH
+      || soup_message_headers_get_content_length (h) <= max)
+    return;
+  if (!cors (self, msg, via))
+    return;
+  message = g_strdup_printf ("the body is longer than %" G_GOFFSET_FORMAT
+      " bytes", max);
+  fail (msg, via, NULL, NULL, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, message);
+}
+
 /* ---------------------------------------------------------------- public */
 
 NoomWhip *
@@ -950,6 +974,9 @@ noom_whip_new (SoupServer * server, NoomRoomServer * rooms,
   self->sessions = g_hash_table_new (g_str_hash, g_str_equal);
   g_queue_init (&self->all);
   noom_room_server_set_http_callbacks (rooms, &callbacks, self);
+  soup_server_add_early_handler (server, "/whip", early_cb, self, NULL);
+  soup_server_add_early_handler (server, "/whep", early_cb, self, NULL);
+  soup_server_add_early_handler (server, "/wish", early_cb, self, NULL);
   soup_server_add_handler (server, "/whip", handle_endpoint, self, NULL);
   soup_server_add_handler (server, "/whep", handle_endpoint, self, NULL);
   soup_server_add_handler (server, "/wish", handle_session, self, NULL);
