@@ -591,8 +591,10 @@ relay_target (NoomRoomServer * self, const gchar * op, JsonObject * m)
 /* The relay's objects for HTTP participants (docs/server-internals.md,
  * "The control channel"): answer, error, restarted and gone go to
  * noom-whip; ice and offer are dropped (WHIP has no server-to-client
- * trickle: the answer carries the relay's candidates).  Returns FALSE
- * when @m is not for an HTTP participant. */
+ * trickle: the answer carries the relay's candidates).  answer,
+ * restarted and gone are only for HTTP participants (gone for another is
+ * logged).  Returns FALSE when the caller has @m to handle: offer, ice or
+ * error for a Socket.IO participant. */
 static gboolean
 on_relay_http_message (NoomRoomServer * self, const gchar * op, JsonObject * m)
 {
