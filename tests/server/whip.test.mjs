@@ -474,6 +474,25 @@ describe('PATCH', () => {
     assert.equal(r.body, 'the stand-in does not restart this one\n');
   });
 
+  test('a restart the relay does not answer: 504 after 10 s; another one meanwhile: 409', async () => {
+    const held = deadline(fetch(`http://127.0.0.1:${server.port}${location}`, {
+      method: 'PATCH', body: 'a=ice-ufrag:hold\r\na=ice-pwd:abcdef0123456789abcdef\r\n',
+      headers: { 'Content-Type': FRAG, 'If-Match': '*' },
+    }), 15000, 'the 504');
+    const id = await joinedId(server, 't-room', 'WHIP');
+    await waitRelayGot(server, (m) => m.op === 'restart' && m.from === id && m.ufrag === 'hold', 'the restart');
+    const second = await patch(server, location, 'a=ice-ufrag:wxyz\r\na=ice-pwd:abcdef0123456789abcdef\r\n', { 'If-Match': '*' });
+    assert.equal(second.status, 409);
+    assert.equal(second.body, 'an ICE restart is already under way\n');
+    // A trickle meanwhile is taken.
+    assert.equal((await patch(server, location, `a=${CAND}\r\n`)).status, 204);
+    const res = await held;
+    assert.equal(res.status, 504);
+    assert.equal(await res.text(), 'the media relay did not answer the ICE restart\n');
+    // The session is still there.
+    assert.equal((await patch(server, location, `a=${CAND}\r\n`, { 'If-Match': etag })).status, 204);
+  }, { timeout: 20000 });
+
   test('unknown session: 404', async () => {
     for (const path of ['/wish/0123456789abcdef0123456789abcdef', '/wish/', '/wish/x/y']) {
       const r = await patch(server, path, `a=${CAND}\r\n`);

@@ -31,7 +31,7 @@
 //     and then says {"op":"gone"};
 //   - restart: answers {"op":"restarted"} with new credentials and one
 //     candidate, or an error restart_unsupported when its ufrag is
-//     "nore";
+//     "nore", or nothing when it is "hold";
 //   - stdin closed: exits 0 (noom-server's shutdown).
 import { createInterface } from 'node:readline';
 
@@ -89,6 +89,8 @@ lines.on('line', (line) => {
                message: 'your answer has no codec the relay can carry (VP8)' });
       break;
     case 'restart':
+      if (m.ufrag === 'hold')
+        break;
       if (m.ufrag === 'nore')
         send({ op: 'error', room: m.room, to: m.from, code: 'restart_unsupported',
                message: 'the stand-in does not restart this one' });
