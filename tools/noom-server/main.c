@@ -25,6 +25,7 @@
 #include "noom-relay-link.h"
 #include "noom-room-server.h"
 #include "noom-http.h"
+#include "noom-whip.h"
 #include "noom-ice.h"
 #include "noom-token.h"
 
@@ -125,10 +126,10 @@ static GOptionEntry entries[] = {
         "Apply --max-connections-per-address to loopback addresses too",
       NULL},
   {"header-timeout", 0, 0, G_OPTION_ARG_INT, &opt_header_timeout,
-        "Seconds a connection has to send a complete request once it "
+      "Seconds a connection has to send a complete request once it "
         "opened or its next request began (default 10)", "SECONDS"},
   {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &opt_idle_timeout,
-        "Seconds a kept-alive connection may wait between requests "
+      "Seconds a kept-alive connection may wait between requests "
         "(default 60)", "SECONDS"},
   {"sfu", 0, 0, G_OPTION_ARG_NONE, &opt_sfu,
       "Forward the media of every room through the server's media relay "
@@ -476,6 +477,8 @@ main (int argc, char **argv)
   NoomSioServer *sio;
   NoomRoomServer *rooms;
   NoomHttp *http;
+  NoomWhipConfig whip_config = { 0, };
+  NoomWhip *whip;
   App app = { 0 };
   g_autoptr (GBytes) token_secret = NULL;
   NoomListenerConfig listener_config;
@@ -581,6 +584,11 @@ main (int argc, char **argv)
   }
   rooms = noom_room_server_new (sio, &room_config);
   http = noom_http_new (server, opt_static_dir);
+  whip_config.ice = ice;
+  whip_config.token_secret = token_secret;
+  whip_config.allowed_origins = (const gchar * const *) opt_allowed_origins;
+  whip_config.sfu = app.relay != NULL;
+  whip = noom_whip_new (server, rooms, &whip_config);
 
   noom_listener_config_init (&listener_config);
   /* N sessions may need 2N connections: a polling session has its held
@@ -616,6 +624,7 @@ main (int argc, char **argv)
   soup_server_disconnect (server);
   noom_listener_free (listener);
   noom_sio_server_free (sio);
+  noom_whip_free (whip);
   noom_room_server_free (rooms);
   noom_relay_link_free (app.relay);
   noom_http_free (http);

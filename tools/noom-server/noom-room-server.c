@@ -21,6 +21,14 @@
  * listing "sfu" are the relay's (Conn.sfu); the relay learns of them from
  * the join, leave and update objects sent here, their signalling with
  * "~sfu" goes to it, and what it sends comes back through on_relay_*.
+ *
+ * HTTP participants (WHIP and WHEP, noom-whip.c): a Conn with no socket
+ * but a session (Conn.http), always in an SFU room and served by the
+ * relay.  They get no events (there is nothing to send them on); the
+ * relay's answer, errors, ICE restarts and the end of their connection go
+ * to noom-whip through NoomRoomServerHttpCallbacks.  A connection is live
+ * while it has a socket or a session (conn_live()); a dead one waits in
+ * server->dead for leave() like a disconnected socket.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,6 +36,7 @@
 
 #include <string.h>
 
+#include "noom-engine.h"
 #include "noom-event.h"
 #include "noom-packet.h"
 #include "noom-room-server.h"
@@ -78,6 +87,9 @@ struct _Conn
   NoomRoomMember member;        /* first: a NoomRoomMember* is a Conn* */
   NoomRoomServer *server;
   NoomSioSocket *socket;        /* NULL once disconnected */
+  gpointer http;                /* HTTP participant: its noom-whip session,
+                                 * NULL once it left */
+  GList http_link;              /* in server->http while it has a session */
   GList lobby_link;             /* in server->lobby while in no room */
   GList pending_link;           /* in server->pending: room_change due now */
   GList dead_link;              /* in server->dead: disconnected while busy */
@@ -99,7 +111,11 @@ struct _NoomRoomServer
   GQueue lobby;                 /* Conn*, in no room */
   GQueue pending;               /* Conn*, to get room_change soon */
   GQueue dead;                  /* Conn*, disconnected while busy */
+  GQueue http;                  /* Conn*, live HTTP participants */
   guint busy;
+
+  const NoomRoomServerHttpCallbacks *http_callbacks;
+  gpointer http_user_data;
 
   guint flush_source;           /* lobby flush timer */
   guint pending_source;         /* idle for pending */
@@ -159,6 +175,13 @@ static const gchar *
 conn_id (Conn * c)
 {
   return c->member.id;
+}
+
+/* Not disconnected: a socket, or an HTTP participant's session. */
+static gboolean
+conn_live (Conn * c)
+{
+  return c->socket != NULL || c->http != NULL;
 }
 
 static void
@@ -457,7 +480,7 @@ foreach_sfu_conn (NoomRoomServer * self, void (*func) (NoomRoomServer * self,
     for (j = 0; j < noom_room_get_count (room); j++) {
       Conn *m = (Conn *) noom_room_get_member (room, j);
 
-      if (m->sfu && m->socket)
+      if (m->sfu && conn_live (m))
         func (self, m, data);
     }
   }
@@ -466,6 +489,9 @@ foreach_sfu_conn (NoomRoomServer * self, void (*func) (NoomRoomServer * self,
 static void
 relay_rejoin (NoomRoomServer * self, Conn * c, gpointer data)
 {
+  /* HTTP participants left when the relay stopped (on_relay_down). */
+  if (c->http)
+    return;
   relay_send_participant (self, c, "join");
 }
 
@@ -498,12 +524,41 @@ on_relay_ready (gboolean restarted, gpointer user_data)
   leave (self);
 }
 
+/* @c, an HTTP participant, is dead from now on; leave() finishes it (bye
+ * to the others, leave to the relay). */
+static void
+http_remove (NoomRoomServer * self, Conn * c, const gchar * reason)
+{
+  g_queue_unlink (&self->http, &c->http_link);
+  c->http = NULL;
+  g_free (c->gone_reason);
+  c->gone_reason = g_strdup (reason);
+  g_queue_push_tail_link (&self->dead, &c->dead_link);
+}
+
+/* The server removes @c (the relay lost it, or stopped): noom-whip
+ * forgets its session. */
+static void
+http_gone (NoomRoomServer * self, Conn * c, const gchar * reason)
+{
+  gpointer session = c->http;
+
+  http_remove (self, c, reason);
+  if (self->http_callbacks)
+    self->http_callbacks->gone (session, reason, self->http_user_data);
+}
+
 static void
 on_relay_down (gpointer user_data)
 {
   NoomRoomServer *self = user_data;
 
   enter (self);
+  /* A WHIP or WHEP client has no way to get a new offer: its connection
+   * was with the relay that stopped, so it leaves now (and its session
+   * URL answers 404).  It publishes or plays again with a new POST. */
+  while (self->http.head)
+    http_gone (self, self->http.head->data, "the media relay stopped");
   broadcast_media_relay (self, NOOM_MEDIA_RELAY_STATE_RESTARTING);
   leave (self);
 }
@@ -525,12 +580,115 @@ relay_target (NoomRoomServer * self, const gchar * op, JsonObject * m)
   }
   room = noom_room_set_lookup (self->rooms, room_name);
   c = room ? (Conn *) noom_room_find_member (room, to) : NULL;
-  if (c == NULL || c->socket == NULL || !c->sfu) {
+  if (c == NULL || !conn_live (c) || !c->sfu) {
     /* It left meanwhile: the relay has its leave on the way. */
     g_debug ("relay: \"%s\" for %s, no longer in the room", op, to);
     return NULL;
   }
   return c;
+}
+
+/* The relay's objects for HTTP participants (docs/server-internals.md,
+ * "The control channel"): answer, error, restarted and gone go to
+ * noom-whip; ice and offer are dropped (WHIP has no server-to-client
+ * trickle: the answer carries the relay's candidates).  answer,
+ * restarted and gone are only for HTTP participants (gone for another is
+ * logged).  Returns FALSE when the caller has @m to handle: offer, ice or
+ * error for a Socket.IO participant. */
+static gboolean
+on_relay_http_message (NoomRoomServer * self, const gchar * op, JsonObject * m)
+{
+  const NoomRoomServerHttpCallbacks *cb = self->http_callbacks;
+  gpointer data = self->http_user_data;
+  JsonNode *node;
+  Conn *c;
+
+  if (strcmp (op, "answer") != 0 && strcmp (op, "error") != 0
+      && strcmp (op, "restarted") != 0 && strcmp (op, "gone") != 0
+      && strcmp (op, NOOM_EVENT_NAME_OFFER) != 0
+      && strcmp (op, NOOM_EVENT_NAME_ICE) != 0)
+    return FALSE;
+  c = relay_target (self, op, m);
+  if (c == NULL)
+    return TRUE;                /* relay_target() said why */
+  if (c->http == NULL) {
+    if (strcmp (op, "gone") == 0) {
+      g_autofree gchar *reason = log_text (noom_json_node_get_string
+          (json_object_get_member (m, "reason")), 256);
+
+      g_info ("relay: gone for %s: %s", conn_id (c), reason);
+      return TRUE;
+    }
+    if (strcmp (op, "answer") == 0 || strcmp (op, "restarted") == 0) {
+      g_message ("relay: skipped \"%s\" for %s, not an HTTP participant", op,
+          conn_id (c));
+      return TRUE;
+    }
+    return FALSE;
+  }
+
+  if (strcmp (op, NOOM_EVENT_NAME_OFFER) == 0
+      || strcmp (op, NOOM_EVENT_NAME_ICE) == 0) {
+    g_debug ("relay: dropped \"%s\" for %s, an HTTP participant", op,
+        conn_id (c));
+  } else if (strcmp (op, "answer") == 0) {
+    JsonObject *d = NULL;
+    const gchar *sdp = NULL;
+
+    node = json_object_get_member (m, "description");
+    if (node && JSON_NODE_HOLDS_OBJECT (node))
+      d = json_node_get_object (node);
+    if (d)
+      sdp = noom_json_node_get_string (json_object_get_member (d, "sdp"));
+    if (sdp == NULL)
+      g_message ("relay: skipped an answer without a description");
+    else if (cb)
+      cb->answer (c->http, sdp, data);
+  } else if (strcmp (op, "error") == 0) {
+    const gchar *code =
+        noom_json_node_get_string (json_object_get_member (m, "code"));
+    const gchar *message =
+        noom_json_node_get_string (json_object_get_member (m, "message"));
+
+    if (code == NULL || message == NULL)
+      g_message ("relay: skipped an error without code or message");
+    else if (cb)
+      cb->error (c->http, code, message, data);
+  } else if (strcmp (op, "restarted") == 0) {
+    const gchar *ufrag =
+        noom_json_node_get_string (json_object_get_member (m, "ufrag"));
+    const gchar *pwd =
+        noom_json_node_get_string (json_object_get_member (m, "pwd"));
+    g_autoptr (GPtrArray) candidates = g_ptr_array_new ();
+    JsonArray *array = NULL;
+    guint i;
+
+    node = json_object_get_member (m, "candidates");
+    if (node && JSON_NODE_HOLDS_ARRAY (node))
+      array = json_node_get_array (node);
+    for (i = 0; array && i < json_array_get_length (array); i++) {
+      const gchar *candidate =
+          noom_json_node_get_string (json_array_get_element (array, i));
+
+      if (candidate)
+        g_ptr_array_add (candidates, (gpointer) candidate);
+    }
+    g_ptr_array_add (candidates, NULL);
+    if (ufrag == NULL || pwd == NULL)
+      g_message ("relay: skipped a restarted without ufrag or pwd");
+    else if (cb)
+      cb->restarted (c->http, ufrag, pwd,
+          (const gchar * const *) candidates->pdata, data);
+  } else {
+    const gchar *reason =
+        noom_json_node_get_string (json_object_get_member (m, "reason"));
+    g_autofree gchar *why = g_strdup_printf ("the media relay lost it: %s",
+        reason ? reason : "no reason given");
+    g_autofree gchar *log_why = log_text (why, 256);
+
+    http_gone (self, c, log_why);
+  }
+  return TRUE;
 }
 
 static void
@@ -542,7 +700,9 @@ on_relay_message (const gchar * op, JsonObject * m, gpointer user_data)
   Conn *c;
 
   enter (self);
-  if (strcmp (op, NOOM_EVENT_NAME_OFFER) == 0) {
+  if (on_relay_http_message (self, op, m)) {
+    /* for an HTTP participant */
+  } else if (strcmp (op, NOOM_EVENT_NAME_OFFER) == 0) {
     payload = json_object_get_member (m, "description");
     if (payload == NULL || !JSON_NODE_HOLDS_OBJECT (payload)) {
       g_message ("relay: skipped an offer without a description");
@@ -1321,6 +1481,7 @@ noom_room_server_new (NoomSioServer * sio, const NoomRoomServerConfig * config)
   g_queue_init (&self->lobby);
   g_queue_init (&self->pending);
   g_queue_init (&self->dead);
+  g_queue_init (&self->http);
   noom_sio_server_add_namespace (sio, "/", &callbacks, self);
   if (self->config.relay) {
     static const NoomRelayLinkCallbacks relay_callbacks = {
@@ -1334,12 +1495,207 @@ noom_room_server_new (NoomSioServer * sio, const NoomRoomServerConfig * config)
   return self;
 }
 
+/* ------------------------------------------------ HTTP participants */
+
+void
+noom_room_server_set_http_callbacks (NoomRoomServer * self,
+    const NoomRoomServerHttpCallbacks * callbacks, gpointer user_data)
+{
+  self->http_callbacks = callbacks;
+  self->http_user_data = user_data;
+}
+
+gboolean
+noom_room_server_relay_is_ready (NoomRoomServer * self)
+{
+  return self->config.relay && noom_relay_link_is_ready (self->config.relay);
+}
+
+/* WHEP: the participant of @name that @who names (an id, else the first
+ * with that nickname in join order), or without @who the first that sends
+ * video, else the first that sends audio. */
+static Conn *
+find_play (NoomRoomServer * self, const gchar * name, const gchar * who,
+    GError ** error)
+{
+  NoomRoom *room = noom_room_set_lookup (self->rooms, name);
+  guint i, n = room ? noom_room_get_count (room) : 0;
+  NoomRoomMember *m;
+
+  if (who) {
+    if (room && (m = noom_room_find_member (room, who)))
+      return (Conn *) m;
+    for (i = 0; i < n; i++) {
+      m = noom_room_get_member (room, i);
+      if (strcmp (noom_room_member_get_nickname (m), who) == 0)
+        return (Conn *) m;
+    }
+  } else {
+    for (i = 0; i < n; i++)
+      if (noom_room_get_member (room, i)->sends & NOOM_MEDIA_VIDEO)
+        return (Conn *) noom_room_get_member (room, i);
+    for (i = 0; i < n; i++)
+      if (noom_room_get_member (room, i)->sends & NOOM_MEDIA_AUDIO)
+        return (Conn *) noom_room_get_member (room, i);
+  }
+  if (who) {
+    g_autofree gchar *clipped = noom_event_clip (who, 64);
+
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_UNKNOWN_PEER,
+        "no participant \"%s\" in room \"%s\"", clipped, name);
+  } else {
+    g_set_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_UNKNOWN_PEER,
+        "no participant in room \"%s\" sends audio or video", name);
+  }
+  return NULL;
+}
+
+static void
+conn_free_unjoined (Conn * c)
+{
+  noom_room_member_clear (&c->member);
+  noom_token_free (c->token);
+  g_free (c);
+}
+
+NoomRoomServerHttp *
+noom_room_server_join_http (NoomRoomServer * self, const NoomHttpJoin * join,
+    gpointer session, GError ** error)
+{
+  const NoomRoomLimits *limits = &self->config.limits;
+  const gchar *name = join->room;
+  g_autoptr (JsonObject) o = NULL;
+  gchar id[NOOM_ROOM_MEMBER_ID_MAX + 1];
+  const gchar *nickname;
+  Conn *c, *play = NULL;
+  gboolean already;
+  NoomParticipant p;
+  NoomRoom *room;
+
+  g_return_val_if_fail (self->config.relay != NULL, NULL);
+  noom_engine_random_id (id);
+  c = g_new0 (Conn, 1);
+  noom_room_member_init (&c->member, id);
+  c->server = self;
+  c->token = join->token;
+  c->lobby_link.data = c;
+  c->pending_link.data = c;
+  c->dead_link.data = c;
+  c->http_link.data = c;
+
+  /* As join_room: the token, the room name, then the rest. */
+  if (!check_token_join (self, c, name, join->kind, join->sends, error)
+      || !noom_room_validate_name (name, -1, limits->max_room_name,
+          "room name", error)) {
+    conn_free_unjoined (c);
+    return NULL;
+  }
+  nickname = join->nickname;
+  if (nickname == NULL)
+    nickname = c->token ? c->token->identity : join->default_nickname;
+  if (!noom_room_member_set_nickname (&c->member, nickname, limits, NULL,
+          error)) {
+    if (join->nickname) {
+      conn_free_unjoined (c);
+      return NULL;
+    }
+    /* A token's identity that is no valid nickname: the default. */
+    g_clear_error (error);
+    noom_room_member_set_nickname (&c->member, join->default_nickname,
+        limits, NULL, NULL);
+  }
+  if ((join->play || join->play_any)
+      && !(play = find_play (self, name, join->play, error))) {
+    conn_free_unjoined (c);
+    return NULL;
+  }
+  if (!noom_room_set_check_join (self->rooms, &c->member, name, &already,
+          error) || !check_publishers (self, name, join->sends, error)) {
+    conn_free_unjoined (c);
+    return NULL;
+  }
+
+  enter (self);
+  noom_room_member_set_kind (&c->member, join->kind, join->sends);
+  room = noom_room_set_join (self->rooms, &c->member, name);
+  c->http = session;
+  c->sfu = TRUE;
+  g_queue_push_tail_link (&self->http, &c->http_link);
+  g_message ("join room=\"%s\" id=%s nickname=\"%s\" kind=%s count=%u "
+      "via=%s%s%s", name, conn_id (c),
+      noom_room_member_get_nickname (&c->member),
+      noom_kind_to_string (join->kind), noom_room_get_count (room),
+      join->via, play ? " play=" : "", play ? conn_id (play) : "");
+
+  o = relay_message ("join", c);
+  p = member_participant (&c->member);
+  json_object_set_member (o, "participant",
+      noom_protocol_encode_participant (&p));
+  json_object_set_string_member (o, "offer", join->offer);
+  if (play)
+    json_object_set_string_member (o, "play", conn_id (play));
+  noom_relay_link_send (self->config.relay, o);
+
+  broadcast (room, c, noom_protocol_encode_welcome (&p,
+          noom_room_get_count (room)));
+  schedule_flush (self);
+  leave (self);
+  return (NoomRoomServerHttp *) c;
+}
+
+const gchar *
+noom_room_server_http_get_id (NoomRoomServerHttp * http)
+{
+  return conn_id ((Conn *) http);
+}
+
+void
+noom_room_server_leave_http (NoomRoomServer * self, NoomRoomServerHttp * http,
+    const gchar * reason)
+{
+  Conn *c = (Conn *) http;
+
+  g_return_if_fail (c->http != NULL);
+  enter (self);
+  http_remove (self, c, reason);
+  leave (self);
+}
+
+void
+noom_room_server_http_ice (NoomRoomServer * self, NoomRoomServerHttp * http,
+    JsonNode * candidate)
+{
+  Conn *c = (Conn *) http;
+  g_autoptr (JsonObject) o = relay_message (NOOM_EVENT_NAME_ICE, c);
+
+  json_object_set_string_member (o, "from", conn_id (c));
+  json_object_set_member (o, "candidate", candidate);
+  noom_relay_link_send (self->config.relay, o);
+}
+
+void
+noom_room_server_http_restart (NoomRoomServer * self,
+    NoomRoomServerHttp * http, const gchar * ufrag, const gchar * pwd)
+{
+  Conn *c = (Conn *) http;
+  g_autoptr (JsonObject) o = relay_message ("restart", c);
+
+  json_object_set_string_member (o, "from", conn_id (c));
+  json_object_set_string_member (o, "ufrag", ufrag);
+  json_object_set_string_member (o, "pwd", pwd);
+  noom_relay_link_send (self->config.relay, o);
+}
+
+/* ------------------------------------------------------------------ free */
+
 void
 noom_room_server_free (NoomRoomServer * self)
 {
   if (self == NULL)
     return;
   g_warn_if_fail (self->busy == 0);
+  /* noom-whip is freed first: it ends its sessions. */
+  g_warn_if_fail (self->http.length == 0);
   if (self->config.relay)
     noom_relay_link_set_callbacks (self->config.relay, NULL, NULL);
   g_clear_handle_id (&self->flush_source, g_source_remove);

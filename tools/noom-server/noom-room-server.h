@@ -14,6 +14,7 @@
 #include "noom-sio.h"
 #include "noom-ice.h"
 #include "noom-relay-link.h"
+#include "noom-token.h"
 
 G_BEGIN_DECLS
 
@@ -45,7 +46,71 @@ void noom_room_server_config_init (NoomRoomServerConfig * config);
 /* Installs the namespace "/" on @sio. */
 NoomRoomServer *noom_room_server_new (NoomSioServer * sio,
     const NoomRoomServerConfig * config);
-/* Only after every connection is gone (noom_sio_server_free). */
+/* Only after every connection is gone (noom_sio_server_free) and every
+ * HTTP participant has left (noom_whip_free). */
 void noom_room_server_free (NoomRoomServer * self);
+
+/* HTTP participants (WHIP and WHEP, noom-whip.h): participants of an SFU
+ * room without a Socket.IO socket.  They get no events; the relay's
+ * objects for them come through these callbacks. */
+typedef struct _NoomRoomServerHttp NoomRoomServerHttp;
+
+typedef struct {
+  /* The relay's answer SDP for @session's participant. */
+  void (*answer) (gpointer session, const gchar * sdp, gpointer user_data);
+  /* The relay's error for it (its "code" and "message"). */
+  void (*error) (gpointer session, const gchar * code,
+      const gchar * message, gpointer user_data);
+  /* The relay restarted ICE: its new credentials and candidates
+   * ("candidate:..."; NULL-terminated). */
+  void (*restarted) (gpointer session, const gchar * ufrag,
+      const gchar * pwd, const gchar * const *candidates,
+      gpointer user_data);
+  /* The server removed the participant from its room (the relay lost its
+   * connection, or the relay stopped): its handle is gone; @reason says
+   * why. */
+  void (*gone) (gpointer session, const gchar * reason, gpointer user_data);
+} NoomRoomServerHttpCallbacks;
+
+void noom_room_server_set_http_callbacks (NoomRoomServer * self,
+    const NoomRoomServerHttpCallbacks * callbacks, gpointer user_data);
+
+/* With a relay that said ready. */
+gboolean noom_room_server_relay_is_ready (NoomRoomServer * self);
+
+typedef struct {
+  const gchar *room;
+  const gchar *nickname;        /* nullable: the token's identity, else
+                                 * default_nickname */
+  const gchar *default_nickname;
+  NoomKind kind;
+  NoomMediaFlags sends;
+  NoomToken *token;             /* nullable; taken, whatever the result */
+  const gchar *offer;           /* the client's SDP offer */
+  /* WHEP: the participant to play (an id or a nickname), or play_any:
+   * the first that sends video, else audio */
+  const gchar *play;
+  gboolean play_any;
+  const gchar *via;             /* "whip", "whep": for the log */
+} NoomHttpJoin;
+
+/* Joins an HTTP participant for @session (the server only hands it back
+ * in callbacks) and sends the relay its join with the offer.  Errors in
+ * NOOM_ROOM_ERROR, checked in this order: FORBIDDEN (the token), BAD_NAME
+ * or NAME_TOO_LONG (room, nickname), UNKNOWN_PEER (nothing to play),
+ * ROOM_FULL (participants or publishers).  Needs a relay. */
+NoomRoomServerHttp *noom_room_server_join_http (NoomRoomServer * self,
+    const NoomHttpJoin * join, gpointer session, GError ** error);
+/* The participant id. */
+const gchar *noom_room_server_http_get_id (NoomRoomServerHttp * http);
+/* It leaves its room (bye, leave to the relay); @http is gone. */
+void noom_room_server_leave_http (NoomRoomServer * self,
+    NoomRoomServerHttp * http, const gchar * reason);
+/* ice {candidate} (taken; an object or null) and restart {ufrag, pwd} for
+ * the relay, from the participant. */
+void noom_room_server_http_ice (NoomRoomServer * self,
+    NoomRoomServerHttp * http, JsonNode * candidate);
+void noom_room_server_http_restart (NoomRoomServer * self,
+    NoomRoomServerHttp * http, const gchar * ufrag, const gchar * pwd);
 
 G_END_DECLS

@@ -24,6 +24,14 @@
 //     `tracks` (its own upload m-lines for each kind it sends);
 //   - answer: sends the participant a host candidate, or, when the answer's
 //     sdp has no "VP8", an error unsupported_codec;
+//   - join with `offer` (a WHIP or WHEP participant, issue 16): answers it
+//     with {"op":"answer"} whose sdp is ANSWER_SDP, or, when the offer has
+//     a line "a=x-stand-in-error:CODE", with {"op":"error"} CODE; with
+//     "a=x-stand-in-silent", says nothing; with "a=x-stand-in-gone", answers
+//     and then says {"op":"gone"};
+//   - restart: answers {"op":"restarted"} with new credentials and one
+//     candidate, or an error restart_unsupported when its ufrag is
+//     "nore", or nothing when it is "hold";
 //   - stdin closed: exits 0 (noom-server's shutdown).
 import { createInterface } from 'node:readline';
 
@@ -36,6 +44,26 @@ const CANDIDATE = {
   sdpMid: '0', sdpMLineIndex: 0,
 };
 
+const ANSWER_SDP = 'v=0\r\no=- 5 6 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' +
+  'a=group:BUNDLE 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n' +
+  'a=ice-ufrag:rlay\r\na=ice-pwd:relaypassword0123456789\r\na=recvonly\r\n' +
+  'a=candidate:1 1 UDP 2122252543 127.0.0.1 40000 typ host\r\n';
+
+function whipJoin(m) {
+  const to = m.participant.id;
+  const error = /a=x-stand-in-error:(\S+)/.exec(m.offer);
+  if (/a=x-stand-in-silent/.test(m.offer))
+    return;
+  if (error) {
+    send({ op: 'error', room: m.room, to, code: error[1],
+           message: `the stand-in refuses this offer (${error[1]})` });
+    return;
+  }
+  send({ op: 'answer', room: m.room, to, description: { type: 'answer', sdp: ANSWER_SDP } });
+  if (/a=x-stand-in-gone/.test(m.offer))
+    send({ op: 'gone', room: m.room, to, reason: 'ICE failed' });
+}
+
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   log(`got ${line}`);
@@ -43,6 +71,10 @@ lines.on('line', (line) => {
   try { m = JSON.parse(line); } catch { log('not JSON, skipped'); return; }
   switch (m.op) {
     case 'join': {
+      if (typeof m.offer === 'string') {
+        whipJoin(m);
+        break;
+      }
       const p = m.participant;
       const tracks = p.sends.map((kind, i) => ({ mid: String(i), kind, id: p.id, upload: true }));
       send({ op: 'offer', room: m.room, to: p.id,
@@ -55,6 +87,17 @@ lines.on('line', (line) => {
       else
         send({ op: 'error', room: m.room, to: m.from, code: 'unsupported_codec',
                message: 'your answer has no codec the relay can carry (VP8)' });
+      break;
+    case 'restart':
+      if (m.ufrag === 'hold')
+        break;
+      if (m.ufrag === 'nore')
+        send({ op: 'error', room: m.room, to: m.from, code: 'restart_unsupported',
+               message: 'the stand-in does not restart this one' });
+      else
+        send({ op: 'restarted', room: m.room, to: m.from, ufrag: 'rly2',
+               pwd: 'relaypassword9876543210',
+               candidates: ['candidate:2 1 UDP 2122252543 127.0.0.1 40002 typ host'] });
       break;
     default:
       break;
