@@ -47,6 +47,7 @@ function whipPublish({ url }) {
     w.etag = r.headers.get('ETag');
     w.links = r.headers.get('Link');
     await pc.setRemoteDescription({ type: 'answer', sdp: await r.text() });
+    w.serverUfrag = pc.currentRemoteDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1];
     const mid = pc.getTransceivers()[0].mid;
     const ufrag = pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1];
     const pwd = pc.localDescription.sdp.match(/a=ice-pwd:(\S+)/)[1];
@@ -114,6 +115,7 @@ function whipRestart() {
       + answer.slice(mline);
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     out.newUfrag = newUfrag;
+    out.oldUfrag = w.serverUfrag;
     return out;
   })();
 }
@@ -180,7 +182,7 @@ test('a browser publishes over WHIP with trickle ICE: the room sees its tile and
     "Alice decoding the WHIP publisher's video", 30000);
   const patches = await whipPage.evaluate(() => window.whip.patches);
   assert.ok(patches.length > 0 && patches.every((s) => s === 204), `PATCH statuses ${patches}`);
-  await waitState(alice, (id) => window.noom.state().tiles.includes(id), whipId,
+  await waitState(alice, (s, id) => s.tiles.includes(id), whipId,
     'a tile for the WHIP publisher');
 });
 
@@ -188,7 +190,8 @@ test('an ICE restart with PATCH (If-Match: *) gets new credentials and a new ETa
   const r = await whipPage.evaluate(whipRestart);
   assert.equal(r.status, 200, r.body);
   assert.notEqual(r.etag, r.oldEtag, 'the ETag did not change');
-  assert.match(r.body, /a=ice-ufrag:/);
+  // RFC 8445 §9: both agents change their credentials on a restart
+  assert.notEqual(r.newUfrag, r.oldUfrag, "the server's ICE credentials did not change");
   // the transport runs on the restarted session: the page's new ufrag
   const local = await whipPage.evaluate(() =>
     window.whip.pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1]);
@@ -218,7 +221,7 @@ test('a WHEP player plays Alice by nickname', async () => {
 test('DELETE takes the WHIP publisher out of the room at once', async () => {
   const status = await whipPage.evaluate(() => fetch(window.whip.location, { method: 'DELETE' }).then((r) => r.status));
   assert.equal(status, 200);
-  await waitState(alice, (id) => !window.noom.state().participants.some((p) => p.id === id),
+  await waitState(alice, (s, id) => !s.participants.some((p) => p.id === id),
     whipId, 'the WHIP publisher to leave', 10000);
   const again = await whipPage.evaluate(() => fetch(window.whip.location, { method: 'DELETE' }).then((r) => r.status));
   assert.equal(again, 404);
