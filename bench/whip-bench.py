@@ -13,6 +13,8 @@
 #         the other: POST to 201, and POST to the player's first decoded
 #         frame
 #
+# Runs are --pause ms apart (default 1500).
+#
 # Prints one JSON object per measure: min, median and max in ms.
 # Usage, in a namespace with only loopback (the clients use 127.0.0.1):
 #   unshare -n sh -c 'ip link set lo up; NOOM_SERVER=build/tools/noom-server/noom-server \
@@ -48,6 +50,7 @@ import aiohttp  # noqa: E402
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
 
 ROOM = "whip-bench"
+PAUSE = 1.5
 
 
 def report(name, values):
@@ -93,7 +96,7 @@ async def whip_runs(server, runs):
                 async with http.delete(location) as r:
                     assert r.status == 200, r.status
             await pc.close()
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(PAUSE)
     finally:
         await viewer.close()
     report("whip-post-to-201", created)
@@ -122,7 +125,7 @@ async def whep_runs(server, runs):
                 async with http.delete(location) as r:
                     assert r.status == 200, r.status
             await pc.close()
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(PAUSE)
     finally:
         pub.send_signal(signal.SIGINT)
         pub.wait()
@@ -150,4 +153,11 @@ if __name__ == "__main__":
     ap.add_argument("what", nargs="?", default="all",
                     choices=["whip", "whep", "all"])
     ap.add_argument("--runs", type=int, default=10)
-    asyncio.run(main(ap.parse_args()))
+    ap.add_argument("--pause", type=int, default=1500,
+                    help="ms between two runs (default 1500: more than the "
+                    "relay's one keyframe request per second and track, "
+                    "so that every player is a newcomer the relay asks a "
+                    "keyframe for at once)")
+    args = ap.parse_args()
+    PAUSE = args.pause / 1000
+    asyncio.run(main(args))

@@ -637,6 +637,22 @@ room_maybe_free (RelayRoom * room)
   g_free (room);
 }
 
+/* webrtcbin's RTP sessions send a keyframe request (PLI) at once only
+ * if no early RTCP went since their last regular report; otherwise it
+ * waits for the next regular one, which comes every 5 s by default.  The
+ * relay asks publishers for keyframes for every newcomer and every loss:
+ * its sessions report more often, so that a request waits at most about
+ * RTCP_INTERVAL. */
+static void
+on_deep_element_added (GstBin * bin, GstBin * sub, GstElement * element,
+    Relay * relay)
+{
+  GstElementFactory *f = gst_element_get_factory (element);
+
+  if (f && !g_strcmp0 (GST_OBJECT_NAME (f), "rtpsession"))
+    g_object_set (element, "rtcp-min-interval", relay->rtcp_interval, NULL);
+}
+
 static void
 setup_webrtc (Relay * relay, Member * m)
 {
@@ -662,6 +678,8 @@ setup_webrtc (Relay * relay, Member * m)
         relay->local_addresses[i], &ok);
   }
   g_clear_object (&ice);
+  g_signal_connect (webrtc, "deep-element-added",
+      G_CALLBACK (on_deep_element_added), relay);
   g_signal_connect (webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), m);
   g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_pad_added), m);
@@ -968,7 +986,7 @@ int
 main (int argc, char **argv)
 {
   Relay relay = { 0, };
-  gint latency = 20, control;
+  gint latency = 20, rtcp_interval = 500, control;
   gboolean version = FALSE;
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) ctx = NULL;
@@ -978,6 +996,10 @@ main (int argc, char **argv)
     {"latency", 0, 0, G_OPTION_ARG_INT, &latency,
         "Jitterbuffer of the publishers' streams, ms: the time a lost packet "
           "has to be sent again (default 20)", "MS"},
+    {"rtcp-interval", 0, 0, G_OPTION_ARG_INT, &rtcp_interval,
+        "Shortest time between two regular RTCP reports, ms: a keyframe "
+          "request waits for the next one when it cannot go at once "
+          "(default 500)", "MS"},
     {"local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &relay.local_addresses,
         "An address ICE also offers (repeatable; default 127.0.0.1)", "IP"},
     {"stun-server", 0, 0, G_OPTION_ARG_STRING, &relay.stun_server,
@@ -1008,6 +1030,11 @@ main (int argc, char **argv)
     return 2;
   }
   relay.latency = latency;
+  if (rtcp_interval < 10 || rtcp_interval > 5000) {
+    g_printerr ("noom-relay: --rtcp-interval must be 10 to 5000 ms\n");
+    return 2;
+  }
+  relay.rtcp_interval = (guint64) rtcp_interval *GST_MSECOND;
   if (!relay.local_addresses)
     relay.local_addresses = g_strsplit ("127.0.0.1", ",", -1);
   GST_DEBUG_CATEGORY_INIT (relay_debug, "noomrelay", 0, "Noom media relay");

@@ -31,6 +31,10 @@ GST_DEBUG_CATEGORY_EXTERN (relay_debug);
 #define PLAY_WAIT (3 * G_USEC_PER_SEC)
 /* How long an answer waits for the relay's ICE candidates. */
 #define GATHER_WAIT (2 * G_USEC_PER_SEC)
+/* Without STUN or TURN servers, every candidate is a host candidate,
+ * which libnice finds at once, but it says gathering is complete only
+ * 200 ms later: the answer goes this long after the last candidate. */
+#define HOST_SETTLE_MS 20
 #define POLL_MS 50
 
 static const gchar *
@@ -228,6 +232,15 @@ gather_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+host_only (Member * m)
+{
+  Relay *relay = m->room->relay;
+
+  return !relay->stun_server && !(relay->turn_servers
+      && relay->turn_servers[0]);
+}
+
 /* The answer is set: it goes once the candidates are in, or after
  * GATHER_WAIT whatever came by then. */
 static void
@@ -267,7 +280,8 @@ answer_set (Member * m, gpointer data)
     return;
   }
   if (!m->wait_source)
-    m->wait_source = g_timeout_add (GATHER_WAIT / 1000, gather_timeout, m);
+    m->wait_source = g_timeout_add (host_only (m) && m->gathered->len ?
+        HOST_SETTLE_MS : GATHER_WAIT / 1000, gather_timeout, m);
 }
 
 static void
@@ -659,6 +673,11 @@ answer_candidate (Member * m, guint mline, const gchar * candidate)
   c->mline = mline;
   c->candidate = g_strdup (candidate);
   g_ptr_array_add (m->gathered, c);
+  if (m->local_answer && host_only (m)) {
+    if (m->wait_source)
+      g_source_remove (m->wait_source);
+    m->wait_source = g_timeout_add (HOST_SETTLE_MS, gather_timeout, m);
+  }
 }
 
 void

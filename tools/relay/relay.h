@@ -41,6 +41,7 @@ struct _Relay
   gchar *stun_server;
   gchar **turn_servers;
   guint latency;                /* ms, of the publishers' jitterbuffers */
+  guint64 rtcp_interval;        /* ns, rtcp-min-interval of every session */
 };
 
 struct _RelayRoom
