@@ -29,6 +29,9 @@
 #               publisher's audio and video; aiortc numbers VP8 and Opus
 #               otherwise than the relay, so this covers the payload types
 #               mapped per subscriber
+#   whip-gone   an HTTP publisher that never connects is `gone` once
+#               --connect-timeout passed after its answer; one that
+#               connects is not
 #   whip-codec  an HTTP publisher offering H.264 only gets unsupported_codec
 #               naming it; one playing nobody gets no_media; one whose offer
 #               is not SDP gets bad_offer
@@ -71,9 +74,9 @@ async def until(pred, what, seconds):
 class Relay:
     """noom-relay, and noom-server's side of its control channel."""
 
-    async def start(self):
+    async def start(self, *args):
         self.proc = await asyncio.create_subprocess_exec(
-            os.environ["NOOM_RELAY"], stdin=asyncio.subprocess.PIPE,
+            os.environ["NOOM_RELAY"], *args, stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE)
         self.members = {}
         self.ready = asyncio.Event()
@@ -198,8 +201,10 @@ class HttpMember:
     candidates in the offer (aiortc gathers before it describes), and the
     relay answers (noom-server hands the offer over in the join)."""
 
-    def __init__(self, relay, pid, nickname, play=None, codec=None):
+    def __init__(self, relay, pid, nickname, play=None, codec=None,
+                 apply=True):
         self.relay, self.id, self.play = relay, pid, play
+        self.apply = apply
         self.participant = {"id": pid, "nickname": nickname,
                             "kind": "subscriber" if play else "publisher",
                             "sends": [] if play else ["audio", "video"]}
@@ -251,6 +256,8 @@ class HttpMember:
             d = msg["description"]
             assert d["type"] == "answer", d
             self.answers.append(d["sdp"])
+            if not self.apply:
+                return
             await self.pc.setRemoteDescription(
                 RTCSessionDescription(sdp=d["sdp"], type="answer"))
         elif op == "error":
@@ -465,6 +472,29 @@ async def case_whip_codec(relay):
         await m.close()
 
 
+async def case_whip_gone(relay):
+    # started with --connect-timeout 2 (RELAY_ARGS)
+    ghost = HttpMember(relay, "whip0000000000000001", "ghost", apply=False)
+    await ghost.join()
+    await until(lambda: ghost.answers, "the answer", 10)
+    # its client never takes the answer: no connection ever comes up
+    await until(lambda: ghost.gone, "gone for a client that never connects",
+                2 + 10)
+    assert "did not come up" in ghost.gone[0]["reason"], ghost.gone
+    # one that connects is not gone
+    pub = HttpMember(relay, "whip0000000000000002", "obs")
+    sub = Member(relay, "sub00000000000000001", "bob", "subscriber", [])
+    sub.join()
+    await pub.join()
+    await until(lambda: sub.count(pub.id, "video") >= 10, "frames", 20)
+    await asyncio.sleep(scaled(3))
+    assert not pub.gone, pub.gone
+    for m in (ghost, pub, sub):
+        await m.close()
+
+
+RELAY_ARGS = {"whip-gone": ["--connect-timeout", "2"]}
+
 CASES = {
     "forward": case_forward,
     "late": case_late,
@@ -474,12 +504,13 @@ CASES = {
     "whip": case_whip,
     "whep": case_whep,
     "whip-codec": case_whip_codec,
+    "whip-gone": case_whip_gone,
 }
 
 
 async def main(case):
     relay = Relay()
-    await relay.start()
+    await relay.start(*RELAY_ARGS.get(case, []))
     try:
         await CASES[case](relay)
     finally:

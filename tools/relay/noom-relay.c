@@ -986,7 +986,7 @@ int
 main (int argc, char **argv)
 {
   Relay relay = { 0, };
-  gint latency = 20, rtcp_interval = 500, control;
+  gint latency = 20, rtcp_interval = 500, connect_timeout = 30, control;
   gboolean version = FALSE;
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) ctx = NULL;
@@ -1000,6 +1000,9 @@ main (int argc, char **argv)
         "Shortest time between two regular RTCP reports, ms: a keyframe "
           "request waits for the next one when it cannot go at once "
           "(default 500)", "MS"},
+    {"connect-timeout", 0, 0, G_OPTION_ARG_INT, &connect_timeout,
+        "Seconds an HTTP participant (WHIP, WHEP) has to connect after its "
+          "answer before the server is told it is gone (default 30)", "S"},
     {"local-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &relay.local_addresses,
         "An address ICE also offers (repeatable; default 127.0.0.1)", "IP"},
     {"stun-server", 0, 0, G_OPTION_ARG_STRING, &relay.stun_server,
@@ -1035,6 +1038,11 @@ main (int argc, char **argv)
     return 2;
   }
   relay.rtcp_interval = (guint64) rtcp_interval *GST_MSECOND;
+  if (connect_timeout < 1 || connect_timeout > 3600) {
+    g_printerr ("noom-relay: --connect-timeout must be 1 to 3600 s\n");
+    return 2;
+  }
+  relay.connect_timeout = connect_timeout;
   if (!relay.local_addresses)
     relay.local_addresses = g_strsplit ("127.0.0.1", ",", -1);
   GST_DEBUG_CATEGORY_INIT (relay_debug, "noomrelay", 0, "Noom media relay");

@@ -145,6 +145,31 @@ answer_fail (Member * m, const gchar * code, const gchar * message)
 /* ---- sending the answer ---- */
 
 static void
+send_gone (Member * m, const gchar * reason)
+{
+  JsonBuilder *b;
+
+  if (m->gone_sent)
+    return;
+  m->gone_sent = TRUE;
+  g_message ("%s is gone: %s", m->id, reason);
+  b = message_begin ("gone", m);
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, reason);
+  message_send (m->room->relay, b);
+}
+
+static gboolean
+connect_timeout (gpointer data)
+{
+  Member *m = data;
+
+  m->connect_source = 0;
+  send_gone (m, "its connection did not come up in time after the answer");
+  return G_SOURCE_REMOVE;
+}
+
+static void
 send_answer (Member * m)
 {
   g_autoptr (GstWebRTCSessionDescription) answer = m->local_answer;
@@ -212,6 +237,8 @@ send_answer (Member * m)
     json_builder_add_string_value (b, text);
     json_builder_end_object (b);
     m->answer_sent = TRUE;
+    m->connect_source = g_timeout_add_seconds
+        (m->room->relay->connect_timeout, connect_timeout, m);
     g_message ("answer to %s (%u m-lines, %u candidates%s)", m->id,
         gst_sdp_message_medias_len (sdp), n,
         m->gathering_done ? "" : ", gathering not done");
@@ -696,20 +723,17 @@ answer_gathering_changed (Member * m)
 void
 answer_connection_changed (Member * m, GstWebRTCPeerConnectionState state)
 {
-  JsonBuilder *b;
-
-  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED)
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
     g_message ("%s is connected", m->id);
-  if ((state != GST_WEBRTC_PEER_CONNECTION_STATE_FAILED
-          && state != GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED) || m->gone_sent)
-    return;
-  m->gone_sent = TRUE;
-  b = message_begin ("gone", m);
-  json_builder_set_member_name (b, "reason");
-  json_builder_add_string_value (b, state ==
-      GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ? "its connection failed" :
-      "its connection closed");
-  message_send (m->room->relay, b);
+    if (m->connect_source) {
+      g_source_remove (m->connect_source);
+      m->connect_source = 0;
+    }
+  }
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
+    send_gone (m, "its connection failed");
+  else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
+    send_gone (m, "its connection closed");
 }
 
 /* An ICE restart (a PATCH with new credentials): the offer again, with
@@ -755,6 +779,10 @@ answer_restart (Member * m, const gchar * ufrag, const gchar * pwd)
 void
 answer_clear (Member * m)
 {
+  if (m->connect_source) {
+    g_source_remove (m->connect_source);
+    m->connect_source = 0;
+  }
   if (m->wait_source) {
     g_source_remove (m->wait_source);
     m->wait_source = 0;

@@ -42,6 +42,8 @@ struct _Relay
   gchar **turn_servers;
   guint latency;                /* ms, of the publishers' jitterbuffers */
   guint64 rtcp_interval;        /* ns, rtcp-min-interval of every session */
+  guint connect_timeout;        /* s: an HTTP participant not connected
+                                   this long after its answer is gone */
 };
 
 struct _RelayRoom
@@ -83,6 +85,8 @@ struct _Member
   gboolean answer_sent;
   gboolean gone_sent;
   gboolean restarting;          /* a restart's answer is being made */
+  guint connect_source;         /* main thread: the answer went, no
+                                   connection yet */
 };
 
 typedef struct
