@@ -363,7 +363,7 @@ request_first_keyframes (Member * m)
 
     if (br->active && br->answered && br->wants_keyframe) {
       br->wants_keyframe = FALSE;
-      track_request_keyframe (br->track, "a new subscriber");
+      track_request_first_keyframe (br->track);
     }
   }
 }
@@ -641,16 +641,19 @@ room_maybe_free (RelayRoom * room)
  * if no early RTCP went since their last regular report; otherwise it
  * waits for the next regular one, which comes every 5 s by default.  The
  * relay asks publishers for keyframes for every newcomer and every loss:
- * its sessions report more often, so that a request waits at most about
- * RTCP_INTERVAL. */
+ * the sessions facing a participant that sends report more often, so
+ * that a request waits at most about --rtcp-interval.  The others (the
+ * most, in a broadcast) keep the default: they never ask for keyframes. */
 static void
 on_deep_element_added (GstBin * bin, GstBin * sub, GstElement * element,
-    Relay * relay)
+    Member * m)
 {
   GstElementFactory *f = gst_element_get_factory (element);
 
-  if (f && !g_strcmp0 (GST_OBJECT_NAME (f), "rtpsession"))
-    g_object_set (element, "rtcp-min-interval", relay->rtcp_interval, NULL);
+  if (f && !g_strcmp0 (GST_OBJECT_NAME (f), "rtpsession")
+      && (m->sends[KIND_AUDIO] || m->sends[KIND_VIDEO]) && m->room)
+    g_object_set (element, "rtcp-min-interval",
+        m->room->relay->rtcp_interval, NULL);
 }
 
 static void
@@ -679,7 +682,7 @@ setup_webrtc (Relay * relay, Member * m)
   }
   g_clear_object (&ice);
   g_signal_connect (webrtc, "deep-element-added",
-      G_CALLBACK (on_deep_element_added), relay);
+      G_CALLBACK (on_deep_element_added), m);
   g_signal_connect (webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), m);
   g_signal_connect (webrtc, "pad-added", G_CALLBACK (on_pad_added), m);
@@ -986,7 +989,7 @@ int
 main (int argc, char **argv)
 {
   Relay relay = { 0, };
-  gint latency = 20, rtcp_interval = 500, connect_timeout = 30, control;
+  gint latency = 20, rtcp_interval = 100, connect_timeout = 30, control;
   gboolean version = FALSE;
   g_autoptr (GError) error = NULL;
   g_autoptr (GOptionContext) ctx = NULL;
@@ -997,9 +1000,9 @@ main (int argc, char **argv)
         "Jitterbuffer of the publishers' streams, ms: the time a lost packet "
           "has to be sent again (default 20)", "MS"},
     {"rtcp-interval", 0, 0, G_OPTION_ARG_INT, &rtcp_interval,
-        "Shortest time between two regular RTCP reports, ms: a keyframe "
-          "request waits for the next one when it cannot go at once "
-          "(default 500)", "MS"},
+        "Shortest time between two regular RTCP reports to a participant "
+          "that sends: a keyframe request waits for the next one when it "
+          "cannot go at once (ms, default 100)", "MS"},
     {"connect-timeout", 0, 0, G_OPTION_ARG_INT, &connect_timeout,
         "Seconds an HTTP participant (WHIP, WHEP) has to connect after its "
           "answer before the server is told it is gone (default 30)", "S"},

@@ -28,6 +28,9 @@ GST_DEBUG_CATEGORY_EXTERN (relay_debug);
 /* At most one keyframe request per track this often: N subscribers who
  * all lose the picture ask the publisher once. */
 #define KEYFRAME_REQUEST_INTERVAL G_TIME_SPAN_SECOND
+/* ... and for newcomers, at most one this often (a join storm of N
+ * subscribers costs the publisher four keyframes a second, not N). */
+#define NEWCOMER_KEYFRAME_INTERVAL (250 * G_TIME_SPAN_MILLISECOND)
 
 /* How much a slow subscriber may lag before its queue drops. */
 #define BRANCH_QUEUE_TIME (500 * GST_MSECOND)
@@ -174,6 +177,17 @@ canon_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+static void
+send_keyframe_request (Track * track, const gchar * why)
+{
+  GST_DEBUG ("keyframe request for track %08x: %s", track->ssrc, why);
+  /* without an ssrc field: the demuxers on the way up fill in the
+   * publisher's, and rtpsession sends it a PLI */
+  gst_pad_send_event (track->src,
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+          FALSE, 0));
+}
+
 static gboolean
 keyframe_held_back (gpointer data)
 {
@@ -182,45 +196,67 @@ keyframe_held_back (gpointer data)
   g_mutex_lock (&track->lock);
   track->keyframe_pending = FALSE;
   track->keyframe_source = 0;
+  track->last_keyframe_request = g_get_monotonic_time ();
   g_mutex_unlock (&track->lock);
   if (track->owner)
-    track_request_keyframe (track, "held back");
+    send_keyframe_request (track, "held back");
   return G_SOURCE_REMOVE;
 }
 
-/* A keyframe request for the publisher, rate limited (any thread).  One
- * that comes too soon after the last is held back to the end of the
- * interval, not dropped: the subscriber that wants it (a newcomer, one
- * that lost the picture) may never ask again. */
-void
-track_request_keyframe (Track * track, const gchar * why)
+/* A keyframe request for the publisher, at most one per @interval (any
+ * thread).  One that comes too soon after the last is held back to the
+ * end of its interval, not dropped: the subscriber that wants it (a
+ * newcomer, one that lost the picture) may never ask again.  A request
+ * that goes serves the one held back, which is cancelled. */
+static void
+request_keyframe_within (Track * track, const gchar * why, gint64 interval)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 wait;
   gboolean send = FALSE;
+  guint cancel = 0;
 
   if (track->kind != KIND_VIDEO)
     return;
   g_mutex_lock (&track->lock);
-  wait = track->last_keyframe_request + KEYFRAME_REQUEST_INTERVAL - now;
+  wait = track->last_keyframe_request + interval - now;
   if (wait <= 0) {
     track->last_keyframe_request = now;
     send = TRUE;
-  } else if (!track->keyframe_pending) {
+    cancel = track->keyframe_source;
+    track->keyframe_source = 0;
+    track->keyframe_pending = FALSE;
+  } else if (!track->keyframe_pending || now + wait < track->keyframe_due) {
+    cancel = track->keyframe_source;
     track->keyframe_pending = TRUE;
+    track->keyframe_due = now + wait;
     track->keyframe_source = g_timeout_add_full (G_PRIORITY_DEFAULT,
         wait / 1000 + 1, keyframe_held_back, track_ref (track),
         (GDestroyNotify) track_unref);
   }
   g_mutex_unlock (&track->lock);
-  if (!send)
-    return;
-  GST_DEBUG ("keyframe request for track %08x: %s", track->ssrc, why);
-  /* without an ssrc field: the demuxers on the way up fill in the
-   * publisher's, and rtpsession sends it a PLI */
-  gst_pad_send_event (track->src,
-      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
-          FALSE, 0));
+  if (cancel)
+    g_source_remove (cancel);
+  if (send)
+    send_keyframe_request (track, why);
+}
+
+/* For a subscriber's PLI or FIR, or a loss on the way in: N subscribers
+ * who all lose the picture ask the publisher once a second. */
+void
+track_request_keyframe (Track * track, const gchar * why)
+{
+  request_keyframe_within (track, why, KEYFRAME_REQUEST_INTERVAL);
+}
+
+/* For a newcomer, which decodes nothing until its first keyframe: a
+ * shorter interval, so that a request for someone else a moment before
+ * does not hold it back a whole second. */
+void
+track_request_first_keyframe (Track * track)
+{
+  request_keyframe_within (track, "a new subscriber",
+      NEWCOMER_KEYFRAME_INTERVAL);
 }
 
 static guint32

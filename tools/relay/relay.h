@@ -109,6 +109,7 @@ struct _Track
   GMutex lock;
   gint64 last_keyframe_request; /* with lock, monotonic us */
   gboolean keyframe_pending;    /* with lock: one is held back */
+  gint64 keyframe_due;          /* with lock: when it goes, monotonic us */
   guint keyframe_source;        /* main thread: the timeout holding it */
 };
 
@@ -158,6 +159,7 @@ Branch *branch_new_for_answer (Track * track, Member * to, guint mline,
 void branch_end (Branch * branch);
 void branch_free (Branch * branch);
 void track_request_keyframe (Track * track, const gchar * why);
+void track_request_first_keyframe (Track * track);
 gboolean forward_codec_matches (TrackKind kind, const gchar * encoding_name,
     gint clock_rate);
 
