@@ -29,8 +29,9 @@ GST_DEBUG_CATEGORY_EXTERN (relay_debug);
  * all lose the picture ask the publisher once. */
 #define KEYFRAME_REQUEST_INTERVAL G_TIME_SPAN_SECOND
 /* ... and for newcomers, at most one this often (a join storm of N
- * subscribers costs the publisher four keyframes a second, not N). */
-#define NEWCOMER_KEYFRAME_INTERVAL (250 * G_TIME_SPAN_MILLISECOND)
+ * subscribers costs the publisher two keyframes a second, not N; with
+ * 250 ms, fanout 100 brought up 49 receivers of 100). */
+#define NEWCOMER_KEYFRAME_INTERVAL (500 * G_TIME_SPAN_MILLISECOND)
 
 /* How much a slow subscriber may lag before its queue drops. */
 #define BRANCH_QUEUE_TIME (500 * GST_MSECOND)
