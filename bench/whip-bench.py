@@ -15,6 +15,10 @@
 #
 # Runs are --pause ms apart (default 1500).
 #
+#   publish  (--url URL --room R --seconds S) one aiortc WHIP publisher in a
+#         room of a running server, for noom-media-bench room-load N 2
+#         --room R (its noomsink and this publisher, to N noomsrc)
+#
 # Prints one JSON object per measure: min, median and max in ms.
 # Usage, in a namespace with only loopback (the clients use 127.0.0.1):
 #   unshare -n sh -c 'ip link set lo up; NOOM_SERVER=build/tools/noom-server/noom-server \
@@ -133,7 +137,32 @@ async def whep_runs(server, runs):
     report("whep-post-to-first-decoded-frame", first)
 
 
+async def publish(url, room, seconds):
+    """An aiortc WHIP publisher in @room for @seconds (for noom-media-bench
+    room-load against the same server)."""
+    pc = RTCPeerConnection()
+    pc.addTrack(sfu.local_track("audio"))
+    pc.addTrack(sfu.SmallVideo())
+    await pc.setLocalDescription(await pc.createOffer())
+    async with aiohttp.ClientSession() as http:
+        async with http.post("%s/whip/%s?nickname=whip" % (url, room),
+                             data=pc.localDescription.sdp,
+                             headers={"Content-Type": "application/sdp"}) as r:
+            body = await r.text()
+            assert r.status == 201, (r.status, body)
+            location = urllib.parse.urljoin(url, r.headers["Location"])
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=body,
+                                                            type="answer"))
+        await asyncio.sleep(seconds)
+        async with http.delete(location) as r:
+            assert r.status == 200, r.status
+    await pc.close()
+
+
 async def main(args):
+    if args.what == "publish":
+        await publish(args.url, args.room, args.seconds)
+        return
     server = sfu.Server()
     try:
         await server.ready()
@@ -151,7 +180,11 @@ async def main(args):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description="WHIP and WHEP timings")
     ap.add_argument("what", nargs="?", default="all",
-                    choices=["whip", "whep", "all"])
+                    choices=["whip", "whep", "all", "publish"])
+    ap.add_argument("--url", help="publish: noom-server's URL")
+    ap.add_argument("--room", default=ROOM, help="publish: the room")
+    ap.add_argument("--seconds", type=float, default=60,
+                    help="publish: how long")
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--pause", type=int, default=1500,
                     help="ms between two runs (default 1500: more than the "
