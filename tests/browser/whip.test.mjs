@@ -27,13 +27,17 @@ useServerAndBrowser((s, b) => {
 // In a page: a WHIP publisher of the fake camera and microphone, with
 // trickle ICE (the offer goes before gathering ends, its candidates follow
 // in PATCH requests).  Only the standard API: RTCPeerConnection and fetch.
-function whipPublish({ url }) {
+function whipPublish({ url, codec }) {
   return (async () => {
     const stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
     const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
     const w = window.whip = { pc, patches: [], log: [] };
-    for (const t of stream.getTracks())
-      pc.addTransceiver(t, { direction: 'sendonly' });
+    for (const t of stream.getTracks()) {
+      const tr = pc.addTransceiver(t, { direction: 'sendonly' });
+      if (codec && t.kind === 'video')
+        tr.setCodecPreferences(RTCRtpSender.getCapabilities('video').codecs
+          .filter((c) => c.mimeType === codec));
+    }
     const queued = [];
     let sendCandidate = (c) => queued.push(c);
     pc.onicecandidate = (e) => sendCandidate(e.candidate);
@@ -226,6 +230,20 @@ test('DELETE takes the WHIP publisher out of the room at once', async () => {
   const again = await whipPage.evaluate(() => fetch(window.whip.location, { method: 'DELETE' }).then((r) => r.status));
   assert.equal(again, 404);
   await whipPage.context().close();
+});
+
+test('a browser publishes H.264 only, as OBS does: the web client decodes it', async () => {
+  const page = await openPage(browser, server.url + '/healthz');
+  const r = await page.evaluate(whipPublish, { url: `${server.url}/whip/${ROOM}?nickname=H264cam`, codec: 'video/H264' });
+  assert.equal(r.status, 201);
+  const sdp = await page.evaluate(() => window.whip.pc.currentRemoteDescription.sdp);
+  assert.match(sdp, /a=rtpmap:\d+ H264\/90000/);
+  assert.doesNotMatch(sdp, /VP8/);
+  const id = await participantId(alice, 'H264cam');
+  await until(() => inboundByOwner(alice), (s) => s[id] && s[id].framesDecoded > 10,
+    "Alice decoding the H.264 publisher's video", 30000);
+  await page.evaluate(() => fetch(window.whip.location, { method: 'DELETE' }));
+  await page.context().close();
 });
 
 test('a page of another origin publishes through CORS', async () => {

@@ -32,8 +32,11 @@
 #   whip-gone   an HTTP publisher that never connects is `gone` once
 #               --connect-timeout passed after its answer; one that
 #               connects is not
-#   whip-codec  an HTTP publisher offering H.264 only gets unsupported_codec
-#               naming it; one playing nobody gets no_media; one whose offer
+#   whip-h264   an HTTP publisher offering H.264 only (as OBS does): a
+#               subscriber the relay offers it to and a WHEP player both
+#               decode it
+#   whip-codec  an HTTP publisher offering PCMU audio only gets
+#               unsupported_codec naming it; one playing nobody gets no_media; one whose offer
 #               is not SDP gets bad_offer
 #
 # Usage: relay-aiortc.py CASE; needs $NOOM_RELAY.  Deadlines scale with
@@ -218,12 +221,13 @@ class HttpMember:
             for kind in ("audio", "video"):
                 self.pc.addTransceiver(kind, direction="recvonly")
         else:
-            self.pc.addTrack(AudioStreamTrack())
-            t = self.pc.addTrack(VideoStreamTrack())
+            senders = {"audio": self.pc.addTrack(AudioStreamTrack()),
+                       "video": self.pc.addTrack(VideoStreamTrack())}
             if codec:
+                kind = codec.split("/")[0]
                 tr = next(x for x in self.pc.getTransceivers()
-                          if x.sender == t)
-                caps = RTCRtpSender.getCapabilities("video").codecs
+                          if x.sender == senders[kind])
+                caps = RTCRtpSender.getCapabilities(kind).codecs
                 tr.setCodecPreferences([c for c in caps
                                         if c.mimeType == codec])
 
@@ -443,13 +447,36 @@ async def case_whep(relay):
         await m.close()
 
 
+async def case_whip_h264(relay):
+    pub = HttpMember(relay, "whip0000000000000001", "obs", codec="video/H264")
+    sub = Member(relay, "sub00000000000000001", "bob", "subscriber", [])
+    sub.join()
+    await pub.join()
+    await until(lambda: pub.answers or pub.errors, "the answer", 10)
+    assert not pub.errors, pub.errors
+    assert "H264" in pub.answers[0], pub.answers[0]
+    await until(lambda: sub.count(pub.id, "video") >= 30,
+                "the subscriber to decode the H.264 publisher", 20)
+    assert "H264" in sub.offers[-1]["sdp"]
+    player = HttpMember(relay, "whep0000000000000001", "player", play=pub.id)
+    await player.join()
+    await until(lambda: player.answers or player.errors, "the answer", 10)
+    assert not player.errors, player.errors
+    await until(lambda: player.count("video") >= 30,
+                "the WHEP player to decode the H.264 publisher", 20)
+    for m in (pub, sub, player):
+        await m.close()
+
+
 async def case_whip_codec(relay):
-    h264 = HttpMember(relay, "whip0000000000000001", "obs", codec="video/H264")
-    await h264.join()
-    await until(lambda: h264.errors or h264.answers, "an error", 10)
-    assert not h264.answers
-    err = h264.errors[0]
-    assert err["code"] == "unsupported_codec" and "H264" in err["message"], err
+    pcmu = HttpMember(relay, "whip0000000000000001", "phone",
+                      codec="audio/PCMU")
+    await pcmu.join()
+    await until(lambda: pcmu.errors or pcmu.answers, "an error", 10)
+    assert not pcmu.answers
+    err = pcmu.errors[0]
+    assert err["code"] == "unsupported_codec" and "PCMU" in err["message"], \
+        err
 
     nobody = HttpMember(relay, "whep0000000000000001", "p",
                         play="no-such-participant")
@@ -468,7 +495,7 @@ async def case_whip_codec(relay):
     sub.join()
     await pub.join()
     await until(lambda: sub.count(pub.id, "video") >= 10, "frames", 20)
-    for m in (h264, nobody, bad, pub, sub):
+    for m in (pcmu, nobody, bad, pub, sub):
         await m.close()
 
 
@@ -503,6 +530,7 @@ CASES = {
     "bad-input": case_bad_input,
     "whip": case_whip,
     "whep": case_whep,
+    "whip-h264": case_whip_h264,
     "whip-codec": case_whip_codec,
     "whip-gone": case_whip_gone,
 }

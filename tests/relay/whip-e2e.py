@@ -21,6 +21,9 @@
 #                 1.6; both cases then skip, saying so)
 #   whip-aiortc   the same with aiortc publishing over plain HTTP, its
 #                 candidates in its offer; it DELETEs its session at the end
+#   whip-h264     the same with H.264 video only, as OBS sends: the relay
+#                 offers the room H.264 for it, and noomsrc and the SFU
+#                 participant decode it
 #   whep-noomsink aiortc as a WHEP player (only HTTP: POST, then DELETE)
 #                 decodes a noomsink publisher's video and audio, named by
 #                 nickname, by participant id, and by the room alone (the
@@ -53,7 +56,8 @@ sfu = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(sfu)
 
 import aiohttp  # noqa: E402
-from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
+from aiortc import RTCPeerConnection, RTCRtpSender  # noqa: E402
+from aiortc import RTCSessionDescription  # noqa: E402
 
 scaled, until, now = sfu.scaled, sfu.until, sfu.now
 ROOM = "whip"
@@ -284,11 +288,16 @@ async def whip_client(servers, clients, trickle):
         src.stop()
 
 
-async def case_whip_aiortc(servers, clients):
+async def whip_aiortc(servers, clients, codec=None):
     server, viewer, src = await watchers(servers, clients)
     pc = RTCPeerConnection()
     pc.addTrack(sfu.local_track("audio"))
-    pc.addTrack(sfu.SmallVideo())
+    video = pc.addTrack(sfu.SmallVideo())
+    if codec:
+        tr = next(t for t in pc.getTransceivers() if t.sender == video)
+        tr.setCodecPreferences([
+            c for c in RTCRtpSender.getCapabilities("video").codecs
+            if c.mimeType == codec])
     await pc.setLocalDescription(await pc.createOffer())
     http = aiohttp.ClientSession()
     async with http.post("%s/whip/%s?nickname=aiocam" % (server.url, ROOM),
@@ -309,6 +318,14 @@ async def case_whip_aiortc(servers, clients):
         await watch_publisher(server, viewer, src, "aiocam", stop)
     finally:
         src.stop()
+
+
+async def case_whip_aiortc(servers, clients):
+    await whip_aiortc(servers, clients)
+
+
+async def case_whip_h264(servers, clients):
+    await whip_aiortc(servers, clients, "video/H264")
 
 
 async def case_whip_client(servers, clients):
@@ -406,6 +423,7 @@ async def case_whep_noomsink(servers, clients):
 
 CASES = {
     "whip-aiortc": case_whip_aiortc,
+    "whip-h264": case_whip_h264,
     "whip-client": case_whip_client,
     "whip-client-no-trickle": case_whip_client_no_trickle,
     "whep-noomsink": case_whep_noomsink,

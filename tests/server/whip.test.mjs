@@ -696,11 +696,13 @@ describe('the real relay', () => {
     assert.equal((await http(real, pub.headers.get('location'), { method: 'DELETE' })).status, 200);
   });
 
-  test('WHIP with an offer the relay cannot carry (H264 only): 406', needsWhipRelay, async () => {
+  test('WHIP with an offer the relay cannot carry (PCMU audio, VP9 video): 406 naming them', needsWhipRelay, async () => {
     await setup();
-    const h264 = OFFER.replace(/opus\/48000\/2/, 'PCMU/8000').replaceAll('VP8/90000', 'H264/90000');
-    const r = await post(real, '/whip/real3', h264);
+    const other = OFFER.replace(/opus\/48000\/2/, 'PCMU/8000').replaceAll('VP8/90000', 'VP9/90000');
+    const r = await post(real, '/whip/real3', other);
     assert.equal(r.status, 406, r.body);
+    assert.match(r.body, /PCMU/);
+    assert.match(r.body, /VP9/);
     assertOneLine(r);
   });
 });

@@ -97,11 +97,16 @@ member_ref (Member * m)
 void
 member_unref (Member * m)
 {
+  TrackKind k;
+
   if (!g_atomic_int_dec_and_test (&m->refs))
     return;
   g_ptr_array_unref (m->tracks);
   g_ptr_array_unref (m->branches);
   answer_clear (m);
+  for (k = 0; k < N_KINDS; k++)
+    if (m->upload_params[k])
+      gst_structure_free (m->upload_params[k]);
   g_free (m->play);
   gst_clear_object (&m->webrtc);
   g_free (m->id);
@@ -737,6 +742,8 @@ handle_join (Relay * relay, const gchar * room_name, JsonObject * p,
     return;
   m = g_new0 (Member, 1);
   m->refs = 1;
+  for (k = 0; k < N_KINDS; k++)
+    m->upload_codec[k] = -1;
   m->room = room;
   m->id = g_strdup (id);
   m->tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) track_unref);

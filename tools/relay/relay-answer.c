@@ -82,10 +82,13 @@ media_caps (const GstSDPMedia * media, gint pt)
   return caps;
 }
 
-/* The payload type @media gives the codec the relay forwards as @kind, or
- * -1; @names gets the codecs it offers instead. */
+/* The first payload type of @media (in the offer's order of preference)
+ * whose codec the relay forwards as @kind, or -1; with @want >= 0, only
+ * that codec.  @codec gets the codec, @names the codecs it offers
+ * instead. */
 static gint
-media_payload (const GstSDPMedia * media, TrackKind kind, GString * names)
+media_payload (const GstSDPMedia * media, TrackKind kind, gint want,
+    gint * codec, GString * names)
 {
   guint i;
 
@@ -94,15 +97,19 @@ media_payload (const GstSDPMedia * media, TrackKind kind, GString * names)
     g_autoptr (GstCaps) caps = gst_sdp_media_get_caps_from_media (media, pt);
     const GstStructure *s;
     const gchar *name;
-    gint rate = 0;
+    gint rate = 0, c;
 
     if (!caps)
       continue;
     s = gst_caps_get_structure (caps, 0);
     name = gst_structure_get_string (s, "encoding-name");
     gst_structure_get_int (s, "clock-rate", &rate);
-    if (forward_codec_matches (kind, name, rate))
+    c = forward_codec_find (kind, name, rate);
+    if (c >= 0 && (want < 0 || c == want)) {
+      if (codec)
+        *codec = c;
       return pt;
+    }
     if (names && name && !strstr (names->str, name)
         && g_ascii_strcasecmp (name, "rtx") && g_ascii_strcasecmp (name, "red")
         && g_ascii_strcasecmp (name, "ulpfec")
@@ -567,12 +574,13 @@ take_offer (Member * m)
 
     if (!media_kind (media, &k) || gst_sdp_media_get_port (media) == 0)
       continue;                 /* webrtcbin answers those itself */
-    pt = media_payload (media, k, names);
     if (!m->play) {
+      gint codec = -1;
       gboolean sends = !g_strcmp0 (dir, "sendonly")
           || !g_strcmp0 (dir, "sendrecv");
       g_autoptr (GstCaps) caps = NULL;
 
+      pt = media_payload (media, k, -1, &codec, names);
       if (sends && pt < 0) {
         g_string_append_printf (refused, "%s%s as %s", refused->len ?
             "; " : "", kind_name (k), names->len ? names->str : "nothing");
@@ -584,6 +592,9 @@ take_offer (Member * m)
         continue;
       }
       caps = media_caps (media, pt);
+      m->upload_codec[k] = codec;
+      m->upload_params[k] = gst_structure_copy (gst_caps_get_structure (caps,
+              0));
       g_signal_emit_by_name (m->webrtc, "add-transceiver",
           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &m->upload[k]);
       if (m->upload[k] && k == KIND_VIDEO)
@@ -594,9 +605,12 @@ take_offer (Member * m)
     } else {
       gboolean receives = !g_strcmp0 (dir, "recvonly")
           || !g_strcmp0 (dir, "sendrecv");
-      Track *track = receives && pt >= 0 ? played_track (m, k, used) : NULL;
+      Track *track = receives ? played_track (m, k, used) : NULL;
 
-      if (!track) {
+      pt = track ? media_payload (media, k, track->codec, NULL, NULL) : -1;
+      if (pt < 0) {
+        if (track)
+          used[k] = FALSE;
         add_inactive (m, media);
         continue;
       }
@@ -605,16 +619,19 @@ take_offer (Member * m)
     }
   }
   if (refused->len) {
+    g_autofree gchar *video = forward_codec_names (KIND_VIDEO);
+    g_autofree gchar *audio = forward_codec_names (KIND_AUDIO);
     g_autofree gchar *text = g_strdup_printf ("the relay forwards video as "
-        "VP8 and audio as Opus only, and the offer sends %s", refused->str);
+        "%s and audio as %s only, and the offer sends %s", video, audio,
+        refused->str);
 
     answer_fail (m, "unsupported_codec", text);
     return;
   }
   if (!any) {
     g_autofree gchar *text = m->play ? g_strdup_printf ("%s sends no "
-        "audio or video that this offer receives as VP8 or Opus", m->play) :
-        g_strdup ("the offer sends no audio or video");
+        "audio or video that this offer receives in the codec it is sent "
+        "in", m->play) : g_strdup ("the offer sends no audio or video");
 
     answer_fail (m, m->play ? "no_media" : "bad_offer", text);
     return;

@@ -36,46 +36,110 @@ GST_DEBUG_CATEGORY_EXTERN (relay_debug);
 /* How much a slow subscriber may lag before its queue drops. */
 #define BRANCH_QUEUE_TIME (500 * GST_MSECOND)
 
+/* What the relay forwards: per kind, the first entry is what it offers
+ * the participants that send through Socket.IO; an HTTP participant's
+ * offer may use any of them. */
 static const struct
 {
+  TrackKind kind;
   const gchar *media, *encoding_name;
   gint clock_rate, payload;
   const gchar *encoding_params;
-} forward_codecs[N_KINDS] = {
-  [KIND_AUDIO] = {"audio", "OPUS", 48000, 111, "2"},
-  [KIND_VIDEO] = {"video", "VP8", 90000, 96, NULL},
+} forward_codecs[] = {
+  {KIND_AUDIO, "audio", "OPUS", 48000, 111, "2"},
+  {KIND_VIDEO, "video", "VP8", 90000, 96, NULL},
+  {KIND_VIDEO, "video", "H264", 90000, 102, NULL},
 };
 
-/* The caps of @kind as the relay offers it, with @ssrc unless 0. */
-GstCaps *
-forward_caps (TrackKind kind, guint32 ssrc)
-{
-  GstCaps *caps = gst_caps_new_simple ("application/x-rtp",
-      "media", G_TYPE_STRING, forward_codecs[kind].media,
-      "encoding-name", G_TYPE_STRING, forward_codecs[kind].encoding_name,
-      "clock-rate", G_TYPE_INT, forward_codecs[kind].clock_rate,
-      "payload", G_TYPE_INT, forward_codecs[kind].payload, NULL);
+/* The fmtp parameters of a publisher's H.264 that its subscribers are
+ * offered as they are. */
+static const gchar *const h264_params[] = {
+  "profile-level-id", "packetization-mode", "level-asymmetry-allowed",
+};
 
-  if (forward_codecs[kind].encoding_params)
+static gint
+default_codec (TrackKind kind)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (forward_codecs); i++)
+    if (forward_codecs[i].kind == kind)
+      return i;
+  g_assert_not_reached ();
+  return 0;
+}
+
+/* The caps of codec @codec (an index of forward_codecs, -1: @kind's
+ * first) as the relay offers it, with @ssrc unless 0, and the H.264
+ * parameters of @params (nullable: a publisher's own format). */
+GstCaps *
+forward_caps_full (TrackKind kind, gint codec, guint32 ssrc,
+    const GstStructure * params)
+{
+  GstCaps *caps;
+  guint i;
+
+  if (codec < 0)
+    codec = default_codec (kind);
+  caps = gst_caps_new_simple ("application/x-rtp",
+      "media", G_TYPE_STRING, forward_codecs[codec].media,
+      "encoding-name", G_TYPE_STRING, forward_codecs[codec].encoding_name,
+      "clock-rate", G_TYPE_INT, forward_codecs[codec].clock_rate,
+      "payload", G_TYPE_INT, forward_codecs[codec].payload, NULL);
+  if (forward_codecs[codec].encoding_params)
     gst_caps_set_simple (caps, "encoding-params", G_TYPE_STRING,
-        forward_codecs[kind].encoding_params, NULL);
+        forward_codecs[codec].encoding_params, NULL);
   if (kind == KIND_VIDEO)
     gst_caps_set_simple (caps, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE,
         "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
         "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
+  for (i = 0; params && !g_strcmp0 (forward_codecs[codec].encoding_name,
+          "H264") && i < G_N_ELEMENTS (h264_params); i++) {
+    const gchar *v = gst_structure_get_string (params, h264_params[i]);
+
+    if (v)
+      gst_caps_set_simple (caps, h264_params[i], G_TYPE_STRING, v, NULL);
+  }
   if (ssrc)
     gst_caps_set_simple (caps, "ssrc", G_TYPE_UINT, ssrc, NULL);
   return caps;
 }
 
-/* Is @encoding_name at @clock_rate what the relay forwards as @kind? */
-gboolean
-forward_codec_matches (TrackKind kind, const gchar * encoding_name,
+/* The caps of @kind as the relay offers it, with @ssrc unless 0. */
+GstCaps *
+forward_caps (TrackKind kind, guint32 ssrc)
+{
+  return forward_caps_full (kind, -1, ssrc, NULL);
+}
+
+/* The codec (an index of forward_codecs) that @encoding_name at
+ * @clock_rate is as @kind, or -1 when the relay does not forward it. */
+gint
+forward_codec_find (TrackKind kind, const gchar * encoding_name,
     gint clock_rate)
 {
-  return encoding_name && !g_ascii_strcasecmp (encoding_name,
-      forward_codecs[kind].encoding_name)
-      && clock_rate == forward_codecs[kind].clock_rate;
+  guint i;
+
+  for (i = 0; encoding_name && i < G_N_ELEMENTS (forward_codecs); i++)
+    if (forward_codecs[i].kind == kind
+        && !g_ascii_strcasecmp (encoding_name, forward_codecs[i].encoding_name)
+        && clock_rate == forward_codecs[i].clock_rate)
+      return i;
+  return -1;
+}
+
+/* "VP8 or H264", what the relay forwards as @kind. */
+gchar *
+forward_codec_names (TrackKind kind)
+{
+  GString *names = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (forward_codecs); i++)
+    if (forward_codecs[i].kind == kind)
+      g_string_append_printf (names, "%s%s", names->len ? " or " : "",
+          forward_codecs[i].encoding_name);
+  return g_string_free (names, FALSE);
 }
 
 /* ---- tracks ---- */
@@ -88,7 +152,7 @@ canon_buffer (Track * track, GstBuffer * buffer)
   if (!gst_rtp_buffer_map (buffer, GST_MAP_READWRITE, &rtp))
     return;
   gst_rtp_buffer_set_ssrc (&rtp, track->ssrc);
-  gst_rtp_buffer_set_payload_type (&rtp, forward_codecs[track->kind].payload);
+  gst_rtp_buffer_set_payload_type (&rtp, forward_codecs[track->codec].payload);
   if (gst_rtp_buffer_get_extension (&rtp))
     gst_rtp_buffer_remove_extension_data (&rtp);
   gst_rtp_buffer_unmap (&rtp);
@@ -292,7 +356,10 @@ track_new (Member * owner, GstPad * src, TrackKind kind)
   track->kind = kind;
   track->ssrc = new_ssrc ();
   track->src = gst_object_ref (src);
-  track->caps = forward_caps (kind, track->ssrc);
+  track->codec = owner->upload_codec[kind] >= 0 ?
+      owner->upload_codec[kind] : default_codec (kind);
+  track->caps = forward_caps_full (kind, track->codec, track->ssrc,
+      owner->upload_params[kind]);
   track->branches = g_ptr_array_new ();
   g_mutex_init (&track->lock);
   track->last_keyframe_request = -KEYFRAME_REQUEST_INTERVAL;
@@ -561,7 +628,7 @@ branch_new_full (Track * track, Member * to, gint mline, gint payload)
   qsink = gst_element_get_static_pad (b->queue, "sink");
   gst_pad_add_probe (qsink, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST, branch_guard, b, NULL);
-  if (payload >= 0 && payload != forward_codecs[track->kind].payload)
+  if (payload >= 0 && payload != forward_codecs[track->codec].payload)
     gst_pad_add_probe (qsink, GST_PAD_PROBE_TYPE_BUFFER |
         GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
         payload_probe, form_new (b), form_free);

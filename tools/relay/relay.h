@@ -62,6 +62,8 @@ struct _Member
   GstElement *webrtc;
   GstWebRTCRTPTransceiver *upload[N_KINDS];     /* recvonly, what it sends */
   guint upload_mline[N_KINDS];
+  gint upload_codec[N_KINDS];   /* what it sends, -1: the kind's first */
+  GstStructure *upload_params[N_KINDS]; /* its format of it (nullable) */
   guint mlines;                 /* transceivers made so far: webrtcbin puts
                                    them in the offer in that order, and
                                    never takes one out */
@@ -100,6 +102,7 @@ struct _Track
   gint refs;                    /* atomic */
   Member *owner;                /* NULL once ended */
   TrackKind kind;
+  gint codec;                   /* what it carries (relay-forward.c) */
   guint32 ssrc;                 /* the relay's, the same to every member */
   GstPad *src;                  /* the owner's webrtcbin src pad */
   gulong canon_probe;           /* on @src: holds a ref to the track */
@@ -149,6 +152,11 @@ const gchar *kind_name (TrackKind kind);
 
 /* relay-forward.c */
 GstCaps *forward_caps (TrackKind kind, guint32 ssrc);
+GstCaps *forward_caps_full (TrackKind kind, gint codec, guint32 ssrc,
+    const GstStructure * params);
+gint forward_codec_find (TrackKind kind, const gchar * encoding_name,
+    gint clock_rate);
+gchar *forward_codec_names (TrackKind kind);
 Track *track_new (Member * owner, GstPad * src, TrackKind kind);
 Track *track_ref (Track * track);
 void track_unref (Track * track);
@@ -160,8 +168,6 @@ void branch_end (Branch * branch);
 void branch_free (Branch * branch);
 void track_request_keyframe (Track * track, const gchar * why);
 void track_request_first_keyframe (Track * track);
-gboolean forward_codec_matches (TrackKind kind, const gchar * encoding_name,
-    gint clock_rate);
 
 /* relay-answer.c */
 void answer_start (Member * m, const gchar * offer);
