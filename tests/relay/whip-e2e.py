@@ -24,6 +24,10 @@
 #   whip-h264     the same with H.264 video only, as OBS sends: the relay
 #                 offers the room H.264 for it, and noomsrc and the SFU
 #                 participant decode it
+#   jobs          noom-record and noom-ingest unchanged in an SFU room: the
+#                 room decodes noom-ingest's stream, and noom-record writes a
+#                 file for it (VP8, Opus) and one for an H.264 WHIP
+#                 publisher (H.264, Opus)
 #   whep-noomsink aiortc as a WHEP player (only HTTP: POST, then DELETE)
 #                 decodes a noomsink publisher's video and audio, named by
 #                 nickname, by participant id, and by the room alone (the
@@ -421,7 +425,100 @@ async def case_whep_noomsink(servers, clients):
             pub.kill()
 
 
+async def case_jobs(servers, clients):
+    """noom-record and noom-ingest in an SFU room, unchanged: the recorder
+    writes a file for an H.264 WHIP publisher and one for noom-ingest,
+    whose stream the room decodes."""
+    import tempfile
+    server, viewer, src = await watchers(servers, clients)
+    src.stop()
+    port = urllib.parse.urlparse(server.url).port
+    uri = "noom://127.0.0.1:%d/%s" % (port, ROOM)
+    tmp = tempfile.mkdtemp(prefix="noom-jobs-")
+    clip = os.path.join(tmp, "clip.webm")
+    subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=60",
+                    "!", "video/x-raw,width=320,height=240,framerate=30/1",
+                    "!", "vp8enc", "keyframe-max-dist=15", "!", "webmmux",
+                    "name=m", "!", "filesink", "location=" + clip,
+                    "audiotestsrc", "num-buffers=100", "!", "opusenc", "!",
+                    "m."], check=True, timeout=scaled(60))
+    procs = []
+
+    def job(*args):
+        p = subprocess.Popen(list(args), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+        procs.append(p)
+        return p
+
+    async def stop(p):
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+            for _ in range(int(scaled(15) * 10)):
+                if p.poll() is not None:
+                    break
+                await asyncio.sleep(0.1)
+        if p.poll() is None:
+            p.kill()
+        return p.wait()
+    try:
+        rec = job(os.environ["NOOM_RECORD"], "-o", tmp, "-v", uri)
+        await until(lambda: welcomed(viewer, "recorder"), "noom-record", 15)
+        ing = job(os.environ["NOOM_INGEST"], "--loop", "-q", clip, uri)
+        await until(lambda: welcomed(viewer, "ingest"), "noom-ingest", 15)
+        ingest = welcomed(viewer, "ingest")
+        assert ingest["kind"] == "publisher", ingest
+        await viewer.decodes([type("P", (), {"id": ingest["id"],
+                                             "nickname": "ingest"})],
+                             seconds=30)
+
+        pc = RTCPeerConnection()
+        pc.addTrack(sfu.local_track("audio"))
+        video = pc.addTrack(sfu.SmallVideo())
+        tr = next(t for t in pc.getTransceivers() if t.sender == video)
+        tr.setCodecPreferences([
+            c for c in RTCRtpSender.getCapabilities("video").codecs
+            if c.mimeType == "video/H264"])
+        await pc.setLocalDescription(await pc.createOffer())
+        async with aiohttp.ClientSession() as http:
+            async with http.post("%s/whip/%s?nickname=obs" % (
+                    server.url, ROOM), data=pc.localDescription.sdp,
+                    headers={"Content-Type": "application/sdp"}) as r:
+                body = await r.text()
+                assert r.status == 201, "%d %s" % (r.status, body)
+                location = urllib.parse.urljoin(server.url,
+                                                r.headers["Location"])
+            await pc.setRemoteDescription(RTCSessionDescription(
+                sdp=body, type="answer"))
+            await until(lambda: welcomed(viewer, "obs"), "obs to join", 15)
+            obs = welcomed(viewer, "obs")
+            await viewer.decodes([type("P", (), {"id": obs["id"],
+                                                 "nickname": "obs"})],
+                                 seconds=30)
+            await asyncio.sleep(scaled(3))
+            async with http.delete(location) as r:
+                assert r.status == 200, r.status
+        await pc.close()
+        assert await stop(ing) == 0, "noom-ingest: " + ing.stderr.read()
+        await until(lambda: left(viewer, ingest["id"]), "ingest's bye", 15)
+        assert await stop(rec) == 0, "noom-record: " + rec.stderr.read()
+        files = os.listdir(os.path.join(tmp, ROOM))
+        for nick, codec in (("obs", "H.264"), ("ingest", "VP8")):
+            mine = [f for f in files if f.startswith(nick + "-")]
+            assert mine, "no file for %s in %r" % (nick, files)
+            info = subprocess.run(
+                ["gst-discoverer-1.0", os.path.join(tmp, ROOM, mine[0])],
+                capture_output=True, text=True, timeout=scaled(30)).stdout
+            assert codec in info, "%s's file:\n%s" % (nick, info)
+            assert "Opus" in info, "%s's file:\n%s" % (nick, info)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 CASES = {
+    "jobs": case_jobs,
     "whip-aiortc": case_whip_aiortc,
     "whip-h264": case_whip_h264,
     "whip-client": case_whip_client,
