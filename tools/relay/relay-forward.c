@@ -145,8 +145,9 @@ forward_codec_names (TrackKind kind)
 /* ---- tracks ---- */
 
 static void
-canon_buffer (Track * track, GstBuffer * buffer)
+canon_buffer (gpointer data, GstBuffer * buffer)
 {
+  Track *track = data;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
   if (!gst_rtp_buffer_map (buffer, GST_MAP_READWRITE, &rtp))
@@ -158,11 +159,45 @@ canon_buffer (Track * track, GstBuffer * buffer)
   gst_rtp_buffer_unmap (&rtp);
 }
 
-static gboolean
-canon_list_item (GstBuffer ** buffer, guint idx, gpointer data)
+typedef void (*RewriteFunc) (gpointer data, GstBuffer * buffer);
+
+typedef struct
 {
+  RewriteFunc func;
+  gpointer data;
+} Rewrite;
+
+static gboolean
+rewrite_list_item (GstBuffer ** buffer, guint idx, gpointer data)
+{
+  Rewrite *r = data;
+
   *buffer = gst_buffer_make_writable (*buffer);
-  canon_buffer (data, *buffer);
+  r->func (r->data, *buffer);
+  return TRUE;
+}
+
+/* In a probe: @func on a writable copy of the buffer, or of each buffer
+ * of the list, that @info carries; FALSE when it carries none. */
+static gboolean
+rewrite_buffers (GstPadProbeInfo * info, RewriteFunc func, gpointer data)
+{
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buffer =
+        gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+
+    func (data, buffer);
+    info->data = buffer;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list =
+        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+    Rewrite r = { func, data };
+
+    gst_buffer_list_foreach (list, rewrite_list_item, &r);
+    info->data = list;
+  } else {
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -183,19 +218,9 @@ canon_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Track *track = data;
 
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buffer =
-        gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
-
-    canon_buffer (track, buffer);
-    info->data = buffer;
-  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list =
-        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
-
-    gst_buffer_list_foreach (list, canon_list_item, track);
-    info->data = list;
-  } else if (info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) {
+  if (rewrite_buffers (info, canon_buffer, track))
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM) {
     GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
 
     /* Whatever the publisher's caps are, they become the relay's: keep
@@ -527,22 +552,15 @@ branch_guard (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 }
 
 static void
-payload_buffer (Form * b, GstBuffer * buffer)
+payload_buffer (gpointer data, GstBuffer * buffer)
 {
+  Form *b = data;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
   if (gst_rtp_buffer_map (buffer, GST_MAP_WRITE, &rtp)) {
     gst_rtp_buffer_set_payload_type (&rtp, b->payload);
     gst_rtp_buffer_unmap (&rtp);
   }
-}
-
-static gboolean
-payload_list_item (GstBuffer ** buffer, guint idx, gpointer data)
-{
-  *buffer = gst_buffer_make_writable (*buffer);
-  payload_buffer (data, *buffer);
-  return TRUE;
 }
 
 /* On the queue's sink pad of a branch whose subscriber numbers the codec
@@ -554,19 +572,9 @@ payload_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   Form *b = data;
 
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buffer =
-        gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
-
-    payload_buffer (b, buffer);
-    info->data = buffer;
-  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list =
-        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
-
-    gst_buffer_list_foreach (list, payload_list_item, b);
-    info->data = list;
-  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+  if (rewrite_buffers (info, payload_buffer, b))
+    return GST_PAD_PROBE_OK;
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
       && GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS) {
     gst_event_unref (GST_PAD_PROBE_INFO_EVENT (info));
     info->data = gst_event_new_caps (b->caps);
