@@ -36,8 +36,9 @@
 #
 # libnice leaves loopback interfaces out of its candidates, and
 # simple-whip-client has no way to add one: the test makes a veth pair
-# inside its own network namespace (both ends there), so that its traffic
-# stays in the namespace.  Run it in one with only loopback:
+# with both ends in a network namespace of the case's own (nested in the
+# run's, gone with the case), so that its traffic stays there and no
+# other test sees the pair.  Run it in one with only loopback:
 #   unshare -n sh -c 'ip link set lo up; meson test -C build --suite whip'
 # Usage: whip-e2e.py CASE; needs $NOOM_SERVER, $NOOM_RELAY and the plugin
 # on $GST_PLUGIN_PATH.  `whip-e2e.py noomsrc URI` is the noomsrc watcher's
@@ -66,6 +67,23 @@ from aiortc import RTCSessionDescription  # noqa: E402
 scaled, until, now = sfu.scaled, sfu.until, sfu.now
 ROOM = "whip"
 VETH = ("10.77.0.1", "10.77.0.2")
+
+
+def own_namespace():
+    """The veth pair must not outlive the case: other tests of the same
+    run (libnice with TURN) would gather its addresses.  So the case runs
+    in a network namespace of its own, nested in the run's, which goes
+    with it."""
+    if os.environ.get("NOOM_WHIP_OWN_NETNS"):
+        return
+    if not shutil.which("unshare"):
+        print("SKIP: no unshare (util-linux) for a namespace of its own")
+        sys.exit(77)
+    env = dict(os.environ, NOOM_WHIP_OWN_NETNS="1")
+    r = subprocess.run(["unshare", "-n", "sh", "-c",
+                        'ip link set lo up && exec "$0" "$@"',
+                        sys.executable] + sys.argv, env=env)
+    sys.exit(r.returncode)
 
 
 def make_veth():
@@ -553,5 +571,7 @@ if __name__ == "__main__":
         sys.exit(0)
     if len(sys.argv) != 2 or sys.argv[1] not in CASES:
         sys.exit("usage: whip-e2e.py %s" % "|".join(CASES))
+    if sys.argv[1].startswith("whip-client"):
+        own_namespace()
     asyncio.run(main(sys.argv[1]))
     print("ok: " + sys.argv[1])

@@ -19,6 +19,7 @@
  * transceiver not yet given one.
  */
 #include "relay.h"
+#include "noom-sdp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -483,61 +484,6 @@ set_offer (Member * m)
 
 /* ---- the offer ---- */
 
-static const gchar *
-attribute_of (const GstSDPMessage * sdp, const GstSDPMedia * media,
-    const gchar * key)
-{
-  const gchar *v = gst_sdp_media_get_attribute_val (media, key);
-
-  return v ? v : gst_sdp_message_get_attribute_val (sdp, key);
-}
-
-/* An offer may give each m-line of its BUNDLE group a transport of its
- * own (RFC 8843 allows it; aiortc does), which webrtcbin 1.22 refuses
- * ("different ice-ufrag values in bundle").  The answer accepts the
- * bundle, so the offerer uses the first m-line's transport only: the
- * others get its credentials, and lose their candidates. */
-static void
-bundle_one_transport (GstSDPMessage * sdp)
-{
-  const gchar *group = gst_sdp_message_get_attribute_val (sdp, "group");
-  g_auto (GStrv) mids = NULL;
-  g_autofree gchar *ufrag = NULL, *pwd = NULL;
-  guint i, j, n = 0;
-
-  if (!group || !g_str_has_prefix (group, "BUNDLE "))
-    return;
-  mids = g_strsplit (group + strlen ("BUNDLE "), " ", -1);
-  for (i = 0; i < gst_sdp_message_medias_len (sdp); i++) {
-    GstSDPMedia *media = (GstSDPMedia *) gst_sdp_message_get_media (sdp, i);
-    const gchar *mid = gst_sdp_media_get_attribute_val (media, "mid");
-    const gchar *u = attribute_of (sdp, media, "ice-ufrag");
-
-    if (!mid || !g_strv_contains ((const gchar * const *) mids, mid) || !u)
-      continue;
-    if (!ufrag) {
-      ufrag = g_strdup (u);
-      pwd = g_strdup (attribute_of (sdp, media, "ice-pwd"));
-      continue;
-    }
-    if (!g_strcmp0 (u, ufrag))
-      continue;
-    for (j = gst_sdp_media_attributes_len (media); j > 0; j--) {
-      const gchar *key = gst_sdp_media_get_attribute (media, j - 1)->key;
-
-      if (!g_strcmp0 (key, "ice-ufrag") || !g_strcmp0 (key, "ice-pwd")
-          || !g_strcmp0 (key, "candidate"))
-        gst_sdp_media_remove_attribute (media, j - 1);
-    }
-    gst_sdp_media_add_attribute (media, "ice-ufrag", ufrag);
-    if (pwd)
-      gst_sdp_media_add_attribute (media, "ice-pwd", pwd);
-    n++;
-  }
-  if (n)
-    GST_INFO ("the offer's BUNDLE group had %u more transports: one now", n);
-}
-
 static Track *
 played_track (Member * m, TrackKind kind, gboolean * used)
 {
@@ -681,15 +627,20 @@ answer_start (Member * m, const gchar * offer)
 {
   GstSDPMessage *sdp = NULL;
 
+  /* An offer may give each m-line of its BUNDLE group a transport of its
+   * own (RFC 8843 allows it; aiortc does), which webrtcbin 1.22 refuses:
+   * the answer accepts the bundle, so only the tagged m-line's transport
+   * counts (noom-sdp.h). */
+  g_autofree gchar *bundled = offer ? noom_sdp_normalize_bundle (offer) : NULL;
+
   m->gathered = g_ptr_array_new_with_free_func (candidate_free);
-  if (gst_sdp_message_new_from_text (offer, &sdp) != GST_SDP_OK
+  if (!bundled || gst_sdp_message_new_from_text (bundled, &sdp) != GST_SDP_OK
       || gst_sdp_message_medias_len (sdp) == 0) {
     if (sdp)
       gst_sdp_message_free (sdp);
     answer_fail (m, "bad_offer", "the offer is not SDP with media");
     return;
   }
-  bundle_one_transport (sdp);
   m->remote_offer = sdp;
   if (!m->play) {
     take_offer (m);
