@@ -76,8 +76,10 @@ def own_namespace():
     with it."""
     if os.environ.get("NOOM_WHIP_OWN_NETNS"):
         return
-    if not shutil.which("unshare"):
-        print("SKIP: no unshare (util-linux) for a namespace of its own")
+    if not shutil.which("unshare") or subprocess.run(
+            ["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        print("SKIP: cannot make a network namespace of its own (unshare "
+              "-n needs root and util-linux)")
         sys.exit(77)
     env = dict(os.environ, NOOM_WHIP_OWN_NETNS="1")
     r = subprocess.run(["unshare", "-n", "sh", "-c",
