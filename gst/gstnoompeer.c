@@ -603,6 +603,13 @@ run_task (gpointer data)
               NULL))
         break;
       self->remote_set = TRUE;
+      /* The first connection too must come up in time once both sides
+       * know each other: ICE may connect and DTLS never (a handshake
+       * whose first packets were lost for good), which webrtcbin 1.22
+       * never calls failed.  The offerer then starts over, as for a
+       * failure. */
+      if (!gst_noom_peer_is_connected (self) && !self->recover_timer)
+        start_recover_timer (self, GST_NOOM_PEER_ICE_RESTART_TIMEOUT);
       flush_candidates (self);
       negotiated (self);
       break;

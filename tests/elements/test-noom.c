@@ -2312,6 +2312,7 @@ typedef struct
   guint udp_port;
   GMutex lock;
   GPtrArray *ufrags;            /* ice-ufrag of each offer, under lock */
+  gboolean mute;                /* ICE succeeds, DTLS never starts */
 } Ghost;
 
 static guint32
@@ -2327,6 +2328,80 @@ crc32_of (const guint8 * data, gsize len)
       crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
   }
   return ~crc;
+}
+
+/* The password of the ghost's answer whose ufrag begins the USERNAME of
+ * @req ("ghostN:..."), or NULL. */
+static gchar *
+ghost_pwd_of (const guint8 * req, gsize n)
+{
+  gsize at = 20;
+
+  while (at + 4 <= n) {
+    guint type = req[at] << 8 | req[at + 1];
+    guint len = req[at + 2] << 8 | req[at + 3];
+
+    if (at + 4 + len > n)
+      break;
+    if (type == 0x0006 && len > 5 && !memcmp (req + at + 4, "ghost", 5)) {
+      g_autofree gchar *user = g_strndup ((const gchar *) req + at + 4, len);
+      gchar *colon = strchr (user, ':');
+
+      if (colon)
+        *colon = '\0';
+      return g_strdup_printf ("ghostghostghostghostghost%s", user + 5);
+    }
+    at += 4 + ((len + 3) & ~3u);
+  }
+  return NULL;
+}
+
+/* A binding success response to @req from @from, signed with @pwd
+ * (RFC 5389: XOR-MAPPED-ADDRESS, MESSAGE-INTEGRITY, FINGERPRINT); 64
+ * bytes in @out. */
+static void
+ghost_success (const guint8 * req, GSocketAddress * from, const gchar * pwd,
+    guint8 * out)
+{
+  GInetAddress *ia =
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from));
+  const guint8 *ip = g_inet_address_to_bytes (ia);
+  guint port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (from));
+  g_autoptr (GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA1, (const guchar *) pwd,
+      strlen (pwd));
+  gsize digest_len = 20;
+  guint32 crc;
+  gint i;
+
+  memset (out, 0, 64);
+  out[0] = 0x01;
+  out[1] = 0x01;                /* binding success response */
+  memcpy (out + 4, req + 4, 16);        /* cookie, transaction id */
+  out[20] = 0x00;
+  out[21] = 0x20;               /* XOR-MAPPED-ADDRESS */
+  out[23] = 8;
+  out[25] = 0x01;               /* IPv4 */
+  out[26] = (port >> 8) ^ 0x21;
+  out[27] = (port & 0xff) ^ 0x12;
+  for (i = 0; i < 4; i++)
+    out[28 + i] = ip[i] ^ req[4 + i];
+  out[32] = 0x00;
+  out[33] = 0x08;               /* MESSAGE-INTEGRITY */
+  out[35] = 20;
+  out[3] = 12 + 24;             /* the length as far as MESSAGE-INTEGRITY */
+  g_hmac_update (hmac, out, 32);
+  g_hmac_get_digest (hmac, out + 36, &digest_len);
+  out[56] = 0x80;
+  out[57] = 0x28;               /* FINGERPRINT */
+  out[59] = 4;
+  out[3] = 12 + 24 + 8;
+  /* over the message up to the FINGERPRINT attribute, whose length the
+   * header already counts */
+  crc = crc32_of (out, 56) ^ 0x5354554e;
+  out[60] = crc >> 24;
+  out[61] = crc >> 16;
+  out[62] = crc >> 8;
+  out[63] = crc;
 }
 
 static gpointer
@@ -2345,7 +2420,15 @@ ghost_stun_thread (gpointer data)
     if (n <= 0)
       break;                    /* shut down */
     /* a binding request with the RFC 5389 magic cookie */
-    if (n >= 20 && buf[0] == 0x00 && buf[1] == 0x01 && buf[4] == 0x21
+    if (g->mute && n >= 20 && buf[0] == 0x00 && buf[1] == 0x01) {
+      g_autofree gchar *pwd = ghost_pwd_of (buf, n);
+      guint8 ok[64];
+
+      if (pwd) {
+        ghost_success (buf, from, pwd, ok);
+        g_socket_send_to (g->udp, from, (gchar *) ok, sizeof (ok), NULL, NULL);
+      }
+    } else if (n >= 20 && buf[0] == 0x00 && buf[1] == 0x01 && buf[4] == 0x21
         && buf[5] == 0x12 && buf[6] == 0xa4 && buf[7] == 0x42) {
       memset (out, 0, sizeof (out));
       out[0] = 0x01;
@@ -2447,6 +2530,53 @@ GST_START_TEST (test_ice_restart)
     for (j = i + 1; j < n; j++)
       fail_if (!strcmp (g.ufrags->pdata[i], g.ufrags->pdata[j]),
           "offer %u did not restart ICE", j);
+  g_mutex_unlock (&g.lock);
+  fail_unless_equals_int (GST_STATE (pub->pipeline), GST_STATE_PLAYING);
+
+  fake_peer_stop (&g.peer);
+  g_socket_shutdown (g.udp, TRUE, TRUE, NULL);
+  g_socket_close (g.udp, NULL);
+  g_thread_join (g.stun_thread);
+  g_object_unref (g.udp);
+  g_ptr_array_unref (g.ufrags);
+  g_mutex_clear (&g.lock);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* A connection whose ICE succeeds and whose DTLS never starts: the mute
+ * ghost answers every STUN check, and as the DTLS client (setup:active)
+ * never sends its ClientHello, so alice's connection stays "connecting",
+ * which webrtcbin 1.22 never calls failed.  alice starts over after
+ * GST_NOOM_PEER_ICE_RESTART_TIMEOUT, twice, then drops the ghost alone. */
+GST_START_TEST (test_connection_stuck_connecting)
+{
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "stuck", "alice", FALSE);
+  Ghost g = { {0,}, };
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  WAIT_UNTIL (pub, pub->joined, 10);
+  g_mutex_init (&g.lock);
+  g.mute = TRUE;
+  g.ufrags = g_ptr_array_new_with_free_func (g_free);
+  g.udp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  fail_unless (g.udp && g_socket_bind (g.udp, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (g.udp, NULL);
+  g.udp_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g.stun_thread = g_thread_new ("ghost-stun", ghost_stun_thread, &g);
+  fake_peer_start (&g.peer, server->port, "stuck", "ghost", 0,
+      G_CALLBACK (ghost_on_offer), &g);
+
+  WAIT_UNTIL (pub, pub->failed == 1, 90);
+  g_mutex_lock (&g.lock);
+  fail_unless_equals_int (g.ufrags->len, 3);
   g_mutex_unlock (&g.lock);
   fail_unless_equals_int (GST_STATE (pub->pipeline), GST_STATE_PLAYING);
 
@@ -3450,6 +3580,7 @@ noom_suite (void)
   tcase_add_test (tc, test_events_before_join_ack);
   tcase_add_test (tc, test_broken_participant);
   tcase_add_test (tc, test_ice_restart);
+  tcase_add_test (tc, test_connection_stuck_connecting);
   tcase_add_test (tc, test_max_peers);
   tcase_add_test (tc, test_participant_timeout);
   tcase_add_test (tc, test_churn);
