@@ -2497,28 +2497,51 @@ ghost_on_offer (NoomClient * client, const gchar * from, const gchar * sdp,
   noom_client_send_ice (client, from, 0, "video0", candidate);
 }
 
+/* The ghost joins @room: its STUN port on loopback, and its answers to
+ * every offer; @mute: it passes ICE and never starts DTLS. */
+static void
+ghost_start (Ghost * g, Server * server, const gchar * room, gboolean mute)
+{
+  g_autoptr (GInetAddress) lo =
+      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  g_mutex_init (&g->lock);
+  g->mute = mute;
+  g->ufrags = g_ptr_array_new_with_free_func (g_free);
+  g->udp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+      G_SOCKET_PROTOCOL_UDP, NULL);
+  fail_unless (g->udp && g_socket_bind (g->udp, addr, FALSE, NULL));
+  bound = g_socket_get_local_address (g->udp, NULL);
+  g->udp_port =
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g->stun_thread = g_thread_new ("ghost-stun", ghost_stun_thread, g);
+  fake_peer_start (&g->peer, server->port, room, "ghost", 0,
+      G_CALLBACK (ghost_on_offer), g);
+}
+
+static void
+ghost_stop (Ghost * g)
+{
+  fake_peer_stop (&g->peer);
+  g_socket_shutdown (g->udp, TRUE, TRUE, NULL);
+  g_socket_close (g->udp, NULL);
+  g_thread_join (g->stun_thread);
+  g_object_unref (g->udp);
+  g_ptr_array_unref (g->ufrags);
+  g_mutex_clear (&g->lock);
+}
+
 GST_START_TEST (test_ice_restart)
 {
   Server *server = server_start (NULL);
   Watch *pub = start_publisher (server, "restart", "alice", FALSE);
   Ghost g = { {0,}, };
-  g_autoptr (GInetAddress) lo =
-      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
   guint i, j, n;
 
   WAIT_UNTIL (pub, pub->joined, 10);
-  g_mutex_init (&g.lock);
-  g.ufrags = g_ptr_array_new_with_free_func (g_free);
-  g.udp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-      G_SOCKET_PROTOCOL_UDP, NULL);
-  fail_unless (g.udp && g_socket_bind (g.udp, addr, FALSE, NULL));
-  bound = g_socket_get_local_address (g.udp, NULL);
-  g.udp_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g.stun_thread = g_thread_new ("ghost-stun", ghost_stun_thread, &g);
-  fake_peer_start (&g.peer, server->port, "restart", "ghost", 0,
-      G_CALLBACK (ghost_on_offer), &g);
+  ghost_start (&g, server, "restart", FALSE);
 
   /* alice offers, ICE fails, she restarts it twice, then drops the ghost
    * alone */
@@ -2533,13 +2556,7 @@ GST_START_TEST (test_ice_restart)
   g_mutex_unlock (&g.lock);
   fail_unless_equals_int (GST_STATE (pub->pipeline), GST_STATE_PLAYING);
 
-  fake_peer_stop (&g.peer);
-  g_socket_shutdown (g.udp, TRUE, TRUE, NULL);
-  g_socket_close (g.udp, NULL);
-  g_thread_join (g.stun_thread);
-  g_object_unref (g.udp);
-  g_ptr_array_unref (g.ufrags);
-  g_mutex_clear (&g.lock);
+  ghost_stop (&g);
   watch_free (pub);
   server_stop (server);
 }
@@ -2556,23 +2573,9 @@ GST_START_TEST (test_connection_stuck_connecting)
   Server *server = server_start (NULL);
   Watch *pub = start_publisher (server, "stuck", "alice", FALSE);
   Ghost g = { {0,}, };
-  g_autoptr (GInetAddress) lo =
-      g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) addr = g_inet_socket_address_new (lo, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
 
   WAIT_UNTIL (pub, pub->joined, 10);
-  g_mutex_init (&g.lock);
-  g.mute = TRUE;
-  g.ufrags = g_ptr_array_new_with_free_func (g_free);
-  g.udp = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-      G_SOCKET_PROTOCOL_UDP, NULL);
-  fail_unless (g.udp && g_socket_bind (g.udp, addr, FALSE, NULL));
-  bound = g_socket_get_local_address (g.udp, NULL);
-  g.udp_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  g.stun_thread = g_thread_new ("ghost-stun", ghost_stun_thread, &g);
-  fake_peer_start (&g.peer, server->port, "stuck", "ghost", 0,
-      G_CALLBACK (ghost_on_offer), &g);
+  ghost_start (&g, server, "stuck", TRUE);
 
   WAIT_UNTIL (pub, pub->failed == 1, 90);
   g_mutex_lock (&g.lock);
@@ -2580,13 +2583,7 @@ GST_START_TEST (test_connection_stuck_connecting)
   g_mutex_unlock (&g.lock);
   fail_unless_equals_int (GST_STATE (pub->pipeline), GST_STATE_PLAYING);
 
-  fake_peer_stop (&g.peer);
-  g_socket_shutdown (g.udp, TRUE, TRUE, NULL);
-  g_socket_close (g.udp, NULL);
-  g_thread_join (g.stun_thread);
-  g_object_unref (g.udp);
-  g_ptr_array_unref (g.ufrags);
-  g_mutex_clear (&g.lock);
+  ghost_stop (&g);
   watch_free (pub);
   server_stop (server);
 }
