@@ -1073,11 +1073,8 @@ gst_noom_session_prepare (GstElement * element)
   static gsize started = 0;
   GstPluginFeature *webrtcbin;
 
-  if (g_once_init_enter (&started)) {
-    prewarm_running = TRUE;
-    g_thread_unref (g_thread_new ("noom-dtls-prewarm", prewarm_thread, NULL));
-    g_once_init_leave (&started, 1);
-  }
+  /* Checked first: without webrtcbin no certificate is needed, and no
+   * thread loads plugins behind an element that is about to fail. */
   webrtcbin = gst_registry_lookup_feature (gst_registry_get (), "webrtcbin");
   if (!webrtcbin) {
     GST_ELEMENT_ERROR (element, CORE, MISSING_PLUGIN,
@@ -1086,6 +1083,11 @@ gst_noom_session_prepare (GstElement * element)
     return FALSE;
   }
   gst_object_unref (webrtcbin);
+  if (g_once_init_enter (&started)) {
+    prewarm_running = TRUE;
+    g_thread_unref (g_thread_new ("noom-dtls-prewarm", prewarm_thread, NULL));
+    g_once_init_leave (&started, 1);
+  }
   return TRUE;
 }
 

@@ -1124,6 +1124,16 @@ GST_START_TEST (test_joined_grammar)
 
 GST_END_TEST;
 
+static gboolean
+dtls_plugin_loaded (void)
+{
+  GstPlugin *plugin = gst_registry_find_plugin (gst_registry_get (), "dtls");
+  gboolean loaded = plugin && gst_plugin_is_loaded (plugin);
+
+  g_clear_object (&plugin);
+  return loaded;
+}
+
 /* Without webrtcbin (taken out of the registry, as when gst-plugins-bad is
  * not installed), both elements fail NULL_TO_READY with an error naming
  * what to install. */
@@ -1135,6 +1145,8 @@ GST_START_TEST (test_error_missing_webrtcbin)
   GstRegistry *registry = gst_registry_get ();
   GstPluginFeature *webrtcbin =
       gst_registry_lookup_feature (registry, "webrtcbin");
+  gboolean dtls_loaded = dtls_plugin_loaded ();
+  gint64 end;
   guint i;
 
   fail_unless (webrtcbin != NULL);
@@ -1151,6 +1163,14 @@ GST_START_TEST (test_error_missing_webrtcbin)
     fail_unless_equals_string (w->error->message, "The webrtcbin element is "
         "missing; install gst-plugins-bad and gstreamer1.0-nice.");
     watch_free (w);
+  }
+  /* An element that fails for want of webrtcbin starts nothing behind it:
+   * the DTLS certificate thread would load plugins (the dtls plugin first)
+   * while the registry is being changed, as here. */
+  end = g_get_monotonic_time () + G_TIME_SPAN_SECOND;
+  while (!dtls_loaded && g_get_monotonic_time () < end) {
+    fail_if (dtls_plugin_loaded (), "a failed element loaded the dtls plugin");
+    g_usleep (20 * 1000);
   }
   /* for the next tests when they do not fork */
   gst_registry_add_feature (registry, webrtcbin);
