@@ -88,7 +88,8 @@ drain_stdout (gpointer data)
 }
 
 static Server *
-server_start_full (const gchar * extra_arg, const gchar * extra_arg2)
+server_start_full (const gchar * extra_arg, const gchar * extra_arg2,
+    const gchar * extra_arg3)
 {
   const gchar *exe = g_getenv ("NOOM_SERVER");
   g_autoptr (GSubprocessLauncher) launcher = NULL;
@@ -101,7 +102,8 @@ server_start_full (const gchar * extra_arg, const gchar * extra_arg2)
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   server->proc = g_subprocess_launcher_spawn (launcher, &error, exe,
-      "--host", "127.0.0.1", "--port", "0", extra_arg, extra_arg2, NULL);
+      "--host", "127.0.0.1", "--port", "0", extra_arg, extra_arg2, extra_arg3,
+      NULL);
   fail_unless (server->proc != NULL, "cannot start %s: %s", exe,
       error ? error->message : "?");
 
@@ -123,7 +125,7 @@ server_start_full (const gchar * extra_arg, const gchar * extra_arg2)
 static Server *
 server_start (const gchar * extra_arg)
 {
-  return server_start_full (extra_arg, NULL);
+  return server_start_full (extra_arg, NULL, NULL);
 }
 
 static void
@@ -1365,6 +1367,7 @@ GST_START_TEST (test_tls)
   g_autofree gchar *key = g_build_filename (dir, "key.pem", NULL);
   g_autofree gchar *cert_arg = g_strconcat ("--tls-cert=", cert, NULL);
   g_autofree gchar *key_arg = g_strconcat ("--tls-key=", key, NULL);
+  g_autofree gchar *handshake_arg = NULL;
   g_autofree gchar *uri = NULL;
   const gchar *argv[] = { openssl, "req", "-x509", "-newkey", "rsa:2048",
     "-nodes", "-days", "1", "-subj", "/CN=noom-test", "-keyout", key,
@@ -1384,7 +1387,11 @@ GST_START_TEST (test_tls)
           G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
           NULL, NULL, &status, NULL));
   fail_unless (g_spawn_check_wait_status (status, NULL));
-  server = server_start_full (cert_arg, key_arg);
+  /* the server's 5 s for a handshake, stretched with the test's deadlines
+   * (under ASan on a busy machine a handshake took longer) */
+  handshake_arg = g_strdup_printf ("--handshake-timeout=%d",
+      (gint) (5 * noom_test_time_scale () + 0.5));
+  server = server_start_full (cert_arg, key_arg, handshake_arg);
   uri = g_strdup_printf ("nooms://127.0.0.1:%u/tls?nickname=bob", server->port);
 
   /* a self-signed certificate is refused, unless told otherwise */
@@ -1640,7 +1647,7 @@ GST_START_TEST (test_reconnect)
   WAIT_UNTIL (b, b->disconnected == 1, 10);
   WAIT_UNTIL (pub, pub->disconnected == 1, 10);
   g_usleep (3 * G_USEC_PER_SEC);
-  server = server_start_full ("--port", port);
+  server = server_start_full ("--port", port, NULL);
   restarted = g_get_monotonic_time ();
   WAIT_UNTIL (b, b->reconnected == 1, 15);
   WAIT_UNTIL (pub, pub->reconnected == 1, 15);
@@ -1762,7 +1769,7 @@ GST_START_TEST (test_reconnect_participant_gone)
   server_kill (server);
   WAIT_UNTIL (b, b->disconnected == 1, 10);
   watch_free (pub);
-  server = server_start_full ("--port", port);
+  server = server_start_full ("--port", port, NULL);
   WAIT_UNTIL (b, b->reconnected == 1, 10);
   back = g_get_monotonic_time ();
   g_mutex_lock (&b->lock);
@@ -2853,7 +2860,7 @@ GST_START_TEST (test_reconnect_while_muxer_waits)
   /* posted once the peers are gone: 5 s for the stop, then the tracks
    * end */
   WAIT_UNTIL (rec, rec->disconnected == 1, 15);
-  server = server_start_full ("--port", port);
+  server = server_start_full ("--port", port, NULL);
   WAIT_UNTIL (rec, rec->pads_removed == 2 && rec->eos, 20);
   WAIT_UNTIL (rec, rec->reconnected == 1, 15);
   fail_unless (rec->warnings >= 2, "no warning about the tracks");

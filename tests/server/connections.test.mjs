@@ -197,6 +197,21 @@ describe('--max-connections-per-address counts TCP connections', () => {
   });
 });
 
+describe('--handshake-timeout', () => {
+  test('a handshake stalled in its ClientHello is closed after it, not after 5 s', { skip: NO_TLS }, async () => {
+    const srv = await startServer(['--tls-cert', cert, '--tls-key', key, '--handshake-timeout', '2']);
+    try {
+      const [s] = await stallHandshakes(srv.port, 1);
+      const t = await deadline(s.gone, 4500 * scale, 'the server to close the stalled handshake');
+      assert.ok(t >= 1900, `closed after ${t} ms, before the timeout`);
+      await srv.waitLog(/closed connection from 127\.0\.0\.1: TLS handshake timed out/);
+      await wssJoin(srv, 'tls-after');
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
 describe('stalled TLS handshakes', () => {
   for (const limited of [false, true]) {
     const what = limited ?

@@ -64,6 +64,7 @@ static gchar *opt_token_secret = NULL;
 static gchar **opt_allowed_origins = NULL;
 static gint opt_max_per_address = 64;
 static gboolean opt_limit_loopback = FALSE;
+static gint opt_handshake_timeout = 5;
 static gint opt_header_timeout = 10;
 static gint opt_idle_timeout = 60;
 static gboolean opt_sfu = FALSE;
@@ -125,6 +126,9 @@ static GOptionEntry entries[] = {
   {"limit-loopback", 0, 0, G_OPTION_ARG_NONE, &opt_limit_loopback,
         "Apply --max-connections-per-address to loopback addresses too",
       NULL},
+  {"handshake-timeout", 0, 0, G_OPTION_ARG_INT, &opt_handshake_timeout,
+      "Seconds a TLS connection has to finish its handshake once its first "
+        "bytes came (default 5)", "SECONDS"},
   {"header-timeout", 0, 0, G_OPTION_ARG_INT, &opt_header_timeout,
       "Seconds a connection has to send a complete request once it "
         "opened or its next request began (default 10)", "SECONDS"},
@@ -185,6 +189,8 @@ check_options (GError ** error)
       || !check_range ("rate-burst", opt_rate_burst, 1, 1000000, error)
       || !check_range ("max-connections-per-address", opt_max_per_address, 0,
           10000000, error)
+      || !check_range ("handshake-timeout", opt_handshake_timeout, 1, 3600,
+          error)
       || !check_range ("header-timeout", opt_header_timeout, 1, 3600, error)
       || !check_range ("idle-timeout", opt_idle_timeout, 1, 86400, error)
       || !check_range ("max-publishers", opt_max_publishers, 1, 100000, error))
@@ -598,6 +604,7 @@ main (int argc, char **argv)
   listener_config.max_per_address = opt_max_per_address > G_MAXINT / 2 ?
       G_MAXINT : opt_max_per_address * 2;
   listener_config.limit_loopback = opt_limit_loopback;
+  listener_config.handshake_timeout_ms = opt_handshake_timeout * 1000;
   listener_config.header_timeout_ms = opt_header_timeout * 1000;
   listener_config.idle_timeout_ms = opt_idle_timeout * 1000;
   listener_config.certificate = cert;
