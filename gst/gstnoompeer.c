@@ -502,9 +502,12 @@ recover_timeout (gpointer data)
   if (self->closed || gst_noom_peer_is_connected (self))
     return G_SOURCE_REMOVE;
   /* webrtcbin may stay "failed" without telling again: the offerer's next
-   * attempt, or the end. */
+   * attempt, or the end (for the relay's connection: a new one, which the
+   * session asks for by joining again). */
   if (self->offerer)
     on_failed (self);
+  else if (self->plan.relay)
+    fail (self, "not connected 10 s after the answer");
   else
     fail (self, "ICE failed and did not recover");
   return G_SOURCE_REMOVE;
@@ -526,6 +529,12 @@ static void
 on_failed (GstNoomPeer * self)
 {
   if (self->ice_restarts >= GST_NOOM_PEER_MAX_ICE_RESTARTS) {
+    fail (self, "ICE or DTLS failed");
+    return;
+  }
+  /* The relay never offers a fresh connection of its own accord: the
+   * session gets one by joining again (gst_noom_session_peer_failed). */
+  if (!self->offerer && self->plan.relay) {
     fail (self, "ICE or DTLS failed");
     return;
   }
@@ -623,6 +632,12 @@ run_task (gpointer data)
         if (client && answer)
           noom_client_send_answer (client, self->remote->id, answer);
         self->answering = FALSE;
+        /* The relay's connection must come up in time too, ICE connected
+         * and DTLS never finishing included (webrtcbin 1.22 never calls
+         * that failed). */
+        if (self->plan.relay && !gst_noom_peer_is_connected (self)
+            && !self->recover_timer)
+          start_recover_timer (self, GST_NOOM_PEER_ICE_RESTART_TIMEOUT);
         negotiated (self);
       }
       break;

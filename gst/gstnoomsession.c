@@ -40,6 +40,9 @@ GST_DEBUG_CATEGORY_STATIC (gst_noom_session_debug);
 /* Reconnection backoff: first retry, and the most between retries (ms). */
 #define RECONNECT_FIRST_DELAY 500
 #define RECONNECT_MAX_DELAY 5000
+/* Joins again for a new connection to the SFU relay, in a row (reset when
+ * one comes up), before giving up with an error. */
+#define MAX_RELAY_REJOINS 3
 
 /* The same values and nicks as webrtcbin's GstWebRTCICETransportPolicy,
  * which is passed on by nick (no link to gstreamer-webrtc needed). */
@@ -144,6 +147,8 @@ struct _GstNoomSession
   gchar *relay_id;              /* SFU room (docs/protocol.md §11): the
                                    relay's id from the join ack; NULL in a
                                    mesh room */
+  guint relay_rejoins;          /* joins again since the relay's connection
+                                   was last up */
   GQueue early;                 /* Early*: what arrived before the join ack */
   /* The others in the room as the server told us (join ack, welcome,
    * participant_update, bye): id -> NoomParticipant.  What a participant
@@ -168,8 +173,10 @@ static const guint legal_moves[GST_NOOM_SESSION_N_STATES] = {
       MOVE (RECONNECTING) | MOVE (IDLE),
   [GST_NOOM_SESSION_STATE_JOINING] = MOVE (JOINED) | MOVE (CONNECTED) |
       MOVE (LEFT) | MOVE (RECONNECTING) | MOVE (IDLE),
-  [GST_NOOM_SESSION_STATE_JOINED] = MOVE (LEFT) | MOVE (RECONNECTING) |
-      MOVE (IDLE),
+  /* JOINED -> JOINING: a join again for a new SFU relay connection
+   * (relay_failed()) */
+  [GST_NOOM_SESSION_STATE_JOINED] = MOVE (JOINING) | MOVE (LEFT) |
+      MOVE (RECONNECTING) | MOVE (IDLE),
   [GST_NOOM_SESSION_STATE_RECONNECTING] = MOVE (CONNECTED) | MOVE (JOINING) |
       MOVE (LEFT) | MOVE (IDLE),
   /* Left is final: the ack of a join that was on its way is answered with
@@ -1624,6 +1631,9 @@ remove_all_peers (GstNoomSession * self)
 void
 gst_noom_session_peer_connected (GstNoomSession * self, GstNoomPeer * peer)
 {
+  if (self->relay_id && !g_strcmp0 (gst_noom_peer_get_participant (peer)->id,
+          self->relay_id))
+    self->relay_rejoins = 0;
   post_participant (self, "connected", gst_noom_peer_get_participant (peer));
   if (self->hooks.peer_connected)
     self->hooks.peer_connected (self->element, peer);
@@ -1644,12 +1654,56 @@ gst_noom_session_restart_peer (GstNoomSession * self, GstNoomPeer * peer,
   noom_participant_unref (p);
 }
 
+static void do_join (GstNoomSession * self, const gchar * why);
+
+/* SFU room: the relay's connection failed, or never came up.  The relay
+ * does not offer a new one of its own accord (it offers when someone
+ * joins), so we leave and join again: a new participant id, and a new
+ * connection carrying everyone's tracks.  noomsrc parks its pads meanwhile
+ * (relay_lost), as when the relay restarts.  Bounded: after
+ * MAX_RELAY_REJOINS in a row without a connection, an error. */
+static void
+relay_failed (GstNoomSession * self, const gchar * reason)
+{
+  if (self->relay_rejoins >= MAX_RELAY_REJOINS) {
+    GST_ELEMENT_ERROR (self->element, RESOURCE, OPEN_READ_WRITE,
+        ("Could not connect to the media relay of the Noom server at %s "
+            "(joined again %u times).", self->http_url, self->relay_rejoins),
+        ("%s", reason));
+    remove_peer (self, self->relay_id);
+    return;
+  }
+  self->relay_rejoins++;
+  GST_ELEMENT_WARNING (self->element, RESOURCE, OPEN_READ_WRITE,
+      ("The connection to the media relay of the Noom server at %s failed: "
+          "joining room \"%s\" again for a new one.", self->http_url,
+          self->uri->room), ("%s (attempt %u of %u)", reason,
+          self->relay_rejoins, MAX_RELAY_REJOINS));
+  gst_element_post_message (self->element,
+      gst_message_new_element (GST_OBJECT (self->element),
+          gst_structure_new ("noom-relay-rejoin", "reason", G_TYPE_STRING,
+              reason, "attempt", G_TYPE_UINT, self->relay_rejoins, NULL)));
+  if (self->hooks.relay_lost)
+    self->hooks.relay_lost (self->element);
+  remove_peer (self, self->relay_id);
+  noom_client_leave (self->client);
+  do_join (self, "joining again for a new relay connection");
+}
+
 void
 gst_noom_session_peer_failed (GstNoomSession * self, GstNoomPeer * peer,
     const gchar * reason)
 {
-  NoomParticipant *p = noom_participant_ref (gst_noom_peer_get_participant
-      (peer));
+  NoomParticipant *p;
+
+  if (self->relay_id && !g_strcmp0 (gst_noom_peer_get_participant (peer)->id,
+          self->relay_id) && self->client
+      && self->state == GST_NOOM_SESSION_STATE_JOINED
+      && self->request != GST_NOOM_SESSION_REQUEST_LEAVE) {
+    relay_failed (self, reason);
+    return;
+  }
+  p = noom_participant_ref (gst_noom_peer_get_participant (peer));
 
   /* One participant's failure is a warning: the others go on. */
   GST_ELEMENT_WARNING (self->element, RESOURCE, OPEN_READ_WRITE,

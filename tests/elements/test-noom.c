@@ -16,6 +16,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -465,6 +466,7 @@ typedef struct
   gboolean all_raw;
   gboolean mux_linked;
   guint disconnected, reconnected;      /* noom-disconnected/-reconnected */
+  guint relay_rejoins;          /* noom-relay-rejoin messages */
   guint updated;                /* noom-participant-updated messages */
   gchar *updated_nickname;      /* ... the last one's nickname */
   GPtrArray *titles;            /* titles of the tags on noomsrc's pads */
@@ -563,6 +565,8 @@ bus_sync (GstBus * bus, GstMessage * message, gpointer data)
         w->disconnected++;
       else if (gst_structure_has_name (s, "noom-reconnected"))
         w->reconnected++;
+      else if (gst_structure_has_name (s, "noom-relay-rejoin"))
+        w->relay_rejoins++;
       else if (gst_structure_has_name (s, "noom-waiting-for-participant"))
         w->waiting = TRUE;
       else if (gst_structure_has_name (s, "noom-participant-updated")) {
@@ -3477,6 +3481,127 @@ GST_START_TEST (test_sfu_relay_restart)
 
 GST_END_TEST;
 
+/* Runs tc on loopback (the test's own network namespace); FALSE if it
+ * could not. */
+static gboolean
+tc_lo (const gchar * args)
+{
+  g_autofree gchar *cmd = g_strdup_printf ("tc %s", args);
+  gint status = 1;
+
+  if (!g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL))
+    return FALSE;
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+/* Whether this process has a network namespace of its own, with nothing
+ * but loopback (scripts/test runs the suites in one): only there may a
+ * test change how loopback carries packets. */
+static gboolean
+only_loopback (void)
+{
+  g_autofree gchar *dev = NULL;
+  g_auto (GStrv) lines = NULL;
+  gboolean only;
+  guint i;
+
+  /* /proc/self/net is this namespace's (/sys/class/net may be another's) */
+  if (getuid () != 0 || !g_file_get_contents ("/proc/self/net/dev", &dev,
+          NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (dev, "\n", -1);
+  only = TRUE;
+  /* two header lines, then "  NAME: counters" */
+  for (i = 2; lines[i]; i++) {
+    g_strstrip (lines[i]);
+    if (*lines[i] && !g_str_has_prefix (lines[i], "lo:"))
+      only = FALSE;
+  }
+  return only;
+}
+
+/* All UDP on loopback, and TCP but the signalling's (ICE-TCP), goes into
+ * a class of 8 bit/s with a one-packet queue: all but a packet now and
+ * then is lost, as on a network that broke (tc's drop action is not there
+ * to use; netem neither).  The signalling to @port goes on.  FALSE if tc
+ * could not. */
+static gboolean
+media_blackhole (guint16 port, gboolean on)
+{
+  g_autofree gchar *to_server = NULL;
+  g_autofree gchar *from_server = NULL;
+
+  if (!on)
+    return tc_lo ("qdisc del dev lo root");
+  to_server = g_strdup_printf ("filter add dev lo parent 1: protocol ip prio "
+      "1 u32 match ip protocol 6 0xff match ip dport %u 0xffff classid 1:10",
+      port);
+  from_server = g_strdup_printf ("filter add dev lo parent 1: protocol ip "
+      "prio 1 u32 match ip protocol 6 0xff match ip sport %u 0xffff classid "
+      "1:10", port);
+  if (!tc_lo ("qdisc add dev lo root handle 1: htb default 10 r2q 1000")
+      || !tc_lo ("class add dev lo parent 1: classid 1:10 htb rate 10gbit")
+      || !tc_lo ("class add dev lo parent 1: classid 1:20 htb rate 8bit "
+          "ceil 8bit")
+      || !tc_lo ("qdisc add dev lo parent 1:20 handle 20: pfifo limit 1")
+      || !tc_lo (to_server) || !tc_lo (from_server)
+      || !tc_lo ("filter add dev lo parent 1: protocol ip prio 2 u32 "
+          "match ip protocol 17 0xff classid 1:20")
+      || !tc_lo ("filter add dev lo parent 1: protocol ip prio 2 u32 "
+          "match ip protocol 6 0xff classid 1:20")) {
+    tc_lo ("qdisc del dev lo root");
+    return FALSE;
+  }
+  /* Taken away by itself too, in case the test fails first: the tests
+   * after it share the namespace. */
+  {
+    g_autofree gchar *cmd = g_strdup_printf ("sh -c 'sleep %d; tc qdisc del "
+        "dev lo root 2>/dev/null'", (gint) (30 * noom_test_time_scale ()));
+
+    g_spawn_command_line_async (cmd, NULL);
+  }
+  return TRUE;
+}
+
+/* SFU room: a receiver whose connection to the relay cannot come up (all
+ * media lost) joins the room again for a new one, and gets the media once
+ * the network is back.  The relay never offers a new connection of its
+ * own accord: without the join again, the receiver stays without media. */
+GST_START_TEST (test_sfu_relay_connection_fails)
+{
+  g_autofree gchar *tc = g_find_program_in_path ("tc");
+  SfuServer *sfu;
+  Watch *pub, *b;
+  guint mark;
+
+  if (!only_loopback () || !tc) {
+    GST_WARNING ("not root in a namespace with only loopback, or no tc: "
+        "not testing a broken relay connection");
+    return;
+  }
+  sfu = sfu_server_start ();
+  pub = start_publisher (sfu->server, "broken", "alice", FALSE);
+  /* her track at the relay, which offers it to bob when he joins */
+  WAIT_UNTIL (pub, pub->connected >= 1, 10);
+  fail_unless (media_blackhole (sfu->server->port, TRUE),
+      "tc could not shape loopback");
+  b = start_receiver (sfu->server, "broken", "bob", TRUE);
+  /* the 10 s an answered connection has to come up, or ICE failing */
+  WAIT_UNTIL (b, b->relay_rejoins >= 1, 25);
+  fail_unless (media_blackhole (sfu->server->port, FALSE));
+  WAIT_UNTIL (b, b->video_frames >= 10, 40);
+  mark = video_frames_of (b);
+  WAIT_UNTIL (b, b->video_frames >= mark + 10, 10);
+  g_mutex_lock (&b->lock);
+  fail_unless (b->error == NULL);
+  g_mutex_unlock (&b->lock);
+  watch_free (b);
+  watch_free (pub);
+  sfu_server_stop (sfu);
+}
+
+GST_END_TEST;
+
 /* participant= and media= in an SFU room: the relay forwards everyone's
  * tracks, noomsrc exposes only those asked for. */
 GST_START_TEST (test_sfu_participant_filter)
@@ -3626,6 +3751,7 @@ noom_suite (void)
   tcase_add_test (tc, test_sfu_late_joiner);
   tcase_add_test (tc, test_sfu_and_mesh);
   tcase_add_test (tc, test_sfu_relay_restart);
+  tcase_add_test (tc, test_sfu_relay_connection_fails);
   tcase_add_test (tc, test_sfu_participant_filter);
   tcase_add_test (tc, test_sfu_unsupported_codec);
   suite_add_tcase (s, tc);
