@@ -115,3 +115,26 @@ test('noom-ingest --announce TEXT says TEXT once in the room', async (t) => {
   assert.equal((await ing.wait(30000)).code, 0, ing.out);
   assert.equal(chat.said.length, 1, JSON.stringify(chat.said));
 });
+
+// examples/chat-bot.py: Python, through GObject introspection.
+test('examples/chat-bot.py greets, answers !time and !echo, and leaves on SIGINT', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const room = 'chat-bot';
+  const chat = await listener(server, room);
+  t.after(() => chat.close());
+  const bot = new Proc('/usr/bin/python3', [path.join(env('NOOM_EXAMPLES'), 'chat-bot.py'), server.uri(room)]);
+  t.after(() => bot.kill('SIGKILL'));
+  const hello = await heard(chat, /^chat-bot here: /, 'the greeting')
+    .catch((e) => { throw new Error(`${e.message}\nchat-bot.py:\n${bot.out}`); });
+  assert.equal(hello.nickname, 'chat-bot');
+
+  chat.emit('new_message', '!time', room);
+  await heard(chat, /^It is \d\d:\d\d:\d\d UTC$/, 'the time');
+  chat.emit('new_message', '!echo hi there ✓', room);
+  await heard(chat, /^hi there ✓$/, 'the echo');
+  await bot.waitOutput(/Anon \(\S+\): !echo hi there ✓/, 'the message printed');
+  const j = await server.waitJoin((e) => e.nickname === 'chat-bot', 'the bot');
+  await stop(bot);
+  await server.waitLeave(j.id);
+});
