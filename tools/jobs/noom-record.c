@@ -221,7 +221,7 @@ announce (Recorder * rec, const gchar * format, ...)
   va_end (args);
   g_signal_emit_by_name (rec->src, "send-chat", text, &ok);
   if (!ok)
-    say (rec, "could not write to the chat: %s", text);
+    say (rec, "not said in the chat (out of the room): %s", text);
 }
 
 static void
