@@ -3606,8 +3606,7 @@ chat_log_new (Watch * w)
   log->signals = g_ptr_array_new_with_free_func (g_free);
   log->messages = g_ptr_array_new_with_free_func (g_free);
   log->warnings = g_ptr_array_new_with_free_func (g_free);
-  g_signal_connect (w->noom, "chat-message", G_CALLBACK (on_chat_message),
-      log);
+  g_signal_connect (w->noom, "chat-message", G_CALLBACK (on_chat_message), log);
   /* besides the Watch's sync handler */
   gst_bus_enable_sync_message_emission (bus);
   g_signal_connect (bus, "sync-message::element",
