@@ -368,6 +368,12 @@ gst_noom_base_bin_handle_message (GstBin * bin, GstMessage * message)
 /* ------------------------------------------------------------------------ */
 /* GObject */
 
+static gboolean
+gst_noom_base_bin_send_chat (GstNoomBaseBin * self, const gchar * text)
+{
+  return gst_noom_session_send_chat (PRIV (self)->session, text);
+}
+
 static void
 gst_noom_base_bin_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -437,6 +443,31 @@ gst_noom_base_bin_class_init (GstNoomBaseBinClass * klass)
 
   gst_noom_session_install_properties (gobject_class);
   gst_noom_session_install_signals (gobject_class);
+
+  /**
+   * GstNoomBaseBin::send-chat:
+   * @element: the noomsink or noomsrc
+   * @text: the message: not empty, valid UTF-8, at most 4096 bytes
+   *
+   * Writes @text to the room's chat, as our nickname; everyone else in the
+   * room gets it (a web client shows it, another element emits
+   * #GstNoomBaseBin::chat-message).  Can be called from any thread: the
+   * message is sent on the session thread.
+   *
+   * When the room token does not grant "chat" (docs/protocol.md section
+   * 1, Access), the server refuses the message and the element posts a
+   * warning (RESOURCE, NOT_AUTHORIZED) naming it; the pipeline goes on.
+   *
+   * Returns: %TRUE when the message is on its way; %FALSE (with a
+   * GST_WARNING in the log) when the element is not in the room, or @text
+   * is empty, not UTF-8 or too long.
+   *
+   * Since: 0.1
+   */
+  g_signal_new_class_handler ("send-chat", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_noom_base_bin_send_chat), NULL, NULL, NULL,
+      G_TYPE_BOOLEAN, 1, G_TYPE_STRING);
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_BASE_BIN, 0);
 }
 

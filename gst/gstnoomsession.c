@@ -122,6 +122,8 @@ struct _GstNoomSession
   gchar *uri_error;             /* why the last uri was refused, until a uri,
                                    server or room is set */
   gchar *self_id;               /* once joined */
+  gboolean in_room;             /* state is JOINED (set_state()): whether
+                                   send-chat is taken, from any thread */
 
   /* The thread; context and loop are set under the object lock. */
   GThread *thread;
@@ -211,6 +213,9 @@ set_state (GstNoomSession * self, GstNoomSessionState state, const gchar * why)
   GST_INFO_OBJECT (self, "state: %s -> %s (%s)", state_name (self->state),
       state_name (state), why);
   self->state = state;
+  GST_OBJECT_LOCK (self);
+  self->in_room = state == GST_NOOM_SESSION_STATE_JOINED;
+  GST_OBJECT_UNLOCK (self);
 }
 
 /* What the client delivered before our join ack was handled (the ack's
@@ -559,6 +564,24 @@ gst_noom_session_install_signals (GObjectClass * klass)
   for (i = 0; i < G_N_ELEMENTS (names); i++)
     g_signal_new (names[i], G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
         NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+
+  /**
+   * GstNoomBaseBin::chat-message:
+   * @id: the sender's participant id
+   * @nickname: the sender's nickname
+   * @text: the message
+   *
+   * Someone else in the room wrote to the room's chat (docs/protocol.md
+   * new_message; our own messages, sent with #GstNoomBaseBin::send-chat,
+   * do not come back). Posted too as the element message
+   * "noom-chat-message" (fields id, nickname, text). Emitted on the
+   * session thread.
+   *
+   * Since: 0.1
+   */
+  g_signal_new ("chat-message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+      0, NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING,
+      G_TYPE_STRING);
 }
 
 /* Checks a room or nickname against the server's rule by way of the URI
@@ -1948,10 +1971,40 @@ on_ice (NoomClient * client, const gchar * from, guint mline_index,
   }
 }
 
+/* new_message from someone else in the room */
+static void
+on_chat (NoomClient * client, const gchar * from, const gchar * nickname,
+    const gchar * text, GstNoomSession * self)
+{
+  GST_INFO_OBJECT (self, "chat from %s (%s): %s", from, nickname, text);
+  gst_element_post_message (self->element,
+      gst_message_new_element (GST_OBJECT (self->element),
+          gst_structure_new ("noom-chat-message", "id", G_TYPE_STRING, from,
+              "nickname", G_TYPE_STRING, nickname,
+              "text", G_TYPE_STRING, text, NULL)));
+  g_signal_emit_by_name (self->element, "chat-message", from, nickname, text);
+}
+
 static void
 on_server_error (NoomClient * client, const gchar * code,
     const gchar * message, GstNoomSession * self)
 {
+  /* the detail: the event the server refused */
+  GSignalInvocationHint *hint = g_signal_get_invocation_hint (client);
+
+  if (!g_strcmp0 (code, noom_room_error_to_code (NOOM_ROOM_ERROR_FORBIDDEN))
+      && hint
+      && hint->detail == g_quark_from_static_string
+      (NOOM_EVENT_NAME_NEW_MESSAGE)) {
+    /* docs/protocol.md §1 Access: the token lacks the chat grant.  Media
+     * goes on; only the message is lost. */
+    GST_ELEMENT_WARNING (self->element, RESOURCE, NOT_AUTHORIZED,
+        ("Chat is forbidden in room \"%s\" on %s: the room token does not "
+            "grant \"chat\", the message was not sent.", self->uri->room,
+            self->http_url), ("noom_error %s on new_message: %s", code,
+            message));
+    return;
+  }
   if (!g_strcmp0 (code, "unsupported_codec")) {
     /* docs/protocol.md §11: what we send cannot go through the relay */
     GST_ELEMENT_ERROR (self->element, STREAM, CODEC_NOT_FOUND,
@@ -2299,6 +2352,7 @@ connect_client (GstNoomSession * self)
   g_signal_connect (self->client, "ice", G_CALLBACK (on_ice), self);
   g_signal_connect (self->client, "server-error",
       G_CALLBACK (on_server_error), self);
+  g_signal_connect (self->client, "chat", G_CALLBACK (on_chat), self);
   g_signal_connect (self->client, "media-relay",
       G_CALLBACK (on_media_relay), self);
   g_signal_connect (self->client, "disconnected",
@@ -2545,6 +2599,72 @@ gst_noom_session_stop (GstNoomSession * self)
   g_clear_pointer (&self->room_ice_servers, g_strfreev);
   g_clear_pointer (&self->local_addresses, g_strfreev);
   GST_DEBUG_OBJECT (self, "stopped");
+}
+
+/* ------------------------------------------------------------------------ */
+/* chat */
+
+typedef struct
+{
+  GstNoomSession *self;
+  gchar *text;
+} ChatData;
+
+static void
+chat_data_free (gpointer data)
+{
+  ChatData *cd = data;
+
+  gst_object_unref (cd->self);
+  g_free (cd->text);
+  g_free (cd);
+}
+
+static gboolean
+chat_in_thread (gpointer data)
+{
+  ChatData *cd = data;
+  GstNoomSession *self = cd->self;
+
+  /* The room may have gone since the caller checked. */
+  if (self->state != GST_NOOM_SESSION_STATE_JOINED || !self->client) {
+    GST_WARNING_OBJECT (self, "not in the room any more: chat message "
+        "dropped (%s)", cd->text);
+    return G_SOURCE_REMOVE;
+  }
+  GST_DEBUG_OBJECT (self, "chat: %s", cd->text);
+  noom_client_send_chat (self->client, cd->text);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+gst_noom_session_send_chat (GstNoomSession * self, const gchar * text)
+{
+  g_autoptr (GError) error = NULL;
+  ChatData *cd;
+  gboolean in_room;
+
+  /* The server's default limit: it may take less (--max-message), and
+   * then refuses the message with a warning (on_server_error()). */
+  if (!text || !noom_room_validate_message (text, -1,
+          NOOM_ROOM_DEFAULT_MAX_MESSAGE, &error)) {
+    GST_WARNING_OBJECT (self, "chat message refused: %s",
+        error ? error->message : "no text");
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (self);
+  in_room = self->in_room;
+  GST_OBJECT_UNLOCK (self);
+  if (!in_room) {
+    GST_WARNING_OBJECT (self, "chat message refused: not in the room");
+    return FALSE;
+  }
+
+  cd = g_new0 (ChatData, 1);
+  cd->self = gst_object_ref (self);
+  cd->text = g_strdup (text);
+  gst_noom_session_invoke (self, chat_in_thread, cd, chat_data_free);
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------------ */

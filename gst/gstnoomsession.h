@@ -136,6 +136,12 @@ void gst_noom_session_mark_element (GstElement * element, GstNoomPeer * peer);
  * would then wait for it). */
 void gst_noom_session_drop_pad (GstPad * pad);
 
+/* Send @text to the room's chat (send-chat).  FALSE, with a GST_WARNING,
+ * when not in the room or @text is empty, not UTF-8 or over the default
+ * limit.  Any thread. */
+gboolean gst_noom_session_send_chat (GstNoomSession * self,
+    const gchar * text);
+
 /* Drop the connection to participant @id with a warning.  Any thread. */
 void gst_noom_session_fail_peer (GstNoomSession * self, const gchar * id,
     const gchar * reason);

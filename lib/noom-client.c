@@ -808,7 +808,8 @@ handle_event (NoomClient * self, NoomSioPacket * packet)
     case NOOM_SERVER_EVENT_NOOM_ERROR:
       g_message ("The server reported an error: %s (%s)",
           ev.message ? ev.message : "?", ev.code ? ev.code : "?");
-      g_signal_emit (self, signals[SIGNAL_SERVER_ERROR], 0,
+      g_signal_emit (self, signals[SIGNAL_SERVER_ERROR],
+          ev.event ? g_quark_try_string (ev.event) : 0,
           ev.code ? ev.code : "unknown", ev.message ? ev.message : "");
       break;
     case NOOM_SERVER_EVENT_ROOM_CHANGE:
@@ -1555,7 +1556,15 @@ noom_client_get_property (GObject * object, guint prop_id, GValue * value,
 static void
 noom_client_class_init (NoomClientClass * klass)
 {
+  static const gchar *sent_events[] = {
+    NOOM_EVENT_NAME_NICKNAME, NOOM_EVENT_NAME_ENTER_ROOM,
+    NOOM_EVENT_NAME_JOIN_ROOM, NOOM_EVENT_NAME_LEAVE_ROOM,
+    NOOM_EVENT_NAME_NEW_MESSAGE, NOOM_EVENT_NAME_OFFER,
+    NOOM_EVENT_NAME_ANSWER, NOOM_EVENT_NAME_ICE,
+    NOOM_EVENT_NAME_OFFER_FAILED,
+  };
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  guint i;
 
   object_class->dispose = noom_client_dispose;
   object_class->finalize = noom_client_finalize;
@@ -1608,10 +1617,14 @@ noom_client_class_init (NoomClientClass * klass)
       g_signal_new ("chat", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
       NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_STRING,
       G_TYPE_STRING);
+  /* The detail of "server-error": the events this client sends (an
+   * unknown name from the server makes no quark). */
+  for (i = 0; i < G_N_ELEMENTS (sent_events); i++)
+    g_quark_from_static_string (sent_events[i]);
   signals[SIGNAL_SERVER_ERROR] =
       g_signal_new ("server-error", G_TYPE_FROM_CLASS (klass),
-      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
-      G_TYPE_STRING);
+      G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL, NULL, G_TYPE_NONE,
+      2, G_TYPE_STRING, G_TYPE_STRING);
   signals[SIGNAL_MEDIA_RELAY] =
       g_signal_new ("media-relay", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);

@@ -162,7 +162,9 @@ void noom_client_send_chat (NoomClient * self, const gchar * text);
  *   "ice"     (const gchar *from, guint mline_index, const gchar *mid,
  *              const gchar *candidate)               candidate NULL = end
  *   "chat"    (const gchar *from, const gchar *nickname, const gchar *text)
- *   "server-error" (const gchar *code, const gchar *message)   noom_error
+ *   "server-error" (const gchar *code, const gchar *message)   noom_error;
+ *                  detailed by the failed request's event name when the
+ *                  server gives it ("server-error::new_message")
  *   "media-relay" (const gchar *state)  media_relay (§11): "restarting"
  *                                        or "ready" 
  *   "disconnected" (GError *error)   the connection dropped or was closed

@@ -2,9 +2,9 @@
 // Copyright (C) 2026 Noom developers
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Every property and signal gst-inspect-1.0 shows for noomsink, noomsrc and
-// noomsrc's pads has its gtk-doc block in gst/ (GstNoomSink:prop:,
-// GstNoomBaseBin::signal:, ...) with a Since: marker.
+// Every property, signal and action gst-inspect-1.0 shows for noomsink,
+// noomsrc and noomsrc's pads has its gtk-doc block in gst/
+// (GstNoomSink:prop:, GstNoomBaseBin::signal:, ...) with a Since: marker.
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,8 +17,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const gstDir = path.join(here, '../../gst');
 const sources = fs.readdirSync(gstDir).filter((f) => f.endsWith('.c'))
   .map((f) => fs.readFileSync(path.join(gstDir, f), 'utf8')).join('\n');
-// GstObject's and GstBin's own, documented by GStreamer
-const INHERITED = new Set(['name', 'parent', 'async-handling', 'message-forward']);
+// GstObject's, GstElement's and GstBin's own, documented by GStreamer
+const INHERITED = new Set(['name', 'parent', 'async-handling', 'message-forward',
+  'pad-added', 'pad-removed', 'no-more-pads']);
 const OWNERS = 'GstNoom(?:BaseBin|Sink|Src|SrcPad)';
 
 function inspect(element) {
@@ -56,8 +57,13 @@ for (const element of ['noomsink', 'noomsrc']) {
       .filter((n) => !INHERITED.has(n));
     assert.ok(props.length >= 10, props.join(' '));
     const signals = names(section(text, 'Element Signals:'), /^ {2}"([a-z-]+)"/)
-      .filter((n) => n.startsWith('participant-'));
-    assert.equal(signals.length, 5, signals.join(' '));
+      .filter((n) => !INHERITED.has(n));
+    assert.equal(signals.filter((n) => n.startsWith('participant-')).length, 5,
+      signals.join(' '));
+    assert.ok(signals.includes('chat-message'), signals.join(' '));
+    const actions = names(section(text, 'Element Actions:'), /^ {2}"([a-z-]+)"/);
+    assert.ok(actions.includes('send-chat'), actions.join(' '));
+    signals.push(...actions);
     const missing = [
       ...props.filter((n) => !documented('property', n)).map((n) => `property ${n}`),
       ...signals.filter((n) => !documented('signal', n)).map((n) => `signal ${n}`),

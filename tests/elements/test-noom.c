@@ -3678,6 +3678,465 @@ sfu_setup (void)
         NULL, NULL, NULL);
 }
 
+/* ------------------------------------------------------------------------ */
+/* chat: send-chat, chat-message and the noom-chat-message message */
+
+/* What an element heard in the room's chat, from its signal and its bus. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GPtrArray *signals;           /* "ID NICKNAME: TEXT" of chat-message */
+  GPtrArray *messages;          /* the same of noom-chat-message */
+  GPtrArray *warnings;          /* the warnings' texts */
+} ChatLog;
+
+static void
+chat_log_add (ChatLog * log, GPtrArray * to, gchar * line)
+{
+  g_mutex_lock (&log->lock);
+  g_ptr_array_add (to, line);
+  g_cond_broadcast (&log->cond);
+  g_mutex_unlock (&log->lock);
+}
+
+static void
+on_chat_message (GstElement * e, const gchar * id, const gchar * nickname,
+    const gchar * text, ChatLog * log)
+{
+  chat_log_add (log, log->signals, g_strdup_printf ("%s %s: %s", id,
+          nickname, text));
+}
+
+static void
+on_chat_bus_message (GstBus * bus, GstMessage * message, ChatLog * log)
+{
+  const GstStructure *s = gst_message_get_structure (message);
+  GError *error = NULL;
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_WARNING) {
+    gst_message_parse_warning (message, &error, NULL);
+    chat_log_add (log, log->warnings, g_strdup_printf ("%s %d %s",
+            g_quark_to_string (error->domain), error->code, error->message));
+    g_error_free (error);
+  } else if (gst_structure_has_name (s, "noom-chat-message")) {
+    chat_log_add (log, log->messages, g_strdup_printf ("%s %s: %s",
+            gst_structure_get_string (s, "id"),
+            gst_structure_get_string (s, "nickname"),
+            gst_structure_get_string (s, "text")));
+  }
+}
+
+static ChatLog *
+chat_log_new (Watch * w)
+{
+  ChatLog *log = g_new0 (ChatLog, 1);
+  GstBus *bus = GST_ELEMENT_BUS (w->pipeline);
+
+  g_mutex_init (&log->lock);
+  g_cond_init (&log->cond);
+  log->signals = g_ptr_array_new_with_free_func (g_free);
+  log->messages = g_ptr_array_new_with_free_func (g_free);
+  log->warnings = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (w->noom, "chat-message", G_CALLBACK (on_chat_message), log);
+  /* besides the Watch's sync handler */
+  gst_bus_enable_sync_message_emission (bus);
+  g_signal_connect (bus, "sync-message::element",
+      G_CALLBACK (on_chat_bus_message), log);
+  g_signal_connect (bus, "sync-message::warning",
+      G_CALLBACK (on_chat_bus_message), log);
+  return log;
+}
+
+/* Disconnects from @w, which must still be running. */
+static void
+chat_log_free (ChatLog * log, Watch * w)
+{
+  GstBus *bus = GST_ELEMENT_BUS (w->pipeline);
+
+  g_signal_handlers_disconnect_by_data (w->noom, log);
+  g_signal_handlers_disconnect_by_data (bus, log);
+  gst_bus_disable_sync_message_emission (bus);
+  g_ptr_array_unref (log->signals);
+  g_ptr_array_unref (log->messages);
+  g_ptr_array_unref (log->warnings);
+  g_mutex_clear (&log->lock);
+  g_cond_clear (&log->cond);
+  g_free (log);
+}
+
+static gboolean
+lines_have (GPtrArray * lines, const gchar * line)
+{
+  guint i;
+
+  for (i = 0; i < lines->len; i++)
+    if (!g_strcmp0 (lines->pdata[i], line))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+lines_match (GPtrArray * lines, const gchar * part)
+{
+  guint i;
+
+  for (i = 0; i < lines->len; i++)
+    if (strstr (lines->pdata[i], part))
+      return TRUE;
+  return FALSE;
+}
+
+/* Waits until @expr (over the log's arrays) holds. */
+#define CHAT_WAIT(log, expr, seconds) G_STMT_START {                       \
+    gint64 _end = g_get_monotonic_time () +                                \
+        (gint64) ((seconds) * noom_test_time_scale () * G_TIME_SPAN_SECOND); \
+    g_mutex_lock (&(log)->lock);                                            \
+    while (!(expr))                                                         \
+      if (!g_cond_wait_until (&(log)->cond, &(log)->lock, _end))            \
+        break;                                                              \
+    fail_unless ((expr), "timed out after %d s waiting for: %s",           \
+        (int) (seconds), #expr);                                            \
+    g_mutex_unlock (&(log)->lock);                                          \
+  } G_STMT_END
+
+/* The element's participant id, from its stats. */
+static gchar *
+element_id (Watch * w)
+{
+  GstStructure *stats = NULL;
+  gchar *id;
+
+  g_object_get (w->noom, "stats", &stats, NULL);
+  fail_unless (stats != NULL);
+  id = g_strdup (gst_structure_get_string (stats, "id"));
+  gst_structure_free (stats);
+  fail_unless (id != NULL);
+  return id;
+}
+
+static gboolean
+send_chat (Watch * w, const gchar * text)
+{
+  gboolean ok = FALSE;
+
+  g_signal_emit_by_name (w->noom, "send-chat", text, &ok);
+  return ok;
+}
+
+/* Someone in the room with the C signalling client, on its own thread:
+ * it says what it gets in the chat, and writes to it. */
+typedef struct
+{
+  FakePeer peer;
+  ChatLog log;
+  gchar *id;                    /* once joined, under log.lock */
+} ChatPeer;
+
+static void
+chat_peer_on_chat (NoomClient * client, const gchar * from,
+    const gchar * nickname, const gchar * text, ChatPeer * c)
+{
+  chat_log_add (&c->log, c->log.signals, g_strdup_printf ("%s %s: %s", from,
+          nickname, text));
+}
+
+static void
+chat_peer_joined (GObject * source, GAsyncResult * res, gpointer data)
+{
+  ChatPeer *c = data;
+  NoomJoinInfo *info = noom_client_join_finish (NOOM_CLIENT (source), res,
+      NULL);
+
+  fail_unless (info != NULL);
+  g_mutex_lock (&c->log.lock);
+  c->id = g_strdup (info->self->id);
+  g_cond_broadcast (&c->log.cond);
+  g_mutex_unlock (&c->log.lock);
+  noom_join_info_free (info);
+}
+
+static void
+chat_peer_connected (GObject * source, GAsyncResult * res, gpointer data)
+{
+  ChatPeer *c = data;
+
+  fail_unless (noom_client_connect_finish (NOOM_CLIENT (source), res, NULL));
+  g_signal_connect (source, "chat", G_CALLBACK (chat_peer_on_chat), c);
+  noom_client_join_async (NOOM_CLIENT (source), c->peer.room,
+      c->peer.nickname, "browser", NOOM_MEDIA_NONE, NULL, chat_peer_joined, c);
+}
+
+static gpointer
+chat_peer_thread (gpointer data)
+{
+  ChatPeer *c = data;
+  g_autofree gchar *url =
+      g_strdup_printf ("ws://127.0.0.1:%u/socket.io/?EIO=4&transport=websocket",
+      c->peer.port);
+
+  g_main_context_push_thread_default (c->peer.context);
+  c->peer.client = noom_client_new ();
+  noom_client_connect_async (c->peer.client, url, NULL, 5000, NULL,
+      chat_peer_connected, c);
+  g_main_loop_run (c->peer.loop);
+  noom_client_close (c->peer.client);
+  g_clear_object (&c->peer.client);
+  g_main_context_pop_thread_default (c->peer.context);
+  return NULL;
+}
+
+static ChatPeer *
+chat_peer_start (Server * server, const gchar * room, const gchar * nickname)
+{
+  ChatPeer *c = g_new0 (ChatPeer, 1);
+
+  g_mutex_init (&c->log.lock);
+  g_cond_init (&c->log.cond);
+  c->log.signals = g_ptr_array_new_with_free_func (g_free);
+  c->peer.port = server->port;
+  c->peer.room = room;
+  c->peer.nickname = nickname;
+  c->peer.context = g_main_context_new ();
+  c->peer.loop = g_main_loop_new (c->peer.context, FALSE);
+  c->peer.thread = g_thread_new (nickname, chat_peer_thread, c);
+  CHAT_WAIT (&c->log, c->id != NULL, 10);
+  return c;
+}
+
+typedef struct
+{
+  ChatPeer *c;
+  gchar *text;
+} ChatPeerSend;
+
+static gboolean
+chat_peer_send_in_thread (gpointer data)
+{
+  ChatPeerSend *s = data;
+
+  noom_client_send_chat (s->c->peer.client, s->text);
+  g_free (s->text);
+  g_free (s);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+chat_peer_send (ChatPeer * c, const gchar * text)
+{
+  ChatPeerSend *s = g_new0 (ChatPeerSend, 1);
+
+  s->c = c;
+  s->text = g_strdup (text);
+  g_main_context_invoke (c->peer.context, chat_peer_send_in_thread, s);
+}
+
+static void
+chat_peer_stop (ChatPeer * c)
+{
+  fake_peer_stop (&c->peer);
+  g_ptr_array_unref (c->log.signals);
+  g_mutex_clear (&c->log.lock);
+  g_cond_clear (&c->log.cond);
+  g_free (c->id);
+  g_free (c);
+}
+
+/* A noomsrc and a noomsink write to the room: the other element gets each
+ * message as chat-message and as noom-chat-message, with the sender's id
+ * and nickname; a sender does not get its own back. */
+GST_START_TEST (test_chat_between_elements)
+{
+  Server *server = server_start (NULL);
+  Watch *a = start_receiver (server, "chat", "alice", TRUE);
+  Watch *b = start_receiver (server, "chat", "bob", TRUE);
+  Watch *pub;
+  ChatLog *la, *lb;
+  g_autofree gchar *a_id = NULL, *pub_id = NULL;
+  g_autofree gchar *from_a = NULL, *from_pub = NULL;
+
+  la = chat_log_new (a);
+  lb = chat_log_new (b);
+  WAIT_UNTIL (a, a->joined, 10);
+  WAIT_UNTIL (b, b->joined, 10);
+  a_id = element_id (a);
+
+  fail_unless (send_chat (a, "hello from alice ✓"));
+  from_a = g_strdup_printf ("%s alice: hello from alice ✓", a_id);
+  CHAT_WAIT (lb, lines_have (lb->signals, from_a)
+      && lines_have (lb->messages, from_a), 10);
+
+  pub = start_publisher (server, "chat", "carol", FALSE);
+  WAIT_UNTIL (pub, pub->joined, 10);
+  pub_id = element_id (pub);
+  fail_unless (send_chat (pub, "now playing: test card"));
+  from_pub = g_strdup_printf ("%s carol: now playing: test card", pub_id);
+  CHAT_WAIT (la, lines_have (la->signals, from_pub)
+      && lines_have (la->messages, from_pub), 10);
+  CHAT_WAIT (lb, lines_have (lb->signals, from_pub), 10);
+
+  /* nobody hears their own message */
+  g_mutex_lock (&la->lock);
+  fail_if (lines_have (la->signals, from_a));
+  g_mutex_unlock (&la->lock);
+
+  chat_log_free (la, a);
+  chat_log_free (lb, b);
+  watch_free (pub);
+  watch_free (a);
+  watch_free (b);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* Another client (libnoom's signalling client, as the tools use it) and
+ * an element talk both ways. */
+GST_START_TEST (test_chat_with_client)
+{
+  Server *server = server_start (NULL);
+  Watch *a = start_receiver (server, "talk", "alice", TRUE);
+  ChatLog *la = chat_log_new (a);
+  ChatPeer *c;
+  g_autofree gchar *a_id = NULL, *from_a = NULL, *from_c = NULL;
+
+  WAIT_UNTIL (a, a->joined, 10);
+  a_id = element_id (a);
+  c = chat_peer_start (server, "talk", "dave");
+
+  chat_peer_send (c, "!time");
+  from_c = g_strdup_printf ("%s dave: !time", c->id);
+  CHAT_WAIT (la, lines_have (la->signals, from_c)
+      && lines_have (la->messages, from_c), 10);
+
+  fail_unless (send_chat (a, "it is tea time"));
+  from_a = g_strdup_printf ("%s alice: it is tea time", a_id);
+  CHAT_WAIT (&c->log, lines_have (c->log.signals, from_a), 10);
+
+  chat_peer_stop (c);
+  chat_log_free (la, a);
+  watch_free (a);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* send-chat is refused (FALSE) out of the room, and for text the server
+ * would refuse: empty, or over its default limit of 4096 bytes. */
+GST_START_TEST (test_chat_not_joined)
+{
+  Server *server = server_start (NULL);
+  GstElement *idle = gst_element_factory_make ("noomsrc", NULL);
+  g_autofree gchar *uri = room_uri (server, "early", "erin");
+  g_autofree gchar *big = g_strnfill (4097, 'x');
+  Watch *a;
+  ChatPeer *c;
+  gboolean ok = TRUE;
+
+  /* not started */
+  g_object_set (idle, "uri", uri, NULL);
+  g_signal_emit_by_name (idle, "send-chat", "too early", &ok);
+  fail_if (ok);
+  fail_unless_equals_int (gst_element_set_state (idle, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  ok = TRUE;
+  g_signal_emit_by_name (idle, "send-chat", "still too early", &ok);
+  fail_if (ok);
+  gst_element_set_state (idle, GST_STATE_NULL);
+  gst_object_unref (idle);
+
+  c = chat_peer_start (server, "early", "dave");
+  a = start_receiver (server, "early", "alice", TRUE);
+  WAIT_UNTIL (a, a->joined, 10);
+  fail_if (send_chat (a, ""));
+  fail_if (send_chat (a, big));
+  big[4096] = '\0';
+  fail_unless (send_chat (a, big));
+  CHAT_WAIT (&c->log, lines_match (c->log.signals, " alice: xxxx"), 10);
+  g_mutex_lock (&c->log.lock);
+  fail_unless_equals_int (c->log.signals->len, 1);
+  g_mutex_unlock (&c->log.lock);
+
+  /* left the room (PAUSED->READY): refused again */
+  fail_unless_equals_int (gst_element_set_state (a->pipeline,
+          GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  fail_if (send_chat (a, "gone"));
+
+  chat_peer_stop (c);
+  watch_free (a);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+/* A token without the chat grant: the server refuses the message
+ * (docs/protocol.md §1); the element warns, naming it, and goes on. */
+GST_START_TEST (test_chat_forbidden)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("noom-XXXXXX", NULL);
+  g_autofree gchar *secret = g_build_filename (dir, "secret", NULL);
+  g_autofree gchar *arg = NULL;
+  g_autofree gchar *mute = NULL;
+  g_autofree gchar *can = NULL;
+  g_autofree gchar *code = g_strdup_printf ("%s %d ",
+      g_quark_to_string (GST_RESOURCE_ERROR),
+      GST_RESOURCE_ERROR_NOT_AUTHORIZED);
+  const gchar *argv[] = { g_getenv ("NOOM_SERVER"), "token", "--secret",
+    secret, "--room", "quiet", "--identity", "bob", "--can", "subscribe",
+    NULL
+  };
+  gint status = 0;
+  Server *server;
+  Watch *w, *other;
+  ChatLog *log, *other_log;
+
+  fail_unless (g_file_set_contents (secret, "0123456789abcdef0123456789", -1,
+          NULL));
+  arg = g_strconcat ("--token-secret=", secret, NULL);
+  server = server_start (arg);
+  fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_DEFAULT,
+          NULL, NULL, &mute, NULL, &status, NULL));
+  fail_unless (g_spawn_check_wait_status (status, NULL));
+  g_strstrip (mute);
+  can = mint_token (secret, "quiet", "carol");
+
+  other = start_receiver_with_token (server, "quiet", can);
+  other_log = chat_log_new (other);
+  WAIT_UNTIL (other, other->joined, 10);
+  w = start_receiver_with_token (server, "quiet", mute);
+  log = chat_log_new (w);
+  WAIT_UNTIL (w, w->joined, 10);
+
+  /* on its way: the refusal comes from the server */
+  fail_unless (send_chat (w, "may I speak?"));
+  CHAT_WAIT (log, lines_match (log->warnings, "Chat is forbidden"), 10);
+  g_mutex_lock (&log->lock);
+  fail_unless (lines_match (log->warnings, code), "not NOT_AUTHORIZED: %s",
+      (gchar *) log->warnings->pdata[0]);
+  g_mutex_unlock (&log->lock);
+
+  /* the pipeline goes on: still in the room, and hears the others */
+  fail_unless (send_chat (other, "you may listen"));
+  CHAT_WAIT (log, lines_match (log->signals, ": you may listen"), 10);
+  g_mutex_lock (&w->lock);
+  fail_unless (w->error == NULL);
+  g_mutex_unlock (&w->lock);
+  fail_unless_equals_int (GST_STATE (w->pipeline), GST_STATE_PLAYING);
+  g_mutex_lock (&other_log->lock);
+  fail_if (lines_match (other_log->signals, "may I speak?"));
+  g_mutex_unlock (&other_log->lock);
+
+  chat_log_free (log, w);
+  chat_log_free (other_log, other);
+  watch_free (w);
+  watch_free (other);
+  server_stop (server);
+  g_unlink (secret);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 noom_suite (void)
 {
@@ -3754,6 +4213,14 @@ noom_suite (void)
   tcase_add_test (tc, test_sfu_relay_connection_fails);
   tcase_add_test (tc, test_sfu_participant_filter);
   tcase_add_test (tc, test_sfu_unsupported_codec);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("chat");
+  tcase_set_timeout (tc, 60 * noom_test_time_scale ());
+  tcase_add_test (tc, test_chat_between_elements);
+  tcase_add_test (tc, test_chat_with_client);
+  tcase_add_test (tc, test_chat_not_joined);
+  tcase_add_test (tc, test_chat_forbidden);
   suite_add_tcase (s, tc);
 
   return s;

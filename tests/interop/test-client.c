@@ -293,8 +293,15 @@ static void
 on_server_error (NoomClient * c, const gchar * code, const gchar * message,
     Recorder * r)
 {
-  g_ptr_array_add (r->events, g_strdup_printf ("server-error %s %s", code,
-          message));
+  /* the detail: the refused event, when it is one the client sends */
+  GSignalInvocationHint *hint = g_signal_get_invocation_hint (c);
+
+  if (hint->detail)
+    g_ptr_array_add (r->events, g_strdup_printf ("server-error %s %s [%s]",
+            code, message, g_quark_to_string (hint->detail)));
+  else
+    g_ptr_array_add (r->events, g_strdup_printf ("server-error %s %s", code,
+            message));
 }
 
 static void
@@ -756,8 +763,15 @@ test_fake_events (void)
   fake_send (f, "42[\"noom_error\",{\"code\":\"rate_limited\",\"message\":"
       "\"slow down\",\"event\":\"ice\"}]");
   e = wait_event (r, "server-error ", DEADLINE_MS);
-  g_assert_cmpstr (e, ==, "server-error rate_limited slow down");
+  g_assert_cmpstr (e, ==, "server-error rate_limited slow down [ice]");
   g_clear_pointer (&e, g_free);
+  /* an event name the client never sends makes no detail (no quark) */
+  fake_send (f, "42[\"noom_error\",{\"code\":\"unknown_event\",\"message\":"
+      "\"what?\",\"event\":\"x-never-sent-by-noom\"}]");
+  e = wait_event (r, "server-error ", DEADLINE_MS);
+  g_assert_cmpstr (e, ==, "server-error unknown_event what?");
+  g_clear_pointer (&e, g_free);
+  g_assert_cmpuint (g_quark_try_string ("x-never-sent-by-noom"), ==, 0);
 
   /* leave, then a clean close: DISCONNECT packet, then close frame 1000 */
   noom_client_leave (r->client);

@@ -172,7 +172,7 @@ test('docs/examples.md in meson devenv: the scripts and noom-snapshot run by nam
   // devenv's shell starts in the build directory: nothing may depend on
   // where it is
   const p = new Proc('meson', ['devenv', '-C', env('NOOM_BUILD_ROOT'), 'sh', '-c',
-    'cd / && for c in noom-server noom-snapshot publish-test-source.sh watch-participant.sh record-participant.sh ingest-file.sh two-in-one-room.sh publish-camera.sh; do command -v $c || echo "missing $c"; done; ls "$NOOM_EXAMPLES/publish-test-source.sh"']);
+    'cd / && for c in noom-server noom-snapshot publish-test-source.sh watch-participant.sh record-participant.sh ingest-file.sh two-in-one-room.sh publish-camera.sh chat-bot.py; do command -v $c || echo "missing $c"; done; ls "$NOOM_EXAMPLES/publish-test-source.sh"']);
   const { code } = await p.wait(30000);
   assert.equal(code, 0, p.out);
   assert.doesNotMatch(p.out, /missing/, p.out);

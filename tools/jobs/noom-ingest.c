@@ -85,6 +85,7 @@ struct _Ingest
   gboolean got_pads;
   guint restart_id;
   gboolean has_error;
+  gboolean announced;           /* --announce: posted */
 };
 
 static gboolean opt_loop;
@@ -92,6 +93,7 @@ static gboolean opt_passthrough;
 static gchar *opt_nickname;
 static gint opt_retries = -1;
 static gboolean opt_quiet;
+static gchar *opt_announce;
 
 static GOptionEntry entries[] = {
   {"loop", 'l', 0, G_OPTION_ARG_NONE, &opt_loop,
@@ -105,6 +107,9 @@ static GOptionEntry entries[] = {
         "forever)", "N"},
   {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
       "No progress line", NULL},
+  {"announce", 'a', 0, G_OPTION_ARG_STRING, &opt_announce,
+      "Write TEXT to the room's chat once in the room (e.g. \"now playing: "
+        "...\")", "TEXT"},
   {NULL}
 };
 
@@ -663,10 +668,22 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (msg);
 
-      if (gst_structure_has_name (s, "noom-joined") && !in->tty)
+      if (!gst_structure_has_name (s, "noom-joined"))
+        break;
+      if (!in->tty)
         g_printerr ("noom-ingest: in room %s as %s\n",
             gst_structure_get_string (s, "room"),
             gst_structure_get_string (s, "id"));
+      /* once: not again after a rejoin */
+      if (opt_announce && !in->announced) {
+        gboolean ok = FALSE;
+
+        in->announced = TRUE;
+        g_signal_emit_by_name (in->sink, "send-chat", opt_announce, &ok);
+        if (!ok)
+          g_printerr ("noom-ingest: --announce: could not write \"%s\" to "
+              "the chat\n", opt_announce);
+      }
       break;
     }
     default:

@@ -104,6 +104,7 @@ struct _Recorder
   gchar *dir;
   gboolean tty;
   gboolean verbose;
+  gboolean announce;            /* to the room's chat (no --quiet) */
   gboolean stopping;
   gboolean joined;              /* was in the room at least once */
   gboolean made_dir, made_output;       /* we created DIR/ROOM, DIR */
@@ -126,6 +127,7 @@ struct _Recorder
 
 static gboolean opt_composite;
 static gboolean opt_verbose;
+static gboolean opt_quiet;
 static gchar *opt_output;
 static gchar *opt_nickname;
 static gchar *opt_participant;
@@ -142,6 +144,9 @@ static GOptionEntry entries[] = {
       "Record only this participant (a nickname or an id)", "NAME"},
   {"verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
       "Print one line per file started and finished", NULL},
+  {"quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
+      "Say nothing in the room's chat (by default: \"Recording started\" "
+        "and \"Recording stopped\" with the participant's name)", NULL},
   {NULL}
 };
 
@@ -198,6 +203,25 @@ say (Recorder * rec, const gchar * format, ...)
   if (rec->tty)
     fputs ("\r\033[K", stderr);
   fprintf (stderr, "noom-record: %s %s\n", stamp, text);
+}
+
+/* Writes to the room's chat, unless --quiet: everyone sees what is
+ * recorded (the web client shows the recorder's badge too). */
+static void
+announce (Recorder * rec, const gchar * format, ...)
+{
+  va_list args;
+  g_autofree gchar *text = NULL;
+  gboolean ok = FALSE;
+
+  if (!rec->announce)
+    return;
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_signal_emit_by_name (rec->src, "send-chat", text, &ok);
+  if (!ok)
+    say (rec, "not said in the chat (out of the room): %s", text);
 }
 
 static void
@@ -500,6 +524,11 @@ recording_start (Recording * r)
   if (r->start_timeout) {
     g_source_remove (r->start_timeout);
     r->start_timeout = 0;
+  }
+  if (r->piece == 1 && !r->rec->stopping) {
+    g_autofree gchar *file = g_path_get_basename (r->path);
+
+    announce (r->rec, "Recording started: %s (%s)", r->nickname, file);
   }
   for (i = 0; i < r->inputs->len; i++) {
     Input *in = r->inputs->pdata[i];
@@ -850,6 +879,9 @@ recording_finished (Recorder * rec, GstElement * bin)
     else
       say (rec, "%s left: %s (%s, %" G_GUINT64_FORMAT " bytes)", r->nickname,
           r->path, d, r->bytes);
+    /* when we stop, stop() said it for everyone before leaving */
+    if (!r->continued && !rec->stopping)
+      announce (rec, "Recording stopped: %s left (%s)", r->nickname, d);
   }
 }
 
@@ -929,6 +961,7 @@ stop (Recorder * rec)
   GList *pending = NULL, *l;
   GHashTableIter iter;
   gpointer value;
+  g_autoptr (GString) names = g_string_new (NULL);
 
   g_mutex_lock (&rec->lock);
   if (rec->stopping) {
@@ -939,10 +972,23 @@ stop (Recorder * rec)
   g_hash_table_iter_init (&iter, rec->active);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     pending = g_list_prepend (pending, value);
-  for (l = pending; l; l = l->next)
-    recording_start (l->data);
+  for (l = pending; l; l = l->next) {
+    Recording *r = l->data;
+
+    recording_start (r);
+    if (names->len)
+      g_string_append (names, ", ");
+    g_string_append (names, r->nickname);
+  }
   g_mutex_unlock (&rec->lock);
   g_list_free (pending);
+
+  /* Before the EOS: noomsrc leaves the room with it.  The chat message
+   * goes first (both go through the session thread, in order). */
+  if (names->len)
+    announce (rec, "Recording stopped: %s", names->str);
+  else
+    announce (rec, "Recording stopped");
 
   /* noomsrc ends every track with EOS (so every muxer finishes its file)
    * and leaves the room. */
@@ -1172,6 +1218,7 @@ main (int argc, char **argv)
 
   rec.tty = isatty (STDERR_FILENO);
   rec.verbose = opt_verbose;
+  rec.announce = !opt_quiet;
   rec.loop = g_main_loop_new (NULL, FALSE);
   g_mutex_init (&rec.lock);
   rec.active = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
