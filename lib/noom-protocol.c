@@ -955,8 +955,7 @@ noom_protocol_decode_request (const gchar * event, JsonArray * args,
     case NOOM_EVENT_MEDIA_STATE:{
       JsonObject *o = node_object (arg (args, 1));
 
-      if (o == NULL || !decode_media_state (o, &out->state,
-              &out->state_given))
+      if (o == NULL || !decode_media_state (o, &out->state, &out->state_given))
         return bad_argument (error,
             "media state must be {audio, video, screen: boolean}");
       return TRUE;

@@ -865,8 +865,7 @@ on_media_state (NoomRoomServer * self, Conn * c, const gchar * event,
   }
   if (noom_room_member_set_state (&c->member, a->state, a->state_given))
     broadcast (c->member.room, c,
-        noom_protocol_encode_participant_media (conn_id (c),
-            c->member.state));
+        noom_protocol_encode_participant_media (conn_id (c), c->member.state));
   ack (c, ack_id, noom_protocol_encode_media_state_result (c->member.state));
 }
 
