@@ -206,6 +206,14 @@ socket.on("participant_update", (participant) => {
     labelTile(tile, participant);
 });
 
+socket.on("participant_media", (m) => {
+  const p = m && state.participants.get(m.id);
+  if (!p)
+    return;
+  p.media_state = { audio: m.audio === true, video: m.video === true, screen: m.screen === true };
+  showMediaState(tileFor(p.id), p.media_state);
+});
+
 socket.on("new_message", (text, meta) => {
   if (meta && typeof meta === "object")
     addMessage(meta.nickname, meta.text, false, meta.ts);
@@ -284,6 +292,8 @@ async function sendJoin() {
   renderPeople();
   updateCount();
   addNotice("You joined " + room);
+  /* a join starts from `sends`: say if we are muted or without camera */
+  sendMediaState();
   /* we are the newcomer: the others offer to us (protocol §7) */
 }
 
@@ -482,6 +492,8 @@ function addTile(id, p) {
     video.muted = true;
   }
   labelTile(tile, p);
+  if (id !== "self")
+    showMediaState(tile, p.media_state);
   $("grid").append(tile);
   layoutGrid();
   return tile;
@@ -491,6 +503,30 @@ function labelTile(tile, p) {
   tile.querySelector(".tile-name").textContent = p.nickname;
   tile.querySelector(".tile-kind").textContent = KIND_LABELS[p.kind] || p.kind || "";
   tile.querySelector(".avatar").textContent = initials(p.nickname);
+}
+
+/* What we send right now (protocol §5 media_state). */
+function ownMediaState() {
+  return {
+    audio: media.sends.includes("audio") && !media.muted,
+    video: media.sends.includes("video") && !media.cameraOff && !!media.track("video"),
+    screen: false,
+  };
+}
+
+function sendMediaState() {
+  if (state.joined && socket.connected)
+    socket.emit("media_state", ownMediaState());
+}
+
+/* Another participant's microphone and camera (protocol §3 media_state):
+ * the mic-off badge, and the avatar with the name while its camera is off.
+ * A participant object without it (an older server) shows nothing. */
+function showMediaState(tile, ms) {
+  if (!tile || !ms)
+    return;
+  tile.querySelector(".tile-muted").hidden = ms.audio !== false;
+  tile.classList.toggle("camera-off", ms.video === false);
 }
 
 function initials(name) {
@@ -837,6 +873,7 @@ async function onLocalTrack(kind, track) {
 $("mute").addEventListener("click", () => {
   media.setMuted(!media.muted);
   renderControls();
+  sendMediaState();
 });
 
 $("camera").addEventListener("click", async () => {
@@ -848,6 +885,7 @@ $("camera").addEventListener("click", async () => {
     addNotice("Camera: " + e.message);
   }
   renderControls();
+  sendMediaState();
 });
 
 $("cameras").addEventListener("change", async (ev) => {
