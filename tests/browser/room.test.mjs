@@ -3,7 +3,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Three Noom pages in one room: full-mesh media, chat as text, mute and
-// camera off seen by the others, leave.  Also saves docs/screenshot-room.png.
+// camera off seen by the others (and by a newcomer), leave.  Also saves
+// docs/screenshot-room.png.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -125,6 +126,20 @@ test('mute silences the remote audio; camera off stops the remote frames', async
   await a.click('#mute');
   await waitState(a, (s) => s.muted, null, 'muted');
   assert.equal(await a.textContent('#mute .tool-label'), 'Unmute');
+  // every other page shows Alice's mic-off badge (media_state)
+  for (const other of [b, pages.Carol])
+    await other.waitForFunction((id) => !document.querySelector(`#grid .tile[data-id="${id}"] .tile-muted`).hidden,
+      ids.Alice, { timeout: 10000 });
+  // a newcomer knows it from its join ack
+  const dave = await openPage(browser, server.url + '/');
+  await join(dave, ROOM, 'Dave');
+  await dave.waitForFunction((id) => {
+    const t = document.querySelector(`#grid .tile[data-id="${id}"]`);
+    return t && !t.querySelector('.tile-muted').hidden;
+  }, ids.Alice, { timeout: 10000 });
+  assert.deepEqual((await dave.evaluate(() => window.noom.state())).participants
+    .find((x) => x.id === ids.Alice).media_state, { audio: false, video: true, screen: false });
+  await dave.context().close();
   // the audio already in flight drains first
   const quiet = await until(() => window(1000), (w) => w.samples > 0 && w.energy < 1e-6 && w.level < 0.01,
     'silence after mute', 15000, 0);
@@ -132,9 +147,15 @@ test('mute silences the remote audio; camera off stops the remote frames', async
 
   await a.click('#mute');
   await until(() => window(1000), (w) => w.energy > 1e-4, 'audio back after unmute', 15000, 0);
+  await b.waitForFunction((id) => document.querySelector(`#grid .tile[data-id="${id}"] .tile-muted`).hidden,
+    ids.Alice, { timeout: 10000 });
 
   await a.click('#camera');
   await waitState(a, (s) => s.cameraOff, null, 'camera off');
+  // the others show the avatar at once, told by media_state
+  for (const other of [b, pages.Carol])
+    await other.waitForFunction((id) => document.querySelector(`#grid .tile[data-id="${id}"]`).classList.contains('camera-off'),
+      ids.Alice, { timeout: 10000 });
   const stopped = await until(() => window(1500), (w) => w.frames === 0, 'no frames after camera off', 15000, 0);
   assert.equal(stopped.frames, 0);
   // Bob's tile for Alice shows her avatar instead of a frozen picture
@@ -147,6 +168,8 @@ test('mute silences the remote audio; camera off stops the remote frames', async
   await waitState(a, (s) => !s.cameraOff, null, 'camera on');
   await until(() => window(1000), (w) => w.frames > 3, 'frames after camera on', 15000, 0);
   await b.waitForFunction((id) => document.querySelector(`#grid .tile[data-id="${id}"]`).classList.contains('has-video'),
+    ids.Alice, { timeout: 10000 });
+  await b.waitForFunction((id) => !document.querySelector(`#grid .tile[data-id="${id}"]`).classList.contains('camera-off'),
     ids.Alice, { timeout: 10000 });
 });
 
