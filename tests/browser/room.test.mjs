@@ -173,6 +173,43 @@ test('mute silences the remote audio; camera off stops the remote frames', async
     ids.Alice, { timeout: 10000 });
 });
 
+test('a shared screen shows large on every page, as a second video track', async () => {
+  const a = pages.Alice;
+  // the fake display capture (--use-fake-ui-for-media-stream picks it)
+  await a.click('#share');
+  await waitState(a, (s) => s.sharing && s.screens.includes('self'), null, 'Alice shares');
+  assert.equal(await a.textContent('#share .tool-label'), 'Stop sharing');
+  for (const name of ['Bob', 'Carol']) {
+    const p = pages[name];
+    await waitState(p, (s, id) => s.screens.includes(id), ids.Alice, `${name} shows Alice's screen`);
+    // real frames of the display (1280x720), not the camera's, on the large tile
+    await p.waitForFunction((id) => {
+      const v = document.querySelector(`#grid .screen-tile[data-screen="${id}"] video`);
+      return v && v.videoWidth === 1280 && v.getVideoPlaybackQuality().totalVideoFrames > 10;
+    }, ids.Alice, { timeout: 20000 });
+    const st = await p.evaluate(() => window.noom.state());
+    assert.equal(st.participants.find((x) => x.id === ids.Alice).media_state.screen, true);
+    // large: the first tile, the whole width of the grid
+    const box = await p.evaluate((id) => {
+      const grid = document.querySelector('#grid').getBoundingClientRect();
+      const t = document.querySelector(`#grid .screen-tile[data-screen="${id}"]`).getBoundingClientRect();
+      const cam = document.querySelector(`#grid .tile[data-id="${id}"]`).getBoundingClientRect();
+      return { grid: grid.width, screen: t.width, cam: cam.width, first: t.top <= cam.top };
+    }, ids.Alice);
+    assert.ok(box.screen > box.cam * 1.5 && box.first, JSON.stringify(box));
+    // the camera goes on beside it
+    await receivesFrom(p, [ids.Alice], { audio: false });
+  }
+  await pages.Bob.screenshot({ path: path.join(os.tmpdir(), 'noom-screen-share.png') });
+
+  await a.click('#share');
+  await waitState(a, (s) => !s.sharing && s.screens.length === 0, null, 'Alice stops sharing');
+  for (const name of ['Bob', 'Carol'])
+    await waitState(pages[name], (s) => s.screens.length === 0, null, `${name} without Alice's screen`);
+  for (const p of Object.values(pages))
+    assert.deepEqual(p.errors, []);
+});
+
 test('switching the microphone replaces the audio sender and keeps mute', async () => {
   const a = pages.Alice;
   const before = await a.evaluate(() => window.noom.media.stream.getAudioTracks()[0].id);
