@@ -240,6 +240,13 @@ do_participant_updated (GstElement * element, NoomParticipant * p)
 }
 
 static void
+do_participant_media (GstElement * element, NoomParticipant * p)
+{
+  if (KLASS (element)->participant_media)
+    KLASS (element)->participant_media (GST_NOOM_BASE_BIN (element), p);
+}
+
+static void
 do_joined (GstElement * element, const gchar * room)
 {
   if (KLASS (element)->joined)
@@ -277,6 +284,7 @@ static const GstNoomSessionHooks hooks = {
   .peer_removing = do_peer_removing,
   .peer_removed = do_peer_removed,
   .participant_updated = do_participant_updated,
+  .participant_media = do_participant_media,
   .participant_left = do_participant_left,
   .joined = do_joined,
   .connection_lost = do_connection_lost,

@@ -47,6 +47,7 @@ struct _GstNoomBaseBinClass
   void (*peer_removing) (GstNoomBaseBin * self, GstNoomPeer * peer);
   void (*peer_removed) (GstNoomBaseBin * self, GstNoomPeer * peer);
   void (*participant_updated) (GstNoomBaseBin * self, NoomParticipant * p);
+  void (*participant_media) (GstNoomBaseBin * self, NoomParticipant * p);
   void (*participant_left) (GstNoomBaseBin * self, NoomParticipant * p);
   void (*joined) (GstNoomBaseBin * self, const gchar * room);
   void (*connection_lost) (GstNoomBaseBin * self);

@@ -122,6 +122,9 @@ struct _GstNoomSession
   gchar *uri_error;             /* why the last uri was refused, until a uri,
                                    server or room is set */
   gchar *self_id;               /* once joined */
+  guint media_state;            /* NoomMediaState to tell the room, when
+                                 * media_state_set (object lock) */
+  gboolean media_state_set;
   gboolean in_room;             /* state is JOINED (set_state()): whether
                                    send-chat is taken, from any thread */
 
@@ -1745,6 +1748,34 @@ roster_add (GstNoomSession * self, NoomParticipant * p)
       noom_participant_ref (p));
 }
 
+/* The state a participant joined with, or changed to (docs/protocol.md
+ * §3 media_state): the element's hook, and on a change the
+ * "noom-participant-media" message. */
+static void
+participant_media (GstNoomSession * self, NoomParticipant * p, gboolean post)
+{
+  /* the pads first: who reads the message reads them */
+  if (self->hooks.participant_media)
+    self->hooks.participant_media (self->element, p);
+  if (post) {
+    GST_INFO_OBJECT (self, "participant %s (%s): audio %d video %d screen %d",
+        p->id, p->nickname, !!(p->state & NOOM_MEDIA_STATE_AUDIO),
+        !!(p->state & NOOM_MEDIA_STATE_VIDEO),
+        !!(p->state & NOOM_MEDIA_STATE_SCREEN));
+    gst_element_post_message (self->element,
+        gst_message_new_element (GST_OBJECT (self->element),
+            gst_structure_new ("noom-participant-media",
+                "id", G_TYPE_STRING, p->id,
+                "nickname", G_TYPE_STRING, p->nickname,
+                "audio", G_TYPE_BOOLEAN,
+                (p->state & NOOM_MEDIA_STATE_AUDIO) != 0,
+                "video", G_TYPE_BOOLEAN,
+                (p->state & NOOM_MEDIA_STATE_VIDEO) != 0,
+                "screen", G_TYPE_BOOLEAN,
+                (p->state & NOOM_MEDIA_STATE_SCREEN) != 0, NULL)));
+  }
+}
+
 static void
 on_participant_joined (NoomClient * client, NoomParticipant * p,
     GstNoomSession * self)
@@ -1758,6 +1789,7 @@ on_participant_joined (NoomClient * client, NoomParticipant * p,
   }
   roster_add (self, p);
   post_participant (self, "joined", p);
+  participant_media (self, p, FALSE);
   sfu_participant (self, p);
   /* docs/protocol.md §7: the one already in the room offers. */
   if (needs_connection (self, p)) {
@@ -1789,6 +1821,32 @@ NoomParticipant *
 gst_noom_session_get_participant (GstNoomSession * self, const gchar * id)
 {
   return g_hash_table_lookup (self->roster, id);
+}
+
+/* participant_media: a participant muted, turned its camera off, shares
+ * its screen.  Before the join ack it is dropped: the ack's participants
+ * carry their state. */
+static void
+on_participant_media (NoomClient * client, const gchar * id, guint state,
+    GstNoomSession * self)
+{
+  NoomParticipant *old;
+  g_autoptr (NoomParticipant) p = NULL;
+  g_autoptr (GstNoomPeer) peer = NULL;
+
+  if (self->state != GST_NOOM_SESSION_STATE_JOINED)
+    return;
+  old = g_hash_table_lookup (self->roster, id);
+  if (old == NULL || old->state == state)
+    return;
+  /* Participants are shared: a new one with the new state. */
+  p = noom_participant_new (old->id, old->nickname, old->kind, old->sends);
+  p->state = state & noom_media_state_allowed (old->sends);
+  roster_add (self, p);
+  peer = lookup_peer (self, p->id);
+  if (peer)
+    gst_noom_peer_set_participant (peer, p);
+  participant_media (self, p, TRUE);
 }
 
 /* participant_update: a participant renamed itself */
@@ -2158,6 +2216,8 @@ replay_early (GstNoomSession * self, Early * e)
   }
 }
 
+static void send_media_state (GstNoomSession * self);
+
 static void
 on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 {
@@ -2252,6 +2312,7 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
 
     roster_add (self, p);
     post_participant (self, "joined", p);
+    participant_media (self, p, FALSE);
     sfu_participant (self, p);
     if (needs_connection (self, p))
       create_peer (self, p, FALSE);
@@ -2263,6 +2324,16 @@ on_joined (GObject * source, GAsyncResult * res, gpointer user_data)
   }
   if (self->hooks.joined)
     self->hooks.joined (self->element, info->room);
+  /* A join starts from our sends (docs/protocol.md §3): say it when we
+   * are muted. */
+  GST_OBJECT_LOCK (self);
+  if (self->media_state_set && self->media_state != (guint) (info->self->sends
+          & noom_media_state_allowed (info->self->sends))) {
+    GST_OBJECT_UNLOCK (self);
+    send_media_state (self);
+  } else {
+    GST_OBJECT_UNLOCK (self);
+  }
   gst_object_unref (self);
 }
 
@@ -2355,6 +2426,8 @@ connect_client (GstNoomSession * self)
   g_signal_connect (self->client, "chat", G_CALLBACK (on_chat), self);
   g_signal_connect (self->client, "media-relay",
       G_CALLBACK (on_media_relay), self);
+  g_signal_connect (self->client, "participant-media",
+      G_CALLBACK (on_participant_media), self);
   g_signal_connect (self->client, "disconnected",
       G_CALLBACK (on_disconnected), self);
 
@@ -2635,6 +2708,45 @@ chat_in_thread (gpointer data)
   GST_DEBUG_OBJECT (self, "chat: %s", cd->text);
   noom_client_send_chat (self->client, cd->text);
   return G_SOURCE_REMOVE;
+}
+
+/* On the session thread: media_state with what we were told last. */
+static void
+send_media_state (GstNoomSession * self)
+{
+  guint state;
+
+  GST_OBJECT_LOCK (self);
+  state = self->media_state;
+  GST_OBJECT_UNLOCK (self);
+  if (self->state != GST_NOOM_SESSION_STATE_JOINED || !self->client)
+    return;                     /* the next join says it */
+  GST_DEBUG_OBJECT (self, "media_state audio %d video %d screen %d",
+      !!(state & NOOM_MEDIA_STATE_AUDIO), !!(state & NOOM_MEDIA_STATE_VIDEO),
+      !!(state & NOOM_MEDIA_STATE_SCREEN));
+  noom_client_send_media_state (self->client, state);
+}
+
+static gboolean
+media_state_in_thread (gpointer data)
+{
+  send_media_state (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_noom_session_set_media_state (GstNoomSession * self, guint state)
+{
+  gboolean changed;
+
+  GST_OBJECT_LOCK (self);
+  changed = !self->media_state_set || self->media_state != state;
+  self->media_state = state;
+  self->media_state_set = TRUE;
+  GST_OBJECT_UNLOCK (self);
+  if (changed)
+    gst_noom_session_invoke (self, media_state_in_thread,
+        gst_object_ref (self), gst_object_unref);
 }
 
 gboolean

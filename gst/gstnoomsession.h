@@ -43,6 +43,10 @@ typedef struct
   /* @p (already in the room) changed its nickname; its peer, if any, has
    * the new participant already. */
   void (*participant_updated) (GstElement * element, NoomParticipant * p);
+  /* @p's media state (p->state, docs/protocol.md §3 media_state): for every
+   * participant of the join ack, every newcomer, and on participant_media
+   * when it changed. */
+  void (*participant_media) (GstElement * element, NoomParticipant * p);
   /* SFU rooms (docs/protocol.md §11): @p left the room (bye).  Its tracks
    * came over the relay's connection, which stays: the element ends
    * them.  Not called in a mesh room, where @p's own peer goes. */
@@ -141,6 +145,11 @@ void gst_noom_session_drop_pad (GstPad * pad);
  * limit.  Any thread. */
 gboolean gst_noom_session_send_chat (GstNoomSession * self,
     const gchar * text);
+
+/* What we send right now (a NoomMediaState: docs/protocol.md §5
+ * media_state), told to the room now if in it and after every join.  Any
+ * thread. */
+void gst_noom_session_set_media_state (GstNoomSession * self, guint state);
 
 /* Drop the connection to participant @id with a warning.  Any thread. */
 void gst_noom_session_fail_peer (GstNoomSession * self, const gchar * id,

@@ -18,6 +18,11 @@
  * leaves on EOS and when going down.  Participants joining, leaving,
  * connecting and failing are signalled and posted as element messages.
  *
+ * #GstNoomSink:mute-audio and #GstNoomSink:mute-video, in any state, stop
+ * the media (silence for raw audio, nothing for encoded audio and for
+ * video) and tell the room (docs/protocol.md media_state): the others show
+ * a muted microphone, or the name instead of the picture.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 -e videotestsrc is-live=true ! noomsink uri=noom://localhost:8080/demo
@@ -58,6 +63,8 @@ enum
   PROP_VIDEO_CODEC = GST_NOOM_SESSION_PROP_LAST,
   PROP_VIDEO_BITRATE,
   PROP_AUDIO_BITRATE,
+  PROP_MUTE_AUDIO,
+  PROP_MUTE_VIDEO,
 };
 
 typedef struct
@@ -73,6 +80,8 @@ typedef struct
   GstElement *tee;
   GPtrArray *elements;          /* the chain, for teardown */
   gboolean eos;
+  gboolean need_key;            /* video unmuted: ask for a keyframe
+                                 * (under the sink's object lock) */
 } Stream;
 
 /* One stream's path to one peer. */
@@ -102,6 +111,8 @@ struct _GstNoomSink
   gboolean running;             /* between READY->PAUSED and PAUSED->READY */
   gboolean join_sent;
   gboolean eos_posted;
+  gboolean mute_audio;
+  gboolean mute_video;
 };
 
 static GstStaticPadTemplate video_template =
@@ -425,6 +436,107 @@ stream_free (Stream * stream)
   g_free (stream);
 }
 
+/* mute-audio, mute-video: on the ghost pad, before the chain.  Raw audio
+ * becomes silence (packets keep flowing, as a browser's muted track);
+ * encoded audio and video are dropped.  Video after an unmute starts with
+ * a keyframe: asked of upstream (encoded input) and of our encoder. */
+static GstPadProbeReturn
+mute_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Stream *stream = user_data;
+  GstNoomSink *self = stream->sink;
+  gboolean muted, need_key = FALSE;
+  GstBuffer *buf;
+  GstCaps *caps;
+  gboolean raw;
+
+  GST_OBJECT_LOCK (self);
+  muted = stream->is_video ? self->mute_video : self->mute_audio;
+  if (!muted && stream->need_key) {
+    need_key = TRUE;
+    stream->need_key = FALSE;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (need_key) {
+    gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit
+        (GST_CLOCK_TIME_NONE, TRUE, 0));
+    gst_pad_send_event (pad, gst_video_event_new_downstream_force_key_unit
+        (GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, TRUE,
+            0));
+  }
+  if (!muted)
+    return GST_PAD_PROBE_OK;
+  if (stream->is_video || !(info->type & GST_PAD_PROBE_TYPE_BUFFER))
+    return GST_PAD_PROBE_DROP;
+
+  caps = gst_pad_get_current_caps (pad);
+  raw = caps && gst_structure_has_name (gst_caps_get_structure (caps, 0),
+      "audio/x-raw");
+  gst_clear_caps (&caps);
+  if (!raw)
+    return GST_PAD_PROBE_DROP;
+  buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  /* zero is silence in every signed and float format */
+  gst_buffer_memset (buf, 0, 0, gst_buffer_get_size (buf));
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  return GST_PAD_PROBE_OK;
+}
+
+/* The media_state we send (docs/protocol.md §5): what we have streams
+ * for, less what is muted. */
+static void
+update_media_state (GstNoomSink * self)
+{
+  NoomMediaState state = NOOM_MEDIA_STATE_NONE;
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  for (l = self->streams; l; l = l->next)
+    state |= ((Stream *) l->data)->is_video ? NOOM_MEDIA_STATE_VIDEO :
+        NOOM_MEDIA_STATE_AUDIO;
+  if (self->mute_audio)
+    state &= ~NOOM_MEDIA_STATE_AUDIO;
+  if (self->mute_video)
+    state &= ~NOOM_MEDIA_STATE_VIDEO;
+  GST_OBJECT_UNLOCK (self);
+  gst_noom_session_set_media_state (SESSION (self), state);
+}
+
+static void
+gst_noom_sink_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstNoomSink *self = GST_NOOM_SINK (object);
+  gboolean on;
+  GList *l;
+
+  switch (prop_id) {
+    case PROP_MUTE_AUDIO:
+    case PROP_MUTE_VIDEO:
+      /* in any state: the room is told at once, or at the join */
+      on = g_value_get_boolean (value);
+      GST_OBJECT_LOCK (self);
+      if (prop_id == PROP_MUTE_AUDIO) {
+        self->mute_audio = on;
+      } else {
+        if (self->mute_video && !on)
+          for (l = self->streams; l; l = l->next)
+            if (((Stream *) l->data)->is_video)
+              ((Stream *) l->data)->need_key = TRUE;
+        self->mute_video = on;
+      }
+      GST_OBJECT_UNLOCK (self);
+      GST_INFO_OBJECT (self, "%s %s", prop_id == PROP_MUTE_AUDIO ? "audio" :
+          "video", on ? "muted" : "unmuted");
+      update_media_state (self);
+      break;
+    default:
+      gst_noom_base_bin_set_field_property (object, prop_id, value, pspec);
+      break;
+  }
+}
+
 static GstPad *
 gst_noom_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
     const gchar * name, const GstCaps * caps)
@@ -468,6 +580,8 @@ gst_noom_sink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   gst_pad_set_element_private (stream->ghost, stream);
   gst_pad_set_event_function (stream->ghost, gst_noom_sink_pad_event);
   gst_pad_set_query_function (stream->ghost, gst_noom_sink_pad_query);
+  gst_pad_add_probe (stream->ghost, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, mute_probe, stream, NULL);
   self->streams = g_list_append (self->streams, stream);
   GST_OBJECT_UNLOCK (self);
 
@@ -534,8 +648,10 @@ maybe_join (GstNoomSink * self)
   sends = sends_of (self);
   GST_OBJECT_UNLOCK (self);
 
-  if (join)
+  if (join) {
+    update_media_state (self);
     gst_noom_session_join (SESSION (self), sends);
+  }
 }
 
 /* Stops feeding the branch; its queue may be blocked downstream in a
@@ -1129,7 +1245,7 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstNoomBaseBinClass *base_class = GST_NOOM_BASE_BIN_CLASS (klass);
 
-  gobject_class->set_property = gst_noom_base_bin_set_field_property;
+  gobject_class->set_property = gst_noom_sink_set_property;
   gobject_class->get_property = gst_noom_field_get_property;
   gobject_class->finalize = gst_noom_sink_finalize;
 
@@ -1175,6 +1291,37 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
           "Target bitrate of encoded audio in kbit/s", 6, 510,
           DEFAULT_AUDIO_BITRATE, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
+  /**
+   * GstNoomSink:mute-audio:
+   *
+   * Mutes the audio streams, in any state: raw audio is sent as silence,
+   * encoded audio is not sent.  The room is told (docs/protocol.md
+   * media_state): the others show a muted microphone.
+   *
+   * Since: 0.2
+   */
+  gst_noom_field_install (gobject_class, PROP_MUTE_AUDIO,
+      G_STRUCT_OFFSET (GstNoomSink, mute_audio),
+      g_param_spec_boolean ("mute-audio", "Mute audio",
+          "Send silence (raw audio) or nothing (encoded audio), and tell the "
+          "room the microphone is off", FALSE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstNoomSink:mute-video:
+   *
+   * Stops the video streams, in any state: no frames are sent, and the
+   * room is told the camera is off (docs/protocol.md media_state): the
+   * others show the name instead of a frozen picture.  Unmuting starts
+   * again with a keyframe.
+   *
+   * Since: 0.2
+   */
+  gst_noom_field_install (gobject_class, PROP_MUTE_VIDEO,
+      G_STRUCT_OFFSET (GstNoomSink, mute_video),
+      g_param_spec_boolean ("mute-video", "Mute video",
+          "Send no video, and tell the room the camera is off", FALSE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class, "Noom room sink",

@@ -12,8 +12,11 @@
  * properties (participant-id, nickname, kind, media) say whose media it
  * carries; a global tag event with the title (the nickname) and the
  * participant id (#GST_NOOM_TAG_PARTICIPANT_ID, "noom-participant-id")
- * goes downstream too.  When a participant leaves, its pads
- * get EOS and are removed.  When the connection to the server drops, the
+ * goes downstream too.  The pads' audio-muted and video-muted properties
+ * follow the participant's media state (a muted microphone, a camera
+ * turned off), and each change is posted as a "noom-participant-media"
+ * element message (id, nickname, audio, video, screen).  When a
+ * participant leaves, its pads get EOS and are removed.  When the connection to the server drops, the
  * pads stay: a participant who is back in the room after the rejoin
  * (the same id, or after a server restart the same nickname and kind)
  * sends into the same pads again; the pads of one who is not back within
@@ -112,6 +115,8 @@ struct _GstNoomSrc
                                    session thread's context */
   gboolean relay_restart;       /* SFU: the relay's peer goes because the
                                    relay stopped (src_relay_lost()) */
+  GHashTable *media_states;     /* participant id -> NoomMediaState, from
+                                   the session (src_participant_media()) */
 };
 
 /* Lock order: the element's object lock before a pad's. */
@@ -130,6 +135,8 @@ struct _GstNoomSrcPad
   guint group_id;
   gboolean have_group_id;
   gboolean tags_pending;        /* a stream-start cleared the tags */
+  gboolean audio_muted;         /* the participant's media_state */
+  gboolean video_muted;
 };
 
 enum
@@ -138,6 +145,8 @@ enum
   PAD_PROP_NICKNAME,
   PAD_PROP_KIND,
   PAD_PROP_MEDIA,
+  PAD_PROP_AUDIO_MUTED,
+  PAD_PROP_VIDEO_MUTED,
 };
 
 static GstStaticPadTemplate video_template =
@@ -228,6 +237,69 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
       G_STRUCT_OFFSET (GstNoomSrcPad, media),
       g_param_spec_string ("media", "Media", "\"audio\" or \"video\"", NULL,
           ro));
+  /**
+   * GstNoomSrcPad:audio-muted:
+   *
+   * The participant's microphone is off (its media_state, docs/protocol.md
+   * section 3): what it sends on its audio pad is silence.  Every pad of
+   * the participant has it, with notify when it changes; the element
+   * posts a "noom-participant-media" message too.
+   *
+   * Since: 0.2
+   */
+  gst_noom_field_install (gobject_class, PAD_PROP_AUDIO_MUTED,
+      G_STRUCT_OFFSET (GstNoomSrcPad, audio_muted),
+      g_param_spec_boolean ("audio-muted", "Audio muted",
+          "The participant's microphone is off (follows its media state)",
+          FALSE, ro));
+  /**
+   * GstNoomSrcPad:video-muted:
+   *
+   * The participant's camera is off (its media_state): no frames, or
+   * black ones, come on its video pad; show its name instead.  Every pad
+   * of the participant has it, with notify when it changes.
+   *
+   * Since: 0.2
+   */
+  gst_noom_field_install (gobject_class, PAD_PROP_VIDEO_MUTED,
+      G_STRUCT_OFFSET (GstNoomSrcPad, video_muted),
+      g_param_spec_boolean ("video-muted", "Video muted",
+          "The participant's camera is off (follows its media state)",
+          FALSE, ro));
+}
+
+/* The pad's audio-muted and video-muted from @state, with notify; under
+ * no lock. */
+static void
+pad_set_media_state (GstNoomSrcPad * ghost, NoomMediaState state)
+{
+  gboolean audio_muted = !(state & NOOM_MEDIA_STATE_AUDIO);
+  gboolean video_muted = !(state & NOOM_MEDIA_STATE_VIDEO);
+  gboolean audio_changed, video_changed;
+
+  GST_OBJECT_LOCK (ghost);
+  audio_changed = ghost->audio_muted != audio_muted;
+  video_changed = ghost->video_muted != video_muted;
+  ghost->audio_muted = audio_muted;
+  ghost->video_muted = video_muted;
+  GST_OBJECT_UNLOCK (ghost);
+  if (audio_changed)
+    g_object_notify (G_OBJECT (ghost), "audio-muted");
+  if (video_changed)
+    g_object_notify (G_OBJECT (ghost), "video-muted");
+}
+
+/* The last state the session told for @p, else @p's own; under the
+ * element's object lock. */
+static NoomMediaState
+media_state_of (GstNoomSrc * self, NoomParticipant * p)
+{
+  gpointer state;
+
+  if (self->media_states && g_hash_table_lookup_extended (self->media_states,
+          p->id, NULL, &state))
+    return GPOINTER_TO_UINT (state);
+  return p->state;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -544,6 +616,7 @@ reclaim_parked (GstNoomSrc * self, GstNoomPeer * peer, NoomParticipant * p,
   GstNoomSrcPad *ghost;
   GstPad *sinkpad;
   gboolean id_changed, nickname_changed;
+  NoomMediaState state;
   GList *l = NULL;
   guint i, pass;
 
@@ -582,6 +655,10 @@ reclaim_parked (GstNoomSrc * self, GstNoomPeer * peer, NoomParticipant * p,
     g_object_notify (G_OBJECT (ghost), "participant-id");
   if (nickname_changed)
     g_object_notify (G_OBJECT (ghost), "nickname");
+  GST_OBJECT_LOCK (self);
+  state = media_state_of (self, p);
+  GST_OBJECT_UNLOCK (self);
+  pad_set_media_state (ghost, state);
 
   /* The new connection's stream-start goes through stream_start_probe():
    * the same stream-id, and the tags with the new id before its first
@@ -612,6 +689,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   GstPadTemplate *templ;
   GstNoomSrcPad *ghost;
   GstPad *target, *sinkpad;
+  NoomMediaState state;
   Output *out;
   guint i, expected;
 
@@ -695,6 +773,11 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   ghost->nickname = g_strdup (p->nickname);
   ghost->kind = g_strdup (p->kind);
   ghost->media = g_strdup (video ? "video" : "audio");
+  GST_OBJECT_LOCK (self);
+  state = media_state_of (self, p);
+  GST_OBJECT_UNLOCK (self);
+  ghost->audio_muted = !(state & NOOM_MEDIA_STATE_AUDIO);
+  ghost->video_muted = !(state & NOOM_MEDIA_STATE_VIDEO);
   target = gst_element_get_static_pad (elements->pdata[elements->len - 1],
       "src");
   gst_ghost_pad_set_target (GST_GHOST_PAD (ghost), target);
@@ -1351,6 +1434,41 @@ src_participant_updated (GstNoomBaseBin * element, NoomParticipant * p)
   }
 }
 
+/* A participant's media state (the join ack, welcome, participant_media):
+ * kept for its pads to come, and set on those it has. */
+static void
+src_participant_media (GstNoomBaseBin * element, NoomParticipant * p)
+{
+  GstNoomSrc *self = GST_NOOM_SRC (element);
+  g_autoptr (GPtrArray) pads =
+      g_ptr_array_new_with_free_func (gst_object_unref);
+  GList *l;
+  guint i;
+
+  GST_OBJECT_LOCK (element);
+  if (self->media_states == NULL)
+    self->media_states = g_hash_table_new_full (g_str_hash, g_str_equal,
+        g_free, NULL);
+  g_hash_table_replace (self->media_states, g_strdup (p->id),
+      GUINT_TO_POINTER (p->state));
+  for (l = GST_ELEMENT (element)->srcpads; l; l = l->next) {
+    GstNoomSrcPad *ghost;
+    gboolean same;
+
+    if (!GST_IS_NOOM_SRC_PAD (l->data))
+      continue;
+    ghost = l->data;
+    GST_OBJECT_LOCK (ghost);
+    same = !g_strcmp0 (ghost->participant_id, p->id);
+    GST_OBJECT_UNLOCK (ghost);
+    if (same)
+      g_ptr_array_add (pads, gst_object_ref (ghost));
+  }
+  GST_OBJECT_UNLOCK (element);
+
+  for (i = 0; i < pads->len; i++)
+    pad_set_media_state (pads->pdata[i], p->state);
+}
 
 /* ------------------------------------------------------------------------ */
 /* element */
@@ -1432,6 +1550,7 @@ gst_noom_src_finalize (GObject * object)
   stop_parked_expiry (self);
   g_list_free_full (self->parked, (GDestroyNotify) output_free);
   g_list_free (self->all_outputs);
+  g_clear_pointer (&self->media_states, g_hash_table_unref);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1566,6 +1685,7 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
   base_class->peer_removing = src_peer_removing;
   base_class->peer_removed = src_peer_removed;
   base_class->participant_updated = src_participant_updated;
+  base_class->participant_media = src_participant_media;
   base_class->participant_left = src_participant_left;
   base_class->relay_lost = src_relay_lost;
   base_class->joined = src_joined;

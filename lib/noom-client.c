@@ -301,6 +301,7 @@ enum
   SIGNAL_SERVER_ERROR,
   SIGNAL_DISCONNECTED,
   SIGNAL_MEDIA_RELAY,
+  SIGNAL_PARTICIPANT_MEDIA,
   N_SIGNALS
 };
 
@@ -821,6 +822,10 @@ handle_event (NoomClient * self, NoomSioPacket * packet)
         return;
       }
       g_signal_emit (self, signals[SIGNAL_MEDIA_RELAY], 0, ev.state);
+      break;
+    case NOOM_SERVER_EVENT_PARTICIPANT_MEDIA:
+      g_signal_emit (self, signals[SIGNAL_PARTICIPANT_MEDIA], 0, ev.from,
+          (guint) ev.media_state);
       break;
   }
 }
@@ -1469,6 +1474,16 @@ noom_client_send_chat (NoomClient * self, const gchar * text)
   send_event (self, noom_protocol_encode_chat (text, self->room), -1);
 }
 
+void
+noom_client_send_media_state (NoomClient * self, NoomMediaState state)
+{
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+
+  if (!can_relay (self, NOOM_EVENT_NAME_MEDIA_STATE))
+    return;
+  send_event (self, noom_protocol_encode_media_state_request (state), -1);
+}
+
 /* --------------------------------------------------------------- GObject */
 
 static void
@@ -1561,7 +1576,7 @@ noom_client_class_init (NoomClientClass * klass)
     NOOM_EVENT_NAME_JOIN_ROOM, NOOM_EVENT_NAME_LEAVE_ROOM,
     NOOM_EVENT_NAME_NEW_MESSAGE, NOOM_EVENT_NAME_OFFER,
     NOOM_EVENT_NAME_ANSWER, NOOM_EVENT_NAME_ICE,
-    NOOM_EVENT_NAME_OFFER_FAILED,
+    NOOM_EVENT_NAME_OFFER_FAILED, NOOM_EVENT_NAME_MEDIA_STATE,
   };
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   guint i;
@@ -1628,6 +1643,11 @@ noom_client_class_init (NoomClientClass * klass)
   signals[SIGNAL_MEDIA_RELAY] =
       g_signal_new ("media-relay", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* participant-media (id, NoomMediaState): participant_media (§6). */
+  signals[SIGNAL_PARTICIPANT_MEDIA] =
+      g_signal_new ("participant-media", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
+      G_TYPE_UINT);
   signals[SIGNAL_DISCONNECTED] =
       g_signal_new ("disconnected", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);

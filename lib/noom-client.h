@@ -152,6 +152,9 @@ void noom_client_send_ice (NoomClient * self, const gchar * to,
 void noom_client_send_offer_failed (NoomClient * self, const gchar * to,
     const gchar * reason);
 void noom_client_send_chat (NoomClient * self, const gchar * text);
+/* Says what we send right now (docs/protocol.md §5 media_state); only in
+ * a room, fire and forget. */
+void noom_client_send_media_state (NoomClient * self, NoomMediaState state);
 
 /* Signals (all on the client's context):
  *   "participant-joined"  (NoomParticipant *p)       welcome
@@ -167,6 +170,8 @@ void noom_client_send_chat (NoomClient * self, const gchar * text);
  *                  server gives it ("server-error::new_message")
  *   "media-relay" (const gchar *state)  media_relay (§11): "restarting"
  *                                        or "ready" 
+ *   "participant-media" (const gchar *id, guint state)  participant_media:
+ *                  the participant's NoomMediaState
  *   "disconnected" (GError *error)   the connection dropped or was closed
  *                                     by the server; not after _close()
  */

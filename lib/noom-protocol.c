@@ -285,6 +285,69 @@ noom_media_mode_from_string (const gchar * name, NoomMediaModes * mode)
   return TRUE;
 }
 
+/* ------------------------------------------------------------- media state */
+
+static const struct
+{
+  const gchar *name;
+  NoomMediaState flag;
+} media_states[] = {
+  {"audio", NOOM_MEDIA_STATE_AUDIO},
+  {"video", NOOM_MEDIA_STATE_VIDEO},
+  {"screen", NOOM_MEDIA_STATE_SCREEN},
+};
+
+NoomMediaState
+noom_media_state_allowed (NoomMediaFlags sends)
+{
+  NoomMediaState allowed = NOOM_MEDIA_STATE_NONE;
+
+  if (sends & NOOM_MEDIA_AUDIO)
+    allowed |= NOOM_MEDIA_STATE_AUDIO;
+  if (sends & NOOM_MEDIA_VIDEO)
+    allowed |= NOOM_MEDIA_STATE_VIDEO | NOOM_MEDIA_STATE_SCREEN;
+  return allowed;
+}
+
+JsonObject *
+noom_protocol_encode_media_state (NoomMediaState state)
+{
+  JsonObject *o = json_object_new ();
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (media_states); i++)
+    json_object_set_boolean_member (o, media_states[i].name,
+        (state & media_states[i].flag) != 0);
+  return o;
+}
+
+/* The members of @o named like a state: *@given those present, the
+ * result those true.  FALSE when one is present but not a boolean. */
+static gboolean
+decode_media_state (JsonObject * o, NoomMediaState * state,
+    NoomMediaState * given)
+{
+  gboolean ok = TRUE;
+  guint i;
+
+  *state = *given = NOOM_MEDIA_STATE_NONE;
+  for (i = 0; i < G_N_ELEMENTS (media_states); i++) {
+    JsonNode *node = json_object_get_member (o, media_states[i].name);
+
+    if (node == NULL)
+      continue;
+    if (!JSON_NODE_HOLDS_VALUE (node)
+        || json_node_get_value_type (node) != G_TYPE_BOOLEAN) {
+      ok = FALSE;
+      continue;
+    }
+    *given |= media_states[i].flag;
+    if (json_node_get_boolean (node))
+      *state |= media_states[i].flag;
+  }
+  return ok;
+}
+
 /* ------------------------------------------------------------------- kinds */
 
 static const gchar *const kind_names[] = {
@@ -354,6 +417,7 @@ noom_participant_new (const gchar * id, const gchar * nickname,
   self->p.nickname = g_strdup (nickname);
   self->p.kind = g_strdup (kind);
   self->p.sends = sends;
+  self->p.state = (NoomMediaState) sends & noom_media_state_allowed (sends);
   return &self->p;
 }
 
@@ -402,6 +466,8 @@ noom_protocol_encode_participant (const NoomParticipant * p)
   json_object_set_string_member (o, "nickname", p->nickname);
   json_object_set_string_member (o, "kind", p->kind);
   json_object_set_array_member (o, "sends", sends_to_json (p->sends));
+  json_object_set_object_member (o, "media_state",
+      noom_protocol_encode_media_state (p->state));
   return object_node (o);
 }
 
@@ -410,6 +476,8 @@ noom_protocol_decode_participant (JsonObject * object, GError ** error)
 {
   const gchar *id, *nickname, *kind;
   NoomMediaFlags sends = NOOM_MEDIA_NONE;
+  NoomParticipant *p;
+  JsonObject *state;
   JsonArray *array;
   guint i;
 
@@ -439,7 +507,16 @@ noom_protocol_decode_participant (JsonObject * object, GError ** error)
     if (noom_media_from_string (media, &flag))
       sends |= flag;
   }
-  return noom_participant_new (id, nickname, kind, sends);
+  p = noom_participant_new (id, nickname, kind, sends);
+  state = get_object_member (object, "media_state");
+  if (state) {
+    NoomMediaState given;
+
+    /* What is not a boolean reads as false: it is only shown. */
+    decode_media_state (state, &p->state, &given);
+    p->state &= noom_media_state_allowed (sends);
+  }
+  return p;
 }
 
 /* ------------------------------------------------------------- event names */
@@ -459,6 +536,7 @@ static const struct
   {NOOM_EVENT_NAME_NICKNAME, NOOM_EVENT_NICKNAME},
   {NOOM_EVENT_NAME_LEAVE_ROOM, NOOM_EVENT_LEAVE_ROOM},
   {NOOM_EVENT_NAME_OFFER_FAILED, NOOM_EVENT_OFFER_FAILED},
+  {NOOM_EVENT_NAME_MEDIA_STATE, NOOM_EVENT_MEDIA_STATE},
 };
 
 const gchar *
@@ -481,6 +559,8 @@ noom_event_type_to_string (NoomEventType type)
       return NOOM_EVENT_NAME_LEAVE_ROOM;
     case NOOM_EVENT_OFFER_FAILED:
       return NOOM_EVENT_NAME_OFFER_FAILED;
+    case NOOM_EVENT_MEDIA_STATE:
+      return NOOM_EVENT_NAME_MEDIA_STATE;
   }
   return NULL;
 }
@@ -498,6 +578,7 @@ static const gchar *const server_events[] = {
   [NOOM_SERVER_EVENT_OFFER_FAILED] = NOOM_EVENT_NAME_OFFER_FAILED,
   [NOOM_SERVER_EVENT_NOOM_ERROR] = NOOM_EVENT_NAME_NOOM_ERROR,
   [NOOM_SERVER_EVENT_MEDIA_RELAY] = NOOM_EVENT_NAME_MEDIA_RELAY,
+  [NOOM_SERVER_EVENT_PARTICIPANT_MEDIA] = NOOM_EVENT_NAME_PARTICIPANT_MEDIA,
 };
 
 gchar *
@@ -647,6 +728,16 @@ noom_protocol_encode_ice (const NoomCandidate * candidate, const gchar * room,
 {
   return relay_request (NOOM_EVENT_ICE,
       noom_protocol_encode_candidate (candidate), room, to);
+}
+
+JsonArray *
+noom_protocol_encode_media_state_request (NoomMediaState state)
+{
+  JsonArray *event = event_new (NOOM_EVENT_NAME_MEDIA_STATE);
+
+  json_array_add_object_element (event,
+      noom_protocol_encode_media_state (state));
+  return event;
 }
 
 JsonArray *
@@ -861,6 +952,14 @@ noom_protocol_decode_request (const gchar * event, JsonArray * args,
           "nickname", error);
     case NOOM_EVENT_LEAVE_ROOM:
       return TRUE;
+    case NOOM_EVENT_MEDIA_STATE:{
+      JsonObject *o = node_object (arg (args, 1));
+
+      if (o == NULL || !decode_media_state (o, &out->state, &out->state_given))
+        return bad_argument (error,
+            "media state must be {audio, video, screen: boolean}");
+      return TRUE;
+    }
   }
   g_return_val_if_reached (FALSE);
 }
@@ -986,6 +1085,17 @@ noom_protocol_encode_error_code (const gchar * code, const gchar * message,
   json_object_set_string_member (error, "message", message);
   json_object_set_string_member (error, "event", clipped);
   json_array_add_object_element (event, error);
+  return event;
+}
+
+JsonArray *
+noom_protocol_encode_participant_media (const gchar * id, NoomMediaState state)
+{
+  JsonArray *event = event_new (NOOM_EVENT_NAME_PARTICIPANT_MEDIA);
+  JsonObject *info = noom_protocol_encode_media_state (state);
+
+  json_object_set_string_member (info, "id", id);
+  json_array_add_object_element (event, info);
   return event;
 }
 
@@ -1133,6 +1243,18 @@ noom_protocol_decode_event (JsonArray * args, NoomServerEvent * out,
     case NOOM_SERVER_EVENT_MEDIA_RELAY:
       out->state = get_string_member (node_object (arg (args, 1)), "state");
       return TRUE;
+    case NOOM_SERVER_EVENT_PARTICIPANT_MEDIA:{
+      NoomMediaState given;
+
+      o = node_object (arg (args, 1));
+      out->from = get_string_member (o, "id");
+      if (out->from == NULL || !decode_media_state (o, &out->media_state,
+              &given))
+        return bad_argument (error,
+            "The server sent a media state without id or with a member "
+            "that is not a boolean");
+      return TRUE;
+    }
   }
   g_return_val_if_reached (FALSE);
 }
@@ -1171,6 +1293,16 @@ noom_protocol_encode_nickname_result (const gchar * nickname)
   JsonObject *o = ok_new ();
 
   json_object_set_string_member (o, "nickname", nickname);
+  return answer_args (o);
+}
+
+JsonArray *
+noom_protocol_encode_media_state_result (NoomMediaState state)
+{
+  JsonObject *o = ok_new ();
+
+  json_object_set_object_member (o, "media_state",
+      noom_protocol_encode_media_state (state));
   return answer_args (o);
 }
 

@@ -99,6 +99,26 @@ gboolean noom_media_from_string (const gchar * name, NoomMediaFlags * flag);
 /* "audio", "video", "audio and video" or "nothing". */
 const gchar *noom_media_flags_to_string (NoomMediaFlags media);
 
+/* What a participant sends right now (docs/protocol.md §3, media_state):
+ * its microphone is on, its camera is on, it shares its screen.  AUDIO and
+ * VIDEO have the values of NOOM_MEDIA_AUDIO and NOOM_MEDIA_VIDEO, so a
+ * participant's default state is its `sends`. */
+typedef enum {
+  NOOM_MEDIA_STATE_NONE = 0,
+  NOOM_MEDIA_STATE_AUDIO = 1 << 0,
+  NOOM_MEDIA_STATE_VIDEO = 1 << 1,
+  NOOM_MEDIA_STATE_SCREEN = 1 << 2,
+} NoomMediaState;
+
+#define NOOM_MEDIA_STATE_ALL \
+  (NOOM_MEDIA_STATE_AUDIO | NOOM_MEDIA_STATE_VIDEO | NOOM_MEDIA_STATE_SCREEN)
+
+/* The states a participant sending @sends may be in: audio with audio,
+ * video and screen with video (a screen is a video track). */
+NoomMediaState noom_media_state_allowed (NoomMediaFlags sends);
+/* {"audio","video","screen"} (booleans) */
+JsonObject *noom_protocol_encode_media_state (NoomMediaState state);
+
 /* ------------------------------------------------- media modes (§11) */
 
 /* How a room carries media: the join ack's "media", and the modes a client
@@ -149,6 +169,8 @@ typedef struct {
   gchar *nickname;
   gchar *kind;                  /* "browser", "publisher", "subscriber", "recorder" */
   NoomMediaFlags sends;
+  NoomMediaState state;         /* media_state; noom_participant_new() sets
+                                 * it to @sends */
 } NoomParticipant;
 
 #define NOOM_TYPE_PARTICIPANT (noom_participant_get_type ())
@@ -159,11 +181,12 @@ NoomParticipant *noom_participant_ref (NoomParticipant * p);
 void noom_participant_unref (NoomParticipant * p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NoomParticipant, noom_participant_unref);
 
-/* {"id","nickname","kind","sends"}. */
+/* {"id","nickname","kind","sends","media_state"}. */
 JsonNode *noom_protocol_encode_participant (const NoomParticipant * p);
 /* A participant object.  Errors: BAD_ARGUMENT (a member missing or of the
  * wrong type).  Media other than audio and video are skipped: a later
- * protocol may add some. */
+ * protocol may add some.  Without "media_state" (an older server) the
+ * state is its sends; members of it that are not booleans read as false. */
 NoomParticipant *noom_protocol_decode_participant (JsonObject * object,
     GError ** error);
 
@@ -185,6 +208,8 @@ NoomParticipant *noom_protocol_decode_participant (JsonObject * object,
 #define NOOM_EVENT_NAME_PARTICIPANT_UPDATE "participant_update"
 #define NOOM_EVENT_NAME_NOOM_ERROR "noom_error"
 #define NOOM_EVENT_NAME_MEDIA_RELAY "media_relay"
+#define NOOM_EVENT_NAME_MEDIA_STATE "media_state"
+#define NOOM_EVENT_NAME_PARTICIPANT_MEDIA "participant_media"
 
 /* Text from a client made fit for an error message or a log line: valid
  * UTF-8 (invalid bytes become U+FFFD), at most @max characters, followed
@@ -221,9 +246,10 @@ typedef enum {
   NOOM_EVENT_NICKNAME,          /* nickname(name) */
   NOOM_EVENT_LEAVE_ROOM,        /* leave_room() */
   NOOM_EVENT_OFFER_FAILED,      /* offer_failed({reason}, room, to) */
+  NOOM_EVENT_MEDIA_STATE,       /* media_state({audio, video, screen}) */
 } NoomEventType;
 
-#define NOOM_EVENT_LAST NOOM_EVENT_OFFER_FAILED
+#define NOOM_EVENT_LAST NOOM_EVENT_MEDIA_STATE
 
 /* The event's name as docs/protocol.md spells it ("join_room" for JOIN,
  * which "enter_room" also is). */
@@ -253,6 +279,8 @@ typedef struct {
                                  * string reason */
   const gchar *to;              /* relays: NULL when absent or null;
                                  * OFFER_FAILED: never NULL */
+  NoomMediaState state;         /* MEDIA_STATE: the members given true */
+  NoomMediaState state_given;   /* MEDIA_STATE: the members given */
 } NoomEventArgs;
 
 /* nickname(name) */
@@ -279,6 +307,8 @@ JsonArray *noom_protocol_encode_ice (const NoomCandidate * candidate,
 /* offer_failed({reason}, room, to) */
 JsonArray *noom_protocol_encode_offer_failed (const gchar * reason,
     const gchar * room, const gchar * to);
+/* media_state({audio, video, screen}) */
+JsonArray *noom_protocol_encode_media_state_request (NoomMediaState state);
 
 /* Reads the arguments of request @event, as the server does.  @args is the
  * event array (element 0 is the event name, the arguments start at 1;
@@ -316,6 +346,8 @@ typedef enum {
   NOOM_SERVER_EVENT_OFFER_FAILED,       /* offer_failed({reason}, from) */
   NOOM_SERVER_EVENT_NOOM_ERROR, /* noom_error({code, message, event}) */
   NOOM_SERVER_EVENT_MEDIA_RELAY,        /* media_relay({state}) */
+  NOOM_SERVER_EVENT_PARTICIPANT_MEDIA,  /* participant_media({id, audio,
+                                         * video, screen}) */
 } NoomServerEventType;
 
 /* One room of a room_change list. */
@@ -335,7 +367,8 @@ typedef struct {
   NoomParticipant *participant; /* WELCOME, BYE, PARTICIPANT_UPDATE; owned */
   guint count;                  /* WELCOME, BYE: the room's count */
   const gchar *nickname;        /* WELCOME, BYE, NEW_MESSAGE */
-  const gchar *from;            /* relays, NEW_MESSAGE: the sender's id */
+  const gchar *from;            /* relays, NEW_MESSAGE: the sender's id;
+                                 * PARTICIPANT_MEDIA: the participant's */
   JsonNode *payload;            /* relays: the argument as relayed */
   const gchar *sdp;             /* OFFER, ANSWER: the description's sdp */
   NoomCandidate candidate;      /* ICE (payload an object or null) */
@@ -349,6 +382,7 @@ typedef struct {
   const gchar *event;           /* NOOM_ERROR: the failed request's name */
   const gchar *state;           /* MEDIA_RELAY: "restarting", "ready" */
   GArray *rooms;                /* ROOM_CHANGE: NoomRoomEntry; owned */
+  NoomMediaState media_state;   /* PARTICIPANT_MEDIA */
 } NoomServerEvent;
 
 void noom_server_event_clear (NoomServerEvent * event);
@@ -382,6 +416,9 @@ JsonArray *noom_protocol_encode_error_code (const gchar * code,
     const gchar * message, const gchar * event);
 /* media_relay({"state"}): @state one of NOOM_MEDIA_RELAY_STATE_*. */
 JsonArray *noom_protocol_encode_media_relay (const gchar * state);
+/* participant_media({"id","audio","video","screen"}) */
+JsonArray *noom_protocol_encode_participant_media (const gchar * id,
+    NoomMediaState state);
 
 /* Reads event @args (element 0 the name) from the server.  Errors:
  * UNKNOWN_EVENT for a name that is not one of §6; BAD_ARGUMENT when a
@@ -400,6 +437,8 @@ gboolean noom_protocol_decode_event (JsonArray * args, NoomServerEvent * out,
 JsonArray *noom_protocol_encode_ok (void);
 /* {"ok":true,"nickname"} */
 JsonArray *noom_protocol_encode_nickname_result (const gchar * nickname);
+/* {"ok":true,"media_state":{audio, video, screen}} */
+JsonArray *noom_protocol_encode_media_state_result (NoomMediaState state);
 /* {"ok":true,"room"} */
 JsonArray *noom_protocol_encode_leave_result (const gchar * room);
 /* {"ok":true,"ts"} */

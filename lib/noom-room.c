@@ -82,6 +82,7 @@ noom_room_member_init (NoomRoomMember * member, const gchar * id)
   g_strlcpy (member->id, id, sizeof (member->id));
   member->kind = NOOM_KIND_BROWSER;
   member->sends = noom_kind_default_sends (NOOM_KIND_BROWSER);
+  member->state = member->sends;
 }
 
 void
@@ -145,6 +146,19 @@ noom_room_member_set_kind (NoomRoomMember * member, NoomKind kind,
   g_return_if_fail ((guint) kind <= NOOM_KIND_LAST);
   member->kind = kind;
   member->sends = sends & (NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO);
+  /* A newcomer's microphone and camera are on until it says otherwise. */
+  member->state = member->sends;
+}
+
+gboolean
+noom_room_member_set_state (NoomRoomMember * member, NoomMediaState state,
+    NoomMediaState given)
+{
+  guint8 old = member->state;
+
+  member->state = ((member->state & ~given) | (state & given))
+      & noom_media_state_allowed (member->sends);
+  return member->state != old;
 }
 
 static void

@@ -74,6 +74,7 @@ typedef struct {
   guint64 join_seq;             /* order of the join, server-wide */
   guint8 kind;                  /* NoomKind */
   guint8 sends;                 /* NoomMediaFlags */
+  guint8 state;                 /* NoomMediaState, within sends */
 } NoomRoomMember;
 
 void noom_room_member_init (NoomRoomMember * member, const gchar * id);
@@ -92,6 +93,10 @@ gboolean noom_room_member_set_nickname (NoomRoomMember * member,
  * is in a room. */
 void noom_room_member_set_kind (NoomRoomMember * member, NoomKind kind,
     NoomMediaFlags sends);
+/* Sets the members of the media state named in @given to @state's (what
+ * @member does not send stays off).  Returns TRUE when it changed. */
+gboolean noom_room_member_set_state (NoomRoomMember * member,
+    NoomMediaState state, NoomMediaState given);
 
 NoomRoomSet *noom_room_set_new (const NoomRoomLimits * limits);
 /* Every member must have left before. */

@@ -3,7 +3,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Three Noom pages in one room: full-mesh media, chat as text, mute and
-// camera off seen by the others, leave.  Also saves docs/screenshot-room.png.
+// camera off seen by the others (and by a newcomer), leave.  Also saves
+// docs/screenshot-room.png.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -125,6 +126,20 @@ test('mute silences the remote audio; camera off stops the remote frames', async
   await a.click('#mute');
   await waitState(a, (s) => s.muted, null, 'muted');
   assert.equal(await a.textContent('#mute .tool-label'), 'Unmute');
+  // every other page shows Alice's mic-off badge (media_state)
+  for (const other of [b, pages.Carol])
+    await other.waitForFunction((id) => !document.querySelector(`#grid .tile[data-id="${id}"] .tile-muted`).hidden,
+      ids.Alice, { timeout: 10000 });
+  // a newcomer knows it from its join ack
+  const dave = await openPage(browser, server.url + '/');
+  await join(dave, ROOM, 'Dave');
+  await dave.waitForFunction((id) => {
+    const t = document.querySelector(`#grid .tile[data-id="${id}"]`);
+    return t && !t.querySelector('.tile-muted').hidden;
+  }, ids.Alice, { timeout: 10000 });
+  assert.deepEqual((await dave.evaluate(() => window.noom.state())).participants
+    .find((x) => x.id === ids.Alice).media_state, { audio: false, video: true, screen: false });
+  await dave.context().close();
   // the audio already in flight drains first
   const quiet = await until(() => window(1000), (w) => w.samples > 0 && w.energy < 1e-6 && w.level < 0.01,
     'silence after mute', 15000, 0);
@@ -132,9 +147,15 @@ test('mute silences the remote audio; camera off stops the remote frames', async
 
   await a.click('#mute');
   await until(() => window(1000), (w) => w.energy > 1e-4, 'audio back after unmute', 15000, 0);
+  await b.waitForFunction((id) => document.querySelector(`#grid .tile[data-id="${id}"] .tile-muted`).hidden,
+    ids.Alice, { timeout: 10000 });
 
   await a.click('#camera');
   await waitState(a, (s) => s.cameraOff, null, 'camera off');
+  // the others show the avatar at once, told by media_state
+  for (const other of [b, pages.Carol])
+    await other.waitForFunction((id) => document.querySelector(`#grid .tile[data-id="${id}"]`).classList.contains('camera-off'),
+      ids.Alice, { timeout: 10000 });
   const stopped = await until(() => window(1500), (w) => w.frames === 0, 'no frames after camera off', 15000, 0);
   assert.equal(stopped.frames, 0);
   // Bob's tile for Alice shows her avatar instead of a frozen picture
@@ -148,6 +169,45 @@ test('mute silences the remote audio; camera off stops the remote frames', async
   await until(() => window(1000), (w) => w.frames > 3, 'frames after camera on', 15000, 0);
   await b.waitForFunction((id) => document.querySelector(`#grid .tile[data-id="${id}"]`).classList.contains('has-video'),
     ids.Alice, { timeout: 10000 });
+  await b.waitForFunction((id) => !document.querySelector(`#grid .tile[data-id="${id}"]`).classList.contains('camera-off'),
+    ids.Alice, { timeout: 10000 });
+});
+
+test('a shared screen shows large on every page, as a second video track', async () => {
+  const a = pages.Alice;
+  // the fake display capture (--use-fake-ui-for-media-stream picks it)
+  await a.click('#share');
+  await waitState(a, (s) => s.sharing && s.screens.includes('self'), null, 'Alice shares');
+  assert.equal(await a.textContent('#share .tool-label'), 'Stop sharing');
+  for (const name of ['Bob', 'Carol']) {
+    const p = pages[name];
+    await waitState(p, (s, id) => s.screens.includes(id), ids.Alice, `${name} shows Alice's screen`);
+    // real frames of the display (1280x720), not the camera's, on the large tile
+    await p.waitForFunction((id) => {
+      const v = document.querySelector(`#grid .screen-tile[data-screen="${id}"] video`);
+      return v && v.videoWidth === 1280 && v.getVideoPlaybackQuality().totalVideoFrames > 10;
+    }, ids.Alice, { timeout: 20000 });
+    const st = await p.evaluate(() => window.noom.state());
+    assert.equal(st.participants.find((x) => x.id === ids.Alice).media_state.screen, true);
+    // large: the first tile, the whole width of the grid
+    const box = await p.evaluate((id) => {
+      const grid = document.querySelector('#grid').getBoundingClientRect();
+      const t = document.querySelector(`#grid .screen-tile[data-screen="${id}"]`).getBoundingClientRect();
+      const cam = document.querySelector(`#grid .tile[data-id="${id}"]`).getBoundingClientRect();
+      return { grid: grid.width, screen: t.width, cam: cam.width, first: t.top <= cam.top };
+    }, ids.Alice);
+    assert.ok(box.screen > box.cam * 1.5 && box.first, JSON.stringify(box));
+    // the camera goes on beside it
+    await receivesFrom(p, [ids.Alice], { audio: false });
+  }
+  await pages.Bob.screenshot({ path: path.join(os.tmpdir(), 'noom-screen-share.png') });
+
+  await a.click('#share');
+  await waitState(a, (s) => !s.sharing && s.screens.length === 0, null, 'Alice stops sharing');
+  for (const name of ['Bob', 'Carol'])
+    await waitState(pages[name], (s) => s.screens.length === 0, null, `${name} without Alice's screen`);
+  for (const p of Object.values(pages))
+    assert.deepEqual(p.errors, []);
 });
 
 test('switching the microphone replaces the audio sender and keeps mute', async () => {

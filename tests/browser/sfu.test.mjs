@@ -75,6 +75,30 @@ test('three pages in an SFU room: one connection each, camera and microphone sen
     assert.deepEqual(p.errors, []);
 });
 
+test('mute and camera off show on every other tile (media_state)', async () => {
+  const bob = pages.Bob;
+  // Bob's tile on @page: mic-off badge shown, camera-off avatar shown
+  const bobTile = (page, off) => page.waitForFunction(([id, o]) => {
+    const t = document.querySelector(`#grid .tile[data-id="${id}"]`);
+    return t && !t.querySelector('.tile-muted').hidden === o && t.classList.contains('camera-off') === o;
+  }, [ids.Bob, off], { timeout: 15000 });
+  await bob.click('#mute');
+  await bob.click('#camera');
+  await waitState(bob, (s) => s.muted && s.cameraOff, null, 'Bob muted, camera off');
+  for (const name of ['Alice', 'Carol']) {
+    await bobTile(pages[name], true);
+    const st = await pages[name].evaluate(() => window.noom.state());
+    assert.deepEqual(st.participants.find((x) => x.id === ids.Bob).media_state,
+      { audio: false, video: false, screen: false });
+  }
+  await bob.click('#mute');
+  await bob.click('#camera');
+  await waitState(bob, (s) => !s.muted && !s.cameraOff, null, 'Bob back');
+  for (const name of ['Alice', 'Carol'])
+    await bobTile(pages[name], false);
+  await receivesFromAll(pages.Alice, [ids.Bob], 'Alice after Bob came back');
+});
+
 test('a page that leaves goes from the others; one that comes back is seen again', async () => {
   const carol = ids.Carol;
   await pages.Carol.click('#leave');

@@ -4137,6 +4137,265 @@ GST_START_TEST (test_chat_forbidden)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------------------ */
+/* media-state: noomsink's mute-audio and mute-video, noomsrc's pads'
+ * audio-muted and video-muted and its noom-participant-media message */
+
+/* What a receiver saw of the room's media states, and how loud its audio
+ * is: kept next to its Watch, whose lock and cond it uses. */
+typedef struct
+{
+  Watch *w;
+  guint messages;               /* noom-participant-media */
+  gchar *last;                  /* "ID audio=A video=V screen=S" */
+  guint loud, quiet;            /* audio buffers above / below -40 dBFS */
+} MediaLog;
+
+static GstBusSyncReply
+media_bus_sync (GstBus * bus, GstMessage * message, gpointer data)
+{
+  MediaLog *log = data;
+  const GstStructure *s = gst_message_get_structure (message);
+
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ELEMENT
+      && gst_structure_has_name (s, "noom-participant-media")) {
+    gboolean audio = TRUE, video = TRUE, screen = TRUE;
+
+    fail_unless (gst_structure_get_boolean (s, "audio", &audio));
+    fail_unless (gst_structure_get_boolean (s, "video", &video));
+    fail_unless (gst_structure_get_boolean (s, "screen", &screen));
+    fail_unless (gst_structure_get_string (s, "nickname") != NULL);
+    g_mutex_lock (&log->w->lock);
+    log->messages++;
+    g_free (log->last);
+    log->last = g_strdup_printf ("%s audio=%d video=%d screen=%d",
+        gst_structure_get_string (s, "id"), audio, video, screen);
+    g_cond_broadcast (&log->w->cond);
+    g_mutex_unlock (&log->w->lock);
+  }
+  return bus_sync (bus, message, log->w);
+}
+
+/* Raw audio from noomsrc's audio pad (decoded Opus: S16 or F32). */
+static GstPadProbeReturn
+media_level_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  MediaLog *log = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  const gchar *format;
+  GstMapInfo map;
+  gdouble peak = 0;
+  gsize i;
+
+  format = caps ? gst_structure_get_string (gst_caps_get_structure (caps, 0),
+      "format") : NULL;
+  if (!format || !gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    gst_clear_caps (&caps);
+    return GST_PAD_PROBE_OK;
+  }
+  if (!g_strcmp0 (format, "S16LE"))
+    for (i = 0; i + 2 <= map.size; i += 2)
+      peak = MAX (peak, ABS (((gint16 *) map.data)[i / 2]) / 32768.0);
+  else if (!g_strcmp0 (format, "F32LE"))
+    for (i = 0; i + 4 <= map.size; i += 4)
+      peak = MAX (peak, ABS (((gfloat *) map.data)[i / 4]));
+  gst_caps_unref (caps);
+  gst_buffer_unmap (buf, &map);
+  g_mutex_lock (&log->w->lock);
+  if (peak > 0.01)
+    log->loud++;
+  else
+    log->quiet++;
+  g_cond_broadcast (&log->w->cond);
+  g_mutex_unlock (&log->w->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static MediaLog *
+media_log_new (Watch * w)
+{
+  MediaLog *log = g_new0 (MediaLog, 1);
+
+  log->w = w;
+  gst_bus_set_sync_handler (GST_ELEMENT_BUS (w->pipeline), media_bus_sync,
+      log, NULL);
+  return log;
+}
+
+static void
+media_log_free (MediaLog * log)
+{
+  gst_bus_set_sync_handler (GST_ELEMENT_BUS (log->w->pipeline), bus_sync,
+      log->w, NULL);
+  g_free (log->last);
+  g_free (log);
+}
+
+/* How many of @w's noomsrc pads there are, and how many have @property
+ * TRUE. */
+static guint
+pads_with (Watch * w, const gchar * property, guint * n_pads)
+{
+  GstIterator *it = gst_element_iterate_src_pads (w->noom);
+  GValue v = G_VALUE_INIT;
+  guint n = 0, on = 0;
+
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    gboolean value = FALSE;
+
+    g_object_get (g_value_get_object (&v), property, &value, NULL);
+    n++;
+    on += value ? 1 : 0;
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+  if (n_pads)
+    *n_pads = n;
+  return on;
+}
+
+static void
+on_media_notify (GObject * pad, GParamSpec * pspec, guint * count)
+{
+  g_atomic_int_inc (count);
+}
+
+/* The level probe on @w's audio pad and notify counters on every pad. */
+static void
+media_watch_pads (Watch * w, MediaLog * log, guint * notified)
+{
+  GstIterator *it = gst_element_iterate_src_pads (w->noom);
+  GValue v = G_VALUE_INIT;
+
+  while (gst_iterator_next (it, &v) == GST_ITERATOR_OK) {
+    GstPad *pad = g_value_get_object (&v);
+
+    g_signal_connect (pad, "notify::audio-muted",
+        G_CALLBACK (on_media_notify), notified);
+    g_signal_connect (pad, "notify::video-muted",
+        G_CALLBACK (on_media_notify), notified);
+    if (g_str_has_prefix (GST_PAD_NAME (pad), "audio"))
+      gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, media_level_probe,
+          log, NULL);
+    g_value_reset (&v);
+  }
+  g_value_unset (&v);
+  gst_iterator_free (it);
+}
+
+/* A publisher mutes its microphone, then its camera: the receiver's pads
+ * say so (with notify), the element posts noom-participant-media with the
+ * publisher's id, the audio turns to silence and the frames stop while
+ * the audio still flows; a newcomer sees the camera off from its join;
+ * unmuted, both come back.  @server is a mesh or an SFU server. */
+static void
+check_media_state (Server * server, const gchar * room)
+{
+  Watch *pub = start_publisher (server, room, "alice", TRUE);
+  Watch *b = start_receiver (server, room, "bob", TRUE);
+  Watch *c;
+  MediaLog *log = media_log_new (b);
+  g_autofree gchar *pub_id = NULL, *want = NULL;
+  guint notified = 0, n = 0, mark, frames;
+
+  WAIT_UNTIL (b, b->video_frames >= 5 && b->audio_frames >= 5, 30);
+  WAIT_UNTIL (pub, pub->joined, 10);
+  pub_id = element_id (pub);
+  media_watch_pads (b, log, &notified);
+  fail_unless_equals_int (pads_with (b, "audio-muted", &n), 0);
+  fail_unless_equals_int (n, 2);
+  fail_unless_equals_int (pads_with (b, "video-muted", NULL), 0);
+  WAIT_UNTIL (b, log->loud >= 5, 10);
+
+  /* the microphone */
+  g_object_set (pub->noom, "mute-audio", TRUE, NULL);
+  want = g_strdup_printf ("%s audio=0 video=1 screen=0", pub_id);
+  WAIT_UNTIL (b, !g_strcmp0 (log->last, want), 10);
+  fail_unless_equals_string (log->last, want);
+  fail_unless_equals_int (pads_with (b, "audio-muted", NULL), 2);
+  fail_unless_equals_int (pads_with (b, "video-muted", NULL), 0);
+  fail_unless_equals_int (g_atomic_int_get (&notified), 2);
+  g_mutex_lock (&b->lock);
+  log->quiet = 0;
+  g_mutex_unlock (&b->lock);
+  /* what is in flight drains, then silence */
+  WAIT_UNTIL (b, log->quiet >= 25, 10);
+  fail_unless (log->quiet >= 25, "no silence after mute-audio");
+  fail_if (b->error);
+
+  g_object_set (pub->noom, "mute-audio", FALSE, NULL);
+  g_free (want);
+  want = g_strdup_printf ("%s audio=1 video=1 screen=0", pub_id);
+  WAIT_UNTIL (b, !g_strcmp0 (log->last, want), 10);
+  fail_unless_equals_int (pads_with (b, "audio-muted", NULL), 0);
+  g_mutex_lock (&b->lock);
+  log->loud = 0;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, log->loud >= 5, 10);
+  fail_unless (log->loud >= 5, "no sound after unmute");
+
+  /* the camera: no frames while the audio goes on */
+  g_object_set (pub->noom, "mute-video", TRUE, NULL);
+  g_free (want);
+  want = g_strdup_printf ("%s audio=1 video=0 screen=0", pub_id);
+  WAIT_UNTIL (b, !g_strcmp0 (log->last, want), 10);
+  fail_unless_equals_string (log->last, want);
+  fail_unless_equals_int (pads_with (b, "video-muted", NULL), 2);
+  g_mutex_lock (&b->lock);
+  mark = b->audio_frames;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->audio_frames >= mark + 25, 10);
+  g_mutex_lock (&b->lock);
+  frames = b->video_frames;
+  mark = b->audio_frames;
+  g_mutex_unlock (&b->lock);
+  WAIT_UNTIL (b, b->audio_frames >= mark + 50, 10);
+  fail_unless (b->audio_frames >= mark + 50);
+  fail_unless_equals_int (b->video_frames, frames);
+
+  /* a newcomer knows from its join */
+  c = start_receiver (server, room, "carol", TRUE);
+  WAIT_UNTIL (c, c->audio_frames >= 5, 30);
+  fail_unless_equals_int (pads_with (c, "video-muted", &n), n);
+  fail_unless (n >= 1);
+  fail_unless_equals_int (pads_with (c, "audio-muted", NULL), 0);
+
+  g_object_set (pub->noom, "mute-video", FALSE, NULL);
+  WAIT_UNTIL (b, b->video_frames >= frames + 5, 20);
+  fail_unless (b->video_frames >= frames + 5, "no frames after unmute");
+  fail_unless_equals_int (pads_with (b, "video-muted", NULL), 0);
+  WAIT_UNTIL (c, pads_with (c, "video-muted", NULL) == 0, 10);
+  fail_if (b->error);
+  fail_if (pub->error);
+
+  watch_free (c);
+  media_log_free (log);
+  watch_free (b);
+  watch_free (pub);
+}
+
+GST_START_TEST (test_media_state)
+{
+  Server *server = server_start (NULL);
+
+  check_media_state (server, "mute");
+  server_stop (server);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sfu_media_state)
+{
+  SfuServer *sfu = sfu_server_start ();
+
+  check_media_state (sfu->server, "sfu-mute");
+  sfu_server_stop (sfu);
+}
+
+GST_END_TEST;
+
 static Suite *
 noom_suite (void)
 {
@@ -4221,6 +4480,13 @@ noom_suite (void)
   tcase_add_test (tc, test_chat_with_client);
   tcase_add_test (tc, test_chat_not_joined);
   tcase_add_test (tc, test_chat_forbidden);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("media-state");
+  tcase_add_checked_fixture (tc, sfu_setup, NULL);
+  tcase_set_timeout (tc, 120 * noom_test_time_scale ());
+  tcase_add_test (tc, test_media_state);
+  tcase_add_test (tc, test_sfu_media_state);
   suite_add_tcase (s, tc);
 
   return s;

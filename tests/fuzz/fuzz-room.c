@@ -235,6 +235,12 @@ check_accepted (State * s, const gchar * event, JsonArray * args,
       FUZZ_CHECK (a->room == NULL && a->nickname == NULL && a->text == NULL
           && a->payload == NULL && a->to == NULL);
       break;
+    case NOOM_EVENT_MEDIA_STATE:
+      FUZZ_CHECK ((a->state_given & ~NOOM_MEDIA_STATE_ALL) == 0);
+      FUZZ_CHECK ((a->state & ~a->state_given) == 0);
+      FUZZ_CHECK (a->room == NULL && a->nickname == NULL && a->text == NULL
+          && a->payload == NULL && a->to == NULL);
+      break;
     default:
       FUZZ_CHECK (!"a type out of range");
   }
@@ -330,6 +336,22 @@ on_nickname (State * s, NoomRoomMember * m, const NoomEventArgs * a)
   FUZZ_CHECK (changed == (strcmp (before, a->nickname) != 0));
 }
 
+/* media_state: never more than what the member sends, and the members
+ * given are what it now says. */
+static void
+on_media_state (State * s, NoomRoomMember * m, const NoomEventArgs * a)
+{
+  guint8 before = m->state;
+  gboolean changed = noom_room_member_set_state (m, a->state, a->state_given);
+  NoomMediaState allowed = noom_media_state_allowed (m->sends);
+
+  FUZZ_CHECK (changed == (m->state != before));
+  FUZZ_CHECK ((m->state & ~allowed) == 0);
+  FUZZ_CHECK ((m->state & a->state_given) == (a->state & a->state_given
+          & allowed));
+  FUZZ_CHECK ((m->state & ~a->state_given) == (before & ~a->state_given));
+}
+
 /* new_message, offer, answer, ice: only into one's own room, `to` must be
  * a member of it. */
 static void
@@ -409,6 +431,9 @@ run_line (State * s, const gchar * line, gsize len)
         break;
       case NOOM_EVENT_NICKNAME:
         on_nickname (s, m, &a);
+        break;
+      case NOOM_EVENT_MEDIA_STATE:
+        on_media_state (s, m, &a);
         break;
       default:
         on_relay (s, m, &a);

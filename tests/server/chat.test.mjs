@@ -98,7 +98,7 @@ for (const [tname, opts] of Object.entries(TRANSPORTS)) {
       const w = await take(a, 'welcome');
       assert.equal(w.length, 3);
       assert.deepEqual(w.slice(0, 2), ['Anon', 2]);
-      assert.deepEqual(w[2], { id: b.id, nickname: 'Anon', kind: 'browser', sends: ['audio', 'video'] });
+      assert.deepEqual(w[2], { id: b.id, nickname: 'Anon', kind: 'browser', sends: ['audio', 'video'], media_state: { audio: true, video: true, screen: false } });
       closeAll(a, b);
       await waitDisconnect(a);
     });

@@ -39,14 +39,17 @@ for (const [tname, opts] of Object.entries(TRANSPORTS)) {
       assert.deepEqual(Object.keys(ja), ['ok', 'room', 'id', 'self', 'participants', 'count', 'iceServers', 'maxRoomSize', 'media']);
       assert.equal(ja.media, 'mesh');
       assert.equal(ja.id, a.id);
-      assert.deepEqual(ja.self, { id: a.id, nickname: 'alice', kind: 'browser', sends: ['audio', 'video'] });
+      assert.deepEqual(ja.self, { id: a.id, nickname: 'alice', kind: 'browser', sends: ['audio', 'video'], media_state: { audio: true, video: true, screen: false } });
       assert.deepEqual(ja.participants, []);
       assert.equal(ja.count, 1);
       assert.equal(ja.maxRoomSize, 3);
 
       assert.equal(jb.id, b.id);
       assert.match(b.id, /^[A-Za-z0-9_-]{20}$/);
-      assert.deepEqual(jb.self, { id: b.id, nickname: 'pub', kind: 'publisher', sends: ['video'] });
+      assert.deepEqual(jb.self, {
+        id: b.id, nickname: 'pub', kind: 'publisher', sends: ['video'],
+        media_state: { audio: false, video: true, screen: false },
+      });
       assert.deepEqual(jb.participants, [ja.self]);
       assert.equal(jb.count, 2);
 
@@ -76,7 +79,10 @@ for (const [tname, opts] of Object.entries(TRANSPORTS)) {
       assert.equal(j.self.kind, 'subscriber');
       const b = await connect(server.url, opts);
       const jr = await ack(b, 'enter_room', room, { kind: 'recorder', nickname: 'rec' });
-      assert.deepEqual(jr.self, { id: b.id, nickname: 'rec', kind: 'recorder', sends: [] });
+      assert.deepEqual(jr.self, {
+        id: b.id, nickname: 'rec', kind: 'recorder', sends: [],
+        media_state: { audio: false, video: false, screen: false },
+      });
       const c = await connect(server.url, opts);
       for (const bad of [{ kind: 'robot' }, { kind: 5 }, { sends: ['audio', 'smell'] }, { sends: 'audio' }, { nickname: 7 }]) {
         const r = await ack(c, 'enter_room', room, bad);
@@ -97,7 +103,7 @@ for (const [tname, opts] of Object.entries(TRANSPORTS)) {
       const r = await setNick(b, 'kim');
       assert.deepEqual(r, { ok: true, nickname: 'kim' });
       const [p] = await take(a, 'participant_update');
-      assert.deepEqual(p, { id: b.id, nickname: 'kim', kind: 'browser', sends: ['audio', 'video'] });
+      assert.deepEqual(p, { id: b.id, nickname: 'kim', kind: 'browser', sends: ['audio', 'video'], media_state: { audio: true, video: true, screen: false } });
       // The same nickname again changes nothing: no update.
       await setNick(b, 'kim');
       await sync(a);
@@ -105,6 +111,64 @@ for (const [tname, opts] of Object.entries(TRANSPORTS)) {
       // Outside a room: just the ack.
       const c = await connect(server.url, opts);
       assert.deepEqual(await setNick(c, 'solo'), { ok: true, nickname: 'solo' });
+      closeAll(a, b, c);
+    });
+
+    test('media_state: ack, participant_media to the room, in the join ack of newcomers', async () => {
+      const room = `mstate-${tname}`;
+      const a = await connect(server.url, opts);
+      const b = await connect(server.url, opts);
+      // Outside a room: not_in_room.
+      const out = await ack(b, 'media_state', { audio: false });
+      assert.equal(out.error.code, 'not_in_room');
+      await ack(a, 'enter_room', room);
+      const jb = await ack(b, 'enter_room', room, { sends: ['audio', 'video'] });
+      assert.deepEqual(jb.self.media_state, { audio: true, video: true, screen: false });
+      await take(a, 'welcome');
+
+      // Mute: the sender's ack, the others' participant_media.
+      const r = await ack(b, 'media_state', { audio: false });
+      assert.deepEqual(r, { ok: true, media_state: { audio: false, video: true, screen: false } });
+      const [m] = await take(a, 'participant_media');
+      assert.deepEqual(m, { id: b.id, audio: false, video: true, screen: false });
+      // Absent members keep their values; unknown members are ignored.
+      await ack(b, 'media_state', { video: false, screen: true, smell: 1 });
+      const [m2] = await take(a, 'participant_media');
+      assert.deepEqual(m2, { id: b.id, audio: false, video: false, screen: true });
+      // The same state again: no event (and none to the sender ever).
+      await ack(b, 'media_state', { audio: false, video: false });
+      await sync(a);
+      await sync(b);
+      assert.deepEqual(pending(a, 'participant_media'), []);
+      assert.deepEqual(pending(b, 'participant_media'), []);
+
+      // A newcomer reads the state in its join ack.
+      const c = await connect(server.url, opts);
+      const jc = await ack(c, 'enter_room', room, { kind: 'subscriber' });
+      assert.deepEqual(jc.participants.find((p) => p.id === b.id).media_state,
+        { audio: false, video: false, screen: true });
+      // What one does not send stays off: a subscriber cannot be "on".
+      const rc = await ack(c, 'media_state', { audio: true, video: true, screen: true });
+      assert.deepEqual(rc.media_state, { audio: false, video: false, screen: false });
+      await sync(a);
+      assert.deepEqual(pending(a, 'participant_media'), []);
+
+      // Validation: bad_argument, nothing changes.
+      for (const bad of [undefined, null, 5, 'on', [true], { audio: 1 }, { video: 'false' }, { screen: null }]) {
+        const e = bad === undefined ? await ack(b, 'media_state') : await ack(b, 'media_state', bad);
+        assert.deepEqual(e.error, { code: 'bad_argument', message: 'media state must be {audio, video, screen: boolean}' },
+          JSON.stringify(bad));
+      }
+      // Without an ack: noom_error.
+      b.emit('media_state', 'on');
+      const [err] = await take(b, 'noom_error');
+      assert.deepEqual(err, { code: 'bad_argument', message: 'media state must be {audio, video, screen: boolean}', event: 'media_state' });
+
+      // Joining again (another room) starts from sends.
+      const jb2 = await ack(b, 'enter_room', `${room}-2`);
+      assert.deepEqual(jb2.self.media_state, { audio: true, video: true, screen: false });
+      await sync(a);
+      assert.deepEqual(pending(a, 'participant_media'), []);
       closeAll(a, b, c);
     });
 

@@ -132,7 +132,7 @@ describe('whip', () => {
     const id = await joinedId(server, 'w-basic', 'obs');
     assert.equal(server.logLines(new RegExp(`join room="w-basic" id=${id} nickname="obs" kind=publisher count=1 via=whip`)).length, 1);
     const joinOp = await waitRelayGot(server, (m) => m.op === 'join' && m.room === 'w-basic', 'the join');
-    assert.deepEqual(joinOp.participant, { id, nickname: 'obs', kind: 'publisher', sends: ['audio', 'video'] });
+    assert.deepEqual(joinOp.participant, { id, nickname: 'obs', kind: 'publisher', sends: ['audio', 'video'], media_state: { audio: true, video: true, screen: false } });
     assert.equal(joinOp.offer, OFFER);
     assert.equal(joinOp.play, undefined);
     await http(server, r.headers.get('location'), { method: 'DELETE' });
@@ -149,7 +149,7 @@ describe('whip', () => {
     const [nick, count, p] = await take(a, 'welcome');
     assert.equal(nick, 'WHIP');
     assert.equal(count, 2);
-    assert.deepEqual(p, { id, nickname: 'WHIP', kind: 'publisher', sends: ['audio', 'video'] });
+    assert.deepEqual(p, { id, nickname: 'WHIP', kind: 'publisher', sends: ['audio', 'video'], media_state: { audio: true, video: true, screen: false } });
     await take(lobby, 'room_change', { pred: ([, rooms]) => rooms.some((x) => x.name === 'w-room' && x.count === 2) });
     const b = await connect(server.url);
     const jb = await ack(b, 'join_room', 'w-room', { media: ['sfu'], kind: 'subscriber' });
@@ -346,7 +346,10 @@ describe('whep', () => {
       const id = await joinedId(server, 'p-room', `viewer-${who.length}`);
       const j = await waitRelayGot(server, (m) => m.op === 'join' && m.participant.id === id, 'the join');
       assert.equal(j.play, pubId);
-      assert.deepEqual(j.participant, { id, nickname: `viewer-${who.length}`, kind: 'subscriber', sends: [] });
+      assert.deepEqual(j.participant, {
+        id, nickname: `viewer-${who.length}`, kind: 'subscriber', sends: [],
+        media_state: { audio: false, video: false, screen: false },
+      });
       assert.equal(j.offer, RECV_OFFER);
       await server.waitLog(new RegExp(`join room="p-room" id=${id} nickname="viewer-${who.length}" kind=subscriber count=\\d via=whep play=${pubId}`));
       await http(server, r.headers.get('location'), { method: 'DELETE' });

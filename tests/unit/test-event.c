@@ -601,6 +601,7 @@ test_type_names (void)
     {NOOM_EVENT_NICKNAME, "nickname"},
     {NOOM_EVENT_LEAVE_ROOM, "leave_room"},
     {NOOM_EVENT_OFFER_FAILED, "offer_failed"},
+    {NOOM_EVENT_MEDIA_STATE, "media_state"},
   };
   guint i;
 
@@ -608,6 +609,53 @@ test_type_names (void)
   for (i = 0; i < G_N_ELEMENTS (names); i++)
     g_assert_cmpstr (noom_event_type_to_string (names[i].type), ==,
         names[i].name);
+}
+
+/* -------------------------------------------------------- media_state */
+
+static void
+test_media_state (void)
+{
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (JsonNode) partial = NULL;
+  g_autoptr (JsonNode) empty = NULL;
+  NoomEventArgs a;
+
+  node = expect_ok ("[\"media_state\",{\"audio\":false,\"video\":true,"
+      "\"screen\":true,\"other\":5},7]", NULL, &a);
+  g_assert_cmpint (a.type, ==, NOOM_EVENT_MEDIA_STATE);
+  g_assert_cmpuint (a.state_given, ==, NOOM_MEDIA_STATE_ALL);
+  g_assert_cmpuint (a.state, ==,
+      NOOM_MEDIA_STATE_VIDEO | NOOM_MEDIA_STATE_SCREEN);
+  g_assert_null (a.room);
+  g_assert_null (a.payload);
+
+  /* An absent member keeps its value: it is not given. */
+  partial = expect_ok ("[\"media_state\",{\"audio\":true}]", NULL, &a);
+  g_assert_cmpuint (a.state_given, ==, NOOM_MEDIA_STATE_AUDIO);
+  g_assert_cmpuint (a.state, ==, NOOM_MEDIA_STATE_AUDIO);
+  empty = expect_ok ("[\"media_state\",{}]", NULL, &a);
+  g_assert_cmpuint (a.state_given, ==, 0);
+}
+
+static void
+test_media_state_rejected (void)
+{
+  const gchar *const bad[] = {
+    "[\"media_state\"]",
+    "[\"media_state\",null]",
+    "[\"media_state\",true]",
+    "[\"media_state\",[false]]",
+    "[\"media_state\",{\"audio\":1}]",
+    "[\"media_state\",{\"audio\":\"false\"}]",
+    "[\"media_state\",{\"video\":null}]",
+    "[\"media_state\",{\"audio\":true,\"screen\":{}}]",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    expect_error (bad[i], NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "media state must be {audio, video, screen: boolean}");
 }
 
 static void
@@ -646,5 +694,7 @@ main (int argc, char **argv)
   g_test_add_func ("/event/relay/rejected", test_relay_rejected);
   g_test_add_func ("/event/type-names", test_type_names);
   g_test_add_func ("/event/clip", test_clip);
+  g_test_add_func ("/event/media-state", test_media_state);
+  g_test_add_func ("/event/media-state/rejected", test_media_state_rejected);
   return g_test_run ();
 }

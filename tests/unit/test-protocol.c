@@ -130,6 +130,7 @@ assert_participant (const NoomParticipant * p, const NoomParticipant * want)
   g_assert_cmpstr (p->nickname, ==, want->nickname);
   g_assert_cmpstr (p->kind, ==, want->kind);
   g_assert_cmpuint (p->sends, ==, want->sends);
+  g_assert_cmpuint (p->state, ==, want->state);
 }
 
 static const NoomParticipant alice = {
@@ -370,6 +371,8 @@ test_every_request (void)
     [NOOM_EVENT_LEAVE_ROOM] = noom_protocol_encode_leave_room (),
     [NOOM_EVENT_OFFER_FAILED] = noom_protocol_encode_offer_failed ("x", "r",
         "p"),
+    [NOOM_EVENT_MEDIA_STATE] =
+        noom_protocol_encode_media_state_request (NOOM_MEDIA_STATE_NONE),
   };
   guint i;
 
@@ -474,6 +477,65 @@ test_participant_update (void)
 
   g_assert_cmpint (ev.type, ==, NOOM_SERVER_EVENT_PARTICIPANT_UPDATE);
   assert_participant (ev.participant, &bob);
+}
+
+/* media_state and participant_media (§3, §5, §6) */
+static void
+test_media_state (void)
+{
+  NoomParticipant carol = {
+    (gchar *) "Y2Fyb2xjYXJvbGNhcm9s", (gchar *) "carol", (gchar *) "browser",
+    NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO,
+    NOOM_MEDIA_STATE_VIDEO | NOOM_MEDIA_STATE_SCREEN
+  };
+  g_autoptr (NoomParticipant) fresh =
+      noom_participant_new ("A", "a", "publisher", NOOM_MEDIA_VIDEO);
+  g_autoptr (JsonNode) old = parse_json ("{\"id\":\"A\",\"nickname\":"
+      "\"a\",\"kind\":\"browser\",\"sends\":[\"audio\"]}");
+  g_autoptr (JsonNode) odd = parse_json ("{\"id\":\"A\",\"nickname\":"
+      "\"a\",\"kind\":\"browser\",\"sends\":[\"audio\"],\"media_state\":"
+      "{\"audio\":1,\"video\":true,\"screen\":true}}");
+  g_autoptr (NoomParticipant) old_p = NULL;
+  g_autoptr (NoomParticipant) odd_p = NULL;
+  g_auto (NoomServerEvent) ev = { 0, };
+  g_auto (NoomServerEvent) update = { 0, };
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (JsonNode) update_node = NULL;
+  g_autofree gchar *ack = NULL;
+  NoomEventArgs a;
+  G_GNUC_UNUSED g_autoptr (JsonNode) request =
+      request_round_trip (noom_protocol_encode_media_state_request
+      (NOOM_MEDIA_STATE_AUDIO | NOOM_MEDIA_STATE_SCREEN), &a);
+
+  g_assert_cmpint (a.type, ==, NOOM_EVENT_MEDIA_STATE);
+  g_assert_cmpuint (a.state_given, ==, NOOM_MEDIA_STATE_ALL);
+  g_assert_cmpuint (a.state, ==,
+      NOOM_MEDIA_STATE_AUDIO | NOOM_MEDIA_STATE_SCREEN);
+
+  node = event_round_trip (noom_protocol_encode_participant_media (carol.id,
+          carol.state), &ev);
+  g_assert_cmpint (ev.type, ==, NOOM_SERVER_EVENT_PARTICIPANT_MEDIA);
+  g_assert_cmpstr (ev.from, ==, carol.id);
+  g_assert_cmpuint (ev.media_state, ==, carol.state);
+
+  /* The participant object carries it. */
+  update_node =
+      event_round_trip (noom_protocol_encode_participant_update (&carol),
+      &update);
+  assert_participant (update.participant, &carol);
+
+  /* A newcomer sends what it announced; an older server says nothing:
+   * its sends; what it does not send is never on. */
+  g_assert_cmpuint (fresh->state, ==, NOOM_MEDIA_STATE_VIDEO);
+  old_p = noom_protocol_decode_participant (json_node_get_object (old), NULL);
+  g_assert_cmpuint (old_p->state, ==, NOOM_MEDIA_STATE_AUDIO);
+  odd_p = noom_protocol_decode_participant (json_node_get_object (odd), NULL);
+  g_assert_cmpuint (odd_p->state, ==, NOOM_MEDIA_STATE_NONE);
+
+  ack = take_ack (noom_protocol_encode_media_state_result
+      (NOOM_MEDIA_STATE_VIDEO), 4);
+  g_assert_cmpstr (ack, ==, "434[{\"ok\":true,\"media_state\":{\"audio\":"
+      "false,\"video\":true,\"screen\":false}}]");
 }
 
 static void
@@ -978,7 +1040,8 @@ test_wire_examples (void)
 {
   const NoomParticipant newcomer = {
     (gchar *) "N1dbcXzXbJ5bLJpnAAAB", (gchar *) "bob", (gchar *) "browser",
-    NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO
+    NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO,
+    NOOM_MEDIA_STATE_AUDIO | NOOM_MEDIA_STATE_VIDEO
   };
   static const NoomRoomEntry demo = { "demo", 1 };
   g_autoptr (GPtrArray) none = g_ptr_array_new ();
@@ -996,7 +1059,8 @@ test_wire_examples (void)
     {take_frame (noom_protocol_encode_welcome (&newcomer, 2), -1),
         "42[\"welcome\",\"bob\",2,{\"id\":\"N1dbcXzXbJ5bLJpnAAAB\","
           "\"nickname\":\"bob\",\"kind\":\"browser\","
-          "\"sends\":[\"audio\",\"video\"]}]"},
+          "\"sends\":[\"audio\",\"video\"],\"media_state\":{\"audio\":true,"
+          "\"video\":true,\"screen\":false}}]"},
     {take_frame (noom_protocol_encode_join ("demo", "bob", NULL,
                   NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO), 0),
         "420[\"enter_room\",\"demo\",{\"nickname\":\"bob\","
@@ -1025,9 +1089,22 @@ test_wire_examples (void)
     {take_ack (noom_protocol_encode_join_result (&joined), 0),
         "430[{\"ok\":true,\"room\":\"demo\",\"id\":\"N1dbcXzXbJ5bLJpnAAAB\","
           "\"self\":{\"id\":\"N1dbcXzXbJ5bLJpnAAAB\",\"nickname\":\"bob\","
-          "\"kind\":\"browser\",\"sends\":[\"audio\",\"video\"]},"
+          "\"kind\":\"browser\",\"sends\":[\"audio\",\"video\"],"
+          "\"media_state\":{\"audio\":true,\"video\":true,\"screen\":false}},"
           "\"participants\":[],\"count\":1,\"iceServers\":[],"
           "\"maxRoomSize\":16,\"media\":\"mesh\"}]"},
+    {take_frame (noom_protocol_encode_media_state_request
+              (NOOM_MEDIA_STATE_VIDEO), 4),
+        "424[\"media_state\",{\"audio\":false,\"video\":true,"
+          "\"screen\":false}]"},
+    {take_ack (noom_protocol_encode_media_state_result
+              (NOOM_MEDIA_STATE_VIDEO), 4),
+        "434[{\"ok\":true,\"media_state\":{\"audio\":false,\"video\":true,"
+          "\"screen\":false}}]"},
+    {take_frame (noom_protocol_encode_participant_media
+              ("N1dbcXzXbJ5bLJpnAAAB", NOOM_MEDIA_STATE_VIDEO), -1),
+        "42[\"participant_media\",{\"audio\":false,\"video\":true,"
+          "\"screen\":false,\"id\":\"N1dbcXzXbJ5bLJpnAAAB\"}]"},
   };
   guint i;
 
@@ -1058,6 +1135,7 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/event/participant-update",
       test_participant_update);
   g_test_add_func ("/protocol/event/new-message", test_message);
+  g_test_add_func ("/protocol/event/media-state", test_media_state);
   g_test_add_func ("/protocol/event/relay", test_relay);
   g_test_add_func ("/protocol/event/noom-error", test_error_event);
   g_test_add_func ("/protocol/event/media-relay", test_media_relay);

@@ -220,6 +220,7 @@ member_participant (const NoomRoomMember * m)
     .nickname = (gchar *) noom_room_member_get_nickname (m),
     .kind = (gchar *) noom_kind_to_string (m->kind),
     .sends = m->sends,
+    .state = m->state,
   };
 
   return p;
@@ -853,6 +854,21 @@ on_nickname (NoomRoomServer * self, Conn * c, const gchar * event,
   ack (c, ack_id, noom_protocol_encode_nickname_result (a->nickname));
 }
 
+static void
+on_media_state (NoomRoomServer * self, Conn * c, const gchar * event,
+    const NoomEventArgs * a, gint64 ack_id)
+{
+  if (c->member.room == NULL) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_NOT_IN_ROOM,
+        "you are not in a room");
+    return;
+  }
+  if (noom_room_member_set_state (&c->member, a->state, a->state_given))
+    broadcast (c->member.room, c,
+        noom_protocol_encode_participant_media (conn_id (c), c->member.state));
+  ack (c, ack_id, noom_protocol_encode_media_state_result (c->member.state));
+}
+
 /* With tokens: may @c join @name as @kind sending @sends? */
 static gboolean
 check_token_join (NoomRoomServer * self, Conn * c, const gchar * name,
@@ -1194,6 +1210,7 @@ static const EventHandler handlers[NOOM_EVENT_LAST + 1] = {
   [NOOM_EVENT_NICKNAME] = on_nickname,
   [NOOM_EVENT_LEAVE_ROOM] = on_leave_room,
   [NOOM_EVENT_OFFER_FAILED] = on_relay,
+  [NOOM_EVENT_MEDIA_STATE] = on_media_state,
 };
 
 /* ------------------------------------------------------------- budgets */

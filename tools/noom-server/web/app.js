@@ -45,9 +45,18 @@ const callHooks = {
       socket.emit(event, payload, state.room, to);
   },
   onTrack: (id, stream) => attachStream(id, stream),
+  onScreen: (id, stream) => {
+    screens.set(id, stream);
+    showScreen(id);
+  },
   onState: (id, s) => setPeerState(id, s),
   log: (text) => addNotice(text),
 };
+/* participant id -> the stream of its shared screen (mesh, §7) */
+const screens = new Map();
+/* our own shared screen: a video track, or null */
+let sharing = null;
+
 /* A room's calls: peer to peer (mesh), or all through the server's media
  * relay (sfu, docs/protocol.md §11), as the join ack says. */
 const mesh = new Mesh(media, callHooks);
@@ -111,6 +120,8 @@ window.noom = Object.freeze({
     nickname: state.nickname,
     sends: media.sends.slice(),
     muted: media.muted,
+    sharing: !!sharing,
+    screens: [...document.querySelectorAll("#grid .screen-tile")].map((t) => t.dataset.screen),
     cameraOff: media.cameraOff,
     notice: state.notice,
     participants: [...state.participants.values()].map((p) => ({ ...p })),
@@ -206,6 +217,15 @@ socket.on("participant_update", (participant) => {
     labelTile(tile, participant);
 });
 
+socket.on("participant_media", (m) => {
+  const p = m && state.participants.get(m.id);
+  if (!p)
+    return;
+  p.media_state = { audio: m.audio === true, video: m.video === true, screen: m.screen === true };
+  showMediaState(tileFor(p.id), p.media_state);
+  showScreen(p.id);
+});
+
 socket.on("new_message", (text, meta) => {
   if (meta && typeof meta === "object")
     addMessage(meta.nickname, meta.text, false, meta.ts);
@@ -284,6 +304,9 @@ async function sendJoin() {
   renderPeople();
   updateCount();
   addNotice("You joined " + room);
+  /* a join starts from `sends`: say if we are muted or without camera */
+  sendMediaState();
+  renderControls();
   /* we are the newcomer: the others offer to us (protocol §7) */
 }
 
@@ -380,6 +403,7 @@ function leaveRoom(tellServer) {
   state.joined = false;
   state.mediaReady = false;
   state.selfId = null;
+  stopSharing();
   calls.closeAll();
   calls = mesh;
   media.stop();
@@ -456,6 +480,8 @@ function addParticipant(p) {
 }
 
 function removeParticipant(id) {
+  screens.delete(id);
+  showScreen(id);
   state.participants.delete(id);
   state.peerStates.delete(id);
   const tile = tileFor(id);
@@ -482,6 +508,8 @@ function addTile(id, p) {
     video.muted = true;
   }
   labelTile(tile, p);
+  if (id !== "self")
+    showMediaState(tile, p.media_state);
   $("grid").append(tile);
   layoutGrid();
   return tile;
@@ -491,6 +519,111 @@ function labelTile(tile, p) {
   tile.querySelector(".tile-name").textContent = p.nickname;
   tile.querySelector(".tile-kind").textContent = KIND_LABELS[p.kind] || p.kind || "";
   tile.querySelector(".avatar").textContent = initials(p.nickname);
+}
+
+/* What we send right now (protocol §5 media_state). */
+function ownMediaState() {
+  return {
+    audio: media.sends.includes("audio") && !media.muted,
+    video: media.sends.includes("video") && !media.cameraOff && !!media.track("video"),
+    screen: !!sharing,
+  };
+}
+
+/* ---------- screen share (protocol §7 "A shared screen") ---------- */
+
+function screenTileFor(id) {
+  return [...$("grid").children].find((t) => t.dataset.screen === id) || null;
+}
+
+/* Shows @id's screen large, first in the grid, while it says it shares
+ * ("self": ours). */
+function showScreen(id) {
+  const p = state.participants.get(id);
+  const stream = id === "self" ? mesh.screenStream : screens.get(id);
+  const on = id === "self" ? !!sharing
+    : !!(p && p.media_state && p.media_state.screen && stream);
+  let tile = screenTileFor(id);
+  if (!on) {
+    if (tile) {
+      tile.querySelector("video").srcObject = null;
+      tile.remove();
+      $("grid").classList.toggle("with-screen", !!$("grid").querySelector(".screen-tile"));
+      layoutGrid();
+    }
+    return;
+  }
+  if (!tile) {
+    tile = $("tile-template").content.firstElementChild.cloneNode(true);
+    tile.dataset.screen = id;
+    tile.classList.add("screen-tile", "has-video");
+    tile.querySelector(".tile-name").textContent =
+      (id === "self" ? "Your screen" : p.nickname + "'s screen");
+    tile.querySelector(".avatar").textContent = "";
+    const video = tile.querySelector("video");
+    video.muted = true;
+    $("grid").prepend(tile);
+    layoutGrid();
+  }
+  const video = tile.querySelector("video");
+  if (video.srcObject !== stream)
+    video.srcObject = stream;
+  play(video);
+  $("grid").classList.add("with-screen");
+}
+
+async function stopSharing() {
+  if (!sharing)
+    return;
+  const track = sharing;
+  sharing = null;
+  track.stop();
+  await mesh.setScreen(null);
+  showScreen("self");
+  renderControls();
+  sendMediaState();
+}
+
+$("share").addEventListener("click", async () => {
+  if (sharing) {
+    await stopSharing();
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+  } catch (e) {
+    addNotice("Share: " + e.message);
+    return;
+  }
+  const track = stream.getVideoTracks()[0];
+  if (!track || !state.joined || calls !== mesh) {
+    for (const t of stream.getTracks())
+      t.stop();
+    return;
+  }
+  track.contentHint = "detail";
+  track.addEventListener("ended", () => stopSharing());
+  sharing = track;
+  await mesh.setScreen(track);
+  showScreen("self");
+  renderControls();
+  sendMediaState();
+});
+
+function sendMediaState() {
+  if (state.joined && socket.connected)
+    socket.emit("media_state", ownMediaState());
+}
+
+/* Another participant's microphone and camera (protocol §3 media_state):
+ * the mic-off badge, and the avatar with the name while its camera is off.
+ * A participant object without it (an older server) shows nothing. */
+function showMediaState(tile, ms) {
+  if (!tile || !ms)
+    return;
+  tile.querySelector(".tile-muted").hidden = ms.audio !== false;
+  tile.classList.toggle("camera-off", ms.video === false);
 }
 
 function initials(name) {
@@ -810,6 +943,12 @@ function renderControls() {
   const self = tileFor("self");
   if (self)
     self.querySelector(".tile-muted").hidden = !media.muted;
+  const share = $("share");
+  /* a screen goes peer to peer only (protocol §7; not in SFU rooms yet) */
+  share.hidden = calls !== mesh;
+  share.disabled = !hasVideo || !state.joined;
+  share.setAttribute("aria-pressed", String(!!sharing));
+  share.querySelector(".tool-label").textContent = sharing ? "Stop sharing" : "Share";
 }
 
 async function fillDevices() {
@@ -837,6 +976,7 @@ async function onLocalTrack(kind, track) {
 $("mute").addEventListener("click", () => {
   media.setMuted(!media.muted);
   renderControls();
+  sendMediaState();
 });
 
 $("camera").addEventListener("click", async () => {
@@ -848,6 +988,7 @@ $("camera").addEventListener("click", async () => {
     addNotice("Camera: " + e.message);
   }
   renderControls();
+  sendMediaState();
 });
 
 $("cameras").addEventListener("change", async (ev) => {

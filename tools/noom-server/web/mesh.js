@@ -14,6 +14,11 @@
  * behind a server that does not check must not push media to us).  Candidates that arrive before the remote
  * description are queued.  On ICE failure (or a connection that never gets
  * there) the offerer restarts ICE.
+ *
+ * Between two web clients a second video m-line carries the shared screen
+ * (docs/protocol.md §7 "A shared screen"): the offerer adds it with the
+ * camera's direction, the answerer answers it so; sharing later replaces
+ * the track on it, with no renegotiation.
  */
 
 import { KINDS, offerPlan } from "./offer-rule.js";
@@ -38,6 +43,15 @@ function kindOf(transceiver) {
   return transceiver.receiver.track.kind;
 }
 
+/* The transceiver of the screen: the second of kind video (§7). */
+function screenSlot(pc) {
+  return pc.getTransceivers().filter((t) => !t.stopped && kindOf(t) === "video")[1] || null;
+}
+
+function sending(t) {
+  return t.direction === "sendrecv" || t.direction === "sendonly";
+}
+
 /* Does the participant announce sending media of this kind? */
 function announces(participant, kind) {
   return (participant.sends || []).includes(kind);
@@ -50,6 +64,7 @@ class Peer {
     this.offerer = offerer;
     this.pc = null;
     this.stream = new MediaStream();
+    this.screenStream = new MediaStream();
     this.pending = [];          /* candidates waiting for the remote description */
     this.chain = Promise.resolve();
     this.restarts = 0;          /* since the last "connected" */
@@ -82,6 +97,26 @@ export class Mesh {
     this.pcs = new Map();
     /* candidates that came before any offer from that peer */
     this.early = new Map();
+    /* our shared screen (a track) or null, and its stream */
+    this.screen = null;
+    this.screenStream = new MediaStream();
+  }
+
+  /* Share a screen (a video track), or stop (null), on every connection
+   * with a web client. */
+  async setScreen(track) {
+    this.screen = track;
+    for (const t of this.screenStream.getTracks())
+      this.screenStream.removeTrack(t);
+    if (track)
+      this.screenStream.addTrack(track);
+    const jobs = [];
+    for (const peer of this.peers.values()) {
+      const t = screenSlot(peer.pc);
+      if (t && sending(t))
+        jobs.push(t.sender.replaceTrack(track));
+    }
+    await Promise.all(jobs);
   }
 
   /* A newcomer arrived: we were first, so we offer. */
@@ -102,6 +137,13 @@ export class Mesh {
       if (we)
         t.sender.replaceTrack(this.media.track(kind));
     }
+    if (plan.video !== "none" && participant.kind === "browser") {
+      const we = plan.video === "sendrecv" || plan.video === "sendonly";
+      const t = peer.pc.addTransceiver("video", we
+        ? { direction: plan.video, streams: [this.screenStream] } : { direction: plan.video });
+      if (we)
+        t.sender.replaceTrack(this.screen);
+    }
     peer.run(() => this._offer(peer, false));
   }
 
@@ -115,10 +157,26 @@ export class Mesh {
       await pc.setRemoteDescription(description);
       const dirs = sdpDirections(description.sdp);
       const used = new Set();
+      const screen = peer.participant.kind === "browser" ? screenSlot(pc) : null;
       for (const t of pc.getTransceivers()) {
         if (t.stopped || !t.mid)
           continue;
         const kind = kindOf(t);
+        if (t === screen && dirs.has(t.mid)) {
+          const offered = dirs.get(t.mid);
+          const theySend = (offered === "sendrecv" || offered === "sendonly")
+            && announces(peer.participant, kind);
+          const we = this.media.sends.includes(kind)
+            && (offered === "sendrecv" || offered === "recvonly");
+          if (we) {
+            await t.sender.replaceTrack(this.screen);
+            if (t.sender.setStreams)
+              t.sender.setStreams(this.screenStream);
+          }
+          t.direction = we ? (theySend ? "sendrecv" : "sendonly")
+            : (theySend ? "recvonly" : "inactive");
+          continue;
+        }
         if (!dirs.has(t.mid)) {
           /* a section we could not read: still never receive a kind
            * they do not announce */
@@ -186,7 +244,7 @@ export class Mesh {
     this.pcs.delete(id);
     clearTimeout(peer.watchdog);
     peer.pc.close();
-    for (const t of peer.stream.getTracks())
+    for (const t of [...peer.stream.getTracks(), ...peer.screenStream.getTracks()])
       t.stop();
     this.hooks.onState(id, "closed");
   }
@@ -237,6 +295,13 @@ export class Mesh {
        * sendonly); this track never plays either way */
       if (!announces(peer.participant, e.track.kind))
         return;
+      if (peer.participant.kind === "browser" && e.transceiver === screenSlot(pc)) {
+        if (!peer.screenStream.getTracks().includes(e.track))
+          peer.screenStream.addTrack(e.track);
+        if (this.hooks.onScreen)
+          this.hooks.onScreen(peer.id, peer.screenStream);
+        return;
+      }
       if (!peer.stream.getTracks().includes(e.track))
         peer.stream.addTrack(e.track);
       this.hooks.onTrack(peer.id, peer.stream);
