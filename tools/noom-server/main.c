@@ -61,6 +61,8 @@ static gint opt_rate_limit = 50;
 static gint opt_rate_burst = 200;
 static gchar *opt_static_dir = NULL;
 static gchar *opt_token_secret = NULL;
+static gboolean opt_private_rooms = FALSE;
+static gboolean opt_public_rooms = FALSE;
 static gchar **opt_allowed_origins = NULL;
 static gint opt_max_per_address = 64;
 static gboolean opt_limit_loopback = FALSE;
@@ -116,6 +118,12 @@ static GOptionEntry entries[] = {
   {"token-secret", 0, 0, G_OPTION_ARG_FILENAME, &opt_token_secret,
         "Joining needs a token (JWT HS256) signed with the secret in FILE",
       "FILE"},
+  {"private-rooms", 0, 0, G_OPTION_ARG_NONE, &opt_private_rooms,
+        "Hide the list of open rooms: a room is reached by its link only "
+        "(the default with --token-secret)", NULL},
+  {"public-rooms", 0, 0, G_OPTION_ARG_NONE, &opt_public_rooms,
+        "With --token-secret: show the list of open rooms to clients whose "
+        "token admits to any room (\"*\")", NULL},
   {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_allowed_origins,
       "Origin browsers may connect from, e.g. https://noom.example.org "
         "(repeatable; default any)", "ORIGIN"},
@@ -169,6 +177,17 @@ check_options (GError ** error)
   if (!opt_sfu && (opt_relay || opt_relay_args || opt_max_publishers != -1)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--relay, --relay-arg and --max-publishers go with --sfu");
+    return FALSE;
+  }
+  if (opt_private_rooms && opt_public_rooms) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--private-rooms and --public-rooms exclude each other");
+    return FALSE;
+  }
+  if (opt_public_rooms && opt_token_secret == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--public-rooms goes with --token-secret (without it the list is "
+        "public already)");
     return FALSE;
   }
   if (opt_max_room_size == -1)
@@ -580,6 +599,8 @@ main (int argc, char **argv)
   room_config.rate_burst = opt_rate_burst;
   room_config.ice = ice;
   room_config.token_secret = token_secret;
+  room_config.private_rooms = opt_private_rooms
+      || (token_secret != NULL && !opt_public_rooms);
   room_config.limit_loopback = opt_limit_loopback;
   if (relay_command) {
     /* A line of the control channel is at most one packet's worth. */

@@ -412,7 +412,10 @@ pending_cb (gpointer data)
 static void
 lobby_enter (NoomRoomServer * self, Conn * c)
 {
-  /* A token for one room does not show the others (nor their names). */
+  /* Private rooms are listed to no one; a token for one room does not
+   * show the others (nor their names). */
+  if (self->config.private_rooms)
+    return;
   if (c->token && strcmp (c->token->room, "*") != 0)
     return;
   if (!c->in_lobby) {

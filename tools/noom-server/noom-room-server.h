@@ -30,6 +30,10 @@ typedef struct {
    * docs/protocol.md "Access tokens"); NULL: rooms are open.  Must
    * outlive the server. */
   GBytes *token_secret;
+  /* No client gets room_change: the open-room list is hidden, a room is
+   * reached by its link only (--private-rooms; the default with a token
+   * secret). */
+  gboolean private_rooms;
   /* The rate budget a limited connection leaves to the next one from its
    * address applies to loopback addresses too (--limit-loopback). */
   gboolean limit_loopback;
