@@ -37,6 +37,7 @@ typedef struct
   GMainLoop *loop;
   NoomEngine *engine;
   NoomRelayLink *relay;         /* --sfu */
+  NoomRoomServer *rooms;
   gint64 shutdown_deadline;
   guint shutdown_source;
   gboolean stopping;
@@ -412,6 +413,7 @@ on_signal (gpointer data)
   app->stopping = TRUE;
   g_message ("shutting down: closing %u connection(s)",
       noom_engine_get_n_sockets (app->engine));
+  noom_room_server_stop (app->rooms);
   noom_engine_close_all (app->engine);
   if (app->relay)
     noom_relay_link_stop (app->relay);
@@ -644,6 +646,7 @@ main (int argc, char **argv)
 
   app.loop = g_main_loop_new (NULL, FALSE);
   app.engine = noom_sio_server_get_engine (sio);
+  app.rooms = rooms;
   g_unix_signal_add (SIGINT, on_signal, &app);
   g_unix_signal_add (SIGTERM, on_signal, &app);
   g_main_loop_run (app.loop);

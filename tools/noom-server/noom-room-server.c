@@ -107,6 +107,8 @@ struct _NoomRoomServer
   NoomRoomServerConfig config;
   NoomSioServer *sio;
   NoomRoomSet *rooms;
+  /* noom_room_server_stop(): the server goes away, nobody leaves */
+  gboolean stopping;
 
   GQueue lobby;                 /* Conn*, in no room */
   GQueue pending;               /* Conn*, to get room_change soon */
@@ -766,7 +768,11 @@ room_leave (NoomRoomServer * self, Conn * c, const gchar * why)
     noom_relay_link_send (self->config.relay, o);
     c->sfu = FALSE;
   }
-  broadcast (room, c, noom_protocol_encode_bye (&p, count));
+  /* When the server stops, every connection closes: a bye would tell the
+   * others that this participant left, while it is the server that goes
+   * (docs/protocol.md §8). */
+  if (!self->stopping)
+    broadcast (room, c, noom_protocol_encode_bye (&p, count));
   noom_room_set_leave (self->rooms, &c->member);
   g_message ("leave room=\"%s\" id=%s count=%u reason=\"%s\"", name,
       conn_id (c), count, why);
@@ -1690,6 +1696,12 @@ noom_room_server_http_restart (NoomRoomServer * self,
 }
 
 /* ------------------------------------------------------------------ free */
+
+void
+noom_room_server_stop (NoomRoomServer * self)
+{
+  self->stopping = TRUE;
+}
 
 void
 noom_room_server_free (NoomRoomServer * self)

@@ -50,6 +50,9 @@ void noom_room_server_config_init (NoomRoomServerConfig * config);
 /* Installs the namespace "/" on @sio. */
 NoomRoomServer *noom_room_server_new (NoomSioServer * sio,
     const NoomRoomServerConfig * config);
+/* The server shuts down: the connections that close from now on leave
+ * their rooms without a bye to the others. */
+void noom_room_server_stop (NoomRoomServer * self);
 /* Only after every connection is gone (noom_sio_server_free) and every
  * HTTP participant has left (noom_whip_free). */
 void noom_room_server_free (NoomRoomServer * self);
