@@ -120,10 +120,10 @@ static GOptionEntry entries[] = {
         "Joining needs a token (JWT HS256) signed with the secret in FILE",
       "FILE"},
   {"private-rooms", 0, 0, G_OPTION_ARG_NONE, &opt_private_rooms,
-        "Hide the list of open rooms: a room is reached by its link only "
+      "Hide the list of open rooms: a room is reached by its link only "
         "(the default with --token-secret)", NULL},
   {"public-rooms", 0, 0, G_OPTION_ARG_NONE, &opt_public_rooms,
-        "With --token-secret: show the list of open rooms to clients whose "
+      "With --token-secret: show the list of open rooms to clients whose "
         "token admits to any room (\"*\")", NULL},
   {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_allowed_origins,
       "Origin browsers may connect from, e.g. https://noom.example.org "
