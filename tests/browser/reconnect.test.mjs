@@ -31,8 +31,10 @@ test('pages reconnect, rejoin and receive media again after a server restart', a
   await server.stop();
   for (const p of [a, b]) {
     await waitState(p, (s) => !s.connected && s.banner && /lost/i.test(s.banner), null, 'banner');
-    // the dead connections are gone with the server
-    await waitState(p, (s) => s.tiles.length === 0 && s.participants.length === 0, null, 'peers dropped');
+    // the dead connections are gone with the server; the other's tile
+    // stays, shown as reconnecting, until we are back
+    await waitState(p, (s) => s.participants.length === 0 && s.tiles.length === 1 &&
+      s.stale.length === 1 && s.stale[0] === s.tiles[0], null, 'peers dropped, tiles reconnecting');
     assert.equal(await p.evaluate(() => window.noom.peers.size), 0);
   }
 
@@ -44,6 +46,8 @@ test('pages reconnect, rejoin and receive media again after a server restart', a
   assert.notEqual(newB, oldB);
   await waitState(a, (s, id) => s.tiles.includes(id), newB, 'Bo back', 20000);
   await waitState(b, (s, id) => s.tiles.includes(id), newA, 'Ada back', 20000);
+  for (const p of [a, b])
+    await waitState(p, (s) => s.stale.length === 0 && s.tiles.length === 1, null, 'the old tiles gone');
   await receivesFrom(a, [newB]);
   await receivesFrom(b, [newA]);
   for (const p of [a, b])

@@ -192,6 +192,8 @@ test('SIGTERM: every client gets a close packet, exit status 0', async () => {
   const r2 = await waitDisconnect(poll);
   assert.match(r1, /transport close|io server disconnect/);
   assert.match(r2, /transport close|io server disconnect/);
+  // nobody left: the server went away, and says no bye (protocol.md §8)
+  assert.deepEqual([...ws.received, ...poll.received].filter(([n]) => n === 'bye'), []);
   const exit = await deadline(s.exit, 5000, 'noom-server to exit');
   assert.deepEqual(exit, { code: 0, signal: null });
   assert.match(s.stderr, /shutting down/);

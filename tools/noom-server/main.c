@@ -37,6 +37,7 @@ typedef struct
   GMainLoop *loop;
   NoomEngine *engine;
   NoomRelayLink *relay;         /* --sfu */
+  NoomRoomServer *rooms;
   gint64 shutdown_deadline;
   guint shutdown_source;
   gboolean stopping;
@@ -61,6 +62,8 @@ static gint opt_rate_limit = 50;
 static gint opt_rate_burst = 200;
 static gchar *opt_static_dir = NULL;
 static gchar *opt_token_secret = NULL;
+static gboolean opt_private_rooms = FALSE;
+static gboolean opt_public_rooms = FALSE;
 static gchar **opt_allowed_origins = NULL;
 static gint opt_max_per_address = 64;
 static gboolean opt_limit_loopback = FALSE;
@@ -116,6 +119,12 @@ static GOptionEntry entries[] = {
   {"token-secret", 0, 0, G_OPTION_ARG_FILENAME, &opt_token_secret,
         "Joining needs a token (JWT HS256) signed with the secret in FILE",
       "FILE"},
+  {"private-rooms", 0, 0, G_OPTION_ARG_NONE, &opt_private_rooms,
+      "Hide the list of open rooms: a room is reached by its link only "
+        "(the default with --token-secret)", NULL},
+  {"public-rooms", 0, 0, G_OPTION_ARG_NONE, &opt_public_rooms,
+      "With --token-secret: show the list of open rooms to clients whose "
+        "token admits to any room (\"*\")", NULL},
   {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_allowed_origins,
       "Origin browsers may connect from, e.g. https://noom.example.org "
         "(repeatable; default any)", "ORIGIN"},
@@ -169,6 +178,17 @@ check_options (GError ** error)
   if (!opt_sfu && (opt_relay || opt_relay_args || opt_max_publishers != -1)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--relay, --relay-arg and --max-publishers go with --sfu");
+    return FALSE;
+  }
+  if (opt_private_rooms && opt_public_rooms) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--private-rooms and --public-rooms exclude each other");
+    return FALSE;
+  }
+  if (opt_public_rooms && opt_token_secret == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--public-rooms goes with --token-secret (without it the list is "
+        "public already)");
     return FALSE;
   }
   if (opt_max_room_size == -1)
@@ -393,6 +413,7 @@ on_signal (gpointer data)
   app->stopping = TRUE;
   g_message ("shutting down: closing %u connection(s)",
       noom_engine_get_n_sockets (app->engine));
+  noom_room_server_stop (app->rooms);
   noom_engine_close_all (app->engine);
   if (app->relay)
     noom_relay_link_stop (app->relay);
@@ -580,6 +601,8 @@ main (int argc, char **argv)
   room_config.rate_burst = opt_rate_burst;
   room_config.ice = ice;
   room_config.token_secret = token_secret;
+  room_config.private_rooms = opt_private_rooms
+      || (token_secret != NULL && !opt_public_rooms);
   room_config.limit_loopback = opt_limit_loopback;
   if (relay_command) {
     /* A line of the control channel is at most one packet's worth. */
@@ -623,6 +646,7 @@ main (int argc, char **argv)
 
   app.loop = g_main_loop_new (NULL, FALSE);
   app.engine = noom_sio_server_get_engine (sio);
+  app.rooms = rooms;
   g_unix_signal_add (SIGINT, on_signal, &app);
   g_unix_signal_add (SIGTERM, on_signal, &app);
   g_main_loop_run (app.loop);

@@ -107,6 +107,8 @@ struct _NoomRoomServer
   NoomRoomServerConfig config;
   NoomSioServer *sio;
   NoomRoomSet *rooms;
+  /* noom_room_server_stop(): the server goes away, nobody leaves */
+  gboolean stopping;
 
   GQueue lobby;                 /* Conn*, in no room */
   GQueue pending;               /* Conn*, to get room_change soon */
@@ -413,7 +415,10 @@ pending_cb (gpointer data)
 static void
 lobby_enter (NoomRoomServer * self, Conn * c)
 {
-  /* A token for one room does not show the others (nor their names). */
+  /* Private rooms are listed to no one; a token for one room does not
+   * show the others (nor their names). */
+  if (self->config.private_rooms)
+    return;
   if (c->token && strcmp (c->token->room, "*") != 0)
     return;
   if (!c->in_lobby) {
@@ -764,7 +769,11 @@ room_leave (NoomRoomServer * self, Conn * c, const gchar * why)
     noom_relay_link_send (self->config.relay, o);
     c->sfu = FALSE;
   }
-  broadcast (room, c, noom_protocol_encode_bye (&p, count));
+  /* When the server stops, every connection closes: a bye would tell the
+   * others that this participant left, while it is the server that goes
+   * (docs/protocol.md §8). */
+  if (!self->stopping)
+    broadcast (room, c, noom_protocol_encode_bye (&p, count));
   noom_room_set_leave (self->rooms, &c->member);
   g_message ("leave room=\"%s\" id=%s count=%u reason=\"%s\"", name,
       conn_id (c), count, why);
@@ -1704,6 +1713,12 @@ noom_room_server_http_restart (NoomRoomServer * self,
 }
 
 /* ------------------------------------------------------------------ free */
+
+void
+noom_room_server_stop (NoomRoomServer * self)
+{
+  self->stopping = TRUE;
+}
 
 void
 noom_room_server_free (NoomRoomServer * self)

@@ -30,6 +30,10 @@ typedef struct {
    * docs/protocol.md "Access tokens"); NULL: rooms are open.  Must
    * outlive the server. */
   GBytes *token_secret;
+  /* No client gets room_change: the open-room list is hidden, a room is
+   * reached by its link only (--private-rooms; the default with a token
+   * secret). */
+  gboolean private_rooms;
   /* The rate budget a limited connection leaves to the next one from its
    * address applies to loopback addresses too (--limit-loopback). */
   gboolean limit_loopback;
@@ -46,6 +50,9 @@ void noom_room_server_config_init (NoomRoomServerConfig * config);
 /* Installs the namespace "/" on @sio. */
 NoomRoomServer *noom_room_server_new (NoomSioServer * sio,
     const NoomRoomServerConfig * config);
+/* The server shuts down: the connections that close from now on leave
+ * their rooms without a bye to the others. */
+void noom_room_server_stop (NoomRoomServer * self);
 /* Only after every connection is gone (noom_sio_server_free) and every
  * HTTP participant has left (noom_whip_free). */
 void noom_room_server_free (NoomRoomServer * self);

@@ -14,6 +14,7 @@ import { io } from "./noom-sio.js";
 import { LocalMedia } from "./media.js";
 import { Mesh } from "./mesh.js";
 import { Sfu } from "./sfu.js";
+import { Speakers, callLevels } from "./speaker.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -31,6 +32,8 @@ const state = {
   self: null,
   nickname: "",
   participants: new Map(), /* id -> participant, the others, join order */
+  stale: new Map(),        /* id -> participant of before a lost connection:
+                            * tiles shown as reconnecting until we rejoin */
   peerStates: new Map(),   /* id -> connectionState */
   notice: null,
   mediaReady: false,     /* local media settled: we know our `sends` */
@@ -136,6 +139,9 @@ window.noom = Object.freeze({
     recording: !$("recording-badge").hidden,
     banner: $("banner").hidden ? null : $("banner").textContent,
     preview: !$("preview").hidden,
+    stale: [...state.stale.keys()],
+    speaking: [...document.querySelectorAll("#grid .tile.speaking")].map((t) => t.dataset.id),
+    featured: ($("grid").querySelector(".tile.featured") || { dataset: {} }).dataset.id || null,
   }),
   get peers() {
     return calls.pcs;
@@ -161,8 +167,7 @@ socket.on("disconnect", () => {
   /* our id is gone: every connection and participant with it */
   state.joined = false;
   calls.closeAll();
-  for (const id of [...state.participants.keys()])
-    removeParticipant(id);
+  markStale();
   showBanner("Connection to the server lost. Reconnecting…");
 });
 
@@ -182,6 +187,8 @@ socket.on("room_change", (names, rooms) => {
   if (!Array.isArray(rooms))
     rooms = (names || []).map((name) => ({ name, count: null }));
   state.rooms = rooms;
+  /* a server with private rooms sends no list: the card stays hidden */
+  $("rooms-card").hidden = false;
   renderRoomList();
 });
 
@@ -190,6 +197,7 @@ socket.on("welcome", (nickname, count, participant) => {
     return;
   addParticipant(participant);
   addNotice(participant.nickname + " joined");
+  announce(participant.nickname + " joined");
   updateCount();
   calls.welcome(participant);
 });
@@ -197,8 +205,10 @@ socket.on("welcome", (nickname, count, participant) => {
 socket.on("bye", (nickname, count, participant) => {
   if (!state.joined || !participant)
     return;
-  if (state.participants.has(participant.id))
+  if (state.participants.has(participant.id)) {
     addNotice(participant.nickname + " left");
+    announce(participant.nickname + " left");
+  }
   calls.remove(participant.id);
   removeParticipant(participant.id);
   updateCount();
@@ -299,6 +309,7 @@ async function sendJoin() {
   state.self = res.self;
   calls = res.media === "sfu" ? sfu : mesh;
   calls.iceServers = Array.isArray(res.iceServers) ? res.iceServers : [];
+  clearStale();
   for (const p of res.participants || [])
     addParticipant(p);
   renderPeople();
@@ -307,6 +318,7 @@ async function sendJoin() {
   /* a join starts from `sends`: say if we are muted or without camera */
   sendMediaState();
   renderControls();
+  speakers.start();
   /* we are the newcomer: the others offer to us (protocol §7) */
 }
 
@@ -410,6 +422,9 @@ function leaveRoom(tellServer) {
   hidePreview();
   for (const id of [...state.participants.keys()])
     removeParticipant(id);
+  clearStale();
+  speakers.stop();
+  closeSettings();
   $("grid").replaceChildren();
   $("room").hidden = true;
   $("home").hidden = false;
@@ -438,6 +453,9 @@ async function startPreview() {
     v.srcObject = media.stream;
     v.hidden = false;
   }
+  renderPrejoin();
+  fillSelect($("pre-cameras"), "videoinput", media.cameraId);
+  fillSelect($("pre-microphones"), "audioinput", media.microphoneId);
 }
 
 function hidePreview() {
@@ -445,7 +463,66 @@ function hidePreview() {
   const v = $("preview");
   v.hidden = true;
   v.srcObject = null;
+  $("preview-off").hidden = true;
 }
+
+/* The pre-join toggles and pickers act on the same LocalMedia the room
+ * then uses: muted, camera off or another device carry into the room. */
+function renderPrejoin() {
+  const hasAudio = media.sends.includes("audio");
+  const hasVideo = media.sends.includes("video");
+  const mic = $("pre-mute");
+  mic.disabled = !hasAudio;
+  mic.setAttribute("aria-pressed", String(media.muted));
+  mic.classList.toggle("off", media.muted);
+  mic.querySelector(".tool-label").textContent = media.muted ? "Mic off" : "Mic on";
+  const cam = $("pre-camera");
+  cam.disabled = !hasVideo;
+  cam.setAttribute("aria-pressed", String(media.cameraOff));
+  cam.classList.toggle("off", media.cameraOff);
+  cam.querySelector(".tool-label").textContent = media.cameraOff ? "Camera off" : "Camera on";
+  if (previewing) {
+    $("preview").hidden = !media.track("video");
+    $("preview-off").hidden = !(hasVideo && media.cameraOff);
+  }
+}
+
+$("pre-mute").addEventListener("click", async () => {
+  await startPreview();
+  await media.prepare();
+  media.setMuted(!media.muted);
+  renderPrejoin();
+});
+
+$("pre-camera").addEventListener("click", async () => {
+  await startPreview();
+  await media.prepare();
+  try {
+    await media.setCameraOff(!media.cameraOff);
+  } catch (e) {
+    showJoinError("Camera: " + e.message);
+  }
+  const v = $("preview");
+  if (media.track("video") && v.srcObject !== media.stream)
+    v.srcObject = media.stream;
+  renderPrejoin();
+});
+
+$("pre-cameras").addEventListener("change", async (ev) => {
+  try {
+    await media.selectCamera(ev.target.value);
+  } catch (e) {
+    showJoinError("Camera: " + e.message);
+  }
+});
+
+$("pre-microphones").addEventListener("change", async (ev) => {
+  try {
+    await media.selectMicrophone(ev.target.value);
+  } catch (e) {
+    showJoinError("Microphone: " + e.message);
+  }
+});
 
 let previewing = false;
 $("join-form").addEventListener("focusin", () => startPreview());
@@ -653,6 +730,7 @@ function layoutGrid() {
   const cols = wide ? Math.ceil(Math.sqrt(n)) : (n > 2 ? 2 : 1);
   grid.style.setProperty("--cols", cols);
   grid.style.setProperty("--rows", Math.ceil(n / cols));
+  layoutSpeakerFirst(grid, tiles.filter((t) => !t.hidden));
   grid.classList.toggle("paged", pages > 1);
   $("grid-pager").hidden = pages <= 1;
   $("page-label").textContent = "Page " + (state.page + 1) + " of " + pages;
@@ -660,6 +738,31 @@ function layoutGrid() {
   $("page-next").disabled = state.page >= pages - 1;
 }
 window.addEventListener("resize", layoutGrid);
+
+/* Speaker first (the settings sheet): the active speaker's tile large on
+ * top, the others in a strip under it.  Without an active speaker yet,
+ * the last one stays; at first, the first other participant. */
+function layoutSpeakerFirst(grid, shown) {
+  const on = $("speaker-first").checked && shown.length > 1;
+  grid.classList.toggle("speaker-first", on);
+  let featured = on ? shown.find((t) => t.dataset.id === (speakers.active || "")) ||
+    shown.find((t) => t.classList.contains("featured")) ||
+    shown.find((t) => t.dataset.id !== "self") : null;
+  for (const t of shown)
+    t.classList.toggle("featured", t === featured);
+  grid.style.setProperty("--strip", Math.max(1, Math.min(6, shown.length - 1)));
+}
+
+/* The ring around whoever speaks (speaker.js). */
+const speakers = new Speakers(
+  () => callLevels(calls, calls === sfu ? new Map([...sfu.tracks]
+    .filter(([, t]) => !t.upload).map(([mid, t]) => [mid, t.id])) : null, media.muted),
+  (speaking) => {
+    for (const t of $("grid").children)
+      t.classList.toggle("speaking", speaking.has(t.dataset.id));
+    if ($("speaker-first").checked)
+      layoutGrid();
+  });
 
 function turnPage(delta) {
   state.page = Math.max(0, Math.min(pageCount() - 1, state.page + delta));
@@ -752,6 +855,47 @@ function setPeerState(id, s) {
   const el = tile.querySelector(".tile-state");
   el.textContent = label;
   el.dataset.state = label;
+}
+
+/* The server went away: its participants are gone with it, but until we
+ * are back in the room their tiles stay, marked as reconnecting. */
+function markStale() {
+  for (const [id, p] of state.participants) {
+    state.stale.set(id, p);
+    const tile = tileFor(id);
+    if (tile) {
+      tile.classList.add("stale");
+      const el = tile.querySelector(".tile-state");
+      el.textContent = "reconnecting";
+      el.dataset.state = "reconnecting";
+    }
+  }
+  state.participants.clear();
+  state.peerStates.clear();
+  speakers.stop();
+  renderPeople();
+}
+
+function clearStale() {
+  for (const id of state.stale.keys()) {
+    const tile = tileFor(id);
+    if (tile) {
+      tile.querySelector("video").srcObject = null;
+      tile.remove();
+    }
+  }
+  state.stale.clear();
+  layoutGrid();
+}
+
+/* Joins and leaves for screen readers (the chat's notices scroll by). */
+function announce(text) {
+  const region = $("announcer");
+  const p = document.createElement("p");
+  p.textContent = text;
+  region.append(p);
+  while (region.children.length > 5)
+    region.firstElementChild.remove();
 }
 
 function renderPeople() {
@@ -933,11 +1077,13 @@ function renderControls() {
   mute.setAttribute("aria-pressed", String(media.muted));
   mute.classList.toggle("off", media.muted || !hasAudio);
   mute.querySelector(".tool-label").textContent = media.muted ? "Unmute" : "Mute";
+  mute.title = (media.muted ? "Unmute" : "Mute") + " (Alt+A)";
   const cam = $("camera");
   cam.disabled = !hasVideo;
   cam.setAttribute("aria-pressed", String(media.cameraOff));
   cam.classList.toggle("off", media.cameraOff || !hasVideo);
   cam.querySelector(".tool-label").textContent = media.cameraOff ? "Start video" : "Stop video";
+  cam.title = (media.cameraOff ? "Start video" : "Stop video") + " (Alt+V)";
   $("cameras").disabled = !hasVideo;
   $("microphones").disabled = !hasAudio;
   const self = tileFor("self");
@@ -952,20 +1098,21 @@ function renderControls() {
 }
 
 async function fillDevices() {
-  for (const [kind, id, current] of [["videoinput", "cameras", media.cameraId],
-    ["audioinput", "microphones", media.microphoneId]]) {
-    const select = $(id);
-    const devices = await media.devices(kind);
-    select.replaceChildren();
-    devices.forEach((d, i) => {
-      const o = document.createElement("option");
-      o.value = d.deviceId;
-      o.textContent = d.label || (kind === "videoinput" ? "Camera " : "Microphone ") + (i + 1);
-      o.selected = d.deviceId === current;
-      select.append(o);
-    });
-    select.hidden = devices.length === 0;
-  }
+  await fillSelect($("cameras"), "videoinput", media.cameraId);
+  await fillSelect($("microphones"), "audioinput", media.microphoneId);
+}
+
+async function fillSelect(select, kind, current) {
+  const devices = await media.devices(kind);
+  select.replaceChildren();
+  devices.forEach((d, i) => {
+    const o = document.createElement("option");
+    o.value = d.deviceId;
+    o.textContent = d.label || (kind === "videoinput" ? "Camera " : "Microphone ") + (i + 1);
+    o.selected = d.deviceId === current;
+    select.append(o);
+  });
+  select.hidden = devices.length === 0;
 }
 
 async function onLocalTrack(kind, track) {
@@ -1008,6 +1155,69 @@ $("microphones").addEventListener("change", async (ev) => {
   }
   renderControls();
 });
+
+/* Alt+A mutes, Alt+V stops the camera (aria-keyshortcuts on the buttons;
+ * docs/web-client.md).  Alt, so that typing in the chat never triggers
+ * them; ev.code, so that they work whatever Alt+letter types (macOS). */
+document.addEventListener("keydown", (ev) => {
+  if (!state.room || !ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey)
+    return;
+  const button = ev.code === "KeyA" ? $("mute") : ev.code === "KeyV" ? $("camera") : null;
+  if (!button)
+    return;
+  ev.preventDefault();
+  if (!button.disabled)
+    button.click();
+});
+
+/* The settings sheet: the speaker-first layout and, on a phone, the
+ * device pickers (the toolbar has no room for them there). */
+const narrow = window.matchMedia("(max-width: 700px)");
+
+function placeDevices() {
+  const sheet = $("sheet-devices");
+  for (const [id, group] of [["microphones", $("mute").parentElement],
+    ["cameras", $("camera").parentElement]]) {
+    const select = $(id);
+    if (narrow.matches && select.parentElement !== sheet)
+      sheet.append(select);
+    else if (!narrow.matches && select.parentElement !== group)
+      group.append(select);
+  }
+}
+narrow.addEventListener("change", placeDevices);
+placeDevices();
+
+function openSettings() {
+  $("settings").hidden = false;
+  $("settings-button").setAttribute("aria-expanded", "true");
+  $("settings-close").focus();
+}
+
+function closeSettings() {
+  if ($("settings").hidden)
+    return;
+  $("settings").hidden = true;
+  $("settings-button").setAttribute("aria-expanded", "false");
+}
+
+$("settings-button").addEventListener("click", () => {
+  if ($("settings").hidden)
+    openSettings();
+  else
+    closeSettings();
+});
+$("settings-close").addEventListener("click", () => {
+  closeSettings();
+  $("settings-button").focus();
+});
+$("settings").addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape") {
+    closeSettings();
+    $("settings-button").focus();
+  }
+});
+$("speaker-first").addEventListener("change", () => layoutGrid());
 
 $("toggle-side").addEventListener("click", () => {
   $("room").classList.toggle("side-hidden");

@@ -98,7 +98,8 @@ export class LocalMedia {
     if (prepared) {
       const message = await prepared;
       const live = this.stream.getTracks().some((t) => t.readyState === "live");
-      if (live || this.sends.length === 0)
+      /* camera turned off before joining (and no microphone): still ours */
+      if (live || this.sends.length === 0 || this.cameraOff)
         return message;
     }
     return this.start();
