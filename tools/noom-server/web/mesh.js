@@ -18,7 +18,10 @@
  * Between two web clients a second video m-line carries the shared screen
  * (docs/protocol.md §7 "A shared screen"): the offerer adds it with the
  * camera's direction, the answerer answers it so; sharing later replaces
- * the track on it, with no renegotiation.
+ * the track on it, with no renegotiation.  The screen goes in the same
+ * stream (msid) as the camera and microphone: the m-line tells it apart,
+ * and a seed page, which shows the stream of each track it gets
+ * (`srcObject = streams[0]`), keeps showing and playing ours.
  */
 
 import { KINDS, offerPlan } from "./offer-rule.js";
@@ -140,7 +143,7 @@ export class Mesh {
     if (plan.video !== "none" && participant.kind === "browser") {
       const we = plan.video === "sendrecv" || plan.video === "sendonly";
       const t = peer.pc.addTransceiver("video", we
-        ? { direction: plan.video, streams: [this.screenStream] } : { direction: plan.video });
+        ? { direction: plan.video, streams: [this.media.stream] } : { direction: plan.video });
       if (we)
         t.sender.replaceTrack(this.screen);
     }
@@ -171,7 +174,7 @@ export class Mesh {
           if (we) {
             await t.sender.replaceTrack(this.screen);
             if (t.sender.setStreams)
-              t.sender.setStreams(this.screenStream);
+              t.sender.setStreams(this.media.stream);
           }
           t.direction = we ? (theySend ? "sendrecv" : "sendonly")
             : (theySend ? "recvonly" : "inactive");
