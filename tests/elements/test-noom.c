@@ -2740,8 +2740,8 @@ GST_START_TEST (test_leave_while_muxer_waits)
   Server *server = server_start (NULL);
   g_autofree gchar *uri = room_uri (server, "stall", "alice");
   g_autofree gchar *rec_uri = room_uri (server, "stall", "rec");
-  g_autofree gchar *desc = g_strdup_printf ("videotestsrc is-live=true "
-      "num-buffers=15 ! video/x-raw,width=160,height=120,framerate=15/1 ! "
+  g_autofree gchar *desc = g_strdup_printf ("videotestsrc name=vsrc "
+      "is-live=true ! video/x-raw,width=160,height=120,framerate=15/1 ! "
       "noomsink name=noom uri=\"%s\" audiotestsrc is-live=true ! noom.", uri);
   /* as examples/record-participant.sh records */
   g_autofree gchar *rec_desc = g_strdup_printf ("noomsrc name=noom "
@@ -2751,6 +2751,7 @@ GST_START_TEST (test_leave_while_muxer_waits)
   GstElement *pipeline = gst_parse_launch (desc, NULL);
   GstElement *noom = gst_bin_get_by_name (GST_BIN (pipeline), "noom");
   Watch *pub = watch_pipeline (pipeline, noom);
+  GstElement *vsrc = gst_bin_get_by_name (GST_BIN (pipeline), "vsrc");
   Watch *rec;
 
   gst_object_unref (noom);
@@ -2766,7 +2767,11 @@ GST_START_TEST (test_leave_while_muxer_waits)
   fail_if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE);
   WAIT_UNTIL (rec, rec->pads_added == 2, 20);
-  /* the video ends after 1 s; then the audio piles up against the muxer */
+  /* the video ends (once both pads are there: a video that ended before
+   * the recorder was connected would give it no video pad, as a busy
+   * machine showed); then the audio piles up against the muxer */
+  gst_element_send_event (vsrc, gst_event_new_eos ());
+  gst_object_unref (vsrc);
   g_usleep (3 * G_USEC_PER_SEC);
   watch_free (pub);
   WAIT_UNTIL (rec, rec->pads_removed == 2 && rec->eos, 15);
@@ -3368,9 +3373,10 @@ GST_START_TEST (test_sfu_publisher_comes_back)
 
   watch_free (pub);
   WAIT_UNTIL (b, b->pads_removed == 2 && b->eos_seen >= 2, 10);
-  /* dave's video goes on */
+  /* dave's video goes on (through the relay's new offer without alice's
+   * tracks: 10 s, as for the other waits on a renegotiation here) */
   mark = video_frames_of (b);
-  WAIT_UNTIL (b, b->video_frames >= mark + 10, 5);
+  WAIT_UNTIL (b, b->video_frames >= mark + 10, 10);
 
   pub = start_publisher (sfu->server, "back", "alice", TRUE);
   WAIT_UNTIL (b, b->pads_added == 5, 20);
