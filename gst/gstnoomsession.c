@@ -1654,11 +1654,18 @@ remove_all_peers (GstNoomSession * self)
     remove_peer (self, ids->pdata[i]);
 }
 
+/* SFU room: whether @peer is our connection to the relay */
+static gboolean
+is_relay_peer (GstNoomSession * self, GstNoomPeer * peer)
+{
+  return self->relay_id && !g_strcmp0 (gst_noom_peer_get_participant
+      (peer)->id, self->relay_id);
+}
+
 void
 gst_noom_session_peer_connected (GstNoomSession * self, GstNoomPeer * peer)
 {
-  if (self->relay_id && !g_strcmp0 (gst_noom_peer_get_participant (peer)->id,
-          self->relay_id))
+  if (is_relay_peer (self, peer))
     self->relay_rejoins = 0;
   post_participant (self, "connected", gst_noom_peer_get_participant (peer));
   if (self->hooks.peer_connected)
@@ -1722,8 +1729,7 @@ gst_noom_session_peer_failed (GstNoomSession * self, GstNoomPeer * peer,
 {
   NoomParticipant *p;
 
-  if (self->relay_id && !g_strcmp0 (gst_noom_peer_get_participant (peer)->id,
-          self->relay_id) && self->client
+  if (is_relay_peer (self, peer) && self->client
       && self->state == GST_NOOM_SESSION_STATE_JOINED
       && self->request != GST_NOOM_SESSION_REQUEST_LEAVE) {
     relay_failed (self, reason);

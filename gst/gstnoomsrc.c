@@ -1392,14 +1392,12 @@ src_peer_removed (GstNoomBaseBin * element, GstNoomPeer * peer)
   g_ptr_array_unref (outputs);
 }
 
-/* A participant renamed itself: its pads say so (nickname property, with
- * notify, and a new tag event before their next buffer). */
-static void
-src_participant_updated (GstNoomBaseBin * element, NoomParticipant * p)
+/* The pads of participant @id, each with a ref. */
+static GPtrArray *
+pads_of (GstNoomBaseBin * element, const gchar * id)
 {
-  g_autoptr (GPtrArray) pads = g_ptr_array_new_with_free_func (gst_object_unref);
+  GPtrArray *pads = g_ptr_array_new_with_free_func (gst_object_unref);
   GList *l;
-  guint i;
 
   GST_OBJECT_LOCK (element);
   for (l = GST_ELEMENT (element)->srcpads; l; l = l->next) {
@@ -1410,12 +1408,23 @@ src_participant_updated (GstNoomBaseBin * element, NoomParticipant * p)
       continue;
     ghost = l->data;
     GST_OBJECT_LOCK (ghost);
-    same = !g_strcmp0 (ghost->participant_id, p->id);
+    same = !g_strcmp0 (ghost->participant_id, id);
     GST_OBJECT_UNLOCK (ghost);
     if (same)
       g_ptr_array_add (pads, gst_object_ref (ghost));
   }
   GST_OBJECT_UNLOCK (element);
+  return pads;
+}
+
+/* A participant renamed itself: its pads say so (nickname property, with
+ * notify, and a new tag event before their next buffer). */
+static void
+src_participant_updated (GstNoomBaseBin * element, NoomParticipant * p)
+{
+  g_autoptr (GPtrArray) pads = pads_of (element, p->id);
+  guint i;
+
 
   for (i = 0; i < pads->len; i++) {
     GstNoomSrcPad *ghost = pads->pdata[i];
@@ -1440,9 +1449,7 @@ static void
 src_participant_media (GstNoomBaseBin * element, NoomParticipant * p)
 {
   GstNoomSrc *self = GST_NOOM_SRC (element);
-  g_autoptr (GPtrArray) pads =
-      g_ptr_array_new_with_free_func (gst_object_unref);
-  GList *l;
+  g_autoptr (GPtrArray) pads = NULL;
   guint i;
 
   GST_OBJECT_LOCK (element);
@@ -1451,21 +1458,9 @@ src_participant_media (GstNoomBaseBin * element, NoomParticipant * p)
         g_free, NULL);
   g_hash_table_replace (self->media_states, g_strdup (p->id),
       GUINT_TO_POINTER (p->state));
-  for (l = GST_ELEMENT (element)->srcpads; l; l = l->next) {
-    GstNoomSrcPad *ghost;
-    gboolean same;
-
-    if (!GST_IS_NOOM_SRC_PAD (l->data))
-      continue;
-    ghost = l->data;
-    GST_OBJECT_LOCK (ghost);
-    same = !g_strcmp0 (ghost->participant_id, p->id);
-    GST_OBJECT_UNLOCK (ghost);
-    if (same)
-      g_ptr_array_add (pads, gst_object_ref (ghost));
-  }
   GST_OBJECT_UNLOCK (element);
 
+  pads = pads_of (element, p->id);
   for (i = 0; i < pads->len; i++)
     pad_set_media_state (pads->pdata[i], p->state);
 }
