@@ -284,6 +284,8 @@ async function sendJoin() {
       kind: "browser",
       sends: media.sends,
       media: ["sfu", "mesh"],
+      /* we take part in the screen m-line (protocol §3, §7, §11) */
+      features: ["screen"],
     });
   } catch (e) {
     /* disconnected meanwhile: the next "connect" joins again */
