@@ -106,3 +106,27 @@ test('a browser already in the room shares its screen: noomsrc gets screen_0, ta
 test('a browser joining after noomsrc shares its screen: noomsrc gets screen_0, tagged, decoded', async () => {
   await screenToNoomsrc('gst-first');
 });
+
+// docs/protocol.md §11: the relay takes the page's screen on its screen
+// upload m-line and forwards it to noomsrc on a download m-line whose msid
+// says "screen".
+test('in an SFU room a browser shares its screen: noomsrc gets screen_0 through the relay, tagged, decoded', async (t) => {
+  const sfu = await new Server(['--sfu']).start();
+  t.after(() => sfu.stop());
+  const room = 'screen-sfu';
+  const page = await openPage(browser, sfu.url + '/');
+  t.after(() => page.context().close());
+  await join(page, room, 'Web');
+  await waitState(page, (s) => s.media === 'sfu', null, 'an SFU room');
+  const pipeline = receiver(sfu.port, room);
+  t.after(() => pipeline.stop());
+  await until(async () => pipeline.count(/cam: last-message = chain/), (c) => c > 10,
+    'the camera decoded', 40000).catch(failWith(pipeline));
+  assert.equal(pipeline.count(/GstNoomSrcPad:screen_/), 0);
+  await share(page);
+  await receivesScreen(pipeline, 'Web');
+  // one connection, to the relay
+  assert.deepEqual(await page.evaluate(() => [...window.noom.peers.keys()]), ['~sfu']);
+  assert.equal(await pipeline.stop(), 0, pipeline.output.slice(-2000));
+  assert.deepEqual(page.errors, []);
+});
