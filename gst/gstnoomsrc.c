@@ -1733,7 +1733,8 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
       &screen_template, GST_TYPE_NOOM_SRC_PAD);
   gst_element_class_set_static_metadata (element_class, "Noom room source",
       "Source/Network/WebRTC",
-      "Receives the audio and video of the participants of a Noom room",
+      "Receives the audio, video and shared screens (screen_%u pads) of the "
+      "participants of a Noom room",
       "Noom developers");
 
   element_class->send_event = gst_noom_src_send_event;
