@@ -38,6 +38,7 @@ typedef struct
   NoomEngine *engine;
   NoomRelayLink *relay;         /* --sfu */
   NoomRoomServer *rooms;
+  NoomCluster *cluster;         /* --redis */
   gint64 shutdown_deadline;
   guint shutdown_source;
   gboolean stopping;
@@ -75,6 +76,8 @@ static gchar *opt_relay = NULL;
 static gchar **opt_relay_args = NULL;
 static gint opt_max_publishers = -1;
 static gboolean opt_version = FALSE;
+static gchar *opt_redis = NULL;
+static gchar *opt_node_id = NULL;
 
 static GOptionEntry entries[] = {
   {"host", 0, 0, G_OPTION_ARG_STRING, &opt_host,
@@ -155,6 +158,12 @@ static GOptionEntry entries[] = {
   {"max-publishers", 0, 0, G_OPTION_ARG_INT, &opt_max_publishers,
         "With --sfu: participants per room that send media (default 16)",
       "N"},
+  {"redis", 0, 0, G_OPTION_ARG_STRING, &opt_redis,
+      "Share the rooms with the other nodes of this Redis "
+        "(redis://[user:pass@]host[:port][/db])", "URL"},
+  {"node-id", 0, 0, G_OPTION_ARG_STRING, &opt_node_id,
+        "With --redis: this node's name (default: a new one per process)",
+      "ID"},
   {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL},
   {NULL}
@@ -413,6 +422,9 @@ on_signal (gpointer data)
   app->stopping = TRUE;
   g_message ("shutting down: closing %u connection(s)",
       noom_engine_get_n_sockets (app->engine));
+  /* The other nodes see our participants leave now, not when our
+   * heartbeat expires. */
+  noom_cluster_stop (app->cluster);
   noom_room_server_stop (app->rooms);
   noom_engine_close_all (app->engine);
   if (app->relay)
@@ -611,6 +623,14 @@ main (int argc, char **argv)
     room_config.relay = app.relay;
     room_config.max_publishers = opt_max_publishers;
   }
+  if (opt_redis) {
+    app.cluster = noom_cluster_new (opt_redis, opt_node_id, &error);
+    if (app.cluster == NULL) {
+      g_printerr ("noom-server: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+    room_config.cluster = app.cluster;
+  }
   rooms = noom_room_server_new (sio, &room_config);
   http = noom_http_new (server, opt_static_dir);
   whip_config.ice = ice;
@@ -656,6 +676,7 @@ main (int argc, char **argv)
   noom_listener_free (listener);
   noom_sio_server_free (sio);
   noom_whip_free (whip);
+  noom_cluster_free (app.cluster);
   noom_room_server_free (rooms);
   noom_relay_link_free (app.relay);
   noom_http_free (http);

@@ -1,0 +1,266 @@
+// Noom
+// Copyright (C) 2026 Noom developers
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// noom-server --redis (issue 17): three nodes sharing one redis-server that
+// the test starts on loopback (its own port and directory, no persistence).
+// socket.io-client clients on different nodes go through the seed flows;
+// the room list counts on every node; room_full races from the three nodes
+// at once; Redis stopped and restarted; kill -9 of a node (last: it kills
+// one).
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  startServer, connect, take, ack, sync, pending, closeAll, setNick,
+  deadline, test, TIME_SCALE,
+} from './lib/server.mjs';
+
+const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
+const ANSWER = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
+const CAND = { candidate: 'candidate:1 1 UDP 2122252543 127.0.0.1 40000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+const MAX = 4;
+
+const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// redis-server on 127.0.0.1:@port in @dir, nothing saved.
+async function startRedis(port, dir) {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
+    '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const reap = () => child.kill('SIGKILL');
+  process.on('exit', reap);
+  child.on('exit', () => process.off('exit', reap));
+  await deadline(new Promise((resolve, reject) => {
+    const t = setInterval(() => {
+      if (/Ready to accept connections/.test(out)) { clearInterval(t); resolve(); }
+      if (child.exitCode !== null) { clearInterval(t); reject(new Error(`redis-server exited: ${out}`)); }
+    }, 20);
+  }), 5000, 'redis-server to start');
+  child.stopped = new Promise((resolve) => child.on('exit', resolve));
+  return child;
+}
+
+let redis, redisPort, dir;
+const nodes = [];
+
+async function startNode(i) {
+  const n = await startServer(['--redis', `redis://127.0.0.1:${redisPort}/3`,
+    '--node-id', `n${i}`, '--max-room-size', String(MAX)]);
+  await n.waitLog(/redis: node n\d+ joined the cluster/, 1, 5000);
+  return n;
+}
+
+before(async () => {
+  if (!haveRedis)
+    return;
+  dir = mkdtempSync(join(tmpdir(), 'noom-redis-'));
+  redisPort = await freePort();
+  redis = await startRedis(redisPort, dir);
+  for (let i = 1; i <= 3; i++)
+    nodes.push(await startNode(i));
+});
+
+after(async () => {
+  for (const n of nodes)
+    await n.stop();
+  if (redis) {
+    redis.kill('SIGKILL');
+    await redis.stopped;
+  }
+  if (dir)
+    rmSync(dir, { recursive: true, force: true });
+});
+
+const skip = haveRedis ? false : 'redis-server is not installed';
+const url = (i) => nodes[i].url;
+
+test('cluster: the seed flows between clients on three nodes', { skip }, async () => {
+  const room = 'flows';
+  const a = await connect(url(0));
+  const b = await connect(url(1));
+  const c = await connect(url(2));
+
+  const ja = await ack(a, 'join_room', room);
+  assert.equal(ja.ok, true);
+  await setNick(b, 'kim');
+  const jb = await ack(b, 'join_room', room);
+  assert.equal(jb.ok, true);
+  assert.deepEqual(jb.participants.map((p) => p.id), [a.id]);
+  const [wnick, wcount, wp] = await take(a, 'welcome');
+  assert.deepEqual([wnick, wcount, wp.id], ['kim', 2, b.id]);
+
+  const jc = await ack(c, 'enter_room', room);
+  assert.equal(jc.ok, true);
+  assert.deepEqual(jc.participants.map((p) => p.id).sort(), [a.id, b.id].sort());
+  assert.equal((await take(a, 'welcome'))[1], 3);
+  assert.equal((await take(b, 'welcome'))[2].id, c.id);
+
+  // Chat from node 2 reaches nodes 1 and 3, not the sender.
+  const m = await ack(b, 'new_message', 'hi all', room);
+  assert.equal(m.ok, true);
+  const [text, info] = await take(a, 'new_message');
+  assert.equal(text, 'kim: hi all');
+  assert.deepEqual(info, { room, from: b.id, nickname: 'kim', text: 'hi all', ts: m.ts });
+  assert.equal((await take(c, 'new_message'))[0], 'kim: hi all');
+
+  // offer / answer / ice addressed across nodes, with from.
+  assert.equal((await ack(a, 'offer', OFFER, room, c.id)).ok, true);
+  const [o, from] = await take(c, 'offer');
+  assert.deepEqual([o, from], [OFFER, a.id]);
+  assert.equal((await ack(c, 'answer', ANSWER, room, a.id)).ok, true);
+  assert.deepEqual(await take(a, 'answer'), [ANSWER, c.id]);
+  c.emit('ice', CAND, room, a.id);
+  assert.deepEqual(await take(a, 'ice'), [CAND, c.id]);
+  await sync(b);
+  assert.deepEqual(pending(b, 'offer', 'answer', 'ice'), []);
+  // Seed form (no to): everyone else, on every node.
+  a.emit('offer', OFFER, room);
+  assert.equal((await take(b, 'offer'))[1], a.id);
+  assert.equal((await take(c, 'offer'))[1], a.id);
+
+  // A rename reaches the others.
+  await setNick(c, 'zoe');
+  assert.equal((await take(a, 'participant_update'))[0].nickname, 'zoe');
+  assert.equal((await take(b, 'participant_update'))[0].id, c.id);
+  // media_state too.
+  assert.equal((await ack(a, 'media_state', { audio: false })).ok, true);
+  const [state] = await take(c, 'participant_media');
+  assert.deepEqual(state, { id: a.id, audio: false, video: true, screen: false });
+
+  // leave_room and a disconnect: bye with the count, on every node.
+  await ack(c, 'leave_room');
+  const [bn, bc, bp] = await take(a, 'bye');
+  assert.deepEqual([bn, bc, bp.id], ['zoe', 2, c.id]);
+  assert.equal((await take(b, 'bye'))[1], 2);
+  const bid = b.id;
+  b.close();
+  const [, bc2, bp2] = await take(a, 'bye');
+  assert.deepEqual([bc2, bp2.id], [1, bid]);
+  closeAll(a, c);
+});
+
+// The lobby client of each node sees @room with @count.
+function listed(s, room, count) {
+  return take(s, 'room_change', {
+    pred: ([, rooms]) => (rooms.find((r) => r.name === room) || { count: 0 }).count === count,
+  });
+}
+
+test('cluster: every node lists every room with its exact count', { skip }, async () => {
+  const lobby = await Promise.all([0, 1, 2].map((i) => connect(url(i))));
+  const members = await Promise.all([0, 1, 2].map((i) => connect(url(i))));
+  for (const [i, s] of members.entries()) {
+    assert.equal((await ack(s, 'join_room', 'listed')).ok, true);
+    await Promise.all(lobby.map((l) => listed(l, 'listed', i + 1)));
+  }
+  members[1].close();
+  await Promise.all(lobby.map((l) => listed(l, 'listed', 2)));
+  await ack(members[0], 'leave_room');
+  await ack(members[2], 'leave_room');
+  await Promise.all(lobby.map((l) => take(l, 'room_change', {
+    pred: ([names]) => !names.includes('listed'),
+  })));
+  closeAll(...lobby, ...members);
+});
+
+test('cluster: room_full from three nodes at once admits exactly the capacity', { skip }, async () => {
+  const clients = await Promise.all(Array.from({ length: 12 }, (_, i) => connect(url(i % 3))));
+  const answers = await Promise.all(clients.map((s) => ack(s, 'join_room', 'race')));
+  const ok = answers.filter((r) => r.ok);
+  const full = answers.filter((r) => !r.ok);
+  assert.equal(ok.length, MAX, JSON.stringify(answers));
+  assert.equal(full.length, clients.length - MAX);
+  for (const r of full)
+    assert.equal(r.error.code, 'room_full');
+  // Every admitted one ends up knowing all the others.
+  const lobby = await connect(url(2));
+  await listed(lobby, 'race', MAX);
+  closeAll(lobby, ...clients);
+});
+
+test('cluster: Redis stopped and restarted', { skip }, async () => {
+  const room = 'outage';
+  const a = await connect(url(0));
+  const a2 = await connect(url(0));
+  const b = await connect(url(1));
+  await ack(a, 'join_room', room);
+  await ack(a2, 'join_room', room);
+  await ack(b, 'join_room', room);
+  await take(a, 'welcome');
+  await take(a, 'welcome');
+
+  redis.kill('SIGKILL');
+  await redis.stopped;
+  await Promise.all(nodes.map((n) => n.waitLog(/redis: lost the connection/, 1, 5000)));
+
+  // New joins get a clear error.
+  const d = await connect(url(0));
+  const r = await ack(d, 'join_room', room);
+  assert.equal(r.ok, undefined);
+  assert.equal(r.error.code, 'unavailable');
+  assert.match(r.error.message, /Redis/);
+  // Those joined keep their room: chat between two on one node works.
+  assert.equal((await ack(a, 'new_message', 'still here', room)).ok, true);
+  assert.equal((await take(a2, 'new_message'))[0], 'Anon: still here');
+  // a2 leaves while Redis is away: after the resync, b learns of it.
+  const a2id = a2.id;
+  a2.close();
+
+  redis = await startRedis(redisPort, dir);
+  await Promise.all(nodes.map((n) => n.waitLog(/redis: node n\d+ rejoined the cluster/, 1,
+    5000)));
+  const [, , gone] = await take(b, 'bye', { ms: 5000 });
+  assert.equal(gone.id, a2id);
+
+  // Joins work again and see those who stayed; relays cross nodes again.
+  const r2 = await ack(d, 'join_room', room);
+  assert.equal(r2.ok, true, JSON.stringify(r2));
+  assert.deepEqual(r2.participants.map((p) => p.id).sort(), [a.id, b.id].sort());
+  assert.equal((await ack(b, 'new_message', 'back', room)).ok, true);
+  assert.equal((await take(a, 'new_message'))[0], 'Anon: back');
+  // Nobody was told a stayer left, nor welcomed twice.
+  await sync(a);
+  await sync(b);
+  assert.deepEqual(pending(a, 'bye').map(([, , , p]) => p.id), [a2id]);
+  assert.deepEqual(pending(b, 'bye'), []);
+  assert.deepEqual(pending(b, 'welcome').map(([, , , p]) => p.id), [d.id]);
+  closeAll(a, b, d);
+});
+
+test('cluster: kill -9 of a node: its participants leave, bye within 10 s', { skip }, async () => {
+  const room = 'killed';
+  const a = await connect(url(0));
+  const z = await connect(url(2));
+  await ack(a, 'join_room', room);
+  await ack(z, 'join_room', room);
+  await take(a, 'welcome');
+  const zid = z.id;
+  const start = Date.now();
+  nodes[2].child.kill('SIGKILL');
+  await nodes[2].exit;
+  const [, count, p] = await take(a, 'bye', { ms: 10000 });
+  assert.deepEqual([count, p.id], [1, zid]);
+  assert.ok(Date.now() - start < 10000 * TIME_SCALE);
+  // The room is one participant on the survivors' lists.
+  const lobby = await connect(url(1));
+  await listed(lobby, room, 1);
+  closeAll(a, lobby);
+});
