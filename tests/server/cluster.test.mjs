@@ -10,53 +10,19 @@
 // one).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { haveRedis, freePort, startRedis } from './lib/redis.mjs';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, setNick,
-  deadline, test, TIME_SCALE,
+  test, TIME_SCALE,
 } from './lib/server.mjs';
 
 const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
 const ANSWER = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
 const CAND = { candidate: 'candidate:1 1 UDP 2122252543 127.0.0.1 40000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
 const MAX = 4;
-
-const haveRedis = spawnSync('redis-server', ['--version']).status === 0;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// redis-server on 127.0.0.1:@port in @dir, nothing saved.
-async function startRedis(port, dir) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1',
-    '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  const reap = () => child.kill('SIGKILL');
-  process.on('exit', reap);
-  child.on('exit', () => process.off('exit', reap));
-  await deadline(new Promise((resolve, reject) => {
-    const t = setInterval(() => {
-      if (/Ready to accept connections/.test(out)) { clearInterval(t); resolve(); }
-      if (child.exitCode !== null) { clearInterval(t); reject(new Error(`redis-server exited: ${out}`)); }
-    }, 20);
-  }), 5000, 'redis-server to start');
-  child.stopped = new Promise((resolve) => child.on('exit', resolve));
-  return child;
-}
 
 let redis, redisPort, dir;
 const nodes = [];

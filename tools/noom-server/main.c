@@ -28,6 +28,7 @@
 #include "noom-whip.h"
 #include "noom-ice.h"
 #include "noom-token.h"
+#include "noom-metrics.h"
 
 #define EXIT_USAGE 2
 #define SHUTDOWN_GRACE_MS 2000
@@ -77,6 +78,7 @@ static gchar **opt_relay_args = NULL;
 static gint opt_max_publishers = -1;
 static gboolean opt_version = FALSE;
 static gchar *opt_redis = NULL;
+static gint opt_metrics_port = 0;
 static gchar *opt_node_id = NULL;
 
 static GOptionEntry entries[] = {
@@ -164,6 +166,9 @@ static GOptionEntry entries[] = {
   {"node-id", 0, 0, G_OPTION_ARG_STRING, &opt_node_id,
         "With --redis: this node's name (default: a new one per process)",
       "ID"},
+  {"metrics-port", 0, 0, G_OPTION_ARG_INT, &opt_metrics_port,
+      "Serve GET /metrics on this port too (plain HTTP, same host; "
+        "default: only on the main port)", "PORT"},
   {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL},
   {NULL}
@@ -206,6 +211,7 @@ check_options (GError ** error)
   if (opt_max_publishers == -1)
     opt_max_publishers = NOOM_ROOM_DEFAULT_MAX_PUBLISHERS;
   if (!check_range ("port", opt_port, 0, 65535, error)
+      || !check_range ("metrics-port", opt_metrics_port, 0, 65535, error)
       || !check_range ("turn-ttl", opt_turn_ttl, 1, 30 * 86400, error)
       || !check_range ("max-room-size", opt_max_room_size, 1, 100000, error)
       || !check_range ("ping-interval", opt_ping_interval, 10, 3600000, error)
@@ -435,6 +441,115 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* ------------------------------------------------ /metrics, /healthz */
+
+static void
+write_metrics (App * app, GString * out)
+{
+  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+  guint polling, websocket;
+
+  noom_room_server_write_metrics (app->rooms, out);
+  noom_engine_count_transports (app->engine, &polling, &websocket);
+  noom_metrics_header (out, "noom_connections", "gauge",
+      "Open Engine.IO sessions, by transport.");
+  g_string_append_printf (out, "noom_connections{transport=\"polling\"} %u\n"
+      "noom_connections{transport=\"websocket\"} %u\n", polling, websocket);
+  if (app->cluster) {
+    gdouble ms = noom_cluster_get_latency_ms (app->cluster);
+
+    noom_metrics_header (out, "noom_redis_up", "gauge",
+        "1 when this node is connected to Redis and in step with the "
+        "cluster (--redis).");
+    g_string_append_printf (out, "noom_redis_up %d\n",
+        noom_cluster_is_up (app->cluster) ? 1 : 0);
+    if (ms >= 0) {
+      noom_metrics_header (out, "noom_redis_latency_seconds", "gauge",
+          "Round trip of the last heartbeat script to Redis, the hop every "
+          "cross-node relay takes.");
+      g_string_append_printf (out, "noom_redis_latency_seconds %s\n",
+          g_ascii_dtostr (num, sizeof (num), ms / 1000.0));
+    }
+  }
+  if (app->relay) {
+    noom_metrics_header (out, "noom_sfu_relay_up", "gauge",
+        "1 when the media relay (--sfu) is running and said ready.");
+    g_string_append_printf (out, "noom_sfu_relay_up %d\n",
+        noom_relay_link_is_ready (app->relay) ? 1 : 0);
+  }
+  noom_metrics_process (out);
+}
+
+static gboolean
+only_get (SoupServerMessage * msg)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+
+  if (strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0)
+    return TRUE;
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Allow", "GET, HEAD");
+  soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+  return FALSE;
+}
+
+static void
+on_metrics (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  g_autoptr (GString) out = g_string_sized_new (4096);
+
+  if (!only_get (msg))
+    return;
+  if (strcmp (path, "/metrics") != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  write_metrics (user_data, out);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, NOOM_METRICS_CONTENT_TYPE,
+      SOUP_MEMORY_COPY, out->str, out->len);
+}
+
+/* With --redis (or ?full=1): {"status":"ok"|"degraded","redis","relay"},
+ * 503 when degraded: a node that cannot admit joins should get no new
+ * clients from the load balancer.  Otherwise "ok" as before. */
+static void
+on_healthz (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  App *app = user_data;
+  const gchar *redis = "off", *relay = "off";
+  g_autofree gchar *body = NULL;
+  gboolean ok = TRUE;
+
+  if (!only_get (msg))
+    return;
+  if (app->cluster == NULL && (query == NULL
+          || !g_hash_table_contains (query, "full"))) {
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_server_message_set_response (msg, "text/plain; charset=utf-8",
+        SOUP_MEMORY_STATIC, "ok", 2);
+    return;
+  }
+  if (app->cluster) {
+    ok = noom_cluster_is_up (app->cluster);
+    redis = ok ? "up" : "down";
+  }
+  if (app->relay) {
+    gboolean ready = noom_relay_link_is_ready (app->relay);
+
+    relay = ready ? "ready" : "restarting";
+    ok = ok && ready;
+  }
+  body = g_strdup_printf ("{\"status\":\"%s\",\"redis\":\"%s\","
+      "\"relay\":\"%s\"}\n", ok ? "ok" : "degraded", redis, relay);
+  soup_server_message_set_status (msg, ok ? SOUP_STATUS_OK :
+      SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_COPY, body, strlen (body));
+}
+
 /* noom-server token --secret FILE --room ROOM --identity ID --can ...
  * Prints a token on stdout. */
 static int
@@ -509,6 +624,7 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (SoupServer) server = NULL;
+  g_autoptr (SoupServer) metrics_server = NULL;
   g_autoptr (GTlsCertificate) cert = NULL;
   NoomIceConfig *ice = NULL;
   NoomEngineConfig engine_config;
@@ -525,6 +641,7 @@ main (int argc, char **argv)
   const gchar *env_secret;
   g_auto (GStrv) relay_command = NULL;
 
+  noom_metrics_init ();
   if (argc > 1 && strcmp (argv[1], "token") == 0)
     return token_main (argc - 1, argv + 1);
 
@@ -667,6 +784,19 @@ main (int argc, char **argv)
   app.loop = g_main_loop_new (NULL, FALSE);
   app.engine = noom_sio_server_get_engine (sio);
   app.rooms = rooms;
+  soup_server_add_handler (server, "/metrics", on_metrics, &app, NULL);
+  soup_server_add_handler (server, "/healthz", on_healthz, &app, NULL);
+  if (opt_metrics_port) {
+    metrics_server = soup_server_new ("server-header", "noom-server ", NULL);
+    soup_server_add_handler (metrics_server, "/metrics", on_metrics, &app,
+        NULL);
+    if (!soup_server_listen_all (metrics_server, opt_metrics_port, 0, &error)) {
+      g_printerr ("noom-server: cannot listen on --metrics-port %d: %s\n",
+          opt_metrics_port, error->message);
+      return 1;
+    }
+    g_message ("metrics on port %d", opt_metrics_port);
+  }
   g_unix_signal_add (SIGINT, on_signal, &app);
   g_unix_signal_add (SIGTERM, on_signal, &app);
   g_main_loop_run (app.loop);

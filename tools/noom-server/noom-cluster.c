@@ -454,6 +454,7 @@ on_snapshot (redisAsyncContext * ac, void *r, void *privdata)
     g_free (call);
     return;
   }
+  self->latency_ms = (g_get_monotonic_time () - call->sent_us) / 1000.0;
   g_free (call);
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3
       || reply->element[0]->type != REDIS_REPLY_STRING

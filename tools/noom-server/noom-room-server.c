@@ -39,6 +39,7 @@
 #include "noom-cluster.h"
 #include "noom-engine.h"
 #include "noom-event.h"
+#include "noom-metrics.h"
 #include "noom-packet.h"
 #include "noom-room-server.h"
 #include "noom-sdp.h"
@@ -68,6 +69,7 @@ struct _PendingJoin
   NoomKind kind;
   NoomMediaFlags sends;
   gboolean sfu;
+  gint64 start_us;
 };
 
 /* The rate budget belongs to the Engine.IO connection, not to a Socket.IO
@@ -152,6 +154,14 @@ struct _NoomRoomServer
    * heartbeats in a row each of their nodes was missing (node -> count) */
   GHashTable *ghosts;
   GHashTable *missing;
+
+  /* GET /metrics */
+  guint64 n_events[NOOM_EVENT_LAST + 1];
+  guint64 n_unknown_events;
+  guint64 n_invalid_events;     /* known, with bad arguments */
+  guint64 n_refused_joins[NOOM_ROOM_ERROR_UNAVAILABLE + 1];
+  guint64 n_rate_limited;
+  NoomHistogram join_latency;
 
   gint64 refused_window_us;     /* start of the refused-CONNECT log window */
   guint refused_logged;         /* lines logged in that window */
@@ -340,6 +350,10 @@ reply_error (Conn * c, const gchar * event, gint64 ack_id, NoomRoomError code,
 
   g_message ("error id=%s event=\"%s\" code=%s: %s", conn_id (c), log_event,
       noom_room_error_to_code (code), log_message);
+  if ((strcmp (event, NOOM_EVENT_NAME_JOIN_ROOM) == 0
+          || strcmp (event, NOOM_EVENT_NAME_ENTER_ROOM) == 0)
+      && (guint) code < G_N_ELEMENTS (c->server->n_refused_joins))
+    c->server->n_refused_joins[code]++;
   send_error (c, event, ack_id, code, message);
 }
 
@@ -1455,6 +1469,8 @@ on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
   }
   join_apply (self, c, pj->ack_id, pj->room, pj->nickname, pj->kind,
       pj->sends, pj->sfu, FALSE);
+  noom_histogram_observe (&self->join_latency,
+      (g_get_monotonic_time () - pj->start_us) / 1e6);
 out:
   g_free (pj->id);
   g_free (pj->event);
@@ -1497,6 +1513,7 @@ cluster_join (NoomRoomServer * self, Conn * c, const gchar * event,
   pj->kind = a->kind;
   pj->sends = a->sends & (NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO);
   pj->sfu = (a->media & NOOM_MEDIA_MODE_SFU) != 0;
+  pj->start_us = g_get_monotonic_time ();
   c->join = pj;
   p = member_participant (&c->member);
   if (a->nickname)
@@ -1521,6 +1538,7 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
   NoomMediaFlags sends = a->sends;
   gboolean already, changed = FALSE;
   g_autoptr (GError) error = NULL;
+  gint64 start_us = g_get_monotonic_time ();
 
   /* Everything is checked before anything changes: a failed join leaves
    * the connection where it was.  The room name rule comes after the
@@ -1552,6 +1570,8 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
   }
   join_apply (self, c, ack_id, name, nickname, kind, sends,
       (a->media & NOOM_MEDIA_MODE_SFU) != 0, TRUE);
+  noom_histogram_observe (&self->join_latency,
+      (g_get_monotonic_time () - start_us) / 1e6);
 }
 
 static void
@@ -1861,6 +1881,8 @@ budget_take (NoomRoomServer * self, NoomSioSocket * socket, const gchar * what)
   NoomRateVerdict v = noom_rate_limit_check (&b->rate, self->config.rate_limit,
       self->config.rate_burst, g_get_monotonic_time ());
 
+  if (v != NOOM_RATE_OK)
+    self->n_rate_limited++;
   if (v == NOOM_RATE_LIMITED && b->rate.dropped == 1) {
     g_autofree gchar *log_event = log_text (what, 64);
 
@@ -1989,10 +2011,16 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
     return;
   }
 
-  if (noom_event_args_parse (name, args, &self->config.limits, &a, &arg_error))
+  if (noom_event_args_parse (name, args, &self->config.limits, &a, &arg_error)) {
+    self->n_events[a.type]++;
     handlers[a.type] (self, c, name, &a, ack_id);
-  else
+  } else {
+    if (arg_error->code == NOOM_ROOM_ERROR_UNKNOWN_EVENT)
+      self->n_unknown_events++;
+    else
+      self->n_invalid_events++;
     reply_gerror (c, name, ack_id, arg_error);
+  }
   leave (self);
 }
 
@@ -2307,4 +2335,57 @@ noom_room_server_free (NoomRoomServer * self)
   if (noom_room_set_get_n_rooms (self->rooms) == 0)
     noom_room_set_free (self->rooms);
   g_free (self);
+}
+
+/* ------------------------------------------------------------ metrics */
+
+void
+noom_room_server_write_metrics (NoomRoomServer * self, GString * out)
+{
+  g_autoptr (GPtrArray) rooms = noom_room_set_list (self->rooms);
+  guint64 local = 0, remote = 0;
+  guint i, j;
+
+  for (i = 0; i < rooms->len; i++) {
+    NoomRoom *room = rooms->pdata[i];
+
+    for (j = 0; j < noom_room_get_count (room); j++) {
+      if (((Conn *) noom_room_get_member (room, j))->node)
+        remote++;
+      else
+        local++;
+    }
+  }
+  noom_metrics_header (out, "noom_rooms", "gauge",
+      "Rooms with participants (on every node of the cluster).");
+  g_string_append_printf (out, "noom_rooms %u\n", rooms->len);
+  noom_metrics_header (out, "noom_participants", "gauge",
+      "Participants in rooms, connected to this node (local) or to "
+      "another node of the cluster (remote).");
+  g_string_append_printf (out, "noom_participants{node=\"local\"} %"
+      G_GUINT64_FORMAT "\nnoom_participants{node=\"remote\"} %"
+      G_GUINT64_FORMAT "\n", local, remote);
+  noom_metrics_header (out, "noom_signalling_messages_total", "counter",
+      "Socket.IO events received from clients, by event.");
+  for (i = 0; i <= NOOM_EVENT_LAST; i++)
+    g_string_append_printf (out, "noom_signalling_messages_total{event=\"%s\"} "
+        "%" G_GUINT64_FORMAT "\n", noom_event_type_to_string (i),
+        self->n_events[i]);
+  g_string_append_printf (out, "noom_signalling_messages_total{event=\""
+      "unknown\"} %" G_GUINT64_FORMAT "\n", self->n_unknown_events);
+  g_string_append_printf (out, "noom_signalling_messages_total{event=\""
+      "invalid\"} %" G_GUINT64_FORMAT "\n", self->n_invalid_events);
+  noom_metrics_histogram (out, "noom_join_duration_seconds",
+      "Time from a join request to its answer (with --redis, the join "
+      "script's round trip included).", &self->join_latency);
+  noom_metrics_header (out, "noom_joins_refused_total", "counter",
+      "Joins refused, by error code.");
+  for (i = 0; i < G_N_ELEMENTS (self->n_refused_joins); i++)
+    g_string_append_printf (out, "noom_joins_refused_total{reason=\"%s\"} %"
+        G_GUINT64_FORMAT "\n", noom_room_error_to_code (i),
+        self->n_refused_joins[i]);
+  noom_metrics_header (out, "noom_rate_limited_total", "counter",
+      "Events and CONNECTs dropped by the per-connection rate limit.");
+  g_string_append_printf (out, "noom_rate_limited_total %" G_GUINT64_FORMAT
+      "\n", self->n_rate_limited);
 }

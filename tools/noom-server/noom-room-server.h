@@ -125,4 +125,9 @@ void noom_room_server_http_ice (NoomRoomServer * self,
 void noom_room_server_http_restart (NoomRoomServer * self,
     NoomRoomServerHttp * http, const gchar * ufrag, const gchar * pwd);
 
+/* GET /metrics: the room layer's metrics in the Prometheus text format
+ * (rooms, participants, events, join latency, refused joins, rate
+ * limiting). */
+void noom_room_server_write_metrics (NoomRoomServer * self, GString * out);
+
 G_END_DECLS
