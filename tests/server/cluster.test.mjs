@@ -10,13 +10,14 @@
 // one).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { haveRedis, freePort, startRedis } from './lib/redis.mjs';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, setNick,
-  test, TIME_SCALE,
+  test, TIME_SCALE, SERVER,
 } from './lib/server.mjs';
 
 const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
@@ -160,6 +161,36 @@ test('cluster: room_full from three nodes at once admits exactly the capacity', 
   const lobby = await connect(url(2));
   await listed(lobby, 'race', MAX);
   closeAll(lobby, ...clients);
+});
+
+function roomsCommand(...args) {
+  const r = spawnSync(SERVER, ['rooms', '--redis', `redis://127.0.0.1:${redisPort}/3`, ...args],
+    { encoding: 'utf8', timeout: 10000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('cluster: noom-server rooms lists the cluster and removes a participant', { skip }, async () => {
+  const a = await connect(url(0));
+  const b = await connect(url(1));
+  await setNick(b, 'bea');
+  await ack(a, 'join_room', 'admin');
+  await ack(b, 'join_room', 'admin');
+  await take(a, 'welcome');
+  const list = roomsCommand('--json');
+  assert.equal(list.status, 0, list.stderr);
+  const room = JSON.parse(list.stdout).find((r) => r.room === 'admin');
+  assert.deepEqual(room.participants.map((p) => [p.node, p.participant.id]).sort(),
+    [['n1', a.id], ['n2', b.id]].sort());
+  assert.match(roomsCommand().stdout, /^admin \(2\)$/m);
+
+  const bid = b.id;
+  const rm = roomsCommand('--remove', bid);
+  assert.equal(rm.status, 0, rm.stderr);
+  assert.match(rm.stdout, /removed/);
+  const [nick, count, p] = await take(a, 'bye');
+  assert.deepEqual([nick, count, p.id], ['bea', 1, bid]);
+  assert.notEqual(roomsCommand('--remove', 'nobody').status, 0);
+  closeAll(a, b);
 });
 
 test('cluster: Redis stopped and restarted', { skip }, async () => {

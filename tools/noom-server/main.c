@@ -550,6 +550,38 @@ on_healthz (SoupServer * server, SoupServerMessage * msg, const char *path,
       SOUP_MEMORY_COPY, body, strlen (body));
 }
 
+/* noom-server rooms --redis URL [--remove ID] [--json] */
+static int
+rooms_main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *remove = NULL;
+  gboolean json = FALSE;
+  GOptionEntry rooms_entries[] = {
+    {"redis", 0, 0, G_OPTION_ARG_STRING, &url,
+        "The cluster's Redis (as for noom-server --redis)", "URL"},
+    {"remove", 0, 0, G_OPTION_ARG_STRING, &remove,
+        "Disconnect this participant (an id), wherever it is connected", "ID"},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+        "Print the rooms as JSON", NULL},
+    {NULL}
+  };
+
+  context = g_option_context_new ("- the rooms of a cluster of noom-servers");
+  g_option_context_add_main_entries (context, rooms_entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    g_printerr ("noom-server rooms: %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  if (url == NULL) {
+    g_printerr ("noom-server rooms: --redis URL is required\n");
+    return EXIT_USAGE;
+  }
+  return noom_cluster_admin (url, remove, json);
+}
+
 /* noom-server token --secret FILE --room ROOM --identity ID --can ...
  * Prints a token on stdout. */
 static int
@@ -644,6 +676,8 @@ main (int argc, char **argv)
   noom_metrics_init ();
   if (argc > 1 && strcmp (argv[1], "token") == 0)
     return token_main (argc - 1, argv + 1);
+  if (argc > 1 && strcmp (argv[1], "rooms") == 0)
+    return rooms_main (argc - 1, argv + 1);
 
   context = g_option_context_new ("- the Noom room server");
   g_option_context_set_summary (context,
@@ -653,7 +687,9 @@ main (int argc, char **argv)
       NOOM_DOCDIR "/server.md.\n\n"
       "noom-server token --secret FILE --room ROOM --identity ID "
       "[--can LIST] [--ttl SECONDS]\n  prints a token for --token-secret "
-      "(see noom-server token --help).");
+      "(see noom-server token --help).\n"
+      "noom-server rooms --redis URL [--remove ID] [--json]\n  lists the "
+      "rooms of a cluster, or removes a participant.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
     g_printerr ("noom-server: %s\nTry \"noom-server --help\".\n",

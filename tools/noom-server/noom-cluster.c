@@ -405,6 +405,8 @@ on_sub_message (redisAsyncContext * ac, void *r, void *privdata)
     on_change (self, payload->str, payload->len);
   else if (payload->str[0] == 'e' || payload->str[0] == 't')
     on_emit (self, payload->str, payload->len);
+  else if (payload->str[0] == 'k' && self->cb->kick)
+    self->cb->kick (payload->str + 1, self->user_data);
   else
     g_message ("redis: skipped an unknown message");
 }
@@ -1071,4 +1073,141 @@ noom_cluster_emit_to (NoomCluster * self, const gchar * node,
   append_field (msg, room);
   g_string_append_len (msg, data, len);
   publish (self, channel, msg);
+}
+
+/* ---------------------------------------------------------- admin */
+
+static redisContext *
+admin_connect (NoomCluster * self)
+{
+  struct timeval timeout = { 2, 0 };
+  redisContext *c = redisConnectWithTimeout (self->host, self->port, timeout);
+  redisReply *reply = NULL;
+
+  if (c == NULL || c->err) {
+    g_printerr ("noom-server rooms: cannot connect to %s:%d: %s\n",
+        self->host, self->port, c ? c->errstr : "out of memory");
+    if (c)
+      redisFree (c);
+    return NULL;
+  }
+  redisSetTimeout (c, timeout);
+  if (self->password)
+    reply = self->user ?
+        redisCommand (c, "AUTH %s %s", self->user, self->password) :
+        redisCommand (c, "AUTH %s", self->password);
+  if (reply && reply->type == REDIS_REPLY_ERROR) {
+    g_printerr ("noom-server rooms: AUTH: %s\n", reply->str);
+    freeReplyObject (reply);
+    redisFree (c);
+    return NULL;
+  }
+  freeReplyObject (reply);
+  if (self->db)
+    freeReplyObject (redisCommand (c, "SELECT %d", self->db));
+  return c;
+}
+
+gint
+noom_cluster_admin (const gchar * url, const gchar * remove, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  NoomCluster *self = noom_cluster_new (url, "admin", &error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  redisContext *c;
+  redisReply *reply, *rooms;
+  gint status = 0;
+  gboolean found = FALSE;
+  gsize i, j;
+
+  if (self == NULL) {
+    g_printerr ("noom-server rooms: %s\n", error->message);
+    return 2;
+  }
+  c = admin_connect (self);
+  if (c == NULL) {
+    noom_cluster_free (self);
+    return 1;
+  }
+  reply = redisCommand (c, "EVAL %s 0", snapshot_script);
+  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+      || reply->elements != 3 || reply->element[2]->type != REDIS_REPLY_ARRAY) {
+    g_printerr ("noom-server rooms: unexpected answer from Redis\n");
+    freeReplyObject (reply);
+    redisFree (c);
+    noom_cluster_free (self);
+    return 1;
+  }
+  json_builder_begin_array (b);
+  rooms = reply->element[2];
+  for (i = 0; i + 1 < rooms->elements; i += 2) {
+    redisReply *name = rooms->element[i], *list = rooms->element[i + 1];
+
+    if (name->type != REDIS_REPLY_STRING || list->type != REDIS_REPLY_ARRAY)
+      continue;
+    if (!json && !remove)
+      printf ("%s (%zu)\n", name->str, list->elements / 2);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "room");
+    json_builder_add_string_value (b, name->str);
+    json_builder_set_member_name (b, "participants");
+    json_builder_begin_array (b);
+    for (j = 0; j + 1 < list->elements; j += 2) {
+      redisReply *v = list->element[j + 1];
+      g_autoptr (JsonObject) e = NULL;
+      JsonObject *p;
+      const gchar *node, *id;
+
+      if (v->type != REDIS_REPLY_STRING
+          || (e = parse_entry (v->str, v->len)) == NULL)
+        continue;
+      node = json_object_get_string_member (e, "node");
+      p = json_object_get_object_member (e, "participant");
+      id = json_object_get_string_member_with_default (p, "id", "");
+      if (!json && !remove)
+        printf ("  %-22s node=%s nickname=\"%s\" kind=%s\n", id, node,
+            json_object_get_string_member_with_default (p, "nickname", ""),
+            json_object_get_string_member_with_default (p, "kind", ""));
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "node");
+      json_builder_add_string_value (b, node);
+      json_builder_set_member_name (b, "participant");
+      json_builder_add_value (b,
+          json_node_copy (json_object_get_member (e, "participant")));
+      json_builder_end_object (b);
+      if (remove && strcmp (id, remove) == 0 && !found) {
+        redisReply *r = redisCommand (c, "PUBLISH noom:node:%s k%s", node,
+            id);
+
+        found = TRUE;
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
+          printf ("removed %s from room \"%s\" (node %s)\n", id, name->str,
+              node);
+        } else {
+          g_printerr ("noom-server rooms: node %s did not get the removal "
+              "(it is not connected to Redis)\n", node);
+          status = 1;
+        }
+        freeReplyObject (r);
+      }
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  if (json && !remove) {
+    g_autoptr (JsonNode) root = json_builder_get_root (b);
+    g_autofree gchar *text = json_to_string (root, TRUE);
+
+    printf ("%s\n", text);
+  }
+  if (remove && !found) {
+    g_printerr ("noom-server rooms: no participant \"%s\" in the cluster\n",
+        remove);
+    status = 1;
+  }
+  freeReplyObject (reply);
+  redisFree (c);
+  noom_cluster_free (self);
+  return status;
 }

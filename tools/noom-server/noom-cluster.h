@@ -38,6 +38,9 @@ typedef struct {
       gpointer user_data);
   /* Once a second: the registered nodes (the dead ones were reaped). */
   void (*nodes) (const gchar * const *nodes, gpointer user_data);
+  /* An operator removes the local participant @id (noom-server rooms
+   * --remove). */
+  void (*kick) (const gchar * id, gpointer user_data);
 } NoomClusterCallbacks;
 
 /* @url: redis://[user:pass@]host[:port][/db]; @node_id: nullable (a
@@ -81,5 +84,12 @@ void noom_cluster_emit_room (NoomCluster * self, const gchar * room,
 /* @frame to @to, a member of @room on @node. */
 void noom_cluster_emit_to (NoomCluster * self, const gchar * node,
     const gchar * room, const gchar * to, GBytes * frame);
+
+/* noom-server rooms: prints every room of the cluster of @url and its
+ * participants (node, id, nickname, kind) on stdout; with @remove, asks
+ * the node of that participant to disconnect it.  Blocking.  Returns the
+ * exit status. */
+gint noom_cluster_admin (const gchar * url, const gchar * remove,
+    gboolean json);
 
 G_END_DECLS

@@ -1196,6 +1196,31 @@ on_cluster_nodes (const gchar * const *nodes, gpointer user_data)
   leave (self);
 }
 
+/* noom-server rooms --remove: the local participant @id is disconnected
+ * (an HTTP participant leaves, its session forgotten). */
+static void
+on_cluster_kick (const gchar * id, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  g_autoptr (GPtrArray) rooms = noom_room_set_list (self->rooms);
+  guint i;
+
+  enter (self);
+  for (i = 0; i < rooms->len; i++) {
+    Conn *c = (Conn *) noom_room_find_member (rooms->pdata[i], id);
+
+    if (c == NULL || c->node)
+      continue;
+    g_message ("removing id=%s: asked by an operator", conn_id (c));
+    if (c->socket)
+      noom_sio_socket_disconnect (c->socket, "removed by an operator");
+    else if (c->http)
+      http_gone (self, c, "removed by an operator");
+    break;
+  }
+  leave (self);
+}
+
 static void
 on_cluster_state (gboolean up, gpointer user_data)
 {
@@ -2078,6 +2103,7 @@ noom_room_server_new (NoomSioServer * sio, const NoomRoomServerConfig * config)
       .roster = on_cluster_roster,
       .snapshot = on_cluster_snapshot,
       .nodes = on_cluster_nodes,
+      .kick = on_cluster_kick,
     };
 
     self->ghosts = g_hash_table_new (g_str_hash, g_str_equal);
