@@ -260,6 +260,20 @@ check_options (GError ** error)
         "--static-dir %s: not a directory", opt_static_dir);
     return FALSE;
   }
+  if (opt_node_id && !opt_redis) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--node-id needs --redis");
+    return FALSE;
+  }
+  /* It goes into Redis keys and channel names, and into log lines. */
+  if (opt_node_id && (*opt_node_id == '\0' || strlen (opt_node_id) > 64
+          || strspn (opt_node_id, "abcdefghijklmnopqrstuvwxyz"
+              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+          strlen (opt_node_id))) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--node-id %s: 1 to 64 letters, digits, '.', '_' or '-'", opt_node_id);
+    return FALSE;
+  }
   return TRUE;
 }
 
@@ -823,10 +837,27 @@ main (int argc, char **argv)
   soup_server_add_handler (server, "/metrics", on_metrics, &app, NULL);
   soup_server_add_handler (server, "/healthz", on_healthz, &app, NULL);
   if (opt_metrics_port) {
+    g_autoptr (GInetAddress) host = opt_host ?
+        g_inet_address_new_from_string (opt_host) : NULL;
+    gboolean listening;
+
     metrics_server = soup_server_new ("server-header", "noom-server ", NULL);
     soup_server_add_handler (metrics_server, "/metrics", on_metrics, &app,
         NULL);
-    if (!soup_server_listen_all (metrics_server, opt_metrics_port, 0, &error)) {
+    /* The main port's --host: an address, localhost, or every address. */
+    if (host) {
+      g_autoptr (GSocketAddress) address =
+          g_inet_socket_address_new (host, opt_metrics_port);
+
+      listening = soup_server_listen (metrics_server, address, 0, &error);
+    } else if (g_strcmp0 (opt_host, "localhost") == 0) {
+      listening = soup_server_listen_local (metrics_server, opt_metrics_port,
+          0, &error);
+    } else {
+      listening = soup_server_listen_all (metrics_server, opt_metrics_port, 0,
+          &error);
+    }
+    if (!listening) {
       g_printerr ("noom-server: cannot listen on --metrics-port %d: %s\n",
           opt_metrics_port, error->message);
       return 1;
