@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { haveRedis, freePort, startRedis } from './lib/redis.mjs';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, setNick,
-  test, TIME_SCALE, SERVER,
+  test, TIME_SCALE, SERVER, http,
 } from './lib/server.mjs';
 
 const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
@@ -191,6 +191,55 @@ test('cluster: noom-server rooms lists the cluster and removes a participant', {
   assert.deepEqual([nick, count, p.id], ['bea', 1, bid]);
   assert.notEqual(roomsCommand('--remove', 'nobody').status, 0);
   closeAll(a, b);
+});
+
+function redisCli(...args) {
+  const r = spawnSync('redis-cli', ['-p', String(redisPort), '-n', '3', ...args],
+    { encoding: 'utf8', timeout: 5000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+test('cluster: what comes from Redis is checked: junk is skipped, nothing crashes', { skip }, async () => {
+  const long = 'x'.repeat(200);
+  const junk = [
+    '', '7', '7 ', '7 {', '7 []', '7 {"op":5,"node":"zz"}', '7 {"op":"join"}',
+    '99999999 {"op":"join","node":"zz","room":5,"participant":{}}',
+    '99999999 {"op":"join","node":"zz","room":"junk","participant":{"id":5}}',
+    `99999999 {"op":"join","node":"zz","room":"junk","participant":{"id":"${long}","nickname":"a","kind":"browser","sends":[]}}`,
+    '99999999 {"op":"join","node":"zz","room":"","participant":{"id":"g1","nickname":"a","kind":"browser","sends":[]}}',
+    '99999999 {"op":"join","node":"zz","room":"junk","participant":{"id":"g2","nickname":"a","kind":"alien","sends":[]}}',
+    '99999999 {"op":"leave","node":"zz","room":5,"id":[]}',
+    '99999999 {"op":"roster","node":"zz","members":[1,{"room":2},{"room":"r","participant":3}]}',
+    '99999999 {"op":"update","node":"zz","room":"junk","participant":"x"}',
+    '99999999 {"op":"nope","node":"zz"}',
+    'e', 'e5:zz', 'e2:zz0:', 'e2:zz0:4:junk42["x"]', 'e99:zz', 't2:zz1:a', 'k', 'q',
+  ];
+  for (const m of junk)
+    redisCli('PUBLISH', 'noom:cluster', m);
+  redisCli('PUBLISH', 'noom:node:n1', 'e2:zz0:4:junk');
+  redisCli('PUBLISH', 'noom:node:n1', 'knobody');
+  // (They count for room_full: the room has 4 places, 2 left.)
+  redisCli('HSET', 'noom:room:junk', 'bad1', '{"node":5}',
+    'bad2', '{"node":"zz","participant":{"id":"g3","kind":"browser"}}');
+  redisCli('SADD', 'noom:rooms', 'junk');
+
+  // Every node still answers, and the cluster still works.
+  for (const n of nodes)
+    assert.equal((await http(n, '/healthz')).status, 200);
+  const a = await connect(url(0));
+  const b = await connect(url(2));
+  const ja = await ack(a, 'join_room', 'junk');
+  assert.equal(ja.ok, true, JSON.stringify(ja));
+  await ack(b, 'join_room', 'junk');
+  await ack(b, 'new_message', 'fine', 'junk');
+  assert.equal((await take(a, 'new_message'))[0], 'Anon: fine');
+  closeAll(a, b);
+  await take(await connect(url(1)), 'room_change');
+  redisCli('DEL', 'noom:room:junk');
+  redisCli('SREM', 'noom:rooms', 'junk');
+  for (const n of nodes)
+    assert.equal(n.exited, null);
 });
 
 test('cluster: Redis stopped and restarted', { skip }, async () => {

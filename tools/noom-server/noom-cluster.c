@@ -27,6 +27,7 @@
 
 #include "noom-cluster.h"
 #include "noom-engine.h"
+#include "noom-packet.h"
 
 #define CLUSTER_CHANNEL "noom:cluster"
 #define RECONNECT_MS 1000
@@ -34,6 +35,7 @@
 /* A node that has not refreshed its heartbeat key for this long is dead:
  * the first survivor to notice removes its participants. */
 #define ALIVE_TTL_MS 4000
+#define SNAPSHOT_RETRIES 5
 
 /* Every script publishes what it changed as "SEQ JSON". */
 #define LUA_PUBLISH \
@@ -154,6 +156,7 @@ struct _NoomCluster
   guint generation;             /* bumped when the connections drop */
   gint64 max_seq;               /* highest change seen since (re)connecting */
   gint64 snapshot_seq;          /* changes up to this are in the snapshot */
+  guint snapshot_retries;
   gdouble latency_ms;
 
   guint reconnect_source;
@@ -168,6 +171,17 @@ typedef struct
   gpointer user_data;
   gint64 sent_us;
 } Call;
+
+/* The string member @name of @o, or @fallback when it is missing or not
+ * a string (what comes from Redis is not trusted). */
+static const gchar *
+str_member (JsonObject * o, const gchar * name, const gchar * fallback)
+{
+  const gchar *v = noom_json_node_get_string (json_object_get_member (o,
+          name));
+
+  return v ? v : fallback;
+}
 
 static void connect_all (NoomCluster * self);
 static void resync (NoomCluster * self);
@@ -222,8 +236,7 @@ participant_id (JsonNode * participant)
 {
   if (!JSON_NODE_HOLDS_OBJECT (participant))
     return NULL;
-  return json_object_get_string_member_with_default (json_node_get_object
-      (participant), "id", NULL);
+  return str_member (json_node_get_object (participant), "id", NULL);
 }
 
 /* A value of noom:room:NAME as an object with a string "node" and an
@@ -366,8 +379,8 @@ on_change (NoomCluster * self, const gchar * text, gsize len)
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     goto bad;
   o = json_node_get_object (node);
-  op = json_object_get_string_member_with_default (o, "op", NULL);
-  from = json_object_get_string_member_with_default (o, "node", NULL);
+  op = str_member (o, "op", NULL);
+  from = str_member (o, "node", NULL);
   if (op == NULL || from == NULL)
     goto bad;
   if (strcmp (from, self->node_id) == 0)
@@ -465,8 +478,10 @@ on_snapshot (redisAsyncContext * ac, void *r, void *privdata)
     return;
   }
   seq = g_ascii_strtoll (reply->element[0]->str, NULL, 10);
-  if (self->max_seq > seq) {
-    /* Changes newer than it already applied: it would undo them. */
+  if (self->max_seq > seq && self->snapshot_retries++ < SNAPSHOT_RETRIES) {
+    /* Changes newer than it already applied: it would undo them.  (A
+     * number that never comes, from something else writing on the
+     * channel, must not keep the node out for good.) */
     request_snapshot (self);
     return;
   }
@@ -536,6 +551,7 @@ resync (NoomCluster * self)
   self->syncing = TRUE;
   self->max_seq = 0;
   self->snapshot_seq = 0;
+  self->snapshot_retries = 0;
   g_ptr_array_add (args, g_strdup (self->node_id));
   g_ptr_array_add (args, g_strdup_printf ("%d", ALIVE_TTL_MS));
   json_object_set_array_member (msg, "members", json_array_ref (roster));
@@ -1161,13 +1177,12 @@ noom_cluster_admin (const gchar * url, const gchar * remove, gboolean json)
       if (v->type != REDIS_REPLY_STRING
           || (e = parse_entry (v->str, v->len)) == NULL)
         continue;
-      node = json_object_get_string_member (e, "node");
+      node = str_member (e, "node", NULL);
       p = json_object_get_object_member (e, "participant");
-      id = json_object_get_string_member_with_default (p, "id", "");
+      id = str_member (p, "id", "");
       if (!json && !remove)
         printf ("  %-22s node=%s nickname=\"%s\" kind=%s\n", id, node,
-            json_object_get_string_member_with_default (p, "nickname", ""),
-            json_object_get_string_member_with_default (p, "kind", ""));
+            str_member (p, "nickname", ""), str_member (p, "kind", ""));
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "node");
       json_builder_add_string_value (b, node);

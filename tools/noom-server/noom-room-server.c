@@ -864,6 +864,19 @@ conn_finish (NoomRoomServer * self, Conn * c)
 
 /* ------------------------------------------------------- other nodes */
 
+/* The string member @name of @o, or @fallback when it is missing or not
+ * a string (what comes from Redis is not trusted). */
+static const gchar *
+str_member (JsonObject * o, const gchar * name, const gchar * fallback)
+{
+  const gchar *v = noom_json_node_get_string (json_object_get_member (o,
+          name));
+
+  return v ? v : fallback;
+}
+
+
+
 /* --redis: every node keeps the other nodes' participants of every room
  * as members without a socket ("ghosts"): the room list, the join answer
  * and the capacity see them, sending to them is a no-op, and what is
@@ -990,10 +1003,10 @@ ghost_join (NoomRoomServer * self, const gchar * node, const gchar * room_name,
 static void
 ghost_leave (NoomRoomServer * self, JsonObject * o)
 {
-  const gchar *id = json_object_get_string_member_with_default (o, "id", "");
-  const gchar *room = json_object_get_string_member_with_default (o, "room",
+  const gchar *id = str_member (o, "id", "");
+  const gchar *room = str_member (o, "room",
       "");
-  const gchar *reason = json_object_get_string_member_with_default (o,
+  const gchar *reason = str_member (o,
       "reason", "left");
   g_autofree gchar *why = log_text (reason, 128);
   Conn *c = g_hash_table_lookup (self->ghosts, id);
@@ -1038,15 +1051,14 @@ ghosts_reconcile (NoomRoomServer * self, const gchar * node,
     if (!JSON_NODE_HOLDS_OBJECT (e))
       continue;
     m = json_node_get_object (e);
-    from = node ? node : json_object_get_string_member_with_default (m,
-        "node", NULL);
-    room = json_object_get_string_member_with_default (m, "room", NULL);
+    from = node ? node : str_member (m, "node", NULL);
+    room = str_member (m, "room", NULL);
     e = json_object_get_member (m, "participant");
     if (from == NULL || room == NULL || e == NULL
         || !JSON_NODE_HOLDS_OBJECT (e) || strcmp (from, me) == 0)
       continue;
     p = json_node_get_object (e);
-    id = json_object_get_string_member_with_default (p, "id", NULL);
+    id = str_member (p, "id", NULL);
     if (id == NULL)
       continue;
     g_hash_table_add (seen, (gpointer) id);
@@ -1068,14 +1080,14 @@ static void
 on_cluster_op (JsonObject * o, gpointer user_data)
 {
   NoomRoomServer *self = user_data;
-  const gchar *op = json_object_get_string_member (o, "op");
-  const gchar *node = json_object_get_string_member (o, "node");
+  const gchar *op = str_member (o, "op", NULL);
+  const gchar *node = str_member (o, "node", NULL);
   const gchar *room;
   JsonNode *p;
 
   enter (self);
   if (strcmp (op, "join") == 0 || strcmp (op, "update") == 0) {
-    room = json_object_get_string_member_with_default (o, "room", NULL);
+    room = str_member (o, "room", NULL);
     p = json_object_get_member (o, "participant");
     if (room && p && JSON_NODE_HOLDS_OBJECT (p))
       ghost_join (self, node, room, json_node_get_object (p));
@@ -1486,7 +1498,7 @@ on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
    * local members) and is in this one's answer. */
   for (i = 0; members && i < json_array_get_length (members); i++) {
     JsonObject *m = json_array_get_object_element (members, i);
-    const gchar *node = json_object_get_string_member (m, "node");
+    const gchar *node = str_member (m, "node", NULL);
 
     if (strcmp (node, noom_cluster_get_node_id (self->config.cluster)) != 0)
       ghost_join (self, node, pj->room, json_object_get_object_member (m,
