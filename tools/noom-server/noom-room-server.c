@@ -1466,7 +1466,6 @@ on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
   PendingJoin *pj = user_data;
   NoomRoomServer *self = pj->self;
   Conn *c = pj->c;
-  g_autoptr (JsonArray) others = json_array_new ();
   guint i;
 
   enter (self);
@@ -1557,7 +1556,7 @@ cluster_join (NoomRoomServer * self, Conn * c, const gchar * event,
     p.nickname = (gchar *) a->nickname;
   p.kind = (gchar *) noom_kind_to_string (a->kind);
   p.sends = pj->sends;
-  p.state = pj->sends;
+  p.state = (NoomMediaState) pj->sends;
   participant = noom_protocol_encode_participant (&p);
   noom_cluster_join (cluster, a->room, participant,
       self->config.limits.max_room_size,
