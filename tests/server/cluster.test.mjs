@@ -14,10 +14,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { haveRedis, freePort, startRedis } from './lib/redis.mjs';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, setNick,
-  test, TIME_SCALE, SERVER, http,
+  test, TIME_SCALE, SERVER, http, deadline,
 } from './lib/server.mjs';
 
 const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
@@ -240,6 +241,44 @@ test('cluster: what comes from Redis is checked: junk is skipped, nothing crashe
   redisCli('SREM', 'noom:rooms', 'junk');
   for (const n of nodes)
     assert.equal(n.exited, null);
+});
+
+const STAND_IN = fileURLToPath(new URL('./lib/relay-stand-in.mjs', import.meta.url));
+
+test('cluster: an SFU room\'s media is one node\'s: recorded in Redis, joins elsewhere refused', { skip }, async () => {
+  const sfu = ['--sfu', '--relay', process.execPath, '--relay-arg', STAND_IN];
+  const s4 = await startServer(['--redis', `redis://127.0.0.1:${redisPort}/3`,
+    '--node-id', 'n4', ...sfu]);
+  const s5 = await startServer(['--redis', `redis://127.0.0.1:${redisPort}/3`,
+    '--node-id', 'n5', ...sfu]);
+  try {
+    await s4.waitLog(/joined the cluster/);
+    await s5.waitLog(/joined the cluster/);
+    const opts = ['sfu-room', { media: ['sfu'] }];
+    const a = await connect(s4.url);
+    const b = await connect(s5.url);
+    const c = await connect(s4.url);
+    assert.equal((await ack(a, 'join_room', ...opts)).ok, true);
+    assert.equal(redisCli('GET', 'noom:sfu:sfu-room').trim(), 'n4');
+    const r = await ack(b, 'join_room', ...opts);
+    assert.equal(r.error.code, 'unavailable');
+    assert.match(r.error.message, /through server n4/);
+    assert.equal((await ack(c, 'join_room', ...opts)).ok, true);
+    // Empty again: the record goes, and any node may take the room.
+    closeAll(a, c);
+    await s4.waitLog(/leave room="sfu-room".*count=0/);
+    await deadline(new Promise((resolve) => {
+      const t = setInterval(() => {
+        if (redisCli('EXISTS', 'noom:sfu:sfu-room').trim() === '0') { clearInterval(t); resolve(); }
+      }, 50);
+    }), 3000, 'noom:sfu:sfu-room to go');
+    assert.equal((await ack(b, 'join_room', ...opts)).ok, true);
+    assert.equal(redisCli('GET', 'noom:sfu:sfu-room').trim(), 'n5');
+    closeAll(b);
+  } finally {
+    await s4.stop();
+    await s5.stop();
+  }
 });
 
 test('cluster: Redis stopped and restarted', { skip }, async () => {

@@ -44,15 +44,24 @@
   "local function drop(room, id) local rk = 'noom:room:' .. room\n" \
   "  redis.call('HDEL', rk, id)\n" \
   "  if redis.call('EXISTS', rk) == 0 then " \
-  "redis.call('SREM', 'noom:rooms', room) end end\n"
+  "redis.call('SREM', 'noom:rooms', room) " \
+  "redis.call('DEL', 'noom:sfu:' .. room) end end\n"
 
 /* ARGV: room, id, entry, max, old room, leave message, join message,
- * node */
+ * node, sfu ("1": the room's media goes through this node's relay, which
+ * it must own) */
 static const gchar join_script[] = LUA_PUBLISH
     "local rk = 'noom:room:' .. ARGV[1]\n"
     "local max = tonumber(ARGV[4])\n"
     "if redis.call('HEXISTS', rk, ARGV[2]) == 0 and max > 0 and "
     "redis.call('HLEN', rk) >= max then return {0} end\n"
+    "if ARGV[9] == '1' then\n"
+    "  local sk = 'noom:sfu:' .. ARGV[1]\n"
+    "  local owner = redis.call('GET', sk)\n"
+    "  if owner and owner ~= ARGV[8] and "
+    "redis.call('EXISTS', 'noom:alive:' .. owner) == 1 then "
+    "return {2, owner} end\n"
+    "  redis.call('SET', sk, ARGV[8]) end\n"
     "if ARGV[5] ~= '' and ARGV[5] ~= ARGV[1] then\n"
     "  drop(ARGV[5], ARGV[2]) pub(ARGV[6]) end\n"
     "redis.call('HSET', rk, ARGV[2], ARGV[3])\n"
@@ -941,6 +950,19 @@ on_join_reply (redisAsyncContext * ac, void *r, void *privdata)
     g_free (call);
     return;
   }
+  if (reply->element[0]->integer == 2) {
+    /* [{"node": the owner}] */
+    members = json_array_new ();
+    if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING) {
+      JsonObject *o = json_object_new ();
+
+      json_object_set_string_member (o, "node", reply->element[1]->str);
+      json_array_add_object_element (members, o);
+    }
+    call->done (2, members, call->user_data);
+    g_free (call);
+    return;
+  }
   members = json_array_new ();
   if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_ARRAY) {
     redisReply *list = reply->element[1];
@@ -960,7 +982,7 @@ on_join_reply (redisAsyncContext * ac, void *r, void *privdata)
 
 void
 noom_cluster_join (NoomCluster * self, const gchar * room,
-    JsonNode * participant, guint max, const gchar * old_room,
+    JsonNode * participant, guint max, const gchar * old_room, gboolean sfu,
     NoomClusterJoinDone done, gpointer user_data)
 {
   g_autoptr (GPtrArray) args = eval_args (join_script);
@@ -981,6 +1003,7 @@ noom_cluster_join (NoomCluster * self, const gchar * room,
   g_ptr_array_add (args, object_to_string (leave_msg));
   g_ptr_array_add (args, object_to_string (join_msg));
   g_ptr_array_add (args, g_strdup (self->node_id));
+  g_ptr_array_add (args, g_strdup (sfu ? "1" : "0"));
   call = call_new (self);
   call->done = done;
   call->user_data = user_data;

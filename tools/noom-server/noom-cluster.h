@@ -60,16 +60,20 @@ gboolean noom_cluster_is_up (NoomCluster * self);
 /* Milliseconds of the last round trip to Redis (a PING), -1 when down. */
 gdouble noom_cluster_get_latency_ms (NoomCluster * self);
 
-/* @admitted: 1 admitted, 0 room full, -1 Redis failed.  @members: with 1,
- * the room's members as {"node","participant"} objects. */
+/* @admitted: 1 admitted, 0 room full, 2 the room's media is another
+ * node's, -1 Redis failed.  @members: with 1, the room's members as
+ * {"node","participant"} objects; with 2, [{"node": that node}]. */
 typedef void (*NoomClusterJoinDone) (gint admitted, JsonArray * members,
     gpointer user_data);
 
 /* Admits @participant (an object, with "id") into @room if it has fewer
  * than @max members (0: no limit), leaving @old_room (nullable) in the
- * same step.  @done is always called, once. */
+ * same step.  @sfu: the room's media goes through this node's relay; the
+ * first such join records the node (noom:sfu:ROOM), and joins through
+ * another node are refused while it lives.  @done is always called,
+ * once. */
 void noom_cluster_join (NoomCluster * self, const gchar * room,
-    JsonNode * participant, guint max, const gchar * old_room,
+    JsonNode * participant, guint max, const gchar * old_room, gboolean sfu,
     NoomClusterJoinDone done, gpointer user_data);
 /* Adds @participant without a capacity check (an HTTP participant). */
 void noom_cluster_add (NoomCluster * self, const gchar * room,

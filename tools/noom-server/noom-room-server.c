@@ -1484,6 +1484,19 @@ on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
         "other servers (Redis); try again in a moment");
     goto out;
   }
+  if (admitted == 2) {
+    JsonObject *o = json_array_get_length (members) ?
+        json_array_get_object_element (members, 0) : NULL;
+    g_autofree gchar *owner = log_text (o ? str_member (o, "node", "?") :
+        "?", 64);
+    g_autofree gchar *message =
+        g_strdup_printf ("room \"%s\" forwards its media through server "
+        "%s of this cluster: connect to that one", pj->room, owner);
+
+    reply_error (c, pj->event, pj->ack_id, NOOM_ROOM_ERROR_UNAVAILABLE,
+        message);
+    goto out;
+  }
   if (admitted == 0) {
     g_autofree gchar *message =
         g_strdup_printf ("room \"%s\" is full (%u participants)", pj->room,
@@ -1561,7 +1574,7 @@ cluster_join (NoomRoomServer * self, Conn * c, const gchar * event,
   noom_cluster_join (cluster, a->room, participant,
       self->config.limits.max_room_size,
       c->member.room ? noom_room_get_name (c->member.room) : NULL,
-      on_cluster_joined, pj);
+      self->config.relay != NULL, on_cluster_joined, pj);
 }
 
 static void
