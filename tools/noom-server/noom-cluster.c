@@ -1082,19 +1082,20 @@ append_field (GString * s, const gchar * field)
 }
 
 void
-noom_cluster_emit_room (NoomCluster * self, const gchar * room,
-    const gchar * except, GBytes * frame)
+noom_cluster_emit_room (NoomCluster * self, const gchar * node,
+    const gchar * room, const gchar * except, GBytes * frame)
 {
   gsize len;
   const gchar *data = g_bytes_get_data (frame, &len);
   g_autoptr (GString) msg = g_string_sized_new (len + 64);
+  g_autofree gchar *channel = g_strconcat ("noom:node:", node, NULL);
 
   g_string_append_c (msg, 'e');
   append_field (msg, self->node_id);
   append_field (msg, except ? except : "");
   append_field (msg, room);
   g_string_append_len (msg, data, len);
-  publish (self, CLUSTER_CHANNEL, msg);
+  publish (self, channel, msg);
 }
 
 void

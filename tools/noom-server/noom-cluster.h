@@ -82,9 +82,10 @@ void noom_cluster_leave (NoomCluster * self, const gchar * room,
     const gchar * id, const gchar * reason);
 void noom_cluster_update (NoomCluster * self, const gchar * room,
     JsonNode * participant);
-/* @frame to the members of @room on the other nodes, but @except. */
-void noom_cluster_emit_room (NoomCluster * self, const gchar * room,
-    const gchar * except, GBytes * frame);
+/* @frame to the members of @room on @node, but @except.  (One message
+ * per node that has members there: no node reads what is not for it.) */
+void noom_cluster_emit_room (NoomCluster * self, const gchar * node,
+    const gchar * room, const gchar * except, GBytes * frame);
 /* @frame to @to, a member of @room on @node. */
 void noom_cluster_emit_to (NoomCluster * self, const gchar * node,
     const gchar * room, const gchar * to, GBytes * frame);

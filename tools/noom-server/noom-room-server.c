@@ -297,21 +297,28 @@ broadcast_cluster (NoomRoomServer * self, NoomRoom * room, Conn * except,
     JsonArray * event)
 {
   g_autoptr (GBytes) frame = noom_sio_frame_event_array (event, -1);
-  guint i, n = noom_room_get_count (room);
-  gboolean remote = FALSE;
+  guint i, j, n = noom_room_get_count (room);
+  /* The nodes with members here: a room is small (max_room_size), and
+   * has members on few nodes. */
+  g_autoptr (GPtrArray) nodes = NULL;
 
   json_array_unref (event);
   for (i = 0; i < n; i++) {
     Conn *m = (Conn *) noom_room_get_member (room, i);
 
-    if (m->node)
-      remote = TRUE;
-    else if (m != except)
+    if (m->node) {
+      if (nodes == NULL)
+        nodes = g_ptr_array_new ();
+      for (j = 0; j < nodes->len && strcmp (nodes->pdata[j], m->node); j++);
+      if (j == nodes->len)
+        g_ptr_array_add (nodes, m->node);
+    } else if (m != except) {
       conn_send (m, frame);
+    }
   }
-  if (remote)
-    noom_cluster_emit_room (self->config.cluster, noom_room_get_name (room),
-        except ? conn_id (except) : NULL, frame);
+  for (i = 0; nodes && i < nodes->len; i++)
+    noom_cluster_emit_room (self->config.cluster, nodes->pdata[i],
+        noom_room_get_name (room), except ? conn_id (except) : NULL, frame);
 }
 
 /* Answer request @ack_id of @c with @answer (a lib/noom-protocol answer;
