@@ -12,6 +12,7 @@
 #   bench/cluster.py [--build DIR] [--nodes N] [--clients N] [--rooms R]
 #                    [--rate MSGS] [--seconds S] [--pin]
 # --pin puts each node (and redis-server) on a CPU of its own, round robin.
+# --rate 0: no chat, only the connect and join storms (joins per second).
 import argparse, json, os, re, shutil, socket, subprocess, sys, tempfile, time
 
 ap = argparse.ArgumentParser()
@@ -39,21 +40,30 @@ def pin(i):
     return ['taskset', '-c', str(i % ncpu)] if args.pin and shutil.which('taskset') else []
 
 
+logdir = tempfile.mkdtemp(prefix='noom-bench-logs-')
+
+
 def start_node(i, extra):
+    # The log goes to a file: a pipe nobody reads would stop the server.
+    log = open(os.path.join(logdir, f'node{i}-{len(procs)}.log'), 'w+')
     p = subprocess.Popen(pin(i) + [server, '--host', '127.0.0.1', '--port', '0'] + extra,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=log, text=True)
+    p.log = log
     procs.append(p)
     line = p.stdout.readline()
     m = re.search(r'listening on (http\S+)', line)
     if not m:
-        sys.exit(f'noom-server did not start: {line}{p.stderr.read()}')
+        log.seek(0)
+        sys.exit(f'noom-server did not start: {line}{log.read()}')
     return p, m.group(1)
 
 
 def wait_joined(p):
-    for line in p.stderr:
-        if 'joined the cluster' in line:
-            return
+    for _ in range(200):
+        with open(p.log.name) as f:
+            if 'joined the cluster' in f.read():
+                return
+        time.sleep(0.05)
     sys.exit('a node did not join the cluster')
 
 
@@ -114,7 +124,17 @@ try:
     shutil.rmtree(tmp, ignore_errors=True)
 finally:
     stop_all()
+    shutil.rmtree(logdir, ignore_errors=True)
 
+if args.rate == 0:
+    print('| setup | clients | rooms | joins/s | connects/s | failed |')
+    print('|---|---|---|---|---|---|')
+    for label, r, us, _ in rows:
+        print(f"| {label} | {r['clients']} | {r['rooms']} | {r['joins_per_s']:.0f} | "
+              f"{r['connects_per_s']:.0f} | {r['failed']} |")
+    print()
+    print('Commands: ' + '; '.join(f'`{c}`' for c in commands))
+    sys.exit(0)
 print('| setup | delivered/s | lost | p50 ms | p99 ms | p50 within a node | p50 across nodes | CPU µs/delivery (servers + Redis) |')
 print('|---|---|---|---|---|---|---|---|')
 for label, r, us, _ in rows:

@@ -23,7 +23,6 @@
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/glib.h>
 
 #include "noom-cluster.h"
 #include "noom-engine.h"
@@ -190,6 +189,108 @@ str_member (JsonObject * o, const gchar * name, const gchar * fallback)
           name));
 
   return v ? v : fallback;
+}
+
+/* hiredis on the GLib main loop.  Like hiredis's own adapter
+ * (hiredis/adapters/glib.h), but without its g_main_context_wakeup() at
+ * every change of the events to watch: hiredis changes them twice per
+ * command (write wanted, then done), and each wakeup cost an eventfd write
+ * and an extra main loop iteration per PUBLISH.  Everything runs on the
+ * main thread, where the next poll reads the new events anyway.  Also, a
+ * write that fails frees the context: then no read follows. */
+typedef struct
+{
+  GSource source;
+  redisAsyncContext *ac;        /* NULL once hiredis cleaned up */
+  GPollFD poll_fd;
+} RedisSource;
+
+static void
+rs_add_read (void *data)
+{
+  ((RedisSource *) data)->poll_fd.events |= G_IO_IN;
+}
+
+static void
+rs_del_read (void *data)
+{
+  ((RedisSource *) data)->poll_fd.events &= ~G_IO_IN;
+}
+
+static void
+rs_add_write (void *data)
+{
+  ((RedisSource *) data)->poll_fd.events |= G_IO_OUT;
+}
+
+static void
+rs_del_write (void *data)
+{
+  ((RedisSource *) data)->poll_fd.events &= ~G_IO_OUT;
+}
+
+static void
+rs_cleanup (void *data)
+{
+  RedisSource *rs = data;
+
+  rs->ac = NULL;
+  if (rs->poll_fd.fd >= 0) {
+    g_source_remove_poll (&rs->source, &rs->poll_fd);
+    rs->poll_fd.fd = -1;
+  }
+}
+
+static gboolean
+rs_prepare (GSource * source, gint * timeout)
+{
+  *timeout = -1;
+  return FALSE;
+}
+
+static gboolean
+rs_check (GSource * source)
+{
+  RedisSource *rs = (RedisSource *) source;
+
+  return rs->ac && (rs->poll_fd.revents & (rs->poll_fd.events | G_IO_HUP |
+          G_IO_ERR));
+}
+
+static gboolean
+rs_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
+{
+  RedisSource *rs = (RedisSource *) source;
+  gushort revents = rs->poll_fd.revents;
+
+  rs->poll_fd.revents = 0;
+  if (rs->ac && (revents & G_IO_OUT))
+    redisAsyncHandleWrite (rs->ac);
+  if (rs->ac && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+    redisAsyncHandleRead (rs->ac);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSource *
+redis_source_new (redisAsyncContext * ac)
+{
+  static GSourceFuncs funcs = {
+    .prepare = rs_prepare,
+    .check = rs_check,
+    .dispatch = rs_dispatch,
+  };
+  RedisSource *rs = (RedisSource *) g_source_new (&funcs, sizeof (*rs));
+
+  rs->ac = ac;
+  rs->poll_fd.fd = ac->c.fd;
+  g_source_add_poll (&rs->source, &rs->poll_fd);
+  ac->ev.addRead = rs_add_read;
+  ac->ev.delRead = rs_del_read;
+  ac->ev.addWrite = rs_add_write;
+  ac->ev.delWrite = rs_del_write;
+  ac->ev.cleanup = rs_cleanup;
+  ac->ev.data = rs;
+  return &rs->source;
 }
 
 static void connect_all (NoomCluster * self);
