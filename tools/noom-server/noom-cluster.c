@@ -584,7 +584,7 @@ on_snapshot (redisAsyncContext * ac, void *r, void *privdata)
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3
       || reply->element[0]->type != REDIS_REPLY_STRING
       || reply->element[2]->type != REDIS_REPLY_ARRAY) {
-    g_warning ("redis: unexpected snapshot reply");
+    g_message ("redis: unexpected snapshot reply");
     return;
   }
   seq = g_ascii_strtoll (reply->element[0]->str, NULL, 10);
@@ -639,7 +639,7 @@ on_registered (redisAsyncContext * ac, void *r, void *privdata)
   }
   g_free (call);
   if (reply->type == REDIS_REPLY_ERROR) {
-    g_warning ("redis: registering failed: %s", reply->str);
+    g_message ("redis: registering failed: %s", reply->str);
     self->syncing = FALSE;
     return;
   }
@@ -785,7 +785,7 @@ lost (NoomCluster * self, const redisAsyncContext * ac, const gchar * what)
   self->generation++;
   self->latency_ms = -1;
   if (!self->down_logged) {
-    g_warning ("redis: %s %s:%d: %s; new joins are refused, joined "
+    g_message ("redis: %s %s:%d: %s; new joins are refused, joined "
         "participants stay, retrying every %d ms", what, self->host,
         self->port, ac->errstr[0] ? ac->errstr : "connection closed",
         RECONNECT_MS);
@@ -833,7 +833,7 @@ on_setup_reply (redisAsyncContext * ac, void *r, void *privdata)
   redisReply *reply = r;
 
   if (reply && reply->type == REDIS_REPLY_ERROR) {
-    g_warning ("redis: %s: %s", (const gchar *) privdata, reply->str);
+    g_message ("redis: %s: %s", (const gchar *) privdata, reply->str);
     redisAsyncDisconnect (ac);
   }
 }
@@ -848,7 +848,7 @@ connect_one (NoomCluster * self)
     return NULL;
   if (ac->err) {
     if (!self->down_logged) {
-      g_warning ("redis: cannot connect to %s:%d: %s", self->host,
+      g_message ("redis: cannot connect to %s:%d: %s", self->host,
           self->port, ac->errstr);
       self->down_logged = TRUE;
     }
@@ -1041,7 +1041,7 @@ on_join_reply (redisAsyncContext * ac, void *r, void *privdata)
       || reply->elements < 1
       || reply->element[0]->type != REDIS_REPLY_INTEGER) {
     if (reply && reply->type == REDIS_REPLY_ERROR)
-      g_warning ("redis: join failed: %s", reply->str);
+      g_message ("redis: join failed: %s", reply->str);
     call->done (-1, NULL, call->user_data);
     g_free (call);
     return;
