@@ -119,6 +119,7 @@ static const gchar *const error_codes[] = {
   [NOOM_ROOM_ERROR_FORBIDDEN] = "forbidden",
   [NOOM_ROOM_ERROR_SFU_REQUIRED] = "sfu_required",
   [NOOM_ROOM_ERROR_UNSUPPORTED_CODEC] = "unsupported_codec",
+  [NOOM_ROOM_ERROR_UNAVAILABLE] = "unavailable",
 };
 
 const gchar *

@@ -47,6 +47,7 @@ typedef enum {
   NOOM_ROOM_ERROR_FORBIDDEN,
   NOOM_ROOM_ERROR_SFU_REQUIRED,
   NOOM_ROOM_ERROR_UNSUPPORTED_CODEC,
+  NOOM_ROOM_ERROR_UNAVAILABLE,
 } NoomRoomError;
 
 /* The wire code ("bad_argument", "room_full", ...) of @code. */

@@ -741,13 +741,13 @@ test_error_codes (void)
   static const gchar *const want[] = {
     "bad_argument", "bad_name", "name_too_long", "room_full", "not_in_room",
     "unknown_peer", "unknown_event", "rate_limited", "forbidden",
-    "sfu_required", "unsupported_codec",
+    "sfu_required", "unsupported_codec", "unavailable",
   };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (want); i++)
     g_assert_cmpstr (noom_room_error_to_code (i), ==, want[i]);
-  g_assert_cmpuint (NOOM_ROOM_ERROR_UNSUPPORTED_CODEC + 1, ==,
+  g_assert_cmpuint (NOOM_ROOM_ERROR_UNAVAILABLE + 1, ==,
       G_N_ELEMENTS (want));
 }
 
