@@ -780,6 +780,26 @@ make_appsrc (GstBin * bin, const gchar * name, GstCaps * caps)
   return src;
 }
 
+/* The muxers name their request pads differently: flvmux and hlssink2
+ * "video", mp4mux and matroskamux "video_%u", mpegtsmux "sink_%d". */
+static gboolean
+link_to_mux (GstPad * pad, GstElement * mux, const gchar * kind)
+{
+  g_autofree gchar *numbered = g_strdup_printf ("%s_%%u", kind);
+  const gchar *names[] = { kind, numbered, "sink_%d", NULL };
+  GstPad *mpad = NULL;
+  gboolean ok;
+  guint i;
+
+  for (i = 0; names[i] && !mpad; i++)
+    if (gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (mux),
+            names[i]))
+      mpad = gst_element_request_pad_simple (mux, names[i]);
+  ok = mpad && gst_pad_link (pad, mpad) == GST_PAD_LINK_OK;
+  gst_clear_object (&mpad);
+  return ok;
+}
+
 static gboolean
 output_build (Output * out, GError ** error)
 {
@@ -885,26 +905,11 @@ output_build (Output * out, GError ** error)
   apad = gst_element_get_static_pad (aparse, "src");
   {
     GstElement *target = mux ? mux : sink;
-    GstPad *mv = NULL, *ma;
 
-    if (vpad) {
-      mv = gst_element_request_pad_simple (target, mux ? "video%s" : "video");
-      if (!mv)
-        mv = gst_element_request_pad_simple (target, "video_%u");
-      if (!mv || gst_pad_link (vpad, mv) != GST_PAD_LINK_OK) {
-        gst_clear_object (&mv);
-        goto link_failed;
-      }
-      gst_object_unref (mv);
-    }
-    ma = gst_element_request_pad_simple (target, "audio");
-    if (!ma)
-      ma = gst_element_request_pad_simple (target, "audio_%u");
-    if (!ma || gst_pad_link (apad, ma) != GST_PAD_LINK_OK) {
-      gst_clear_object (&ma);
+    if (vpad && !link_to_mux (vpad, target, "video"))
       goto link_failed;
-    }
-    gst_object_unref (ma);
+    if (!link_to_mux (apad, target, "audio"))
+      goto link_failed;
   }
   gst_clear_object (&vpad);
   gst_clear_object (&apad);
