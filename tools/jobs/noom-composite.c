@@ -1059,6 +1059,29 @@ aac_encoder (void)
   return NULL;
 }
 
+static gboolean parse_layout (NoomComposite * comp, GError ** error);
+
+/* The options are checked before noom-record makes its directories. */
+gboolean
+noom_composite_check_options (GError ** error)
+{
+  NoomComposite comp = { 0 };
+  OutKind kind;
+  guint i;
+
+  for (i = 0; opt_streams && opt_streams[i]; i++)
+    if (!parse_target (opt_streams[i], &kind)) {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+          "--stream %s: expected rtmp://, rtmps://, srt:// or a file ending "
+          "in .m3u8, .mp4 or .mkv", opt_streams[i]);
+      return FALSE;
+    }
+  if (!parse_layout (&comp, error))
+    return FALSE;
+  g_free (comp.single);
+  return TRUE;
+}
+
 static gboolean
 parse_layout (NoomComposite * comp, GError ** error)
 {

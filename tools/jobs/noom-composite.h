@@ -20,6 +20,7 @@ typedef struct _NoomCompositeBranch NoomCompositeBranch;
 
 const GOptionEntry *noom_composite_option_entries (void);
 gboolean noom_composite_wanted (void);
+gboolean noom_composite_check_options (GError ** error);
 
 NoomComposite *noom_composite_new (GstBin * pipeline, const gchar * room,
     const gchar * dir, gboolean verbose, GError ** error);

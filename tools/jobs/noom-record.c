@@ -975,6 +975,10 @@ main (int argc, char **argv)
               "expected one room URI, e.g. noom://localhost:8080/demo",
               &argc, &argv)) >= 0)
     return status;
+  if (!noom_composite_check_options (&error)) {
+    g_printerr ("noom-record: %s\n", error->message);
+    return 2;
+  }
 
   rec.src = gst_element_factory_make ("noomsrc", NULL);
   if (!rec.src) {
