@@ -107,7 +107,7 @@ function marked(frame, x0, y0, x1, y1) {
   return n;
 }
 
-test('layout: letterboxed 4:3 pictures with name labels in a grid that re-flows; MP4, HLS and Matroska from one encode', async (t) => {
+test('layout: letterboxed 4:3 pictures with name labels in a grid that re-flows, a named tile for audio only; MP4, HLS and Matroska from one encode', async (t) => {
   const server = await new Server().start();
   t.after(() => server.stop());
   const dir = tmpDir('noom-egress-');
@@ -132,6 +132,13 @@ test('layout: letterboxed 4:3 pictures with name labels in a grid that re-flows;
   await waitMkv(path.join(dir, room), 3, 'bob\'s file');
   await delay(6000);
   const bothAt = (Date.now() - t0) / 1000 - 1.5;
+
+  // carl sends no video: a tile with his name, centred on a last row
+  const carl = participant(server.uri(room, '?nickname=carl'), { video: false });
+  t.after(() => carl.kill('SIGKILL'));
+  await waitMkv(path.join(dir, room), 4, 'carl\'s file');
+  await delay(4000);
+  const threeAt = (Date.now() - t0) / 1000 - 1.5;
   rec.kill('SIGINT');
   assert.equal((await rec.wait(20000)).code, 0, rec.out);
 
@@ -164,6 +171,21 @@ test('layout: letterboxed 4:3 pictures with name labels in a grid that re-flows;
   assert.ok(BLACK(two.at(320, 40)) && BLACK(two.at(960, H - 40)), 'bars above and below');
   assert.ok(marked(two, 0, 480, 300, 601) > 1000 && marked(two, 640, 480, 940, 601) > 1000, 'two labels');
 
+  // three: 2x2, the last row centred: carl's named tile, 640x360 from
+  // (320, 360), grey with white letters in the middle
+  const three = await frameAt(mp4, threeAt);
+  let letters = 0;
+  for (let y = 480; y < 600; y++)
+    for (let x = 440; x < 840; x++)
+      if (WHITE(three.at(x, y)))
+        letters++;
+  t.diagnostic(`three at ${threeAt.toFixed(1)} s: carl's tile ${three.at(340, 380)} ${three.at(940, 700)}, outside ${three.at(300, 380)}, ${letters} white pixels of his name`);
+  for (const [x, y] of [[340, 380], [940, 700], [340, 700]])
+    assert.ok(three.at(x, y) > 40 && three.at(x, y) < 100, `carl's tile at ${x},${y}: ${three.at(x, y)}`);
+  assert.ok(BLACK(three.at(300, 380)) && BLACK(three.at(980, 380)), 'the last row centred');
+  assert.ok(letters > 300, `carl's name on his tile: ${letters} white pixels`);
+  assert.ok(WHITE(three.at(320, 180)) && WHITE(three.at(960, 180)), 'alice and bob above');
+
   // every output of the one encode plays: MP4, HLS through hlsdemux, the
   // Matroska of --composite
   const composite = listFiles(path.join(dir, room)).find((f) => path.basename(f).startsWith('composite-'));
@@ -173,8 +195,8 @@ test('layout: letterboxed 4:3 pictures with name labels in a grid that re-flows;
     assert.ok(info.discovered && info.decoded, `${file}: ${JSON.stringify(info)}`);
     assert.deepEqual(info.video, ['video/x-h264'], file);
     assert.deepEqual(info.audio, ['audio/mpeg'], file);
-    assert.ok(info.decodedEnd > bothAt, `${file}: decodes to ${info.decodedEnd} s`);
-    assert.ok(info.videoFrames > 10 * bothAt, `${file}: ${info.videoFrames} frames`);
+    assert.ok(info.decodedEnd > threeAt, `${file}: decodes to ${info.decodedEnd} s`);
+    assert.ok(info.videoFrames > 10 * threeAt, `${file}: ${info.videoFrames} frames`);
   }
   assert.ok(listFiles(path.dirname(hls)).filter((f) => f.endsWith('.ts')).length >= 4, 'HLS segments');
   assert.match(fs.readFileSync(hls, 'utf8'), /#EXT-X-ENDLIST/);
