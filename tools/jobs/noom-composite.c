@@ -534,7 +534,14 @@ noom_composite_add (NoomComposite * comp, GstBin * bin, GstElement * tee,
   b->video = video;
   b->id = g_strdup (id);
   b->input = gst_object_ref (input);
-  q = gst_element_factory_make ("queue", NULL);
+  {
+    static gint branches;
+    /* its thread is called so: per-stage CPU in docs/performance.md */
+    g_autofree gchar *qname = g_strdup_printf ("%s-%d", video ? "cv" : "ca",
+        g_atomic_int_add (&branches, 1));
+
+    q = gst_element_factory_make ("queue", qname);
+  }
   dec = gst_element_factory_make ("decodebin", NULL);
   conv = gst_element_factory_make (video ? "videoconvert" : "audioconvert",
       NULL);
@@ -1227,7 +1234,7 @@ noom_composite_new (GstBin * pipeline, const gchar * room, const gchar * dir,
           "framerate=%d/1 ! grid.  compositor name=grid background=black "
           "ignore-inactive-pads=true start-time-selection=first ! "
           "video/x-raw,format=I420,width=%d,height=%d,framerate=%d/1,"
-          "pixel-aspect-ratio=1/1 ! queue leaky=downstream "
+          "pixel-aspect-ratio=1/1 ! queue name=venc-q leaky=downstream "
           "max-size-buffers=8 max-size-bytes=0 max-size-time=0 ! "
           "x264enc name=venc speed-preset=veryfast tune=zerolatency "
           "bitrate=%d key-int-max=%d ! h264parse config-interval=-1 ! "
@@ -1239,7 +1246,7 @@ noom_composite_new (GstBin * pipeline, const gchar * room, const gchar * dir,
         "audiotestsrc name=bga is-live=true wave=silence ! "
         "audio/x-raw,rate=48000,channels=2 ! mix.  audiomixer name=mix "
         "ignore-inactive-pads=true start-time-selection=first ! "
-        "audio/x-raw,rate=48000,channels=2 ! audioconvert ! queue "
+        "audio/x-raw,rate=48000,channels=2 ! audioconvert ! queue name=aenc-q "
         "leaky=downstream max-size-time=1000000000 max-size-bytes=0 "
         "max-size-buffers=0 ! %s bitrate=128000 ! aacparse ! "
         "appsink name=asink sync=false async=false", video ? video : "", aname);
