@@ -134,8 +134,8 @@ static GOptionEntry entries[] = {
   {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
       "Directory to write into; files go to DIR/ROOM/ (default: .)", "DIR"},
   {"composite", 'c', 0, G_OPTION_ARG_NONE, &opt_composite,
-      "Also write DIR/ROOM/composite-STARTTIME.mkv: everyone in a grid, "
-        "the audio mixed (transcoded to VP8 and Opus)", NULL},
+      "Also write DIR/ROOM/composite-STARTTIME.mkv: everyone laid out "
+        "(--layout), the audio mixed, in H.264 and AAC", NULL},
   {"nickname", 'n', 0, G_OPTION_ARG_STRING, &opt_nickname,
       "Our nickname in the room (default: recorder)", "NAME"},
   {"participant", 'p', 0, G_OPTION_ARG_STRING, &opt_participant,
