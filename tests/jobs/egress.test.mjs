@@ -370,6 +370,23 @@ test('--layout speaker: the loud participant takes the big cell; --audio-only wr
   assert.ok(info.audioBuffers > 100, JSON.stringify(info));
 });
 
+test('an output that cannot connect is retried with backoff and shown on the status line; the files go on', async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-egress-');
+  const port = await freeTcpPort();
+  const url = `rtmp://127.0.0.1:${port}/live/nobody`;
+  const mp4 = path.join(dir, 'show.mp4');
+  // script(1) gives it a terminal; timeout(1) sends the SIGINT that ends it
+  const tty = new Proc('script', ['-qfc', `timeout -s INT ${Math.round(scaled(12000) / 1000)} ${env('NOOM_RECORD')} -q --stream ${url} --stream ${mp4} -o ${dir} '${server.uri('egress-retry')}'`, '/dev/null']);
+  t.after(() => tty.kill('SIGKILL'));
+  await tty.waitOutput(new RegExp(`1/2 outputs {2}rtmp://127\\.0\\.0\\.1:${port}/live/nobody: retry in [124] s \\(.*refused`), 'the failing output on the status line');
+  await tty.waitOutput(/retry in 4 s/, 'the backoff growing', 20000);
+  await tty.wait(30000);
+  const info = await probeFile(mp4);
+  assert.ok(info.discovered && info.decoded && info.videoFrames > 0, `the MP4 beside it: ${JSON.stringify(info)}`);
+});
+
 test('bad egress options: exit 2 with the reason', async () => {
   for (const [args, re] of [[['--stream', 'ftp://x/y'], /--stream ftp:\/\/x\/y: expected/], [['--stream', 'a.mp4', '--layout', 'mosaic'], /--layout mosaic/], [['--stream', 'a.mp4', '--size', '12'], /--size 12/]]) {
     const p = new Proc(env('NOOM_RECORD'), [...args, 'noom://127.0.0.1:1/r']);
