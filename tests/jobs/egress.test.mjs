@@ -115,7 +115,7 @@ test('layout: letterboxed 4:3 pictures with name labels in a grid that re-flows,
   const mp4 = path.join(dir, 'show.mp4');
   const hls = path.join(dir, 'hls', 'show.m3u8');
   fs.mkdirSync(path.dirname(hls));
-  const rec = record(server, room, dir, ['--composite', '--stream', mp4, '--stream', hls, '--hls-segment', '2']);
+  const rec = record(server, room, dir, ['--composite', '--stream', mp4, '--stream', hls, '--hls-segment', '3']);
   t.after(() => rec.kill('SIGKILL'));
   await server.waitJoin((e) => e.room === room && e.nickname === 'recorder', 'the recorder');
   // the composite's time 0 is about now (it starts with the recorder)
@@ -200,6 +200,12 @@ test('layout: letterboxed 4:3 pictures with name labels in a grid that re-flows,
   }
   assert.ok(listFiles(path.dirname(hls)).filter((f) => f.endsWith('.ts')).length >= 4, 'HLS segments');
   assert.match(fs.readFileSync(hls, 'utf8'), /#EXT-X-ENDLIST/);
+  // --hls-segment 3: segments of 3 s (key frames every 1.5 s by the clock,
+  // whatever frames a loaded machine drops)
+  const lengths = [...fs.readFileSync(hls, 'utf8').matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+  const middle = lengths.slice(1, -1).sort((a, b) => a - b);
+  t.diagnostic(`HLS segments: ${lengths.map((x) => x.toFixed(1)).join(' ')}`);
+  assert.ok(Math.abs(middle[middle.length >> 1] - 3) <= 0.5, `HLS segments of 3 s: ${lengths}`);
 });
 
 test('RTMP to nginx: played back through rtmp2src; the server killed and restarted, the stream resumes and the MP4 goes on', async (t) => {
@@ -324,7 +330,7 @@ test('SRT to a listener; the MP4 beside it survives kill -9', async (t) => {
   assert.ok(m.discovered && m.decoded && m.videoFrames >= 25, `a killed MP4 plays: ${JSON.stringify(m)}`);
 });
 
-test('--layout speaker: the loud participant takes the big cell; --audio-only writes sound only', async (t) => {
+test('--layout speaker: the loud participant takes the big cell; single:NICK shows NICK alone; --audio-only writes sound only', async (t) => {
   const server = await new Server().start();
   t.after(() => server.stop());
   const dir = tmpDir('noom-egress-');
@@ -335,6 +341,9 @@ test('--layout speaker: the loud participant takes the big cell; --audio-only wr
   t.after(() => rec.kill('SIGKILL'));
   const pod = record(server, room, path.join(dir, 'pod'), ['-n', 'podcast', '--audio-only', '--stream', m4a]);
   t.after(() => pod.kill('SIGKILL'));
+  const single = path.join(dir, 'single.mp4');
+  const one = record(server, room, path.join(dir, 'one'), ['-n', 'single', '--layout', 'single:quiet', '--stream', single]);
+  t.after(() => one.kill('SIGKILL'));
   await server.waitJoin((e) => e.room === room && e.nickname === 'recorder', 'the recorder');
   const t0 = Date.now();
   // first a quiet blue one (the first tile), then a loud white one
@@ -349,8 +358,10 @@ test('--layout speaker: the loud participant takes the big cell; --audio-only wr
   const at = (Date.now() - t0) / 1000 - 1;
   rec.kill('SIGINT');
   pod.kill('SIGINT');
+  one.kill('SIGINT');
   assert.equal((await rec.wait(20000)).code, 0, rec.out);
   assert.equal((await pod.wait(20000)).code, 0, pod.out);
+  assert.equal((await one.wait(20000)).code, 0, one.out);
 
   // the big cell (the top three quarters) shows the loud one's white
   // picture; the strip below, the quiet one's blue
@@ -361,6 +372,13 @@ test('--layout speaker: the loud participant takes the big cell; --audio-only wr
   assert.ok(y1 < H * 3 / 4 + 2 && y1 - y0 > 400, `the big cell: ${y0}..${y1}`);
   const strip = [frame.at(W / 2, 600), frame.at(W / 2 - 60, 600)];
   assert.ok(strip.some((v) => v > 30 && v < 120), `the quiet one's blue in the strip: ${strip}`);
+
+  // --layout single:quiet: only quiet, full frame (4:3, letterboxed)
+  const alone = await frameAt(single, at);
+  t.diagnostic(`single:quiet centre ${alone.at(640, 360)}, bars ${alone.at(60, 360)} ${alone.at(W - 60, 360)}`);
+  assert.ok(alone.at(640, 360) > 30 && alone.at(640, 360) < 120, `quiet's blue, full frame: ${alone.at(640, 360)}`);
+  assert.ok(alone.at(200, 100) > 30 && alone.at(200, 100) < 120, `quiet's picture 960 wide: ${alone.at(200, 100)}`);
+  assert.ok(BLACK(alone.at(60, 360)) && BLACK(alone.at(W - 60, 360)), 'letterboxed');
 
   const info = await probeFile(m4a);
   t.diagnostic(`--audio-only: ${JSON.stringify(info.video)} ${JSON.stringify(info.audio)} ${info.audioBuffers} buffers`);

@@ -135,6 +135,7 @@ struct _NoomComposite
   gchar *candidate;
   gint64 candidate_since;
   guint speaker_timer;
+  guint key_timer;
 };
 
 static gchar *opt_layout;
@@ -1089,6 +1090,30 @@ noom_composite_check_options (GError ** error)
   return TRUE;
 }
 
+/* Key frames at most 2 s apart, and a whole number of them in an HLS
+ * segment (3 s: every 1.5 s).  By the clock, not by frame count: when the
+ * machine drops frames before the encoder, a group of frames would last
+ * longer, and so would an HLS segment or a new output's wait. */
+static guint
+key_interval_ms (void)
+{
+  guint seg = MAX (opt_hls_segment, 1);
+
+  return seg * 1000 / ((seg + 1) / 2);
+}
+
+static gboolean
+key_cb (gpointer data)
+{
+  NoomComposite *comp = data;
+
+  if (comp->venc && !comp->stopping)
+    gst_element_send_event (comp->venc,
+        gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+            FALSE, 0));
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 parse_layout (NoomComposite * comp, GError ** error)
 {
@@ -1226,8 +1251,7 @@ noom_composite_new (GstBin * pipeline, const gchar * room, const gchar * dir,
         (gint) ((gint64) comp->width * comp->height * comp->fps / 11000);
 
     gst_object_unref (aenc);
-    /* a key frame every 2 s at most: an output that starts (again), a
-     * player that joins, an HLS segment, all wait for one */
+    /* key frames: key_cb by the clock; key-int-max only a backstop */
     if (!comp->audio_only)
       video = g_strdup_printf ("videotestsrc name=bgv is-live=true "
           "pattern=black ! video/x-raw,format=I420,width=320,height=180,"
@@ -1241,7 +1265,7 @@ noom_composite_new (GstBin * pipeline, const gchar * room, const gchar * dir,
           "video/x-h264,stream-format=byte-stream,alignment=au ! "
           "appsink name=vsink sync=false async=false  ", comp->fps,
           comp->width, comp->height, comp->fps, bitrate,
-          comp->fps * MIN (2, opt_hls_segment));
+          comp->fps * 2 * key_interval_ms () / 1000);
     desc = g_strdup_printf ("%s"
         "audiotestsrc name=bga is-live=true wave=silence ! "
         "audio/x-raw,rate=48000,channels=2 ! mix.  audiomixer name=mix "
@@ -1290,6 +1314,8 @@ noom_composite_new (GstBin * pipeline, const gchar * room, const gchar * dir,
       goto failed_in_pipeline;
   if (comp->layout == LAYOUT_SPEAKER)
     comp->speaker_timer = g_timeout_add (250, speaker_cb, comp);
+  if (comp->venc)
+    comp->key_timer = g_timeout_add (key_interval_ms (), key_cb, comp);
   return comp;
 
 failed_in_pipeline:
@@ -1400,6 +1426,7 @@ noom_composite_handle_message (NoomComposite * comp, GstMessage * msg)
           gst_element_set_state (comp->bin, GST_STATE_NULL);
           gst_bin_remove (comp->pipeline, comp->bin);
           comp->bin = NULL;
+          comp->venc = NULL;
           comp->done = TRUE;
           mine = TRUE;
         } else if (inner && GST_MESSAGE_TYPE (inner) == GST_MESSAGE_ELEMENT
@@ -1463,6 +1490,8 @@ noom_composite_free (NoomComposite * comp)
     return;
   if (comp->speaker_timer)
     g_source_remove (comp->speaker_timer);
+  if (comp->key_timer)
+    g_source_remove (comp->key_timer);
   g_ptr_array_unref (comp->outputs);
   g_ptr_array_set_free_func (comp->tiles, (GDestroyNotify) tile_free);
   g_ptr_array_unref (comp->tiles);
