@@ -85,8 +85,9 @@ typedef struct
   GstElement *mux;
   GstElement *sink;
   GPtrArray *inputs;            /* Input* */
-  NoomCompositeBranch *composite_video; /* the tee branches into the grid */
-  NoomCompositeBranch *composite_audio;
+  /* NoomCompositeBranch*: each track's branch into the composite (a camera
+   * and a screen are two tiles) */
+  GPtrArray *branches;
   guint start_timeout;
   gboolean started;
   gboolean left;                /* EOS reached the end: file closed */
@@ -231,6 +232,8 @@ recording_free (Recording * r)
   g_free (r->path);
   if (r->inputs)
     g_ptr_array_unref (r->inputs);
+  if (r->branches)
+    g_ptr_array_unref (r->branches);
   g_free (r);
 }
 
@@ -489,12 +492,11 @@ add_input (Recorder * rec, Recording * r, gboolean video)
     NoomCompositeBranch *b = noom_composite_add (rec->composite,
         GST_BIN (r->bin), tee, in->ghost, r->id, r->nickname, video);
 
-    if (video && !r->composite_video)
-      r->composite_video = b;
-    else if (!video && !r->composite_audio)
-      r->composite_audio = b;
-    else
-      noom_composite_remove (rec->composite, b);
+    if (b) {
+      if (!r->branches)
+        r->branches = g_ptr_array_new ();
+      g_ptr_array_add (r->branches, b);
+    }
     gst_element_sync_state_with_parent (tee);
   }
   gst_bin_sync_children_states (GST_BIN (r->bin));
@@ -674,9 +676,9 @@ recording_finished (Recorder * rec, GstElement * bin)
   r->end_us = g_get_monotonic_time ();
   if (g_hash_table_lookup (rec->active, r->id) == r)
     g_hash_table_remove (rec->active, r->id);
-  noom_composite_remove (rec->composite, r->composite_video);
-  noom_composite_remove (rec->composite, r->composite_audio);
-  r->composite_video = r->composite_audio = NULL;
+  while (r->branches && r->branches->len)
+    noom_composite_remove (rec->composite,
+        g_ptr_array_steal_index (r->branches, r->branches->len - 1));
   g_mutex_unlock (&rec->lock);
 
   gst_element_set_locked_state (bin, TRUE);
