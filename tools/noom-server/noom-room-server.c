@@ -223,6 +223,7 @@ member_participant (const NoomRoomMember * m)
     .kind = (gchar *) noom_kind_to_string (m->kind),
     .sends = m->sends,
     .state = m->state,
+    .features = m->features,
   };
 
   return p;
@@ -1010,6 +1011,7 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
     noom_room_member_set_nickname (&c->member, nickname,
         &self->config.limits, NULL, NULL);
   noom_room_member_set_kind (&c->member, kind, sends);
+  noom_room_member_set_features (&c->member, a->features);
   lobby_exit (self, c);
   room = noom_room_set_join (self->rooms, &c->member, name);
   g_message ("join room=\"%s\" id=%s nickname=\"%s\" kind=%s count=%u",
