@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { scaled } from '../wait.mjs';
-import { Server, Proc, env, probeFile, tmpDir, listFiles, until, delay } from './lib.mjs';
+import { Server, Proc, env, probeFile, tmpDir, listFiles, until, delay, haveBrowser } from './lib.mjs';
 
 const W = 1280, H = 720;
 const NGINX = '/usr/sbin/nginx';
@@ -386,6 +386,53 @@ test('--layout speaker: the loud participant takes the big cell; single:NICK sho
   assert.deepEqual(info.video, []);
   assert.deepEqual(info.audio, ['audio/mpeg']);
   assert.ok(info.audioBuffers > 100, JSON.stringify(info));
+});
+
+// Pixels of a rectangle that are not black.
+function lit(frame, x0, y0, x1, y1) {
+  let n = 0;
+  for (let y = y0; y < y1; y += 2)
+    for (let x = x0; x < x1; x += 2)
+      if (!BLACK(frame.at(x, y)))
+        n++;
+  return n / (((x1 - x0) / 2) * ((y1 - y0) / 2));
+}
+
+test('a shared screen takes the big cell, the camera goes in the strip', { skip: !(await haveBrowser()) && 'no Chromium' }, async (t) => {
+  const server = await new Server().start();
+  t.after(() => server.stop());
+  const dir = tmpDir('noom-egress-');
+  const room = 'egress-screen';
+  const mp4 = path.join(dir, 'show.mp4');
+  const rec = record(server, room, dir, ['--stream', mp4]);
+  t.after(() => rec.kill('SIGKILL'));
+  await server.waitJoin((e) => e.room === room && e.nickname === 'recorder', 'the recorder');
+  const t0 = Date.now();
+  const h = await import('../browser/harness.mjs');
+  const browser = await h.launchBrowser();
+  t.after(() => browser.close());
+  const page = await h.openPage(browser, `http://127.0.0.1:${server.port}/`);
+  await h.join(page, room, 'alice');
+  await page.click('#share');
+  await h.waitState(page, (st) => st.sharing, null, 'sharing');
+  await rec.waitOutput(/alice shares a screen: \S+/, 'the screen\'s file', 40000);
+  await delay(6000);
+  const at = (Date.now() - t0) / 1000 - 1.5;
+  rec.kill('SIGINT');
+  assert.equal((await rec.wait(20000)).code, 0, rec.out);
+
+  // the screen in the top three quarters, the camera (320x180 cell) in the
+  // middle of the strip below, black on either side of it; side by side in
+  // a grid, the strip's rows would be black
+  const frame = await frameAt(mp4, at);
+  const big = lit(frame, 0, 0, W, 540), camera = lit(frame, 500, 610, 780, 710);
+  const sides = lit(frame, 0, 610, 400, 710) + lit(frame, 880, 610, W, 710);
+  t.diagnostic(`lit: big cell ${big.toFixed(2)}, camera in the strip ${camera.toFixed(2)}, strip sides ${sides.toFixed(2)}`);
+  // (Chromium's fake screen and camera are mostly black, with a white
+  // shape, a clock and corner squares)
+  assert.ok(big > 0.01, `the screen in the big cell: ${big}`);
+  assert.ok(camera > 0.05, `the camera in the strip: ${camera}`);
+  assert.ok(sides < 0.01, `nothing else in the strip: ${sides}`);
 });
 
 test('an output that cannot connect is retried with backoff and shown on the status line; the files go on', async (t) => {
