@@ -15,6 +15,10 @@
  *    frame's time, and each pause of over a second between two frames
  *    ([from, to], seconds): a camera that went off and on again.
  *
+ *  - with --frame PATH SECONDS: the first decoded video frame at or after
+ *    SECONDS (or the last one, if none) written to PATH as 8-bit luma (GRAY8, "frameWidth" x "frameHeight", rows "frameStride"
+ *    bytes apart), for the tests that look at a picture.
+ *
  * Exit status 0 when the file was discovered and decoded without error.
  */
 
@@ -24,6 +28,7 @@
 
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
+#include <gst/video/video.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
@@ -35,6 +40,9 @@ typedef struct
   guint64 audio_buffers;
   GstClockTime video_start, video_last;
   GArray *video_gaps;           /* GstClockTime pairs */
+  GstElement *video_sink;
+  GstSample *last;              /* --frame: the frame kept */
+  GstClockTime frame_at;
 } Decode;
 
 static void
@@ -113,6 +121,13 @@ count_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     if (!GST_CLOCK_TIME_IS_VALID (d->video_last) || pts > d->video_last)
       d->video_last = pts;
   }
+  if (video && GST_CLOCK_TIME_IS_VALID (d->frame_at) && !d->last
+      && GST_BUFFER_PTS_IS_VALID (buf) && GST_BUFFER_PTS (buf) >= d->frame_at) {
+    GstCaps *c = gst_pad_get_current_caps (pad);
+
+    d->last = gst_sample_new (buf, c, NULL, NULL);
+    gst_clear_caps (&c);
+  }
   if (video)
     d->video_frames++;
   else
@@ -135,6 +150,49 @@ on_pad (GstElement * dec, GstPad * pad, gpointer data)
   gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, count_probe, data,
       NULL);
   gst_object_unref (sinkpad);
+  {
+    Decode *d = data;
+    GstCaps *caps = gst_pad_query_caps (pad, NULL);
+
+    if (caps && g_str_has_prefix (gst_structure_get_name
+            (gst_caps_get_structure (caps, 0)), "video/")) {
+      g_mutex_lock (&d->lock);
+      if (!d->video_sink)
+        d->video_sink = gst_object_ref (sink);
+      g_mutex_unlock (&d->lock);
+    }
+    gst_clear_caps (&caps);
+  }
+}
+
+/* The last frame the video fakesink got, as GRAY8, into @path. */
+static void
+write_frame (JsonBuilder * b, Decode * d, const gchar * path)
+{
+  g_autoptr (GstSample) last = NULL;
+  g_autoptr (GstSample) gray = NULL;
+  g_autoptr (GstCaps) caps = gst_caps_new_simple ("video/x-raw", "format",
+      G_TYPE_STRING, "GRAY8", NULL);
+  GstVideoInfo info;
+  GstMapInfo map;
+  GstBuffer *buf;
+
+  last = g_steal_pointer (&d->last);
+  if (!last)
+    return;
+  gray = gst_video_convert_sample (last, caps, 10 * GST_SECOND, NULL);
+  if (!gray || !gst_video_info_from_caps (&info, gst_sample_get_caps (gray)))
+    return;
+  buf = gst_sample_get_buffer (gray);
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  g_file_set_contents (path, (const gchar *) map.data, map.size, NULL);
+  gst_buffer_unmap (buf, &map);
+  json_builder_set_member_name (b, "frameWidth");
+  json_builder_add_int_value (b, GST_VIDEO_INFO_WIDTH (&info));
+  json_builder_set_member_name (b, "frameHeight");
+  json_builder_add_int_value (b, GST_VIDEO_INFO_HEIGHT (&info));
+  json_builder_set_member_name (b, "frameStride");
+  json_builder_add_int_value (b, GST_VIDEO_INFO_PLANE_STRIDE (&info, 0));
 }
 
 static gboolean
@@ -165,6 +223,9 @@ decode (const gchar * uri, Decode * d, gchar ** error_text)
   }
   gst_clear_message (&msg);
   gst_object_unref (bus);
+  /* before the sink forgets it */
+  if (d->video_sink && !d->last)
+    g_object_get (d->video_sink, "last-sample", &d->last, NULL);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (pipeline);
   return ok;
@@ -184,10 +245,18 @@ main (int argc, char **argv)
   GstDiscovererInfo *info;
   gboolean discovered = FALSE, decoded;
   Decode d = { 0 };
+  const gchar *frame_path = NULL;
 
   gst_init (&argc, &argv);
+  d.frame_at = GST_CLOCK_TIME_NONE;
+  if (argc == 5 && !g_strcmp0 (argv[1], "--frame")) {
+    frame_path = argv[2];
+    d.frame_at = g_ascii_strtod (argv[3], NULL) * GST_SECOND;
+    argv[1] = argv[4];
+    argc = 2;
+  }
   if (argc != 2) {
-    g_printerr ("usage: noom-probe-file FILE\n");
+    g_printerr ("usage: noom-probe-file [--frame GRAY8-PATH SECONDS] FILE\n");
     return 2;
   }
   uri = gst_filename_to_uri (argv[1], &error);
@@ -256,6 +325,9 @@ main (int argc, char **argv)
     json_builder_end_array (b);
   }
   json_builder_end_array (b);
+  if (frame_path)
+    write_frame (b, &d, frame_path);
+  gst_clear_object (&d.video_sink);
   g_array_unref (d.video_gaps);
   json_builder_end_object (b);
   g_mutex_clear (&d.lock);

@@ -48,6 +48,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "noom-composite.h"
 #include "noom-job.h"
 
 /* A participant's shared screen (noomsrc's screen_%u pads) is a recording
@@ -90,8 +91,9 @@ typedef struct
   GstElement *mux;
   GstElement *sink;
   GPtrArray *inputs;            /* Input* */
-  GstPad *composite_video;      /* the tee branches into the grid, if any */
-  GstPad *composite_audio;
+  /* NoomCompositeBranch*: each track's branch into the composite (a camera
+   * and a screen are two tiles) */
+  GPtrArray *branches;
   guint start_timeout;
   gboolean started;
   gboolean left;                /* EOS reached the end: file closed */
@@ -123,12 +125,9 @@ struct _Recorder
   GHashTable *active;           /* recording_key() -> Recording* (present) */
   GPtrArray *all;               /* every Recording, for the summary */
 
-  /* --composite */
-  GstElement *grid;             /* compositor */
-  GstElement *mixer;            /* audiomixer */
-  GstElement *composite_bin;
+  /* --composite, --stream (noom-composite.c) */
+  NoomComposite *composite;
   gchar *composite_path;
-  GPtrArray *grid_pads;         /* compositor sink pads of participants */
 };
 
 static gboolean opt_composite;
@@ -142,8 +141,8 @@ static GOptionEntry entries[] = {
   {"output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
       "Directory to write into; files go to DIR/ROOM/ (default: .)", "DIR"},
   {"composite", 'c', 0, G_OPTION_ARG_NONE, &opt_composite,
-      "Also write DIR/ROOM/composite-STARTTIME.mkv: everyone in a grid, "
-        "the audio mixed (transcoded to VP8 and Opus)", NULL},
+      "Also write DIR/ROOM/composite-STARTTIME.mkv: everyone laid out "
+        "(--layout), the audio mixed, in H.264 and AAC", NULL},
   {"nickname", 'n', 0, G_OPTION_ARG_STRING, &opt_nickname,
       "Our nickname in the room (default: recorder)", "NAME"},
   {"participant", 'p', 0, G_OPTION_ARG_STRING, &opt_participant,
@@ -239,6 +238,8 @@ recording_free (Recording * r)
   g_free (r->path);
   if (r->inputs)
     g_ptr_array_unref (r->inputs);
+  if (r->branches)
+    g_ptr_array_unref (r->branches);
   g_free (r);
 }
 
@@ -247,190 +248,6 @@ input_free (Input * in)
 {
   gst_object_unref (in->ghost);
   g_free (in);
-}
-
-/* ------------------------------------------------------------------------ */
-/* --composite: one grid of everyone plus the mixed audio */
-
-static void
-relayout_grid (Recorder * rec)
-{
-  guint n, cols, rows, i;
-  const gint W = 1280, H = 720;
-
-  n = rec->grid_pads->len;
-  if (n == 0)
-    return;
-  for (cols = 1; cols * cols < n; cols++);
-  rows = (n + cols - 1) / cols;
-  for (i = 0; i < n; i++) {
-    GstPad *pad = rec->grid_pads->pdata[i];
-
-    g_object_set (pad, "xpos", (gint) ((i % cols) * W / cols),
-        "ypos", (gint) ((i / cols) * H / rows), "width", (gint) (W / cols),
-        "height", (gint) (H / rows), NULL);
-  }
-}
-
-static gboolean
-build_composite (Recorder * rec, GError ** error)
-{
-  g_autofree gchar *desc = NULL;
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree gchar *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
-  GstElement *bin;
-
-  rec->composite_path = g_strdup_printf ("%s/composite-%s.mkv", rec->dir,
-      stamp);
-  /* Live backgrounds keep the grid and the mix running while nobody
-   * sends, so the composite's timeline is the recording's.  The grid
-   * must also keep up with real time: a live aggregator stamps its
-   * output frame after frame whatever time it takes to make them, so a
-   * slow grid falls behind the clock and the file ends, at EOS, short of
-   * the recording.  Left to negotiate, the compositor picked ABGR64 (16
-   * bits a channel, 7 MB a frame) and a full conversion to I420 for
-   * vp8enc: too slow for two cores once participants join.  Hence I420
-   * throughout, and leaky queues so that a slow encoder drops frames
-   * instead of holding the aggregators back.  start-time-selection=first:
-   * an aggregator that ignores inactive pads and times out before its
-   * background's first buffer finds no active pad and ends with EOS at
-   * once (GStreamer 1.22), which left the file without that track (1 run
-   * in 4 to 5 of the composite test). */
-  desc = g_strdup_printf ("compositor name=grid background=black "
-      "ignore-inactive-pads=true start-time-selection=first ! video/x-raw,format=I420,width=1280,"
-      "height=720,framerate=15/1 ! queue leaky=downstream "
-      "max-size-buffers=8 max-size-bytes=0 max-size-time=0 ! "
-      "vp8enc deadline=1 cpu-used=8 threads=2 target-bitrate=1500000 "
-      "keyframe-max-dist=60 ! "
-      "queue ! matroskamux name=cmux offset-to-zero=true ! filesink "
-      "buffer-mode=unbuffered name=csink  "
-      "videotestsrc name=bgv is-live=true pattern=black ! "
-      "video/x-raw,format=I420,width=320,height=180,framerate=15/1 ! grid.  "
-      "audiomixer name=mix ignore-inactive-pads=true "
-      "start-time-selection=first ! audio/x-raw,"
-      "rate=48000,channels=2 ! audioconvert ! queue leaky=downstream "
-      "max-size-time=1000000000 max-size-bytes=0 max-size-buffers=0 ! "
-      "opusenc ! queue ! cmux.  "
-      "audiotestsrc name=bga is-live=true wave=silence ! audio/x-raw,rate=48000,"
-      "channels=2 ! mix.");
-  bin = gst_parse_bin_from_description (desc, FALSE, error);
-  if (!bin)
-    return FALSE;
-  rec->composite_bin = bin;
-  rec->grid = gst_bin_get_by_name (GST_BIN (bin), "grid");
-  rec->mixer = gst_bin_get_by_name (GST_BIN (bin), "mix");
-  {
-    GstElement *sink = gst_bin_get_by_name (GST_BIN (bin), "csink");
-    GstElement *mux = gst_bin_get_by_name (GST_BIN (bin), "cmux");
-    GstTagList *tags = gst_tag_list_new (GST_TAG_TITLE, "Noom room",
-        GST_TAG_ALBUM, rec->room, NULL);
-
-    g_object_set (sink, "location", rec->composite_path, NULL);
-    gst_tag_setter_merge_tags (GST_TAG_SETTER (mux), tags,
-        GST_TAG_MERGE_REPLACE);
-    gst_tag_list_unref (tags);
-    gst_object_unref (sink);
-    gst_object_unref (mux);
-  }
-  rec->grid_pads = g_ptr_array_new_with_free_func (gst_object_unref);
-  gst_bin_add (GST_BIN (rec->pipeline), bin);
-  return TRUE;
-}
-
-static void
-on_decodebin_pad (GstElement * dec, GstPad * pad, gpointer data)
-{
-  GstElement *conv = g_object_get_data (G_OBJECT (dec), "noom-conv");
-  GstPad *sinkpad = gst_element_get_static_pad (conv, "sink");
-
-  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
-    g_warning ("composite: could not link a decoded track");
-  gst_object_unref (sinkpad);
-}
-
-/* A decoded branch of a participant's track into the grid or the mix.
- * Runs with rec->lock held, in the recording bin. */
-static GstPad *
-composite_branch (Recorder * rec, Recording * r, GstElement * tee,
-    gboolean video)
-{
-  GstElement *q = gst_element_factory_make ("queue", NULL);
-  GstElement *dec = gst_element_factory_make ("decodebin", NULL);
-  GstElement *conv = gst_element_factory_make (video ? "videoconvert" :
-      "audioconvert", NULL);
-  GstElement *post = gst_element_factory_make (video ? "videoscale" :
-      "audioresample", NULL);
-  GstPad *teepad, *qpad, *ghost, *target;
-  GstPad *mixpad, *cghost;
-
-  g_object_set (q, "max-size-time", 2 * GST_SECOND, "max-size-bytes", 0,
-      "max-size-buffers", 0, "leaky", 2, NULL);
-  gst_bin_add_many (GST_BIN (r->bin), q, dec, conv, post, NULL);
-  teepad = gst_element_request_pad_simple (tee, "src_%u");
-  qpad = gst_element_get_static_pad (q, "sink");
-  gst_pad_link (teepad, qpad);
-  gst_object_unref (teepad);
-  gst_object_unref (qpad);
-  gst_element_link (q, dec);
-  gst_element_link (conv, post);
-  /* decodebin's pad appears later: link it to conv when it does. */
-  g_object_set_data (G_OBJECT (dec), "noom-conv", conv);
-  g_signal_connect (dec, "pad-added", G_CALLBACK (on_decodebin_pad), NULL);
-
-  target = gst_element_get_static_pad (post, "src");
-  ghost = gst_ghost_pad_new (NULL, target);
-  gst_object_unref (target);
-  gst_pad_set_active (ghost, TRUE);
-  gst_element_add_pad (r->bin, ghost);
-
-  mixpad = gst_element_request_pad_simple (video ? rec->grid : rec->mixer,
-      "sink_%u");
-  /* The grid lives in a sibling bin: a ghost pad on each side. */
-  cghost = gst_ghost_pad_new (NULL, mixpad);
-  gst_pad_set_active (cghost, TRUE);
-  gst_element_add_pad (rec->composite_bin, cghost);
-  g_object_set_data (G_OBJECT (mixpad), "noom-ghost", cghost);
-  if (gst_pad_link (ghost, cghost) != GST_PAD_LINK_OK)
-    g_printerr ("noom-record: --composite: could not add %s\n", r->nickname);
-  if (video) {
-    g_ptr_array_add (rec->grid_pads, gst_object_ref (mixpad));
-    relayout_grid (rec);
-  }
-  return mixpad;
-}
-
-static GstPadProbeReturn
-drop_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
-{
-  return GST_PAD_PROBE_DROP;
-}
-
-static void
-composite_release (Recorder * rec, GstPad * mixpad, gboolean video)
-{
-  GstElement *owner;
-  GstPad *cghost, *branch;
-
-  if (!mixpad)
-    return;
-  owner = video ? rec->grid : rec->mixer;
-  if (video) {
-    g_ptr_array_remove (rec->grid_pads, mixpad);
-    relayout_grid (rec);
-  }
-  cghost = g_object_get_data (G_OBJECT (mixpad), "noom-ghost");
-  /* The branch's queue may still push: what it pushes from now on is
-   * dropped, not refused as not-linked (an error that stopped the whole
-   * recording). */
-  branch = gst_pad_get_peer (cghost);
-  if (branch) {
-    gst_pad_add_probe (branch, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM,
-        drop_probe, NULL, NULL);
-    gst_object_unref (branch);
-  }
-  gst_element_remove_pad (rec->composite_bin, cghost);
-  gst_element_release_request_pad (owner, mixpad);
-  gst_object_unref (mixpad);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -657,7 +474,7 @@ add_input (Recorder * rec, Recording * r, gboolean video)
       "max-size-buffers", 0, NULL);
   gst_bin_add (GST_BIN (r->bin), q);
   target = gst_element_get_static_pad (q, "sink");
-  if (rec->composite_bin) {
+  if (rec->composite) {
     GstPad *tsrc;
 
     /* The file's track and the grid's share one copy of the data. */
@@ -692,14 +509,14 @@ add_input (Recorder * rec, Recording * r, gboolean video)
 
   g_ptr_array_add (r->inputs, in);
   if (tee) {
-    GstPad *cpad = composite_branch (rec, r, tee, video);
+    NoomCompositeBranch *b = noom_composite_add (rec->composite,
+        GST_BIN (r->bin), tee, in->ghost, r->id, r->nickname, video);
 
-    if (video && !r->composite_video)
-      r->composite_video = cpad;
-    else if (!video && !r->composite_audio)
-      r->composite_audio = cpad;
-    else
-      composite_release (rec, cpad, video);
+    if (b) {
+      if (!r->branches)
+        r->branches = g_ptr_array_new ();
+      g_ptr_array_add (r->branches, b);
+    }
     gst_element_sync_state_with_parent (tee);
   }
   gst_bin_sync_children_states (GST_BIN (r->bin));
@@ -887,9 +704,9 @@ recording_finished (Recorder * rec, GstElement * bin)
     if (g_hash_table_lookup (rec->active, key) == r)
       g_hash_table_remove (rec->active, key);
   }
-  composite_release (rec, r->composite_video, TRUE);
-  composite_release (rec, r->composite_audio, FALSE);
-  r->composite_video = r->composite_audio = NULL;
+  while (r->branches && r->branches->len)
+    noom_composite_remove (rec->composite,
+        g_ptr_array_steal_index (r->branches, r->branches->len - 1));
   g_mutex_unlock (&rec->lock);
 
   gst_element_set_locked_state (bin, TRUE);
@@ -962,13 +779,14 @@ status_cb (gpointer data)
   g_autofree gchar *d = format_duration (g_get_monotonic_time () -
       rec->started_us);
   g_autofree gchar *size = g_format_size (bytes);
+  g_autofree gchar *outputs = noom_composite_status (rec->composite);
 
   g_mutex_lock (&rec->lock);
   present = g_hash_table_size (rec->active);
   g_mutex_unlock (&rec->lock);
-  fprintf (stderr, "\r\033[K● REC %s  %s  %u participant%s  %u file%s  %s",
+  fprintf (stderr, "\r\033[K● REC %s  %s  %u participant%s  %u file%s  %s%s",
       rec->room, d, present, present == 1 ? "" : "s", files,
-      files == 1 ? "" : "s", size);
+      files == 1 ? "" : "s", size, outputs);
   fflush (stderr);
   return G_SOURCE_CONTINUE;
 }
@@ -1022,26 +840,16 @@ stop (Recorder * rec)
   /* noomsrc ends every track with EOS (so every muxer finishes its file)
    * and leaves the room. */
   gst_element_send_event (rec->src, gst_event_new_eos ());
-  if (rec->composite_bin) {
-    GstElement *srcs[2];
-    guint i;
-
-    /* The backgrounds end; the participants' tracks end with noomsrc's
-     * EOS: then the grid and the mix are done. */
-    srcs[0] = gst_bin_get_by_name (GST_BIN (rec->composite_bin), "bgv");
-    srcs[1] = gst_bin_get_by_name (GST_BIN (rec->composite_bin), "bga");
-    for (i = 0; i < 2; i++) {
-      gst_element_send_event (srcs[i], gst_event_new_eos ());
-      gst_object_unref (srcs[i]);
-    }
-  }
+  /* The participants' tracks end with noomsrc's EOS, the composite's
+   * own sources here: then the grid and the mix are done. */
+  noom_composite_stop (rec->composite);
   g_timeout_add_seconds (STOP_TIMEOUT_S, stop_timeout_cb, rec);
 }
 
 static gboolean
 composite_done (Recorder * rec)
 {
-  return !rec->composite_bin;
+  return noom_composite_done (rec->composite);
 }
 
 static void
@@ -1071,6 +879,11 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
 {
   Recorder *rec = data;
 
+  /* its outputs' errors (retried), its levels, its end */
+  if (noom_composite_handle_message (rec->composite, msg)) {
+    maybe_quit (rec);
+    return G_SOURCE_CONTINUE;
+  }
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:{
       g_autoptr (GError) error = NULL;
@@ -1101,13 +914,7 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
 
         gst_structure_get (s, "message", GST_TYPE_MESSAGE, &inner, NULL);
         if (inner && GST_MESSAGE_TYPE (inner) == GST_MESSAGE_EOS) {
-          if (rec->composite_bin &&
-              GST_MESSAGE_SRC (inner) == GST_OBJECT (rec->composite_bin)) {
-            gst_element_set_locked_state (rec->composite_bin, TRUE);
-            gst_element_set_state (rec->composite_bin, GST_STATE_NULL);
-            gst_bin_remove (GST_BIN (rec->pipeline), rec->composite_bin);
-            rec->composite_bin = NULL;
-          } else if (GST_IS_BIN (GST_MESSAGE_SRC (inner))) {
+          if (GST_IS_BIN (GST_MESSAGE_SRC (inner))) {
             recording_finished (rec, GST_ELEMENT (GST_MESSAGE_SRC (inner)));
           }
           maybe_quit (rec);
@@ -1193,10 +1000,16 @@ main (int argc, char **argv)
       "participant's audio and video, as received (no transcoding), to\n"
       "DIR/ROOM/NICKNAME-ID-STARTTIME.mkv.  SIGINT or SIGTERM finish every\n"
       "file and exit.");
+  g_option_context_add_main_entries (ctx, noom_composite_option_entries (),
+      NULL);
   if ((status = noom_job_parse ("noom-record", ctx, entries, 1,
               "expected one room URI, e.g. noom://localhost:8080/demo",
               &argc, &argv)) >= 0)
     return status;
+  if (!noom_composite_check_options (&error)) {
+    g_printerr ("noom-record: %s\n", error->message);
+    return 2;
+  }
 
   rec.src = gst_element_factory_make ("noomsrc", NULL);
   if (!rec.src) {
@@ -1257,9 +1070,14 @@ main (int argc, char **argv)
   g_object_set (rec.pipeline, "message-forward", TRUE, NULL);
   gst_bin_add (GST_BIN (rec.pipeline), rec.src);
   g_signal_connect (rec.src, "pad-added", G_CALLBACK (on_pad_added), &rec);
-  if (opt_composite && !build_composite (&rec, &error)) {
-    g_printerr ("noom-record: --composite: %s\n", error->message);
-    return 1;
+  if (opt_composite || noom_composite_wanted ()) {
+    rec.composite = noom_composite_new (GST_BIN (rec.pipeline), room,
+        opt_composite ? rec.dir : NULL, opt_verbose, &error);
+    if (!rec.composite) {
+      g_printerr ("noom-record: %s\n", error->message);
+      return error->domain == G_OPTION_ERROR ? 2 : 1;
+    }
+    rec.composite_path = g_strdup (noom_composite_file (rec.composite));
   }
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (rec.pipeline));
@@ -1283,9 +1101,7 @@ main (int argc, char **argv)
     forget_empty_dirs (&rec);
   print_summary (&rec);
   gst_object_unref (rec.pipeline);
-  g_clear_object (&rec.grid);
-  g_clear_object (&rec.mixer);
-  g_clear_pointer (&rec.grid_pads, g_ptr_array_unref);
+  g_clear_pointer (&rec.composite, noom_composite_free);
   g_free (rec.composite_path);
   g_hash_table_unref (rec.active);
   g_ptr_array_unref (rec.all);
