@@ -196,7 +196,11 @@ rtp_structure (const GstNoomCodec * c, GstNoomCodecDirection direction,
           NULL);
   }
   if (c->video) {
-    gst_structure_set (s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, NULL);
+    gst_structure_set (s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+        "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE,
+        "extmap-3", G_TYPE_STRING,
+        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+        NULL);
     if (direction == GST_NOOM_CODEC_SEND)
       gst_structure_set (s, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
   }
