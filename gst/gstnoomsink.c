@@ -340,6 +340,13 @@ chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
     if (video && adapt) {
       GstPad *esink = gst_element_get_static_pad (e, "sink");
 
+      /* A PLI per lost packet from a receiver behind a full link would
+       * fill it with key frames. */
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+              "min-force-key-unit-interval"))
+        g_object_set (e, "min-force-key-unit-interval", GST_SECOND, NULL);
+      if (codec->configure_adaptive_encoder)
+        codec->configure_adaptive_encoder (e);
       stream->encoder = e;
       gst_pad_add_probe (esink, GST_PAD_PROBE_TYPE_BUFFER, retarget_probe,
           stream, NULL);
