@@ -19,6 +19,9 @@ gst_noom_tags_register (void)
   gst_tag_register_static (GST_NOOM_TAG_PARTICIPANT_ID, GST_TAG_FLAG_META,
       G_TYPE_STRING, "noom participant id",
       "id of the Noom room participant whose media this is", NULL);
+  gst_tag_register_static (GST_NOOM_TAG_SCREEN, GST_TAG_FLAG_META,
+      G_TYPE_BOOLEAN, "noom screen",
+      "the stream is a Noom participant's shared screen, not its camera", NULL);
 }
 
 static gboolean

@@ -20,6 +20,15 @@ GST_ELEMENT_REGISTER_DECLARE (noomsrc);
  */
 #define GST_NOOM_TAG_PARTICIPANT_ID "noom-participant-id"
 
+/**
+ * GST_NOOM_TAG_SCREEN:
+ *
+ * TRUE on a stream that carries a participant's shared screen rather than
+ * its camera (a boolean, registered by the plugin): noomsrc puts it in the
+ * tag event of its screen_%u pads, whose title is "NICKNAME's screen".
+ */
+#define GST_NOOM_TAG_SCREEN "noom-screen"
+
 void gst_noom_tags_register (void);
 
 G_END_DECLS

@@ -61,8 +61,10 @@ struct _GstNoomPeer
   gdouble send_loss;
   /* The relay's connection (docs/protocol.md §11): whose track each m-line
    * of its last offer carries, by m-line index (NoomParticipant*, NULL
-   * for our upload m-lines and ended tracks). */
+   * for our upload m-lines and ended tracks), and which of them carry a
+   * shared screen (gboolean, its msid's track id "screen"). */
   GPtrArray *owners;
+  GArray *screens;
   /* A ref to each promise handed to webrtcbin and not answered yet.  A
    * webrtcbin stopped with the task still queued drops its ref without a
    * reply, and a promise freed while pending is a critical: closing
@@ -97,6 +99,7 @@ gst_noom_peer_init (GstNoomPeer * self)
   self->promises = g_ptr_array_new ();
   self->owners = g_ptr_array_new_with_free_func ((GDestroyNotify)
       noom_participant_unref);
+  self->screens = g_array_new (FALSE, TRUE, sizeof (gboolean));
   self->renamed = g_ptr_array_new_with_free_func ((GDestroyNotify)
       noom_participant_unref);
 }
@@ -137,6 +140,7 @@ gst_noom_peer_finalize (GObject * object)
   noom_participant_unref (self->remote);
   g_ptr_array_unref (self->renamed);
   g_ptr_array_unref (self->owners);
+  g_array_unref (self->screens);
   g_ptr_array_unref (self->tracks);
   gst_noom_peer_set_guard (self, NULL, NULL);
   G_OBJECT_CLASS (gst_noom_peer_parent_class)->finalize (object);
@@ -760,12 +764,14 @@ read_owners (GstNoomPeer * self, const GstSDPMessage * msg)
 {
   g_autoptr (GPtrArray) owners = g_ptr_array_new_with_free_func
       ((GDestroyNotify) noom_participant_unref);
+  g_autoptr (GArray) screens = g_array_new (FALSE, TRUE, sizeof (gboolean));
   guint i;
 
   for (i = 0; i < gst_sdp_message_medias_len (msg); i++) {
     const GstSDPMedia *media = gst_sdp_message_get_media (msg, i);
     NoomParticipant *p = NULL;
     const gchar *msid;
+    gboolean screen = FALSE;
     gsize len = 0;
 
     /* only what the relay sends us: not our upload m-lines (recvonly on
@@ -778,14 +784,55 @@ read_owners (GstNoomPeer * self, const GstSDPMessage * msg)
       if (!p)
         GST_WARNING_OBJECT (self, "m-line %u carries %s, not a participant "
             "we know: taking nothing from it", i, id);
+      /* docs/protocol.md §11: "a=msid:<id> screen" is its shared screen */
+      screen = !strncmp (msid + len, " screen", 7) &&
+          (msid[len + 7] == '\0' || g_ascii_isspace (msid[len + 7]));
     }
     g_ptr_array_add (owners, p ? noom_participant_ref (p) : NULL);
-    GST_DEBUG_OBJECT (self, "m-line %u: %s", i, p ? p->id : "-");
+    g_array_append_val (screens, screen);
+    GST_DEBUG_OBJECT (self, "m-line %u: %s%s", i, p ? p->id : "-",
+        screen ? " (screen)" : "");
   }
   GST_OBJECT_LOCK (self);
   g_ptr_array_set_size (self->owners, 0);
   g_ptr_array_extend_and_steal (self->owners, g_steal_pointer (&owners));
+  g_array_set_size (self->screens, 0);
+  g_array_append_vals (self->screens, screens->data, screens->len);
   GST_OBJECT_UNLOCK (self);
+}
+
+gboolean
+gst_noom_peer_is_screen_track (GstNoomPeer * self, guint mline)
+{
+  gboolean screen = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  if (mline < self->screens->len)
+    screen = g_array_index (self->screens, gboolean, mline);
+  GST_OBJECT_UNLOCK (self);
+  return screen;
+}
+
+gint
+gst_noom_peer_video_index (GstNoomPeer * self, guint mline)
+{
+  GstWebRTCSessionDescription *desc = NULL;
+  gint n = -1;
+  guint i;
+
+  g_object_get (self->webrtc, "local-description", &desc, NULL);
+  if (!desc)
+    return -1;
+  if (mline < gst_sdp_message_medias_len (desc->sdp) &&
+      !g_strcmp0 (gst_sdp_media_get_media (gst_sdp_message_get_media
+              (desc->sdp, mline)), "video")) {
+    for (i = 0, n = 0; i < mline; i++)
+      if (!g_strcmp0 (gst_sdp_media_get_media (gst_sdp_message_get_media
+                  (desc->sdp, i)), "video"))
+        n++;
+  }
+  gst_webrtc_session_description_free (desc);
+  return n;
 }
 
 NoomParticipant *

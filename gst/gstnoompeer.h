@@ -45,6 +45,15 @@ gboolean gst_noom_peer_is_connected (GstNoomPeer * self);
  * the room did not tell us about).  Any thread. */
 NoomParticipant *gst_noom_peer_get_track_owner (GstNoomPeer * self,
     guint mline);
+/* The relay's connection: whether m-line @mline of its last offer carries
+ * a shared screen (its a=msid's track id is "screen", docs/protocol.md
+ * §11).  Any thread. */
+gboolean gst_noom_peer_is_screen_track (GstNoomPeer * self, guint mline);
+/* Which video m-line of the connection @mline is (0: the first, 1: the
+ * second, which between two sides that take screens is the shared screen,
+ * docs/protocol.md §7), by our local description; -1 when it is not
+ * video or there is no description yet.  Any thread. */
+gint gst_noom_peer_video_index (GstNoomPeer * self, guint mline);
 
 /* What the element keeps for this peer, session thread: its tracks
  * (noomsink: the Branch of each stream feeding the peer; noomsrc: the

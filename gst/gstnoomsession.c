@@ -100,6 +100,7 @@ struct _GstNoomSession
 
   GstElement *element;          /* the owner, not a ref: it owns us */
   gchar *kind;
+  NoomFeatures features;        /* set before start, read-only after */
   GstNoomSessionHooks hooks;
 
   /* Lock order: element's object lock, then this object's lock, then
@@ -1189,6 +1190,19 @@ gst_noom_session_set_kind (GstNoomSession * self, const gchar * kind)
   self->kind = g_strdup (kind);
 }
 
+void
+gst_noom_session_set_features (GstNoomSession * self, NoomFeatures features)
+{
+  g_return_if_fail (self->thread == NULL);
+  self->features = features;
+}
+
+NoomFeatures
+gst_noom_session_get_features (GstNoomSession * self)
+{
+  return self->features;
+}
+
 const GstNoomSessionHooks *
 gst_noom_session_get_hooks (GstNoomSession * self)
 {
@@ -1848,6 +1862,7 @@ on_participant_media (NoomClient * client, const gchar * id, guint state,
   /* Participants are shared: a new one with the new state. */
   p = noom_participant_new (old->id, old->nickname, old->kind, old->sends);
   p->state = state & noom_media_state_allowed (old->sends);
+  p->features = old->features;
   roster_add (self, p);
   peer = lookup_peer (self, p->id);
   if (peer)
@@ -2416,6 +2431,7 @@ connect_client (GstNoomSession * self)
   /* Either kind of room (docs/protocol.md §11): the join ack says which. */
   noom_client_set_media_modes (self->client, NOOM_MEDIA_MODE_MESH |
       NOOM_MEDIA_MODE_SFU);
+  noom_client_set_features (self->client, self->features);
   g_signal_connect (self->client, "participant-joined",
       G_CALLBACK (on_participant_joined), self);
   g_signal_connect (self->client, "participant-left",

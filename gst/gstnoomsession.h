@@ -103,6 +103,13 @@ GstNoomSession *gst_noom_session_new (GstElement * element,
 
 /* The participant kind to join as (docs/protocol.md §3); before start. */
 void gst_noom_session_set_kind (GstNoomSession * self, const gchar * kind);
+/* What we take part in beyond the basics, the join option "features"
+ * (docs/protocol.md §3): NOOM_FEATURE_SCREEN for an element that takes the
+ * screen m-line; before start. */
+void gst_noom_session_set_features (GstNoomSession * self,
+    NoomFeatures features);
+/* What we said at the join (gst_noom_session_set_features()). */
+NoomFeatures gst_noom_session_get_features (GstNoomSession * self);
 
 gboolean gst_noom_session_set_property (GstNoomSession * self, guint prop_id,
     const GValue * value, GParamSpec * pspec);

@@ -8,11 +8,14 @@
  *
  * Receives a Noom room: noomsrc joins as a participant of kind "subscriber"
  * (it sends nothing) and exposes every track the others send as a
- * sometimes pad, video_%u or audio_%u.  Each pad is a #GstNoomSrcPad whose
+ * sometimes pad, video_%u or audio_%u, and every shared screen as a
+ * screen_%u pad.  Each pad is a #GstNoomSrcPad whose
  * properties (participant-id, nickname, kind, media) say whose media it
  * carries; a global tag event with the title (the nickname) and the
  * participant id (#GST_NOOM_TAG_PARTICIPANT_ID, "noom-participant-id")
- * goes downstream too.  The pads' audio-muted and video-muted properties
+ * goes downstream too; on a screen_%u pad the title is "NICKNAME's
+ * screen" and #GST_NOOM_TAG_SCREEN ("noom-screen") is TRUE.  The pads'
+ * audio-muted and video-muted properties
  * follow the participant's media state (a muted microphone, a camera
  * turned off), and each change is posted as a "noom-participant-media"
  * element message (id, nickname, audio, video, screen).  When a
@@ -21,6 +24,18 @@
  * (the same id, or after a server restart the same nickname and kind)
  * sends into the same pads again; the pads of one who is not back within
  * #noomsrc:reconnect-window get EOS and are removed then.
+ *
+ * A participant's shared screen (docs/protocol.md §7 "A shared screen",
+ * §11) comes on a pad of its own, screen_%u, with the same properties as
+ * the others and #GstNoomSrcPad:media "screen".  noomsrc joins saying it
+ * takes screens (the join option "features": ["screen"]) when its
+ * #GstNoomSrc:media has video; the web client then sends its screen on a
+ * second video m-line.  The pad appears with the screen's first frame
+ * (when the participant starts sharing, or when noomsrc joins a room
+ * where a screen is shared) and stays, without frames, while sharing
+ * stops and starts again; it gets EOS and goes when the participant
+ * leaves.  The participant's media state says whether it shares now
+ * (the "screen" field of the "noom-participant-media" message).
  *
  * With decode=true (the default) the pads carry raw video and audio; with
  * decode=false the depayloaded, timestamped VP8, VP9, H.264 or Opus, ready
@@ -32,6 +47,8 @@
  * gst-launch-1.0 noomsrc uri=noom://localhost:8080/demo participant=alice name=s \
  *     s. ! queue ! videoconvert ! autovideosink  s. ! queue ! audioconvert ! autoaudiosink
  * gst-play-1.0 noom://localhost:8080/demo
+ * gst-launch-1.0 noomsrc uri=noom://localhost:8080/demo participant=alice name=s \
+ *     s.screen_0 ! queue ! videoconvert ! autovideosink
  * ]|
  */
 #ifdef HAVE_CONFIG_H
@@ -105,7 +122,7 @@ struct _GstNoomSrc
   gboolean participant_found;   /* accepted since READY_TO_PAUSED */
   GSource *participant_wait;    /* the participant-timeout, on the session
                                    thread's context */
-  guint next_video, next_audio;
+  guint next_video, next_audio, next_screen;
   gboolean no_more_pads;        /* emitted, for playbin: the first
                                    participant's tracks are all there */
   GList *all_outputs;           /* Output*, for EOS (parked ones too) */
@@ -151,6 +168,12 @@ enum
 
 static GstStaticPadTemplate video_template =
     GST_STATIC_PAD_TEMPLATE ("video_%u",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("video/x-raw; video/x-vp8; video/x-vp9; video/x-h264"));
+
+static GstStaticPadTemplate screen_template =
+    GST_STATIC_PAD_TEMPLATE ("screen_%u",
     GST_PAD_SRC,
     GST_PAD_SOMETIMES,
     GST_STATIC_CAPS ("video/x-raw; video/x-vp8; video/x-vp9; video/x-h264"));
@@ -229,14 +252,15 @@ gst_noom_src_pad_class_init (GstNoomSrcPadClass * klass)
   /**
    * GstNoomSrcPad:media:
    *
-   * "audio" or "video": what the pad carries.
+   * "audio" or "video" (the camera): what the pad carries; "screen" on a
+   * screen_%u pad, a participant's shared screen (video).
    *
    * Since: 0.1
    */
   gst_noom_field_install (gobject_class, PAD_PROP_MEDIA,
       G_STRUCT_OFFSET (GstNoomSrcPad, media),
-      g_param_spec_string ("media", "Media", "\"audio\" or \"video\"", NULL,
-          ro));
+      g_param_spec_string ("media", "Media", "\"audio\", \"video\" (the "
+          "camera) or \"screen\" (a shared screen)", NULL, ro));
   /**
    * GstNoomSrcPad:audio-muted:
    *
@@ -331,6 +355,17 @@ media_wanted (GstNoomSrc * self)
   return m;
 }
 
+/* docs/protocol.md §7 "A shared screen": the pair negotiates the screen
+ * m-line when both sides take screens (we say so at the join when we
+ * want video) and @p can share one (it sends video). */
+static gboolean
+takes_screen (GstNoomSrc * self, NoomParticipant * p)
+{
+  return (gst_noom_session_get_features (SESSION (self)) &
+      NOOM_FEATURE_SCREEN) && (p->features & NOOM_FEATURE_SCREEN) &&
+      (p->sends & NOOM_MEDIA_VIDEO);
+}
+
 static gboolean
 participant_wanted (GstNoomSrc * self, NoomParticipant * p)
 {
@@ -395,19 +430,27 @@ participant_wait_expired (gpointer data)
 /* outputs (webrtcbin streaming threads) */
 
 /* Whose media this is, as a global tag event: the nickname as title and
- * artist, the participant id as GST_NOOM_TAG_PARTICIPANT_ID.  Stored on
- * @target (the src pad behind the ghost), it goes out before the next
+ * artist, the participant id as GST_NOOM_TAG_PARTICIPANT_ID; a shared
+ * screen is titled "NICKNAME's screen", with GST_NOOM_TAG_SCREEN.  Stored
+ * on @target (the src pad behind the ghost), it goes out before the next
  * buffer, replacing the one before. */
 static void
 store_participant_tags (GstNoomSrcPad * ghost, GstPad * target)
 {
+  gboolean screen = !g_strcmp0 (ghost->media, "screen");
+  g_autofree gchar *title = NULL;
   GstTagList *tags;
   GstEvent *tag;
 
   GST_OBJECT_LOCK (ghost);
-  tags = gst_tag_list_new (GST_TAG_TITLE, ghost->nickname,
+  title = screen ? g_strdup_printf ("%s's screen", ghost->nickname) :
+      g_strdup (ghost->nickname);
+  tags = gst_tag_list_new (GST_TAG_TITLE, title,
       GST_TAG_ARTIST, ghost->nickname, GST_NOOM_TAG_PARTICIPANT_ID,
       ghost->participant_id, NULL);
+  if (screen)
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, GST_NOOM_TAG_SCREEN, TRUE,
+        NULL);
   GST_OBJECT_UNLOCK (ghost);
   gst_tag_list_set_scope (tags, GST_TAG_SCOPE_GLOBAL);
   tag = gst_event_new_tag (tags);
@@ -683,8 +726,11 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   const GstStructure *s;
   const gchar *media;
   g_autofree gchar *encoding = NULL;
-  gboolean video, decode, wanted, emit_no_more = FALSE;
+  gboolean video, screen, decode, wanted, emit_no_more = FALSE;
   g_autoptr (GPtrArray) elements = g_ptr_array_new ();
+  GstWebRTCRTPTransceiver *trans = NULL;
+  guint mline = G_MAXUINT;
+  const gchar *what, *templ_name;
   g_autofree gchar *name = NULL;
   GstPadTemplate *templ;
   GstNoomSrcPad *ghost;
@@ -695,18 +741,15 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC)
     return;
+  g_object_get (pad, "transceiver", &trans, NULL);
+  if (trans) {
+    g_object_get (trans, "mlineindex", &mline, NULL);
+    gst_object_unref (trans);
+  }
   if (gst_noom_peer_get_plan (peer)->relay) {
     /* docs/protocol.md §11: the relay's one connection carries everyone's
      * tracks; its offer says whose each m-line is.  The relay forwards
      * them all: those of participants we filter out are dropped here. */
-    GstWebRTCRTPTransceiver *trans = NULL;
-    guint mline = G_MAXUINT;
-
-    g_object_get (pad, "transceiver", &trans, NULL);
-    if (trans) {
-      g_object_get (trans, "mlineindex", &mline, NULL);
-      gst_object_unref (trans);
-    }
     owner = gst_noom_peer_get_track_owner (peer, mline);
     if (!owner || !participant_wanted (self, owner)) {
       GST_INFO_OBJECT (self, "dropping the relay's m-line %u (%s)", mline,
@@ -723,7 +766,18 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   encoding = g_strdup (gst_structure_get_string (s, "encoding-name"));
   media = gst_structure_get_string (s, "media");
   video = !g_strcmp0 (media, "video");
-  GST_INFO_OBJECT (self, "%s sends %" GST_PTR_FORMAT, p->nickname, caps);
+  /* A shared screen (docs/protocol.md §7, §11): on the relay's connection
+   * its m-line says so; on a participant's own, it is the second video
+   * m-line of a pair that takes screens. */
+  if (gst_noom_peer_get_plan (peer)->relay)
+    screen = video && gst_noom_peer_is_screen_track (peer, mline);
+  else
+    screen = video && takes_screen (self, p) &&
+        gst_noom_peer_video_index (peer, mline) == 1;
+  what = screen ? "screen" : video ? "video" : "audio";
+  templ_name = screen ? "screen_%u" : video ? "video_%u" : "audio_%u";
+  GST_INFO_OBJECT (self, "%s sends %" GST_PTR_FORMAT " on m-line %u (%s)",
+      p->nickname, caps, mline, what);
 
   GST_OBJECT_LOCK (self);
   decode = self->decode;
@@ -734,8 +788,7 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
    * that comes anyway. */
   wanted = encoding && (media_wanted (self) & p->sends & (video ?
           NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO));
-  if (wanted && reclaim_parked (self, peer, p, pad, video ? "video" : "audio",
-          encoding)) {
+  if (wanted && reclaim_parked (self, peer, p, pad, what, encoding)) {
     gst_caps_unref (caps);
     goto counted;
   }
@@ -762,17 +815,17 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
     gst_element_sync_state_with_parent (elements->pdata[i - 1]);
 
   GST_OBJECT_LOCK (self);
-  name = g_strdup_printf (video ? "video_%u" : "audio_%u",
-      video ? self->next_video++ : self->next_audio++);
+  name = g_strdup_printf (templ_name, screen ? self->next_screen++ : video ?
+      self->next_video++ : self->next_audio++);
   GST_OBJECT_UNLOCK (self);
   templ = gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (self),
-      video ? "video_%u" : "audio_%u");
+      templ_name);
   ghost = g_object_new (GST_TYPE_NOOM_SRC_PAD, "name", name, "direction",
       GST_PAD_SRC, "template", templ, NULL);
   ghost->participant_id = g_strdup (p->id);
   ghost->nickname = g_strdup (p->nickname);
   ghost->kind = g_strdup (p->kind);
-  ghost->media = g_strdup (video ? "video" : "audio");
+  ghost->media = g_strdup (what);
   GST_OBJECT_LOCK (self);
   state = media_state_of (self, p);
   GST_OBJECT_UNLOCK (self);
@@ -794,8 +847,8 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   out->peer = peer;
 
   gst_pad_set_active (GST_PAD (ghost), TRUE);
-  GST_INFO_OBJECT (self, "exposing %s: %s of %s (%s)", name,
-      video ? "video" : "audio", p->nickname, p->id);
+  GST_INFO_OBJECT (self, "exposing %s: %s of %s (%s)", name, what,
+      p->nickname, p->id);
   gst_element_add_pad (GST_ELEMENT (self), GST_PAD (ghost));
 
   sinkpad = gst_element_get_static_pad (elements->pdata[0], "sink");
@@ -809,6 +862,10 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
   GST_OBJECT_UNLOCK (self);
 
 counted:
+  /* no-more-pads is for the cameras and microphones there are: a screen
+   * may come at any time, or never */
+  if (screen)
+    return;
   expected = 0;
   if (p->sends & media_wanted (self) & NOOM_MEDIA_AUDIO)
     expected++;
@@ -1033,6 +1090,14 @@ src_prepare_offer (GstNoomBaseBin * element, GstNoomPeer * peer)
     caps = wanted_caps (i, TRUE);
     gst_noom_peer_add_transceiver (peer,
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps);
+    /* docs/protocol.md §7 "A shared screen": a second video m-line, after
+     * the camera's, for the screen it may share */
+    if (i == 1 && takes_screen (self, gst_noom_peer_get_participant (peer))) {
+      GST_DEBUG_OBJECT (self, "offering the screen m-line to %s",
+          gst_noom_peer_get_participant (peer)->nickname);
+      gst_noom_peer_add_transceiver (peer,
+          GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps);
+    }
     gst_caps_unref (caps);
   }
 }
@@ -1508,12 +1573,17 @@ gst_noom_src_start (GstNoomBaseBin * base)
   GST_OBJECT_LOCK (self);
   self->no_more_pads = FALSE;
   self->participant_found = FALSE;
-  self->next_video = self->next_audio = 0;
+  self->next_video = self->next_audio = self->next_screen = 0;
   kind = self->kind;
   GST_OBJECT_UNLOCK (self);
   gst_noom_session_set_kind (SESSION (self),
       g_enum_get_value (g_type_class_peek (GST_TYPE_NOOM_SRC_KIND),
           kind)->value_nick);
+  /* docs/protocol.md §3 "features": we take the screens of the others
+   * when we take video */
+  gst_noom_session_set_features (SESSION (self),
+      (media_wanted (self) & NOOM_MEDIA_VIDEO) ? NOOM_FEATURE_SCREEN :
+      NOOM_FEATURE_NONE);
   return TRUE;
 }
 
@@ -1659,9 +1729,12 @@ gst_noom_src_class_init (GstNoomSrcClass * klass)
       &video_template, GST_TYPE_NOOM_SRC_PAD);
   gst_element_class_add_static_pad_template_with_gtype (element_class,
       &audio_template, GST_TYPE_NOOM_SRC_PAD);
+  gst_element_class_add_static_pad_template_with_gtype (element_class,
+      &screen_template, GST_TYPE_NOOM_SRC_PAD);
   gst_element_class_set_static_metadata (element_class, "Noom room source",
       "Source/Network/WebRTC",
-      "Receives the audio and video of the participants of a Noom room",
+      "Receives the audio, video and shared screens (screen_%u pads) of the "
+      "participants of a Noom room",
       "Noom developers");
 
   element_class->send_event = gst_noom_src_send_event;

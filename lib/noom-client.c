@@ -257,6 +257,8 @@ struct _NoomClient
   gboolean accept_invalid_certificates;
   guint request_timeout_ms;
   NoomMediaModes media_modes;   /* the join option "media"; NONE: left out */
+  NoomFeatures features;        /* the join option "features"; NONE: left
+                                 * out */
 
   ClientState state;
   gchar *url;
@@ -1297,8 +1299,8 @@ noom_client_join_async (NoomClient * self, const gchar * room,
     return;
 
   id = add_pending_ack (self, ACK_JOIN, task, cancellable);
-  send_event (self, noom_protocol_encode_join_with_media (room, nickname,
-          kind, sends, self->media_modes), id);
+  send_event (self, noom_protocol_encode_join_full (room, nickname,
+          kind, sends, self->media_modes, self->features), id);
 }
 
 NoomJoinInfo *
@@ -1390,6 +1392,14 @@ noom_client_set_media_modes (NoomClient * self, NoomMediaModes modes)
   g_return_if_fail (NOOM_IS_CLIENT (self));
 
   self->media_modes = modes;
+}
+
+void
+noom_client_set_features (NoomClient * self, NoomFeatures features)
+{
+  g_return_if_fail (NOOM_IS_CLIENT (self));
+
+  self->features = features;
 }
 
 const gchar *

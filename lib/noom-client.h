@@ -91,6 +91,13 @@ NoomClient *noom_client_new (void);
  * sfu_required (NOOM_CLIENT_ERROR_REJECTED). */
 void noom_client_set_media_modes (NoomClient * self, NoomMediaModes modes);
 
+/* What this client takes part in beyond the basics (docs/protocol.md §3),
+ * sent as the join option "features" by every later
+ * noom_client_join_async(): NOOM_FEATURE_SCREEN for a client that
+ * negotiates the screen m-line (§7 "A shared screen").  NONE (the
+ * default) leaves the option out. */
+void noom_client_set_features (NoomClient * self, NoomFeatures features);
+
 /* The room we are in (from the last successful join), or NULL. */
 const gchar *noom_client_get_room (NoomClient * self);
 

@@ -325,6 +325,27 @@ noom_engine_listen (SoupServer * server, GSocketAddress * address,
       options & SOUP_SERVER_LISTEN_HTTPS, error);
 }
 
+void
+noom_engine_count_transports (NoomEngine * engine, guint * polling,
+    guint * websocket)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  *polling = *websocket = 0;
+  g_hash_table_iter_init (&iter, engine->sockets);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    NoomEngineSocket *s = value;
+
+    if (s->state != STATE_OPEN)
+      continue;
+    if (s->transport == TRANSPORT_WEBSOCKET)
+      (*websocket)++;
+    else
+      (*polling)++;
+  }
+}
+
 guint
 noom_engine_get_n_sockets (NoomEngine * engine)
 {

@@ -73,6 +73,9 @@ void noom_engine_free (NoomEngine * engine);
 /* Send a close packet to every session and close them (SIGINT/SIGTERM). */
 void noom_engine_close_all (NoomEngine * engine);
 guint noom_engine_get_n_sockets (NoomEngine * engine);
+/* The open sessions by transport (for GET /metrics): O(sessions). */
+void noom_engine_count_transports (NoomEngine * engine, guint * polling,
+    guint * websocket);
 
 /* Queue a complete Engine.IO text packet (e.g. from noom_sio_frame_event():
  * "4..." ) on the socket.  The same GBytes may be sent to many sockets:

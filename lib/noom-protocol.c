@@ -119,6 +119,7 @@ static const gchar *const error_codes[] = {
   [NOOM_ROOM_ERROR_FORBIDDEN] = "forbidden",
   [NOOM_ROOM_ERROR_SFU_REQUIRED] = "sfu_required",
   [NOOM_ROOM_ERROR_UNSUPPORTED_CODEC] = "unsupported_codec",
+  [NOOM_ROOM_ERROR_UNAVAILABLE] = "unavailable",
 };
 
 const gchar *
@@ -283,6 +284,45 @@ noom_media_mode_from_string (const gchar * name, NoomMediaModes * mode)
   else
     return FALSE;
   return TRUE;
+}
+
+/* ---------------------------------------------------------------- features */
+
+gboolean
+noom_feature_from_string (const gchar * name, NoomFeatures * flag)
+{
+  if (g_strcmp0 (name, NOOM_FEATURE_NAME_SCREEN) == 0)
+    *flag = NOOM_FEATURE_SCREEN;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static JsonArray *
+features_to_json (NoomFeatures features)
+{
+  JsonArray *array = json_array_new ();
+
+  if (features & NOOM_FEATURE_SCREEN)
+    json_array_add_string_element (array, NOOM_FEATURE_NAME_SCREEN);
+  return array;
+}
+
+/* The known names of @array (what is not a string is skipped). */
+static NoomFeatures
+features_from_json (JsonArray * array)
+{
+  NoomFeatures features = NOOM_FEATURE_NONE;
+  guint i;
+
+  for (i = 0; i < json_array_get_length (array); i++) {
+    NoomFeatures f;
+
+    if (noom_feature_from_string (noom_json_node_get_string
+            (json_array_get_element (array, i)), &f))
+      features |= f;
+  }
+  return features;
 }
 
 /* ------------------------------------------------------------- media state */
@@ -468,6 +508,9 @@ noom_protocol_encode_participant (const NoomParticipant * p)
   json_object_set_array_member (o, "sends", sends_to_json (p->sends));
   json_object_set_object_member (o, "media_state",
       noom_protocol_encode_media_state (p->state));
+  if (p->features != NOOM_FEATURE_NONE)
+    json_object_set_array_member (o, "features",
+        features_to_json (p->features));
   return object_node (o);
 }
 
@@ -516,6 +559,9 @@ noom_protocol_decode_participant (JsonObject * object, GError ** error)
     decode_media_state (state, &p->state, &given);
     p->state &= noom_media_state_allowed (sends);
   }
+  array = get_array_member (object, "features");
+  if (array)
+    p->features = features_from_json (array);
   return p;
 }
 
@@ -656,6 +702,15 @@ noom_protocol_encode_join_with_media (const gchar * room,
     const gchar * nickname, const gchar * kind, NoomMediaFlags sends,
     NoomMediaModes media)
 {
+  return noom_protocol_encode_join_full (room, nickname, kind, sends, media,
+      NOOM_FEATURE_NONE);
+}
+
+JsonArray *
+noom_protocol_encode_join_full (const gchar * room, const gchar * nickname,
+    const gchar * kind, NoomMediaFlags sends, NoomMediaModes media,
+    NoomFeatures features)
+{
   JsonArray *event = event_new (NOOM_EVENT_NAME_ENTER_ROOM);
   JsonObject *options = json_object_new ();
 
@@ -673,6 +728,9 @@ noom_protocol_encode_join_with_media (const gchar * room,
       json_array_add_string_element (modes, NOOM_MEDIA_MODE_NAME_MESH);
     json_object_set_array_member (options, "media", modes);
   }
+  if (features != NOOM_FEATURE_NONE)
+    json_object_set_array_member (options, "features",
+        features_to_json (features));
   json_array_add_string_element (event, room);
   json_array_add_object_element (event, options);
   return event;
@@ -774,7 +832,8 @@ is_description (JsonNode * node)
 }
 
 /* docs/protocol.md §5: {"nickname":..., "kind":..., "sends":[...],
- * "media":[...]}, every member optional, null the same as absent. */
+ * "media":[...], "features":[...]}, every member optional, null the same
+ * as absent. */
 static gboolean
 decode_join_options (JsonNode * node, const NoomRoomLimits * limits,
     NoomEventArgs * out, GError ** error)
@@ -847,6 +906,22 @@ decode_join_options (JsonNode * node, const NoomRoomLimits * limits,
     }
   }
 
+  /* §3: what the client takes part in beyond the basics; names this
+   * server does not know are skipped, for clients of a later protocol. */
+  member = json_object_get_member (o, "features");
+  if (!node_absent (member)) {
+    JsonArray *a;
+    guint i;
+
+    if (!JSON_NODE_HOLDS_ARRAY (member))
+      goto bad_features;
+    a = json_node_get_array (member);
+    for (i = 0; i < json_array_get_length (a); i++)
+      if (noom_json_node_get_string (json_array_get_element (a, i)) == NULL)
+        goto bad_features;
+    out->features = features_from_json (a);
+  }
+
 done:
   if (!have_sends)
     out->sends = noom_kind_default_sends (out->kind);
@@ -858,6 +933,9 @@ bad_sends:
 
 bad_media:
   return bad_argument (error, "media must be an array of \"sfu\" and \"mesh\"");
+
+bad_features:
+  return bad_argument (error, "features must be an array of names");
 }
 
 /* offer, answer, ice: (payload, room[, to]); offer_failed: ({reason},

@@ -47,6 +47,7 @@ typedef enum {
   NOOM_ROOM_ERROR_FORBIDDEN,
   NOOM_ROOM_ERROR_SFU_REQUIRED,
   NOOM_ROOM_ERROR_UNSUPPORTED_CODEC,
+  NOOM_ROOM_ERROR_UNAVAILABLE,
 } NoomRoomError;
 
 /* The wire code ("bad_argument", "room_full", ...) of @code. */
@@ -145,6 +146,22 @@ gboolean noom_media_mode_from_string (const gchar * name,
 #define NOOM_MEDIA_RELAY_STATE_RESTARTING "restarting"
 #define NOOM_MEDIA_RELAY_STATE_READY "ready"
 
+/* ---------------------------------------------------------------- features */
+
+/* What a client takes part in beyond the basics: the join option and
+ * participant member "features" (docs/protocol.md §3).  Unknown names are
+ * skipped, so that a later protocol may add some. */
+typedef enum {
+  NOOM_FEATURE_NONE = 0,
+  NOOM_FEATURE_SCREEN = 1 << 0, /* the screen m-line (§7 "A shared
+                                 * screen", §11) */
+} NoomFeatures;
+
+#define NOOM_FEATURE_NAME_SCREEN "screen"
+
+/* "screen" -> flag; FALSE for anything else */
+gboolean noom_feature_from_string (const gchar * name, NoomFeatures * flag);
+
 /* ------------------------------------------------------------------- kinds */
 
 typedef enum {
@@ -171,6 +188,7 @@ typedef struct {
   NoomMediaFlags sends;
   NoomMediaState state;         /* media_state; noom_participant_new() sets
                                  * it to @sends */
+  NoomFeatures features;        /* "features"; NONE when absent */
 } NoomParticipant;
 
 #define NOOM_TYPE_PARTICIPANT (noom_participant_get_type ())
@@ -181,12 +199,15 @@ NoomParticipant *noom_participant_ref (NoomParticipant * p);
 void noom_participant_unref (NoomParticipant * p);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (NoomParticipant, noom_participant_unref);
 
-/* {"id","nickname","kind","sends","media_state"}. */
+/* {"id","nickname","kind","sends","media_state"}, and "features" when
+ * there are some. */
 JsonNode *noom_protocol_encode_participant (const NoomParticipant * p);
 /* A participant object.  Errors: BAD_ARGUMENT (a member missing or of the
  * wrong type).  Media other than audio and video are skipped: a later
  * protocol may add some.  Without "media_state" (an older server) the
- * state is its sends; members of it that are not booleans read as false. */
+ * state is its sends; members of it that are not booleans read as false.
+ * "features" is optional: unknown names and what is not a string are
+ * skipped. */
 NoomParticipant *noom_protocol_decode_participant (JsonObject * object,
     GError ** error);
 
@@ -272,6 +293,8 @@ typedef struct {
                                  * join without one is a seed page's) */
   NoomMediaModes media;         /* JOIN: the option "media"; NONE when
                                  * absent (mesh is implied) */
+  NoomFeatures features;        /* JOIN: the option "features" (unknown
+                                 * names skipped); NONE when absent */
   const gchar *text;            /* NEW_MESSAGE: never NULL */
   JsonNode *payload;            /* ICE: an object or a null node; OFFER,
                                  * ANSWER: an object with string type and
@@ -294,6 +317,11 @@ JsonArray *noom_protocol_encode_join (const gchar * room,
 JsonArray *noom_protocol_encode_join_with_media (const gchar * room,
     const gchar * nickname, const gchar * kind, NoomMediaFlags sends,
     NoomMediaModes media);
+/* The same with the option "features" (§3), left out when @features is
+ * NONE. */
+JsonArray *noom_protocol_encode_join_full (const gchar * room,
+    const gchar * nickname, const gchar * kind, NoomMediaFlags sends,
+    NoomMediaModes media, NoomFeatures features);
 /* leave_room() */
 JsonArray *noom_protocol_encode_leave_room (void);
 /* new_message(text, room) */

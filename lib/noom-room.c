@@ -150,6 +150,13 @@ noom_room_member_set_kind (NoomRoomMember * member, NoomKind kind,
   member->state = member->sends;
 }
 
+void
+noom_room_member_set_features (NoomRoomMember * member, NoomFeatures features)
+{
+  g_return_if_fail (member->room == NULL);
+  member->features = features & NOOM_FEATURE_SCREEN;
+}
+
 gboolean
 noom_room_member_set_state (NoomRoomMember * member, NoomMediaState state,
     NoomMediaState given)

@@ -75,6 +75,7 @@ typedef struct {
   guint8 kind;                  /* NoomKind */
   guint8 sends;                 /* NoomMediaFlags */
   guint8 state;                 /* NoomMediaState, within sends */
+  guint8 features;              /* NoomFeatures, from the join */
 } NoomRoomMember;
 
 void noom_room_member_init (NoomRoomMember * member, const gchar * id);
@@ -93,6 +94,10 @@ gboolean noom_room_member_set_nickname (NoomRoomMember * member,
  * is in a room. */
 void noom_room_member_set_kind (NoomRoomMember * member, NoomKind kind,
     NoomMediaFlags sends);
+/* Only while in no room, as the kind: what the join said it takes part
+ * in (docs/protocol.md §3 "features"). */
+void noom_room_member_set_features (NoomRoomMember * member,
+    NoomFeatures features);
 /* Sets the members of the media state named in @given to @state's (what
  * @member does not send stays off).  Returns TRUE when it changed. */
 gboolean noom_room_member_set_state (NoomRoomMember * member,

@@ -10,6 +10,12 @@
  * (new_message with ack) while every delivery's relay latency is measured.
  * The server's resident memory and CPU are read from /proc/PID.
  *
+ * Several --url (the nodes of a noom-server --redis cluster): client i
+ * connects to node i % N, so every room has members on every node; each
+ * delivery's latency is then also counted as local (sender and receiver
+ * on one node) or cross-node.  Several --server-pid add up (give the
+ * nodes' and redis-server's).
+ *
  * The clients are plain non-blocking sockets on one epoll loop with a
  * minimal RFC 6455 client framing: a libsoup client per connection would
  * make the load generator, not the server, the bottleneck.
@@ -33,7 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef enum {
+typedef enum
+{
   C_CONNECTING,                 /* TCP connect in progress */
   C_HANDSHAKE,                  /* HTTP upgrade sent, waiting for 101 */
   C_OPEN_WAIT,                  /* waiting for the Engine.IO open packet */
@@ -43,25 +50,34 @@ typedef enum {
   C_DEAD,
 } ClientState;
 
-typedef struct {
+#define MAX_NODES 16
+
+typedef struct
+{
   int fd;
   ClientState state;
   guint room;
+  guint node;                   /* index of its --url */
   guint next_ack;
   gint64 join_sent_ns;
   GByteArray *in;
   GByteArray *out;              /* unsent bytes (EAGAIN) */
 } Client;
 
-typedef struct {
-  gchar *host;
-  gint port;
+typedef struct
+{
+  gchar *host[MAX_NODES];
+  gint port[MAX_NODES];
+  struct sockaddr_storage addr[MAX_NODES];
+  socklen_t addrlen[MAX_NODES];
+  guint n_nodes;
   gint clients;
   gint rooms;
   gdouble chat_rate;            /* messages sent per second, all clients */
   gdouble chat_seconds;
   gdouble idle_seconds;
-  gint server_pid;
+  gint server_pid;              /* the first of server_pids, or 0 */
+  GArray *server_pids;          /* gint */
   gchar *json_path;
   gchar *label;
   gint connect_batch;
@@ -69,14 +85,14 @@ typedef struct {
   gint ready_target;            /* clients the connect storm waits for */
 
   int ep;
-  struct sockaddr_storage addr;
-  socklen_t addrlen;
   Client *c;
 
   /* counters */
   gint n_connected, n_ready, n_joined, n_failed;
   guint64 sent, acked, delivered, expected;
   GArray *lat_us;               /* guint32 relay latency per delivery */
+  GArray *lat_local_us;         /* those between clients of one node */
+  GArray *lat_cross_us;         /* and across nodes */
   gint64 join_first_ns, join_last_ns;
   gint64 members_per_room_min;
 } Bench;
@@ -118,6 +134,27 @@ proc_read (gint pid, gint64 * rss_kib, gdouble * cpu_s, gdouble * sys_s)
   *cpu_s = n > 12 ? g_ascii_strtod (f[11], NULL) /
       sysconf (_SC_CLK_TCK) + *sys_s : 0;
   g_strfreev (f);
+  return TRUE;
+}
+
+/* proc_read() of every --server-pid, added up. */
+static gboolean
+procs_read (Bench * b, gint64 * rss_kib, gdouble * cpu_s, gdouble * sys_s)
+{
+  guint i;
+
+  *rss_kib = 0;
+  *cpu_s = *sys_s = 0;
+  for (i = 0; i < b->server_pids->len; i++) {
+    gint64 rss;
+    gdouble cpu, sys;
+
+    if (!proc_read (g_array_index (b->server_pids, gint, i), &rss, &cpu, &sys))
+      return FALSE;
+    *rss_kib += rss;
+    *cpu_s += cpu;
+    *sys_s += sys;
+  }
   return TRUE;
 }
 
@@ -251,10 +288,14 @@ handle_text (Bench * b, Client * c, const gchar * t, gsize len)
     if (m) {
       const gchar *p = g_strstr_len (m, len - (m - t), ": b:");
       if (p) {
-        gint64 sent_ns = g_ascii_strtoll (p + 4, NULL, 10);
+        gchar *end;
+        guint64 node = g_ascii_strtoull (p + 4, &end, 10);
+        gint64 sent_ns = g_ascii_strtoll (end + 1, NULL, 10);
         gint64 us = (now_ns () - sent_ns) / 1000;
         guint32 v = (guint32) CLAMP (us, 0, G_MAXUINT32);
         g_array_append_val (b->lat_us, v);
+        g_array_append_val (node == c->node ? b->lat_local_us :
+            b->lat_cross_us, v);
         b->delivered++;
       }
     }
@@ -347,7 +388,7 @@ client_connect (Bench * b, Client * c)
   struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT };
   int one = 1;
 
-  c->fd = socket (b->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  c->fd = socket (b->addr[c->node].ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
   if (c->fd < 0) {
     g_printerr ("noom-bench: socket: %s (raise ulimit -n)\n",
         g_strerror (errno));
@@ -359,8 +400,8 @@ client_connect (Bench * b, Client * c)
   c->in = g_byte_array_new ();
   c->out = g_byte_array_new ();
   c->state = C_CONNECTING;
-  if (connect (c->fd, (struct sockaddr *) &b->addr, b->addrlen) < 0 &&
-      errno != EINPROGRESS) {
+  if (connect (c->fd, (struct sockaddr *) &b->addr[c->node],
+          b->addrlen[c->node]) < 0 && errno != EINPROGRESS) {
     close (c->fd);
     c->state = C_DEAD;
     b->n_failed++;
@@ -393,7 +434,8 @@ client_event (Bench * b, Client * c, guint32 events)
     req = g_strdup_printf ("GET /socket.io/?EIO=4&transport=websocket "
         "HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Key: bm9vbS1iZW5jaC1rZXkhIQ==\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n", b->host, b->port);
+        "Sec-WebSocket-Version: 13\r\n\r\n", b->host[c->node],
+        b->port[c->node]);
     g_byte_array_append (c->out, (guint8 *) req, strlen (req));
     client_flush (b, c);
     return;
@@ -468,8 +510,8 @@ chat_tick (Bench * b, gint64 now)
     if (c->state != C_JOINED)
       continue;
     len = g_snprintf (msg, sizeof msg,
-        "42%u[\"new_message\",\"b:%" G_GINT64_FORMAT "\",\"r%u\"]",
-        ++c->next_ack, now_ns (), c->room);
+        "42%u[\"new_message\",\"b:%u:%" G_GINT64_FORMAT "\",\"r%u\"]",
+        ++c->next_ack, c->node, now_ns (), c->room);
     client_send_text (b, c, msg, len);
     b->sent++;
   }
@@ -494,14 +536,17 @@ percentile (GArray * a, gdouble p)
 int
 main (int argc, char **argv)
 {
-  Bench bench = {.port = 8080,.clients = 1000,.rooms = 100,.chat_rate = 0,
+  Bench bench = {.clients = 1000,.rooms = 100,.chat_rate = 0,
     .chat_seconds = 10,.idle_seconds = 2,.connect_batch = 500
   };
   Bench *b = &bench;
-  g_autofree gchar *url = NULL;
+  g_auto (GStrv) urls = NULL;
+  g_auto (GStrv) pids = NULL;
   GOptionEntry entries[] = {
-    {"url", 'u', 0, G_OPTION_ARG_STRING, &url,
-        "Server to load (default http://127.0.0.1:8080)", "URL"},
+    {"url", 'u', 0, G_OPTION_ARG_STRING_ARRAY, &urls,
+          "Server to load (default http://127.0.0.1:8080); repeat it for the "
+          "nodes of a cluster: client i connects to the (i mod N)th",
+        "URL"},
     {"clients", 'n', 0, G_OPTION_ARG_INT, &b->clients,
         "Number of clients (default 1000)", "N"},
     {"rooms", 'r', 0, G_OPTION_ARG_INT, &b->rooms,
@@ -516,8 +561,9 @@ main (int argc, char **argv)
     {"no-join", 0, 0, G_OPTION_ARG_NONE, &b->no_join,
         "Connect only: no join storm and no chat (idle memory per connection "
           "of clients in no room)", NULL},
-    {"server-pid", 'p', 0, G_OPTION_ARG_INT, &b->server_pid,
-        "Server process to read memory and CPU from", "PID"},
+    {"server-pid", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &pids,
+        "Server process to read memory and CPU from; repeatable (the "
+          "figures add up)", "PID"},
     {"json", 'j', 0, G_OPTION_ARG_FILENAME, &b->json_path,
         "Also write the results as JSON to FILE (- for stdout)", "FILE"},
     {"label", 'l', 0, G_OPTION_ARG_STRING, &b->label,
@@ -552,26 +598,41 @@ main (int argc, char **argv)
     g_printerr ("noom-bench: need clients >= rooms >= 1 and chat-rate >= 0\n");
     return 2;
   }
-  uri = g_uri_parse (url ? url : "http://127.0.0.1:8080", G_URI_FLAGS_NONE,
-      &error);
-  if (!uri || !g_uri_get_host (uri)) {
-    g_printerr ("noom-bench: bad --url: %s\n",
-        error ? error->message : "no host");
-    return 2;
-  }
-  b->host = g_strdup (g_uri_get_host (uri));
-  if (g_uri_get_port (uri) > 0)
-    b->port = g_uri_get_port (uri);
-  {
-    g_autofree gchar *port = g_strdup_printf ("%d", b->port);
-    if (getaddrinfo (b->host, port, &hints, &ai) != 0) {
-      g_printerr ("noom-bench: cannot resolve %s\n", b->host);
+  b->n_nodes = urls ? MIN (g_strv_length (urls), MAX_NODES) : 1;
+  for (i = 0; i < (gint) b->n_nodes; i++) {
+    g_autofree gchar *port = NULL;
+
+    g_clear_pointer (&uri, g_uri_unref);
+    uri = g_uri_parse (urls ? urls[i] : "http://127.0.0.1:8080",
+        G_URI_FLAGS_NONE, &error);
+    if (!uri || !g_uri_get_host (uri)) {
+      g_printerr ("noom-bench: bad --url: %s\n",
+          error ? error->message : "no host");
+      return 2;
+    }
+    b->host[i] = g_strdup (g_uri_get_host (uri));
+    b->port[i] = g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : 8080;
+    port = g_strdup_printf ("%d", b->port[i]);
+    if (getaddrinfo (b->host[i], port, &hints, &ai) != 0) {
+      g_printerr ("noom-bench: cannot resolve %s\n", b->host[i]);
       return 1;
     }
-    memcpy (&b->addr, ai->ai_addr, ai->ai_addrlen);
-    b->addrlen = ai->ai_addrlen;
+    memcpy (&b->addr[i], ai->ai_addr, ai->ai_addrlen);
+    b->addrlen[i] = ai->ai_addrlen;
     freeaddrinfo (ai);
   }
+  b->server_pids = g_array_new (FALSE, FALSE, sizeof (gint));
+  for (i = 0; pids && pids[i]; i++) {
+    gint pid = atoi (pids[i]);
+
+    if (pid <= 0) {
+      g_printerr ("noom-bench: bad --server-pid %s\n", pids[i]);
+      return 2;
+    }
+    g_array_append_val (b->server_pids, pid);
+  }
+  b->server_pid = b->server_pids->len ? g_array_index (b->server_pids, gint,
+      0) : 0;
   if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit (RLIMIT_NOFILE, &rl);
@@ -580,7 +641,9 @@ main (int argc, char **argv)
   b->ep = epoll_create1 (0);
   b->c = g_new0 (Client, b->clients);
   b->lat_us = g_array_sized_new (FALSE, FALSE, sizeof (guint32), 1 << 20);
-  if (b->server_pid && !proc_read (b->server_pid, &rss0, &cpu0, &sys0)) {
+  b->lat_local_us = g_array_new (FALSE, FALSE, sizeof (guint32));
+  b->lat_cross_us = g_array_new (FALSE, FALSE, sizeof (guint32));
+  if (b->server_pid && !procs_read (b, &rss0, &cpu0, &sys0)) {
     g_printerr ("noom-bench: cannot read /proc/%d\n", b->server_pid);
     return 1;
   }
@@ -591,6 +654,9 @@ main (int argc, char **argv)
     gint j;
     for (j = i; j < MIN (b->clients, i + b->connect_batch); j++) {
       b->c[j].room = j % b->rooms;
+      /* Not j % n_nodes: with as many rooms as nodes every room would be
+       * on one node. */
+      b->c[j].node = (j / b->rooms) % b->n_nodes;
       client_connect (b, &b->c[j]);
     }
     b->ready_target = MIN (b->clients, i + b->connect_batch);
@@ -630,7 +696,7 @@ main (int argc, char **argv)
   /* idle: let the server settle, then read its memory */
   run_until (b, never, b->idle_seconds, NULL);
   if (b->server_pid)
-    proc_read (b->server_pid, &rss1, &cpu1, &sys1);
+    procs_read (b, &rss1, &cpu1, &sys1);
   scpu1 = self_cpu ();
 
   /* chat */
@@ -649,7 +715,7 @@ main (int argc, char **argv)
     chat_s = (now_ns () - chat_start_ns) / 1e9;
   }
   if (b->server_pid)
-    proc_read (b->server_pid, &rss2, &cpu2, &sys2);
+    procs_read (b, &rss2, &cpu2, &sys2);
   scpu2 = self_cpu ();
 
   /* every message goes to the other members of its room */
@@ -661,11 +727,12 @@ main (int argc, char **argv)
     b->expected = 0;
     for (i = 0; i < b->clients; i++)
       if (b->c[i].state == C_JOINED)
-        b->expected += (guint64) (members[b->c[i].room] - 1) *
-            b->c[i].next_ack;
+        b->expected += (guint64) (members[b->c[i].room] - 1) * b->c[i].next_ack;
     g_free (members);
   }
   g_array_sort (b->lat_us, cmp_u32);
+  g_array_sort (b->lat_local_us, cmp_u32);
+  g_array_sort (b->lat_cross_us, cmp_u32);
 
   {
     gdouble deliv_s = chat_s > 0 ? b->delivered / chat_s : 0;
@@ -705,6 +772,14 @@ main (int argc, char **argv)
       g_print ("%-34s p50 %.2f  p99 %.2f  max %.2f ms\n", "relay latency",
           percentile (b->lat_us, 50), percentile (b->lat_us, 99),
           percentile (b->lat_us, 100));
+      if (b->n_nodes > 1) {
+        g_print ("%-34s p50 %.2f  p99 %.2f ms (%u)\n",
+            "  within one node", percentile (b->lat_local_us, 50),
+            percentile (b->lat_local_us, 99), b->lat_local_us->len);
+        g_print ("%-34s p50 %.2f  p99 %.2f ms (%u)\n",
+            "  across nodes", percentile (b->lat_cross_us, 50),
+            percentile (b->lat_cross_us, 99), b->lat_cross_us->len);
+      }
       if (b->server_pid)
         g_print ("%-34s %.2f s (%.2f us per delivery, %.2f of them in "
             "the kernel)\n", "server CPU", srv_cpu, us_per_msg, sys_per_msg);
@@ -723,12 +798,18 @@ main (int argc, char **argv)
           "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
           "\"server_cpu_s\":%.3f,\"server_us_per_delivery\":%.3f,"
           "\"server_sys_s\":%.3f,\"server_sys_us_per_delivery\":%.3f,"
-          "\"generator_cpu_s\":%.3f}\n", label, b->n_joined, b->n_ready, b->rooms,
-          b->n_failed, b->clients / connect_s, join_s > 0 ? b->n_joined / join_s : 0, rss0,
+          "\"generator_cpu_s\":%.3f,\"nodes\":%u,"
+          "\"latency_local_ms\":{\"p50\":%.3f,\"p99\":%.3f},"
+          "\"latency_cross_ms\":{\"p50\":%.3f,\"p99\":%.3f}}\n", label,
+          b->n_joined, b->n_ready, b->rooms,
+          b->n_failed, b->clients / connect_s,
+          join_s > 0 ? b->n_joined / join_s : 0, rss0,
           rss1, per_conn, b->chat_rate, b->sent, b->acked, b->delivered,
           b->expected, deliv_s, percentile (b->lat_us, 50),
           percentile (b->lat_us, 99), percentile (b->lat_us, 100), srv_cpu,
-          us_per_msg, srv_sys, sys_per_msg, gen_cpu);
+          us_per_msg, srv_sys, sys_per_msg, gen_cpu, b->n_nodes,
+          percentile (b->lat_local_us, 50), percentile (b->lat_local_us, 99),
+          percentile (b->lat_cross_us, 50), percentile (b->lat_cross_us, 99));
       if (g_strcmp0 (b->json_path, "-") == 0)
         g_print ("%s", json);
       else if (!g_file_set_contents (b->json_path, json, -1, &error)) {

@@ -99,6 +99,44 @@ test('mute and camera off show on every other tile (media_state)', async () => {
   await receivesFromAll(pages.Alice, [ids.Bob], 'Alice after Bob came back');
 });
 
+test('a shared screen goes up once, through the relay, and shows large on the other pages', async () => {
+  const a = pages.Alice;
+  assert.equal(await a.isVisible('#share'), true, 'the Share button in an SFU room');
+  await a.click('#share');
+  await waitState(a, (s) => s.sharing && s.screens.includes('self'), null, 'Alice shares');
+  // one connection still, the screen on its own upload m-line
+  assert.deepEqual(await uploads(a), ['audio', 'video', 'video']);
+  const offerTracks = await a.evaluate(() => window.noom.tracks());
+  assert.ok(offerTracks.some((t) => t.upload && t.screen && t.kind === 'video'), JSON.stringify(offerTracks));
+  for (const name of ['Bob', 'Carol']) {
+    const p = pages[name];
+    await waitState(p, (s, id) => s.screens.includes(id), ids.Alice, `${name} shows Alice's screen`);
+    // the display's frames (1280x720), not the camera's, on the large tile
+    await p.waitForFunction((id) => {
+      const v = document.querySelector(`#grid .screen-tile[data-screen="${id}"] video`);
+      return v && v.videoWidth === 1280 && v.getVideoPlaybackQuality().totalVideoFrames > 10;
+    }, ids.Alice, { timeout: 20000 });
+    const box = await p.evaluate((id) => {
+      const t = document.querySelector(`#grid .screen-tile[data-screen="${id}"]`).getBoundingClientRect();
+      const cam = document.querySelector(`#grid .tile[data-id="${id}"]`).getBoundingClientRect();
+      return { screen: t.width, cam: cam.width, first: t.top <= cam.top };
+    }, ids.Alice);
+    assert.ok(box.screen > box.cam * 1.5 && box.first, JSON.stringify(box));
+    // the relay's offer marks the download m-line (protocol §11)
+    const tracks = await p.evaluate(() => window.noom.tracks());
+    assert.ok(tracks.some((t) => !t.upload && t.screen && t.kind === 'video' && t.id === ids.Alice),
+      JSON.stringify(tracks));
+    // Alice's camera goes on beside it
+    await receivesFromAll(p, [ids.Alice], `${name} with Alice's screen`);
+  }
+  await a.click('#share');
+  await waitState(a, (s) => !s.sharing && s.screens.length === 0, null, 'Alice stops sharing');
+  for (const name of ['Bob', 'Carol'])
+    await waitState(pages[name], (s) => s.screens.length === 0, null, `${name} without Alice's screen`);
+  for (const p of Object.values(pages))
+    assert.deepEqual(p.errors, []);
+});
+
 test('a page that leaves goes from the others; one that comes back is seen again', async () => {
   const carol = ids.Carol;
   await pages.Carol.click('#leave');

@@ -260,3 +260,31 @@ test('no ICE servers by default, TURN without secret has no credentials', async 
     await plain.stop();
   }
 });
+
+// docs/protocol.md §3 "features": the join option, kept as the
+// participant's (known names only), in the ack, welcome and the
+// newcomer's participants; a join without it has none; a bad one is
+// refused and changes nothing.
+test('features: ["screen"] is the participant\'s, unknown names dropped', async () => {
+  const a = await connect(server.url);
+  const b = await connect(server.url);
+  const c = await connect(server.url);
+  try {
+    const ja = await ack(a, 'enter_room', 'feat', { nickname: 'web', features: ['screen', 'teleport'] });
+    assert.deepEqual(ja.self.features, ['screen']);
+    const bad = await ack(b, 'enter_room', 'feat', { features: 'screen' });
+    assert.equal(bad.error.code, 'bad_argument');
+    assert.equal(bad.error.message, 'features must be an array of names');
+    const jb = await ack(b, 'enter_room', 'feat', { nickname: 'rx', kind: 'subscriber', features: ['screen'] });
+    assert.deepEqual(jb.self.features, ['screen']);
+    assert.deepEqual(jb.participants, [ja.self]);
+    const [, , p] = await take(a, 'welcome');
+    assert.deepEqual(p, jb.self);
+    // seed-style: no options, no features member
+    const jc = await ack(c, 'enter_room', 'feat');
+    assert.equal('features' in jc.self, false);
+    assert.deepEqual(jc.participants, [ja.self, jb.self]);
+  } finally {
+    closeAll(a, b, c);
+  }
+});

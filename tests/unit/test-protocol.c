@@ -261,6 +261,86 @@ test_join_media (void)
   }
 }
 
+/* §3 "features": the join option and the participant member; names a
+ * later protocol may add are skipped, anything but an array of strings is
+ * refused at the join. */
+static void
+test_features (void)
+{
+  static const struct
+  {
+    const gchar *json;
+    NoomFeatures features;
+  } joins[] = {
+    {"[\"enter_room\",\"demo\",{}]", NOOM_FEATURE_NONE},
+    {"[\"enter_room\",\"demo\",{\"features\":null}]", NOOM_FEATURE_NONE},
+    {"[\"enter_room\",\"demo\",{\"features\":[]}]", NOOM_FEATURE_NONE},
+    {"[\"enter_room\",\"demo\",{\"features\":[\"screen\"]}]",
+        NOOM_FEATURE_SCREEN},
+    {"[\"enter_room\",\"demo\",{\"features\":[\"teleport\",\"screen\"]}]",
+        NOOM_FEATURE_SCREEN},
+  };
+  static const gchar *const bad[] = {
+    "[\"enter_room\",\"demo\",{\"features\":\"screen\"}]",
+    "[\"enter_room\",\"demo\",{\"features\":[\"screen\",1]}]",
+    "[\"enter_room\",\"demo\",{\"features\":{}}]",
+  };
+  NoomParticipant with = alice;
+  g_autoptr (JsonNode) node = NULL;
+  g_autoptr (JsonNode) without = NULL;
+  g_autoptr (JsonNode) odd = NULL;
+  g_autoptr (NoomParticipant) p = NULL;
+  g_autoptr (NoomParticipant) q = NULL;
+  NoomEventArgs a;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (joins); i++) {
+    g_autoptr (JsonNode) join = parse_json (joins[i].json);
+    g_autoptr (GError) error = NULL;
+
+    g_test_message ("%s", joins[i].json);
+    g_assert_true (noom_protocol_decode_request ("enter_room",
+            json_node_get_array (join), default_limits (), &a, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (a.features, ==, joins[i].features);
+  }
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (JsonNode) join = parse_json (bad[i]);
+    g_autoptr (GError) error = NULL;
+
+    g_test_message ("%s", bad[i]);
+    g_assert_false (noom_protocol_decode_request ("enter_room",
+            json_node_get_array (join), default_limits (), &a, &error));
+    g_assert_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT);
+    g_assert_cmpstr (error->message, ==, "features must be an array of names");
+  }
+  {
+    G_GNUC_UNUSED g_autoptr (JsonNode) join =
+        request_round_trip (noom_protocol_encode_join_full ("demo", "rx",
+            "subscriber", NOOM_MEDIA_NONE, NOOM_MEDIA_MODE_SFU,
+            NOOM_FEATURE_SCREEN), &a);
+
+    g_assert_cmpuint (a.features, ==, NOOM_FEATURE_SCREEN);
+    g_assert_cmpuint (a.media, ==, NOOM_MEDIA_MODE_SFU);
+  }
+
+  /* the participant object: "features" only when there are some */
+  with.features = NOOM_FEATURE_SCREEN;
+  node = noom_protocol_encode_participant (&with);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member
+          (json_node_get_object (node), "features")), ==, 1);
+  p = noom_protocol_decode_participant (json_node_get_object (node), NULL);
+  g_assert_cmpuint (p->features, ==, NOOM_FEATURE_SCREEN);
+  without = noom_protocol_encode_participant (&alice);
+  g_assert_false (json_object_has_member (json_node_get_object (without),
+          "features"));
+  odd = parse_json ("{\"id\":\"x\",\"nickname\":\"a\",\"kind\":\"browser\","
+      "\"sends\":[\"video\"],\"features\":[2,\"screen\",\"hologram\"]}");
+  q = noom_protocol_decode_participant (json_node_get_object (odd), NULL);
+  g_assert_nonnull (q);
+  g_assert_cmpuint (q->features, ==, NOOM_FEATURE_SCREEN);
+}
+
 static void
 test_leave_room (void)
 {
@@ -661,13 +741,13 @@ test_error_codes (void)
   static const gchar *const want[] = {
     "bad_argument", "bad_name", "name_too_long", "room_full", "not_in_room",
     "unknown_peer", "unknown_event", "rate_limited", "forbidden",
-    "sfu_required", "unsupported_codec",
+    "sfu_required", "unsupported_codec", "unavailable",
   };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (want); i++)
     g_assert_cmpstr (noom_room_error_to_code (i), ==, want[i]);
-  g_assert_cmpuint (NOOM_ROOM_ERROR_UNSUPPORTED_CODEC + 1, ==,
+  g_assert_cmpuint (NOOM_ROOM_ERROR_UNAVAILABLE + 1, ==,
       G_N_ELEMENTS (want));
 }
 
@@ -1122,6 +1202,7 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/request/nickname", test_nickname);
   g_test_add_func ("/protocol/request/join", test_join);
   g_test_add_func ("/protocol/request/join-media", test_join_media);
+  g_test_add_func ("/protocol/request/features", test_features);
   g_test_add_func ("/protocol/request/leave-room", test_leave_room);
   g_test_add_func ("/protocol/request/chat", test_chat);
   g_test_add_func ("/protocol/request/description", test_description);

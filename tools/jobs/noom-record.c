@@ -50,6 +50,11 @@
 
 #include "noom-job.h"
 
+/* A participant's shared screen (noomsrc's screen_%u pads) is a recording
+ * of its own, DIR/NICKNAME-screen-ID-STARTTIME.mkv, with that one video
+ * track: it starts with the screen's first frame, without waiting for
+ * anything else, and ends when the participant leaves, like the other. */
+
 /* A busy machine (four browsers and the recorder on two cores) exposes a
  * participant's video seconds after its audio: waiting longer costs only
  * the delay before the file starts (the queue holds 10 s), and a track
@@ -77,6 +82,7 @@ typedef struct
   Recorder *rec;
   gchar *id;
   gchar *nickname;
+  gboolean screen;              /* the participant's shared screen */
   gchar *base;                  /* DIR/NICKNAME-ID-STARTTIME, every piece's */
   guint piece;                  /* 1, 2, ...: the presence's files */
   gchar *path;
@@ -114,7 +120,7 @@ struct _Recorder
   /* Touched by webrtcbin's streaming threads (pad-added) and the main
    * thread: under lock. */
   GMutex lock;
-  GHashTable *active;           /* participant id -> Recording* (present) */
+  GHashTable *active;           /* recording_key() -> Recording* (present) */
   GPtrArray *all;               /* every Recording, for the summary */
 
   /* --composite */
@@ -446,12 +452,21 @@ path_taken (const gchar * base)
   return g_file_test (file, G_FILE_TEST_EXISTS);
 }
 
-/* A new file for participant @id: its first piece, or with @prev the next
- * piece of the same presence. */
+/* rec->active's key of participant @id's recording, or with @screen of
+ * its shared screen's (ids are [A-Za-z0-9_-]: no clash). */
+static gchar *
+recording_key (const gchar * id, gboolean screen)
+{
+  return screen ? g_strdup_printf ("%s/screen", id) : g_strdup (id);
+}
+
+/* A new file for participant @id (with @screen, for its shared screen):
+ * its first piece, or with @prev the next piece of the same presence. */
 static Recording *
 recording_new (Recorder * rec, const gchar * id, const gchar * nickname,
-    Recording * prev)
+    gboolean screen, Recording * prev)
 {
+  g_autofree gchar *title = NULL;
   Recording *r = g_new0 (Recording, 1);
   GstTagList *tags;
   guint n;
@@ -459,6 +474,7 @@ recording_new (Recorder * rec, const gchar * id, const gchar * nickname,
   r->rec = rec;
   r->id = g_strdup (id);
   r->nickname = g_strdup (nickname);
+  r->screen = screen;
   if (prev) {
     r->base = g_strdup (prev->base);
     r->piece = prev->piece + 1;
@@ -470,7 +486,8 @@ recording_new (Recorder * rec, const gchar * id, const gchar * nickname,
     g_autofree gchar *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
     g_autofree gchar *nick = safe_name (nickname);
     g_autofree gchar *sid = safe_name (id);
-    g_autofree gchar *stem = g_strdup_printf ("%s-%s-%s", nick, sid, stamp);
+    g_autofree gchar *stem = g_strdup_printf ("%s-%s%s-%s", nick,
+        screen ? "screen-" : "", sid, stamp);
 
     r->piece = 1;
     r->base = g_build_filename (rec->dir, stem, NULL);
@@ -493,7 +510,9 @@ recording_new (Recorder * rec, const gchar * id, const gchar * nickname,
       "noom-record", NULL);
   /* The muxer writes these in the Tags element at the end; noomsrc's own
    * tag event says the same. */
-  tags = gst_tag_list_new (GST_TAG_TITLE, nickname, GST_TAG_ARTIST, nickname,
+  title = screen ? g_strdup_printf ("%s's screen", nickname) :
+      g_strdup (nickname);
+  tags = gst_tag_list_new (GST_TAG_TITLE, title, GST_TAG_ARTIST, nickname,
       GST_TAG_ALBUM, rec->room, GST_TAG_COMMENT, id, NULL);
   gst_tag_setter_merge_tags (GST_TAG_SETTER (r->mux), tags,
       GST_TAG_MERGE_REPLACE);
@@ -503,11 +522,12 @@ recording_new (Recorder * rec, const gchar * id, const gchar * nickname,
   gst_bin_add (GST_BIN (rec->pipeline), r->bin);
   gst_element_sync_state_with_parent (r->bin);
 
-  g_hash_table_replace (rec->active, g_strdup (id), r);
+  g_hash_table_replace (rec->active, recording_key (id, screen), r);
   g_ptr_array_add (rec->all, r);
   if (!prev) {
     r->start_timeout = g_timeout_add (START_WAIT_MS, start_timeout_cb, r);
-    say (rec, "%s joined: %s", nickname, r->path);
+    say (rec, screen ? "%s shares a screen: %s" : "%s joined: %s", nickname,
+        r->path);
   }
   return r;
 }
@@ -726,7 +746,7 @@ move_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 static Recording *
 next_piece (Recorder * rec, Recording * r)
 {
-  Recording *next = recording_new (rec, r->id, r->nickname, r);
+  Recording *next = recording_new (rec, r->id, r->nickname, r->screen, r);
   guint i;
 
   r->continued = TRUE;
@@ -749,15 +769,16 @@ next_piece (Recorder * rec, Recording * r)
   return next;
 }
 
-/* The presence @id is recording.  After a server restart noomsrc gives a
- * participant who comes back (with a new id) its old pads: their
- * participant-id is the new one while the recording is still filed under
- * the old, so a new track of it finds its recording through them.
- * rec->lock held. */
+/* The presence @id is recording (with @screen, its shared screen).  After
+ * a server restart noomsrc gives a participant who comes back (with a new
+ * id) its old pads: their participant-id is the new one while the
+ * recording is still filed under the old, so a new track of it finds its
+ * recording through them.  rec->lock held. */
 static Recording *
-find_recording (Recorder * rec, const gchar * id)
+find_recording (Recorder * rec, const gchar * id, gboolean screen)
 {
-  Recording *r = g_hash_table_lookup (rec->active, id);
+  g_autofree gchar *key = recording_key (id, screen);
+  Recording *r = g_hash_table_lookup (rec->active, key);
   GHashTableIter iter;
   gpointer value;
   guint i;
@@ -768,6 +789,8 @@ find_recording (Recorder * rec, const gchar * id)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     Recording *x = value;
 
+    if (x->screen != screen)
+      continue;
     for (i = 0; i < x->inputs->len; i++) {
       Input *in = x->inputs->pdata[i];
       GstPad *upstream = gst_pad_get_peer (in->ghost);
@@ -794,21 +817,22 @@ on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
   g_autofree gchar *media = NULL;
   Recording *r;
   Input *in;
-  gboolean video, has_video = FALSE, has_audio = FALSE;
+  gboolean video, screen, has_video = FALSE, has_audio = FALSE;
   guint i;
 
   g_object_get (pad, "participant-id", &id, "nickname", &nickname, "media",
       &media, NULL);
-  video = !g_strcmp0 (media, "video");
+  screen = !g_strcmp0 (media, "screen");
+  video = screen || !g_strcmp0 (media, "video");
 
   g_mutex_lock (&rec->lock);
   if (rec->stopping) {
     g_mutex_unlock (&rec->lock);
     return;
   }
-  r = find_recording (rec, id);
+  r = find_recording (rec, id, screen);
   if (!r) {
-    r = recording_new (rec, id, nickname ? nickname : "Anon", NULL);
+    r = recording_new (rec, id, nickname ? nickname : "Anon", screen, NULL);
   } else if (r->started) {
     Recording *next;
 
@@ -824,14 +848,14 @@ on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
     g_printerr ("noom-record: could not link %s's %s\n", nickname, media);
 
   /* Both kinds there: nothing else can come for the header.  A new piece
-   * has every track there is already. */
+   * has every track there is already, a screen's file its one track. */
   for (i = 0; i < r->inputs->len; i++) {
     Input *x = r->inputs->pdata[i];
 
     has_video |= x->video;
     has_audio |= !x->video;
   }
-  if ((has_video && has_audio) || r->piece > 1)
+  if ((has_video && has_audio) || r->piece > 1 || r->screen)
     g_idle_add (start_now_cb, r);
   g_mutex_unlock (&rec->lock);
 }
@@ -857,8 +881,12 @@ recording_finished (Recorder * rec, GstElement * bin)
   }
   r->left = TRUE;
   r->end_us = g_get_monotonic_time ();
-  if (g_hash_table_lookup (rec->active, r->id) == r)
-    g_hash_table_remove (rec->active, r->id);
+  {
+    g_autofree gchar *key = recording_key (r->id, r->screen);
+
+    if (g_hash_table_lookup (rec->active, key) == r)
+      g_hash_table_remove (rec->active, key);
+  }
   composite_release (rec, r->composite_video, TRUE);
   composite_release (rec, r->composite_audio, FALSE);
   r->composite_video = r->composite_audio = NULL;
@@ -879,8 +907,9 @@ recording_finished (Recorder * rec, GstElement * bin)
     else
       say (rec, "%s left: %s (%s, %" G_GUINT64_FORMAT " bytes)", r->nickname,
           r->path, d, r->bytes);
-    /* when we stop, stop() said it for everyone before leaving */
-    if (!r->continued && !rec->stopping)
+    /* when we stop, stop() said it for everyone before leaving; the
+     * camera's file says it for the screen's */
+    if (!r->continued && !rec->stopping && !r->screen)
       announce (rec, "Recording stopped: %s left (%s)", r->nickname, d);
   }
 }

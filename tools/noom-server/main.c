@@ -28,6 +28,7 @@
 #include "noom-whip.h"
 #include "noom-ice.h"
 #include "noom-token.h"
+#include "noom-metrics.h"
 
 #define EXIT_USAGE 2
 #define SHUTDOWN_GRACE_MS 2000
@@ -38,6 +39,7 @@ typedef struct
   NoomEngine *engine;
   NoomRelayLink *relay;         /* --sfu */
   NoomRoomServer *rooms;
+  NoomCluster *cluster;         /* --redis */
   gint64 shutdown_deadline;
   guint shutdown_source;
   gboolean stopping;
@@ -75,6 +77,9 @@ static gchar *opt_relay = NULL;
 static gchar **opt_relay_args = NULL;
 static gint opt_max_publishers = -1;
 static gboolean opt_version = FALSE;
+static gchar *opt_redis = NULL;
+static gint opt_metrics_port = 0;
+static gchar *opt_node_id = NULL;
 
 static GOptionEntry entries[] = {
   {"host", 0, 0, G_OPTION_ARG_STRING, &opt_host,
@@ -155,6 +160,15 @@ static GOptionEntry entries[] = {
   {"max-publishers", 0, 0, G_OPTION_ARG_INT, &opt_max_publishers,
         "With --sfu: participants per room that send media (default 16)",
       "N"},
+  {"redis", 0, 0, G_OPTION_ARG_STRING, &opt_redis,
+      "Share the rooms with the other nodes of this Redis "
+        "(redis://[user:pass@]host[:port][/db])", "URL"},
+  {"node-id", 0, 0, G_OPTION_ARG_STRING, &opt_node_id,
+        "With --redis: this node's name (default: a new one per process)",
+      "ID"},
+  {"metrics-port", 0, 0, G_OPTION_ARG_INT, &opt_metrics_port,
+      "Serve GET /metrics on this port too (plain HTTP, same host; "
+        "default: only on the main port)", "PORT"},
   {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL},
   {NULL}
@@ -197,6 +211,7 @@ check_options (GError ** error)
   if (opt_max_publishers == -1)
     opt_max_publishers = NOOM_ROOM_DEFAULT_MAX_PUBLISHERS;
   if (!check_range ("port", opt_port, 0, 65535, error)
+      || !check_range ("metrics-port", opt_metrics_port, 0, 65535, error)
       || !check_range ("turn-ttl", opt_turn_ttl, 1, 30 * 86400, error)
       || !check_range ("max-room-size", opt_max_room_size, 1, 100000, error)
       || !check_range ("ping-interval", opt_ping_interval, 10, 3600000, error)
@@ -243,6 +258,20 @@ check_options (GError ** error)
   if (opt_static_dir && !g_file_test (opt_static_dir, G_FILE_TEST_IS_DIR)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--static-dir %s: not a directory", opt_static_dir);
+    return FALSE;
+  }
+  if (opt_node_id && !opt_redis) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--node-id needs --redis");
+    return FALSE;
+  }
+  /* It goes into Redis keys and channel names, and into log lines. */
+  if (opt_node_id && (*opt_node_id == '\0' || strlen (opt_node_id) > 64
+          || strspn (opt_node_id, "abcdefghijklmnopqrstuvwxyz"
+              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+          strlen (opt_node_id))) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--node-id %s: 1 to 64 letters, digits, '.', '_' or '-'", opt_node_id);
     return FALSE;
   }
   return TRUE;
@@ -413,6 +442,9 @@ on_signal (gpointer data)
   app->stopping = TRUE;
   g_message ("shutting down: closing %u connection(s)",
       noom_engine_get_n_sockets (app->engine));
+  /* The other nodes see our participants leave now, not when our
+   * heartbeat expires. */
+  noom_cluster_stop (app->cluster);
   noom_room_server_stop (app->rooms);
   noom_engine_close_all (app->engine);
   if (app->relay)
@@ -421,6 +453,147 @@ on_signal (gpointer data)
       SHUTDOWN_GRACE_MS * (gint64) 1000;
   app->shutdown_source = g_timeout_add (10, shutdown_poll, app);
   return G_SOURCE_CONTINUE;
+}
+
+/* ------------------------------------------------ /metrics, /healthz */
+
+static void
+write_metrics (App * app, GString * out)
+{
+  gchar num[G_ASCII_DTOSTR_BUF_SIZE];
+  guint polling, websocket;
+
+  noom_room_server_write_metrics (app->rooms, out);
+  noom_engine_count_transports (app->engine, &polling, &websocket);
+  noom_metrics_header (out, "noom_connections", "gauge",
+      "Open Engine.IO sessions, by transport.");
+  g_string_append_printf (out, "noom_connections{transport=\"polling\"} %u\n"
+      "noom_connections{transport=\"websocket\"} %u\n", polling, websocket);
+  if (app->cluster) {
+    gdouble ms = noom_cluster_get_latency_ms (app->cluster);
+
+    noom_metrics_header (out, "noom_redis_up", "gauge",
+        "1 when this node is connected to Redis and in step with the "
+        "cluster (--redis).");
+    g_string_append_printf (out, "noom_redis_up %d\n",
+        noom_cluster_is_up (app->cluster) ? 1 : 0);
+    if (ms >= 0) {
+      noom_metrics_header (out, "noom_redis_latency_seconds", "gauge",
+          "Round trip of the last heartbeat script to Redis, the hop every "
+          "cross-node relay takes.");
+      g_string_append_printf (out, "noom_redis_latency_seconds %s\n",
+          g_ascii_dtostr (num, sizeof (num), ms / 1000.0));
+    }
+  }
+  if (app->relay) {
+    noom_metrics_header (out, "noom_sfu_relay_up", "gauge",
+        "1 when the media relay (--sfu) is running and said ready.");
+    g_string_append_printf (out, "noom_sfu_relay_up %d\n",
+        noom_relay_link_is_ready (app->relay) ? 1 : 0);
+  }
+  noom_metrics_process (out);
+}
+
+static gboolean
+only_get (SoupServerMessage * msg)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+
+  if (strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0)
+    return TRUE;
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Allow", "GET, HEAD");
+  soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+  return FALSE;
+}
+
+static void
+on_metrics (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  g_autoptr (GString) out = g_string_sized_new (4096);
+
+  if (!only_get (msg))
+    return;
+  if (strcmp (path, "/metrics") != 0) {
+    soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+    return;
+  }
+  write_metrics (user_data, out);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, NOOM_METRICS_CONTENT_TYPE,
+      SOUP_MEMORY_COPY, out->str, out->len);
+}
+
+/* With --redis (or ?full=1): {"status":"ok"|"degraded","redis","relay"},
+ * 503 when degraded: a node that cannot admit joins should get no new
+ * clients from the load balancer.  Otherwise "ok" as before. */
+static void
+on_healthz (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  App *app = user_data;
+  const gchar *redis = "off", *relay = "off";
+  g_autofree gchar *body = NULL;
+  gboolean ok = TRUE;
+
+  if (!only_get (msg))
+    return;
+  if (app->cluster == NULL && (query == NULL
+          || !g_hash_table_contains (query, "full"))) {
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_server_message_set_response (msg, "text/plain; charset=utf-8",
+        SOUP_MEMORY_STATIC, "ok", 2);
+    return;
+  }
+  if (app->cluster) {
+    ok = noom_cluster_is_up (app->cluster);
+    redis = ok ? "up" : "down";
+  }
+  if (app->relay) {
+    gboolean ready = noom_relay_link_is_ready (app->relay);
+
+    relay = ready ? "ready" : "restarting";
+    ok = ok && ready;
+  }
+  body = g_strdup_printf ("{\"status\":\"%s\",\"redis\":\"%s\","
+      "\"relay\":\"%s\"}\n", ok ? "ok" : "degraded", redis, relay);
+  soup_server_message_set_status (msg, ok ? SOUP_STATUS_OK :
+      SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+/* noom-server rooms --redis URL [--remove ID] [--json] */
+static int
+rooms_main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *remove = NULL;
+  gboolean json = FALSE;
+  GOptionEntry rooms_entries[] = {
+    {"redis", 0, 0, G_OPTION_ARG_STRING, &url,
+        "The cluster's Redis (as for noom-server --redis)", "URL"},
+    {"remove", 0, 0, G_OPTION_ARG_STRING, &remove,
+        "Disconnect this participant (an id), wherever it is connected", "ID"},
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+        "Print the rooms as JSON", NULL},
+    {NULL}
+  };
+
+  context = g_option_context_new ("- the rooms of a cluster of noom-servers");
+  g_option_context_add_main_entries (context, rooms_entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error)) {
+    g_printerr ("noom-server rooms: %s\n", error->message);
+    return EXIT_USAGE;
+  }
+  if (url == NULL) {
+    g_printerr ("noom-server rooms: --redis URL is required\n");
+    return EXIT_USAGE;
+  }
+  return noom_cluster_admin (url, remove, json);
 }
 
 /* noom-server token --secret FILE --room ROOM --identity ID --can ...
@@ -497,6 +670,7 @@ main (int argc, char **argv)
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (SoupServer) server = NULL;
+  g_autoptr (SoupServer) metrics_server = NULL;
   g_autoptr (GTlsCertificate) cert = NULL;
   NoomIceConfig *ice = NULL;
   NoomEngineConfig engine_config;
@@ -513,8 +687,11 @@ main (int argc, char **argv)
   const gchar *env_secret;
   g_auto (GStrv) relay_command = NULL;
 
+  noom_metrics_init ();
   if (argc > 1 && strcmp (argv[1], "token") == 0)
     return token_main (argc - 1, argv + 1);
+  if (argc > 1 && strcmp (argv[1], "rooms") == 0)
+    return rooms_main (argc - 1, argv + 1);
 
   context = g_option_context_new ("- the Noom room server");
   g_option_context_set_summary (context,
@@ -524,7 +701,9 @@ main (int argc, char **argv)
       NOOM_DOCDIR "/server.md.\n\n"
       "noom-server token --secret FILE --room ROOM --identity ID "
       "[--can LIST] [--ttl SECONDS]\n  prints a token for --token-secret "
-      "(see noom-server token --help).");
+      "(see noom-server token --help).\n"
+      "noom-server rooms --redis URL [--remove ID] [--json]\n  lists the "
+      "rooms of a cluster, or removes a participant.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
     g_printerr ("noom-server: %s\nTry \"noom-server --help\".\n",
@@ -611,6 +790,14 @@ main (int argc, char **argv)
     room_config.relay = app.relay;
     room_config.max_publishers = opt_max_publishers;
   }
+  if (opt_redis) {
+    app.cluster = noom_cluster_new (opt_redis, opt_node_id, &error);
+    if (app.cluster == NULL) {
+      g_printerr ("noom-server: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+    room_config.cluster = app.cluster;
+  }
   rooms = noom_room_server_new (sio, &room_config);
   http = noom_http_new (server, opt_static_dir);
   whip_config.ice = ice;
@@ -647,6 +834,36 @@ main (int argc, char **argv)
   app.loop = g_main_loop_new (NULL, FALSE);
   app.engine = noom_sio_server_get_engine (sio);
   app.rooms = rooms;
+  soup_server_add_handler (server, "/metrics", on_metrics, &app, NULL);
+  soup_server_add_handler (server, "/healthz", on_healthz, &app, NULL);
+  if (opt_metrics_port) {
+    g_autoptr (GInetAddress) host = opt_host ?
+        g_inet_address_new_from_string (opt_host) : NULL;
+    gboolean listening;
+
+    metrics_server = soup_server_new ("server-header", "noom-server ", NULL);
+    soup_server_add_handler (metrics_server, "/metrics", on_metrics, &app,
+        NULL);
+    /* The main port's --host: an address, localhost, or every address. */
+    if (host) {
+      g_autoptr (GSocketAddress) address =
+          g_inet_socket_address_new (host, opt_metrics_port);
+
+      listening = soup_server_listen (metrics_server, address, 0, &error);
+    } else if (g_strcmp0 (opt_host, "localhost") == 0) {
+      listening = soup_server_listen_local (metrics_server, opt_metrics_port,
+          0, &error);
+    } else {
+      listening = soup_server_listen_all (metrics_server, opt_metrics_port, 0,
+          &error);
+    }
+    if (!listening) {
+      g_printerr ("noom-server: cannot listen on --metrics-port %d: %s\n",
+          opt_metrics_port, error->message);
+      return 1;
+    }
+    g_message ("metrics on port %d", opt_metrics_port);
+  }
   g_unix_signal_add (SIGINT, on_signal, &app);
   g_unix_signal_add (SIGTERM, on_signal, &app);
   g_main_loop_run (app.loop);
@@ -656,6 +873,7 @@ main (int argc, char **argv)
   noom_listener_free (listener);
   noom_sio_server_free (sio);
   noom_whip_free (whip);
+  noom_cluster_free (app.cluster);
   noom_room_server_free (rooms);
   noom_relay_link_free (app.relay);
   noom_http_free (http);

@@ -36,8 +36,10 @@
 
 #include <string.h>
 
+#include "noom-cluster.h"
 #include "noom-engine.h"
 #include "noom-event.h"
+#include "noom-metrics.h"
 #include "noom-packet.h"
 #include "noom-room-server.h"
 #include "noom-sdp.h"
@@ -52,6 +54,23 @@
 #define ROOM_CHANGE_BYTES_PER_SEC (64 * 1024 * 1024)
 
 typedef struct _Conn Conn;
+typedef struct _PendingJoin PendingJoin;
+
+/* --redis: a join waiting for the join script (cluster_join). */
+struct _PendingJoin
+{
+  NoomRoomServer *self;
+  Conn *c;                      /* NULL once it disconnected */
+  gchar *id;
+  gint64 ack_id;
+  gchar *event;
+  gchar *room;
+  gchar *nickname;
+  NoomKind kind;
+  NoomMediaFlags sends;
+  gboolean sfu;
+  gint64 start_us;
+};
 
 /* The rate budget belongs to the Engine.IO connection, not to a Socket.IO
  * socket: a client may DISCONNECT and CONNECT again on one WebSocket, and
@@ -97,6 +116,10 @@ struct _Conn
   guint64 room_change_version;  /* which list it carried */
   gchar *gone_reason;           /* why the connection went, once it did */
   NoomToken *token;             /* with a token secret: what it may do */
+  /* --redis: a participant of another node (a member without a socket,
+   * kept in step by noom-cluster's messages), NULL for this node's */
+  gchar *node;
+  PendingJoin *join;            /* --redis: its join waits for Redis */
   guint in_lobby:1;
   guint pending:1;
   guint sfu:1;                  /* in an SFU room, connected to the relay */
@@ -126,6 +149,19 @@ struct _NoomRoomServer
   guint64 list_frame_version;
 
   RateLedger *ledger;           /* rate budgets of addresses */
+
+  /* --redis: the other nodes' participants, id -> Conn, and how many
+   * heartbeats in a row each of their nodes was missing (node -> count) */
+  GHashTable *ghosts;
+  GHashTable *missing;
+
+  /* GET /metrics */
+  guint64 n_events[NOOM_EVENT_LAST + 1];
+  guint64 n_unknown_events;
+  guint64 n_invalid_events;     /* known, with bad arguments */
+  guint64 n_refused_joins[NOOM_ROOM_ERROR_UNAVAILABLE + 1];
+  guint64 n_rate_limited;
+  NoomHistogram join_latency;
 
   gint64 refused_window_us;     /* start of the refused-CONNECT log window */
   guint refused_logged;         /* lines logged in that window */
@@ -223,6 +259,7 @@ member_participant (const NoomRoomMember * m)
     .kind = (gchar *) noom_kind_to_string (m->kind),
     .sends = m->sends,
     .state = m->state,
+    .features = m->features,
   };
 
   return p;
@@ -252,6 +289,37 @@ broadcast (NoomRoom * room, Conn * except, JsonArray * event)
     if (m != except)
       conn_send (m, frame);
   }
+}
+
+/* broadcast(), and to the members of @room on the other nodes (--redis):
+ * for what only the sender's node knows (chat, relays to the room). */
+static void
+broadcast_cluster (NoomRoomServer * self, NoomRoom * room, Conn * except,
+    JsonArray * event)
+{
+  g_autoptr (GBytes) frame = noom_sio_frame_event_array (event, -1);
+  guint i, j, n = noom_room_get_count (room);
+  /* The nodes with members here: a room is small (max_room_size), and
+   * has members on few nodes. */
+  g_autoptr (GPtrArray) nodes = NULL;
+
+  json_array_unref (event);
+  for (i = 0; i < n; i++) {
+    Conn *m = (Conn *) noom_room_get_member (room, i);
+
+    if (m->node) {
+      if (nodes == NULL)
+        nodes = g_ptr_array_new ();
+      for (j = 0; j < nodes->len && strcmp (nodes->pdata[j], m->node); j++);
+      if (j == nodes->len)
+        g_ptr_array_add (nodes, m->node);
+    } else if (m != except) {
+      conn_send (m, frame);
+    }
+  }
+  for (i = 0; nodes && i < nodes->len; i++)
+    noom_cluster_emit_room (self->config.cluster, nodes->pdata[i],
+        noom_room_get_name (room), except ? conn_id (except) : NULL, frame);
 }
 
 /* Answer request @ack_id of @c with @answer (a lib/noom-protocol answer;
@@ -290,6 +358,10 @@ reply_error (Conn * c, const gchar * event, gint64 ack_id, NoomRoomError code,
 
   g_message ("error id=%s event=\"%s\" code=%s: %s", conn_id (c), log_event,
       noom_room_error_to_code (code), log_message);
+  if ((strcmp (event, NOOM_EVENT_NAME_JOIN_ROOM) == 0
+          || strcmp (event, NOOM_EVENT_NAME_ENTER_ROOM) == 0)
+      && (guint) code < G_N_ELEMENTS (c->server->n_refused_joins))
+    c->server->n_refused_joins[code]++;
   send_error (c, event, ack_id, code, message);
 }
 
@@ -754,8 +826,10 @@ on_relay_message (const gchar * op, JsonObject * m, gpointer user_data)
 
 /* --------------------------------------------------------------- leaving */
 
+/* @tell: the other nodes learn of it (--redis); not when they already
+ * did (a switch the join script made, a remote participant). */
 static void
-room_leave (NoomRoomServer * self, Conn * c, const gchar * why)
+room_leave (NoomRoomServer * self, Conn * c, const gchar * why, gboolean tell)
 {
   NoomRoom *room = c->member.room;
   NoomParticipant p = member_participant (&c->member);
@@ -774,22 +848,409 @@ room_leave (NoomRoomServer * self, Conn * c, const gchar * why)
    * (docs/protocol.md §8). */
   if (!self->stopping)
     broadcast (room, c, noom_protocol_encode_bye (&p, count));
+  if (tell && self->config.cluster && c->node == NULL)
+    noom_cluster_leave (self->config.cluster, name, conn_id (c), why);
   noom_room_set_leave (self->rooms, &c->member);
-  g_message ("leave room=\"%s\" id=%s count=%u reason=\"%s\"", name,
-      conn_id (c), count, why);
+  g_message ("leave room=\"%s\" id=%s count=%u reason=\"%s\"%s%s", name,
+      conn_id (c), count, why, c->node ? " node=" : "", c->node ? c->node : "");
   schedule_flush (self);
 }
 
 static void
 conn_finish (NoomRoomServer * self, Conn * c)
 {
+  if (c->join)
+    c->join->c = NULL;
   if (c->member.room)
-    room_leave (self, c, c->gone_reason ? c->gone_reason : "disconnect");
+    room_leave (self, c, c->gone_reason ? c->gone_reason : "disconnect", TRUE);
   lobby_exit (self, c);
   noom_room_member_clear (&c->member);
   g_free (c->gone_reason);
   noom_token_free (c->token);
   g_free (c);
+}
+
+/* ------------------------------------------------------- other nodes */
+
+/* The string member @name of @o, or @fallback when it is missing or not
+ * a string (what comes from Redis is not trusted). */
+static const gchar *
+str_member (JsonObject * o, const gchar * name, const gchar * fallback)
+{
+  const gchar *v = noom_json_node_get_string (json_object_get_member (o,
+          name));
+
+  return v ? v : fallback;
+}
+
+
+
+/* --redis: every node keeps the other nodes' participants of every room
+ * as members without a socket ("ghosts"): the room list, the join answer
+ * and the capacity see them, sending to them is a no-op, and what is
+ * addressed to one goes to its node (noom_cluster_emit_to).  Their
+ * welcome, bye and updates are made here from the cluster's messages. */
+
+static JsonNode *
+participant_node (Conn * c)
+{
+  NoomParticipant p = member_participant (&c->member);
+
+  return noom_protocol_encode_participant (&p);
+}
+
+static void
+cluster_update (NoomRoomServer * self, Conn * c)
+{
+  g_autoptr (JsonNode) p = NULL;
+
+  if (self->config.cluster == NULL || c->node || c->member.room == NULL)
+    return;
+  p = participant_node (c);
+  noom_cluster_update (self->config.cluster,
+      noom_room_get_name (c->member.room), p);
+}
+
+static void
+ghost_free (Conn * c)
+{
+  noom_room_member_clear (&c->member);
+  g_free (c->node);
+  g_free (c);
+}
+
+/* @c, a ghost, leaves: bye to the local members. */
+static void
+ghost_remove (NoomRoomServer * self, Conn * c, const gchar * why)
+{
+  g_hash_table_remove (self->ghosts, conn_id (c));
+  if (c->member.room)
+    room_leave (self, c, why, FALSE);
+  ghost_free (c);
+}
+
+/* A nickname or media state of @c changed: tell the local members. */
+static void
+ghost_update (NoomRoomServer * self, Conn * c, const NoomParticipant * p)
+{
+  gboolean changed = FALSE;
+  NoomParticipant now;
+
+  if (!noom_room_member_set_nickname (&c->member, p->nickname,
+          &self->config.limits, &changed, NULL))
+    return;
+  if (changed) {
+    now = member_participant (&c->member);
+    broadcast (c->member.room, c,
+        noom_protocol_encode_participant_update (&now));
+  }
+  if (noom_room_member_set_state (&c->member, p->state, NOOM_MEDIA_STATE_ALL))
+    broadcast (c->member.room, c,
+        noom_protocol_encode_participant_media (conn_id (c), c->member.state));
+}
+
+/* @participant of @node is in @room: add it (welcome to the local
+ * members), move it, or update it.  What Redis holds is input: anything
+ * that does not check is skipped. */
+static void
+ghost_join (NoomRoomServer * self, const gchar * node, const gchar * room_name,
+    JsonObject * participant)
+{
+  g_autoptr (NoomParticipant) p = NULL;
+  g_autoptr (GError) error = NULL;
+  NoomParticipant now;
+  NoomKind kind;
+  NoomRoom *room;
+  Conn *c;
+
+  p = noom_protocol_decode_participant (participant, &error);
+  if (p == NULL || !*p->id || strlen (p->id) > NOOM_ROOM_MEMBER_ID_MAX
+      || !noom_kind_from_string (p->kind, &kind)
+      || !noom_room_validate_name (room_name, -1,
+          self->config.limits.max_room_name, "room name", NULL)) {
+    g_message ("redis: skipped a malformed participant of node %s", node);
+    return;
+  }
+  c = g_hash_table_lookup (self->ghosts, p->id);
+  if (c && strcmp (c->node, node) == 0 && c->member.room
+      && strcmp (noom_room_get_name (c->member.room), room_name) == 0) {
+    ghost_update (self, c, p);
+    return;
+  }
+  if (c)
+    ghost_remove (self, c, "switch");
+  room = noom_room_set_lookup (self->rooms, room_name);
+  if (room && noom_room_find_member (room, p->id))
+    return;                     /* one of ours: not from another node */
+
+  c = g_new0 (Conn, 1);
+  noom_room_member_init (&c->member, p->id);
+  c->server = self;
+  c->node = g_strdup (node);
+  c->lobby_link.data = c;
+  c->pending_link.data = c;
+  c->dead_link.data = c;
+  if (!noom_room_member_set_nickname (&c->member, p->nickname,
+          &self->config.limits, NULL, NULL))
+    noom_room_member_set_nickname (&c->member, NULL, &self->config.limits,
+        NULL, NULL);
+  noom_room_member_set_kind (&c->member, kind, p->sends);
+  noom_room_member_set_features (&c->member, p->features);
+  noom_room_member_set_state (&c->member, p->state, NOOM_MEDIA_STATE_ALL);
+  room = noom_room_set_join (self->rooms, &c->member, room_name);
+  g_hash_table_insert (self->ghosts, c->member.id, c);
+  g_message ("join room=\"%s\" id=%s nickname=\"%s\" kind=%s count=%u "
+      "node=%s", room_name, conn_id (c),
+      noom_room_member_get_nickname (&c->member),
+      noom_kind_to_string (kind), noom_room_get_count (room), node);
+  now = member_participant (&c->member);
+  broadcast (room, c, noom_protocol_encode_welcome (&now,
+          noom_room_get_count (room)));
+  schedule_flush (self);
+}
+
+static void
+ghost_leave (NoomRoomServer * self, JsonObject * o)
+{
+  const gchar *id = str_member (o, "id", "");
+  const gchar *room = str_member (o, "room",
+      "");
+  const gchar *reason = str_member (o,
+      "reason", "left");
+  g_autofree gchar *why = log_text (reason, 128);
+  Conn *c = g_hash_table_lookup (self->ghosts, id);
+
+  if (c && c->member.room
+      && strcmp (noom_room_get_name (c->member.room), room) == 0)
+    ghost_remove (self, c, why);
+}
+
+/* Every ghost of @node, or of every node but ours when NULL. */
+static GPtrArray *
+ghosts_of (NoomRoomServer * self, const gchar * node)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->ghosts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (node == NULL || strcmp (((Conn *) value)->node, node) == 0)
+      g_ptr_array_add (out, value);
+  return out;
+}
+
+/* @node's members are exactly @members ({"room","participant"}, plus
+ * "node" in a snapshot, where @node is NULL and @registered says which
+ * nodes' ghosts the snapshot is the truth for). */
+static void
+ghosts_reconcile (NoomRoomServer * self, const gchar * node,
+    JsonArray * members, const gchar * const *registered)
+{
+  const gchar *me = noom_cluster_get_node_id (self->config.cluster);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) ghosts = NULL;
+  guint i;
+
+  for (i = 0; i < json_array_get_length (members); i++) {
+    JsonNode *e = json_array_get_element (members, i);
+    JsonObject *m, *p;
+    const gchar *room, *from, *id;
+
+    if (!JSON_NODE_HOLDS_OBJECT (e))
+      continue;
+    m = json_node_get_object (e);
+    from = node ? node : str_member (m, "node", NULL);
+    room = str_member (m, "room", NULL);
+    e = json_object_get_member (m, "participant");
+    if (from == NULL || room == NULL || e == NULL
+        || !JSON_NODE_HOLDS_OBJECT (e) || strcmp (from, me) == 0)
+      continue;
+    p = json_node_get_object (e);
+    id = str_member (p, "id", NULL);
+    if (id == NULL)
+      continue;
+    g_hash_table_add (seen, (gpointer) id);
+    ghost_join (self, from, room, p);
+  }
+  ghosts = ghosts_of (self, node);
+  for (i = 0; i < ghosts->len; i++) {
+    Conn *c = ghosts->pdata[i];
+
+    if (g_hash_table_contains (seen, conn_id (c)))
+      continue;
+    if (registered && !g_strv_contains (registered, c->node))
+      continue;                 /* the heartbeat check decides */
+    ghost_remove (self, c, "left");
+  }
+}
+
+static void
+on_cluster_op (JsonObject * o, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  const gchar *op = str_member (o, "op", NULL);
+  const gchar *node = str_member (o, "node", NULL);
+  const gchar *room;
+  JsonNode *p;
+
+  enter (self);
+  if (strcmp (op, "join") == 0 || strcmp (op, "update") == 0) {
+    room = str_member (o, "room", NULL);
+    p = json_object_get_member (o, "participant");
+    if (room && p && JSON_NODE_HOLDS_OBJECT (p))
+      ghost_join (self, node, room, json_node_get_object (p));
+  } else if (strcmp (op, "leave") == 0) {
+    ghost_leave (self, o);
+  } else if (strcmp (op, "roster") == 0) {
+    p = json_object_get_member (o, "members");
+    if (p && JSON_NODE_HOLDS_ARRAY (p))
+      ghosts_reconcile (self, node, json_node_get_array (p), NULL);
+  } else {
+    g_autofree gchar *log_op = log_text (op, 64);
+
+    g_message ("redis: skipped unknown op \"%s\"", log_op);
+  }
+  leave (self);
+}
+
+static void
+on_cluster_emit (const gchar * room_name, const gchar * except,
+    const gchar * to, GBytes * frame, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  NoomRoom *room = noom_room_set_lookup (self->rooms, room_name);
+  guint i, n;
+
+  if (room == NULL)
+    return;
+  enter (self);
+  if (to) {
+    Conn *m = (Conn *) noom_room_find_member (room, to);
+
+    if (m && m->node == NULL)
+      conn_send (m, frame);
+  } else {
+    n = noom_room_get_count (room);
+    for (i = 0; i < n; i++) {
+      Conn *m = (Conn *) noom_room_get_member (room, i);
+
+      if (m->node == NULL && g_strcmp0 (conn_id (m), except) != 0)
+        conn_send (m, frame);
+    }
+  }
+  leave (self);
+}
+
+static JsonArray *
+on_cluster_roster (gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  g_autoptr (GPtrArray) rooms = noom_room_set_list (self->rooms);
+  JsonArray *out = json_array_new ();
+  guint i, j;
+
+  for (i = 0; i < rooms->len; i++) {
+    NoomRoom *room = rooms->pdata[i];
+
+    for (j = 0; j < noom_room_get_count (room); j++) {
+      Conn *m = (Conn *) noom_room_get_member (room, j);
+      JsonObject *o;
+
+      if (m->node || !conn_live (m))
+        continue;
+      o = json_object_new ();
+      json_object_set_string_member (o, "room", noom_room_get_name (room));
+      json_object_set_member (o, "participant", participant_node (m));
+      json_array_add_object_element (out, o);
+    }
+  }
+  return out;
+}
+
+static void
+on_cluster_snapshot (const gchar * const *nodes, JsonArray * members,
+    gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+
+  enter (self);
+  ghosts_reconcile (self, NULL, members, nodes);
+  leave (self);
+}
+
+/* Heartbeats missing in a row before a node's ghosts go, when Redis has
+ * forgotten the node (it restarted empty): the node registers again
+ * within a second of Redis coming back unless it is dead too. */
+#define MISSING_TICKS 3
+
+static void
+on_cluster_nodes (const gchar * const *nodes, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  g_autoptr (GPtrArray) ghosts = ghosts_of (self, NULL);
+  g_autoptr (GHashTable) counted = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
+  guint i;
+
+  enter (self);
+  for (i = 0; i < ghosts->len; i++) {
+    Conn *c = ghosts->pdata[i];
+    guint missing;
+
+    if (g_strv_contains (nodes, c->node)) {
+      g_hash_table_remove (self->missing, c->node);
+      continue;
+    }
+    missing = GPOINTER_TO_UINT (g_hash_table_lookup (self->missing, c->node));
+    if (!g_hash_table_contains (counted, c->node)) {
+      g_hash_table_add (counted, g_strdup (c->node));
+      missing++;
+      g_hash_table_insert (self->missing, g_strdup (c->node),
+          GUINT_TO_POINTER (missing));
+      if (missing == MISSING_TICKS)
+        g_message ("redis: node %s is gone: its participants leave", c->node);
+    }
+    if (missing >= MISSING_TICKS)
+      ghost_remove (self, c, "its node stopped answering");
+  }
+  leave (self);
+}
+
+/* noom-server rooms --remove: the local participant @id is disconnected
+ * (an HTTP participant leaves, its session forgotten). */
+static void
+on_cluster_kick (const gchar * id, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  g_autoptr (GPtrArray) rooms = noom_room_set_list (self->rooms);
+  guint i;
+
+  enter (self);
+  for (i = 0; i < rooms->len; i++) {
+    Conn *c = (Conn *) noom_room_find_member (rooms->pdata[i], id);
+
+    if (c == NULL || c->node)
+      continue;
+    g_message ("removing id=%s: asked by an operator", conn_id (c));
+    if (c->socket)
+      noom_sio_socket_disconnect (c->socket, "removed by an operator");
+    else if (c->http)
+      http_gone (self, c, "removed by an operator");
+    break;
+  }
+  leave (self);
+}
+
+static void
+on_cluster_state (gboolean up, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+
+  g_hash_table_remove_all (self->missing);
+  if (!up)
+    g_message ("redis: unavailable: joins are refused, calls in progress "
+        "go on");
 }
 
 /* ---------------------------------------------------------------- events */
@@ -839,6 +1300,7 @@ nickname_changed (Conn * c)
 
   if (c->member.room == NULL)
     return;
+  cluster_update (c->server, c);
   broadcast (c->member.room, c, noom_protocol_encode_participant_update (&p));
   if (c->sfu)
     relay_send_participant (c->server, c, "update");
@@ -872,9 +1334,11 @@ on_media_state (NoomRoomServer * self, Conn * c, const gchar * event,
         "you are not in a room");
     return;
   }
-  if (noom_room_member_set_state (&c->member, a->state, a->state_given))
+  if (noom_room_member_set_state (&c->member, a->state, a->state_given)) {
+    cluster_update (self, c);
     broadcast (c->member.room, c,
         noom_protocol_encode_participant_media (conn_id (c), c->member.state));
+  }
   ack (c, ack_id, noom_protocol_encode_media_state_result (c->member.state));
 }
 
@@ -967,6 +1431,161 @@ check_publishers (NoomRoomServer * self, const gchar * name,
   return FALSE;
 }
 
+/* @c joins @name (every check passed): leaves its room (@tell: the other
+ * nodes learn of it), the ack, the relay's join, welcome to the others. */
+static void
+join_apply (NoomRoomServer * self, Conn * c, gint64 ack_id,
+    const gchar * name, const gchar * nickname, NoomKind kind,
+    NoomMediaFlags sends, gboolean sfu, gboolean tell)
+{
+  NoomParticipant p;
+  NoomRoom *room;
+
+  if (c->member.room)
+    room_leave (self, c, "switch", tell);
+  if (nickname)
+    noom_room_member_set_nickname (&c->member, nickname,
+        &self->config.limits, NULL, NULL);
+  noom_room_member_set_kind (&c->member, kind, sends);
+  lobby_exit (self, c);
+  room = noom_room_set_join (self->rooms, &c->member, name);
+  g_message ("join room=\"%s\" id=%s nickname=\"%s\" kind=%s count=%u",
+      name, conn_id (c), noom_room_member_get_nickname (&c->member),
+      noom_kind_to_string (kind), noom_room_get_count (room));
+
+  ack_join (self, c, ack_id);
+  /* After the ack: the relay's offer must not overtake it. */
+  if (self->config.relay && sfu) {
+    c->sfu = TRUE;
+    relay_send_participant (self, c, "join");
+  }
+  p = member_participant (&c->member);
+  broadcast (room, c, noom_protocol_encode_welcome (&p,
+          noom_room_get_count (room)));
+  schedule_flush (self);
+}
+
+
+
+/* The join script's answer (noom-cluster.c): @members are the room's, as
+ * Redis has them, this one included. */
+static void
+on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
+{
+  PendingJoin *pj = user_data;
+  NoomRoomServer *self = pj->self;
+  Conn *c = pj->c;
+  guint i;
+
+  enter (self);
+  if (c == NULL || !conn_live (c)) {
+    /* It went meanwhile: the cluster must not keep it. */
+    if (admitted == 1)
+      noom_cluster_leave (self->config.cluster, pj->room, pj->id, "disconnect");
+    if (c)
+      c->join = NULL;
+    goto out;
+  }
+  c->join = NULL;
+  if (admitted < 0) {
+    reply_error (c, pj->event, pj->ack_id, NOOM_ROOM_ERROR_UNAVAILABLE,
+        "rooms are unavailable: this server lost its connection to the "
+        "other servers (Redis); try again in a moment");
+    goto out;
+  }
+  if (admitted == 2) {
+    JsonObject *o = json_array_get_length (members) ?
+        json_array_get_object_element (members, 0) : NULL;
+    g_autofree gchar *owner = log_text (o ? str_member (o, "node", "?") :
+        "?", 64);
+    g_autofree gchar *message =
+        g_strdup_printf ("room \"%s\" forwards its media through server "
+        "%s of this cluster: connect to that one", pj->room, owner);
+
+    reply_error (c, pj->event, pj->ack_id, NOOM_ROOM_ERROR_UNAVAILABLE,
+        message);
+    goto out;
+  }
+  if (admitted == 0) {
+    g_autofree gchar *message =
+        g_strdup_printf ("room \"%s\" is full (%u participants)", pj->room,
+        self->config.limits.max_room_size);
+
+    reply_error (c, pj->event, pj->ack_id, NOOM_ROOM_ERROR_ROOM_FULL, message);
+    goto out;
+  }
+  /* The others, as Redis has them, before this one joins: a participant
+   * whose join message has not arrived yet gets its welcome now (to the
+   * local members) and is in this one's answer. */
+  for (i = 0; members && i < json_array_get_length (members); i++) {
+    JsonObject *m = json_array_get_object_element (members, i);
+    const gchar *node = str_member (m, "node", NULL);
+
+    if (strcmp (node, noom_cluster_get_node_id (self->config.cluster)) != 0)
+      ghost_join (self, node, pj->room, json_object_get_object_member (m,
+              "participant"));
+  }
+  join_apply (self, c, pj->ack_id, pj->room, pj->nickname, pj->kind,
+      pj->sends, pj->sfu, FALSE);
+  noom_histogram_observe (&self->join_latency,
+      (g_get_monotonic_time () - pj->start_us) / 1e6);
+out:
+  g_free (pj->id);
+  g_free (pj->event);
+  g_free (pj->room);
+  g_free (pj->nickname);
+  g_free (pj);
+  leave (self);
+}
+
+/* --redis: Redis admits the join (room_full across the nodes), then
+ * join_apply(). */
+static void
+cluster_join (NoomRoomServer * self, Conn * c, const gchar * event,
+    const NoomEventArgs * a, gint64 ack_id)
+{
+  NoomCluster *cluster = self->config.cluster;
+  g_autoptr (JsonNode) participant = NULL;
+  NoomParticipant p;
+  PendingJoin *pj;
+
+  if (!noom_cluster_is_up (cluster)) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_UNAVAILABLE,
+        "rooms are unavailable: this server lost its connection to the "
+        "other servers (Redis); try again in a moment");
+    return;
+  }
+  if (c->join) {
+    reply_error (c, event, ack_id, NOOM_ROOM_ERROR_BAD_ARGUMENT,
+        "a join is already in progress");
+    return;
+  }
+  pj = g_new0 (PendingJoin, 1);
+  pj->self = self;
+  pj->c = c;
+  pj->id = g_strdup (conn_id (c));
+  pj->ack_id = ack_id;
+  pj->event = g_strdup (event);
+  pj->room = g_strdup (a->room);
+  pj->nickname = g_strdup (a->nickname);
+  pj->kind = a->kind;
+  pj->sends = a->sends & (NOOM_MEDIA_AUDIO | NOOM_MEDIA_VIDEO);
+  pj->sfu = (a->media & NOOM_MEDIA_MODE_SFU) != 0;
+  pj->start_us = g_get_monotonic_time ();
+  c->join = pj;
+  p = member_participant (&c->member);
+  if (a->nickname)
+    p.nickname = (gchar *) a->nickname;
+  p.kind = (gchar *) noom_kind_to_string (a->kind);
+  p.sends = pj->sends;
+  p.state = (NoomMediaState) pj->sends;
+  participant = noom_protocol_encode_participant (&p);
+  noom_cluster_join (cluster, a->room, participant,
+      self->config.limits.max_room_size,
+      c->member.room ? noom_room_get_name (c->member.room) : NULL,
+      self->config.relay != NULL, on_cluster_joined, pj);
+}
+
 static void
 on_join (NoomRoomServer * self, Conn * c, const gchar * event,
     const NoomEventArgs * a, gint64 ack_id)
@@ -977,8 +1596,7 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
   NoomMediaFlags sends = a->sends;
   gboolean already, changed = FALSE;
   g_autoptr (GError) error = NULL;
-  NoomParticipant p;
-  NoomRoom *room;
+  gint64 start_us = g_get_monotonic_time ();
 
   /* Everything is checked before anything changes: a failed join leaves
    * the connection where it was.  The room name rule comes after the
@@ -1004,28 +1622,16 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
     return;
   }
 
-  if (c->member.room)
-    room_leave (self, c, "switch");
-  if (nickname)
-    noom_room_member_set_nickname (&c->member, nickname,
-        &self->config.limits, NULL, NULL);
-  noom_room_member_set_kind (&c->member, kind, sends);
-  lobby_exit (self, c);
-  room = noom_room_set_join (self->rooms, &c->member, name);
-  g_message ("join room=\"%s\" id=%s nickname=\"%s\" kind=%s count=%u",
-      name, conn_id (c), noom_room_member_get_nickname (&c->member),
-      noom_kind_to_string (kind), noom_room_get_count (room));
-
-  ack_join (self, c, ack_id);
-  /* After the ack: the relay's offer must not overtake it. */
-  if (self->config.relay && (a->media & NOOM_MEDIA_MODE_SFU)) {
-    c->sfu = TRUE;
-    relay_send_participant (self, c, "join");
+  /* the features go with the member wherever it is seen (§3) */
+  noom_room_member_set_features (&c->member, a->features);
+  if (self->config.cluster) {
+    cluster_join (self, c, event, a, ack_id);
+    return;
   }
-  p = member_participant (&c->member);
-  broadcast (room, c, noom_protocol_encode_welcome (&p,
-          noom_room_get_count (room)));
-  schedule_flush (self);
+  join_apply (self, c, ack_id, name, nickname, kind, sends,
+      (a->media & NOOM_MEDIA_MODE_SFU) != 0, TRUE);
+  noom_histogram_observe (&self->join_latency,
+      (g_get_monotonic_time () - start_us) / 1e6);
 }
 
 static void
@@ -1041,7 +1647,7 @@ on_leave_room (NoomRoomServer * self, Conn * c, const gchar * event,
   }
   answer = noom_protocol_encode_leave_result (noom_room_get_name
       (c->member.room));
-  room_leave (self, c, NOOM_EVENT_NAME_LEAVE_ROOM);
+  room_leave (self, c, NOOM_EVENT_NAME_LEAVE_ROOM, TRUE);
   ack (c, ack_id, g_steal_pointer (&answer));
   lobby_enter (self, c);
 }
@@ -1084,8 +1690,8 @@ on_new_message (NoomRoomServer * self, Conn * c, const gchar * event,
     return;
 
   ts = g_get_real_time () / 1000;
-  broadcast (c->member.room, c, noom_protocol_encode_message (room,
-          conn_id (c), nick, text, ts));
+  broadcast_cluster (self, c->member.room, c,
+      noom_protocol_encode_message (room, conn_id (c), nick, text, ts));
   ack (c, ack_id, noom_protocol_encode_chat_result (ts));
 }
 
@@ -1198,10 +1804,17 @@ on_relay (NoomRoomServer * self, Conn * c, const gchar * event,
       return;
     }
     out = noom_protocol_encode_relay (a->type, a->payload, conn_id (c));
-    conn_emit ((Conn *) m, out);
+    if (((Conn *) m)->node) {
+      g_autoptr (GBytes) frame = noom_sio_frame_event_array (out, -1);
+
+      noom_cluster_emit_to (self->config.cluster, ((Conn *) m)->node,
+          noom_room_get_name (c->member.room), m->id, frame);
+    } else {
+      conn_emit ((Conn *) m, out);
+    }
   } else {
-    broadcast (c->member.room, c, noom_protocol_encode_relay (a->type,
-            a->payload, conn_id (c)));
+    broadcast_cluster (self, c->member.room, c,
+        noom_protocol_encode_relay (a->type, a->payload, conn_id (c)));
   }
   ack (c, ack_id, noom_protocol_encode_ok ());
 }
@@ -1328,6 +1941,8 @@ budget_take (NoomRoomServer * self, NoomSioSocket * socket, const gchar * what)
   NoomRateVerdict v = noom_rate_limit_check (&b->rate, self->config.rate_limit,
       self->config.rate_burst, g_get_monotonic_time ());
 
+  if (v != NOOM_RATE_OK)
+    self->n_rate_limited++;
   if (v == NOOM_RATE_LIMITED && b->rate.dropped == 1) {
     g_autofree gchar *log_event = log_text (what, 64);
 
@@ -1456,10 +2071,16 @@ on_event (NoomSioSocket * socket, const gchar * name, JsonArray * args,
     return;
   }
 
-  if (noom_event_args_parse (name, args, &self->config.limits, &a, &arg_error))
+  if (noom_event_args_parse (name, args, &self->config.limits, &a, &arg_error)) {
+    self->n_events[a.type]++;
     handlers[a.type] (self, c, name, &a, ack_id);
-  else
+  } else {
+    if (arg_error->code == NOOM_ROOM_ERROR_UNKNOWN_EVENT)
+      self->n_unknown_events++;
+    else
+      self->n_invalid_events++;
     reply_gerror (c, name, ack_id, arg_error);
+  }
   leave (self);
 }
 
@@ -1509,6 +2130,22 @@ noom_room_server_new (NoomSioServer * sio, const NoomRoomServerConfig * config)
   g_queue_init (&self->dead);
   g_queue_init (&self->http);
   noom_sio_server_add_namespace (sio, "/", &callbacks, self);
+  if (self->config.cluster) {
+    static const NoomClusterCallbacks cluster_callbacks = {
+      .state = on_cluster_state,
+      .op = on_cluster_op,
+      .emit = on_cluster_emit,
+      .roster = on_cluster_roster,
+      .snapshot = on_cluster_snapshot,
+      .nodes = on_cluster_nodes,
+      .kick = on_cluster_kick,
+    };
+
+    self->ghosts = g_hash_table_new (g_str_hash, g_str_equal);
+    self->missing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        NULL);
+    noom_cluster_start (self->config.cluster, &cluster_callbacks, self);
+  }
   if (self->config.relay) {
     static const NoomRelayLinkCallbacks relay_callbacks = {
       .ready = on_relay_ready,
@@ -1661,6 +2298,11 @@ noom_room_server_join_http (NoomRoomServer * self, const NoomHttpJoin * join,
   if (play)
     json_object_set_string_member (o, "play", conn_id (play));
   noom_relay_link_send (self->config.relay, o);
+  if (self->config.cluster) {
+    g_autoptr (JsonNode) pn = noom_protocol_encode_participant (&p);
+
+    noom_cluster_add (self->config.cluster, name, pn);
+  }
 
   broadcast (room, c, noom_protocol_encode_welcome (&p,
           noom_room_get_count (room)));
@@ -1739,9 +2381,72 @@ noom_room_server_free (NoomRoomServer * self)
 
     conn_finish (self, c);
   }
+  if (self->ghosts) {
+    g_autoptr (GPtrArray) ghosts = ghosts_of (self, NULL);
+    guint i;
+
+    self->stopping = TRUE;
+    for (i = 0; i < ghosts->len; i++)
+      ghost_remove (self, ghosts->pdata[i], "stopping");
+    g_hash_table_unref (self->ghosts);
+    g_hash_table_unref (self->missing);
+  }
   g_clear_pointer (&self->list_frame, g_bytes_unref);
   g_clear_pointer (&self->ledger, ledger_unref);
   if (noom_room_set_get_n_rooms (self->rooms) == 0)
     noom_room_set_free (self->rooms);
   g_free (self);
+}
+
+/* ------------------------------------------------------------ metrics */
+
+void
+noom_room_server_write_metrics (NoomRoomServer * self, GString * out)
+{
+  g_autoptr (GPtrArray) rooms = noom_room_set_list (self->rooms);
+  guint64 local = 0, remote = 0;
+  guint i, j;
+
+  for (i = 0; i < rooms->len; i++) {
+    NoomRoom *room = rooms->pdata[i];
+
+    for (j = 0; j < noom_room_get_count (room); j++) {
+      if (((Conn *) noom_room_get_member (room, j))->node)
+        remote++;
+      else
+        local++;
+    }
+  }
+  noom_metrics_header (out, "noom_rooms", "gauge",
+      "Rooms with participants (on every node of the cluster).");
+  g_string_append_printf (out, "noom_rooms %u\n", rooms->len);
+  noom_metrics_header (out, "noom_participants", "gauge",
+      "Participants in rooms, connected to this node (local) or to "
+      "another node of the cluster (remote).");
+  g_string_append_printf (out, "noom_participants{node=\"local\"} %"
+      G_GUINT64_FORMAT "\nnoom_participants{node=\"remote\"} %"
+      G_GUINT64_FORMAT "\n", local, remote);
+  noom_metrics_header (out, "noom_signalling_messages_total", "counter",
+      "Socket.IO events received from clients, by event.");
+  for (i = 0; i <= NOOM_EVENT_LAST; i++)
+    g_string_append_printf (out, "noom_signalling_messages_total{event=\"%s\"} "
+        "%" G_GUINT64_FORMAT "\n", noom_event_type_to_string (i),
+        self->n_events[i]);
+  g_string_append_printf (out, "noom_signalling_messages_total{event=\""
+      "unknown\"} %" G_GUINT64_FORMAT "\n", self->n_unknown_events);
+  g_string_append_printf (out, "noom_signalling_messages_total{event=\""
+      "invalid\"} %" G_GUINT64_FORMAT "\n", self->n_invalid_events);
+  noom_metrics_histogram (out, "noom_join_duration_seconds",
+      "Time from a join request to its answer (with --redis, the join "
+      "script's round trip included).", &self->join_latency);
+  noom_metrics_header (out, "noom_joins_refused_total", "counter",
+      "Joins refused, by error code.");
+  for (i = 0; i < G_N_ELEMENTS (self->n_refused_joins); i++)
+    g_string_append_printf (out, "noom_joins_refused_total{reason=\"%s\"} %"
+        G_GUINT64_FORMAT "\n", noom_room_error_to_code (i),
+        self->n_refused_joins[i]);
+  noom_metrics_header (out, "noom_rate_limited_total", "counter",
+      "Events and CONNECTs dropped by the per-connection rate limit.");
+  g_string_append_printf (out, "noom_rate_limited_total %" G_GUINT64_FORMAT
+      "\n", self->n_rate_limited);
 }

@@ -15,6 +15,7 @@
 #include "noom-ice.h"
 #include "noom-relay-link.h"
 #include "noom-token.h"
+#include "noom-cluster.h"
 
 G_BEGIN_DECLS
 
@@ -43,6 +44,10 @@ typedef struct {
   NoomRelayLink *relay;
   /* With a relay: participants of a room whose sends is not empty. */
   guint max_publishers;
+  /* --redis: the rooms are shared with the other nodes of this cluster
+   * (noom-cluster.h); NULL: this server alone.  The server starts it and
+   * sets its callbacks; it must outlive the server. */
+  NoomCluster *cluster;
 } NoomRoomServerConfig;
 
 void noom_room_server_config_init (NoomRoomServerConfig * config);
@@ -119,5 +124,10 @@ void noom_room_server_http_ice (NoomRoomServer * self,
     NoomRoomServerHttp * http, JsonNode * candidate);
 void noom_room_server_http_restart (NoomRoomServer * self,
     NoomRoomServerHttp * http, const gchar * ufrag, const gchar * pwd);
+
+/* GET /metrics: the room layer's metrics in the Prometheus text format
+ * (rooms, participants, events, join latency, refused joins, rate
+ * limiting). */
+void noom_room_server_write_metrics (NoomRoomServer * self, GString * out);
 
 G_END_DECLS

@@ -171,7 +171,17 @@ member_receives (Member * m)
 static gboolean
 member_has_mlines (Member * m)
 {
-  return m->upload[KIND_AUDIO] || m->upload[KIND_VIDEO] || m->branches->len;
+  return m->upload[KIND_AUDIO] || m->upload[KIND_VIDEO] || m->upload_screen
+      || m->branches->len;
+}
+
+/* Does @m get @track?  A shared screen goes only to members that tell it
+ * from a camera (docs/protocol.md §11): to another, it would be one more
+ * video of its publisher. */
+static gboolean
+member_takes (Member * m, Track * track)
+{
+  return !track->screen || m->screens;
 }
 
 /* ---- negotiation: the relay offers, always ---- */
@@ -189,7 +199,7 @@ mline_mid (GstSDPMessage * sdp, guint mline)
 
 static void
 add_track_entry (JsonBuilder * b, const gchar * mid, TrackKind kind,
-    const gchar * id, const gchar * nickname, gboolean upload)
+    const gchar * id, const gchar * nickname, gboolean upload, gboolean screen)
 {
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "mid");
@@ -206,17 +216,62 @@ add_track_entry (JsonBuilder * b, const gchar * mid, TrackKind kind,
     json_builder_set_member_name (b, "upload");
     json_builder_add_boolean_value (b, TRUE);
   }
+  if (screen) {
+    json_builder_set_member_name (b, "screen");
+    json_builder_add_boolean_value (b, TRUE);
+  }
   json_builder_end_object (b);
+}
+
+/* docs/protocol.md §11: a shared screen's m-line says so in its msid, whose
+ * track id is "screen" (webrtcbin writes its transceiver's name there), for
+ * the elements, which do not read `tracks`.  Only in the text we send: the
+ * track id plays no part in the negotiation. */
+static void
+mark_screen (GstSDPMessage * sdp, guint mline)
+{
+  GstSDPMedia *media;
+  guint i;
+
+  if (mline >= gst_sdp_message_medias_len (sdp))
+    return;
+  media = (GstSDPMedia *) gst_sdp_message_get_media (sdp, mline);
+  for (i = 0; i < gst_sdp_media_attributes_len (media); i++) {
+    const GstSDPAttribute *a = gst_sdp_media_get_attribute (media, i);
+    const gchar *v = a->value;
+    const gchar *msid, *track;
+    g_autofree gchar *value = NULL;
+    GstSDPAttribute attr = { 0 };
+
+    if (g_strcmp0 (a->key, "ssrc") || !v || !(msid = strstr (v, " msid:"))
+        || !(track = strchr (msid + 6, ' ')))
+      continue;
+    value = g_strdup_printf ("%.*s screen", (gint) (track - v), v);
+    gst_sdp_attribute_set (&attr, "ssrc", value);
+    gst_sdp_media_replace_attribute (media, i, &attr);
+  }
 }
 
 static void
 send_offer (Member * m, gpointer data)
 {
   GstWebRTCSessionDescription *offer = data;
-  g_autofree gchar *text = gst_sdp_message_as_text (offer->sdp);
-  JsonBuilder *b = message_begin ("offer", m);
+  g_autofree gchar *text = NULL;
+  GstSDPMessage *sdp = NULL;
+  JsonBuilder *b;
   guint i;
   TrackKind k;
+
+  gst_sdp_message_copy (offer->sdp, &sdp);
+  for (i = 0; i < m->branches->len; i++) {
+    Branch *br = m->branches->pdata[i];
+
+    if (br->active && br->track->owner && br->track->screen)
+      mark_screen (sdp, br->mline);
+  }
+  text = gst_sdp_message_as_text (sdp);
+  gst_sdp_message_free (sdp);
+  b = message_begin ("offer", m);
 
   json_builder_set_member_name (b, "description");
   json_builder_begin_object (b);
@@ -233,7 +288,13 @@ send_offer (Member * m, gpointer data)
       continue;
     mid = mline_mid (offer->sdp, m->upload_mline[k]);
     if (mid)
-      add_track_entry (b, mid, k, m->id, NULL, TRUE);
+      add_track_entry (b, mid, k, m->id, NULL, TRUE, FALSE);
+  }
+  if (m->upload_screen) {
+    const gchar *mid = mline_mid (offer->sdp, m->upload_screen_mline);
+
+    if (mid)
+      add_track_entry (b, mid, KIND_VIDEO, m->id, NULL, TRUE, TRUE);
   }
   for (i = 0; i < m->branches->len; i++) {
     Branch *br = m->branches->pdata[i];
@@ -244,7 +305,7 @@ send_offer (Member * m, gpointer data)
     mid = mline_mid (offer->sdp, br->mline);
     if (mid) {
       add_track_entry (b, mid, br->track->kind, br->track->owner->id,
-          br->track->owner->nickname, FALSE);
+          br->track->owner->nickname, FALSE, br->track->screen);
       br->in_offer = TRUE;
     }
   }
@@ -550,7 +611,7 @@ track_added (Member * m, gpointer data)
   g_ptr_array_add (m->tracks, track_ref (track));
   g_hash_table_iter_init (&iter, m->room->members);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & other)) {
-    if (other == m || !member_receives (other))
+    if (other == m || !member_receives (other) || !member_takes (other, track))
       continue;
     g_ptr_array_add (other->branches, branch_new (track, other));
     member_negotiate (other);
@@ -563,6 +624,7 @@ on_pad_added (GstElement * webrtc, GstPad * pad, Member * m)
   GstWebRTCRTPTransceiver *trans = NULL;
   Track *track;
   TrackKind k;
+  gboolean screen;
 
   if (GST_PAD_DIRECTION (pad) != GST_PAD_SRC || !m->room)
     return;
@@ -570,13 +632,17 @@ on_pad_added (GstElement * webrtc, GstPad * pad, Member * m)
   for (k = 0; k < N_KINDS; k++)
     if (trans && trans == m->upload[k])
       break;
+  screen = trans && trans == m->upload_screen;
+  if (screen)
+    k = KIND_VIDEO;
   gst_clear_object (&trans);
   if (k == N_KINDS) {
     GST_WARNING ("%s sends on an m-line the relay did not offer", m->id);
     return;
   }
-  g_message ("%s's %s track starts", m->id, kind_name (k));
+  g_message ("%s's %s track starts", m->id, screen ? "screen" : kind_name (k));
   track = track_new (m, pad, k);
+  track->screen = screen;
   relay_invoke (m, track_added, track, (GDestroyNotify) track_unref);
 }
 
@@ -702,6 +768,8 @@ member_set_participant (Member * m, JsonObject * p)
 {
   JsonArray *sends = json_object_has_member (p, "sends") ?
       json_object_get_array_member (p, "sends") : NULL;
+  JsonArray *features = json_object_has_member (p, "features") ?
+      json_object_get_array_member (p, "features") : NULL;
   guint i;
 
   g_free (m->nickname);
@@ -711,6 +779,9 @@ member_set_participant (Member * m, JsonObject * p)
     return;                     /* kind and media are fixed in a room */
   m->kind = g_strdup (json_object_get_string_member_with_default (p, "kind",
           "browser"));
+  for (i = 0; features && i < json_array_get_length (features); i++)
+    if (!g_strcmp0 (json_array_get_string_element (features, i), "screen"))
+      m->screens = TRUE;
   for (i = 0; sends && i < json_array_get_length (sends); i++) {
     const gchar *s = json_array_get_string_element (sends, i);
 
@@ -779,6 +850,18 @@ handle_join (Relay * relay, const gchar * room_name, JsonObject * p,
     if (m->upload[k] && k == KIND_VIDEO)
       g_object_set (m->upload[k], "do-nack", TRUE, NULL);
   }
+  /* docs/protocol.md §11: a second video upload m-line, after the others,
+   * for the screen a member that takes screens may share */
+  if (m->screens && m->sends[KIND_VIDEO]) {
+    GstCaps *caps = forward_caps (KIND_VIDEO, 0);
+
+    g_signal_emit_by_name (m->webrtc, "add-transceiver",
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &m->upload_screen);
+    gst_caps_unref (caps);
+    m->upload_screen_mline = m->mlines++;
+    if (m->upload_screen)
+      g_object_set (m->upload_screen, "do-nack", TRUE, NULL);
+  }
   if (member_receives (m)) {
     g_hash_table_iter_init (&iter, room->members);
     while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & other)) {
@@ -787,7 +870,9 @@ handle_join (Relay * relay, const gchar * room_name, JsonObject * p,
       if (other == m)
         continue;
       for (i = 0; i < other->tracks->len; i++)
-        g_ptr_array_add (m->branches, branch_new (other->tracks->pdata[i], m));
+        if (member_takes (m, other->tracks->pdata[i]))
+          g_ptr_array_add (m->branches, branch_new (other->tracks->pdata[i],
+                  m));
     }
   }
   g_message ("join room=\"%s\" id=%s kind=%s sends%s%s", room->name, m->id,
@@ -812,6 +897,7 @@ member_remove (Member * m)
   gst_bin_remove (GST_BIN (relay->pipeline), m->webrtc);
   for (k = 0; k < N_KINDS; k++)
     gst_clear_object (&m->upload[k]);
+  gst_clear_object (&m->upload_screen);
   answer_clear (m);
   m->room = NULL;
   room_maybe_free (room);

@@ -493,7 +493,8 @@ played_track (Member * m, TrackKind kind, gboolean * used)
   for (i = 0; target && i < target->tracks->len; i++) {
     Track *t = target->tracks->pdata[i];
 
-    if (t->kind == kind && t->owner && !used[kind]) {
+    /* the camera, not a shared screen (WHEP plays one video) */
+    if (t->kind == kind && !t->screen && t->owner && !used[kind]) {
       used[kind] = TRUE;
       return t;
     }
@@ -593,8 +594,12 @@ play_ready (Member * m, Member * target)
   TrackKind k;
   guint i;
 
-  for (i = 0; i < target->tracks->len; i++)
-    have[((Track *) target->tracks->pdata[i])->kind] = TRUE;
+  for (i = 0; i < target->tracks->len; i++) {
+    Track *t = target->tracks->pdata[i];
+
+    if (!t->screen)
+      have[t->kind] = TRUE;
+  }
   for (k = 0; k < N_KINDS; k++)
     if (target->sends[k] && !have[k])
       return FALSE;

@@ -59,9 +59,14 @@ struct _Member
   RelayRoom *room;              /* NULL once gone */
   gchar *id, *nickname, *kind;
   gboolean sends[N_KINDS];
+  gboolean screens;             /* its join listed the feature "screen":
+                                   it shares and takes shared screens */
   GstElement *webrtc;
   GstWebRTCRTPTransceiver *upload[N_KINDS];     /* recvonly, what it sends */
   guint upload_mline[N_KINDS];
+  GstWebRTCRTPTransceiver *upload_screen;       /* recvonly: its shared
+                                                   screen (a video track) */
+  guint upload_screen_mline;
   gint upload_codec[N_KINDS];   /* what it sends, -1: the kind's first */
   GstStructure *upload_params[N_KINDS]; /* its format of it (nullable) */
   guint mlines;                 /* transceivers made so far: webrtcbin puts
@@ -102,6 +107,8 @@ struct _Track
   gint refs;                    /* atomic */
   Member *owner;                /* NULL once ended */
   TrackKind kind;
+  gboolean screen;              /* a shared screen (KIND_VIDEO): only for
+                                   members that take screens */
   gint codec;                   /* what it carries (relay-forward.c) */
   guint32 ssrc;                 /* the relay's, the same to every member */
   GstPad *src;                  /* the owner's webrtcbin src pad */

@@ -55,7 +55,7 @@ const callHooks = {
   onState: (id, s) => setPeerState(id, s),
   log: (text) => addNotice(text),
 };
-/* participant id -> the stream of its shared screen (mesh, §7) */
+/* participant id -> the stream of its shared screen (§7, §11) */
 const screens = new Map();
 /* our own shared screen: a video track, or null */
 let sharing = null;
@@ -149,6 +149,8 @@ window.noom = Object.freeze({
   /* SFU rooms: mid -> participant id of each track the relay sends us */
   owners: () => Object.fromEntries([...sfu.tracks]
     .filter(([, t]) => !t.upload).map(([mid, t]) => [mid, t.id])),
+  /* SFU rooms: the last offer's `tracks` */
+  tracks: () => [...sfu.tracks.values()].map((t) => ({ ...t })),
   media,
 });
 
@@ -284,6 +286,8 @@ async function sendJoin() {
       kind: "browser",
       sends: media.sends,
       media: ["sfu", "mesh"],
+      /* we take part in the screen m-line (protocol §3, §7, §11) */
+      features: ["screen"],
     });
   } catch (e) {
     /* disconnected meanwhile: the next "connect" joins again */
@@ -617,7 +621,7 @@ function screenTileFor(id) {
  * ("self": ours). */
 function showScreen(id) {
   const p = state.participants.get(id);
-  const stream = id === "self" ? mesh.screenStream : screens.get(id);
+  const stream = id === "self" ? calls.screenStream : screens.get(id);
   const on = id === "self" ? !!sharing
     : !!(p && p.media_state && p.media_state.screen && stream);
   let tile = screenTileFor(id);
@@ -655,7 +659,7 @@ async function stopSharing() {
   const track = sharing;
   sharing = null;
   track.stop();
-  await mesh.setScreen(null);
+  await calls.setScreen(null);
   showScreen("self");
   renderControls();
   sendMediaState();
@@ -674,7 +678,7 @@ $("share").addEventListener("click", async () => {
     return;
   }
   const track = stream.getVideoTracks()[0];
-  if (!track || !state.joined || calls !== mesh) {
+  if (!track || !state.joined) {
     for (const t of stream.getTracks())
       t.stop();
     return;
@@ -682,7 +686,7 @@ $("share").addEventListener("click", async () => {
   track.contentHint = "detail";
   track.addEventListener("ended", () => stopSharing());
   sharing = track;
-  await mesh.setScreen(track);
+  await calls.setScreen(track);
   showScreen("self");
   renderControls();
   sendMediaState();
@@ -1090,8 +1094,8 @@ function renderControls() {
   if (self)
     self.querySelector(".tile-muted").hidden = !media.muted;
   const share = $("share");
-  /* a screen goes peer to peer only (protocol §7; not in SFU rooms yet) */
-  share.hidden = calls !== mesh;
+  /* peer to peer (protocol §7) or through the relay (§11) */
+  share.hidden = false;
   share.disabled = !hasVideo || !state.joined;
   share.setAttribute("aria-pressed", String(!!sharing));
   share.querySelector(".tool-label").textContent = sharing ? "Stop sharing" : "Share";

@@ -15,9 +15,10 @@
  * description are queued.  On ICE failure (or a connection that never gets
  * there) the offerer restarts ICE.
  *
- * Between two web clients a second video m-line carries the shared screen
- * (docs/protocol.md §7 "A shared screen"): the offerer adds it with the
- * camera's direction, the answerer answers it so; sharing later replaces
+ * With another web client, or any participant whose join said it takes
+ * screens (`features: ["screen"]`, as noomsrc does), a second video m-line
+ * carries the shared screen (docs/protocol.md §7 "A shared screen"): the
+ * offerer adds it with the camera's direction, the answerer answers it so; sharing later replaces
  * the track on it, with no renegotiation.  The screen goes in the same
  * stream (msid) as the camera and microphone: the m-line tells it apart,
  * and a seed page, which shows the stream of each track it gets
@@ -53,6 +54,14 @@ function screenSlot(pc) {
 
 function sending(t) {
   return t.direction === "sendrecv" || t.direction === "sendonly";
+}
+
+/* Does the pair have the screen m-line (§7 "A shared screen")?  We are a
+ * web client that takes screens: yes with another web client (kind
+ * browser) and with anyone whose join listed the feature. */
+export function takesScreen(participant) {
+  return participant.kind === "browser"
+    || (participant.features || []).includes("screen");
 }
 
 /* Does the participant announce sending media of this kind? */
@@ -140,7 +149,7 @@ export class Mesh {
       if (we)
         t.sender.replaceTrack(this.media.track(kind));
     }
-    if (plan.video !== "none" && participant.kind === "browser") {
+    if (plan.video !== "none" && takesScreen(participant)) {
       const we = plan.video === "sendrecv" || plan.video === "sendonly";
       const t = peer.pc.addTransceiver("video", we
         ? { direction: plan.video, streams: [this.media.stream] } : { direction: plan.video });
@@ -160,7 +169,7 @@ export class Mesh {
       await pc.setRemoteDescription(description);
       const dirs = sdpDirections(description.sdp);
       const used = new Set();
-      const screen = peer.participant.kind === "browser" ? screenSlot(pc) : null;
+      const screen = takesScreen(peer.participant) ? screenSlot(pc) : null;
       for (const t of pc.getTransceivers()) {
         if (t.stopped || !t.mid)
           continue;
@@ -298,7 +307,7 @@ export class Mesh {
        * sendonly); this track never plays either way */
       if (!announces(peer.participant, e.track.kind))
         return;
-      if (peer.participant.kind === "browser" && e.transceiver === screenSlot(pc)) {
+      if (takesScreen(peer.participant) && e.transceiver === screenSlot(pc)) {
         if (!peer.screenStream.getTracks().includes(e.track))
           peer.screenStream.addTrack(e.track);
         if (this.hooks.onScreen)

@@ -9,6 +9,12 @@
  * m-lines the offer's `tracks` marks `upload`; every other m-line carries
  * one track of another participant, named in `tracks` by its mid.
  *
+ * A shared screen (§11): we join saying we take screens (`features`), so
+ * the relay offers us a second video upload m-line, marked `"screen":true`
+ * in `tracks`, on which we send our screen while we share (no track while
+ * we do not: sharing replaces the track, no renegotiation), and the
+ * others' screens come on download m-lines marked so too.
+ *
  * The same interface as Mesh (mesh.js), so the page does not care which
  * kind of room it is in.
  */
@@ -35,6 +41,10 @@ export class Sfu {
     this.peers = new Map();
     this.tracks = new Map();    /* mid -> entry of the last offer's tracks */
     this.streams = new Map();   /* participant id -> MediaStream */
+    this.screenStreams = new Map();     /* participant id -> its screen's */
+    /* our shared screen (a track) or null, and its stream */
+    this.screen = null;
+    this.screenStream = new MediaStream();
     this.pending = [];          /* candidates before the remote description */
     this.chain = Promise.resolve();
   }
@@ -63,7 +73,16 @@ export class Sfu {
         if (t.stopped || !t.mid)
           continue;
         const entry = this.tracks.get(t.mid);
-        if (entry && entry.upload) {
+        if (entry && entry.upload && entry.screen) {
+          /* always sendonly: sharing later needs no renegotiation */
+          const sending = this.media.sends.includes("video");
+          if (sending) {
+            await t.sender.replaceTrack(this.screen);
+            if (t.sender.setStreams)
+              t.sender.setStreams(this.media.stream);
+          }
+          t.direction = sending ? "sendonly" : "inactive";
+        } else if (entry && entry.upload) {
           const sending = this.media.sends.includes(entry.kind);
           if (sending) {
             await t.sender.replaceTrack(this.media.track(entry.kind));
@@ -99,13 +118,35 @@ export class Sfu {
   /* The participant left: its tracks go with it (the relay's next offer
    * makes their m-lines inactive). */
   remove(id) {
-    const stream = this.streams.get(id);
-    if (stream) {
-      this.streams.delete(id);
-      for (const t of stream.getTracks())
-        stream.removeTrack(t);
+    for (const streams of [this.streams, this.screenStreams]) {
+      const stream = streams.get(id);
+      if (stream) {
+        streams.delete(id);
+        for (const t of stream.getTracks())
+          stream.removeTrack(t);
+      }
     }
     this.hooks.onState(id, "closed");
+  }
+
+  /* Share a screen (a video track), or stop (null): on our screen upload
+   * m-line. */
+  async setScreen(track) {
+    this.screen = track;
+    for (const t of this.screenStream.getTracks())
+      this.screenStream.removeTrack(t);
+    if (track)
+      this.screenStream.addTrack(track);
+    if (!this.pc)
+      return;
+    for (const t of this.pc.getTransceivers()) {
+      const entry = this.tracks.get(t.mid);
+      if (!t.stopped && entry && entry.upload && entry.screen
+          && t.direction === "sendonly") {
+        await t.sender.replaceTrack(track);
+        return;
+      }
+    }
   }
 
   /* We left, lost the server, or the relay restarts (media_relay): the
@@ -117,7 +158,7 @@ export class Sfu {
     this.pcs.clear();
     this.pending = [];
     this.tracks.clear();
-    for (const id of [...this.streams.keys()])
+    for (const id of new Set([...this.streams.keys(), ...this.screenStreams.keys()]))
       this.remove(id);
     this.chain = Promise.resolve();
   }
@@ -129,7 +170,7 @@ export class Sfu {
       return;
     for (const t of this.pc.getTransceivers()) {
       const entry = this.tracks.get(t.mid);
-      if (!t.stopped && entry && entry.upload && entry.kind === kind) {
+      if (!t.stopped && entry && entry.upload && !entry.screen && entry.kind === kind) {
         await t.sender.replaceTrack(track);
         return;
       }
@@ -151,16 +192,22 @@ export class Sfu {
       const entry = this.tracks.get(e.transceiver.mid);
       if (!entry || entry.upload || !KINDS.includes(e.track.kind))
         return;
-      let stream = this.streams.get(entry.id);
+      const streams = entry.screen ? this.screenStreams : this.streams;
+      let stream = streams.get(entry.id);
       if (!stream) {
         stream = new MediaStream();
-        this.streams.set(entry.id, stream);
+        streams.set(entry.id, stream);
       }
       for (const old of stream.getTracks())
         if (old.kind === e.track.kind && old !== e.track)
           stream.removeTrack(old);
       if (!stream.getTracks().includes(e.track))
         stream.addTrack(e.track);
+      if (entry.screen) {
+        if (this.hooks.onScreen)
+          this.hooks.onScreen(entry.id, stream);
+        return;
+      }
       this.hooks.onTrack(entry.id, stream);
       this.hooks.onState(entry.id, pc.connectionState);
     };

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+# Noom
+# Copyright (C) 2026 Noom developers
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Cross-node figures of noom-server --redis (docs/performance.md, issue 17):
+# the same noom-bench chat load against one node without Redis, and against
+# NODES nodes sharing a redis-server of its own (loopback, no persistence),
+# every room with members on every node.  Prints a Markdown table: relay
+# latency p50/p99 (all, within one node, across nodes) and the CPU per
+# delivered message (the nodes', and with redis-server's).
+#   bench/cluster.py [--build DIR] [--nodes N] [--clients N] [--rooms R]
+#                    [--rate MSGS] [--seconds S] [--pin]
+# --pin puts each node (and redis-server) on a CPU of its own, round robin.
+# --rate 0: no chat, only the connect and join storms (joins per second).
+import argparse, json, os, re, shutil, socket, subprocess, sys, tempfile, time
+
+ap = argparse.ArgumentParser()
+ap.add_argument('--build', default='build')
+ap.add_argument('--nodes', type=int, default=2)
+ap.add_argument('--clients', type=int, default=200)
+ap.add_argument('--rooms', type=int, default=20)
+ap.add_argument('--rate', type=float, default=1000)
+ap.add_argument('--seconds', type=float, default=5)
+ap.add_argument('--pin', action='store_true')
+args = ap.parse_args()
+server = os.path.join(args.build, 'tools', 'noom-server', 'noom-server')
+bench = os.path.join(args.build, 'tools', 'noom-bench')
+ncpu = os.cpu_count() or 1
+procs = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def pin(i):
+    return ['taskset', '-c', str(i % ncpu)] if args.pin and shutil.which('taskset') else []
+
+
+logdir = tempfile.mkdtemp(prefix='noom-bench-logs-')
+
+
+def start_node(i, extra):
+    # The log goes to a file: a pipe nobody reads would stop the server.
+    log = open(os.path.join(logdir, f'node{i}-{len(procs)}.log'), 'w+')
+    p = subprocess.Popen(pin(i) + [server, '--host', '127.0.0.1', '--port', '0'] + extra,
+                         stdout=subprocess.PIPE, stderr=log, text=True)
+    p.log = log
+    procs.append(p)
+    line = p.stdout.readline()
+    m = re.search(r'listening on (http\S+)', line)
+    if not m:
+        log.seek(0)
+        sys.exit(f'noom-server did not start: {line}{log.read()}')
+    return p, m.group(1)
+
+
+def wait_joined(p):
+    for _ in range(200):
+        with open(p.log.name) as f:
+            if 'joined the cluster' in f.read():
+                return
+        time.sleep(0.05)
+    sys.exit('a node did not join the cluster')
+
+
+def run_bench(urls, pids, label):
+    cmd = [bench, '-n', str(args.clients), '-r', str(args.rooms), '--chat-rate', str(args.rate),
+           '--chat-seconds', str(args.seconds), '--idle-seconds', '1', '--json', '-', '-l', label]
+    for u in urls:
+        cmd += ['--url', u]
+    for pid in pids:
+        cmd += ['--server-pid', str(pid)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    j = [l for l in out.stdout.splitlines() if l.startswith('{')]
+    if not j:
+        sys.exit(f'noom-bench failed: {out.stdout}{out.stderr}')
+    return json.loads(j[-1]), ' '.join(os.path.basename(c) if c == bench else c for c in cmd)
+
+
+def stop_all():
+    for p in procs:
+        p.kill()
+        p.wait()
+    procs.clear()
+
+
+rows = []
+commands = []
+try:
+    p, url = start_node(0, [])
+    r, cmd = run_bench([url], [p.pid], 'one node')
+    rows.append(('one node, no Redis', r, r['server_us_per_delivery'], None))
+    commands.append(cmd)
+    stop_all()
+
+    tmp = tempfile.mkdtemp(prefix='noom-bench-redis-')
+    rport = free_port()
+    redis = subprocess.Popen(pin(args.nodes) + ['redis-server', '--port', str(rport), '--bind', '127.0.0.1',
+                              '--dir', tmp, '--save', '', '--appendonly', 'no'],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(redis)
+    for _ in range(100):
+        try:
+            socket.create_connection(('127.0.0.1', rport), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    nodes = []
+    for i in range(args.nodes):
+        p, url = start_node(i, ['--redis', f'redis://127.0.0.1:{rport}', '--node-id', f'n{i + 1}'])
+        wait_joined(p)
+        nodes.append((p, url))
+    label = f'{args.nodes} nodes + Redis'
+    r, cmd = run_bench([u for _, u in nodes], [p.pid for p, _ in nodes] + [redis.pid], label)
+    commands.append(cmd)
+    # the nodes alone: run again without redis-server's pid? Its share is
+    # read from /proc directly instead.
+    rows.append((label, r, r['server_us_per_delivery'], None))
+    stop_all()
+    shutil.rmtree(tmp, ignore_errors=True)
+finally:
+    stop_all()
+    shutil.rmtree(logdir, ignore_errors=True)
+
+if args.rate == 0:
+    print('| setup | clients | rooms | joins/s | connects/s | failed |')
+    print('|---|---|---|---|---|---|')
+    for label, r, us, _ in rows:
+        print(f"| {label} | {r['clients']} | {r['rooms']} | {r['joins_per_s']:.0f} | "
+              f"{r['connects_per_s']:.0f} | {r['failed']} |")
+    print()
+    print('Commands: ' + '; '.join(f'`{c}`' for c in commands))
+    sys.exit(0)
+print('| setup | delivered/s | lost | p50 ms | p99 ms | p50 within a node | p50 across nodes | CPU µs/delivery (servers + Redis) |')
+print('|---|---|---|---|---|---|---|---|')
+for label, r, us, _ in rows:
+    lost = r['expected'] - r['delivered']
+    local = r['latency_local_ms']['p50'] if r['nodes'] > 1 else r['latency_ms']['p50']
+    cross = f"{r['latency_cross_ms']['p50']:.2f}" if r['nodes'] > 1 else '—'
+    print(f"| {label} | {r['delivered_per_s']:.0f} | {lost} | {r['latency_ms']['p50']:.2f} | "
+          f"{r['latency_ms']['p99']:.2f} | {local:.2f} | {cross} | {us:.2f} |")
+print()
+print('Commands: ' + '; '.join(f'`{c}`' for c in commands))

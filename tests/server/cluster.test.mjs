@@ -1,0 +1,351 @@
+// Noom
+// Copyright (C) 2026 Noom developers
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// noom-server --redis (issue 17): three nodes sharing one redis-server that
+// the test starts on loopback (its own port and directory, no persistence).
+// socket.io-client clients on different nodes go through the seed flows;
+// the room list counts on every node; room_full races from the three nodes
+// at once; Redis stopped and restarted; kill -9 of a node (last: it kills
+// one).
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { haveRedis, freePort, startRedis } from './lib/redis.mjs';
+import {
+  startServer, connect, take, ack, sync, pending, closeAll, setNick,
+  test, TIME_SCALE, SERVER, http, deadline,
+} from './lib/server.mjs';
+
+const OFFER = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
+const ANSWER = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' };
+const CAND = { candidate: 'candidate:1 1 UDP 2122252543 127.0.0.1 40000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
+const MAX = 4;
+
+let redis, redisPort, dir;
+const nodes = [];
+
+async function startNode(i) {
+  const n = await startServer(['--redis', `redis://127.0.0.1:${redisPort}/3`,
+    '--node-id', `n${i}`, '--max-room-size', String(MAX)]);
+  await n.waitLog(/redis: node n\d+ joined the cluster/, 1, 5000);
+  return n;
+}
+
+before(async () => {
+  if (!haveRedis)
+    return;
+  dir = mkdtempSync(join(tmpdir(), 'noom-redis-'));
+  redisPort = await freePort();
+  redis = await startRedis(redisPort, dir);
+  for (let i = 1; i <= 3; i++)
+    nodes.push(await startNode(i));
+});
+
+after(async () => {
+  for (const n of nodes)
+    await n.stop();
+  if (redis) {
+    redis.kill('SIGKILL');
+    await redis.stopped;
+  }
+  if (dir)
+    rmSync(dir, { recursive: true, force: true });
+});
+
+const skip = haveRedis ? false : 'redis-server is not installed';
+const url = (i) => nodes[i].url;
+
+test('cluster: the seed flows between clients on three nodes', { skip }, async () => {
+  const room = 'flows';
+  const a = await connect(url(0));
+  const b = await connect(url(1));
+  const c = await connect(url(2));
+
+  const ja = await ack(a, 'join_room', room);
+  assert.equal(ja.ok, true);
+  await setNick(b, 'kim');
+  const jb = await ack(b, 'join_room', room);
+  assert.equal(jb.ok, true);
+  assert.deepEqual(jb.participants.map((p) => p.id), [a.id]);
+  const [wnick, wcount, wp] = await take(a, 'welcome');
+  assert.deepEqual([wnick, wcount, wp.id], ['kim', 2, b.id]);
+
+  const jc = await ack(c, 'enter_room', room);
+  assert.equal(jc.ok, true);
+  assert.deepEqual(jc.participants.map((p) => p.id).sort(), [a.id, b.id].sort());
+  assert.equal((await take(a, 'welcome'))[1], 3);
+  assert.equal((await take(b, 'welcome'))[2].id, c.id);
+
+  // Chat from node 2 reaches nodes 1 and 3, not the sender.
+  const m = await ack(b, 'new_message', 'hi all', room);
+  assert.equal(m.ok, true);
+  const [text, info] = await take(a, 'new_message');
+  assert.equal(text, 'kim: hi all');
+  assert.deepEqual(info, { room, from: b.id, nickname: 'kim', text: 'hi all', ts: m.ts });
+  assert.equal((await take(c, 'new_message'))[0], 'kim: hi all');
+
+  // offer / answer / ice addressed across nodes, with from.
+  assert.equal((await ack(a, 'offer', OFFER, room, c.id)).ok, true);
+  const [o, from] = await take(c, 'offer');
+  assert.deepEqual([o, from], [OFFER, a.id]);
+  assert.equal((await ack(c, 'answer', ANSWER, room, a.id)).ok, true);
+  assert.deepEqual(await take(a, 'answer'), [ANSWER, c.id]);
+  c.emit('ice', CAND, room, a.id);
+  assert.deepEqual(await take(a, 'ice'), [CAND, c.id]);
+  await sync(b);
+  assert.deepEqual(pending(b, 'offer', 'answer', 'ice'), []);
+  // Seed form (no to): everyone else, on every node.
+  a.emit('offer', OFFER, room);
+  assert.equal((await take(b, 'offer'))[1], a.id);
+  assert.equal((await take(c, 'offer'))[1], a.id);
+
+  // A rename reaches the others.
+  await setNick(c, 'zoe');
+  assert.equal((await take(a, 'participant_update'))[0].nickname, 'zoe');
+  assert.equal((await take(b, 'participant_update'))[0].id, c.id);
+  // media_state too.
+  assert.equal((await ack(a, 'media_state', { audio: false })).ok, true);
+  const [state] = await take(c, 'participant_media');
+  assert.deepEqual(state, { id: a.id, audio: false, video: true, screen: false });
+
+  // leave_room and a disconnect: bye with the count, on every node.
+  await ack(c, 'leave_room');
+  const [bn, bc, bp] = await take(a, 'bye');
+  assert.deepEqual([bn, bc, bp.id], ['zoe', 2, c.id]);
+  assert.equal((await take(b, 'bye'))[1], 2);
+  const bid = b.id;
+  b.close();
+  const [, bc2, bp2] = await take(a, 'bye');
+  assert.deepEqual([bc2, bp2.id], [1, bid]);
+  closeAll(a, c);
+});
+
+// The lobby client of each node sees @room with @count.
+function listed(s, room, count) {
+  return take(s, 'room_change', {
+    pred: ([, rooms]) => (rooms.find((r) => r.name === room) || { count: 0 }).count === count,
+  });
+}
+
+test('cluster: every node lists every room with its exact count', { skip }, async () => {
+  const lobby = await Promise.all([0, 1, 2].map((i) => connect(url(i))));
+  const members = await Promise.all([0, 1, 2].map((i) => connect(url(i))));
+  for (const [i, s] of members.entries()) {
+    assert.equal((await ack(s, 'join_room', 'listed')).ok, true);
+    await Promise.all(lobby.map((l) => listed(l, 'listed', i + 1)));
+  }
+  members[1].close();
+  await Promise.all(lobby.map((l) => listed(l, 'listed', 2)));
+  await ack(members[0], 'leave_room');
+  await ack(members[2], 'leave_room');
+  await Promise.all(lobby.map((l) => take(l, 'room_change', {
+    pred: ([names]) => !names.includes('listed'),
+  })));
+  closeAll(...lobby, ...members);
+});
+
+test('cluster: room_full from three nodes at once admits exactly the capacity', { skip }, async () => {
+  const clients = await Promise.all(Array.from({ length: 12 }, (_, i) => connect(url(i % 3))));
+  const answers = await Promise.all(clients.map((s) => ack(s, 'join_room', 'race')));
+  const ok = answers.filter((r) => r.ok);
+  const full = answers.filter((r) => !r.ok);
+  assert.equal(ok.length, MAX, JSON.stringify(answers));
+  assert.equal(full.length, clients.length - MAX);
+  for (const r of full)
+    assert.equal(r.error.code, 'room_full');
+  // Every admitted one ends up knowing all the others.
+  const lobby = await connect(url(2));
+  await listed(lobby, 'race', MAX);
+  closeAll(lobby, ...clients);
+});
+
+function roomsCommand(...args) {
+  const r = spawnSync(SERVER, ['rooms', '--redis', `redis://127.0.0.1:${redisPort}/3`, ...args],
+    { encoding: 'utf8', timeout: 10000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('cluster: noom-server rooms lists the cluster and removes a participant', { skip }, async () => {
+  const a = await connect(url(0));
+  const b = await connect(url(1));
+  await setNick(b, 'bea');
+  await ack(a, 'join_room', 'admin');
+  await ack(b, 'join_room', 'admin');
+  await take(a, 'welcome');
+  const list = roomsCommand('--json');
+  assert.equal(list.status, 0, list.stderr);
+  const room = JSON.parse(list.stdout).find((r) => r.room === 'admin');
+  assert.deepEqual(room.participants.map((p) => [p.node, p.participant.id]).sort(),
+    [['n1', a.id], ['n2', b.id]].sort());
+  assert.match(roomsCommand().stdout, /^admin \(2\)$/m);
+
+  const bid = b.id;
+  const rm = roomsCommand('--remove', bid);
+  assert.equal(rm.status, 0, rm.stderr);
+  assert.match(rm.stdout, /removed/);
+  const [nick, count, p] = await take(a, 'bye');
+  assert.deepEqual([nick, count, p.id], ['bea', 1, bid]);
+  assert.notEqual(roomsCommand('--remove', 'nobody').status, 0);
+  closeAll(a, b);
+});
+
+function redisCli(...args) {
+  const r = spawnSync('redis-cli', ['-p', String(redisPort), '-n', '3', ...args],
+    { encoding: 'utf8', timeout: 5000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+test('cluster: what comes from Redis is checked: junk is skipped, nothing crashes', { skip }, async () => {
+  const long = 'x'.repeat(200);
+  const junk = [
+    '', '7', '7 ', '7 {', '7 []', '7 {"op":5,"node":"zz"}', '7 {"op":"join"}',
+    '99999999 {"op":"join","node":"zz","room":5,"participant":{}}',
+    '99999999 {"op":"join","node":"zz","room":"junk","participant":{"id":5}}',
+    `99999999 {"op":"join","node":"zz","room":"junk","participant":{"id":"${long}","nickname":"a","kind":"browser","sends":[]}}`,
+    '99999999 {"op":"join","node":"zz","room":"","participant":{"id":"g1","nickname":"a","kind":"browser","sends":[]}}',
+    '99999999 {"op":"join","node":"zz","room":"junk","participant":{"id":"g2","nickname":"a","kind":"alien","sends":[]}}',
+    '99999999 {"op":"leave","node":"zz","room":5,"id":[]}',
+    '99999999 {"op":"roster","node":"zz","members":[1,{"room":2},{"room":"r","participant":3}]}',
+    '99999999 {"op":"update","node":"zz","room":"junk","participant":"x"}',
+    '99999999 {"op":"nope","node":"zz"}',
+    'e', 'e5:zz', 'e2:zz0:', 'e2:zz0:4:junk42["x"]', 'e99:zz', 't2:zz1:a', 'k', 'q',
+  ];
+  for (const m of junk)
+    redisCli('PUBLISH', 'noom:cluster', m);
+  redisCli('PUBLISH', 'noom:node:n1', 'e2:zz0:4:junk');
+  redisCli('PUBLISH', 'noom:node:n1', 'knobody');
+  // (They count for room_full: the room has 4 places, 2 left.)
+  redisCli('HSET', 'noom:room:junk', 'bad1', '{"node":5}',
+    'bad2', '{"node":"zz","participant":{"id":"g3","kind":"browser"}}');
+  redisCli('SADD', 'noom:rooms', 'junk');
+
+  // Every node still answers, and the cluster still works.
+  for (const n of nodes)
+    assert.equal((await http(n, '/healthz')).status, 200);
+  const a = await connect(url(0));
+  const b = await connect(url(2));
+  const ja = await ack(a, 'join_room', 'junk');
+  assert.equal(ja.ok, true, JSON.stringify(ja));
+  await ack(b, 'join_room', 'junk');
+  await ack(b, 'new_message', 'fine', 'junk');
+  assert.equal((await take(a, 'new_message'))[0], 'Anon: fine');
+  closeAll(a, b);
+  await take(await connect(url(1)), 'room_change');
+  redisCli('DEL', 'noom:room:junk');
+  redisCli('SREM', 'noom:rooms', 'junk');
+  for (const n of nodes)
+    assert.equal(n.exited, null);
+});
+
+const STAND_IN = fileURLToPath(new URL('./lib/relay-stand-in.mjs', import.meta.url));
+
+test('cluster: an SFU room\'s media is one node\'s: recorded in Redis, joins elsewhere refused', { skip }, async () => {
+  const sfu = ['--sfu', '--relay', process.execPath, '--relay-arg', STAND_IN];
+  const s4 = await startServer(['--redis', `redis://127.0.0.1:${redisPort}/3`,
+    '--node-id', 'n4', ...sfu]);
+  const s5 = await startServer(['--redis', `redis://127.0.0.1:${redisPort}/3`,
+    '--node-id', 'n5', ...sfu]);
+  try {
+    await s4.waitLog(/joined the cluster/);
+    await s5.waitLog(/joined the cluster/);
+    const opts = ['sfu-room', { media: ['sfu'] }];
+    const a = await connect(s4.url);
+    const b = await connect(s5.url);
+    const c = await connect(s4.url);
+    assert.equal((await ack(a, 'join_room', ...opts)).ok, true);
+    assert.equal(redisCli('GET', 'noom:sfu:sfu-room').trim(), 'n4');
+    const r = await ack(b, 'join_room', ...opts);
+    assert.equal(r.error.code, 'unavailable');
+    assert.match(r.error.message, /through server n4/);
+    assert.equal((await ack(c, 'join_room', ...opts)).ok, true);
+    // Empty again: the record goes, and any node may take the room.
+    closeAll(a, c);
+    await s4.waitLog(/leave room="sfu-room".*count=0/);
+    await deadline(new Promise((resolve) => {
+      const t = setInterval(() => {
+        if (redisCli('EXISTS', 'noom:sfu:sfu-room').trim() === '0') { clearInterval(t); resolve(); }
+      }, 50);
+    }), 3000, 'noom:sfu:sfu-room to go');
+    assert.equal((await ack(b, 'join_room', ...opts)).ok, true);
+    assert.equal(redisCli('GET', 'noom:sfu:sfu-room').trim(), 'n5');
+    closeAll(b);
+  } finally {
+    await s4.stop();
+    await s5.stop();
+  }
+});
+
+test('cluster: Redis stopped and restarted', { skip }, async () => {
+  const room = 'outage';
+  const a = await connect(url(0));
+  const a2 = await connect(url(0));
+  const b = await connect(url(1));
+  await ack(a, 'join_room', room);
+  await ack(a2, 'join_room', room);
+  await ack(b, 'join_room', room);
+  await take(a, 'welcome');
+  await take(a, 'welcome');
+
+  redis.kill('SIGKILL');
+  await redis.stopped;
+  await Promise.all(nodes.map((n) => n.waitLog(/redis: lost the connection/, 1, 5000)));
+
+  // New joins get a clear error.
+  const d = await connect(url(0));
+  const r = await ack(d, 'join_room', room);
+  assert.equal(r.ok, undefined);
+  assert.equal(r.error.code, 'unavailable');
+  assert.match(r.error.message, /Redis/);
+  // Those joined keep their room: chat between two on one node works.
+  assert.equal((await ack(a, 'new_message', 'still here', room)).ok, true);
+  assert.equal((await take(a2, 'new_message'))[0], 'Anon: still here');
+  // a2 leaves while Redis is away: after the resync, b learns of it.
+  const a2id = a2.id;
+  a2.close();
+
+  redis = await startRedis(redisPort, dir);
+  await Promise.all(nodes.map((n) => n.waitLog(/redis: node n\d+ rejoined the cluster/, 1,
+    5000)));
+  const [, , gone] = await take(b, 'bye', { ms: 5000 });
+  assert.equal(gone.id, a2id);
+
+  // Joins work again and see those who stayed; relays cross nodes again.
+  const r2 = await ack(d, 'join_room', room);
+  assert.equal(r2.ok, true, JSON.stringify(r2));
+  assert.deepEqual(r2.participants.map((p) => p.id).sort(), [a.id, b.id].sort());
+  assert.equal((await ack(b, 'new_message', 'back', room)).ok, true);
+  assert.equal((await take(a, 'new_message'))[0], 'Anon: back');
+  // Nobody was told a stayer left, nor welcomed twice.
+  await sync(a);
+  await sync(b);
+  assert.deepEqual(pending(a, 'bye').map(([, , , p]) => p.id), [a2id]);
+  assert.deepEqual(pending(b, 'bye'), []);
+  assert.deepEqual(pending(b, 'welcome').map(([, , , p]) => p.id), [d.id]);
+  closeAll(a, b, d);
+});
+
+test('cluster: kill -9 of a node: its participants leave, bye within 10 s', { skip }, async () => {
+  const room = 'killed';
+  const a = await connect(url(0));
+  const z = await connect(url(2));
+  await ack(a, 'join_room', room);
+  await ack(z, 'join_room', room);
+  await take(a, 'welcome');
+  const zid = z.id;
+  const start = Date.now();
+  nodes[2].child.kill('SIGKILL');
+  await nodes[2].exit;
+  const [, count, p] = await take(a, 'bye', { ms: 10000 });
+  assert.deepEqual([count, p.id], [1, zid]);
+  assert.ok(Date.now() - start < 10000 * TIME_SCALE);
+  // The room is one participant on the survivors' lists.
+  const lobby = await connect(url(1));
+  await listed(lobby, room, 1);
+  closeAll(a, lobby);
+});
