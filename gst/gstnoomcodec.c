@@ -29,6 +29,20 @@ configure_vp8enc (GstElement * e, guint kbps)
   gst_util_set_object_arg (G_OBJECT (e), "error-resilient", "default");
 }
 
+/* Following a moving target, as WebRTC encoders do: a client buffer of
+ * 1 s, not 6 (the rate control answers within a second), key frames at
+ * most 3 times an average frame, and, when even the coarsest quantizer
+ * does not fit the bitrate, fewer frames (a buffer under 30 %) and then a
+ * smaller picture (libvpx's spatial resampling, a key frame at the new
+ * size). */
+static void
+configure_vpxenc_adaptive (GstElement * e)
+{
+  g_object_set (e, "buffer-size", 1000, "buffer-initial-size", 500,
+      "buffer-optimal-size", 600, "max-intra-bitrate", 300,
+      "dropframe-threshold", 30, "resize-allowed", TRUE, NULL);
+}
+
 static void
 configure_vp9enc (GstElement * e, guint kbps)
 {
@@ -88,6 +102,7 @@ static const GstNoomCodec codecs[] = {
         .encoder = "vp8enc",
         .encoder_plugin = "gst-plugins-good",
         .configure_encoder = configure_vp8enc,
+        .configure_adaptive_encoder = configure_vpxenc_adaptive,
         .payloader = "rtpvp8pay",
         .configure_payloader = configure_vpx_pay,
         .depayloader = "rtpvp8depay",
@@ -122,6 +137,7 @@ static const GstNoomCodec codecs[] = {
         .encoder = "vp9enc",
         .encoder_plugin = "gst-plugins-good",
         .configure_encoder = configure_vp9enc,
+        .configure_adaptive_encoder = configure_vpxenc_adaptive,
         .payloader = "rtpvp9pay",
         .configure_payloader = configure_vpx_pay,
         .depayloader = "rtpvp9depay",
@@ -196,7 +212,11 @@ rtp_structure (const GstNoomCodec * c, GstNoomCodecDirection direction,
           NULL);
   }
   if (c->video) {
-    gst_structure_set (s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE, NULL);
+    gst_structure_set (s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
+        "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE,
+        "extmap-3", G_TYPE_STRING,
+        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+        NULL);
     if (direction == GST_NOOM_CODEC_SEND)
       gst_structure_set (s, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
   }

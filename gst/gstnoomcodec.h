@@ -37,6 +37,9 @@ struct _GstNoomCodec
   const gchar *encoder;
   const gchar *encoder_plugin;
   void (*configure_encoder) (GstElement * encoder, guint kbps);
+  /* more, when noomsink's congestion control moves the bitrate (NULL:
+   * nothing more) */
+  void (*configure_adaptive_encoder) (GstElement * encoder);
   const gchar *encoder_caps;
   /* sending encoded media: a parser first, if any */
   const gchar *send_parser;

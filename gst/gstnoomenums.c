@@ -11,6 +11,15 @@ static const GEnumValue video_codecs[] = {
   {0, NULL, NULL},
 };
 
+static const GEnumValue congestion_controls[] = {
+  {GST_NOOM_CONGESTION_CONTROL_DISABLED,
+      "Disabled: the encoder keeps video-bitrate", "disabled"},
+  {GST_NOOM_CONGESTION_CONTROL_HOMEGROWN,
+      "Delay and loss based, from TWCC feedback or receiver reports",
+      "homegrown"},
+  {0, NULL, NULL},
+};
+
 static const GFlagsValue media[] = {
   {GST_NOOM_MEDIA_AUDIO, "Audio", "audio"},
   {GST_NOOM_MEDIA_VIDEO, "Video", "video"},
@@ -52,6 +61,15 @@ gst_noom_video_codec_get_type (void)
   static GType type = 0;
 
   return register_once (&type, "GstNoomVideoCodec", video_codecs, FALSE);
+}
+
+GType
+gst_noom_congestion_control_get_type (void)
+{
+  static GType type = 0;
+
+  return register_once (&type, "GstNoomCongestionControl",
+      congestion_controls, FALSE);
 }
 
 GType

@@ -42,6 +42,16 @@ typedef enum
   GST_NOOM_ICE_TRANSPORT_POLICY_RELAY,
 } GstNoomIceTransportPolicy;
 
+/* noomsink:congestion-control; the nicks are webrtcsink's where they mean
+ * the same */
+typedef enum
+{
+  GST_NOOM_CONGESTION_CONTROL_DISABLED,
+  GST_NOOM_CONGESTION_CONTROL_HOMEGROWN,
+} GstNoomCongestionControl;
+
+#define GST_TYPE_NOOM_CONGESTION_CONTROL \
+  (gst_noom_congestion_control_get_type ())
 #define GST_TYPE_NOOM_VIDEO_CODEC (gst_noom_video_codec_get_type ())
 #define GST_TYPE_NOOM_MEDIA (gst_noom_media_get_type ())
 #define GST_TYPE_NOOM_SRC_KIND (gst_noom_src_kind_get_type ())
@@ -49,6 +59,7 @@ typedef enum
   (gst_noom_ice_transport_policy_get_type ())
 
 GType gst_noom_video_codec_get_type (void);
+GType gst_noom_congestion_control_get_type (void);
 GType gst_noom_media_get_type (void);
 GType gst_noom_src_kind_get_type (void);
 GType gst_noom_ice_transport_policy_get_type (void);

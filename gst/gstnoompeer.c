@@ -56,6 +56,9 @@ struct _GstNoomPeer
 
   /* Under the object lock. */
   GstWebRTCPeerConnectionState state;
+  guint send_estimate;          /* bit/s, 0: none */
+  guint send_layer;
+  gdouble send_loss;
   /* The relay's connection (docs/protocol.md §11): whose track each m-line
    * of its last offer carries, by m-line index (NoomParticipant*, NULL
    * for our upload m-lines and ended tracks), and which of them carry a
@@ -1066,6 +1069,17 @@ stats_replied (GstPromise * promise, gpointer data)
   g_mutex_unlock (&sw->lock);
 }
 
+void
+gst_noom_peer_set_bandwidth (GstNoomPeer * self, guint estimate, guint layer,
+    gdouble loss)
+{
+  GST_OBJECT_LOCK (self);
+  self->send_estimate = estimate;
+  self->send_layer = layer;
+  self->send_loss = loss;
+  GST_OBJECT_UNLOCK (self);
+}
+
 GstStructure *
 gst_noom_peer_get_stats (GstNoomPeer * self)
 {
@@ -1075,8 +1089,15 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   GEnumValue *ev;
   Totals t = { 0, };
 
+  guint estimate, layer;
+  gdouble loss;
+  GstStructure *s;
+
   GST_OBJECT_LOCK (self);
   state = self->state;
+  estimate = self->send_estimate;
+  layer = self->send_layer;
+  loss = self->send_loss;
   GST_OBJECT_UNLOCK (self);
 
   if (state != GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED) {
@@ -1110,7 +1131,7 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   ev = g_enum_get_value (klass, state);
   g_type_class_unref (klass);
 
-  return gst_structure_new ("participant",
+  s = gst_structure_new ("participant",
       "id", G_TYPE_STRING, remote->id,
       "nickname", G_TYPE_STRING, remote->nickname,
       "kind", G_TYPE_STRING, remote->kind,
@@ -1122,4 +1143,10 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
       "packets-received", G_TYPE_UINT64, t.packets_received,
       "packets-lost", G_TYPE_INT64, t.packets_lost,
       "round-trip-time", G_TYPE_DOUBLE, t.rtt, NULL);
+  /* noomsink with congestion control: its view of the link */
+  if (estimate)
+    gst_structure_set (s, "estimated-bitrate", G_TYPE_UINT, estimate,
+        "video-layer", G_TYPE_UINT, layer, "fraction-lost", G_TYPE_DOUBLE,
+        loss, NULL);
+  return s;
 }

@@ -89,5 +89,9 @@ void gst_noom_peer_add_transceiver (GstNoomPeer * self,
     GstWebRTCRTPTransceiverDirection direction, GstCaps * caps);
 
 GstStructure *gst_noom_peer_get_stats (GstNoomPeer * self);
+/* noomsink's bandwidth estimate of this peer's link (bit/s), the video
+ * layer it gets and its loss (0..1), for the stats.  Any thread. */
+void gst_noom_peer_set_bandwidth (GstNoomPeer * self, guint estimate,
+    guint layer, gdouble loss);
 
 G_END_DECLS

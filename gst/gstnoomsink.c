@@ -48,6 +48,7 @@
 #include "gstnoomcodec.h"
 #include "gstnoomsession.h"
 #include "gstnoompeer.h"
+#include "gstnoombwe.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_noom_sink_debug);
 #define SESSION(self) gst_noom_base_bin_get_session (GST_NOOM_BASE_BIN (self))
@@ -57,6 +58,19 @@ GST_DEBUG_CATEGORY_STATIC (gst_noom_sink_debug);
 #define DEFAULT_VIDEO_CODEC GST_NOOM_VIDEO_CODEC_VP8
 #define DEFAULT_VIDEO_BITRATE 1000
 #define DEFAULT_AUDIO_BITRATE 64
+#define DEFAULT_CONGESTION_CONTROL GST_NOOM_CONGESTION_CONTROL_HOMEGROWN
+#define DEFAULT_MIN_BITRATE 100000
+#define DEFAULT_START_BITRATE 0
+#define DEFAULT_MAX_BITRATE 0
+
+#define TWCC_URI \
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+/* the one-byte header extension id our payloaders write TWCC with
+ * (gstnoomcodec.c offers it) */
+#define TWCC_ID 3
+/* After a receiver was moved down a layer, it is not moved up again for
+ * this long (µs): each try overloads its link for a moment. */
+#define UPSWITCH_BACKOFF (8 * G_USEC_PER_SEC)
 
 enum
 {
@@ -65,6 +79,10 @@ enum
   PROP_AUDIO_BITRATE,
   PROP_MUTE_AUDIO,
   PROP_MUTE_VIDEO,
+  PROP_CONGESTION_CONTROL,
+  PROP_MIN_BITRATE,
+  PROP_START_BITRATE,
+  PROP_MAX_BITRATE,
 };
 
 typedef struct
@@ -82,7 +100,39 @@ typedef struct
   gboolean eos;
   gboolean need_key;            /* video unmuted: ask for a keyframe
                                  * (under the sink's object lock) */
+  GstElement *encoder;          /* raw input: ours, whose bitrate adapts */
+  gboolean layered;             /* VP8 with temporal layers */
+  gboolean twcc;                /* the payloader writes TWCC */
+  /* under the object lock: bitrates for the encoder, given to it on its
+   * own streaming thread (replan() runs on RTP sessions' threads, which
+   * hold their session's lock: into the encoder from there would wait
+   * for a frame that waits for that lock) */
+  gboolean retarget;
+  guint target_total, target_base;
 } Stream;
+
+/* One receiver's bandwidth (docs/elements.md "Bandwidth adaptation"):
+ * an atomic rc box, held by the peer (object data), by the handlers on
+ * its webrtcbin's RTP session, by its video branch, and by the sink's
+ * list while the peer is there. */
+typedef struct
+{
+  GstNoomSink *sink;            /* not a ref */
+  gchar *peer_id;
+  gchar *nickname;
+  GMutex lock;                  /* the fields below; after the sink's */
+  GstNoomBwe bwe;
+  gboolean reported;            /* an estimate came */
+  gboolean receives_video;      /* a video branch of ours goes there */
+  guint layer;
+  gint64 no_upswitch_until;
+  guint posted_estimate, posted_layer;
+  gint64 posted_at;
+  GstNoomPeer *peer;            /* not a ref; NULL once removed */
+  /* the branch's streaming thread only */
+  GstNoomLayerFilter filter;
+  gint max_layer;               /* atomic: what the filter lets through */
+} PeerBwe;
 
 /* One stream's path to one peer. */
 typedef struct
@@ -96,6 +146,8 @@ typedef struct
   GstWebRTCRTPTransceiver *transceiver;
   gint failed;                  /* atomic */
   gint pt;                      /* the peer's payload type; -1: ours */
+  PeerBwe *bwe;                 /* a ref, for a layered video branch */
+  gint strip_twcc;              /* atomic: the peer took no TWCC */
 } Branch;
 
 struct _GstNoomSink
@@ -113,6 +165,11 @@ struct _GstNoomSink
   gboolean eos_posted;
   gboolean mute_audio;
   gboolean mute_video;
+  gint congestion_control;
+  guint min_bitrate, start_bitrate, max_bitrate;
+  GPtrArray *bwes;              /* PeerBwe*, a ref each */
+  guint encoder_bitrate, base_bitrate;  /* what the encoder was given */
+  gint64 last_plan;
 };
 
 static GstStaticPadTemplate video_template =
@@ -160,6 +217,85 @@ add_element (GstNoomSink * self, GPtrArray * elements, const gchar * factory,
   return e;
 }
 
+static GstPadProbeReturn retarget_probe (GstPad * pad,
+    GstPadProbeInfo * info, gpointer data);
+
+/* The video bitrate limits in bit/s; under the object lock. */
+static void
+limits_locked (GstNoomSink * self, guint * min, guint * start, guint * max)
+{
+  *max = self->max_bitrate ? self->max_bitrate : self->video_bitrate * 1000;
+  *min = MIN (self->min_bitrate, *max);
+  *start = self->start_bitrate ? CLAMP (self->start_bitrate, *min, *max) :
+      *max;
+}
+
+/* vp8enc's temporal layers (gstnoombwe.h): every other frame is layer 0,
+ * which refers to the last layer 0 frame only; the frames between are
+ * layer 1, which refer to the last layer 0 frame and which nothing refers
+ * to, so a receiver can be sent layer 0 alone and switched at any frame.
+ * @base is what layer 0 gets of @total (bit/s).  vp8enc takes its arrays
+ * as GValueArray, which GLib deprecates. */
+G_GNUC_BEGIN_IGNORE_DEPRECATIONS static void
+set_vp8_layers (GstElement * enc, guint total, guint base, gboolean init)
+{
+  GValueArray *rates = g_value_array_new (2);
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_INT);
+  if (init) {
+    GValueArray *ids = g_value_array_new (2), *decimators =
+        g_value_array_new (2);
+
+    g_value_set_int (&v, 0);
+    g_value_array_append (ids, &v);
+    g_value_set_int (&v, 1);
+    g_value_array_append (ids, &v);
+    g_value_set_int (&v, 2);
+    g_value_array_append (decimators, &v);
+    g_value_set_int (&v, 1);
+    g_value_array_append (decimators, &v);
+    g_object_set (enc, "temporal-scalability-number-layers",
+        GST_NOOM_BWE_LAYERS, "temporal-scalability-periodicity", 2,
+        "temporal-scalability-layer-id", ids,
+        "temporal-scalability-rate-decimator", decimators, NULL);
+    gst_util_set_object_arg (G_OBJECT (enc),
+        "temporal-scalability-layer-flags",
+        "<no-ref-golden+no-ref-alt+no-upd-golden+no-upd-alt, "
+        "no-ref-golden+no-ref-alt+no-upd-last+no-upd-golden+no-upd-alt+"
+        "no-upd-entropy>");
+    /* both depend on layer 0 only: a receiver can go up at any frame */
+    gst_util_set_object_arg (G_OBJECT (enc),
+        "temporal-scalability-layer-sync-flags", "<true, true>");
+    g_value_array_free (ids);
+    g_value_array_free (decimators);
+  }
+  /* cumulative: layer 0, then layers 0 and 1 */
+  g_value_set_int (&v, base);
+  g_value_array_append (rates, &v);
+  g_value_set_int (&v, total);
+  g_value_array_append (rates, &v);
+  g_object_set (enc, "target-bitrate", (gint) total,
+      "temporal-scalability-target-bitrate", rates, NULL);
+  g_value_array_free (rates);
+  g_value_unset (&v);
+}
+
+G_GNUC_END_IGNORE_DEPRECATIONS
+
+
+/* The encoder's target, @bitrate in bit/s, at run time. */
+static void
+set_encoder_bitrate (GstElement * enc, guint bitrate)
+{
+  GObjectClass *klass = G_OBJECT_GET_CLASS (enc);
+
+  if (g_object_class_find_property (klass, "target-bitrate"))
+    g_object_set (enc, "target-bitrate", (gint) bitrate, NULL);
+  else if (g_object_class_find_property (klass, "bitrate"))
+    g_object_set (enc, "bitrate", MAX (bitrate / 1000, 1), NULL);
+}
+
 /* Fills @elements (upstream first) for @caps; the last one is the
  * payloader.  FALSE with an error posted when it cannot. */
 static gboolean
@@ -175,14 +311,19 @@ chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
   };
   const GstNoomCodec *codec;
   GstNoomVideoCodec vc;
-  guint vbitrate, abitrate, i;
+  guint vbitrate, abitrate, i, min, start, max;
+  gboolean adapt;
   GstElement *e;
 
   GST_OBJECT_LOCK (self);
   vc = self->video_codec;
   vbitrate = self->video_bitrate;
   abitrate = self->audio_bitrate;
+  adapt = self->congestion_control != GST_NOOM_CONGESTION_CONTROL_DISABLED;
+  limits_locked (self, &min, &start, &max);
   GST_OBJECT_UNLOCK (self);
+  if (adapt)
+    vbitrate = MAX (start / 1000, 1);
 
   if (!g_strcmp0 (name, "video/x-raw") || !g_strcmp0 (name, "audio/x-raw")) {
     gboolean video = !g_strcmp0 (name, "video/x-raw");
@@ -196,6 +337,27 @@ chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
                 codec->encoder_plugin)))
       return FALSE;
     codec->configure_encoder (e, video ? vbitrate : abitrate);
+    if (video && adapt) {
+      GstPad *esink = gst_element_get_static_pad (e, "sink");
+
+      /* A PLI per lost packet from a receiver behind a full link would
+       * fill it with key frames. */
+      if (g_object_class_find_property (G_OBJECT_GET_CLASS (e),
+              "min-force-key-unit-interval"))
+        g_object_set (e, "min-force-key-unit-interval", GST_SECOND, NULL);
+      if (codec->configure_adaptive_encoder)
+        codec->configure_adaptive_encoder (e);
+      stream->encoder = e;
+      gst_pad_add_probe (esink, GST_PAD_PROBE_TYPE_BUFFER, retarget_probe,
+          stream, NULL);
+      gst_object_unref (esink);
+      stream->layered = vc == GST_NOOM_VIDEO_CODEC_VP8;
+      if (stream->layered)
+        set_vp8_layers (e, start, start / 2, TRUE);
+      GST_INFO_OBJECT (self, "%s: congestion control from %u bit/s (%u to "
+          "%u)%s", GST_PAD_NAME (stream->ghost), start, min, max,
+          stream->layered ? ", 2 temporal layers" : "");
+    }
     if (codec->encoder_caps) {
       GstCaps *profile = gst_caps_from_string (codec->encoder_caps);
 
@@ -230,12 +392,31 @@ chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
     return FALSE;
   if (codec->configure_payloader)
     codec->configure_payloader (e);
+  if (adapt && stream->is_video) {
+    /* rtpsession writes each peer's transport-wide sequence numbers into
+     * it (one per connection); the peers' feedback is our estimate */
+    GstRTPHeaderExtension *ext =
+        gst_rtp_header_extension_create_from_uri (TWCC_URI);
+
+    if (ext) {
+      gst_rtp_header_extension_set_id (ext, TWCC_ID);
+      g_signal_emit_by_name (e, "add-extension", ext);
+      gst_object_unref (ext);
+      stream->twcc = TRUE;
+    } else {
+      GST_ELEMENT_WARNING (self, CORE, MISSING_PLUGIN,
+          ("The rtphdrexttwcc element is missing (gst-plugins-good): no "
+              "congestion control."), (NULL));
+    }
+  }
   g_object_set (e, "pt", codec->payload_type, "mtu", 1200, NULL);
   *codec_out = codec;
   return TRUE;
 }
 
 static void maybe_join (GstNoomSink * self);
+static void peer_bwe_unref (gpointer data);
+
 
 static gboolean
 forward_sticky (GstPad * pad, GstEvent ** event, gpointer user_data)
@@ -686,6 +867,7 @@ branch_free (gpointer data)
   }
   gst_clear_object (&b->queue_src);
   gst_clear_object (&b->transceiver);
+  g_clear_pointer (&b->bwe, peer_bwe_unref);
   g_free (b->peer_id);
   g_free (b);
 }
@@ -839,12 +1021,446 @@ add_ssrc (Stream * stream, GstCaps * caps)
   gst_object_unref (src);
 }
 
+/* ------------------------------------------------------------------------ */
+/* bandwidth adaptation (docs/elements.md "Bandwidth adaptation") */
+
+static void
+peer_bwe_clear (gpointer data)
+{
+  PeerBwe *pb = data;
+
+  g_free (pb->peer_id);
+  g_free (pb->nickname);
+  g_mutex_clear (&pb->lock);
+}
+
+static PeerBwe *
+peer_bwe_ref (PeerBwe * pb)
+{
+  return g_atomic_rc_box_acquire (pb);
+}
+
+static void
+peer_bwe_unref (gpointer data)
+{
+  g_atomic_rc_box_release_full (data, peer_bwe_clear);
+}
+
+static PeerBwe *
+peer_bwe_of (GstNoomPeer * peer)
+{
+  return g_object_get_data (G_OBJECT (peer), "noom-bwe");
+}
+
+/* The video stream whose encoder adapts, if any; under the object lock. */
+static Stream *
+adapting_stream_locked (GstNoomSink * self)
+{
+  GList *l;
+
+  for (l = self->streams; l; l = l->next)
+    if (((Stream *) l->data)->encoder)
+      return l->data;
+  return NULL;
+}
+
+typedef struct
+{
+  gchar *id, *nickname;
+  guint estimate, layer;
+  gdouble loss;
+  gboolean twcc;
+} Report;
+
+static void
+report_clear (Report * r)
+{
+  g_free (r->id);
+  g_free (r->nickname);
+}
+
+/* Gives the encoder the bitrate the receivers' estimates call for, and
+ * each receiver the layer that fits (gst_noom_bwe_plan()); posts
+ * noom-bandwidth for the estimates and layers that changed.  Any thread;
+ * takes the object lock. */
+static void
+replan (GstNoomSink * self, gboolean force)
+{
+  g_autoptr (GArray) estimates = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GArray) reports = g_array_new (FALSE, TRUE, sizeof (Report));
+  gint64 now = g_get_monotonic_time ();
+  guint min, start, max, total, base, i;
+  gboolean layered = FALSE;
+  Stream *stream;
+
+  g_array_set_clear_func (reports, (GDestroyNotify) report_clear);
+  GST_OBJECT_LOCK (self);
+  stream = adapting_stream_locked (self);
+  if (!stream || !self->bwes || (!force && now - self->last_plan <
+          100 * G_TIME_SPAN_MILLISECOND)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  self->last_plan = now;
+  layered = stream->layered;
+  limits_locked (self, &min, &start, &max);
+  for (i = 0; i < self->bwes->len; i++) {
+    PeerBwe *pb = self->bwes->pdata[i];
+
+    guint estimate;
+
+    g_mutex_lock (&pb->lock);
+    estimate = (guint) pb->bwe.estimate;
+    if (pb->receives_video && pb->reported)
+      g_array_append_val (estimates, estimate);
+    g_mutex_unlock (&pb->lock);
+  }
+  if (layered) {
+    gst_noom_bwe_plan ((guint *) estimates->data, estimates->len, min, max,
+        &total, &base);
+  } else {
+    /* one encoding, no layers: the slowest receiver sets the pace */
+    total = max;
+    for (i = 0; i < estimates->len; i++)
+      total = MIN (total, g_array_index (estimates, guint, i));
+    total = CLAMP (total, min, max);
+    base = total;
+  }
+  if (estimates->len && (force || ABS ((gint64) total -
+              (gint64) self->encoder_bitrate) > self->encoder_bitrate / 20
+          || ABS ((gint64) base - (gint64) self->base_bitrate) >
+          self->base_bitrate / 20)) {
+    self->encoder_bitrate = total;
+    self->base_bitrate = base;
+    stream->retarget = TRUE;
+    stream->target_total = total;
+    stream->target_base = base;
+    GST_DEBUG_OBJECT (self, "encoder %u bit/s, layer 0 %u bit/s", total,
+        base);
+  }
+  total = self->encoder_bitrate ? self->encoder_bitrate : start;
+
+  for (i = 0; i < self->bwes->len; i++) {
+    PeerBwe *pb = self->bwes->pdata[i];
+    guint estimate, layer;
+
+    g_mutex_lock (&pb->lock);
+    estimate = (guint) pb->bwe.estimate;
+    layer = pb->layer;
+    if (layered && pb->receives_video && pb->reported) {
+      layer = gst_noom_bwe_choose_layer (estimate, total, pb->layer);
+      if (layer > pb->layer && now < pb->no_upswitch_until)
+        layer = pb->layer;
+      if (layer < pb->layer)
+        pb->no_upswitch_until = now + UPSWITCH_BACKOFF;
+      if (layer != pb->layer)
+        GST_INFO_OBJECT (self, "%s: layer %u -> %u (estimate %u bit/s, "
+            "encoder %u bit/s)", pb->peer_id, pb->layer, layer, estimate,
+            total);
+      pb->layer = layer;
+      g_atomic_int_set (&pb->max_layer, layer);
+    }
+    if (pb->reported && (layer != pb->posted_layer ||
+            ABS ((gint64) estimate - (gint64) pb->posted_estimate) >
+            pb->posted_estimate / 10) && now - pb->posted_at >=
+        G_USEC_PER_SEC) {
+      Report r = { g_strdup (pb->peer_id), g_strdup (pb->nickname),
+        estimate, layered ? layer : GST_NOOM_BWE_LAYERS - 1, pb->bwe.loss,
+        pb->bwe.twcc
+      };
+
+      pb->posted_layer = layer;
+      pb->posted_estimate = estimate;
+      pb->posted_at = now;
+      g_array_append_val (reports, r);
+    }
+    if (pb->peer)
+      gst_noom_peer_set_bandwidth (pb->peer, estimate, layered ? layer :
+          GST_NOOM_BWE_LAYERS - 1, pb->bwe.loss);
+    g_mutex_unlock (&pb->lock);
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  for (i = 0; i < reports->len; i++) {
+    Report *r = &g_array_index (reports, Report, i);
+
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("noom-bandwidth",
+                "id", G_TYPE_STRING, r->id,
+                "nickname", G_TYPE_STRING, r->nickname,
+                "estimated-bitrate", G_TYPE_UINT, r->estimate,
+                "layer", G_TYPE_UINT, r->layer,
+                "fraction-lost", G_TYPE_DOUBLE, r->loss,
+                "twcc", G_TYPE_BOOLEAN, r->twcc,
+                "encoder-bitrate", G_TYPE_UINT, total, NULL)));
+  }
+}
+
+/* The encoder's streaming thread, before each frame: the bitrates replan()
+ * chose. */
+static GstPadProbeReturn
+retarget_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Stream *stream = data;
+  GstNoomSink *self = stream->sink;
+  gboolean retarget;
+  guint total, base;
+
+  GST_OBJECT_LOCK (self);
+  retarget = stream->retarget;
+  stream->retarget = FALSE;
+  total = stream->target_total;
+  base = stream->target_base;
+  GST_OBJECT_UNLOCK (self);
+  if (!retarget)
+    return GST_PAD_PROBE_OK;
+  if (stream->layered)
+    set_vp8_layers (stream->encoder, total, base, FALSE);
+  else
+    set_encoder_bitrate (stream->encoder, total);
+  return GST_PAD_PROBE_OK;
+}
+
+/* The RTP session's thread, on each TWCC feedback of the peer. */
+static void
+on_twcc_stats (GObject * session, GParamSpec * pspec, PeerBwe * pb)
+{
+  GstStructure *st = NULL;
+  guint sent = 0, received = 0;
+  gdouble loss = 0;
+  gint64 trend = G_MININT64;
+  guint estimate;
+
+  g_object_get (session, "twcc-stats", &st, NULL);
+  if (!st)
+    return;
+  gst_structure_get_uint (st, "bitrate-sent", &sent);
+  gst_structure_get_uint (st, "bitrate-recv", &received);
+  gst_structure_get_double (st, "packet-loss-pct", &loss);
+  gst_structure_get_int64 (st, "avg-delta-of-delta", &trend);
+  gst_structure_free (st);
+
+  g_mutex_lock (&pb->lock);
+  /* a report of nothing (the first ones, or nothing sent) says nothing */
+  if (sent == 0 && received == 0) {
+    g_mutex_unlock (&pb->lock);
+    return;
+  }
+  estimate = gst_noom_bwe_update_twcc (&pb->bwe, g_get_monotonic_time (),
+      sent, received, loss, trend);
+  GST_DEBUG_OBJECT (pb->sink, "%s: sent %u received %u bit/s, loss %.1f %%, "
+      "delay trend %" G_GINT64_FORMAT " ns: estimate %u bit/s", pb->peer_id,
+      sent, received, loss, trend, estimate);
+  pb->reported = TRUE;
+  g_mutex_unlock (&pb->lock);
+  GST_LOG_OBJECT (pb->sink, "%s: sent %u received %u bit/s, loss %.1f %%, "
+      "delay trend %" G_GINT64_FORMAT " ns: estimate %u bit/s", pb->peer_id,
+      sent, received, loss, trend, estimate);
+  replan (pb->sink, FALSE);
+}
+
+/* webrtcbin's rtpbin makes its sessions as the connection is negotiated. */
+static void
+on_rtpbin_element_added (GstBin * rtpbin, GstElement * element, PeerBwe * pb)
+{
+  GstElementFactory *f = gst_element_get_factory (element);
+
+  if (f && !g_strcmp0 (GST_OBJECT_NAME (f), "rtpsession") &&
+      g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+          "twcc-stats"))
+    g_signal_connect_data (element, "notify::twcc-stats",
+        G_CALLBACK (on_twcc_stats), peer_bwe_ref (pb),
+        (GClosureNotify) peer_bwe_unref, 0);
+}
+
+static void
+bwe_peer_added (GstNoomSink * self, GstNoomPeer * peer)
+{
+  GstElement *rtpbin;
+  PeerBwe *pb;
+  NoomParticipant *p = gst_noom_peer_get_participant (peer);
+  guint min, start, max;
+
+  pb = g_atomic_rc_box_new0 (PeerBwe);
+  pb->sink = self;
+  pb->peer_id = g_strdup (p->id);
+  pb->nickname = g_strdup (p->nickname);
+  pb->peer = peer;
+  g_mutex_init (&pb->lock);
+  gst_noom_layer_filter_init (&pb->filter);
+  pb->max_layer = pb->layer = GST_NOOM_BWE_LAYERS - 1;
+  pb->posted_layer = G_MAXUINT;
+  GST_OBJECT_LOCK (self);
+  limits_locked (self, &min, &start, &max);
+  gst_noom_bwe_init (&pb->bwe, min, start, max);
+  if (!self->bwes)
+    self->bwes = g_ptr_array_new_with_free_func (peer_bwe_unref);
+  g_ptr_array_add (self->bwes, peer_bwe_ref (pb));
+  GST_OBJECT_UNLOCK (self);
+  g_object_set_data_full (G_OBJECT (peer), "noom-bwe", pb, peer_bwe_unref);
+
+  rtpbin = gst_bin_get_by_name (GST_BIN (gst_noom_peer_get_webrtcbin (peer)),
+      "rtpbin");
+  if (rtpbin) {
+    g_signal_connect_data (rtpbin, "element-added",
+        G_CALLBACK (on_rtpbin_element_added), peer_bwe_ref (pb),
+        (GClosureNotify) peer_bwe_unref, 0);
+    gst_object_unref (rtpbin);
+  } else {
+    GST_WARNING_OBJECT (self, "webrtcbin has no rtpbin: no bandwidth "
+        "estimate for %s", p->id);
+  }
+}
+
+static void
+bwe_peer_removed (GstNoomSink * self, GstNoomPeer * peer)
+{
+  PeerBwe *pb = peer_bwe_of (peer);
+
+  if (!pb)
+    return;
+  g_mutex_lock (&pb->lock);
+  pb->peer = NULL;
+  g_mutex_unlock (&pb->lock);
+  GST_OBJECT_LOCK (self);
+  if (self->bwes)
+    g_ptr_array_remove (self->bwes, pb);
+  GST_OBJECT_UNLOCK (self);
+  /* the others may take more now */
+  replan (self, FALSE);
+}
+
+/* The peer took no TWCC (it did not echo our a=extmap, or numbers it
+ * otherwise): the id our payloader writes is turned into 15, which ends a
+ * one-byte header extension block (RFC 8285), so the peer reads nothing
+ * into it. */
+static void
+strip_twcc (GstRTPBuffer * rtp)
+{
+  guint8 *data;
+  guint16 bits;
+  guint wordlen, i;
+
+  if (!gst_rtp_buffer_get_extension_data (rtp, &bits, (gpointer *) & data,
+          &wordlen) || bits != 0xBEDE)
+    return;
+  for (i = 0; i < wordlen * 4;) {
+    guint id = data[i] >> 4, len = (data[i] & 0x0f) + 1;
+
+    if (data[i] == 0) {
+      i++;
+      continue;
+    }
+    if (id == 15)
+      return;
+    if (id == TWCC_ID) {
+      data[i] = (guint8) (0xf0 | (data[i] & 0x0f));
+      return;
+    }
+    i += 1 + len;
+  }
+}
+
+static gboolean
+filter_buffer (Branch * b, GstBuffer ** buffer)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gboolean keep = TRUE;
+
+  *buffer = gst_buffer_make_writable (*buffer);
+  if (!gst_rtp_buffer_map (*buffer, GST_MAP_READWRITE, &rtp))
+    return TRUE;
+  if (g_atomic_int_get (&b->strip_twcc))
+    strip_twcc (&rtp);
+  if (b->bwe) {
+    b->bwe->filter.max_layer = g_atomic_int_get (&b->bwe->max_layer);
+    keep = gst_noom_layer_filter_process (&b->bwe->filter, &rtp);
+  }
+  gst_rtp_buffer_unmap (&rtp);
+  return keep;
+}
+
+static gboolean
+filter_list_item (GstBuffer ** buffer, guint idx, gpointer data)
+{
+  if (!filter_buffer (data, buffer))
+    gst_clear_buffer (buffer);
+  return TRUE;
+}
+
+/* A video branch's packets on their way to the peer: its layers, and the
+ * TWCC extension it did not take.  The queue's streaming thread. */
+static GstPadProbeReturn
+branch_filter (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  Branch *b = data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+
+    if (!filter_buffer (b, &buf)) {
+      GST_PAD_PROBE_INFO_DATA (info) = buf;
+      return GST_PAD_PROBE_DROP;
+    }
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+
+    list = gst_buffer_list_make_writable (list);
+    gst_buffer_list_foreach (list, filter_list_item, b);
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+    if (gst_buffer_list_length (list) == 0)
+      return GST_PAD_PROBE_DROP;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+/* Whether @media (an m-line of the peer's description) carries TWCC with
+ * our id. */
+static gboolean
+media_has_twcc (const GstSDPMedia * media)
+{
+  const gchar *v;
+  guint i;
+
+  for (i = 0; (v = gst_sdp_media_get_attribute_val_n (media, "extmap", i));
+      i++)
+    if (atoi (v) == TWCC_ID && strstr (v, TWCC_URI))
+      return TRUE;
+  return FALSE;
+}
+
+/* Our codec preference must not give our TWCC id to a peer's offer that
+ * uses that id for another extension, or TWCC under another id:
+ * webrtcbin would find no common codec. */
+static void
+fit_extmap (GstCaps * caps, const GstSDPMedia * offer)
+{
+  g_autofree gchar *field = g_strdup_printf ("extmap-%d", TWCC_ID);
+  const gchar *v;
+  guint i;
+
+  for (i = 0; (v = gst_sdp_media_get_attribute_val_n (offer, "extmap", i));
+      i++) {
+    gboolean ours = atoi (v) == TWCC_ID, twcc = strstr (v, TWCC_URI) != NULL;
+
+    if (ours != twcc) {
+      guint j;
+
+      for (j = 0; j < gst_caps_get_size (caps); j++)
+        gst_structure_remove_field (gst_caps_get_structure (caps, j), field);
+      return;
+    }
+  }
+}
+
 /* tee -> leaky queue -> webrtcbin's @pad_name, on a transceiver sending
  * @stream's codec, as payload type @pt (-1: ours). */
 static void
 link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
     const gchar * pad_name, GstWebRTCRTPTransceiverDirection direction,
-    gint pt)
+    gint pt, const GstSDPMedia * offer)
 {
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
   GstWebRTCRTPTransceiver *trans = NULL;
@@ -864,6 +1480,8 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
       gst_caps_set_simple (caps, "payload", G_TYPE_INT, pt, NULL);
     if (gst_noom_peer_get_plan (peer)->relay)
       add_ssrc (stream, caps);
+    if (offer)
+      fit_extmap (caps, offer);
     g_object_set (trans, "direction", direction, "codec-preferences", caps,
         NULL);
     gst_caps_unref (caps);
@@ -875,6 +1493,14 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
   b->peer_id = g_strdup (gst_noom_peer_get_participant (peer)->id);
   b->tee = stream->tee;
   b->pt = pt;
+  if (stream->twcc && offer && !media_has_twcc (offer))
+    b->strip_twcc = TRUE;
+  if (stream->layered && peer_bwe_of (peer)) {
+    b->bwe = peer_bwe_ref (peer_bwe_of (peer));
+    g_mutex_lock (&b->bwe->lock);
+    b->bwe->receives_video = TRUE;
+    g_mutex_unlock (&b->bwe->lock);
+  }
   b->queue = gst_element_factory_make ("queue", NULL);
   gst_noom_session_mark_element (b->queue, peer);
   /* A participant that cannot keep up loses its oldest packets instead of
@@ -892,6 +1518,9 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
     gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER |
         GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
         rewrite_pt, b, NULL);
+  if (stream->twcc)
+    gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST, branch_filter, b, NULL);
   if (gst_pad_link (qsrc, wpad) != GST_PAD_LINK_OK)
     GST_WARNING_OBJECT (self, "could not link to %" GST_PTR_FORMAT, wpad);
   gst_element_sync_state_with_parent (b->queue);
@@ -922,6 +1551,14 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
 static void
 sink_peer_added (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
+  GstNoomSink *self = GST_NOOM_SINK (element);
+  gboolean adapt;
+
+  GST_OBJECT_LOCK (self);
+  adapt = self->congestion_control != GST_NOOM_CONGESTION_CONTROL_DISABLED;
+  GST_OBJECT_UNLOCK (self);
+  if (adapt)
+    bwe_peer_added (self, peer);
   g_signal_connect (gst_noom_peer_get_webrtcbin (peer), "pad-added",
       G_CALLBACK (on_webrtc_pad_added), peer);
 }
@@ -950,7 +1587,7 @@ sink_prepare_offer (GstNoomBaseBin * element, GstNoomPeer * peer)
 
     if (dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV ||
         dir == GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY)
-      link_branch (self, peer, s, "sink_%u", dir, -1);
+      link_branch (self, peer, s, "sink_%u", dir, -1, NULL);
   }
   for (i = 0; i < 2; i++) {
     GstCaps *caps;
@@ -1080,7 +1717,7 @@ sink_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
       link_branch (self, peer, stream, name, announced ?
           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV :
           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-          pt == ours ? -1 : pt);
+          pt == ours ? -1 : pt, media);
     } else {
       GstWebRTCRTPTransceiver *t = gst_noom_peer_get_transceiver (peer, i);
 
@@ -1147,6 +1784,8 @@ sink_negotiated (GstNoomBaseBin * element, GstNoomPeer * peer)
     if (mline >= gst_sdp_message_medias_len (answer->sdp))
       continue;
     media = gst_sdp_message_get_media (answer->sdp, mline);
+    if (!media_has_twcc (media))
+      g_atomic_int_set (&b->strip_twcc, TRUE);
     if (gst_sdp_media_get_attribute_val (media, "inactive") ||
         gst_sdp_media_get_attribute_val (media, "sendonly") ||
         gst_sdp_media_get_port (media) == 0) {
@@ -1184,6 +1823,7 @@ sink_peer_removed (GstNoomBaseBin * element, GstNoomPeer * peer)
 
   g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
       peer);
+  bwe_peer_removed (GST_NOOM_SINK (element), peer);
   branches = gst_noom_peer_steal_tracks (peer);
   g_ptr_array_set_free_func (branches, branch_free);
   g_ptr_array_unref (branches);
@@ -1230,6 +1870,7 @@ gst_noom_sink_finalize (GObject * object)
   GstNoomSink *self = GST_NOOM_SINK (object);
 
   g_list_free_full (self->streams, (GDestroyNotify) stream_free);
+  g_clear_pointer (&self->bwes, g_ptr_array_unref);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -1322,6 +1963,73 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
           "Send no video, and tell the room the camera is off", FALSE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstNoomSink:congestion-control:
+   *
+   * How the video encoder follows the receivers' links.  With `homegrown`
+   * (the default) each receiver's transport-wide congestion control
+   * feedback (TWCC) gives an estimate of its link: the encoder's bitrate
+   * follows the best one between #GstNoomSink:min-bitrate and
+   * #GstNoomSink:max-bitrate, and with VP8 a receiver whose link cannot
+   * take the whole stream gets only its lower temporal layer (half the
+   * frame rate, sized for the slowest receiver), so one slow receiver
+   * never pulls the others down.  H.264 and VP9 have no layers: the
+   * slowest receiver sets the bitrate.  Encoded input is not re-encoded:
+   * its estimates are only reported.  With `disabled` the encoder keeps
+   * #GstNoomSink:video-bitrate.
+   *
+   * Since: 0.3
+   */
+  gst_noom_field_install (gobject_class, PROP_CONGESTION_CONTROL,
+      G_STRUCT_OFFSET (GstNoomSink, congestion_control),
+      g_param_spec_enum ("congestion-control", "Congestion control",
+          "How the video bitrate follows the receivers' links",
+          GST_TYPE_NOOM_CONGESTION_CONTROL, DEFAULT_CONGESTION_CONTROL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstNoomSink:min-bitrate:
+   *
+   * The lowest video bitrate congestion control goes to, in bit/s.
+   *
+   * Since: 0.3
+   */
+  gst_noom_field_install (gobject_class, PROP_MIN_BITRATE,
+      G_STRUCT_OFFSET (GstNoomSink, min_bitrate),
+      g_param_spec_uint ("min-bitrate", "Minimal bitrate",
+          "Lowest video bitrate of congestion control, in bit/s", 10000,
+          100000000, DEFAULT_MIN_BITRATE, G_PARAM_READWRITE |
+          G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
+  /**
+   * GstNoomSink:start-bitrate:
+   *
+   * The video bitrate congestion control starts from, in bit/s; 0 starts
+   * from #GstNoomSink:max-bitrate.
+   *
+   * Since: 0.3
+   */
+  gst_noom_field_install (gobject_class, PROP_START_BITRATE,
+      G_STRUCT_OFFSET (GstNoomSink, start_bitrate),
+      g_param_spec_uint ("start-bitrate", "Start bitrate",
+          "Video bitrate congestion control starts from, in bit/s "
+          "(0: max-bitrate)", 0, 100000000, DEFAULT_START_BITRATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstNoomSink:max-bitrate:
+   *
+   * The highest video bitrate congestion control goes to, in bit/s; 0 is
+   * #GstNoomSink:video-bitrate.
+   *
+   * Since: 0.3
+   */
+  gst_noom_field_install (gobject_class, PROP_MAX_BITRATE,
+      G_STRUCT_OFFSET (GstNoomSink, max_bitrate),
+      g_param_spec_uint ("max-bitrate", "Maximal bitrate",
+          "Highest video bitrate of congestion control, in bit/s "
+          "(0: video-bitrate)", 0, 100000000, DEFAULT_MAX_BITRATE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
   gst_element_class_add_static_pad_template (element_class, &video_template);
   gst_element_class_add_static_pad_template (element_class, &audio_template);
   gst_element_class_set_static_metadata (element_class, "Noom room sink",
@@ -1346,4 +2054,5 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
   base_class->peer_removed = sink_peer_removed;
 
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_VIDEO_CODEC, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_NOOM_CONGESTION_CONTROL, 0);
 }

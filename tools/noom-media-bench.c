@@ -23,6 +23,13 @@
  *                receiver gets every publisher's video, it counts frames
  *                for --seconds and reports frame rates and the longest gap
  *                of each receiver's every track
+ *   bandwidth    noomsink's congestion control: a publisher and
+ *                --receivers noomsrc in this process, the first behind a
+ *                --cap kbit/s link shaped with tc (root, in a network
+ *                namespace of its own), lifted after --lift seconds; one
+ *                JSON line a second (sent and received kbit/s, frames),
+ *                then a summary (time to get under the cap, frame rate,
+ *                loss, freezes over 200 ms, recovery)
  *
  * Prints one JSON object per run on stdout.
  */
@@ -771,6 +778,299 @@ bench_room_load (gint n, gint p)
   return over_1s ? 3 : 0;
 }
 
+
+/* ------------------------------------------------------------ bandwidth */
+
+/* One receiver behind its own address (127.0.0.2, .3, ...), whose link the
+ * run shapes with tc. */
+typedef struct {
+  GstElement *src;
+  gchar *address;
+  gint64 last_frame_us;
+  gint64 frames;                /* since the start */
+  gint64 frames_window;         /* since the last line */
+  gint64 freeze_us;             /* gaps over 200 ms, beyond 200 ms each */
+  gint64 max_gap_us;
+  GMutex lock;
+} BweReceiver;
+
+static gint opt_bwe_receivers = 1;
+static gint opt_bwe_cap = 500;
+static gdouble opt_bwe_lift = 0;
+static gchar *opt_bwe_cc = NULL;
+static gint opt_bwe_max = 1000;
+
+static void
+bwe_handoff (GstElement * sink, GstBuffer * buffer, GstPad * pad,
+    gpointer data)
+{
+  BweReceiver *r = data;
+  gint64 now = mono_us ();
+
+  g_mutex_lock (&r->lock);
+  if (r->last_frame_us) {
+    gint64 gap = now - r->last_frame_us;
+
+    if (gap > 200000)
+      r->freeze_us += gap - 200000;
+    r->max_gap_us = MAX (r->max_gap_us, gap);
+  }
+  r->last_frame_us = now;
+  r->frames++;
+  r->frames_window++;
+  g_mutex_unlock (&r->lock);
+}
+
+static void
+bwe_pad_added (GstElement * src, GstPad * pad, BweReceiver * r)
+{
+  GstElement *sink;
+  GstPad *sinkpad;
+  g_autofree gchar *name = gst_pad_get_name (pad);
+
+  if (!g_str_has_prefix (name, "video_"))
+    return;
+  sink = gst_element_factory_make ("fakesink", NULL);
+  g_object_set (sink, "sync", FALSE, "async", FALSE, "signal-handoffs", TRUE,
+      NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (bwe_handoff), r);
+  gst_bin_add (GST_BIN (GST_ELEMENT_PARENT (src)), sink);
+  sinkpad = gst_element_get_static_pad (sink, "sink");
+  gst_pad_link (pad, sinkpad);
+  gst_object_unref (sinkpad);
+  gst_element_sync_state_with_parent (sink);
+}
+
+/* @field (guint64) summed over the participants of @element's stats; for
+ * a noomsink also its estimate of @id's link (0: none). */
+static guint64
+stats_sum (GstElement * element, const gchar * field, const gchar * id,
+    guint * estimate, guint * layer)
+{
+  GstStructure *stats = NULL;
+  const GValue *list;
+  guint64 total = 0;
+  guint i;
+
+  g_object_get (element, "stats", &stats, NULL);
+  if (!stats)
+    return 0;
+  list = gst_structure_get_value (stats, "participants");
+  for (i = 0; list && i < gst_value_array_get_size (list); i++) {
+    const GstStructure *ps =
+        gst_value_get_structure (gst_value_array_get_value (list, i));
+    guint64 b = 0;
+
+    if (id && g_strcmp0 (gst_structure_get_string (ps, "id"), id))
+      continue;
+    if (gst_structure_get_uint64 (ps, field, &b))
+      total += b;
+    if (estimate)
+      gst_structure_get_uint (ps, "estimated-bitrate", estimate);
+    if (layer)
+      gst_structure_get_uint (ps, "video-layer", layer);
+  }
+  gst_structure_free (stats);
+  return total;
+}
+
+static gboolean
+run_tc (const gchar * args)
+{
+  g_autofree gchar *cmd = g_strdup_printf ("tc %s", args);
+  g_autofree gchar *err = NULL;
+  gint status = 0;
+
+  if (!g_spawn_command_line_sync (cmd, NULL, &err, &status, NULL) ||
+      !g_spawn_check_wait_status (status, NULL)) {
+    g_printerr ("noom-media-bench: %s: %s", cmd, err ? err : "failed\n");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* The first receiver's link at @kbit (0: free). */
+static gboolean
+bwe_shape (gint kbit, gboolean change)
+{
+  g_autofree gchar *args = g_strdup_printf ("class %s dev lo parent 1: "
+      "classid 1:10 htb rate %dkbit ceil %dkbit burst 16k",
+      change ? "change" : "add", kbit ? kbit : 10000000,
+      kbit ? kbit : 10000000);
+
+  return run_tc (args);
+}
+
+/* bandwidth: a noomsink (a moving zone plate, 640x480 at 30 fps, whose
+ * bitrate follows its encoder's target) and --receivers noomsrc, the
+ * first behind a --cap kbit/s link (tc htb on lo, matched by its own
+ * address), the cap lifted after --lift seconds.  Needs root in a network
+ * namespace of its own: the run changes lo's qdisc. */
+static int
+bench_bandwidth (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *desc = NULL;
+  GstElement *pub, *sink;
+  BweReceiver *rx;
+  gint64 start, lift_at = 0, below_cap_at = 0, recovered_at = 0;
+  guint64 last_sent = 0, *last_recv;
+  guint64 lost0 = 0, recv0 = 0;
+  gint i, sec;
+  gdouble fps_sum_after = 0;
+  gint fps_n_after = 0;
+
+  /* a run before that died keeps its qdisc */
+  g_spawn_command_line_sync ("tc qdisc del dev lo root", NULL, NULL, NULL,
+      NULL);
+  if (!run_tc ("qdisc add dev lo root handle 1: htb default 1") ||
+      !run_tc ("class add dev lo parent 1: classid 1:1 htb rate 10gbit") ||
+      !bwe_shape (opt_bwe_cap, FALSE) ||
+      !run_tc ("qdisc add dev lo parent 1:10 handle 10: pfifo limit 40") ||
+      !run_tc ("filter add dev lo parent 1: protocol ip prio 1 u32 match ip "
+          "dst 127.0.0.2/32 flowid 1:10"))
+    return 1;
+
+  desc = g_strdup_printf ("videotestsrc is-live=true pattern=zone-plate "
+      "kx2=20 ky2=20 kt=1 ! video/x-raw,width=640,height=480,framerate=30/1 "
+      "! noomsink name=sink server=%s room=bench-bandwidth nickname=pub "
+      "ice-local-addresses=127.0.0.1 congestion-control=%s max-bitrate=%d",
+      opt_server, opt_bwe_cc ? opt_bwe_cc : "homegrown", opt_bwe_max * 1000);
+  pub = gst_parse_launch (desc, &error);
+  if (!pub) {
+    g_printerr ("noom-media-bench: %s\n", error->message);
+    return 1;
+  }
+  sink = gst_bin_get_by_name (GST_BIN (pub), "sink");
+  rx = g_new0 (BweReceiver, opt_bwe_receivers);
+  last_recv = g_new0 (guint64, opt_bwe_receivers);
+  for (i = 0; i < opt_bwe_receivers; i++) {
+    g_autofree gchar *nick = g_strdup_printf ("rx%d", i);
+
+    g_mutex_init (&rx[i].lock);
+    rx[i].address = g_strdup_printf ("127.0.0.%d", i + 2);
+    rx[i].src = gst_element_factory_make ("noomsrc", NULL);
+    g_object_set (rx[i].src, "server", opt_server, "room", "bench-bandwidth",
+        "media", 2, "nickname", nick, "ice-local-addresses", rx[i].address,
+        NULL);
+    g_signal_connect (rx[i].src, "pad-added", G_CALLBACK (bwe_pad_added),
+        &rx[i]);
+    gst_bin_add (GST_BIN (pub), rx[i].src);
+  }
+  gst_element_set_state (pub, GST_STATE_PLAYING);
+
+  /* from the first frame of every receiver */
+  start = mono_us () + 30 * G_USEC_PER_SEC;
+  for (;;) {
+    gboolean all = TRUE;
+
+    for (i = 0; i < opt_bwe_receivers; i++) {
+      g_mutex_lock (&rx[i].lock);
+      all &= rx[i].frames > 0;
+      g_mutex_unlock (&rx[i].lock);
+    }
+    if (all)
+      break;
+    if (mono_us () > start) {
+      g_printerr ("noom-media-bench: no picture in 30 s\n");
+      return 1;
+    }
+    g_usleep (50000);
+  }
+  start = mono_us ();
+  for (i = 0; i < opt_bwe_receivers; i++) {
+    g_mutex_lock (&rx[i].lock);
+    rx[i].frames_window = rx[i].freeze_us = rx[i].max_gap_us = 0;
+    rx[i].frames = 0;
+    g_mutex_unlock (&rx[i].lock);
+    last_recv[i] = stats_sum (rx[i].src, "bytes-received", NULL, NULL, NULL);
+  }
+  last_sent = stats_sum (sink, "bytes-sent", NULL, NULL, NULL);
+  recv0 = stats_sum (rx[0].src, "packets-received", NULL, NULL, NULL);
+  lost0 = stats_sum (rx[0].src, "packets-lost", NULL, NULL, NULL);
+
+  for (sec = 1; sec <= opt_seconds; sec++) {
+    gint64 now;
+    guint64 sent;
+    gdouble sent_kbps;
+
+    g_usleep (start + sec * G_USEC_PER_SEC - mono_us ());
+    now = mono_us ();
+    if (opt_bwe_lift > 0 && !lift_at && sec > opt_bwe_lift) {
+      bwe_shape (0, TRUE);
+      lift_at = now;
+    }
+    sent = stats_sum (sink, "bytes-sent", NULL, NULL, NULL);
+    sent_kbps = (sent - last_sent) * 8 / 1000.0;
+    printf ("{\"t\": %d, \"sent_kbps\": %.0f", sec, sent_kbps);
+    last_sent = sent;
+    for (i = 0; i < opt_bwe_receivers; i++) {
+      guint64 recv = stats_sum (rx[i].src, "bytes-received", NULL, NULL,
+          NULL);
+      gdouble kbps = (recv - last_recv[i]) * 8 / 1000.0;
+      gint64 frames;
+      GstStructure *st = NULL;
+      guint estimate = 0, layer = 0;
+
+      g_mutex_lock (&rx[i].lock);
+      frames = rx[i].frames_window;
+      rx[i].frames_window = 0;
+      g_mutex_unlock (&rx[i].lock);
+      last_recv[i] = recv;
+      /* the publisher's view of this receiver's link */
+      g_object_get (rx[i].src, "stats", &st, NULL);
+      if (st && gst_structure_get_string (st, "id"))
+        stats_sum (sink, "bytes-sent", gst_structure_get_string (st, "id"),
+            &estimate, &layer);
+      if (st)
+        gst_structure_free (st);
+      printf (", \"rx%d\": {\"kbps\": %.0f, \"fps\": %" G_GINT64_FORMAT
+          ", \"estimate_kbps\": %u, \"layer\": %u}", i, kbps, frames,
+          estimate / 1000, layer);
+      if (i == 0) {
+        /* what was sent to it (all of it, with one receiver) */
+        if (!below_cap_at && opt_bwe_cap && opt_bwe_receivers == 1 &&
+            sent_kbps < opt_bwe_cap && sec > 1)
+          below_cap_at = now;
+        if (below_cap_at && !lift_at) {
+          fps_sum_after += frames;
+          fps_n_after++;
+        }
+        if (lift_at && !recovered_at && kbps >= 0.9 * opt_bwe_max)
+          recovered_at = now;
+      }
+    }
+    printf ("}\n");
+    fflush (stdout);
+  }
+
+  printf ("{\"summary\": true, \"congestion_control\": \"%s\", \"cap_kbps\": "
+      "%d, \"seconds\": %.0f", opt_bwe_cc ? opt_bwe_cc : "homegrown",
+      opt_bwe_cap, opt_seconds);
+  printf (", \"rx0_below_cap_after_s\": %.1f", below_cap_at ?
+      (below_cap_at - start) / 1e6 : -1.0);
+  printf (", \"rx0_fps_while_capped\": %.1f", fps_n_after ?
+      fps_sum_after / fps_n_after : 0.0);
+  printf (", \"rx0_loss_pct\": %.2f", 100.0 *
+      (stats_sum (rx[0].src, "packets-lost", NULL, NULL, NULL) - lost0) /
+      MAX (1, (gint64) (stats_sum (rx[0].src, "packets-received", NULL, NULL,
+                  NULL) - recv0)));
+  if (opt_bwe_lift > 0)
+    printf (", \"rx0_recovered_after_lift_s\": %.1f", recovered_at ?
+        (recovered_at - lift_at) / 1e6 : -1.0);
+  for (i = 0; i < opt_bwe_receivers; i++)
+    printf (", \"rx%d_mean_fps\": %.1f, \"rx%d_freeze_s_per_min\": %.2f, "
+        "\"rx%d_longest_gap_ms\": %.0f", i, rx[i].frames / opt_seconds, i,
+        rx[i].freeze_us / 1e6 * 60 / opt_seconds, i,
+        rx[i].max_gap_us / 1000.0);
+  printf ("}\n");
+  gst_element_set_state (pub, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pub);
+  run_tc ("qdisc del dev lo root");
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -790,13 +1090,25 @@ main (int argc, char **argv)
         "first-frame: milliseconds between two receivers (default 0)", "MS"},
     {"room", 0, 0, G_OPTION_ARG_STRING, &opt_room,
         "room-load: the room (default bench-room-load)", "NAME"},
+    {"receivers", 0, 0, G_OPTION_ARG_INT, &opt_bwe_receivers,
+        "bandwidth: receivers, the first one capped (default 1)", "N"},
+    {"cap", 0, 0, G_OPTION_ARG_INT, &opt_bwe_cap,
+        "bandwidth: the first receiver's link in kbit/s (default 500)", "K"},
+    {"lift", 0, 0, G_OPTION_ARG_DOUBLE, &opt_bwe_lift,
+        "bandwidth: lift the cap after S seconds (default never)", "S"},
+    {"congestion-control", 0, 0, G_OPTION_ARG_STRING, &opt_bwe_cc,
+        "bandwidth: noomsink's congestion-control (default homegrown)",
+        "MODE"},
+    {"max-kbps", 0, 0, G_OPTION_ARG_INT, &opt_bwe_max,
+        "bandwidth: noomsink's max-bitrate in kbit/s (default 1000)", "K"},
     {"no-sync", 0, 0, G_OPTION_ARG_NONE, &opt_no_sync,
         "latency: take each picture as soon as it is decoded instead of when "
           "a display synchronised to the clock would show it", NULL},
     {NULL}
   };
   g_autoptr (GOptionContext) ctx =
-      g_option_context_new ("first-frame | latency | fanout N | room-load N P");
+      g_option_context_new ("first-frame | latency | fanout N | room-load N P | "
+      "bandwidth");
   g_autoptr (GError) error = NULL;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -811,6 +1123,8 @@ main (int argc, char **argv)
     return bench_first_frame ();
   if (argc >= 2 && g_str_equal (argv[1], "latency"))
     return bench_latency ();
+  if (argc >= 2 && g_str_equal (argv[1], "bandwidth"))
+    return bench_bandwidth ();
   if (argc >= 3 && g_str_equal (argv[1], "fanout"))
     return bench_fanout (atoi (argv[2]), argv[0]);
   if (argc >= 4 && g_str_equal (argv[1], "room-load"))

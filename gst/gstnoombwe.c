@@ -1,0 +1,241 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Bandwidth adaptation for noomsink: the per-receiver estimate (a delay
+ * and loss controller fed by TWCC feedback or receiver reports), the
+ * encoder's plan for every receiver at once, and the per-receiver filter
+ * that drops VP8's upper temporal layer.  Pure functions on plain structs:
+ * the element wires them to webrtcbin (gstnoomsink.c).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "gstnoombwe.h"
+
+/* A report whose delay trend is above this (ns) says the link's queue
+ * fills: a link taking 20 % less than is sent adds about 2 ms per packet
+ * at 1 Mbit/s.  Below it is the noise of a busy receiver's clock. */
+#define OVERUSE_TREND (2 * GST_MSECOND)
+/* Reports in a row (about 100 ms apart) that must say so before the
+ * estimate falls. */
+#define OVERUSE_REPORTS 3
+#define HIGH_LOSS 0.10
+#define LOW_LOSS 0.02
+/* Growth per second, compounded per report (reports come often). */
+#define GROWTH_PER_SECOND 0.08
+/* After a decrease, no growth for this long (µs). */
+#define HOLD (1 * G_USEC_PER_SEC)
+
+void
+gst_noom_bwe_init (GstNoomBwe * bwe, guint min_bitrate, guint start_bitrate,
+    guint max_bitrate)
+{
+  memset (bwe, 0, sizeof (*bwe));
+  bwe->min_bitrate = min_bitrate;
+  bwe->max_bitrate = MAX (max_bitrate, min_bitrate);
+  bwe->estimate = CLAMP (start_bitrate, bwe->min_bitrate, bwe->max_bitrate);
+}
+
+static guint
+clamp_estimate (GstNoomBwe * bwe)
+{
+  bwe->estimate = CLAMP (bwe->estimate, bwe->min_bitrate, bwe->max_bitrate);
+  return (guint) bwe->estimate;
+}
+
+/* Seconds since the last report, at most 1 (a silent stretch is not a
+ * reason to jump). */
+static gdouble
+elapsed (GstNoomBwe * bwe, gint64 now)
+{
+  gdouble dt = 0;
+
+  if (bwe->last_update > 0 && now > bwe->last_update)
+    dt = MIN ((now - bwe->last_update) / (gdouble) G_USEC_PER_SEC, 1.0);
+  bwe->last_update = now;
+  return dt;
+}
+
+static void
+decrease (GstNoomBwe * bwe, gint64 now, gdouble to)
+{
+  if (to >= bwe->estimate)
+    return;
+  bwe->estimate = to;
+  bwe->hold_until = now + HOLD;
+}
+
+static void
+grow (GstNoomBwe * bwe, gint64 now, gdouble dt)
+{
+  if (now < bwe->hold_until)
+    return;
+  bwe->estimate *= 1.0 + GROWTH_PER_SECOND * dt;
+}
+
+guint
+gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now, guint bitrate_sent,
+    guint bitrate_received, gdouble loss_pct, gint64 delay_trend)
+{
+  gdouble dt = elapsed (bwe, now);
+  gdouble basis;
+
+  bwe->twcc = TRUE;
+  bwe->loss = CLAMP (loss_pct / 100.0, 0.0, 1.0);
+  /* one report covers a short window: what arrives is smoothed */
+  if (bitrate_received > 0)
+    bwe->received = bwe->received > 0 ?
+        0.7 * bwe->received + 0.3 * bitrate_received : bitrate_received;
+  basis = bwe->received > 0 ? bwe->received : bwe->estimate;
+
+  if (delay_trend != G_MININT64 && delay_trend > OVERUSE_TREND)
+    bwe->overuse++;
+  else
+    bwe->overuse = 0;
+
+  if (bwe->loss > HIGH_LOSS) {
+    decrease (bwe, now, basis * (1.0 - 0.5 * bwe->loss));
+  } else if (bwe->overuse >= OVERUSE_REPORTS) {
+    decrease (bwe, now, 0.85 * basis);
+    bwe->overuse = 0;
+  } else if (bwe->loss < LOW_LOSS && bwe->overuse == 0) {
+    grow (bwe, now, dt);
+  }
+  return clamp_estimate (bwe);
+}
+
+guint
+gst_noom_bwe_update_loss (GstNoomBwe * bwe, gint64 now,
+    gdouble fraction_lost)
+{
+  gdouble dt = elapsed (bwe, now);
+
+  bwe->twcc = FALSE;
+  bwe->loss = CLAMP (fraction_lost, 0.0, 1.0);
+  if (bwe->loss > HIGH_LOSS)
+    decrease (bwe, now, bwe->estimate * (1.0 - 0.5 * bwe->loss));
+  else if (bwe->loss < LOW_LOSS)
+    grow (bwe, now, dt);
+  return clamp_estimate (bwe);
+}
+
+guint
+gst_noom_bwe_choose_layer (guint estimate, guint encoder_bitrate,
+    guint current)
+{
+  /* The whole stream with 10 % to spare to go up, and down only once 15 %
+   * short: an estimate at the encoder's own rate does not flap. */
+  if (current >= 1)
+    return estimate >= 0.85 * encoder_bitrate ? 1 : 0;
+  return estimate >= encoder_bitrate ? 1 : 0;
+}
+
+void
+gst_noom_bwe_plan (const guint * estimates, guint n, guint min, guint max,
+    guint * encoder_bitrate, guint * base_bitrate)
+{
+  guint best = 0, slowest = G_MAXUINT, i, total;
+
+  for (i = 0; i < n; i++) {
+    best = MAX (best, estimates[i]);
+    slowest = MIN (slowest, estimates[i]);
+  }
+  total = n ? CLAMP (best, min, max) : max;
+  *encoder_bitrate = total;
+  /* Balanced while everyone takes the whole stream; otherwise layer 0 is
+   * sized for the slowest, with room for the packets' overhead, but never
+   * starves the whole stream's reference frames. */
+  if (!n || slowest >= 0.85 * total)
+    *base_bitrate = total / 2;
+  else
+    *base_bitrate = CLAMP (0.9 * slowest, 0.15 * total, 0.6 * total);
+}
+
+/* ---- the VP8 temporal layer filter ---- */
+
+void
+gst_noom_layer_filter_init (GstNoomLayerFilter * f)
+{
+  memset (f, 0, sizeof (*f));
+  f->max_layer = GST_NOOM_BWE_LAYERS - 1;
+}
+
+gboolean
+gst_noom_layer_filter_process (GstNoomLayerFilter * f, GstRTPBuffer * rtp)
+{
+  guint8 *p = gst_rtp_buffer_get_payload (rtp);
+  guint len = gst_rtp_buffer_get_payload_len (rtp);
+  guint i = 1, pic_at = 0, pic_bits = 0;
+  gint tid = -1;
+  gboolean start;
+
+  if (len < 1)
+    goto keep;
+  if (p[0] & 0x80) {            /* X: extensions */
+    guint8 x;
+
+    if (len < 2)
+      goto keep;
+    x = p[1];
+    i = 2;
+    if (x & 0x80) {             /* I: picture id */
+      if (i >= len)
+        goto keep;
+      pic_at = i;
+      pic_bits = (p[i] & 0x80) ? 15 : 7;
+      i += pic_bits == 15 ? 2 : 1;
+    }
+    if (x & 0x40)               /* L: TL0PICIDX */
+      i++;
+    if (x & 0x30) {             /* T or K: TID/Y/KEYIDX */
+      if (i >= len)
+        goto keep;
+      if (x & 0x20)
+        tid = p[i] >> 6;
+      i++;
+    }
+    if (i > len || (pic_bits == 15 && pic_at + 1 >= len))
+      goto keep;
+  }
+  /* S and partition 0: the first packet of a frame; a key frame's first
+   * payload byte has P (bit 0) clear. */
+  start = (p[0] & 0x10) && (p[0] & 0x07) == 0;
+  if (start) {
+    gboolean key = i < len && !(p[i] & 0x01);
+
+    f->frame_seen = TRUE;
+    f->dropping = !key && tid > (gint) f->max_layer;
+    if (f->dropping) {
+      f->frames_dropped++;
+      f->picture_offset++;
+    } else {
+      f->frames_sent++;
+    }
+  } else if (!f->frame_seen) {
+    f->dropping = FALSE;
+  }
+  if (f->dropping) {
+    f->seq_offset++;
+    return FALSE;
+  }
+
+  if (pic_at && f->picture_offset) {
+    if (pic_bits == 15) {
+      guint pid = ((p[pic_at] & 0x7f) << 8) | p[pic_at + 1];
+
+      pid = (pid - f->picture_offset) & 0x7fff;
+      p[pic_at] = 0x80 | (pid >> 8);
+      p[pic_at + 1] = pid & 0xff;
+    } else {
+      p[pic_at] = (p[pic_at] - f->picture_offset) & 0x7f;
+    }
+  }
+keep:
+  if (f->seq_offset)
+    gst_rtp_buffer_set_seq (rtp, gst_rtp_buffer_get_seq (rtp) - f->seq_offset);
+  return TRUE;
+}

@@ -1,0 +1,82 @@
+/* Noom
+ * Copyright (C) 2026 Noom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/rtp/rtp.h>
+
+G_BEGIN_DECLS
+
+/* Temporal layers of noomsink's VP8 (docs/elements.md "Bandwidth
+ * adaptation"): every other frame is layer 0 (half the frame rate), which
+ * only refers to layer 0; the frames between are layer 1, which nothing
+ * refers to. */
+#define GST_NOOM_BWE_LAYERS 2
+
+/* One receiver's bandwidth estimate, from its transport-wide congestion
+ * control feedback (TWCC) or, without it, from its receiver reports.  A
+ * delay and loss controller: it backs off when the packets' one-way delay
+ * grows (the link's queue fills) or when more than 10 % are lost, and
+ * grows 8 % a second while neither happens. */
+typedef struct
+{
+  guint min_bitrate, max_bitrate;       /* bit/s */
+  gdouble estimate;             /* bit/s */
+  gint64 last_update;           /* µs, 0: none yet */
+  gint64 hold_until;            /* µs: no growth before this */
+  guint overuse;                /* consecutive reports of a growing delay */
+  gdouble loss;                 /* the last report's, 0..1 */
+  gdouble received;             /* bit/s, the last report's */
+  gboolean twcc;                /* the last report came from TWCC */
+} GstNoomBwe;
+
+void gst_noom_bwe_init (GstNoomBwe * bwe, guint min_bitrate,
+    guint start_bitrate, guint max_bitrate);
+
+/* A TWCC report at @now (µs): bitrates in bit/s (0: unknown), @loss_pct
+ * 0..100, @delay_trend the average delta of the deltas of the packets'
+ * send and arrival intervals in ns (G_MININT64: unknown).  Returns the new
+ * estimate. */
+guint gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now,
+    guint bitrate_sent, guint bitrate_received, gdouble loss_pct,
+    gint64 delay_trend);
+
+/* A receiver report's @fraction_lost (0..1) at @now: loss only. */
+guint gst_noom_bwe_update_loss (GstNoomBwe * bwe, gint64 now,
+    gdouble fraction_lost);
+
+/* The highest temporal layer a receiver whose estimate is @estimate gets
+ * from an encoder at @encoder_bitrate, with hysteresis around @current
+ * (the layer it gets now). */
+guint gst_noom_bwe_choose_layer (guint estimate, guint encoder_bitrate,
+    guint current);
+
+/* The encoder's bitrate and its layer 0's, for receivers whose estimates
+ * are @estimates (@n of them, 0: none yet), between @min and @max: the
+ * whole stream for the best of them, layer 0 for the slowest. */
+void gst_noom_bwe_plan (const guint * estimates, guint n, guint min,
+    guint max, guint * encoder_bitrate, guint * base_bitrate);
+
+/* Drops one receiver's VP8 packets above its temporal layer, and renumbers
+ * what it keeps (sequence numbers and picture ids) so the receiver sees no
+ * gap.  One per receiver, used on one streaming thread. */
+typedef struct
+{
+  guint max_layer;              /* what goes through; set any time */
+  guint16 seq_offset;           /* packets dropped so far */
+  guint16 picture_offset;       /* frames dropped so far */
+  gboolean dropping;            /* the current frame is dropped */
+  gboolean frame_seen;
+  guint64 frames_sent, frames_dropped;
+} GstNoomLayerFilter;
+
+void gst_noom_layer_filter_init (GstNoomLayerFilter * f);
+
+/* TRUE: send @rtp (rewritten in place, mapped writable); FALSE: drop it.
+ * Packets without a temporal layer id go through, renumbered. */
+gboolean gst_noom_layer_filter_process (GstNoomLayerFilter * f,
+    GstRTPBuffer * rtp);
+
+G_END_DECLS
