@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Bandwidth adaptation for noomsink: the per-receiver estimate (a delay
- * and loss controller fed by TWCC feedback or receiver reports), the
+ * and loss controller fed by TWCC feedback), the
  * encoder's plan for every receiver at once, and the per-receiver filter
  * that drops VP8's upper temporal layer.  Pure functions on plain structs:
  * the element wires them to webrtcbin (gstnoomsink.c).
@@ -84,7 +84,6 @@ gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now, guint bitrate_sent,
   gdouble dt = elapsed (bwe, now);
   gdouble basis;
 
-  bwe->twcc = TRUE;
   bwe->loss = CLAMP (loss_pct / 100.0, 0.0, 1.0);
   /* one report covers a short window: what arrives is smoothed */
   if (bitrate_received > 0)
@@ -105,21 +104,6 @@ gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now, guint bitrate_sent,
   } else if (bwe->loss < LOW_LOSS && bwe->overuse == 0) {
     grow (bwe, now, dt);
   }
-  return clamp_estimate (bwe);
-}
-
-guint
-gst_noom_bwe_update_loss (GstNoomBwe * bwe, gint64 now,
-    gdouble fraction_lost)
-{
-  gdouble dt = elapsed (bwe, now);
-
-  bwe->twcc = FALSE;
-  bwe->loss = CLAMP (fraction_lost, 0.0, 1.0);
-  if (bwe->loss > HIGH_LOSS)
-    decrease (bwe, now, bwe->estimate * (1.0 - 0.5 * bwe->loss));
-  else if (bwe->loss < LOW_LOSS)
-    grow (bwe, now, dt);
   return clamp_estimate (bwe);
 }
 

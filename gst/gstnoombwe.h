@@ -16,8 +16,7 @@ G_BEGIN_DECLS
 #define GST_NOOM_BWE_LAYERS 2
 
 /* One receiver's bandwidth estimate, from its transport-wide congestion
- * control feedback (TWCC) or, without it, from its receiver reports.  A
- * delay and loss controller: it backs off when the packets' one-way delay
+ * control feedback (TWCC).  A delay and loss controller: it backs off when the packets' one-way delay
  * grows (the link's queue fills) or when more than 10 % are lost, and
  * grows 8 % a second while neither happens. */
 typedef struct
@@ -29,7 +28,6 @@ typedef struct
   guint overuse;                /* consecutive reports of a growing delay */
   gdouble loss;                 /* the last report's, 0..1 */
   gdouble received;             /* bit/s, the last report's */
-  gboolean twcc;                /* the last report came from TWCC */
 } GstNoomBwe;
 
 void gst_noom_bwe_init (GstNoomBwe * bwe, guint min_bitrate,
@@ -42,10 +40,6 @@ void gst_noom_bwe_init (GstNoomBwe * bwe, guint min_bitrate,
 guint gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now,
     guint bitrate_sent, guint bitrate_received, gdouble loss_pct,
     gint64 delay_trend);
-
-/* A receiver report's @fraction_lost (0..1) at @now: loss only. */
-guint gst_noom_bwe_update_loss (GstNoomBwe * bwe, gint64 now,
-    gdouble fraction_lost);
 
 /* The highest temporal layer a receiver whose estimate is @estimate gets
  * from an encoder at @encoder_bitrate, with hysteresis around @current

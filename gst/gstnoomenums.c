@@ -15,7 +15,7 @@ static const GEnumValue congestion_controls[] = {
   {GST_NOOM_CONGESTION_CONTROL_DISABLED,
       "Disabled: the encoder keeps video-bitrate", "disabled"},
   {GST_NOOM_CONGESTION_CONTROL_HOMEGROWN,
-      "Delay and loss based, from TWCC feedback or receiver reports",
+      "Delay and loss based, from each receiver's TWCC feedback",
       "homegrown"},
   {0, NULL, NULL},
 };

@@ -1069,7 +1069,6 @@ typedef struct
   gchar *id, *nickname;
   guint estimate, layer;
   gdouble loss;
-  gboolean twcc;
 } Report;
 
 static void
@@ -1165,8 +1164,7 @@ replan (GstNoomSink * self, gboolean force)
             pb->posted_estimate / 10) && now - pb->posted_at >=
         G_USEC_PER_SEC) {
       Report r = { g_strdup (pb->peer_id), g_strdup (pb->nickname),
-        estimate, layered ? layer : GST_NOOM_BWE_LAYERS - 1, pb->bwe.loss,
-        pb->bwe.twcc
+        estimate, layered ? layer : GST_NOOM_BWE_LAYERS - 1, pb->bwe.loss
       };
 
       pb->posted_layer = layer;
@@ -1192,7 +1190,6 @@ replan (GstNoomSink * self, gboolean force)
                 "estimated-bitrate", G_TYPE_UINT, r->estimate,
                 "layer", G_TYPE_UINT, r->layer,
                 "fraction-lost", G_TYPE_DOUBLE, r->loss,
-                "twcc", G_TYPE_BOOLEAN, r->twcc,
                 "encoder-bitrate", G_TYPE_UINT, total, NULL)));
   }
 }
