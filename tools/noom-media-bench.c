@@ -507,30 +507,17 @@ bench_receivers (gint n, const gchar * room)
   return 0;
 }
 
+static guint64 stats_sum (GstElement * element, const gchar * field,
+    const gchar * id, guint * estimate, guint * layer);
+
 /* what noomsink sent so far, over all its connections */
 static guint64
 publisher_bytes_sent (Publisher * p)
 {
   GstElement *sink = gst_bin_get_by_name (GST_BIN (p->pipeline), "sink");
-  GstStructure *stats = NULL;
-  const GValue *list;
-  guint64 total = 0;
-  guint i;
+  guint64 total = stats_sum (sink, "bytes-sent", NULL, NULL, NULL);
 
-  g_object_get (sink, "stats", &stats, NULL);
   gst_object_unref (sink);
-  if (!stats)
-    return 0;
-  list = gst_structure_get_value (stats, "participants");
-  for (i = 0; list && i < gst_value_array_get_size (list); i++) {
-    const GstStructure *ps =
-        gst_value_get_structure (gst_value_array_get_value (list, i));
-    guint64 b = 0;
-
-    if (gst_structure_get_uint64 (ps, "bytes-sent", &b))
-      total += b;
-  }
-  gst_structure_free (stats);
   return total;
 }
 

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "noom-composite.h"
+#include "noom-job.h"
 
 /* An output that ran this long before failing starts its backoff over. */
 #define STABLE_US (10 * G_USEC_PER_SEC)
@@ -186,21 +187,10 @@ static void
 say (NoomComposite * comp, const gchar * format, ...)
 {
   va_list args;
-  g_autofree gchar *text = NULL;
-  g_autoptr (GDateTime) now = NULL;
-  g_autofree gchar *stamp = NULL;
 
-  if (!comp->verbose)
-    return;
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  noom_job_logv ("noom-record", comp->verbose, comp->tty, format, args);
   va_end (args);
-  now = g_date_time_new_now_local ();
-  stamp = g_date_time_format (now, "%H:%M:%S.%f");
-  stamp[12] = '\0';
-  if (comp->tty)
-    fputs ("\r\033[K", stderr);
-  fprintf (stderr, "noom-record: %s %s\n", stamp, text);
 }
 
 static void

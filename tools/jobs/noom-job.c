@@ -119,3 +119,22 @@ noom_job_print_hint (const gchar * prog, const GError * error)
           GST_RESOURCE_ERROR_NOT_AUTHORIZED) && !opt_token && !opt_token_file)
     g_printerr ("%s: give the room's token with --token-file FILE\n", prog);
 }
+
+void
+noom_job_logv (const gchar * prog, gboolean verbose, gboolean tty,
+    const gchar * format, va_list args)
+{
+  g_autofree gchar *text = NULL;
+  g_autoptr (GDateTime) now = NULL;
+  g_autofree gchar *stamp = NULL;
+
+  if (!verbose)
+    return;
+  text = g_strdup_vprintf (format, args);
+  now = g_date_time_new_now_local ();
+  stamp = g_date_time_format (now, "%H:%M:%S.%f");
+  stamp[12] = '\0';             /* milliseconds */
+  if (tty)
+    fputs ("\r\033[K", stderr);
+  fprintf (stderr, "%s: %s %s\n", prog, stamp, text);
+}

@@ -21,5 +21,9 @@ gint noom_job_parse (const gchar * prog, GOptionContext * ctx,
 void noom_job_watch_stop_signals (GSourceFunc stop, gpointer data);
 gboolean noom_job_configure (const gchar * prog, GstElement * element);
 void noom_job_print_hint (const gchar * prog, const GError * error);
+/* -v's log line: "PROG: HH:MM:SS.mmm text" on stderr, after clearing a
+ * terminal's status line; nothing unless @verbose. */
+void noom_job_logv (const gchar * prog, gboolean verbose, gboolean tty,
+    const gchar * format, va_list args);
 
 G_END_DECLS

@@ -193,21 +193,10 @@ static void
 say (Recorder * rec, const gchar * format, ...)
 {
   va_list args;
-  g_autofree gchar *text = NULL;
-  g_autoptr (GDateTime) now = NULL;
-  g_autofree gchar *stamp = NULL;
 
-  if (!rec->verbose)
-    return;
   va_start (args, format);
-  text = g_strdup_vprintf (format, args);
+  noom_job_logv ("noom-record", rec->verbose, rec->tty, format, args);
   va_end (args);
-  now = g_date_time_new_now_local ();
-  stamp = g_date_time_format (now, "%H:%M:%S.%f");
-  stamp[12] = '\0';             /* milliseconds */
-  if (rec->tty)
-    fputs ("\r\033[K", stderr);
-  fprintf (stderr, "noom-record: %s %s\n", stamp, text);
 }
 
 /* Writes to the room's chat, unless --quiet: everyone sees what is
