@@ -15,6 +15,7 @@
 
 #include "gstnoomcodec.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Realtime: no look-ahead, fast, constant bitrate, regular keyframes so a
@@ -212,15 +213,41 @@ rtp_structure (const GstNoomCodec * c, GstNoomCodecDirection direction,
           NULL);
   }
   if (c->video) {
+    g_autofree gchar *extmap =
+        g_strdup_printf ("extmap-%d", GST_NOOM_CODEC_TWCC_ID);
+
     gst_structure_set (s, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
         "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE,
-        "extmap-3", G_TYPE_STRING,
-        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
-        NULL);
+        extmap, G_TYPE_STRING, GST_NOOM_CODEC_TWCC_URI, NULL);
     if (direction == GST_NOOM_CODEC_SEND)
       gst_structure_set (s, "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, NULL);
   }
   return s;
+}
+
+guint
+gst_noom_codec_twcc_id (const GstSDPMedia * media)
+{
+  const gchar *v;
+  guint i;
+
+  for (i = 0; (v = gst_sdp_media_get_attribute_val_n (media, "extmap", i));
+      i++)
+    if (strstr (v, GST_NOOM_CODEC_TWCC_URI) && atoi (v) > 0 && atoi (v) < 15)
+      return atoi (v);
+  return 0;
+}
+
+void
+gst_noom_codec_add_twcc (GstCaps * caps, guint id)
+{
+  g_autofree gchar *extmap = g_strdup_printf ("extmap-%u", id);
+  guint i;
+
+  for (i = 0; i < gst_caps_get_size (caps); i++)
+    gst_structure_set (gst_caps_get_structure (caps, i),
+        "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE,
+        extmap, G_TYPE_STRING, GST_NOOM_CODEC_TWCC_URI, NULL);
 }
 
 /* The caps of @codec as a webrtcbin codec preference. */

@@ -7,6 +7,13 @@
 #define __GST_NOOM_CODEC_H__
 
 #include <gst/gst.h>
+#include <gst/sdp/sdp.h>
+
+/* Transport-wide congestion control (TWCC): the header extension's URI,
+ * and the id noomsink writes it with (Chromium's). */
+#define GST_NOOM_CODEC_TWCC_URI \
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define GST_NOOM_CODEC_TWCC_ID 3
 
 G_BEGIN_DECLS
 
@@ -61,6 +68,11 @@ const GstNoomCodec *gst_noom_codec_get (guint i);
 
 GstCaps *gst_noom_codec_rtp_caps (const GstNoomCodec * codec,
     GstNoomCodecDirection direction);
+/* The id of the TWCC header extension in @media (an m-line), 0 if none. */
+guint gst_noom_codec_twcc_id (const GstSDPMedia * media);
+/* Asks for TWCC, with extension id @id, on every structure of @caps. */
+void gst_noom_codec_add_twcc (GstCaps * caps, guint id);
+
 GstCaps *gst_noom_codec_all_rtp_caps (gboolean video,
     GstNoomCodecDirection direction, gboolean with_payload_type);
 

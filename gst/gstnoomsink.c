@@ -63,11 +63,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_noom_sink_debug);
 #define DEFAULT_START_BITRATE 0
 #define DEFAULT_MAX_BITRATE 0
 
-#define TWCC_URI \
-  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
-/* the one-byte header extension id our payloaders write TWCC with
- * (gstnoomcodec.c offers it) */
-#define TWCC_ID 3
+#define TWCC_URI GST_NOOM_CODEC_TWCC_URI
+#define TWCC_ID GST_NOOM_CODEC_TWCC_ID
 /* After a receiver was moved down a layer, it is not moved up again for
  * this long (µs): each try overloads its link for a moment. */
 #define UPSWITCH_BACKOFF (8 * G_USEC_PER_SEC)
@@ -1257,18 +1254,35 @@ on_twcc_stats (GObject * session, GParamSpec * pspec, PeerBwe * pb)
   replan (pb->sink, FALSE);
 }
 
+/* Follows @element's TWCC reports if it is an RTP session, once. */
+static void
+watch_session (GstElement * element, PeerBwe * pb)
+{
+  GstElementFactory *f = gst_element_get_factory (element);
+
+  if (!f || g_strcmp0 (GST_OBJECT_NAME (f), "rtpsession") ||
+      !g_object_class_find_property (G_OBJECT_GET_CLASS (element),
+          "twcc-stats") || g_object_get_data (G_OBJECT (element), "noom-bwe"))
+    return;
+  g_object_set_data (G_OBJECT (element), "noom-bwe", pb);
+  GST_DEBUG_OBJECT (pb->sink, "%s: following %s's TWCC reports", pb->peer_id,
+      GST_OBJECT_NAME (element));
+  g_signal_connect_data (element, "notify::twcc-stats",
+      G_CALLBACK (on_twcc_stats), peer_bwe_ref (pb),
+      (GClosureNotify) peer_bwe_unref, 0);
+}
+
 /* webrtcbin's rtpbin makes its sessions as the connection is negotiated. */
 static void
 on_rtpbin_element_added (GstBin * rtpbin, GstElement * element, PeerBwe * pb)
 {
-  GstElementFactory *f = gst_element_get_factory (element);
+  watch_session (element, pb);
+}
 
-  if (f && !g_strcmp0 (GST_OBJECT_NAME (f), "rtpsession") &&
-      g_object_class_find_property (G_OBJECT_GET_CLASS (element),
-          "twcc-stats"))
-    g_signal_connect_data (element, "notify::twcc-stats",
-        G_CALLBACK (on_twcc_stats), peer_bwe_ref (pb),
-        (GClosureNotify) peer_bwe_unref, 0);
+static void
+watch_existing_session (const GValue * item, gpointer pb)
+{
+  watch_session (g_value_get_object (item), pb);
 }
 
 static void
@@ -1300,9 +1314,17 @@ bwe_peer_added (GstNoomSink * self, GstNoomPeer * peer)
   rtpbin = gst_bin_get_by_name (GST_BIN (gst_noom_peer_get_webrtcbin (peer)),
       "rtpbin");
   if (rtpbin) {
+    GstIterator *it;
+
     g_signal_connect_data (rtpbin, "element-added",
         G_CALLBACK (on_rtpbin_element_added), peer_bwe_ref (pb),
         (GClosureNotify) peer_bwe_unref, 0);
+    /* and those it made already */
+    it = gst_bin_iterate_elements (GST_BIN (rtpbin));
+    while (gst_iterator_foreach (it, watch_existing_session, pb) ==
+        GST_ITERATOR_RESYNC)
+      gst_iterator_resync (it);
+    gst_iterator_free (it);
     gst_object_unref (rtpbin);
   } else {
     GST_WARNING_OBJECT (self, "webrtcbin has no rtpbin: no bandwidth "
@@ -1418,14 +1440,7 @@ branch_filter (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 static gboolean
 media_has_twcc (const GstSDPMedia * media)
 {
-  const gchar *v;
-  guint i;
-
-  for (i = 0; (v = gst_sdp_media_get_attribute_val_n (media, "extmap", i));
-      i++)
-    if (atoi (v) == TWCC_ID && strstr (v, TWCC_URI))
-      return TRUE;
-  return FALSE;
+  return gst_noom_codec_twcc_id (media) == TWCC_ID;
 }
 
 /* Our codec preference must not give our TWCC id to a peer's offer that

@@ -1137,11 +1137,17 @@ src_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY :
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_INACTIVE;
     GstCaps *caps = wanted_caps (video, FALSE);
+    guint twcc = gst_noom_codec_twcc_id (media);
     /* webrtcbin 1.22 makes the transceivers of a remote offer only while
      * answering, matching unassociated ones of the same kind first: ours
      * say what we take (only our codecs, recvonly or inactive). */
     GstWebRTCRTPTransceiver *trans = gst_noom_peer_get_transceiver (peer, i);
 
+    /* transport-wide congestion control feedback for the sender, under
+     * the id it offered (noomsink adapts to it: docs/elements.md
+     * "Bandwidth adaptation") */
+    if (video && twcc)
+      gst_noom_codec_add_twcc (caps, twcc);
     if (trans)
       g_object_set (trans, "direction", dir, "codec-preferences", caps, NULL);
     else
