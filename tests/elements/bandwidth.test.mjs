@@ -10,14 +10,21 @@
 // for each receiver.  The checks are about behaviour, with generous
 // bounds; the figures are the benchmark's (docs/performance.md).
 //
+// The last test puts Chromium behind the cap instead: the web client
+// receives noomsink's video, whose packets leave from 127.0.0.2, and tc
+// shapes what that address sends.
+//
 // Root in a network namespace with nothing but lo (scripts/test): tc
 // changes lo's qdisc.  Skipped elsewhere.
 
 import { test, before, after } from 'node:test';
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, existsSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { Server } from '../browser/harness.mjs';
+import {
+  Server, Pipeline, launchBrowser, openPage, join, until,
+} from '../browser/harness.mjs';
+import { delay } from '../wait.mjs';
 
 let server;
 
@@ -106,3 +113,122 @@ test('congestion-control=disabled: no estimate, the encoder keeps its rate',
     assert.ok(seconds.every((s) => s.rx0.estimate_kbps === 0));
     assert.ok(seconds.some((s) => s.rx0.fps > 0));
   });
+
+const noBrowser = existsSync('/usr/bin/chromium') ? false : 'no Chromium';
+
+function tc(...args) {
+  execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+// What the page decoded and received from everyone so far.
+function received(page) {
+  return page.evaluate(async () => {
+    let frames = 0, bytes = 0;
+    for (const [, pc] of window.noom.peers) {
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === 'inbound-rtp' && s.kind === 'video') {
+          frames += s.framesDecoded || 0;
+          bytes += s.bytesReceived || 0;
+        }
+      });
+    }
+    return { frames, bytes };
+  });
+}
+
+test('a browser receiving noomsink under a 500 kbit/s cap', {
+  skip: skip || noBrowser,
+}, async () => {
+  let browser, pipeline;
+  try {
+    tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '1');
+    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '10gbit');
+    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb',
+      'rate', '500kbit', 'ceil', '500kbit', 'burst', '16k');
+    tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', '40');
+    tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
+      'match', 'ip', 'src', '127.0.0.2/32', 'flowid', '1:10');
+
+    browser = await launchBrowser();
+    const page = await openPage(browser, server.url + '/');
+    await join(page, 'bandwidth-web', 'Web');
+    // -m: the bus's messages (noom-bandwidth) on stdout
+    pipeline = new Pipeline(['-m',
+      'videotestsrc', 'is-live=true', 'pattern=zone-plate', 'kx2=20', 'ky2=20', 'kt=1', '!',
+      'video/x-raw,width=640,height=480,framerate=30/1', '!',
+      'noomsink', `uri=noom://127.0.0.1:${server.port}/bandwidth-web?nickname=gst`,
+      'ice-local-addresses=127.0.0.2', 'max-bitrate=1000000']);
+    await until(() => received(page), (r) => r.frames > 0, 'the first frame', 40000);
+    // let the estimate settle, then measure 10 s
+    await delay(10000);
+    const a = await received(page);
+    await delay(10000);
+    const b = await received(page);
+
+    const estimates = [...pipeline.output.matchAll(
+      /noom-bandwidth.*?estimated-bitrate=\(uint\)(\d+)/g)].map((m) => Number(m[1]));
+    assert.ok(estimates.some((e) => e < 500000),
+      `no estimate under the cap: ${estimates.join(' ')}`);
+    const fps = (b.frames - a.frames) / 10;
+    const kbps = (b.bytes - a.bytes) * 8 / 10 / 1000;
+    assert.ok(kbps < 500, `received ${kbps} kbit/s through a 500 kbit/s link`);
+    // the picture keeps moving (a frozen one, as without congestion
+    // control, decodes next to nothing)
+    assert.ok(fps >= 5, `decoded ${fps} fps under the cap`);
+  } finally {
+    if (pipeline)
+      await pipeline.stop();
+    if (browser)
+      await browser.close();
+    try {
+      tc('qdisc', 'del', 'dev', 'lo', 'root');
+    } catch { /* never added */ }
+  }
+});
+
+// noom-ingest shows noomsink's view of each receiver's link: on a
+// terminal in its progress line, otherwise one line per change.
+test('noom-ingest tells the link of a receiver under a 300 kbit/s cap', {
+  skip: skip || (!process.env.NOOM_INGEST && 'NOOM_INGEST is not set'),
+}, async () => {
+  let ingest, rx;
+  const clip = `/tmp/noom-bandwidth-clip-${process.pid}.mkv`;
+  try {
+    // 20 s of a moving zone plate, VP8 at 2 Mbit/s: noom-ingest decodes
+    // it and noomsink encodes it again under congestion control
+    execFileSync('gst-launch-1.0', ['-q', 'videotestsrc', 'num-buffers=600',
+      'pattern=zone-plate', 'kx2=20', 'ky2=20', 'kt=1', '!',
+      'video/x-raw,width=640,height=480,framerate=30/1', '!',
+      'vp8enc', 'deadline=1', 'target-bitrate=2000000', '!',
+      'matroskamux', '!', 'filesink', `location=${clip}`]);
+    tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '1');
+    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '10gbit');
+    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb',
+      'rate', '300kbit', 'ceil', '300kbit', 'burst', '16k');
+    tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', '40');
+    tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
+      'match', 'ip', 'dst', '127.0.0.2/32', 'flowid', '1:10');
+
+    rx = new Pipeline(['noomsrc', `uri=noom://127.0.0.1:${server.port}/bandwidth-ingest?nickname=slow`,
+      'ice-local-addresses=127.0.0.2', 'media=video', '!', 'fakesink', 'sync=false']);
+    ingest = spawn(process.env.NOOM_INGEST, [clip,
+      `noom://127.0.0.1:${server.port}/bandwidth-ingest?nickname=movie`],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    ingest.stderr.on('data', (d) => { err += d; });
+    await until(async () => [...err.matchAll(/link to slow: (\d+) kbit\/s/g)]
+      .map((m) => Number(m[1])), (v) => v.some((k) => k < 300),
+    `a link under the cap in noom-ingest's output:\n${err.slice(-2000)}`, 30000);
+  } finally {
+    if (ingest)
+      ingest.kill('SIGKILL');
+    if (rx)
+      await rx.stop();
+    try {
+      tc('qdisc', 'del', 'dev', 'lo', 'root');
+    } catch { /* never added */ }
+    try {
+      execFileSync('rm', ['-f', clip]);
+    } catch { /* none */ }
+  }
+});

@@ -86,6 +86,9 @@ struct _Ingest
   guint restart_id;
   gboolean has_error;
   gboolean announced;           /* --announce: posted */
+  /* main loop: each receiver's link as noomsink's congestion control
+   * sees it (noom-bandwidth), by participant id: "NICK 420k" */
+  GHashTable *links;
 };
 
 static gboolean opt_loop;
@@ -593,6 +596,15 @@ progress_cb (gpointer data)
     fprintf (stderr, "  loop %u", loops + 1);
   if (retries)
     fprintf (stderr, "  %u retr%s", retries, retries == 1 ? "y" : "ies");
+  if (g_hash_table_size (in->links)) {
+    GHashTableIter it;
+    gpointer link;
+
+    fputs ("  links:", stderr);
+    g_hash_table_iter_init (&it, in->links);
+    while (g_hash_table_iter_next (&it, NULL, &link))
+      fprintf (stderr, " %s", (const gchar *) link);
+  }
   fflush (stderr);
   return G_SOURCE_CONTINUE;
 }
@@ -668,6 +680,30 @@ on_bus (GstBus * bus, GstMessage * msg, gpointer data)
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (msg);
 
+      if (gst_structure_has_name (s, "noom-bandwidth") &&
+          gst_structure_get_string (s, "id")) {
+        guint estimate = 0, layer = 1, encoder = 0;
+        const gchar *nick = gst_structure_get_string (s, "nickname");
+
+        gst_structure_get_uint (s, "estimated-bitrate", &estimate);
+        gst_structure_get_uint (s, "layer", &layer);
+        gst_structure_get_uint (s, "encoder-bitrate", &encoder);
+        /* layer 0: half the frame rate, for a slow link */
+        g_hash_table_insert (in->links,
+            g_strdup (gst_structure_get_string (s, "id")),
+            g_strdup_printf ("%s %uk%s", nick, estimate / 1000,
+                layer == 0 ? " (half rate)" : ""));
+        if (!in->tty && !opt_quiet)
+          g_printerr ("noom-ingest: link to %s: %u kbit/s%s (encoder %u "
+              "kbit/s)\n", nick, estimate / 1000, layer == 0 ?
+              ", half the frame rate" : "", encoder / 1000);
+        break;
+      }
+      if (gst_structure_has_name (s, "noom-participant-left") &&
+          gst_structure_get_string (s, "id")) {
+        g_hash_table_remove (in->links, gst_structure_get_string (s, "id"));
+        break;
+      }
       if (!gst_structure_has_name (s, "noom-joined"))
         break;
       if (!in->tty)
@@ -764,6 +800,7 @@ main (int argc, char **argv)
   in.max_retries = opt_retries;
   in.loop = g_main_loop_new (NULL, FALSE);
   g_mutex_init (&in.lock);
+  in.links = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   in.duration = GST_CLOCK_TIME_NONE;
   in.pipeline = gst_pipeline_new ("noom-ingest");
   bus = gst_pipeline_get_bus (GST_PIPELINE (in.pipeline));
@@ -798,6 +835,7 @@ main (int argc, char **argv)
     }
   }
   g_mutex_clear (&in.lock);
+  g_hash_table_unref (in.links);
   g_main_loop_unref (in.loop);
   g_free (in.source_uri);
   return in.exit_code;
