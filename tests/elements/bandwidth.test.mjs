@@ -83,8 +83,10 @@ test('one receiver under a 500 kbit/s cap, then free', { skip }, async () => {
   assert.ok(capped.filter((s) => s.rx0.fps > 0).length >= 10,
     `frames while capped: ${JSON.stringify(capped.map((s) => s.rx0.fps))}`);
   assert.ok(mean(capped.map((s) => s.sent_kbps)) < 500, 'sent under the cap');
-  // free again: the estimate climbs back towards max-bitrate (1000)
-  assert.ok(Math.max(...free.map((s) => s.rx0.estimate_kbps)) >= 700,
+  // free again: the estimate climbs back past the cap (how fast is the
+  // benchmark's figure, docs/performance.md)
+  const highest = Math.max(...free.map((s) => s.rx0.estimate_kbps));
+  assert.ok(highest > 500 && highest > Math.max(...capped.map((s) => s.rx0.estimate_kbps)),
     `estimate once free: ${JSON.stringify(free.map((s) => s.rx0.estimate_kbps))}`);
 });
 
