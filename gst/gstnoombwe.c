@@ -23,6 +23,8 @@
 /* Reports in a row (about 100 ms apart) that must say so before the
  * estimate falls. */
 #define OVERUSE_REPORTS 3
+/* ... and what arrived in them under this share of what was sent */
+#define FILLING 0.97
 #define HIGH_LOSS 0.10
 #define LOW_LOSS 0.02
 /* Growth per second, compounded per report (reports come often). */
@@ -91,7 +93,11 @@ gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now, guint bitrate_sent,
         0.7 * bwe->received + 0.3 * bitrate_received : bitrate_received;
   basis = bwe->received > 0 ? bwe->received : bwe->estimate;
 
-  if (delay_trend != G_MININT64 && delay_trend > OVERUSE_TREND)
+  /* A queue that fills delivers less than was sent; a growing delay with
+   * everything arriving is a busy receiver (its clock read late), not the
+   * link. */
+  if (delay_trend != G_MININT64 && delay_trend > OVERUSE_TREND &&
+      bitrate_sent > 0 && bitrate_received < FILLING * bitrate_sent)
     bwe->overuse++;
   else
     bwe->overuse = 0;
