@@ -122,6 +122,25 @@ function tc(...args) {
   execFileSync('tc', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+// What 127.0.0.2 sends ('src') or receives ('dst') goes through a @kbit
+// link with a 40-packet queue (noom-media-bench bandwidth shapes the same
+// way); the rest of lo stays free.
+function capLink(kbit, match) {
+  tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '1');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '10gbit');
+  tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb',
+    'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`, 'burst', '16k');
+  tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', '40');
+  tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
+    'match', 'ip', match, '127.0.0.2/32', 'flowid', '1:10');
+}
+
+function uncap() {
+  try {
+    tc('qdisc', 'del', 'dev', 'lo', 'root');
+  } catch { /* never added */ }
+}
+
 // What the page decoded and received from everyone so far.
 function received(page) {
   return page.evaluate(async () => {
@@ -143,13 +162,7 @@ test('a browser receiving noomsink under a 500 kbit/s cap', {
 }, async () => {
   let browser, pipeline;
   try {
-    tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '1');
-    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '10gbit');
-    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb',
-      'rate', '500kbit', 'ceil', '500kbit', 'burst', '16k');
-    tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', '40');
-    tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
-      'match', 'ip', 'src', '127.0.0.2/32', 'flowid', '1:10');
+    capLink(500, 'src');
 
     browser = await launchBrowser();
     const page = await openPage(browser, server.url + '/');
@@ -182,9 +195,7 @@ test('a browser receiving noomsink under a 500 kbit/s cap', {
       await pipeline.stop();
     if (browser)
       await browser.close();
-    try {
-      tc('qdisc', 'del', 'dev', 'lo', 'root');
-    } catch { /* never added */ }
+    uncap();
   }
 });
 
@@ -203,13 +214,7 @@ test('noom-ingest tells the link of a receiver under a 300 kbit/s cap', {
       'video/x-raw,width=640,height=480,framerate=30/1', '!',
       'vp8enc', 'deadline=1', 'target-bitrate=2000000', '!',
       'matroskamux', '!', 'filesink', `location=${clip}`]);
-    tc('qdisc', 'add', 'dev', 'lo', 'root', 'handle', '1:', 'htb', 'default', '1');
-    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '10gbit');
-    tc('class', 'add', 'dev', 'lo', 'parent', '1:', 'classid', '1:10', 'htb',
-      'rate', '300kbit', 'ceil', '300kbit', 'burst', '16k');
-    tc('qdisc', 'add', 'dev', 'lo', 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', '40');
-    tc('filter', 'add', 'dev', 'lo', 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32',
-      'match', 'ip', 'dst', '127.0.0.2/32', 'flowid', '1:10');
+    capLink(300, 'dst');
 
     rx = new Pipeline(['noomsrc', `uri=noom://127.0.0.1:${server.port}/bandwidth-ingest?nickname=slow`,
       'ice-local-addresses=127.0.0.2', 'media=video', '!', 'fakesink', 'sync=false']);
@@ -226,9 +231,7 @@ test('noom-ingest tells the link of a receiver under a 300 kbit/s cap', {
       ingest.kill('SIGKILL');
     if (rx)
       await rx.stop();
-    try {
-      tc('qdisc', 'del', 'dev', 'lo', 'root');
-    } catch { /* never added */ }
+    uncap();
     try {
       execFileSync('rm', ['-f', clip]);
     } catch { /* none */ }
