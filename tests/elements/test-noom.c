@@ -4377,6 +4377,9 @@ check_media_state (Server * server, const gchar * room)
   fail_if (pub->error);
 
   watch_free (c);
+  /* the level probe runs on b's streaming threads until they stop */
+  fail_unless_equals_int (gst_element_set_state (b->pipeline,
+          GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   media_log_free (log);
   watch_free (b);
   watch_free (pub);
