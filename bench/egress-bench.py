@@ -234,7 +234,7 @@ print(f'viewer: {f1 - f0} frames in {wall:.0f} s = {(f1 - f0) / wall:.1f} fps; '
       f'stream time {last[1] - first[1]:.1f} s for wall time {last[0] - first[0]:.1f} s (behind by {drift:.2f} s)')
 if lat:
     print(f'latency participant -> RTMP viewer: {len(lat)} flips, median {lat[len(lat) // 2] * 1000:.0f} ms, '
-          f'min {lat[0] * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms, {sum(1 for x in lat if x > 2)} over 2 s')
+          f'p90 {lat[min(len(lat) - 1, len(lat) * 9 // 10)] * 1000:.0f} ms, min {lat[0] * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms, {sum(1 for x in lat if x > 2)} over 2 s')
 
 viewer.set_state(Gst.State.NULL)
 flip.set_state(Gst.State.NULL)

@@ -31,6 +31,7 @@
 #endif
 
 #include <gst/gst.h>
+#include <glib/gstdio.h>
 #include <gst/app/app.h>
 #include <gst/video/video.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ typedef struct
   gchar *nickname;
   TileKind kind;
   GstPad *pad;                  /* the compositor's sink pad */
+  GstElement *label;            /* its textoverlay: the name */
   GPtrArray *elements;          /* TILE_AUDIO: its source, in the comp bin */
 } Tile;
 
@@ -107,8 +109,11 @@ typedef struct
   guint retry_id;
   guint delay_s;
   gint64 started_us;
+  gint64 sent_us;               /* time it ran, attempts before this one */
+  gboolean failing;             /* waiting for a retry */
   gchar *error;                 /* the last failure, for the status line */
-  guint64 bytes;
+  guint64 bytes;                /* handed to it (encoded media) */
+  guint64 wire;                 /* RTMP, SRT: sent, attempts before this */
 } Output;
 
 struct _NoomComposite
@@ -198,6 +203,7 @@ tile_free (Tile * t)
 {
   g_free (t->id);
   g_free (t->nickname);
+  gst_clear_object (&t->label);
   gst_clear_object (&t->pad);
   g_clear_pointer (&t->elements, g_ptr_array_unref);
   g_free (t);
@@ -372,6 +378,7 @@ add_audio_tile (NoomComposite * comp, const gchar * id, const gchar * nickname)
   g_ptr_array_add (t->elements, gst_object_ref (src));
   g_ptr_array_add (t->elements, gst_object_ref (caps));
   g_ptr_array_add (t->elements, gst_object_ref (text));
+  t->label = gst_object_ref (text);
   g_ptr_array_add (comp->tiles, t);
   relayout (comp);
   for (i = 0; i < t->elements->len; i++)
@@ -478,6 +485,18 @@ on_level (NoomComposite * comp, GstMessage * msg)
 /* ------------------------------------------------------------------------ */
 /* participants' branches */
 
+/* The name on @t: the participant's, or "NICK's screen".  comp->lock
+ * held. */
+static void
+label_tile (Tile * t)
+{
+  g_autofree gchar *text = t->kind == TILE_SCREEN ?
+      g_strdup_printf ("%s's screen", t->nickname) : g_strdup (t->nickname);
+
+  if (t->label)
+    g_object_set (t->label, "text", text, NULL);
+}
+
 static void
 on_decodebin_pad (GstElement * dec, GstPad * pad, NoomCompositeBranch * b)
 {
@@ -500,6 +519,7 @@ on_decodebin_pad (GstElement * dec, GstPad * pad, NoomCompositeBranch * b)
       g_mutex_lock (&comp->lock);
       if (b->tile) {
         b->tile->kind = TILE_SCREEN;
+        label_tile (b->tile);
         relayout (comp);
       }
       g_mutex_unlock (&comp->lock);
@@ -583,6 +603,7 @@ noom_composite_add (NoomComposite * comp, GstBin * bin, GstElement * tee,
     b->tile->nickname = g_strdup (nickname);
     b->tile->kind = TILE_CAMERA;
     b->tile->pad = gst_object_ref (b->mixpad);
+    b->tile->label = gst_object_ref (post);
     g_ptr_array_add (comp->tiles, b->tile);
     if (placeholder)
       remove_tile (comp, placeholder);
@@ -697,6 +718,32 @@ retry_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+is_network (OutKind kind)
+{
+  return kind == OUT_RTMP || kind == OUT_SRT;
+}
+
+/* What @bin's network sink put on the wire in this attempt: rtmp2sink's
+ * and srtsink's stats (0 when it never connected). */
+static guint64
+wire_bytes (GstElement * bin)
+{
+  g_autoptr (GstElement) sink = gst_bin_get_by_name (GST_BIN (bin), "sink");
+  GstStructure *stats = NULL;
+  guint64 n = 0;
+
+  if (!sink || !g_object_class_find_property (G_OBJECT_GET_CLASS (sink),
+          "stats"))
+    return 0;
+  g_object_get (sink, "stats", &stats, NULL);
+  if (stats && !gst_structure_get_uint64 (stats, "out-bytes-total", &n))
+    gst_structure_get_uint64 (stats, "bytes-sent-total", &n);
+  if (stats)
+    gst_structure_free (stats);
+  return n;
+}
+
 /* Takes the output's bin down (main thread).  Nothing upstream waits for
  * it: the appsinks only push into its appsrcs while it runs. */
 static void
@@ -704,6 +751,7 @@ output_teardown (Output * out)
 {
   NoomComposite *comp = out->comp;
   GstElement *bin;
+  guint64 wire;
 
   g_mutex_lock (&comp->lock);
   bin = out->bin;
@@ -714,6 +762,11 @@ output_teardown (Output * out)
   g_mutex_unlock (&comp->lock);
   if (!bin)
     return;
+  /* a network output's time is the time it was connected */
+  wire = is_network (out->kind) ? wire_bytes (bin) : 0;
+  out->wire += wire;
+  if (!is_network (out->kind) || wire)
+    out->sent_us += g_get_monotonic_time () - out->started_us;
   gst_element_set_locked_state (bin, TRUE);
   gst_element_set_state (bin, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (comp->bin), bin);
@@ -728,6 +781,7 @@ output_failed (Output * out, const gchar * why)
   output_teardown (out);
   g_free (out->error);
   out->error = g_strdup (why);
+  out->failing = TRUE;
   if (comp->stopping)
     return;
   if (ran >= STABLE_US || out->delay_s == 0)
@@ -913,6 +967,7 @@ output_build (Output * out, GError ** error)
   gst_clear_object (&apad);
 
   out->bin = GST_ELEMENT (bin);
+  out->failing = FALSE;
   out->started_us = g_get_monotonic_time ();
   gst_bin_add (GST_BIN (comp->bin), out->bin);
   gst_element_sync_state_with_parent (out->bin);
@@ -992,6 +1047,7 @@ dispatch (NoomComposite * comp, GstSample * sample, gboolean video)
     }
     if (caps)
       gst_app_src_set_caps (GST_APP_SRC (src), caps);
+    out->bytes += gst_buffer_get_size (copy);
     gst_app_src_push_buffer (GST_APP_SRC (src), copy);
   }
   g_mutex_unlock (&comp->lock);
@@ -1471,6 +1527,69 @@ noom_composite_status (NoomComposite * comp)
           out->delay_s, out->error);
   }
   return g_string_free (s, FALSE);
+}
+
+/* Participant @id is now called @nickname: its tiles' labels follow
+ * (main thread or a streaming thread). */
+void
+noom_composite_rename (NoomComposite * comp, const gchar * id,
+    const gchar * nickname)
+{
+  guint i;
+
+  if (!comp)
+    return;
+  g_mutex_lock (&comp->lock);
+  for (i = 0; i < comp->tiles->len; i++) {
+    Tile *t = comp->tiles->pdata[i];
+
+    if (g_strcmp0 (t->id, id) != 0)
+      continue;
+    g_free (t->nickname);
+    t->nickname = g_strdup (nickname);
+    label_tile (t);
+  }
+  g_mutex_unlock (&comp->lock);
+}
+
+/* The summary's lines for the --stream outputs (the --composite file has
+ * its own): where, what, how long it was sent, how many bytes, and
+ * restarts or the failure it ended with.  Main thread, at the end. */
+void
+noom_composite_print_summary (NoomComposite * comp, FILE * to)
+{
+  guint i;
+
+  if (!comp)
+    return;
+  for (i = 0; i < comp->outputs->len; i++) {
+    Output *out = comp->outputs->pdata[i];
+    guint64 now_wire = out->bin && is_network (out->kind) ?
+        wire_bytes (out->bin) : 0;
+    gint64 sent = out->sent_us + (out->bin && (!is_network (out->kind)
+            || now_wire) ? g_get_monotonic_time () - out->started_us : 0);
+    g_autofree gchar *d = noom_job_format_duration (sent);
+    g_autofree gchar *kind = g_ascii_strdown (kind_name (out->kind), -1);
+    g_autofree gchar *note = NULL;
+    guint64 bytes = out->bytes;
+
+    if (comp->file && !g_strcmp0 (out->target, comp->file))
+      continue;
+    if (is_network (out->kind)) {
+      bytes = out->wire + now_wire;
+    } else if (out->path && out->kind != OUT_HLS) {
+      GStatBuf st;
+
+      bytes = g_stat (out->path, &st) == 0 ? (guint64) st.st_size : 0;
+    }
+    if (out->failing && out->error)
+      note = g_strdup_printf ("\t(%s: %s)", sent ? "failed" : "never sent",
+          out->error);
+    else if (out->attempts > 1)
+      note = g_strdup_printf ("\t(started %u times)", out->attempts);
+    fprintf (to, "%s\t(%s)\t%s\t%" G_GUINT64_FORMAT "%s\n", out->path ?
+        out->path : out->target, kind, d, bytes, note ? note : "");
+  }
 }
 
 void

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <gst/gst.h>
+#include <stdio.h>
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,9 @@ gboolean noom_composite_handle_message (NoomComposite * comp,
     GstMessage * msg);
 gboolean noom_composite_done (NoomComposite * comp);
 gchar *noom_composite_status (NoomComposite * comp);
+void noom_composite_rename (NoomComposite * comp, const gchar * id,
+    const gchar * nickname);
+void noom_composite_print_summary (NoomComposite * comp, FILE * to);
 void noom_composite_free (NoomComposite * comp);
 
 G_END_DECLS

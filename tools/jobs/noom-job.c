@@ -6,6 +6,7 @@
 #include "config.h"
 #endif
 
+#include <gio/gio.h>
 #include <glib-unix.h>
 #include <locale.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 static gchar *opt_token;
 static gchar *opt_token_file;
 static gboolean opt_accept_invalid_certificates;
+static gchar *opt_ca_file;
 static gboolean opt_version;
 
 static GOptionEntry entries[] = {
@@ -32,6 +34,12 @@ static GOptionEntry entries[] = {
         &opt_accept_invalid_certificates,
         "nooms://: accept a certificate that does not validate (self-signed, "
         "another host name, expired)", NULL},
+  /* A private certificate authority (a test server, an internal RTMPS
+   * relay): trusted by every TLS connection of the process. */
+  {"ca-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca_file,
+        "Trust the certificate authorities in FILE (PEM) instead of the "
+        "system's: for a nooms:// server or an rtmps:// output with a "
+        "private authority", "FILE"},
   {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL},
   {NULL}
@@ -101,6 +109,18 @@ noom_job_configure (const gchar * prog, GstElement * element)
   } else if (opt_token) {
     token = g_strdup (opt_token);
   }
+  if (opt_ca_file) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GTlsDatabase) db = g_tls_file_database_new (opt_ca_file,
+        &error);
+
+    if (!db) {
+      g_printerr ("%s: --ca-file %s: %s\n", prog, opt_ca_file,
+          error->message);
+      return FALSE;
+    }
+    g_tls_backend_set_default_database (g_tls_backend_get_default (), db);
+  }
   if (token)
     g_object_set (element, "token", token, NULL);
   if (opt_accept_invalid_certificates)
@@ -137,4 +157,14 @@ noom_job_logv (const gchar * prog, gboolean verbose, gboolean tty,
   if (tty)
     fputs ("\r\033[K", stderr);
   fprintf (stderr, "%s: %s %s\n", prog, stamp, text);
+}
+
+/* HH:MM:SS */
+gchar *
+noom_job_format_duration (gint64 us)
+{
+  gint64 s = us / G_USEC_PER_SEC;
+
+  return g_strdup_printf ("%02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT
+      ":%02" G_GINT64_FORMAT, s / 3600, (s / 60) % 60, s % 60);
 }

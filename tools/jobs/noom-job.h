@@ -25,5 +25,6 @@ void noom_job_print_hint (const gchar * prog, const GError * error);
  * terminal's status line; nothing unless @verbose. */
 void noom_job_logv (const gchar * prog, gboolean verbose, gboolean tty,
     const gchar * format, va_list args);
+gchar *noom_job_format_duration (gint64 us);
 
 G_END_DECLS

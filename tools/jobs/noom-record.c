@@ -180,15 +180,6 @@ safe_name (const gchar * s)
   return g_string_free (out, FALSE);
 }
 
-static gchar *
-format_duration (gint64 us)
-{
-  gint64 s = us / G_USEC_PER_SEC;
-
-  return g_strdup_printf ("%02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT
-      ":%02" G_GINT64_FORMAT, s / 3600, (s / 60) % 60, s % 60);
-}
-
 static void
 say (Recorder * rec, const gchar * format, ...)
 {
@@ -614,6 +605,32 @@ find_recording (Recorder * rec, const gchar * id, gboolean screen)
   return NULL;
 }
 
+/* A participant renamed itself (its pads' nickname, notified from the
+ * session's thread): the log, the status line and the composite's label
+ * follow it; the open file keeps the name it was started with. */
+static void
+on_nickname (GstPad * pad, GParamSpec * pspec, Recorder * rec)
+{
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *nickname = NULL;
+  g_autofree gchar *media = NULL;
+  Recording *r;
+
+  g_object_get (pad, "participant-id", &id, "nickname", &nickname, "media",
+      &media, NULL);
+  if (!nickname)
+    return;
+  g_mutex_lock (&rec->lock);
+  r = find_recording (rec, id, !g_strcmp0 (media, "screen"));
+  if (r && g_strcmp0 (r->nickname, nickname) != 0) {
+    say (rec, "%s is now called %s", r->nickname, nickname);
+    g_free (r->nickname);
+    r->nickname = g_strdup (nickname);
+    noom_composite_rename (rec->composite, r->id, nickname);
+  }
+  g_mutex_unlock (&rec->lock);
+}
+
 /* noomsrc exposed a track (webrtcbin streaming thread). */
 static void
 on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
@@ -650,6 +667,7 @@ on_pad_added (GstElement * src, GstPad * pad, Recorder * rec)
     r = next;
   }
   in = add_input (rec, r, video);
+  g_signal_connect (pad, "notify::nickname", G_CALLBACK (on_nickname), rec);
   if (gst_pad_link (pad, in->ghost) != GST_PAD_LINK_OK)
     g_printerr ("noom-record: could not link %s's %s\n", nickname, media);
 
@@ -705,7 +723,7 @@ recording_finished (Recorder * rec, GstElement * bin)
   if (g_stat (r->path, &st) == 0)
     r->bytes = st.st_size;
   {
-    g_autofree gchar *d = format_duration (r->end_us - r->begin_us);
+    g_autofree gchar *d = noom_job_format_duration (r->end_us - r->begin_us);
 
     if (r->continued)
       say (rec, "%s: finished %s (%s, %" G_GUINT64_FORMAT " bytes)",
@@ -765,7 +783,7 @@ status_cb (gpointer data)
   Recorder *rec = data;
   guint files, present;
   guint64 bytes = bytes_written (rec, &files);
-  g_autofree gchar *d = format_duration (g_get_monotonic_time () -
+  g_autofree gchar *d = noom_job_format_duration (g_get_monotonic_time () -
       rec->started_us);
   g_autofree gchar *size = g_format_size (bytes);
   g_autofree gchar *outputs = noom_composite_status (rec->composite);
@@ -949,13 +967,13 @@ print_summary (Recorder * rec)
 
     if (g_stat (r->path, &st) == 0)
       r->bytes = st.st_size;
-    d = format_duration ((r->end_us ? r->end_us : g_get_monotonic_time ()) -
+    d = noom_job_format_duration ((r->end_us ? r->end_us : g_get_monotonic_time ()) -
         r->begin_us);
     printf ("%s\t%s\t%s\t%" G_GUINT64_FORMAT "%s\n", r->path, r->nickname, d,
         r->bytes, r->left ? "" : "\t(unfinished)");
   }
   if (rec->composite_path) {
-    g_autofree gchar *d = format_duration (g_get_monotonic_time () -
+    g_autofree gchar *d = noom_job_format_duration (g_get_monotonic_time () -
         rec->started_us);
     GStatBuf st;
     guint64 bytes = g_stat (rec->composite_path, &st) == 0 ? st.st_size : 0;
@@ -966,6 +984,7 @@ print_summary (Recorder * rec)
         rec->composite_path, d, bytes);
     files++;
   }
+  noom_composite_print_summary (rec->composite, stdout);
   printf ("noom-record: %u file%s in %s\n", files, files == 1 ? "" : "s",
       rec->dir);
   fflush (stdout);
