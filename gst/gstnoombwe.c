@@ -155,42 +155,61 @@ gst_noom_layer_filter_init (GstNoomLayerFilter * f)
 }
 
 gboolean
-gst_noom_layer_filter_process (GstNoomLayerFilter * f, GstRTPBuffer * rtp)
+gst_noom_vp8_descriptor_parse (const guint8 * p, guint len,
+    GstNoomVp8Descriptor * d)
 {
-  guint8 *p = gst_rtp_buffer_get_payload (rtp);
-  guint len = gst_rtp_buffer_get_payload_len (rtp);
-  guint i = 1, pic_at = 0, pic_bits = 0;
-  gint tid = -1;
-  gboolean start;
+  guint i = 1;
 
+  memset (d, 0, sizeof (*d));
+  d->tid = -1;
   if (len < 1)
-    goto keep;
+    return FALSE;
   if (p[0] & 0x80) {            /* X: extensions */
     guint8 x;
 
     if (len < 2)
-      goto keep;
+      return FALSE;
     x = p[1];
     i = 2;
     if (x & 0x80) {             /* I: picture id */
       if (i >= len)
-        goto keep;
-      pic_at = i;
-      pic_bits = (p[i] & 0x80) ? 15 : 7;
-      i += pic_bits == 15 ? 2 : 1;
+        return FALSE;
+      d->pic_at = i;
+      d->pic_bits = (p[i] & 0x80) ? 15 : 7;
+      i += d->pic_bits == 15 ? 2 : 1;
     }
     if (x & 0x40)               /* L: TL0PICIDX */
       i++;
     if (x & 0x30) {             /* T or K: TID/Y/KEYIDX */
       if (i >= len)
-        goto keep;
+        return FALSE;
       if (x & 0x20)
-        tid = p[i] >> 6;
+        d->tid = p[i] >> 6;
       i++;
     }
-    if (i > len || (pic_bits == 15 && pic_at + 1 >= len))
-      goto keep;
+    if (i > len || (d->pic_bits == 15 && d->pic_at + 1 >= len))
+      return FALSE;
   }
+  d->header = i;
+  return TRUE;
+}
+
+gboolean
+gst_noom_layer_filter_process (GstNoomLayerFilter * f, GstRTPBuffer * rtp)
+{
+  guint8 *p = gst_rtp_buffer_get_payload (rtp);
+  guint len = gst_rtp_buffer_get_payload_len (rtp);
+  GstNoomVp8Descriptor d;
+  guint i, pic_at, pic_bits;
+  gint tid;
+  gboolean start;
+
+  if (!gst_noom_vp8_descriptor_parse (p, len, &d))
+    goto keep;
+  i = d.header;
+  tid = d.tid;
+  pic_at = d.pic_at;
+  pic_bits = d.pic_bits;
   /* S and partition 0: the first packet of a frame; a key frame's first
    * payload byte has P (bit 0) clear. */
   start = (p[0] & 0x10) && (p[0] & 0x07) == 0;

@@ -66,6 +66,18 @@ typedef struct
   guint64 frames_sent, frames_dropped;
 } GstNoomLayerFilter;
 
+/* A VP8 RTP payload descriptor (RFC 7741). */
+typedef struct
+{
+  guint header;                 /* its length: the VP8 payload follows */
+  gint tid;                     /* temporal layer, -1: none given */
+  guint pic_at, pic_bits;       /* picture id: offset, 7 or 15 bits; 0: none */
+} GstNoomVp8Descriptor;
+
+/* FALSE when @p is too short for what it says it has. */
+gboolean gst_noom_vp8_descriptor_parse (const guint8 * p, guint len,
+    GstNoomVp8Descriptor * d);
+
 void gst_noom_layer_filter_init (GstNoomLayerFilter * f);
 
 /* TRUE: send @rtp (rewritten in place, mapped writable); FALSE: drop it.

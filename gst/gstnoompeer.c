@@ -22,6 +22,9 @@
 GST_DEBUG_CATEGORY_STATIC (gst_noom_peer_debug);
 #define GST_CAT_DEFAULT gst_noom_peer_debug
 
+/* noomsrc's received VP8 layers are told over this long (µs) */
+#define RECEIVE_LAYER_WINDOW G_USEC_PER_SEC
+
 struct _GstNoomPeer
 {
   GstObject parent;
@@ -59,6 +62,11 @@ struct _GstNoomPeer
   guint send_estimate;          /* bit/s, 0: none */
   guint send_layer;
   gdouble send_loss;
+  /* noomsrc: the VP8 temporal layers this peer's video comes in, the
+   * highest over a window of RECEIVE_LAYER_WINDOW */
+  gint recv_layer;              /* of the last whole window, -1: none */
+  gint recv_window_max;
+  gint64 recv_window_start;
   /* The relay's connection (docs/protocol.md §11): whose track each m-line
    * of its last offer carries, by m-line index (NoomParticipant*, NULL
    * for our upload m-lines and ended tracks), and which of them carry a
@@ -95,6 +103,7 @@ static void
 gst_noom_peer_init (GstNoomPeer * self)
 {
   g_queue_init (&self->pending_candidates);
+  self->recv_layer = self->recv_window_max = -1;
   self->tracks = g_ptr_array_new ();
   self->promises = g_ptr_array_new ();
   self->owners = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -1069,6 +1078,25 @@ stats_replied (GstPromise * promise, gpointer data)
   g_mutex_unlock (&sw->lock);
 }
 
+/* A received VP8 packet of temporal layer @tid (streaming thread). */
+void
+gst_noom_peer_note_received_layer (GstNoomPeer * self, guint tid)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  GST_OBJECT_LOCK (self);
+  if (now - self->recv_window_start >= RECEIVE_LAYER_WINDOW) {
+    /* a window with nothing in it (a pause) says nothing */
+    self->recv_layer = now - self->recv_window_start <
+        2 * RECEIVE_LAYER_WINDOW ? self->recv_window_max : -1;
+    self->recv_window_max = tid;
+    self->recv_window_start = now;
+  } else {
+    self->recv_window_max = MAX (self->recv_window_max, (gint) tid);
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
 void
 gst_noom_peer_set_bandwidth (GstNoomPeer * self, guint estimate, guint layer,
     gdouble loss)
@@ -1090,6 +1118,7 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   Totals t = { 0, };
 
   guint estimate, layer;
+  gint recv_layer;
   gdouble loss;
   GstStructure *s;
 
@@ -1098,6 +1127,9 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   estimate = self->send_estimate;
   layer = self->send_layer;
   loss = self->send_loss;
+  /* nothing received for two windows: no layer to tell */
+  recv_layer = g_get_monotonic_time () - self->recv_window_start <
+      2 * RECEIVE_LAYER_WINDOW ? self->recv_layer : -1;
   GST_OBJECT_UNLOCK (self);
 
   if (state != GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED) {
@@ -1148,5 +1180,9 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
     gst_structure_set (s, "estimated-bitrate", G_TYPE_UINT, estimate,
         "video-layer", G_TYPE_UINT, layer, "fraction-lost", G_TYPE_DOUBLE,
         loss, NULL);
+  /* noomsrc receiving a layered VP8: which layers come */
+  else if (recv_layer >= 0)
+    gst_structure_set (s, "video-layer", G_TYPE_UINT, (guint) recv_layer,
+        NULL);
   return s;
 }

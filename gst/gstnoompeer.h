@@ -93,5 +93,8 @@ GstStructure *gst_noom_peer_get_stats (GstNoomPeer * self);
  * layer it gets and its loss (0..1), for the stats.  Any thread. */
 void gst_noom_peer_set_bandwidth (GstNoomPeer * self, guint estimate,
     guint layer, gdouble loss);
+/* noomsrc: a received VP8 packet of temporal layer @tid; the stats'
+ * video-layer is the highest of the last second.  Streaming thread. */
+void gst_noom_peer_note_received_layer (GstNoomPeer * self, guint tid);
 
 G_END_DECLS

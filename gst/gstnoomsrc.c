@@ -55,6 +55,7 @@
 #include "config.h"
 #endif
 
+#include <gst/rtp/rtp.h>
 #include <gst/webrtc/webrtc.h>
 
 #include "gstnoomelements.h"
@@ -63,6 +64,7 @@
 #include "gstnoomcodec.h"
 #include "gstnoomsession.h"
 #include "gstnoompeer.h"
+#include "gstnoombwe.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_noom_src_debug);
 #define GST_CAT_DEFAULT gst_noom_src_debug
@@ -555,6 +557,51 @@ buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+/* The VP8 temporal layer of each packet a participant sends us (RFC 7741
+ * payload descriptor: X, then T or K, then TID in the top two bits), for
+ * the stats' video-layer: a noomsink sends a slow receiver layer 0 only.
+ * A stream without temporal layers (a browser's) tells nothing. */
+static GstPadProbeReturn
+vp8_layer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  GWeakRef *ref = data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  GstNoomVp8Descriptor d;
+  GstNoomPeer *peer;
+  gint tid = -1;
+
+  if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER) ||
+      !gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return GST_PAD_PROBE_OK;
+  if (gst_noom_vp8_descriptor_parse (gst_rtp_buffer_get_payload (&rtp),
+          gst_rtp_buffer_get_payload_len (&rtp), &d))
+    tid = d.tid;
+  gst_rtp_buffer_unmap (&rtp);
+  if (tid < 0 || !(peer = g_weak_ref_get (ref)))
+    return GST_PAD_PROBE_OK;
+  gst_noom_peer_note_received_layer (peer, tid);
+  gst_object_unref (peer);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+weak_ref_free (gpointer data)
+{
+  g_weak_ref_clear (data);
+  g_free (data);
+}
+
+static void
+watch_vp8_layers (GstPad * pad, GstNoomPeer * peer)
+{
+  GWeakRef *ref = g_new0 (GWeakRef, 1);
+
+  g_weak_ref_init (ref, peer);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, vp8_layer_probe, ref,
+      weak_ref_free);
+}
+
 static gboolean
 chain_for (const gchar * encoding, gboolean decode, GPtrArray * elements)
 {
@@ -788,6 +835,10 @@ on_webrtc_pad_added (GstElement * webrtc, GstPad * pad, GstNoomPeer * peer)
    * that comes anyway. */
   wanted = encoding && (media_wanted (self) & p->sends & (video ?
           NOOM_MEDIA_VIDEO : NOOM_MEDIA_AUDIO));
+  /* on the relay's connection a peer is everyone: no layers per peer */
+  if (wanted && !screen && !g_ascii_strcasecmp (encoding, "VP8")
+      && !gst_noom_peer_get_plan (peer)->relay)
+    watch_vp8_layers (pad, peer);
   if (wanted && reclaim_parked (self, peer, p, pad, what, encoding)) {
     gst_caps_unref (caps);
     goto counted;

@@ -992,8 +992,9 @@ bench_bandwidth (void)
     printf ("{\"t\": %d, \"sent_kbps\": %.0f", sec, sent_kbps);
     last_sent = sent;
     for (i = 0; i < opt_bwe_receivers; i++) {
+      guint rx_layer = G_MAXUINT;
       guint64 recv = stats_sum (rx[i].src, "bytes-received", NULL, NULL,
-          NULL);
+          &rx_layer);
       gdouble kbps = (recv - last_recv[i]) * 8 / 1000.0;
       gint64 frames;
       GstStructure *st = NULL;
@@ -1011,9 +1012,12 @@ bench_bandwidth (void)
             &estimate, &layer);
       if (st)
         gst_structure_free (st);
+      /* layer: what the publisher chose for it; rx_layer: what noomsrc
+       * saw arrive (-1: nothing layered) */
       printf (", \"rx%d\": {\"kbps\": %.0f, \"fps\": %" G_GINT64_FORMAT
-          ", \"estimate_kbps\": %u, \"layer\": %u}", i, kbps, frames,
-          estimate / 1000, layer);
+          ", \"estimate_kbps\": %u, \"layer\": %u, \"rx_layer\": %d}", i,
+          kbps, frames, estimate / 1000, layer, rx_layer == G_MAXUINT ? -1 :
+          (gint) rx_layer);
       if (i == 0) {
         /* what was sent to it (all of it, with one receiver) */
         if (!below_cap_at && opt_bwe_cap && opt_bwe_receivers == 1 &&
