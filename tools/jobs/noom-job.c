@@ -19,6 +19,7 @@ static gchar *opt_token;
 static gchar *opt_token_file;
 static gboolean opt_accept_invalid_certificates;
 static gchar *opt_ca_file;
+static gchar *opt_ice_local_addresses;
 static gboolean opt_version;
 
 static GOptionEntry entries[] = {
@@ -40,6 +41,11 @@ static GOptionEntry entries[] = {
         "Trust the certificate authorities in FILE (PEM) instead of the "
         "system's: for a nooms:// server or an rtmps:// output with a "
         "private authority", "FILE"},
+  {"ice-local-addresses", 0, 0, G_OPTION_ARG_STRING,
+        &opt_ice_local_addresses,
+        "Gather ICE candidates on these local IP addresses only "
+        "(comma-separated, e.g. 10.0.0.5): the media goes through that "
+        "interface", "ADDRS"},
   {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL},
   {NULL}
@@ -120,6 +126,19 @@ noom_job_configure (const gchar * prog, GstElement * element)
       return FALSE;
     }
     g_tls_backend_set_default_database (g_tls_backend_get_default (), db);
+  }
+  if (opt_ice_local_addresses) {
+    g_autofree gchar *now = NULL;
+
+    /* the element warns of and ignores an address it cannot use */
+    g_object_set (element, "ice-local-addresses", opt_ice_local_addresses,
+        NULL);
+    g_object_get (element, "ice-local-addresses", &now, NULL);
+    if (g_strcmp0 (now, opt_ice_local_addresses)) {
+      g_printerr ("%s: --ice-local-addresses %s: expected IP addresses, "
+          "comma-separated\n", prog, opt_ice_local_addresses);
+      return FALSE;
+    }
   }
   if (token)
     g_object_set (element, "token", token, NULL);

@@ -128,7 +128,18 @@ struct _Recorder
   /* --composite, --stream (noom-composite.c) */
   NoomComposite *composite;
   gchar *composite_path;
+
+  /* What comes from each participant (main thread): links_cb */
+  GHashTable *links;            /* participant id -> Link* */
+  gchar *links_text;            /* for the status line */
 };
+
+typedef struct
+{
+  guint64 bytes;                /* bytes-received at @at_us */
+  gint64 at_us;
+  gint layer;                   /* VP8 temporal layers that come, -1: not told */
+} Link;
 
 static gboolean opt_composite;
 static gboolean opt_verbose;
@@ -777,6 +788,91 @@ bytes_written (Recorder * rec, guint * files)
   return total;
 }
 
+/* Every 2 s, from noomsrc's stats: how fast each participant's media
+ * comes, and whether a noomsink sends us its VP8 at half the frame rate
+ * (layer 0: its estimate of the link to us is low, docs/elements.md
+ * "Bandwidth adaptation").  A change of layer is a log line (-v); the
+ * rates go on the status line. */
+static gboolean
+links_cb (gpointer data)
+{
+  Recorder *rec = data;
+  GstStructure *stats = NULL;
+  const GValue *list;
+  GString *text = g_string_new (NULL);
+  gint64 now = g_get_monotonic_time ();
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key;
+  gboolean stopping;
+  guint i;
+
+  g_mutex_lock (&rec->lock);
+  stopping = rec->stopping;
+  g_mutex_unlock (&rec->lock);
+  if (stopping) {
+    g_string_free (text, TRUE);
+    return G_SOURCE_REMOVE;
+  }
+  g_object_get (rec->src, "stats", &stats, NULL);
+  list = stats ? gst_structure_get_value (stats, "participants") : NULL;
+  for (i = 0; list && i < gst_value_array_get_size (list); i++) {
+    const GstStructure *ps =
+        gst_value_get_structure (gst_value_array_get_value (list, i));
+    const gchar *id = gst_structure_get_string (ps, "id");
+    const gchar *nick = gst_structure_get_string (ps, "nickname");
+    guint64 bytes = 0;
+    guint layer_u;
+    gint layer = -1;
+    Link *link;
+
+    /* the SFU relay's one connection carries everyone */
+    if (!id || !nick || !g_strcmp0 (gst_structure_get_string (ps, "kind"),
+            "relay"))
+      continue;
+    gst_structure_get_uint64 (ps, "bytes-received", &bytes);
+    if (gst_structure_get_uint (ps, "video-layer", &layer_u))
+      layer = layer_u;
+    link = g_hash_table_lookup (rec->links, id);
+    if (!link) {
+      link = g_new0 (Link, 1);
+      link->layer = -1;
+      g_hash_table_insert (rec->links, g_strdup (id), link);
+    }
+    g_hash_table_add (seen, g_strdup (id));
+    if (link->at_us && now > link->at_us && bytes >= link->bytes) {
+      gdouble kbps = (bytes - link->bytes) * 8.0 * 1000 / (now - link->at_us);
+
+      if (kbps >= 1000)
+        g_string_append_printf (text, " %s %.1fM", nick, kbps / 1000);
+      else
+        g_string_append_printf (text, " %s %.0fk", nick, kbps);
+      if (layer == 0)
+        g_string_append (text, " (half rate)");
+    }
+    if (layer >= 0 && layer != link->layer && (layer == 0 || link->layer == 0))
+      say (rec, layer == 0 ? "%s's video comes at half the frame rate: the "
+          "link from them is slow" : "%s's video comes at the full frame "
+          "rate again", nick);
+    link->bytes = bytes;
+    link->at_us = now;
+    if (layer >= 0)
+      link->layer = layer;
+  }
+  if (stats)
+    gst_structure_free (stats);
+  g_hash_table_iter_init (&iter, rec->links);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (seen, key))
+      g_hash_table_iter_remove (&iter);
+  g_free (rec->links_text);
+  rec->links_text = text->len ? g_strdup_printf ("  links:%s", text->str) :
+      NULL;
+  g_string_free (text, TRUE);
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 status_cb (gpointer data)
 {
@@ -791,9 +887,10 @@ status_cb (gpointer data)
   g_mutex_lock (&rec->lock);
   present = g_hash_table_size (rec->active);
   g_mutex_unlock (&rec->lock);
-  fprintf (stderr, "\r\033[K● REC %s  %s  %u participant%s  %u file%s  %s%s",
+  fprintf (stderr, "\r\033[K● REC %s  %s  %u participant%s  %u file%s  %s%s%s",
       rec->room, d, present, present == 1 ? "" : "s", files,
-      files == 1 ? "" : "s", size, outputs);
+      files == 1 ? "" : "s", size, outputs, rec->links_text ?
+      rec->links_text : "");
   fflush (stderr);
   return G_SOURCE_CONTINUE;
 }
@@ -1094,6 +1191,9 @@ main (int argc, char **argv)
   noom_job_watch_stop_signals (on_signal, &rec);
   if (rec.tty)
     g_timeout_add_seconds (1, status_cb, &rec);
+  rec.links = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (rec.tty || rec.verbose)
+    g_timeout_add_seconds (2, links_cb, &rec);
 
   rec.started_us = g_get_monotonic_time ();
   if (gst_element_set_state (rec.pipeline, GST_STATE_PLAYING) ==
@@ -1112,6 +1212,8 @@ main (int argc, char **argv)
   g_clear_pointer (&rec.composite, noom_composite_free);
   g_free (rec.composite_path);
   g_hash_table_unref (rec.active);
+  g_hash_table_unref (rec.links);
+  g_free (rec.links_text);
   g_ptr_array_unref (rec.all);
   g_mutex_clear (&rec.lock);
   g_main_loop_unref (rec.loop);
