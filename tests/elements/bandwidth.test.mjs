@@ -19,7 +19,9 @@
 
 import { test, before, after } from 'node:test';
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
 import {
   Server, Pipeline, launchBrowser, openPage, join, until,
@@ -100,6 +102,11 @@ test('a capped and a free receiver: the slow one gets layer 0 only',
       `rx0's layers: ${JSON.stringify(late.map((s) => s.rx0.layer))}`);
     assert.ok(late.filter((s) => s.rx1.layer === 1).length >= late.length - 2,
       `rx1's layers: ${JSON.stringify(late.map((s) => s.rx1.layer))}`);
+    // and each noomsrc sees in its own stats what comes to it
+    assert.ok(late.filter((s) => s.rx0.rx_layer === 0).length >= late.length - 3,
+      `rx0's received layers: ${JSON.stringify(late.map((s) => s.rx0.rx_layer))}`);
+    assert.ok(late.filter((s) => s.rx1.rx_layer === 1).length >= late.length - 3,
+      `rx1's received layers: ${JSON.stringify(late.map((s) => s.rx1.rx_layer))}`);
     // the free one is not pulled down to the slow one's rate
     assert.ok(mean(late.map((s) => s.rx1.kbps)) >
       2 * mean(late.map((s) => s.rx0.kbps)), JSON.stringify(late));
@@ -236,4 +243,51 @@ test('noom-ingest tells the link of a receiver under a 300 kbit/s cap', {
       execFileSync('rm', ['-f', clip]);
     } catch { /* none */ }
   }
+});
+
+// noom-record shows what comes from each participant: the rate on its
+// status line and, with -v, a line when a noomsink sends it only the VP8
+// base layer (half the frame rate) because the link to it is slow while
+// another receiver's is free.
+test('noom-record tells a participant\'s video at half rate behind a 300 kbit/s cap, beside a free receiver', {
+  skip: skip || (!process.env.NOOM_RECORD && 'NOOM_RECORD is not set'),
+}, async () => {
+  let pub, free, rec;
+  const dir = mkdtempSync(`${tmpdir()}/noom-bandwidth-rec-`);
+  try {
+    capLink(300, 'dst');
+    const uri = (nick) => `noom://127.0.0.1:${server.port}/bandwidth-record?nickname=${nick}`;
+    pub = new Pipeline(['videotestsrc', 'is-live=true', 'pattern=zone-plate', 'kx2=20', 'ky2=20', 'kt=1', '!',
+      'video/x-raw,width=640,height=480,framerate=30/1', '!', 'noomsink', `uri=${uri('movie')}`,
+      'ice-local-addresses=127.0.0.1']);
+    free = new Pipeline(['noomsrc', `uri=${uri('free')}`, 'ice-local-addresses=127.0.0.1', 'media=video', '!',
+      'fakesink', 'sync=false']);
+    rec = spawn(process.env.NOOM_RECORD, ['-v', '-q', '-o', dir, '--ice-local-addresses', '127.0.0.2',
+      uri('rec').replace(/\?.*/, '')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    rec.stderr.on('data', (d) => { err += d; });
+    await until(async () => err, (e) => /movie's video comes at half the frame rate: the link from them is slow/.test(e),
+      `the half rate in noom-record's log:\n${err.slice(-2000)}`, 40000);
+  } finally {
+    if (rec)
+      rec.kill('SIGKILL');
+    if (free)
+      await free.stop();
+    if (pub)
+      await pub.stop();
+    uncap();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--ice-local-addresses that is not an address: noom-record exits 2 with the reason', {
+  skip: !process.env.NOOM_RECORD && 'NOOM_RECORD is not set',
+}, async () => {
+  const p = spawn(process.env.NOOM_RECORD, ['--ice-local-addresses', 'eth0', 'noom://127.0.0.1:1/r'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (d) => { err += d; });
+  const [code] = await once(p, 'exit');
+  assert.equal(code, 2, err);
+  assert.match(err, /--ice-local-addresses eth0: expected IP addresses/);
 });
