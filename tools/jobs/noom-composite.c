@@ -799,8 +799,11 @@ make (GstBin * bin, const gchar * factory, const gchar * name)
 {
   GstElement *e = gst_element_factory_make (factory, name);
 
-  if (e)
+  if (e) {
+    /* an output's part, also once its bin is taken down: output_of() */
+    g_object_set_data (G_OBJECT (e), "noom-output", GINT_TO_POINTER (1));
     gst_bin_add (bin, e);
+  }
   return e;
 }
 
@@ -1410,11 +1413,16 @@ noom_composite_stop (NoomComposite * comp)
   g_ptr_array_unref (srcs);
 }
 
+/* The output @src is part of; NULL, with @retired TRUE, for a part of an
+ * output's bin that was taken down already (when a sink fails, its
+ * appsrc's streaming thread stops with an error of its own, which may
+ * come after the bin is gone). */
 static Output *
-output_of (NoomComposite * comp, GstObject * src)
+output_of (NoomComposite * comp, GstObject * src, gboolean * retired)
 {
   guint i;
 
+  *retired = FALSE;
   for (i = 0; i < comp->outputs->len; i++) {
     Output *out = comp->outputs->pdata[i];
 
@@ -1422,6 +1430,7 @@ output_of (NoomComposite * comp, GstObject * src)
             || gst_object_has_as_ancestor (src, GST_OBJECT (out->bin))))
       return out;
   }
+  *retired = g_object_get_data (G_OBJECT (src), "noom-output") != NULL;
   return NULL;
 }
 
@@ -1435,20 +1444,24 @@ noom_composite_handle_message (NoomComposite * comp, GstMessage * msg)
     return FALSE;
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:{
-      Output *out = output_of (comp, GST_MESSAGE_SRC (msg));
+      gboolean retired;
+      Output *out = output_of (comp, GST_MESSAGE_SRC (msg), &retired);
       g_autoptr (GError) error = NULL;
       g_autofree gchar *debug = NULL;
 
       if (!out)
-        return FALSE;
+        return retired;
       gst_message_parse_error (msg, &error, &debug);
       if (debug && comp->verbose)
         say (comp, "(%s)", debug);
       output_failed (out, error->message);
       return TRUE;
     }
-    case GST_MESSAGE_WARNING:
-      return output_of (comp, GST_MESSAGE_SRC (msg)) != NULL;
+    case GST_MESSAGE_WARNING:{
+      gboolean retired;
+
+      return output_of (comp, GST_MESSAGE_SRC (msg), &retired) || retired;
+    }
     case GST_MESSAGE_ELEMENT:{
       const GstStructure *s = gst_message_get_structure (msg);
 
