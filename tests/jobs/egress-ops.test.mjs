@@ -171,7 +171,9 @@ stream { server { listen 127.0.0.1:${tlsPort} ssl; ssl_certificate ${cert.cert};
   const server = await new Server().start();
   t.after(() => server.stop());
   const room = 'egress-rtmps';
-  const url = `rtmps://127.0.0.1:${tlsPort}/live/room`;
+  // the stream key is a secret: logs, status and summary show ****
+  const url = `rtmps://127.0.0.1:${tlsPort}/live/s3cret-key`;
+  const shown = `rtmps://127.0.0.1:${tlsPort}/live/****`;
   const carol = new Proc('gst-launch-1.0', ['-e', 'videotestsrc', 'is-live=true', 'pattern=white', '!',
     'video/x-raw,width=320,height=240,framerate=15/1', '!', 's.', 'audiotestsrc', 'is-live=true', 'wave=sine', '!', 's.',
     'noomsink', 'name=s', `uri=${server.uri(room, '?nickname=carol')}`]);
@@ -182,10 +184,10 @@ stream { server { listen 127.0.0.1:${tlsPort} ssl; ssl_certificate ${cert.cert};
   const dir1 = tmpDir('noom-egress-');
   const refused = record(server, room, dir1, ['--stream', url]);
   t.after(() => refused.kill('SIGKILL'));
-  await refused.waitOutput(/RTMP output rtmps:\S+ failed: .*TLS certificate.*; retrying in \d+ s/, 'the refused certificate');
+  await refused.waitOutput(/RTMP output rtmps:\S+\/live\/\*\*\*\* failed: .*TLS certificate.*; retrying in \d+ s/, 'the refused certificate');
   refused.kill('SIGINT');
   assert.equal((await refused.wait(20000)).code, 0, refused.out);
-  const [, kind, , , note] = summaryLine(refused.out, url);
+  const [, kind, , , note] = summaryLine(refused.out, shown);
   assert.equal(kind, '(rtmp)');
   assert.match(note, /^\(never sent: .*TLS certificate.*\)$/);
 
@@ -196,7 +198,7 @@ stream { server { listen 127.0.0.1:${tlsPort} ssl; ssl_certificate ${cert.cert};
   await waitMkv(path.join(dir2, room), 1, 'carol\'s file');
   await delay(3000);
   const flv = path.join(dir2, 'played.flv');
-  const play = new Proc('gst-launch-1.0', ['-e', 'rtmp2src', `location=rtmp://127.0.0.1:${port}/live/room`, '!', 'filesink', `location=${flv}`]);
+  const play = new Proc('gst-launch-1.0', ['-e', 'rtmp2src', `location=rtmp://127.0.0.1:${port}/live/s3cret-key`, '!', 'filesink', `location=${flv}`]);
   t.after(() => play.kill('SIGKILL'));
   await until(() => fs.existsSync(flv) && fs.statSync(flv).size, (n) => n > 200000, 'the stream from the RTMP server', 20000);
   play.kill('SIGINT');
@@ -209,9 +211,11 @@ stream { server { listen 127.0.0.1:${tlsPort} ssl; ssl_certificate ${cert.cert};
   assert.deepEqual(info.video, ['video/x-h264']);
   assert.deepEqual(info.audio, ['audio/mpeg']);
   assert.ok(info.videoFrames >= 15, `${info.videoFrames} frames`);
-  const [, , , bytes, ok] = summaryLine(rec.out, url);
+  const [, , , bytes, ok] = summaryLine(rec.out, shown);
   assert.ok(Number(bytes) > 200000, `bytes sent: ${bytes}`);
   assert.equal(ok, undefined);
+  for (const p of [refused, rec])
+    assert.ok(!p.out.includes('s3cret-key'), `the stream key in noom-record's output:\n${p.out}`);
 });
 
 test('--ca-file that cannot be read: exit 2 with the reason', async () => {

@@ -98,6 +98,7 @@ typedef struct
 {
   NoomComposite *comp;
   gchar *target;                /* as given: URL or path */
+  gchar *shown;                 /* in logs: the target, its secrets hidden */
   gchar *path;                  /* files: where this attempt writes */
   OutKind kind;
   guint attempts;
@@ -713,7 +714,7 @@ retry_cb (gpointer data)
   if (out->comp->stopping)
     return G_SOURCE_REMOVE;
   if (!output_build (out, &error)) {
-    g_printerr ("noom-record: %s: %s\n", out->target, error->message);
+    g_printerr ("noom-record: %s: %s\n", out->shown, error->message);
   }
   return G_SOURCE_REMOVE;
 }
@@ -789,7 +790,7 @@ output_failed (Output * out, const gchar * why)
   else
     out->delay_s = MIN (out->delay_s * 2, MAX_RETRY_S);
   say (comp, "%s output %s failed: %s; retrying in %u s", kind_name
-      (out->kind), out->target, why, out->delay_s);
+      (out->kind), out->shown, why, out->delay_s);
   if (!out->retry_id)
     out->retry_id = g_timeout_add_seconds (out->delay_s, retry_cb, out);
 }
@@ -985,10 +986,10 @@ output_build (Output * out, GError ** error)
             TRUE, out->attempts));
   if (out->attempts > 1)
     say (comp, "%s output %s: started again (attempt %u)", kind_name
-        (out->kind), out->path ? out->path : out->target, out->attempts);
+        (out->kind), out->path ? out->path : out->shown, out->attempts);
   else
     say (comp, "%s output: %s", kind_name (out->kind),
-        out->path ? out->path : out->target);
+        out->path ? out->path : out->shown);
   return TRUE;
 
 link_failed:
@@ -1204,6 +1205,37 @@ parse_layout (NoomComposite * comp, GError ** error)
   return TRUE;
 }
 
+/* @target as logs, the status line and the summary show it: an RTMP
+ * URL's last path segment is the stream key (rtmp://HOST/APP/KEY), an SRT
+ * URL's passphrase a password; both are as good as a login to whoever
+ * reads the log, so they are shown as ****. */
+static gchar *
+shown_target (const gchar * target)
+{
+  g_autofree gchar *lower = g_ascii_strdown (target, -1);
+  const gchar *slash, *pass;
+
+  if (g_str_has_prefix (lower, "rtmp")) {
+    const gchar *path = strstr (target, "://");
+
+    path = path ? strchr (path + 3, '/') : NULL;
+    slash = strrchr (target, '/');
+    /* a key after the application, not the application itself */
+    if (path && slash > path && slash[1])
+      return g_strdup_printf ("%.*s/****", (int) (slash - target), target);
+    return g_strdup (target);
+  }
+  if (g_str_has_prefix (lower, "srt://")
+      && (pass = strstr (lower, "passphrase=")) != NULL) {
+    const gchar *value = target + (pass - lower) + strlen ("passphrase=");
+    const gchar *end = strchr (value, '&');
+
+    return g_strdup_printf ("%.*s****%s", (int) (value - target), target,
+        end ? end : "");
+  }
+  return g_strdup (target);
+}
+
 static gboolean
 add_output (NoomComposite * comp, const gchar * target, GError ** error)
 {
@@ -1211,11 +1243,13 @@ add_output (NoomComposite * comp, const gchar * target, GError ** error)
 
   out->comp = comp;
   out->target = g_strdup (target);
+  out->shown = shown_target (target);
   if (!parse_target (target, &out->kind)) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--stream %s: expected rtmp://, rtmps://, srt:// or a file ending "
         "in .m3u8, .mp4 or .mkv", target);
     g_free (out->target);
+    g_free (out->shown);
     g_free (out);
     return FALSE;
   }
@@ -1231,6 +1265,7 @@ output_free (Output * out)
   gst_clear_object (&out->vsrc);
   gst_clear_object (&out->asrc);
   g_free (out->target);
+  g_free (out->shown);
   g_free (out->path);
   g_free (out->error);
   g_free (out);
@@ -1536,7 +1571,7 @@ noom_composite_status (NoomComposite * comp)
     Output *out = comp->outputs->pdata[i];
 
     if (!out->bin && out->error)
-      g_string_append_printf (s, "  %s: retry in %u s (%s)", out->target,
+      g_string_append_printf (s, "  %s: retry in %u s (%s)", out->shown,
           out->delay_s, out->error);
   }
   return g_string_free (s, FALSE);
@@ -1601,7 +1636,7 @@ noom_composite_print_summary (NoomComposite * comp, FILE * to)
     else if (out->attempts > 1)
       note = g_strdup_printf ("\t(started %u times)", out->attempts);
     fprintf (to, "%s\t(%s)\t%s\t%" G_GUINT64_FORMAT "%s\n", out->path ?
-        out->path : out->target, kind, d, bytes, note ? note : "");
+        out->path : out->shown, kind, d, bytes, note ? note : "");
   }
 }
 
