@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { haveRedis, freePort, startRedis } from './lib/redis.mjs';
+import { havePromtool, sample, promtool, metrics } from './lib/metrics.mjs';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, setNick,
   test, TIME_SCALE, SERVER, http, deadline,
@@ -281,6 +282,83 @@ test('cluster: an SFU room\'s media is one node\'s: recorded in Redis, joins els
   }
 });
 
+// The relay counters of node @i's /metrics, by "sent EVENT",
+// "received EVENT" and "failed REASON".
+async function relayCounts(i) {
+  const text = await metrics(nodes[i]);
+  const out = {};
+  for (const e of ['new_message', 'offer', 'answer', 'ice', 'offer_failed', 'other']) {
+    out[`sent ${e}`] = sample(text, `noom_redis_relays_sent_total{event="${e}"}`);
+    out[`received ${e}`] = sample(text, `noom_redis_relays_received_total{event="${e}"}`);
+  }
+  for (const r of ['down', 'error', 'unheard'])
+    out[`failed ${r}`] = sample(text, `noom_redis_publish_failures_total{reason="${r}"}`);
+  return out;
+}
+
+// Waits until node @i's relay counters are @before plus @delta (a PUBLISH
+// is counted as sent when Redis answers it, which may come after the
+// frame reached the other node's client).
+async function relayCountsAre(i, before, delta) {
+  const want = { ...before };
+  for (const [k, d] of Object.entries(delta))
+    want[k] += d;
+  let last;
+  await deadline((async () => {
+    for (;;) {
+      last = await relayCounts(i);
+      if (JSON.stringify(last) === JSON.stringify(want))
+        return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })(), 3000, `relay counters of n${i + 1}`).catch((e) => {
+    assert.deepEqual(last, want, e.message);
+  });
+}
+
+test('cluster: /metrics counts the relays between nodes by event', { skip }, async () => {
+  const room = 'counted';
+  const a = await connect(url(0));
+  const b = await connect(url(1));
+  const c = await connect(url(2));
+  for (const s of [a, b, c])
+    assert.equal((await ack(s, 'join_room', room)).ok, true);
+  await take(a, 'welcome');
+  await take(a, 'welcome');
+  const before = await Promise.all([0, 1, 2].map(relayCounts));
+  for (const [k, v] of Object.entries(before[0]))
+    assert.equal(typeof v, 'number', `${k} is exported`);
+
+  // Chat from n1: one PUBLISH to n2, one to n3.
+  await ack(a, 'new_message', 'counted', room);
+  await take(b, 'new_message');
+  await take(c, 'new_message');
+  // Addressed: an offer n1 -> n3, the answer and two candidates back.
+  await ack(a, 'offer', OFFER, room, c.id);
+  await take(c, 'offer');
+  await ack(c, 'answer', ANSWER, room, a.id);
+  c.emit('ice', CAND, room, a.id);
+  c.emit('ice', CAND, room, a.id);
+  await take(a, 'answer');
+  await take(a, 'ice');
+  await take(a, 'ice');
+  await relayCountsAre(0, before[0], {
+    'sent new_message': 2, 'sent offer': 1, 'received answer': 1, 'received ice': 2,
+  });
+  await relayCountsAre(1, before[1], { 'received new_message': 1 });
+  await relayCountsAre(2, before[2], {
+    'received new_message': 1, 'received offer': 1, 'sent answer': 1, 'sent ice': 2,
+  });
+  // Junk on a node's channel is counted as received, as "other".
+  redisCli('PUBLISH', 'noom:node:n2', 'e2:zz0:7:nowhere3["x"]');
+  await relayCountsAre(1, before[1], { 'received new_message': 1, 'received other': 1 });
+  if (havePromtool) {
+    const check = promtool(await metrics(nodes[0]));
+    assert.equal(check.status, 0, check.output);
+  }
+  closeAll(a, b, c);
+});
+
 test('cluster: Redis stopped and restarted', { skip }, async () => {
   const room = 'outage';
   const a = await connect(url(0));
@@ -303,8 +381,11 @@ test('cluster: Redis stopped and restarted', { skip }, async () => {
   assert.equal(r.error.code, 'unavailable');
   assert.match(r.error.message, /Redis/);
   // Those joined keep their room: chat between two on one node works.
+  // What was for b, on n2, is lost, and counted.
+  const down = (await relayCounts(0))['failed down'];
   assert.equal((await ack(a, 'new_message', 'still here', room)).ok, true);
   assert.equal((await take(a2, 'new_message'))[0], 'Anon: still here');
+  assert.equal((await relayCounts(0))['failed down'], down + 1);
   // a2 leaves while Redis is away: after the resync, b learns of it.
   const a2id = a2.id;
   a2.close();
@@ -341,6 +422,13 @@ test('cluster: kill -9 of a node: its participants leave, bye within 10 s', { sk
   const start = Date.now();
   nodes[2].child.kill('SIGKILL');
   await nodes[2].exit;
+  // Until the heartbeat expires, z is still in the room: an offer to it
+  // reaches Redis, and no node listens on n3's channel any more.
+  const unheard = (await relayCounts(0))['failed unheard'];
+  assert.equal((await ack(a, 'offer', OFFER, room, zid)).ok, true);
+  await relayCountsAre(0, { ...(await relayCounts(0)), 'failed unheard': unheard }, {
+    'failed unheard': 1,
+  });
   const [, count, p] = await take(a, 'bye', { ms: 10000 });
   assert.deepEqual([count, p.id], [1, zid]);
   assert.ok(Date.now() - start < 10000 * TIME_SCALE);
