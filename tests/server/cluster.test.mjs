@@ -11,11 +11,9 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { haveRedis, freePort, startRedis } from './lib/redis.mjs';
+import { haveRedis, startRedis } from './lib/redis.mjs';
+import { startCluster } from './lib/cluster.mjs';
 import { havePromtool, sample, promtool, metrics } from './lib/metrics.mjs';
 import {
   startServer, connect, take, ack, sync, pending, closeAll, setNick,
@@ -27,35 +25,20 @@ const ANSWER = { type: 'answer', sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\
 const CAND = { candidate: 'candidate:1 1 UDP 2122252543 127.0.0.1 40000 typ host', sdpMid: '0', sdpMLineIndex: 0 };
 const MAX = 4;
 
-let redis, redisPort, dir;
+let cluster, redisPort;
 const nodes = [];
-
-async function startNode(i) {
-  const n = await startServer(['--redis', `redis://127.0.0.1:${redisPort}/3`,
-    '--node-id', `n${i}`, '--max-room-size', String(MAX)]);
-  await n.waitLog(/redis: node n\d+ joined the cluster/, 1, 5000);
-  return n;
-}
 
 before(async () => {
   if (!haveRedis)
     return;
-  dir = mkdtempSync(join(tmpdir(), 'noom-redis-'));
-  redisPort = await freePort();
-  redis = await startRedis(redisPort, dir);
-  for (let i = 1; i <= 3; i++)
-    nodes.push(await startNode(i));
+  cluster = await startCluster(3, ['--max-room-size', String(MAX)]);
+  redisPort = cluster.redisPort;
+  nodes.push(...cluster.nodes);
 });
 
 after(async () => {
-  for (const n of nodes)
-    await n.stop();
-  if (redis) {
-    redis.kill('SIGKILL');
-    await redis.stopped;
-  }
-  if (dir)
-    rmSync(dir, { recursive: true, force: true });
+  if (cluster)
+    await cluster.stop();
 });
 
 const skip = haveRedis ? false : 'redis-server is not installed';
@@ -370,8 +353,8 @@ test('cluster: Redis stopped and restarted', { skip }, async () => {
   await take(a, 'welcome');
   await take(a, 'welcome');
 
-  redis.kill('SIGKILL');
-  await redis.stopped;
+  cluster.redis.kill('SIGKILL');
+  await cluster.redis.stopped;
   await Promise.all(nodes.map((n) => n.waitLog(/redis: lost the connection/, 1, 5000)));
 
   // New joins get a clear error.
@@ -390,7 +373,7 @@ test('cluster: Redis stopped and restarted', { skip }, async () => {
   const a2id = a2.id;
   a2.close();
 
-  redis = await startRedis(redisPort, dir);
+  cluster.redis = await startRedis(redisPort, cluster.dir);
   await Promise.all(nodes.map((n) => n.waitLog(/redis: node n\d+ rejoined the cluster/, 1,
     5000)));
   const [, , gone] = await take(b, 'bye', { ms: 5000 });
