@@ -19,7 +19,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { haveRedis } from './lib/redis.mjs';
 import { startCluster } from './lib/cluster.mjs';
-import { test } from './lib/server.mjs';
+import { test, http } from './lib/server.mjs';
+import { sample } from './lib/metrics.mjs';
 import { haveBrowser, publisher, Proc, until } from '../jobs/lib.mjs';
 
 const noRedis = haveRedis ? false : 'redis-server is not installed';
@@ -152,6 +153,14 @@ test('cluster: the seed\'s call pages on n1 and n3: offer, answer, ice, media bo
 
 test('cluster: web client pages on n1 and n2 in one call', { skip: skipBrowser }, async () => {
   const room = 'web-call';
+  // Node @i's relay counters (@way: sent or received) since @since.
+  const relays = async (i, way, since = { offer: 0, answer: 0, ice: 0 }) => {
+    const text = (await http(cluster.nodes[i], '/metrics')).body;
+    const n = (e) => sample(text, `noom_redis_relays_${way}_total{event="${e}"}`) - since[e];
+    return { offer: n('offer'), answer: n('answer'), ice: n('ice') };
+  };
+  const before = await Promise.all([
+    relays(0, 'sent'), relays(1, 'received'), relays(1, 'sent'), relays(0, 'received')]);
   const ana = await h.openPage(browser, `${url(0)}/`);
   const ben = await h.openPage(browser, `${url(1)}/`);
   try {
@@ -166,6 +175,17 @@ test('cluster: web client pages on n1 and n2 in one call', { skip: skipBrowser }
     await knows(ben, idAna, 'Ana');
     await h.receivesFrom(ana, [idBen]);
     await h.receivesFrom(ben, [idAna]);
+    // The call's signalling crossed through Redis, and /metrics says so:
+    // one offer and one answer between n1 and n2, candidates both ways.
+    const [sent1, got2, sent2, got1] = await Promise.all([
+      relays(0, 'sent', before[0]), relays(1, 'received', before[1]),
+      relays(1, 'sent', before[2]), relays(0, 'received', before[3])]);
+    const all = JSON.stringify({ sent1, got2, sent2, got1 });
+    assert.equal(sent1.offer + sent2.offer, 1, all);
+    assert.equal(sent1.answer + sent2.answer, 1, all);
+    assert.ok(sent1.ice > 0 && sent2.ice > 0, all);
+    assert.deepEqual([got2.offer, got2.answer], [sent1.offer, sent1.answer], all);
+    assert.deepEqual([got1.offer, got1.answer], [sent2.offer, sent2.answer], all);
     // Ben leaves: Ana's page drops his tile and closes the call.
     await ben.context().close();
     await h.waitState(ana, (s, id) => !s.participants.some((p) => p.id === id) && !s.tiles.includes(id),
