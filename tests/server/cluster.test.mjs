@@ -109,6 +109,38 @@ test('cluster: the seed flows between clients on three nodes', { skip }, async (
   closeAll(a, c);
 });
 
+test('cluster: a switch between rooms, across nodes: bye in the old, welcome in the new', { skip }, async () => {
+  const a = await connect(url(0));
+  const b = await connect(url(1));
+  const c = await connect(url(2));
+  const lobby = await connect(url(1));
+  await setNick(a, 'ann');
+  await ack(a, 'join_room', 'sw-old');
+  await ack(b, 'join_room', 'sw-old');
+  await ack(c, 'join_room', 'sw-new');
+  await take(a, 'welcome');
+  const r = await ack(a, 'join_room', 'sw-new');
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.deepEqual(r.participants.map((p) => p.id), [c.id]);
+  const [n, count, p] = await take(b, 'bye');
+  assert.deepEqual([n, count, p.id], ['ann', 1, a.id]);
+  const [wn, wc, wp] = await take(c, 'welcome');
+  assert.deepEqual([wn, wc, wp.id], ['ann', 2, a.id]);
+  await take(lobby, 'room_change', {
+    pred: ([, rooms]) => JSON.stringify(rooms.filter((x) => x.name.startsWith('sw-'))
+      .map((x) => [x.name, x.count])) === '[["sw-new",2],["sw-old",1]]',
+  });
+  // What b addresses to a in the old room is refused; chat in the new
+  // one reaches c and not b.
+  const o = await ack(b, 'offer', OFFER, 'sw-old', a.id);
+  assert.equal(o.error.code, 'unknown_peer');
+  await ack(a, 'new_message', 'moved', 'sw-new');
+  assert.equal((await take(c, 'new_message'))[0], 'ann: moved');
+  await sync(b);
+  assert.deepEqual(pending(b, 'new_message', 'welcome', 'participant_update'), []);
+  closeAll(a, b, c, lobby);
+});
+
 // The lobby client of each node sees @room with @count.
 function listed(s, room, count) {
   return take(s, 'room_change', {
