@@ -397,6 +397,31 @@ test('cluster: /metrics counts the relays between nodes by event', { skip }, asy
   closeAll(a, b, c);
 });
 
+test('cluster: a relay Redis refuses is counted as a publish error', { skip }, async () => {
+  // A node whose Redis user may publish on its own channels only
+  // (channel ACL): its relays to another node are refused (NOPERM).
+  redisCli('ACL', 'SETUSER', 'n9user', 'on', '>n9pass', '~*', 'resetchannels',
+    '&noom:cluster', '&noom:node:n9', '+@all');
+  const n9 = await startNode(`redis://n9user:n9pass@127.0.0.1:${redisPort}/3`, 'n9');
+  try {
+    const a = await connect(url(0));
+    const z = await connect(n9.url);
+    await ack(a, 'join_room', 'refused');
+    await ack(z, 'join_room', 'refused');
+    await take(a, 'welcome');
+    const before = sample(await metrics(n9), 'noom_redis_publish_failures_total{reason="error"}');
+    assert.equal((await ack(z, 'new_message', 'lost', 'refused')).ok, true);
+    await n9.waitLog(/redis: publish failed: NOPERM/);
+    assert.equal(sample(await metrics(n9), 'noom_redis_publish_failures_total{reason="error"}'),
+      before + 1);
+    assert.equal(sample(await metrics(n9), 'noom_redis_relays_sent_total{event="new_message"}'), 0);
+    closeAll(a, z);
+  } finally {
+    await n9.stop();
+    redisCli('ACL', 'DELUSER', 'n9user');
+  }
+});
+
 test('cluster: Redis stopped and restarted', { skip }, async () => {
   const room = 'outage';
   const a = await connect(url(0));
