@@ -12,8 +12,9 @@
 #   bench/cluster.py [--build DIR] [--nodes N] [--clients N] [--rooms R]
 #                    [--rate MSGS] [--seconds S] [--pin]
 # --pin puts each node (and redis-server) on a CPU of its own, round robin.
-# --rate 0: no chat, only the connect and join storms (joins per second).
-import argparse, json, os, re, shutil, socket, subprocess, sys, tempfile, time
+# --rate 0: no chat, only the connect and join storms (joins per second,
+# and the CPU of each process over the run).
+import argparse, json, os, re, resource, shutil, socket, subprocess, sys, tempfile, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--build', default='build')
@@ -67,7 +68,16 @@ def wait_joined(p):
     sys.exit('a node did not join the cluster')
 
 
+def cpu_s(pid):
+    # utime + stime of @pid, in seconds (/proc/PID/stat fields 14 and 15)
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def run_bench(urls, pids, label):
+    before = [cpu_s(pid) for pid in pids]
+    gen_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [bench, '-n', str(args.clients), '-r', str(args.rooms), '--chat-rate', str(args.rate),
            '--chat-seconds', str(args.seconds), '--idle-seconds', '1', '--json', '-', '-l', label]
     for u in urls:
@@ -78,7 +88,13 @@ def run_bench(urls, pids, label):
     j = [l for l in out.stdout.splitlines() if l.startswith('{')]
     if not j:
         sys.exit(f'noom-bench failed: {out.stdout}{out.stderr}')
-    return json.loads(j[-1]), ' '.join(os.path.basename(c) if c == bench else c for c in cmd)
+    r = json.loads(j[-1])
+    # CPU over the whole run (connects, joins, chat), by process: the
+    # servers (then Redis, last of @pids) and the load generator
+    r['run_cpu_s'] = [cpu_s(pid) - b for pid, b in zip(pids, before)]
+    gen = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r['run_generator_cpu_s'] = (gen.ru_utime + gen.ru_stime) - (gen_before.ru_utime + gen_before.ru_stime)
+    return r, ' '.join(os.path.basename(c) if c == bench else c for c in cmd)
 
 
 def stop_all():
@@ -127,11 +143,19 @@ finally:
     shutil.rmtree(logdir, ignore_errors=True)
 
 if args.rate == 0:
-    print('| setup | clients | rooms | joins/s | connects/s | failed |')
-    print('|---|---|---|---|---|---|')
+    # CPU s: over the whole run (connect storm, join storm, 1 s idle), of
+    # each node, Redis and the load generator
+    print('| setup | clients | rooms | joins/s | join storm s | connects/s | failed | CPU s: nodes | Redis | generator |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for label, r, us, _ in rows:
-        print(f"| {label} | {r['clients']} | {r['rooms']} | {r['joins_per_s']:.0f} | "
-              f"{r['connects_per_s']:.0f} | {r['failed']} |")
+        cpu = r['run_cpu_s']
+        nodes_cpu = cpu if len(cpu) == 1 else cpu[:-1]
+        redis_cpu = f"{cpu[-1]:.2f}" if len(cpu) > 1 else '—'
+        storm = r['clients'] / r['joins_per_s'] if r['joins_per_s'] else 0
+        print(f"| {label} | {r['clients']} | {r['rooms']} | {r['joins_per_s']:.0f} | {storm:.2f} | "
+              f"{r['connects_per_s']:.0f} | {r['failed']} | "
+              f"{' + '.join(f'{c:.2f}' for c in nodes_cpu)} | {redis_cpu} | "
+              f"{r['run_generator_cpu_s']:.2f} |")
     print()
     print('Commands: ' + '; '.join(f'`{c}`' for c in commands))
     sys.exit(0)

@@ -9,59 +9,19 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import {
-  useServerAndBrowser, openPage, join, fixtures, until, receivesFrom, selfId, waitState,
+  useServerAndBrowser, openPage, join, receivesFrom, selfId, waitState,
 } from './harness.mjs';
+import { openSeed as openSeedAt, seedJoin, seedReceives } from './seed-pages.mjs';
 
 let server, browser;
-const seedHtml = fs.readFileSync(path.join(fixtures, 'seed-call.html'), 'utf8');
 
 useServerAndBrowser((s, b) => {
   server = s;
   browser = b;
 });
 
-// The fixture is served on the server's origin (so that its classic
-// <script src="/socket.io/socket.io.js"> comes from noom-server).
-async function openSeed() {
-  const context = await browser.newContext();
-  await context.route('**/seed/call.html', (route) =>
-    route.fulfill({ status: 200, contentType: 'text/html', body: seedHtml }));
-  const page = await context.newPage();
-  await page.goto(server.url + '/seed/call.html');
-  await page.waitForFunction(() => window.seed && window.seed.socket.connected, null, { timeout: 15000 });
-  return page;
-}
-
-async function seedJoin(page, room) {
-  await page.fill('#welcome input', room);
-  await page.click('#welcome button');
-  await page.waitForFunction(() => window.seed.joined, null, { timeout: 15000 });
-  return page.evaluate(() => window.seed.socket.id);
-}
-
-// framesDecoded and audio samples received by the seed page's only connection
-async function seedInbound(page) {
-  return page.evaluate(async () => {
-    const r = { state: window.seed.pc.connectionState, frames: 0, samples: 0 };
-    (await window.seed.pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video')
-        r.frames += s.framesDecoded || 0;
-      if (s.type === 'inbound-rtp' && s.kind === 'audio')
-        r.samples += s.totalSamplesReceived || 0;
-    });
-    return r;
-  });
-}
-
-async function seedReceives(page) {
-  const first = await until(() => seedInbound(page), (r) => r.frames > 0 && r.samples > 0,
-    'media at the seed page', 40000);
-  await until(() => seedInbound(page), (r) => r.frames > first.frames + 5 && r.samples > first.samples,
-    'rising media at the seed page', 20000);
-}
+const openSeed = () => openSeedAt(browser, server.url, 'call');
 
 test('Noom page first, seed client joins: the Noom page offers, the seed answers', async () => {
   const noom = await openPage(browser, server.url + '/');

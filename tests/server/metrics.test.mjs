@@ -7,7 +7,6 @@
 // --redis: Redis up, then down (503, degraded).
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,7 @@ import {
   startServer, connect, ack, take, closeAll, http, test,
 } from './lib/server.mjs';
 import { haveRedis, freePort, startRedis } from './lib/redis.mjs';
-
-const havePromtool = spawnSync('promtool', ['--version']).status === 0;
+import { havePromtool, sample, promtool } from './lib/metrics.mjs';
 
 let redis, dir, server, metricsPort;
 
@@ -42,17 +40,6 @@ after(async () => {
   if (dir)
     rmSync(dir, { recursive: true, force: true });
 });
-
-// The value of the sample @name (with its labels, as written).
-function sample(text, name) {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
-}
-
-function promtool(text) {
-  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
 
 const skip = haveRedis ? false : 'redis-server is not installed';
 
@@ -84,6 +71,10 @@ test('metrics: /metrics counts rooms, events, refusals; promtool accepts it', { 
   assert.ok(sample(text, 'process_resident_memory_bytes') > 1e6);
   assert.ok(sample(text, 'process_cpu_seconds_total') > 0);
   assert.equal(sample(text, 'noom_rate_limited_total'), 0);
+  // One node: nothing crosses to another.
+  assert.equal(sample(text, 'noom_redis_relays_sent_total{event="new_message"}'), 0);
+  assert.equal(sample(text, 'noom_redis_relays_received_total{event="new_message"}'), 0);
+  assert.equal(sample(text, 'noom_redis_publish_failures_total{reason="down"}'), 0);
 
   if (havePromtool) {
     const check = promtool(text);

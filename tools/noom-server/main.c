@@ -484,6 +484,7 @@ write_metrics (App * app, GString * out)
       g_string_append_printf (out, "noom_redis_latency_seconds %s\n",
           g_ascii_dtostr (num, sizeof (num), ms / 1000.0));
     }
+    noom_cluster_write_metrics (app->cluster, out);
   }
   if (app->relay) {
     noom_metrics_header (out, "noom_sfu_relay_up", "gauge",

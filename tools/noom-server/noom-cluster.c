@@ -26,6 +26,7 @@
 
 #include "noom-cluster.h"
 #include "noom-engine.h"
+#include "noom-metrics.h"
 #include "noom-packet.h"
 
 #define CLUSTER_CHANNEL "noom:cluster"
@@ -35,6 +36,29 @@
  * the first survivor to notice removes its participants. */
 #define ALIVE_TTL_MS 4000
 #define SNAPSHOT_RETRIES 5
+
+/* The events of the frames one node relays to another (the labels of
+ * noom_redis_relays_*_total): chat and relays to a room, addressed
+ * relays.  Any other frame, and a received one that does not read as an
+ * event (Redis is input), counts as "other", the last. */
+static const gchar *const relay_events[] = {
+  "new_message", "offer", "answer", "ice", "offer_failed", "other",
+};
+
+#define N_RELAY_EVENTS G_N_ELEMENTS (relay_events)
+
+/* Why a relay's PUBLISH failed (noom_redis_publish_failures_total). */
+typedef enum
+{
+  PUBLISH_DOWN,                 /* not sent: Redis away */
+  PUBLISH_ERROR,                /* an error, or no answer (connection lost) */
+  PUBLISH_UNHEARD,              /* no node subscribed to the channel */
+  PUBLISH_N_FAILURES
+} PublishFailure;
+
+static const gchar *const publish_failures[PUBLISH_N_FAILURES] = {
+  "down", "error", "unheard",
+};
 
 /* Every script publishes what it changed as "SEQ JSON". */
 #define LUA_PUBLISH \
@@ -169,6 +193,11 @@ struct _NoomCluster
 
   guint reconnect_source;
   guint tick_source;
+
+  /* GET /metrics */
+  guint64 relays_sent[N_RELAY_EVENTS];
+  guint64 relays_received[N_RELAY_EVENTS];
+  guint64 publish_failed[PUBLISH_N_FAILURES];
 };
 
 typedef struct
@@ -178,6 +207,7 @@ typedef struct
   NoomClusterJoinDone done;
   gpointer user_data;
   gint64 sent_us;
+  guint event;                  /* a relay's: index in relay_events */
 } Call;
 
 /* The string member @name of @o, or @fallback when it is missing or not
@@ -427,6 +457,27 @@ fire (NoomCluster * self, GPtrArray * args)
     g_free (call);
 }
 
+/* The index in relay_events of the event a frame (42["NAME",...])
+ * carries. */
+static guint
+relay_event (const gchar * frame, gsize len)
+{
+  const gchar *name, *quote;
+  guint i;
+
+  if (len < 5 || memcmp (frame, "42[\"", 4) != 0)
+    return N_RELAY_EVENTS - 1;
+  name = frame + 4;
+  quote = memchr (name, '"', len - 4);
+  if (quote == NULL)
+    return N_RELAY_EVENTS - 1;
+  for (i = 0; i < N_RELAY_EVENTS - 1; i++)
+    if (strlen (relay_events[i]) == (gsize) (quote - name)
+        && memcmp (relay_events[i], name, quote - name) == 0)
+      return i;
+  return N_RELAY_EVENTS - 1;
+}
+
 /* ---------------------------------------------------------- subscriber */
 
 /* A "LEN:" prefixed field of an emit; advances *p. */
@@ -461,6 +512,7 @@ on_emit (NoomCluster * self, const gchar * text, gsize len)
   }
   if (strcmp (node, self->node_id) == 0)
     return;
+  self->relays_received[relay_event (p, end - p)]++;
   frame = g_bytes_new (p, end - p);
   if (text[0] == 'e')
     self->cb->emit (room, *who ? who : NULL, NULL, frame, self->user_data);
@@ -1161,19 +1213,47 @@ noom_cluster_update (NoomCluster * self, const gchar * room,
   fire (self, args);
 }
 
+/* A relay's PUBLISH answered (the number of nodes that got it), or not
+ * (NULL: the connection went, or the node is stopping). */
 static void
-publish (NoomCluster * self, const gchar * channel, GString * msg)
+on_publish_reply (redisAsyncContext * ac, void *r, void *privdata)
+{
+  redisReply *reply = r;
+  Call *call = privdata;
+  NoomCluster *self = call->self;
+
+  if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+    if (reply && reply->type == REDIS_REPLY_ERROR)
+      g_message ("redis: publish failed: %s", reply->str);
+    self->publish_failed[PUBLISH_ERROR]++;
+  } else if (reply->integer == 0) {
+    self->publish_failed[PUBLISH_UNHEARD]++;
+  } else {
+    self->relays_sent[call->event]++;
+  }
+  g_free (call);
+}
+
+/* @msg (a relay of @frame, an Engine.IO frame) on @channel. */
+static void
+publish (NoomCluster * self, const gchar * channel, GString * msg,
+    const gchar * frame, gsize frame_len)
 {
   const char *argv[3] = { "PUBLISH", channel, msg->str };
   size_t lens[3] = { 7, strlen (channel), msg->len };
   Call *call;
 
-  if (!self->up)
+  if (!self->up) {
+    self->publish_failed[PUBLISH_DOWN]++;
     return;
+  }
   call = call_new (self);
-  if (redisAsyncCommandArgv (self->cmd, on_logged_reply, call, 3, argv,
-          lens) != REDIS_OK)
+  call->event = relay_event (frame, frame_len);
+  if (redisAsyncCommandArgv (self->cmd, on_publish_reply, call, 3, argv,
+          lens) != REDIS_OK) {
+    self->publish_failed[PUBLISH_ERROR]++;
     g_free (call);
+  }
 }
 
 static void
@@ -1196,7 +1276,7 @@ noom_cluster_emit_room (NoomCluster * self, const gchar * node,
   append_field (msg, except ? except : "");
   append_field (msg, room);
   g_string_append_len (msg, data, len);
-  publish (self, channel, msg);
+  publish (self, channel, msg, data, len);
 }
 
 void
@@ -1213,7 +1293,35 @@ noom_cluster_emit_to (NoomCluster * self, const gchar * node,
   append_field (msg, to);
   append_field (msg, room);
   g_string_append_len (msg, data, len);
-  publish (self, channel, msg);
+  publish (self, channel, msg, data, len);
+}
+
+void
+noom_cluster_write_metrics (NoomCluster * self, GString * out)
+{
+  guint i;
+
+  noom_metrics_header (out, "noom_redis_relays_sent_total", "counter",
+      "Frames this node relayed to another node's clients through Redis "
+      "(one PUBLISH per node), by event; counted when Redis confirmed "
+      "delivery.");
+  for (i = 0; i < N_RELAY_EVENTS; i++)
+    g_string_append_printf (out, "noom_redis_relays_sent_total{event=\"%s\"} "
+        "%" G_GUINT64_FORMAT "\n", relay_events[i], self->relays_sent[i]);
+  noom_metrics_header (out, "noom_redis_relays_received_total", "counter",
+      "Frames relayed by other nodes to this node's clients, by event.");
+  for (i = 0; i < N_RELAY_EVENTS; i++)
+    g_string_append_printf (out, "noom_redis_relays_received_total{event="
+        "\"%s\"} %" G_GUINT64_FORMAT "\n", relay_events[i],
+        self->relays_received[i]);
+  noom_metrics_header (out, "noom_redis_publish_failures_total", "counter",
+      "Relays to another node that did not get there, by reason: down "
+      "(Redis away, not sent), error (an error or no answer from Redis), "
+      "unheard (no node listens on the channel).");
+  for (i = 0; i < PUBLISH_N_FAILURES; i++)
+    g_string_append_printf (out, "noom_redis_publish_failures_total{reason="
+        "\"%s\"} %" G_GUINT64_FORMAT "\n", publish_failures[i],
+        self->publish_failed[i]);
 }
 
 /* ---------------------------------------------------------- admin */

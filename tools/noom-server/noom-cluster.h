@@ -90,6 +90,10 @@ void noom_cluster_emit_room (NoomCluster * self, const gchar * node,
 void noom_cluster_emit_to (NoomCluster * self, const gchar * node,
     const gchar * room, const gchar * to, GBytes * frame);
 
+/* The relay counters of GET /metrics (noom_redis_relays_sent_total,
+ * noom_redis_relays_received_total, noom_redis_publish_failures_total). */
+void noom_cluster_write_metrics (NoomCluster * self, GString * out);
+
 /* noom-server rooms: prints every room of the cluster of @url and its
  * participants (node, id, nickname, kind) on stdout; with @remove, asks
  * the node of that participant to disconnect it.  Blocking.  Returns the

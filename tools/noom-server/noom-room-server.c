@@ -1255,9 +1255,11 @@ on_cluster_state (gboolean up, gpointer user_data)
 
 /* ---------------------------------------------------------------- events */
 
-/* Answer the join request @ack_id of @c, now in its room. */
+/* Answer the join request @ack_id of @c, now in its room.  @later
+ * (nullable): ids of members the answer does not list (--redis: they
+ * joined after @c, see on_cluster_joined). */
 static void
-ack_join (NoomRoomServer * self, Conn * c, gint64 ack_id)
+ack_join (NoomRoomServer * self, Conn * c, gint64 ack_id, GHashTable * later)
 {
   NoomRoom *room = c->member.room;
   guint i, n = noom_room_get_count (room);
@@ -1284,7 +1286,7 @@ ack_join (NoomRoomServer * self, Conn * c, gint64 ack_id)
     NoomRoomMember *m = noom_room_get_member (room, i);
 
     members[i] = member_participant (m);
-    if (m != &c->member)
+    if (m != &c->member && !(later && g_hash_table_contains (later, m->id)))
       g_ptr_array_add (others, &members[i]);
   }
   ice_servers = noom_ice_config_build (self->config.ice, conn_id (c),
@@ -1432,14 +1434,17 @@ check_publishers (NoomRoomServer * self, const gchar * name,
 }
 
 /* @c joins @name (every check passed): leaves its room (@tell: the other
- * nodes learn of it), the ack, the relay's join, welcome to the others. */
+ * nodes learn of it), the ack, the relay's join, welcome to the others.
+ * @later (nullable): members that @c learns of by `welcome` after its
+ * ack, not in it (on_cluster_joined). */
 static void
 join_apply (NoomRoomServer * self, Conn * c, gint64 ack_id,
     const gchar * name, const gchar * nickname, NoomKind kind,
-    NoomMediaFlags sends, gboolean sfu, gboolean tell)
+    NoomMediaFlags sends, gboolean sfu, gboolean tell, GHashTable * later)
 {
   NoomParticipant p;
   NoomRoom *room;
+  guint i;
 
   if (c->member.room)
     room_leave (self, c, "switch", tell);
@@ -1453,7 +1458,7 @@ join_apply (NoomRoomServer * self, Conn * c, gint64 ack_id,
       name, conn_id (c), noom_room_member_get_nickname (&c->member),
       noom_kind_to_string (kind), noom_room_get_count (room));
 
-  ack_join (self, c, ack_id);
+  ack_join (self, c, ack_id, later);
   /* After the ack: the relay's offer must not overtake it. */
   if (self->config.relay && sfu) {
     c->sfu = TRUE;
@@ -1462,6 +1467,15 @@ join_apply (NoomRoomServer * self, Conn * c, gint64 ack_id,
   p = member_participant (&c->member);
   broadcast (room, c, noom_protocol_encode_welcome (&p,
           noom_room_get_count (room)));
+  for (i = 0; later && i < noom_room_get_count (room); i++) {
+    NoomRoomMember *m = noom_room_get_member (room, i);
+
+    if (m != &c->member && g_hash_table_contains (later, m->id)) {
+      p = member_participant (m);
+      conn_emit (c, noom_protocol_encode_welcome (&p,
+              noom_room_get_count (room)));
+    }
+  }
   schedule_flush (self);
 }
 
@@ -1475,6 +1489,9 @@ on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
   PendingJoin *pj = user_data;
   NoomRoomServer *self = pj->self;
   Conn *c = pj->c;
+  g_autoptr (GHashTable) earlier = NULL;
+  g_autoptr (GHashTable) later = NULL;
+  NoomRoom *room;
   guint i;
 
   enter (self);
@@ -1517,16 +1534,36 @@ on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
   /* The others, as Redis has them, before this one joins: a participant
    * whose join message has not arrived yet gets its welcome now (to the
    * local members) and is in this one's answer. */
+  earlier = g_hash_table_new (g_str_hash, g_str_equal);
   for (i = 0; members && i < json_array_get_length (members); i++) {
     JsonObject *m = json_array_get_object_element (members, i);
+    JsonObject *p = json_object_get_object_member (m, "participant");
     const gchar *node = str_member (m, "node", NULL);
+    const gchar *id = str_member (p, "id", NULL);
 
+    if (id)
+      g_hash_table_add (earlier, (gpointer) id);
     if (strcmp (node, noom_cluster_get_node_id (self->config.cluster)) != 0)
-      ghost_join (self, node, pj->room, json_object_get_object_member (m,
-              "participant"));
+      ghost_join (self, node, pj->room, p);
+  }
+  /* And the other way round: one of another node that Redis admitted
+   * after this one, whose join message arrived before this answer (the
+   * two come on different connections), is already here.  It was not
+   * first: this one learns of it by `welcome`, as it would have, and
+   * offers (docs/protocol.md §7); in the answer, both would wait for the
+   * other's offer. */
+  room = noom_room_set_lookup (self->rooms, pj->room);
+  for (i = 0; room && i < noom_room_get_count (room); i++) {
+    Conn *m = (Conn *) noom_room_get_member (room, i);
+
+    if (m->node && !g_hash_table_contains (earlier, conn_id (m))) {
+      if (later == NULL)
+        later = g_hash_table_new (g_str_hash, g_str_equal);
+      g_hash_table_add (later, (gpointer) conn_id (m));
+    }
   }
   join_apply (self, c, pj->ack_id, pj->room, pj->nickname, pj->kind,
-      pj->sends, pj->sfu, FALSE);
+      pj->sends, pj->sfu, FALSE, later);
   noom_histogram_observe (&self->join_latency,
       (g_get_monotonic_time () - pj->start_us) / 1e6);
 out:
@@ -1618,7 +1655,7 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
           &self->config.limits, &changed, NULL);
     if (changed)
       nickname_changed (c);
-    ack_join (self, c, ack_id);
+    ack_join (self, c, ack_id, NULL);
     return;
   }
 
@@ -1629,7 +1666,7 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
     return;
   }
   join_apply (self, c, ack_id, name, nickname, kind, sends,
-      (a->media & NOOM_MEDIA_MODE_SFU) != 0, TRUE);
+      (a->media & NOOM_MEDIA_MODE_SFU) != 0, TRUE, NULL);
   noom_histogram_observe (&self->join_latency,
       (g_get_monotonic_time () - start_us) / 1e6);
 }
