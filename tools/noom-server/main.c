@@ -491,6 +491,8 @@ write_metrics (App * app, GString * out)
         "1 when the media relay (--sfu) is running and said ready.");
     g_string_append_printf (out, "noom_sfu_relay_up %d\n",
         noom_relay_link_is_ready (app->relay) ? 1 : 0);
+    noom_room_server_write_sfu_metrics (app->rooms, out,
+        noom_relay_link_is_ready (app->relay));
   }
   noom_metrics_process (out);
 }

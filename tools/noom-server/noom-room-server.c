@@ -125,6 +125,29 @@ struct _Conn
   guint sfu:1;                  /* in an SFU room, connected to the relay */
 };
 
+/* The media relay's counters (op "stats") and their /metrics names */
+static const struct
+{
+  const gchar *field, *metric, *help;
+} sfu_counters[] = {
+  {"bytes_in", "noom_sfu_received_bytes_total",
+      "RTP bytes the media relay received from publishers."},
+  {"packets_in", "noom_sfu_received_packets_total",
+      "RTP packets the media relay received from publishers."},
+  {"bytes_out", "noom_sfu_forwarded_bytes_total",
+      "RTP bytes the media relay sent to subscribers."},
+  {"packets_out", "noom_sfu_forwarded_packets_total",
+      "RTP packets the media relay sent to subscribers."},
+  {"keyframe_requests", "noom_sfu_keyframe_requests_total",
+      "Keyframe requests (PLI) the media relay sent to publishers: for "
+        "newcomers, subscribers that lost the picture, and lost packets."},
+  {"packets_lost", "noom_sfu_lost_packets_total",
+      "Packets from publishers lost for good: asked for again (NACK) and "
+        "never received."},
+};
+
+#define SFU_COUNTERS G_N_ELEMENTS (sfu_counters)
+
 struct _NoomRoomServer
 {
   NoomRoomServerConfig config;
@@ -161,6 +184,10 @@ struct _NoomRoomServer
   guint64 n_invalid_events;     /* known, with bad arguments */
   guint64 n_refused_joins[NOOM_ROOM_ERROR_UNAVAILABLE + 1];
   guint64 n_rate_limited;
+  /* the media relay's op "stats": gauges as it last said, counters as it
+   * last said plus what relays that stopped had counted */
+  gint64 sfu_tracks, sfu_forwards;
+  guint64 sfu_last[SFU_COUNTERS], sfu_base[SFU_COUNTERS];
   NoomHistogram join_latency;
 
   gint64 refused_window_us;     /* start of the refused-CONNECT log window */
@@ -593,9 +620,16 @@ static void
 on_relay_ready (gboolean restarted, gpointer user_data)
 {
   NoomRoomServer *self = user_data;
+  guint i;
 
   enter (self);
-  /* A new relay knows no one yet. */
+  /* A new relay knows no one yet, and counts from 0: what the last one
+   * counted stays in the totals of /metrics. */
+  for (i = 0; i < SFU_COUNTERS; i++) {
+    self->sfu_base[i] += self->sfu_last[i];
+    self->sfu_last[i] = 0;
+  }
+  self->sfu_tracks = self->sfu_forwards = 0;
   foreach_sfu_conn (self, relay_rejoin, NULL);
   if (restarted)
     broadcast_media_relay (self, NOOM_MEDIA_RELAY_STATE_READY);
@@ -769,6 +803,29 @@ on_relay_http_message (NoomRoomServer * self, const gchar * op, JsonObject * m)
   return TRUE;
 }
 
+/* The media relay's counters (op "stats", every 2 s), in the order of
+ * sfu_counters. */
+static void
+on_relay_stats (NoomRoomServer * self, JsonObject * m)
+{
+  guint i;
+
+  self->sfu_tracks = MAX (0, json_object_get_int_member_with_default (m,
+          "tracks", 0));
+  self->sfu_forwards = MAX (0, json_object_get_int_member_with_default (m,
+          "branches", 0));
+  for (i = 0; i < SFU_COUNTERS; i++) {
+    gint64 v = json_object_get_int_member_with_default (m,
+        sfu_counters[i].field, 0);
+
+    if (v < 0)
+      continue;
+    /* (a new process counts from 0: on_relay_ready() keeps the last
+     * one's) */
+    self->sfu_last[i] = v;
+  }
+}
+
 static void
 on_relay_message (const gchar * op, JsonObject * m, gpointer user_data)
 {
@@ -816,6 +873,8 @@ on_relay_message (const gchar * op, JsonObject * m, gpointer user_data)
           NOOM_EVENT_NAME_OFFER);
       conn_emit (c, out);
     }
+  } else if (strcmp (op, "stats") == 0) {
+    on_relay_stats (self, m);
   } else {
     g_autofree gchar *log_op = log_text (op, 64);
 
@@ -2436,6 +2495,29 @@ noom_room_server_free (NoomRoomServer * self)
 }
 
 /* ------------------------------------------------------------ metrics */
+
+/* The media relay's share of /metrics (--sfu); @up: it is running. */
+void
+noom_room_server_write_sfu_metrics (NoomRoomServer * self, GString * out,
+    gboolean up)
+{
+  guint i;
+
+  noom_metrics_header (out, "noom_sfu_tracks", "gauge",
+      "Tracks the media relay receives from publishers.");
+  g_string_append_printf (out, "noom_sfu_tracks %" G_GINT64_FORMAT "\n",
+      up ? self->sfu_tracks : 0);
+  noom_metrics_header (out, "noom_sfu_forwards", "gauge",
+      "Copies of those tracks the relay sends to subscribers.");
+  g_string_append_printf (out, "noom_sfu_forwards %" G_GINT64_FORMAT "\n",
+      up ? self->sfu_forwards : 0);
+  for (i = 0; i < SFU_COUNTERS; i++) {
+    noom_metrics_header (out, sfu_counters[i].metric, "counter",
+        sfu_counters[i].help);
+    g_string_append_printf (out, "%s %" G_GUINT64_FORMAT "\n",
+        sfu_counters[i].metric, self->sfu_base[i] + self->sfu_last[i]);
+  }
+}
 
 void
 noom_room_server_write_metrics (NoomRoomServer * self, GString * out)

@@ -129,5 +129,7 @@ void noom_room_server_http_restart (NoomRoomServer * self,
  * (rooms, participants, events, join latency, refused joins, rate
  * limiting). */
 void noom_room_server_write_metrics (NoomRoomServer * self, GString * out);
+void noom_room_server_write_sfu_metrics (NoomRoomServer * self,
+    GString * out, gboolean up);
 
 G_END_DECLS

@@ -32,6 +32,16 @@ kind_name (TrackKind kind)
 
 /* ---- the control channel ---- */
 
+/* How often the relay tells noom-server what it forwarded (op "stats") */
+#define STATS_INTERVAL_S 2
+
+static gboolean
+send_stats (gpointer data)
+{
+  forward_send_stats (data);
+  return G_SOURCE_CONTINUE;
+}
+
 void
 relay_send (Relay * relay, JsonNode * message)
 {
@@ -1174,6 +1184,7 @@ main (int argc, char **argv)
 
     message_send (&relay, b);
   }
+  g_timeout_add_seconds (STATS_INTERVAL_S, send_stats, &relay);
   g_message ("ready (pid %d)", (int) getpid ());
   g_main_loop_run (relay.loop);
 

@@ -142,6 +142,45 @@ forward_codec_names (TrackKind kind)
   return g_string_free (names, FALSE);
 }
 
+/* ---- what was forwarded (op "stats": noom-server's /metrics) ---- */
+
+static struct
+{
+  GMutex lock;
+  gint64 tracks, branches;      /* live now */
+  guint64 bytes_in, packets_in, bytes_out, packets_out;
+  guint64 keyframe_requests, packets_lost;
+} counters;
+
+#define COUNT(field, n) G_STMT_START {          \
+    g_mutex_lock (&counters.lock);              \
+    counters.field += (n);                      \
+    g_mutex_unlock (&counters.lock);            \
+  } G_STMT_END
+
+/* The counters as an op "stats" message for noom-server (main thread). */
+void
+forward_send_stats (Relay * relay)
+{
+  JsonBuilder *b = message_begin ("stats", NULL);
+
+  g_mutex_lock (&counters.lock);
+#define MEMBER(name, value) \
+  json_builder_set_member_name (b, name); \
+  json_builder_add_int_value (b, (gint64) (value))
+  MEMBER ("tracks", counters.tracks);
+  MEMBER ("branches", counters.branches);
+  MEMBER ("bytes_in", counters.bytes_in);
+  MEMBER ("packets_in", counters.packets_in);
+  MEMBER ("bytes_out", counters.bytes_out);
+  MEMBER ("packets_out", counters.packets_out);
+  MEMBER ("keyframe_requests", counters.keyframe_requests);
+  MEMBER ("packets_lost", counters.packets_lost);
+#undef MEMBER
+  g_mutex_unlock (&counters.lock);
+  message_send (relay, b);
+}
+
 /* ---- tracks ---- */
 
 static void
@@ -150,6 +189,10 @@ canon_buffer (gpointer data, GstBuffer * buffer)
   Track *track = data;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
+  g_mutex_lock (&counters.lock);
+  counters.bytes_in += gst_buffer_get_size (buffer);
+  counters.packets_in++;
+  g_mutex_unlock (&counters.lock);
   if (!gst_rtp_buffer_map (buffer, GST_MAP_READWRITE, &rtp))
     return;
   gst_rtp_buffer_set_ssrc (&rtp, track->ssrc);
@@ -258,6 +301,7 @@ canon_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
        * since the relay never had it.  Their pictures break until the
        * next keyframe, which a receiver need not ask for (aiortc does only
        * seconds later): the relay asks for it. */
+      COUNT (packets_lost, 1);
       if (track->kind == KIND_VIDEO)
         g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT,
             keyframe_for_loss, track_ref (track), (GDestroyNotify) track_unref);
@@ -271,6 +315,7 @@ static void
 send_keyframe_request (Track * track, const gchar * why)
 {
   GST_DEBUG ("keyframe request for track %08x: %s", track->ssrc, why);
+  COUNT (keyframe_requests, 1);
   /* without an ssrc field: the demuxers on the way up fill in the
    * publisher's, and rtpsession sends it a PLI */
   gst_pad_send_event (track->src,
@@ -398,6 +443,7 @@ track_new (Member * owner, GstPad * src, TrackKind kind)
       GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
       GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, canon_probe, track_ref (track),
       (GDestroyNotify) track_unref);
+  COUNT (tracks, 1);
   teesink = gst_element_get_static_pad (track->tee, "sink");
   if (gst_pad_link (src, teesink) != GST_PAD_LINK_OK)
     GST_WARNING ("could not link %s's %s track", owner->id, kind_name (kind));
@@ -447,6 +493,7 @@ track_end (Track * track)
   }
   g_ptr_array_set_size (track->branches, 0);
   track->owner = NULL;
+  COUNT (tracks, -1);
   g_mutex_lock (&track->lock);
   source = track->keyframe_source;
   track->keyframe_source = 0;
@@ -535,6 +582,28 @@ branch_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
  * subscriber's webrtcbin refused data, the branch takes no more, so its
  * error never reaches the tee (which would stop the publisher's stream
  * for everyone). */
+/* On the queue's source pad: what goes to the subscriber. */
+static GstPadProbeReturn
+count_out_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  guint64 bytes = 0, packets = 0;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    bytes = gst_buffer_get_size (GST_PAD_PROBE_INFO_BUFFER (info));
+    packets = 1;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
+
+    bytes = gst_buffer_list_calculate_size (list);
+    packets = gst_buffer_list_length (list);
+  }
+  g_mutex_lock (&counters.lock);
+  counters.bytes_out += bytes;
+  counters.packets_out += packets;
+  g_mutex_unlock (&counters.lock);
+  return GST_PAD_PROBE_OK;
+}
+
 static GstPadProbeReturn
 branch_guard (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -627,6 +696,8 @@ branch_new_full (Track * track, Member * to, gint mline, gint payload)
   b->queue_src = gst_object_ref (qsrc);
   gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM |
       GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, branch_probe, form_new (b), form_free);
+  gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_BUFFER_LIST, count_out_probe, NULL, NULL);
   gst_pad_link (qsrc, sinkpad);
   gst_object_unref (qsrc);
   gst_object_unref (sinkpad);
@@ -643,6 +714,8 @@ branch_new_full (Track * track, Member * to, gint mline, gint payload)
   gst_pad_link (b->tee_pad, qsink);
   gst_object_unref (qsink);
   g_ptr_array_add (track->branches, b);
+  b->counted = TRUE;
+  COUNT (branches, 1);
   GST_INFO ("forwarding %s's %s track %08x to %s", track->owner->id,
       kind_name (track->kind), track->ssrc, to->id);
   return b;
@@ -693,6 +766,10 @@ branch_end (Branch * b)
 {
   Unlink *u;
 
+  if (b->counted) {
+    b->counted = FALSE;
+    COUNT (branches, -1);
+  }
   if (!b->active)
     return;
   b->active = FALSE;

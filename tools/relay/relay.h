@@ -134,6 +134,7 @@ struct _Branch
   GstWebRTCRTPTransceiver *transceiver;
   guint mline;                  /* its m-line in @to's offers */
   gboolean active;              /* FALSE once its track ended: inactive */
+  gboolean counted;             /* in the live branches of op "stats" */
   gboolean in_offer;            /* in the offer that is out */
   gboolean answered;            /* @to answered its m-line */
   gboolean wants_keyframe;      /* @to has not been sent one yet */
@@ -164,6 +165,7 @@ GstCaps *forward_caps_full (TrackKind kind, gint codec, guint32 ssrc,
 gint forward_codec_find (TrackKind kind, const gchar * encoding_name,
     gint clock_rate);
 gchar *forward_codec_names (TrackKind kind);
+void forward_send_stats (Relay * relay);
 Track *track_new (Member * owner, GstPad * src, TrackKind kind);
 Track *track_ref (Track * track);
 void track_unref (Track * track);
