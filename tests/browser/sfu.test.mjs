@@ -75,6 +75,23 @@ test('three pages in an SFU room: one connection each, camera and microphone sen
   }
   for (const p of Object.values(pages))
     assert.deepEqual(p.errors, []);
+
+  // the server's /metrics tell what the relay forwards (its op "stats",
+  // every 2 s): 3 pages' 2 tracks, each to the 2 others, bytes growing
+  const sample = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const v = (name) => Number((new RegExp(`^${name} (\\S+)$`, 'm').exec(text) || [])[1]);
+    return { tracks: v('noom_sfu_tracks'), forwards: v('noom_sfu_forwards'),
+      in: v('noom_sfu_received_bytes_total'), out: v('noom_sfu_forwarded_bytes_total'),
+      keyframes: v('noom_sfu_keyframe_requests_total') };
+  };
+  const first = await until(sample, (m) => m.tracks === 6 && m.forwards === 12 && m.out > 0,
+    'the relay\'s tracks and forwards in /metrics', 10000);
+  const later = await until(sample, (m) => m.out > first.out && m.in > first.in,
+    'forwarded bytes growing in /metrics', 10000);
+  // every byte in goes to two subscribers
+  assert.ok(later.out > 1.5 * later.in, JSON.stringify(later));
+  assert.ok(later.keyframes >= 1, 'keyframes asked for the newcomers');
 });
 
 test('mute and camera off show on every other tile (media_state)', async () => {

@@ -26,6 +26,8 @@ import {
   SERVER, startServer, connect, take, ack, sync, pending, closeAll, deadline,
   setNick, test, describe, TRANSPORTS,
 } from './lib/server.mjs';
+import { sample, metrics, promtool, havePromtool } from './lib/metrics.mjs';
+import { until } from '../wait.mjs';
 
 const STAND_IN = fileURLToPath(new URL('./lib/relay-stand-in.mjs', import.meta.url));
 const RELAY = ['--sfu', '--relay', process.execPath, '--relay-arg', STAND_IN];
@@ -383,6 +385,34 @@ describe('relay supervision (noom-relay)', () => {
       assert.deepEqual(await take(a, 'media_relay', { ms: 5000 }), [{ state: 'ready' }]);
       await take(a, 'offer', { ms: 5000, pred: ([, f]) => f === '~sfu' });
       closeAll(a, seed);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('/metrics: the relay\'s counts; a restarted relay\'s add to the totals', async () => {
+    const s = await startServer(RELAY);
+    try {
+      await s.waitLog(/relay ready pid=/);
+      const at = (name, want) => until(async () => sample(await metrics(s), name), (v) => v === want,
+        `${name} ${want}`, 8000, 100);
+      await at('noom_sfu_tracks', 1);
+      await at('noom_sfu_forwards', 2);
+      await at('noom_sfu_received_bytes_total', 1000);
+      await at('noom_sfu_forwarded_packets_total', 20);
+      await at('noom_sfu_keyframe_requests_total', 3);
+      await at('noom_sfu_lost_packets_total', 1);
+      if (havePromtool) {
+        const r = promtool(await metrics(s));
+        assert.equal(r.status, 0, r.output);
+      }
+      const [pid] = relayPids(s);
+      process.kill(pid, 'SIGKILL');
+      await s.until(() => relayPids(s).length === 2, 'a new relay', 5000);
+      // the new process counts from 0 again: the totals go on
+      await at('noom_sfu_received_bytes_total', 2000);
+      await at('noom_sfu_forwarded_bytes_total', 4000);
+      await at('noom_sfu_tracks', 1);
     } finally {
       await s.stop();
     }

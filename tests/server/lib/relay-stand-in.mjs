@@ -17,7 +17,7 @@
 // answer the real relay would refuse as SDP).
 //
 // What it does:
-//   - says {"op":"ready"} at start;
+//   - says {"op":"ready"} at start, then {"op":"stats"} with fixed counts;
 //   - logs every object it gets on stderr as `relay-stand-in: got <json>`
 //     (noom-server passes its stderr through, so the tests read it there);
 //   - join: sends the participant an offer whose description carries
@@ -105,3 +105,7 @@ lines.on('line', (line) => {
 });
 lines.on('close', () => { log('stdin closed, exiting'); process.exit(0); });
 send({ op: 'ready' });
+// what a relay that forwarded a little says every 2 s: the same counts
+// from each process, so a restart shows in the server's totals
+send({ op: 'stats', tracks: 1, branches: 2, bytes_in: 1000, packets_in: 10,
+       bytes_out: 2000, packets_out: 20, keyframe_requests: 3, packets_lost: 1 });
