@@ -9,34 +9,17 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { Server, Proc, env, probeFile, tmpDir, listFiles, until, delay, makeCertificate } from './lib.mjs';
+import { Server, Proc, env, probeFile, tmpDir, until, delay, makeCertificate, record, waitMkv, freeTcpPort, frameAt } from './lib.mjs';
 
-const W = 1280, H = 720;
 const NGINX = '/usr/sbin/nginx';
 const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
-function record(server, room, dir, extra = []) {
-  return new Proc(env('NOOM_RECORD'), ['-v', '-q', '-o', dir, ...extra, server.uri(room)]);
-}
 
-function freeTcpPort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function waitMkv(dir, n, what, timeout = 30000) {
-  return until(() => listFiles(dir).filter((f) => f.endsWith('.mkv')), (f) => f.length >= n, what, timeout);
-}
 
 // A white 4:3 participant whose noomsink renames it to NEWNAME on SIGUSR1
 // (noomsink's nickname can change while it plays).
@@ -63,14 +46,6 @@ loop.run()
 p.set_state(Gst.State.NULL)
 `;
 
-// The frame of FILE at SECONDS (luma), as egress.test.mjs reads it.
-function frameAt(file, seconds) {
-  const raw = `${file}.${seconds.toFixed(1)}.gray`;
-  const info = JSON.parse(execFileSync(env('NOOM_PROBE_FILE'), ['--frame', raw, String(seconds), file], { timeout: 90000 }).toString());
-  assert.equal(info.frameWidth, W, JSON.stringify(info));
-  const data = fs.readFileSync(raw);
-  return { info, at: (x, y) => data[y * info.frameStride + x] };
-}
 
 // Pixels of a rectangle that are not white: a label's shading and letters.
 function marked(frame, x0, y0, x1, y1) {
@@ -115,8 +90,8 @@ test('a rename: the tile\'s label follows, the log says so; the summary lists ev
 
   // the label at the bottom left of the letterboxed picture (960x720 from
   // x=160) grows with the name
-  const before = frameAt(mp4, beforeAt);
-  const after = frameAt(mp4, afterAt);
+  const before = await frameAt(mp4, beforeAt);
+  const after = await frameAt(mp4, afterAt);
   const area = (f) => marked(f, 160, 600, 1120, 720);
   t.diagnostic(`label at ${beforeAt.toFixed(1)} s: ${area(before)} marked pixels; at ${afterAt.toFixed(1)} s: ${area(after)}`);
   assert.ok(area(before) > 1000, `al's label: ${area(before)} pixels`);

@@ -11,21 +11,17 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { scaled } from '../wait.mjs';
-import { Server, Proc, env, probeFile, tmpDir, listFiles, until, delay, haveBrowser } from './lib.mjs';
+import { Server, Proc, env, probeFile, tmpDir, listFiles, until, delay, haveBrowser, record, waitMkv, freeTcpPort, frameAt } from './lib.mjs';
 
 const W = 1280, H = 720;
 const NGINX = '/usr/sbin/nginx';
 const RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
 
-function record(server, room, dir, extra = []) {
-  return new Proc(env('NOOM_RECORD'), ['-v', '-q', '-o', dir, ...extra, server.uri(room)]);
-}
 
 // A participant of a single colour (white by default: a videotestsrc
 // pattern), 4:3, with a sound that is silent or a loud tone.
@@ -39,19 +35,7 @@ function participant(uri, { pattern = 'pattern=white', loud = false, video = tru
   return new Proc('gst-launch-1.0', args);
 }
 
-async function waitMkv(dir, n, what, timeout = 30000) {
-  return until(() => listFiles(dir).filter((f) => f.endsWith('.mkv')), (f) => f.length >= n, what, timeout);
-}
 
-function freeTcpPort() {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function freeUdpPort() {
   return new Promise((resolve) => {
@@ -63,21 +47,6 @@ function freeUdpPort() {
   });
 }
 
-// The frame of FILE at SECONDS (luma, 8 bits), with the file's probe.
-async function frameAt(file, seconds) {
-  const raw = `${file}.${seconds.toFixed(1)}.gray`;
-  const info = await new Promise((resolve, reject) => {
-    try {
-      resolve(JSON.parse(execFileSync(env('NOOM_PROBE_FILE'), ['--frame', raw, String(seconds), file], { timeout: 90000 }).toString()));
-    } catch (e) {
-      reject(new Error(`noom-probe-file --frame ${file}: ${e.message}\n${e.stdout}`));
-    }
-  });
-  assert.equal(info.frameWidth, W, JSON.stringify(info));
-  assert.equal(info.frameHeight, H, JSON.stringify(info));
-  const data = fs.readFileSync(raw);
-  return { info, at: (x, y) => data[y * info.frameStride + x] };
-}
 
 const WHITE = (v) => v > 200;
 const BLACK = (v) => v < 40;

@@ -7,10 +7,12 @@
 // and noom-probe-file (GstDiscoverer + a full decode) on recorded files.
 // Paths come from the environment set in meson.build.
 
-import { spawn, execFile } from 'node:child_process';
+import { spawn, execFile, execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { until, scaled } from '../wait.mjs';
 import { HAVE_OPENSSL, makeCertificate as makeSelfSigned } from '../certificate.mjs';
@@ -191,4 +193,42 @@ export async function haveBrowser() {
   } catch {
     return false;
   }
+}
+
+// noom-record with -v -q writing into DIR, with EXTRA options (the egress
+// tests).
+export function record(server, room, dir, extra = []) {
+  return new Proc(env('NOOM_RECORD'), ['-v', '-q', '-o', dir, ...extra, server.uri(room)]);
+}
+
+export async function waitMkv(dir, n, what, timeout = 30000) {
+  return until(() => listFiles(dir).filter((f) => f.endsWith('.mkv')), (f) => f.length >= n, what, timeout);
+}
+
+// A TCP port free on loopback now.
+export function freeTcpPort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// The frame of FILE at SECONDS (luma, 8 bits), with the file's probe;
+// the composite's size is checked (1280x720 unless given).
+export async function frameAt(file, seconds, W = 1280, H = 720) {
+  const raw = `${file}.${seconds.toFixed(1)}.gray`;
+  const info = await new Promise((resolve, reject) => {
+    try {
+      resolve(JSON.parse(execFileSync(env('NOOM_PROBE_FILE'), ['--frame', raw, String(seconds), file], { timeout: 90000 }).toString()));
+    } catch (e) {
+      reject(new Error(`noom-probe-file --frame ${file}: ${e.message}\n${e.stdout}`));
+    }
+  });
+  assert.equal(info.frameWidth, W, JSON.stringify(info));
+  assert.equal(info.frameHeight, H, JSON.stringify(info));
+  const data = fs.readFileSync(raw);
+  return { info, at: (x, y) => data[y * info.frameStride + x] };
 }
