@@ -491,7 +491,11 @@ gst_noom_session_install_properties (GObjectClass * klass)
    * A "application/x-noom-stats" structure: room, id and a "participants"
    * array of "participant" structures (id, nickname, connection-state,
    * bytes-sent, packets-sent, bytes-received, packets-received,
-   * packets-lost, round-trip-time in seconds).
+   * packets-lost, round-trip-time in seconds).  noomsink with congestion
+   * control adds its view of each link (estimated-bitrate, video-layer,
+   * fraction-lost); noomsrc adds video-layer for a participant whose VP8
+   * comes with temporal layers (the highest that arrived in the last
+   * second).
    *
    * Since: 0.1
    */
