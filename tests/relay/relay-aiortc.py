@@ -82,6 +82,7 @@ class Relay:
             os.environ["NOOM_RELAY"], *args, stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE)
         self.members = {}
+        self.stats = None
         self.ready = asyncio.Event()
         self.reader = asyncio.ensure_future(self.read())
         await asyncio.wait_for(self.ready.wait(), scaled(10))
@@ -95,6 +96,9 @@ class Relay:
             op = msg.get("op")
             if op == "ready":
                 self.ready.set()
+            elif op == "stats":
+                # every 2 s: what it forwarded (noom-server's /metrics)
+                self.stats = msg
             elif msg.get("to") in self.members:
                 await self.members[msg["to"]].from_relay(msg)
             else:
@@ -313,6 +317,16 @@ async def case_forward(relay):
     # webrtcbin 1.22 writes the stream id on the a=ssrc lines
     assert "msid:" + pub.id + " " in subs[0].offers[-1]["sdp"], \
         "the m-lines do not carry the publisher's id as their stream id"
+    # op "stats": alice's 2 tracks, 4 copies, each byte in sent twice
+    first = relay.stats
+    await until(lambda: relay.stats is not first and relay.stats
+                and relay.stats["tracks"] == 2
+                and relay.stats["branches"] == 4
+                and relay.stats["bytes_out"] > 0,
+                "the relay's stats of 2 tracks and 4 copies", 10)
+    st = relay.stats
+    assert st["packets_out"] > 1.2 * st["packets_in"], st
+    assert st["keyframe_requests"] >= 1, st
     for m in [pub] + subs:
         await m.close()
 

@@ -263,9 +263,22 @@ export function rawSocket(server, { query = '' } = {}) {
 }
 
 // Raw HTTP request helper for the polling transport and the routes.
+// fetch keeps connections alive; one the server closed just as fetch took
+// it again from its pool fails before any answer ("other side closed").
+// As a browser does with a stale pooled connection, that request is sent
+// once more; any other failure is reported with its cause.
 export async function http(server, path, init = {}) {
-  const res = await deadline(fetch(`http://127.0.0.1:${server.port}${path}`, init),
-    5000, `HTTP ${init.method || 'GET'} ${path}`);
+  const what = `HTTP ${init.method || 'GET'} ${path}`;
+  const once = () => deadline(fetch(`http://127.0.0.1:${server.port}${path}`, init), 5000, what);
+  let res;
+  try {
+    res = await once();
+  } catch (e) {
+    const code = e.cause && e.cause.code;
+    if (!['UND_ERR_SOCKET', 'ECONNRESET', 'UND_ERR_CLOSED'].includes(code))
+      throw new Error(`${what}: ${e.message}${e.cause ? ` (${e.cause.code || ''} ${e.cause.message})` : ''}`);
+    res = await once();
+  }
   const body = await res.text();
   return { status: res.status, headers: res.headers, body };
 }
