@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import {
   useServerAndBrowser, openPage, join, waitState, inbound, until, receivesFrom, selfId,
 } from './harness.mjs';
+import { scaled } from '../wait.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROOM = 'demo';
@@ -217,10 +218,13 @@ test('switching the microphone replaces the audio sender and keeps mute', async 
   const options = await a.$$eval('#microphones option', (os) => os.map((o) => o.value));
   assert.ok(options.length >= 1);
   await a.selectOption('#microphones', options[options.length - 1]);
+  // the new track, then on every sender (replaceTrack is asynchronous:
+  // on a busy machine a sender still had the old one when checked at once)
   await a.waitForFunction((old) => {
     const t = window.noom.media.stream.getAudioTracks()[0];
-    return t && t.id !== old;
-  }, before, { timeout: 10000 });
+    return t && t.id !== old && [...window.noom.peers.values()].every((pc) =>
+      pc.getSenders().filter((s) => s.track && s.track.kind === 'audio').every((s) => s.track.id === t.id));
+  }, before, { timeout: scaled(10000) });
   const check = await a.evaluate(() => {
     const t = window.noom.media.stream.getAudioTracks()[0];
     const senders = [...window.noom.peers.values()].map((pc) =>
@@ -262,8 +266,9 @@ test('switching the camera replaces the video sender everywhere and stops the ol
   await a.selectOption('#cameras', options[options.length - 1]);
   await a.waitForFunction((old) => {
     const t = window.noom.media.stream.getVideoTracks()[0];
-    return t && t.id !== old;
-  }, before, { timeout: 10000 });
+    return t && t.id !== old && [...window.noom.peers.values()].every((pc) =>
+      pc.getSenders().filter((s) => s.track && s.track.kind === 'video').every((s) => s.track.id === t.id));
+  }, before, { timeout: scaled(10000) });
   const check = await a.evaluate(() => {
     const t = window.noom.media.stream.getVideoTracks()[0];
     const senders = [...window.noom.peers.values()].map((pc) =>
