@@ -1530,9 +1530,11 @@ join_apply (NoomRoomServer * self, Conn * c, gint64 ack_id,
     NoomRoomMember *m = noom_room_get_member (room, i);
 
     if (m != &c->member && g_hash_table_contains (later, m->id)) {
+      g_autoptr (JsonArray) welcome = NULL;
+
       p = member_participant (m);
-      conn_emit (c, noom_protocol_encode_welcome (&p,
-              noom_room_get_count (room)));
+      welcome = noom_protocol_encode_welcome (&p, noom_room_get_count (room));
+      conn_emit (c, welcome);
     }
   }
   schedule_flush (self);
