@@ -144,40 +144,55 @@ forward_codec_names (TrackKind kind)
 
 /* ---- what was forwarded (op "stats": noom-server's /metrics) ---- */
 
+/* Totals since the process started, added to by every streaming thread:
+ * relaxed atomics, no lock on the packets' path. */
 static struct
 {
-  GMutex lock;
-  gint64 tracks, branches;      /* live now */
   guint64 bytes_in, packets_in, bytes_out, packets_out;
   guint64 keyframe_requests, packets_lost;
 } counters;
 
-#define COUNT(field, n) G_STMT_START {          \
-    g_mutex_lock (&counters.lock);              \
-    counters.field += (n);                      \
-    g_mutex_unlock (&counters.lock);            \
-  } G_STMT_END
+#define COUNT(field, n) \
+  ((void) __atomic_fetch_add (&counters.field, (n), __ATOMIC_RELAXED))
 
-/* The counters as an op "stats" message for noom-server (main thread). */
+/* The counters, and the tracks and copies there are now (read from the
+ * rooms), as an op "stats" message for noom-server (main thread). */
 void
 forward_send_stats (Relay * relay)
 {
   JsonBuilder *b = message_begin ("stats", NULL);
+  GHashTableIter rooms, members;
+  gpointer room, member;
+  gint64 tracks = 0, branches = 0;
+  guint i;
 
-  g_mutex_lock (&counters.lock);
+  g_hash_table_iter_init (&rooms, relay->rooms);
+  while (g_hash_table_iter_next (&rooms, NULL, &room)) {
+    g_hash_table_iter_init (&members, ((RelayRoom *) room)->members);
+    while (g_hash_table_iter_next (&members, NULL, &member)) {
+      Member *m = member;
+
+      for (i = 0; i < m->tracks->len; i++)
+        tracks += ((Track *) m->tracks->pdata[i])->owner != NULL;
+      for (i = 0; i < m->branches->len; i++)
+        branches += ((Branch *) m->branches->pdata[i])->active;
+    }
+  }
 #define MEMBER(name, value) \
   json_builder_set_member_name (b, name); \
   json_builder_add_int_value (b, (gint64) (value))
-  MEMBER ("tracks", counters.tracks);
-  MEMBER ("branches", counters.branches);
-  MEMBER ("bytes_in", counters.bytes_in);
-  MEMBER ("packets_in", counters.packets_in);
-  MEMBER ("bytes_out", counters.bytes_out);
-  MEMBER ("packets_out", counters.packets_out);
-  MEMBER ("keyframe_requests", counters.keyframe_requests);
-  MEMBER ("packets_lost", counters.packets_lost);
+#define TOTAL(field) MEMBER (#field, \
+    __atomic_load_n (&counters.field, __ATOMIC_RELAXED))
+  MEMBER ("tracks", tracks);
+  MEMBER ("branches", branches);
+  TOTAL (bytes_in);
+  TOTAL (packets_in);
+  TOTAL (bytes_out);
+  TOTAL (packets_out);
+  TOTAL (keyframe_requests);
+  TOTAL (packets_lost);
+#undef TOTAL
 #undef MEMBER
-  g_mutex_unlock (&counters.lock);
   message_send (relay, b);
 }
 
@@ -189,10 +204,8 @@ canon_buffer (gpointer data, GstBuffer * buffer)
   Track *track = data;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
-  g_mutex_lock (&counters.lock);
-  counters.bytes_in += gst_buffer_get_size (buffer);
-  counters.packets_in++;
-  g_mutex_unlock (&counters.lock);
+  COUNT (bytes_in, gst_buffer_get_size (buffer));
+  COUNT (packets_in, 1);
   if (!gst_rtp_buffer_map (buffer, GST_MAP_READWRITE, &rtp))
     return;
   gst_rtp_buffer_set_ssrc (&rtp, track->ssrc);
@@ -443,7 +456,6 @@ track_new (Member * owner, GstPad * src, TrackKind kind)
       GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM |
       GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, canon_probe, track_ref (track),
       (GDestroyNotify) track_unref);
-  COUNT (tracks, 1);
   teesink = gst_element_get_static_pad (track->tee, "sink");
   if (gst_pad_link (src, teesink) != GST_PAD_LINK_OK)
     GST_WARNING ("could not link %s's %s track", owner->id, kind_name (kind));
@@ -493,7 +505,6 @@ track_end (Track * track)
   }
   g_ptr_array_set_size (track->branches, 0);
   track->owner = NULL;
-  COUNT (tracks, -1);
   g_mutex_lock (&track->lock);
   source = track->keyframe_source;
   track->keyframe_source = 0;
@@ -578,10 +589,6 @@ branch_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
-/* On the queue's sink pad (the publisher's streaming thread): once the
- * subscriber's webrtcbin refused data, the branch takes no more, so its
- * error never reaches the tee (which would stop the publisher's stream
- * for everyone). */
 /* On the queue's source pad: what goes to the subscriber. */
 static GstPadProbeReturn
 count_out_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
@@ -597,13 +604,15 @@ count_out_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
     bytes = gst_buffer_list_calculate_size (list);
     packets = gst_buffer_list_length (list);
   }
-  g_mutex_lock (&counters.lock);
-  counters.bytes_out += bytes;
-  counters.packets_out += packets;
-  g_mutex_unlock (&counters.lock);
+  COUNT (bytes_out, bytes);
+  COUNT (packets_out, packets);
   return GST_PAD_PROBE_OK;
 }
 
+/* On the queue's sink pad (the publisher's streaming thread): once the
+ * subscriber's webrtcbin refused data, the branch takes no more, so its
+ * error never reaches the tee (which would stop the publisher's stream
+ * for everyone). */
 static GstPadProbeReturn
 branch_guard (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -714,8 +723,6 @@ branch_new_full (Track * track, Member * to, gint mline, gint payload)
   gst_pad_link (b->tee_pad, qsink);
   gst_object_unref (qsink);
   g_ptr_array_add (track->branches, b);
-  b->counted = TRUE;
-  COUNT (branches, 1);
   GST_INFO ("forwarding %s's %s track %08x to %s", track->owner->id,
       kind_name (track->kind), track->ssrc, to->id);
   return b;
@@ -766,10 +773,6 @@ branch_end (Branch * b)
 {
   Unlink *u;
 
-  if (b->counted) {
-    b->counted = FALSE;
-    COUNT (branches, -1);
-  }
   if (!b->active)
     return;
   b->active = FALSE;

@@ -134,7 +134,6 @@ struct _Branch
   GstWebRTCRTPTransceiver *transceiver;
   guint mline;                  /* its m-line in @to's offers */
   gboolean active;              /* FALSE once its track ended: inactive */
-  gboolean counted;             /* in the live branches of op "stats" */
   gboolean in_offer;            /* in the offer that is out */
   gboolean answered;            /* @to answered its m-line */
   gboolean wants_keyframe;      /* @to has not been sent one yet */
