@@ -25,6 +25,17 @@ GST_DEBUG_CATEGORY_STATIC (gst_noom_peer_debug);
 /* noomsrc's received VP8 layers are told over this long (µs) */
 #define RECEIVE_LAYER_WINDOW G_USEC_PER_SEC
 
+/* The highest VP8 temporal layer of the packets a peer sends, over a
+ * window of RECEIVE_LAYER_WINDOW: its own box, so that noomsrc's probes
+ * hold it without holding the peer. */
+struct _GstNoomReceivedLayers
+{
+  GMutex lock;
+  gint layer;                   /* of the last whole window, -1: none */
+  gint window_max;
+  gint64 window_start;
+};
+
 struct _GstNoomPeer
 {
   GstObject parent;
@@ -62,11 +73,9 @@ struct _GstNoomPeer
   guint send_estimate;          /* bit/s, 0: none */
   guint send_layer;
   gdouble send_loss;
-  /* noomsrc: the VP8 temporal layers this peer's video comes in, the
-   * highest over a window of RECEIVE_LAYER_WINDOW */
-  gint recv_layer;              /* of the last whole window, -1: none */
-  gint recv_window_max;
-  gint64 recv_window_start;
+  /* noomsrc: the VP8 temporal layers this peer's video comes in, shared
+   * with the probes that see them */
+  GstNoomReceivedLayers *received_layers;
   /* The relay's connection (docs/protocol.md §11): whose track each m-line
    * of its last offer carries, by m-line index (NoomParticipant*, NULL
    * for our upload m-lines and ended tracks), and which of them carry a
@@ -103,7 +112,9 @@ static void
 gst_noom_peer_init (GstNoomPeer * self)
 {
   g_queue_init (&self->pending_candidates);
-  self->recv_layer = self->recv_window_max = -1;
+  self->received_layers = g_atomic_rc_box_new0 (GstNoomReceivedLayers);
+  g_mutex_init (&self->received_layers->lock);
+  self->received_layers->layer = self->received_layers->window_max = -1;
   self->tracks = g_ptr_array_new ();
   self->promises = g_ptr_array_new ();
   self->owners = g_ptr_array_new_with_free_func ((GDestroyNotify)
@@ -141,6 +152,7 @@ gst_noom_peer_finalize (GObject * object)
   GstNoomPeer *self = GST_NOOM_PEER (object);
 
   g_queue_clear_full (&self->pending_candidates, candidate_free);
+  gst_noom_received_layers_unref (self->received_layers);
   g_free (self->remote_offer);
   g_free (self->answer);
   /* empty: each promise's task holds a ref on us until close() */
@@ -1078,23 +1090,41 @@ stats_replied (GstPromise * promise, gpointer data)
   g_mutex_unlock (&sw->lock);
 }
 
+GstNoomReceivedLayers *
+gst_noom_peer_get_received_layers (GstNoomPeer * self)
+{
+  return g_atomic_rc_box_acquire (self->received_layers);
+}
+
+static void
+received_layers_clear (gpointer data)
+{
+  g_mutex_clear (&((GstNoomReceivedLayers *) data)->lock);
+}
+
+void
+gst_noom_received_layers_unref (gpointer layers)
+{
+  g_atomic_rc_box_release_full (layers, received_layers_clear);
+}
+
 /* A received VP8 packet of temporal layer @tid (streaming thread). */
 void
-gst_noom_peer_note_received_layer (GstNoomPeer * self, guint tid)
+gst_noom_received_layers_note (GstNoomReceivedLayers * rl, guint tid)
 {
   gint64 now = g_get_monotonic_time ();
 
-  GST_OBJECT_LOCK (self);
-  if (now - self->recv_window_start >= RECEIVE_LAYER_WINDOW) {
+  g_mutex_lock (&rl->lock);
+  if (now - rl->window_start >= RECEIVE_LAYER_WINDOW) {
     /* a window with nothing in it (a pause) says nothing */
-    self->recv_layer = now - self->recv_window_start <
-        2 * RECEIVE_LAYER_WINDOW ? self->recv_window_max : -1;
-    self->recv_window_max = tid;
-    self->recv_window_start = now;
+    rl->layer = now - rl->window_start < 2 * RECEIVE_LAYER_WINDOW ?
+        rl->window_max : -1;
+    rl->window_max = tid;
+    rl->window_start = now;
   } else {
-    self->recv_window_max = MAX (self->recv_window_max, (gint) tid);
+    rl->window_max = MAX (rl->window_max, (gint) tid);
   }
-  GST_OBJECT_UNLOCK (self);
+  g_mutex_unlock (&rl->lock);
 }
 
 void
@@ -1127,10 +1157,12 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   estimate = self->send_estimate;
   layer = self->send_layer;
   loss = self->send_loss;
-  /* nothing received for two windows: no layer to tell */
-  recv_layer = g_get_monotonic_time () - self->recv_window_start <
-      2 * RECEIVE_LAYER_WINDOW ? self->recv_layer : -1;
   GST_OBJECT_UNLOCK (self);
+  g_mutex_lock (&self->received_layers->lock);
+  /* nothing received for two windows: no layer to tell */
+  recv_layer = g_get_monotonic_time () - self->received_layers->window_start
+      < 2 * RECEIVE_LAYER_WINDOW ? self->received_layers->layer : -1;
+  g_mutex_unlock (&self->received_layers->lock);
 
   if (state != GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED) {
     StatsWait *sw = g_atomic_rc_box_new0 (StatsWait);

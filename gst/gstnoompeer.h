@@ -93,8 +93,14 @@ GstStructure *gst_noom_peer_get_stats (GstNoomPeer * self);
  * layer it gets and its loss (0..1), for the stats.  Any thread. */
 void gst_noom_peer_set_bandwidth (GstNoomPeer * self, guint estimate,
     guint layer, gdouble loss);
-/* noomsrc: a received VP8 packet of temporal layer @tid; the stats'
- * video-layer is the highest of the last second.  Streaming thread. */
-void gst_noom_peer_note_received_layer (GstNoomPeer * self, guint tid);
+/* noomsrc: the VP8 temporal layers that arrive from the peer; the
+ * stats' video-layer is the highest of the last second.  A probe holds
+ * the box (get returns a ref; unref is a GDestroyNotify) and notes each
+ * packet's layer from its streaming thread. */
+typedef struct _GstNoomReceivedLayers GstNoomReceivedLayers;
+GstNoomReceivedLayers *gst_noom_peer_get_received_layers (GstNoomPeer * self);
+void gst_noom_received_layers_note (GstNoomReceivedLayers * layers,
+    guint tid);
+void gst_noom_received_layers_unref (gpointer layers);
 
 G_END_DECLS

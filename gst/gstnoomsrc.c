@@ -564,11 +564,9 @@ buffer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 static GstPadProbeReturn
 vp8_layer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  GWeakRef *ref = data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   GstNoomVp8Descriptor d;
-  GstNoomPeer *peer;
   gint tid = -1;
 
   if (!(info->type & GST_PAD_PROBE_TYPE_BUFFER) ||
@@ -578,28 +576,17 @@ vp8_layer_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
           gst_rtp_buffer_get_payload_len (&rtp), &d))
     tid = d.tid;
   gst_rtp_buffer_unmap (&rtp);
-  if (tid < 0 || !(peer = g_weak_ref_get (ref)))
-    return GST_PAD_PROBE_OK;
-  gst_noom_peer_note_received_layer (peer, tid);
-  gst_object_unref (peer);
+  if (tid >= 0)
+    gst_noom_received_layers_note (data, tid);
   return GST_PAD_PROBE_OK;
-}
-
-static void
-weak_ref_free (gpointer data)
-{
-  g_weak_ref_clear (data);
-  g_free (data);
 }
 
 static void
 watch_vp8_layers (GstPad * pad, GstNoomPeer * peer)
 {
-  GWeakRef *ref = g_new0 (GWeakRef, 1);
-
-  g_weak_ref_init (ref, peer);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, vp8_layer_probe, ref,
-      weak_ref_free);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, vp8_layer_probe,
+      gst_noom_peer_get_received_layers (peer),
+      gst_noom_received_layers_unref);
 }
 
 static gboolean
