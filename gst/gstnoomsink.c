@@ -414,6 +414,21 @@ chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
 static void maybe_join (GstNoomSink * self);
 static void peer_bwe_unref (gpointer data);
 
+/* The payloader's caps are ours alone (a branch rewrites the payload type
+ * for its peer), so what a branch's webrtcbin says when it links or goes
+ * away must not make it renegotiate.  Besides a caps query through every
+ * branch on each join, GStreamer 1.22's rtpbasepayload leaks its copy of
+ * the buffer's metadata when that renegotiation meets a flushing pad (a
+ * pipeline stopping just after a peer left).  On the tee's sink pad. */
+static GstPadProbeReturn
+drop_reconfigure (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+      GST_EVENT_RECONFIGURE)
+    return GST_PAD_PROBE_DROP;
+  return GST_PAD_PROBE_OK;
+}
+
 
 static gboolean
 forward_sticky (GstPad * pad, GstEvent ** event, gpointer user_data)
@@ -465,6 +480,10 @@ build_stream (GstNoomSink * self, Stream * stream, GstCaps * caps)
       return FALSE;
     }
   }
+  target = gst_element_get_static_pad (tee, "sink");
+  gst_pad_add_probe (target, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      drop_reconfigure, NULL, NULL);
+  gst_object_unref (target);
   for (i = elements->len; i > 0; i--)
     gst_element_sync_state_with_parent (elements->pdata[i - 1]);
 

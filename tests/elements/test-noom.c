@@ -1870,6 +1870,71 @@ GST_START_TEST (test_receiver_first)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+count_reconfigure (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+      GST_EVENT_RECONFIGURE)
+    g_atomic_int_inc ((gint *) user_data);
+  return GST_PAD_PROBE_OK;
+}
+
+/* noomsink's payloader: found by its class */
+static GstElement *
+find_payloader (GstElement * sink)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (sink));
+  GValue item = G_VALUE_INIT;
+  GstElement *found = NULL;
+
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElement *e = g_value_get_object (&item);
+    const gchar *klass = gst_element_get_metadata (e,
+        GST_ELEMENT_METADATA_KLASS);
+
+    if (klass && strstr (klass, "Payloader"))
+      found = gst_object_ref (e);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+GST_START_TEST (test_peers_leave_payloader_alone)
+{
+  /* A participant coming and going must not make noomsink's payloader
+   * renegotiate (its caps are noomsink's own): besides the caps query
+   * through every branch, GStreamer 1.22's payloader leaks when that meets
+   * a pipeline stopping. */
+  Server *server = server_start (NULL);
+  Watch *pub = start_publisher (server, "renego", "alice", FALSE);
+  Watch *b;
+  GstElement *pay;
+  GstPad *src;
+  gint reconfigures = 0;
+
+  WAIT_UNTIL (pub, pub->joined, 10);
+  pay = find_payloader (pub->noom);
+  fail_unless (pay != NULL);
+  src = gst_element_get_static_pad (pay, "src");
+  gst_pad_add_probe (src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      count_reconfigure, &reconfigures, NULL);
+  b = start_receiver (server, "renego", "bob", TRUE);
+  WAIT_UNTIL (b, b->video_frames >= 5, 20);
+  watch_free (b);
+  b = start_receiver (server, "renego", "carol", TRUE);
+  WAIT_UNTIL (b, b->video_frames >= 5, 20);
+  watch_free (b);
+  fail_unless_equals_int (g_atomic_int_get (&reconfigures), 0);
+  gst_object_unref (src);
+  gst_object_unref (pay);
+  watch_free (pub);
+  server_stop (server);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_two_publishers)
 {
   Server *server = server_start (NULL);
@@ -4441,6 +4506,7 @@ noom_suite (void)
   tcase_set_timeout (tc, 120 * noom_test_time_scale ());
   tcase_add_test (tc, test_publish_two_receivers);
   tcase_add_test (tc, test_receiver_first);
+  tcase_add_test (tc, test_peers_leave_payloader_alone);
   tcase_add_test (tc, test_reconnect);
   tcase_add_test (tc, test_reconnect_same_id);
   tcase_add_test (tc, test_reconnect_participant_gone);
