@@ -29,6 +29,11 @@
 #define LOW_LOSS 0.02
 /* Growth per second, compounded per report (reports come often). */
 #define GROWTH_PER_SECOND 0.08
+/* ... and until the first decrease: from a start at a quarter of the
+ * maximum, the maximum in about 1.5 s of reports 100 ms apart.  A link's
+ * capacity is found by growing into it, not by the first key frame
+ * overflowing it (what starting at the maximum does on a slow link). */
+#define RAMP_GROWTH_PER_SECOND 1.0
 /* After a decrease, no growth for this long (µs). */
 #define HOLD (1 * G_USEC_PER_SEC)
 
@@ -40,6 +45,7 @@ gst_noom_bwe_init (GstNoomBwe * bwe, guint min_bitrate, guint start_bitrate,
   bwe->min_bitrate = min_bitrate;
   bwe->max_bitrate = MAX (max_bitrate, min_bitrate);
   bwe->estimate = CLAMP (start_bitrate, bwe->min_bitrate, bwe->max_bitrate);
+  bwe->ramping = bwe->estimate < bwe->max_bitrate;
 }
 
 static guint
@@ -69,6 +75,7 @@ decrease (GstNoomBwe * bwe, gint64 now, gdouble to)
     return;
   bwe->estimate = to;
   bwe->hold_until = now + HOLD;
+  bwe->ramping = FALSE;
 }
 
 static void
@@ -76,7 +83,10 @@ grow (GstNoomBwe * bwe, gint64 now, gdouble dt)
 {
   if (now < bwe->hold_until)
     return;
-  bwe->estimate *= 1.0 + GROWTH_PER_SECOND * dt;
+  bwe->estimate *= 1.0 + (bwe->ramping ? RAMP_GROWTH_PER_SECOND :
+      GROWTH_PER_SECOND) * dt;
+  if (bwe->estimate >= bwe->max_bitrate)
+    bwe->ramping = FALSE;
 }
 
 guint

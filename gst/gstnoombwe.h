@@ -25,6 +25,7 @@ typedef struct
   gdouble estimate;             /* bit/s */
   gint64 last_update;           /* µs, 0: none yet */
   gint64 hold_until;            /* µs: no growth before this */
+  gboolean ramping;             /* no decrease yet: fast growth */
   guint overuse;                /* consecutive reports of a growing delay */
   gdouble loss;                 /* the last report's, 0..1 */
   gdouble received;             /* bit/s, the last report's */

@@ -224,7 +224,7 @@ limits_locked (GstNoomSink * self, guint * min, guint * start, guint * max)
   *max = self->max_bitrate ? self->max_bitrate : self->video_bitrate * 1000;
   *min = MIN (self->min_bitrate, *max);
   *start = self->start_bitrate ? CLAMP (self->start_bitrate, *min, *max) :
-      *max;
+      CLAMP (*max / 4, *min, *max);
 }
 
 /* vp8enc's temporal layers (gstnoombwe.h): every other frame is layer 0,
@@ -2034,8 +2034,11 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
   /**
    * GstNoomSink:start-bitrate:
    *
-   * The video bitrate congestion control starts from, in bit/s; 0 starts
-   * from #GstNoomSink:max-bitrate.
+   * The video bitrate congestion control starts from for each receiver,
+   * in bit/s; 0 starts from a quarter of #GstNoomSink:max-bitrate (at
+   * least #GstNoomSink:min-bitrate).  Until a receiver's link first shows
+   * congestion, its estimate grows fast (to the maximum in about 1.5 s),
+   * so the first pictures never overflow a slow link.
    *
    * Since: 0.3
    */
@@ -2043,7 +2046,7 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
       G_STRUCT_OFFSET (GstNoomSink, start_bitrate),
       g_param_spec_uint ("start-bitrate", "Start bitrate",
           "Video bitrate congestion control starts from, in bit/s "
-          "(0: max-bitrate)", 0, 100000000, DEFAULT_START_BITRATE,
+          "(0: a quarter of max-bitrate)", 0, 100000000, DEFAULT_START_BITRATE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
   /**

@@ -786,6 +786,7 @@ static gint opt_bwe_cap = 500;
 static gdouble opt_bwe_lift = 0;
 static gchar *opt_bwe_cc = NULL;
 static gint opt_bwe_max = 1000;
+static gint opt_bwe_start = 0;
 
 static void
 bwe_handoff (GstElement * sink, GstBuffer * buffer, GstPad * pad,
@@ -921,8 +922,9 @@ bench_bandwidth (void)
   desc = g_strdup_printf ("videotestsrc is-live=true pattern=zone-plate "
       "kx2=20 ky2=20 kt=1 ! video/x-raw,width=640,height=480,framerate=30/1 "
       "! noomsink name=sink server=%s room=bench-bandwidth nickname=pub "
-      "ice-local-addresses=127.0.0.1 congestion-control=%s max-bitrate=%d",
-      opt_server, opt_bwe_cc ? opt_bwe_cc : "homegrown", opt_bwe_max * 1000);
+      "ice-local-addresses=127.0.0.1 congestion-control=%s max-bitrate=%d "
+      "start-bitrate=%d", opt_server, opt_bwe_cc ? opt_bwe_cc : "homegrown",
+      opt_bwe_max * 1000, opt_bwe_start * 1000);
   pub = gst_parse_launch (desc, &error);
   if (!pub) {
     g_printerr ("noom-media-bench: %s\n", error->message);
@@ -1092,6 +1094,9 @@ main (int argc, char **argv)
         "MODE"},
     {"max-kbps", 0, 0, G_OPTION_ARG_INT, &opt_bwe_max,
         "bandwidth: noomsink's max-bitrate in kbit/s (default 1000)", "K"},
+    {"start-kbps", 0, 0, G_OPTION_ARG_INT, &opt_bwe_start,
+          "bandwidth: noomsink's start-bitrate in kbit/s (default 0: "
+          "noomsink's own default)", "K"},
     {"no-sync", 0, 0, G_OPTION_ARG_NONE, &opt_no_sync,
         "latency: take each picture as soon as it is decoded instead of when "
           "a display synchronised to the clock would show it", NULL},

@@ -60,6 +60,63 @@ GST_START_TEST (test_estimate_follows_a_cap)
 
 GST_END_TEST;
 
+/* Like drive(), but what the link holds above @capacity is counted: the
+ * most it held (bits), as a 40-packet queue of 1200 bytes holds 384 kbit. */
+static gdouble
+drive_queue (GstNoomBwe * bwe, gint64 * now, gdouble seconds, guint capacity)
+{
+  gint64 end = *now + seconds * G_USEC_PER_SEC;
+  gdouble queued = 0, most = 0;
+
+  for (; *now < end; *now += 100 * MS) {
+    guint sent = (guint) bwe->estimate;
+
+    queued = MAX (0, queued + 0.1 * ((gdouble) sent - capacity));
+    most = MAX (most, queued);
+    gst_noom_bwe_update_twcc (bwe, *now, sent, MIN (sent, capacity), 0,
+        queued > 0 ? 5 * GST_MSECOND : -GST_MSECOND / 10);
+  }
+  return most;
+}
+
+GST_START_TEST (test_estimate_ramps_up)
+{
+  GstNoomBwe bwe;
+  gint64 now = G_USEC_PER_SEC;
+  gdouble ramp, most;
+
+  /* a free link: from a quarter of the maximum to 90 % of it within 2 s */
+  gst_noom_bwe_init (&bwe, 100000, 250000, 1000000);
+  fail_unless (bwe.ramping);
+  drive (&bwe, &now, 2, 100000000);
+  fail_unless (bwe.estimate >= 900000, "estimate %.0f after 2 s",
+      bwe.estimate);
+  fail_unless (!bwe.ramping);
+
+  /* a 500 kbit/s link: found within 3 s, holding a fraction of a 40-packet
+   * queue, and then the ramp is over (the usual 8 % a second) */
+  gst_noom_bwe_init (&bwe, 100000, 250000, 1000000);
+  now += 10 * G_USEC_PER_SEC;
+  ramp = drive_queue (&bwe, &now, 3, 500000);
+  fail_unless (ramp < 384000 / 4, "the link held %.0f bits", ramp);
+  fail_unless (!bwe.ramping);
+  fail_unless (bwe.estimate <= 525000, "estimate %.0f after 3 s",
+      bwe.estimate);
+  most = drive_queue (&bwe, &now, 30, 500000);
+  fail_unless (most < 384000 / 4, "the link held %.0f bits", most);
+  fail_unless (bwe.estimate >= 300000, "estimate %.0f", bwe.estimate);
+
+  /* starting at the maximum instead, the same link holds more than twice
+   * as much (and the first key frame, not counted here, comes on top) */
+  gst_noom_bwe_init (&bwe, 100000, 1000000, 1000000);
+  fail_unless (!bwe.ramping);
+  most = drive_queue (&bwe, &now, 3, 500000);
+  fail_unless (most > 2 * ramp, "from the maximum %.0f, ramping %.0f", most,
+      ramp);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_estimate_loss_and_limits)
 {
   GstNoomBwe bwe;
@@ -243,6 +300,7 @@ bwe_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_estimate_follows_a_cap);
+  tcase_add_test (tc, test_estimate_ramps_up);
   tcase_add_test (tc, test_estimate_loss_and_limits);
   tcase_add_test (tc, test_plan_and_layers);
   tcase_add_test (tc, test_layer_filter);
