@@ -422,6 +422,40 @@ test('cluster: a relay Redis refuses is counted as a publish error', { skip }, a
   }
 });
 
+test('cluster: a join Redis refuses is unavailable, and counted', { skip }, async () => {
+  // A node whose Redis user may write its own registration but only read
+  // the rooms (ACL key selectors): its join script fails on its first
+  // write, so nothing of the join is left in Redis.
+  redisCli('ACL', 'SETUSER', 'n8user', 'on', '>n8pass', '%R~*',
+    '~noom:members:*', '~noom:alive:*', '~noom:nodes', '~noom:seq', '&*',
+    '+@all');
+  const n8 = await startNode(`redis://n8user:n8pass@127.0.0.1:${redisPort}/3`, 'n8');
+  try {
+    const z = await connect(n8.url);
+    const before = sample(await metrics(n8), 'noom_redis_script_failures_total{script="join"}');
+    const r = await ack(z, 'join_room', 'readonly');
+    assert.equal(r.error?.code, 'unavailable', JSON.stringify(r));
+    assert.match(r.error.message, /refused the join/);
+    await n8.waitLog(/redis: join failed: ERR .*can't access/);
+    const text = await metrics(n8);
+    assert.equal(sample(text, 'noom_redis_script_failures_total{script="join"}'), before + 1);
+    assert.equal(sample(text, 'noom_redis_script_failures_total{script="register"}'), 0);
+    if (havePromtool) {
+      const check = promtool(text);
+      assert.equal(check.status, 0, check.output);
+    }
+    // the other nodes never saw it
+    const a = await connect(url(0));
+    const ja = await ack(a, 'join_room', 'readonly');
+    assert.equal(ja.ok, true);
+    assert.deepEqual(ja.participants, []);
+    closeAll(a, z);
+  } finally {
+    await n8.stop();
+    redisCli('ACL', 'DELUSER', 'n8user');
+  }
+});
+
 test('cluster: Redis stopped and restarted', { skip }, async () => {
   const room = 'outage';
   const a = await connect(url(0));

@@ -60,6 +60,21 @@ static const gchar *const publish_failures[PUBLISH_N_FAILURES] = {
   "down", "error", "unheard",
 };
 
+/* Scripts Redis answered with an error (noom_redis_script_failures_total):
+ * a full memory (maxmemory), an ACL, a Redis too old for a command. */
+typedef enum
+{
+  SCRIPT_JOIN,                  /* a join: refused as unavailable */
+  SCRIPT_CHANGE,                /* a leave, an update, a member added */
+  SCRIPT_REGISTER,              /* this node's registration */
+  SCRIPT_HEARTBEAT,
+  SCRIPT_N_KINDS
+} ScriptKind;
+
+static const gchar *const script_kinds[SCRIPT_N_KINDS] = {
+  "join", "change", "register", "heartbeat",
+};
+
 /* Every script publishes what it changed as "SEQ JSON". */
 #define LUA_PUBLISH \
   "local function pub(m) redis.call('PUBLISH', '" CLUSTER_CHANNEL "', " \
@@ -198,6 +213,7 @@ struct _NoomCluster
   guint64 relays_sent[N_RELAY_EVENTS];
   guint64 relays_received[N_RELAY_EVENTS];
   guint64 publish_failed[PUBLISH_N_FAILURES];
+  guint64 script_failed[SCRIPT_N_KINDS];
 };
 
 typedef struct
@@ -441,8 +457,10 @@ on_logged_reply (redisAsyncContext * ac, void *r, void *privdata)
   redisReply *reply = r;
   Call *call = privdata;
 
-  if (reply && reply->type == REDIS_REPLY_ERROR)
+  if (reply && reply->type == REDIS_REPLY_ERROR) {
     g_message ("redis: command failed: %s", reply->str);
+    call->self->script_failed[SCRIPT_CHANGE]++;
+  }
   g_free (call);
 }
 
@@ -692,6 +710,7 @@ on_registered (redisAsyncContext * ac, void *r, void *privdata)
   g_free (call);
   if (reply->type == REDIS_REPLY_ERROR) {
     g_message ("redis: registering failed: %s", reply->str);
+    self->script_failed[SCRIPT_REGISTER]++;
     self->syncing = FALSE;
     return;
   }
@@ -752,8 +771,10 @@ on_tick (redisAsyncContext * ac, void *r, void *privdata)
   g_free (call);
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
       || reply->element[0]->type != REDIS_REPLY_INTEGER) {
-    if (reply->type == REDIS_REPLY_ERROR)
+    if (reply->type == REDIS_REPLY_ERROR) {
       g_message ("redis: heartbeat failed: %s", reply->str);
+      self->script_failed[SCRIPT_HEARTBEAT]++;
+    }
     return;
   }
   if (reply->element[0]->integer == 0 && self->up && !self->syncing) {
@@ -1092,9 +1113,14 @@ on_join_reply (redisAsyncContext * ac, void *r, void *privdata)
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
       || reply->elements < 1
       || reply->element[0]->type != REDIS_REPLY_INTEGER) {
-    if (reply && reply->type == REDIS_REPLY_ERROR)
+    gint why = -1;
+
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
       g_message ("redis: join failed: %s", reply->str);
-    call->done (-1, NULL, call->user_data);
+      call->self->script_failed[SCRIPT_JOIN]++;
+      why = -2;
+    }
+    call->done (why, NULL, call->user_data);
     g_free (call);
     return;
   }
@@ -1322,6 +1348,15 @@ noom_cluster_write_metrics (NoomCluster * self, GString * out)
     g_string_append_printf (out, "noom_redis_publish_failures_total{reason="
         "\"%s\"} %" G_GUINT64_FORMAT "\n", publish_failures[i],
         self->publish_failed[i]);
+  noom_metrics_header (out, "noom_redis_script_failures_total", "counter",
+      "Scripts of the shared room list that Redis answered with an error "
+      "(memory full, ACL), by what they did: join (the join was refused), "
+      "change (a leave or update lost until the next roster), register, "
+      "heartbeat.");
+  for (i = 0; i < SCRIPT_N_KINDS; i++)
+    g_string_append_printf (out, "noom_redis_script_failures_total{script="
+        "\"%s\"} %" G_GUINT64_FORMAT "\n", script_kinds[i],
+        self->script_failed[i]);
 }
 
 /* ---------------------------------------------------------- admin */

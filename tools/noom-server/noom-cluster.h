@@ -61,7 +61,7 @@ gboolean noom_cluster_is_up (NoomCluster * self);
 gdouble noom_cluster_get_latency_ms (NoomCluster * self);
 
 /* @admitted: 1 admitted, 0 room full, 2 the room's media is another
- * node's, -1 Redis failed.  @members: with 1, the room's members as
+ * node's, -1 no answer (Redis away), -2 Redis answered with an error.  @members: with 1, the room's members as
  * {"node","participant"} objects; with 2, [{"node": that node}]. */
 typedef void (*NoomClusterJoinDone) (gint admitted, JsonArray * members,
     gpointer user_data);

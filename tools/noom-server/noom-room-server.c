@@ -1565,6 +1565,12 @@ on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
     goto out;
   }
   c->join = NULL;
+  if (admitted == -2) {
+    reply_error (c, pj->event, pj->ack_id, NOOM_ROOM_ERROR_UNAVAILABLE,
+        "rooms are unavailable: the shared room list (Redis) refused the "
+        "join; try again later");
+    goto out;
+  }
   if (admitted < 0) {
     reply_error (c, pj->event, pj->ack_id, NOOM_ROOM_ERROR_UNAVAILABLE,
         "rooms are unavailable: this server lost its connection to the "
