@@ -29,7 +29,8 @@
  *                namespace of its own), lifted after --lift seconds; one
  *                JSON line a second (sent and received kbit/s, frames),
  *                then a summary (time to get under the cap, frame rate,
- *                loss, freezes over 200 ms, recovery)
+ *                loss on the capped link (its queue's drops), freezes over
+ *                200 ms, recovery)
  *
  * Prints one JSON object per run on stdout.
  */
@@ -877,6 +878,26 @@ run_tc (const gchar * args)
   return TRUE;
 }
 
+/* What the first receiver's link (the 40-packet queue of its htb class)
+ * has sent and dropped so far, in packets: the loss on that link, whatever
+ * the receiver's own statistics say.  FALSE when tc cannot tell. */
+static gboolean
+bwe_link_packets (guint64 * sent, guint64 * dropped)
+{
+  g_autofree gchar *out = NULL;
+  gint status = 0;
+  const gchar *p;
+
+  if (!g_spawn_command_line_sync ("tc -s qdisc show dev lo parent 1:10",
+          &out, NULL, &status, NULL) ||
+      !g_spawn_check_wait_status (status, NULL) ||
+      !(p = strstr (out, "Sent ")) ||
+      sscanf (p, "Sent %*s bytes %" G_GUINT64_FORMAT
+          " pkt (dropped %" G_GUINT64_FORMAT, sent, dropped) != 2)
+    return FALSE;
+  return TRUE;
+}
+
 /* The first receiver's link at @kbit (0: free). */
 static gboolean
 bwe_shape (gint kbit, gboolean change)
@@ -903,7 +924,9 @@ bench_bandwidth (void)
   BweReceiver *rx;
   gint64 start, lift_at = 0, below_cap_at = 0, recovered_at = 0;
   guint64 last_sent = 0, *last_recv;
-  guint64 lost0 = 0, recv0 = 0;
+  guint64 link_sent0 = 0, link_dropped0 = 0, link_sent = 0,
+      link_dropped = 0;
+  gboolean link_known;
   gint i, sec;
   gdouble fps_sum_after = 0;
   gint fps_n_after = 0;
@@ -975,8 +998,7 @@ bench_bandwidth (void)
     last_recv[i] = stats_sum (rx[i].src, "bytes-received", NULL, NULL, NULL);
   }
   last_sent = stats_sum (sink, "bytes-sent", NULL, NULL, NULL);
-  recv0 = stats_sum (rx[0].src, "packets-received", NULL, NULL, NULL);
-  lost0 = stats_sum (rx[0].src, "packets-lost", NULL, NULL, NULL);
+  link_known = bwe_link_packets (&link_sent0, &link_dropped0);
 
   for (sec = 1; sec <= opt_seconds; sec++) {
     gint64 now;
@@ -986,6 +1008,8 @@ bench_bandwidth (void)
     g_usleep (start + sec * G_USEC_PER_SEC - mono_us ());
     now = mono_us ();
     if (opt_bwe_lift > 0 && !lift_at && sec > opt_bwe_lift) {
+      /* the loss is the capped link's */
+      link_known &= bwe_link_packets (&link_sent, &link_dropped);
       bwe_shape (0, TRUE);
       lift_at = now;
     }
@@ -1044,10 +1068,16 @@ bench_bandwidth (void)
       (below_cap_at - start) / 1e6 : -1.0);
   printf (", \"rx0_fps_while_capped\": %.1f", fps_n_after ?
       fps_sum_after / fps_n_after : 0.0);
-  printf (", \"rx0_loss_pct\": %.2f", 100.0 *
-      (stats_sum (rx[0].src, "packets-lost", NULL, NULL, NULL) - lost0) /
-      MAX (1, (gint64) (stats_sum (rx[0].src, "packets-received", NULL, NULL,
-                  NULL) - recv0)));
+  /* packets the link's queue dropped, of all it was given (RTP, RTCP and
+   * ICE to the first receiver), until the lift or the end */
+  if (!lift_at)
+    link_known &= bwe_link_packets (&link_sent, &link_dropped);
+  if (link_known)
+    printf (", \"rx0_loss_pct\": %.2f", 100.0 * (link_dropped -
+            link_dropped0) / MAX (1, (gint64) (link_sent - link_sent0 +
+                link_dropped - link_dropped0)));
+  else
+    printf (", \"rx0_loss_pct\": null");
   if (opt_bwe_lift > 0)
     printf (", \"rx0_recovered_after_lift_s\": %.1f", recovered_at ?
         (recovered_at - lift_at) / 1e6 : -1.0);
