@@ -34,6 +34,10 @@
  * capacity is found by growing into it, not by the first key frame
  * overflowing it (what starting at the maximum does on a slow link). */
 #define RAMP_GROWTH_PER_SECOND 1.0
+/* ... but never past this many times what arrives: an encoder lags its
+ * target, and an estimate that outruns what the link has carried is a
+ * guess (GCC's rule). */
+#define RAMP_MAX_OVER_RECEIVED 1.5
 /* After a decrease, no growth for this long (µs). */
 #define HOLD (1 * G_USEC_PER_SEC)
 
@@ -81,10 +85,19 @@ decrease (GstNoomBwe * bwe, gint64 now, gdouble to)
 static void
 grow (GstNoomBwe * bwe, gint64 now, gdouble dt)
 {
+  gdouble next;
+
   if (now < bwe->hold_until)
     return;
-  bwe->estimate *= 1.0 + (bwe->ramping ? RAMP_GROWTH_PER_SECOND :
-      GROWTH_PER_SECOND) * dt;
+  if (!bwe->ramping) {
+    bwe->estimate *= 1.0 + GROWTH_PER_SECOND * dt;
+    return;
+  }
+  next = bwe->estimate * (1.0 + RAMP_GROWTH_PER_SECOND * dt);
+  if (bwe->received > 0)
+    next = MIN (next, MAX (bwe->estimate,
+            RAMP_MAX_OVER_RECEIVED * bwe->received));
+  bwe->estimate = next;
   if (bwe->estimate >= bwe->max_bitrate)
     bwe->ramping = FALSE;
 }

@@ -1164,6 +1164,12 @@ replan (GstNoomSink * self, gboolean force)
     layer = pb->layer;
     if (layered && pb->receives_video && pb->reported) {
       layer = gst_noom_bwe_choose_layer (estimate, total, pb->layer);
+      /* A receiver still on its start-up ramp has shown no limit yet: its
+       * estimate is behind the fastest one's, not short of the stream.
+       * Down a layer, what arrives would no longer show what its link
+       * takes, and its ramp would stall. */
+      if (layer < pb->layer && pb->bwe.ramping)
+        layer = pb->layer;
       if (layer > pb->layer && now < pb->no_upswitch_until)
         layer = pb->layer;
       if (layer < pb->layer)
@@ -2037,8 +2043,9 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
    * The video bitrate congestion control starts from for each receiver,
    * in bit/s; 0 starts from a quarter of #GstNoomSink:max-bitrate (at
    * least #GstNoomSink:min-bitrate).  Until a receiver's link first shows
-   * congestion, its estimate grows fast (to the maximum in about 1.5 s),
-   * so the first pictures never overflow a slow link.
+   * congestion, its estimate grows fast (10 % a report, never past 1.5
+   * times what arrives), so the first pictures do not overflow a slow
+   * link.
    *
    * Since: 0.3
    */

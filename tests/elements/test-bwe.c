@@ -106,6 +106,18 @@ GST_START_TEST (test_estimate_ramps_up)
   fail_unless (most < 384000 / 4, "the link held %.0f bits", most);
   fail_unless (bwe.estimate >= 300000, "estimate %.0f", bwe.estimate);
 
+  /* an encoder that lags its target (300 kbit/s whatever it is asked):
+   * the ramp does not run ahead of what arrives by more than half */
+  gst_noom_bwe_init (&bwe, 100000, 250000, 1000000);
+  for (; bwe.ramping && now < 100 * G_USEC_PER_SEC; now += 100 * MS) {
+    gst_noom_bwe_update_twcc (&bwe, now, 300000, 300000, 0,
+        -GST_MSECOND / 10);
+    fail_unless (bwe.estimate <= 450000, "estimate %.0f with 300 kbit/s "
+        "arriving", bwe.estimate);
+  }
+  fail_unless (bwe.ramping);
+  fail_unless (bwe.estimate >= 440000, "estimate %.0f", bwe.estimate);
+
   /* starting at the maximum instead, the same link holds more than twice
    * as much (and the first key frame, not counted here, comes on top) */
   gst_noom_bwe_init (&bwe, 100000, 1000000, 1000000);
