@@ -138,8 +138,14 @@ gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now, guint bitrate_sent,
 
 guint
 gst_noom_bwe_choose_layer (guint estimate, guint encoder_bitrate,
-    guint current)
+    guint current, gboolean ramping)
 {
+  /* A receiver still on its start-up ramp has shown no limit yet: its
+   * estimate is behind the fastest one's, not short of the stream.  Down a
+   * layer, what arrives would no longer show what its link takes, and its
+   * ramp (at most 1.5 times what arrives) would stall. */
+  if (ramping)
+    return current;
   /* The whole stream with 10 % to spare to go up, and down only once 15 %
    * short: an estimate at the encoder's own rate does not flap. */
   if (current >= 1)

@@ -44,9 +44,10 @@ guint gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now,
 
 /* The highest temporal layer a receiver whose estimate is @estimate gets
  * from an encoder at @encoder_bitrate, with hysteresis around @current
- * (the layer it gets now). */
+ * (the layer it gets now).  A receiver still @ramping (GstNoomBwe) is
+ * never moved down. */
 guint gst_noom_bwe_choose_layer (guint estimate, guint encoder_bitrate,
-    guint current);
+    guint current, gboolean ramping);
 
 /* The encoder's bitrate and its layer 0's, for receivers whose estimates
  * are @estimates (@n of them, 0: none yet), between @min and @max: the

@@ -1163,13 +1163,8 @@ replan (GstNoomSink * self, gboolean force)
     estimate = (guint) pb->bwe.estimate;
     layer = pb->layer;
     if (layered && pb->receives_video && pb->reported) {
-      layer = gst_noom_bwe_choose_layer (estimate, total, pb->layer);
-      /* A receiver still on its start-up ramp has shown no limit yet: its
-       * estimate is behind the fastest one's, not short of the stream.
-       * Down a layer, what arrives would no longer show what its link
-       * takes, and its ramp would stall. */
-      if (layer < pb->layer && pb->bwe.ramping)
-        layer = pb->layer;
+      layer = gst_noom_bwe_choose_layer (estimate, total, pb->layer,
+          pb->bwe.ramping);
       if (layer > pb->layer && now < pb->no_upswitch_until)
         layer = pb->layer;
       if (layer < pb->layer)

@@ -184,8 +184,10 @@ GST_START_TEST (test_plan_and_layers)
   gst_noom_bwe_plan (est, 2, 100000, 1000000, &total, &base);
   fail_unless_equals_int (total, 1000000);
   fail_unless_equals_int (base, 270000);
-  fail_unless_equals_int (gst_noom_bwe_choose_layer (est[0], total, 1), 1);
-  fail_unless_equals_int (gst_noom_bwe_choose_layer (est[1], total, 1), 0);
+  fail_unless_equals_int (gst_noom_bwe_choose_layer (est[0], total, 1, FALSE),
+      1);
+  fail_unless_equals_int (gst_noom_bwe_choose_layer (est[1], total, 1, FALSE),
+      0);
 
   /* a very slow one does not starve the reference frames */
   est[1] = 50000;
@@ -198,9 +200,79 @@ GST_START_TEST (test_plan_and_layers)
   fail_unless_equals_int (total, 1000000);
 
   /* hysteresis: up at the encoder's rate, down only 15 % below it */
-  fail_unless_equals_int (gst_noom_bwe_choose_layer (950000, 1000000, 0), 0);
-  fail_unless_equals_int (gst_noom_bwe_choose_layer (950000, 1000000, 1), 1);
-  fail_unless_equals_int (gst_noom_bwe_choose_layer (800000, 1000000, 1), 0);
+  fail_unless_equals_int (gst_noom_bwe_choose_layer (950000, 1000000, 0, FALSE),
+      0);
+  fail_unless_equals_int (gst_noom_bwe_choose_layer (950000, 1000000, 1, FALSE),
+      1);
+  fail_unless_equals_int (gst_noom_bwe_choose_layer (800000, 1000000, 1, FALSE),
+      0);
+  /* ... but a receiver on its start-up ramp is not moved down */
+  fail_unless_equals_int (gst_noom_bwe_choose_layer (800000, 1000000, 1, TRUE),
+      1);
+  fail_unless_equals_int (gst_noom_bwe_choose_layer (800000, 1000000, 0, TRUE),
+      0);
+}
+
+GST_END_TEST;
+
+/* Two receivers start together, a fast and one behind 300 kbit/s, as
+ * noomsink runs them: the encoder at the best estimate, layer 0 half of
+ * it, each receiver getting what its layer carries (at most its link). */
+static void
+drive_two (GstNoomBwe * bwe, guint * layer, gint64 * now, gdouble seconds,
+    gboolean ramp_keeps_layer)
+{
+  gint64 end = *now + seconds * G_USEC_PER_SEC;
+  guint caps[2] = { 100000000, 300000 };
+  gint64 no_up_until[2] = { 0, 0 };
+
+  for (; *now < end; *now += 100 * MS) {
+    guint total = MAX ((guint) bwe[0].estimate, (guint) bwe[1].estimate);
+    guint i;
+
+    for (i = 0; i < 2; i++) {
+      guint sent = layer[i] ? total : total / 2;
+      guint next;
+
+      gst_noom_bwe_update_twcc (&bwe[i], *now, sent, MIN (sent, caps[i]), 0,
+          sent > caps[i] ? 5 * GST_MSECOND : -GST_MSECOND / 10);
+      next = gst_noom_bwe_choose_layer ((guint) bwe[i].estimate, total,
+          layer[i], ramp_keeps_layer && bwe[i].ramping);
+      /* noomsink: back up not sooner than 8 s after going down */
+      if (next > layer[i] && *now < no_up_until[i])
+        next = layer[i];
+      if (next < layer[i])
+        no_up_until[i] = *now + 8 * G_USEC_PER_SEC;
+      layer[i] = next;
+    }
+  }
+}
+
+GST_START_TEST (test_ramping_receiver_keeps_its_layer)
+{
+  GstNoomBwe bwe[2];
+  guint layer[2] = { 1, 1 };
+  gint64 now = G_USEC_PER_SEC;
+
+  gst_noom_bwe_init (&bwe[0], 100000, 250000, 1000000);
+  gst_noom_bwe_init (&bwe[1], 100000, 250000, 1000000);
+  /* the slow one's ramp briefly ahead of the fast one's */
+  bwe[1].estimate = 400000;
+  drive_two (bwe, layer, &now, 5, TRUE);
+  fail_unless (bwe[0].estimate >= 900000, "fast one at %.0f after 5 s",
+      bwe[0].estimate);
+  fail_unless_equals_int (layer[0], 1);
+  fail_unless_equals_int (layer[1], 0);
+
+  /* moved down while ramping, the fast one gets layer 0 alone, and what
+   * arrives holds its ramp back */
+  gst_noom_bwe_init (&bwe[0], 100000, 250000, 1000000);
+  gst_noom_bwe_init (&bwe[1], 100000, 250000, 1000000);
+  bwe[1].estimate = 400000;
+  layer[0] = layer[1] = 1;
+  drive_two (bwe, layer, &now, 5, FALSE);
+  fail_unless (bwe[0].estimate < 900000 && layer[0] == 0,
+      "fast one at %.0f, layer %u", bwe[0].estimate, layer[0]);
 }
 
 GST_END_TEST;
@@ -315,6 +387,7 @@ bwe_suite (void)
   tcase_add_test (tc, test_estimate_ramps_up);
   tcase_add_test (tc, test_estimate_loss_and_limits);
   tcase_add_test (tc, test_plan_and_layers);
+  tcase_add_test (tc, test_ramping_receiver_keeps_its_layer);
   tcase_add_test (tc, test_layer_filter);
   return s;
 }
