@@ -1322,41 +1322,41 @@ noom_cluster_emit_to (NoomCluster * self, const gchar * node,
   publish (self, channel, msg, data, len);
 }
 
-void
-noom_cluster_write_metrics (NoomCluster * self, GString * out)
+/* A counter family with one label: @name{@label="@values[i]"} @counts[i]. */
+static void
+write_counters (GString * out, const gchar * name, const gchar * help,
+    const gchar * label, const gchar * const *values, const guint64 * counts,
+    guint n)
 {
   guint i;
 
-  noom_metrics_header (out, "noom_redis_relays_sent_total", "counter",
+  noom_metrics_header (out, name, "counter", help);
+  for (i = 0; i < n; i++)
+    g_string_append_printf (out, "%s{%s=\"%s\"} %" G_GUINT64_FORMAT "\n",
+        name, label, values[i], counts[i]);
+}
+
+void
+noom_cluster_write_metrics (NoomCluster * self, GString * out)
+{
+  write_counters (out, "noom_redis_relays_sent_total",
       "Frames this node relayed to another node's clients through Redis "
       "(one PUBLISH per node), by event; counted when Redis confirmed "
-      "delivery.");
-  for (i = 0; i < N_RELAY_EVENTS; i++)
-    g_string_append_printf (out, "noom_redis_relays_sent_total{event=\"%s\"} "
-        "%" G_GUINT64_FORMAT "\n", relay_events[i], self->relays_sent[i]);
-  noom_metrics_header (out, "noom_redis_relays_received_total", "counter",
-      "Frames relayed by other nodes to this node's clients, by event.");
-  for (i = 0; i < N_RELAY_EVENTS; i++)
-    g_string_append_printf (out, "noom_redis_relays_received_total{event="
-        "\"%s\"} %" G_GUINT64_FORMAT "\n", relay_events[i],
-        self->relays_received[i]);
-  noom_metrics_header (out, "noom_redis_publish_failures_total", "counter",
+      "delivery.", "event", relay_events, self->relays_sent, N_RELAY_EVENTS);
+  write_counters (out, "noom_redis_relays_received_total",
+      "Frames relayed by other nodes to this node's clients, by event.",
+      "event", relay_events, self->relays_received, N_RELAY_EVENTS);
+  write_counters (out, "noom_redis_publish_failures_total",
       "Relays to another node that did not get there, by reason: down "
       "(Redis away, not sent), error (an error or no answer from Redis), "
-      "unheard (no node listens on the channel).");
-  for (i = 0; i < PUBLISH_N_FAILURES; i++)
-    g_string_append_printf (out, "noom_redis_publish_failures_total{reason="
-        "\"%s\"} %" G_GUINT64_FORMAT "\n", publish_failures[i],
-        self->publish_failed[i]);
-  noom_metrics_header (out, "noom_redis_script_failures_total", "counter",
+      "unheard (no node listens on the channel).", "reason",
+      publish_failures, self->publish_failed, PUBLISH_N_FAILURES);
+  write_counters (out, "noom_redis_script_failures_total",
       "Scripts of the shared room list that Redis answered with an error "
       "(memory full, ACL), by what they did: join (the join was refused), "
       "change (a leave or update lost until the next roster), register, "
-      "heartbeat.");
-  for (i = 0; i < SCRIPT_N_KINDS; i++)
-    g_string_append_printf (out, "noom_redis_script_failures_total{script="
-        "\"%s\"} %" G_GUINT64_FORMAT "\n", script_kinds[i],
-        self->script_failed[i]);
+      "heartbeat.", "script", script_kinds, self->script_failed,
+      SCRIPT_N_KINDS);
 }
 
 /* ---------------------------------------------------------- admin */
