@@ -17,6 +17,7 @@
 #include <gst/sdp/sdp.h>
 
 #include "gstnoompeer.h"
+#include "gstnoomwebrtc.h"
 #include "noom-sdp.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_noom_peer_debug);
@@ -734,6 +735,8 @@ gst_noom_peer_new (GstNoomSession * session, NoomParticipant * remote,
   gst_noom_session_mark_element (self->webrtc, self);
   g_object_set (self->webrtc, "bundle-policy",
       GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
+  if (!gst_noom_webrtc_no_fec_decoders (self->webrtc))
+    GST_DEBUG_OBJECT (self, "webrtcbin asks for no FEC decoders to block");
   g_signal_connect (self->webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), self);
   g_signal_connect (self->webrtc, "notify::connection-state",

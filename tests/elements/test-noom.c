@@ -1852,6 +1852,26 @@ GST_START_TEST (test_reconnect_window)
 
 GST_END_TEST;
 
+/* Elements of @factory anywhere inside @bin. */
+static guint
+count_factory (GstElement * bin, const gchar * factory)
+{
+  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+  GValue item = G_VALUE_INIT;
+  guint n = 0;
+
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstElementFactory *f = gst_element_get_factory (g_value_get_object (&item));
+
+    if (f && !g_strcmp0 (GST_OBJECT_NAME (f), factory))
+      n++;
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return n;
+}
+
 GST_START_TEST (test_receiver_first)
 {
   /* the subscriber is in the room first, so it offers (§7) */
@@ -1863,6 +1883,9 @@ GST_START_TEST (test_receiver_first)
   pub = start_publisher (server, "first", "alice", TRUE);
   WAIT_UNTIL (b, b->video_frames >= 10 && b->pads_added == 2, 20);
   WAIT_UNTIL (pub, pub->connected == 1, 5);
+  /* no FEC decoder per received stream (gstnoomwebrtc.c): nothing
+   * negotiates ULPFEC, and webrtcbin 1.22's leaks at a teardown */
+  fail_unless_equals_int (count_factory (b->pipeline, "rtpulpfecdec"), 0);
   watch_free (pub);
   watch_free (b);
   server_stop (server);
