@@ -146,9 +146,10 @@ stream { server { listen 127.0.0.1:${tlsPort} ssl; ssl_certificate ${cert.cert};
   const server = await new Server().start();
   t.after(() => server.stop());
   const room = 'egress-rtmps';
-  // the stream key is a secret: logs, status and summary show ****
-  const url = `rtmps://127.0.0.1:${tlsPort}/live/s3cret-key`;
-  const shown = `rtmps://127.0.0.1:${tlsPort}/live/****`;
+  // the stream key and a password in the URL are secrets: logs, status
+  // and summary show ****
+  const url = `rtmps://bob:pa55word@127.0.0.1:${tlsPort}/live/s3cret-key`;
+  const shown = `rtmps://bob:****@127.0.0.1:${tlsPort}/live/****`;
   const carol = new Proc('gst-launch-1.0', ['-e', 'videotestsrc', 'is-live=true', 'pattern=white', '!',
     'video/x-raw,width=320,height=240,framerate=15/1', '!', 's.', 'audiotestsrc', 'is-live=true', 'wave=sine', '!', 's.',
     'noomsink', 'name=s', `uri=${server.uri(room, '?nickname=carol')}`]);
@@ -189,8 +190,10 @@ stream { server { listen 127.0.0.1:${tlsPort} ssl; ssl_certificate ${cert.cert};
   const [, , , bytes, ok] = summaryLine(rec.out, shown);
   assert.ok(Number(bytes) > 200000, `bytes sent: ${bytes}`);
   assert.equal(ok, undefined);
-  for (const p of [refused, rec])
+  for (const p of [refused, rec]) {
     assert.ok(!p.out.includes('s3cret-key'), `the stream key in noom-record's output:\n${p.out}`);
+    assert.ok(!p.out.includes('pa55word'), `the password in noom-record's output:\n${p.out}`);
+  }
 });
 
 test('--ca-file that cannot be read: exit 2 with the reason', async () => {

@@ -1205,13 +1205,35 @@ parse_layout (NoomComposite * comp, GError ** error)
   return TRUE;
 }
 
+/* @target with the password of its URL's user part (SCHEME://USER:PASS@)
+ * as ****. */
+static gchar *
+hide_password (const gchar * target)
+{
+  const gchar *auth = strstr (target, "://");
+  const gchar *end, *at, *colon;
+
+  if (!auth)
+    return g_strdup (target);
+  auth += 3;
+  end = auth + strcspn (auth, "/?#");
+  at = g_strrstr_len (auth, end - auth, "@");
+  colon = at ? memchr (auth, ':', at - auth) : NULL;
+  if (!colon)
+    return g_strdup (target);
+  return g_strdup_printf ("%.*s****%s", (int) (colon + 1 - target), target,
+      at);
+}
+
 /* @target as logs, the status line and the summary show it: an RTMP
  * URL's last path segment is the stream key (rtmp://HOST/APP/KEY), an SRT
- * URL's passphrase a password; both are as good as a login to whoever
+ * URL's passphrase a password, and so is the password in a URL's user
+ * part (rtmp://USER:PASS@HOST/...); each is as good as a login to whoever
  * reads the log, so they are shown as ****. */
 static gchar *
-shown_target (const gchar * target)
+shown_target (const gchar * target_in)
 {
+  g_autofree gchar *target = hide_password (target_in);
   g_autofree gchar *lower = g_ascii_strdown (target, -1);
   const gchar *slash, *pass;
 
@@ -1223,7 +1245,7 @@ shown_target (const gchar * target)
     /* a key after the application, not the application itself */
     if (path && slash > path && slash[1])
       return g_strdup_printf ("%.*s/****", (int) (slash - target), target);
-    return g_strdup (target);
+    return g_steal_pointer (&target);
   }
   if (g_str_has_prefix (lower, "srt://")
       && (pass = strstr (lower, "passphrase=")) != NULL) {
@@ -1233,7 +1255,7 @@ shown_target (const gchar * target)
     return g_strdup_printf ("%.*s****%s", (int) (value - target), target,
         end ? end : "");
   }
-  return g_strdup (target);
+  return g_steal_pointer (&target);
 }
 
 static gboolean
