@@ -17,7 +17,6 @@
 #include <gst/sdp/sdp.h>
 
 #include "gstnoompeer.h"
-#include "gstnoomwebrtc.h"
 #include "noom-sdp.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_noom_peer_debug);
@@ -709,6 +708,37 @@ on_connection_state (GstElement * webrtc, GParamSpec * pspec,
       task_new (self, STEP_STATE), task_free);
 }
 
+/* webrtcbin 1.22 gives its rtpbin an FEC decoder (rtpulpfecdec) for every
+ * payload type that arrives, ULPFEC negotiated or not, and rtpbin asks for
+ * it outside its shutdown lock: one asked for while the session is being
+ * freed is lost with the packets its storage holds (LeakSanitizer saw it
+ * in CI, in mesh and SFU tests alike).  Noom never negotiates ULPFEC (no
+ * codec preferences list it, and transceivers keep fec-type none), so the
+ * decoder would only pass packets through: webrtcbin's handlers of
+ * rtpbin's requests are blocked, and rtpbin links the stream directly.
+ * Returns how many were blocked (0: a webrtcbin that does this no more). */
+static guint
+no_fec_decoders (GstElement * webrtc)
+{
+  static const gchar *const requests[] = {
+    "request-fec-decoder-full", "request-fec-decoder",
+  };
+  GstElement *rtpbin = gst_bin_get_by_name (GST_BIN (webrtc), "rtpbin");
+  guint i, blocked = 0;
+
+  if (!rtpbin)
+    return 0;
+  for (i = 0; i < G_N_ELEMENTS (requests); i++) {
+    guint id = g_signal_lookup (requests[i], G_OBJECT_TYPE (rtpbin));
+
+    if (id)
+      blocked += g_signal_handlers_block_matched (rtpbin,
+          G_SIGNAL_MATCH_ID | G_SIGNAL_MATCH_DATA, id, 0, NULL, NULL, webrtc);
+  }
+  gst_object_unref (rtpbin);
+  return blocked;
+}
+
 /* ---- public, session thread ---- */
 
 GstNoomPeer *
@@ -735,7 +765,7 @@ gst_noom_peer_new (GstNoomSession * session, NoomParticipant * remote,
   gst_noom_session_mark_element (self->webrtc, self);
   g_object_set (self->webrtc, "bundle-policy",
       GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, NULL);
-  if (!gst_noom_webrtc_no_fec_decoders (self->webrtc))
+  if (!no_fec_decoders (self->webrtc))
     GST_DEBUG_OBJECT (self, "webrtcbin asks for no FEC decoders to block");
   g_signal_connect (self->webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), self);

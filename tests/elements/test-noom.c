@@ -1852,22 +1852,24 @@ GST_START_TEST (test_reconnect_window)
 
 GST_END_TEST;
 
+static void
+count_item (const GValue * item, gpointer n)
+{
+  (*(guint *) n)++;
+}
+
 /* Elements of @factory anywhere inside @bin. */
 static guint
 count_factory (GstElement * bin, const gchar * factory)
 {
-  GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
-  GValue item = G_VALUE_INIT;
+  GstIterator *it =
+      gst_bin_iterate_all_by_element_factory_name (GST_BIN (bin), factory);
   guint n = 0;
 
-  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElementFactory *f = gst_element_get_factory (g_value_get_object (&item));
-
-    if (f && !g_strcmp0 (GST_OBJECT_NAME (f), factory))
-      n++;
-    g_value_reset (&item);
+  while (gst_iterator_foreach (it, count_item, &n) == GST_ITERATOR_RESYNC) {
+    n = 0;
+    gst_iterator_resync (it);
   }
-  g_value_unset (&item);
   gst_iterator_free (it);
   return n;
 }
@@ -1883,7 +1885,7 @@ GST_START_TEST (test_receiver_first)
   pub = start_publisher (server, "first", "alice", TRUE);
   WAIT_UNTIL (b, b->video_frames >= 10 && b->pads_added == 2, 20);
   WAIT_UNTIL (pub, pub->connected == 1, 5);
-  /* no FEC decoder per received stream (gstnoomwebrtc.c): nothing
+  /* no FEC decoder per received stream (gstnoompeer.c): nothing
    * negotiates ULPFEC, and webrtcbin 1.22's leaks at a teardown */
   fail_unless_equals_int (count_factory (b->pipeline, "rtpulpfecdec"), 0);
   watch_free (pub);
@@ -1902,6 +1904,15 @@ count_reconfigure (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   return GST_PAD_PROBE_OK;
 }
 
+static gint
+not_payloader (gconstpointer item, gconstpointer unused)
+{
+  const gchar *klass = gst_element_get_metadata (g_value_get_object (item),
+      GST_ELEMENT_METADATA_KLASS);
+
+  return klass && strstr (klass, "Payloader") ? 0 : 1;
+}
+
 /* noomsink's payloader: found by its class */
 static GstElement *
 find_payloader (GstElement * sink)
@@ -1910,16 +1921,10 @@ find_payloader (GstElement * sink)
   GValue item = G_VALUE_INIT;
   GstElement *found = NULL;
 
-  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
-    GstElement *e = g_value_get_object (&item);
-    const gchar *klass = gst_element_get_metadata (e,
-        GST_ELEMENT_METADATA_KLASS);
-
-    if (klass && strstr (klass, "Payloader"))
-      found = gst_object_ref (e);
-    g_value_reset (&item);
+  if (gst_iterator_find_custom (it, not_payloader, &item, NULL)) {
+    found = g_value_dup_object (&item);
+    g_value_unset (&item);
   }
-  g_value_unset (&item);
   gst_iterator_free (it);
   return found;
 }
