@@ -121,6 +121,8 @@ typedef struct
   GstNoomBwe bwe;
   gboolean reported;            /* an estimate came */
   gboolean receives_video;      /* a video branch of ours goes there */
+  gboolean no_feedback;         /* it took no TWCC: it never reports, and
+                                   takes the stream at max-bitrate */
   guint layer;
   gint64 no_upswitch_until;
   guint posted_estimate, posted_layer;
@@ -143,7 +145,8 @@ typedef struct
   GstWebRTCRTPTransceiver *transceiver;
   gint failed;                  /* atomic */
   gint pt;                      /* the peer's payload type; -1: ours */
-  PeerBwe *bwe;                 /* a ref, for a layered video branch */
+  PeerBwe *bwe;                 /* a ref, for an adapting video branch */
+  gboolean layered;             /* its packets go through bwe's filter */
   gint strip_twcc;              /* atomic: the peer took no TWCC */
 } Branch;
 
@@ -1125,8 +1128,10 @@ replan (GstNoomSink * self, gboolean force)
     guint estimate;
 
     g_mutex_lock (&pb->lock);
-    estimate = (guint) pb->bwe.estimate;
-    if (pb->receives_video && pb->reported)
+    /* one that never reports takes what it took before adaptation: the
+     * whole stream at the maximum (noom-relay without TWCC, aiortc) */
+    estimate = pb->reported ? (guint) pb->bwe.estimate : max;
+    if (pb->receives_video && (pb->reported || pb->no_feedback))
       g_array_append_val (estimates, estimate);
     g_mutex_unlock (&pb->lock);
   }
@@ -1412,7 +1417,7 @@ filter_buffer (Branch * b, GstBuffer ** buffer)
     return TRUE;
   if (g_atomic_int_get (&b->strip_twcc))
     strip_twcc (&rtp);
-  if (b->bwe) {
+  if (b->layered) {
     b->bwe->filter.max_layer = g_atomic_int_get (&b->bwe->max_layer);
     keep = gst_noom_layer_filter_process (&b->bwe->filter, &rtp);
   }
@@ -1527,10 +1532,13 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
   b->pt = pt;
   if (stream->twcc && offer && !media_has_twcc (offer))
     b->strip_twcc = TRUE;
-  if (stream->layered && peer_bwe_of (peer)) {
+  if (stream->encoder && peer_bwe_of (peer)) {
     b->bwe = peer_bwe_ref (peer_bwe_of (peer));
+    b->layered = stream->layered;
     g_mutex_lock (&b->bwe->lock);
     b->bwe->receives_video = TRUE;
+    if (b->strip_twcc)
+      b->bwe->no_feedback = TRUE;
     g_mutex_unlock (&b->bwe->lock);
   }
   b->queue = gst_element_factory_make ("queue", NULL);
@@ -1564,6 +1572,9 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
   g_ptr_array_add (branches_of (peer), b);
   GST_DEBUG_OBJECT (self, "%s -> %s", GST_PAD_NAME (stream->ghost),
       GST_OBJECT_NAME (peer));
+  /* a receiver that will never report counts from now on */
+  if (b->bwe && b->strip_twcc)
+    replan (self, TRUE);
 }
 
 /* Whatever a participant sends us is not wanted, but the protocol has us
@@ -1816,8 +1827,15 @@ sink_negotiated (GstNoomBaseBin * element, GstNoomPeer * peer)
     if (mline >= gst_sdp_message_medias_len (answer->sdp))
       continue;
     media = gst_sdp_message_get_media (answer->sdp, mline);
-    if (!media_has_twcc (media))
+    if (!media_has_twcc (media)) {
       g_atomic_int_set (&b->strip_twcc, TRUE);
+      if (b->bwe) {
+        g_mutex_lock (&b->bwe->lock);
+        b->bwe->no_feedback = TRUE;
+        g_mutex_unlock (&b->bwe->lock);
+        replan (GST_NOOM_SINK (element), TRUE);
+      }
+    }
     if (gst_sdp_media_get_attribute_val (media, "inactive") ||
         gst_sdp_media_get_attribute_val (media, "sendonly") ||
         gst_sdp_media_get_port (media) == 0) {

@@ -3397,6 +3397,40 @@ video_frames_of (Watch * w)
   return n;
 }
 
+static gint
+not_vp8enc (gconstpointer item, gconstpointer unused)
+{
+  GstElementFactory *f = gst_element_get_factory (g_value_get_object (item));
+
+  return f && !g_strcmp0 (GST_OBJECT_NAME (f), "vp8enc") ? 0 : 1;
+}
+
+/* The target-bitrate of the vp8enc inside @bin within @seconds (scaled)
+ * once it is at least @want, or what it is at the end. */
+static gint
+wait_vp8enc_target (GstElement * bin, gint want, gdouble seconds)
+{
+  gint64 end = g_get_monotonic_time () +
+      (gint64) (seconds * noom_test_time_scale () * G_TIME_SPAN_SECOND);
+  gint target = -1;
+
+  do {
+    GstIterator *it = gst_bin_iterate_recurse (GST_BIN (bin));
+    GValue enc = G_VALUE_INIT;
+
+    if (gst_iterator_find_custom (it, not_vp8enc, &enc, NULL)) {
+      g_object_get (g_value_get_object (&enc), "target-bitrate", &target,
+          NULL);
+      g_value_unset (&enc);
+    }
+    gst_iterator_free (it);
+    if (target >= want)
+      break;
+    g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+  } while (g_get_monotonic_time () < end);
+  return target;
+}
+
 /* noomsink publishes once: one connection, to the relay, whatever the
  * audience; three noomsrc decode its video and audio through the relay,
  * with the pads, nicknames and tags of a mesh room. */
@@ -3438,6 +3472,11 @@ GST_START_TEST (test_sfu_three_receivers)
   g_mutex_lock (&pub->lock);
   fail_unless_equals_int (pub->connected, 1);
   g_mutex_unlock (&pub->lock);
+  /* the relay's link is free: the encoder reaches max-bitrate (1 Mbit/s)
+   * from start-bitrate (a quarter of it), whether or not the relay gives
+   * feedback on it */
+  fail_unless_equals_int (wait_vp8enc_target (pub->noom, 1000000, 10),
+      1000000);
 
   /* the pads name the publisher, not the relay */
   g_object_get (r[0]->first_pad, "participant-id", &pad_id, NULL);
