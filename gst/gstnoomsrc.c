@@ -1181,13 +1181,13 @@ src_prepare_answer (GstNoomBaseBin * element, GstNoomPeer * peer)
      * say what we take (only our codecs, recvonly or inactive). */
     GstWebRTCRTPTransceiver *trans = gst_noom_peer_get_transceiver (peer, i);
 
-    /* transport-wide congestion control feedback for a noomsink, under
-     * the id it offered (it adapts to it: docs/elements.md "Bandwidth
-     * adaptation").  Not for browsers: with our feedback Chromium's own
-     * estimate held a page's camera back while it shared its screen (the
-     * composite's camera tile stayed dark, jobs-egress); they send as
-     * before, on receiver reports. */
-    if (video && twcc && !relay && !g_strcmp0 (p->kind, "publisher"))
+    /* transport-wide congestion control feedback for a noomsink or the
+     * media relay, under the id it offered (they adapt to it:
+     * docs/elements.md "Bandwidth adaptation").  Not for browsers: with
+     * our feedback Chromium's own estimate held a page's camera back while
+     * it shared its screen (the composite's camera tile stayed dark,
+     * jobs-egress); they send as before, on receiver reports. */
+    if (video && twcc && (relay || !g_strcmp0 (p->kind, "publisher")))
       gst_noom_codec_add_twcc (caps, twcc);
     if (trans)
       g_object_set (trans, "direction", dir, "codec-preferences", caps, NULL);

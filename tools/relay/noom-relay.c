@@ -42,6 +42,17 @@ send_stats (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* How often the relay measures its tracks and chooses each subscriber's
+ * layers (ms) */
+#define ADAPT_INTERVAL_MS 500
+
+static gboolean
+adapt (gpointer data)
+{
+  forward_adapt (data);
+  return G_SOURCE_CONTINUE;
+}
+
 void
 relay_send (Relay * relay, JsonNode * message)
 {
@@ -118,6 +129,7 @@ member_unref (Member * m)
     if (m->upload_params[k])
       gst_structure_free (m->upload_params[k]);
   g_free (m->play);
+  g_mutex_clear (&m->bwe_lock);
   gst_clear_object (&m->webrtc);
   g_free (m->id);
   g_free (m->nickname);
@@ -731,10 +743,12 @@ on_deep_element_added (GstBin * bin, GstBin * sub, GstElement * element,
 {
   GstElementFactory *f = gst_element_get_factory (element);
 
-  if (f && !g_strcmp0 (GST_OBJECT_NAME (f), "rtpsession")
-      && (m->sends[KIND_AUDIO] || m->sends[KIND_VIDEO]) && m->room)
+  if (!f || g_strcmp0 (GST_OBJECT_NAME (f), "rtpsession"))
+    return;
+  if ((m->sends[KIND_AUDIO] || m->sends[KIND_VIDEO]) && m->room)
     g_object_set (element, "rtcp-min-interval",
         m->room->relay->rtcp_interval, NULL);
+  forward_watch_session (m, element);
 }
 
 static void
@@ -832,6 +846,8 @@ handle_join (Relay * relay, const gchar * room_name, JsonObject * p,
   member_set_participant (m, p);
   m->answering = offer != NULL;
   m->play = g_strdup (play);
+  g_mutex_init (&m->bwe_lock);
+  forward_bwe_init (m);
   g_hash_table_insert (room->members, m->id, m);
 
   name = g_strdup_printf ("m-%s", m->id);
@@ -852,7 +868,7 @@ handle_join (Relay * relay, const gchar * room_name, JsonObject * p,
 
     if (!m->sends[k])
       continue;
-    caps = forward_caps (k, 0);
+    caps = forward_upload_caps (m, k);
     g_signal_emit_by_name (m->webrtc, "add-transceiver",
         GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps, &m->upload[k]);
     gst_caps_unref (caps);
@@ -1185,6 +1201,7 @@ main (int argc, char **argv)
     message_send (&relay, b);
   }
   g_timeout_add_seconds (STATS_INTERVAL_S, send_stats, &relay);
+  g_timeout_add (ADAPT_INTERVAL_MS, adapt, &relay);
   g_message ("ready (pid %d)", (int) getpid ());
   g_main_loop_run (relay.loop);
 

@@ -16,6 +16,15 @@
  * branch_probe answers the sending webrtcbin's caps queries with the same
  * caps, and turns a subscriber's keyframe request into one, rate limited,
  * for the publisher.
+ *
+ * Per-subscriber layers: a video branch to a subscriber that was offered
+ * TWCC gets the header extension on each packet (its webrtcbin's RTP
+ * session numbers them), and the subscriber's feedback gives an estimate
+ * of its link (gstnoombwe.c, as noomsink's receivers).  forward_adapt()
+ * chooses, for each of its video branches whose track has VP8 temporal
+ * layers (noomsink's), the highest layer that fits, and layers_probe
+ * drops the rest and renumbers what it keeps: one slow subscriber gets
+ * half the frame rate, and nobody else is affected.
  */
 #include "relay.h"
 
@@ -35,6 +44,16 @@ GST_DEBUG_CATEGORY_EXTERN (relay_debug);
 
 /* How much a slow subscriber may lag before its queue drops. */
 #define BRANCH_QUEUE_TIME (500 * GST_MSECOND)
+
+/* A subscriber's estimate: from a quarter of the usual camera up, within
+ * these (bit/s) */
+#define SUBSCRIBER_MIN_BITRATE 50000
+#define SUBSCRIBER_START_BITRATE 1000000
+#define SUBSCRIBER_MAX_BITRATE 50000000
+/* After a subscriber was moved down a layer, it is not moved up again for
+ * this long (µs): each try overloads its link for a moment (noomsink's
+ * rule) */
+#define UPSWITCH_BACKOFF (8 * G_USEC_PER_SEC)
 
 /* What the relay forwards: per kind, the first entry is what it offers
  * the participants that send through Socket.IO; an HTTP participant's
@@ -193,6 +212,45 @@ forward_send_stats (Relay * relay)
   TOTAL (packets_lost);
 #undef TOTAL
 #undef MEMBER
+  /* each subscriber's link: its estimate, and the layer of each layered
+   * track it gets */
+  json_builder_set_member_name (b, "links");
+  json_builder_begin_array (b);
+  g_hash_table_iter_init (&rooms, relay->rooms);
+  while (g_hash_table_iter_next (&rooms, NULL, &room)) {
+    g_hash_table_iter_init (&members, ((RelayRoom *) room)->members);
+    while (g_hash_table_iter_next (&members, NULL, &member)) {
+      Member *m = member;
+
+      if (!m->estimate)
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "room");
+      json_builder_add_string_value (b, m->room->name);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_string_value (b, m->id);
+      json_builder_set_member_name (b, "estimate");
+      json_builder_add_int_value (b, m->estimate);
+      json_builder_set_member_name (b, "layers");
+      json_builder_begin_array (b);
+      for (i = 0; i < m->branches->len; i++) {
+        Branch *br = m->branches->pdata[i];
+
+        if (!br->active || !br->layers || !br->track->owner
+            || !g_atomic_int_get (&br->track->layered))
+          continue;
+        json_builder_begin_object (b);
+        json_builder_set_member_name (b, "from");
+        json_builder_add_string_value (b, br->track->owner->id);
+        json_builder_set_member_name (b, "layer");
+        json_builder_add_int_value (b, br->layer);
+        json_builder_end_object (b);
+      }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+  }
+  json_builder_end_array (b);
   message_send (relay, b);
 }
 
@@ -204,10 +262,23 @@ canon_buffer (gpointer data, GstBuffer * buffer)
   Track *track = data;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
 
-  COUNT (bytes_in, gst_buffer_get_size (buffer));
+  gsize size = gst_buffer_get_size (buffer);
+
+  COUNT (bytes_in, size);
   COUNT (packets_in, 1);
+  (void) __atomic_fetch_add (&track->bytes, size, __ATOMIC_RELAXED);
   if (!gst_rtp_buffer_map (buffer, GST_MAP_READWRITE, &rtp))
     return;
+  if (track->kind == KIND_VIDEO
+      && !g_strcmp0 (forward_codecs[track->codec].encoding_name, "VP8")) {
+    GstNoomVp8Descriptor d;
+
+    if (gst_noom_vp8_descriptor_parse (gst_rtp_buffer_get_payload (&rtp),
+            gst_rtp_buffer_get_payload_len (&rtp), &d) && d.tid >= 0)
+      g_atomic_int_set (&track->layered, TRUE);
+    if (d.tid <= 0)
+      (void) __atomic_fetch_add (&track->base_bytes, size, __ATOMIC_RELAXED);
+  }
   gst_rtp_buffer_set_ssrc (&rtp, track->ssrc);
   gst_rtp_buffer_set_payload_type (&rtp, forward_codecs[track->codec].payload);
   if (gst_rtp_buffer_get_extension (&rtp))
@@ -660,6 +731,98 @@ payload_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* What a video branch's layers_probe keeps: it runs on the branch's
+ * streaming thread, and may run once the branch is freed, until its queue
+ * is removed. */
+struct _Layers
+{
+  GstNoomLayerFilter filter;    /* the streaming thread's */
+  gint max_layer;               /* atomic: set by forward_adapt() */
+  gboolean twcc;                /* add the TWCC header extension */
+  GstCaps *caps;                /* the branch's, with TWCC's extmap */
+};
+
+static void
+layers_free (gpointer data)
+{
+  struct _Layers *l = data;
+
+  gst_caps_unref (l->caps);
+  g_free (l);
+}
+
+/* Drops what is above the subscriber's layer, renumbered, and makes room
+ * for the TWCC sequence number its webrtcbin's RTP session writes (it
+ * writes into packets that carry the extension, and adds none). */
+static gboolean
+layers_buffer (struct _Layers *l, GstBuffer ** buffer)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gboolean keep;
+
+  *buffer = gst_buffer_make_writable (*buffer);
+  if (!gst_rtp_buffer_map (*buffer, GST_MAP_READWRITE, &rtp))
+    return TRUE;
+  l->filter.max_layer = g_atomic_int_get (&l->max_layer);
+  keep = gst_noom_layer_filter_process (&l->filter, &rtp);
+  if (keep && l->twcc) {
+    guint8 seq[2] = { 0, 0 };
+
+    gst_rtp_buffer_add_extension_onebyte_header (&rtp, RELAY_TWCC_ID, seq,
+        sizeof (seq));
+  }
+  gst_rtp_buffer_unmap (&rtp);
+  return keep;
+}
+
+static gboolean
+layers_list_item (GstBuffer ** buffer, guint idx, gpointer data)
+{
+  if (!layers_buffer (data, buffer))
+    gst_clear_buffer (buffer);
+  return TRUE;
+}
+
+/* On a video branch's queue src pad, facing the subscriber's webrtcbin. */
+static GstPadProbeReturn
+layers_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  struct _Layers *l = data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    gboolean keep = layers_buffer (l, &buf);
+
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+    if (!keep)
+      return GST_PAD_PROBE_DROP;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list =
+        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+
+    gst_buffer_list_foreach (list, layers_list_item, l);
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+    if (gst_buffer_list_length (list) == 0)
+      return GST_PAD_PROBE_DROP;
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+      && l->twcc
+      && GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS) {
+    /* the RTP session learns the extension's id from the caps */
+    gst_event_unref (GST_PAD_PROBE_INFO_EVENT (info));
+    GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (l->caps);
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_twcc (GstCaps * caps)
+{
+  g_autofree gchar *extmap = g_strdup_printf ("extmap-%d", RELAY_TWCC_ID);
+
+  gst_caps_set_simple (caps, "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE,
+      extmap, G_TYPE_STRING, RELAY_TWCC_URI, NULL);
+}
+
 static Branch *
 branch_new_full (Track * track, Member * to, gint mline, gint payload)
 {
@@ -675,6 +838,11 @@ branch_new_full (Track * track, Member * to, gint mline, gint payload)
   b->caps = gst_caps_copy (track->caps);
   if (payload >= 0)
     gst_caps_set_simple (b->caps, "payload", G_TYPE_INT, payload, NULL);
+  /* TWCC where the relay offers (an answer keeps to what was offered) */
+  b->twcc = track->kind == KIND_VIDEO && payload < 0;
+  if (b->twcc)
+    add_twcc (b->caps);
+  b->layer = GST_NOOM_BWE_LAYERS - 1;
   b->queue = gst_element_factory_make ("queue", NULL);
   g_object_set (b->queue, "leaky", 2, "max-size-buffers", 0,
       "max-size-bytes", 0, "max-size-time", BRANCH_QUEUE_TIME,
@@ -705,6 +873,16 @@ branch_new_full (Track * track, Member * to, gint mline, gint payload)
   b->queue_src = gst_object_ref (qsrc);
   gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM |
       GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, branch_probe, form_new (b), form_free);
+  if (track->kind == KIND_VIDEO) {
+    b->layers = g_new0 (struct _Layers, 1);
+    gst_noom_layer_filter_init (&b->layers->filter);
+    b->layers->max_layer = b->layer;
+    b->layers->twcc = b->twcc;
+    b->layers->caps = gst_caps_ref (b->caps);
+    gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER |
+        GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        layers_probe, b->layers, layers_free);
+  }
   gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER |
       GST_PAD_PROBE_TYPE_BUFFER_LIST, count_out_probe, NULL, NULL);
   gst_pad_link (qsrc, sinkpad);
@@ -814,4 +992,170 @@ Branch *
 branch_new_for_answer (Track * track, Member * to, guint mline, gint payload)
 {
   return branch_new_full (track, to, mline, payload);
+}
+
+/* ---- per-subscriber layers ---- */
+
+/* The RTP session's thread, on each TWCC feedback of @m (noomsink's
+ * on_twcc_stats()). */
+static void
+on_twcc_stats (GObject * session, GParamSpec * pspec, Member * m)
+{
+  GstStructure *st = NULL;
+  guint sent = 0, received = 0, estimate;
+  gdouble loss = 0;
+  gint64 trend = G_MININT64;
+
+  g_object_get (session, "twcc-stats", &st, NULL);
+  if (!st)
+    return;
+  gst_structure_get_uint (st, "bitrate-sent", &sent);
+  gst_structure_get_uint (st, "bitrate-recv", &received);
+  gst_structure_get_double (st, "packet-loss-pct", &loss);
+  gst_structure_get_int64 (st, "avg-delta-of-delta", &trend);
+  gst_structure_free (st);
+  /* a report of nothing (the first ones, or nothing sent) says nothing */
+  if (sent == 0 && received == 0)
+    return;
+  g_mutex_lock (&m->bwe_lock);
+  estimate = gst_noom_bwe_update_twcc (&m->bwe, g_get_monotonic_time (),
+      sent, received, loss, trend);
+  m->bwe_reported = TRUE;
+  g_mutex_unlock (&m->bwe_lock);
+  GST_LOG ("%s: sent %u received %u bit/s, loss %.1f %%, delay trend %"
+      G_GINT64_FORMAT " ns: estimate %u bit/s", m->id, sent, received, loss,
+      trend, estimate);
+}
+
+/* @rtpsession, one of @m's webrtcbin's: its TWCC reports are @m's link
+ * (webrtcbin's thread that made it). */
+void
+forward_watch_session (Member * m, GstElement * rtpsession)
+{
+  if (!g_object_class_find_property (G_OBJECT_GET_CLASS (rtpsession),
+          "twcc-stats"))
+    return;
+  g_signal_connect_data (rtpsession, "notify::twcc-stats",
+      G_CALLBACK (on_twcc_stats), member_ref (m),
+      (GClosureNotify) member_unref, 0);
+}
+
+/* What arrived of @track since the last call, @dt seconds ago: smoothed,
+ * since one second may hold a keyframe and the next none. */
+static void
+track_measure (Track * track, gdouble dt)
+{
+  guint64 bytes = __atomic_load_n (&track->bytes, __ATOMIC_RELAXED);
+  guint64 base = __atomic_load_n (&track->base_bytes, __ATOMIC_RELAXED);
+  gdouble rate = 8.0 * (bytes - track->last_bytes) / dt;
+  gdouble base_rate = 8.0 * (base - track->last_base_bytes) / dt;
+
+  track->last_bytes = bytes;
+  track->last_base_bytes = base;
+  track->bitrate = track->bitrate ? 0.6 * track->bitrate + 0.4 * rate : rate;
+  track->base_bitrate = track->base_bitrate ?
+      0.6 * track->base_bitrate + 0.4 * base_rate : base_rate;
+}
+
+/* @m's video branches get the layers that fit its estimate: its audio
+ * first, then each video track a share in proportion to its bitrate. */
+static void
+member_adapt (Member * m, gint64 now)
+{
+  guint estimate, i;
+  gboolean reported, ramping;
+  gdouble audio = 0, video = 0, budget;
+
+  g_mutex_lock (&m->bwe_lock);
+  estimate = (guint) m->bwe.estimate;
+  reported = m->bwe_reported;
+  ramping = m->bwe.ramping;
+  g_mutex_unlock (&m->bwe_lock);
+  m->estimate = reported ? estimate : 0;
+  if (!reported)
+    return;
+  for (i = 0; i < m->branches->len; i++) {
+    Branch *b = m->branches->pdata[i];
+
+    if (!b->active)
+      continue;
+    if (b->track->kind == KIND_AUDIO)
+      audio += b->track->bitrate;
+    else
+      video += b->track->bitrate;
+  }
+  budget = MAX (0.0, estimate - audio);
+  for (i = 0; i < m->branches->len; i++) {
+    Branch *b = m->branches->pdata[i];
+    guint layer, share;
+
+    if (!b->active || !b->layers || !g_atomic_int_get (&b->track->layered)
+        || !b->track->bitrate)
+      continue;
+    share = video > 0 ? budget * b->track->bitrate / video : budget;
+    layer = gst_noom_bwe_choose_layer (share, b->track->bitrate, b->layer,
+        ramping);
+    if (layer > b->layer && now < b->no_upswitch_until)
+      layer = b->layer;
+    if (layer == b->layer)
+      continue;
+    if (layer < b->layer)
+      b->no_upswitch_until = now + UPSWITCH_BACKOFF;
+    GST_INFO ("%s: %s's video, layer %u -> %u (its share of the estimate "
+        "%u bit/s, the track %u bit/s)", m->id, b->track->owner ?
+        b->track->owner->id : "?", b->layer, layer, share, b->track->bitrate);
+    b->layer = layer;
+    g_atomic_int_set (&b->layers->max_layer, layer);
+  }
+}
+
+/* Measures every track and chooses every subscriber's layers (main
+ * thread, every few hundred ms). */
+void
+forward_adapt (Relay * relay)
+{
+  gint64 now = g_get_monotonic_time ();
+  gdouble dt = relay->last_adapt ? (now - relay->last_adapt) / 1e6 : 0;
+  GHashTableIter rooms, members;
+  gpointer room, member;
+  guint i;
+
+  relay->last_adapt = now;
+  if (dt <= 0)
+    return;
+  g_hash_table_iter_init (&rooms, relay->rooms);
+  while (g_hash_table_iter_next (&rooms, NULL, &room)) {
+    g_hash_table_iter_init (&members, ((RelayRoom *) room)->members);
+    while (g_hash_table_iter_next (&members, NULL, &member))
+      for (i = 0; i < ((Member *) member)->tracks->len; i++)
+        track_measure (((Member *) member)->tracks->pdata[i], dt);
+  }
+  g_hash_table_iter_init (&rooms, relay->rooms);
+  while (g_hash_table_iter_next (&rooms, NULL, &room)) {
+    g_hash_table_iter_init (&members, ((RelayRoom *) room)->members);
+    while (g_hash_table_iter_next (&members, NULL, &member))
+      member_adapt (member, now);
+  }
+}
+
+/* A new member's estimate, before any feedback. */
+void
+forward_bwe_init (Member * m)
+{
+  gst_noom_bwe_init (&m->bwe, SUBSCRIBER_MIN_BITRATE,
+      SUBSCRIBER_START_BITRATE, SUBSCRIBER_MAX_BITRATE);
+}
+
+/* What @m is offered to send as @kind: noomsink (kind "publisher") also
+ * gets TWCC on its video, so that its encoder follows its link to the
+ * relay (docs/elements.md "Bandwidth adaptation").  Browsers send as they
+ * did, on receiver reports. */
+GstCaps *
+forward_upload_caps (Member * m, TrackKind kind)
+{
+  GstCaps *caps = forward_caps (kind, 0);
+
+  if (kind == KIND_VIDEO && !g_strcmp0 (m->kind, "publisher"))
+    add_twcc (caps);
+  return caps;
 }

@@ -15,6 +15,14 @@
 #include <gst/webrtc/webrtc.h>
 #include <json-glib/json-glib.h>
 
+#include "gstnoombwe.h"
+
+/* Transport-wide congestion control (TWCC) on the relay's connections:
+ * the header extension's id and URI in its offers */
+#define RELAY_TWCC_ID 3
+#define RELAY_TWCC_URI \
+  "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
 G_BEGIN_DECLS
 
 typedef struct _Relay Relay;
@@ -44,6 +52,7 @@ struct _Relay
   guint64 rtcp_interval;        /* ns, rtcp-min-interval of every session */
   guint connect_timeout;        /* s: an HTTP participant not connected
                                    this long after its answer is gone */
+  gint64 last_adapt;            /* monotonic us: forward_adapt() */
 };
 
 struct _RelayRoom
@@ -94,6 +103,13 @@ struct _Member
   gboolean restarting;          /* a restart's answer is being made */
   guint connect_source;         /* main thread: the answer went, no
                                    connection yet */
+
+  /* Its link from the relay (relay-forward.c, "per-subscriber layers"):
+   * estimated from its TWCC feedback on the RTP session's thread. */
+  GMutex bwe_lock;
+  GstNoomBwe bwe;               /* with bwe_lock */
+  gboolean bwe_reported;        /* with bwe_lock: feedback came */
+  guint estimate;               /* main thread: the last one read */
 };
 
 typedef struct
@@ -121,6 +137,12 @@ struct _Track
   gboolean keyframe_pending;    /* with lock: one is held back */
   gint64 keyframe_due;          /* with lock: when it goes, monotonic us */
   guint keyframe_source;        /* main thread: the timeout holding it */
+  /* what arrives, for the choice of layers: added to on the publisher's
+   * streaming thread, read on the main thread */
+  guint64 bytes, base_bytes;    /* atomic: all, and temporal layer 0's */
+  gint layered;                 /* atomic: VP8 with temporal layer ids */
+  guint64 last_bytes, last_base_bytes;  /* main thread */
+  guint bitrate, base_bitrate;  /* main thread: bit/s, the last second's */
 };
 
 struct _Branch
@@ -140,8 +162,13 @@ struct _Branch
   gint payload;                 /* @to's payload type, when it is not the
                                    track's (an answer to @to's offer) */
   GstCaps *caps;                /* what goes to @to: the track's, or with
-                                   @payload */
+                                   @payload, and TWCC */
   gulong payload_probe;
+  gboolean twcc;                /* offered with TWCC: its packets carry it */
+  struct _Layers *layers;       /* video: its filter, owned by its probe
+                                   (which outlives the branch) */
+  guint layer;                  /* main thread: the highest it gets */
+  gint64 no_upswitch_until;     /* main thread, monotonic us */
 };
 
 /* noom-relay.c */
@@ -165,6 +192,10 @@ gint forward_codec_find (TrackKind kind, const gchar * encoding_name,
     gint clock_rate);
 gchar *forward_codec_names (TrackKind kind);
 void forward_send_stats (Relay * relay);
+void forward_adapt (Relay * relay);
+void forward_bwe_init (Member * m);
+GstCaps *forward_upload_caps (Member * m, TrackKind kind);
+void forward_watch_session (Member * m, GstElement * rtpsession);
 Track *track_new (Member * owner, GstPad * src, TrackKind kind);
 Track *track_ref (Track * track);
 void track_unref (Track * track);
