@@ -39,6 +39,23 @@ noom_metrics_header (GString * out, const gchar * name, const gchar * type,
 }
 
 void
+noom_metrics_label (GString * out, const gchar * name, const gchar * value)
+{
+  const gchar *c;
+
+  g_string_append_printf (out, "%s=\"", name);
+  for (c = value; c && *c; c++) {
+    if (*c == '\\' || *c == '"')
+      g_string_append_c (out, '\\');
+    if (*c == '\n')
+      g_string_append (out, "\\n");
+    else
+      g_string_append_c (out, *c);
+  }
+  g_string_append_c (out, '"');
+}
+
+void
 noom_metrics_histogram (GString * out, const gchar * name, const gchar * help,
     const NoomHistogram * h)
 {

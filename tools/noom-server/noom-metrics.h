@@ -28,6 +28,9 @@ void noom_histogram_observe (NoomHistogram * h, gdouble seconds);
 /* "# HELP name help\n# TYPE name type\n" */
 void noom_metrics_header (GString * out, const gchar * name,
     const gchar * type, const gchar * help);
+/* name="value", the value escaped as the text format says (\\, \", \n) */
+void noom_metrics_label (GString * out, const gchar * name,
+    const gchar * value);
 void noom_metrics_histogram (GString * out, const gchar * name,
     const gchar * help, const NoomHistogram * h);
 /* Notes the process's start time: call it early in main(). */

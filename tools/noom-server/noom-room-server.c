@@ -188,6 +188,7 @@ struct _NoomRoomServer
    * last said plus what relays that stopped had counted */
   gint64 sfu_tracks, sfu_forwards;
   guint64 sfu_last[SFU_COUNTERS], sfu_base[SFU_COUNTERS];
+  JsonArray *sfu_links;         /* its subscribers' links, as it last said */
   NoomHistogram join_latency;
 
   gint64 refused_window_us;     /* start of the refused-CONNECT log window */
@@ -630,6 +631,7 @@ on_relay_ready (gboolean restarted, gpointer user_data)
     self->sfu_last[i] = 0;
   }
   self->sfu_tracks = self->sfu_forwards = 0;
+  g_clear_pointer (&self->sfu_links, json_array_unref);
   foreach_sfu_conn (self, relay_rejoin, NULL);
   if (restarted)
     broadcast_media_relay (self, NOOM_MEDIA_RELAY_STATE_READY);
@@ -824,6 +826,11 @@ on_relay_stats (NoomRoomServer * self, JsonObject * m)
      * one's) */
     self->sfu_last[i] = v;
   }
+  g_clear_pointer (&self->sfu_links, json_array_unref);
+  if (json_object_has_member (m, "links") &&
+      JSON_NODE_HOLDS_ARRAY (json_object_get_member (m, "links")))
+    self->sfu_links = json_array_ref (json_object_get_array_member (m,
+            "links"));
 }
 
 static void
@@ -2499,10 +2506,81 @@ noom_room_server_free (NoomRoomServer * self)
   g_clear_pointer (&self->ledger, ledger_unref);
   if (noom_room_set_get_n_rooms (self->rooms) == 0)
     noom_room_set_free (self->rooms);
+  g_clear_pointer (&self->sfu_links, json_array_unref);
   g_free (self);
 }
 
 /* ------------------------------------------------------------ metrics */
+
+/* One row of @name for a subscriber's link, a member of the relay's
+ * "links" (forward_send_stats()), with @from unless NULL. */
+static void
+write_link_row (GString * out, const gchar * name, JsonObject * link,
+    const gchar * from, gint64 value)
+{
+  g_string_append_printf (out, "%s{", name);
+  noom_metrics_label (out, "room", noom_json_node_get_string
+      (json_object_get_member (link, "room")));
+  g_string_append_c (out, ',');
+  noom_metrics_label (out, "participant", noom_json_node_get_string
+      (json_object_get_member (link, "id")));
+  if (from) {
+    g_string_append_c (out, ',');
+    noom_metrics_label (out, "publisher", from);
+  }
+  g_string_append_printf (out, "} %" G_GINT64_FORMAT "\n", value);
+}
+
+/* Each SFU subscriber's estimated link and the layers it gets (issue
+ * "bandwidth adaptation": docs/server.md, "Metrics"). */
+static void
+write_sfu_links (JsonArray * links, GString * out)
+{
+  guint i, j, n = links ? json_array_get_length (links) : 0;
+
+  noom_metrics_header (out, "noom_sfu_subscriber_estimate_bits_per_second",
+      "gauge", "Each SFU subscriber's link from the media relay, as the relay "
+      "estimates it from the subscriber's TWCC feedback.");
+  for (i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element (links, i);
+
+    if (JSON_NODE_HOLDS_OBJECT (node))
+      write_link_row (out, "noom_sfu_subscriber_estimate_bits_per_second",
+          json_node_get_object (node), NULL,
+          json_object_get_int_member_with_default (json_node_get_object
+              (node), "estimate", 0));
+  }
+  noom_metrics_header (out, "noom_sfu_subscriber_layer", "gauge",
+      "The highest VP8 temporal layer of a publisher's video the media relay "
+      "sends a subscriber: 1 is the whole frame rate, 0 half of it (its link "
+      "is too slow for the whole stream).");
+  for (i = 0; i < n; i++) {
+    JsonNode *node = json_array_get_element (links, i);
+    JsonObject *link;
+    JsonArray *layers;
+
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      continue;
+    link = json_node_get_object (node);
+    if (!json_object_has_member (link, "layers") ||
+        !JSON_NODE_HOLDS_ARRAY (json_object_get_member (link, "layers")))
+      continue;
+    layers = json_object_get_array_member (link, "layers");
+    for (j = 0; j < json_array_get_length (layers); j++) {
+      JsonNode *l = json_array_get_element (layers, j);
+      const gchar *from;
+
+      if (!JSON_NODE_HOLDS_OBJECT (l))
+        continue;
+      from = noom_json_node_get_string (json_object_get_member
+          (json_node_get_object (l), "from"));
+      if (from)
+        write_link_row (out, "noom_sfu_subscriber_layer", link, from,
+            json_object_get_int_member_with_default (json_node_get_object
+                (l), "layer", 0));
+    }
+  }
+}
 
 /* The media relay's share of /metrics (--sfu); @up: it is running. */
 void
@@ -2525,6 +2603,7 @@ noom_room_server_write_sfu_metrics (NoomRoomServer * self, GString * out,
     g_string_append_printf (out, "%s %" G_GUINT64_FORMAT "\n",
         sfu_counters[i].metric, self->sfu_base[i] + self->sfu_last[i]);
   }
+  write_sfu_links (self->sfu_links && up ? self->sfu_links : NULL, out);
 }
 
 void
