@@ -279,14 +279,14 @@ gst_noom_codec_add_twcc (GstCaps * caps, guint id)
 }
 
 void
-gst_noom_codec_add_remb (GstCaps * caps, guint id)
+gst_noom_codec_add_abs_send_time (GstCaps * caps, guint id)
 {
   g_autofree gchar *extmap = g_strdup_printf ("extmap-%u", id);
   guint i;
 
+  /* no rtcp-fb-goog-remb: GStreamer 1.22's SDP writer drops it */
   for (i = 0; i < gst_caps_get_size (caps); i++)
     gst_structure_set (gst_caps_get_structure (caps, i),
-        "rtcp-fb-goog-remb", G_TYPE_BOOLEAN, TRUE,
         extmap, G_TYPE_STRING, GST_NOOM_CODEC_ABS_SEND_TIME_URI, NULL);
 }
 

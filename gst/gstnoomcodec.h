@@ -79,13 +79,13 @@ guint gst_noom_codec_twcc_id (const GstSDPMedia * media);
 void gst_noom_codec_add_twcc (GstCaps * caps, guint id);
 /* The id of the abs-send-time header extension in @media, 0 if none. */
 guint gst_noom_codec_abs_send_time_id (const GstSDPMedia * media);
-/* Whether @media asks for REMB and TWCC feedback (a=rtcp-fb goog-remb,
- * transport-cc), for any of its payload types. */
+/* Whether @media asks for the RTCP feedback @feedback (a=rtcp-fb, e.g.
+ * "goog-remb"), for any of its payload types. */
 gboolean gst_noom_codec_has_feedback (const GstSDPMedia * media,
     const gchar * feedback);
-/* Offers REMB, with abs-send-time as extension id @id, on every structure
- * of @caps. */
-void gst_noom_codec_add_remb (GstCaps * caps, guint id);
+/* Asks for abs-send-time, the extension a REMB receiver needs, as id @id
+ * on every structure of @caps. */
+void gst_noom_codec_add_abs_send_time (GstCaps * caps, guint id);
 
 GstCaps *gst_noom_codec_all_rtp_caps (gboolean video,
     GstNoomCodecDirection direction, gboolean with_payload_type);
