@@ -252,8 +252,7 @@ gst_noom_codec_abs_send_time_id (const GstSDPMedia * media)
 }
 
 gboolean
-gst_noom_codec_has_feedback (const GstSDPMedia * media,
-    const gchar * feedback)
+gst_noom_codec_has_feedback (const GstSDPMedia * media, const gchar * feedback)
 {
   const gchar *v, *type;
   guint i;

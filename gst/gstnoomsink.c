@@ -1639,8 +1639,9 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
       add_ssrc (stream, caps);
     if (offer)
       fit_extmap (caps, offer);
-    /* REMB for a peer that offered it but no TWCC; offered to everyone but
-     * the relay, which only ever offers */
+    /* abs-send-time, for REMB, to a peer that offered that but no TWCC;
+     * in our offers, to every peer but the relay (docs/protocol.md §11),
+     * which forwards and estimates nothing */
     if (stream->abs_send_time && offer &&
         (remb_id = media_remb_id (offer, FALSE)))
       gst_noom_codec_add_abs_send_time (caps, remb_id);
@@ -2139,7 +2140,9 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
    *
    * How the video encoder follows the receivers' links.  With `homegrown`
    * (the default) each receiver's transport-wide congestion control
-   * feedback (TWCC) gives an estimate of its link: the encoder's bitrate
+   * feedback (TWCC) gives an estimate of its link, or, for a receiver that
+   * takes no TWCC but the abs-send-time header extension (aiortc), its own
+   * estimate, from its REMB feedback: the encoder's bitrate
    * follows the best one between #GstNoomSink:min-bitrate and
    * #GstNoomSink:max-bitrate, and with VP8 a receiver whose link cannot
    * take the whole stream gets only its lower temporal layer (half the

@@ -468,8 +468,7 @@ GST_START_TEST (test_remb_update)
   fail_unless (!bwe.ramping);
 
   /* within the limits */
-  fail_unless_equals_int (gst_noom_bwe_update_remb (&bwe, now, 20000),
-      100000);
+  fail_unless_equals_int (gst_noom_bwe_update_remb (&bwe, now, 20000), 100000);
   fail_unless_equals_int (gst_noom_bwe_update_remb (&bwe, now,
           G_GUINT64_CONSTANT (30000000000)), 1000000);
 
@@ -508,8 +507,7 @@ GST_START_TEST (test_abs_send_time_extension)
   fail_unless (ext != NULL);
   fail_unless (GST_IS_NOOM_ABS_SEND_TIME (ext));
   gst_rtp_header_extension_set_id (ext, GST_NOOM_CODEC_ABS_SEND_TIME_ID);
-  fail_unless_equals_int (gst_rtp_header_extension_get_max_size (ext, buf),
-      3);
+  fail_unless_equals_int (gst_rtp_header_extension_get_max_size (ext, buf), 3);
   fail_unless (gst_rtp_header_extension_get_supported_flags (ext) &
       GST_RTP_HEADER_EXTENSION_ONE_BYTE);
 
