@@ -1639,9 +1639,9 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
       add_ssrc (stream, caps);
     if (offer)
       fit_extmap (caps, offer);
-    /* abs-send-time, for REMB, to a peer that offered that but no TWCC;
-     * in our offers, to every peer but the relay (docs/protocol.md §11),
-     * which forwards and estimates nothing */
+    /* abs-send-time, for REMB, to a peer that offered that but no TWCC,
+     * and in every offer of ours (the relay offers itself, docs/protocol.md
+     * §11: its m-lines are kept as they are) */
     if (stream->abs_send_time && offer &&
         (remb_id = media_remb_id (offer, FALSE)))
       gst_noom_codec_add_abs_send_time (caps, remb_id);
