@@ -3,7 +3,9 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The noom plugin: noomsink publishes a pipeline into a Noom room, noomsrc
- * receives every participant of a room as pads.
+ * receives every participant of a room as pads; noomrtphdrextabssendtime
+ * is the RTP header extension noomsink writes for receivers that estimate
+ * their bandwidth themselves (REMB).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -32,6 +34,7 @@ plugin_init (GstPlugin * plugin)
   gst_noom_tags_register ();
   ret |= GST_ELEMENT_REGISTER (noomsink, plugin);
   ret |= GST_ELEMENT_REGISTER (noomsrc, plugin);
+  ret |= GST_ELEMENT_REGISTER (noomrtphdrextabssendtime, plugin);
 
   return ret;
 }

@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * Bandwidth adaptation for noomsink: the per-receiver estimate (a delay
- * and loss controller fed by TWCC feedback), the
+ * and loss controller fed by TWCC feedback, or the receiver's own from
+ * REMB feedback), the
  * encoder's plan for every receiver at once, and the per-receiver filter
  * that drops VP8's upper temporal layer.  Pure functions on plain structs:
  * the element wires them to webrtcbin (gstnoomsink.c).
@@ -109,6 +110,7 @@ gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now, guint bitrate_sent,
   gdouble dt = elapsed (bwe, now);
   gdouble basis;
 
+  bwe->feedback = GST_NOOM_BWE_FEEDBACK_TWCC;
   bwe->loss = CLAMP (loss_pct / 100.0, 0.0, 1.0);
   /* one report covers a short window: what arrives is smoothed */
   if (bitrate_received > 0)
@@ -134,6 +136,57 @@ gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now, guint bitrate_sent,
     grow (bwe, now, dt);
   }
   return clamp_estimate (bwe);
+}
+
+guint
+gst_noom_bwe_update_remb (GstNoomBwe * bwe, gint64 now, guint64 bitrate)
+{
+  gdouble to = (gdouble) bitrate;
+
+  bwe->feedback = GST_NOOM_BWE_FEEDBACK_REMB;
+  bwe->last_update = now;
+  /* The receiver ramps up by itself (its estimate follows what arrives);
+   * a lower one than the last is its first sign of a limit, as a
+   * decrease is for TWCC.  A few % down is the noise of its rate
+   * measurement. */
+  if (to < 0.95 * bwe->estimate)
+    bwe->ramping = FALSE;
+  bwe->estimate = to;
+  if (bwe->estimate >= bwe->max_bitrate)
+    bwe->ramping = FALSE;
+  return clamp_estimate (bwe);
+}
+
+gboolean
+gst_noom_bwe_parse_remb (const guint8 * fci, gsize len, guint64 * bitrate)
+{
+  guint exp, mantissa;
+
+  if (len < 8 || memcmp (fci, "REMB", 4))
+    return FALSE;
+  /* fci[4]: the number of SSRCs that follow */
+  if (len < 8 + 4 * (gsize) fci[4])
+    return FALSE;
+  exp = fci[5] >> 2;
+  mantissa = ((fci[5] & 0x03) << 16) | (fci[6] << 8) | fci[7];
+  /* 2^63 and more do not fit, nor make sense */
+  if (exp > 45)
+    return FALSE;
+  *bitrate = (guint64) mantissa << exp;
+  return TRUE;
+}
+
+const gchar *
+gst_noom_bwe_feedback_name (GstNoomBweFeedback feedback)
+{
+  switch (feedback) {
+    case GST_NOOM_BWE_FEEDBACK_TWCC:
+      return "twcc";
+    case GST_NOOM_BWE_FEEDBACK_REMB:
+      return "remb";
+    default:
+      return "none";
+  }
 }
 
 guint

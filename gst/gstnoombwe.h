@@ -15,12 +15,24 @@ G_BEGIN_DECLS
  * refers to. */
 #define GST_NOOM_BWE_LAYERS 2
 
+/* Where a receiver's estimate comes from. */
+typedef enum
+{
+  GST_NOOM_BWE_FEEDBACK_NONE,   /* nothing yet: the start bitrate */
+  GST_NOOM_BWE_FEEDBACK_TWCC,   /* transport-wide congestion control */
+  GST_NOOM_BWE_FEEDBACK_REMB,   /* the receiver's own estimate */
+} GstNoomBweFeedback;
+
 /* One receiver's bandwidth estimate, from its transport-wide congestion
- * control feedback (TWCC).  A delay and loss controller: it backs off when the packets' one-way delay
- * grows (the link's queue fills) or when more than 10 % are lost, and
- * grows 8 % a second while neither happens. */
+ * control feedback (TWCC), or, from a receiver that has none, its own
+ * estimate (REMB).  With TWCC a delay and loss controller: it backs off
+ * when the packets' one-way delay grows (the link's queue fills) or when
+ * more than 10 % are lost, and grows 8 % a second while neither happens.
+ * With REMB the receiver runs that controller itself: the estimate is
+ * what it says, within the limits. */
 typedef struct
 {
+  GstNoomBweFeedback feedback;  /* the last report's */
   guint min_bitrate, max_bitrate;       /* bit/s */
   gdouble estimate;             /* bit/s */
   gint64 last_update;           /* µs, 0: none yet */
@@ -41,6 +53,20 @@ void gst_noom_bwe_init (GstNoomBwe * bwe, guint min_bitrate,
 guint gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now,
     guint bitrate_sent, guint bitrate_received, gdouble loss_pct,
     gint64 delay_trend);
+
+/* A REMB report at @now (µs): the receiver's estimate @bitrate (bit/s).
+ * Returns the new estimate. */
+guint gst_noom_bwe_update_remb (GstNoomBwe * bwe, gint64 now,
+    guint64 bitrate);
+
+/* The bitrate (bit/s) of the REMB feedback whose FCI (RTCP payload-specific
+ * feedback of format 15, after the media source's SSRC) is @fci, @len
+ * bytes: "REMB", the number of SSRCs, a 6-bit exponent and an 18-bit
+ * mantissa, the SSRCs.  FALSE when it is no REMB or is too short. */
+gboolean gst_noom_bwe_parse_remb (const guint8 * fci, gsize len,
+    guint64 * bitrate);
+
+const gchar *gst_noom_bwe_feedback_name (GstNoomBweFeedback feedback);
 
 /* The highest temporal layer a receiver whose estimate is @estimate gets
  * from an encoder at @encoder_bitrate, with hysteresis around @current

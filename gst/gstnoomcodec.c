@@ -225,17 +225,44 @@ rtp_structure (const GstNoomCodec * c, GstNoomCodecDirection direction,
   return s;
 }
 
-guint
-gst_noom_codec_twcc_id (const GstSDPMedia * media)
+/* The one-byte id of the extension @uri in @media, 0 if none. */
+static guint
+extension_id (const GstSDPMedia * media, const gchar * uri)
 {
   const gchar *v;
   guint i;
 
   for (i = 0; (v = gst_sdp_media_get_attribute_val_n (media, "extmap", i));
       i++)
-    if (strstr (v, GST_NOOM_CODEC_TWCC_URI) && atoi (v) > 0 && atoi (v) < 15)
+    if (strstr (v, uri) && atoi (v) > 0 && atoi (v) < 15)
       return atoi (v);
   return 0;
+}
+
+guint
+gst_noom_codec_twcc_id (const GstSDPMedia * media)
+{
+  return extension_id (media, GST_NOOM_CODEC_TWCC_URI);
+}
+
+guint
+gst_noom_codec_abs_send_time_id (const GstSDPMedia * media)
+{
+  return extension_id (media, GST_NOOM_CODEC_ABS_SEND_TIME_URI);
+}
+
+gboolean
+gst_noom_codec_has_feedback (const GstSDPMedia * media, const gchar * feedback)
+{
+  const gchar *v, *type;
+  guint i;
+
+  /* "96 goog-remb", "* transport-cc" */
+  for (i = 0; (v = gst_sdp_media_get_attribute_val_n (media, "rtcp-fb", i));
+      i++)
+    if ((type = strchr (v, ' ')) && !g_strcmp0 (type + 1, feedback))
+      return TRUE;
+  return FALSE;
 }
 
 void
@@ -248,6 +275,18 @@ gst_noom_codec_add_twcc (GstCaps * caps, guint id)
     gst_structure_set (gst_caps_get_structure (caps, i),
         "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE,
         extmap, G_TYPE_STRING, GST_NOOM_CODEC_TWCC_URI, NULL);
+}
+
+void
+gst_noom_codec_add_abs_send_time (GstCaps * caps, guint id)
+{
+  g_autofree gchar *extmap = g_strdup_printf ("extmap-%u", id);
+  guint i;
+
+  /* no rtcp-fb-goog-remb: GStreamer 1.22's SDP writer drops it */
+  for (i = 0; i < gst_caps_get_size (caps); i++)
+    gst_structure_set (gst_caps_get_structure (caps, i),
+        extmap, G_TYPE_STRING, GST_NOOM_CODEC_ABS_SEND_TIME_URI, NULL);
 }
 
 /* The caps of @codec as a webrtcbin codec preference. */

@@ -14,6 +14,11 @@
 #define GST_NOOM_CODEC_TWCC_URI \
   "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define GST_NOOM_CODEC_TWCC_ID 3
+/* Absolute send time, for a receiver that sends REMB instead (aiortc):
+ * the URI, and the id noomsink offers it with (Chromium's and aiortc's). */
+#define GST_NOOM_CODEC_ABS_SEND_TIME_URI \
+  "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+#define GST_NOOM_CODEC_ABS_SEND_TIME_ID 2
 
 G_BEGIN_DECLS
 
@@ -72,6 +77,15 @@ GstCaps *gst_noom_codec_rtp_caps (const GstNoomCodec * codec,
 guint gst_noom_codec_twcc_id (const GstSDPMedia * media);
 /* Asks for TWCC, with extension id @id, on every structure of @caps. */
 void gst_noom_codec_add_twcc (GstCaps * caps, guint id);
+/* The id of the abs-send-time header extension in @media, 0 if none. */
+guint gst_noom_codec_abs_send_time_id (const GstSDPMedia * media);
+/* Whether @media asks for the RTCP feedback @feedback (a=rtcp-fb, e.g.
+ * "goog-remb"), for any of its payload types. */
+gboolean gst_noom_codec_has_feedback (const GstSDPMedia * media,
+    const gchar * feedback);
+/* Asks for abs-send-time, the extension a REMB receiver needs, as id @id
+ * on every structure of @caps. */
+void gst_noom_codec_add_abs_send_time (GstCaps * caps, guint id);
 
 GstCaps *gst_noom_codec_all_rtp_caps (gboolean video,
     GstNoomCodecDirection direction, gboolean with_payload_type);

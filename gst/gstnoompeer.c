@@ -73,6 +73,7 @@ struct _GstNoomPeer
   guint send_estimate;          /* bit/s, 0: none */
   guint send_layer;
   gdouble send_loss;
+  const gchar *send_feedback;   /* static */
   /* noomsrc: the VP8 temporal layers this peer's video comes in, shared
    * with the probes that see them */
   GstNoomReceivedLayers *received_layers;
@@ -1162,9 +1163,10 @@ gst_noom_received_layers_note (GstNoomReceivedLayers * rl, guint tid)
 
 void
 gst_noom_peer_set_bandwidth (GstNoomPeer * self, guint estimate, guint layer,
-    gdouble loss)
+    gdouble loss, const gchar * feedback)
 {
   GST_OBJECT_LOCK (self);
+  self->send_feedback = feedback;
   self->send_estimate = estimate;
   self->send_layer = layer;
   self->send_loss = loss;
@@ -1183,6 +1185,7 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   guint estimate, layer;
   gint recv_layer;
   gdouble loss;
+  const gchar *feedback;
   GstStructure *s;
 
   GST_OBJECT_LOCK (self);
@@ -1190,6 +1193,7 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   estimate = self->send_estimate;
   layer = self->send_layer;
   loss = self->send_loss;
+  feedback = self->send_feedback;
   GST_OBJECT_UNLOCK (self);
   g_mutex_lock (&self->received_layers->lock);
   /* nothing received for two windows: no layer to tell */
@@ -1244,7 +1248,8 @@ gst_noom_peer_get_stats (GstNoomPeer * self)
   if (estimate)
     gst_structure_set (s, "estimated-bitrate", G_TYPE_UINT, estimate,
         "video-layer", G_TYPE_UINT, layer, "fraction-lost", G_TYPE_DOUBLE,
-        loss, NULL);
+        loss, "bandwidth-feedback", G_TYPE_STRING, feedback ? feedback :
+        "none", NULL);
   /* noomsrc receiving a layered VP8: which layers come */
   else if (recv_layer >= 0)
     gst_structure_set (s, "video-layer", G_TYPE_UINT, (guint) recv_layer,

@@ -90,9 +90,11 @@ void gst_noom_peer_add_transceiver (GstNoomPeer * self,
 
 GstStructure *gst_noom_peer_get_stats (GstNoomPeer * self);
 /* noomsink's bandwidth estimate of this peer's link (bit/s), the video
- * layer it gets and its loss (0..1), for the stats.  Any thread. */
+ * layer it gets, its loss (0..1) and the feedback the estimate comes from
+ * ("twcc", "remb", "none": a static string), for the stats.  Any
+ * thread. */
 void gst_noom_peer_set_bandwidth (GstNoomPeer * self, guint estimate,
-    guint layer, gdouble loss);
+    guint layer, gdouble loss, const gchar * feedback);
 /* noomsrc: the VP8 temporal layers that arrive from the peer; the
  * stats' video-layer is the highest of the last second.  A probe holds
  * the box (get returns a ref; unref is a GDestroyNotify) and notes each

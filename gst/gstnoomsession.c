@@ -493,7 +493,9 @@ gst_noom_session_install_properties (GObjectClass * klass)
    * bytes-sent, packets-sent, bytes-received, packets-received,
    * packets-lost, round-trip-time in seconds).  noomsink with congestion
    * control adds its view of each link (estimated-bitrate, video-layer,
-   * fraction-lost); noomsrc adds video-layer for a participant whose VP8
+   * fraction-lost, and bandwidth-feedback: "twcc" or "remb" for the
+   * feedback the estimate follows, "none" while it is the start bitrate);
+   * noomsrc adds video-layer for a participant whose VP8
    * comes with temporal layers (the highest that arrived in the last
    * second).
    *

@@ -65,6 +65,8 @@ GST_DEBUG_CATEGORY_STATIC (gst_noom_sink_debug);
 
 #define TWCC_URI GST_NOOM_CODEC_TWCC_URI
 #define TWCC_ID GST_NOOM_CODEC_TWCC_ID
+#define ABS_SEND_TIME_URI GST_NOOM_CODEC_ABS_SEND_TIME_URI
+#define ABS_SEND_TIME_ID GST_NOOM_CODEC_ABS_SEND_TIME_ID
 /* After a receiver was moved down a layer, it is not moved up again for
  * this long (µs): each try overloads its link for a moment. */
 #define UPSWITCH_BACKOFF (8 * G_USEC_PER_SEC)
@@ -100,6 +102,9 @@ typedef struct
   GstElement *encoder;          /* raw input: ours, whose bitrate adapts */
   gboolean layered;             /* VP8 with temporal layers */
   gboolean twcc;                /* the payloader writes TWCC */
+  /* writes abs-send-time, on the branches to receivers that take REMB
+   * only: set once, with the chain */
+  GstRTPHeaderExtension *abs_send_time;
   /* under the object lock: bitrates for the encoder, given to it on its
    * own streaming thread (replan() runs on RTP sessions' threads, which
    * hold their session's lock: into the encoder from there would wait
@@ -120,6 +125,7 @@ typedef struct
   GMutex lock;                  /* the fields below; after the sink's */
   GstNoomBwe bwe;
   gboolean reported;            /* an estimate came */
+  gboolean remb;                /* its REMB is read: it takes no TWCC */
   gboolean receives_video;      /* a video branch of ours goes there */
   gboolean no_feedback;         /* it took no TWCC: it never reports, and
                                    takes the stream at max-bitrate */
@@ -148,6 +154,10 @@ typedef struct
   PeerBwe *bwe;                 /* a ref, for an adapting video branch */
   gboolean layered;             /* its packets go through bwe's filter */
   gint strip_twcc;              /* atomic: the peer took no TWCC */
+  /* atomic: the id of the abs-send-time we write for the peer's REMB,
+   * 0: none */
+  gint abs_send_time_id;
+  GstRTPHeaderExtension *abs_send_time; /* a ref, the stream's */
 } Branch;
 
 struct _GstNoomSink
@@ -408,6 +418,15 @@ chain_for_caps (GstNoomSink * self, Stream * stream, const GstCaps * caps,
           ("The rtphdrexttwcc element is missing (gst-plugins-good): no "
               "congestion control."), (NULL));
     }
+    /* not on the payloader: each branch whose receiver estimates the link
+     * itself (REMB) gets it as the packet leaves, with that receiver's id,
+     * and the others are not sent it */
+    stream->abs_send_time =
+        gst_rtp_header_extension_create_from_uri (ABS_SEND_TIME_URI);
+    /* nominal: the branch writes the bytes under its receiver's id */
+    if (stream->abs_send_time)
+      gst_rtp_header_extension_set_id (stream->abs_send_time,
+          ABS_SEND_TIME_ID);
   }
   g_object_set (e, "pt", codec->payload_type, "mtu", 1200, NULL);
   *codec_out = codec;
@@ -633,6 +652,7 @@ stream_free (Stream * stream)
   if (stream->elements)
     g_ptr_array_unref (stream->elements);
   gst_clear_caps (&stream->rtp_caps);
+  gst_clear_object (&stream->abs_send_time);
   g_free (stream);
 }
 
@@ -886,6 +906,7 @@ branch_free (gpointer data)
   }
   gst_clear_object (&b->queue_src);
   gst_clear_object (&b->transceiver);
+  gst_clear_object (&b->abs_send_time);
   g_clear_pointer (&b->bwe, peer_bwe_unref);
   g_free (b->peer_id);
   g_free (b);
@@ -1088,6 +1109,7 @@ typedef struct
   gchar *id, *nickname;
   guint estimate, layer;
   gdouble loss;
+  const gchar *feedback;
 } Report;
 
 static void
@@ -1186,7 +1208,8 @@ replan (GstNoomSink * self, gboolean force)
             pb->posted_estimate / 10) && now - pb->posted_at >=
         G_USEC_PER_SEC) {
       Report r = { g_strdup (pb->peer_id), g_strdup (pb->nickname),
-        estimate, layered ? layer : GST_NOOM_BWE_LAYERS - 1, pb->bwe.loss
+        estimate, layered ? layer : GST_NOOM_BWE_LAYERS - 1, pb->bwe.loss,
+        gst_noom_bwe_feedback_name (pb->bwe.feedback)
       };
 
       pb->posted_layer = layer;
@@ -1196,7 +1219,8 @@ replan (GstNoomSink * self, gboolean force)
     }
     if (pb->peer)
       gst_noom_peer_set_bandwidth (pb->peer, estimate, layered ? layer :
-          GST_NOOM_BWE_LAYERS - 1, pb->bwe.loss);
+          GST_NOOM_BWE_LAYERS - 1, pb->bwe.loss,
+          gst_noom_bwe_feedback_name (pb->bwe.feedback));
     g_mutex_unlock (&pb->lock);
   }
   GST_OBJECT_UNLOCK (self);
@@ -1212,6 +1236,7 @@ replan (GstNoomSink * self, gboolean force)
                 "estimated-bitrate", G_TYPE_UINT, r->estimate,
                 "layer", G_TYPE_UINT, r->layer,
                 "fraction-lost", G_TYPE_DOUBLE, r->loss,
+                "feedback", G_TYPE_STRING, r->feedback,
                 "encoder-bitrate", G_TYPE_UINT, total, NULL)));
   }
 }
@@ -1279,11 +1304,49 @@ on_twcc_stats (GObject * session, GParamSpec * pspec, PeerBwe * pb)
   replan (pb->sink, FALSE);
 }
 
-/* Follows @element's TWCC reports if it is an RTP session, once. */
+/* The RTP session's thread, on each RTCP feedback of the peer (its
+ * session lock released): REMB, application layer feedback, is the
+ * estimate of a receiver that takes no TWCC. */
+static void
+on_feedback_rtcp (GObject * session, guint type, guint fbtype,
+    guint sender_ssrc, guint media_ssrc, GstBuffer * fci, PeerBwe * pb)
+{
+  GstMapInfo map;
+  guint64 bitrate = 0;
+  gboolean remb;
+  guint estimate;
+
+  if (type != GST_RTCP_TYPE_PSFB || fbtype != GST_RTCP_PSFB_TYPE_AFB || !fci
+      || !gst_buffer_map (fci, &map, GST_MAP_READ))
+    return;
+  remb = gst_noom_bwe_parse_remb (map.data, map.size, &bitrate);
+  gst_buffer_unmap (fci, &map);
+  if (!remb)
+    return;
+
+  g_mutex_lock (&pb->lock);
+  if (!pb->remb) {
+    g_mutex_unlock (&pb->lock);
+    GST_LOG_OBJECT (pb->sink, "%s: REMB %" G_GUINT64_FORMAT " bit/s ignored: "
+        "TWCC is what we follow", pb->peer_id, bitrate);
+    return;
+  }
+  estimate = gst_noom_bwe_update_remb (&pb->bwe, g_get_monotonic_time (),
+      bitrate);
+  pb->reported = TRUE;
+  g_mutex_unlock (&pb->lock);
+  GST_DEBUG_OBJECT (pb->sink, "%s: REMB %" G_GUINT64_FORMAT " bit/s: "
+      "estimate %u bit/s", pb->peer_id, bitrate, estimate);
+  replan (pb->sink, FALSE);
+}
+
+/* Follows @element's TWCC and REMB reports if it is an RTP session,
+ * once. */
 static void
 watch_session (GstElement * element, PeerBwe * pb)
 {
   GstElementFactory *f = gst_element_get_factory (element);
+  GObject *session = NULL;
 
   if (!f || g_strcmp0 (GST_OBJECT_NAME (f), "rtpsession") ||
       !g_object_class_find_property (G_OBJECT_GET_CLASS (element),
@@ -1295,6 +1358,14 @@ watch_session (GstElement * element, PeerBwe * pb)
   g_signal_connect_data (element, "notify::twcc-stats",
       G_CALLBACK (on_twcc_stats), peer_bwe_ref (pb),
       (GClosureNotify) peer_bwe_unref, 0);
+  /* RTCP feedback is signalled by the element's RTPSession only */
+  g_object_get (element, "internal-session", &session, NULL);
+  if (session) {
+    g_signal_connect_data (session, "on-feedback-rtcp",
+        G_CALLBACK (on_feedback_rtcp), peer_bwe_ref (pb),
+        (GClosureNotify) peer_bwe_unref, 0);
+    g_object_unref (session);
+  }
 }
 
 /* webrtcbin's rtpbin makes its sessions as the connection is negotiated. */
@@ -1376,9 +1447,9 @@ bwe_peer_removed (GstNoomSink * self, GstNoomPeer * peer)
 }
 
 /* The peer took no TWCC (it did not echo our a=extmap, or numbers it
- * otherwise): the id our payloader writes is turned into 15, which ends a
- * one-byte header extension block (RFC 8285), so the peer reads nothing
- * into it. */
+ * otherwise): the element our payloader writes becomes padding (zero
+ * bytes, RFC 8285), so the peer reads nothing into it and still reads
+ * what follows (the abs-send-time a REMB receiver gets). */
 static void
 strip_twcc (GstRTPBuffer * rtp)
 {
@@ -1399,11 +1470,27 @@ strip_twcc (GstRTPBuffer * rtp)
     if (id == 15)
       return;
     if (id == TWCC_ID) {
-      data[i] = (guint8) (0xf0 | (data[i] & 0x0f));
+      memset (data + i, 0, MIN (1 + len, wordlen * 4 - i));
       return;
     }
     i += 1 + len;
   }
+}
+
+/* For a receiver that estimates its link from the packets' send times
+ * (REMB): the time it leaves, as extension @id.  Written here rather than
+ * by the payloader: as late as noomsink can, with each receiver's own id,
+ * and not at all for the others. */
+static void
+add_abs_send_time (Branch * b, GstRTPBuffer * rtp, guint id)
+{
+  guint8 t[3];
+
+  if (gst_rtp_header_extension_write (b->abs_send_time, rtp->buffer,
+          GST_RTP_HEADER_EXTENSION_ONE_BYTE, rtp->buffer, t, sizeof (t))
+      != sizeof (t) || !gst_rtp_buffer_add_extension_onebyte_header (rtp, id,
+          t, sizeof (t)))
+    GST_LOG_OBJECT (b->sink, "%s: no room for abs-send-time", b->peer_id);
 }
 
 static gboolean
@@ -1411,12 +1498,15 @@ filter_buffer (Branch * b, GstBuffer ** buffer)
 {
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   gboolean keep = TRUE;
+  guint id;
 
   *buffer = gst_buffer_make_writable (*buffer);
   if (!gst_rtp_buffer_map (*buffer, GST_MAP_READWRITE, &rtp))
     return TRUE;
   if (g_atomic_int_get (&b->strip_twcc))
     strip_twcc (&rtp);
+  if ((id = g_atomic_int_get (&b->abs_send_time_id)))
+    add_abs_send_time (b, &rtp, id);
   if (b->layered) {
     b->bwe->filter.max_layer = g_atomic_int_get (&b->bwe->max_layer);
     keep = gst_noom_layer_filter_process (&b->bwe->filter, &rtp);
@@ -1433,8 +1523,9 @@ filter_list_item (GstBuffer ** buffer, guint idx, gpointer data)
   return TRUE;
 }
 
-/* A video branch's packets on their way to the peer: its layers, and the
- * TWCC extension it did not take.  The queue's streaming thread. */
+/* A video branch's packets on their way to the peer: its layers, the
+ * TWCC extension it did not take, the abs-send-time it takes instead.
+ * The queue's streaming thread. */
 static GstPadProbeReturn
 branch_filter (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
@@ -1466,6 +1557,39 @@ static gboolean
 media_has_twcc (const GstSDPMedia * media)
 {
   return gst_noom_codec_twcc_id (media) == TWCC_ID;
+}
+
+/* The abs-send-time id of @media (an m-line of the peer's description)
+ * if its feedback is REMB only (aiortc): abs-send-time and no TWCC we can
+ * use, and in an offer goog-remb.  Not in an answer to ours: GStreamer
+ * 1.22 writes no rtcp-fb but nack, nack pli, ccm fir and transport-cc
+ * (gst_sdp_media_set_media_from_caps), so our offers cannot carry
+ * goog-remb for the answer to echo; abs-send-time without TWCC says
+ * enough.  0 otherwise. */
+static guint
+media_remb_id (const GstSDPMedia * media, gboolean answer)
+{
+  if (media_has_twcc (media) || (!answer &&
+          !gst_noom_codec_has_feedback (media, "goog-remb")))
+    return 0;
+  return gst_noom_codec_abs_send_time_id (media);
+}
+
+/* The peer's REMB is what its branch @b's estimate follows, and @id what
+ * the branch writes abs-send-time as. */
+static void
+use_remb (GstNoomSink * self, GstNoomPeer * peer, Branch * b, guint id)
+{
+  PeerBwe *pb = peer_bwe_of (peer);
+
+  if (!b->abs_send_time || !pb)
+    return;
+  GST_INFO_OBJECT (self, "%s takes no TWCC: its estimate is its REMB, for "
+      "abs-send-time as extension %u", b->peer_id, id);
+  g_mutex_lock (&pb->lock);
+  pb->remb = TRUE;
+  g_mutex_unlock (&pb->lock);
+  g_atomic_int_set (&b->abs_send_time_id, id);
 }
 
 /* Our codec preference must not give our TWCC id to a peer's offer that
@@ -1502,6 +1626,7 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
   GstElement *webrtc = gst_noom_peer_get_webrtcbin (peer);
   GstWebRTCRTPTransceiver *trans = NULL;
   GstPad *wpad, *qsrc, *qsink;
+  guint remb_id = 0;
   Branch *b;
 
   wpad = gst_element_request_pad_simple (webrtc, pad_name);
@@ -1519,6 +1644,15 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
       add_ssrc (stream, caps);
     if (offer)
       fit_extmap (caps, offer);
+    /* abs-send-time, for REMB, to a peer that offered that but no TWCC,
+     * and in every offer of ours (the relay offers itself, docs/protocol.md
+     * §11: its m-lines are kept as they are) */
+    if (stream->abs_send_time && offer &&
+        (remb_id = media_remb_id (offer, FALSE)))
+      gst_noom_codec_add_abs_send_time (caps, remb_id);
+    else if (stream->abs_send_time && !offer &&
+        !gst_noom_peer_get_plan (peer)->relay)
+      gst_noom_codec_add_abs_send_time (caps, ABS_SEND_TIME_ID);
     g_object_set (trans, "direction", direction, "codec-preferences", caps,
         NULL);
     gst_caps_unref (caps);
@@ -1532,12 +1666,16 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
   b->pt = pt;
   if (stream->twcc && offer && !media_has_twcc (offer))
     b->strip_twcc = TRUE;
+  if (stream->abs_send_time)
+    b->abs_send_time = gst_object_ref (stream->abs_send_time);
+  if (remb_id)
+    use_remb (self, peer, b, remb_id);
   if (stream->encoder && peer_bwe_of (peer)) {
     b->bwe = peer_bwe_ref (peer_bwe_of (peer));
     b->layered = stream->layered;
     g_mutex_lock (&b->bwe->lock);
     b->bwe->receives_video = TRUE;
-    if (b->strip_twcc)
+    if (b->strip_twcc && !b->bwe->remb)
       b->bwe->no_feedback = TRUE;
     g_mutex_unlock (&b->bwe->lock);
   }
@@ -1558,7 +1696,7 @@ link_branch (GstNoomSink * self, GstNoomPeer * peer, Stream * stream,
     gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER |
         GST_PAD_PROBE_TYPE_BUFFER_LIST | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
         rewrite_pt, b, NULL);
-  if (stream->twcc)
+  if (stream->twcc || stream->abs_send_time)
     gst_pad_add_probe (qsrc, GST_PAD_PROBE_TYPE_BUFFER |
         GST_PAD_PROBE_TYPE_BUFFER_LIST, branch_filter, b, NULL);
   if (gst_pad_link (qsrc, wpad) != GST_PAD_LINK_OK)
@@ -1809,7 +1947,7 @@ sink_negotiated (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
   GPtrArray *branches = gst_noom_peer_get_tracks (peer);
   GstWebRTCSessionDescription *answer = NULL;
-  guint i, mline;
+  guint i, mline, remb_id;
 
   if (!gst_noom_peer_is_offerer (peer))
     return;
@@ -1829,7 +1967,9 @@ sink_negotiated (GstNoomBaseBin * element, GstNoomPeer * peer)
     media = gst_sdp_message_get_media (answer->sdp, mline);
     if (!media_has_twcc (media)) {
       g_atomic_int_set (&b->strip_twcc, TRUE);
-      if (b->bwe) {
+      if ((remb_id = media_remb_id (media, TRUE)))
+        use_remb (GST_NOOM_SINK (element), peer, b, remb_id);
+      else if (b->bwe) {
         g_mutex_lock (&b->bwe->lock);
         b->bwe->no_feedback = TRUE;
         g_mutex_unlock (&b->bwe->lock);
@@ -2018,7 +2158,9 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
    *
    * How the video encoder follows the receivers' links.  With `homegrown`
    * (the default) each receiver's transport-wide congestion control
-   * feedback (TWCC) gives an estimate of its link: the encoder's bitrate
+   * feedback (TWCC) gives an estimate of its link, or, for a receiver that
+   * takes no TWCC but the abs-send-time header extension (aiortc), its own
+   * estimate, from its REMB feedback: the encoder's bitrate
    * follows the best one between #GstNoomSink:min-bitrate and
    * #GstNoomSink:max-bitrate, and with VP8 a receiver whose link cannot
    * take the whole stream gets only its lower temporal layer (half the

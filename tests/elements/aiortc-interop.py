@@ -25,6 +25,17 @@
 #   bad-offer          aiortc-first: aiortc's offer lacks ice-ufrag, which
 #                      noomsrc cannot apply: aiortc gets offer_failed
 #                      (docs/protocol.md §5) with a reason
+#   noomsink-remb      aiortc-first | gst-first: aiortc receives noomsink's
+#                      video.  It takes no TWCC, only REMB (goog-remb with
+#                      abs-send-time): noomsink writes abs-send-time for it,
+#                      aiortc sends REMB, and noomsink's estimate for it
+#                      (noom-bandwidth, feedback=remb) and its encoder's
+#                      bitrate follow those.  Root in a network namespace
+#                      with only lo (meson test under unshare -n): once
+#                      the estimate has climbed, UDP on lo is capped with
+#                      tc (htb, as tests/elements/bandwidth.test.mjs), and
+#                      estimate and encoder fall under the cap; elsewhere
+#                      only the first part runs.
 #
 # "aiortc-first" makes aiortc the offerer (docs/protocol.md §7), so the
 # elements apply aiortc's offer: one ice-ufrag per bundled m-line and its own
@@ -45,6 +56,7 @@ import subprocess
 import sys
 
 import aioice.ice
+import aiortc.rtcrtpreceiver
 
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
@@ -56,6 +68,18 @@ from aiortc.sdp import candidate_from_sdp  # noqa: E402
 
 SCALE = float(os.environ.get("NOOM_TEST_TIME_SCALE", "1") or 1)
 FRAMES = 30
+
+# Every REMB aiortc sends (bit/s), as its receiver packs it.
+REMBS = []
+_pack_remb_fci = aiortc.rtcrtpreceiver.pack_remb_fci
+
+
+def _record_remb(bitrate, ssrcs):
+    REMBS.append(bitrate)
+    return _pack_remb_fci(bitrate, ssrcs)
+
+
+aiortc.rtcrtpreceiver.pack_remb_fci = _record_remb
 
 
 def scaled(seconds):
@@ -80,11 +104,13 @@ class Server:
 
 
 class Pipeline:
-    """gst-launch-1.0 -e -v; its output is read on a thread of its own."""
+    """gst-launch-1.0 -e -v (and -m: the element messages); its output is
+    read on a thread of its own."""
 
     def __init__(self, args):
         self.output = ""
-        self.proc = subprocess.Popen(["gst-launch-1.0", "-e", "-v"] + args,
+        self.proc = subprocess.Popen(["gst-launch-1.0", "-e", "-v", "-m"] +
+                                     args,
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         loop = asyncio.get_running_loop()
@@ -264,6 +290,12 @@ class Client:
 
 def gst_args(direction, port, room):
     uri = "noom://127.0.0.1:%d/%s?nickname=gst" % (port, room)
+    if direction == "noomsink-remb":
+        # noise: the encoder spends every bit it is given
+        return ["videotestsrc", "is-live=true", "pattern=snow", "!",
+                "video/x-raw,width=320,height=240,framerate=15/1", "!",
+                "noomsink", "uri=" + uri, "max-bitrate=1000000",
+                "start-bitrate=250000"]
     if direction in ("noomsink-to-aiortc", "codec-mismatch"):
         return ["videotestsrc", "is-live=true", "!",
                 "video/x-raw,width=320,height=240,framerate=15/1", "!",
@@ -274,6 +306,95 @@ def gst_args(direction, port, room):
             "sync=false",
             "s.", "!", "queue", "!", "fakesink", "name=out1", "silent=false",
             "sync=false"]
+
+
+def private_namespace():
+    """Root with nothing but lo: tc may change lo's qdisc."""
+    if os.getuid() != 0:
+        return False
+    with open("/proc/self/net/dev") as f:
+        devs = [line.split(":")[0].strip() for line in f.readlines()[2:]]
+    return [d for d in devs if d] == ["lo"]
+
+
+def cap_udp(kbit):
+    """UDP on lo (the media and RTCP, not the signalling) through a @kbit
+    link with a 40-packet queue."""
+    for args in (
+            ["qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb",
+             "default", "1"],
+            ["class", "add", "dev", "lo", "parent", "1:", "classid", "1:1",
+             "htb", "rate", "10gbit"],
+            ["class", "add", "dev", "lo", "parent", "1:", "classid", "1:10",
+             "htb", "rate", "%dkbit" % kbit, "ceil", "%dkbit" % kbit,
+             "burst", "16k"],
+            ["qdisc", "add", "dev", "lo", "parent", "1:10", "handle", "10:",
+             "pfifo", "limit", "40"],
+            ["filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip",
+             "prio", "1", "u32", "match", "ip", "protocol", "17", "0xff",
+             "flowid", "1:10"]):
+        subprocess.run(["tc"] + args, check=True)
+
+
+def uncap():
+    subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], check=False,
+                   stderr=subprocess.DEVNULL)
+
+
+BANDWIDTH = re.compile(
+    r"noom-bandwidth, .*nickname=\(string\)aiortc.*"
+    r"estimated-bitrate=\(uint\)(\d+).*feedback=\(string\)(\w+).*"
+    r"encoder-bitrate=\(uint\)(\d+)")
+
+
+def bandwidth(pipeline):
+    """noomsink's noom-bandwidth messages about aiortc: (estimate,
+    feedback, encoder bitrate) each."""
+    return [(int(m.group(1)), m.group(2), int(m.group(3)))
+            for m in BANDWIDTH.finditer(pipeline.output)]
+
+
+async def remb(pipeline, client):
+    """noomsink follows aiortc's REMB, and (shaped) under a cap too."""
+    start = 250000
+    cap = 300
+    await until(lambda: any(f == "remb" and e != start
+                            for e, f, _ in bandwidth(pipeline))
+                and client.frames["video"] > FRAMES,
+                "an estimate from aiortc's REMB", 40)
+    assert REMBS, "aiortc sent no REMB"
+    assert pipeline.count(r"feedback=\(string\)twcc") == 0
+    print("REMB from aiortc (kbit/s): %s" % [r // 1000 for r in REMBS])
+    if not private_namespace():
+        print("not root in a namespace of lo only: no cap")
+        return
+    # up first, then under the cap
+    await until(lambda: any(e > 2 * cap * 1000
+                            for e, f, _ in bandwidth(pipeline)),
+                "the estimate to climb past %d kbit/s" % (2 * cap), 40)
+    before = len(bandwidth(pipeline))
+    print("free: REMB (kbit/s) %s; noomsink (estimate, encoder, kbit/s) %s"
+          % ([r // 1000 for r in REMBS],
+             [(e // 1000, enc // 1000) for e, _, enc in
+              bandwidth(pipeline)]))
+    REMBS.clear()
+    cap_udp(cap)
+    try:
+        await until(lambda: any(f == "remb" and e < cap * 1000 and
+                                enc < cap * 1000
+                                for e, f, enc in
+                                bandwidth(pipeline)[before:]),
+                    "estimate and encoder under the %d kbit/s cap" % cap, 40)
+        frames = client.frames["video"]
+        await until(lambda: client.frames["video"] > frames + 15,
+                    "frames under the cap", 20)
+    finally:
+        uncap()
+    print("under %d kbit/s: REMB (kbit/s) %s; noomsink (estimate, "
+          "encoder, kbit/s) %s" % (
+              cap, [r // 1000 for r in REMBS],
+              [(e // 1000, enc // 1000)
+               for e, _, enc in bandwidth(pipeline)[before:]]))
 
 
 async def run(direction, order):
@@ -287,7 +408,8 @@ async def run(direction, order):
         trickle = True
     else:
         trickle = False
-    receives = direction in ("noomsink-to-aiortc", "codec-mismatch")
+    receives = direction in ("noomsink-to-aiortc", "codec-mismatch",
+                             "noomsink-remb")
     sends = [] if receives else ["audio", "video"]
     client = Client(server.url, room, sends, direction == "bad-offer",
                     "H264" if direction == "codec-mismatch" else None)
@@ -320,6 +442,8 @@ async def run(direction, order):
                 r"video m-line") > 0 and pipeline.count(r"H264/90000") > 0
                 and client.frames["audio"] > FRAMES,
                 "a warning naming VP8 and H264, and audio", 40)
+        elif direction == "noomsink-remb":
+            await remb(pipeline, client)
         elif direction == "aiortc-to-noomsrc":
             await until(lambda: (
                 pipeline.count(r"GstNoomSrcPad:video_0: caps = video/x-raw")
@@ -338,8 +462,8 @@ async def run(direction, order):
     except Exception:
         if pipeline:
             print(pipeline.output[-4000:], file=sys.stderr)
-        print("aiortc frames: %s, offer_failed: %s" %
-              (client.frames, client.failures), file=sys.stderr)
+        print("aiortc frames: %s, offer_failed: %s, REMB sent: %s" %
+              (client.frames, client.failures, REMBS[-20:]), file=sys.stderr)
         raise
     finally:
         await client.close()

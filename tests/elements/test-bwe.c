@@ -5,13 +5,19 @@
  * noomsink's bandwidth adaptation without a network (gst/gstnoombwe.c):
  * how an estimate answers delay, loss and calm, how the encoder's plan
  * serves a fast and a slow receiver, and how a receiver's VP8 packets
- * lose their upper temporal layer without a gap in what it gets.  The
- * same code under a shaped link: tests/elements/bandwidth.test.mjs.
+ * lose their upper temporal layer without a gap in what it gets; REMB
+ * feedback read and followed, and the abs-send-time header extension
+ * that has a receiver send it.  The same code under a shaped link:
+ * tests/elements/bandwidth.test.mjs (TWCC) and aiortc-interop.py
+ * noomsink-remb (REMB).
  */
 #include <gst/check/gstcheck.h>
 #include <gst/rtp/rtp.h>
 
 #include "../../gst/gstnoombwe.h"
+#include "../../gst/gstnoomabssendtime.h"
+#include "../../gst/gstnoomcodec.h"
+#include "../../gst/gstnoomelements.h"
 
 #define MS (G_USEC_PER_SEC / 1000)
 
@@ -376,6 +382,164 @@ GST_START_TEST (test_layer_filter)
 
 GST_END_TEST;
 
+/* A REMB FCI as aiortc packs it (rtp.py pack_remb_fci): the mantissa
+ * shifted right until it fits 18 bits. */
+static gsize
+remb_fci (guint8 * fci, guint64 bitrate, guint n_ssrcs)
+{
+  guint exp = 0, i;
+
+  while (bitrate > 0x3ffff) {
+    bitrate >>= 1;
+    exp++;
+  }
+  memcpy (fci, "REMB", 4);
+  fci[4] = n_ssrcs;
+  fci[5] = (exp << 2) | (bitrate >> 16);
+  fci[6] = (bitrate >> 8) & 0xff;
+  fci[7] = bitrate & 0xff;
+  for (i = 0; i < n_ssrcs; i++)
+    GST_WRITE_UINT32_BE (fci + 8 + 4 * i, 0x1234 + i);
+  return 8 + 4 * n_ssrcs;
+}
+
+GST_START_TEST (test_remb_parse)
+{
+  guint8 fci[16];
+  guint64 bitrate = 0;
+  gsize len;
+
+  len = remb_fci (fci, 1234567, 1);
+  fail_unless (gst_noom_bwe_parse_remb (fci, len, &bitrate));
+  /* 1234567 >> 3 << 3: the low bits are lost */
+  fail_unless_equals_uint64 (bitrate, 1234560);
+
+  len = remb_fci (fci, 200000, 2);
+  fail_unless (gst_noom_bwe_parse_remb (fci, len, &bitrate));
+  fail_unless_equals_uint64 (bitrate, 200000);
+
+  /* exponent 0, mantissa 0x3ffff */
+  len = remb_fci (fci, 0x3ffff, 0);
+  fail_unless (gst_noom_bwe_parse_remb (fci, len, &bitrate));
+  fail_unless_equals_uint64 (bitrate, 0x3ffff);
+
+  /* too short for the SSRCs it counts, or not REMB */
+  len = remb_fci (fci, 200000, 2);
+  fail_if (gst_noom_bwe_parse_remb (fci, len - 1, &bitrate));
+  fail_if (gst_noom_bwe_parse_remb (fci, 7, &bitrate));
+  fci[0] = 'X';
+  fail_if (gst_noom_bwe_parse_remb (fci, len, &bitrate));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_remb_update)
+{
+  GstNoomBwe bwe;
+  gint64 now = G_USEC_PER_SEC;
+
+  gst_noom_bwe_init (&bwe, 100000, 250000, 1000000);
+  fail_unless_equals_int (bwe.feedback, GST_NOOM_BWE_FEEDBACK_NONE);
+  fail_unless_equals_string (gst_noom_bwe_feedback_name (bwe.feedback),
+      "none");
+  fail_unless (bwe.ramping);
+
+  /* the receiver's estimate is ours, and it ramps up by itself */
+  fail_unless_equals_int (gst_noom_bwe_update_remb (&bwe, now, 400000),
+      400000);
+  fail_unless_equals_int (bwe.feedback, GST_NOOM_BWE_FEEDBACK_REMB);
+  fail_unless_equals_string (gst_noom_bwe_feedback_name (bwe.feedback),
+      "remb");
+  fail_unless_equals_int64 (bwe.last_update, now);
+  fail_unless (bwe.ramping);
+  now += 500 * MS;
+  fail_unless_equals_int (gst_noom_bwe_update_remb (&bwe, now, 600000),
+      600000);
+  fail_unless (bwe.ramping);
+  /* noise in its rate measurement is no limit */
+  fail_unless_equals_int (gst_noom_bwe_update_remb (&bwe, now, 590000),
+      590000);
+  fail_unless (bwe.ramping);
+
+  /* down: the first limit it found, the ramp is over */
+  now += 500 * MS;
+  fail_unless_equals_int (gst_noom_bwe_update_remb (&bwe, now, 300000),
+      300000);
+  fail_unless (!bwe.ramping);
+
+  /* within the limits */
+  fail_unless_equals_int (gst_noom_bwe_update_remb (&bwe, now, 20000), 100000);
+  fail_unless_equals_int (gst_noom_bwe_update_remb (&bwe, now,
+          G_GUINT64_CONSTANT (30000000000)), 1000000);
+
+  /* the estimate goes where the plan reads it */
+  {
+    guint estimates[] = { (guint) bwe.estimate }, total, base;
+
+    gst_noom_bwe_plan (estimates, 1, 100000, 1000000, &total, &base);
+    fail_unless_equals_int (total, 1000000);
+  }
+
+  /* a TWCC report says where it comes from too */
+  gst_noom_bwe_update_twcc (&bwe, now, 500000, 500000, 0, 0);
+  fail_unless_equals_string (gst_noom_bwe_feedback_name (bwe.feedback),
+      "twcc");
+}
+
+GST_END_TEST;
+
+/* noomrtphdrextabssendtime: found by its URI, and writes the time it is
+ * written in seconds, 6.18 fixed point. */
+GST_START_TEST (test_abs_send_time_extension)
+{
+  GstRTPHeaderExtension *ext;
+  GstBuffer *buf = gst_rtp_buffer_new_allocate (0, 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  guint8 data[3];
+  gpointer read;
+  guint size;
+  gint64 before, after;
+  guint32 t, lo, hi;
+
+  fail_unless (GST_ELEMENT_REGISTER (noomrtphdrextabssendtime, NULL));
+  ext = gst_rtp_header_extension_create_from_uri
+      (GST_NOOM_CODEC_ABS_SEND_TIME_URI);
+  fail_unless (ext != NULL);
+  fail_unless (GST_IS_NOOM_ABS_SEND_TIME (ext));
+  gst_rtp_header_extension_set_id (ext, GST_NOOM_CODEC_ABS_SEND_TIME_ID);
+  fail_unless_equals_int (gst_rtp_header_extension_get_max_size (ext, buf), 3);
+  fail_unless (gst_rtp_header_extension_get_supported_flags (ext) &
+      GST_RTP_HEADER_EXTENSION_ONE_BYTE);
+
+  before = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_rtp_header_extension_write (ext, buf,
+          GST_RTP_HEADER_EXTENSION_ONE_BYTE, buf, data, sizeof (data)), 3);
+  after = g_get_monotonic_time ();
+  t = GST_READ_UINT24_BE (data);
+  lo = ((guint64) before << 18) / G_USEC_PER_SEC & 0xffffff;
+  hi = ((guint64) after << 18) / G_USEC_PER_SEC & 0xffffff;
+  /* between the two, modulo the 64 s wrap */
+  fail_unless (((t - lo) & 0xffffff) <= ((hi - lo) & 0xffffff),
+      "%06x not in [%06x, %06x]", t, lo, hi);
+
+  /* in a packet, as noomsink puts it there, and read back */
+  fail_unless (gst_rtp_buffer_map (buf, GST_MAP_READWRITE, &rtp));
+  fail_unless (gst_rtp_buffer_add_extension_onebyte_header (&rtp,
+          GST_NOOM_CODEC_ABS_SEND_TIME_ID, data, sizeof (data)));
+  fail_unless (gst_rtp_buffer_get_extension_onebyte_header (&rtp,
+          GST_NOOM_CODEC_ABS_SEND_TIME_ID, 0, &read, &size));
+  fail_unless_equals_int (size, 3);
+  fail_unless (gst_rtp_header_extension_read (ext,
+          GST_RTP_HEADER_EXTENSION_ONE_BYTE, read, size, buf));
+  fail_unless_equals_int (GST_READ_UINT24_BE (read), t);
+  gst_rtp_buffer_unmap (&rtp);
+
+  gst_buffer_unref (buf);
+  gst_object_unref (ext);
+}
+
+GST_END_TEST;
+
 static Suite *
 bwe_suite (void)
 {
@@ -389,6 +553,9 @@ bwe_suite (void)
   tcase_add_test (tc, test_plan_and_layers);
   tcase_add_test (tc, test_ramping_receiver_keeps_its_layer);
   tcase_add_test (tc, test_layer_filter);
+  tcase_add_test (tc, test_remb_parse);
+  tcase_add_test (tc, test_remb_update);
+  tcase_add_test (tc, test_abs_send_time_extension);
   return s;
 }
 
