@@ -304,6 +304,7 @@ enum
   SIGNAL_DISCONNECTED,
   SIGNAL_MEDIA_RELAY,
   SIGNAL_PARTICIPANT_MEDIA,
+  SIGNAL_MEDIA_BANDWIDTH,
   N_SIGNALS
 };
 
@@ -828,6 +829,10 @@ handle_event (NoomClient * self, NoomSioPacket * packet)
     case NOOM_SERVER_EVENT_PARTICIPANT_MEDIA:
       g_signal_emit (self, signals[SIGNAL_PARTICIPANT_MEDIA], 0, ev.from,
           (guint) ev.media_state);
+      break;
+    case NOOM_SERVER_EVENT_MEDIA_BANDWIDTH:
+      g_signal_emit (self, signals[SIGNAL_MEDIA_BANDWIDTH], 0,
+          ev.base_bitrate);
       break;
   }
 }
@@ -1658,6 +1663,10 @@ noom_client_class_init (NoomClientClass * klass)
       g_signal_new ("participant-media", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING,
       G_TYPE_UINT);
+  /* media-bandwidth (base_bitrate): media_bandwidth (§11). */
+  signals[SIGNAL_MEDIA_BANDWIDTH] =
+      g_signal_new ("media-bandwidth", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
   signals[SIGNAL_DISCONNECTED] =
       g_signal_new ("disconnected", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);

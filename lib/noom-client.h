@@ -179,6 +179,8 @@ void noom_client_send_media_state (NoomClient * self, NoomMediaState state);
  *                                        or "ready" 
  *   "participant-media" (const gchar *id, guint state)  participant_media:
  *                  the participant's NoomMediaState
+ *   "media-bandwidth" (guint base_bitrate)  media_bandwidth (§11): what
+ *                  the lowest layer of our video should fit in, bit/s
  *   "disconnected" (GError *error)   the connection dropped or was closed
  *                                     by the server; not after _close()
  */

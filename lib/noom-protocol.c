@@ -625,6 +625,7 @@ static const gchar *const server_events[] = {
   [NOOM_SERVER_EVENT_NOOM_ERROR] = NOOM_EVENT_NAME_NOOM_ERROR,
   [NOOM_SERVER_EVENT_MEDIA_RELAY] = NOOM_EVENT_NAME_MEDIA_RELAY,
   [NOOM_SERVER_EVENT_PARTICIPANT_MEDIA] = NOOM_EVENT_NAME_PARTICIPANT_MEDIA,
+  [NOOM_SERVER_EVENT_MEDIA_BANDWIDTH] = NOOM_EVENT_NAME_MEDIA_BANDWIDTH,
 };
 
 gchar *
@@ -1188,6 +1189,17 @@ noom_protocol_encode_media_relay (const gchar * state)
   return event;
 }
 
+JsonArray *
+noom_protocol_encode_media_bandwidth (guint base_bitrate)
+{
+  JsonArray *event = event_new (NOOM_EVENT_NAME_MEDIA_BANDWIDTH);
+  JsonObject *info = json_object_new ();
+
+  json_object_set_int_member (info, "base_bitrate", base_bitrate);
+  json_array_add_object_element (event, info);
+  return event;
+}
+
 void
 noom_server_event_clear (NoomServerEvent * event)
 {
@@ -1321,6 +1333,17 @@ noom_protocol_decode_event (JsonArray * args, NoomServerEvent * out,
     case NOOM_SERVER_EVENT_MEDIA_RELAY:
       out->state = get_string_member (node_object (arg (args, 1)), "state");
       return TRUE;
+    case NOOM_SERVER_EVENT_MEDIA_BANDWIDTH:{
+      gint64 v = -1;
+
+      o = node_object (arg (args, 1));
+      if (!get_int_member (o, "base_bitrate", &v) || v < 0 || v > G_MAXUINT)
+        return bad_argument (error,
+            "The server sent a media bandwidth without a base_bitrate in "
+            "bits per second");
+      out->base_bitrate = (guint) v;
+      return TRUE;
+    }
     case NOOM_SERVER_EVENT_PARTICIPANT_MEDIA:{
       NoomMediaState given;
 

@@ -231,6 +231,7 @@ NoomParticipant *noom_protocol_decode_participant (JsonObject * object,
 #define NOOM_EVENT_NAME_MEDIA_RELAY "media_relay"
 #define NOOM_EVENT_NAME_MEDIA_STATE "media_state"
 #define NOOM_EVENT_NAME_PARTICIPANT_MEDIA "participant_media"
+#define NOOM_EVENT_NAME_MEDIA_BANDWIDTH "media_bandwidth"
 
 /* Text from a client made fit for an error message or a log line: valid
  * UTF-8 (invalid bytes become U+FFFD), at most @max characters, followed
@@ -376,6 +377,7 @@ typedef enum {
   NOOM_SERVER_EVENT_MEDIA_RELAY,        /* media_relay({state}) */
   NOOM_SERVER_EVENT_PARTICIPANT_MEDIA,  /* participant_media({id, audio,
                                          * video, screen}) */
+  NOOM_SERVER_EVENT_MEDIA_BANDWIDTH,    /* media_bandwidth({base_bitrate}) */
 } NoomServerEventType;
 
 /* One room of a room_change list. */
@@ -409,6 +411,7 @@ typedef struct {
   const gchar *message;         /* NOOM_ERROR */
   const gchar *event;           /* NOOM_ERROR: the failed request's name */
   const gchar *state;           /* MEDIA_RELAY: "restarting", "ready" */
+  guint base_bitrate;           /* MEDIA_BANDWIDTH: bit/s, 0 for none */
   GArray *rooms;                /* ROOM_CHANGE: NoomRoomEntry; owned */
   NoomMediaState media_state;   /* PARTICIPANT_MEDIA */
 } NoomServerEvent;
@@ -444,6 +447,10 @@ JsonArray *noom_protocol_encode_error_code (const gchar * code,
     const gchar * message, const gchar * event);
 /* media_relay({"state"}): @state one of NOOM_MEDIA_RELAY_STATE_*. */
 JsonArray *noom_protocol_encode_media_relay (const gchar * state);
+/* media_bandwidth({"base_bitrate"}) (§11): what the lowest layer of a
+ * publisher's video should fit in, bit/s: the smallest share of a
+ * subscriber's estimate; 0: none is known. */
+JsonArray *noom_protocol_encode_media_bandwidth (guint base_bitrate);
 /* participant_media({"id","audio","video","screen"}) */
 JsonArray *noom_protocol_encode_participant_media (const gchar * id,
     NoomMediaState state);

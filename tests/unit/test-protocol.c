@@ -686,6 +686,40 @@ test_relay (void)
 }
 
 /* §11: media_relay, and the relay's errors passed through as written. */
+/* media_bandwidth (§11): the relay's word to a publisher; a value that
+ * is not a bit rate is refused, not read as 0 ("no limit"). */
+static void
+test_media_bandwidth (void)
+{
+  static const gchar *const bad[] = {
+    "[\"media_bandwidth\"]",
+    "[\"media_bandwidth\",{}]",
+    "[\"media_bandwidth\",{\"base_bitrate\":-1}]",
+    "[\"media_bandwidth\",{\"base_bitrate\":\"300000\"}]",
+    "[\"media_bandwidth\",{\"base_bitrate\":4294967296}]",
+  };
+  g_autofree gchar *frame = take_frame (noom_protocol_encode_media_bandwidth
+      (225000), -1);
+  g_auto (NoomServerEvent) ev = { 0, };
+  G_GNUC_UNUSED g_autoptr (JsonNode) node =
+      event_round_trip (noom_protocol_encode_media_bandwidth (0), &ev);
+  guint i;
+
+  g_assert_cmpstr (frame, ==,
+      "42[\"media_bandwidth\",{\"base_bitrate\":225000}]");
+  g_assert_cmpint (ev.type, ==, NOOM_SERVER_EVENT_MEDIA_BANDWIDTH);
+  g_assert_cmpuint (ev.base_bitrate, ==, 0);
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autoptr (JsonNode) args = parse_json (bad[i]);
+    g_auto (NoomServerEvent) out = { 0, };
+    g_autoptr (GError) error = NULL;
+
+    g_assert_false (noom_protocol_decode_event (json_node_get_array (args),
+            &out, &error));
+    g_assert_error (error, NOOM_ROOM_ERROR, NOOM_ROOM_ERROR_BAD_ARGUMENT);
+  }
+}
+
 static void
 test_media_relay (void)
 {
@@ -1220,6 +1254,7 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/event/relay", test_relay);
   g_test_add_func ("/protocol/event/noom-error", test_error_event);
   g_test_add_func ("/protocol/event/media-relay", test_media_relay);
+  g_test_add_func ("/protocol/event/media-bandwidth", test_media_bandwidth);
   g_test_add_func ("/protocol/error-codes", test_error_codes);
   g_test_add_func ("/protocol/event/refused", test_event_refused);
   g_test_add_func ("/protocol/participant/unknown-media",
