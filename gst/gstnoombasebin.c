@@ -274,6 +274,14 @@ do_relay_lost (GstElement * element)
     KLASS (element)->relay_lost (GST_NOOM_BASE_BIN (element));
 }
 
+static void
+do_relay_bandwidth (GstElement * element, guint base_bitrate)
+{
+  if (KLASS (element)->relay_bandwidth)
+    KLASS (element)->relay_bandwidth (GST_NOOM_BASE_BIN (element),
+        base_bitrate);
+}
+
 static const GstNoomSessionHooks hooks = {
   .accept = do_accept,
   .peer_added = do_peer_added,
@@ -289,6 +297,7 @@ static const GstNoomSessionHooks hooks = {
   .joined = do_joined,
   .connection_lost = do_connection_lost,
   .relay_lost = do_relay_lost,
+  .relay_bandwidth = do_relay_bandwidth,
 };
 
 /* ------------------------------------------------------------------------ */

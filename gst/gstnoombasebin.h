@@ -52,6 +52,7 @@ struct _GstNoomBaseBinClass
   void (*joined) (GstNoomBaseBin * self, const gchar * room);
   void (*connection_lost) (GstNoomBaseBin * self);
   void (*relay_lost) (GstNoomBaseBin * self);
+  void (*relay_bandwidth) (GstNoomBaseBin * self, guint base_bitrate);
 };
 
 GstNoomSession *gst_noom_base_bin_get_session (GstNoomBaseBin * self);

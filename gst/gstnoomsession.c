@@ -1926,6 +1926,23 @@ on_relay_offer (GstNoomSession * self, GstNoomPeer * peer, const gchar * from,
   gst_noom_peer_handle_offer (peer, sdp);
 }
 
+/* media_bandwidth (§11): the relay's word on what the slowest subscriber
+ * of our video takes. */
+static void
+on_media_bandwidth (NoomClient * client, guint base_bitrate,
+    GstNoomSession * self)
+{
+  if (!self->relay_id || self->state != GST_NOOM_SESSION_STATE_JOINED) {
+    GST_DEBUG_OBJECT (self, "media_bandwidth %u outside an SFU room: "
+        "skipped", base_bitrate);
+    return;
+  }
+  GST_DEBUG_OBJECT (self, "the relay: our video's lowest layer for %u bit/s",
+      base_bitrate);
+  if (self->hooks.relay_bandwidth)
+    self->hooks.relay_bandwidth (self->element, base_bitrate);
+}
+
 /* media_relay (§11): the relay stopped; the new one offers again once it
  * is up. */
 static void
@@ -2456,6 +2473,8 @@ connect_client (GstNoomSession * self)
       G_CALLBACK (on_media_relay), self);
   g_signal_connect (self->client, "participant-media",
       G_CALLBACK (on_participant_media), self);
+  g_signal_connect (self->client, "media-bandwidth",
+      G_CALLBACK (on_media_bandwidth), self);
   g_signal_connect (self->client, "disconnected",
       G_CALLBACK (on_disconnected), self);
 

@@ -64,6 +64,10 @@ typedef struct
    * peer_removed) because of that; the new relay's first offer makes a
    * fresh one.  The participants stay in the room. */
   void (*relay_lost) (GstElement * element);
+  /* SFU rooms: the relay's media_bandwidth, what the lowest layer of our
+   * video should fit in (bit/s) for the slowest subscriber; 0 when none
+   * limits it.  Also 0 once the relay is lost. */
+  void (*relay_bandwidth) (GstElement * element, guint base_bitrate);
 } GstNoomSessionHooks;
 
 /* Property ids shared by noomsink and noomsrc; an element's own ids start

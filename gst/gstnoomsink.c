@@ -179,6 +179,7 @@ struct _GstNoomSink
   guint min_bitrate, start_bitrate, max_bitrate;
   GPtrArray *bwes;              /* PeerBwe*, a ref each */
   guint encoder_bitrate, base_bitrate;  /* what the encoder was given */
+  guint relay_base_bitrate;     /* SFU: the relay's media_bandwidth */
   gint64 last_plan;
 };
 
@@ -1158,6 +1159,14 @@ replan (GstNoomSink * self, gboolean force)
     g_mutex_unlock (&pb->lock);
   }
   if (layered) {
+    /* In an SFU room our one receiver is the relay, which passes layer 0
+     * alone to a subscriber whose share of its own link is short of the
+     * whole stream: layer 0 is sized for the slowest of them as for the
+     * slowest receiver of a mesh room (docs/protocol.md §11,
+     * media_bandwidth).  It never raises the whole stream. */
+    if (self->relay_base_bitrate && estimates->len == 1 &&
+        self->relay_base_bitrate < g_array_index (estimates, guint, 0))
+      g_array_append_val (estimates, self->relay_base_bitrate);
     gst_noom_bwe_plan ((guint *) estimates->data, estimates->len, min, max,
         &total, &base);
   } else {
@@ -2006,6 +2015,24 @@ sink_peer_removing (GstNoomBaseBin * element, GstNoomPeer * peer)
     branch_unlink (branches->pdata[i]);
 }
 
+/* media_bandwidth from the relay (session thread). */
+static void
+sink_relay_bandwidth (GstNoomBaseBin * element, guint base_bitrate)
+{
+  GstNoomSink *self = GST_NOOM_SINK (element);
+
+  GST_OBJECT_LOCK (self);
+  if (self->relay_base_bitrate == base_bitrate) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  self->relay_base_bitrate = base_bitrate;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "the relay's slowest subscriber takes %u bit/s of "
+      "our video%s", base_bitrate, base_bitrate ? "" : " (none is limited)");
+  replan (self, TRUE);
+}
+
 static void
 sink_peer_removed (GstNoomBaseBin * element, GstNoomPeer * peer)
 {
@@ -2014,6 +2041,12 @@ sink_peer_removed (GstNoomBaseBin * element, GstNoomPeer * peer)
   g_signal_handlers_disconnect_by_data (gst_noom_peer_get_webrtcbin (peer),
       peer);
   bwe_peer_removed (GST_NOOM_SINK (element), peer);
+  /* a new relay tells its own subscribers' needs */
+  if (gst_noom_peer_get_plan (peer)->relay) {
+    GST_OBJECT_LOCK (element);
+    GST_NOOM_SINK (element)->relay_base_bitrate = 0;
+    GST_OBJECT_UNLOCK (element);
+  }
   branches = gst_noom_peer_steal_tracks (peer);
   g_ptr_array_set_free_func (branches, branch_free);
   g_ptr_array_unref (branches);
@@ -2248,6 +2281,7 @@ gst_noom_sink_class_init (GstNoomSinkClass * klass)
   base_class->peer_connected = sink_peer_connected;
   base_class->peer_removing = sink_peer_removing;
   base_class->peer_removed = sink_peer_removed;
+  base_class->relay_bandwidth = sink_relay_bandwidth;
 
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_VIDEO_CODEC, 0);
   gst_type_mark_as_plugin_api (GST_TYPE_NOOM_CONGESTION_CONTROL, 0);
