@@ -880,6 +880,16 @@ on_relay_message (const gchar * op, JsonObject * m, gpointer user_data)
           NOOM_EVENT_NAME_OFFER);
       conn_emit (c, out);
     }
+  } else if (strcmp (op, NOOM_EVENT_NAME_MEDIA_BANDWIDTH) == 0) {
+    gint64 base = -1;
+
+    if (!noom_json_node_get_int (json_object_get_member (m, "base_bitrate"),
+            &base) || base < 0 || base > G_MAXUINT) {
+      g_message ("relay: skipped a media_bandwidth without base_bitrate");
+    } else if ((c = relay_target (self, op, m)) != NULL) {
+      out = noom_protocol_encode_media_bandwidth ((guint) base);
+      conn_emit (c, out);
+    }
   } else if (strcmp (op, "stats") == 0) {
     on_relay_stats (self, m);
   } else {

@@ -54,6 +54,11 @@ GST_DEBUG_CATEGORY_EXTERN (relay_debug);
  * this long (µs): each try overloads its link for a moment (noomsink's
  * rule) */
 #define UPSWITCH_BACKOFF (8 * G_USEC_PER_SEC)
+/* media_bandwidth to a publisher: when its slowest subscriber's share
+ * moved by a tenth, at most this often (µs), and again this often while
+ * it holds (a message may cross a relay restart) */
+#define TELL_MIN_INTERVAL (1 * G_USEC_PER_SEC)
+#define TELL_REPEAT_INTERVAL (10 * G_USEC_PER_SEC)
 
 /* What the relay forwards: per kind, the first entry is what it offers
  * the participants that send through Socket.IO; an HTTP participant's
@@ -1050,6 +1055,7 @@ track_measure (Track * track, gdouble dt)
   gdouble rate = 8.0 * (bytes - track->last_bytes) / dt;
   gdouble base_rate = 8.0 * (base - track->last_base_bytes) / dt;
 
+  track->slowest_share = G_MAXUINT;
   track->last_bytes = bytes;
   track->last_base_bytes = base;
   track->bitrate = track->bitrate ? 0.6 * track->bitrate + 0.4 * rate : rate;
@@ -1093,6 +1099,7 @@ member_adapt (Member * m, gint64 now)
         || !b->track->bitrate)
       continue;
     share = video > 0 ? budget * b->track->bitrate / video : budget;
+    b->track->slowest_share = MIN (b->track->slowest_share, share);
     layer = gst_noom_bwe_choose_layer (share, b->track->bitrate, b->layer,
         ramping);
     if (layer > b->layer && now < b->no_upswitch_until)
@@ -1107,6 +1114,37 @@ member_adapt (Member * m, gint64 now)
     b->layer = layer;
     g_atomic_int_set (&b->layers->max_layer, layer);
   }
+}
+
+/* Tells a noomsink publisher (kind "publisher") what its video's layer 0
+ * should fit in: the smallest share of a subscriber's estimate, for which
+ * it sizes that layer as for a mesh room's slowest receiver
+ * (docs/protocol.md §11, media_bandwidth); 0 when no subscriber's
+ * estimate is known. */
+static void
+track_tell (Relay * relay, Track * track, gint64 now)
+{
+  Member *owner = track->owner;
+  guint base = track->slowest_share == G_MAXUINT ? 0 : track->slowest_share;
+  gboolean moved = (base == 0) != (track->told_base == 0) ||
+      ABS ((gint64) base - (gint64) track->told_base) > track->told_base / 10;
+  JsonBuilder *b;
+
+  if (!owner || track->kind != KIND_VIDEO || g_strcmp0 (owner->kind,
+          "publisher") || !g_atomic_int_get (&track->layered))
+    return;
+  if (!(moved && now - track->told_at >= TELL_MIN_INTERVAL) &&
+      !(base && now - track->told_at >= TELL_REPEAT_INTERVAL))
+    return;
+  if (moved)
+    GST_INFO ("%s: its video's slowest subscriber takes %u bit/s", owner->id,
+        base);
+  track->told_base = base;
+  track->told_at = now;
+  b = message_begin ("media_bandwidth", owner);
+  json_builder_set_member_name (b, "base_bitrate");
+  json_builder_add_int_value (b, base);
+  message_send (relay, b);
 }
 
 /* Measures every track and chooses every subscriber's layers (main
@@ -1135,6 +1173,13 @@ forward_adapt (Relay * relay)
     g_hash_table_iter_init (&members, ((RelayRoom *) room)->members);
     while (g_hash_table_iter_next (&members, NULL, &member))
       member_adapt (member, now);
+  }
+  g_hash_table_iter_init (&rooms, relay->rooms);
+  while (g_hash_table_iter_next (&rooms, NULL, &room)) {
+    g_hash_table_iter_init (&members, ((RelayRoom *) room)->members);
+    while (g_hash_table_iter_next (&members, NULL, &member))
+      for (i = 0; i < ((Member *) member)->tracks->len; i++)
+        track_tell (relay, ((Member *) member)->tracks->pdata[i], now);
   }
 }
 

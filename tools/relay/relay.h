@@ -143,6 +143,10 @@ struct _Track
   gint layered;                 /* atomic: VP8 with temporal layer ids */
   guint64 last_bytes, last_base_bytes;  /* main thread */
   guint bitrate, base_bitrate;  /* main thread: bit/s, the last second's */
+  /* main thread: the smallest share of a subscriber's estimate this
+   * round (G_MAXUINT: none known), and the last media_bandwidth sent */
+  guint slowest_share, told_base;
+  gint64 told_at;
 };
 
 struct _Branch
