@@ -103,6 +103,25 @@ grow (GstNoomBwe * bwe, gint64 now, gdouble dt)
     bwe->ramping = FALSE;
 }
 
+gboolean
+gst_noom_twcc_report_get (GObject * rtpsession, GstNoomTwccReport * r)
+{
+  GstStructure *st = NULL;
+
+  r->sent = r->received = 0;
+  r->loss_pct = 0;
+  r->delay_trend = G_MININT64;
+  g_object_get (rtpsession, "twcc-stats", &st, NULL);
+  if (!st)
+    return FALSE;
+  gst_structure_get_uint (st, "bitrate-sent", &r->sent);
+  gst_structure_get_uint (st, "bitrate-recv", &r->received);
+  gst_structure_get_double (st, "packet-loss-pct", &r->loss_pct);
+  gst_structure_get_int64 (st, "avg-delta-of-delta", &r->delay_trend);
+  gst_structure_free (st);
+  return r->sent != 0 || r->received != 0;
+}
+
 guint
 gst_noom_bwe_update_twcc (GstNoomBwe * bwe, gint64 now, guint bitrate_sent,
     guint bitrate_received, gdouble loss_pct, gint64 delay_trend)
@@ -329,4 +348,59 @@ keep:
   if (f->seq_offset)
     gst_rtp_buffer_set_seq (rtp, gst_rtp_buffer_get_seq (rtp) - f->seq_offset);
   return TRUE;
+}
+
+/* ---- RTP filters in pad probes ---- */
+
+typedef struct
+{
+  GstNoomRtpFilterFunc func;
+  gpointer data;
+} RtpFilter;
+
+static gboolean
+rtp_filter_buffer (const RtpFilter * f, GstBuffer ** buffer)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gboolean keep;
+
+  *buffer = gst_buffer_make_writable (*buffer);
+  if (!gst_rtp_buffer_map (*buffer, GST_MAP_READWRITE, &rtp))
+    return TRUE;
+  keep = f->func (&rtp, f->data);
+  gst_rtp_buffer_unmap (&rtp);
+  return keep;
+}
+
+static gboolean
+rtp_filter_list_item (GstBuffer ** buffer, guint idx, gpointer data)
+{
+  if (!rtp_filter_buffer (data, buffer))
+    gst_clear_buffer (buffer);
+  return TRUE;
+}
+
+GstPadProbeReturn
+gst_noom_rtp_filter_probe (GstPadProbeInfo * info, GstNoomRtpFilterFunc func,
+    gpointer data)
+{
+  RtpFilter f = { func, data };
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    gboolean keep = rtp_filter_buffer (&f, &buf);
+
+    GST_PAD_PROBE_INFO_DATA (info) = buf;
+    if (!keep)
+      return GST_PAD_PROBE_DROP;
+  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
+    GstBufferList *list =
+        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
+
+    gst_buffer_list_foreach (list, rtp_filter_list_item, &f);
+    GST_PAD_PROBE_INFO_DATA (info) = list;
+    if (gst_buffer_list_length (list) == 0)
+      return GST_PAD_PROBE_DROP;
+  }
+  return GST_PAD_PROBE_OK;
 }

@@ -46,6 +46,19 @@ typedef struct
 void gst_noom_bwe_init (GstNoomBwe * bwe, guint min_bitrate,
     guint start_bitrate, guint max_bitrate);
 
+/* One TWCC report, as an RTP session's "twcc-stats" gives it. */
+typedef struct
+{
+  guint sent, received;         /* bit/s, 0: unknown */
+  gdouble loss_pct;             /* 0..100 */
+  gint64 delay_trend;           /* ns, G_MININT64: unknown */
+} GstNoomTwccReport;
+
+/* Reads @rtpsession's "twcc-stats" into @r: FALSE for a report of nothing
+ * (the first ones, or nothing sent), which says nothing of the link. */
+gboolean gst_noom_twcc_report_get (GObject * rtpsession,
+    GstNoomTwccReport * r);
+
 /* A TWCC report at @now (µs): bitrates in bit/s (0: unknown), @loss_pct
  * 0..100, @delay_trend the average delta of the deltas of the packets'
  * send and arrival intervals in ns (G_MININT64: unknown).  Returns the new
@@ -112,5 +125,16 @@ void gst_noom_layer_filter_init (GstNoomLayerFilter * f);
  * Packets without a temporal layer id go through, renumbered. */
 gboolean gst_noom_layer_filter_process (GstNoomLayerFilter * f,
     GstRTPBuffer * rtp);
+
+/* What an RTP filter does with a packet (mapped writable): rewrites it in
+ * place and keeps it (TRUE), or drops it (FALSE). */
+typedef gboolean (*GstNoomRtpFilterFunc) (GstRTPBuffer * rtp, gpointer data);
+
+/* In a BUFFER or BUFFER_LIST pad probe: @func on each RTP packet that
+ * @info carries, made writable; a buffer that is not RTP goes through.
+ * GST_PAD_PROBE_DROP when nothing is left, GST_PAD_PROBE_OK otherwise
+ * (also for an @info that carries no buffer). */
+GstPadProbeReturn gst_noom_rtp_filter_probe (GstPadProbeInfo * info,
+    GstNoomRtpFilterFunc func, gpointer data);
 
 G_END_DECLS

@@ -1279,37 +1279,19 @@ retarget_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 static void
 on_twcc_stats (GObject * session, GParamSpec * pspec, PeerBwe * pb)
 {
-  GstStructure *st = NULL;
-  guint sent = 0, received = 0;
-  gdouble loss = 0;
-  gint64 trend = G_MININT64;
+  GstNoomTwccReport r;
   guint estimate;
 
-  g_object_get (session, "twcc-stats", &st, NULL);
-  if (!st)
+  if (!gst_noom_twcc_report_get (session, &r))
     return;
-  gst_structure_get_uint (st, "bitrate-sent", &sent);
-  gst_structure_get_uint (st, "bitrate-recv", &received);
-  gst_structure_get_double (st, "packet-loss-pct", &loss);
-  gst_structure_get_int64 (st, "avg-delta-of-delta", &trend);
-  gst_structure_free (st);
-
   g_mutex_lock (&pb->lock);
-  /* a report of nothing (the first ones, or nothing sent) says nothing */
-  if (sent == 0 && received == 0) {
-    g_mutex_unlock (&pb->lock);
-    return;
-  }
   estimate = gst_noom_bwe_update_twcc (&pb->bwe, g_get_monotonic_time (),
-      sent, received, loss, trend);
-  GST_DEBUG_OBJECT (pb->sink, "%s: sent %u received %u bit/s, loss %.1f %%, "
-      "delay trend %" G_GINT64_FORMAT " ns: estimate %u bit/s", pb->peer_id,
-      sent, received, loss, trend, estimate);
+      r.sent, r.received, r.loss_pct, r.delay_trend);
   pb->reported = TRUE;
   g_mutex_unlock (&pb->lock);
-  GST_LOG_OBJECT (pb->sink, "%s: sent %u received %u bit/s, loss %.1f %%, "
+  GST_DEBUG_OBJECT (pb->sink, "%s: sent %u received %u bit/s, loss %.1f %%, "
       "delay trend %" G_GINT64_FORMAT " ns: estimate %u bit/s", pb->peer_id,
-      sent, received, loss, trend, estimate);
+      r.sent, r.received, r.loss_pct, r.delay_trend, estimate);
   replan (pb->sink, FALSE);
 }
 
@@ -1502,62 +1484,30 @@ add_abs_send_time (Branch * b, GstRTPBuffer * rtp, guint id)
     GST_LOG_OBJECT (b->sink, "%s: no room for abs-send-time", b->peer_id);
 }
 
+/* One of a video branch's packets on its way to the peer (mapped
+ * writable): its layers, the TWCC extension it did not take, the
+ * abs-send-time it takes instead. */
 static gboolean
-filter_buffer (Branch * b, GstBuffer ** buffer)
+filter_rtp (GstRTPBuffer * rtp, gpointer data)
 {
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  gboolean keep = TRUE;
+  Branch *b = data;
   guint id;
 
-  *buffer = gst_buffer_make_writable (*buffer);
-  if (!gst_rtp_buffer_map (*buffer, GST_MAP_READWRITE, &rtp))
-    return TRUE;
   if (g_atomic_int_get (&b->strip_twcc))
-    strip_twcc (&rtp);
+    strip_twcc (rtp);
   if ((id = g_atomic_int_get (&b->abs_send_time_id)))
-    add_abs_send_time (b, &rtp, id);
-  if (b->layered) {
-    b->bwe->filter.max_layer = g_atomic_int_get (&b->bwe->max_layer);
-    keep = gst_noom_layer_filter_process (&b->bwe->filter, &rtp);
-  }
-  gst_rtp_buffer_unmap (&rtp);
-  return keep;
+    add_abs_send_time (b, rtp, id);
+  if (!b->layered)
+    return TRUE;
+  b->bwe->filter.max_layer = g_atomic_int_get (&b->bwe->max_layer);
+  return gst_noom_layer_filter_process (&b->bwe->filter, rtp);
 }
 
-static gboolean
-filter_list_item (GstBuffer ** buffer, guint idx, gpointer data)
-{
-  if (!filter_buffer (data, buffer))
-    gst_clear_buffer (buffer);
-  return TRUE;
-}
-
-/* A video branch's packets on their way to the peer: its layers, the
- * TWCC extension it did not take, the abs-send-time it takes instead.
- * The queue's streaming thread. */
+/* The queue's streaming thread. */
 static GstPadProbeReturn
 branch_filter (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
-  Branch *b = data;
-
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-
-    if (!filter_buffer (b, &buf)) {
-      GST_PAD_PROBE_INFO_DATA (info) = buf;
-      return GST_PAD_PROBE_DROP;
-    }
-    GST_PAD_PROBE_INFO_DATA (info) = buf;
-  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
-
-    list = gst_buffer_list_make_writable (list);
-    gst_buffer_list_foreach (list, filter_list_item, b);
-    GST_PAD_PROBE_INFO_DATA (info) = list;
-    if (gst_buffer_list_length (list) == 0)
-      return GST_PAD_PROBE_DROP;
-  }
-  return GST_PAD_PROBE_OK;
+  return gst_noom_rtp_filter_probe (info, filter_rtp, data);
 }
 
 /* Whether @media (an m-line of the peer's description) carries TWCC with

@@ -281,8 +281,6 @@ canon_buffer (gpointer data, GstBuffer * buffer)
     if (gst_noom_vp8_descriptor_parse (gst_rtp_buffer_get_payload (&rtp),
             gst_rtp_buffer_get_payload_len (&rtp), &d) && d.tid >= 0)
       g_atomic_int_set (&track->layered, TRUE);
-    if (d.tid <= 0)
-      (void) __atomic_fetch_add (&track->base_bytes, size, __ATOMIC_RELAXED);
   }
   gst_rtp_buffer_set_ssrc (&rtp, track->ssrc);
   gst_rtp_buffer_set_payload_type (&rtp, forward_codecs[track->codec].payload);
@@ -760,31 +758,17 @@ layers_free (gpointer data)
  * for the TWCC sequence number its webrtcbin's RTP session writes (it
  * writes into packets that carry the extension, and adds none). */
 static gboolean
-layers_buffer (struct _Layers *l, GstBuffer ** buffer)
+layers_rtp (GstRTPBuffer * rtp, gpointer data)
 {
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  gboolean keep;
+  struct _Layers *l = data;
+  guint8 seq[2] = { 0, 0 };
 
-  *buffer = gst_buffer_make_writable (*buffer);
-  if (!gst_rtp_buffer_map (*buffer, GST_MAP_READWRITE, &rtp))
-    return TRUE;
   l->filter.max_layer = g_atomic_int_get (&l->max_layer);
-  keep = gst_noom_layer_filter_process (&l->filter, &rtp);
-  if (keep && l->twcc) {
-    guint8 seq[2] = { 0, 0 };
-
-    gst_rtp_buffer_add_extension_onebyte_header (&rtp, RELAY_TWCC_ID, seq,
+  if (!gst_noom_layer_filter_process (&l->filter, rtp))
+    return FALSE;
+  if (l->twcc)
+    gst_rtp_buffer_add_extension_onebyte_header (rtp, RELAY_TWCC_ID, seq,
         sizeof (seq));
-  }
-  gst_rtp_buffer_unmap (&rtp);
-  return keep;
-}
-
-static gboolean
-layers_list_item (GstBuffer ** buffer, guint idx, gpointer data)
-{
-  if (!layers_buffer (data, buffer))
-    gst_clear_buffer (buffer);
   return TRUE;
 }
 
@@ -794,29 +778,16 @@ layers_probe (GstPad * pad, GstPadProbeInfo * info, gpointer data)
 {
   struct _Layers *l = data;
 
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-    gboolean keep = layers_buffer (l, &buf);
-
-    GST_PAD_PROBE_INFO_DATA (info) = buf;
-    if (!keep)
-      return GST_PAD_PROBE_DROP;
-  } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
-    GstBufferList *list =
-        gst_buffer_list_make_writable (GST_PAD_PROBE_INFO_BUFFER_LIST (info));
-
-    gst_buffer_list_foreach (list, layers_list_item, l);
-    GST_PAD_PROBE_INFO_DATA (info) = list;
-    if (gst_buffer_list_length (list) == 0)
-      return GST_PAD_PROBE_DROP;
-  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
-      && l->twcc
-      && GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS) {
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
     /* the RTP session learns the extension's id from the caps */
-    gst_event_unref (GST_PAD_PROBE_INFO_EVENT (info));
-    GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (l->caps);
+    if (l->twcc
+        && GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_CAPS) {
+      gst_event_unref (GST_PAD_PROBE_INFO_EVENT (info));
+      GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_caps (l->caps);
+    }
+    return GST_PAD_PROBE_OK;
   }
-  return GST_PAD_PROBE_OK;
+  return gst_noom_rtp_filter_probe (info, layers_rtp, l);
 }
 
 static void
@@ -1006,30 +977,19 @@ branch_new_for_answer (Track * track, Member * to, guint mline, gint payload)
 static void
 on_twcc_stats (GObject * session, GParamSpec * pspec, Member * m)
 {
-  GstStructure *st = NULL;
-  guint sent = 0, received = 0, estimate;
-  gdouble loss = 0;
-  gint64 trend = G_MININT64;
+  GstNoomTwccReport r;
+  guint estimate;
 
-  g_object_get (session, "twcc-stats", &st, NULL);
-  if (!st)
-    return;
-  gst_structure_get_uint (st, "bitrate-sent", &sent);
-  gst_structure_get_uint (st, "bitrate-recv", &received);
-  gst_structure_get_double (st, "packet-loss-pct", &loss);
-  gst_structure_get_int64 (st, "avg-delta-of-delta", &trend);
-  gst_structure_free (st);
-  /* a report of nothing (the first ones, or nothing sent) says nothing */
-  if (sent == 0 && received == 0)
+  if (!gst_noom_twcc_report_get (session, &r))
     return;
   g_mutex_lock (&m->bwe_lock);
   estimate = gst_noom_bwe_update_twcc (&m->bwe, g_get_monotonic_time (),
-      sent, received, loss, trend);
+      r.sent, r.received, r.loss_pct, r.delay_trend);
   m->bwe_reported = TRUE;
   g_mutex_unlock (&m->bwe_lock);
   GST_LOG ("%s: sent %u received %u bit/s, loss %.1f %%, delay trend %"
-      G_GINT64_FORMAT " ns: estimate %u bit/s", m->id, sent, received, loss,
-      trend, estimate);
+      G_GINT64_FORMAT " ns: estimate %u bit/s", m->id, r.sent, r.received,
+      r.loss_pct, r.delay_trend, estimate);
 }
 
 /* @rtpsession, one of @m's webrtcbin's: its TWCC reports are @m's link
@@ -1051,16 +1011,11 @@ static void
 track_measure (Track * track, gdouble dt)
 {
   guint64 bytes = __atomic_load_n (&track->bytes, __ATOMIC_RELAXED);
-  guint64 base = __atomic_load_n (&track->base_bytes, __ATOMIC_RELAXED);
   gdouble rate = 8.0 * (bytes - track->last_bytes) / dt;
-  gdouble base_rate = 8.0 * (base - track->last_base_bytes) / dt;
 
   track->slowest_share = G_MAXUINT;
   track->last_bytes = bytes;
-  track->last_base_bytes = base;
   track->bitrate = track->bitrate ? 0.6 * track->bitrate + 0.4 * rate : rate;
-  track->base_bitrate = track->base_bitrate ?
-      0.6 * track->base_bitrate + 0.4 * base_rate : base_rate;
 }
 
 /* @m's video branches get the layers that fit its estimate: its audio

@@ -139,10 +139,10 @@ struct _Track
   guint keyframe_source;        /* main thread: the timeout holding it */
   /* what arrives, for the choice of layers: added to on the publisher's
    * streaming thread, read on the main thread */
-  guint64 bytes, base_bytes;    /* atomic: all, and temporal layer 0's */
+  guint64 bytes;                /* atomic */
   gint layered;                 /* atomic: VP8 with temporal layer ids */
-  guint64 last_bytes, last_base_bytes;  /* main thread */
-  guint bitrate, base_bitrate;  /* main thread: bit/s, the last second's */
+  guint64 last_bytes;           /* main thread */
+  guint bitrate;                /* main thread: bit/s, smoothed */
   /* main thread: the smallest share of a subscriber's estimate this
    * round (G_MAXUINT: none known), and the last media_bandwidth sent */
   guint slowest_share, told_base;
