@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { haveRedis, startRedis } from './lib/redis.mjs';
+import { OFFER as WHIP_OFFER } from './lib/whip-offer.mjs';
 import { startCluster, startNode } from './lib/cluster.mjs';
 import { havePromtool, sample, promtool, metrics } from './lib/metrics.mjs';
 import {
@@ -284,37 +285,104 @@ test('cluster: one admitted after a join, whose join message comes before that j
 
 const STAND_IN = fileURLToPath(new URL('./lib/relay-stand-in.mjs', import.meta.url));
 
-test('cluster: an SFU room\'s media is one node\'s: recorded in Redis, joins elsewhere refused', { skip }, async () => {
+// What node @server's relay stand-in got, as objects, in order.
+function relayGot(server, pred = () => true) {
+  return server.logLines(/relay-stand-in: got /)
+    .map((l) => JSON.parse(l.slice(l.indexOf('got ') + 4)))
+    .filter(pred);
+}
+function waitRelayGot(server, pred, what, ms = 3000) {
+  return server.until(() => relayGot(server, pred)[0], `the relay to get ${what}`,
+    ms * TIME_SCALE);
+}
+const ANSWER_VIDEO = {
+  type: 'answer',
+  sdp: 'v=0\r\no=- 3 4 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n' +
+    'm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n',
+};
+
+test('cluster: an SFU room across nodes: the first node\'s relay serves every node\'s participants, and another node takes the room when it dies', { skip }, async () => {
   const sfu = ['--sfu', '--relay', process.execPath, '--relay-arg', STAND_IN];
-  const s4 = await startServer(['--redis', `redis://127.0.0.1:${redisPort}/3`,
-    '--node-id', 'n4', ...sfu]);
-  const s5 = await startServer(['--redis', `redis://127.0.0.1:${redisPort}/3`,
-    '--node-id', 'n5', ...sfu]);
+  const redisUrl = `redis://127.0.0.1:${redisPort}/3`;
+  const s4 = await startNode(redisUrl, 'n4', sfu);
+  const s5 = await startNode(redisUrl, 'n5', sfu);
+  const room = 'sfu-room';
+  const opts = (nickname) => [room, { nickname, kind: 'publisher', sends: ['video'], media: ['sfu'] }];
+  let a, b, c;
   try {
-    await s4.waitLog(/joined the cluster/);
-    await s5.waitLog(/joined the cluster/);
-    const opts = ['sfu-room', { media: ['sfu'] }];
-    const a = await connect(s4.url);
-    const b = await connect(s5.url);
-    const c = await connect(s4.url);
-    assert.equal((await ack(a, 'join_room', ...opts)).ok, true);
-    assert.equal(redisCli('GET', 'noom:sfu:sfu-room').trim(), 'n4');
-    const r = await ack(b, 'join_room', ...opts);
-    assert.equal(r.error.code, 'unavailable');
-    assert.match(r.error.message, /through server n4/);
-    assert.equal((await ack(c, 'join_room', ...opts)).ok, true);
-    // Empty again: the record goes, and any node may take the room.
-    closeAll(a, c);
-    await s4.waitLog(/leave room="sfu-room".*count=0/);
-    await deadline(new Promise((resolve) => {
-      const t = setInterval(() => {
-        if (redisCli('EXISTS', 'noom:sfu:sfu-room').trim() === '0') { clearInterval(t); resolve(); }
-      }, 50);
-    }), 3000, 'noom:sfu:sfu-room to go');
-    assert.equal((await ack(b, 'join_room', ...opts)).ok, true);
-    assert.equal(redisCli('GET', 'noom:sfu:sfu-room').trim(), 'n5');
-    closeAll(b);
+    a = await connect(s4.url);
+    b = await connect(s5.url);
+    c = await connect(s5.url);
+    assert.equal((await ack(a, 'enter_room', ...opts('ann'))).ok, true);
+    assert.equal(redisCli('GET', `noom:sfu:${room}`).trim(), 'n4');
+    await take(a, 'offer', { pred: ([, from]) => from === '~sfu' });
+
+    // b, on n5, is admitted; n4's relay gets its join and offers to it.
+    assert.equal((await ack(b, 'enter_room', ...opts('bob'))).ok, true);
+    await s5.waitLog(new RegExp(`sfu room="${room}" id=${b.id}: media through node n4`));
+    const join = await waitRelayGot(s4, (m) => m.op === 'join' && m.participant?.id === b.id, 'b\'s join');
+    assert.equal(join.room, room);
+    assert.equal(join.participant.nickname, 'bob');
+    const [offer, from] = await take(b, 'offer', { ms: 5000 });
+    assert.equal(from, '~sfu');
+    assert.deepEqual(offer.tracks, [{ mid: '0', kind: 'video', id: b.id, upload: true }]);
+
+    // Its answer, ice and offer_failed go to n4's relay; the relay's
+    // candidate comes back to it.
+    assert.deepEqual(await ack(b, 'answer', ANSWER_VIDEO, room, '~sfu'), { ok: true });
+    assert.deepEqual(await waitRelayGot(s4, (m) => m.op === 'answer' && m.from === b.id, 'b\'s answer'),
+      { op: 'answer', room, from: b.id, description: ANSWER_VIDEO });
+    assert.deepEqual(await take(b, 'ice', { ms: 5000 }), [CAND, '~sfu']);
+    assert.deepEqual(await ack(b, 'ice', CAND, room, '~sfu'), { ok: true });
+    assert.deepEqual(await waitRelayGot(s4, (m) => m.op === 'ice' && m.from === b.id, 'b\'s candidate'),
+      { op: 'ice', room, from: b.id, candidate: CAND });
+    assert.deepEqual(await ack(b, 'offer_failed', { reason: 'test' }, room, '~sfu'), { ok: true });
+    await waitRelayGot(s4, (m) => m.op === 'offer_failed' && m.from === b.id, 'b\'s offer_failed');
+    // A rename reaches it too.
+    await setNick(b, 'bobby');
+    await waitRelayGot(s4, (m) => m.op === 'update' && m.participant?.nickname === 'bobby', 'b\'s update');
+
+    // c, also on n5, joins and leaves: n4's relay gets its leave once.
+    assert.equal((await ack(c, 'enter_room', room, { media: ['sfu'] })).ok, true);
+    await waitRelayGot(s4, (m) => m.op === 'join' && m.participant?.id === c.id, 'c\'s join');
+    assert.equal((await ack(c, 'leave_room')).ok, true);
+    await waitRelayGot(s4, (m) => m.op === 'leave' && m.id === c.id, 'c\'s leave');
+    await sync(b);
+    // A WHIP publisher POSTed to n5 is answered by n4's relay, and its
+    // DELETE takes it out of that relay.
+    const w = await http(s5, `/whip/${room}`, {
+      method: 'POST', body: WHIP_OFFER, headers: { 'Content-Type': 'application/sdp' },
+    });
+    assert.equal(w.status, 201, w.body);
+    assert.match(w.body, /a=ice-ufrag:rlay/);
+    const wjoin = await waitRelayGot(s4, (m) => m.op === 'join' && typeof m.offer === 'string', 'the WHIP join');
+    assert.equal(wjoin.offer, WHIP_OFFER);
+    assert.equal((await http(s5, w.headers.get('location'), { method: 'DELETE' })).status, 200);
+    await waitRelayGot(s4, (m) => m.op === 'leave' && m.id === wjoin.participant.id, 'the WHIP leave');
+
+    // n5's relay got nothing of n5's participants in this room.
+    assert.deepEqual(relayGot(s5, (m) => m.room === room), []);
+    assert.equal(relayGot(s4, (m) => m.op === 'leave' && m.id === c.id).length, 1);
+
+    // n4 dies: b loses its relay connection (media_relay restarting), n5
+    // takes the room, and its own relay offers to b.
+    s4.child.kill('SIGKILL');
+    await s4.exit;
+    assert.deepEqual(await take(b, 'media_relay', { ms: 10000 * TIME_SCALE }), [{ state: 'restarting' }]);
+    assert.deepEqual(await take(b, 'media_relay', { ms: 5000 * TIME_SCALE }), [{ state: 'ready' }]);
+    assert.equal(redisCli('GET', `noom:sfu:${room}`).trim(), 'n5');
+    const rejoin = await waitRelayGot(s5, (m) => m.op === 'join' && m.participant?.id === b.id, 'b\'s join on n5');
+    assert.equal(rejoin.participant.nickname, 'bobby');
+    const [again, from2] = await take(b, 'offer', { ms: 5000 });
+    assert.equal(from2, '~sfu');
+    assert.equal(again.tracks[0].id, b.id);
+    assert.deepEqual(await ack(b, 'answer', ANSWER_VIDEO, room, '~sfu'), { ok: true });
+    await waitRelayGot(s5, (m) => m.op === 'answer' && m.from === b.id, 'b\'s answer on n5');
+    const bid = b.id;
+    closeAll(a, b, c);
+    await waitRelayGot(s5, (m) => m.op === 'leave' && m.id === bid, 'b\'s leave on n5');
   } finally {
+    closeAll(...[a, b, c].filter(Boolean));
     await s4.stop();
     await s5.stop();
   }

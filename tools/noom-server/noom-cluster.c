@@ -42,8 +42,11 @@
  * relays.  Any other frame, and a received one that does not read as an
  * event (Redis is input), counts as "other", the last. */
 static const gchar *const relay_events[] = {
-  "new_message", "offer", "answer", "ice", "offer_failed", "other",
+  "new_message", "offer", "answer", "ice", "offer_failed", "sfu", "other",
 };
+
+/* What goes between a node and the relay of another (SFU rooms). */
+#define RELAY_EVENT_SFU (N_RELAY_EVENTS - 2)
 
 #define N_RELAY_EVENTS G_N_ELEMENTS (relay_events)
 
@@ -85,34 +88,47 @@ static const gchar *const script_kinds[SCRIPT_N_KINDS] = {
   "redis.call('SREM', 'noom:rooms', room) " \
   "redis.call('DEL', 'noom:sfu:' .. room) end end\n"
 
+/* The node whose relay forwards the media of room @room (an SFU room):
+ * the recorded one while it is alive, else @node, recorded now. */
+#define LUA_MEDIA_NODE \
+  "local function media_node(room, node)\n" \
+  "  local sk = 'noom:sfu:' .. room\n" \
+  "  local owner = redis.call('GET', sk)\n" \
+  "  if owner and owner ~= node and " \
+  "redis.call('EXISTS', 'noom:alive:' .. owner) == 1 then return owner end\n" \
+  "  redis.call('SET', sk, node) return node end\n"
+
 /* ARGV: room, id, entry, max, old room, leave message, join message,
- * node, sfu ("1": the room's media goes through this node's relay, which
- * it must own) */
-static const gchar join_script[] = LUA_PUBLISH
+ * node, sfu ("1": this node has a relay; the answer's third element is
+ * the node whose relay forwards the room's media) */
+static const gchar join_script[] = LUA_PUBLISH LUA_MEDIA_NODE
     "local rk = 'noom:room:' .. ARGV[1]\n"
     "local max = tonumber(ARGV[4])\n"
     "if redis.call('HEXISTS', rk, ARGV[2]) == 0 and max > 0 and "
     "redis.call('HLEN', rk) >= max then return {0} end\n"
-    "if ARGV[9] == '1' then\n"
-    "  local sk = 'noom:sfu:' .. ARGV[1]\n"
-    "  local owner = redis.call('GET', sk)\n"
-    "  if owner and owner ~= ARGV[8] and "
-    "redis.call('EXISTS', 'noom:alive:' .. owner) == 1 then "
-    "return {2, owner} end\n"
-    "  redis.call('SET', sk, ARGV[8]) end\n"
+    "local media = ''\n"
+    "if ARGV[9] == '1' then media = media_node(ARGV[1], ARGV[8]) end\n"
     "if ARGV[5] ~= '' and ARGV[5] ~= ARGV[1] then\n"
     "  drop(ARGV[5], ARGV[2]) pub(ARGV[6]) end\n"
     "redis.call('HSET', rk, ARGV[2], ARGV[3])\n"
     "redis.call('SADD', 'noom:rooms', ARGV[1])\n"
     "redis.call('HSET', 'noom:members:' .. ARGV[8], ARGV[2], ARGV[1])\n"
-    "pub(ARGV[7])\n" "return {1, redis.call('HGETALL', rk)}\n";
+    "pub(ARGV[7])\n" "return {1, redis.call('HGETALL', rk), media}\n";
 
-/* ARGV: room, id, entry, join message, node */
-static const gchar add_script[] = LUA_PUBLISH
+/* ARGV: room, id, entry, join message, node, sfu (as in join_script);
+ * answers the media node, or '' */
+static const gchar add_script[] = LUA_PUBLISH LUA_MEDIA_NODE
+    "local media = ''\n"
+    "if ARGV[6] == '1' then media = media_node(ARGV[1], ARGV[5]) end\n"
     "redis.call('HSET', 'noom:room:' .. ARGV[1], ARGV[2], ARGV[3])\n"
     "redis.call('SADD', 'noom:rooms', ARGV[1])\n"
     "redis.call('HSET', 'noom:members:' .. ARGV[5], ARGV[2], ARGV[1])\n"
-    "pub(ARGV[4])\n" "return 1\n";
+    "pub(ARGV[4])\n" "return media\n";
+
+/* ARGV: room, node.  The room's media node died: the media node now. */
+static const gchar claim_script[] = LUA_MEDIA_NODE
+    "if redis.call('EXISTS', 'noom:room:' .. ARGV[1]) == 0 then "
+    "return '' end\n" "return media_node(ARGV[1], ARGV[2])\n";
 
 /* ARGV: room, id, node, message */
 static const gchar leave_script[] = LUA_PUBLISH
@@ -221,6 +237,7 @@ typedef struct
   NoomCluster *self;
   guint generation;
   NoomClusterJoinDone done;
+  NoomClusterMediaDone media_done;
   gpointer user_data;
   gint64 sent_us;
   guint event;                  /* a relay's: index in relay_events */
@@ -489,7 +506,7 @@ relay_event (const gchar * frame, gsize len)
   quote = memchr (name, '"', len - 4);
   if (quote == NULL)
     return N_RELAY_EVENTS - 1;
-  for (i = 0; i < N_RELAY_EVENTS - 1; i++)
+  for (i = 0; i < RELAY_EVENT_SFU; i++)
     if (strlen (relay_events[i]) == (gsize) (quote - name)
         && memcmp (relay_events[i], name, quote - name) == 0)
       return i;
@@ -536,6 +553,37 @@ on_emit (NoomCluster * self, const gchar * text, gsize len)
     self->cb->emit (room, *who ? who : NULL, NULL, frame, self->user_data);
   else
     self->cb->emit (room, NULL, who, frame, self->user_data);
+}
+
+/* 'r' (for this node's relay) or 'o' (from the sender's relay): an
+ * object of the relay's control channel about a participant. */
+static void
+on_relay_object (NoomCluster * self, const gchar * text, gsize len)
+{
+  const gchar *p = text + 1, *end = text + len;
+  g_autofree gchar *node = NULL, *room = NULL, *id = NULL, *json = NULL;
+  g_autoptr (JsonNode) object = NULL;
+
+  if (!take_field (&p, end, &node) || !take_field (&p, end, &id)
+      || !take_field (&p, end, &room)) {
+    g_message ("redis: skipped a malformed relay message");
+    return;
+  }
+  if (strcmp (node, self->node_id) == 0)
+    return;
+  self->relays_received[RELAY_EVENT_SFU]++;
+  json = g_strndup (p, end - p);
+  object = json_from_string (json, NULL);
+  if (object == NULL || !JSON_NODE_HOLDS_OBJECT (object)
+      || noom_json_node_get_string (json_object_get_member
+          (json_node_get_object (object), "op")) == NULL) {
+    g_message ("redis: skipped a relay message of node %s that is not an "
+        "object with an op", node);
+    return;
+  }
+  if (self->cb->relay)
+    self->cb->relay (node, text[0] == 'r', room, id,
+        json_node_get_object (object), self->user_data);
 }
 
 static void
@@ -598,6 +646,8 @@ on_sub_message (redisAsyncContext * ac, void *r, void *privdata)
     on_change (self, payload->str, payload->len);
   else if (payload->str[0] == 'e' || payload->str[0] == 't')
     on_emit (self, payload->str, payload->len);
+  else if (payload->str[0] == 'r' || payload->str[0] == 'o')
+    on_relay_object (self, payload->str, payload->len);
   else if (payload->str[0] == 'k' && self->cb->kick)
     self->cb->kick (payload->str + 1, self->user_data);
   else
@@ -1108,6 +1158,7 @@ on_join_reply (redisAsyncContext * ac, void *r, void *privdata)
   redisReply *reply = r;
   Call *call = privdata;
   g_autoptr (JsonArray) members = NULL;
+  const gchar *media = NULL;
   gsize i;
 
   if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
@@ -1120,28 +1171,18 @@ on_join_reply (redisAsyncContext * ac, void *r, void *privdata)
       call->self->script_failed[SCRIPT_JOIN]++;
       why = -2;
     }
-    call->done (why, NULL, call->user_data);
+    call->done (why, NULL, NULL, call->user_data);
     g_free (call);
     return;
   }
   if (reply->element[0]->integer == 0) {
-    call->done (0, NULL, call->user_data);
+    call->done (0, NULL, NULL, call->user_data);
     g_free (call);
     return;
   }
-  if (reply->element[0]->integer == 2) {
-    /* [{"node": the owner}] */
-    members = json_array_new ();
-    if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_STRING) {
-      JsonObject *o = json_object_new ();
-
-      json_object_set_string_member (o, "node", reply->element[1]->str);
-      json_array_add_object_element (members, o);
-    }
-    call->done (2, members, call->user_data);
-    g_free (call);
-    return;
-  }
+  if (reply->elements > 2 && reply->element[2]->type == REDIS_REPLY_STRING
+      && reply->element[2]->len > 0)
+    media = reply->element[2]->str;
   members = json_array_new ();
   if (reply->elements > 1 && reply->element[1]->type == REDIS_REPLY_ARRAY) {
     redisReply *list = reply->element[1];
@@ -1155,7 +1196,7 @@ on_join_reply (redisAsyncContext * ac, void *r, void *privdata)
         json_array_add_object_element (members, e);
     }
   }
-  call->done (1, members, call->user_data);
+  call->done (1, members, media, call->user_data);
   g_free (call);
 }
 
@@ -1187,14 +1228,49 @@ noom_cluster_join (NoomCluster * self, const gchar * room,
   call->done = done;
   call->user_data = user_data;
   if (!self->up || !command (self, on_join_reply, call, args)) {
-    done (-1, NULL, user_data);
+    done (-1, NULL, NULL, user_data);
     g_free (call);
+  }
+}
+
+/* The answer of add_script or claim_script: the media node, or ''. */
+static void
+on_media_reply (redisAsyncContext * ac, void *r, void *privdata)
+{
+  redisReply *reply = r;
+  Call *call = privdata;
+
+  if (reply && reply->type == REDIS_REPLY_ERROR) {
+    g_message ("redis: command failed: %s", reply->str);
+    call->self->script_failed[SCRIPT_CHANGE]++;
+  }
+  if (call->media_done)
+    call->media_done (reply && reply->type == REDIS_REPLY_STRING ?
+        reply->str : NULL, call->user_data);
+  g_free (call);
+}
+
+/* @args with on_media_reply(); @done (nullable) gets NULL at once when
+ * Redis is away. */
+static void
+media_command (NoomCluster * self, GPtrArray * args,
+    NoomClusterMediaDone done, gpointer user_data)
+{
+  Call *call = call_new (self);
+
+  call->media_done = done;
+  call->user_data = user_data;
+  if (!command (self, on_media_reply, call, args)) {
+    g_free (call);
+    if (done)
+      done (NULL, user_data);
   }
 }
 
 void
 noom_cluster_add (NoomCluster * self, const gchar * room,
-    JsonNode * participant)
+    JsonNode * participant, gboolean sfu, NoomClusterMediaDone done,
+    gpointer user_data)
 {
   g_autoptr (GPtrArray) args = eval_args (add_script);
   g_autoptr (JsonObject) msg = message_new (self, "join", room);
@@ -1205,7 +1281,19 @@ noom_cluster_add (NoomCluster * self, const gchar * room,
   g_ptr_array_add (args, entry_string (self, participant));
   g_ptr_array_add (args, object_to_string (msg));
   g_ptr_array_add (args, g_strdup (self->node_id));
-  fire (self, args);
+  g_ptr_array_add (args, g_strdup (sfu ? "1" : "0"));
+  media_command (self, args, done, user_data);
+}
+
+void
+noom_cluster_claim_media (NoomCluster * self, const gchar * room,
+    NoomClusterMediaDone done, gpointer user_data)
+{
+  g_autoptr (GPtrArray) args = eval_args (claim_script);
+
+  g_ptr_array_add (args, g_strdup (room));
+  g_ptr_array_add (args, g_strdup (self->node_id));
+  media_command (self, args, done, user_data);
 }
 
 void
@@ -1262,8 +1350,7 @@ on_publish_reply (redisAsyncContext * ac, void *r, void *privdata)
 
 /* @msg (a relay of @frame, an Engine.IO frame) on @channel. */
 static void
-publish (NoomCluster * self, const gchar * channel, GString * msg,
-    const gchar * frame, gsize frame_len)
+publish (NoomCluster * self, const gchar * channel, GString * msg, guint event)
 {
   const char *argv[3] = { "PUBLISH", channel, msg->str };
   size_t lens[3] = { 7, strlen (channel), msg->len };
@@ -1274,7 +1361,7 @@ publish (NoomCluster * self, const gchar * channel, GString * msg,
     return;
   }
   call = call_new (self);
-  call->event = relay_event (frame, frame_len);
+  call->event = event;
   if (redisAsyncCommandArgv (self->cmd, on_publish_reply, call, 3, argv,
           lens) != REDIS_OK) {
     self->publish_failed[PUBLISH_ERROR]++;
@@ -1302,7 +1389,7 @@ noom_cluster_emit_room (NoomCluster * self, const gchar * node,
   append_field (msg, except ? except : "");
   append_field (msg, room);
   g_string_append_len (msg, data, len);
-  publish (self, channel, msg, data, len);
+  publish (self, channel, msg, relay_event (data, len));
 }
 
 void
@@ -1319,7 +1406,23 @@ noom_cluster_emit_to (NoomCluster * self, const gchar * node,
   append_field (msg, to);
   append_field (msg, room);
   g_string_append_len (msg, data, len);
-  publish (self, channel, msg, data, len);
+  publish (self, channel, msg, relay_event (data, len));
+}
+
+void
+noom_cluster_relay (NoomCluster * self, const gchar * node, gboolean to_relay,
+    const gchar * room, const gchar * id, JsonObject * m)
+{
+  g_autofree gchar *json = object_to_string (m);
+  g_autoptr (GString) msg = g_string_sized_new (strlen (json) + 64);
+  g_autofree gchar *channel = g_strconcat ("noom:node:", node, NULL);
+
+  g_string_append_c (msg, to_relay ? 'r' : 'o');
+  append_field (msg, self->node_id);
+  append_field (msg, id);
+  append_field (msg, room);
+  g_string_append (msg, json);
+  publish (self, channel, msg, RELAY_EVENT_SFU);
 }
 
 /* A counter family with one label: @name{@label="@values[i]"} @counts[i]. */

@@ -41,6 +41,12 @@ typedef struct {
   /* An operator removes the local participant @id (noom-server rooms
    * --remove). */
   void (*kick) (const gchar * id, gpointer user_data);
+  /* SFU rooms across nodes: @m, an object of the relay's control channel
+   * (docs/server-internals.md) about participant @id of @room, from
+   * @node: for this node's relay (@to_relay: @id is one of @node's
+   * participants), or from @node's relay for @id, one of ours. */
+  void (*relay) (const gchar * node, gboolean to_relay, const gchar * room,
+      const gchar * id, JsonObject * m, gpointer user_data);
 } NoomClusterCallbacks;
 
 /* @url: redis://[user:pass@]host[:port][/db]; @node_id: nullable (a
@@ -60,24 +66,43 @@ gboolean noom_cluster_is_up (NoomCluster * self);
 /* Milliseconds of the last round trip to Redis (a PING), -1 when down. */
 gdouble noom_cluster_get_latency_ms (NoomCluster * self);
 
-/* @admitted: 1 admitted, 0 room full, 2 the room's media is another
- * node's, -1 no answer (Redis away), -2 Redis answered with an error.  @members: with 1, the room's members as
- * {"node","participant"} objects; with 2, [{"node": that node}]. */
+/* @admitted: 1 admitted, 0 room full, -1 no answer (Redis away), -2
+ * Redis answered with an error.  @members: with 1, the room's members as
+ * {"node","participant"} objects.  @media_node: with 1 and @sfu, the node
+ * whose relay forwards the room's media (this one or another), else
+ * NULL. */
 typedef void (*NoomClusterJoinDone) (gint admitted, JsonArray * members,
-    gpointer user_data);
+    const gchar * media_node, gpointer user_data);
 
 /* Admits @participant (an object, with "id") into @room if it has fewer
  * than @max members (0: no limit), leaving @old_room (nullable) in the
- * same step.  @sfu: the room's media goes through this node's relay; the
- * first such join records the node (noom:sfu:ROOM), and joins through
- * another node are refused while it lives.  @done is always called,
- * once. */
+ * same step.  @sfu: this node has a relay; the first such join records
+ * its node as the room's media node (noom:sfu:ROOM), which stays while it
+ * lives.  @done is always called, once. */
 void noom_cluster_join (NoomCluster * self, const gchar * room,
     JsonNode * participant, guint max, const gchar * old_room, gboolean sfu,
     NoomClusterJoinDone done, gpointer user_data);
-/* Adds @participant without a capacity check (an HTTP participant). */
+
+/* @media_node: the room's media node, "" when not asked for, NULL when
+ * Redis did not answer. */
+typedef void (*NoomClusterMediaDone) (const gchar * media_node,
+    gpointer user_data);
+
+/* Adds @participant without a capacity check (an HTTP participant); with
+ * @sfu, @done (nullable) gets the room's media node as in
+ * noom_cluster_join(). */
 void noom_cluster_add (NoomCluster * self, const gchar * room,
-    JsonNode * participant);
+    JsonNode * participant, gboolean sfu, NoomClusterMediaDone done,
+    gpointer user_data);
+/* The media node of @room died: @done gets the new one (this node when
+ * none other took the room meanwhile), "" when the room is gone. */
+void noom_cluster_claim_media (NoomCluster * self, const gchar * room,
+    NoomClusterMediaDone done, gpointer user_data);
+/* @m (an object of the relay's control channel, about participant @id of
+ * @room) to @node: for its relay (@to_relay), or from this node's relay
+ * to @node's participant @id. */
+void noom_cluster_relay (NoomCluster * self, const gchar * node,
+    gboolean to_relay, const gchar * room, const gchar * id, JsonObject * m);
 void noom_cluster_leave (NoomCluster * self, const gchar * room,
     const gchar * id, const gchar * reason);
 void noom_cluster_update (NoomCluster * self, const gchar * room,

@@ -122,7 +122,13 @@ struct _Conn
   PendingJoin *join;            /* --redis: its join waits for Redis */
   guint in_lobby:1;
   guint pending:1;
-  guint sfu:1;                  /* in an SFU room, connected to the relay */
+  guint sfu:1;                  /* in an SFU room, connected to the relay
+                                 * (a ghost: to this node's relay) */
+  /* --redis, SFU rooms across nodes (docs/server-internals.md): the node
+   * whose relay serves this one, NULL for this node's own */
+  gchar *media_node;
+  guint rehome:1;               /* its media node died: waits for the next */
+  guint http_remote:1;          /* a ghost: an HTTP participant */
 };
 
 /* The media relay's counters (op "stats") and their /metrics names */
@@ -177,6 +183,7 @@ struct _NoomRoomServer
    * heartbeats in a row each of their nodes was missing (node -> count) */
   GHashTable *ghosts;
   GHashTable *missing;
+  GHashTable *claiming;         /* rooms whose new media node is asked for */
 
   /* GET /metrics */
   guint64 n_events[NOOM_EVENT_LAST + 1];
@@ -560,6 +567,18 @@ relay_message (const gchar * op, Conn * c)
   return o;
 }
 
+/* @o, about @c, to the relay that serves @c: this node's, or its media
+ * node's (--redis: the room's media is another node's). */
+static void
+relay_send (NoomRoomServer * self, Conn * c, JsonObject * o)
+{
+  if (c->media_node && self->config.cluster)
+    noom_cluster_relay (self->config.cluster, c->media_node, TRUE,
+        noom_room_get_name (c->member.room), conn_id (c), o);
+  else
+    noom_relay_link_send (self->config.relay, o);
+}
+
 /* join or update: {"op", "room", "participant"} */
 static void
 relay_send_participant (NoomRoomServer * self, Conn * c, const gchar * op)
@@ -569,10 +588,12 @@ relay_send_participant (NoomRoomServer * self, Conn * c, const gchar * op)
 
   json_object_set_member (o, "participant",
       noom_protocol_encode_participant (&p));
-  noom_relay_link_send (self->config.relay, o);
+  relay_send (self, c, o);
 }
 
-/* Every live member of every room that @func accepts. */
+/* Every participant this node's relay serves: live members, and the
+ * ghosts whose node sends their signalling here (SFU rooms across
+ * nodes). */
 static void
 foreach_sfu_conn (NoomRoomServer * self, void (*func) (NoomRoomServer * self,
         Conn * c, gpointer data), gpointer data)
@@ -586,7 +607,7 @@ foreach_sfu_conn (NoomRoomServer * self, void (*func) (NoomRoomServer * self,
     for (j = 0; j < noom_room_get_count (room); j++) {
       Conn *m = (Conn *) noom_room_get_member (room, j);
 
-      if (m->sfu && conn_live (m))
+      if (m->sfu && m->media_node == NULL && (conn_live (m) || m->node))
         func (self, m, data);
     }
   }
@@ -596,7 +617,7 @@ static void
 relay_rejoin (NoomRoomServer * self, Conn * c, gpointer data)
 {
   /* HTTP participants left when the relay stopped (on_relay_down). */
-  if (c->http)
+  if (c->http || c->http_remote)
     return;
   relay_send_participant (self, c, "join");
 }
@@ -604,7 +625,11 @@ relay_rejoin (NoomRoomServer * self, Conn * c, gpointer data)
 static void
 emit_frame (NoomRoomServer * self, Conn * c, gpointer data)
 {
-  conn_send (c, data);
+  if (c->node)
+    noom_cluster_emit_to (self->config.cluster, c->node,
+        noom_room_get_name (c->member.room), conn_id (c), data);
+  else
+    conn_send (c, data);
 }
 
 /* media_relay({state}) to everyone the relay serves. */
@@ -663,6 +688,21 @@ http_gone (NoomRoomServer * self, Conn * c, const gchar * reason)
 }
 
 static void
+remote_http_gone (NoomRoomServer * self, Conn * c, gpointer data)
+{
+  g_autoptr (JsonObject) o = NULL;
+
+  if (!c->http_remote)
+    return;
+  o = relay_message ("gone", c);
+  json_object_set_string_member (o, "to", conn_id (c));
+  json_object_set_string_member (o, "reason", "the media relay stopped");
+  noom_cluster_relay (self->config.cluster, c->node, FALSE,
+      noom_room_get_name (c->member.room), conn_id (c), o);
+  c->sfu = FALSE;
+}
+
+static void
 on_relay_down (gpointer user_data)
 {
   NoomRoomServer *self = user_data;
@@ -673,6 +713,8 @@ on_relay_down (gpointer user_data)
    * URL answers 404).  It publishes or plays again with a new POST. */
   while (self->http.head)
     http_gone (self, self->http.head->data, "the media relay stopped");
+  /* And so do those of other nodes (their node makes them leave). */
+  foreach_sfu_conn (self, remote_http_gone, NULL);
   broadcast_media_relay (self, NOOM_MEDIA_RELAY_STATE_RESTARTING);
   leave (self);
 }
@@ -833,15 +875,40 @@ on_relay_stats (NoomRoomServer * self, JsonObject * m)
             "links"));
 }
 
-static void
-on_relay_message (const gchar * op, JsonObject * m, gpointer user_data)
+/* --redis: @m, from this node's relay, is for a participant of another
+ * node: it goes there (noom_cluster_relay), where relay_handle() takes
+ * it. */
+static gboolean
+relay_to_node (NoomRoomServer * self, const gchar * op, JsonObject * m)
 {
-  NoomRoomServer *self = user_data;
+  const gchar *room_name, *to;
+  NoomRoom *room;
+  Conn *c;
+
+  if (self->config.cluster == NULL)
+    return FALSE;
+  room_name = noom_json_node_get_string (json_object_get_member (m, "room"));
+  to = noom_json_node_get_string (json_object_get_member (m, "to"));
+  room = room_name && to ? noom_room_set_lookup (self->rooms, room_name) : NULL;
+  c = room ? (Conn *) noom_room_find_member (room, to) : NULL;
+  if (c == NULL || c->node == NULL)
+    return FALSE;
+  if (c->sfu)
+    noom_cluster_relay (self->config.cluster, c->node, FALSE, room_name, to, m);
+  else
+    g_debug ("relay: \"%s\" for %s, no longer served here", op, to);
+  return TRUE;
+}
+
+/* What the relay that serves them (this node's, or their media node's)
+ * says for this node's participants. */
+static void
+relay_handle (NoomRoomServer * self, const gchar * op, JsonObject * m)
+{
   g_autoptr (JsonArray) out = NULL;
   JsonNode *payload;
   Conn *c;
 
-  enter (self);
   if (on_relay_http_message (self, op, m)) {
     /* for an HTTP participant */
   } else if (strcmp (op, NOOM_EVENT_NAME_OFFER) == 0) {
@@ -897,6 +964,16 @@ on_relay_message (const gchar * op, JsonObject * m, gpointer user_data)
 
     g_message ("relay: skipped unknown op \"%s\"", log_op);
   }
+}
+
+static void
+on_relay_message (const gchar * op, JsonObject * m, gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+
+  enter (self);
+  if (!relay_to_node (self, op, m))
+    relay_handle (self, op, m);
   leave (self);
 }
 
@@ -916,9 +993,11 @@ room_leave (NoomRoomServer * self, Conn * c, const gchar * why, gboolean tell)
     g_autoptr (JsonObject) o = relay_message ("leave", c);
 
     json_object_set_string_member (o, "id", conn_id (c));
-    noom_relay_link_send (self->config.relay, o);
+    relay_send (self, c, o);
     c->sfu = FALSE;
   }
+  g_clear_pointer (&c->media_node, g_free);
+  c->rehome = FALSE;
   /* When the server stops, every connection closes: a bye would tell the
    * others that this participant left, while it is the server that goes
    * (docs/protocol.md §8). */
@@ -992,6 +1071,7 @@ ghost_free (Conn * c)
 {
   noom_room_member_clear (&c->member);
   g_free (c->node);
+  g_free (c->media_node);
   g_free (c);
 }
 
@@ -1255,6 +1335,171 @@ on_cluster_snapshot (const gchar * const *nodes, JsonArray * members,
   leave (self);
 }
 
+/* ------------------------------------------- SFU rooms across nodes */
+
+/* --redis: an SFU room's media goes through one node's relay, its media
+ * node (noom:sfu:ROOM).  The participants of the other nodes signal with
+ * it through their own node: each node sends what its participants say
+ * to "~sfu" to the media node (relay_send, noom_cluster_relay 'r'), which
+ * passes it to its relay; what that relay says for them comes back to
+ * their node ('o', relay_to_node), which handles it as its own relay's
+ * (relay_handle).  Their media goes straight to the media node's relay. */
+
+/* @m from node @node: for this node's relay, about @node's participant
+ * @id (a ghost here), or from @node's relay for our participant @id. */
+static void
+on_cluster_relay (const gchar * node, gboolean to_relay,
+    const gchar * room_name, const gchar * id, JsonObject * m,
+    gpointer user_data)
+{
+  NoomRoomServer *self = user_data;
+  const gchar *op = noom_json_node_get_string (json_object_get_member (m,
+          "op"));
+  g_autofree gchar *log_op = log_text (op, 64);
+  NoomRoom *room = noom_room_set_lookup (self->rooms, room_name);
+  Conn *c = room ? (Conn *) noom_room_find_member (room, id) : NULL;
+
+  enter (self);
+  /* Node channels are the cluster's own, but the names must agree with
+   * what this node knows, so nothing lands on the wrong participant. */
+  json_object_set_string_member (m, "room", room_name);
+  if (!to_relay) {
+    if (c == NULL || c->node || g_strcmp0 (c->media_node, node) != 0) {
+      g_debug ("relay: \"%s\" of node %s for %s, not served there", log_op,
+          node, id);
+      goto out;
+    }
+    json_object_set_string_member (m, "to", id);
+    relay_handle (self, op, m);
+    goto out;
+  }
+  if (c == NULL || g_strcmp0 (c->node, node) != 0 || self->config.relay == NULL) {
+    g_debug ("relay: \"%s\" from node %s for %s, not one of its "
+        "participants here", log_op, node, id);
+    goto out;
+  }
+  if (strcmp (op, "join") == 0) {
+    c->sfu = TRUE;
+    c->http_remote = json_object_has_member (m, "offer");
+    g_message ("sfu room=\"%s\" id=%s node=%s: served by this node's relay",
+        room_name, id, node);
+  } else if (!c->sfu) {
+    g_debug ("relay: \"%s\" from node %s for %s, not served here", log_op,
+        node, id);
+    goto out;
+  } else if (strcmp (op, "leave") == 0) {
+    c->sfu = FALSE;
+    json_object_set_string_member (m, "id", id);
+  } else if (json_object_has_member (m, "from")) {
+    json_object_set_string_member (m, "from", id);
+  }
+  noom_relay_link_send (self->config.relay, m);
+out:
+  leave (self);
+}
+
+typedef struct
+{
+  NoomRoomServer *self;
+  gchar *room;
+} Claim;
+
+/* The room's new media node: its participants here that waited join
+ * that node's relay (this node's, or another's). */
+static void
+on_claimed (const gchar * media_node, gpointer data)
+{
+  Claim *claim = data;
+  NoomRoomServer *self = claim->self;
+  const gchar *me;
+  NoomRoom *room;
+  guint i;
+
+  enter (self);
+  g_hash_table_remove (self->claiming, claim->room);
+  room = noom_room_set_lookup (self->rooms, claim->room);
+  if (media_node == NULL || room == NULL)
+    goto out;                   /* Redis away: the next tick asks again */
+  me = noom_cluster_get_node_id (self->config.cluster);
+  g_message ("sfu room=\"%s\": media through node %s from now on",
+      claim->room, *media_node ? media_node : me);
+  for (i = 0; i < noom_room_get_count (room); i++) {
+    Conn *c = (Conn *) noom_room_get_member (room, i);
+
+    if (c->node || !c->rehome || !conn_live (c))
+      continue;
+    c->rehome = FALSE;
+    c->sfu = TRUE;
+    if (*media_node && strcmp (media_node, me) != 0)
+      c->media_node = g_strdup (media_node);
+    relay_send_participant (self, c, "join");
+    if (c->socket) {
+      g_autoptr (JsonArray) ready =
+          noom_protocol_encode_media_relay (NOOM_MEDIA_RELAY_STATE_READY);
+
+      conn_emit (c, ready);
+    }
+  }
+out:
+  leave (self);
+  g_free (claim->room);
+  g_free (claim);
+}
+
+/* Once a second: the participants here whose media node is no longer
+ * registered (it died, or stopped) lose their relay connection
+ * (media_relay restarting, as when a relay restarts; an HTTP participant
+ * leaves), and each of their rooms gets a new media node. */
+static void
+rehome (NoomRoomServer * self, const gchar * const *nodes)
+{
+  g_autoptr (GPtrArray) rooms = NULL;
+  guint i, j;
+
+  if (self->config.relay == NULL)
+    return;
+  rooms = noom_room_set_list (self->rooms);
+  for (i = 0; i < rooms->len; i++) {
+    NoomRoom *room = rooms->pdata[i];
+    const gchar *name = noom_room_get_name (room);
+    gboolean waiting = FALSE;
+
+    for (j = 0; j < noom_room_get_count (room); j++) {
+      Conn *c = (Conn *) noom_room_get_member (room, j);
+
+      if (c->node || !conn_live (c))
+        continue;
+      if (c->media_node && !g_strv_contains (nodes, c->media_node)) {
+        g_message ("sfu room=\"%s\" id=%s: media node %s is gone", name,
+            conn_id (c), c->media_node);
+        g_clear_pointer (&c->media_node, g_free);
+        c->sfu = FALSE;
+        if (c->http) {
+          http_gone (self, c, "the node of the room's media relay stopped");
+          continue;
+        }
+        c->rehome = TRUE;
+        if (c->socket) {
+          g_autoptr (JsonArray) restarting =
+              noom_protocol_encode_media_relay
+              (NOOM_MEDIA_RELAY_STATE_RESTARTING);
+
+          conn_emit (c, restarting);
+        }
+      }
+      waiting |= c->rehome;
+    }
+    if (waiting && !g_hash_table_contains (self->claiming, name)) {
+      Claim *claim = g_new0 (Claim, 1);
+
+      claim->self = self;
+      claim->room = g_strdup (name);
+      g_hash_table_add (self->claiming, g_strdup (name));
+      noom_cluster_claim_media (self->config.cluster, name, on_claimed, claim);
+    }
+  }
+}
+
 /* Heartbeats missing in a row before a node's ghosts go, when Redis has
  * forgotten the node (it restarted empty): the node registers again
  * within a second of Redis coming back unless it is dead too. */
@@ -1290,6 +1535,7 @@ on_cluster_nodes (const gchar * const *nodes, gpointer user_data)
     if (missing >= MISSING_TICKS)
       ghost_remove (self, c, "its node stopped answering");
   }
+  rehome (self, nodes);
   leave (self);
 }
 
@@ -1510,13 +1756,16 @@ check_publishers (NoomRoomServer * self, const gchar * name,
 }
 
 /* @c joins @name (every check passed): leaves its room (@tell: the other
- * nodes learn of it), the ack, the relay's join, welcome to the others.
+ * nodes learn of it), the ack, the relay's join (@media_node, nullable:
+ * --redis, the node whose relay forwards the room, when not this one),
+ * welcome to the others.
  * @later (nullable): members that @c learns of by `welcome` after its
  * ack, not in it (on_cluster_joined). */
 static void
 join_apply (NoomRoomServer * self, Conn * c, gint64 ack_id,
     const gchar * name, const gchar * nickname, NoomKind kind,
-    NoomMediaFlags sends, gboolean sfu, gboolean tell, GHashTable * later)
+    NoomMediaFlags sends, gboolean sfu, const gchar * media_node,
+    gboolean tell, GHashTable * later)
 {
   NoomParticipant p;
   NoomRoom *room;
@@ -1538,6 +1787,10 @@ join_apply (NoomRoomServer * self, Conn * c, gint64 ack_id,
   /* After the ack: the relay's offer must not overtake it. */
   if (self->config.relay && sfu) {
     c->sfu = TRUE;
+    c->media_node = g_strdup (media_node);
+    if (media_node)
+      g_message ("sfu room=\"%s\" id=%s: media through node %s", name,
+          conn_id (c), media_node);
     relay_send_participant (self, c, "join");
   }
   p = member_participant (&c->member);
@@ -1562,7 +1815,8 @@ join_apply (NoomRoomServer * self, Conn * c, gint64 ack_id,
 /* The join script's answer (noom-cluster.c): @members are the room's, as
  * Redis has them, this one included. */
 static void
-on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
+on_cluster_joined (gint admitted, JsonArray * members,
+    const gchar * media_node, gpointer user_data)
 {
   PendingJoin *pj = user_data;
   NoomRoomServer *self = pj->self;
@@ -1592,19 +1846,6 @@ on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
     reply_error (c, pj->event, pj->ack_id, NOOM_ROOM_ERROR_UNAVAILABLE,
         "rooms are unavailable: this server lost its connection to the "
         "other servers (Redis); try again in a moment");
-    goto out;
-  }
-  if (admitted == 2) {
-    JsonObject *o = json_array_get_length (members) ?
-        json_array_get_object_element (members, 0) : NULL;
-    g_autofree gchar *owner = log_text (o ? str_member (o, "node", "?") :
-        "?", 64);
-    g_autofree gchar *message =
-        g_strdup_printf ("room \"%s\" forwards its media through server "
-        "%s of this cluster: connect to that one", pj->room, owner);
-
-    reply_error (c, pj->event, pj->ack_id, NOOM_ROOM_ERROR_UNAVAILABLE,
-        message);
     goto out;
   }
   if (admitted == 0) {
@@ -1646,8 +1887,12 @@ on_cluster_joined (gint admitted, JsonArray * members, gpointer user_data)
       g_hash_table_add (later, (gpointer) conn_id (m));
     }
   }
+  if (media_node
+      && strcmp (media_node, noom_cluster_get_node_id (self->config.cluster))
+      == 0)
+    media_node = NULL;
   join_apply (self, c, pj->ack_id, pj->room, pj->nickname, pj->kind,
-      pj->sends, pj->sfu, FALSE, later);
+      pj->sends, pj->sfu, media_node, FALSE, later);
   noom_histogram_observe (&self->join_latency,
       (g_get_monotonic_time () - pj->start_us) / 1e6);
 out:
@@ -1750,7 +1995,7 @@ on_join (NoomRoomServer * self, Conn * c, const gchar * event,
     return;
   }
   join_apply (self, c, ack_id, name, nickname, kind, sends,
-      (a->media & NOOM_MEDIA_MODE_SFU) != 0, TRUE, NULL);
+      (a->media & NOOM_MEDIA_MODE_SFU) != 0, NULL, TRUE, NULL);
   noom_histogram_observe (&self->join_latency,
       (g_get_monotonic_time () - start_us) / 1e6);
 }
@@ -1883,7 +2128,7 @@ relay_forward (NoomRoomServer * self, Conn * c, const gchar * event,
   json_object_set_string_member (o, "from", conn_id (c));
   json_object_set_member (o, member, json_node_copy (a->payload));
   /* While the relay restarts this is dropped: it was for the old one. */
-  noom_relay_link_send (self->config.relay, o);
+  relay_send (self, c, o);
   ack (c, ack_id, noom_protocol_encode_ok ());
 }
 
@@ -2260,10 +2505,13 @@ noom_room_server_new (NoomSioServer * sio, const NoomRoomServerConfig * config)
       .snapshot = on_cluster_snapshot,
       .nodes = on_cluster_nodes,
       .kick = on_cluster_kick,
+      .relay = on_cluster_relay,
     };
 
     self->ghosts = g_hash_table_new (g_str_hash, g_str_equal);
     self->missing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+        NULL);
+    self->claiming = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
         NULL);
     noom_cluster_start (self->config.cluster, &cluster_callbacks, self);
   }
@@ -2332,6 +2580,50 @@ find_play (NoomRoomServer * self, const gchar * name, const gchar * who,
         "no participant in room \"%s\" sends audio or video", name);
   }
   return NULL;
+}
+
+/* --redis: an HTTP participant's join for the relay, until Redis says
+ * whose relay forwards the room */
+typedef struct
+{
+  NoomRoomServer *self;
+  gchar *room;
+  gchar *id;
+  JsonObject *join;
+} HttpJoin;
+
+static void
+on_http_media (const gchar * media_node, gpointer data)
+{
+  HttpJoin *hj = data;
+  NoomRoomServer *self = hj->self;
+  NoomRoom *room;
+  Conn *c = NULL;
+
+  enter (self);
+  room = noom_room_set_lookup (self->rooms, hj->room);
+  if (room)
+    c = (Conn *) noom_room_find_member (room, hj->id);
+  if (c == NULL || c->node || c->http == NULL) {
+    g_debug ("relay: %s left before its media node was known", hj->id);
+    goto out;
+  }
+  if (media_node == NULL)
+    g_message ("sfu room=\"%s\" id=%s: Redis did not say whose relay "
+        "forwards the room: this node's serves it", hj->room, hj->id);
+  else if (*media_node
+      && strcmp (media_node, noom_cluster_get_node_id (self->config.cluster))) {
+    c->media_node = g_strdup (media_node);
+    g_message ("sfu room=\"%s\" id=%s: media through node %s", hj->room,
+        hj->id, media_node);
+  }
+  relay_send (self, c, hj->join);
+out:
+  leave (self);
+  g_free (hj->room);
+  g_free (hj->id);
+  json_object_unref (hj->join);
+  g_free (hj);
 }
 
 static void
@@ -2418,11 +2710,18 @@ noom_room_server_join_http (NoomRoomServer * self, const NoomHttpJoin * join,
   json_object_set_string_member (o, "offer", join->offer);
   if (play)
     json_object_set_string_member (o, "play", conn_id (play));
-  noom_relay_link_send (self->config.relay, o);
   if (self->config.cluster) {
     g_autoptr (JsonNode) pn = noom_protocol_encode_participant (&p);
+    HttpJoin *hj = g_new0 (HttpJoin, 1);
 
-    noom_cluster_add (self->config.cluster, name, pn);
+    /* The relay's join waits for the room's media node. */
+    hj->self = self;
+    hj->room = g_strdup (name);
+    hj->id = g_strdup (conn_id (c));
+    hj->join = g_steal_pointer (&o);
+    noom_cluster_add (self->config.cluster, name, pn, TRUE, on_http_media, hj);
+  } else {
+    noom_relay_link_send (self->config.relay, o);
   }
 
   broadcast (room, c, noom_protocol_encode_welcome (&p,
@@ -2459,7 +2758,7 @@ noom_room_server_http_ice (NoomRoomServer * self, NoomRoomServerHttp * http,
 
   json_object_set_string_member (o, "from", conn_id (c));
   json_object_set_member (o, "candidate", candidate);
-  noom_relay_link_send (self->config.relay, o);
+  relay_send (self, c, o);
 }
 
 void
@@ -2472,7 +2771,7 @@ noom_room_server_http_restart (NoomRoomServer * self,
   json_object_set_string_member (o, "from", conn_id (c));
   json_object_set_string_member (o, "ufrag", ufrag);
   json_object_set_string_member (o, "pwd", pwd);
-  noom_relay_link_send (self->config.relay, o);
+  relay_send (self, c, o);
 }
 
 /* ------------------------------------------------------------------ free */
@@ -2511,6 +2810,7 @@ noom_room_server_free (NoomRoomServer * self)
       ghost_remove (self, ghosts->pdata[i], "stopping");
     g_hash_table_unref (self->ghosts);
     g_hash_table_unref (self->missing);
+    g_hash_table_unref (self->claiming);
   }
   g_clear_pointer (&self->list_frame, g_bytes_unref);
   g_clear_pointer (&self->ledger, ledger_unref);
