@@ -18,7 +18,7 @@ import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { haveRedis } from './lib/redis.mjs';
-import { startCluster } from './lib/cluster.mjs';
+import { startCluster, startNode } from './lib/cluster.mjs';
 import { test, http } from './lib/server.mjs';
 import { sample } from './lib/metrics.mjs';
 import { haveBrowser, publisher, Proc, until } from '../jobs/lib.mjs';
@@ -234,5 +234,76 @@ test('cluster: noomsink on n1, noomsrc on n3: decoded frames in a mesh room', { 
         await p.wait().catch(() => p.kill('SIGKILL'));
       }
     }
+  }
+});
+
+test('cluster: an SFU room across nodes: noomsink on n4, noomsrc and a web page on n5, all through n4\'s relay', { skip: skipGst || (process.env.NOOM_RELAY ? false : 'NOOM_RELAY is not set') }, async () => {
+  const room = 'gst-sfu';
+  const sfu = ['--sfu', '--relay', process.env.NOOM_RELAY];
+  const n4 = await startNode(cluster.redisUrl, 'n4', sfu);
+  const n5 = await startNode(cluster.redisUrl, 'n5', sfu);
+  const sink = publisher(`noom://127.0.0.1:${n4.port}/${room}?nickname=gst`);
+  let src, page;
+  const fail = (e) => {
+    const log = (p) => (p ? p.out.split('\n').filter((l) => !/stats =|last-message = chain/.test(l))
+      .join('\n').slice(-3000) : '');
+    throw new Error(`${e.message}\n--- noomsink:\n${log(sink)}\n--- noomsrc:\n${log(src)}\n${src ? src.out.split("\n").filter((l) => /NoomSrcPad/.test(l)).join("\n") : ""}` +
+      `\n--- n4:\n${n4.stderr.slice(-3000)}\n--- n5:\n${n5.stderr.slice(-3000)}`);
+  };
+  const gauge = async (n, name) => sample((await http(n, '/metrics')).body, name);
+  try {
+    await n4.waitLog(new RegExp(`join room="${room}" .*nickname="gst"`), 1, 20000).catch(fail);
+    src = new Proc('gst-launch-1.0', ['-e', '-v',
+      'noomsrc', 'name=s', `uri=noom://127.0.0.1:${n5.port}/${room}?nickname=rx`,
+      's.', '!', 'queue', '!', 'fakesink', 'name=out0', 'silent=false', 'sync=false',
+      's.', '!', 'queue', '!', 'fakesink', 'name=out1', 'silent=false', 'sync=false',
+    ]);
+    await n5.waitLog(new RegExp(`sfu room="${room}" id=\\S+: media through node n4`), 1, 20000).catch(fail);
+    const n = (re) => (src.out.match(new RegExp(re.source, 'g')) || []).length;
+    // Both of the publisher's tracks arrive decoded, with its nickname,
+    // from n4's relay.
+    await until(async () => ({
+      video: n(/GstNoomSrcPad:video_0: caps = video\/x-raw/),
+      audio: n(/GstNoomSrcPad:audio_0: caps = audio\/x-raw/),
+      chains: n(/last-message = chain/),
+      title: n(/title\\=\\\(string\\\)gst/),
+    }), (s) => s.video > 0 && s.audio > 0 && s.chains > 100 && s.title > 0,
+    'decoded audio and video from noomsink on n4', 40000).catch(fail);
+    if (h) {
+      // A web client page on n5 receives the publisher too.
+      page = await h.openPage(browser, `${n5.url}/`);
+      await h.join(page, room, 'Web');
+      await h.waitState(page, (s) => s.participants.some((p) => p.nickname === 'gst'), null,
+        'gst in the page\'s room');
+      const gst = await page.evaluate(() => window.noom.state().participants
+        .find((p) => p.nickname === 'gst').id);
+      // (an SFU room: one connection, to the relay, its tracks by owner)
+      const first = await until(() => h.inboundByOwner(page),
+        (s) => s[gst]?.framesDecoded > 0 && s[gst]?.audioSamples > 0, 'media from gst', 40000);
+      await until(() => h.inboundByOwner(page),
+        (s) => s[gst].framesDecoded > first[gst].framesDecoded + 5 &&
+          s[gst].audioSamples > first[gst].audioSamples, 'rising media counters from gst', 20000);
+      assert.deepEqual(page.errors, []);
+    }
+    // n4's relay carries the room: the publisher's two tracks (and the
+    // page's camera and microphone), one copy of each per other
+    // participant; n5's relay carries nothing.
+    await until(async () => [await gauge(n4, 'noom_sfu_tracks'), await gauge(n4, 'noom_sfu_forwards')],
+      ([t, f]) => t === (h ? 4 : 2) && f === (h ? 6 : 2), 'the tracks on n4\'s /metrics', 10000).catch(fail);
+    assert.equal(await gauge(n5, 'noom_sfu_tracks'), 0);
+    assert.equal(await gauge(n5, 'noom_sfu_forwards'), 0);
+    src.kill('SIGINT');
+    assert.equal((await src.wait()).code, 0, src.out.slice(-2000));
+  } finally {
+    if (page)
+      await page.context().close();
+    for (const p of [src, sink]) {
+      if (p) {
+        p.kill('SIGINT');
+        await p.wait().catch(() => p.kill('SIGKILL'));
+      }
+    }
+    await n4.stop();
+    await n5.stop();
   }
 });
