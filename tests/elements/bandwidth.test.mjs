@@ -133,10 +133,11 @@ test('congestion-control=disabled: no estimate, the encoder keeps its rate',
 async function subscribers(on) {
   const text = await (await fetch(`${on.url}/metrics`)).text();
   const out = {};
-  const re = /^noom_sfu_subscriber_(estimate_bits_per_second|layer)\{[^}]*participant="([^"]+)"[^}]*\} (\d+)$/gm;
+  const re = /^noom_sfu_subscriber_(estimate_bits_per_second|layer|keyframe_requests_total)\{[^}]*participant="([^"]+)"[^}]*\} (\d+)$/gm;
+  const key = { layer: 'layer', estimate_bits_per_second: 'estimate', keyframe_requests_total: 'keyframes' };
   for (const [, name, id, value] of text.matchAll(re)) {
     out[id] ??= {};
-    out[id][name === 'layer' ? 'layer' : 'estimate'] = Number(value);
+    out[id][key[name]] = Number(value);
   }
   return out;
 }
@@ -177,6 +178,10 @@ test('an SFU room: the relay gives a capped subscriber layer 0, which the publis
         subs.some((x) => x.layer === 1 && x.estimate > 600000);
     });
     assert.ok(split.length >= last.length - 3,
+      `the relay's subscribers: ${JSON.stringify(last)}`);
+    // and counts what each asked of it: the receivers ask for a keyframe
+    // at least when their first frames come
+    assert.ok(last.some((m) => Object.values(m).filter((x) => x.keyframes >= 1).length === 2),
       `the relay's subscribers: ${JSON.stringify(last)}`);
     // the publisher sized layer 0 for the capped one (media_bandwidth):
     // it keeps getting pictures, at up to half the frame rate

@@ -402,6 +402,15 @@ describe('relay supervision (noom-relay)', () => {
       await at('noom_sfu_forwarded_packets_total', 20);
       await at('noom_sfu_keyframe_requests_total', 3);
       await at('noom_sfu_lost_packets_total', 1);
+      await at('noom_sfu_nacked_packets_total', 5);
+      await at('noom_sfu_received_nacks_total', 6);
+      await at('noom_sfu_received_keyframe_requests_total', 7);
+      // each subscriber's NACKs and keyframe requests; a subscriber
+      // whose TWCC feedback has not come has no estimate
+      const text = await metrics(s);
+      assert.equal(sample(text, 'noom_sfu_subscriber_nacks_total{room="stand-in",participant="sub"}'), 4);
+      assert.equal(sample(text, 'noom_sfu_subscriber_keyframe_requests_total{room="stand-in",participant="sub"}'), 2);
+      assert.doesNotMatch(text, /^noom_sfu_subscriber_estimate_bits_per_second\{/m);
       if (havePromtool) {
         const r = promtool(await metrics(s));
         assert.equal(r.status, 0, r.output);
@@ -412,6 +421,8 @@ describe('relay supervision (noom-relay)', () => {
       // the new process counts from 0 again: the totals go on
       await at('noom_sfu_received_bytes_total', 2000);
       await at('noom_sfu_forwarded_bytes_total', 4000);
+      await at('noom_sfu_nacked_packets_total', 10);
+      await at('noom_sfu_received_keyframe_requests_total', 14);
       await at('noom_sfu_tracks', 1);
     } finally {
       await s.stop();

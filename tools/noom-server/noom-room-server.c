@@ -150,6 +150,12 @@ static const struct
   {"packets_lost", "noom_sfu_lost_packets_total",
       "Packets from publishers lost for good: asked for again (NACK) and "
         "never received."},
+  {"nacked_packets", "noom_sfu_nacked_packets_total",
+      "Packets the media relay asked publishers to send again (NACK)."},
+  {"nacks_received", "noom_sfu_received_nacks_total",
+      "NACK messages subscribers sent the media relay (packets they lost)."},
+  {"keyframe_requests_received", "noom_sfu_received_keyframe_requests_total",
+      "Keyframe requests (PLI, FIR) subscribers sent the media relay."},
 };
 
 #define SFU_COUNTERS G_N_ELEMENTS (sfu_counters)
@@ -2841,6 +2847,18 @@ write_link_row (GString * out, const gchar * name, JsonObject * link,
   g_string_append_printf (out, "} %" G_GINT64_FORMAT "\n", value);
 }
 
+/* What each SFU subscriber asked of the relay (members of its link) */
+static const struct
+{
+  const gchar *field, *metric, *help;
+} link_counters[] = {
+  {"nacks", "noom_sfu_subscriber_nacks_total",
+      "NACK messages an SFU subscriber sent the media relay (packets it "
+        "lost on the way)."},
+  {"keyframe_requests", "noom_sfu_subscriber_keyframe_requests_total",
+      "Keyframe requests (PLI, FIR) an SFU subscriber sent the media relay."},
+};
+
 /* Each SFU subscriber's estimated link and the layers it gets (issue
  * "bandwidth adaptation": docs/server.md, "Metrics"). */
 static void
@@ -2854,11 +2872,25 @@ write_sfu_links (JsonArray * links, GString * out)
   for (i = 0; i < n; i++) {
     JsonNode *node = json_array_get_element (links, i);
 
-    if (JSON_NODE_HOLDS_OBJECT (node))
+    if (JSON_NODE_HOLDS_OBJECT (node)
+        && json_object_has_member (json_node_get_object (node), "estimate"))
       write_link_row (out, "noom_sfu_subscriber_estimate_bits_per_second",
           json_node_get_object (node), NULL,
           json_object_get_int_member_with_default (json_node_get_object
               (node), "estimate", 0));
+  }
+  for (j = 0; j < G_N_ELEMENTS (link_counters); j++) {
+    noom_metrics_header (out, link_counters[j].metric, "counter",
+        link_counters[j].help);
+    for (i = 0; i < n; i++) {
+      JsonNode *node = json_array_get_element (links, i);
+
+      if (JSON_NODE_HOLDS_OBJECT (node))
+        write_link_row (out, link_counters[j].metric,
+            json_node_get_object (node), NULL,
+            json_object_get_int_member_with_default (json_node_get_object
+                (node), link_counters[j].field, 0));
+    }
   }
   noom_metrics_header (out, "noom_sfu_subscriber_layer", "gauge",
       "The highest VP8 temporal layer of a publisher's video the media relay "

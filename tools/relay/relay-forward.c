@@ -174,6 +174,9 @@ static struct
 {
   guint64 bytes_in, packets_in, bytes_out, packets_out;
   guint64 keyframe_requests, packets_lost;
+  /* RTCP feedback: NACK messages and keyframe requests (PLI, FIR) from
+   * subscribers, and packets asked of publishers again (NACK) */
+  guint64 nacks_received, keyframe_requests_received, nacked_packets;
 } counters;
 
 #define COUNT(field, n) \
@@ -215,10 +218,13 @@ forward_send_stats (Relay * relay)
   TOTAL (packets_out);
   TOTAL (keyframe_requests);
   TOTAL (packets_lost);
+  TOTAL (nacks_received);
+  TOTAL (keyframe_requests_received);
+  TOTAL (nacked_packets);
 #undef TOTAL
 #undef MEMBER
-  /* each subscriber's link: its estimate, and the layer of each layered
-   * track it gets */
+  /* each subscriber's link: its estimate (once its TWCC feedback came),
+   * the layer of each layered track it gets, and what it asked for */
   json_builder_set_member_name (b, "links");
   json_builder_begin_array (b);
   g_hash_table_iter_init (&rooms, relay->rooms);
@@ -226,16 +232,25 @@ forward_send_stats (Relay * relay)
     g_hash_table_iter_init (&members, ((RelayRoom *) room)->members);
     while (g_hash_table_iter_next (&members, NULL, &member)) {
       Member *m = member;
+      guint64 nacks = __atomic_load_n (&m->nacks, __ATOMIC_RELAXED);
+      guint64 plis = __atomic_load_n (&m->keyframe_requests,
+          __ATOMIC_RELAXED);
 
-      if (!m->estimate)
+      if (!m->estimate && !nacks && !plis)
         continue;
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "room");
       json_builder_add_string_value (b, m->room->name);
       json_builder_set_member_name (b, "id");
       json_builder_add_string_value (b, m->id);
-      json_builder_set_member_name (b, "estimate");
-      json_builder_add_int_value (b, m->estimate);
+      if (m->estimate) {
+        json_builder_set_member_name (b, "estimate");
+        json_builder_add_int_value (b, m->estimate);
+      }
+      json_builder_set_member_name (b, "nacks");
+      json_builder_add_int_value (b, (gint64) nacks);
+      json_builder_set_member_name (b, "keyframe_requests");
+      json_builder_add_int_value (b, (gint64) plis);
       json_builder_set_member_name (b, "layers");
       json_builder_begin_array (b);
       for (i = 0; i < m->branches->len; i++) {
@@ -992,17 +1007,60 @@ on_twcc_stats (GObject * session, GParamSpec * pspec, Member * m)
       r.loss_pct, r.delay_trend, estimate);
 }
 
-/* @rtpsession, one of @m's webrtcbin's: its TWCC reports are @m's link
- * (webrtcbin's thread that made it). */
+/* The RTP session's thread: RTCP feedback from @m's client.  What it
+ * receives on its connection with the relay is what it says as a
+ * subscriber: packets to send again (NACK), pictures to refresh (PLI,
+ * FIR).  (TWCC and REMB are read elsewhere.) */
+static void
+on_feedback_rtcp (GObject * session, guint type, guint fbtype,
+    guint sender_ssrc, guint media_ssrc, GstBuffer * fci, Member * m)
+{
+  if (type == GST_RTCP_TYPE_RTPFB && fbtype == GST_RTCP_RTPFB_TYPE_NACK) {
+    __atomic_fetch_add (&m->nacks, 1, __ATOMIC_RELAXED);
+    COUNT (nacks_received, 1);
+  } else if (type == GST_RTCP_TYPE_PSFB
+      && (fbtype == GST_RTCP_PSFB_TYPE_PLI
+          || fbtype == GST_RTCP_PSFB_TYPE_FIR)) {
+    __atomic_fetch_add (&m->keyframe_requests, 1, __ATOMIC_RELAXED);
+    COUNT (keyframe_requests_received, 1);
+  }
+}
+
+/* The RTP session's thread: the relay's jitterbuffer asks @media_ssrc
+ * (a publisher's) for @nacks again.  Counted only: 0 lets the session
+ * write them as generic NACKs, as it does without this handler. */
+static guint
+on_sending_nacks (GObject * session, guint sender_ssrc, guint media_ssrc,
+    GArray * nacks, GstBuffer * buffer, gpointer data)
+{
+  COUNT (nacked_packets, nacks->len);
+  return 0;
+}
+
+/* @rtpsession, one of @m's webrtcbin's: its TWCC reports are @m's link,
+ * its RTCP feedback what @m asks of the relay (webrtcbin's thread that
+ * made it). */
 void
 forward_watch_session (Member * m, GstElement * rtpsession)
 {
+  GObject *session = NULL;
+
   if (!g_object_class_find_property (G_OBJECT_GET_CLASS (rtpsession),
           "twcc-stats"))
     return;
   g_signal_connect_data (rtpsession, "notify::twcc-stats",
       G_CALLBACK (on_twcc_stats), member_ref (m),
       (GClosureNotify) member_unref, 0);
+  /* RTCP feedback is signalled by the element's RTPSession only */
+  g_object_get (rtpsession, "internal-session", &session, NULL);
+  if (session == NULL)
+    return;
+  g_signal_connect_data (session, "on-feedback-rtcp",
+      G_CALLBACK (on_feedback_rtcp), member_ref (m),
+      (GClosureNotify) member_unref, 0);
+  g_signal_connect (session, "on-sending-nacks",
+      G_CALLBACK (on_sending_nacks), NULL);
+  g_object_unref (session);
 }
 
 /* What arrived of @track since the last call, @dt seconds ago: smoothed,

@@ -110,6 +110,8 @@ struct _Member
   GstNoomBwe bwe;               /* with bwe_lock */
   gboolean bwe_reported;        /* with bwe_lock: feedback came */
   guint estimate;               /* main thread: the last one read */
+  /* atomic: RTCP feedback it sent (relay-forward.c) */
+  guint64 nacks, keyframe_requests;
 };
 
 typedef struct

@@ -108,4 +108,6 @@ send({ op: 'ready' });
 // what a relay that forwarded a little says every 2 s: the same counts
 // from each process, so a restart shows in the server's totals
 send({ op: 'stats', tracks: 1, branches: 2, bytes_in: 1000, packets_in: 10,
-       bytes_out: 2000, packets_out: 20, keyframe_requests: 3, packets_lost: 1 });
+       bytes_out: 2000, packets_out: 20, keyframe_requests: 3, packets_lost: 1,
+       nacked_packets: 5, nacks_received: 6, keyframe_requests_received: 7,
+       links: [{ room: 'stand-in', id: 'sub', nacks: 4, keyframe_requests: 2, layers: [] }] });
