@@ -398,9 +398,11 @@ test('a shared screen takes the big cell, the camera goes in the strip', { skip:
   const sides = lit(frame, 0, 610, 400, 710) + lit(frame, 880, 610, W, 710);
   t.diagnostic(`lit: big cell ${big.toFixed(2)}, camera in the strip ${camera.toFixed(2)}, strip sides ${sides.toFixed(2)}`);
   // (Chromium's fake screen and camera are mostly black, with a white
-  // shape, a clock and corner squares)
+  // shape, a clock and corner squares: how much of the camera's cell is
+  // lit depends on where its shape is, 0.02 to 0.06 in runs; an empty
+  // cell is 0.00)
   assert.ok(big > 0.01, `the screen in the big cell: ${big}`);
-  assert.ok(camera > 0.05, `the camera in the strip: ${camera}`);
+  assert.ok(camera > 0.01, `the camera in the strip: ${camera}`);
   assert.ok(sides < 0.01, `nothing else in the strip: ${sides}`);
 });
 
