@@ -18,14 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Realtime: no look-ahead, fast, constant bitrate, regular keyframes so a
- * lost one heals. */
+/* Key frames come when a receiver asks (a newcomer, PLI, FIR); this is
+ * only the backstop for one whose request got lost: 10 s at 30 fps.  Every
+ * 2 s, as before, each key frame emptied the rate control's buffer, and
+ * the frames after it were dropped: a receiver behind no slow link got 27
+ * or 28 fps every other second (docs/performance.md, "Bandwidth
+ * adaptation"). */
+#define KEYFRAME_MAX_DIST 300
+
+/* Realtime: no look-ahead, fast, constant bitrate, a key frame now and
+ * then so a lost one heals. */
 static void
 configure_vp8enc (GstElement * e, guint kbps)
 {
   g_object_set (e, "deadline", (gint64) 1, "cpu-used", 4, "lag-in-frames", 0,
-      "target-bitrate", (gint) kbps * 1000, "keyframe-max-dist", 60,
-      "threads", 2, NULL);
+      "target-bitrate", (gint) kbps * 1000, "keyframe-max-dist",
+      KEYFRAME_MAX_DIST, "threads", 2, NULL);
   gst_util_set_object_arg (G_OBJECT (e), "end-usage", "cbr");
   gst_util_set_object_arg (G_OBJECT (e), "error-resilient", "default");
 }
@@ -48,7 +56,8 @@ static void
 configure_vp9enc (GstElement * e, guint kbps)
 {
   g_object_set (e, "deadline", (gint64) 1, "cpu-used", 8, "lag-in-frames", 0,
-      "target-bitrate", (gint) kbps * 1000, "keyframe-max-dist", 60, NULL);
+      "target-bitrate", (gint) kbps * 1000, "keyframe-max-dist",
+      KEYFRAME_MAX_DIST, NULL);
   gst_util_set_object_arg (G_OBJECT (e), "end-usage", "cbr");
 }
 
@@ -57,7 +66,7 @@ configure_x264enc (GstElement * e, guint kbps)
 {
   gst_util_set_object_arg (G_OBJECT (e), "tune", "zerolatency");
   gst_util_set_object_arg (G_OBJECT (e), "speed-preset", "ultrafast");
-  g_object_set (e, "bitrate", kbps, "key-int-max", 60, NULL);
+  g_object_set (e, "bitrate", kbps, "key-int-max", KEYFRAME_MAX_DIST, NULL);
 }
 
 static void
