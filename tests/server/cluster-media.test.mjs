@@ -10,7 +10,9 @@
 //   nodes, and the call page on n1 and n3 (offer, answer, ice without `to`,
 //   media both ways);
 // - two web client pages, on n1 and n2, in one call;
-// - noomsink on n1 and noomsrc on n3 in a mesh room: decoded frames.
+// - noomsink on n1 and noomsrc on n3 in a mesh room: decoded frames;
+// - an SFU room across two more nodes with --sfu (n4, n5): noomsink on n4,
+//   noomsrc and a web client page on n5, all through n4's relay.
 // Chromium (playwright-core, as in tests/browser) and gst-launch-1.0 with
 // the plugin (as in tests/jobs) are what the clients run in; a test whose
 // needs are missing is skipped, saying which.
@@ -198,33 +200,44 @@ test('cluster: web client pages on n1 and n2 in one call', { skip: skipBrowser }
   }
 });
 
+// A gst-launch-1.0 log without its per-buffer lines.
+const gstLog = (p) => (p ? p.out.split('\n').filter((l) => !/stats =|last-message = chain/.test(l))
+  .join('\n').slice(-3000) : '');
+
+// noomsrc as "rx" in @room through the node on @port, its first two pads
+// to fakesinks that print what they get.
+function gstReceiver(port, room) {
+  return new Proc('gst-launch-1.0', ['-e', '-v',
+    'noomsrc', 'name=s', `uri=noom://127.0.0.1:${port}/${room}?nickname=rx`,
+    's.', '!', 'queue', '!', 'fakesink', 'name=out0', 'silent=false', 'sync=false',
+    's.', '!', 'queue', '!', 'fakesink', 'name=out1', 'silent=false', 'sync=false',
+  ]);
+}
+
+// Until @src decoded both of noomsink "gst"'s tracks, with its nickname.
+function decodedFromGst(src, what) {
+  const n = (re) => (src.out.match(new RegExp(re.source, 'g')) || []).length;
+  return until(async () => ({
+    video: n(/GstNoomSrcPad:video_0: caps = video\/x-raw/),
+    audio: n(/GstNoomSrcPad:audio_0: caps = audio\/x-raw/),
+    chains: n(/last-message = chain/),
+    title: n(/title\\=\\\(string\\\)gst/),
+  }), (s) => s.video > 0 && s.audio > 0 && s.chains > 100 && s.title > 0, what, 40000);
+}
+
 test('cluster: noomsink on n1, noomsrc on n3: decoded frames in a mesh room', { skip: skipGst }, async () => {
   const room = 'gst-mesh';
   const [n1, , n3] = cluster.nodes;
   const sink = publisher(`noom://127.0.0.1:${n1.port}/${room}?nickname=gst`);
   let src;
   const fail = (e) => {
-    const log = (p) => (p ? p.out.split('\n').filter((l) => !/stats =|last-message = chain/.test(l))
-      .join('\n').slice(-3000) : '');
-    throw new Error(`${e.message}\n--- noomsink:\n${log(sink)}\n--- noomsrc:\n${log(src)}`);
+    throw new Error(`${e.message}\n--- noomsink:\n${gstLog(sink)}\n--- noomsrc:\n${gstLog(src)}`);
   };
   try {
     await n1.waitLog(new RegExp(`join room="${room}" .*nickname="gst"`), 1, 20000).catch(fail);
-    src = new Proc('gst-launch-1.0', ['-e', '-v',
-      'noomsrc', 'name=s', `uri=noom://127.0.0.1:${n3.port}/${room}?nickname=rx`,
-      's.', '!', 'queue', '!', 'fakesink', 'name=out0', 'silent=false', 'sync=false',
-      's.', '!', 'queue', '!', 'fakesink', 'name=out1', 'silent=false', 'sync=false',
-    ]);
+    src = gstReceiver(n3.port, room);
     await n3.waitLog(new RegExp(`join room="${room}" .*nickname="rx"`), 1, 20000).catch(fail);
-    const n = (re) => (src.out.match(new RegExp(re.source, 'g')) || []).length;
-    // Both of the publisher's tracks arrive decoded, with its nickname.
-    await until(async () => ({
-      video: n(/GstNoomSrcPad:video_0: caps = video\/x-raw/),
-      audio: n(/GstNoomSrcPad:audio_0: caps = audio\/x-raw/),
-      chains: n(/last-message = chain/),
-      title: n(/title\\=\\\(string\\\)gst/),
-    }), (s) => s.video > 0 && s.audio > 0 && s.chains > 100 && s.title > 0,
-    'decoded audio and video from noomsink on n1', 40000).catch(fail);
+    await decodedFromGst(src, 'decoded audio and video from noomsink on n1').catch(fail);
     src.kill('SIGINT');
     assert.equal((await src.wait()).code, 0, src.out.slice(-2000));
   } finally {
@@ -245,30 +258,16 @@ test('cluster: an SFU room across nodes: noomsink on n4, noomsrc and a web page 
   const sink = publisher(`noom://127.0.0.1:${n4.port}/${room}?nickname=gst`);
   let src, page;
   const fail = (e) => {
-    const log = (p) => (p ? p.out.split('\n').filter((l) => !/stats =|last-message = chain/.test(l))
-      .join('\n').slice(-3000) : '');
-    throw new Error(`${e.message}\n--- noomsink:\n${log(sink)}\n--- noomsrc:\n${log(src)}\n${src ? src.out.split("\n").filter((l) => /NoomSrcPad/.test(l)).join("\n") : ""}` +
+    throw new Error(`${e.message}\n--- noomsink:\n${gstLog(sink)}\n--- noomsrc:\n${gstLog(src)}` +
       `\n--- n4:\n${n4.stderr.slice(-3000)}\n--- n5:\n${n5.stderr.slice(-3000)}`);
   };
   const gauge = async (n, name) => sample((await http(n, '/metrics')).body, name);
   try {
     await n4.waitLog(new RegExp(`join room="${room}" .*nickname="gst"`), 1, 20000).catch(fail);
-    src = new Proc('gst-launch-1.0', ['-e', '-v',
-      'noomsrc', 'name=s', `uri=noom://127.0.0.1:${n5.port}/${room}?nickname=rx`,
-      's.', '!', 'queue', '!', 'fakesink', 'name=out0', 'silent=false', 'sync=false',
-      's.', '!', 'queue', '!', 'fakesink', 'name=out1', 'silent=false', 'sync=false',
-    ]);
+    src = gstReceiver(n5.port, room);
     await n5.waitLog(new RegExp(`sfu room="${room}" id=\\S+: media through node n4`), 1, 20000).catch(fail);
-    const n = (re) => (src.out.match(new RegExp(re.source, 'g')) || []).length;
-    // Both of the publisher's tracks arrive decoded, with its nickname,
-    // from n4's relay.
-    await until(async () => ({
-      video: n(/GstNoomSrcPad:video_0: caps = video\/x-raw/),
-      audio: n(/GstNoomSrcPad:audio_0: caps = audio\/x-raw/),
-      chains: n(/last-message = chain/),
-      title: n(/title\\=\\\(string\\\)gst/),
-    }), (s) => s.video > 0 && s.audio > 0 && s.chains > 100 && s.title > 0,
-    'decoded audio and video from noomsink on n4', 40000).catch(fail);
+    // from n4's relay
+    await decodedFromGst(src, 'decoded audio and video from noomsink on n4').catch(fail);
     if (h) {
       // A web client page on n5 receives the publisher too.
       page = await h.openPage(browser, `${n5.url}/`);
