@@ -388,6 +388,36 @@ test('cluster: an SFU room across nodes: the first node\'s relay serves every no
   }
 });
 
+test('cluster: a WHIP POST through a node whose relay is not up: served by the room\'s media node, or 503 when the room is that node\'s', { skip }, async () => {
+  const redisUrl = `redis://127.0.0.1:${redisPort}/3`;
+  const s4 = await startNode(redisUrl, 'n4', ['--sfu', '--relay', process.execPath, '--relay-arg', STAND_IN]);
+  // n5's relay never says ready
+  const s5 = await startNode(redisUrl, 'n5', ['--sfu', '--relay', 'sleep', '--relay-arg', '600']);
+  const post = (node, room) => http(node, `/whip/${room}`, {
+    method: 'POST', body: WHIP_OFFER, headers: { 'Content-Type': 'application/sdp' },
+  });
+  let a;
+  try {
+    await s4.waitLog(/relay ready pid=/);
+    a = await connect(s4.url);
+    assert.equal((await ack(a, 'enter_room', 'on-n4', { media: ['sfu'] })).ok, true);
+    const w = await post(s5, 'on-n4');
+    assert.equal(w.status, 201, w.body);
+    await waitRelayGot(s4, (m) => m.op === 'join' && typeof m.offer === 'string', 'the WHIP join');
+    // a room whose media node n5 becomes: its relay is not up
+    const r = await post(s5, 'on-n5');
+    assert.equal(r.status, 503, r.body);
+    assert.equal(r.headers.get('retry-after'), '2');
+    assert.match(r.body, /the media relay is restarting: try again shortly/);
+    // and the participant it had made is gone again
+    await s5.waitLog(/leave room="on-n5" .*count=0/);
+  } finally {
+    closeAll(...[a].filter(Boolean));
+    await s4.stop();
+    await s5.stop();
+  }
+});
+
 // The relay counters of node @i's /metrics, by "sent EVENT",
 // "received EVENT" and "failed REASON".
 async function relayCounts(i) {

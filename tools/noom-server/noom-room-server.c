@@ -2546,6 +2546,9 @@ noom_room_server_set_http_callbacks (NoomRoomServer * self,
 gboolean
 noom_room_server_relay_is_ready (NoomRoomServer * self)
 {
+  /* --redis: the room's media node may be another (on_http_media()) */
+  if (self->config.relay && self->config.cluster)
+    return TRUE;
   return self->config.relay && noom_relay_link_is_ready (self->config.relay);
 }
 
@@ -2623,7 +2626,10 @@ on_http_media (const gchar * media_node, gpointer data)
     g_message ("sfu room=\"%s\" id=%s: media through node %s", hj->room,
         hj->id, media_node);
   }
-  relay_send (self, c, hj->join);
+  if (c->media_node == NULL && !noom_relay_link_is_ready (self->config.relay))
+    http_gone (self, c, "the media relay is restarting: try again shortly");
+  else
+    relay_send (self, c, hj->join);
 out:
   leave (self);
   g_free (hj->room);

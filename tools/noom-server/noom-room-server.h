@@ -87,7 +87,10 @@ typedef struct {
 void noom_room_server_set_http_callbacks (NoomRoomServer * self,
     const NoomRoomServerHttpCallbacks * callbacks, gpointer user_data);
 
-/* With a relay that said ready. */
+/* With a relay that said ready; with --redis, with a relay (whether the
+ * room's media node is this one, and its relay ready, is known once Redis
+ * answers: a WHIP/WHEP session is then gone, "the media relay is
+ * restarting", when it is not). */
 gboolean noom_room_server_relay_is_ready (NoomRoomServer * self);
 
 typedef struct {
