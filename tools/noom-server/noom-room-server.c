@@ -151,7 +151,8 @@ static const struct
       "Packets from publishers lost for good: asked for again (NACK) and "
         "never received."},
   {"nacked_packets", "noom_sfu_nacked_packets_total",
-      "Packets the media relay asked publishers to send again (NACK)."},
+      "Sequence numbers in the NACKs the media relay sent publishers, each "
+        "time it asked."},
   {"nacks_received", "noom_sfu_received_nacks_total",
       "NACK messages subscribers sent the media relay (packets they lost)."},
   {"keyframe_requests_received", "noom_sfu_received_keyframe_requests_total",
