@@ -726,13 +726,22 @@ on_relay_down (gpointer user_data)
   leave (self);
 }
 
+/* The member @id of the room named @room_name (either nullable), or NULL. */
+static Conn *
+member_of (NoomRoomServer * self, const gchar * room_name, const gchar * id)
+{
+  NoomRoom *room = room_name && id ?
+      noom_room_set_lookup (self->rooms, room_name) : NULL;
+
+  return room ? (Conn *) noom_room_find_member (room, id) : NULL;
+}
+
 /* The participant a relay object is for: "to" in "room", if it is still
  * there and served by the relay. */
 static Conn *
 relay_target (NoomRoomServer * self, const gchar * op, JsonObject * m)
 {
   const gchar *room_name, *to;
-  NoomRoom *room;
   Conn *c;
 
   room_name = noom_json_node_get_string (json_object_get_member (m, "room"));
@@ -741,8 +750,7 @@ relay_target (NoomRoomServer * self, const gchar * op, JsonObject * m)
     g_message ("relay: skipped \"%s\" without room or to", op);
     return NULL;
   }
-  room = noom_room_set_lookup (self->rooms, room_name);
-  c = room ? (Conn *) noom_room_find_member (room, to) : NULL;
+  c = member_of (self, room_name, to);
   if (c == NULL || !conn_live (c) || !c->sfu) {
     /* It left meanwhile: the relay has its leave on the way. */
     g_debug ("relay: \"%s\" for %s, no longer in the room", op, to);
@@ -889,15 +897,13 @@ static gboolean
 relay_to_node (NoomRoomServer * self, const gchar * op, JsonObject * m)
 {
   const gchar *room_name, *to;
-  NoomRoom *room;
   Conn *c;
 
   if (self->config.cluster == NULL)
     return FALSE;
   room_name = noom_json_node_get_string (json_object_get_member (m, "room"));
   to = noom_json_node_get_string (json_object_get_member (m, "to"));
-  room = room_name && to ? noom_room_set_lookup (self->rooms, room_name) : NULL;
-  c = room ? (Conn *) noom_room_find_member (room, to) : NULL;
+  c = member_of (self, room_name, to);
   if (c == NULL || c->node == NULL)
     return FALSE;
   if (c->sfu)
@@ -1363,8 +1369,7 @@ on_cluster_relay (const gchar * node, gboolean to_relay,
   const gchar *op = noom_json_node_get_string (json_object_get_member (m,
           "op"));
   g_autofree gchar *log_op = log_text (op, 64);
-  NoomRoom *room = noom_room_set_lookup (self->rooms, room_name);
-  Conn *c = room ? (Conn *) noom_room_find_member (room, id) : NULL;
+  Conn *c = member_of (self, room_name, id);
 
   enter (self);
   /* Node channels are the cluster's own, but the names must agree with
@@ -2607,13 +2612,10 @@ on_http_media (const gchar * media_node, gpointer data)
 {
   HttpJoin *hj = data;
   NoomRoomServer *self = hj->self;
-  NoomRoom *room;
   Conn *c = NULL;
 
   enter (self);
-  room = noom_room_set_lookup (self->rooms, hj->room);
-  if (room)
-    c = (Conn *) noom_room_find_member (room, hj->id);
+  c = member_of (self, hj->room, hj->id);
   if (c == NULL || c->node || c->http == NULL) {
     g_debug ("relay: %s left before its media node was known", hj->id);
     goto out;
