@@ -133,6 +133,7 @@ test('mute silences the remote audio; camera off stops the remote frames', async
       ids.Alice, { timeout: 10000 });
   // a newcomer knows it from its join ack
   const dave = await openPage(browser, server.url + '/');
+  t.after(() => dave.context().close().catch(() => {}));
   await join(dave, ROOM, 'Dave');
   await dave.waitForFunction((id) => {
     const t = document.querySelector(`#grid .tile[data-id="${id}"]`);
@@ -279,6 +280,51 @@ test('switching the camera replaces the video sender everywhere and stops the ol
   for (const s of check.senders)
     assert.deepEqual(s, [check.id], 'every peer connection sends the new camera');
   await receivesFrom(pages.Bob, [ids.Alice]);
+});
+
+// What Alice's camera sender is set to on each connection, and the height
+// of what it sends (outbound-rtp).
+async function cameraEncodings(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const [, pc] of window.noom.peers) {
+      const t = pc.getTransceivers().find((x) => !x.stopped && x.receiver.track.kind === 'video');
+      const e = t.sender.getParameters().encodings[0] || {};
+      let height = 0;
+      (await t.sender.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp')
+          height = s.frameHeight || 0;
+      });
+      out.push({ scale: e.scaleResolutionDownBy || 1, maxBitrate: e.maxBitrate || 0, height });
+    }
+    return out;
+  });
+}
+
+test('the camera is sent smaller on each connection as the mesh grows, and full size again when it shrinks', async (t) => {
+  const alice = pages.Alice;
+  // two connections: the camera as captured (720 lines; the browser's own
+  // adaptation may still send less), no bitrate limit of ours
+  const full = await until(() => cameraEncodings(alice),
+    (e) => e.length === 2 && e.every((x) => x.height > 0), 'video to Bob and Carol');
+  assert.deepEqual(full.map((x) => [x.scale, x.maxBitrate]), [[1, 0], [1, 0]]);
+  // a fourth participant: three connections each, 360 lines and 800 kbit/s
+  const dave = await openPage(browser, server.url + '/');
+  t.after(() => dave.context().close().catch(() => {}));
+  await join(dave, ROOM, 'Dave');
+  const daveId = await selfId(dave);
+  await receivesFrom(dave, [ids.Alice], { audio: false });
+  const small = await until(() => cameraEncodings(alice),
+    (e) => e.length === 3 && e.every((x) => x.maxBitrate === 800000 && x.height > 0 && x.height <= 360),
+    'video of at most 360 lines on three connections');
+  for (const x of small)
+    assert.equal(x.scale, 2, JSON.stringify(small));
+  // Dave leaves: back to two connections at full size
+  await dave.click('#leave');
+  await waitState(alice, (s, id) => !s.participants.some((x) => x.id === id), daveId, 'Dave gone');
+  await until(() => cameraEncodings(alice),
+    (e) => e.length === 2 && e.every((x) => x.scale === 1 && x.maxBitrate === 0),
+    'full-size video again');
 });
 
 test('leave removes the tile on every other page and closes the connection', async () => {

@@ -56,6 +56,53 @@ function sending(t) {
   return t.direction === "sendrecv" || t.direction === "sendonly";
 }
 
+/* The camera's transceiver: the first of kind video. */
+function cameraSlot(pc) {
+  return pc.getTransceivers().find((t) => !t.stopped && kindOf(t) === "video") || null;
+}
+
+/*
+ * A browser encodes its camera once per connection, so a mesh of N
+ * connections costs N encodes and N times the upload.  As the mesh grows,
+ * every connection gets a smaller picture: up to `upTo` connections send
+ * the camera at most `height` lines high (0: as captured) and `bitrate`
+ * bit/s (0: the browser's own estimate decides alone).
+ */
+export const MESH_VIDEO = [
+  { upTo: 2, height: 0, bitrate: 0 },
+  { upTo: 4, height: 360, bitrate: 800000 },
+  { upTo: Infinity, height: 180, bitrate: 300000 },
+];
+
+/* The camera's encoding on each of `connections` connections, for a
+ * camera `captureHeight` lines high. */
+export function meshVideo(connections, captureHeight) {
+  const tier = MESH_VIDEO.find((t) => connections <= t.upTo);
+  const scale = tier.height && captureHeight > tier.height ? captureHeight / tier.height : 1;
+  return { scaleResolutionDownBy: scale, maxBitrate: tier.bitrate };
+}
+
+async function limitSender(sender, want) {
+  const params = sender.getParameters();
+  /* not negotiated yet: the next negotiation step comes back here */
+  if (!params.encodings || !params.encodings.length)
+    return;
+  const e = params.encodings[0];
+  if ((e.scaleResolutionDownBy || 1) === want.scaleResolutionDownBy
+      && (e.maxBitrate || 0) === want.maxBitrate)
+    return;
+  e.scaleResolutionDownBy = want.scaleResolutionDownBy;
+  if (want.maxBitrate)
+    e.maxBitrate = want.maxBitrate;
+  else
+    delete e.maxBitrate;
+  try {
+    await sender.setParameters(params);
+  } catch (err) {
+    console.warn("noom: could not limit the camera's encoding", err);
+  }
+}
+
 /* Does the pair have the screen m-line (§7 "A shared screen")?  We are a
  * web client that takes screens: yes with another web client (kind
  * browser) and with anyone whose join listed the feature. */
@@ -215,6 +262,7 @@ export class Mesh {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       this.hooks.signal("answer", pc.localDescription.toJSON(), from);
+      await this.fitVideo();
     });
   }
 
@@ -259,6 +307,7 @@ export class Mesh {
     for (const t of [...peer.stream.getTracks(), ...peer.screenStream.getTracks()])
       t.stop();
     this.hooks.onState(id, "closed");
+    this.fitVideo();
   }
 
   closeAll() {
@@ -282,6 +331,23 @@ export class Mesh {
       }
     }
     await Promise.all(jobs);
+    if (kind === "video")
+      await this.fitVideo();
+  }
+
+  /* Sizes the camera's encoding on every connection that sends it to the
+   * mesh's size (MESH_VIDEO); called whenever a connection comes or goes. */
+  async fitVideo() {
+    const senders = [];
+    for (const peer of this.peers.values()) {
+      const t = cameraSlot(peer.pc);
+      if (t && sending(t))
+        senders.push(t.sender);
+    }
+    const track = this.media.track("video");
+    const height = (track && track.getSettings().height) || 720;
+    const want = meshVideo(senders.length, height);
+    await Promise.all(senders.map((s) => limitSender(s, want)));
   }
 
   _create(participant, offerer) {
@@ -373,6 +439,7 @@ export class Mesh {
     const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : {});
     await pc.setLocalDescription(offer);
     this.hooks.signal("offer", pc.localDescription.toJSON(), peer.id);
+    await this.fitVideo();
   }
 
   _flush(peer) {
