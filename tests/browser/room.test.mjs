@@ -133,7 +133,6 @@ test('mute silences the remote audio; camera off stops the remote frames', async
       ids.Alice, { timeout: 10000 });
   // a newcomer knows it from its join ack
   const dave = await openPage(browser, server.url + '/');
-  t.after(() => dave.context().close().catch(() => {}));
   await join(dave, ROOM, 'Dave');
   await dave.waitForFunction((id) => {
     const t = document.querySelector(`#grid .tile[data-id="${id}"]`);
