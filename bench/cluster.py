@@ -7,8 +7,10 @@
 # the same noom-bench chat load against one node without Redis, and against
 # NODES nodes sharing a redis-server of its own (loopback, no persistence),
 # every room with members on every node.  Prints a Markdown table: relay
-# latency p50/p99 (all, within one node, across nodes) and the CPU per
-# delivered message (the nodes', and with redis-server's).
+# latency p50/p99 (all, within one node, across nodes), the CPU per
+# delivered message (the nodes', and with redis-server's), and how often
+# per chat message the servers' main threads woke up (voluntary context
+# switches, the main thread's; Redis's included).
 #   bench/cluster.py [--build DIR] [--nodes N] [--clients N] [--rooms R]
 #                    [--rate MSGS] [--seconds S] [--pin]
 # --pin puts each node (and redis-server) on a CPU of its own, round robin.
@@ -159,13 +161,14 @@ if args.rate == 0:
     print()
     print('Commands: ' + '; '.join(f'`{c}`' for c in commands))
     sys.exit(0)
-print('| setup | delivered/s | lost | p50 ms | p99 ms | p50 within a node | p50 across nodes | CPU µs/delivery (servers + Redis) |')
-print('|---|---|---|---|---|---|---|---|')
+print('| setup | delivered/s | lost | p50 ms | p99 ms | p50 within a node | p50 across nodes | CPU µs/delivery (servers + Redis) | wake-ups per message |')
+print('|---|---|---|---|---|---|---|---|---|')
 for label, r, us, _ in rows:
     lost = r['expected'] - r['delivered']
     local = r['latency_local_ms']['p50'] if r['nodes'] > 1 else r['latency_ms']['p50']
     cross = f"{r['latency_cross_ms']['p50']:.2f}" if r['nodes'] > 1 else '—'
     print(f"| {label} | {r['delivered_per_s']:.0f} | {lost} | {r['latency_ms']['p50']:.2f} | "
-          f"{r['latency_ms']['p99']:.2f} | {local:.2f} | {cross} | {us:.2f} |")
+          f"{r['latency_ms']['p99']:.2f} | {local:.2f} | {cross} | {us:.2f} | "
+          f"{r['server_wakeups_per_message']:.2f} |")
 print()
 print('Commands: ' + '; '.join(f'`{c}`' for c in commands))

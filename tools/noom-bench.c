@@ -108,7 +108,8 @@ now_ns (void)
 /* ------------------------------------------------------------ /proc */
 
 static gboolean
-proc_read (gint pid, gint64 * rss_kib, gdouble * cpu_s, gdouble * sys_s)
+proc_read (gint pid, gint64 * rss_kib, gdouble * cpu_s, gdouble * sys_s,
+    guint64 * wakeups)
 {
   g_autofree gchar *status = NULL, *stat = NULL;
   g_autofree gchar *p1 = g_strdup_printf ("/proc/%d/status", pid);
@@ -122,6 +123,9 @@ proc_read (gint pid, gint64 * rss_kib, gdouble * cpu_s, gdouble * sys_s)
     return FALSE;
   s = strstr (status, "VmRSS:");
   *rss_kib = s ? g_ascii_strtoll (s + 6, NULL, 10) : 0;
+  /* the main thread's sleeps: each one a wakeup of the event loop */
+  s = strstr (status, "\nvoluntary_ctxt_switches:");
+  *wakeups = s ? g_ascii_strtoull (s + 26, NULL, 10) : 0;
   /* fields after the ")" of the command name; utime is field 14 */
   s = strrchr (stat, ')');
   if (!s)
@@ -139,21 +143,26 @@ proc_read (gint pid, gint64 * rss_kib, gdouble * cpu_s, gdouble * sys_s)
 
 /* proc_read() of every --server-pid, added up. */
 static gboolean
-procs_read (Bench * b, gint64 * rss_kib, gdouble * cpu_s, gdouble * sys_s)
+procs_read (Bench * b, gint64 * rss_kib, gdouble * cpu_s, gdouble * sys_s,
+    guint64 * wakeups)
 {
   guint i;
 
   *rss_kib = 0;
   *cpu_s = *sys_s = 0;
+  *wakeups = 0;
   for (i = 0; i < b->server_pids->len; i++) {
     gint64 rss;
     gdouble cpu, sys;
+    guint64 w;
 
-    if (!proc_read (g_array_index (b->server_pids, gint, i), &rss, &cpu, &sys))
+    if (!proc_read (g_array_index (b->server_pids, gint, i), &rss, &cpu, &sys,
+            &w))
       return FALSE;
     *rss_kib += rss;
     *cpu_s += cpu;
     *sys_s += sys;
+    *wakeups += w;
   }
   return TRUE;
 }
@@ -577,6 +586,7 @@ main (int argc, char **argv)
   struct rlimit rl;
   gint64 rss0 = 0, rss1 = 0, rss2 = 0, t0, t1;
   gdouble cpu0 = 0, cpu1 = 0, cpu2 = 0, scpu1, scpu2;
+  guint64 wake0 = 0, wake1 = 0, wake2 = 0;
   gdouble sys0 = 0, sys1 = 0, sys2 = 0;
   gdouble connect_s, join_s = 0, chat_s = 0;
   gint i;
@@ -643,7 +653,7 @@ main (int argc, char **argv)
   b->lat_us = g_array_sized_new (FALSE, FALSE, sizeof (guint32), 1 << 20);
   b->lat_local_us = g_array_new (FALSE, FALSE, sizeof (guint32));
   b->lat_cross_us = g_array_new (FALSE, FALSE, sizeof (guint32));
-  if (b->server_pid && !procs_read (b, &rss0, &cpu0, &sys0)) {
+  if (b->server_pid && !procs_read (b, &rss0, &cpu0, &sys0, &wake0)) {
     g_printerr ("noom-bench: cannot read /proc/%d\n", b->server_pid);
     return 1;
   }
@@ -696,7 +706,7 @@ main (int argc, char **argv)
   /* idle: let the server settle, then read its memory */
   run_until (b, never, b->idle_seconds, NULL);
   if (b->server_pid)
-    procs_read (b, &rss1, &cpu1, &sys1);
+    procs_read (b, &rss1, &cpu1, &sys1, &wake1);
   scpu1 = self_cpu ();
 
   /* chat */
@@ -715,7 +725,7 @@ main (int argc, char **argv)
     chat_s = (now_ns () - chat_start_ns) / 1e9;
   }
   if (b->server_pid)
-    procs_read (b, &rss2, &cpu2, &sys2);
+    procs_read (b, &rss2, &cpu2, &sys2, &wake2);
   scpu2 = self_cpu ();
 
   /* every message goes to the other members of its room */
@@ -742,6 +752,8 @@ main (int argc, char **argv)
     gdouble srv_sys = sys2 - sys1;
     gdouble us_per_msg = b->delivered ? srv_cpu * 1e6 / b->delivered : 0;
     gdouble sys_per_msg = b->delivered ? srv_sys * 1e6 / b->delivered : 0;
+    /* per chat message sent, whatever its number of deliveries */
+    gdouble wake_per_msg = b->sent ? (gdouble) (wake2 - wake1) / b->sent : 0;
     const gchar *label = b->label ? b->label : "server";
 
     g_print ("%-34s %s\n", "server", label);
@@ -783,6 +795,9 @@ main (int argc, char **argv)
       if (b->server_pid)
         g_print ("%-34s %.2f s (%.2f us per delivery, %.2f of them in "
             "the kernel)\n", "server CPU", srv_cpu, us_per_msg, sys_per_msg);
+      if (b->server_pid)
+        g_print ("%-34s %.2f per message sent\n", "server wakeups",
+            wake_per_msg);
       g_print ("%-34s %.2f s\n", "load generator CPU", gen_cpu);
     }
 
@@ -798,6 +813,7 @@ main (int argc, char **argv)
           "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
           "\"server_cpu_s\":%.3f,\"server_us_per_delivery\":%.3f,"
           "\"server_sys_s\":%.3f,\"server_sys_us_per_delivery\":%.3f,"
+          "\"server_wakeups_per_message\":%.3f,"
           "\"generator_cpu_s\":%.3f,\"nodes\":%u,"
           "\"latency_local_ms\":{\"p50\":%.3f,\"p99\":%.3f},"
           "\"latency_cross_ms\":{\"p50\":%.3f,\"p99\":%.3f}}\n", label,
@@ -807,7 +823,7 @@ main (int argc, char **argv)
           rss1, per_conn, b->chat_rate, b->sent, b->acked, b->delivered,
           b->expected, deliv_s, percentile (b->lat_us, 50),
           percentile (b->lat_us, 99), percentile (b->lat_us, 100), srv_cpu,
-          us_per_msg, srv_sys, sys_per_msg, gen_cpu, b->n_nodes,
+          us_per_msg, srv_sys, sys_per_msg, wake_per_msg, gen_cpu, b->n_nodes,
           percentile (b->lat_local_us, 50), percentile (b->lat_local_us, 99),
           percentile (b->lat_cross_us, 50), percentile (b->lat_cross_us, 99));
       if (g_strcmp0 (b->json_path, "-") == 0)

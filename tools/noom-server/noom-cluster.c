@@ -266,18 +266,41 @@ typedef struct
   GSource source;
   redisAsyncContext *ac;        /* NULL once hiredis cleaned up */
   GPollFD poll_fd;
+  gboolean want_read;           /* hiredis reads this connection */
+  /* Replies to this callback may wait (PUBLISH's, on the command
+   * connection): while they are all that is outstanding, the connection
+   * is read at most every LAZY_READ_MS, many replies at once, instead of
+   * one wakeup per reply.  Any other command outstanding reads at once. */
+  redisCallbackFn *lazy_fn;
+  gint64 drain_at;              /* when lazy replies are read; 0: none wait */
 } RedisSource;
+
+#define LAZY_READ_MS 50
 
 static void
 rs_add_read (void *data)
 {
-  ((RedisSource *) data)->poll_fd.events |= G_IO_IN;
+  ((RedisSource *) data)->want_read = TRUE;
 }
 
 static void
 rs_del_read (void *data)
 {
-  ((RedisSource *) data)->poll_fd.events &= ~G_IO_IN;
+  ((RedisSource *) data)->want_read = FALSE;
+}
+
+/* Are there replies outstanding, all of them for rs->lazy_fn? */
+static gboolean
+rs_only_lazy (RedisSource * rs)
+{
+  redisCallback *cb = rs->ac->replies.head;
+
+  if (cb == NULL)
+    return FALSE;
+  for (; cb; cb = cb->next)
+    if (cb->fn != rs->lazy_fn)
+      return FALSE;
+  return TRUE;
 }
 
 static void
@@ -307,7 +330,26 @@ rs_cleanup (void *data)
 static gboolean
 rs_prepare (GSource * source, gint * timeout)
 {
+  RedisSource *rs = (RedisSource *) source;
+  gboolean read = rs->want_read;
+
   *timeout = -1;
+  if (read && rs->ac && rs->lazy_fn && rs_only_lazy (rs)) {
+    gint64 now = g_source_get_time (source);
+
+    if (rs->drain_at == 0)
+      rs->drain_at = now + LAZY_READ_MS * 1000;
+    if (now < rs->drain_at) {
+      read = FALSE;
+      *timeout = (gint) ((rs->drain_at - now + 999) / 1000);
+    }
+  } else {
+    rs->drain_at = 0;
+  }
+  if (read)
+    rs->poll_fd.events |= G_IO_IN;
+  else
+    rs->poll_fd.events &= ~G_IO_IN;
   return FALSE;
 }
 
@@ -329,8 +371,10 @@ rs_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
   rs->poll_fd.revents = 0;
   if (rs->ac && (revents & G_IO_OUT))
     redisAsyncHandleWrite (rs->ac);
-  if (rs->ac && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+  if (rs->ac && (revents & (G_IO_IN | G_IO_HUP | G_IO_ERR))) {
+    rs->drain_at = 0;
     redisAsyncHandleRead (rs->ac);
+  }
   return G_SOURCE_CONTINUE;
 }
 
@@ -357,6 +401,7 @@ redis_source_new (redisAsyncContext * ac)
 }
 
 static void connect_all (NoomCluster * self);
+static void on_publish_reply (redisAsyncContext * ac, void *r, void *privdata);
 static void resync (NoomCluster * self);
 
 static Call *
@@ -1000,8 +1045,11 @@ connect_one (NoomCluster * self)
 static void
 connect_all (NoomCluster * self)
 {
-  if (self->cmd == NULL)
+  if (self->cmd == NULL) {
     self->cmd = connect_one (self);
+    if (self->cmd)
+      ((RedisSource *) self->cmd->ev.data)->lazy_fn = on_publish_reply;
+  }
   if (self->sub == NULL) {
     self->sub = connect_one (self);
     if (self->sub)
@@ -1348,6 +1396,20 @@ on_publish_reply (redisAsyncContext * ac, void *r, void *privdata)
   g_free (call);
 }
 
+/* Writes what @ac has queued now, rather than on the main loop's next
+ * iteration (one more poll over every socket of the node).  A write that
+ * fails leaves the error for the source's next dispatch, which drops the
+ * connection there, and not inside the caller. */
+static void
+write_now (redisAsyncContext * ac)
+{
+  RedisSource *rs = ac->ev.data;
+  int done = 0;
+
+  if (redisBufferWrite (&ac->c, &done) == REDIS_OK && done)
+    rs->poll_fd.events &= ~G_IO_OUT;
+}
+
 /* @msg (a relay of @frame, an Engine.IO frame) on @channel. */
 static void
 publish (NoomCluster * self, const gchar * channel, GString * msg, guint event)
@@ -1366,7 +1428,9 @@ publish (NoomCluster * self, const gchar * channel, GString * msg, guint event)
           lens) != REDIS_OK) {
     self->publish_failed[PUBLISH_ERROR]++;
     g_free (call);
+    return;
   }
+  write_now (self->cmd);
 }
 
 static void
