@@ -47,18 +47,24 @@ function kindOf(transceiver) {
   return transceiver.receiver.track.kind;
 }
 
-/* The transceiver of the screen: the second of kind video (§7). */
-function screenSlot(pc) {
-  return pc.getTransceivers().filter((t) => !t.stopped && kindOf(t) === "video")[1] || null;
+/* The live video transceivers, in m-line order: the camera's first, then
+ * the screen's (§7). */
+function videoSlots(pc) {
+  return pc.getTransceivers().filter((t) => !t.stopped && kindOf(t) === "video");
 }
 
-function sending(t) {
-  return t.direction === "sendrecv" || t.direction === "sendonly";
+/* The transceiver of the screen: the second of kind video (§7). */
+function screenSlot(pc) {
+  return videoSlots(pc)[1] || null;
 }
 
 /* The camera's transceiver: the first of kind video. */
 function cameraSlot(pc) {
-  return pc.getTransceivers().find((t) => !t.stopped && kindOf(t) === "video") || null;
+  return videoSlots(pc)[0] || null;
+}
+
+function sending(t) {
+  return t.direction === "sendrecv" || t.direction === "sendonly";
 }
 
 /*
@@ -68,7 +74,7 @@ function cameraSlot(pc) {
  * the camera at most `height` lines high (0: as captured) and `bitrate`
  * bit/s (0: the browser's own estimate decides alone).
  */
-export const MESH_VIDEO = [
+const MESH_VIDEO = [
   { upTo: 2, height: 0, bitrate: 0 },
   { upTo: 4, height: 360, bitrate: 800000 },
   { upTo: Infinity, height: 180, bitrate: 300000 },
@@ -76,7 +82,7 @@ export const MESH_VIDEO = [
 
 /* The camera's encoding on each of `connections` connections, for a
  * camera `captureHeight` lines high. */
-export function meshVideo(connections, captureHeight) {
+function meshVideo(connections, captureHeight) {
   const tier = MESH_VIDEO.find((t) => connections <= t.upTo);
   const scale = tier.height && captureHeight > tier.height ? captureHeight / tier.height : 1;
   return { scaleResolutionDownBy: scale, maxBitrate: tier.bitrate };
