@@ -10,7 +10,8 @@
 # latency p50/p99 (all, within one node, across nodes), the CPU per
 # delivered message (the nodes', and with redis-server's), and how often
 # per chat message the servers' main threads woke up (voluntary context
-# switches, the main thread's; Redis's included).
+# switches, the main thread's; Redis's included), and what one wake-up
+# costs on this machine (a socket-pair ping-pong between two processes).
 #   bench/cluster.py [--build DIR] [--nodes N] [--clients N] [--rooms R]
 #                    [--rate MSGS] [--seconds S] [--pin]
 # --pin puts each node (and redis-server) on a CPU of its own, round robin.
@@ -70,15 +71,21 @@ def wait_joined(p):
     sys.exit('a node did not join the cluster')
 
 
-def cpu_s(pid):
-    # utime + stime of @pid, in seconds (/proc/PID/stat fields 14 and 15)
+def cpu_split(pid):
+    # (utime, stime) of @pid, in seconds (/proc/PID/stat fields 14 and 15)
     with open(f'/proc/{pid}/stat') as f:
         fields = f.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    tck = os.sysconf('SC_CLK_TCK')
+    return int(fields[11]) / tck, int(fields[12]) / tck
+
+
+def cpu_s(pid):
+    return sum(cpu_split(pid))
 
 
 def run_bench(urls, pids, label):
     before = [cpu_s(pid) for pid in pids]
+    split_before = [cpu_split(pid) for pid in pids]
     gen_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [bench, '-n', str(args.clients), '-r', str(args.rooms), '--chat-rate', str(args.rate),
            '--chat-seconds', str(args.seconds), '--idle-seconds', '1', '--json', '-', '-l', label]
@@ -94,6 +101,8 @@ def run_bench(urls, pids, label):
     # CPU over the whole run (connects, joins, chat), by process: the
     # servers (then Redis, last of @pids) and the load generator
     r['run_cpu_s'] = [cpu_s(pid) - b for pid, b in zip(pids, before)]
+    r['run_user_sys_s'] = [tuple(x - y for x, y in zip(cpu_split(pid), b))
+                           for pid, b in zip(pids, split_before)]
     gen = resource.getrusage(resource.RUSAGE_CHILDREN)
     r['run_generator_cpu_s'] = (gen.ru_utime + gen.ru_stime) - (gen_before.ru_utime + gen_before.ru_stime)
     return r, ' '.join(os.path.basename(c) if c == bench else c for c in cmd)
@@ -106,8 +115,35 @@ def stop_all():
     procs.clear()
 
 
+def wakeup_cost_us(rounds=20000):
+    # CPU per wake-up of this machine: two processes pass a byte back and
+    # forth over a socket pair, each blocking in read() between turns, so
+    # every turn is one wake-up; both processes' user and system time,
+    # over the wake-ups.  What a cross-node message pays three times and a
+    # message on one node once (docs/performance.md).
+    a, b = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        a.close()
+        for _ in range(rounds):
+            os.write(b.fileno(), os.read(b.fileno(), 1))
+        os._exit(0)
+    b.close()
+    t0 = os.times()
+    for _ in range(rounds):
+        os.write(a.fileno(), b'x')
+        os.read(a.fileno(), 1)
+    os.waitpid(pid, 0)
+    t1 = os.times()
+    a.close()
+    cpu = (t1.user - t0.user) + (t1.system - t0.system) + \
+        (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
+    return cpu / (2 * rounds) * 1e6
+
+
 rows = []
 commands = []
+wakeup_us = wakeup_cost_us()
 try:
     p, url = start_node(0, [])
     r, cmd = run_bench([url], [p.pid], 'one node')
@@ -161,14 +197,21 @@ if args.rate == 0:
     print()
     print('Commands: ' + '; '.join(f'`{c}`' for c in commands))
     sys.exit(0)
-print('| setup | delivered/s | lost | p50 ms | p99 ms | p50 within a node | p50 across nodes | CPU µs/delivery (servers + Redis) | wake-ups per message |')
-print('|---|---|---|---|---|---|---|---|---|')
+print('| setup | delivered/s | lost | p50 ms | p99 ms | p50 within a node | p50 across nodes | CPU µs/delivery (servers + Redis) | of it in the kernel | wake-ups per message |')
+print('|---|---|---|---|---|---|---|---|---|---|')
 for label, r, us, _ in rows:
     lost = r['expected'] - r['delivered']
     local = r['latency_local_ms']['p50'] if r['nodes'] > 1 else r['latency_ms']['p50']
     cross = f"{r['latency_cross_ms']['p50']:.2f}" if r['nodes'] > 1 else '—'
     print(f"| {label} | {r['delivered_per_s']:.0f} | {lost} | {r['latency_ms']['p50']:.2f} | "
           f"{r['latency_ms']['p99']:.2f} | {local:.2f} | {cross} | {us:.2f} | "
+          f"{r['server_sys_us_per_delivery']:.2f} | "
           f"{r['server_wakeups_per_message']:.2f} |")
+print()
+for label, r, us, _ in rows:
+    names = ['node'] if r['nodes'] == 1 else [f'n{i + 1}' for i in range(r['nodes'])] + ['redis-server']
+    print(f'{label}, CPU s over the whole run (user + system): ' + ', '.join(
+        f'{n} {u:.2f} + {k:.2f}' for n, (u, k) in zip(names, r['run_user_sys_s'])))
+print(f'A wake-up on this machine (two processes passing a byte over a socket pair): {wakeup_us:.1f} µs of CPU.')
 print()
 print('Commands: ' + '; '.join(f'`{c}`' for c in commands))
