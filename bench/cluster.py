@@ -79,13 +79,8 @@ def cpu_split(pid):
     return int(fields[11]) / tck, int(fields[12]) / tck
 
 
-def cpu_s(pid):
-    return sum(cpu_split(pid))
-
-
 def run_bench(urls, pids, label):
-    before = [cpu_s(pid) for pid in pids]
-    split_before = [cpu_split(pid) for pid in pids]
+    before = [cpu_split(pid) for pid in pids]
     gen_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [bench, '-n', str(args.clients), '-r', str(args.rooms), '--chat-rate', str(args.rate),
            '--chat-seconds', str(args.seconds), '--idle-seconds', '1', '--json', '-', '-l', label]
@@ -100,9 +95,9 @@ def run_bench(urls, pids, label):
     r = json.loads(j[-1])
     # CPU over the whole run (connects, joins, chat), by process: the
     # servers (then Redis, last of @pids) and the load generator
-    r['run_cpu_s'] = [cpu_s(pid) - b for pid, b in zip(pids, before)]
     r['run_user_sys_s'] = [tuple(x - y for x, y in zip(cpu_split(pid), b))
-                           for pid, b in zip(pids, split_before)]
+                           for pid, b in zip(pids, before)]
+    r['run_cpu_s'] = [u + k for u, k in r['run_user_sys_s']]
     gen = resource.getrusage(resource.RUSAGE_CHILDREN)
     r['run_generator_cpu_s'] = (gen.ru_utime + gen.ru_stime) - (gen_before.ru_utime + gen_before.ru_stime)
     return r, ' '.join(os.path.basename(c) if c == bench else c for c in cmd)
@@ -143,7 +138,6 @@ def wakeup_cost_us(rounds=20000):
 
 rows = []
 commands = []
-wakeup_us = wakeup_cost_us()
 try:
     p, url = start_node(0, [])
     r, cmd = run_bench([url], [p.pid], 'one node')
@@ -212,6 +206,8 @@ for label, r, us, _ in rows:
     names = ['node'] if r['nodes'] == 1 else [f'n{i + 1}' for i in range(r['nodes'])] + ['redis-server']
     print(f'{label}, CPU s over the whole run (user + system): ' + ', '.join(
         f'{n} {u:.2f} + {k:.2f}' for n, (u, k) in zip(names, r['run_user_sys_s'])))
-print(f'A wake-up on this machine (two processes passing a byte over a socket pair): {wakeup_us:.1f} µs of CPU.')
+# measured with the nodes and Redis gone, and only for the chat table
+print(f'A wake-up on this machine (two processes passing a byte over a socket pair): '
+      f'{wakeup_cost_us():.1f} µs of CPU.')
 print()
 print('Commands: ' + '; '.join(f'`{c}`' for c in commands))
